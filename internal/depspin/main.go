@@ -1,0 +1,21 @@
+package main
+import (
+ _ "github.com/ethereum/go-ethereum/core/vm"
+ _ "github.com/ethereum/go-ethereum/core"
+ _ "github.com/ethereum/go-ethereum/core/types"
+ _ "github.com/ethereum/go-ethereum/crypto"
+ _ "github.com/ethereum/go-ethereum/rlp"
+ _ "github.com/ethereum/go-ethereum/accounts/abi"
+ _ "github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
+ _ "github.com/ethereum/go-ethereum/accounts/keystore"
+ _ "github.com/ethereum/go-ethereum/ethclient"
+ _ "github.com/ethereum/go-ethereum/params"
+ _ "github.com/emmansun/gmsm/sm2"
+ _ "github.com/emmansun/gmsm/sm3"
+ _ "github.com/cockroachdb/pebble/v2"
+ _ "github.com/spf13/cobra"
+ _ "github.com/pelletier/go-toml/v2"
+ _ "github.com/gorilla/websocket"
+ _ "github.com/holiman/uint256"
+)
+func main(){}
