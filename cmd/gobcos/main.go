@@ -1,0 +1,36 @@
+// Command gobcos runs and manages gobcos consortium blockchain nodes.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+func main() {
+	if err := newRootCmd().Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, "error:", err)
+		os.Exit(1)
+	}
+}
+
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "gobcos",
+		Short: "gobcos: an enterprise consortium blockchain platform",
+		Long: `gobcos runs consortium blockchain nodes in the BCOS tradition: Solidity
+contracts, an Ethereum-compatible JSON-RPC API, a choice of crypto suite per chain
+(ECDSA/secp256k1 + Keccak, or SM2 + SM3) and pluggable consensus.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	for _, add := range subcommands {
+		root.AddCommand(add())
+	}
+	return root
+}
+
+// subcommands are registered by the files of this package, one file per
+// subcommand, from their init functions.
+var subcommands []func() *cobra.Command
