@@ -55,15 +55,13 @@ func (smSuite) ValidatePublicKey(pub []byte) error {
 	return nil
 }
 
-// Verify checks an SM2 signature (r || s, 64 bytes) over digest, where
-// digest is the message: the signer's Z value is prepended as the standard
-// requires.
+// Verify checks an SM2 signature (r || s, 64 bytes) over digest, which SM2
+// treats as the message: the standard's e = SM3(Z || M) with the default
+// user id is computed inside, so digest may have any length (chain data
+// always passes a 32-byte hash).
 func (smSuite) Verify(pub, digest, sig []byte) error {
 	if len(sig) != 64 {
 		return fmt.Errorf("%w: length %d, want 64", ErrInvalidSignature, len(sig))
-	}
-	if len(digest) != 32 {
-		return fmt.Errorf("%w: digest length %d, want 32", ErrInvalidSignature, len(digest))
 	}
 	pk, err := sm2.NewPublicKey(pub)
 	if err != nil {

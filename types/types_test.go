@@ -1,0 +1,219 @@
+package types_test
+
+import (
+	"bytes"
+	"errors"
+	"math/big"
+	"testing"
+
+	"github.com/ethereum/go-ethereum/common"
+	ethtypes "github.com/ethereum/go-ethereum/core/types"
+
+	"github.com/gobcos/gobcos/crypto"
+	"github.com/gobcos/gobcos/types"
+)
+
+const (
+	testChainID = 20200
+	testGroup   = "group0"
+)
+
+func nativeTx(t testing.TB, s crypto.Suite, k crypto.PrivateKey, mutate func(*types.NativeTx)) *types.Transaction {
+	t.Helper()
+	to := common.HexToAddress("0x1234")
+	n := &types.NativeTx{ChainID: testChainID, GroupID: testGroup, BlockLimit: 100, Nonce: big.NewInt(42), To: &to, Value: big.NewInt(0), Input: []byte{1, 2, 3}}
+	if mutate != nil {
+		mutate(n)
+	}
+	if err := n.Sign(s, k.PublicKey(), k.Sign); err != nil {
+		t.Fatal(err)
+	}
+	return types.NewNativeTx(s, n)
+}
+
+func ethTx(t testing.TB, k crypto.PrivateKey, chainID int64, dynamic bool) *types.Transaction {
+	t.Helper()
+	ek, _ := crypto.ECDSAKey(k)
+	to := common.HexToAddress("0x5678")
+	var inner ethtypes.TxData = &ethtypes.LegacyTx{Nonce: 1, Gas: 21000, GasPrice: big.NewInt(0), To: &to, Value: big.NewInt(0)}
+	if dynamic {
+		inner = &ethtypes.DynamicFeeTx{ChainID: big.NewInt(chainID), Nonce: 1, Gas: 21000, GasFeeCap: big.NewInt(0), GasTipCap: big.NewInt(0), To: &to}
+	}
+	signed, err := ethtypes.SignNewTx(ek, ethtypes.LatestSignerForChainID(big.NewInt(chainID)), inner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := types.NewEthTx(signed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tx
+}
+
+func TestNativeTxRoundTripBothSuites(t *testing.T) {
+	for _, s := range []crypto.Suite{crypto.ECDSA(), crypto.SM()} {
+		t.Run(s.Name(), func(t *testing.T) {
+			k, _ := s.GenerateKey()
+			tx := nativeTx(t, s, k, nil)
+			dec, err := types.DecodeTx(s, tx.Bytes())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if dec.Hash() != tx.Hash() || dec.Hash() != s.Hash(tx.Bytes()) {
+				t.Fatal("hash changed in round trip")
+			}
+			from, err := dec.Verify(s, testChainID, testGroup)
+			if err != nil || from != k.Address() {
+				t.Fatalf("verify: %v %s", err, from)
+			}
+			if _, err := dec.Verify(s, testChainID, testGroup); err != nil {
+				t.Fatal("cached verify failed")
+			}
+			// Wrong chain or group.
+			d2, _ := types.DecodeTx(s, tx.Bytes())
+			if _, err := d2.Verify(s, testChainID+1, testGroup); !errors.Is(err, types.ErrWrongChainID) {
+				t.Fatalf("wrong chain: %v", err)
+			}
+			if _, err := d2.Verify(s, testChainID, "group1"); !errors.Is(err, types.ErrWrongGroupID) {
+				t.Fatalf("wrong group: %v", err)
+			}
+			// A changed field invalidates the signature.
+			other := *tx.Native()
+			other.BlockLimit++
+			forged := types.NewNativeTx(s, &other)
+			if _, err := forged.Verify(s, testChainID, testGroup); !errors.Is(err, types.ErrInvalidSig) {
+				t.Fatalf("forged: %v", err)
+			}
+		})
+	}
+}
+
+func TestSMNativeTxNeedsPublicKey(t *testing.T) {
+	s := crypto.SM()
+	k, _ := s.GenerateKey()
+	tx := nativeTx(t, s, k, nil)
+	n := *tx.Native()
+	n.PublicKey = nil
+	if _, err := types.NewNativeTx(s, &n).Verify(s, testChainID, testGroup); !errors.Is(err, types.ErrMissingPublicKey) {
+		t.Fatalf("got %v", err)
+	}
+	// Another key's public key does not match the signature.
+	k2, _ := s.GenerateKey()
+	n.PublicKey = k2.PublicKey()
+	if _, err := types.NewNativeTx(s, &n).Verify(s, testChainID, testGroup); !errors.Is(err, types.ErrInvalidSig) {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestEthTx(t *testing.T) {
+	s := crypto.ECDSA()
+	k, _ := s.GenerateKey()
+	for _, dyn := range []bool{false, true} {
+		tx := ethTx(t, k, testChainID, dyn)
+		dec, err := types.DecodeTx(s, tx.Bytes())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if dec.Hash() != tx.Eth().Hash() {
+			t.Fatal("Ethereum tx hash differs from go-ethereum's")
+		}
+		from, err := dec.Verify(s, testChainID, testGroup)
+		if err != nil || from != k.Address() {
+			t.Fatalf("verify: %v", err)
+		}
+		wrong, _ := types.DecodeTx(s, ethTx(t, k, 1, dyn).Bytes())
+		if _, err := wrong.Verify(s, testChainID, testGroup); !errors.Is(err, types.ErrWrongChainID) {
+			t.Fatalf("wrong chain id: %v", err)
+		}
+		// Refused on SM chains.
+		sm, _ := types.DecodeTx(crypto.SM(), tx.Bytes())
+		if _, err := sm.Verify(crypto.SM(), testChainID, testGroup); !errors.Is(err, types.ErrEthTxNotAllowed) {
+			t.Fatalf("SM chain: %v", err)
+		}
+	}
+}
+
+func TestDecodeTxRejects(t *testing.T) {
+	s := crypto.ECDSA()
+	cases := map[string][]byte{
+		"empty":     nil,
+		"blob type": {0x03, 0xc0},
+		"garbage":   {0xff, 0x01},
+		"native":    {types.NativeTxType, 0x01},
+		"too large": bytes.Repeat([]byte{0xc0}, types.MaxTxSize+1),
+	}
+	for name, b := range cases {
+		if _, err := types.DecodeTx(s, b); err == nil {
+			t.Errorf("%s: decoded", name)
+		}
+	}
+}
+
+func TestBlockAndReceiptRoundTrip(t *testing.T) {
+	s := crypto.SM()
+	k, _ := s.GenerateKey()
+	txs := []*types.Transaction{nativeTx(t, s, k, nil), nativeTx(t, s, k, func(n *types.NativeTx) { n.Nonce = big.NewInt(7) })}
+	rs := []*types.Receipt{
+		{Status: 1, GasUsed: 21000, Logs: []*types.Log{{Address: common.HexToAddress("0x1"), Topics: []common.Hash{{1}}, Data: []byte{9}}}},
+		{Status: 0, GasUsed: 30000, Output: []byte{0x08, 0xc3}, ErrorMessage: "execution reverted"},
+	}
+	h := &types.Header{Number: 1, Timestamp: 1700000000, TxRoot: types.TxRoot(s, txs), ReceiptRoot: types.ReceiptRoot(s, rs), LogsBloom: types.LogsBloom(rs), GasLimit: 1 << 30}
+	hash := h.Hash(s)
+	sig, _ := k.Sign(hash[:])
+	h.Signatures = []types.CommitSig{{Index: 0, Signature: sig}}
+	if h.Hash(s) != hash {
+		t.Fatal("signatures changed the header hash")
+	}
+	blk := &types.Block{Header: h, Txs: txs}
+	dec, err := types.DecodeBlock(s, types.EncodeBlock(blk))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dec.Header.Hash(s) != hash || len(dec.Txs) != 2 || dec.Txs[1].Hash() != txs[1].Hash() || len(dec.Header.Signatures) != 1 {
+		t.Fatal("block changed in round trip")
+	}
+	r, err := types.DecodeReceipt(types.EncodeReceipt(rs[1]))
+	if err != nil || r.ErrorMessage != rs[1].ErrorMessage || !bytes.Equal(r.Output, rs[1].Output) {
+		t.Fatalf("receipt round trip: %v", err)
+	}
+	if !h.LogsBloom.Test(common.HexToAddress("0x1").Bytes()) {
+		t.Fatal("bloom misses the log address")
+	}
+}
+
+func TestMerkleProofs(t *testing.T) {
+	for _, s := range []crypto.Suite{crypto.ECDSA(), crypto.SM()} {
+		for n := 1; n <= 9; n++ {
+			leaves := make([]common.Hash, n)
+			for i := range leaves {
+				leaves[i] = types.MerkleLeaf(s, []byte{byte(i)})
+			}
+			root := types.MerkleRoot(s, leaves)
+			for i := range leaves {
+				p, err := types.MerkleProof(s, leaves, i)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := types.VerifyMerkleProof(s, root, leaves[i], p); err != nil {
+					t.Fatalf("n=%d i=%d: %v", n, i, err)
+				}
+				other := types.MerkleLeaf(s, []byte{byte(i + 100)})
+				if types.VerifyMerkleProof(s, root, other, p) == nil {
+					t.Fatalf("n=%d i=%d: proof verified a foreign leaf", n, i)
+				}
+				if len(p) > 0 {
+					p[0].Hash[0] ^= 1
+					if types.VerifyMerkleProof(s, root, leaves[i], p) == nil {
+						t.Fatalf("n=%d i=%d: tampered proof verified", n, i)
+					}
+				}
+			}
+		}
+		if _, err := types.MerkleProof(s, nil, 0); err == nil {
+			t.Fatal("proof of an empty tree")
+		}
+		if types.MerkleRoot(s, nil) != types.EmptyRoot(s) {
+			t.Fatal("empty root")
+		}
+	}
+}
