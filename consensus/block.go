@@ -1,0 +1,69 @@
+package consensus
+
+import (
+	"fmt"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/gobcos/gobcos/types"
+)
+
+// BlockEnv is the context a block is executed in.
+type BlockEnv struct {
+	Number     uint64         // the block's number
+	Timestamp  uint64         // seconds since the Unix epoch
+	Sealer     common.Address // the proposer's account (COINBASE)
+	GasLimit   uint64         // the block's gas limit
+	ParentHash common.Hash    // hash of block Number-1
+	// GetHash returns the hash of an ancestor block (for BLOCKHASH), or
+	// the zero hash when it is unknown. Never nil in an env built by an engine.
+	GetHash func(number uint64) common.Hash
+}
+
+// Result is the outcome of executing a block's transactions.
+type Result struct {
+	// Receipts holds one receipt per transaction, in block order.
+	Receipts []*types.Receipt
+	// StateRoot commits to the block's write set chained to the parent's root.
+	StateRoot common.Hash
+	// State is the executor's write set, opaque to consensus and handed to
+	// the ledger's commit as is.
+	State any
+}
+
+// HashByNumber is an optional interface of the ledgers given to engines:
+// engines use it to answer BlockEnv.GetHash for ancestors older than the parent.
+type HashByNumber interface {
+	HashByNumber(number uint64) (common.Hash, bool)
+}
+
+// BuildHeader makes the header of the block of txs executed in env with
+// result res: transaction and receipt roots, logs bloom and gas used are
+// derived here so every engine computes them alike. Signatures are left
+// empty.
+func BuildHeader(h types.Hasher, env BlockEnv, txs []*types.Transaction, res *Result) (*types.Header, error) {
+	if res == nil {
+		return nil, fmt.Errorf("%w: no result", ErrBadResult)
+	}
+	if len(res.Receipts) != len(txs) {
+		return nil, fmt.Errorf("%w: %d receipts for %d transactions", ErrBadResult, len(res.Receipts), len(txs))
+	}
+	var gasUsed uint64
+	for i, r := range res.Receipts {
+		if r == nil {
+			return nil, fmt.Errorf("%w: receipt %d is missing", ErrBadResult, i)
+		}
+		gasUsed += r.GasUsed
+	}
+	return &types.Header{
+		ParentHash:  env.ParentHash,
+		Number:      env.Number,
+		Timestamp:   env.Timestamp,
+		TxRoot:      types.TxRoot(h, txs),
+		ReceiptRoot: types.ReceiptRoot(h, res.Receipts),
+		StateRoot:   res.StateRoot,
+		LogsBloom:   types.LogsBloom(res.Receipts),
+		GasUsed:     gasUsed,
+		GasLimit:    env.GasLimit,
+		Sealer:      env.Sealer,
+	}, nil
+}

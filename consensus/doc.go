@@ -1,0 +1,11 @@
+// Package consensus defines what every consensus engine of a gobcos group
+// provides (the Engine interface and its Status), what engines exchange
+// with the executor (BlockEnv and Result), and commit certificates: the
+// sealers' signatures over a header hash that let any node, observer or
+// other group verify a committed block without re-running consensus.
+//
+// The engines live in sub-packages: solo (one sealer, for development and
+// single-organisation chains), and later pbft and raft. Each engine reaches
+// the txpool, the executor and the ledger only through small interfaces
+// defined next to it, so it can be tested with fakes.
+package consensus

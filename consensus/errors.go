@@ -1,0 +1,21 @@
+package consensus
+
+import "errors"
+
+// Sentinel errors of commit certificates and execution results.
+var (
+	// ErrInvalidQuorum: the quorum asked of VerifyCommit is not in 1..len(sealers).
+	ErrInvalidQuorum = errors.New("invalid quorum")
+	// ErrNoQuorum: fewer distinct sealers signed the header than the quorum.
+	ErrNoQuorum = errors.New("commit certificate lacks a quorum of sealer signatures")
+	// ErrUnknownSealer: a signature names an index outside the sealer list.
+	ErrUnknownSealer = errors.New("commit signature from an unknown sealer index")
+	// ErrDuplicateSigner: two signatures of the certificate come from the same sealer.
+	ErrDuplicateSigner = errors.New("commit certificate has two signatures from one sealer")
+	// ErrBadCommitSignature: a signature does not verify against its sealer's key.
+	ErrBadCommitSignature = errors.New("invalid commit signature")
+	// ErrSuiteMismatch: a key of one crypto suite used with another suite.
+	ErrSuiteMismatch = errors.New("signing key does not belong to the chain's crypto suite")
+	// ErrBadResult: an execution result does not match the block it was asked for.
+	ErrBadResult = errors.New("inconsistent execution result")
+)

@@ -1,0 +1,321 @@
+package solo
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/gobcos/gobcos/consensus"
+	"github.com/gobcos/gobcos/crypto"
+	"github.com/gobcos/gobcos/types"
+)
+
+// TxSource is what the engine needs of the txpool.
+type TxSource interface {
+	// Pending returns up to max executable txs with verified senders.
+	Pending(max int) []*types.Transaction
+	// Notify signals when executable txs may have appeared.
+	Notify() <-chan struct{}
+	// OnCommitted is told of every block the engine committed.
+	OnCommitted(b *types.Block)
+}
+
+// Executor runs a block's transactions on the state at parentRoot.
+type Executor interface {
+	ExecuteBlock(ctx context.Context, env consensus.BlockEnv, parentRoot common.Hash, txs []*types.Transaction) (*consensus.Result, error)
+}
+
+// Ledger stores committed blocks. It may also implement
+// consensus.HashByNumber to serve BLOCKHASH for older ancestors.
+type Ledger interface {
+	// Head is the header of the latest committed block (genesis at first).
+	Head() *types.Header
+	// Commit stores b with its receipts, the senders of its txs and the
+	// executor's write set (consensus.Result.State) atomically and durably.
+	Commit(b *types.Block, receipts []*types.Receipt, senders []common.Address, state any) error
+}
+
+// Retry back-off after a failed block.
+const (
+	retryMin = 50 * time.Millisecond
+	retryMax = 5 * time.Second
+)
+
+// Params are the engine's configuration and dependencies.
+type Params struct {
+	Config   Config
+	Suite    crypto.Suite
+	Key      crypto.PrivateKey // the node's sealing key
+	Txs      TxSource
+	Executor Executor
+	Ledger   Ledger
+	Logger   *slog.Logger     // nil discards
+	Now      func() time.Time // header timestamps; nil means time.Now
+}
+
+// Engine is the Solo consensus engine. Create it with New.
+type Engine struct {
+	cfg    Config
+	suite  crypto.Suite
+	key    crypto.PrivateKey
+	txs    TxSource
+	exec   Executor
+	ledger Ledger
+	log    *slog.Logger
+	now    func() time.Time
+
+	mu      sync.Mutex
+	status  consensus.Status
+	started bool
+	cancel  context.CancelFunc
+	done    chan struct{}
+}
+
+var _ consensus.Engine = (*Engine)(nil)
+
+// New makes a Solo engine; it does nothing until Start.
+func New(p Params) (*Engine, error) {
+	if err := p.Config.Validate(); err != nil {
+		return nil, err
+	}
+	switch {
+	case p.Suite == nil:
+		return nil, fmt.Errorf("%w: crypto suite", ErrMissingDep)
+	case p.Key == nil:
+		return nil, fmt.Errorf("%w: sealing key", ErrMissingDep)
+	case p.Txs == nil:
+		return nil, fmt.Errorf("%w: tx source", ErrMissingDep)
+	case p.Executor == nil:
+		return nil, fmt.Errorf("%w: executor", ErrMissingDep)
+	case p.Ledger == nil:
+		return nil, fmt.Errorf("%w: ledger", ErrMissingDep)
+	}
+	if p.Key.SuiteName() != p.Suite.Name() {
+		return nil, fmt.Errorf("%w: key is %s, chain is %s", consensus.ErrSuiteMismatch, p.Key.SuiteName(), p.Suite.Name())
+	}
+	logger := p.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	now := p.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &Engine{
+		cfg: p.Config, suite: p.Suite, key: p.Key, txs: p.Txs, exec: p.Executor, ledger: p.Ledger,
+		log: logger.With("module", "consensus", "engine", consensus.NameSolo), now: now,
+		status: consensus.Status{Engine: consensus.NameSolo, Sealer: true, Leader: true},
+	}, nil
+}
+
+// Name is consensus.NameSolo.
+func (e *Engine) Name() string { return consensus.NameSolo }
+
+// Start launches the sealing loop. It fails if the ledger has no head.
+func (e *Engine) Start(ctx context.Context) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.started {
+		if e.done == nil {
+			return ErrStopped
+		}
+		return ErrAlreadyStarted
+	}
+	head := e.ledger.Head()
+	if head == nil {
+		return ErrNoHead
+	}
+	e.started = true
+	e.status.Height = head.Number
+	e.status.BlockHash = head.Hash(e.suite)
+	e.status.Running = true
+	runCtx, cancel := context.WithCancel(ctx)
+	e.cancel = cancel
+	e.done = make(chan struct{})
+	go e.run(runCtx, e.done)
+	e.log.Info("started", "height", head.Number, "sealer", e.key.Address())
+	return nil
+}
+
+// Stop ends the sealing loop, waiting for a block being committed.
+func (e *Engine) Stop() error {
+	e.mu.Lock()
+	if !e.started || e.done == nil {
+		e.started = true // a stopped or never started engine cannot start later
+		e.mu.Unlock()
+		return nil
+	}
+	cancel, done := e.cancel, e.done
+	e.cancel, e.done = nil, nil
+	e.mu.Unlock()
+	cancel()
+	<-done
+	e.log.Info("stopped")
+	return nil
+}
+
+// Status reports the latest committed block.
+func (e *Engine) Status() consensus.Status {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.status
+}
+
+// run is the sealing loop.
+func (e *Engine) run(ctx context.Context, done chan struct{}) {
+	defer close(done)
+	defer func() {
+		e.mu.Lock()
+		e.status.Running = false
+		e.mu.Unlock()
+	}()
+	notify := e.txs.Notify()
+	var lastCommit time.Time // monotonic, for MinSealInterval
+	retry := time.Duration(0)
+	for ctx.Err() == nil {
+		if e.cfg.MinSealInterval > 0 && !lastCommit.IsZero() {
+			if !sleep(ctx, time.Until(lastCommit.Add(e.cfg.MinSealInterval))) {
+				return
+			}
+		}
+		txs := e.txs.Pending(e.cfg.MaxTxsPerBlock)
+		if len(txs) == 0 {
+			select {
+			case <-ctx.Done():
+				return
+			case <-notify:
+				continue
+			}
+		}
+		txs = e.fitGas(txs)
+		if err := e.sealBlock(ctx, txs); err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			retry = min(max(2*retry, retryMin), retryMax)
+			e.log.Error("sealing a block failed; retrying", "txs", len(txs), "retryIn", retry, "err", err)
+			if !sleep(ctx, retry) {
+				return
+			}
+			continue
+		}
+		retry = 0
+		lastCommit = time.Now()
+	}
+}
+
+// fitGas keeps the longest prefix of txs whose declared gas fits the block
+// gas limit, and at least one tx.
+func (e *Engine) fitGas(txs []*types.Transaction) []*types.Transaction {
+	limit := e.cfg.BlockGasLimit
+	var total uint64
+	for i, tx := range txs {
+		g := tx.Gas()
+		if i > 0 && (total > limit || g > limit-total) {
+			return txs[:i]
+		}
+		total += g
+	}
+	return txs
+}
+
+// sealBlock executes, signs and commits one block of txs on the head.
+func (e *Engine) sealBlock(ctx context.Context, txs []*types.Transaction) error {
+	start := time.Now()
+	parent := e.ledger.Head()
+	if parent == nil {
+		return ErrNoHead
+	}
+	senders := make([]common.Address, len(txs))
+	for i, tx := range txs {
+		s, ok := tx.CachedSender()
+		if !ok {
+			return fmt.Errorf("%w: %s", ErrUnverifiedTx, tx.Hash())
+		}
+		senders[i] = s
+	}
+	parentHash := parent.Hash(e.suite)
+	env := consensus.BlockEnv{
+		Number:     parent.Number + 1,
+		Timestamp:  max(unixSeconds(e.now()), parent.Timestamp),
+		Sealer:     e.key.Address(),
+		GasLimit:   e.cfg.BlockGasLimit,
+		ParentHash: parentHash,
+		GetHash:    e.hashGetter(parent.Number, parentHash),
+	}
+	res, err := e.exec.ExecuteBlock(ctx, env, parent.StateRoot, txs)
+	if err != nil {
+		return fmt.Errorf("executing block %d: %w", env.Number, err)
+	}
+	header, err := consensus.BuildHeader(e.suite, env, txs, res)
+	if err != nil {
+		return fmt.Errorf("block %d: %w", env.Number, err)
+	}
+	hash := header.Hash(e.suite)
+	sig, err := consensus.SignCommitHash(e.suite, e.key, hash, 0)
+	if err != nil {
+		return fmt.Errorf("block %d: %w", env.Number, err)
+	}
+	header.Signatures = []types.CommitSig{sig}
+	block := &types.Block{Header: header, Txs: txs}
+	// Abandoning an executed block is safe: its txs stay in the pool. Once
+	// the commit has begun it completes even if ctx ends; Stop waits.
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("block %d not committed: %w", env.Number, err)
+	}
+	if err := e.ledger.Commit(block, res.Receipts, senders, res.State); err != nil {
+		return fmt.Errorf("committing block %d: %w", env.Number, err)
+	}
+	e.txs.OnCommitted(block)
+
+	e.mu.Lock()
+	e.status.Height = header.Number
+	e.status.BlockHash = hash
+	e.status.LastBlockTime = time.Now()
+	e.mu.Unlock()
+	e.log.Info("block committed", "number", header.Number, "hash", hash, "txs", len(txs),
+		"gasUsed", header.GasUsed, "elapsed", time.Since(start))
+	return nil
+}
+
+// hashGetter answers BLOCKHASH: the parent directly, older ancestors from
+// the ledger when it can tell.
+func (e *Engine) hashGetter(parentNumber uint64, parentHash common.Hash) func(uint64) common.Hash {
+	hr, _ := e.ledger.(consensus.HashByNumber)
+	return func(n uint64) common.Hash {
+		if n == parentNumber {
+			return parentHash
+		}
+		if hr != nil && n < parentNumber {
+			if h, ok := hr.HashByNumber(n); ok {
+				return h
+			}
+		}
+		return common.Hash{}
+	}
+}
+
+func unixSeconds(t time.Time) uint64 {
+	if s := t.Unix(); s > 0 {
+		return uint64(s)
+	}
+	return 0
+}
+
+// sleep waits d or until ctx ends; it reports whether ctx is still live.
+func sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}

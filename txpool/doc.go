@@ -1,0 +1,22 @@
+// Package txpool admits transactions into a group's pool of pending
+// transactions and hands executable batches to the sealer.
+//
+// Admission runs in two steps. Signatures are checked first, in parallel on
+// a bounded number of worker goroutines and in batches, without holding
+// any lock (tx.Verify caches the sender, so every tx is verified once).
+// Then, under the pool's lock, each tx meets the admission rules: not
+// already known or committed, the chain's replay protection (account
+// nonces for Ethereum-signed txs, block limit and unused random nonce for
+// native txs), gas and size limits, and the pool's capacity by count, by
+// bytes and per sender.
+//
+// Ethereum txs whose nonce is ahead of the account's next nonce are kept
+// queued (up to Config.MaxNonceGap ahead) and become executable in order
+// once the gap fills. Pending returns executable txs interleaved by arrival
+// order, deterministically. OnCommitted is called after every committed
+// block: it removes the block's txs, promotes queued txs, and drops native
+// txs whose block limit has passed and Ethereum txs whose nonce is stale.
+//
+// The pool reaches the chain only through the small Chain interface, so it
+// is tested without a ledger.
+package txpool
