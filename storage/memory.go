@@ -196,11 +196,13 @@ func (it *memIterator) Key() []byte {
 	return []byte(it.keys[it.pos])
 }
 
+// Value returns a copy: the stored slice is shared with the store and its
+// snapshots, which a caller writing into it would otherwise corrupt.
 func (it *memIterator) Value() []byte {
 	if it.pos < 0 || it.pos >= len(it.keys) {
 		return nil
 	}
-	return it.vals[it.pos]
+	return bytes.Clone(it.vals[it.pos])
 }
 
 func (it *memIterator) Error() error { return it.err }
