@@ -14,7 +14,9 @@ import (
 //	inner = H(0x01 || left || right)
 //
 // A level with an odd number of nodes carries its last node up unchanged.
-// The root of an empty tree is H() of nothing with the 0x02 prefix.
+// The root of an empty tree is H(0x80), the hash of the RLP empty string: with
+// Keccak-256 that is Ethereum's empty trie root, so clients that compare an
+// empty block's transactionsRoot with Ethereum's constant accept our blocks.
 
 // MerkleLeaf hashes one leaf's data.
 func MerkleLeaf(h Hasher, data []byte) common.Hash { return h.Hash([]byte{0}, data) }
@@ -22,7 +24,7 @@ func MerkleLeaf(h Hasher, data []byte) common.Hash { return h.Hash([]byte{0}, da
 func merkleInner(h Hasher, l, r common.Hash) common.Hash { return h.Hash([]byte{1}, l[:], r[:]) }
 
 // EmptyRoot is the root of a tree with no leaves.
-func EmptyRoot(h Hasher) common.Hash { return h.Hash([]byte{2}) }
+func EmptyRoot(h Hasher) common.Hash { return h.Hash([]byte{0x80}) }
 
 // MerkleRoot computes the root over already-hashed leaves.
 func MerkleRoot(h Hasher, leaves []common.Hash) common.Hash {

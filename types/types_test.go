@@ -217,3 +217,9 @@ func TestMerkleProofs(t *testing.T) {
 		}
 	}
 }
+
+func TestEmptyRootIsEthereumsOnKeccak(t *testing.T) {
+	if types.EmptyRoot(crypto.ECDSA()) != ethtypes.EmptyTxsHash {
+		t.Fatalf("empty root %x differs from Ethereum's %x", types.EmptyRoot(crypto.ECDSA()), ethtypes.EmptyTxsHash)
+	}
+}

@@ -25,12 +25,6 @@ contracts, an Ethereum-compatible JSON-RPC API, a choice of crypto suite per cha
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	for _, add := range subcommands {
-		root.AddCommand(add())
-	}
+	root.AddCommand(newUpCmd(), newNodeCmd(), newAccountCmd())
 	return root
 }
-
-// subcommands are registered by the files of this package, one file per
-// subcommand, from their init functions.
-var subcommands []func() *cobra.Command

@@ -1,0 +1,114 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gobcos/gobcos/node"
+)
+
+func newUpCmd() *cobra.Command {
+	var (
+		dir     string
+		rpcPort int
+		suite   string
+	)
+	cmd := &cobra.Command{
+		Use:   "up",
+		Short: "Run a local development chain (created on first use)",
+		Long: `Run a local single-node chain with the Solo engine and embedded Pebble storage.
+
+On the first run in a directory, up creates a node key, a genesis naming the node
+as the only sealer, and a config.toml; later runs resume the same chain. The
+JSON-RPC server (HTTP and WebSocket on one port) serves until Ctrl-C or SIGTERM,
+when the node finishes the block it is committing and shuts down cleanly.`,
+		Example: `  gobcos up
+  gobcos up --dir ./sm-chain --crypto sm --rpc-port 8546`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if rpcPort < 1 || rpcPort > 65535 {
+				return fmt.Errorf("--rpc-port %d is not a TCP port (1-65535)", rpcPort)
+			}
+			addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(rpcPort))
+			if !node.IsInitialized(dir) {
+				if err := node.InitDir(dir, node.InitOptions{Suite: suite, RPCAddr: addr}); err != nil {
+					return fmt.Errorf("create chain in %s: %w", dir, err)
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "created a new %s chain in %s\n", suite, dir)
+			}
+			cfg, err := node.LoadConfig(filepath.Join(dir, node.ConfigFile))
+			if err != nil {
+				return err
+			}
+			g, err := node.LoadGenesis(cfg.Path(cfg.Genesis))
+			if err != nil {
+				return err
+			}
+			if cmd.Flags().Changed("crypto") && g.CryptoSuite != suite {
+				return fmt.Errorf("%s holds a %q chain; --crypto %s cannot change it (use another --dir)", dir, g.CryptoSuite, suite)
+			}
+			if cmd.Flags().Changed("rpc-port") {
+				host, _, _ := net.SplitHostPort(cfg.RPC.Listen)
+				cfg.RPC.Listen = net.JoinHostPort(host, strconv.Itoa(rpcPort))
+			}
+			return runNode(cmd, cfg)
+		},
+	}
+	cmd.Flags().StringVar(&dir, "dir", "gobcos-data", "directory of the chain: key, genesis, config and database")
+	cmd.Flags().IntVar(&rpcPort, "rpc-port", 8545, "TCP port of the JSON-RPC server on 127.0.0.1 (HTTP and WebSocket)")
+	cmd.Flags().StringVar(&suite, "crypto", "ecdsa", "crypto suite of a new chain: ecdsa (secp256k1 + Keccak-256) or sm (SM2 + SM3)")
+	return cmd
+}
+
+// runNode starts a node from cfg, prints where to reach it and runs until
+// SIGINT or SIGTERM.
+func runNode(cmd *cobra.Command, cfg node.Config) error {
+	logger, err := newLogger(cfg.Log)
+	if err != nil {
+		return err
+	}
+	n, err := node.New(cfg, logger)
+	if err != nil {
+		return err
+	}
+	if err := n.Start(); err != nil {
+		n.Stop()
+		return err
+	}
+	g := n.Genesis()
+	out := cmd.OutOrStdout()
+	fmt.Fprintf(out, "gobcos %s: chain %d, group %s, crypto %s, consensus %s, height %d\n", node.Version, g.ChainID, g.GroupID, g.CryptoSuite, g.Consensus, n.Height())
+	fmt.Fprintf(out, "JSON-RPC: http://%s  (WebSocket: ws://%s)\n", n.RPCAddr(), n.RPCAddr())
+	fmt.Fprintln(out, "Press Ctrl-C to stop.")
+
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sig)
+	<-sig
+	fmt.Fprintln(out, "stopping...")
+	if err := n.Stop(); err != nil {
+		return err
+	}
+	fmt.Fprintln(out, "stopped cleanly")
+	return nil
+}
+
+func newLogger(c node.LogConfig) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.Level)); err != nil {
+		return nil, fmt.Errorf("log level %q: %w", c.Level, err)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if c.Format == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts)), nil
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts)), nil
+}

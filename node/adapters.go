@@ -1,0 +1,67 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"math/big"
+
+	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/gobcos/gobcos/consensus"
+	"github.com/gobcos/gobcos/executor"
+	"github.com/gobcos/gobcos/ledger"
+	"github.com/gobcos/gobcos/state"
+	"github.com/gobcos/gobcos/types"
+)
+
+// The adapters below connect the group's components through the small
+// interfaces each consumer defines.
+
+// poolChain is the txpool's view of the chain.
+type poolChain struct{ n *Node }
+
+func (c *poolChain) Height() uint64 { return c.n.ledger.Height() }
+
+func (c *poolChain) AccountNonce(addr common.Address) (uint64, error) {
+	return state.NewReader(c.n.kv).Nonce(addr)
+}
+
+func (c *poolChain) NativeNonceUsed(nonce *big.Int) (bool, error) {
+	return c.n.ledger.NativeNonceUsed(nonce)
+}
+
+func (c *poolChain) TxCommitted(h common.Hash) (bool, error) { return c.n.ledger.TxCommitted(h) }
+
+// engineExecutor runs blocks for the consensus engine on the latest state.
+type engineExecutor struct{ n *Node }
+
+func (e *engineExecutor) ExecuteBlock(ctx context.Context, env consensus.BlockEnv, parentRoot common.Hash, txs []*types.Transaction) (*consensus.Result, error) {
+	res, err := e.n.exec.ExecuteBlock(ctx, executor.BlockEnv{
+		Number:    env.Number,
+		Timestamp: env.Timestamp,
+		Sealer:    env.Sealer,
+		GetHash:   env.GetHash,
+	}, parentRoot, txs, e.n.kv)
+	if err != nil {
+		return nil, err
+	}
+	return &consensus.Result{Receipts: res.Receipts, StateRoot: res.StateRoot, State: res.Writes}, nil
+}
+
+// engineLedger is the consensus engine's view of the ledger.
+type engineLedger struct{ n *Node }
+
+func (l *engineLedger) Head() *types.Header { return l.n.ledger.Head() }
+
+func (l *engineLedger) Commit(b *types.Block, receipts []*types.Receipt, senders []common.Address, st any) error {
+	w, ok := st.(ledger.StateWrites)
+	if !ok {
+		return fmt.Errorf("node: executor result of type %T carries no state writes", st)
+	}
+	return l.n.ledger.Commit(b, receipts, senders, w)
+}
+
+func (l *engineLedger) HashByNumber(number uint64) (common.Hash, bool) {
+	h, err := l.n.ledger.HashByNumber(number)
+	return h, err == nil
+}

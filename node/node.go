@@ -1,0 +1,233 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/gobcos/gobcos/consensus/solo"
+	"github.com/gobcos/gobcos/crypto"
+	"github.com/gobcos/gobcos/executor"
+	"github.com/gobcos/gobcos/ledger"
+	"github.com/gobcos/gobcos/rpc"
+	"github.com/gobcos/gobcos/storage"
+	"github.com/gobcos/gobcos/txpool"
+	"github.com/gobcos/gobcos/types"
+)
+
+// Version is the node software's version.
+const Version = "0.1.0"
+
+// Node is one running gobcos node hosting one group.
+type Node struct {
+	cfg     Config
+	genesis *Genesis
+	suite   crypto.Suite
+	key     crypto.PrivateKey
+	logger  *slog.Logger
+
+	kv     storage.KV
+	ledger *ledger.Ledger
+	exec   *executor.Executor
+	pool   *txpool.Pool
+	engine *solo.Engine
+	rpc    *rpc.Server
+	http   *http.Server
+	ln     net.Listener
+
+	cancel   context.CancelFunc
+	stopOnce sync.Once
+	stopErr  error
+	wg       sync.WaitGroup
+}
+
+// New opens the node's storage and builds its components; Start runs them.
+// On error everything opened so far is closed again.
+func New(cfg Config, logger *slog.Logger) (n *Node, err error) {
+	if logger == nil {
+		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	g, err := LoadGenesis(cfg.Path(cfg.Genesis))
+	if err != nil {
+		return nil, err
+	}
+	suite := g.Suite()
+	key, err := LoadKey(cfg.Path(cfg.KeyFile), suite)
+	if err != nil {
+		return nil, err
+	}
+	n = &Node{cfg: cfg, genesis: g, suite: suite, key: key, logger: logger.With("group", g.GroupID)}
+	defer func() {
+		if err != nil {
+			n.closeStorage()
+		}
+	}()
+	if err := os.MkdirAll(cfg.Path(cfg.DataDir), 0o755); err != nil {
+		return nil, err
+	}
+	kv, err := storage.OpenPebble(cfg.Path(cfg.DataDir), n.logger.With("module", "storage"))
+	if err != nil {
+		return nil, err
+	}
+	n.kv = kv
+	if n.ledger, err = ledger.Open(kv, suite, n.logger.With("module", "ledger")); err != nil {
+		return nil, err
+	}
+	if n.exec, err = executor.New(executor.Config{ChainID: g.ChainID, TxGasLimit: g.TxGasLimit, BlockGasLimit: g.BlockGasLimit}, suite, n.logger.With("module", "executor")); err != nil {
+		return nil, err
+	}
+	if err := n.initGenesis(); err != nil {
+		return nil, err
+	}
+	pcfg := txpool.DefaultConfig()
+	pcfg.MaxTxs, pcfg.MaxBytes, pcfg.MaxPerSender, pcfg.Workers = cfg.TxPool.MaxTxs, cfg.TxPool.MaxBytes, cfg.TxPool.MaxPerSender, cfg.TxPool.Workers
+	pcfg.BlockLimitWindow, pcfg.TxGasLimit = g.BlockLimitWindow, g.TxGasLimit
+	if n.pool, err = txpool.New(pcfg, suite, g.ChainID, g.GroupID, &poolChain{n}, n.logger.With("module", "txpool")); err != nil {
+		return nil, err
+	}
+	scfg := solo.Config{MaxTxsPerBlock: g.BlockTxLimit, MinSealInterval: time.Duration(g.MinSealIntervalMs) * time.Millisecond, BlockGasLimit: g.BlockGasLimit}
+	if n.engine, err = solo.New(solo.Params{Config: scfg, Suite: suite, Key: key, Txs: n.pool, Executor: &engineExecutor{n}, Ledger: &engineLedger{n}, Logger: n.logger}); err != nil {
+		return nil, err
+	}
+	rcfg := rpc.DefaultConfig()
+	rcfg.MaxBodyBytes, rcfg.MaxBatch, rcfg.CORSOrigins = cfg.RPC.MaxBodyBytes, cfg.RPC.MaxBatch, cfg.RPC.CORSOrigins
+	n.rpc = rpc.NewServer(&backend{n}, rcfg, n.logger.With("module", "rpc"))
+	return n, nil
+}
+
+// initGenesis commits block 0 on an empty ledger, or checks that the
+// stored chain was made from this genesis.
+func (n *Node) initGenesis() error {
+	want := n.genesis.Hash()
+	if head := n.ledger.Head(); head != nil {
+		h0, err := n.ledger.HeaderByNumber(0)
+		if err != nil {
+			return fmt.Errorf("read block 0: %w", err)
+		}
+		if common.BytesToHash(h0.Extra) != want {
+			return fmt.Errorf("%w: the data directory holds a chain made from another genesis file (block 0 commits to %x, %s hashes to %x)", ErrGenesis, h0.Extra, n.cfg.Genesis, want)
+		}
+		return nil
+	}
+	alloc := make(map[common.Address]executor.GenesisAccount, len(n.genesis.Alloc))
+	for a, acc := range n.genesis.Alloc {
+		alloc[a] = executor.GenesisAccount{Balance: acc.balanceBig(), Nonce: acc.Nonce, Code: acc.Code, Storage: acc.Storage}
+	}
+	writes, root, err := n.exec.Genesis(alloc, n.kv)
+	if err != nil {
+		return fmt.Errorf("genesis state: %w", err)
+	}
+	h := &types.Header{
+		Number:      0,
+		Timestamp:   n.genesis.Timestamp,
+		TxRoot:      types.TxRoot(n.suite, nil),
+		ReceiptRoot: types.ReceiptRoot(n.suite, nil),
+		StateRoot:   root,
+		GasLimit:    n.genesis.BlockGasLimit,
+		Extra:       want.Bytes(),
+	}
+	if err := n.ledger.Commit(&types.Block{Header: h}, nil, nil, writes); err != nil {
+		return fmt.Errorf("commit genesis: %w", err)
+	}
+	n.logger.Info("genesis committed", "hash", h.Hash(n.suite), "stateRoot", root)
+	return nil
+}
+
+// Start runs the consensus engine and the JSON-RPC server.
+func (n *Node) Start() error {
+	ln, err := net.Listen("tcp", n.cfg.RPC.Listen)
+	if err != nil {
+		return fmt.Errorf("JSON-RPC listen on %s: %w (is another node using the port? change [rpc] listen or --rpc-port)", n.cfg.RPC.Listen, err)
+	}
+	n.ln = ln
+	ctx, cancel := context.WithCancel(context.Background())
+	n.cancel = cancel
+	if err := n.engine.Start(ctx); err != nil {
+		cancel()
+		ln.Close()
+		return fmt.Errorf("start consensus: %w", err)
+	}
+	n.http = &http.Server{Handler: n.rpc.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		if err := n.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			n.logger.Error("JSON-RPC server stopped", "err", err)
+		}
+	}()
+	n.logger.Info("node started", "rpc", ln.Addr().String(), "height", n.ledger.Height(), "suite", n.suite.Name(), "chainId", n.genesis.ChainID)
+	return nil
+}
+
+// RPCAddr is the address the JSON-RPC server listens on (after Start).
+func (n *Node) RPCAddr() string {
+	if n.ln == nil {
+		return ""
+	}
+	return n.ln.Addr().String()
+}
+
+// Genesis is the chain's genesis.
+func (n *Node) Genesis() *Genesis { return n.genesis }
+
+// Height is the number of the latest committed block.
+func (n *Node) Height() uint64 { return n.ledger.Height() }
+
+// Stop stops accepting requests, lets the engine finish the block it is
+// committing, and closes storage. It is safe to call more than once.
+func (n *Node) Stop() error {
+	n.stopOnce.Do(func() {
+		var errs []error
+		if n.http != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			n.rpc.Shutdown(ctx)
+			if err := n.http.Shutdown(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("JSON-RPC shutdown: %w", err))
+			}
+			cancel()
+		}
+		if n.cancel != nil {
+			n.cancel()
+		}
+		if n.engine != nil && n.cancel != nil {
+			if err := n.engine.Stop(); err != nil && !errors.Is(err, solo.ErrStopped) {
+				errs = append(errs, fmt.Errorf("consensus stop: %w", err))
+			}
+		}
+		n.wg.Wait()
+		if err := n.closeStorage(); err != nil {
+			errs = append(errs, err)
+		}
+		n.stopErr = errors.Join(errs...)
+		n.logger.Info("node stopped")
+	})
+	return n.stopErr
+}
+
+func (n *Node) closeStorage() error {
+	var errs []error
+	if n.ledger != nil {
+		if err := n.ledger.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if n.kv != nil {
+		if err := n.kv.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close storage: %w", err))
+		}
+		n.kv = nil
+	}
+	return errors.Join(errs...)
+}
