@@ -85,7 +85,7 @@ func New(cfg Config, logger *slog.Logger) (n *Node, err error) {
 	if n.ledger, err = ledger.Open(kv, suite, n.logger.With("module", "ledger")); err != nil {
 		return nil, err
 	}
-	if n.exec, err = executor.New(executor.Config{ChainID: g.ChainID, TxGasLimit: g.TxGasLimit, BlockGasLimit: g.BlockGasLimit}, suite, n.logger.With("module", "executor")); err != nil {
+	if n.exec, err = executor.New(executor.Config{ChainID: g.ChainID, GroupID: g.GroupID, TxGasLimit: g.TxGasLimit, BlockGasLimit: g.BlockGasLimit}, suite, n.logger.With("module", "executor")); err != nil {
 		return nil, err
 	}
 	if err := n.initGenesis(); err != nil {

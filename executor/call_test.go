@@ -1,0 +1,155 @@
+package executor
+
+import (
+	"context"
+	"errors"
+	"math/big"
+	"testing"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core"
+	"github.com/ethereum/go-ethereum/core/vm"
+
+	"github.com/gobcos/gobcos/crypto"
+	"github.com/gobcos/gobcos/types"
+)
+
+func TestCallWritesNothing(t *testing.T) {
+	store := loadContract(t, "Store")
+	c := newChain(t, crypto.ECDSA(), testConfig(), nil)
+	user := newNativeSigner(t, crypto.ECDSA())
+	addr := c.receipt(user.tx(t, nil, nil, store.deployData(t, big.NewInt(1)), 0)).ContractAddress
+	before := c.kv.NewIterator(nil, nil)
+	n := 0
+	for before.Next() {
+		n++
+	}
+	before.Release()
+
+	res := c.call(user.addr(), addr, store.pack(t, "set", big.NewInt(99)))
+	if res.Err != nil || res.GasUsed == 0 {
+		t.Fatalf("call: %v, gas %d", res.Err, res.GasUsed)
+	}
+	if v, _ := c.reader().Storage(addr, common.Hash{}); v != common.BigToHash(big.NewInt(1)) {
+		t.Fatalf("Call changed the state")
+	}
+	after := c.kv.NewIterator(nil, nil)
+	m := 0
+	for after.Next() {
+		m++
+	}
+	after.Release()
+	if n != m {
+		t.Fatalf("Call wrote to storage: %d keys before, %d after", n, m)
+	}
+
+	res = c.call(user.addr(), addr, store.pack(t, "fail", "nope"))
+	if !errors.Is(res.Err, vm.ErrExecutionReverted) || res.ErrorMessage() != "execution reverted: nope" || len(res.Revert) == 0 || res.Return != nil {
+		t.Fatalf("reverted call: %+v %q", res, res.ErrorMessage())
+	}
+
+	// Value needs the balance; the call is rejected before execution.
+	_, err := c.e.Call(context.Background(), c.env(), CallMsg{From: user.addr(), To: &addr, Value: big.NewInt(1)}, c.kv)
+	if !errors.Is(err, ErrCallRejected) || !errors.Is(err, core.ErrInsufficientFunds) {
+		t.Fatalf("want ErrCallRejected wrapping insufficient funds, got %v", err)
+	}
+	// A contract may be the sender of a call (no EOA check) and gas above
+	// the chain's limit is capped.
+	res, err = c.e.Call(context.Background(), c.env(), CallMsg{From: addr, To: &addr, Gas: 1 << 62, Data: store.pack(t, "value")}, c.kv)
+	if err != nil || res.Err != nil {
+		t.Fatalf("call from a contract: %v %v", err, res.Err)
+	}
+}
+
+func TestEstimateGas(t *testing.T) {
+	store := loadContract(t, "Store")
+	c := newChain(t, crypto.ECDSA(), testConfig(), nil)
+	user := newNativeSigner(t, crypto.ECDSA())
+	addr := c.receipt(user.tx(t, nil, nil, store.deployData(t, big.NewInt(1)), 0)).ContractAddress
+
+	for _, data := range [][]byte{
+		store.pack(t, "set", big.NewInt(5)),
+		store.pack(t, "fill", big.NewInt(10)),
+		store.pack(t, "deploy", common.HexToHash("0x01")), // nested creations: the 63/64 rule applies
+	} {
+		msg := CallMsg{From: user.addr(), To: &addr, Data: data}
+		gas, res, err := c.e.EstimateGas(context.Background(), c.env(), msg, c.kv)
+		if err != nil || res == nil || res.Err != nil {
+			t.Fatalf("estimate: %v", err)
+		}
+		if gas < res.GasUsed {
+			t.Fatalf("estimate %d below the gas used %d", gas, res.GasUsed)
+		}
+		// The estimate is the smallest limit that works.
+		msg.Gas = gas
+		if r, err := c.e.Call(context.Background(), c.env(), msg, c.kv); err != nil || r.Err != nil {
+			t.Fatalf("call with the estimate failed: %v %v", err, r.Err)
+		}
+		msg.Gas = gas - 1
+		if r, err := c.e.Call(context.Background(), c.env(), msg, c.kv); err == nil && r.Err == nil {
+			t.Fatalf("call with estimate-1 (%d) succeeded", gas-1)
+		}
+		// And a real transaction with it succeeds.
+		mustSucceed(t, c.receipt(user.tx(t, &addr, nil, data, gas)))
+	}
+
+	// A plain transfer to an account costs exactly 21000.
+	to := common.HexToAddress("0x70")
+	if gas, _, err := c.e.EstimateGas(context.Background(), c.env(), CallMsg{From: user.addr(), To: &to}, c.kv); err != nil || gas != 21000 {
+		t.Fatalf("transfer estimate %d, %v", gas, err)
+	}
+
+	// A call that reverts whatever the gas returns its revert data.
+	_, res, err := c.e.EstimateGas(context.Background(), c.env(), CallMsg{From: user.addr(), To: &addr, Data: store.pack(t, "fail", "always")}, c.kv)
+	if !errors.Is(err, ErrExecutionFailed) || res == nil || len(res.Revert) == 0 || res.ErrorMessage() != "execution reverted: always" {
+		t.Fatalf("reverting estimate: %v %+v", err, res)
+	}
+	// A call that can never finish runs out of gas at the maximum.
+	if _, _, err := c.e.EstimateGas(context.Background(), c.env(), CallMsg{From: user.addr(), To: &addr, Gas: 500_000, Data: store.pack(t, "spin")}, c.kv); !errors.Is(err, ErrExecutionFailed) {
+		t.Fatalf("spinning estimate: %v", err)
+	}
+}
+
+func TestCallFromSystemViewAndTxAgree(t *testing.T) {
+	// Gas used by a call equals the gas used by the same tx.
+	store := loadContract(t, "Store")
+	c := newChain(t, crypto.ECDSA(), testConfig(), nil)
+	user := newNativeSigner(t, crypto.ECDSA())
+	addr := c.receipt(user.tx(t, nil, nil, store.deployData(t, big.NewInt(1)), 0)).ContractAddress
+	data := store.pack(t, "set", big.NewInt(12345))
+	res := c.call(user.addr(), addr, data)
+	r := c.receipt(user.tx(t, &addr, nil, data, 0))
+	if r.Status != types.ReceiptSuccess || r.GasUsed != res.GasUsed {
+		t.Fatalf("tx gas %d, call gas %d", r.GasUsed, res.GasUsed)
+	}
+}
+
+func TestConcurrentCalls(t *testing.T) {
+	store := loadContract(t, "Store")
+	c := newChain(t, crypto.ECDSA(), testConfig(), nil)
+	user := newNativeSigner(t, crypto.ECDSA())
+	addr := c.receipt(user.tx(t, nil, nil, store.deployData(t, big.NewInt(1)), 0)).ContractAddress
+	env := c.env()
+	data := store.pack(t, "sysInfo")
+	errs := make(chan error, 4)
+	for i := 0; i < 4; i++ {
+		go func() {
+			for j := 0; j < 20; j++ {
+				res, err := c.e.Call(context.Background(), env, CallMsg{To: &addr, Data: data}, c.kv)
+				if err == nil && res.Err != nil {
+					err = res.Err
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for i := 0; i < 4; i++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}

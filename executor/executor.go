@@ -1,0 +1,293 @@
+package executor
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/big"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core"
+	ethtypes "github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/core/vm"
+	ethcrypto "github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/params"
+	"github.com/holiman/uint256"
+
+	"github.com/gobcos/gobcos/crypto"
+	"github.com/gobcos/gobcos/executor/precompiled"
+	"github.com/gobcos/gobcos/state"
+	"github.com/gobcos/gobcos/storage"
+	"github.com/gobcos/gobcos/types"
+)
+
+// Config is the chain configuration the executor needs.
+type Config struct {
+	ChainID uint64
+	// GroupID is checked when a native transaction must be verified here.
+	GroupID string
+	// TxGasLimit is the most gas one transaction may use; native
+	// transactions that leave their gas limit at 0 get it.
+	TxGasLimit uint64
+	// BlockGasLimit bounds the gas a block's transactions reserve
+	// together; it is also what the GASLIMIT opcode returns.
+	BlockGasLimit uint64
+	// SystemContracts are the native contracts; nil means
+	// precompiled.Default().
+	SystemContracts *precompiled.Registry
+}
+
+// Validate checks the configuration.
+func (c *Config) Validate() error {
+	switch {
+	case c.ChainID == 0:
+		return fmt.Errorf("%w: chain id must not be 0", ErrInvalidConfig)
+	case c.TxGasLimit < params.TxGas:
+		return fmt.Errorf("%w: per-transaction gas limit %d is below the %d a plain transfer needs", ErrInvalidConfig, c.TxGasLimit, params.TxGas)
+	case c.BlockGasLimit < c.TxGasLimit:
+		return fmt.Errorf("%w: block gas limit %d is below the per-transaction gas limit %d", ErrInvalidConfig, c.BlockGasLimit, c.TxGasLimit)
+	}
+	return nil
+}
+
+// BlockEnv is the block a batch of transactions runs in.
+type BlockEnv struct {
+	Number    uint64
+	Timestamp uint64
+	// Sealer is the proposer, seen by contracts as block.coinbase.
+	Sealer common.Address
+	// GetHash returns the hash of an earlier block for BLOCKHASH (the EVM
+	// asks only for the 256 blocks before Number). nil answers zero.
+	GetHash func(number uint64) common.Hash
+}
+
+// BlockResult is the outcome of executing a block's transactions.
+type BlockResult struct {
+	Receipts  []*types.Receipt
+	Senders   []common.Address
+	Writes    *state.WriteSet
+	StateRoot common.Hash
+	GasUsed   uint64
+	Bloom     ethtypes.Bloom
+}
+
+// Executor executes transactions. It holds no per-block state and is safe
+// for concurrent use.
+type Executor struct {
+	cfg   Config
+	suite crypto.Suite
+	log   *slog.Logger
+	chain *params.ChainConfig
+	sys   *precompiled.Registry
+}
+
+// New returns an executor for a chain. logger may be nil.
+func New(cfg Config, suite crypto.Suite, logger *slog.Logger) (*Executor, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if suite == nil {
+		return nil, fmt.Errorf("%w: no crypto suite", ErrInvalidConfig)
+	}
+	if logger == nil {
+		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	chain := chainConfig(cfg.ChainID)
+	if err := chain.CheckConfigForkOrder(); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidConfig, err)
+	}
+	sys := cfg.SystemContracts
+	if sys == nil {
+		sys = precompiled.Default()
+	}
+	return &Executor{cfg: cfg, suite: suite, log: logger, chain: chain, sys: sys}, nil
+}
+
+// chainConfig activates every fork through Osaka at genesis.
+func chainConfig(chainID uint64) *params.ChainConfig {
+	zero := uint64(0)
+	return &params.ChainConfig{
+		ChainID:                 new(big.Int).SetUint64(chainID),
+		HomesteadBlock:          big.NewInt(0),
+		EIP150Block:             big.NewInt(0),
+		EIP155Block:             big.NewInt(0),
+		EIP158Block:             big.NewInt(0),
+		ByzantiumBlock:          big.NewInt(0),
+		ConstantinopleBlock:     big.NewInt(0),
+		PetersburgBlock:         big.NewInt(0),
+		IstanbulBlock:           big.NewInt(0),
+		MuirGlacierBlock:        big.NewInt(0),
+		BerlinBlock:             big.NewInt(0),
+		LondonBlock:             big.NewInt(0),
+		ArrowGlacierBlock:       big.NewInt(0),
+		GrayGlacierBlock:        big.NewInt(0),
+		MergeNetsplitBlock:      big.NewInt(0),
+		TerminalTotalDifficulty: big.NewInt(0),
+		ShanghaiTime:            &zero,
+		CancunTime:              &zero,
+		PragueTime:              &zero,
+		OsakaTime:               &zero,
+		BlobScheduleConfig: &params.BlobScheduleConfig{
+			Cancun: params.DefaultCancunBlobConfig,
+			Prague: params.DefaultPragueBlobConfig,
+		},
+	}
+}
+
+// ChainConfig returns the go-ethereum chain configuration in use.
+func (e *Executor) ChainConfig() *params.ChainConfig { return e.chain }
+
+// SystemContracts returns the system contract registry in use.
+func (e *Executor) SystemContracts() *precompiled.Registry { return e.sys }
+
+// newEVM builds an EVM for one block (or one call) over sdb.
+func (e *Executor) newEVM(env BlockEnv, sdb *state.StateDB) *vm.EVM {
+	getHash := env.GetHash
+	if getHash == nil {
+		getHash = func(uint64) common.Hash { return common.Hash{} }
+	}
+	var random common.Hash // PREVRANDAO is zero: there is no beacon randomness here
+	bctx := vm.BlockContext{
+		CanTransfer: core.CanTransfer,
+		Transfer:    core.Transfer,
+		GetHash:     getHash,
+		Coinbase:    env.Sealer,
+		GasLimit:    e.cfg.BlockGasLimit,
+		BlockNumber: new(big.Int).SetUint64(env.Number),
+		Time:        env.Timestamp,
+		Difficulty:  new(big.Int),
+		BaseFee:     new(big.Int),
+		BlobBaseFee: new(big.Int),
+		Random:      &random,
+	}
+	sess := e.sys.NewSession(sdb, precompiled.BlockInfo{ChainID: e.cfg.ChainID, Number: env.Number, Timestamp: env.Timestamp})
+	evm := vm.NewEVM(bctx, sdb, e.chain, vm.Config{Tracer: sess.Hooks()})
+	evm.SetPrecompiles(sess.Precompiles(vm.ActivePrecompiledContracts(evm.GetRules())))
+	return evm
+}
+
+// message turns a transaction into an EVM message executed at gas price 0.
+func (e *Executor) message(tx *types.Transaction, from common.Address) (*core.Message, error) {
+	gas := tx.Gas()
+	if !tx.IsEthereum() && gas == 0 {
+		gas = e.cfg.TxGasLimit
+	}
+	if gas > e.cfg.TxGasLimit {
+		return nil, fmt.Errorf("%w: tx asks for %d, limit is %d", ErrGasLimitTooHigh, gas, e.cfg.TxGasLimit)
+	}
+	value, overflow := uint256.FromBig(tx.Value())
+	if overflow {
+		return nil, ErrValueTooLarge
+	}
+	msg := &core.Message{
+		From:      from,
+		To:        tx.To(),
+		Nonce:     tx.Nonce(),
+		Value:     value,
+		GasLimit:  gas,
+		GasPrice:  new(uint256.Int),
+		GasFeeCap: new(uint256.Int),
+		GasTipCap: new(uint256.Int),
+		Data:      tx.Data(),
+	}
+	if eth := tx.Eth(); eth != nil {
+		msg.AccessList = eth.AccessList()
+	} else {
+		msg.SkipNonceCheck()
+	}
+	msg.SkipGasLimitCapCheck()
+	return msg, nil
+}
+
+// ExecuteBlock executes txs in order on the state in st (which it only
+// reads, and which must not change meanwhile: pass a storage snapshot when
+// the store is being written) and returns the receipts, the write set and the state root
+// chained to parentRoot. Transactions should have been verified before
+// (their sender cached); those that were not are verified here, and one
+// that fails makes the whole block invalid (ErrInvalidTx). Failed
+// transactions do not: they get failed receipts.
+func (e *Executor) ExecuteBlock(ctx context.Context, env BlockEnv, parentRoot common.Hash, txs []*types.Transaction, st storage.Reader) (*BlockResult, error) {
+	start := time.Now()
+	sdb := state.New(st)
+	evm := e.newEVM(env, sdb)
+	defer evm.Release()
+	stop := context.AfterFunc(ctx, evm.Cancel)
+	defer stop()
+	rules := evm.GetRules()
+	gp := core.NewGasPool(e.cfg.BlockGasLimit)
+
+	res := &BlockResult{
+		Receipts: make([]*types.Receipt, len(txs)),
+		Senders:  make([]common.Address, len(txs)),
+	}
+	for i, tx := range txs {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		from, err := tx.Verify(e.suite, e.cfg.ChainID, e.cfg.GroupID)
+		if err != nil {
+			return nil, fmt.Errorf("%w: tx %d (%v): %w", ErrInvalidTx, i, tx.Hash(), err)
+		}
+		res.Senders[i] = from
+		sdb.SetTxContext(tx.Hash(), i, 0)
+		r := e.applyTx(evm, sdb, gp, tx, from)
+		sdb.Finalise(rules)
+		if err := sdb.Error(); err != nil {
+			return nil, fmt.Errorf("%w: tx %d: %w", ErrState, i, err)
+		}
+		if err := ctx.Err(); err != nil { // a cancelled EVM stops as if successful
+			return nil, err
+		}
+		res.GasUsed += r.GasUsed
+		r.TxHash, r.TxIndex, r.BlockNumber = tx.Hash(), uint64(i), env.Number
+		r.CumulativeGasUsed, r.From, r.To = res.GasUsed, from, tx.To()
+		res.Receipts[i] = r
+	}
+	ws, err := sdb.WriteSet()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrState, err)
+	}
+	res.Writes = ws
+	res.StateRoot = ws.Root(parentRoot, e.suite)
+	res.Bloom = types.LogsBloom(res.Receipts)
+	e.log.Debug("executed block", "number", env.Number, "txs", len(txs), "gasUsed", res.GasUsed,
+		"writes", ws.Len(), "stateRoot", res.StateRoot, "elapsed", time.Since(start))
+	return res, nil
+}
+
+// applyTx executes one transaction and returns its receipt. A transaction
+// rejected before execution leaves the state and the gas pool untouched.
+func (e *Executor) applyTx(evm *vm.EVM, sdb *state.StateDB, gp *core.GasPool, tx *types.Transaction, from common.Address) *types.Receipt {
+	r := &types.Receipt{Status: types.ReceiptFailed}
+	msg, err := e.message(tx, from)
+	if err != nil {
+		r.ErrorMessage = err.Error()
+		return r
+	}
+	nonce := sdb.GetNonce(from)
+	snap, pool := sdb.Snapshot(), gp.Snapshot()
+	out, err := core.ApplyMessage(evm, msg, gp)
+	if err != nil {
+		sdb.RevertToSnapshot(snap)
+		gp.Set(pool)
+		r.ErrorMessage = err.Error()
+		return r
+	}
+	r.GasUsed = out.UsedGas
+	r.Logs = sdb.TxLogs()
+	if msg.To == nil {
+		r.ContractAddress = ethcrypto.CreateAddress(from, nonce)
+	}
+	if out.Err != nil {
+		r.Output = out.Revert()
+		r.ErrorMessage = vmErrorMessage(out.Err, out.ReturnData)
+		return r
+	}
+	r.Status = types.ReceiptSuccess
+	if msg.To != nil {
+		r.Output = out.Return()
+	}
+	return r
+}

@@ -1,0 +1,24 @@
+// Package state is the world state of one group: accounts (nonce, balance,
+// code hash), contract code by hash and storage slots, kept as a flat key
+// space in the group's storage.KV under the "s/" prefix (the ledger uses
+// other prefixes).
+//
+// StateDB implements go-ethereum's vm.StateDB over a storage.Reader holding
+// the committed state. It reads lazily, buffers every change in memory and
+// never writes to storage itself: after a block the caller takes the block's
+// net changes with WriteSet, a sorted, deterministic list of puts and
+// deletes, applies them with WriteSet.ApplyTo inside the ledger's commit
+// batch, and commits to them with WriteSet.Root, which hashes the write set
+// chained to the parent block's root. Committing therefore costs O(changes),
+// not O(state), and the same transactions on the same state always give a
+// bit-identical write set and root.
+//
+// Semantics follow Ethereum from Cancun on: a journal makes every change
+// revertible to a Snapshot; transient storage (EIP-1153) and access lists
+// (EIP-2929/2930) are per transaction; SELFDESTRUCT deletes an account only
+// when it was created in the same transaction (EIP-6780); accounts that end a
+// transaction touched and empty are deleted (EIP-161). Code hashes are always
+// Keccak-256, as EXTCODEHASH requires, whatever the chain's crypto suite.
+//
+// Reader gives read-only access to the committed state for RPC.
+package state

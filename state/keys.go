@@ -1,0 +1,118 @@
+package state
+
+import (
+	"fmt"
+
+	"github.com/ethereum/go-ethereum/common"
+	ethtypes "github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/rlp"
+	"github.com/holiman/uint256"
+)
+
+// Key layout of the state in the group's key space. Every state key starts
+// with Prefix; the ledger keeps its own records under other prefixes.
+//
+//	s/a/<address 20>             -> account record (see Account)
+//	s/c/<code hash 32>           -> contract code (content addressed, shared)
+//	s/s/<address 20><slot 32>    -> storage value, leading zero bytes
+//	                                stripped; zero values are not stored
+const Prefix = "s/"
+
+var (
+	accountPrefix = []byte("s/a/")
+	codePrefix    = []byte("s/c/")
+	storagePrefix = []byte("s/s/")
+)
+
+// AccountKey is the storage key of an account record.
+func AccountKey(addr common.Address) []byte {
+	k := make([]byte, 0, len(accountPrefix)+common.AddressLength)
+	return append(append(k, accountPrefix...), addr[:]...)
+}
+
+// CodeKey is the storage key of contract code with the given Keccak-256 hash.
+func CodeKey(hash common.Hash) []byte {
+	k := make([]byte, 0, len(codePrefix)+common.HashLength)
+	return append(append(k, codePrefix...), hash[:]...)
+}
+
+// StoragePrefix is the common prefix of all storage slots of an account.
+func StoragePrefix(addr common.Address) []byte {
+	k := make([]byte, 0, len(storagePrefix)+common.AddressLength+common.HashLength)
+	return append(append(k, storagePrefix...), addr[:]...)
+}
+
+// StorageKey is the storage key of one slot of an account.
+func StorageKey(addr common.Address, slot common.Hash) []byte {
+	return append(StoragePrefix(addr), slot[:]...)
+}
+
+// Account is the record of one account.
+type Account struct {
+	Nonce    uint64
+	Balance  uint256.Int
+	CodeHash common.Hash // Keccak-256 of the code; types.EmptyCodeHash when it has none
+}
+
+// empty reports EIP-161 emptiness: no nonce, no balance, no code.
+func (a *Account) empty() bool {
+	return a.Nonce == 0 && a.Balance.IsZero() && a.CodeHash == ethtypes.EmptyCodeHash
+}
+
+// accountRLP is the stored form. An account without code stores an empty
+// code hash, which keeps externally owned accounts small.
+type accountRLP struct {
+	Nonce    uint64
+	Balance  *uint256.Int
+	CodeHash []byte
+}
+
+// encodeAccount is the canonical stored encoding of an account.
+func encodeAccount(a *Account) []byte {
+	enc := accountRLP{Nonce: a.Nonce, Balance: &a.Balance}
+	if a.CodeHash != ethtypes.EmptyCodeHash {
+		enc.CodeHash = a.CodeHash[:]
+	}
+	b, err := rlp.EncodeToBytes(&enc)
+	if err != nil {
+		panic(fmt.Sprintf("state: encoding an account cannot fail: %v", err))
+	}
+	return b
+}
+
+// decodeAccount decodes encodeAccount's output.
+func decodeAccount(b []byte) (*Account, error) {
+	var dec accountRLP
+	if err := rlp.DecodeBytes(b, &dec); err != nil {
+		return nil, fmt.Errorf("%w: account: %v", ErrCorrupt, err)
+	}
+	a := &Account{Nonce: dec.Nonce, CodeHash: ethtypes.EmptyCodeHash}
+	if dec.Balance != nil {
+		a.Balance = *dec.Balance
+	}
+	switch len(dec.CodeHash) {
+	case 0:
+	case common.HashLength:
+		a.CodeHash = common.BytesToHash(dec.CodeHash)
+	default:
+		return nil, fmt.Errorf("%w: account code hash of %d bytes", ErrCorrupt, len(dec.CodeHash))
+	}
+	return a, nil
+}
+
+// encodeSlot is the stored form of a non-zero storage value.
+func encodeSlot(v common.Hash) []byte {
+	i := 0
+	for i < len(v) && v[i] == 0 {
+		i++
+	}
+	return common.CopyBytes(v[i:])
+}
+
+// decodeSlot decodes encodeSlot's output.
+func decodeSlot(b []byte) (common.Hash, error) {
+	if len(b) > common.HashLength {
+		return common.Hash{}, fmt.Errorf("%w: storage value of %d bytes", ErrCorrupt, len(b))
+	}
+	return common.BytesToHash(b), nil
+}

@@ -1,0 +1,250 @@
+package state
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"slices"
+
+	"github.com/ethereum/go-ethereum/common"
+	ethtypes "github.com/ethereum/go-ethereum/core/types"
+
+	"github.com/gobcos/gobcos/storage"
+	"github.com/gobcos/gobcos/types"
+)
+
+// Write is one change of a write set: a put, or a delete of Key.
+type Write struct {
+	Key    []byte
+	Value  []byte // nil for a delete
+	Delete bool
+}
+
+// WriteSet is the net change a block makes to the state: at most one write
+// per key, sorted by key, each changing the stored value. It is immutable.
+type WriteSet struct {
+	writes []Write
+	enc    []byte // canonical encoding
+}
+
+func newWriteSet(writes []Write) *WriteSet {
+	slices.SortFunc(writes, func(a, b Write) int { return bytes.Compare(a.Key, b.Key) })
+	ws := &WriteSet{writes: writes}
+	ws.enc = ws.encode()
+	return ws
+}
+
+// Len is the number of writes.
+func (ws *WriteSet) Len() int { return len(ws.writes) }
+
+// Writes returns the writes in key order. Callers must not modify them.
+func (ws *WriteSet) Writes() []Write { return ws.writes }
+
+// ApplyTo performs the writes on w, typically the ledger's commit batch.
+func (ws *WriteSet) ApplyTo(w storage.Writer) error {
+	for _, x := range ws.writes {
+		var err error
+		if x.Delete {
+			err = w.Delete(x.Key)
+		} else {
+			err = w.Put(x.Key, x.Value)
+		}
+		if err != nil {
+			return fmt.Errorf("state: applying write set: %w", err)
+		}
+	}
+	return nil
+}
+
+// Root is the state root of a block with this write set whose parent block
+// has root parent: H(parent || H(Encode())). It costs O(changes) and commits
+// to the whole history of writes through the chain of parents.
+func (ws *WriteSet) Root(parent common.Hash, h types.Hasher) common.Hash {
+	inner := h.Hash(ws.enc)
+	return h.Hash(parent[:], inner[:])
+}
+
+// Encode is the canonical encoding: uvarint(count), then for each write in
+// key order a byte 0 (put) or 1 (delete), uvarint(len(key)), key, and for
+// puts uvarint(len(value)), value. Callers must not modify it.
+func (ws *WriteSet) Encode() []byte { return ws.enc }
+
+func (ws *WriteSet) encode() []byte {
+	n := binary.MaxVarintLen64
+	for _, w := range ws.writes {
+		n += 1 + 2*binary.MaxVarintLen64 + len(w.Key) + len(w.Value)
+	}
+	buf := make([]byte, 0, n)
+	buf = binary.AppendUvarint(buf, uint64(len(ws.writes)))
+	for _, w := range ws.writes {
+		if w.Delete {
+			buf = append(buf, 1)
+		} else {
+			buf = append(buf, 0)
+		}
+		buf = binary.AppendUvarint(buf, uint64(len(w.Key)))
+		buf = append(buf, w.Key...)
+		if !w.Delete {
+			buf = binary.AppendUvarint(buf, uint64(len(w.Value)))
+			buf = append(buf, w.Value...)
+		}
+	}
+	return buf
+}
+
+// DecodeWriteSet decodes Encode's output. It accepts only canonical input:
+// keys under the state Prefix, strictly ascending, non-empty put values.
+func DecodeWriteSet(b []byte) (*WriteSet, error) {
+	count, n := binary.Uvarint(b)
+	if n <= 0 {
+		return nil, fmt.Errorf("%w: bad count", ErrBadWriteSet)
+	}
+	rest := b[n:]
+	if count > uint64(len(rest)) { // every write takes at least one byte
+		return nil, fmt.Errorf("%w: count %d exceeds the input", ErrBadWriteSet, count)
+	}
+	field := func(what string, i uint64) ([]byte, error) {
+		l, n := binary.Uvarint(rest)
+		if n <= 0 || l > uint64(len(rest)-n) {
+			return nil, fmt.Errorf("%w: write %d: bad %s length", ErrBadWriteSet, i, what)
+		}
+		v := bytes.Clone(rest[n : n+int(l)])
+		rest = rest[n+int(l):]
+		return v, nil
+	}
+	writes := make([]Write, 0, count)
+	for i := uint64(0); i < count; i++ {
+		if len(rest) == 0 {
+			return nil, fmt.Errorf("%w: truncated at write %d", ErrBadWriteSet, i)
+		}
+		op := rest[0]
+		rest = rest[1:]
+		if op > 1 {
+			return nil, fmt.Errorf("%w: write %d: unknown operation %d", ErrBadWriteSet, i, op)
+		}
+		key, err := field("key", i)
+		if err != nil {
+			return nil, err
+		}
+		if !bytes.HasPrefix(key, []byte(Prefix)) {
+			return nil, fmt.Errorf("%w: write %d: key %x is not a state key", ErrBadWriteSet, i, key)
+		}
+		if len(writes) > 0 && bytes.Compare(writes[len(writes)-1].Key, key) >= 0 {
+			return nil, fmt.Errorf("%w: write %d: keys not strictly ascending", ErrBadWriteSet, i)
+		}
+		w := Write{Key: key, Delete: op == 1}
+		if !w.Delete {
+			if w.Value, err = field("value", i); err != nil {
+				return nil, err
+			}
+			if len(w.Value) == 0 {
+				return nil, fmt.Errorf("%w: write %d: empty value", ErrBadWriteSet, i)
+			}
+		}
+		writes = append(writes, w)
+	}
+	if len(rest) != 0 {
+		return nil, fmt.Errorf("%w: %d trailing bytes", ErrBadWriteSet, len(rest))
+	}
+	ws := &WriteSet{writes: writes}
+	if ws.enc = ws.encode(); !bytes.Equal(ws.enc, b) {
+		return nil, fmt.Errorf("%w: lengths are not minimally encoded", ErrBadWriteSet)
+	}
+	return ws, nil
+}
+
+// WriteSet ends the current transaction (as Finalise does) and returns the
+// net changes of everything executed so far against the committed state:
+// changed and deleted accounts, new code, changed and cleared slots. It
+// fails if a storage read failed during execution or while building it.
+// The StateDB stays usable; a later call returns the changes up to then.
+func (s *StateDB) WriteSet() (*WriteSet, error) {
+	s.finalise()
+	if s.err != nil {
+		return nil, s.err
+	}
+	var writes []Write
+	put := func(k, v []byte) { writes = append(writes, Write{Key: k, Value: v}) }
+	del := func(k []byte) { writes = append(writes, Write{Key: k, Delete: true}) }
+	codeDone := make(map[common.Hash]bool)
+
+	for addr, obj := range s.objects {
+		switch {
+		case obj.live && (obj.origin == nil || *obj.origin != obj.data):
+			put(AccountKey(addr), encodeAccount(&obj.data))
+		case !obj.live && obj.origin != nil:
+			del(AccountKey(addr))
+		}
+		if h := obj.data.CodeHash; obj.live && h != ethtypes.EmptyCodeHash && !codeDone[h] &&
+			(obj.origin == nil || obj.origin.CodeHash != h) {
+			codeDone[h] = true
+			has, err := s.r.Has(CodeKey(h))
+			if err != nil {
+				return nil, fmt.Errorf("%w: code %v: %w", ErrRead, h, err)
+			}
+			if !has {
+				put(CodeKey(h), common.CopyBytes(s.loadCode(obj)))
+			}
+		}
+		if err := s.storageWrites(obj, put, del); err != nil {
+			return nil, err
+		}
+	}
+	if s.err != nil {
+		return nil, s.err
+	}
+	return newWriteSet(writes), nil
+}
+
+// storageWrites emits the net storage changes of one account.
+func (s *StateDB) storageWrites(obj *object, put func(k, v []byte), del func(k []byte)) error {
+	emit := func(slot, stored, final common.Hash) {
+		switch {
+		case final == stored:
+		case final == (common.Hash{}):
+			del(StorageKey(obj.addr, slot))
+		default:
+			put(StorageKey(obj.addr, slot), encodeSlot(final))
+		}
+	}
+	if !obj.wiped || obj.origin == nil {
+		// Without a wipe every changed slot is in pendingStorage. An account
+		// absent at the block's start has nothing stored.
+		for slot, v := range obj.pendingStorage {
+			var stored common.Hash
+			if !obj.wiped {
+				stored = s.originState(obj, slot)
+			}
+			emit(slot, stored, v)
+		}
+		return nil
+	}
+	// The account was destroyed: every stored slot not written again since
+	// is cleared.
+	prefix := StoragePrefix(obj.addr)
+	seen := make(map[common.Hash]bool, len(obj.pendingStorage))
+	it := s.r.NewIterator(prefix, nil)
+	defer it.Release()
+	for it.Next() {
+		k := it.Key()
+		if len(k) != len(prefix)+common.HashLength {
+			return fmt.Errorf("%w: storage key %x", ErrCorrupt, k)
+		}
+		slot := common.BytesToHash(k[len(prefix):])
+		stored, err := decodeSlot(it.Value())
+		if err != nil {
+			return fmt.Errorf("slot %v of %v: %w", slot, obj.addr, err)
+		}
+		seen[slot] = true
+		emit(slot, stored, obj.pendingStorage[slot])
+	}
+	if err := it.Error(); err != nil {
+		return fmt.Errorf("%w: storage of %v: %w", ErrRead, obj.addr, err)
+	}
+	for slot, v := range obj.pendingStorage {
+		if !seen[slot] {
+			emit(slot, common.Hash{}, v)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,179 @@
+package state
+
+import (
+	"bytes"
+	"encoding/binary"
+	"math/rand"
+	"testing"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/holiman/uint256"
+
+	"github.com/gobcos/gobcos/crypto"
+	"github.com/gobcos/gobcos/storage"
+)
+
+type op func(s *StateDB)
+
+// randomOps builds a deterministic list of state changes over a few accounts.
+func randomOps(seed int64, n int) []op {
+	rng := rand.New(rand.NewSource(seed))
+	addrs := []common.Address{addrA, addrB, addrC, common.HexToAddress("0xdd"), common.HexToAddress("0xee")}
+	var ops []op
+	for i := 0; i < n; i++ {
+		a := addrs[rng.Intn(len(addrs))]
+		v := rng.Uint64() % 4
+		sl := common.BigToHash(uint256.NewInt(uint64(rng.Intn(6))).ToBig())
+		switch rng.Intn(4) {
+		case 0:
+			ops = append(ops, func(s *StateDB) { s.AddBalance(a, uint256.NewInt(v), 0) })
+		case 1:
+			ops = append(ops, func(s *StateDB) { s.SetNonce(a, s.GetNonce(a)+1, 0) })
+		case 2:
+			ops = append(ops, func(s *StateDB) { s.SetState(a, sl, common.BigToHash(uint256.NewInt(v).ToBig())) })
+		case 3:
+			code := []byte{0x60, byte(v)}
+			ops = append(ops, func(s *StateDB) { s.SetCode(a, code, 0) })
+		}
+	}
+	return ops
+}
+
+func build(kv storage.Reader, ops []op, txSize int) (*WriteSet, error) {
+	s := New(kv)
+	for i, o := range ops {
+		o(s)
+		if (i+1)%txSize == 0 {
+			s.Finalise(rules)
+		}
+	}
+	return s.WriteSet()
+}
+
+func run(t *testing.T, kv storage.Reader, ops []op, txSize int) *WriteSet {
+	t.Helper()
+	ws, err := build(kv, ops, txSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ws
+}
+
+func TestWriteSetDeterministic(t *testing.T) {
+	h := crypto.ECDSA()
+	kv := seeded(t)
+	parent := common.HexToHash("0xabcdef")
+	for seed := int64(1); seed <= 20; seed++ {
+		ops := randomOps(seed, 60)
+		a := run(t, kv, ops, 7)
+		b := run(t, kv, ops, 7)
+		if !bytes.Equal(a.Encode(), b.Encode()) || a.Root(parent, h) != b.Root(parent, h) {
+			t.Fatalf("seed %d: same ops gave different write sets", seed)
+		}
+		for i := 1; i < a.Len(); i++ {
+			if bytes.Compare(a.Writes()[i-1].Key, a.Writes()[i].Key) >= 0 {
+				t.Fatalf("seed %d: writes not strictly sorted", seed)
+			}
+		}
+		dec, err := DecodeWriteSet(a.Encode())
+		if err != nil {
+			t.Fatalf("seed %d: decode: %v", seed, err)
+		}
+		if dec.Root(parent, h) != a.Root(parent, h) || dec.Len() != a.Len() {
+			t.Fatalf("seed %d: decoded write set differs", seed)
+		}
+	}
+}
+
+func TestWriteSetNetChangesOnly(t *testing.T) {
+	kv := seeded(t)
+	s := New(kv)
+	s.AddBalance(addrA, uint256.NewInt(1), 0)
+	s.SetState(addrA, slot1, val2)
+	s.Finalise(rules)
+	s.SubBalance(addrA, uint256.NewInt(1), 0)
+	s.SetState(addrA, slot1, val1)
+	ws, err := s.WriteSet()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ws.Len() != 0 {
+		t.Fatalf("changes undone by a later tx must not be written, got %+v", ws.Writes())
+	}
+}
+
+func TestRootChaining(t *testing.T) {
+	h := crypto.ECDSA()
+	ws := run(t, storage.NewMemory(), randomOps(3, 10), 3)
+	p1, p2 := common.HexToHash("0x01"), common.HexToHash("0x02")
+	if ws.Root(p1, h) == ws.Root(p2, h) {
+		t.Fatalf("root must depend on the parent root")
+	}
+	inner := h.Hash(ws.Encode())
+	if ws.Root(p1, h) != h.Hash(p1[:], inner[:]) {
+		t.Fatalf("root is not H(parent || H(encoding))")
+	}
+	other := run(t, storage.NewMemory(), randomOps(4, 10), 3)
+	if ws.Root(p1, h) == other.Root(p1, h) {
+		t.Fatalf("different write sets gave the same root")
+	}
+	if ws.Root(p1, h) == ws.Root(p1, crypto.SM()) {
+		t.Fatalf("root must use the chain's hasher")
+	}
+}
+
+func TestDecodeWriteSetRejects(t *testing.T) {
+	good := run(t, storage.NewMemory(), randomOps(5, 10), 2).Encode()
+	var cases = map[string][]byte{
+		"empty":     {},
+		"trailing":  append(bytes.Clone(good), 0),
+		"truncated": good[:len(good)-1],
+		"bad op":    {1, 2, 4, 's', '/', 'a', '/'},
+		"foreign key": func() []byte {
+			b := binary.AppendUvarint(nil, 1)
+			b = append(b, 1)
+			b = binary.AppendUvarint(b, 3)
+			return append(b, "l/x"...)
+		}(),
+		"unsorted": func() []byte {
+			b := binary.AppendUvarint(nil, 2)
+			for _, k := range []string{"s/b", "s/a"} {
+				b = append(b, 1)
+				b = binary.AppendUvarint(b, uint64(len(k)))
+				b = append(b, k...)
+			}
+			return b
+		}(),
+		"empty value": func() []byte {
+			b := binary.AppendUvarint(nil, 1)
+			b = append(b, 0)
+			b = binary.AppendUvarint(b, 3)
+			b = append(b, "s/a"...)
+			return binary.AppendUvarint(b, 0)
+		}(),
+		"huge count": binary.AppendUvarint(nil, 1<<40),
+	}
+	for name, b := range cases {
+		if _, err := DecodeWriteSet(b); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+func FuzzDecodeWriteSet(f *testing.F) {
+	seed, err := build(storage.NewMemory(), randomOps(6, 8), 2)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(seed.Encode())
+	f.Add([]byte{0})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		ws, err := DecodeWriteSet(b)
+		if err != nil {
+			return
+		}
+		if !bytes.Equal(ws.encode(), b) {
+			t.Fatalf("accepted a non-canonical encoding")
+		}
+	})
+}
