@@ -52,6 +52,11 @@ func (b *backend) Receipts(number uint64) ([]*types.Receipt, error) {
 
 func (b *backend) TxByHash(hash common.Hash) (*rpc.TxLookup, error) {
 	tx, loc, err := b.n.ledger.TxByHash(hash)
+	if err == nil && loc.BlockNumber > b.n.ledger.Height() {
+		// Committed to storage a moment ago, but the head has not moved
+		// yet: answer as of the head, where the tx is not visible.
+		err = ledger.ErrNotFound
+	}
 	if err == nil {
 		return &rpc.TxLookup{Tx: tx, BlockNumber: loc.BlockNumber, BlockHash: loc.BlockHash, Index: loc.Index}, nil
 	}
