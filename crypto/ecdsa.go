@@ -17,7 +17,7 @@ var secp256k1HalfN = new(big.Int).Rsh(ethcrypto.S256().Params().N, 1)
 // ECDSA returns the Ethereum-compatible suite.
 func ECDSA() Suite { return ecdsaSuite{} }
 
-func (ecdsaSuite) Name() string      { return NameECDSA }
+func (ecdsaSuite) Name() string       { return NameECDSA }
 func (ecdsaSuite) SignatureSize() int { return 65 }
 
 func (ecdsaSuite) Hash(data ...[]byte) common.Hash { return ethcrypto.Keccak256Hash(data...) }
@@ -101,10 +101,10 @@ func newECDSAKey(k *ecdsa.PrivateKey) *ecdsaKey {
 }
 
 func (k *ecdsaKey) Sign(digest []byte) ([]byte, error) { return ethcrypto.Sign(digest, k.k) }
-func (k *ecdsaKey) PublicKey() []byte                   { return common.CopyBytes(k.pub) }
-func (k *ecdsaKey) Address() common.Address             { return k.addr }
-func (k *ecdsaKey) Bytes() []byte                       { return ethcrypto.FromECDSA(k.k) }
-func (k *ecdsaKey) SuiteName() string                   { return NameECDSA }
+func (k *ecdsaKey) PublicKey() []byte                  { return common.CopyBytes(k.pub) }
+func (k *ecdsaKey) Address() common.Address            { return k.addr }
+func (k *ecdsaKey) Bytes() []byte                      { return ethcrypto.FromECDSA(k.k) }
+func (k *ecdsaKey) SuiteName() string                  { return NameECDSA }
 
 // ECDSAKey returns the go-ethereum key behind an ECDSA-suite private key, for
 // signing Ethereum transactions. ok is false for keys of other suites.

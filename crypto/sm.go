@@ -19,7 +19,7 @@ type smSuite struct{}
 // SM returns the SM2 + SM3 suite.
 func SM() Suite { return smSuite{} }
 
-func (smSuite) Name() string      { return NameSM }
+func (smSuite) Name() string       { return NameSM }
 func (smSuite) SignatureSize() int { return 64 }
 
 func (smSuite) Hash(data ...[]byte) common.Hash {

@@ -1,0 +1,216 @@
+package rpc
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"runtime/debug"
+)
+
+// The JSON-RPC 2.0 envelope: parsing requests (single and batch),
+// dispatching them, and encoding answers.
+
+type jsonRequest struct {
+	Version json.RawMessage `json:"jsonrpc"`
+	ID      json.RawMessage `json:"id"`
+	Method  json.RawMessage `json:"method"`
+	Params  json.RawMessage `json:"params"`
+}
+
+type jsonResponse struct {
+	Version string          `json:"jsonrpc"`
+	ID      json.RawMessage `json:"id"`
+	Result  json.RawMessage `json:"result,omitempty"`
+	Error   *Error          `json:"error,omitempty"`
+}
+
+type jsonNotification struct {
+	Version string `json:"jsonrpc"`
+	Method  string `json:"method"`
+	Params  any    `json:"params"`
+}
+
+var nullID = json.RawMessage("null")
+
+// call is one method invocation.
+type call struct {
+	ctx    context.Context
+	method string
+	params []json.RawMessage
+	conn   *wsConn // nil over HTTP
+	// after runs once the answer is queued (subscriptions start there, so
+	// no notification overtakes the subscription id).
+	after func()
+}
+
+type handlerFunc func(c *call) (any, error)
+
+func errorResponse(id json.RawMessage, e *Error) []byte {
+	if id == nil {
+		id = nullID
+	}
+	b, err := json.Marshal(&jsonResponse{Version: "2.0", ID: id, Error: e})
+	if err != nil {
+		// Only Data could fail to encode; drop it.
+		b, _ = json.Marshal(&jsonResponse{Version: "2.0", ID: id, Error: &Error{Code: e.Code, Message: e.Message}})
+	}
+	return b
+}
+
+// handleBody answers one HTTP body or WebSocket message: a single request
+// or a batch. It returns nil when nothing is to be sent (notifications
+// only), and the callbacks to run once the answer is sent.
+func (s *Server) handleBody(ctx context.Context, body []byte, conn *wsConn) ([]byte, []func()) {
+	body = bytes.TrimLeft(body, " \t\r\n")
+	if !json.Valid(body) {
+		return errorResponse(nil, &Error{Code: CodeParseError, Message: "parse error: the request is not valid JSON"}), nil
+	}
+	if len(body) == 0 || body[0] != '[' {
+		resp, after := s.handleRequest(ctx, body, conn)
+		return resp, after
+	}
+	var items []json.RawMessage
+	if err := json.Unmarshal(body, &items); err != nil {
+		return errorResponse(nil, &Error{Code: CodeParseError, Message: "parse error: " + err.Error()}), nil
+	}
+	if len(items) == 0 {
+		return errorResponse(nil, invalidRequest("invalid request: %v", ErrEmptyBatch)), nil
+	}
+	if len(items) > s.cfg.MaxBatch {
+		return errorResponse(nil, invalidRequest("%v: %d requests, the limit is %d", ErrBatchTooLarge, len(items), s.cfg.MaxBatch)), nil
+	}
+	var (
+		out   = []byte{'['}
+		n     int
+		after []func()
+		size  int
+	)
+	for _, item := range items {
+		var resp []byte
+		var cb []func()
+		if size > s.cfg.MaxBatchResponseBytes {
+			resp = s.batchOverflow(item)
+		} else {
+			resp, cb = s.handleRequest(ctx, item, conn)
+		}
+		after = append(after, cb...)
+		if resp == nil {
+			continue
+		}
+		if n > 0 {
+			out = append(out, ',')
+		}
+		out = append(out, resp...)
+		size += len(resp)
+		n++
+	}
+	if n == 0 {
+		return nil, after
+	}
+	return append(out, ']'), after
+}
+
+// batchOverflow answers a batch entry once the batch's answer is too large.
+func (s *Server) batchOverflow(item json.RawMessage) []byte {
+	var req jsonRequest
+	if json.Unmarshal(item, &req) != nil || req.ID == nil {
+		if jsonKind(item) == "an object" {
+			return nil // a notification gets no answer
+		}
+		return errorResponse(nil, invalidRequest("invalid request: a batch entry must be an object"))
+	}
+	return errorResponse(req.ID, limitExceeded("batch response too large: the limit is %d bytes; send fewer requests per batch", s.cfg.MaxBatchResponseBytes))
+}
+
+// handleRequest answers one request object; nil for a notification.
+func (s *Server) handleRequest(ctx context.Context, raw json.RawMessage, conn *wsConn) ([]byte, []func()) {
+	if jsonKind(raw) != "an object" {
+		return errorResponse(nil, invalidRequest("invalid request: want a request object, got %s", jsonKind(raw))), nil
+	}
+	var req jsonRequest
+	if err := json.Unmarshal(raw, &req); err != nil {
+		return errorResponse(nil, invalidRequest("invalid request: %v", err)), nil
+	}
+	id := req.ID
+	switch jsonKind(id) {
+	case "nothing", "a string", "a number", "null":
+	default:
+		return errorResponse(nil, invalidRequest("invalid request: id must be a string, a number or null, got %s", jsonKind(id))), nil
+	}
+	if req.Version != nil {
+		if v, err := jsonString(req.Version); err != nil || v != "2.0" {
+			return errorResponse(id, invalidRequest(`invalid request: "jsonrpc" must be "2.0"`)), nil
+		}
+	}
+	method, err := jsonString(req.Method)
+	if err != nil {
+		return errorResponse(id, invalidRequest("invalid request: method: %v", err)), nil
+	}
+	if method == "" {
+		return errorResponse(id, invalidRequest("invalid request: method is empty")), nil
+	}
+	var params []json.RawMessage
+	switch jsonKind(req.Params) {
+	case "nothing", "null":
+	case "an array":
+		if err := json.Unmarshal(req.Params, &params); err != nil {
+			return errorResponse(id, invalidParams("invalid params: %v", err)), nil
+		}
+	case "an object":
+		return errorResponse(id, invalidParams("params must be an array of positional parameters; named parameters are not supported")), nil
+	default:
+		return errorResponse(id, invalidParams("params must be an array, got %s", jsonKind(req.Params))), nil
+	}
+	c := &call{ctx: ctx, method: method, params: params, conn: conn}
+	result, rerr := s.dispatch(c)
+	var after []func()
+	if c.after != nil {
+		after = append(after, c.after)
+	}
+	if id == nil { // notification
+		if rerr != nil {
+			s.log.Debug("notification failed", "method", method, "err", rerr.Message)
+		}
+		return nil, after
+	}
+	if rerr != nil {
+		return errorResponse(id, rerr), nil
+	}
+	return s.encodeResult(id, method, result), after
+}
+
+func (s *Server) encodeResult(id json.RawMessage, method string, result any) []byte {
+	res, err := json.Marshal(result)
+	if err != nil {
+		s.log.Error("cannot encode a result", "method", method, "err", err)
+		return errorResponse(id, &Error{Code: CodeInternal, Message: "internal error: cannot encode the result"})
+	}
+	b, err := json.Marshal(&jsonResponse{Version: "2.0", ID: id, Result: res})
+	if err != nil {
+		return errorResponse(id, &Error{Code: CodeInternal, Message: "internal error: cannot encode the response"})
+	}
+	return b
+}
+
+// dispatch runs the method, turning errors and panics into error objects.
+func (s *Server) dispatch(c *call) (result any, rerr *Error) {
+	h, ok := s.methods[c.method]
+	if !ok {
+		return nil, methodNotFound(c.method)
+	}
+	if s.isClosed() {
+		return nil, &Error{Code: CodeServer, Message: ErrServerClosed.Error()}
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			s.log.Error("panic in rpc method", "method", c.method, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			result, rerr = nil, &Error{Code: CodeInternal, Message: "internal error while handling " + c.method}
+		}
+	}()
+	res, err := h(c)
+	if err != nil {
+		return nil, toError(err)
+	}
+	return res, nil
+}
