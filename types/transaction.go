@@ -281,9 +281,13 @@ func (tx *Transaction) Verify(s Scheme, chainID uint64, groupID string) (common.
 		if n.GroupID != groupID {
 			return common.Address{}, fmt.Errorf("%w: tx has %q, node serves %q", ErrWrongGroupID, n.GroupID, groupID)
 		}
+		if s.Name() == "ecdsa" && len(n.Signature) >= 64 && new(big.Int).SetBytes(n.Signature[32:64]).Cmp(secp256k1HalfN) > 0 {
+			return common.Address{}, ErrHighS
+		}
 		digest := n.SigningHash(s)
 		pub := n.PublicKey
 		if len(pub) == 0 {
+			// Recovery both checks the signature and yields the key.
 			p, err := s.Recover(digest[:], n.Signature)
 			if err != nil {
 				if s.Name() != "ecdsa" {
@@ -291,12 +295,12 @@ func (tx *Transaction) Verify(s Scheme, chainID uint64, groupID string) (common.
 				}
 				return common.Address{}, fmt.Errorf("%w: %v", ErrInvalidSig, err)
 			}
-			pub = p
-		} else if len(pub) != 65 {
-			return common.Address{}, fmt.Errorf("%w: length %d, want 65", ErrBadPublicKey, len(pub))
+			from := s.Address(p)
+			tx.SetSender(from)
+			return from, nil
 		}
-		if s.Name() == "ecdsa" && len(n.Signature) >= 64 && new(big.Int).SetBytes(n.Signature[32:64]).Cmp(secp256k1HalfN) > 0 {
-			return common.Address{}, ErrHighS
+		if len(pub) != 65 {
+			return common.Address{}, fmt.Errorf("%w: length %d, want 65", ErrBadPublicKey, len(pub))
 		}
 		if err := s.Verify(pub, digest[:], n.Signature); err != nil {
 			return common.Address{}, fmt.Errorf("%w: %v", ErrInvalidSig, err)

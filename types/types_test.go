@@ -223,3 +223,19 @@ func TestEmptyRootIsEthereumsOnKeccak(t *testing.T) {
 		t.Fatalf("empty root %x differs from Ethereum's %x", types.EmptyRoot(crypto.ECDSA()), ethtypes.EmptyTxsHash)
 	}
 }
+
+func TestECDSANativeTxRecoversWithoutPublicKey(t *testing.T) {
+	s := crypto.ECDSA()
+	k, _ := s.GenerateKey()
+	n := *nativeTx(t, s, k, nil).Native()
+	n.PublicKey = nil
+	from, err := types.NewNativeTx(s, &n).Verify(s, testChainID, testGroup)
+	if err != nil || from != k.Address() {
+		t.Fatalf("recovered %s, %v; want %s", from, err, k.Address())
+	}
+	n.Signature = append([]byte(nil), n.Signature...)
+	n.Signature[5] ^= 1
+	if from, err := types.NewNativeTx(s, &n).Verify(s, testChainID, testGroup); err == nil && from == k.Address() {
+		t.Fatal("a corrupted signature recovered the signer")
+	}
+}
