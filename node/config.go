@@ -146,6 +146,9 @@ func LoadConfig(path string) (Config, error) {
 		var de *toml.DecodeError
 		if errors.As(err, &de) {
 			row, col := de.Position()
+			if k := de.Key(); len(k) > 0 {
+				return Config{}, fmt.Errorf("%w: %s:%d:%d: key %s: %v", ErrConfig, path, row, col, strings.Join(k, "."), de)
+			}
 			return Config{}, fmt.Errorf("%w: %s:%d:%d: %v", ErrConfig, path, row, col, de)
 		}
 		return Config{}, fmt.Errorf("%w: %s: %v", ErrConfig, path, err)

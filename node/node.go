@@ -69,9 +69,10 @@ func New(cfg Config, logger *slog.Logger) (n *Node, err error) {
 		return nil, err
 	}
 	n = &Node{cfg: cfg, genesis: g, suite: suite, key: key, logger: logger.With("group", g.GroupID)}
+	opened := n // n itself is nil once an error is returned
 	defer func() {
 		if err != nil {
-			n.closeStorage()
+			opened.closeStorage()
 		}
 	}()
 	if err := os.MkdirAll(cfg.Path(cfg.DataDir), 0o755); err != nil {
