@@ -31,19 +31,25 @@ func MerkleRoot(h Hasher, leaves []common.Hash) common.Hash {
 	if len(leaves) == 0 {
 		return EmptyRoot(h)
 	}
-	level := append([]common.Hash(nil), leaves...)
+	level := leaves
 	for len(level) > 1 {
-		next := level[:0:0]
-		for i := 0; i < len(level); i += 2 {
-			if i+1 == len(level) {
-				next = append(next, level[i])
-				continue
-			}
-			next = append(next, merkleInner(h, level[i], level[i+1]))
-		}
-		level = next
+		level = merkleLevel(h, level)
 	}
 	return level[0]
+}
+
+// merkleLevel hashes one level into the next: pairs are combined, an odd
+// last node is carried up unchanged.
+func merkleLevel(h Hasher, level []common.Hash) []common.Hash {
+	next := make([]common.Hash, 0, (len(level)+1)/2)
+	for i := 0; i < len(level); i += 2 {
+		if i+1 == len(level) {
+			next = append(next, level[i])
+			continue
+		}
+		next = append(next, merkleInner(h, level[i], level[i+1]))
+	}
+	return next
 }
 
 // ProofStep is one sibling on the path from a leaf to the root.
@@ -58,21 +64,13 @@ func MerkleProof(h Hasher, leaves []common.Hash, index int) ([]ProofStep, error)
 		return nil, fmt.Errorf("merkle proof: index %d out of range [0,%d)", index, len(leaves))
 	}
 	var proof []ProofStep
-	level := append([]common.Hash(nil), leaves...)
+	level := leaves
 	for len(level) > 1 {
 		sib := index ^ 1
 		if sib < len(level) {
 			proof = append(proof, ProofStep{Hash: level[sib], Left: sib < index})
 		}
-		next := level[:0:0]
-		for i := 0; i < len(level); i += 2 {
-			if i+1 == len(level) {
-				next = append(next, level[i])
-				continue
-			}
-			next = append(next, merkleInner(h, level[i], level[i+1]))
-		}
-		level = next
+		level = merkleLevel(h, level)
 		index /= 2
 	}
 	return proof, nil
