@@ -11,6 +11,7 @@ import (
 	"github.com/ethereum/go-ethereum/core/vm"
 
 	"github.com/gobcos/gobcos/crypto"
+	"github.com/gobcos/gobcos/state"
 	"github.com/gobcos/gobcos/types"
 )
 
@@ -151,5 +152,57 @@ func TestConcurrentCalls(t *testing.T) {
 		if err := <-errs; err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestCallAtPastBlock runs calls and estimates over state.AtBlock views:
+// each sees the contract's storage as of its block, and a block before
+// the deployment sees no code.
+func TestCallAtPastBlock(t *testing.T) {
+	store := loadContract(t, "Store")
+	c := newChain(t, crypto.ECDSA(), testConfig(), nil)
+	user := newNativeSigner(t, crypto.ECDSA())
+	addr := c.receipt(user.tx(t, nil, nil, store.deployData(t, big.NewInt(1)), 0)).ContractAddress // block 1
+	mustSucceed(t, c.receipt(user.tx(t, &addr, nil, store.pack(t, "set", big.NewInt(5)), 0)))      // block 2
+	mustSucceed(t, c.receipt(user.tx(t, &addr, nil, store.pack(t, "fill", big.NewInt(3)), 0)))     // block 3
+	mustSucceed(t, c.receipt(user.tx(t, &addr, nil, store.pack(t, "set", big.NewInt(7)), 0)))      // block 4
+
+	for n, want := range map[uint64]int64{1: 1, 2: 5, 3: 5, 4: 7} {
+		view, err := state.AtBlock(c.kv, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		env := BlockEnv{Number: n, Timestamp: 1_700_000_000 + n - 1, Sealer: testSealer}
+		res, err := c.e.Call(context.Background(), env, CallMsg{From: user.addr(), To: &addr, Data: store.pack(t, "value")}, view)
+		if err != nil || res.Err != nil {
+			t.Fatalf("block %d: call: %v %v", n, err, res.Err)
+		}
+		if got := store.unpack(t, "value", res.Return)[0].(*big.Int); got.Int64() != want {
+			t.Errorf("value at block %d = %v, want %d", n, got, want)
+		}
+		res, err = c.e.Call(context.Background(), env, CallMsg{To: &addr, Data: store.pack(t, "data", big.NewInt(2))}, view)
+		if err != nil || res.Err != nil {
+			t.Fatalf("block %d: data(2): %v %v", n, err, res.Err)
+		}
+		if got, filled := store.unpack(t, "data", res.Return)[0].(*big.Int).Int64(), n >= 3; (got == 3) != filled {
+			t.Errorf("data(2) at block %d = %d", n, got)
+		}
+		// fill(3) writes fresh slots only where the data is still empty.
+		gas, _, err := c.e.EstimateGas(context.Background(), env, CallMsg{From: user.addr(), To: &addr, Data: store.pack(t, "fill", big.NewInt(3))}, view)
+		if err != nil {
+			t.Fatalf("block %d: estimate: %v", n, err)
+		}
+		if fresh := gas > 60_000; fresh != (n < 3) {
+			t.Errorf("block %d: estimate of fill(3) = %d", n, gas)
+		}
+	}
+	// Before the deployment the address has no code: the call does nothing.
+	view, err := state.AtBlock(c.kv, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.e.Call(context.Background(), BlockEnv{Number: 0}, CallMsg{To: &addr, Data: store.pack(t, "value")}, view)
+	if err != nil || res.Err != nil || len(res.Return) != 0 {
+		t.Fatalf("call before deployment: %x %v %v", res.Return, err, res.Err)
 	}
 }

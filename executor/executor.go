@@ -67,7 +67,7 @@ type BlockEnv struct {
 type BlockResult struct {
 	Receipts  []*types.Receipt
 	Senders   []common.Address
-	Writes    *state.WriteSet
+	Writes    *state.WriteSet // labelled with the block's number
 	StateRoot common.Hash
 	GasUsed   uint64
 	Bloom     ethtypes.Bloom
@@ -249,7 +249,7 @@ func (e *Executor) ExecuteBlock(ctx context.Context, env BlockEnv, parentRoot co
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrState, err)
 	}
-	res.Writes = ws
+	res.Writes = ws.ForBlock(env.Number) // numbered for the state history
 	res.StateRoot = ws.Root(parentRoot, e.suite)
 	res.Bloom = types.LogsBloom(res.Receipts)
 	e.log.Debug("executed block", "number", env.Number, "txs", len(txs), "gasUsed", res.GasUsed,

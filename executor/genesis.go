@@ -29,10 +29,10 @@ var SystemContractCode = []byte{0xfe}
 
 // Genesis builds the genesis state: the allocation, plus
 // SystemContractCode at each system contract address the allocation gives
-// no code. It returns the write set (to apply to the empty store) and the
-// state root, chained to the zero hash. Accounts left empty (no balance,
-// nonce, code or storage) are not stored (EIP-161). Storage is only
-// accepted on accounts with code.
+// no code. It returns the write set of block 0 (to apply to the empty
+// store) and the state root, chained to the zero hash. Accounts left
+// empty (no balance, nonce, code or storage) are not stored (EIP-161).
+// Storage is only accepted on accounts with code.
 func (e *Executor) Genesis(alloc map[common.Address]GenesisAccount, st storage.Reader) (*state.WriteSet, common.Hash, error) {
 	sdb := state.New(st)
 	addrs := make([]common.Address, 0, len(alloc))
@@ -80,5 +80,5 @@ func (e *Executor) Genesis(alloc map[common.Address]GenesisAccount, st storage.R
 	if err != nil {
 		return nil, common.Hash{}, fmt.Errorf("%w: %w", ErrState, err)
 	}
-	return ws, ws.Root(common.Hash{}, e.suite), nil
+	return ws.ForBlock(0), ws.Root(common.Hash{}, e.suite), nil
 }

@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/big"
 	"strconv"
 	"sync"
@@ -14,6 +15,7 @@ import (
 	"github.com/gobcos/gobcos/ledger"
 	"github.com/gobcos/gobcos/rpc"
 	"github.com/gobcos/gobcos/state"
+	"github.com/gobcos/gobcos/storage"
 	"github.com/gobcos/gobcos/types"
 )
 
@@ -69,14 +71,54 @@ func (b *backend) TxByHash(hash common.Hash) (*rpc.TxLookup, error) {
 	return nil, err
 }
 
-func (b *backend) reader() *state.Reader { return state.NewReader(b.n.kv) }
+// stateAt returns a read-only view of the state after block number (at
+// most the ledger's head) and the function that releases it. The view is
+// over a storage snapshot, so a block committed meanwhile does not show:
+// at the state's latest block it is the snapshot's flat state, before it
+// the state history (state.AtBlock).
+func (b *backend) stateAt(number uint64) (storage.Reader, func(), error) {
+	snap, err := b.n.kv.NewSnapshot()
+	if err != nil {
+		return nil, nil, fmt.Errorf("state at block %d: %w", number, err)
+	}
+	view, err := state.AtBlock(snap, number)
+	if errors.Is(err, state.ErrNoHistory) && number == b.n.ledger.Height() {
+		// A store written before history was kept, with no block since:
+		// its flat state is the head's.
+		view, err = snap, nil
+	}
+	if err != nil {
+		snap.Release()
+		return nil, nil, fmt.Errorf("state at block %d: %w", number, err)
+	}
+	return view, snap.Release, nil
+}
 
-func (b *backend) Balance(addr common.Address) (*big.Int, error) { return b.reader().Balance(addr) }
-func (b *backend) Nonce(addr common.Address) (uint64, error)     { return b.reader().Nonce(addr) }
-func (b *backend) Code(addr common.Address) ([]byte, error)      { return b.reader().Code(addr) }
+// read runs f on a Reader of the state after block number.
+func read[T any](b *backend, number uint64, f func(*state.Reader) (T, error)) (T, error) {
+	view, release, err := b.stateAt(number)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	defer release()
+	return f(state.NewReader(view))
+}
 
-func (b *backend) Storage(addr common.Address, slot common.Hash) (common.Hash, error) {
-	return b.reader().Storage(addr, slot)
+func (b *backend) Balance(addr common.Address, number uint64) (*big.Int, error) {
+	return read(b, number, func(r *state.Reader) (*big.Int, error) { return r.Balance(addr) })
+}
+
+func (b *backend) Nonce(addr common.Address, number uint64) (uint64, error) {
+	return read(b, number, func(r *state.Reader) (uint64, error) { return r.Nonce(addr) })
+}
+
+func (b *backend) Code(addr common.Address, number uint64) ([]byte, error) {
+	return read(b, number, func(r *state.Reader) ([]byte, error) { return r.Code(addr) })
+}
+
+func (b *backend) Storage(addr common.Address, slot common.Hash, number uint64) (common.Hash, error) {
+	return read(b, number, func(r *state.Reader) (common.Hash, error) { return r.Storage(addr, slot) })
 }
 
 func (b *backend) PendingNonce(addr common.Address) (uint64, error) {
@@ -92,9 +134,13 @@ func (b *backend) SendTx(ctx context.Context, tx *types.Transaction) error {
 	return b.n.pool.Add(ctx, []*types.Transaction{tx})[0]
 }
 
-// callEnv is the block context calls run in: the head block's.
-func (b *backend) callEnv() executor.BlockEnv {
-	h := b.n.ledger.Head()
+// callEnv is the block context a call at block number runs in: that
+// block's number, timestamp and sealer.
+func (b *backend) callEnv(number uint64) (executor.BlockEnv, error) {
+	h, err := b.n.ledger.HeaderByNumber(number)
+	if err != nil {
+		return executor.BlockEnv{}, fmt.Errorf("header of block %d: %w", number, err)
+	}
 	return executor.BlockEnv{
 		Number:    h.Number,
 		Timestamp: h.Timestamp,
@@ -103,7 +149,17 @@ func (b *backend) callEnv() executor.BlockEnv {
 			hash, _ := b.n.ledger.HashByNumber(n)
 			return hash
 		},
+	}, nil
+}
+
+// execAt prepares a call at block number: its context and state view.
+func (b *backend) execAt(number uint64) (executor.BlockEnv, storage.Reader, func(), error) {
+	env, err := b.callEnv(number)
+	if err != nil {
+		return env, nil, nil, err
 	}
+	view, release, err := b.stateAt(number)
+	return env, view, release, err
 }
 
 func toExecMsg(m rpc.CallMsg) executor.CallMsg {
@@ -121,26 +177,26 @@ func fromCallResult(r *executor.CallResult) *rpc.ExecResult {
 	return out
 }
 
-func (b *backend) Call(ctx context.Context, msg rpc.CallMsg) (*rpc.ExecResult, error) {
-	snap, err := b.n.kv.NewSnapshot()
+func (b *backend) Call(ctx context.Context, msg rpc.CallMsg, number uint64) (*rpc.ExecResult, error) {
+	env, view, release, err := b.execAt(number)
 	if err != nil {
 		return nil, err
 	}
-	defer snap.Release()
-	res, err := b.n.exec.Call(ctx, b.callEnv(), toExecMsg(msg), snap)
+	defer release()
+	res, err := b.n.exec.Call(ctx, env, toExecMsg(msg), view)
 	if err != nil {
 		return nil, err
 	}
 	return fromCallResult(res), nil
 }
 
-func (b *backend) EstimateGas(ctx context.Context, msg rpc.CallMsg) (*rpc.ExecResult, error) {
-	snap, err := b.n.kv.NewSnapshot()
+func (b *backend) EstimateGas(ctx context.Context, msg rpc.CallMsg, number uint64) (*rpc.ExecResult, error) {
+	env, view, release, err := b.execAt(number)
 	if err != nil {
 		return nil, err
 	}
-	defer snap.Release()
-	gas, res, err := b.n.exec.EstimateGas(ctx, b.callEnv(), toExecMsg(msg), snap)
+	defer release()
+	gas, res, err := b.n.exec.EstimateGas(ctx, env, toExecMsg(msg), view)
 	if err != nil && res == nil {
 		return nil, err
 	}

@@ -16,29 +16,30 @@ import (
 
 // State queries, execution, fees and sending transactions.
 
-// stateQuery reads the address argument and checks the block argument
-// names the latest state.
-func (s *Server) stateQuery(c *call, blockArg int) (common.Address, error) {
+// stateQuery reads the address argument and resolves the block argument
+// to the number of a committed block.
+func (s *Server) stateQuery(c *call, blockArg int) (common.Address, uint64, error) {
 	if err := c.maxArgs(blockArg + 1); err != nil {
-		return common.Address{}, err
+		return common.Address{}, 0, err
 	}
 	addr, err := c.addressArg(0, "address")
 	if err != nil {
-		return common.Address{}, err
+		return common.Address{}, 0, err
 	}
 	ref, err := c.stateArg(blockArg, "block")
 	if err != nil {
-		return common.Address{}, err
+		return common.Address{}, 0, err
 	}
-	return addr, s.checkLatestState(ref)
+	n, err := s.stateNumber(ref)
+	return addr, n, err
 }
 
 func (s *Server) ethGetBalance(c *call) (any, error) {
-	addr, err := s.stateQuery(c, 1)
+	addr, n, err := s.stateQuery(c, 1)
 	if err != nil {
 		return nil, err
 	}
-	bal, err := s.b.Balance(addr)
+	bal, err := s.b.Balance(addr, n)
 	if err != nil {
 		return nil, err
 	}
@@ -46,11 +47,11 @@ func (s *Server) ethGetBalance(c *call) (any, error) {
 }
 
 func (s *Server) ethGetCode(c *call) (any, error) {
-	addr, err := s.stateQuery(c, 1)
+	addr, n, err := s.stateQuery(c, 1)
 	if err != nil {
 		return nil, err
 	}
-	code, err := s.b.Code(addr)
+	code, err := s.b.Code(addr, n)
 	if err != nil {
 		return nil, err
 	}
@@ -69,11 +70,11 @@ func (s *Server) ethGetStorageAt(c *call) (any, error) {
 	if err != nil {
 		return nil, argError(1, "storage slot", err)
 	}
-	addr, err := s.stateQuery(c, 2)
+	addr, n, err := s.stateQuery(c, 2)
 	if err != nil {
 		return nil, err
 	}
-	v, err := s.b.Storage(addr, slot)
+	v, err := s.b.Storage(addr, slot, n)
 	if err != nil {
 		return nil, err
 	}
@@ -95,11 +96,11 @@ func (s *Server) ethGetTransactionCount(c *call) (any, error) {
 		}
 		return hexutil.Uint64(n), nil
 	}
-	addr, err := s.stateQuery(c, 1)
+	addr, number, err := s.stateQuery(c, 1)
 	if err != nil {
 		return nil, err
 	}
-	n, err := s.b.Nonce(addr)
+	n, err := s.b.Nonce(addr, number)
 	if err != nil {
 		return nil, err
 	}
@@ -118,24 +119,33 @@ func revertError(data []byte) *Error {
 }
 
 // execArgs reads the call object and the block argument of eth_call,
-// eth_estimateGas and eth_createAccessList.
-func (s *Server) execArgs(c *call) (CallMsg, context.Context, context.CancelFunc, error) {
+// eth_estimateGas and eth_createAccessList, resolved to a committed block.
+func (s *Server) execArgs(c *call) (execReq, error) {
 	if len(c.params) > 2 {
-		return CallMsg{}, nil, nil, invalidParams("too many arguments: %s takes at most 2 (state and block overrides are not supported), got %d", c.method, len(c.params))
+		return execReq{}, invalidParams("too many arguments: %s takes at most 2 (state and block overrides are not supported), got %d", c.method, len(c.params))
 	}
 	msg, err := c.callArgs(0, "transaction", s.chainID)
 	if err != nil {
-		return CallMsg{}, nil, nil, err
+		return execReq{}, err
 	}
 	ref, err := c.stateArg(1, "block")
 	if err != nil {
-		return CallMsg{}, nil, nil, err
+		return execReq{}, err
 	}
-	if err := s.checkLatestState(ref); err != nil {
-		return CallMsg{}, nil, nil, err
+	n, err := s.stateNumber(ref)
+	if err != nil {
+		return execReq{}, err
 	}
 	ctx, cancel := context.WithTimeout(c.ctx, s.cfg.CallTimeout)
-	return msg, ctx, cancel, nil
+	return execReq{msg: msg, number: n, ctx: ctx, cancel: cancel}, nil
+}
+
+// execReq is a call to execute at a block, with its deadline.
+type execReq struct {
+	msg    CallMsg
+	number uint64
+	ctx    context.Context
+	cancel context.CancelFunc
 }
 
 func execError(res *ExecResult, err error, ctx context.Context, timeout fmt.Stringer) error {
@@ -155,26 +165,26 @@ func execError(res *ExecResult, err error, ctx context.Context, timeout fmt.Stri
 }
 
 func (s *Server) ethCall(c *call) (any, error) {
-	msg, ctx, cancel, err := s.execArgs(c)
+	req, err := s.execArgs(c)
 	if err != nil {
 		return nil, err
 	}
-	defer cancel()
-	res, err := s.b.Call(ctx, msg)
-	if err := execError(res, err, ctx, s.cfg.CallTimeout); err != nil {
+	defer req.cancel()
+	res, err := s.b.Call(req.ctx, req.msg, req.number)
+	if err := execError(res, err, req.ctx, s.cfg.CallTimeout); err != nil {
 		return nil, err
 	}
 	return nonNilBytes(res.ReturnData), nil
 }
 
 func (s *Server) ethEstimateGas(c *call) (any, error) {
-	msg, ctx, cancel, err := s.execArgs(c)
+	req, err := s.execArgs(c)
 	if err != nil {
 		return nil, err
 	}
-	defer cancel()
-	res, err := s.b.EstimateGas(ctx, msg)
-	if err := execError(res, err, ctx, s.cfg.CallTimeout); err != nil {
+	defer req.cancel()
+	res, err := s.b.EstimateGas(req.ctx, req.msg, req.number)
+	if err := execError(res, err, req.ctx, s.cfg.CallTimeout); err != nil {
 		return nil, err
 	}
 	return hexutil.Uint64(res.GasUsed), nil
@@ -191,14 +201,14 @@ func (s *Server) ethCreateAccessList(c *call) (any, error) {
 	if !ok {
 		return nil, methodNotFound(c.method)
 	}
-	msg, ctx, cancel, err := s.execArgs(c)
+	req, err := s.execArgs(c)
 	if err != nil {
 		return nil, err
 	}
-	defer cancel()
-	al, res, err := ab.CreateAccessList(ctx, msg)
+	defer req.cancel()
+	al, res, err := ab.CreateAccessList(req.ctx, req.msg, req.number)
 	if err != nil {
-		return nil, execError(nil, err, ctx, s.cfg.CallTimeout)
+		return nil, execError(nil, err, req.ctx, s.cfg.CallTimeout)
 	}
 	if al == nil {
 		al = ethtypes.AccessList{}

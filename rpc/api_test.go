@@ -293,12 +293,59 @@ func TestStateQueries(t *testing.T) {
 			t.Fatalf("slot %s: %s", slot, got)
 		}
 	}
-	// Historical state gets a clear error.
-	for _, blk := range []any{"earliest", "0x0", e.f.blocks[0].Header.Hash(e.f.suite).Hex(), map[string]any{"blockNumber": "0x0"}} {
-		e.fails(CodeServer, []string{"historical state is not available", `query "latest"`}, "eth_getBalance", tokenAddr.Hex(), blk)
+	// A past block reads the state as of that block: at block 0 tokenAddr
+	// had no balance, code or storage and alice had sent nothing.
+	hash0 := e.f.blocks[0].Header.Hash(e.f.suite).Hex()
+	alice := e.alice.key.Address().Hex()
+	for _, blk := range []any{"earliest", "0x0", hash0, map[string]any{"blockHash": hash0}, map[string]any{"blockHash": hash0, "requireCanonical": true}, map[string]any{"blockNumber": "0x0"}} {
+		for _, q := range []struct {
+			method string
+			params []any
+			want   string
+		}{
+			{"eth_getBalance", []any{tokenAddr.Hex(), blk}, `"0x0"`},
+			{"eth_getCode", []any{tokenAddr.Hex(), blk}, `"0x"`},
+			{"eth_getStorageAt", []any{tokenAddr.Hex(), "0x1", blk}, `"` + (common.Hash{}).Hex() + `"`},
+			{"eth_getTransactionCount", []any{alice, blk}, `"0x0"`},
+		} {
+			got := e.ok(q.method, q.params...)
+			checkResult(t, q.method, got)
+			if string(got) != q.want {
+				t.Fatalf("%s at %v = %s, want %s", q.method, blk, got, q.want)
+			}
+		}
 	}
-	e.fails(CodeServer, []string{"block #9 not found"}, "eth_getCode", tokenAddr.Hex(), "0x9")
+	// Blocks above the head get a clear error, as unknown hashes do.
+	for _, blk := range []any{"0x9", map[string]any{"blockNumber": "0x2"}} {
+		e.fails(CodeServer, []string{"is not yet committed (head is 1)"}, "eth_getCode", tokenAddr.Hex(), blk)
+	}
+	e.fails(CodeServer, []string{"block 9 is not yet committed (head is 1)"}, "eth_getStorageAt", tokenAddr.Hex(), "0x1", "0x9")
+	e.fails(CodeServer, []string{"block 2 is not yet committed (head is 1)"}, "eth_getTransactionCount", alice, "0x2")
 	e.fails(CodeServer, []string{"not found"}, "eth_getCode", tokenAddr.Hex(), common.Hash{7}.Hex())
+	e.fails(CodeInvalidParams, []string{"requireCanonical", "boolean"}, "eth_getBalance", tokenAddr.Hex(), map[string]any{"blockHash": hash0, "requireCanonical": "yes"})
+
+	// A new block changes the state (the fake's live maps are the head's
+	// state); block 1 keeps its values.
+	e.f.mine()
+	e.f.mu.Lock()
+	e.f.balances[tokenAddr] = big.NewInt(2000)
+	e.f.storage[tokenAddr] = map[common.Hash]common.Hash{}
+	e.f.mu.Unlock()
+	hash1 := e.f.blocks[1].Header.Hash(e.f.suite).Hex()
+	for blk, want := range map[string][2]string{
+		"0x1": {`"0x3e8"`, (common.Hash{0x99}).Hex()}, hash1: {`"0x3e8"`, (common.Hash{0x99}).Hex()},
+		"0x2": {`"0x7d0"`, (common.Hash{}).Hex()}, "latest": {`"0x7d0"`, (common.Hash{}).Hex()},
+	} {
+		if got := e.ok("eth_getBalance", tokenAddr.Hex(), blk); string(got) != want[0] {
+			t.Fatalf("balance at %s = %s, want %s", blk, got, want[0])
+		}
+		if got := e.ok("eth_getStorageAt", tokenAddr.Hex(), "0x1", blk); decode[string](t, got) != want[1] {
+			t.Fatalf("storage at %s = %s, want %s", blk, got, want[1])
+		}
+	}
+	if got := e.ok("eth_getTransactionCount", alice, "0x1"); string(got) != `"0x5"` {
+		t.Fatalf("nonce at block 1 = %s", got)
+	}
 
 	// Pending nonce counts the pool.
 	e.ok("eth_sendRawTransaction", hexutil.Encode(e.alice.legacy(&otherAddr, 1, nil).Bytes()))

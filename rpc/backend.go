@@ -43,11 +43,13 @@ type Backend interface {
 	// TxByHash finds a committed transaction, or a pending one in the pool.
 	TxByHash(hash common.Hash) (*TxLookup, error)
 
-	// Balance, Nonce, Code and Storage read the latest state.
-	Balance(addr common.Address) (*big.Int, error)
-	Nonce(addr common.Address) (uint64, error)
-	Code(addr common.Address) ([]byte, error)
-	Storage(addr common.Address, slot common.Hash) (common.Hash, error)
+	// Balance, Nonce, Code and Storage read the state as of the end of
+	// block number. The server passes only committed numbers (at most the
+	// head it saw), so a backend answers every number up to its head.
+	Balance(addr common.Address, number uint64) (*big.Int, error)
+	Nonce(addr common.Address, number uint64) (uint64, error)
+	Code(addr common.Address, number uint64) ([]byte, error)
+	Storage(addr common.Address, slot common.Hash, number uint64) (common.Hash, error)
 
 	// PendingNonce is the next account nonce counting the pool's txs.
 	PendingNonce(addr common.Address) (uint64, error)
@@ -57,10 +59,12 @@ type Backend interface {
 	// sentinel errors, wrapped) are shown to the client as they are.
 	SendTx(ctx context.Context, tx *types.Transaction) error
 
-	// Call executes msg against the latest state without committing.
-	Call(ctx context.Context, msg CallMsg) (*ExecResult, error)
-	// EstimateGas finds the gas msg needs; on success GasUsed is the estimate.
-	EstimateGas(ctx context.Context, msg CallMsg) (*ExecResult, error)
+	// Call executes msg without committing, in block number's context
+	// (its number, timestamp and sealer) on the state after that block.
+	Call(ctx context.Context, msg CallMsg, number uint64) (*ExecResult, error)
+	// EstimateGas finds the gas msg needs at block number as Call runs it;
+	// on success GasUsed is the estimate.
+	EstimateGas(ctx context.Context, msg CallMsg, number uint64) (*ExecResult, error)
 
 	// ChainInfo describes consensus and sealers.
 	ChainInfo() ChainInfo
@@ -89,7 +93,8 @@ type PendingTxSource interface {
 // AccessListBackend is an optional Backend extension for
 // eth_createAccessList; without it the method is "not found".
 type AccessListBackend interface {
-	CreateAccessList(ctx context.Context, msg CallMsg) (ethtypes.AccessList, *ExecResult, error)
+	// CreateAccessList runs msg as Call does at block number.
+	CreateAccessList(ctx context.Context, msg CallMsg, number uint64) (ethtypes.AccessList, *ExecResult, error)
 }
 
 // TxLookup is a transaction and where it is.

@@ -120,35 +120,30 @@ func (s *Server) receiptsOf(b *types.Block, hash common.Hash) ([]*bcosReceipt, e
 	return rs, nil
 }
 
-// checkLatestState accepts only references to the latest state: the state
-// is flat, so older blocks cannot be queried.
-func (s *Server) checkLatestState(ref stateRef) error {
-	head, err := s.head()
+// stateNumber resolves the block a state query names (a tag, a number, or
+// a block hash) to the number of a committed block. "pending", "safe" and
+// "finalized" are the head: committed blocks are final. A number above the
+// head, or a hash of a block the head has not reached, is an error; every
+// stored block is canonical (there are no forks), so EIP-1898's
+// requireCanonical holds for any block found by hash.
+func (s *Server) stateNumber(ref stateRef) (uint64, error) {
+	head, err := s.headNumber()
 	if err != nil {
-		return err
+		return 0, err
 	}
+	n := ref.tag.resolve(head)
 	if ref.hash != nil {
 		h, err := s.headerByHash(*ref.hash)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		if h == nil {
-			return fmt.Errorf("block %s not found", ref.hash.Hex())
+			return 0, fmt.Errorf("block %s not found", ref.hash.Hex())
 		}
-		if h.Number != head.Number {
-			return ErrHistoricalState
-		}
-		return nil
+		n = h.Number
 	}
-	switch ref.tag.kind {
-	case tagNumber, tagEarliest:
-		n := ref.tag.resolve(head.Number)
-		if n > head.Number {
-			return fmt.Errorf("block #%d not found (the head is #%d)", n, head.Number)
-		}
-		if n != head.Number {
-			return ErrHistoricalState
-		}
+	if n > head {
+		return 0, fmt.Errorf("block %d is %w (head is %d)", n, ErrNotCommitted, head)
 	}
-	return nil
+	return n, nil
 }

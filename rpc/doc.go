@@ -17,6 +17,8 @@
 // Filters (eth_newFilter, eth_newBlockFilter, ...) are polled by block
 // number against the ledger, so they never lose a committed block; WebSocket
 // subscriptions (eth_subscribe newHeads, logs, newPendingTransactions) are
-// fed by the backend's commit stream. The state is flat (the latest state
-// only): state queries at an older block get a clear error.
+// fed by the backend's commit stream. State queries and calls take any
+// committed block (number, tag, hash or EIP-1898 object): the server
+// resolves it to a block number at most the head and the backend reads the
+// state as of that block; a block above the head gets a clear error.
 package rpc

@@ -24,11 +24,13 @@ var (
 	// exist; the method then answers null as Ethereum nodes do.
 	ErrNotFound = errors.New("not found")
 
-	ErrServerClosed             = errors.New("rpc server is shut down")
-	ErrBodyTooLarge             = errors.New("request body too large")
-	ErrEmptyBatch               = errors.New("empty batch")
-	ErrBatchTooLarge            = errors.New("batch too large")
-	ErrHistoricalState          = errors.New(`historical state is not available: gobcos keeps only the latest state; query "latest"`)
+	ErrServerClosed  = errors.New("rpc server is shut down")
+	ErrBodyTooLarge  = errors.New("request body too large")
+	ErrEmptyBatch    = errors.New("empty batch")
+	ErrBatchTooLarge = errors.New("batch too large")
+	// ErrNotCommitted is wrapped by the error a state query at a block
+	// above the head gets: "block N is not yet committed (head is H)".
+	ErrNotCommitted             = errors.New("not yet committed")
 	ErrFilterNotFound           = errors.New("filter not found")
 	ErrTooManyFilters           = errors.New("too many installed filters")
 	ErrReceiptTimeout           = errors.New("timed out waiting for the transaction to be committed")

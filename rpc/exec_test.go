@@ -51,7 +51,22 @@ func TestCallAndEstimate(t *testing.T) {
 			t.Fatalf("%s custom error: %+v", m, err)
 		}
 		e.fails(CodeServer, []string{"out of gas"}, m, map[string]any{"to": oogAddr.Hex(), "gas": "0x10"})
-		e.fails(CodeServer, []string{"historical state is not available"}, m, map[string]any{"to": to}, "0x0")
+		// The block argument reaches the backend as a committed number.
+		hash0 := e.f.blocks[0].Header.Hash(e.f.suite).Hex()
+		for blk, want := range map[any]uint64{"0x0": 0, "earliest": 0, hash0: 0, "0x1": 1, "latest": 1, "pending": 1, "safe": 1} {
+			e.ok(m, map[string]any{"to": to}, blk)
+			if got := e.f.lastExecBlock(t); got != want {
+				t.Fatalf("%s at %v ran at block %d, want %d", m, blk, got, want)
+			}
+		}
+		for _, blk := range []any{map[string]any{"blockHash": hash0}, map[string]any{"blockNumber": "0x0"}} {
+			e.ok(m, map[string]any{"to": to}, blk)
+			if got := e.f.lastExecBlock(t); got != 0 {
+				t.Fatalf("%s at %v ran at block %d, want 0", m, blk, got)
+			}
+		}
+		e.fails(CodeServer, []string{"block 2 is not yet committed (head is 1)"}, m, map[string]any{"to": to}, "0x2")
+		e.fails(CodeServer, []string{"block " + common.Hash{7}.Hex() + " not found"}, m, map[string]any{"to": to}, common.Hash{7}.Hex())
 	}
 	// The raw answer has exactly go-ethereum's shape.
 	w := post(t, e.s.Handler(), `{"jsonrpc":"2.0","id":9,"method":"eth_call","params":[{"to":"`+revertAddr.Hex()+`"},"latest"]}`)

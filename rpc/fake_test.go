@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
@@ -23,7 +24,8 @@ import (
 )
 
 // fakeChain is an in-memory Backend: a ledger of blocks and receipts, a
-// pool, a flat state and a scripted executor.
+// pool, a state (the live maps answer at the head; a copy taken as each
+// block is appended answers for that block later) and a scripted executor.
 
 const (
 	testChainID = 20200
@@ -57,6 +59,46 @@ type fakeChain struct {
 	syncing   *SyncProgress
 	sysConfig map[string]string
 	peers     int
+	past      []*fakeState // state after each block, taken when it was appended
+	execAt    []uint64     // block numbers Call, EstimateGas and CreateAccessList ran at
+}
+
+// fakeState is a copy of the fake's state at one block.
+type fakeState struct {
+	nonces   map[common.Address]uint64
+	balances map[common.Address]*big.Int
+	code     map[common.Address][]byte
+	storage  map[common.Address]map[common.Hash]common.Hash
+}
+
+// stateAt returns the state after block n: the live maps at the head, the
+// copy taken when block n was appended before it. f.mu must be held.
+func (f *fakeChain) stateAt(n uint64) (*fakeState, error) {
+	head := uint64(len(f.blocks) - 1)
+	switch {
+	case n > head:
+		return nil, fmt.Errorf("fake backend: state of block %d asked, head is %d", n, head)
+	case n == head:
+		return &fakeState{nonces: f.nonces, balances: f.balances, code: f.code, storage: f.storage}, nil
+	}
+	return f.past[n], nil
+}
+
+// snapshotState copies the live state. f.mu must be held.
+func (f *fakeChain) snapshotState() *fakeState {
+	st := &fakeState{
+		nonces:   maps.Clone(f.nonces),
+		balances: make(map[common.Address]*big.Int, len(f.balances)),
+		code:     maps.Clone(f.code),
+		storage:  make(map[common.Address]map[common.Hash]common.Hash, len(f.storage)),
+	}
+	for a, b := range f.balances {
+		st.balances[a] = new(big.Int).Set(b)
+	}
+	for a, m := range f.storage {
+		st.storage[a] = maps.Clone(m)
+	}
+	return st
 }
 
 func newFakeChain(t testing.TB) *fakeChain {
@@ -164,28 +206,44 @@ func (f *fakeChain) TxByHash(h common.Hash) (*TxLookup, error) {
 	return nil, nil
 }
 
-func (f *fakeChain) Balance(a common.Address) (*big.Int, error) {
+func (f *fakeChain) Balance(a common.Address, n uint64) (*big.Int, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.balances[a], nil
+	st, err := f.stateAt(n)
+	if err != nil {
+		return nil, err
+	}
+	return st.balances[a], nil
 }
 
-func (f *fakeChain) Nonce(a common.Address) (uint64, error) {
+func (f *fakeChain) Nonce(a common.Address, n uint64) (uint64, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.nonces[a], nil
+	st, err := f.stateAt(n)
+	if err != nil {
+		return 0, err
+	}
+	return st.nonces[a], nil
 }
 
-func (f *fakeChain) Code(a common.Address) ([]byte, error) {
+func (f *fakeChain) Code(a common.Address, n uint64) ([]byte, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.code[a], nil
+	st, err := f.stateAt(n)
+	if err != nil {
+		return nil, err
+	}
+	return st.code[a], nil
 }
 
-func (f *fakeChain) Storage(a common.Address, slot common.Hash) (common.Hash, error) {
+func (f *fakeChain) Storage(a common.Address, slot common.Hash, n uint64) (common.Hash, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.storage[a][slot], nil
+	st, err := f.stateAt(n)
+	if err != nil {
+		return common.Hash{}, err
+	}
+	return st.storage[a][slot], nil
 }
 
 func (f *fakeChain) PendingNonce(a common.Address) (uint64, error) {
@@ -256,7 +314,10 @@ func customErrData() []byte {
 	return append(sel, common.LeftPadBytes(otherAddr.Bytes(), 32)...)
 }
 
-func (f *fakeChain) exec(msg CallMsg) *ExecResult {
+func (f *fakeChain) exec(msg CallMsg, n uint64) *ExecResult {
+	f.mu.Lock()
+	f.execAt = append(f.execAt, n)
+	f.mu.Unlock()
 	if msg.To != nil {
 		switch *msg.To {
 		case revertAddr:
@@ -270,12 +331,24 @@ func (f *fakeChain) exec(msg CallMsg) *ExecResult {
 	return &ExecResult{ReturnData: append([]byte{0xca, 0xfe}, msg.Data...), GasUsed: 21000 + uint64(len(msg.Data))*16}
 }
 
-func (f *fakeChain) Call(_ context.Context, msg CallMsg) (*ExecResult, error) {
-	return f.exec(msg), nil
+func (f *fakeChain) Call(_ context.Context, msg CallMsg, n uint64) (*ExecResult, error) {
+	return f.exec(msg, n), nil
 }
 
-func (f *fakeChain) EstimateGas(_ context.Context, msg CallMsg) (*ExecResult, error) {
-	return f.exec(msg), nil
+func (f *fakeChain) EstimateGas(_ context.Context, msg CallMsg, n uint64) (*ExecResult, error) {
+	return f.exec(msg, n), nil
+}
+
+// lastExecBlock is the block number of the latest Call, EstimateGas or
+// CreateAccessList.
+func (f *fakeChain) lastExecBlock(t testing.TB) uint64 {
+	t.Helper()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.execAt) == 0 {
+		t.Fatal("nothing was executed")
+	}
+	return f.execAt[len(f.execAt)-1]
 }
 
 func (f *fakeChain) ChainInfo() ChainInfo {
@@ -333,8 +406,8 @@ func (f *fakeChain) SubscribePendingTxs(ch chan<- common.Hash) func() {
 	}
 }
 
-func (f *fakeChain) CreateAccessList(_ context.Context, msg CallMsg) (ethtypes.AccessList, *ExecResult, error) {
-	res := f.exec(msg)
+func (f *fakeChain) CreateAccessList(_ context.Context, msg CallMsg, n uint64) (ethtypes.AccessList, *ExecResult, error) {
+	res := f.exec(msg, n)
 	var al ethtypes.AccessList
 	if msg.To != nil {
 		al = ethtypes.AccessList{{Address: *msg.To, StorageKeys: []common.Hash{{0x01}}}}
@@ -379,6 +452,9 @@ func (f *fakeChain) appendBlock(txs []*types.Transaction, _ []*types.Receipt, ti
 	var parent common.Hash
 	if number > 0 {
 		parent = f.blocks[number-1].Header.Hash(f.suite)
+	}
+	if number > 0 { // the head's state is final once the next block starts
+		f.past = append(f.past, f.snapshotState())
 	}
 	rs := make([]*types.Receipt, len(txs))
 	var gas uint64

@@ -255,6 +255,14 @@ func parseStateRef(raw json.RawMessage) (stateRef, error) {
 			if err != nil {
 				return stateRef{}, fmt.Errorf("blockHash: %v", err)
 			}
+			// Committed blocks are final and every stored block is
+			// canonical, so either value of requireCanonical holds.
+			if rc, ok := obj["requireCanonical"]; ok {
+				var b bool
+				if err := json.Unmarshal(rc, &b); err != nil {
+					return stateRef{}, fmt.Errorf("requireCanonical: want a boolean, got %s", jsonKind(rc))
+				}
+			}
 			return stateRef{hash: &h}, nil
 		}
 		return stateRef{}, fmt.Errorf(`object must have "blockNumber" or "blockHash"`)

@@ -20,5 +20,12 @@
 // transaction touched and empty are deleted (EIP-161). Code hashes are always
 // Keccak-256, as EXTCODEHASH requires, whatever the chain's crypto suite.
 //
-// Reader gives read-only access to the committed state for RPC.
+// ApplyTo also keeps the state's history, an index outside the root: for
+// every account and slot a block writes, an entry keyed by the block number,
+// so AtBlock can answer reads as of the end of any earlier block (archive
+// reads for eth_call and the state queries at a past block). History is
+// kept for every block and never pruned.
+//
+// Reader gives read-only access to the committed state for RPC; over
+// AtBlock's view it reads the state of a past block.
 package state

@@ -16,6 +16,8 @@ import (
 //	s/c/<code hash 32>           -> contract code (content addressed, shared)
 //	s/s/<address 20><slot 32>    -> storage value, leading zero bytes
 //	                                stripped; zero values are not stored
+//	s/h/<account or slot key><be64(^block)> -> history entry (history.go)
+//	s/m/head, s/m/from           -> blocks the history covers
 const Prefix = "s/"
 
 var (

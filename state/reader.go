@@ -56,7 +56,8 @@ func readSlot(r storage.Reader, addr common.Address, slot common.Hash) (common.H
 	return v, nil
 }
 
-// Reader reads the committed state, for RPC queries at the latest block.
+// Reader reads the committed state, for RPC queries: the latest state, or
+// a past block's over AtBlock's view.
 // It is safe for concurrent use when the underlying storage.Reader is; give
 // it a storage snapshot to read one consistent state across calls.
 type Reader struct {

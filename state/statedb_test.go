@@ -24,13 +24,23 @@ var (
 	rules = params.Rules{IsEIP2929: true, IsShanghai: true, IsCancun: true}
 )
 
-// commit writes s's write set into kv and returns it.
+// commit writes s's write set into kv as the next block (0 on an empty
+// store) and returns it.
 func commit(t *testing.T, s *StateDB, kv storage.KV) *WriteSet {
 	t.Helper()
 	ws, err := s.WriteSet()
 	if err != nil {
 		t.Fatalf("WriteSet: %v", err)
 	}
+	_, head, ok, err := HistoryRange(kv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := uint64(0)
+	if ok {
+		next = head + 1
+	}
+	ws = ws.ForBlock(next)
 	if err := ws.ApplyTo(kv); err != nil {
 		t.Fatalf("ApplyTo: %v", err)
 	}

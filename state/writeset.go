@@ -22,9 +22,14 @@ type Write struct {
 
 // WriteSet is the net change a block makes to the state: at most one write
 // per key, sorted by key, each changing the stored value. It is immutable.
+// Before it is applied it must be labelled with its block's number
+// (ForBlock), under which ApplyTo records the state history; the number is
+// not part of the encoding or the root.
 type WriteSet struct {
-	writes []Write
-	enc    []byte // canonical encoding
+	writes   []Write
+	enc      []byte // canonical encoding
+	number   uint64 // block number, valid when numbered
+	numbered bool
 }
 
 func newWriteSet(writes []Write) *WriteSet {
@@ -40,18 +45,52 @@ func (ws *WriteSet) Len() int { return len(ws.writes) }
 // Writes returns the writes in key order. Callers must not modify them.
 func (ws *WriteSet) Writes() []Write { return ws.writes }
 
-// ApplyTo performs the writes on w, typically the ledger's commit batch.
+// ForBlock returns the write set labelled as the changes of block number.
+// The receiver is unchanged; both share their writes.
+func (ws *WriteSet) ForBlock(number uint64) *WriteSet {
+	c := *ws
+	c.number, c.numbered = number, true
+	return &c
+}
+
+// Block returns the number ForBlock gave; ok is false when there is none.
+func (ws *WriteSet) Block() (number uint64, ok bool) { return ws.number, ws.numbered }
+
+// ApplyTo performs the writes on w, typically the ledger's commit batch,
+// and records them in the state history under the write set's block
+// number (see AtBlock): one history entry per account and slot write, and
+// the meta key naming the last block applied. Write sets must be applied
+// in block order, each exactly once. It fails with ErrUnnumbered when the
+// write set has no block number.
 func (ws *WriteSet) ApplyTo(w storage.Writer) error {
-	for _, x := range ws.writes {
+	if !ws.numbered {
+		return fmt.Errorf("%w: label it with ForBlock before applying it", ErrUnnumbered)
+	}
+	for i := range ws.writes {
+		x := &ws.writes[i]
+		if reservedKey(x.Key) {
+			return fmt.Errorf("state: applying write set of block %d: key %q is in the state's history space", ws.number, x.Key)
+		}
 		var err error
 		if x.Delete {
 			err = w.Delete(x.Key)
 		} else {
 			err = w.Put(x.Key, x.Value)
 		}
-		if err != nil {
-			return fmt.Errorf("state: applying write set: %w", err)
+		if err == nil && versioned(x.Key) {
+			err = w.Put(historyKey(x.Key, ws.number), historyValue(x))
 		}
+		if err != nil {
+			return fmt.Errorf("state: applying write set of block %d: %w", ws.number, err)
+		}
+	}
+	n := binary.BigEndian.AppendUint64(nil, ws.number)
+	err := w.Put(metaHeadKey, n)
+	if err == nil && ws.number == 0 {
+		err = w.Put(metaFromKey, n)
+	}
+	if err != nil {
+		return fmt.Errorf("state: applying write set of block %d: %w", ws.number, err)
 	}
 	return nil
 }
@@ -93,7 +132,8 @@ func (ws *WriteSet) encode() []byte {
 }
 
 // DecodeWriteSet decodes Encode's output. It accepts only canonical input:
-// keys under the state Prefix, strictly ascending, non-empty put values.
+// keys under the state Prefix (outside its history space), strictly
+// ascending, non-empty put values. The result has no block number.
 func DecodeWriteSet(b []byte) (*WriteSet, error) {
 	count, n := binary.Uvarint(b)
 	if n <= 0 {
@@ -126,7 +166,7 @@ func DecodeWriteSet(b []byte) (*WriteSet, error) {
 		if err != nil {
 			return nil, err
 		}
-		if !bytes.HasPrefix(key, []byte(Prefix)) {
+		if !bytes.HasPrefix(key, []byte(Prefix)) || reservedKey(key) {
 			return nil, fmt.Errorf("%w: write %d: key %x is not a state key", ErrBadWriteSet, i, key)
 		}
 		if len(writes) > 0 && bytes.Compare(writes[len(writes)-1].Key, key) >= 0 {

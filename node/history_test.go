@@ -1,0 +1,98 @@
+package node_test
+
+import (
+	"context"
+	"math/big"
+	"strings"
+	"testing"
+	"time"
+
+	ethereum "github.com/ethereum/go-ethereum"
+	"github.com/ethereum/go-ethereum/common"
+	ethtypes "github.com/ethereum/go-ethereum/core/types"
+	ethcrypto "github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/ethclient"
+
+	"github.com/gobcos/gobcos/crypto"
+)
+
+func TestPastBlockReads(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	n, cfg := startNode(t, crypto.NameECDSA)
+	ec, err := ethclient.DialContext(ctx, "http://"+n.RPCAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	chainID, _ := ec.ChainID(ctx)
+	key, _ := ethcrypto.GenerateKey()
+	from := ethcrypto.PubkeyToAddress(key.PublicKey)
+	signer := ethtypes.LatestSignerForChainID(chainID)
+	store := loadArtifact(t, "Store")
+	initArgs, _ := store.abi.Pack("", big.NewInt(5))
+	deploy := ethtypes.MustSignNewTx(key, signer, &ethtypes.LegacyTx{Nonce: 0, GasPrice: new(big.Int), Gas: 1_000_000, Data: append(append([]byte(nil), store.bin...), initArgs...)})
+	if err := ec.SendTransaction(ctx, deploy); err != nil {
+		t.Fatal(err)
+	}
+	r1 := waitReceipt(t, ctx, ec, deploy.Hash())
+	addr := r1.ContractAddress
+	var blocks []*ethtypes.Receipt
+	blocks = append(blocks, r1)
+	for i, v := range []int64{9, 11} {
+		in, _ := store.abi.Pack("set", big.NewInt(v))
+		tx := ethtypes.MustSignNewTx(key, signer, &ethtypes.LegacyTx{Nonce: uint64(i + 1), GasPrice: new(big.Int), Gas: 200_000, To: &addr, Data: in})
+		if err := ec.SendTransaction(ctx, tx); err != nil {
+			t.Fatal(err)
+		}
+		blocks = append(blocks, waitReceipt(t, ctx, ec, tx.Hash()))
+	}
+	get := store.abi.Methods["get"].ID
+	check := func(ec *ethclient.Client) {
+		for i, want := range []int64{5, 9, 11} {
+			bn := blocks[i].BlockNumber
+			out, err := ec.CallContract(ctx, ethereum.CallMsg{To: &addr, Data: get}, bn)
+			if err != nil || new(big.Int).SetBytes(out).Int64() != want {
+				t.Fatalf("get() at %v = %x, %v; want %d", bn, out, err, want)
+			}
+			out, err = ec.CallContractAtHash(ctx, ethereum.CallMsg{To: &addr, Data: get}, blocks[i].BlockHash)
+			if err != nil || new(big.Int).SetBytes(out).Int64() != want {
+				t.Fatalf("get() at hash %v = %x, %v; want %d", blocks[i].BlockHash, out, err, want)
+			}
+			nonce, err := ec.NonceAt(ctx, from, bn)
+			if err != nil || nonce != uint64(i+1) {
+				t.Fatalf("nonce at %v = %d, %v", bn, nonce, err)
+			}
+			slot, err := ec.StorageAt(ctx, addr, common.Hash{}, bn)
+			if err != nil || new(big.Int).SetBytes(slot).Int64() != want {
+				t.Fatalf("slot 0 at %v = %x, %v", bn, slot, err)
+			}
+			if _, err := ec.EstimateGasAtBlock(ctx, ethereum.CallMsg{From: from, To: &addr, Data: get}, bn); err != nil {
+				t.Fatalf("estimate at %v: %v", bn, err)
+			}
+		}
+		before := new(big.Int).Sub(r1.BlockNumber, big.NewInt(1))
+		code, err := ec.CodeAt(ctx, addr, before)
+		if err != nil || len(code) != 0 {
+			t.Fatalf("code before deployment: %x %v", code, err)
+		}
+		if code, err := ec.CodeAt(ctx, addr, r1.BlockNumber); err != nil || len(code) == 0 {
+			t.Fatalf("code at deployment: %v", err)
+		}
+		head, _ := ec.BlockNumber(ctx)
+		_, err = ec.BalanceAt(ctx, from, new(big.Int).SetUint64(head+100))
+		if err == nil || !strings.Contains(err.Error(), "is not yet committed") {
+			t.Fatalf("future block: %v", err)
+		}
+		t.Logf("future block error: %v", err)
+	}
+	check(ec)
+	ec.Close()
+	n.Stop()
+	n2 := runConfig(t, cfg)
+	ec2, err := ethclient.DialContext(ctx, "http://"+n2.RPCAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ec2.Close()
+	check(ec2)
+}
