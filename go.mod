@@ -12,6 +12,7 @@ require (
 	github.com/pelletier/go-toml/v2 v2.4.3
 	github.com/spf13/cobra v1.10.2
 	github.com/spf13/pflag v1.0.9
+	github.com/tjfoc/gmsm v1.4.1
 	golang.org/x/crypto v0.55.0
 	golang.org/x/term v0.45.0
 )

@@ -1,0 +1,73 @@
+// Package network is the node-to-node transport of gobcos: mutual TLS over
+// TCP, admission of peers by certificate and node list, framed messages
+// routed by group and module, and a Host that keeps one connection per
+// peer with bounded queues, rate limits and reconnection.
+//
+// # Layers
+//
+//   - Admission verifies a peer's certificate chain (leaf, organisation) to
+//     one of several trusted CAs at the injected clock, refuses revoked
+//     certificates (a CRL applies when its issuer in the verified chain
+//     signed it; an expired CRL still applies), checks the node-id binding
+//     (package certs) and then the policy: the local deny-list always
+//     refuses; the local allow-list or the group's NodeList admits. Every
+//     refusal returns an error wrapping one of ErrNoCertificate,
+//     ErrBadCertificate, ErrUntrustedCA, ErrCertExpired, ErrCertRevoked,
+//     ErrNotInNodeList, ErrDenied, is logged with its reason and counted
+//     (Admission.Refusals, by RefusalReason).
+//   - Transport secures a raw connection and runs admission on the other
+//     side's chain, on both sides. NewTransport picks the stack from the
+//     chain's suite: crypto/tls with TLS 1.3 only, client certificates
+//     required, no session tickets, P-256 certificates (ecdsa chains); or
+//     GM TLS (TLCP 1.1, ECC_SM4_CBC_SM3) from github.com/tjfoc/gmsm's gmtls
+//     with SM2 sign and encryption certificates (sm chains), configured as
+//     described on gmTransport (pinned suite, no resumption, recover()
+//     around handshakes, server chain [sign, enc, org]). gmtls prints failed
+//     handshakes to standard output; keep stdout out of structured logs.
+//   - Host listens, dials the configured peers, and routes messages to
+//     handlers registered per (group, module). There is no global state;
+//     several hosts may live in one process.
+//
+// # Wire format
+//
+// After the secure handshake, both directions carry frames:
+//
+//	frame   = length body
+//	length  = uint32 big-endian, the size of body; at most the maximum
+//	          frame size (Config.MaxFrameSize, 16 MiB by default)
+//	body    = version module glen group payload
+//	version = uint8, 1
+//	module  = uint16 big-endian: 0 hello (reserved), 1 consensus, 2 sync,
+//	          3 txgossip, 4 amop; others free for later modules
+//	glen    = uint8, length of group, at most 64
+//	group   = group id, bytes from A-Z a-z 0-9 . _ - ("" for node-level)
+//	payload = the rest of body, opaque to this package
+//
+// A frame announcing more than the maximum is refused before its body is
+// read and the connection is closed; a malformed frame also closes it.
+// Frames are read with io.ReadFull, so TLS record boundaries do not matter.
+//
+// The first frame each side sends is a hello (module 0, group ""), whose
+// payload is "GBCS", the protocol version (uint16, 1) and a connection
+// nonce (uint64; random and non-zero from the dialer, 0 from the acceptor).
+// A TLS 1.3 client may finish its handshake before the server has checked
+// its certificate, so waiting for the hello is what tells a dialer it was
+// admitted. Hello frames after the first are ignored.
+//
+// # Connections
+//
+// One connection per node id. When two exist (both nodes dialed, or a
+// reconnect raced an old connection), both ends keep the same one: the one
+// dialed by the smaller node id, or between two dialed by the same node,
+// the larger nonce; the other is closed. Connections to a dialed address
+// are re-established after a failure or a disconnection with exponential
+// back-off (Config.BackoffMin..BackoffMax) with equal jitter (each delay
+// uniform in [d/2, d], randomness from Config.Random).
+//
+// Sending never blocks: each peer has a bounded queue (Config.SendQueueSize)
+// drained by a writer goroutine; a full queue drops the message, counts it
+// and returns ErrQueueFull. Inbound frames pass two token buckets per peer
+// (frames and bytes per second); excess frames are dropped and counted.
+// Handlers of one peer run one at a time on its reader goroutine. Close
+// flushes queued frames for up to two seconds, then closes everything.
+package network

@@ -1,0 +1,178 @@
+package network
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// PeerInfo describes a connected peer.
+type PeerInfo struct {
+	Identity
+	RemoteAddr  string
+	Outbound    bool // this node dialed
+	ConnectedAt time.Time
+	QueueLen    int
+	Sent        uint64 // frames written
+	Received    uint64 // frames read (before rate limiting)
+	Dropped     uint64 // outbound frames dropped on a full queue
+	RateLimited uint64 // inbound frames dropped by the rate limit
+}
+
+// peer is one admitted connection with its send queue and goroutines.
+type peer struct {
+	h        *Host
+	conn     *SecureConn
+	id       NodeID
+	outbound bool
+	nonce    uint64 // the dialer's connection nonce
+	since    time.Time
+
+	queue    chan []byte
+	stopping chan struct{} // closed to stop the writer
+	done     chan struct{} // closed once the reader has exited and the peer is unregistered
+	stopOnce sync.Once
+
+	msgs, bytes *tokenBucket // inbound limits; owned by the reader
+
+	sent, received, dropped, rateLimited atomic.Uint64
+}
+
+func newPeer(h *Host, sc *SecureConn, outbound bool, nonce uint64) *peer {
+	return &peer{
+		h: h, conn: sc, id: sc.Peer.NodeID, outbound: outbound, nonce: nonce, since: time.Now(),
+		queue:    make(chan []byte, h.cfg.SendQueueSize),
+		stopping: make(chan struct{}),
+		done:     make(chan struct{}),
+		msgs:     newTokenBucket(h.cfg.RateLimit, h.cfg.RateBurst, h.cfg.Now),
+		bytes:    newTokenBucket(h.cfg.ByteRateLimit, h.cfg.ByteBurst, h.cfg.Now),
+	}
+}
+
+func (p *peer) info() PeerInfo {
+	return PeerInfo{
+		Identity: p.conn.Peer, RemoteAddr: p.conn.RemoteAddr().String(), Outbound: p.outbound,
+		ConnectedAt: p.since, QueueLen: len(p.queue),
+		Sent: p.sent.Load(), Received: p.received.Load(), Dropped: p.dropped.Load(), RateLimited: p.rateLimited.Load(),
+	}
+}
+
+// enqueue queues an encoded frame without blocking.
+func (p *peer) enqueue(frame []byte) error {
+	select {
+	case p.queue <- frame:
+		return nil
+	default:
+		p.dropped.Add(1)
+		p.h.stats.sendDropped.Add(1)
+		return ErrQueueFull
+	}
+}
+
+// start launches the reader and writer.
+func (p *peer) start() {
+	p.h.wg.Add(2)
+	go p.writeLoop()
+	go p.readLoop()
+}
+
+// stop closes the peer. graceful lets the writer flush what is queued
+// (bounded by the write timeout) before closing the connection.
+func (p *peer) stop(graceful bool) {
+	p.stopOnce.Do(func() {
+		close(p.stopping)
+		if !graceful {
+			p.closeConn(0)
+		}
+	})
+}
+
+// closeConn closes the connection. The deadline bounds the close_notify
+// alert the TLS stacks write: the GM stack sets none itself and would
+// block on a peer that stopped reading.
+func (p *peer) closeConn(grace time.Duration) {
+	_ = p.conn.SetWriteDeadline(time.Now().Add(grace))
+	p.conn.Close()
+}
+
+func (p *peer) writeLoop() {
+	defer p.h.wg.Done()
+	w := bufio.NewWriterSize(p.conn, 64<<10)
+	write := func(f []byte) bool {
+		_ = p.conn.SetWriteDeadline(time.Now().Add(p.h.cfg.WriteTimeout))
+		if _, err := w.Write(f); err != nil {
+			return false
+		}
+		p.sent.Add(1)
+		if len(p.queue) == 0 {
+			return w.Flush() == nil
+		}
+		return true
+	}
+	for {
+		select {
+		case f := <-p.queue:
+			if !write(f) {
+				p.stop(false)
+				return
+			}
+		case <-p.stopping:
+			// Flush what was queued before the stop, then close.
+			for {
+				select {
+				case f := <-p.queue:
+					if !write(f) {
+						p.closeConn(0)
+						return
+					}
+					continue
+				default:
+				}
+				break
+			}
+			_ = w.Flush()
+			p.closeConn(time.Second)
+			return
+		}
+	}
+}
+
+func (p *peer) readLoop() {
+	defer p.h.wg.Done()
+	log := p.h.log.With("peer", p.id.Short(), "name", p.conn.Peer.Name)
+	r := bufio.NewReaderSize(p.conn, 64<<10)
+	var err error
+	for {
+		var m Message
+		m, err = ReadFrame(r, p.h.cfg.MaxFrameSize)
+		if err != nil {
+			break
+		}
+		p.received.Add(1)
+		if !p.msgs.allow(1) || !p.bytes.allow(float64(bodySize(m))) {
+			p.rateLimited.Add(1)
+			p.h.stats.rateLimited.Add(1)
+			continue
+		}
+		p.h.dispatch(p.id, m)
+	}
+	switch {
+	case errors.Is(err, ErrFrameTooLarge):
+		p.h.stats.oversized.Add(1)
+		log.Warn("closing connection: oversized frame", "err", err)
+	case errors.Is(err, ErrBadFrame), errors.Is(err, ErrProtocol):
+		p.h.stats.malformed.Add(1)
+		log.Warn("closing connection: malformed frame", "err", err)
+	case errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed):
+		log.Debug("connection closed")
+	default:
+		log.Info("connection lost", "err", err)
+	}
+	p.stop(false)
+	p.h.unregister(p)
+	close(p.done)
+}
