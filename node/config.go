@@ -8,9 +8,14 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
+	"github.com/emmansun/gmsm/smx509"
 	"github.com/pelletier/go-toml/v2"
+
+	"github.com/gobcos/gobcos/network"
+	"github.com/gobcos/gobcos/network/certs"
 )
 
 // Config is one node's configuration file (config.toml). Chain-wide
@@ -28,6 +33,9 @@ type Config struct {
 	RPC    RPCConfig    `toml:"rpc"`
 	TxPool TxPoolConfig `toml:"txpool"`
 	Log    LogConfig    `toml:"log"`
+	// Network is the P2P section; nil (no [network] section) for a
+	// single-node chain that talks to no peer.
+	Network *NetworkConfig `toml:"network,omitempty"`
 
 	dir string // directory of the config file, for relative paths
 }
@@ -53,6 +61,41 @@ type LogConfig struct {
 	Level  string `toml:"level" comment:"debug, info, warn or error."`
 	Format string `toml:"format" comment:"text or json."`
 }
+
+// NetworkConfig configures the node's P2P endpoint: mutual TLS with its
+// certificate, the peers it dials and who may connect.
+type NetworkConfig struct {
+	Listen   string   `toml:"listen" comment:"P2P address to accept peers on, host:port (e.g. \"0.0.0.0:30300\"); \"\" only dials."`
+	Peers    []string `toml:"peers" comment:"Addresses (host:port) of peers to dial and keep connected."`
+	CertDir  string   `toml:"cert_dir" comment:"Directory of the node's TLS certificate and key: node.crt, node.key (+ enc.crt, enc.key on sm chains), relative to this file."`
+	CACerts  []string `toml:"ca_certs" comment:"Trusted CA certificate files (PEM); peers must chain to one of them. Several allowed."`
+	CRLFiles []string `toml:"crl_files" comment:"Certificate revocation lists (PEM or DER) of the CA or the organisations."`
+	Allow    []string `toml:"allow" comment:"Node ids (hex public keys) admitted besides the group's sealers and observers, e.g. nodes that only sync."`
+	Deny     []string `toml:"deny" comment:"Node ids always refused, whatever else admits them."`
+	// MaxFrameSize bounds one P2P message.
+	MaxFrameSize int `toml:"max_frame_size" comment:"Largest P2P message accepted or sent, in bytes."`
+	// SendQueueSize bounds the messages queued for one peer.
+	SendQueueSize int `toml:"send_queue_size" comment:"Messages queued per peer; more are dropped."`
+}
+
+// DefaultNetworkConfig is the [network] section's defaults: keys absent
+// from a present section take these values.
+func DefaultNetworkConfig() NetworkConfig {
+	return NetworkConfig{
+		Listen:        "0.0.0.0:30300",
+		CertDir:       "tls",
+		CACerts:       []string{"ca.crt"},
+		MaxFrameSize:  network.DefaultMaxFrameSize,
+		SendQueueSize: 1024,
+	}
+}
+
+// Limits of the [network] section.
+const (
+	maxFrameSizeLimit = 1 << 30
+	maxSendQueueSize  = 1 << 20
+	maxNetworkListLen = 10_000
+)
 
 // DefaultConfig is the configuration of a node in dir.
 func DefaultConfig() Config {
@@ -114,10 +157,147 @@ func (c *Config) Validate() error {
 	if c.Log.Format != "text" && c.Log.Format != "json" {
 		bad("log.format", fmt.Sprintf("%q is neither text nor json", c.Log.Format))
 	}
+	if c.Network != nil {
+		c.Network.validate(bad)
+	}
 	if len(errs) > 0 {
 		return fmt.Errorf("%w: %s", ErrConfig, strings.Join(errs, "; "))
 	}
 	return nil
+}
+
+// validate checks the [network] section; keys are named "network.<key>".
+func (n *NetworkConfig) validate(bad func(key, why string)) {
+	if n.Listen != "" {
+		if err := checkHostPort(n.Listen, true); err != nil {
+			bad("network.listen", err.Error())
+		}
+	}
+	seenPeer := make(map[string]bool, len(n.Peers))
+	for i, p := range n.Peers {
+		key := fmt.Sprintf("network.peers[%d]", i)
+		if err := checkHostPort(p, false); err != nil {
+			bad(key, err.Error())
+		} else if seenPeer[p] {
+			bad(key, fmt.Sprintf("%q is listed twice", p))
+		}
+		seenPeer[p] = true
+	}
+	if n.CertDir == "" {
+		bad("network.cert_dir", "must name the directory of the node's TLS certificate and key")
+	}
+	if len(n.CACerts) == 0 {
+		bad("network.ca_certs", "at least one trusted CA certificate file is required")
+	}
+	for i, f := range n.CACerts {
+		if strings.TrimSpace(f) == "" {
+			bad(fmt.Sprintf("network.ca_certs[%d]", i), "must not be empty")
+		}
+	}
+	for i, f := range n.CRLFiles {
+		if strings.TrimSpace(f) == "" {
+			bad(fmt.Sprintf("network.crl_files[%d]", i), "must not be empty")
+		}
+	}
+	for _, l := range []struct {
+		key string
+		ids []string
+	}{{"network.allow", n.Allow}, {"network.deny", n.Deny}} {
+		if len(l.ids) > maxNetworkListLen {
+			bad(l.key, fmt.Sprintf("at most %d node ids", maxNetworkListLen))
+			continue
+		}
+		for i, s := range l.ids {
+			if _, err := network.NodeIDFromHex(s); err != nil {
+				bad(fmt.Sprintf("%s[%d]", l.key, i), fmt.Sprintf("%q is not a node id (128 hex digits of the public key, optionally 0x04-prefixed)", s))
+			}
+		}
+	}
+	if n.MaxFrameSize < network.MinMaxFrameSize || n.MaxFrameSize > maxFrameSizeLimit {
+		bad("network.max_frame_size", fmt.Sprintf("must be between %d and %d", network.MinMaxFrameSize, maxFrameSizeLimit))
+	}
+	if n.SendQueueSize < 1 || n.SendQueueSize > maxSendQueueSize {
+		bad("network.send_queue_size", fmt.Sprintf("must be between 1 and %d", maxSendQueueSize))
+	}
+}
+
+// checkHostPort checks a host:port address; the host may be empty (all
+// interfaces) only for listen addresses, and the port 0 (any) likewise.
+func checkHostPort(addr string, listen bool) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%q is not host:port (%v)", addr, err)
+	}
+	if host == "" && !listen {
+		return fmt.Errorf("%q has no host", addr)
+	}
+	if strings.ContainsAny(host, " \t/") {
+		return fmt.Errorf("%q: bad host %q", addr, host)
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil || p < 0 || p > 65535 || (p == 0 && !listen) {
+		return fmt.Errorf("%q: port %q is not a TCP port (1-65535)", addr, port)
+	}
+	return nil
+}
+
+// NodeIDs parses a list of hex node ids (the allow or deny list); the
+// config's validation already checked them.
+func NodeIDs(list []string) ([]network.NodeID, error) {
+	out := make([]network.NodeID, 0, len(list))
+	for _, s := range list {
+		id, err := network.NodeIDFromHex(s)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, nil
+}
+
+// NetworkMaterial is what the [network] section's files hold: the node's
+// TLS identity, the trusted CAs, the CRLs and the parsed allow and deny
+// lists.
+type NetworkMaterial struct {
+	Node        *certs.NodeCert
+	TrustedCAs  []*smx509.Certificate
+	CRLs        []*smx509.RevocationList
+	Allow, Deny []network.NodeID
+}
+
+// LoadNetworkMaterial reads the files named by the [network] section,
+// relative to the config file. It fails if the section is absent.
+func (c *Config) LoadNetworkMaterial() (*NetworkMaterial, error) {
+	n := c.Network
+	if n == nil {
+		return nil, fmt.Errorf("%w: no [network] section", ErrConfig)
+	}
+	m := &NetworkMaterial{}
+	var err error
+	if m.Node, err = certs.LoadNodeCert(c.Path(n.CertDir)); err != nil {
+		return nil, fmt.Errorf("network.cert_dir: %w", err)
+	}
+	for _, f := range n.CACerts {
+		cs, err := certs.ReadCertsFile(c.Path(f))
+		if err != nil {
+			return nil, fmt.Errorf("network.ca_certs: %w", err)
+		}
+		m.TrustedCAs = append(m.TrustedCAs, cs...)
+	}
+	for _, f := range n.CRLFiles {
+		rl, err := certs.ReadCRLFile(c.Path(f))
+		if err != nil {
+			return nil, fmt.Errorf("network.crl_files: %w", err)
+		}
+		m.CRLs = append(m.CRLs, rl)
+	}
+	if m.Allow, err = NodeIDs(n.Allow); err != nil {
+		return nil, fmt.Errorf("network.allow: %w", err)
+	}
+	if m.Deny, err = NodeIDs(n.Deny); err != nil {
+		return nil, fmt.Errorf("network.deny: %w", err)
+	}
+	return m, nil
 }
 
 func parseLevel(s string) (slog.Level, error) {
@@ -136,6 +316,11 @@ func LoadConfig(path string) (Config, error) {
 		return Config{}, fmt.Errorf("read config: %w", err)
 	}
 	cfg := DefaultConfig()
+	if hasSection(raw, "network") {
+		// Keys absent from a present [network] section keep their defaults.
+		def := DefaultNetworkConfig()
+		cfg.Network = &def
+	}
 	dec := toml.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&cfg); err != nil {
@@ -162,6 +347,18 @@ func LoadConfig(path string) (Config, error) {
 	}
 	cfg.dir = abs
 	return cfg, nil
+}
+
+// hasSection reports whether the TOML document defines the top-level table
+// name. A document that does not parse reports false; the strict decoder
+// then reports the error.
+func hasSection(raw []byte, name string) bool {
+	var probe map[string]any
+	if err := toml.Unmarshal(raw, &probe); err != nil {
+		return false
+	}
+	_, ok := probe[name]
+	return ok
 }
 
 // WriteConfig writes cfg as commented TOML.

@@ -8,6 +8,7 @@ import (
 	"math/big"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
@@ -22,16 +23,31 @@ type Genesis struct {
 	ChainID     uint64 `json:"chainId"`
 	GroupID     string `json:"groupId"`
 	CryptoSuite string `json:"cryptoSuite"` // "ecdsa" or "sm"
-	Consensus   string `json:"consensus"`   // "solo" (PBFT and Raft come later)
+	Consensus   string `json:"consensus"`   // "solo" or "pbft" ("raft" is reserved)
 	Timestamp   uint64 `json:"timestamp"`   // of block 0, seconds
 	// Sealers are the public keys (0x04...) of the nodes that seal blocks.
 	Sealers []hexutil.Bytes `json:"sealers"`
+	// Observers are the public keys of nodes in the group's node list that
+	// follow the chain without sealing.
+	Observers []hexutil.Bytes `json:"observers,omitempty"`
 	// System configuration (changed by governance in later versions).
 	TxGasLimit        uint64 `json:"txGasLimit"`
 	BlockGasLimit     uint64 `json:"blockGasLimit"`
 	BlockTxLimit      int    `json:"blockTxLimit"`
 	MinSealIntervalMs uint64 `json:"minSealIntervalMs"`
 	BlockLimitWindow  uint64 `json:"blockLimitWindow"`
+	// LeaderPeriod is how many consecutive blocks a PBFT leader proposes
+	// (0 means DefaultLeaderPeriod). PBFT only.
+	LeaderPeriod uint64 `json:"leaderPeriod,omitempty"`
+	// ConsensusTimeoutMs is the PBFT view-change timeout before it grows
+	// (0 means DefaultConsensusTimeoutMs). PBFT only.
+	ConsensusTimeoutMs uint64 `json:"consensusTimeoutMs,omitempty"`
+	// Committee are the initial governors: the organisations' admin
+	// accounts with their vote weights. Recorded now; governance uses it.
+	Committee []CommitteeMember `json:"committee,omitempty"`
+	// Organisations are the member organisations and the SHA-256
+	// fingerprints of their certificates.
+	Organisations []Organisation `json:"organisations,omitempty"`
 	// Alloc pre-funds accounts and pre-deploys code.
 	Alloc map[common.Address]GenesisAccount `json:"alloc,omitempty"`
 }
@@ -44,6 +60,34 @@ type GenesisAccount struct {
 	Storage map[common.Hash]common.Hash `json:"storage,omitempty"`
 }
 
+// CommitteeMember is one governor of the chain.
+type CommitteeMember struct {
+	Address common.Address `json:"address"`
+	Weight  uint64         `json:"weight"`
+	// Org names the member's organisation (optional; one of Organisations).
+	Org string `json:"org,omitempty"`
+}
+
+// Organisation is a member organisation of the chain.
+type Organisation struct {
+	Name string `json:"name"`
+	// CertSHA256 is the SHA-256 of the organisation certificate's DER.
+	CertSHA256 hexutil.Bytes `json:"certSha256"`
+}
+
+// Consensus engine names of the genesis file.
+const (
+	ConsensusSolo = "solo"
+	ConsensusPBFT = "pbft"
+	ConsensusRaft = "raft" // reserved: refused until the engine exists
+)
+
+// PBFT defaults for zero genesis fields.
+const (
+	DefaultLeaderPeriod       = 1
+	DefaultConsensusTimeoutMs = 3000
+)
+
 // ErrGenesis marks genesis errors.
 var ErrGenesis = errors.New("invalid genesis")
 
@@ -53,7 +97,7 @@ func DefaultGenesis(suite string, sealer []byte) *Genesis {
 		ChainID:           20200,
 		GroupID:           "group0",
 		CryptoSuite:       suite,
-		Consensus:         "solo",
+		Consensus:         ConsensusSolo,
 		Sealers:           []hexutil.Bytes{sealer},
 		TxGasLimit:        30_000_000,
 		BlockGasLimit:     3_000_000_000,
@@ -77,22 +121,35 @@ func (g *Genesis) Validate() error {
 	if err != nil || g.CryptoSuite == "" {
 		bad("cryptoSuite", fmt.Sprintf("%q is neither \"ecdsa\" nor \"sm\"", g.CryptoSuite))
 	}
-	if g.Consensus != "solo" {
-		bad("consensus", fmt.Sprintf("%q is not supported (this version runs \"solo\")", g.Consensus))
+	switch g.Consensus {
+	case ConsensusSolo, ConsensusPBFT:
+	case ConsensusRaft:
+		bad("consensus", "\"raft\" is not supported yet; use \"pbft\" or \"solo\"")
+	default:
+		bad("consensus", fmt.Sprintf("%q is not a consensus engine (\"pbft\" or \"solo\")", g.Consensus))
 	}
 	if len(g.Sealers) == 0 {
 		bad("sealers", "at least one sealer public key is required")
 	}
-	if g.Consensus == "solo" && len(g.Sealers) != 1 {
+	if g.Consensus == ConsensusSolo && len(g.Sealers) != 1 {
 		bad("sealers", "the solo engine has exactly one sealer")
 	}
-	if suite != nil {
-		for i, s := range g.Sealers {
-			if err := suite.ValidatePublicKey(s); err != nil {
-				bad(fmt.Sprintf("sealers[%d]", i), err.Error())
-			}
+	g.validateNodes(suite, bad)
+	if g.Consensus != ConsensusPBFT {
+		if g.LeaderPeriod != 0 {
+			bad("leaderPeriod", "applies to pbft only")
+		}
+		if g.ConsensusTimeoutMs != 0 {
+			bad("consensusTimeoutMs", "applies to pbft only")
 		}
 	}
+	if g.LeaderPeriod > 10_000 {
+		bad("leaderPeriod", "must be between 1 and 10000 (0 means 1)")
+	}
+	if g.ConsensusTimeoutMs != 0 && (g.ConsensusTimeoutMs < 100 || g.ConsensusTimeoutMs > 600_000) {
+		bad("consensusTimeoutMs", "must be between 100 and 600000 (0 means 3000)")
+	}
+	g.validateGovernance(bad)
 	if g.TxGasLimit < 21000 {
 		bad("txGasLimit", "must be at least 21000")
 	}
@@ -109,6 +166,113 @@ func (g *Genesis) Validate() error {
 		return fmt.Errorf("%w: %s", ErrGenesis, strings.Join(errs, "; "))
 	}
 	return nil
+}
+
+// validateNodes checks the sealer and observer public keys: valid for the
+// suite, no key listed twice, no node both sealer and observer.
+func (g *Genesis) validateNodes(suite crypto.Suite, bad func(key, why string)) {
+	seen := make(map[string]string, len(g.Sealers)+len(g.Observers))
+	check := func(list string, keys []hexutil.Bytes) {
+		for i, k := range keys {
+			key := fmt.Sprintf("%s[%d]", list, i)
+			if suite != nil {
+				if err := suite.ValidatePublicKey(k); err != nil {
+					bad(key, err.Error())
+					continue
+				}
+			}
+			if first, dup := seen[string(k)]; dup {
+				bad(key, "the same node as "+first)
+				continue
+			}
+			seen[string(k)] = key
+		}
+	}
+	check("sealers", g.Sealers)
+	check("observers", g.Observers)
+}
+
+// validateGovernance checks the committee and the organisations.
+func (g *Genesis) validateGovernance(bad func(key, why string)) {
+	orgs := make(map[string]bool, len(g.Organisations))
+	for i, o := range g.Organisations {
+		key := fmt.Sprintf("organisations[%d]", i)
+		switch {
+		case !ValidOrgName(o.Name):
+			bad(key+".name", fmt.Sprintf("%q must be 1 to 64 characters from A-Z a-z 0-9 . _ -", o.Name))
+		case orgs[o.Name]:
+			bad(key+".name", fmt.Sprintf("%q is listed twice", o.Name))
+		}
+		orgs[o.Name] = true
+		if len(o.CertSHA256) != 32 {
+			bad(key+".certSha256", fmt.Sprintf("must be a 32-byte SHA-256 fingerprint, got %d bytes", len(o.CertSHA256)))
+		}
+	}
+	members := make(map[common.Address]bool, len(g.Committee))
+	for i, m := range g.Committee {
+		key := fmt.Sprintf("committee[%d]", i)
+		if m.Address == (common.Address{}) {
+			bad(key+".address", "must not be the zero address")
+		} else if members[m.Address] {
+			bad(key+".address", m.Address.Hex()+" is listed twice")
+		}
+		members[m.Address] = true
+		if m.Weight == 0 {
+			bad(key+".weight", "must be at least 1")
+		}
+		if m.Org != "" && !orgs[m.Org] {
+			bad(key+".org", fmt.Sprintf("%q is not one of organisations", m.Org))
+		}
+	}
+}
+
+// ValidOrgName reports whether s may name an organisation: 1 to 64
+// characters from A-Z a-z 0-9 . _ - and not "." or "..", as it becomes a
+// directory name and a certificate common name.
+func ValidOrgName(s string) bool {
+	if s == "" || len(s) > 64 || s == "." || s == ".." {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// PBFTLeaderPeriod is the leader period with the default applied.
+func (g *Genesis) PBFTLeaderPeriod() uint64 {
+	if g.LeaderPeriod == 0 {
+		return DefaultLeaderPeriod
+	}
+	return g.LeaderPeriod
+}
+
+// PBFTConsensusTimeout is the consensus timeout with the default applied.
+func (g *Genesis) PBFTConsensusTimeout() time.Duration {
+	if g.ConsensusTimeoutMs == 0 {
+		return DefaultConsensusTimeoutMs * time.Millisecond
+	}
+	return time.Duration(g.ConsensusTimeoutMs) * time.Millisecond
+}
+
+// IsSealer reports whether pub is one of the sealers.
+func (g *Genesis) IsSealer(pub []byte) bool { return containsKey(g.Sealers, pub) }
+
+// InNodeList reports whether pub is a sealer or an observer: the group's
+// node list as far as the genesis knows it.
+func (g *Genesis) InNodeList(pub []byte) bool {
+	return containsKey(g.Sealers, pub) || containsKey(g.Observers, pub)
+}
+
+func containsKey(keys []hexutil.Bytes, pub []byte) bool {
+	for _, k := range keys {
+		if bytes.Equal(k, pub) {
+			return true
+		}
+	}
+	return false
 }
 
 // Suite is the genesis' crypto suite; call after Validate.

@@ -63,6 +63,9 @@ func New(cfg Config, logger *slog.Logger) (n *Node, err error) {
 	if err != nil {
 		return nil, err
 	}
+	if g.Consensus != ConsensusSolo {
+		return nil, fmt.Errorf("%w: consensus %q is not wired into the node yet; this version runs %q chains only", ErrGenesis, g.Consensus, ConsensusSolo)
+	}
 	suite := g.Suite()
 	key, err := LoadKey(cfg.Path(cfg.KeyFile), suite)
 	if err != nil {
