@@ -1,0 +1,301 @@
+package pbft
+
+import (
+	"testing"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/gobcos/gobcos/consensus/enginetest"
+)
+
+func TestNormalCase(t *testing.T) {
+	c := newCluster(t, 4, nil)
+	c.addTxs(3)
+	c.runUntil(50, "block 1 committed everywhere", c.allAt(1))
+	c.checkChains()
+	for _, nd := range c.nodes {
+		b := nd.ledger.Block(1)
+		if len(b.Txs) != 3 {
+			t.Fatalf("node %d: block 1 has %d txs, want 3", nd.idx, len(b.Txs))
+		}
+		if len(b.Header.Signatures) < Quorum(4) {
+			t.Fatalf("node %d: %d signatures", nd.idx, len(b.Header.Signatures))
+		}
+		p := &Proposal{Height: 1, Parent: c.genesis.Hash(c.suite), Timestamp: b.Header.Timestamp,
+			Proposer: uint64(nd.core.Leader(1, 0)), Txs: b.Txs}
+		if common.BytesToHash(b.Header.Extra) != p.Digest(c.suite) {
+			t.Fatalf("header Extra is not the proposal digest")
+		}
+		st := nd.core.Status()
+		if st.Stats.ViewChanges != 0 || st.View != 0 || st.Finalized != 1 || st.Height != 2 {
+			t.Fatalf("node %d status %+v", nd.idx, st)
+		}
+		if d := st.Drops; d.Total() != d[DropOldHeight]+d[DropDuplicate] {
+			t.Fatalf("node %d dropped unexpected messages: %v", nd.idx, d.Map())
+		}
+	}
+	// More transactions make more blocks on the same chain.
+	c.addTxs(5)
+	c.runUntil(100, "all 8 txs committed", func() bool {
+		for _, nd := range c.nodes {
+			for id := uint64(1); id <= 8; id++ {
+				if !nd.ledger.Committed(id) {
+					return false
+				}
+			}
+		}
+		return true
+	})
+	c.checkChains()
+}
+
+func TestLeaderRotationWithPeriod(t *testing.T) {
+	c := newCluster(t, 4, func(cfg *Config) { cfg.LeaderPeriod = 2 })
+	for h := uint64(1); h <= 7; h++ {
+		c.addTxs(1)
+		c.runUntil(60, "next block", c.allAt(h))
+	}
+	c.checkChains()
+	for h := uint64(1); h <= 7; h++ {
+		want := c.suite.Address(c.pubs[(h/2)%4])
+		if got := c.nodes[0].ledger.Block(h).Header.Sealer; got != want {
+			t.Fatalf("block %d sealed by %s, want leader %d (%s)", h, got, (h/2)%4, want)
+		}
+	}
+	if vc := c.nodes[0].core.Status().Stats.ViewChanges; vc != 0 {
+		t.Fatalf("%d view changes in a healthy network", vc)
+	}
+}
+
+func TestViewChangeOnDeadLeader(t *testing.T) {
+	c := newCluster(t, 4, nil)
+	dead := c.nodes[0].core.Leader(1, 0)
+	c.crash(dead)
+	c.addTxs(2)
+	c.runUntil(200, "block 1 committed by the live nodes", c.allAt(1))
+	c.checkChains()
+	for i, nd := range c.nodes {
+		if i == dead {
+			continue
+		}
+		st := nd.core.Status()
+		if st.Stats.ViewChanges == 0 || nd.ledger.Block(1).Header.Sealer == c.suite.Address(c.pubs[dead]) {
+			t.Fatalf("node %d: no view change away from the dead leader (%+v)", i, st)
+		}
+	}
+	// The dead leader comes back, catches up and the chain goes on.
+	c.restart(dead)
+	c.addTxs(2)
+	c.runUntil(300, "block 2 everywhere", c.allAt(2))
+	c.checkChains()
+}
+
+func TestPreparedValueCarriedAcrossViewChange(t *testing.T) {
+	c := newCluster(t, 4, nil)
+	leader := c.nodes[0].core.Leader(1, 0)
+	// Lose every commit: the proposal gets prepared but not decided.
+	c.drop = func(from, to int, m *Message) bool { return m.Kind == KindEnvelope && m.Env.Type == MsgCommit }
+	c.addTxs(2)
+	for range 3 {
+		c.tick()
+	}
+	var prepared common.Hash
+	for i, nd := range c.nodes {
+		pc := nd.core.round.prepared
+		if pc == nil {
+			t.Fatalf("node %d did not prepare", i)
+		}
+		prepared = pc.Digest
+	}
+	// The leader dies; new transactions arrive, so a fresh proposal would differ.
+	c.crash(leader)
+	c.drop = func(from, to int, m *Message) bool {
+		return m.Kind == KindEnvelope && m.Env.Type == MsgCommit && m.Env.View == 0
+	}
+	c.addTxs(3)
+	c.runUntil(300, "block 1 committed by the live nodes", c.allAt(1))
+	c.checkChains()
+	for i, nd := range c.nodes {
+		if i == leader {
+			continue
+		}
+		b := nd.ledger.Block(1)
+		if common.BytesToHash(b.Header.Extra) != prepared || len(b.Txs) != 2 {
+			t.Fatalf("node %d committed %x with %d txs, want the prepared proposal %s", i, b.Header.Extra, len(b.Txs), prepared)
+		}
+		if b.Header.Sealer != c.suite.Address(c.pubs[leader]) {
+			t.Fatalf("the carried proposal should keep its proposer")
+		}
+		if nd.core.Status().Stats.NewViews == 0 {
+			t.Fatalf("node %d never entered a new view", i)
+		}
+	}
+}
+
+func TestRestartNeverDoubleSigns(t *testing.T) {
+	c := newCluster(t, 4, nil)
+	leader := c.nodes[0].core.Leader(1, 0)
+	victim := (leader + 1) % 4
+	// Only the victim hears the first proposal.
+	c.drop = func(from, to int, m *Message) bool { return to != victim }
+	c.addTxs(1)
+	c.tick()
+	nd := c.nodes[victim]
+	prepares := nd.sentOf(MsgPrepare)
+	if len(prepares) != 1 {
+		t.Fatalf("victim sent %d prepares, want 1", len(prepares))
+	}
+	signed := prepares[0].Digest
+	// The victim crashes and restarts from its persisted state.
+	c.crash(victim)
+	c.q = nil
+	c.restart(victim)
+	// The equivocating leader now sends the victim another proposal for the
+	// same height and view.
+	lc := c.nodes[leader].core
+	alt := &Proposal{Height: 1, Parent: c.genesis.Hash(c.suite), Timestamp: 99, Proposer: uint64(leader),
+		Txs: [][]byte{enginetest.MakeTx(c.suite, 1000)}}
+	env := &Envelope{Type: MsgPrePrepare, Height: 1, View: 0, Digest: alt.Digest(c.suite)}
+	if !lc.sign(env) {
+		t.Fatal("sign")
+	}
+	nd.sent = nil
+	err := nd.core.Step(leader, EncodeEnvelope(env, alt))
+	c.process(nd)
+	if err == nil {
+		t.Fatal("the restarted node accepted a second proposal for a height and view it voted in")
+	}
+	for _, e := range nd.sentOf(MsgPrepare) {
+		if e.Digest != signed {
+			t.Fatalf("restarted node signed a second prepare: %s after %s", e.Digest, signed)
+		}
+	}
+	if nd.core.Drops()[DropEquivocation] == 0 {
+		t.Fatalf("equivocation not counted: %v", nd.core.Drops().Map())
+	}
+	// Asking the core directly to vote otherwise is refused too.
+	if nd.core.vote(MsgPrepare, 0, alt.Digest(c.suite)) {
+		t.Fatal("vote accepted a conflicting prepare")
+	}
+	// The network heals and the chain proceeds.
+	c.drop = nil
+	c.runUntil(300, "block 1 everywhere", c.allAt(1))
+	c.checkChains()
+}
+
+func TestHeartbeatsKeepIdleChainQuiet(t *testing.T) {
+	c := newCluster(t, 4, nil)
+	for range 10 * int(c.cfg.TimeoutTicks) {
+		c.tick()
+	}
+	leader := c.nodes[0].core.Leader(1, 0)
+	for i, nd := range c.nodes {
+		st := nd.core.Status()
+		if st.Stats.ViewChanges != 0 || st.View != 0 || nd.ledger.Height() != 0 {
+			t.Fatalf("idle chain: node %d changed view or height: %+v", i, st)
+		}
+		for _, m := range nd.sent {
+			if m.Kind != KindEnvelope || m.Env.Type != MsgHeartbeat || i != leader {
+				t.Fatalf("idle chain: node %d sent something else than a leader heartbeat: %+v", i, m.Env)
+			}
+		}
+	}
+	if n := len(c.nodes[leader].sentOf(MsgHeartbeat)); n < 10 {
+		t.Fatalf("leader sent %d heartbeats", n)
+	}
+	// An idle leader that dies is replaced: without heartbeats the
+	// replicas change view even with nothing to order.
+	c.crash(leader)
+	c.runUntil(100, "a view change", func() bool { return c.nodes[(leader+1)%4].core.Status().View > 0 })
+}
+
+func TestLeaderNotProposingIsReplaced(t *testing.T) {
+	c := newCluster(t, 4, nil)
+	leader := c.nodes[0].core.Leader(1, 0)
+	c.nodes[leader].noPropose = true // it heartbeats but censors
+	c.addTxs(1)
+	c.runUntil(200, "block 1 committed", c.allAt(1))
+	if c.nodes[0].ledger.Block(1).Header.Sealer == c.suite.Address(c.pubs[leader]) {
+		t.Fatal("the censoring leader sealed the block")
+	}
+}
+
+func TestPipelineWindow(t *testing.T) {
+	c := newCluster(t, 4, func(cfg *Config) { cfg.Window = 2 })
+	for _, nd := range c.nodes {
+		nd.holdExec = true
+	}
+	c.addTxs(1)
+	c.runUntil(50, "height 1 decided", func() bool { return c.nodes[0].core.Status().Decided >= 1 })
+	c.addTxs(1)
+	c.runUntil(50, "height 2 decided while 1 is not executed", func() bool { return c.nodes[0].core.Status().Decided >= 2 })
+	c.addTxs(1)
+	for range 40 {
+		c.tick()
+	}
+	st := c.nodes[0].core.Status()
+	if st.Decided != 2 || st.Finalized != 0 || st.Stats.ViewChanges != 0 {
+		t.Fatalf("window 2 with nothing executed: %+v", st)
+	}
+	for _, nd := range c.nodes {
+		nd.holdExec = false
+		c.execute(nd)
+	}
+	c.deliver()
+	c.runUntil(100, "all 3 blocks committed", c.allAt(3))
+	c.checkChains()
+	for _, nd := range c.nodes {
+		if nd.core.Status().Stats.ViewChanges != 0 {
+			t.Fatalf("node %d changed view while the pipeline was full", nd.idx)
+		}
+	}
+}
+
+func TestLaggardCatchesUp(t *testing.T) {
+	c := newCluster(t, 4, func(cfg *Config) { cfg.RetainBlocks = 2 })
+	lag := (c.nodes[0].core.Leader(1, 0) + 1) % 4
+	c.crash(lag)
+	for h := uint64(1); h <= 6; h++ {
+		c.addTxs(1)
+		c.runUntil(100, "next block", c.allAt(h))
+	}
+	// The laggard misses more blocks than its peers retain: it asks for a
+	// sync, gets the blocks and follows the chain again.
+	c.restart(lag)
+	nd := c.nodes[lag]
+	c.runUntil(300, "a sync request", func() bool { return nd.syncReq != nil })
+	if nd.syncReq.From != 1 || nd.syncReq.To < 6 || len(nd.syncReq.Peers) < 2 {
+		t.Fatalf("sync request %+v", nd.syncReq)
+	}
+	syncFrom(t, c, nd, c.nodes[nd.syncReq.Peers[0]])
+	c.addTxs(1)
+	c.runUntil(200, "block 7 everywhere", c.allAt(7))
+	c.checkChains()
+}
+
+func TestShortLaggardCatchesUpWithoutSync(t *testing.T) {
+	c := newCluster(t, 4, nil)
+	lag := (c.nodes[0].core.Leader(1, 0) + 1) % 4
+	c.crash(lag)
+	for h := uint64(1); h <= 3; h++ {
+		c.addTxs(1)
+		c.runUntil(100, "next block", c.allAt(h))
+	}
+	c.restart(lag)
+	c.runUntil(300, "the laggard at height 3", c.allAt(3))
+	if nd := c.nodes[lag]; nd.syncReq != nil || nd.core.Status().Stats.Finalized != 3 {
+		t.Fatalf("laggard used sync %+v or did not finalize: %+v", nd.syncReq, nd.core.Status())
+	}
+	c.checkChains()
+}
+
+// syncFrom feeds a node the blocks of a peer's ledger, as a sync would.
+func syncFrom(t *testing.T, c *cluster, nd, peer *tnode) {
+	t.Helper()
+	for h := nd.ledger.Height() + 1; h <= peer.ledger.Height(); h++ {
+		b := peer.ledger.Block(h)
+		if err := nd.core.SyncedBlock(b.Header, b.Txs); err != nil {
+			t.Fatalf("synced block %d: %v", h, err)
+		}
+		c.process(nd)
+	}
+}

@@ -1,0 +1,124 @@
+// Package pbft is the PBFT consensus core of a gobcos group: a
+// deterministic state machine in the style of etcd raft's RawNode. The
+// driver feeds it messages (Step), clock ticks (Tick), its txpool's
+// proposals (Propose), verdicts on proposals (Verified), execution results
+// (Executed) and synced blocks (SyncedBlock); it reads what to do from
+// Ready and acknowledges with Advance. The core has no goroutines, clock,
+// I/O or randomness; it signs and verifies through the chain's
+// crypto.Suite and the node's crypto.PrivateKey.
+//
+// # Sealers, quorum, leaders
+//
+// n sealers (equal weights) tolerate f = floor((n-1)/3) byzantine ones;
+// a quorum is q = floor((n+f)/2)+1, which is 2f+1 for n = 3f+1. The
+// leader of a height in a view is (view + height/LeaderPeriod) mod n, so a
+// leader proposes LeaderPeriod consecutive heights and a view change
+// hands its heights to the next sealer.
+//
+// # Order, then execute and certify
+//
+// A height first orders a proposal (a transaction list with its height,
+// timestamp, proposer and the digest of the proposal decided below it):
+//
+//	leader   --PrePrepare(h, v, digest)+proposal-->  all
+//	each     --Prepare(h, v, digest)-->              all   after the driver verified the txs
+//	each     --Commit(h, v, digest)-->               all   after q prepares (prepared)
+//	                                                       q commits of one view: decided
+//
+// Decided proposals are then executed one at a time, in height order, by
+// the driver (ExecRequest, Executed), each on top of the executed header
+// below it. The core puts the proposal digest into the executed header's
+// Extra field and every sealer broadcasts a Checkpoint: its signature over
+// the executed header hash. q matching checkpoints are the block's commit
+// certificate (types.Header.Signatures, checked by consensus.VerifyCommit)
+// and the block is finalized: the core hands it to the driver to commit
+// (CommitRequest). A sealer whose execution differs from the certified
+// header stops and reports it (Stats.ExecMismatches).
+//
+// Pipelining: ordering height h+1 needs only the decision of h, not its
+// execution, so the next height is ordered while the previous one
+// executes and is certified. Window bounds the heights decided but not
+// finalized: a sealer votes at height h only while h - finalized <=
+// Window. Window = 1 is the unpipelined protocol.
+//
+// No empty blocks: a leader proposes only when the driver gives it
+// transactions. An idle leader (no proposal in its view) sends a
+// Heartbeat every HeartbeatTicks; a heartbeat holds off the replicas'
+// view-change timer, but only while they have no transactions waiting
+// (SetTxsAvailable) or their own window is full, so a leader that
+// censors transactions is replaced.
+//
+// # View changes
+//
+// Each sealer runs a timer per height and view, counted in ticks. On
+// expiry, or when the leader provably misbehaves (two signed pre-prepares
+// for one view, a signed invalid proposal, transactions the driver
+// rejects), it sends ViewChange(h, v+1) carrying its prepared certificate
+// (the q prepares of the highest view in which it prepared, with the
+// proposal attached) and stops voting in lower views. Consecutive
+// timeouts at one height double the timeout, up to 2^MaxTimeoutShift.
+//
+//   - f+1 rule: a sealer that sees view changes to higher views from f+1
+//     sealers joins the lowest view wanted by f+1 of them.
+//   - The leader of v+1, holding q view changes for v+1, sends NewView
+//     with them. If any carries a prepared certificate, the new view must
+//     re-propose the proposal of the highest-view certificate (so a
+//     proposal that may have been decided is never lost); every sealer
+//     checks this before entering the view. Otherwise the leader proposes
+//     freely with a PrePrepare.
+//   - A commit quorum in any view decides, also for a sealer that already
+//     left that view.
+//   - A new height starts in the view that decided the previous one.
+//   - A sealer that has neither prepared nor sent a view change at the
+//     current height ("fresh") joins a higher view in which f+1 sealers
+//     already send messages, without a new-view message. This is safe:
+//     a decided proposal was prepared by f+1 honest sealers, none of them
+//     fresh, and a prepare quorum in the higher view needs f+1 honest
+//     sealers, who are either fresh (so disjoint from the first f+1,
+//     impossible among 2f+1 honest) or entered by a new view (which had
+//     to carry the decided proposal).
+//
+// # Catching up
+//
+// A sealer still working on a height others decided (seen from its view
+// changes, or from messages arriving long after the decision) receives
+// Decided proofs (proposal and commit quorum) or Finalized proofs
+// (proposal and certified header) for up to four heights. A sealer
+// further behind than the RetainBlocks blocks its peers keep learns from
+// the finalized heights in messages, or from a certified header, that f+1
+// sealers are ahead and emits a SyncRequest; the driver downloads blocks
+// and feeds them to SyncedBlock, which checks certificate and chain link.
+//
+// # What is persisted
+//
+// HardState holds what a sealer must not forget across a crash: the
+// height being ordered, its view and whether it is changing view or
+// entered it through a new view (and the proposal that new view fixed),
+// every message it signed at that height (type, view, digest), its prepared
+// certificate, and the decided heights not yet committed to the ledger
+// (with their commit quorums or certificates). Proposals referenced by
+// digest are persisted first (Ready.Proposals). The driver persists both
+// before it sends the messages of the same Ready, and commits finalized
+// blocks to the ledger before Advance; New rebuilds a core from the ledger
+// head and the last HardState. Before signing, the core checks its vote
+// records, so a restarted sealer never signs two different digests for
+// one type, height and view; it re-sends exactly what it had signed.
+// Checkpoint signatures need no record: execution is deterministic.
+//
+// # Inbound messages
+//
+// Messages are RLP packets of at most MaxMessageSize bytes: a signed
+// Envelope (with an unsigned proposal attachment checked against the
+// signed digest), or a catch-up proof. DecodeMessage checks the structure
+// and never panics (fuzzed by FuzzDecodeMessage). Messages from
+// non-sealers, with bad signatures, for heights or views outside the
+// buffered windows, duplicated or replayed, conflicting with an earlier
+// message of their sender, or carrying invalid proposals or certificates
+// are dropped and counted per reason (Core.Drops, DropReason). Envelope
+// signatures are bound to Config.Domain, so messages of one chain or
+// group cannot be replayed in another.
+//
+// The package's tests drive the core through the deterministic simulated
+// network of package enginetest (TestSafety, thousands of seeds with
+// drops, delays, duplicates, partitions, crashes and byzantine sealers).
+package pbft

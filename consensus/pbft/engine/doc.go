@@ -1,0 +1,69 @@
+// Package engine is the driver of the PBFT core (package pbft): the
+// goroutine that feeds a pbft.Core its inputs and carries out what its
+// Ready asks. It implements consensus.Engine (Name "pbft").
+//
+// # Inputs
+//
+// One goroutine owns the core. It wakes on a ticker (Config.TickInterval,
+// 100 ms in a node; the core's timeouts are counted in these ticks), on
+// inbound messages and on the txpool's notifications. Inbound messages
+// arrive through Deliver, which the network's reader goroutines call: it
+// never blocks, queuing into a bounded inbox and dropping (and counting,
+// Stats.InboxDropped) when it is full; the core's periodic resends make
+// up for dropped messages. The Transport addresses sealers by their index
+// in the sealer list; the node maps indexes to network node ids.
+//
+// # Handling a Ready
+//
+// In the order the core prescribes: Ready.Proposals and Ready.State are
+// written to the node's storage.KV under Prefix ("c/": "c/hs" the
+// HardState, "c/p/<digest>" the proposals) in one synced batch, before any
+// message of the same Ready is sent, so a restarted sealer never signs
+// two different things for one height and view. Then the messages are
+// sent, verify and execute requests are worked out, finalized blocks are
+// committed to the ledger (block, receipts, senders, write set) and the
+// txpool is told (OnCommitted), and Advance is called. Verdicts and
+// execution results are given to the core after Advance. A failure to
+// persist or commit stops the driver (logged): going on could break the
+// guarantees above.
+//
+// Verification is deterministic: every tx decodes (types.DecodeTx) and
+// verifies for the chain and group; no tx repeats within the proposal or
+// the Pending proposals or is committed in the ledger; a native tx's block
+// limit lies in (h-1, h-1+BlockLimitWindow] for proposal height h (the
+// txpool's rule relative to the proposal's parent) and its nonce is
+// neither committed nor repeated in the proposal or Pending. Ethereum
+// nonces are left to execution, which gives misordered txs failed
+// receipts deterministically. The leader proposes only txs passing the
+// same checks.
+//
+// # No pipelining (Window = 1)
+//
+// New refuses a core Window other than 1. With Window = 1 the core votes
+// on height h+1 only after h is finalized, and the driver commits
+// finalized blocks before Advance, so an ExecRequest's parent is always
+// the ledger's head and execution runs on the latest state (the executor
+// reads the node's flat state). execute asserts this; a parent that is not
+// the head (the block syncer moved the ledger) fails the request, which
+// the core retries, and the core is rebuilt (below). Pipelining needs an
+// executor that can run on uncommitted parent state; it is left for later.
+//
+// # Restart and sync
+//
+// Start makes the core with pbft.New from the ledger head and the
+// persisted HardState; replayed votes are re-sent exactly as signed.
+//
+// Blocks downloaded by the node's block syncer (package blocksync) are
+// committed to the ledger by the syncer itself. pbft.Core.SyncedBlock is
+// not used for them: its contract is for blocks not yet in the ledger
+// (the core then executes and commits them itself), whereas here the
+// ledger is already ahead of the core. Instead, whenever the driver sees
+// the ledger head above the last block it acknowledged, it rebuilds the
+// core exactly as on a restart: pbft.New(head, last persisted HardState),
+// which pbft documents as the way to make a core for a ledger head. Votes
+// for the height being ordered survive (they are in the HardState);
+// heights at or below the new head need none. A CommitRequest for a
+// block the syncer already committed is accepted if the hashes match.
+// The core's SyncRequest is only logged: the syncer finds peers ahead of
+// it by their status messages on its own.
+package engine

@@ -1,0 +1,554 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/gobcos/gobcos/consensus"
+	"github.com/gobcos/gobcos/consensus/pbft"
+	"github.com/gobcos/gobcos/crypto"
+	"github.com/gobcos/gobcos/storage"
+	"github.com/gobcos/gobcos/types"
+)
+
+// TxPool is what the driver needs of the txpool.
+type TxPool interface {
+	// Pending returns up to max executable txs with verified senders.
+	Pending(max int) []*types.Transaction
+	// Notify signals when executable txs may have appeared.
+	Notify() <-chan struct{}
+	// OnCommitted is told of every block the driver committed.
+	OnCommitted(b *types.Block)
+}
+
+// Executor runs a block's transactions on the state at parentRoot.
+type Executor interface {
+	ExecuteBlock(ctx context.Context, env consensus.BlockEnv, parentRoot common.Hash, txs []*types.Transaction) (*consensus.Result, error)
+}
+
+// Ledger is what the driver needs of the group's ledger.
+type Ledger interface {
+	// Head is the latest committed header (genesis at first).
+	Head() *types.Header
+	// Commit stores b with its receipts, senders and the executor's write
+	// set atomically and durably; it refuses a block not extending the head.
+	Commit(b *types.Block, receipts []*types.Receipt, senders []common.Address, state any) error
+	// HashByNumber returns the hash of committed block number.
+	HashByNumber(number uint64) (common.Hash, bool)
+	// TxCommitted reports whether a tx with this hash is committed.
+	TxCommitted(hash common.Hash) (bool, error)
+	// NativeNonceUsed reports whether a committed native tx carries nonce.
+	NativeNonceUsed(nonce *big.Int) (bool, error)
+}
+
+// Transport carries consensus messages to the other sealers, by index in
+// the sealer list. Both calls must not block for long (queue or drop).
+// Inbound messages reach the driver through Engine.Deliver.
+type Transport interface {
+	Send(to int, data []byte) error
+	Broadcast(data []byte) error
+}
+
+// Params are the engine's configuration and dependencies.
+type Params struct {
+	Config Config
+	// Core configures the PBFT core (Suite, Key, Sealers, Domain and the
+	// protocol parameters). Window must be 1; Incarnation is set by Start.
+	Core      pbft.Config
+	KV        storage.KV // the node's store; the driver writes under Prefix
+	Ledger    Ledger
+	Executor  Executor
+	Pool      TxPool
+	Transport Transport
+	Logger    *slog.Logger     // nil discards
+	Now       func() time.Time // proposal timestamps; nil means time.Now
+}
+
+// Stats are the driver's counters.
+type Stats struct {
+	InboxDropped uint64 // inbound messages dropped because the inbox was full
+	SendFailed   uint64 // sends the transport refused
+	Rebuilds     uint64 // core rebuilt because sync moved the ledger ahead of it
+	Drops        pbft.DropCounts
+	Core         pbft.Stats
+}
+
+type inbound struct {
+	from int
+	data []byte
+}
+
+// execResult is kept from ExecRequest to CommitRequest.
+type execResult struct {
+	txs []*types.Transaction
+	res *consensus.Result
+}
+
+// Engine drives a pbft.Core: it owns the ticker, the transport, the
+// persisted consensus state, verification, execution and commits.
+type Engine struct {
+	cfg    Config
+	ccfg   pbft.Config
+	suite  crypto.Suite
+	self   int
+	ledger Ledger
+	exec   Executor
+	pool   TxPool
+	tr     Transport
+	st     *store
+	log    *slog.Logger
+	now    func() time.Time
+
+	inbox        chan inbound
+	inboxDropped atomic.Uint64
+	sendFailed   atomic.Uint64
+
+	// Owned by the run goroutine.
+	core      *pbft.Core
+	base      uint64 // ledger head the core was built on or last acknowledged
+	lastHS    *pbft.HardState
+	execs     map[uint64]execResult
+	tryProp   bool
+	ticks     uint64
+	rebuilds  uint64
+	available bool
+
+	mu      sync.Mutex
+	status  consensus.Status
+	stats   Stats
+	started bool
+	cancel  context.CancelFunc
+	done    chan struct{}
+}
+
+var _ consensus.Engine = (*Engine)(nil)
+
+// New checks the parameters and makes an engine; it does nothing until Start.
+func New(p Params) (*Engine, error) {
+	if err := p.Config.Validate(); err != nil {
+		return nil, err
+	}
+	if p.Core.Window != 1 {
+		return nil, fmt.Errorf("%w: core Window is %d; this driver runs Window = 1 (no pipelining)", ErrInvalidConfig, p.Core.Window)
+	}
+	self, err := p.Core.Validate()
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case p.KV == nil:
+		return nil, fmt.Errorf("%w: storage", ErrMissingDep)
+	case p.Ledger == nil:
+		return nil, fmt.Errorf("%w: ledger", ErrMissingDep)
+	case p.Executor == nil:
+		return nil, fmt.Errorf("%w: executor", ErrMissingDep)
+	case p.Pool == nil:
+		return nil, fmt.Errorf("%w: txpool", ErrMissingDep)
+	case p.Transport == nil:
+		return nil, fmt.Errorf("%w: transport", ErrMissingDep)
+	}
+	logger := p.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	now := p.Now
+	if now == nil {
+		now = time.Now
+	}
+	ccfg := p.Core
+	if ccfg.Logger == nil {
+		ccfg.Logger = logger
+	}
+	return &Engine{
+		cfg: p.Config, ccfg: ccfg, suite: p.Core.Suite, self: self,
+		ledger: p.Ledger, exec: p.Executor, pool: p.Pool, tr: p.Transport,
+		st:     &store{kv: p.KV, saved: make(map[common.Hash]uint64)},
+		log:    logger.With("module", "consensus", "engine", consensus.NamePBFT),
+		now:    now,
+		inbox:  make(chan inbound, p.Config.InboxSize),
+		execs:  make(map[uint64]execResult),
+		status: consensus.Status{Engine: consensus.NamePBFT, Sealer: true},
+	}, nil
+}
+
+// Name is consensus.NamePBFT.
+func (e *Engine) Name() string { return consensus.NamePBFT }
+
+// Index is this sealer's index in the sealer list.
+func (e *Engine) Index() int { return e.self }
+
+// Deliver hands the driver a message received from the sealer at index
+// from. It never blocks: when the inbox is full the message is dropped and
+// counted (the core's resends recover it).
+func (e *Engine) Deliver(from int, data []byte) {
+	select {
+	case e.inbox <- inbound{from: from, data: data}:
+	default:
+		e.inboxDropped.Add(1)
+	}
+}
+
+// Start rebuilds the core from the ledger head and the persisted
+// HardState and launches the driver goroutine.
+func (e *Engine) Start(ctx context.Context) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.started {
+		if e.done == nil {
+			return ErrStopped
+		}
+		return ErrAlreadyStarted
+	}
+	head := e.ledger.Head()
+	if head == nil {
+		return ErrNoHead
+	}
+	hs, err := e.st.loadHardState()
+	if err != nil {
+		return err
+	}
+	e.ccfg.Incarnation = uint64(time.Now().UnixNano())
+	core, err := pbft.New(e.ccfg, head, hs, e.st.loadProposal)
+	if err != nil {
+		return fmt.Errorf("restoring pbft state: %w", err)
+	}
+	e.core, e.base, e.lastHS = core, head.Number, hs
+	e.started = true
+	e.status.Height, e.status.BlockHash, e.status.Running = head.Number, head.Hash(e.suite), true
+	runCtx, cancel := context.WithCancel(ctx)
+	e.cancel, e.done = cancel, make(chan struct{})
+	go e.run(runCtx, e.done)
+	e.log.Info("started", "height", head.Number, "sealer", e.self, "sealers", len(e.ccfg.Sealers), "restored", hs != nil)
+	return nil
+}
+
+// Stop ends the driver, letting a block being committed finish.
+func (e *Engine) Stop() error {
+	e.mu.Lock()
+	if !e.started || e.done == nil {
+		e.started = true
+		e.mu.Unlock()
+		return nil
+	}
+	cancel, done := e.cancel, e.done
+	e.cancel, e.done = nil, nil
+	e.mu.Unlock()
+	cancel()
+	<-done
+	e.log.Info("stopped")
+	return nil
+}
+
+// Status is a snapshot of the engine's progress.
+func (e *Engine) Status() consensus.Status {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.status
+}
+
+// Stats returns the driver's and the core's counters.
+func (e *Engine) Stats() Stats {
+	e.mu.Lock()
+	s := e.stats
+	e.mu.Unlock()
+	s.InboxDropped, s.SendFailed = e.inboxDropped.Load(), e.sendFailed.Load()
+	return s
+}
+
+// run is the driver loop: every input goes to the core, then the core's
+// Ready is handled until it is empty.
+func (e *Engine) run(ctx context.Context, done chan struct{}) {
+	defer close(done)
+	defer func() {
+		e.mu.Lock()
+		e.status.Running = false
+		e.mu.Unlock()
+	}()
+	ticker := time.NewTicker(e.cfg.TickInterval)
+	defer ticker.Stop()
+	notify := e.pool.Notify()
+	e.tryProp = true
+	if err := e.process(ctx); err != nil {
+		e.fail(err)
+		return
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+			e.core.Tick()
+			e.ticks++
+			if e.ticks%e.cfg.ProposeEveryTicks == 0 {
+				e.tryProp = true
+			}
+		case m := <-e.inbox:
+			_ = e.core.Step(m.from, m.data) // drops are counted by the core
+		case <-notify:
+			e.tryProp = true
+		}
+		if err := e.process(ctx); err != nil {
+			if ctx.Err() == nil {
+				e.fail(err)
+			}
+			return
+		}
+	}
+}
+
+func (e *Engine) fail(err error) {
+	e.log.Error("pbft driver stopped: it cannot go on safely; fix the cause and restart the node", "err", err)
+}
+
+// process handles the core's output until there is nothing left to do.
+func (e *Engine) process(ctx context.Context) error {
+	for range 1000 { // bounded: every round consumes core output
+		if err := e.maybeRebuild(); err != nil {
+			return err
+		}
+		if e.tryProp {
+			e.tryProp = false
+			e.propose()
+		}
+		if !e.core.HasReady() {
+			break
+		}
+		if err := e.handleReady(ctx); err != nil {
+			return err
+		}
+	}
+	e.publish()
+	return nil
+}
+
+// handleReady handles one Ready in the order the core prescribes.
+func (e *Engine) handleReady(ctx context.Context) error {
+	rd := e.core.Ready()
+	// 1. Persist proposals and state before anything is sent.
+	committed := e.base
+	if err := e.st.persist(rd.Proposals, rd.State, committed, func(p *pbft.Proposal) common.Hash { return p.Digest(e.suite) }); err != nil {
+		return err
+	}
+	if rd.State != nil {
+		e.lastHS = rd.State
+	}
+	// 2. Send.
+	for _, m := range rd.Messages {
+		var err error
+		if m.To == pbft.Broadcast {
+			err = e.tr.Broadcast(m.Data)
+		} else {
+			err = e.tr.Send(m.To, m.Data)
+		}
+		if err != nil {
+			e.sendFailed.Add(1)
+		}
+	}
+	// 3. Verify and execute (answered after Advance).
+	type verdict struct {
+		height uint64
+		digest common.Hash
+		err    error
+	}
+	var verdicts []verdict
+	for _, v := range rd.Verify {
+		verdicts = append(verdicts, verdict{v.Height, v.Digest, e.verify(v)})
+	}
+	type executed struct {
+		height uint64
+		header *types.Header
+		err    error
+	}
+	var results []executed
+	for _, x := range rd.Execute {
+		h, err := e.execute(ctx, x)
+		results = append(results, executed{x.Height, h, err})
+	}
+	// 4. Commit.
+	for _, c := range rd.Commit {
+		if err := e.commit(c); err != nil {
+			return err
+		}
+	}
+	if rd.Propose != nil {
+		e.tryProp = true
+	}
+	if rd.Sync != nil {
+		e.log.Debug("core asks for sync; the node's block syncer downloads blocks", "from", rd.Sync.From, "to", rd.Sync.To)
+	}
+	e.core.Advance()
+	for _, v := range verdicts {
+		e.core.Verified(v.height, v.digest, v.err)
+	}
+	for _, r := range results {
+		if err := e.core.Executed(r.height, r.header, r.err); err != nil {
+			e.log.Warn("execution result refused by the core", "height", r.height, "err", err)
+		}
+	}
+	return nil
+}
+
+// propose gives the core a proposal when it wants one and the pool has txs.
+func (e *Engine) propose() {
+	req, ok := e.core.ProposalWanted()
+	if !ok {
+		return
+	}
+	txs := e.candidates(req)
+	e.available = len(txs) > 0
+	e.core.SetTxsAvailable(e.available)
+	if len(txs) == 0 {
+		return
+	}
+	ts := max(unixSeconds(e.now()), req.MinTimestamp)
+	if err := e.core.Propose(txs, ts); err != nil {
+		e.log.Warn("proposal refused by the core", "height", req.Height, "view", req.View, "txs", len(txs), "err", err)
+	}
+}
+
+// execute runs an ExecRequest. With Window = 1 a height is executed only
+// after the one below is finalized and committed, so the parent is the
+// ledger's head; a parent that is not means sync moved the ledger, and
+// the request fails (the core is rebuilt on the new head).
+func (e *Engine) execute(ctx context.Context, x pbft.ExecRequest) (*types.Header, error) {
+	head := e.ledger.Head()
+	parentHash := x.Parent.Hash(e.suite)
+	if head == nil || head.Number != x.Parent.Number || head.Hash(e.suite) != parentHash {
+		return nil, fmt.Errorf("%w: block %d on parent %s", ErrParentNotHead, x.Height, parentHash)
+	}
+	txs := make([]*types.Transaction, len(x.Proposal.Txs))
+	for i, raw := range x.Proposal.Txs {
+		tx, err := types.DecodeTx(e.suite, raw)
+		if err != nil {
+			return nil, fmt.Errorf("%w: block %d tx %d: %v", ErrInvalidTx, x.Height, i, err)
+		}
+		txs[i] = tx
+	}
+	env := consensus.BlockEnv{
+		Number: x.Height, Timestamp: x.Proposal.Timestamp, Sealer: x.Sealer,
+		GasLimit: e.cfg.BlockGasLimit, ParentHash: parentHash, GetHash: e.hashGetter(x.Parent.Number, parentHash),
+	}
+	res, err := e.exec.ExecuteBlock(ctx, env, x.Parent.StateRoot, txs)
+	if err != nil {
+		return nil, fmt.Errorf("executing block %d: %w", x.Height, err)
+	}
+	hdr, err := consensus.BuildHeader(e.suite, env, txs, res)
+	if err != nil {
+		return nil, fmt.Errorf("block %d: %w", x.Height, err)
+	}
+	e.execs[x.Height] = execResult{txs: txs, res: res}
+	return hdr, nil
+}
+
+// commit stores a finalized block, unless sync committed it already.
+func (e *Engine) commit(c pbft.CommitRequest) error {
+	h := c.Header.Number
+	hash := c.Header.Hash(e.suite)
+	defer func() {
+		for n := range e.execs {
+			if n <= h {
+				delete(e.execs, n)
+			}
+		}
+	}()
+	if head := e.ledger.Head(); head != nil && head.Number >= h {
+		if have, ok := e.ledger.HashByNumber(h); ok && have == hash {
+			e.base = max(e.base, h)
+			return nil
+		}
+		return fmt.Errorf("block %d finalized by consensus as %s differs from the committed one: more than f sealers are faulty or this node's storage is corrupt", h, hash)
+	}
+	x, ok := e.execs[h]
+	if !ok {
+		return fmt.Errorf("block %d finalized without a local execution result", h)
+	}
+	senders := make([]common.Address, len(x.txs))
+	for i, tx := range x.txs {
+		s, ok := tx.CachedSender()
+		if !ok {
+			return fmt.Errorf("block %d: tx %s has no verified sender", h, tx.Hash())
+		}
+		senders[i] = s
+	}
+	b := &types.Block{Header: c.Header, Txs: x.txs}
+	if err := e.ledger.Commit(b, x.res.Receipts, senders, x.res.State); err != nil {
+		if have, ok := e.ledger.HashByNumber(h); ok && have == hash {
+			e.base = max(e.base, h) // sync committed it meanwhile
+			return nil
+		}
+		return fmt.Errorf("committing block %d: %w", h, err)
+	}
+	e.base = h
+	e.pool.OnCommitted(b)
+	e.tryProp = true
+	e.mu.Lock()
+	e.status.LastBlockTime = time.Now()
+	e.mu.Unlock()
+	e.log.Info("block committed", "number", h, "hash", hash, "txs", len(b.Txs), "signatures", len(c.Header.Signatures))
+	return nil
+}
+
+// maybeRebuild rebuilds the core when the ledger's head moved past the
+// core's base without the core (the block syncer committed blocks). The
+// core is made as on a restart, from the head and the last persisted
+// HardState, so votes of the height being ordered are kept.
+func (e *Engine) maybeRebuild() error {
+	head := e.ledger.Head()
+	if head == nil || head.Number <= e.base {
+		return nil
+	}
+	core, err := pbft.New(e.ccfg, head, e.lastHS, e.st.loadProposal)
+	if err != nil {
+		e.log.Warn("could not rebuild the pbft core on the synced head; retrying later", "head", head.Number, "err", err)
+		return nil
+	}
+	e.log.Info("ledger moved ahead by sync; pbft core rebuilt", "from", e.base, "head", head.Number)
+	e.core, e.base = core, head.Number
+	e.core.SetTxsAvailable(e.available)
+	e.rebuilds++
+	clear(e.execs)
+	e.tryProp = true
+	return nil
+}
+
+// publish refreshes Status and Stats.
+func (e *Engine) publish() {
+	cs := e.core.Status()
+	head := e.ledger.Head()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if head != nil {
+		e.status.Height, e.status.BlockHash = head.Number, head.Hash(e.suite)
+	}
+	e.status.View, e.status.Leader = cs.View, cs.Leader == e.self && !cs.ViewChanging
+	e.stats.Rebuilds, e.stats.Drops, e.stats.Core = e.rebuilds, cs.Drops, cs.Stats
+}
+
+// hashGetter answers BLOCKHASH from the ledger.
+func (e *Engine) hashGetter(parentNumber uint64, parentHash common.Hash) func(uint64) common.Hash {
+	return func(n uint64) common.Hash {
+		if n == parentNumber {
+			return parentHash
+		}
+		if n < parentNumber {
+			if h, ok := e.ledger.HashByNumber(n); ok {
+				return h
+			}
+		}
+		return common.Hash{}
+	}
+}
+
+func unixSeconds(t time.Time) uint64 {
+	if s := t.Unix(); s > 0 {
+		return uint64(s)
+	}
+	return 0
+}

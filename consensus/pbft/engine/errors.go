@@ -1,0 +1,21 @@
+package engine
+
+import "errors"
+
+// Sentinel errors of the PBFT driver.
+var (
+	ErrInvalidConfig  = errors.New("invalid pbft engine config")
+	ErrMissingDep     = errors.New("pbft engine is missing a dependency")
+	ErrAlreadyStarted = errors.New("pbft engine already started")
+	ErrStopped        = errors.New("pbft engine was stopped; create a new one to restart")
+	ErrNoHead         = errors.New("ledger has no head block; write the genesis block before starting consensus")
+	// ErrInvalidTx: a proposal holds a transaction that fails the
+	// deterministic checks; the message names the transaction and the rule.
+	ErrInvalidTx = errors.New("proposal holds an invalid transaction")
+	// ErrParentNotHead: an execution was asked on a parent that is not the
+	// ledger's head (the ledger moved by sync; the core is rebuilt).
+	ErrParentNotHead = errors.New("execution parent is not the ledger head")
+	// ErrPersist: the consensus state could not be written durably; the
+	// engine stops rather than send messages it might not remember.
+	ErrPersist = errors.New("persisting the consensus state failed")
+)

@@ -1,0 +1,87 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/gobcos/gobcos/consensus/pbft"
+	"github.com/gobcos/gobcos/storage"
+)
+
+// Keys of the driver's records in the node's KV, all under Prefix.
+const Prefix = "c/"
+
+var (
+	keyHardState = []byte(Prefix + "hs")
+	keyProposal  = []byte(Prefix + "p/") // + digest
+)
+
+func proposalKey(d common.Hash) []byte { return append(append([]byte{}, keyProposal...), d[:]...) }
+
+// store persists what the core must not forget: its proposals by digest
+// and its HardState, in one synced batch per Ready.
+type store struct {
+	kv    storage.KV
+	saved map[common.Hash]uint64 // digest -> height of the proposals stored by this run
+}
+
+// loadHardState returns the persisted state, or nil on a first start.
+func (s *store) loadHardState() (*pbft.HardState, error) {
+	b, err := s.kv.Get(keyHardState)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: reading hard state: %v", ErrPersist, err)
+	}
+	return pbft.DecodeHardState(b)
+}
+
+// loadProposal is the core's proposal loader.
+func (s *store) loadProposal(d common.Hash) (*pbft.Proposal, error) {
+	b, err := s.kv.Get(proposalKey(d))
+	if err != nil {
+		return nil, err
+	}
+	return pbft.DecodeProposal(b)
+}
+
+// persist writes proposals and hs (nil: unchanged) durably, and deletes
+// the proposals this run stored for heights at or below committed: the
+// core never loads those again.
+func (s *store) persist(props []*pbft.Proposal, hs *pbft.HardState, committed uint64, digest func(*pbft.Proposal) common.Hash) error {
+	if len(props) == 0 && hs == nil {
+		return nil
+	}
+	b := s.kv.NewBatch()
+	for _, p := range props {
+		d := digest(p)
+		if err := b.Put(proposalKey(d), p.Encode()); err != nil {
+			return fmt.Errorf("%w: %v", ErrPersist, err)
+		}
+		s.saved[d] = p.Height
+	}
+	var pruned []common.Hash
+	for d, h := range s.saved {
+		if h <= committed {
+			if err := b.Delete(proposalKey(d)); err != nil {
+				return fmt.Errorf("%w: %v", ErrPersist, err)
+			}
+			pruned = append(pruned, d)
+		}
+	}
+	if hs != nil {
+		if err := b.Put(keyHardState, pbft.EncodeHardState(hs)); err != nil {
+			return fmt.Errorf("%w: %v", ErrPersist, err)
+		}
+	}
+	if err := b.Commit(); err != nil {
+		return fmt.Errorf("%w: %v", ErrPersist, err)
+	}
+	for _, d := range pruned {
+		delete(s.saved, d)
+	}
+	return nil
+}
