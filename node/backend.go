@@ -28,7 +28,9 @@ func (b *backend) ChainID() uint64       { return b.n.genesis.ChainID }
 func (b *backend) GroupID() string       { return b.n.genesis.GroupID }
 func (b *backend) Suite() crypto.Suite   { return b.n.suite }
 func (b *backend) ClientVersion() string { return "gobcos/v" + Version }
-func (b *backend) PeerCount() int        { return 0 }
+
+// PeerCount is the number of connected P2P peers (0 on a solo chain).
+func (b *backend) PeerCount() int { return b.n.PeerCount() }
 
 func (b *backend) Head() *types.Header { return b.n.ledger.Head() }
 
@@ -131,7 +133,11 @@ func (b *backend) PendingTxCount() int {
 }
 
 func (b *backend) SendTx(ctx context.Context, tx *types.Transaction) error {
-	return b.n.pool.Add(ctx, []*types.Transaction{tx})[0]
+	if err := b.n.pool.Add(ctx, []*types.Transaction{tx})[0]; err != nil {
+		return err
+	}
+	b.n.gossipTx(tx)
+	return nil
 }
 
 // callEnv is the block context a call at block number runs in: that
@@ -238,7 +244,20 @@ func (b *backend) SystemConfig() (map[string]string, error) {
 	}, nil
 }
 
-func (b *backend) Syncing() (rpc.SyncProgress, bool) { return rpc.SyncProgress{}, false }
+// Syncing reports the block syncer's progress while a peer is ahead.
+func (b *backend) Syncing() (rpc.SyncProgress, bool) {
+	if b.n.syncer == nil {
+		return rpc.SyncProgress{}, false
+	}
+	st := b.n.syncer.Status()
+	if !st.Syncing || st.Highest <= st.Current {
+		b.n.syncMu.Lock()
+		b.n.syncing = false
+		b.n.syncMu.Unlock()
+		return rpc.SyncProgress{}, false
+	}
+	return rpc.SyncProgress{StartingBlock: b.n.syncStart(st.Current), CurrentBlock: st.Current, HighestBlock: st.Highest}, true
+}
 
 // SubscribeCommits forwards the ledger's commit events to ch.
 func (b *backend) SubscribeCommits(ch chan<- rpc.CommitEvent) func() {

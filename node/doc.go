@@ -2,4 +2,23 @@
 // configuration and the chain's genesis file, opens storage, builds the
 // group's ledger, executor, txpool and consensus engine, serves JSON-RPC,
 // and starts and stops them in order.
+//
+// A solo chain runs the Solo engine and no P2P network. A PBFT chain
+// (genesis consensus "pbft") also builds, from the [network] section, a
+// network.Host (mutual TLS; admission by the configured CAs, CRLs,
+// allow/deny lists and the group's node list: the genesis sealers and
+// observers) and registers the group's modules on it:
+//
+//   - consensus: messages from a sealer (its node id is its public key)
+//     go to the PBFT driver (consensus/pbft/engine) with the sender's
+//     sealer index; messages from other nodes are ignored. Only sealers
+//     run the driver.
+//   - sync: the block syncer (package blocksync) of every node, sealer or
+//     observer; blocks it commits are reported to the txpool.
+//   - tx gossip: a tx accepted through RPC is broadcast raw to the
+//     connected peers; a gossiped tx is added to the pool and never
+//     forwarded again, so there are no gossip storms.
+//
+// Start order: storage, ledger (in New), network, syncer, engine, RPC;
+// Stop runs in reverse.
 package node

@@ -14,10 +14,14 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 
+	"github.com/gobcos/gobcos/blocksync"
+	"github.com/gobcos/gobcos/consensus"
+	pbftengine "github.com/gobcos/gobcos/consensus/pbft/engine"
 	"github.com/gobcos/gobcos/consensus/solo"
 	"github.com/gobcos/gobcos/crypto"
 	"github.com/gobcos/gobcos/executor"
 	"github.com/gobcos/gobcos/ledger"
+	"github.com/gobcos/gobcos/network"
 	"github.com/gobcos/gobcos/rpc"
 	"github.com/gobcos/gobcos/storage"
 	"github.com/gobcos/gobcos/txpool"
@@ -39,10 +43,20 @@ type Node struct {
 	ledger *ledger.Ledger
 	exec   *executor.Executor
 	pool   *txpool.Pool
-	engine *solo.Engine
+	engine consensus.Engine // nil on an observer
 	rpc    *rpc.Server
 	http   *http.Server
 	ln     net.Listener
+
+	// Multi-node (PBFT) chains only.
+	host      *network.Host
+	syncer    *blocksync.Syncer
+	pbft      *pbftengine.Engine // nil unless this node is a sealer
+	sealerIdx map[network.NodeID]int
+	sealerIDs []network.NodeID
+	syncMu    sync.Mutex
+	syncing   bool   // a sync was reported by Syncing
+	syncFrom  uint64 // the height it started at
 
 	cancel   context.CancelFunc
 	stopOnce sync.Once
@@ -63,8 +77,8 @@ func New(cfg Config, logger *slog.Logger) (n *Node, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if g.Consensus != ConsensusSolo {
-		return nil, fmt.Errorf("%w: consensus %q is not wired into the node yet; this version runs %q chains only", ErrGenesis, g.Consensus, ConsensusSolo)
+	if g.Consensus != ConsensusSolo && g.Consensus != ConsensusPBFT {
+		return nil, fmt.Errorf("%w: consensus %q is not wired into the node yet; this version runs %q and %q chains", ErrGenesis, g.Consensus, ConsensusSolo, ConsensusPBFT)
 	}
 	suite := g.Suite()
 	key, err := LoadKey(cfg.Path(cfg.KeyFile), suite)
@@ -101,9 +115,17 @@ func New(cfg Config, logger *slog.Logger) (n *Node, err error) {
 	if n.pool, err = txpool.New(pcfg, suite, g.ChainID, g.GroupID, &poolChain{n}, n.logger.With("module", "txpool")); err != nil {
 		return nil, err
 	}
-	scfg := solo.Config{MaxTxsPerBlock: g.BlockTxLimit, MinSealInterval: time.Duration(g.MinSealIntervalMs) * time.Millisecond, BlockGasLimit: g.BlockGasLimit}
-	if n.engine, err = solo.New(solo.Params{Config: scfg, Suite: suite, Key: key, Txs: n.pool, Executor: &engineExecutor{n}, Ledger: &engineLedger{n}, Logger: n.logger}); err != nil {
-		return nil, err
+	if g.Consensus == ConsensusPBFT {
+		if err := n.buildNetwork(); err != nil {
+			return nil, err
+		}
+	} else {
+		scfg := solo.Config{MaxTxsPerBlock: g.BlockTxLimit, MinSealInterval: time.Duration(g.MinSealIntervalMs) * time.Millisecond, BlockGasLimit: g.BlockGasLimit}
+		eng, err := solo.New(solo.Params{Config: scfg, Suite: suite, Key: key, Txs: n.pool, Executor: &engineExecutor{n}, Ledger: &engineLedger{n}, Logger: n.logger})
+		if err != nil {
+			return nil, err
+		}
+		n.engine = eng
 	}
 	rcfg := rpc.DefaultConfig()
 	rcfg.MaxBodyBytes, rcfg.MaxBatch, rcfg.CORSOrigins = cfg.RPC.MaxBodyBytes, cfg.RPC.MaxBatch, cfg.RPC.CORSOrigins
@@ -149,7 +171,8 @@ func (n *Node) initGenesis() error {
 	return nil
 }
 
-// Start runs the consensus engine and the JSON-RPC server.
+// Start runs the P2P host, the block syncer and the consensus engine (as
+// the chain has them) and then the JSON-RPC server.
 func (n *Node) Start() error {
 	ln, err := net.Listen("tcp", n.cfg.RPC.Listen)
 	if err != nil {
@@ -158,10 +181,26 @@ func (n *Node) Start() error {
 	n.ln = ln
 	ctx, cancel := context.WithCancel(context.Background())
 	n.cancel = cancel
-	if err := n.engine.Start(ctx); err != nil {
+	fail := func(what string, err error) error {
 		cancel()
+		n.stopServices()
 		ln.Close()
-		return fmt.Errorf("start consensus: %w", err)
+		return fmt.Errorf("start %s: %w", what, err)
+	}
+	if n.host != nil {
+		if err := n.host.Start(); err != nil {
+			return fail("network", err)
+		}
+	}
+	if n.syncer != nil {
+		if err := n.syncer.Start(ctx); err != nil {
+			return fail("block sync", err)
+		}
+	}
+	if n.engine != nil {
+		if err := n.engine.Start(ctx); err != nil {
+			return fail("consensus", err)
+		}
 	}
 	n.http = &http.Server{Handler: n.rpc.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	n.wg.Add(1)
@@ -204,11 +243,7 @@ func (n *Node) Stop() error {
 		}
 		if n.cancel != nil {
 			n.cancel()
-		}
-		if n.engine != nil && n.cancel != nil {
-			if err := n.engine.Stop(); err != nil && !errors.Is(err, solo.ErrStopped) {
-				errs = append(errs, fmt.Errorf("consensus stop: %w", err))
-			}
+			errs = append(errs, n.stopServices())
 		}
 		n.wg.Wait()
 		if err := n.closeStorage(); err != nil {
@@ -218,6 +253,28 @@ func (n *Node) Stop() error {
 		n.logger.Info("node stopped")
 	})
 	return n.stopErr
+}
+
+// stopServices stops the engine, the syncer and the P2P host, in the
+// reverse of their start order. Each tolerates never having started.
+func (n *Node) stopServices() error {
+	var errs []error
+	if n.engine != nil {
+		if err := n.engine.Stop(); err != nil && !errors.Is(err, solo.ErrStopped) && !errors.Is(err, pbftengine.ErrStopped) {
+			errs = append(errs, fmt.Errorf("consensus stop: %w", err))
+		}
+	}
+	if n.syncer != nil {
+		if err := n.syncer.Stop(); err != nil {
+			errs = append(errs, fmt.Errorf("block sync stop: %w", err))
+		}
+	}
+	if n.host != nil {
+		if err := n.host.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("network close: %w", err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 func (n *Node) closeStorage() error {

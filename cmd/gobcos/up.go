@@ -12,14 +12,18 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gobcos/gobcos/chainbuild"
 	"github.com/gobcos/gobcos/node"
 )
 
 func newUpCmd() *cobra.Command {
 	var (
-		dir     string
-		rpcPort int
-		suite   string
+		dir       string
+		rpcPort   int
+		suite     string
+		nodes     int
+		consensus string
+		p2pPort   int
 	)
 	cmd := &cobra.Command{
 		Use:   "up",
@@ -36,6 +40,14 @@ when the node finishes the block it is committing and shuts down cleanly.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if rpcPort < 1 || rpcPort > 65535 {
 				return fmt.Errorf("--rpc-port %d is not a TCP port (1-65535)", rpcPort)
+			}
+			if nodes < 1 {
+				return fmt.Errorf("--nodes %d: at least one node is needed", nodes)
+			}
+			if nodes > 1 {
+				opts := chainbuild.DefaultOptions()
+				opts.Nodes, opts.Crypto, opts.Consensus, opts.RPCPort, opts.P2PPort = nodes, suite, consensus, rpcPort, p2pPort
+				return superviseChain(cmd, dir, opts)
 			}
 			addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(rpcPort))
 			if !node.IsInitialized(dir) {
@@ -65,6 +77,9 @@ when the node finishes the block it is committing and shuts down cleanly.`,
 	cmd.Flags().StringVar(&dir, "dir", "gobcos-data", "directory of the chain: key, genesis, config and database")
 	cmd.Flags().IntVar(&rpcPort, "rpc-port", 8545, "TCP port of the JSON-RPC server on 127.0.0.1 (HTTP and WebSocket)")
 	cmd.Flags().StringVar(&suite, "crypto", "ecdsa", "crypto suite of a new chain: ecdsa (secp256k1 + Keccak-256) or sm (SM2 + SM3)")
+	cmd.Flags().IntVar(&nodes, "nodes", 1, "number of nodes: 1 runs a single-node Solo chain in this process; more builds (if absent) and supervises a chain of node processes on 127.0.0.1, node i serving JSON-RPC on --rpc-port + i")
+	cmd.Flags().StringVar(&consensus, "consensus", "pbft", "consensus of a new multi-node chain (--nodes > 1): pbft")
+	cmd.Flags().IntVar(&p2pPort, "p2p-port", 30300, "base P2P port of a multi-node chain: node i listens on --p2p-port + i")
 	return cmd
 }
 

@@ -214,6 +214,9 @@ func (e *Engine) Start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := e.st.scan(); err != nil {
+		return err
+	}
 	e.ccfg.Incarnation = uint64(time.Now().UnixNano())
 	core, err := pbft.New(e.ccfg, head, hs, e.st.loadProposal)
 	if err != nil {
@@ -399,6 +402,10 @@ func (e *Engine) handleReady(ctx context.Context) error {
 func (e *Engine) propose() {
 	req, ok := e.core.ProposalWanted()
 	if !ok {
+		// Not proposing, but the core must know whether txs wait here: a
+		// leader that heartbeats while they do is replaced.
+		e.available = len(e.pool.Pending(1)) > 0
+		e.core.SetTxsAvailable(e.available)
 		return
 	}
 	txs := e.candidates(req)

@@ -39,6 +39,28 @@ func (s *store) loadHardState() (*pbft.HardState, error) {
 	return pbft.DecodeHardState(b)
 }
 
+// scan records the proposals stored by earlier runs, so that persist
+// prunes them once committed.
+func (s *store) scan() error {
+	it := s.kv.NewIterator(keyProposal, nil)
+	defer it.Release()
+	for it.Next() {
+		k := it.Key()
+		if len(k) != len(keyProposal)+common.HashLength {
+			continue
+		}
+		var height uint64 // an undecodable record is pruned at once
+		if p, err := pbft.DecodeProposal(it.Value()); err == nil {
+			height = p.Height
+		}
+		s.saved[common.BytesToHash(k[len(keyProposal):])] = height
+	}
+	if err := it.Error(); err != nil {
+		return fmt.Errorf("%w: scanning stored proposals: %v", ErrPersist, err)
+	}
+	return nil
+}
+
 // loadProposal is the core's proposal loader.
 func (s *store) loadProposal(d common.Hash) (*pbft.Proposal, error) {
 	b, err := s.kv.Get(proposalKey(d))

@@ -1,0 +1,249 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"math/big"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/gobcos/gobcos/blocksync"
+	"github.com/gobcos/gobcos/consensus/pbft"
+	pbftengine "github.com/gobcos/gobcos/consensus/pbft/engine"
+	"github.com/gobcos/gobcos/network"
+	"github.com/gobcos/gobcos/types"
+)
+
+// pbftTick is the PBFT driver's tick; genesis durations are counted in it.
+const pbftTick = 100 * time.Millisecond
+
+// buildNetwork builds the P2P host, the block syncer and, on a sealer, the
+// PBFT engine of a multi-node (PBFT) chain, and registers the group's
+// handlers: consensus, sync and tx gossip.
+func (n *Node) buildNetwork() error {
+	cfg, g := n.cfg, n.genesis
+	if cfg.Network == nil {
+		return fmt.Errorf("%w: a %q chain needs a [network] section in %s", ErrConfig, g.Consensus, ConfigFile)
+	}
+	mat, err := cfg.LoadNetworkMaterial()
+	if err != nil {
+		return err
+	}
+	log := n.logger.With("module", "network")
+	adm, err := network.NewAdmission(network.AdmissionConfig{
+		Suite: n.suite, TrustedCAs: mat.TrustedCAs, CRLs: mat.CRLs,
+		NodeList: network.NodeListFunc(func(id network.NodeID) bool { return g.InNodeList(id[:]) }),
+		Allow:    mat.Allow, Deny: mat.Deny, Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	tr, err := network.NewTransport(network.TransportConfig{Node: mat.Node, Admission: adm, Logger: log})
+	if err != nil {
+		return err
+	}
+	frame := cfg.Network.MaxFrameSize
+	if frame <= 0 {
+		frame = network.DefaultMaxFrameSize
+	}
+	if n.host, err = network.NewHost(network.Config{
+		Transport: tr, ListenAddr: cfg.Network.Listen, Peers: cfg.Network.Peers,
+		MaxFrameSize: frame, SendQueueSize: cfg.Network.SendQueueSize, Logger: log,
+	}); err != nil {
+		return err
+	}
+
+	// Sealer indexes by node id: the node id is the sealer's public key.
+	sealers := make([][]byte, len(g.Sealers))
+	n.sealerIdx = make(map[network.NodeID]int, len(g.Sealers))
+	n.sealerIDs = make([]network.NodeID, len(g.Sealers))
+	for i, pub := range g.Sealers {
+		sealers[i] = pub
+		id, err := network.ParseNodeID(pub)
+		if err != nil {
+			return fmt.Errorf("%w: sealer %d: %v", ErrGenesis, i, err)
+		}
+		n.sealerIdx[id], n.sealerIDs[i] = i, id
+	}
+
+	scfg := blocksync.DefaultConfig()
+	scfg.MaxMessageSize = min(scfg.MaxMessageSize, frame-1024)
+	scfg.MaxResponseBytes = min(scfg.MaxResponseBytes, scfg.MaxMessageSize)
+	if n.syncer, err = blocksync.New(blocksync.Params{
+		Config: scfg, Suite: n.suite, Ledger: &syncLedger{n}, Executor: &engineExecutor{n},
+		Transport: &syncTransport{n}, Sealers: blocksync.StaticSealers(sealers), Logger: n.logger,
+	}); err != nil {
+		return err
+	}
+
+	if g.IsSealer(n.key.PublicKey()) {
+		if err := n.buildPBFT(sealers, frame); err != nil {
+			return err
+		}
+	} else {
+		n.logger.Info("this node is not a sealer: it follows the chain by block sync", "nodeId", n.host.ID().Short())
+	}
+
+	group := g.GroupID
+	n.host.Handle(group, network.ModuleSync, func(from network.NodeID, m network.Message) {
+		n.syncer.HandleMessage(blocksync.PeerID(string(from[:])), m.Payload)
+	})
+	n.host.Handle(group, network.ModuleTxGossip, n.onGossipTx)
+	if n.pbft != nil {
+		eng := n.pbft
+		n.host.Handle(group, network.ModuleConsensus, func(from network.NodeID, m network.Message) {
+			if i, ok := n.sealerIdx[from]; ok {
+				eng.Deliver(i, m.Payload)
+			}
+		})
+	}
+	return nil
+}
+
+// buildPBFT makes the PBFT engine of a sealer.
+func (n *Node) buildPBFT(sealers [][]byte, frame int) error {
+	g := n.genesis
+	cc := pbft.DefaultConfig()
+	cc.Suite, cc.Key, cc.Sealers = n.suite, n.key, sealers
+	cc.Domain = fmt.Appendf(nil, "gobcos/%d/%s", g.ChainID, g.GroupID)
+	cc.LeaderPeriod = g.PBFTLeaderPeriod()
+	cc.Window = 1
+	cc.MaxBlockTxs = g.BlockTxLimit
+	cc.MaxMessageSize = min(cc.MaxMessageSize, frame-1024)
+	cc.MaxProposalBytes = min(cc.MaxProposalBytes, cc.MaxMessageSize/2)
+	cc.TimeoutTicks = max(2, uint64(g.PBFTConsensusTimeout()/pbftTick))
+	cc.HeartbeatTicks = max(1, min(cc.HeartbeatTicks, cc.TimeoutTicks/3))
+	cc.MinSealTicks = uint64(time.Duration(g.MinSealIntervalMs) * time.Millisecond / pbftTick)
+	ecfg := pbftengine.DefaultConfig()
+	ecfg.ChainID, ecfg.GroupID = g.ChainID, g.GroupID
+	ecfg.TickInterval = pbftTick
+	ecfg.BlockGasLimit, ecfg.BlockLimitWindow = g.BlockGasLimit, g.BlockLimitWindow
+	eng, err := pbftengine.New(pbftengine.Params{
+		Config: ecfg, Core: cc, KV: n.kv, Ledger: &engineLedger{n}, Executor: &engineExecutor{n},
+		Pool: n.pool, Transport: &consensusTransport{n}, Logger: n.logger,
+	})
+	if err != nil {
+		return err
+	}
+	n.pbft, n.engine = eng, eng
+	return nil
+}
+
+// onGossipTx adds a tx a peer gossiped to the pool. It is never gossiped
+// again (the sender broadcast it to every peer it has), so there are no
+// storms; a node connected to only some peers relies on them having
+// received the tx from its origin.
+func (n *Node) onGossipTx(from network.NodeID, m network.Message) {
+	tx, err := types.DecodeTx(n.suite, m.Payload)
+	if err != nil {
+		n.logger.Debug("gossiped tx does not decode", "peer", from.Short(), "err", err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := n.pool.Add(ctx, []*types.Transaction{tx})[0]; err != nil {
+		n.logger.Debug("gossiped tx refused", "peer", from.Short(), "tx", tx.Hash(), "err", err)
+	}
+}
+
+// gossipTx broadcasts a tx accepted from a client to the group's peers.
+func (n *Node) gossipTx(tx *types.Transaction) {
+	if n.host == nil {
+		return
+	}
+	_, _ = n.host.Broadcast(n.genesis.GroupID, network.ModuleTxGossip, tx.Bytes())
+}
+
+// consensusTransport carries PBFT messages between sealers by index.
+type consensusTransport struct{ n *Node }
+
+func (t *consensusTransport) Send(to int, data []byte) error {
+	if to < 0 || to >= len(t.n.sealerIDs) {
+		return fmt.Errorf("node: no sealer %d", to)
+	}
+	return t.n.host.Send(t.n.sealerIDs[to], t.n.genesis.GroupID, network.ModuleConsensus, data)
+}
+
+// Broadcast sends to the other sealers only: observers do not take part.
+func (t *consensusTransport) Broadcast(data []byte) error {
+	self := t.n.pbft.Index()
+	var first error
+	for i, id := range t.n.sealerIDs {
+		if i == self || !t.n.host.Connected(id) {
+			continue
+		}
+		if err := t.n.host.Send(id, t.n.genesis.GroupID, network.ModuleConsensus, data); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// syncTransport carries sync messages to the group's connected peers.
+type syncTransport struct{ n *Node }
+
+func (t *syncTransport) Send(to blocksync.PeerID, payload []byte) error {
+	id, err := network.ParseNodeID([]byte(to))
+	if err != nil {
+		return err
+	}
+	return t.n.host.Send(id, t.n.genesis.GroupID, network.ModuleSync, payload)
+}
+
+func (t *syncTransport) Peers() []blocksync.PeerID {
+	ps := t.n.host.Peers()
+	out := make([]blocksync.PeerID, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, blocksync.PeerID(string(p.NodeID[:])))
+	}
+	return out
+}
+
+// syncLedger is the syncer's view of the ledger; blocks it commits are
+// also reported to the txpool.
+type syncLedger struct{ n *Node }
+
+func (l *syncLedger) Head() *types.Header { return l.n.ledger.Head() }
+
+func (l *syncLedger) BlockByNumber(number uint64) (*types.Block, error) {
+	return l.n.ledger.BlockByNumber(number)
+}
+
+func (l *syncLedger) Commit(b *types.Block, receipts []*types.Receipt, senders []common.Address, st any) error {
+	if err := (&engineLedger{l.n}).Commit(b, receipts, senders, st); err != nil {
+		return err
+	}
+	l.n.pool.OnCommitted(b)
+	return nil
+}
+
+// Ledger lookups the PBFT driver's proposal checks need.
+
+func (l *engineLedger) TxCommitted(h common.Hash) (bool, error) { return l.n.ledger.TxCommitted(h) }
+
+func (l *engineLedger) NativeNonceUsed(nonce *big.Int) (bool, error) {
+	return l.n.ledger.NativeNonceUsed(nonce)
+}
+
+func (l *engineLedger) BlockByNumber(number uint64) (*types.Block, error) {
+	return l.n.ledger.BlockByNumber(number)
+}
+
+// syncStart remembers the height at which the current sync began.
+func (n *Node) syncStart(current uint64) uint64 {
+	n.syncMu.Lock()
+	defer n.syncMu.Unlock()
+	if !n.syncing || current < n.syncFrom {
+		n.syncing, n.syncFrom = true, current
+	}
+	return n.syncFrom
+}
+
+// PeerCount is the number of connected P2P peers (0 on a solo chain).
+func (n *Node) PeerCount() int {
+	if n.host == nil {
+		return 0
+	}
+	return len(n.host.Peers())
+}

@@ -1,0 +1,258 @@
+package node_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
+
+	"github.com/gobcos/gobcos/chainbuild"
+	"github.com/gobcos/gobcos/node"
+	"github.com/gobcos/gobcos/sdk"
+)
+
+// freeBase finds a base port with n consecutive free ports for P2P and n
+// for RPC on loopback (others may take them meanwhile; the test then fails
+// to start and says so).
+func freeBase(t *testing.T, n int) int {
+	t.Helper()
+	for range 50 {
+		base := 20000 + rand.IntN(30000)
+		ok := true
+		var lns []net.Listener
+		for p := base; p < base+2*n && ok; p++ {
+			ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+			if err != nil {
+				ok = false
+				break
+			}
+			lns = append(lns, ln)
+		}
+		for _, ln := range lns {
+			ln.Close()
+		}
+		if ok {
+			return base
+		}
+	}
+	t.Fatal("no free ports on loopback")
+	return 0
+}
+
+type pbftChain struct {
+	t     *testing.T
+	dir   string
+	names []string
+	nodes []*node.Node
+}
+
+func buildPBFTChain(t *testing.T, suite string, n int) *pbftChain {
+	t.Helper()
+	base := freeBase(t, n)
+	dir := filepath.Join(t.TempDir(), "chain")
+	opts := chainbuild.DefaultOptions()
+	opts.Dir, opts.Nodes, opts.Crypto, opts.Consensus = dir, n, suite, "pbft"
+	opts.P2PPort, opts.RPCPort = base, base+n
+	res, err := chainbuild.Build(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &pbftChain{t: t, dir: res.Dir, nodes: make([]*node.Node, n)}
+	for _, e := range res.Manifest.Nodes {
+		c.names = append(c.names, e.Name)
+	}
+	for i := range n {
+		c.start(i)
+	}
+	c.waitPeers()
+	t.Cleanup(func() {
+		for i := range c.nodes {
+			c.stop(i)
+		}
+	})
+	return c
+}
+
+func (c *pbftChain) start(i int) {
+	c.t.Helper()
+	cfg, err := node.LoadConfig(filepath.Join(c.dir, c.names[i], node.ConfigFile))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	var logger *slog.Logger
+	if os.Getenv("GOBCOS_TEST_LOG") != "" { // e.g. GOBCOS_TEST_LOG=1 go test -run TestPBFTChain -v
+		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})).With("node", i)
+	}
+	n, err := node.New(cfg, logger)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if err := n.Start(); err != nil {
+		n.Stop()
+		c.t.Fatal(err)
+	}
+	c.nodes[i] = n
+}
+
+func (c *pbftChain) stop(i int) {
+	if n := c.nodes[i]; n != nil {
+		if err := n.Stop(); err != nil {
+			c.t.Errorf("stopping node %d: %v", i, err)
+		}
+		c.nodes[i] = nil
+	}
+}
+
+// waitPeers waits until every running node is connected to every other
+// running node, so that tx gossip reaches all sealers.
+func (c *pbftChain) waitPeers() {
+	c.t.Helper()
+	running := 0
+	for _, n := range c.nodes {
+		if n != nil {
+			running++
+		}
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		ok := true
+		for _, n := range c.nodes {
+			if n != nil && n.PeerCount() < running-1 {
+				ok = false
+			}
+		}
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatal("nodes did not connect to each other")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// waitHeight waits until every running node is at least at height h.
+func (c *pbftChain) waitHeight(h uint64) {
+	c.t.Helper()
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		done := true
+		var hs []uint64
+		for _, n := range c.nodes {
+			if n != nil {
+				hs = append(hs, n.Height())
+				done = done && n.Height() >= h
+			}
+		}
+		if done {
+			return
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("nodes did not reach height %d: %v", h, hs)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// checkSame compares the block hashes of the running nodes up to h.
+func (c *pbftChain) checkSame(ctx context.Context, h uint64) {
+	c.t.Helper()
+	var want []common.Hash
+	for i, n := range c.nodes {
+		if n == nil {
+			continue
+		}
+		client, err := sdk.Dial(ctx, "ws://"+n.RPCAddr())
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		for b := uint64(0); b <= h; b++ {
+			var blk struct {
+				Hash common.Hash `json:"hash"`
+			}
+			if err := client.RPC().CallContext(ctx, &blk, "eth_getBlockByNumber", hexutil.EncodeUint64(b), false); err != nil {
+				client.Close()
+				c.t.Fatalf("node %d block %d: %v", i, b, err)
+			}
+			if uint64(len(want)) <= b {
+				want = append(want, blk.Hash)
+			} else if want[b] != blk.Hash {
+				client.Close()
+				c.t.Fatalf("node %d block %d is %s, another node has %s", i, b, blk.Hash, want[b])
+			}
+		}
+		client.Close()
+	}
+}
+
+func TestPBFTChain(t *testing.T) {
+	for _, suite := range []string{"ecdsa", "sm"} {
+		t.Run(suite, func(t *testing.T) {
+			if suite == "sm" && testing.Short() {
+				t.Skip("short")
+			}
+			testPBFTChain(t, suite)
+		})
+	}
+}
+
+func testPBFTChain(t *testing.T, suite string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	c := buildPBFTChain(t, suite, 4)
+
+	send := func(via int, count int) uint64 {
+		t.Helper()
+		client, err := sdk.Dial(ctx, "ws://"+c.nodes[via].RPCAddr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer client.Close()
+		key, err := client.Suite().GenerateKey()
+		if err != nil {
+			t.Fatal(err)
+		}
+		to := common.Address{0x42}
+		var top uint64
+		for range count {
+			r, err := client.SendNativeWait(ctx, key, &to, nil, []byte("pbft"), 0)
+			if err != nil {
+				t.Fatalf("via node %d: %v", via, err)
+			}
+			if !r.Succeeded() {
+				t.Fatalf("receipt %+v", r)
+			}
+			top = max(top, r.BlockNumber)
+		}
+		return top
+	}
+
+	h := send(2, 3)
+	c.waitHeight(h)
+	c.checkSame(ctx, h)
+
+	// One node down: the other three are a quorum.
+	c.stop(3)
+	h2 := send(2, 2)
+	if h2 <= h {
+		t.Fatalf("no new block with node 3 down: %d then %d", h, h2)
+	}
+	c.waitHeight(h2)
+	c.checkSame(ctx, h2)
+
+	// Restarted, it catches up (consensus catch-up or block sync).
+	c.start(3)
+	c.waitPeers()
+	h3 := send(1, 1)
+	c.waitHeight(h3)
+	c.checkSame(ctx, h3)
+	t.Logf("heights: %d with 4 nodes, %d with 3, %d after the restart", h, h2, h3)
+}
