@@ -191,6 +191,11 @@ func (n *Node) Start() error {
 		if err := n.host.Start(); err != nil {
 			return fail("network", err)
 		}
+		n.wg.Add(1)
+		go func() {
+			defer n.wg.Done()
+			n.regossipLoop(ctx, regossipInterval)
+		}()
 	}
 	if n.syncer != nil {
 		if err := n.syncer.Start(ctx); err != nil {

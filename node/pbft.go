@@ -155,6 +155,53 @@ func (n *Node) gossipTx(tx *types.Transaction) {
 	_, _ = n.host.Broadcast(n.genesis.GroupID, network.ModuleTxGossip, tx.Bytes())
 }
 
+// regossipInterval is how long a tx waits in the pool before it is
+// broadcast again, and how often that happens.
+const regossipInterval = 3 * time.Second
+
+// maxRegossip bounds the txs re-broadcast in one round.
+const maxRegossip = 2000
+
+// regossipLoop broadcasts again the txs that stay in the pool for a whole
+// interval: a tx that reached this node before its peers connected, or
+// whose broadcast a full send queue dropped, still reaches every sealer.
+// Peers drop copies they know before verifying them, so a round costs
+// bandwidth, not signature checks.
+func (n *Node) regossipLoop(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	firstSeen := make(map[common.Hash]time.Time)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if len(n.host.Peers()) == 0 {
+			continue
+		}
+		now := time.Now()
+		live := make(map[common.Hash]time.Time)
+		sent := 0
+		for _, tx := range n.pool.Content() {
+			h := tx.Hash()
+			first, ok := firstSeen[h]
+			if !ok {
+				first = now
+			}
+			live[h] = first
+			if now.Sub(first) >= every && sent < maxRegossip {
+				n.gossipTx(tx)
+				sent++
+			}
+		}
+		firstSeen = live
+		if sent > 0 {
+			n.logger.Debug("re-gossiped waiting txs", "txs", sent)
+		}
+	}
+}
+
 // consensusTransport carries PBFT messages between sealers by index.
 type consensusTransport struct{ n *Node }
 

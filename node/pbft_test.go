@@ -69,16 +69,19 @@ func buildPBFTChain(t *testing.T, suite string, n int) *pbftChain {
 	for _, e := range res.Manifest.Nodes {
 		c.names = append(c.names, e.Name)
 	}
-	for i := range n {
-		c.start(i)
-	}
-	c.waitPeers()
 	t.Cleanup(func() {
 		for i := range c.nodes {
 			c.stop(i)
 		}
 	})
 	return c
+}
+
+func (c *pbftChain) startAll() {
+	for i := range c.nodes {
+		c.start(i)
+	}
+	c.waitPeers()
 }
 
 func (c *pbftChain) start(i int) {
@@ -208,6 +211,7 @@ func testPBFTChain(t *testing.T, suite string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	c := buildPBFTChain(t, suite, 4)
+	c.startAll()
 
 	send := func(via int, count int) uint64 {
 		t.Helper()
@@ -255,4 +259,32 @@ func testPBFTChain(t *testing.T, suite string) {
 	c.waitHeight(h3)
 	c.checkSame(ctx, h3)
 	t.Logf("heights: %d with 4 nodes, %d with 3, %d after the restart", h, h2, h3)
+}
+
+// TestTxReachesLatePeers sends a tx to a sealer before any other node runs:
+// its first broadcast reaches nobody, and the pool's re-gossip must still
+// bring it to the sealers that start later, so it is committed.
+func TestTxReachesLatePeers(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	c := buildPBFTChain(t, "ecdsa", 4)
+	c.start(2)
+	client, err := sdk.Dial(ctx, "http://"+c.nodes[2].RPCAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	key, _ := client.Suite().GenerateKey()
+	to := common.Address{0x43}
+	hash, err := client.SendNative(ctx, key, &to, nil, []byte("early"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, i := range []int{0, 1, 3} {
+		c.start(i)
+	}
+	r, err := client.WaitReceipt(ctx, hash)
+	if err != nil || !r.Succeeded() {
+		t.Fatalf("tx sent before the peers started: %+v, %v", r, err)
+	}
 }
