@@ -27,15 +27,19 @@ func newUpCmd() *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "up",
-		Short: "Run a local development chain (created on first use)",
-		Long: `Run a local single-node chain with the Solo engine and embedded Pebble storage.
+		Short: "Run a local chain (created on first use)",
+		Long: `Run a local chain with embedded Pebble storage.
 
-On the first run in a directory, up creates a node key, a genesis naming the node
-as the only sealer, and a config.toml; later runs resume the same chain. The
-JSON-RPC server (HTTP and WebSocket on one port) serves until Ctrl-C or SIGTERM,
-when the node finishes the block it is committing and shuts down cleanly.`,
+By default up builds (on first use) a 4-node PBFT chain in --dir, with a chain
+CA, certificates and a config per node (as 'gobcos chain build' does), and runs
+one node process per node on 127.0.0.1, node i serving JSON-RPC (HTTP and
+WebSocket on one port) on --rpc-port + i and writing its log to DIR/nodeI/node.log.
+--nodes 1 makes a single-node chain with the Solo engine, run in this process.
+Later runs resume the chain found in --dir. Ctrl-C or SIGTERM stops every node
+cleanly: each finishes the block it is committing.`,
 		Example: `  gobcos up
-  gobcos up --dir ./sm-chain --crypto sm --rpc-port 8546`,
+  gobcos up --nodes 1 --dir ./dev --rpc-port 8545
+  gobcos up --crypto sm --dir ./sm-chain --rpc-port 8600 --p2p-port 30400`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if rpcPort < 1 || rpcPort > 65535 {
@@ -44,7 +48,13 @@ when the node finishes the block it is committing and shuts down cleanly.`,
 			if nodes < 1 {
 				return fmt.Errorf("--nodes %d: at least one node is needed", nodes)
 			}
-			if nodes > 1 {
+			// An existing chain decides the layout; --nodes only shapes a new one.
+			_, manifestErr := chainbuild.ReadManifest(dir)
+			multi := manifestErr == nil || (!node.IsInitialized(dir) && nodes > 1)
+			if node.IsInitialized(dir) && cmd.Flags().Changed("nodes") && nodes > 1 {
+				return fmt.Errorf("%s holds a single-node chain; --nodes %d cannot change it (use another --dir)", dir, nodes)
+			}
+			if multi {
 				opts := chainbuild.DefaultOptions()
 				opts.Nodes, opts.Crypto, opts.Consensus, opts.RPCPort, opts.P2PPort = nodes, suite, consensus, rpcPort, p2pPort
 				return superviseChain(cmd, dir, opts)
@@ -77,7 +87,7 @@ when the node finishes the block it is committing and shuts down cleanly.`,
 	cmd.Flags().StringVar(&dir, "dir", "gobcos-data", "directory of the chain: key, genesis, config and database")
 	cmd.Flags().IntVar(&rpcPort, "rpc-port", 8545, "TCP port of the JSON-RPC server on 127.0.0.1 (HTTP and WebSocket)")
 	cmd.Flags().StringVar(&suite, "crypto", "ecdsa", "crypto suite of a new chain: ecdsa (secp256k1 + Keccak-256) or sm (SM2 + SM3)")
-	cmd.Flags().IntVar(&nodes, "nodes", 1, "number of nodes: 1 runs a single-node Solo chain in this process; more builds (if absent) and supervises a chain of node processes on 127.0.0.1, node i serving JSON-RPC on --rpc-port + i")
+	cmd.Flags().IntVar(&nodes, "nodes", 4, "number of nodes of a new chain: 1 runs a single-node Solo chain in this process; more builds a PBFT chain and supervises one node process per node on 127.0.0.1, node i serving JSON-RPC on --rpc-port + i (an existing --dir keeps its layout)")
 	cmd.Flags().StringVar(&consensus, "consensus", "pbft", "consensus of a new multi-node chain (--nodes > 1): pbft")
 	cmd.Flags().IntVar(&p2pPort, "p2p-port", 30300, "base P2P port of a multi-node chain: node i listens on --p2p-port + i")
 	return cmd
