@@ -1,0 +1,8 @@
+// Package e2e holds end-to-end tests of multi-node PBFT chains run as real
+// gobcos processes on loopback: nodes killed, stopped, wiped and restarted
+// under transaction load, and a node from another chain refused admission.
+//
+// The tests build cmd/gobcos once, lay chains out with `gobcos chain build`
+// on free ports and start each node with `gobcos node --config`. They are
+// skipped under -short. A failing test logs every node's output.
+package e2e
