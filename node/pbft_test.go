@@ -288,3 +288,65 @@ func TestTxReachesLatePeers(t *testing.T) {
 		t.Fatalf("tx sent before the peers started: %+v, %v", r, err)
 	}
 }
+
+// TestObserverFollowsAndForwards adds a fifth node with `chain add-node`
+// (allow-listed by the sealers, not a sealer): it follows the chain by block
+// sync, serves reads, and a tx sent to it reaches the sealers and commits.
+func TestObserverFollowsAndForwards(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	c := buildPBFTChain(t, "ecdsa", 4)
+	ports := make([]int, 2)
+	for i := range ports {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ports[i] = ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
+	}
+	added, err := chainbuild.AddNode(chainbuild.AddOptions{Dir: c.dir, Org: "org1", P2PPort: ports[0], RPCPort: ports[1], UpdateAllowLists: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.names = append(c.names, added.Node.Name)
+	c.nodes = append(c.nodes, nil)
+	c.startAll()
+	obs := c.nodes[4]
+
+	client, err := sdk.Dial(ctx, "ws://"+obs.RPCAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	key, _ := client.Suite().GenerateKey()
+	to := common.Address{0x44}
+	r, err := client.SendNativeWait(ctx, key, &to, nil, []byte("via observer"), 0)
+	if err != nil || !r.Succeeded() {
+		t.Fatalf("tx sent to the observer: %+v, %v", r, err)
+	}
+	c.waitHeight(r.BlockNumber)
+	c.checkSame(ctx, r.BlockNumber)
+	if got, err := client.TransactionReceipt(ctx, r.TxHash); err != nil || got.BlockHash != r.BlockHash {
+		t.Fatalf("observer's receipt: %+v, %v", got, err)
+	}
+	// The observer never signs: every certificate is made by the 4 sealers.
+	for b := uint64(1); b <= r.BlockNumber; b++ {
+		var blk struct {
+			Signatures []struct {
+				Index hexutil.Uint64 `json:"index"`
+			} `json:"signatures"`
+		}
+		if err := client.RPC().CallContext(ctx, &blk, "eth_getBlockByNumber", hexutil.EncodeUint64(b), false); err != nil {
+			t.Fatal(err)
+		}
+		if len(blk.Signatures) < 3 {
+			t.Fatalf("block %d has %d commit signatures, want a quorum of 3", b, len(blk.Signatures))
+		}
+		for _, s := range blk.Signatures {
+			if s.Index >= 4 {
+				t.Fatalf("block %d carries a signature of index %d: only the 4 sealers sign", b, s.Index)
+			}
+		}
+	}
+}
