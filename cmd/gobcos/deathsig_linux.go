@@ -5,8 +5,10 @@ import (
 	"syscall"
 )
 
-// stopWithParent makes the kernel send SIGTERM to cmd's process when the
-// supervisor dies, even by SIGKILL, so no node outlives it.
-func stopWithParent(cmd *exec.Cmd) {
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
+// superviseProcess puts a node process in its own process group, so that a
+// Ctrl-C at the terminal reaches only the supervisor (which then stops the
+// nodes in order), and makes the kernel send it SIGTERM when the supervisor
+// dies, even by SIGKILL, so no node outlives it.
+func superviseProcess(cmd *exec.Cmd) {
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
 }

@@ -2,7 +2,13 @@
 
 package main
 
-import "os/exec"
+import (
+	"os/exec"
+	"syscall"
+)
 
-// stopWithParent is a no-op where the kernel offers no parent-death signal.
-func stopWithParent(*exec.Cmd) {}
+// superviseProcess puts a node process in its own process group, so that a
+// Ctrl-C at the terminal reaches only the supervisor.
+func superviseProcess(cmd *exec.Cmd) {
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+}

@@ -73,7 +73,7 @@ func superviseChain(cmd *cobra.Command, dir string, opts chainbuild.Options) err
 	for _, e := range m.Nodes {
 		cfg := filepath.Join(dir, e.Name, node.ConfigFile)
 		c := exec.Command(self, "node", "--config", cfg)
-		stopWithParent(c)
+		superviseProcess(c)
 		logFile, err := os.OpenFile(filepath.Join(dir, e.Name, "node.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 		if err != nil {
 			stopAll()
