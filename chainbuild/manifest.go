@@ -10,6 +10,8 @@ import (
 	"strconv"
 
 	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/gobcos/gobcos/internal/fileutil"
 )
 
 // File and directory names of a chain directory.
@@ -104,7 +106,7 @@ func (m *Manifest) write(dir string) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(filepath.Join(dir, ManifestFile), append(b, '\n'), 0o644)
+	return fileutil.WriteAtomic(filepath.Join(dir, ManifestFile), append(b, '\n'), 0o644)
 }
 
 // org returns the organisation named name.
@@ -115,29 +117,4 @@ func (m *Manifest) org(name string) (OrgInfo, bool) {
 		}
 	}
 	return OrgInfo{}, false
-}
-
-// writeFileAtomic writes data through a temporary file and a rename.
-func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(perm); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

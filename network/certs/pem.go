@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 
 	"github.com/emmansun/gmsm/smx509"
+
+	"github.com/gobcos/gobcos/internal/fileutil"
 )
 
 // PEM block types.
@@ -107,27 +109,7 @@ func writeFile(path string, data []byte, perm fs.FileMode) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(perm); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return fileutil.WriteAtomic(path, data, perm)
 }
 
 // WriteCertsFile writes certificates to a PEM file (mode 0644).
