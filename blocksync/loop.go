@@ -1,6 +1,7 @@
 package blocksync
 
 import (
+	"cmp"
 	"context"
 	"slices"
 	"time"
@@ -254,15 +255,7 @@ func (st *loopState) sortedPeers() []*peerState {
 	for _, ps := range st.peers {
 		out = append(out, ps)
 	}
-	slices.SortFunc(out, func(a, b *peerState) int {
-		switch {
-		case a.id < b.id:
-			return -1
-		case a.id > b.id:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(out, func(a, b *peerState) int { return cmp.Compare(a.id, b.id) })
 	return out
 }
 
@@ -271,15 +264,7 @@ func (st *loopState) sortedReqs() []*request {
 	for _, r := range st.reqs {
 		out = append(out, r)
 	}
-	slices.SortFunc(out, func(a, b *request) int {
-		switch {
-		case a.id < b.id:
-			return -1
-		case a.id > b.id:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(out, func(a, b *request) int { return cmp.Compare(a.id, b.id) })
 	return out
 }
 
