@@ -2,10 +2,12 @@ package executor
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"math/big"
+	"sync/atomic"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -37,6 +39,11 @@ type Config struct {
 	// SystemContracts are the native contracts; nil means
 	// precompiled.Default().
 	SystemContracts *precompiled.Registry
+	// Workers is how many goroutines execute a block's transactions in
+	// parallel (see parallel.go): 1 executes serially; 0 uses GOMAXPROCS
+	// for blocks of at least MinParallelTxs transactions when GOMAXPROCS
+	// is above 1. The results are the same either way.
+	Workers int
 }
 
 // Validate checks the configuration.
@@ -48,6 +55,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("%w: per-transaction gas limit %d is below the %d a plain transfer needs", ErrInvalidConfig, c.TxGasLimit, params.TxGas)
 	case c.BlockGasLimit < c.TxGasLimit:
 		return fmt.Errorf("%w: block gas limit %d is below the per-transaction gas limit %d", ErrInvalidConfig, c.BlockGasLimit, c.TxGasLimit)
+	case c.Workers < 0:
+		return fmt.Errorf("%w: %d execution workers", ErrInvalidConfig, c.Workers)
 	}
 	return nil
 }
@@ -81,6 +90,9 @@ type Executor struct {
 	log   *slog.Logger
 	chain *params.ChainConfig
 	sys   *precompiled.Registry
+	// parallelBlocks and serialFallbacks count the blocks executed in
+	// parallel and those the parallel path handed back to serial execution.
+	parallelBlocks, serialFallbacks atomic.Int64
 }
 
 // New returns an executor for a chain. logger may be nil.
@@ -207,8 +219,25 @@ func (e *Executor) message(tx *types.Transaction, from common.Address) (*core.Me
 // chained to parentRoot. Transactions should have been verified before
 // (their sender cached); those that were not are verified here, and one
 // that fails makes the whole block invalid (ErrInvalidTx). Failed
-// transactions do not: they get failed receipts.
+// transactions do not: they get failed receipts. With Config.Workers
+// allowing it, the transactions run in parallel, with the same results.
 func (e *Executor) ExecuteBlock(ctx context.Context, env BlockEnv, parentRoot common.Hash, txs []*types.Transaction, st storage.Reader) (*BlockResult, error) {
+	if w := e.workers(len(txs)); w > 1 {
+		res, err := e.executeParallel(ctx, env, parentRoot, txs, st, w)
+		if !errors.Is(err, errNeedSerial) {
+			if err == nil {
+				e.parallelBlocks.Add(1)
+			}
+			return res, err
+		}
+		e.serialFallbacks.Add(1)
+		e.log.Debug("block executed serially instead", "number", env.Number, "reason", err)
+	}
+	return e.executeSerial(ctx, env, parentRoot, txs, st)
+}
+
+// executeSerial is ExecuteBlock running one transaction after the other.
+func (e *Executor) executeSerial(ctx context.Context, env BlockEnv, parentRoot common.Hash, txs []*types.Transaction, st storage.Reader) (*BlockResult, error) {
 	start := time.Now()
 	sdb := state.New(st)
 	evm := e.newEVM(env, sdb)

@@ -1,0 +1,291 @@
+package executor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core"
+
+	"github.com/gobcos/gobcos/executor/blockstm"
+	"github.com/gobcos/gobcos/state"
+	"github.com/gobcos/gobcos/storage"
+	"github.com/gobcos/gobcos/types"
+)
+
+// MinParallelTxs is the smallest block that Config.Workers == 0 executes
+// in parallel; smaller blocks do not repay starting the workers.
+const MinParallelTxs = 16
+
+// errNeedSerial: a transaction did something the parallel path does not
+// model (iterating an account's stored slots, which only happens when an
+// account that existed before the transaction is deleted); the block is
+// executed serially instead.
+var errNeedSerial = errors.New("executor: transaction needs serial execution")
+
+// workers is the number of workers for a block of n transactions; 1 means
+// serial execution.
+func (e *Executor) workers(n int) int {
+	switch w := e.cfg.Workers; {
+	case w == 1 || n < 2:
+		return 1
+	case w > 1:
+		return min(w, n)
+	case n < MinParallelTxs:
+		return 1
+	default:
+		return min(runtime.GOMAXPROCS(0), n)
+	}
+}
+
+// txOutput is what one transaction's last incarnation produced.
+type txOutput struct {
+	receipt *types.Receipt
+	err     error // state failure of the transaction itself (sdb.Error)
+	wsErr   error // failure while collecting its writes
+}
+
+// parallelBlock is one block under parallel execution.
+type parallelBlock struct {
+	e       *Executor
+	ctx     context.Context
+	env     BlockEnv
+	txs     []*types.Transaction
+	senders []common.Address
+	base    *baseCache
+	mv      *blockstm.MVMemory
+	out     []txOutput
+}
+
+// executeParallel runs txs with the given number of workers. It returns
+// errNeedSerial when the block must run serially instead (a signature to
+// verify fails, a transaction does not fit in the block's gas limit, or
+// one needs what the parallel path does not model); ExecuteBlock then does
+// so, which also gives the serial path's exact errors.
+func (e *Executor) executeParallel(ctx context.Context, env BlockEnv, parentRoot common.Hash, txs []*types.Transaction, st storage.Reader, workers int) (*BlockResult, error) {
+	start := time.Now()
+	senders, err := e.verifyAll(txs, workers)
+	if err != nil {
+		return nil, err
+	}
+	p := &parallelBlock{e: e, ctx: ctx, env: env, txs: txs, senders: senders,
+		base: &baseCache{r: st}, mv: blockstm.NewMVMemory(len(txs)), out: make([]txOutput, len(txs))}
+	if err := blockstm.Run(ctx, p.mv, len(txs), workers, func(_ int, v blockstm.Version) blockstm.Result {
+		return p.execute(v.Tx)
+	}); err != nil {
+		return nil, err
+	}
+
+	res := &BlockResult{Receipts: make([]*types.Receipt, len(txs)), Senders: senders}
+	for i, o := range p.out {
+		if errors.Is(o.err, errNeedSerial) || errors.Is(o.wsErr, errNeedSerial) {
+			return nil, errNeedSerial
+		}
+		if o.err != nil {
+			return nil, fmt.Errorf("%w: tx %d: %w", ErrState, i, o.err)
+		}
+		r := o.receipt
+		// Serial execution lets a transaction in only when the gas used
+		// before it plus its gas limit fits in the block, and rejects it
+		// otherwise; here every transaction ran as if it fitted. Up to the
+		// first one that does not, the results are serial execution's.
+		if msg, err := e.message(txs[i], senders[i]); err == nil && res.GasUsed+msg.GasLimit > e.cfg.BlockGasLimit {
+			return nil, errNeedSerial
+		}
+		res.GasUsed += r.GasUsed
+		r.TxHash, r.TxIndex, r.BlockNumber = txs[i].Hash(), uint64(i), env.Number
+		r.CumulativeGasUsed, r.From, r.To = res.GasUsed, senders[i], txs[i].To()
+		res.Receipts[i] = r
+	}
+	for _, o := range p.out {
+		if o.wsErr != nil {
+			return nil, fmt.Errorf("%w: %w", ErrState, o.wsErr)
+		}
+	}
+	final := p.mv.Snapshot()
+	writes := make([]state.Write, len(final))
+	for i, w := range final {
+		writes[i] = state.Write{Key: []byte(w.Key), Value: w.Value, Delete: w.Value == nil}
+	}
+	ws, err := state.NetWriteSet(st, writes)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrState, err)
+	}
+	res.Writes = ws.ForBlock(env.Number)
+	res.StateRoot = ws.Root(parentRoot, e.suite)
+	res.Bloom = types.LogsBloom(res.Receipts)
+	e.log.Debug("executed block in parallel", "number", env.Number, "txs", len(txs), "workers", workers,
+		"gasUsed", res.GasUsed, "writes", ws.Len(), "stateRoot", res.StateRoot, "elapsed", time.Since(start))
+	return res, nil
+}
+
+// verifyAll returns the senders of txs, verifying the signatures not
+// verified before on all workers. Any failure gives errNeedSerial: the
+// serial path reports it exactly.
+func (e *Executor) verifyAll(txs []*types.Transaction, workers int) ([]common.Address, error) {
+	senders := make([]common.Address, len(txs))
+	var todo []int
+	for i, tx := range txs {
+		if a, ok := tx.CachedSender(); ok {
+			senders[i] = a
+		} else {
+			todo = append(todo, i)
+		}
+	}
+	var (
+		wg     sync.WaitGroup
+		mu     sync.Mutex
+		failed bool
+	)
+	for w := range min(workers, len(todo)) {
+		wg.Go(func() {
+			for j := w; j < len(todo); j += workers {
+				i := todo[j]
+				a, err := txs[i].Verify(e.suite, e.cfg.ChainID, e.cfg.GroupID)
+				if err != nil {
+					mu.Lock()
+					failed = true
+					mu.Unlock()
+					return
+				}
+				senders[i] = a
+			}
+		})
+	}
+	wg.Wait()
+	if failed {
+		return nil, errNeedSerial
+	}
+	return senders, nil
+}
+
+// execute runs one incarnation of transaction i on a fresh StateDB that
+// reads through the multi-version memory.
+func (p *parallelBlock) execute(i int) (res blockstm.Result) {
+	view := &txView{p: p, tx: i, blockedBy: -1}
+	sdb := state.New(view)
+	evm := p.e.newEVM(p.env, sdb)
+	view.abort = evm.Cancel
+	stop := context.AfterFunc(p.ctx, evm.Cancel)
+	defer func() {
+		stop()
+		evm.Release()
+		if r := recover(); r != nil {
+			// Only a run on an inconsistent view can get here, unless
+			// serial execution would panic too: keep it as the
+			// transaction's failure, void unless the run validates.
+			res = blockstm.Result{BlockedBy: view.blockedBy, Reads: view.reads}
+			p.out[i] = txOutput{err: fmt.Errorf("executor: panic: %v", r)}
+		}
+	}()
+	tx := p.txs[i]
+	sdb.SetTxContext(tx.Hash(), i, 0)
+	r := p.e.applyTx(evm, sdb, core.NewGasPool(p.e.cfg.BlockGasLimit), tx, p.senders[i])
+	sdb.Finalise(evm.GetRules())
+	o := txOutput{receipt: r, err: sdb.Error()}
+	ws, err := sdb.WriteSet()
+	if view.blockedBy >= 0 {
+		return blockstm.Result{BlockedBy: view.blockedBy}
+	}
+	if o.err == nil && err != nil {
+		o.wsErr = err
+	}
+	p.out[i] = o
+	res.BlockedBy = -1
+	res.Reads = view.reads
+	if err == nil {
+		res.Writes = make([]blockstm.Write, ws.Len())
+		for j, w := range ws.Writes() {
+			res.Writes[j] = blockstm.Write{Key: string(w.Key), Value: w.Value}
+		}
+	}
+	return res
+}
+
+// txView is the storage one transaction's StateDB reads: the writes of the
+// transactions before it in the multi-version memory, then the block's
+// starting state. It records what it read, with versions, for validation.
+type txView struct {
+	p         *parallelBlock
+	tx        int
+	reads     []blockstm.Read
+	blockedBy int    // an earlier transaction whose estimate was read, or -1
+	abort     func() // stops the EVM once blocked
+}
+
+func (v *txView) get(key []byte) ([]byte, error) {
+	if v.blockedBy >= 0 {
+		return nil, storage.ErrNotFound
+	}
+	k := string(key)
+	r := v.p.mv.Read(k, v.tx)
+	if r.BlockedBy >= 0 {
+		v.blockedBy = r.BlockedBy
+		if v.abort != nil {
+			v.abort()
+		}
+		return nil, storage.ErrNotFound
+	}
+	v.reads = append(v.reads, blockstm.Read{Key: k, Version: r.Version})
+	if r.Version == blockstm.Storage {
+		return v.p.base.get(k)
+	}
+	if r.Value == nil {
+		return nil, storage.ErrNotFound
+	}
+	return r.Value, nil
+}
+
+// Get implements storage.Reader.
+func (v *txView) Get(key []byte) ([]byte, error) { return v.get(key) }
+
+// Has implements storage.Reader.
+func (v *txView) Has(key []byte) (bool, error) {
+	_, err := v.get(key)
+	if errors.Is(err, storage.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// NewIterator implements storage.Reader. The StateDB iterates only to
+// delete the stored slots of an account that existed before the
+// transaction; that is left to serial execution.
+func (v *txView) NewIterator(_, _ []byte) storage.Iterator { return failedIterator{} }
+
+type failedIterator struct{}
+
+func (failedIterator) Next() bool    { return false }
+func (failedIterator) Key() []byte   { return nil }
+func (failedIterator) Value() []byte { return nil }
+func (failedIterator) Error() error  { return errNeedSerial }
+func (failedIterator) Release()      {}
+
+// baseCache reads the block's starting state once per key for all
+// workers; the state does not change during the block.
+type baseCache struct {
+	r storage.Reader
+	m sync.Map // string -> baseValue
+}
+
+type baseValue struct {
+	v   []byte
+	err error
+}
+
+func (c *baseCache) get(k string) ([]byte, error) {
+	if x, ok := c.m.Load(k); ok {
+		bv := x.(baseValue)
+		return bv.v, bv.err
+	}
+	v, err := c.r.Get([]byte(k))
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return nil, err // a failure is not cached: the block fails anyway
+	}
+	c.m.Store(k, baseValue{v, err})
+	return v, err
+}

@@ -1,0 +1,373 @@
+package executor
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math/big"
+	"math/rand/v2"
+	"reflect"
+	"testing"
+
+	"github.com/ethereum/go-ethereum/common"
+	ethcrypto "github.com/ethereum/go-ethereum/crypto"
+
+	"github.com/gobcos/gobcos/crypto"
+	"github.com/gobcos/gobcos/executor/precompiled"
+	"github.com/gobcos/gobcos/types"
+)
+
+// tokenTransferTopic is the Transfer(address,address,uint256) event topic.
+var tokenTransferTopic = ethcrypto.Keccak256Hash([]byte("Transfer(address,address,uint256)"))
+
+// tokenRuntime is a minimal ERC20-like token, hand-assembled: calldata is
+// (to, amount) as two words; it moves amount from the caller's balance
+// (storage slot = caller address) to to's, reverts when the balance is too
+// low, and logs Transfer(from, to, amount).
+func tokenRuntime() []byte {
+	code := []byte{
+		0x60, 0x20, 0x35, // PUSH1 32 CALLDATALOAD: amount
+		0x80,       // DUP1
+		0x33, 0x54, // CALLER SLOAD: balance of the caller
+		0x81, 0x81, 0x10, // DUP2 DUP2 LT: balance < amount
+		0x60, 0x00, 0x57, // PUSH1 revert JUMPI (target patched below)
+		0x03,       // SUB
+		0x33, 0x55, // CALLER SSTORE
+		0x60, 0x00, 0x35, // PUSH1 0 CALLDATALOAD: to
+		0x80, 0x54, // DUP1 SLOAD
+		0x82, 0x01, // DUP3 ADD
+		0x90, 0x55, // SWAP1 SSTORE
+		0x60, 0x00, 0x52, // PUSH1 0 MSTORE: amount
+		0x60, 0x00, 0x35, // PUSH1 0 CALLDATALOAD: to
+		0x33, // CALLER
+		0x7f, // PUSH32 topic
+	}
+	code = append(code, tokenTransferTopic[:]...)
+	code = append(code, 0x60, 0x20, 0x60, 0x00, 0xa3, 0x00) // LOG3(0, 32) STOP
+	code[10] = byte(len(code))
+	return append(code, 0x5b, 0x60, 0x00, 0x80, 0xfd) // JUMPDEST REVERT(0, 0)
+}
+
+// tokenInit deploys tokenRuntime crediting the deployer with 1e30.
+func tokenInit() []byte {
+	rt := tokenRuntime()
+	supply := new(big.Int).Exp(big.NewInt(10), big.NewInt(30), nil).FillBytes(make([]byte, 16))
+	code := append([]byte{0x6f}, supply...)
+	code = append(code, 0x33, 0x55) // CALLER SSTORE
+	const prefix = 19 + 7 + 5
+	code = append(code, 0x60, byte(len(rt)), 0x60, prefix, 0x60, 0x00, 0x39) // CODECOPY(0, prefix, len)
+	code = append(code, 0x60, byte(len(rt)), 0x60, 0x00, 0xf3)               // RETURN(0, len)
+	return append(code, rt...)
+}
+
+func tokenCall(to common.Address, amount int64) []byte {
+	return append(common.LeftPadBytes(to[:], 32), common.LeftPadBytes(big.NewInt(amount).Bytes(), 32)...)
+}
+
+var tokenAddr = common.HexToAddress("0x70c0")
+
+// parWorld is the state the differential tests build blocks on.
+type parWorld struct {
+	c       *chain
+	store   contract
+	storeAt common.Address
+	natives []nativeSigner
+	eths    []ethSigner
+
+	parallel, fallbacks int64 // blocks run in parallel, and handed back to serial
+}
+
+func newParWorld(t testing.TB, natives, eths int) *parWorld {
+	t.Helper()
+	w := &parWorld{store: loadContract(t, "Store")}
+	alloc := map[common.Address]GenesisAccount{}
+	tokenStorage := map[common.Hash]common.Hash{}
+	fund := new(big.Int).Exp(big.NewInt(10), big.NewInt(24), nil)
+	for range natives {
+		s := newNativeSigner(t, crypto.ECDSA())
+		w.natives = append(w.natives, s)
+		alloc[s.addr()] = GenesisAccount{Balance: fund}
+		tokenStorage[common.BytesToHash(s.addr().Bytes())] = common.BigToHash(big.NewInt(1_000_000))
+	}
+	for range eths {
+		s := newEthSigner(t)
+		w.eths = append(w.eths, s)
+		alloc[s.addr()] = GenesisAccount{Balance: fund}
+		tokenStorage[common.BytesToHash(s.addr().Bytes())] = common.BigToHash(big.NewInt(1_000_000))
+	}
+	alloc[tokenAddr] = GenesisAccount{Code: tokenRuntime(), Storage: tokenStorage}
+	cfg := testConfig()
+	cfg.Workers = 1
+	w.c = newChain(t, crypto.ECDSA(), cfg, alloc)
+	r := w.c.receipt(w.natives[0].tx(t, nil, big.NewInt(5), w.store.deployData(t, big.NewInt(1)), 0))
+	mustSucceed(t, r)
+	w.storeAt = r.ContractAddress
+	return w
+}
+
+// randomBlock builds n txs. conflict in [0, 1] is the chance that a tx
+// uses a shared sender, recipient or storage slot instead of its own.
+func (w *parWorld) randomBlock(t testing.TB, rng *rand.Rand, n int, conflict float64) []*types.Transaction {
+	t.Helper()
+	hot := func() bool { return rng.Float64() < conflict }
+	reader := w.c.reader()
+	ethNonce := map[int]uint64{}
+	nextNative, nextEth := 0, 0
+	fresh := func() common.Address {
+		var a common.Address
+		for i := range a {
+			a[i] = byte(rng.UintN(256))
+		}
+		return a
+	}
+	hotAddrs := []common.Address{common.HexToAddress("0xabcd"), testSealer, w.natives[0].addr()}
+	recipient := func() common.Address {
+		if hot() {
+			return hotAddrs[rng.IntN(len(hotAddrs))]
+		}
+		return fresh()
+	}
+	txs := make([]*types.Transaction, 0, n)
+	for range n {
+		to, value, data, gas := w.pick(t, rng, hot, recipient)
+		if rng.IntN(3) == 0 { // an Ethereum tx
+			i := nextEth % len(w.eths)
+			if hot() {
+				i = 0
+			} else {
+				nextEth++
+			}
+			if _, ok := ethNonce[i]; !ok {
+				n, err := reader.Nonce(w.eths[i].addr())
+				if err != nil {
+					t.Fatal(err)
+				}
+				ethNonce[i] = n
+			}
+			nonce := ethNonce[i]
+			switch {
+			case rng.IntN(20) == 0:
+				nonce += 3 // too high: rejected
+			case rng.IntN(20) == 0 && nonce > 0:
+				nonce-- // too low: rejected
+			default:
+				ethNonce[i]++
+			}
+			if gas == 0 {
+				gas = 3_000_000
+			}
+			txs = append(txs, w.eths[i].tx(t, nonce, to, value, data, gas))
+			continue
+		}
+		i := nextNative % len(w.natives)
+		if hot() {
+			i = 0
+		} else {
+			nextNative++
+		}
+		txs = append(txs, w.natives[i].tx(t, to, value, data, gas))
+	}
+	return txs
+}
+
+// pick chooses what a tx does.
+func (w *parWorld) pick(t testing.TB, rng *rand.Rand, hot func() bool, recipient func() common.Address) (to *common.Address, value *big.Int, data []byte, gas uint64) {
+	store, tok := addrPtr(w.storeAt), addrPtr(tokenAddr)
+	switch k := rng.IntN(20); k {
+	case 0, 1, 2: // plain transfer
+		return addrPtr(recipient()), big.NewInt(int64(1 + rng.IntN(1000))), nil, 0
+	case 3, 4, 5, 6: // token transfer, sometimes more than the balance
+		amount := int64(1 + rng.IntN(100))
+		if rng.IntN(15) == 0 {
+			amount = 1 << 40
+		}
+		return tok, nil, tokenCall(recipient(), amount), 0
+	case 7: // a hot slot, or fresh slots
+		if hot() {
+			return store, nil, w.store.pack(t, "set", big.NewInt(int64(rng.IntN(1000)))), 0
+		}
+		return store, nil, w.store.pack(t, "transientRoundTrip", big.NewInt(int64(rng.IntN(1000)))), 0
+	case 8:
+		return store, nil, w.store.pack(t, "fail", "no"), 0
+	case 9: // out of gas
+		return store, nil, w.store.pack(t, "spin"), 60_000
+	case 10: // CREATE and CREATE2 from a factory; a repeated salt collides
+		var salt [32]byte
+		salt[0] = byte(rng.IntN(4))
+		return store, nil, w.store.pack(t, "deploy", salt), 0
+	case 11:
+		return store, nil, w.store.pack(t, "deployAndKill"), 0
+	case 12: // system contract through a contract, and directly
+		if rng.IntN(2) == 0 {
+			return store, nil, w.store.pack(t, "sysInfo"), 0
+		}
+		return addrPtr(precompiled.SystemInfoAddress), nil, ethcrypto.Keccak256([]byte("info()"))[:4], 0
+	case 13: // value through a contract
+		return store, big.NewInt(int64(1 + rng.IntN(50))), w.store.pack(t, "pay", recipient()), 0
+	case 14: // contract creation
+		if rng.IntN(2) == 0 {
+			return nil, nil, tokenInit(), 0
+		}
+		return nil, big.NewInt(3), w.store.deployData(t, big.NewInt(int64(rng.IntN(9)))), 0
+	case 15: // an Ethereum precompile (identity)
+		return addrPtr(common.BytesToAddress([]byte{4})), nil, []byte("echo"), 0
+	case 16: // over the per-transaction gas limit: rejected
+		return tok, nil, tokenCall(recipient(), 1), testTxGas + 1
+	case 17: // more value than any account holds: rejected
+		return addrPtr(recipient()), new(big.Int).Lsh(big.NewInt(1), 100), nil, 0
+	case 18:
+		return store, nil, w.store.pack(t, "fill", big.NewInt(int64(rng.IntN(4)))), 0
+	default: // read state written by others
+		return store, nil, w.store.pack(t, "value"), 0
+	}
+}
+
+// executeWith runs txs on the world's current state with a worker count.
+func (w *parWorld) executeWith(t testing.TB, workers int, txs []*types.Transaction) *BlockResult {
+	t.Helper()
+	cfg := testConfig()
+	cfg.Workers = workers
+	e, err := New(cfg, crypto.ECDSA(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.ExecuteBlock(context.Background(), w.c.env(), w.c.root, txs, w.c.kv)
+	if err != nil {
+		t.Fatalf("%d workers: %v", workers, err)
+	}
+	if workers > 1 {
+		w.parallel += e.parallelBlocks.Load()
+		w.fallbacks += e.serialFallbacks.Load()
+	}
+	return res
+}
+
+// commit applies a block's result to the world.
+func (w *parWorld) commit(t testing.TB, res *BlockResult) {
+	t.Helper()
+	if err := res.Writes.ApplyTo(w.c.kv); err != nil {
+		t.Fatal(err)
+	}
+	w.c.number++
+	w.c.root = res.StateRoot
+	w.c.hashes[w.c.number] = common.BigToHash(big.NewInt(int64(1000 + w.c.number)))
+}
+
+// sameResult fails unless got (parallel) equals want (serial) in every
+// field: root, write set, receipts with their logs, gas, bloom, senders.
+func sameResult(t testing.TB, label string, want, got *BlockResult) {
+	t.Helper()
+	if got.StateRoot != want.StateRoot {
+		t.Errorf("%s: state root %v, serial %v", label, got.StateRoot, want.StateRoot)
+	}
+	if !bytes.Equal(got.Writes.Encode(), want.Writes.Encode()) {
+		t.Errorf("%s: write sets differ: %d writes, serial %d", label, got.Writes.Len(), want.Writes.Len())
+		diffWrites(t, want, got)
+	}
+	if gb, _ := got.Writes.Block(); gb != blockOf(want.Writes.Block()) {
+		t.Errorf("%s: write set numbered %d, serial %d", label, gb, blockOf(want.Writes.Block()))
+	}
+	if got.GasUsed != want.GasUsed || got.Bloom != want.Bloom {
+		t.Errorf("%s: gas %d bloom %x, serial %d %x", label, got.GasUsed, got.Bloom, want.GasUsed, want.Bloom)
+	}
+	if !reflect.DeepEqual(got.Senders, want.Senders) {
+		t.Errorf("%s: senders differ", label)
+	}
+	if len(got.Receipts) != len(want.Receipts) {
+		t.Fatalf("%s: %d receipts, serial %d", label, len(got.Receipts), len(want.Receipts))
+	}
+	for i := range want.Receipts {
+		if !reflect.DeepEqual(got.Receipts[i], want.Receipts[i]) ||
+			!bytes.Equal(types.EncodeReceipt(got.Receipts[i]), types.EncodeReceipt(want.Receipts[i])) {
+			t.Errorf("%s: receipt %d:\n got %+v\nwant %+v", label, i, got.Receipts[i], want.Receipts[i])
+		}
+	}
+}
+
+func blockOf(n uint64, _ bool) uint64 { return n }
+
+func diffWrites(t testing.TB, want, got *BlockResult) {
+	t.Helper()
+	m := map[string]string{}
+	for _, x := range want.Writes.Writes() {
+		m[string(x.Key)] = fmt.Sprintf("%x/%v", x.Value, x.Delete)
+	}
+	for _, x := range got.Writes.Writes() {
+		v := fmt.Sprintf("%x/%v", x.Value, x.Delete)
+		if m[string(x.Key)] != v {
+			t.Logf("key %x: parallel %s, serial %s", x.Key, v, m[string(x.Key)])
+		}
+		delete(m, string(x.Key))
+	}
+	for k, v := range m {
+		t.Logf("key %x: serial %s, missing in parallel", k, v)
+	}
+}
+
+// runDifferential executes blocks random blocks serially and with each
+// worker count and requires identical results, committing each block.
+func runDifferential(t testing.TB, w *parWorld, seed uint64, conflict float64, blocks, size int, workers []int) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(seed, uint64(conflict*1000)))
+	for b := range blocks {
+		txs := w.randomBlock(t, rng, size, conflict)
+		// The first parallel run sees unverified txs and verifies them itself.
+		first := w.executeWith(t, workers[0], txs)
+		want := w.executeWith(t, 1, txs)
+		sameResult(t, fmt.Sprintf("seed %d conflict %.2f block %d workers %d", seed, conflict, b, workers[0]), want, first)
+		for _, n := range workers[1:] {
+			got := w.executeWith(t, n, txs)
+			sameResult(t, fmt.Sprintf("seed %d conflict %.2f block %d workers %d", seed, conflict, b, n), want, got)
+		}
+		w.commit(t, want)
+	}
+}
+
+func TestParallelMatchesSerial(t *testing.T) {
+	blocks, size, seeds := 3, 60, 3
+	if testing.Short() {
+		blocks, size, seeds = 2, 40, 2
+	}
+	for _, conflict := range []float64{0, 0.1, 0.5, 1} {
+		t.Run(fmt.Sprintf("conflict=%.1f", conflict), func(t *testing.T) {
+			for seed := range uint64(seeds) {
+				w := newParWorld(t, 24, 12)
+				runDifferential(t, w, seed+1, conflict, blocks, size, []int{2, 3, 8})
+				t.Logf("seed %d: %d parallel runs, %d handed back to serial", seed+1, w.parallel, w.fallbacks)
+				if w.parallel == 0 {
+					t.Error("no block ran on the parallel path")
+				}
+			}
+		})
+	}
+}
+
+// TestParallelDefaultChoosesPath checks Workers: 0 follows GOMAXPROCS and
+// the block size, 1 is serial, more is parallel.
+func TestParallelDefaultChoosesPath(t *testing.T) {
+	for _, tc := range []struct{ workers, txs, want int }{
+		{1, 100, 1}, {4, 100, 4}, {4, 3, 3}, {4, 1, 1}, {0, MinParallelTxs - 1, 1},
+	} {
+		e := &Executor{cfg: Config{Workers: tc.workers}}
+		if got := e.workers(tc.txs); got != tc.want {
+			t.Errorf("Workers %d, %d txs: %d workers, want %d", tc.workers, tc.txs, got, tc.want)
+		}
+	}
+	cfg := testConfig()
+	cfg.Workers = -1
+	if err := cfg.Validate(); err == nil {
+		t.Error("negative Workers accepted")
+	}
+}
+
+// FuzzParallelMatchesSerial runs one random block per seed.
+func FuzzParallelMatchesSerial(f *testing.F) {
+	f.Add(uint64(1), uint8(0))
+	f.Add(uint64(2), uint8(128))
+	f.Add(uint64(3), uint8(255))
+	f.Add(uint64(4), uint8(30))
+	f.Fuzz(func(t *testing.T, seed uint64, conflict uint8) {
+		w := newParWorld(t, 8, 4)
+		runDifferential(t, w, seed, float64(conflict)/255, 1, 24, []int{2, 4})
+	})
+}

@@ -1,0 +1,68 @@
+package state
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+
+	"github.com/gobcos/gobcos/storage"
+)
+
+// NetWriteSet builds a block's write set from the final value of every
+// key it wrote (a nil Value with Delete set for a key it deleted), as a
+// parallel executor merges the writes of separately executed transactions:
+// writes that leave a key as it is stored in r (the state before the
+// block) are dropped, exactly as WriteSet drops them, so the result is
+// the write set serial execution gives. Keys must be distinct state keys.
+func NetWriteSet(r storage.Reader, final []Write) (*WriteSet, error) {
+	out := make([]Write, 0, len(final))
+	for _, w := range final {
+		stored, err := r.Get(w.Key)
+		switch {
+		case errors.Is(err, storage.ErrNotFound):
+			stored = nil
+		case err != nil:
+			return nil, fmt.Errorf("%w: key %x: %w", ErrRead, w.Key, err)
+		}
+		same, err := sameValue(w, stored)
+		if err != nil {
+			return nil, err
+		}
+		if !same {
+			out = append(out, w)
+		}
+	}
+	return newWriteSet(out), nil
+}
+
+// sameValue reports whether w leaves the stored value (nil when absent)
+// unchanged, comparing decoded records as WriteSet does.
+func sameValue(w Write, stored []byte) (bool, error) {
+	if stored == nil || w.Delete {
+		return stored == nil && w.Delete, nil
+	}
+	switch {
+	case bytes.HasPrefix(w.Key, accountPrefix):
+		a, err := decodeAccount(stored)
+		if err != nil {
+			return false, fmt.Errorf("stored %x: %w", w.Key, err)
+		}
+		b, err := decodeAccount(w.Value)
+		if err != nil {
+			return false, fmt.Errorf("written %x: %w", w.Key, err)
+		}
+		return *a == *b, nil
+	case bytes.HasPrefix(w.Key, storagePrefix):
+		a, err := decodeSlot(stored)
+		if err != nil {
+			return false, fmt.Errorf("stored %x: %w", w.Key, err)
+		}
+		b, err := decodeSlot(w.Value)
+		if err != nil {
+			return false, fmt.Errorf("written %x: %w", w.Key, err)
+		}
+		return a == b, nil
+	default: // code, content addressed: stored means present
+		return true, nil
+	}
+}
