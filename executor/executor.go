@@ -155,7 +155,7 @@ func (e *Executor) ChainConfig() *params.ChainConfig { return e.chain }
 func (e *Executor) SystemContracts() *precompiled.Registry { return e.sys }
 
 // newEVM builds an EVM for one block (or one call) over sdb.
-func (e *Executor) newEVM(env BlockEnv, sdb *state.StateDB) *vm.EVM {
+func (e *Executor) newEVM(env BlockEnv, sdb vm.StateDB) *vm.EVM {
 	getHash := env.GetHash
 	if getHash == nil {
 		getHash = func(uint64) common.Hash { return common.Hash{} }

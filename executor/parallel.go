@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"runtime"
 	"sync"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core"
+	ethtypes "github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/core/vm"
 
 	"github.com/gobcos/gobcos/executor/blockstm"
 	"github.com/gobcos/gobcos/state"
@@ -45,6 +48,7 @@ func (e *Executor) workers(n int) int {
 // txOutput is what one transaction's last incarnation produced.
 type txOutput struct {
 	receipt *types.Receipt
+	bloom   ethtypes.Bloom // of the receipt's logs
 	err     error // state failure of the transaction itself (sdb.Error)
 	wsErr   error // failure while collecting its writes
 }
@@ -59,6 +63,7 @@ type parallelBlock struct {
 	base    *baseCache
 	mv      *blockstm.MVMemory
 	out     []txOutput
+	workers []*worker // by worker index
 }
 
 // executeParallel runs txs with the given number of workers. It returns
@@ -73,10 +78,13 @@ func (e *Executor) executeParallel(ctx context.Context, env BlockEnv, parentRoot
 		return nil, err
 	}
 	p := &parallelBlock{e: e, ctx: ctx, env: env, txs: txs, senders: senders,
-		base: &baseCache{r: st}, mv: blockstm.NewMVMemory(len(txs)), out: make([]txOutput, len(txs))}
-	if err := blockstm.Run(ctx, p.mv, len(txs), workers, func(_ int, v blockstm.Version) blockstm.Result {
-		return p.execute(v.Tx)
-	}); err != nil {
+		base: newBaseCache(st), mv: blockstm.NewMVMemory(len(txs)), out: make([]txOutput, len(txs)),
+		workers: make([]*worker, workers)}
+	err = blockstm.Run(ctx, p.mv, len(txs), workers, func(w int, v blockstm.Version) blockstm.Result {
+		return p.execute(w, v.Tx)
+	})
+	p.release()
+	if err != nil {
 		return nil, err
 	}
 
@@ -93,13 +101,16 @@ func (e *Executor) executeParallel(ctx context.Context, env BlockEnv, parentRoot
 		// before it plus its gas limit fits in the block, and rejects it
 		// otherwise; here every transaction ran as if it fitted. Up to the
 		// first one that does not, the results are serial execution's.
-		if msg, err := e.message(txs[i], senders[i]); err == nil && res.GasUsed+msg.GasLimit > e.cfg.BlockGasLimit {
+		if gas, ok := e.gasLimit(txs[i]); ok && res.GasUsed+gas > e.cfg.BlockGasLimit {
 			return nil, errNeedSerial
 		}
 		res.GasUsed += r.GasUsed
 		r.TxHash, r.TxIndex, r.BlockNumber = txs[i].Hash(), uint64(i), env.Number
 		r.CumulativeGasUsed, r.From, r.To = res.GasUsed, senders[i], txs[i].To()
 		res.Receipts[i] = r
+		for j := range res.Bloom { // the block's bloom is the union of the receipts'
+			res.Bloom[j] |= o.bloom[j]
+		}
 	}
 	for _, o := range p.out {
 		if o.wsErr != nil {
@@ -111,16 +122,25 @@ func (e *Executor) executeParallel(ctx context.Context, env BlockEnv, parentRoot
 	for i, w := range final {
 		writes[i] = state.Write{Key: []byte(w.Key), Value: w.Value, Delete: w.Value == nil}
 	}
-	ws, err := state.NetWriteSet(st, writes)
+	ws, err := state.NetWriteSet(p.base, writes)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrState, err)
 	}
 	res.Writes = ws.ForBlock(env.Number)
 	res.StateRoot = ws.Root(parentRoot, e.suite)
-	res.Bloom = types.LogsBloom(res.Receipts)
 	e.log.Debug("executed block in parallel", "number", env.Number, "txs", len(txs), "workers", workers,
 		"gasUsed", res.GasUsed, "writes", ws.Len(), "stateRoot", res.StateRoot, "elapsed", time.Since(start))
 	return res, nil
+}
+
+// gasLimit is the gas a transaction reserves in the block, as message
+// computes it; ok is false when message rejects it for its gas limit.
+func (e *Executor) gasLimit(tx *types.Transaction) (gas uint64, ok bool) {
+	gas = tx.Gas()
+	if !tx.IsEthereum() && gas == 0 {
+		gas = e.cfg.TxGasLimit
+	}
+	return gas, gas <= e.cfg.TxGasLimit
 }
 
 // verifyAll returns the senders of txs, verifying the signatures not
@@ -163,31 +183,72 @@ func (e *Executor) verifyAll(txs []*types.Transaction, workers int) ([]common.Ad
 	return senders, nil
 }
 
-// execute runs one incarnation of transaction i on a fresh StateDB that
-// reads through the multi-version memory.
-func (p *parallelBlock) execute(i int) (res blockstm.Result) {
-	view := &txView{p: p, tx: i, blockedBy: -1}
-	sdb := state.New(view)
-	evm := p.e.newEVM(p.env, sdb)
-	view.abort = evm.Cancel
-	stop := context.AfterFunc(p.ctx, evm.Cancel)
+// worker is one worker's EVM, reused for the transactions it runs as
+// serial execution reuses one EVM for a block. db is the StateDB the
+// system contracts see; it and evm.StateDB are pointed at each
+// transaction's own StateDB in turn.
+type worker struct {
+	evm  *vm.EVM
+	db   *swapDB
+	sdb  *state.StateDB // reset for each transaction
+	stop func() bool
+}
+
+// swapDB forwards to the StateDB of the transaction being run.
+type swapDB struct{ vm.StateDB }
+
+func (p *parallelBlock) worker(w int) *worker {
+	wk := p.workers[w]
+	if wk != nil && !wk.evm.Cancelled() {
+		return wk
+	}
+	if wk != nil { // cancelled after reading an estimate
+		wk.stop()
+		wk.evm.Release()
+	}
+	db := &swapDB{}
+	evm := p.e.newEVM(p.env, db)
+	wk = &worker{evm: evm, db: db, sdb: state.New(nil), stop: context.AfterFunc(p.ctx, evm.Cancel)}
+	p.workers[w] = wk
+	return wk
+}
+
+func (p *parallelBlock) release() {
+	for _, wk := range p.workers {
+		if wk != nil {
+			wk.stop()
+			wk.evm.Release()
+		}
+	}
+}
+
+// execute runs one incarnation of transaction i on worker w, on a fresh
+// StateDB that reads through the multi-version memory.
+func (p *parallelBlock) execute(w, i int) (res blockstm.Result) {
+	wk := p.worker(w)
+	view := &txView{p: p, tx: i, blockedBy: -1, abort: wk.evm.Cancel}
+	sdb := wk.sdb
+	sdb.Reset(view)
+	wk.db.StateDB, wk.evm.StateDB = sdb, sdb
 	defer func() {
-		stop()
-		evm.Release()
 		if r := recover(); r != nil {
 			// Only a run on an inconsistent view can get here, unless
 			// serial execution would panic too: keep it as the
 			// transaction's failure, void unless the run validates.
 			res = blockstm.Result{BlockedBy: view.blockedBy, Reads: view.reads}
 			p.out[i] = txOutput{err: fmt.Errorf("executor: panic: %v", r)}
+			wk.evm.Cancel() // do not reuse an EVM left mid-call
 		}
 	}()
 	tx := p.txs[i]
 	sdb.SetTxContext(tx.Hash(), i, 0)
-	r := p.e.applyTx(evm, sdb, core.NewGasPool(p.e.cfg.BlockGasLimit), tx, p.senders[i])
-	sdb.Finalise(evm.GetRules())
+	r := p.e.applyTx(wk.evm, sdb, core.NewGasPool(p.e.cfg.BlockGasLimit), tx, p.senders[i])
+	sdb.Finalise(wk.evm.GetRules())
 	o := txOutput{receipt: r, err: sdb.Error()}
-	ws, err := sdb.WriteSet()
+	if len(r.Logs) > 0 {
+		o.bloom = types.LogsBloom([]*types.Receipt{r})
+	}
+	writes, err := sdb.Changes()
 	if view.blockedBy >= 0 {
 		return blockstm.Result{BlockedBy: view.blockedBy}
 	}
@@ -198,9 +259,9 @@ func (p *parallelBlock) execute(i int) (res blockstm.Result) {
 	res.BlockedBy = -1
 	res.Reads = view.reads
 	if err == nil {
-		res.Writes = make([]blockstm.Write, ws.Len())
-		for j, w := range ws.Writes() {
-			res.Writes[j] = blockstm.Write{Key: string(w.Key), Value: w.Value}
+		res.Writes = make([]blockstm.Write, len(writes))
+		for j, x := range writes {
+			res.Writes[j] = blockstm.Write{Key: string(x.Key), Value: x.Value}
 		}
 	}
 	return res
@@ -266,26 +327,63 @@ func (failedIterator) Error() error  { return errNeedSerial }
 func (failedIterator) Release()      {}
 
 // baseCache reads the block's starting state once per key for all
-// workers; the state does not change during the block.
+// workers; the state does not change during the block. It is a
+// storage.Reader over that state.
 type baseCache struct {
-	r storage.Reader
-	m sync.Map // string -> baseValue
+	r      storage.Reader
+	seed   maphash.Seed
+	shards [64]baseShard
+}
+
+type baseShard struct {
+	mu sync.RWMutex
+	m  map[string]baseValue
 }
 
 type baseValue struct {
 	v   []byte
-	err error
+	err error // nil or storage.ErrNotFound
+}
+
+func newBaseCache(r storage.Reader) *baseCache {
+	c := &baseCache{r: r, seed: maphash.MakeSeed()}
+	for i := range c.shards {
+		c.shards[i].m = make(map[string]baseValue)
+	}
+	return c
 }
 
 func (c *baseCache) get(k string) ([]byte, error) {
-	if x, ok := c.m.Load(k); ok {
-		bv := x.(baseValue)
+	sh := &c.shards[maphash.String(c.seed, k)%uint64(len(c.shards))]
+	sh.mu.RLock()
+	bv, ok := sh.m[k]
+	sh.mu.RUnlock()
+	if ok {
 		return bv.v, bv.err
 	}
 	v, err := c.r.Get([]byte(k))
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return nil, err // a failure is not cached: the block fails anyway
 	}
-	c.m.Store(k, baseValue{v, err})
+	sh.mu.Lock()
+	sh.m[k] = baseValue{v, err}
+	sh.mu.Unlock()
 	return v, err
+}
+
+// Get implements storage.Reader.
+func (c *baseCache) Get(key []byte) ([]byte, error) { return c.get(string(key)) }
+
+// Has implements storage.Reader.
+func (c *baseCache) Has(key []byte) (bool, error) {
+	_, err := c.get(string(key))
+	if errors.Is(err, storage.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// NewIterator implements storage.Reader.
+func (c *baseCache) NewIterator(prefix, start []byte) storage.Iterator {
+	return c.r.NewIterator(prefix, start)
 }

@@ -41,6 +41,9 @@ func sameValue(w Write, stored []byte) (bool, error) {
 	if stored == nil || w.Delete {
 		return stored == nil && w.Delete, nil
 	}
+	if bytes.Equal(stored, w.Value) {
+		return true, nil
+	}
 	switch {
 	case bytes.HasPrefix(w.Key, accountPrefix):
 		a, err := decodeAccount(stored)

@@ -540,3 +540,18 @@ func (s *StateDB) finalise() {
 	clear(s.accessList)
 	clear(s.transient)
 }
+
+// Reset empties s and points it at r, as New(r) would, keeping the memory
+// it allocated: a parallel executor reuses one StateDB per worker.
+func (s *StateDB) Reset(r storage.Reader) {
+	s.r, s.err = r, nil
+	clear(s.objects)
+	clear(s.codes)
+	s.journal.reset()
+	s.refund = 0
+	clear(s.accessList)
+	clear(s.transient)
+	s.txHash, s.txIndex = common.Hash{}, 0
+	clear(s.logs)
+	s.logs = s.logs[:0]
+}

@@ -199,6 +199,17 @@ func DecodeWriteSet(b []byte) (*WriteSet, error) {
 // fails if a storage read failed during execution or while building it.
 // The StateDB stays usable; a later call returns the changes up to then.
 func (s *StateDB) WriteSet() (*WriteSet, error) {
+	writes, err := s.Changes()
+	if err != nil {
+		return nil, err
+	}
+	return newWriteSet(writes), nil
+}
+
+// Changes is WriteSet's list of writes, in no particular order and
+// without the encoding: what a parallel executor needs of each
+// transaction run on its own StateDB.
+func (s *StateDB) Changes() ([]Write, error) {
 	s.finalise()
 	if s.err != nil {
 		return nil, s.err
@@ -233,7 +244,7 @@ func (s *StateDB) WriteSet() (*WriteSet, error) {
 	if s.err != nil {
 		return nil, s.err
 	}
-	return newWriteSet(writes), nil
+	return writes, nil
 }
 
 // storageWrites emits the net storage changes of one account.

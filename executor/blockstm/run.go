@@ -37,6 +37,9 @@ func Run(ctx context.Context, mv *MVMemory, n, workers int, exec ExecFunc) error
 		wg.Go(func() { work(ctx, s, mv, w, exec) })
 	}
 	wg.Wait()
+	if debugStats {
+		println("execs", s.execs.Load(), "validations", s.validations.Load(), "aborts", s.aborts.Load(), "blocked", s.blocked.Load(), "idle", s.idle.Load())
+	}
 	return ctx.Err()
 }
 
@@ -57,6 +60,7 @@ func work(ctx context.Context, s *scheduler, mv *MVMemory, worker int, exec Exec
 			continue
 		}
 		if t = s.nextTask(); t.kind == noTask {
+			s.idle.Add(1)
 			runtime.Gosched() // wait for another worker's task to finish
 		}
 	}
@@ -65,6 +69,10 @@ func work(ctx context.Context, s *scheduler, mv *MVMemory, worker int, exec Exec
 func tryExecute(s *scheduler, mv *MVMemory, worker int, v Version, exec ExecFunc) task {
 	for {
 		res := exec(worker, v)
+		s.execs.Add(1)
+		if res.BlockedBy >= 0 {
+			s.blocked.Add(1)
+		}
 		if res.BlockedBy < 0 {
 			return s.finishExecution(v, mv.Record(v, res.Reads, res.Writes))
 		}
@@ -77,8 +85,14 @@ func tryExecute(s *scheduler, mv *MVMemory, worker int, v Version, exec ExecFunc
 
 func validate(s *scheduler, mv *MVMemory, v Version) task {
 	aborted := !mv.validate(v.Tx) && s.tryValidationAbort(v)
+	s.validations.Add(1)
+	if aborted {
+		s.aborts.Add(1)
+	}
 	if aborted {
 		mv.markEstimates(v.Tx)
 	}
 	return s.finishValidation(v.Tx, aborted)
 }
+
+const debugStats = false
