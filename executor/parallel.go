@@ -49,8 +49,8 @@ func (e *Executor) workers(n int) int {
 type txOutput struct {
 	receipt *types.Receipt
 	bloom   ethtypes.Bloom // of the receipt's logs
-	err     error // state failure of the transaction itself (sdb.Error)
-	wsErr   error // failure while collecting its writes
+	err     error          // state failure of the transaction itself (sdb.Error)
+	wsErr   error          // failure while collecting its writes
 }
 
 // parallelBlock is one block under parallel execution.
