@@ -40,9 +40,10 @@ type Config struct {
 	// precompiled.Default().
 	SystemContracts *precompiled.Registry
 	// Workers is how many goroutines execute a block's transactions in
-	// parallel (see parallel.go): 1 executes serially; 0 uses GOMAXPROCS
-	// for blocks of at least MinParallelTxs transactions when GOMAXPROCS
-	// is above 1. The results are the same either way.
+	// parallel (Block-STM, see parallel.go): 0 or 1 executes serially, the
+	// default; a negative value uses GOMAXPROCS workers for blocks of at
+	// least MinParallelTxs transactions when GOMAXPROCS is above 1. The
+	// results are the same either way; only the speed differs.
 	Workers int
 }
 
@@ -55,8 +56,6 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("%w: per-transaction gas limit %d is below the %d a plain transfer needs", ErrInvalidConfig, c.TxGasLimit, params.TxGas)
 	case c.BlockGasLimit < c.TxGasLimit:
 		return fmt.Errorf("%w: block gas limit %d is below the per-transaction gas limit %d", ErrInvalidConfig, c.BlockGasLimit, c.TxGasLimit)
-	case c.Workers < 0:
-		return fmt.Errorf("%w: %d execution workers", ErrInvalidConfig, c.Workers)
 	}
 	return nil
 }

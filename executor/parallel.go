@@ -20,8 +20,8 @@ import (
 	"github.com/gobcos/gobcos/types"
 )
 
-// MinParallelTxs is the smallest block that Config.Workers == 0 executes
-// in parallel; smaller blocks do not repay starting the workers.
+// MinParallelTxs is the smallest block that a negative Config.Workers
+// executes in parallel; smaller blocks do not repay starting the workers.
 const MinParallelTxs = 16
 
 // errNeedSerial: a transaction did something the parallel path does not
@@ -34,7 +34,7 @@ var errNeedSerial = errors.New("executor: transaction needs serial execution")
 // serial execution.
 func (e *Executor) workers(n int) int {
 	switch w := e.cfg.Workers; {
-	case w == 1 || n < 2:
+	case w == 0 || w == 1 || n < 2:
 		return 1
 	case w > 1:
 		return min(w, n)
@@ -78,7 +78,7 @@ func (e *Executor) executeParallel(ctx context.Context, env BlockEnv, parentRoot
 		return nil, err
 	}
 	p := &parallelBlock{e: e, ctx: ctx, env: env, txs: txs, senders: senders,
-		base: newBaseCache(st), mv: blockstm.NewMVMemory(len(txs)), out: make([]txOutput, len(txs)),
+		base: newBaseCache(st, len(txs)), mv: blockstm.NewMVMemory(len(txs)), out: make([]txOutput, len(txs)),
 		workers: make([]*worker, workers)}
 	err = blockstm.Run(ctx, p.mv, len(txs), workers, func(w int, v blockstm.Version) blockstm.Result {
 		return p.execute(w, v.Tx)
@@ -226,7 +226,7 @@ func (p *parallelBlock) release() {
 // StateDB that reads through the multi-version memory.
 func (p *parallelBlock) execute(w, i int) (res blockstm.Result) {
 	wk := p.worker(w)
-	view := &txView{p: p, tx: i, blockedBy: -1, abort: wk.evm.Cancel}
+	view := &txView{p: p, tx: i, blockedBy: -1, abort: wk.evm.Cancel, reads: make([]blockstm.Read, 0, 16)}
 	sdb := wk.sdb
 	sdb.Reset(view)
 	wk.db.StateDB, wk.evm.StateDB = sdb, sdb
@@ -345,10 +345,12 @@ type baseValue struct {
 	err error // nil or storage.ErrNotFound
 }
 
-func newBaseCache(r storage.Reader) *baseCache {
+// newBaseCache returns a cache over r for a block of n transactions.
+func newBaseCache(r storage.Reader, n int) *baseCache {
 	c := &baseCache{r: r, seed: maphash.MakeSeed()}
 	for i := range c.shards {
-		c.shards[i].m = make(map[string]baseValue)
+		// A transaction typically reads a few accounts and slots.
+		c.shards[i].m = make(map[string]baseValue, 4*n/len(c.shards))
 	}
 	return c
 }

@@ -7,6 +7,7 @@ import (
 	"math/big"
 	"math/rand/v2"
 	"reflect"
+	"runtime"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -342,21 +343,19 @@ func TestParallelMatchesSerial(t *testing.T) {
 	}
 }
 
-// TestParallelDefaultChoosesPath checks Workers: 0 follows GOMAXPROCS and
-// the block size, 1 is serial, more is parallel.
-func TestParallelDefaultChoosesPath(t *testing.T) {
+// TestParallelWorkers checks how Config.Workers chooses the path: 0 and 1
+// are serial, more is that many workers, negative follows GOMAXPROCS and
+// the block size.
+func TestParallelWorkers(t *testing.T) {
+	procs := runtime.GOMAXPROCS(0)
 	for _, tc := range []struct{ workers, txs, want int }{
-		{1, 100, 1}, {4, 100, 4}, {4, 3, 3}, {4, 1, 1}, {0, MinParallelTxs - 1, 1},
+		{0, 100, 1}, {1, 100, 1}, {4, 100, 4}, {4, 3, 3}, {4, 1, 1},
+		{-1, MinParallelTxs - 1, 1}, {-1, MinParallelTxs, min(procs, MinParallelTxs)},
 	} {
 		e := &Executor{cfg: Config{Workers: tc.workers}}
 		if got := e.workers(tc.txs); got != tc.want {
 			t.Errorf("Workers %d, %d txs: %d workers, want %d", tc.workers, tc.txs, got, tc.want)
 		}
-	}
-	cfg := testConfig()
-	cfg.Workers = -1
-	if err := cfg.Validate(); err == nil {
-		t.Error("negative Workers accepted")
 	}
 }
 

@@ -74,7 +74,8 @@ func NewMVMemory(n int) *MVMemory {
 		lastReads:  make([]atomic.Pointer[[]Read], n),
 	}
 	for i := range m.shards {
-		m.shards[i].cells = make(map[string]*cell)
+		// A transaction typically writes a few keys.
+		m.shards[i].cells = make(map[string]*cell, 3*n/shards)
 	}
 	return m
 }
