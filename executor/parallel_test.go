@@ -3,11 +3,13 @@ package executor
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"math/big"
 	"math/rand/v2"
 	"reflect"
 	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -369,4 +371,92 @@ func FuzzParallelMatchesSerial(f *testing.F) {
 		w := newParWorld(t, 8, 4)
 		runDifferential(t, w, seed, float64(conflict)/255, 1, 24, []int{2, 4})
 	})
+}
+
+// TestParallelFallsBackToSerial covers the blocks the parallel path hands
+// back: a tx whose signature does not verify (the serial path's exact
+// error), and a block whose txs stop fitting in the block gas limit
+// (serial rejects the tail; results must still match).
+func TestParallelFallsBackToSerial(t *testing.T) {
+	w := newParWorld(t, 8, 2)
+	rng := rand.New(rand.NewPCG(9, 9))
+	txs := w.randomBlock(t, rng, 20, 0)
+
+	bad := w.natives[1]
+	n := &types.NativeTx{ChainID: testChainID, GroupID: "another-group", BlockLimit: 1000,
+		Nonce: big.NewInt(nativeNonce.Add(1)), To: &tokenAddr, Value: new(big.Int), Input: tokenCall(tokenAddr, 1)}
+	if err := n.Sign(bad.suite, bad.key.PublicKey(), bad.key.Sign); err != nil {
+		t.Fatal(err)
+	}
+	invalid := append(append([]*types.Transaction(nil), txs[:10]...), types.NewNativeTx(bad.suite, n))
+	cfg := testConfig()
+	cfg.Workers = 2
+	e, err := New(cfg, crypto.ECDSA(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.ExecuteBlock(context.Background(), w.c.env(), w.c.root, invalid, w.c.kv); !errors.Is(err, ErrInvalidTx) {
+		t.Fatalf("block with an invalid tx: %v, want ErrInvalidTx", err)
+	}
+	if e.serialFallbacks.Load() != 1 {
+		t.Fatalf("%d fallbacks, want 1", e.serialFallbacks.Load())
+	}
+
+	// Txs running out of gas use all they asked for; native txs without a
+	// gas limit reserve the per-tx limit: with a block limit of one tx's,
+	// the later ones do not fit.
+	txs = nil
+	for i := range 6 {
+		s := w.natives[i]
+		txs = append(txs, s.tx(t, &w.storeAt, nil, w.store.pack(t, "spin"), 5_000_000),
+			s.tx(t, &tokenAddr, nil, tokenCall(w.eths[0].addr(), 1), 0))
+	}
+	cfg.BlockGasLimit = testTxGas
+	cfg.Workers = 1
+	serialExec, err := New(cfg, crypto.ECDSA(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Workers = 3
+	parExec, err := New(cfg, crypto.ECDSA(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := serialExec.ExecuteBlock(context.Background(), w.c.env(), w.c.root, txs, w.c.kv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := parExec.ExecuteBlock(context.Background(), w.c.env(), w.c.root, txs, w.c.kv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rejected := 0
+	for _, r := range want.Receipts {
+		if strings.Contains(r.ErrorMessage, "gas limit reached") {
+			rejected++
+		}
+	}
+	if rejected == 0 {
+		t.Fatal("no tx was rejected for the block gas limit: the test does not test")
+	}
+	sameResult(t, "over the block gas limit", want, got)
+	if parExec.serialFallbacks.Load() != 1 {
+		t.Fatalf("%d fallbacks, want 1", parExec.serialFallbacks.Load())
+	}
+}
+
+func TestParallelCancelled(t *testing.T) {
+	w := newParWorld(t, 4, 1)
+	txs := w.randomBlock(t, rand.New(rand.NewPCG(1, 1)), 20, 0.5)
+	cfg := testConfig()
+	cfg.Workers = 2
+	e, err := New(cfg, crypto.ECDSA(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := e.ExecuteBlock(ctx, w.c.env(), w.c.root, txs, w.c.kv); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled block: %v", err)
+	}
 }
