@@ -36,6 +36,51 @@
 // data (custom errors: decode Output), or the EVM's or the pre-check's
 // error otherwise ("out of gas", "nonce too low: ...").
 //
+// Parallel execution (Config.Workers, off by default): ExecuteBlock can
+// run a block's transactions on several goroutines with optimistic
+// concurrency after Block-STM (package executor/blockstm), with results
+// bit for bit those of serial execution: the same receipts (gas, logs,
+// cumulative gas), write set and state root. Nobody declares conflicts.
+// Each incarnation of a transaction runs in go-ethereum's EVM on its own
+// state.StateDB whose storage.Reader is a view (txView) over the
+// multi-version memory: a read of an account record, code blob or storage
+// slot (including those made by the system contracts) sees the last write
+// of an earlier transaction in the block, or the block's starting state,
+// and is recorded with that version; the transaction's writes are its
+// StateDB's net changes (StateDB.Changes) relative to that view. Logs,
+// refunds, access lists, transient storage, created and self-destructed
+// contracts are per transaction in the StateDB, as serially. A read of an
+// estimate (the writes of an aborted incarnation) cancels the EVM at once
+// and parks the transaction until the writer has run again. At the end,
+// the last write to every key, minus those that restore the starting
+// value, is the block's write set (state.NetWriteSet), and the receipts
+// are completed in block order.
+//
+// Gas is never paid, so no fee is credited to the sealer per transaction
+// and the sealer's account is only read (go-ethereum adds a zero fee to
+// it); a transaction that sends value to the sealer does conflict with
+// every later one. The block gas limit check of serial execution (gas used
+// before a transaction plus its gas limit) is replayed in order at the
+// end. A block is executed serially instead, with the serial path's exact
+// results and errors, when a signature to verify fails, when a
+// transaction does not fit in the block gas limit, or when a transaction
+// deletes an account that existed before it (EIP-161 cleanup of an
+// existing empty account: it must enumerate the account's stored slots,
+// which the view does not do).
+//
+// Speed: BenchmarkExecuteERC20 executes 1000 conflict-free token
+// transfers. Measured on the 2-core reference machine while shared with
+// five other builds (load average 8 to 15), so the wall-clock figures are
+// noisy: serial 25 to 45 ms per block (13 to 18 ms of CPU), 2 workers 44
+// to 130 ms (28 to 30 ms of CPU), 4 workers 29 to 45 ms (24 to 26 ms of
+// CPU). The parallel path spends about twice the CPU of the serial one on
+// such light transactions (multi-version reads and writes, validation,
+// per-transaction decoding of the accounts serial execution decodes once
+// per block, twice the allocations), so on 2 cores it does not reach the
+// 1.7x target and is not faster than serial execution; that is why it is
+// off by default. It pays off only with more cores or heavier
+// transactions.
+//
 // Call and EstimateGas serve eth_call and eth_estimateGas on a read-only
 // view of the state; Genesis builds the first write set.
 package executor
