@@ -77,6 +77,7 @@ func (e *Executor) executeParallel(ctx context.Context, env BlockEnv, parentRoot
 	if err != nil {
 		return nil, err
 	}
+	env.GetHash = lockedGetHash(env.GetHash)
 	p := &parallelBlock{e: e, ctx: ctx, env: env, txs: txs, senders: senders,
 		base: newBaseCache(st, len(txs)), mv: blockstm.NewMVMemory(len(txs)), out: make([]txOutput, len(txs)),
 		workers: make([]*worker, workers)}
@@ -131,6 +132,28 @@ func (e *Executor) executeParallel(ctx context.Context, env BlockEnv, parentRoot
 	e.log.Debug("executed block in parallel", "number", env.Number, "txs", len(txs), "workers", workers,
 		"gasUsed", res.GasUsed, "writes", ws.Len(), "stateRoot", res.StateRoot, "elapsed", time.Since(start))
 	return res, nil
+}
+
+// lockedGetHash lets the workers share a BlockEnv.GetHash that need not
+// be safe for concurrent use, answering each number once.
+func lockedGetHash(f func(uint64) common.Hash) func(uint64) common.Hash {
+	if f == nil {
+		return nil
+	}
+	var (
+		mu    sync.Mutex
+		known = make(map[uint64]common.Hash)
+	)
+	return func(n uint64) common.Hash {
+		mu.Lock()
+		defer mu.Unlock()
+		h, ok := known[n]
+		if !ok {
+			h = f(n)
+			known[n] = h
+		}
+		return h
+	}
 }
 
 // gasLimit is the gas a transaction reserves in the block, as message

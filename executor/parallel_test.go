@@ -220,7 +220,10 @@ func (w *parWorld) pick(t testing.TB, rng *rand.Rand, hot func() bool, recipient
 		return addrPtr(recipient()), new(big.Int).Lsh(big.NewInt(1), 100), nil, 0
 	case 18:
 		return store, nil, w.store.pack(t, "fill", big.NewInt(int64(rng.IntN(4)))), 0
-	default: // read state written by others
+	default: // read state written by others, or BLOCKHASH
+		if rng.IntN(2) == 0 {
+			return store, nil, w.store.pack(t, "hashOf", new(big.Int).SetUint64(w.c.number+2-uint64(rng.IntN(3)))), 0
+		}
 		return store, nil, w.store.pack(t, "value"), 0
 	}
 }
