@@ -119,3 +119,44 @@ func BenchmarkExecuteERC20(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkExecuteCompute executes 200 conflict-free txs that each burn
+// 500k gas in an EVM loop (Store.spin, ending out of gas): heavy
+// transactions, where the parallel path's bookkeeping is small beside the
+// EVM's work.
+func BenchmarkExecuteCompute(b *testing.B) {
+	const n = 200
+	w := newParWorld(b, n, 1)
+	txs := make([]*types.Transaction, n)
+	for i := range txs {
+		txs[i] = w.natives[i].tx(b, &w.storeAt, nil, w.store.pack(b, "spin"), 500_000)
+		if _, err := txs[i].Verify(crypto.ECDSA(), testChainID, testGroup); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, workers := range []int{1, 2} {
+		name := "serial"
+		if workers > 1 {
+			name = fmt.Sprintf("parallel-%d", workers)
+		}
+		b.Run(name, func(b *testing.B) {
+			cfg := testConfig()
+			cfg.Workers = workers
+			e, err := New(cfg, crypto.ECDSA(), nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			env := w.c.env()
+			cpu0 := processCPU()
+			for b.Loop() {
+				if _, err := e.ExecuteBlock(context.Background(), env, w.c.root, txs, w.c.kv); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
+			if e.serialFallbacks.Load() != 0 {
+				b.Fatal("the block fell back to serial execution")
+			}
+		})
+	}
+}

@@ -118,12 +118,19 @@ func (e *Executor) executeParallel(ctx context.Context, env BlockEnv, parentRoot
 			return nil, fmt.Errorf("%w: %w", ErrState, o.wsErr)
 		}
 	}
-	final := p.mv.Snapshot()
-	writes := make([]state.Write, len(final))
-	for i, w := range final {
-		writes[i] = state.Write{Key: []byte(w.Key), Value: w.Value, Delete: w.Value == nil}
+	// A key written by one transaction differs from its starting value: a
+	// transaction's writes are its changes over what it read, and it read
+	// the starting value. Keys written by several may have been restored.
+	var changed, maybe []state.Write
+	for _, f := range p.mv.Snapshot() {
+		w := state.Write{Key: []byte(f.Key), Value: f.Value, Delete: f.Value == nil}
+		if f.Writers == 1 {
+			changed = append(changed, w)
+		} else {
+			maybe = append(maybe, w)
+		}
 	}
-	ws, err := state.NetWriteSet(p.base, writes)
+	ws, err := state.NetWriteSet(p.base, changed, maybe)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrState, err)
 	}

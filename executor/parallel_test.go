@@ -17,6 +17,7 @@ import (
 
 	"github.com/gobcos/gobcos/crypto"
 	"github.com/gobcos/gobcos/executor/precompiled"
+	"github.com/gobcos/gobcos/state"
 	"github.com/gobcos/gobcos/types"
 )
 
@@ -461,5 +462,33 @@ func TestParallelCancelled(t *testing.T) {
 	cancel()
 	if _, err := e.ExecuteBlock(ctx, w.c.env(), w.c.root, txs, w.c.kv); !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled block: %v", err)
+	}
+}
+
+// TestParallelRestoredValue: keys that several txs write and the last one
+// restores to the starting value must not appear in the write set, as
+// serially; so must a balance sent away and back.
+func TestParallelRestoredValue(t *testing.T) {
+	w := newParWorld(t, 4, 1)
+	a, b := w.natives[1], w.natives[2]
+	val := w.c.call(a.addr(), w.storeAt, w.store.pack(t, "value")).Return
+	start := new(big.Int).SetBytes(val)
+	txs := []*types.Transaction{
+		a.tx(t, &w.storeAt, nil, w.store.pack(t, "set", big.NewInt(7)), 0),
+		b.tx(t, &w.storeAt, nil, w.store.pack(t, "set", start), 0),
+		a.tx(t, &tokenAddr, nil, tokenCall(b.addr(), 10), 0),
+		b.tx(t, &tokenAddr, nil, tokenCall(a.addr(), 10), 0),
+	}
+	want := w.executeWith(t, 1, txs)
+	for _, x := range want.Writes.Writes() {
+		if bytes.HasPrefix(x.Key, state.StoragePrefix(w.storeAt)) || bytes.HasPrefix(x.Key, state.StoragePrefix(tokenAddr)) {
+			t.Fatalf("serial write set changes slot %x, which the block restored", x.Key)
+		}
+	}
+	for _, n := range []int{2, 4} {
+		sameResult(t, fmt.Sprintf("%d workers", n), want, w.executeWith(t, n, txs))
+	}
+	if w.parallel != 2 {
+		t.Fatalf("%d blocks ran in parallel, want 2", w.parallel)
 	}
 }

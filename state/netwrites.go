@@ -10,13 +10,14 @@ import (
 
 // NetWriteSet builds a block's write set from the final value of every
 // key it wrote (a nil Value with Delete set for a key it deleted), as a
-// parallel executor merges the writes of separately executed transactions:
-// writes that leave a key as it is stored in r (the state before the
-// block) are dropped, exactly as WriteSet drops them, so the result is
-// the write set serial execution gives. Keys must be distinct state keys.
-func NetWriteSet(r storage.Reader, final []Write) (*WriteSet, error) {
-	out := make([]Write, 0, len(final))
-	for _, w := range final {
+// parallel executor merges the writes of separately executed transactions.
+// changed holds writes known to differ from the state before the block, r;
+// of those in maybe, the ones that leave a key as it is stored in r are
+// dropped, exactly as WriteSet drops them, so the result is the write set
+// serial execution gives. Keys must be distinct state keys.
+func NetWriteSet(r storage.Reader, changed, maybe []Write) (*WriteSet, error) {
+	out := append(make([]Write, 0, len(changed)+len(maybe)), changed...)
+	for _, w := range maybe {
 		stored, err := r.Get(w.Key)
 		switch {
 		case errors.Is(err, storage.ErrNotFound):

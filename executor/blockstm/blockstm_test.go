@@ -119,6 +119,9 @@ func parallel(t *testing.T, txs []synthTx, workers int) ([]uint64, map[string][]
 	state := map[string][]byte{}
 	for _, w := range mv.Snapshot() {
 		state[w.Key] = w.Value
+		if w.Writers < 1 {
+			t.Fatalf("key %s: %d writers", w.Key, w.Writers)
+		}
 	}
 	return outs, state
 }

@@ -212,16 +212,26 @@ func (m *MVMemory) validate(tx int) bool {
 	return true
 }
 
+// Final is the last write to a key in the block.
+type Final struct {
+	Key   string
+	Value []byte // nil for a deletion
+	// Writers is how many transactions wrote the key. With one, the
+	// writer saw the starting value; a caller whose transactions write
+	// only what they change knows the final value differs from it.
+	Writers int
+}
+
 // Snapshot returns the last write to every key the block wrote, in no
-// particular order: the block's net changes over its starting state,
-// before dropping the writes that restore a starting value. Call it only
-// after Run has succeeded.
-func (m *MVMemory) Snapshot() []Write {
-	var out []Write
+// particular order: the block's changes over its starting state, before
+// dropping the writes that restore a starting value. Call it only after
+// Run has succeeded.
+func (m *MVMemory) Snapshot() []Final {
+	var out []Final
 	for i := range m.shards {
 		for k, c := range m.shards[i].cells {
 			if n := len(c.entries); n > 0 {
-				out = append(out, Write{Key: k, Value: c.entries[n-1].value})
+				out = append(out, Final{Key: k, Value: c.entries[n-1].value, Writers: n})
 			}
 		}
 	}
