@@ -68,18 +68,23 @@
 // existing empty account: it must enumerate the account's stored slots,
 // which the view does not do).
 //
-// Speed: BenchmarkExecuteERC20 executes 1000 conflict-free token
-// transfers. Measured on the 2-core reference machine while shared with
-// five other builds (load average 8 to 15), so the wall-clock figures are
-// noisy: serial 25 to 45 ms per block (13 to 18 ms of CPU), 2 workers 44
-// to 130 ms (28 to 30 ms of CPU), 4 workers 29 to 45 ms (24 to 26 ms of
-// CPU). The parallel path spends about twice the CPU of the serial one on
-// such light transactions (multi-version reads and writes, validation,
-// per-transaction decoding of the accounts serial execution decodes once
-// per block, twice the allocations), so on 2 cores it does not reach the
-// 1.7x target and is not faster than serial execution; that is why it is
-// off by default. It pays off only with more cores or heavier
-// transactions.
+// Speed, measured on the 2-core reference machine while it was shared
+// with five other builds (load average 5 to 15), so wall-clock figures
+// are noisy; cpu-ns/op (CPU time of all threads) is steadier.
+// BenchmarkExecuteERC20, 1000 conflict-free token transfers: serial 13 to
+// 23 ms per block (12 to 15 ms of CPU); 2 workers 21 to 26 ms (23 to 25
+// ms of CPU); with one core (-cpu 1) serial takes 10 to 12 ms of CPU and
+// 2 workers 17 to 18 ms. On such light transactions (about 12
+// microseconds of EVM work each) the parallel path's bookkeeping
+// (multi-version reads and writes, validation, decoding per transaction
+// the accounts serial execution decodes once per block, and twice the
+// allocations, hence more GC) costs about 1.6 times the CPU of serial
+// execution, so on 2 cores it does not reach the 1.7x target: it is not
+// faster than serial execution there, and it is off by default.
+// BenchmarkExecuteCompute, 200 conflict-free transactions burning 500k gas
+// each: serial 334 to 577 ms, 2 workers 206 to 279 ms (1.6x to 2x), for
+// 5 to 10% more CPU. Parallel execution pays off with heavy transactions
+// or more cores.
 //
 // Call and EstimateGas serve eth_call and eth_estimateGas on a read-only
 // view of the state; Genesis builds the first write set.
