@@ -46,6 +46,17 @@ func newObject(addr common.Address, origin *Account) *object {
 	return obj
 }
 
+// reuse turns o into newObject(addr, origin), keeping its storage maps'
+// memory.
+func (o *object) reuse(addr common.Address, origin *Account) {
+	orig, pending, dirty := o.originStorage, o.pendingStorage, o.dirtyStorage
+	clear(orig)
+	clear(pending)
+	clear(dirty)
+	*o = *newObject(addr, origin)
+	o.originStorage, o.pendingStorage, o.dirtyStorage = orig, pending, dirty
+}
+
 // empty reports EIP-161 emptiness of the current account.
 func (o *object) empty() bool { return o.data.empty() }
 

@@ -44,6 +44,8 @@ type StateDB struct {
 	txHash  common.Hash
 	txIndex int
 	logs    []*types.Log // logs of the current transaction
+
+	free []*object // objects of before the last Reset, for reuse
 }
 
 // New returns a StateDB over the committed state in r.
@@ -77,7 +79,14 @@ func (s *StateDB) object(addr common.Address) *object {
 		s.setErr(err)
 		acct = nil
 	}
-	obj := newObject(addr, acct)
+	var obj *object
+	if n := len(s.free); n > 0 {
+		obj = s.free[n-1]
+		s.free = s.free[:n-1]
+		obj.reuse(addr, acct)
+	} else {
+		obj = newObject(addr, acct)
+	}
 	s.objects[addr] = obj
 	return obj
 }
@@ -545,6 +554,9 @@ func (s *StateDB) finalise() {
 // it allocated: a parallel executor reuses one StateDB per worker.
 func (s *StateDB) Reset(r storage.Reader) {
 	s.r, s.err = r, nil
+	for _, obj := range s.objects {
+		s.free = append(s.free, obj)
+	}
 	clear(s.objects)
 	clear(s.codes)
 	s.journal.reset()
