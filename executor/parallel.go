@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"runtime"
 	"sync"
 	"time"
@@ -60,7 +59,6 @@ type parallelBlock struct {
 	env     BlockEnv
 	txs     []*types.Transaction
 	senders []common.Address
-	base    *baseCache
 	mv      *blockstm.MVMemory
 	out     []txOutput
 	workers []*worker // by worker index
@@ -79,7 +77,7 @@ func (e *Executor) executeParallel(ctx context.Context, env BlockEnv, parentRoot
 	}
 	env.GetHash = lockedGetHash(env.GetHash)
 	p := &parallelBlock{e: e, ctx: ctx, env: env, txs: txs, senders: senders,
-		base: newBaseCache(st, len(txs)), mv: blockstm.NewMVMemory(len(txs)), out: make([]txOutput, len(txs)),
+		mv: blockstm.NewMVMemory(len(txs), baseReader(st)), out: make([]txOutput, len(txs)),
 		workers: make([]*worker, workers)}
 	err = blockstm.Run(ctx, p.mv, len(txs), workers, func(w int, v blockstm.Version) blockstm.Result {
 		return p.execute(w, v.Tx)
@@ -121,8 +119,10 @@ func (e *Executor) executeParallel(ctx context.Context, env BlockEnv, parentRoot
 	// A key written by one transaction differs from its starting value: a
 	// transaction's writes are its changes over what it read, and it read
 	// the starting value. Keys written by several may have been restored.
-	var changed, maybe []state.Write
-	for _, f := range p.mv.Snapshot() {
+	final := p.mv.Snapshot()
+	changed := make([]state.Write, 0, len(final))
+	var maybe []state.Write
+	for _, f := range final {
 		w := state.Write{Key: []byte(f.Key), Value: f.Value, Delete: f.Value == nil}
 		if f.Writers == 1 {
 			changed = append(changed, w)
@@ -130,7 +130,7 @@ func (e *Executor) executeParallel(ctx context.Context, env BlockEnv, parentRoot
 			maybe = append(maybe, w)
 		}
 	}
-	ws, err := state.NetWriteSet(p.base, changed, maybe)
+	ws, err := state.NetWriteSet(st, changed, maybe)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrState, err)
 	}
@@ -291,7 +291,7 @@ func (p *parallelBlock) execute(w, i int) (res blockstm.Result) {
 	if err == nil {
 		res.Writes = make([]blockstm.Write, len(writes))
 		for j, x := range writes {
-			res.Writes[j] = blockstm.Write{Key: string(x.Key), Value: x.Value}
+			res.Writes[j] = blockstm.Write{Key: x.Key, Value: x.Value}
 		}
 	}
 	return res
@@ -312,19 +312,18 @@ func (v *txView) get(key []byte) ([]byte, error) {
 	if v.blockedBy >= 0 {
 		return nil, storage.ErrNotFound
 	}
-	k := string(key)
-	r := v.p.mv.Read(k, v.tx)
-	if r.BlockedBy >= 0 {
+	r, read := v.p.mv.Read(key, v.tx)
+	switch {
+	case r.BlockedBy >= 0:
 		v.blockedBy = r.BlockedBy
 		if v.abort != nil {
 			v.abort()
 		}
 		return nil, storage.ErrNotFound
+	case r.Err != nil:
+		return nil, r.Err // the StateDB records it; the block fails if this run validates
 	}
-	v.reads = append(v.reads, blockstm.Read{Key: k, Version: r.Version})
-	if r.Version == blockstm.Storage {
-		return v.p.base.get(k)
-	}
+	v.reads = append(v.reads, read)
 	if r.Value == nil {
 		return nil, storage.ErrNotFound
 	}
@@ -356,66 +355,14 @@ func (failedIterator) Value() []byte { return nil }
 func (failedIterator) Error() error  { return errNeedSerial }
 func (failedIterator) Release()      {}
 
-// baseCache reads the block's starting state once per key for all
-// workers; the state does not change during the block. It is a
-// storage.Reader over that state.
-type baseCache struct {
-	r      storage.Reader
-	seed   maphash.Seed
-	shards [64]baseShard
-}
-
-type baseShard struct {
-	mu sync.RWMutex
-	m  map[string]baseValue
-}
-
-type baseValue struct {
-	v   []byte
-	err error // nil or storage.ErrNotFound
-}
-
-// newBaseCache returns a cache over r for a block of n transactions.
-func newBaseCache(r storage.Reader, n int) *baseCache {
-	c := &baseCache{r: r, seed: maphash.MakeSeed()}
-	for i := range c.shards {
-		// A transaction typically reads a few accounts and slots.
-		c.shards[i].m = make(map[string]baseValue, 4*n/len(c.shards))
+// baseReader reads the block's starting state for the multi-version
+// memory, which keeps what it read.
+func baseReader(st storage.Reader) blockstm.BaseFunc {
+	return func(key []byte) ([]byte, error) {
+		v, err := st.Get(key)
+		if errors.Is(err, storage.ErrNotFound) {
+			return nil, nil
+		}
+		return v, err
 	}
-	return c
-}
-
-func (c *baseCache) get(k string) ([]byte, error) {
-	sh := &c.shards[maphash.String(c.seed, k)%uint64(len(c.shards))]
-	sh.mu.RLock()
-	bv, ok := sh.m[k]
-	sh.mu.RUnlock()
-	if ok {
-		return bv.v, bv.err
-	}
-	v, err := c.r.Get([]byte(k))
-	if err != nil && !errors.Is(err, storage.ErrNotFound) {
-		return nil, err // a failure is not cached: the block fails anyway
-	}
-	sh.mu.Lock()
-	sh.m[k] = baseValue{v, err}
-	sh.mu.Unlock()
-	return v, err
-}
-
-// Get implements storage.Reader.
-func (c *baseCache) Get(key []byte) ([]byte, error) { return c.get(string(key)) }
-
-// Has implements storage.Reader.
-func (c *baseCache) Has(key []byte) (bool, error) {
-	_, err := c.get(string(key))
-	if errors.Is(err, storage.ErrNotFound) {
-		return false, nil
-	}
-	return err == nil, err
-}
-
-// NewIterator implements storage.Reader.
-func (c *baseCache) NewIterator(prefix, start []byte) storage.Iterator {
-	return c.r.NewIterator(prefix, start)
 }

@@ -49,10 +49,10 @@ func (tx synthTx) run(i int, read func(string) []byte) (uint64, []Write) {
 		}
 		seen[k] = true
 		if j == 0 && tx.del {
-			ws = append(ws, Write{Key: k})
+			ws = append(ws, Write{Key: []byte(k)})
 			continue
 		}
-		ws = append(ws, Write{Key: k, Value: binary.BigEndian.AppendUint64(nil, h+uint64(j))})
+		ws = append(ws, Write{Key: []byte(k), Value: binary.BigEndian.AppendUint64(nil, h+uint64(j))})
 	}
 	return h, ws
 }
@@ -77,14 +77,14 @@ func serial(txs []synthTx) ([]uint64, map[string][]byte) {
 		})
 		outs[i] = out
 		for _, w := range ws {
-			state[w.Key], written[w.Key] = w.Value, true
+			state[string(w.Key)], written[string(w.Key)] = w.Value, true
 		}
 	}
 	return outs, state
 }
 
 func parallel(t *testing.T, txs []synthTx, workers int) ([]uint64, map[string][]byte) {
-	mv := NewMVMemory(len(txs))
+	mv := NewMVMemory(len(txs), func(k []byte) ([]byte, error) { return base(string(k)), nil })
 	outs := make([]uint64, len(txs))
 	err := Run(context.Background(), mv, len(txs), workers, func(_ int, v Version) Result {
 		var reads []Read
@@ -93,17 +93,14 @@ func parallel(t *testing.T, txs []synthTx, workers int) ([]uint64, map[string][]
 			if blocked >= 0 {
 				return nil
 			}
-			r := mv.Read(k, v.Tx)
+			r, rd := mv.Read([]byte(k), v.Tx)
 			if r.BlockedBy >= 0 {
 				blocked = r.BlockedBy
 				return nil
 			}
-			reads = append(reads, Read{Key: k, Version: r.Version})
+			reads = append(reads, rd)
 			if v.Tx%3 == 0 {
 				runtime.Gosched() // vary the interleavings
-			}
-			if r.Version == Storage {
-				return base(k)
 			}
 			return r.Value
 		})
@@ -158,7 +155,7 @@ func TestRunMatchesSerial(t *testing.T) {
 func TestRunCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	mv := NewMVMemory(10)
+	mv := NewMVMemory(10, nil)
 	err := Run(ctx, mv, 10, 2, func(int, Version) Result { return Result{BlockedBy: -1} })
 	if err == nil {
 		t.Fatal("Run on a cancelled context succeeded")
@@ -166,7 +163,7 @@ func TestRunCancelled(t *testing.T) {
 }
 
 func TestRunEmpty(t *testing.T) {
-	if err := Run(context.Background(), NewMVMemory(0), 0, 4, nil); err != nil {
+	if err := Run(context.Background(), NewMVMemory(0, nil), 0, 4, nil); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -8,7 +8,7 @@ import (
 )
 
 // Storage is the version of a read that no transaction of the block wrote:
-// the caller read the block's starting state.
+// it saw the block's starting state.
 var Storage = Version{Tx: -1}
 
 // Version names one incarnation of one transaction.
@@ -17,17 +17,22 @@ type Version struct {
 	Incarnation int
 }
 
-// Read is one key a transaction read and the version the read saw.
+// Read is one key a transaction read and the version the read saw, as
+// returned by MVMemory.Read.
 type Read struct {
-	Key     string
-	Version Version
+	c       *cell
+	version Version
 }
 
 // Write is one key a transaction wrote. A nil Value is a deletion.
 type Write struct {
-	Key   string
+	Key   []byte
 	Value []byte
 }
+
+// BaseFunc reads a key of the block's starting state: nil when it is
+// absent. It must be safe for concurrent use.
+type BaseFunc func(key []byte) ([]byte, error)
 
 type entry struct {
 	tx, incarnation int
@@ -35,10 +40,13 @@ type entry struct {
 	estimate        bool
 }
 
-// cell holds the versions of one key, ordered by transaction.
+// cell holds the versions of one key, ordered by transaction, and its
+// starting value once read.
 type cell struct {
-	mu      sync.RWMutex
-	entries []entry
+	mu         sync.RWMutex
+	entries    []entry
+	base       []byte
+	baseLoaded bool
 }
 
 // find returns the position of tx's entry, or where it goes.
@@ -54,107 +62,130 @@ type shard struct {
 	cells map[string]*cell
 }
 
-// MVMemory is the multi-version memory of one block. It is safe for
-// concurrent use.
+// MVMemory is the multi-version memory of one block: for every key read
+// or written, the starting value and the value each transaction's latest
+// incarnation wrote. It is safe for concurrent use.
 type MVMemory struct {
+	base   BaseFunc
 	seed   maphash.Seed
 	shards [shards]shard
 	// Per transaction: the keys its last recorded incarnation wrote and
 	// what it read. Validations read them while a new incarnation may
 	// replace them, hence the atomic pointers.
-	lastWrites []atomic.Pointer[[]string]
+	lastWrites []atomic.Pointer[[]*cell]
 	lastReads  []atomic.Pointer[[]Read]
 }
 
-// NewMVMemory returns an empty memory for a block of n transactions.
-func NewMVMemory(n int) *MVMemory {
+// NewMVMemory returns an empty memory for a block of n transactions over
+// the starting state read by base.
+func NewMVMemory(n int, base BaseFunc) *MVMemory {
 	m := &MVMemory{
+		base:       base,
 		seed:       maphash.MakeSeed(),
-		lastWrites: make([]atomic.Pointer[[]string], n),
+		lastWrites: make([]atomic.Pointer[[]*cell], n),
 		lastReads:  make([]atomic.Pointer[[]Read], n),
 	}
 	for i := range m.shards {
-		// A transaction typically writes a few keys.
-		m.shards[i].cells = make(map[string]*cell, 3*n/shards)
+		// A transaction typically reads a few keys and writes fewer.
+		m.shards[i].cells = make(map[string]*cell, 4*n/shards)
 	}
 	return m
 }
 
-func (m *MVMemory) shard(key string) *shard {
-	return &m.shards[maphash.String(m.seed, key)%shards]
-}
-
-func (m *MVMemory) cell(key string, create bool) *cell {
-	sh := m.shard(key)
+func (m *MVMemory) cell(key []byte) *cell {
+	sh := &m.shards[maphash.Bytes(m.seed, key)%shards]
 	sh.mu.RLock()
-	c := sh.cells[key]
+	c := sh.cells[string(key)]
 	sh.mu.RUnlock()
-	if c != nil || !create {
+	if c != nil {
 		return c
 	}
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	if c = sh.cells[key]; c == nil {
+	if c = sh.cells[string(key)]; c == nil {
 		c = &cell{}
-		sh.cells[key] = c
+		sh.cells[string(key)] = c
 	}
 	return c
 }
 
 // ReadResult is what a transaction sees of a key.
 type ReadResult struct {
-	// Version is the writer's version, or Storage: then the caller reads
-	// the key from the block's starting state.
+	// Version is the writer's version, or Storage for the starting value.
 	Version Version
-	// Value is the written value; nil for a deletion.
+	// Value is the value; nil for a deletion or an absent key.
 	Value []byte
 	// BlockedBy is the transaction whose estimate the read met, or -1. The
 	// reading incarnation must stop and report it.
 	BlockedBy int
+	// Err is the failure to read the starting value.
+	Err error
 }
 
-// Read returns the value of key seen by transaction tx: the write of the
-// highest transaction below tx.
-func (m *MVMemory) Read(key string, tx int) ReadResult {
-	c := m.cell(key, false)
-	if c == nil {
-		return ReadResult{Version: Storage, BlockedBy: -1}
-	}
+// Read returns the value of key seen by transaction tx (the write of the
+// highest transaction below tx, or the starting value) and the read to
+// report in the incarnation's Result when it is not blocked and did not
+// fail.
+func (m *MVMemory) Read(key []byte, tx int) (ReadResult, Read) {
+	c := m.cell(key)
+	r := m.readCell(c, tx, key)
+	return r, Read{c: c, version: r.Version}
+}
+
+func (m *MVMemory) readCell(c *cell, tx int, key []byte) ReadResult {
 	c.mu.RLock()
-	defer c.mu.RUnlock()
 	i, _ := c.find(tx)
-	if i == 0 {
-		return ReadResult{Version: Storage, BlockedBy: -1}
+	if i > 0 {
+		e := c.entries[i-1]
+		c.mu.RUnlock()
+		if e.estimate {
+			return ReadResult{Version: Storage, BlockedBy: e.tx}
+		}
+		return ReadResult{Version: Version{e.tx, e.incarnation}, Value: e.value, BlockedBy: -1}
 	}
-	e := &c.entries[i-1]
-	if e.estimate {
-		return ReadResult{Version: Storage, BlockedBy: e.tx}
+	if c.baseLoaded || key == nil {
+		v := c.base
+		c.mu.RUnlock()
+		return ReadResult{Version: Storage, Value: v, BlockedBy: -1}
 	}
-	return ReadResult{Version: Version{e.tx, e.incarnation}, Value: e.value, BlockedBy: -1}
+	c.mu.RUnlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.baseLoaded {
+		v, err := m.base(key)
+		if err != nil {
+			return ReadResult{Version: Storage, BlockedBy: -1, Err: err} // not kept: the block fails
+		}
+		c.base, c.baseLoaded = v, true
+	}
+	return ReadResult{Version: Storage, Value: c.base, BlockedBy: -1}
 }
 
 // Record stores the reads and writes of an incarnation, drops the writes
 // of the transaction's previous incarnation that this one did not repeat,
 // and reports whether it wrote a key the previous incarnation did not.
 func (m *MVMemory) Record(v Version, reads []Read, writes []Write) bool {
-	var prev []string
+	var prev []*cell
 	if p := m.lastWrites[v.Tx].Load(); p != nil {
 		prev = *p
 	}
-	prevSet := make(map[string]struct{}, len(prev))
-	for _, k := range prev {
-		prevSet[k] = struct{}{}
+	var prevSet map[*cell]struct{}
+	if len(prev) > 0 {
+		prevSet = make(map[*cell]struct{}, len(prev))
+		for _, c := range prev {
+			prevSet[c] = struct{}{}
+		}
 	}
-	keys := make([]string, len(writes))
+	cells := make([]*cell, len(writes))
 	wroteNew := false
 	for i, w := range writes {
-		keys[i] = w.Key
-		if _, ok := prevSet[w.Key]; ok {
-			delete(prevSet, w.Key)
+		c := m.cell(w.Key)
+		cells[i] = c
+		if _, ok := prevSet[c]; ok {
+			delete(prevSet, c)
 		} else {
 			wroteNew = true
 		}
-		c := m.cell(w.Key, true)
 		c.mu.Lock()
 		j, ok := c.find(v.Tx)
 		e := entry{tx: v.Tx, incarnation: v.Incarnation, value: w.Value}
@@ -167,15 +198,14 @@ func (m *MVMemory) Record(v Version, reads []Read, writes []Write) bool {
 		}
 		c.mu.Unlock()
 	}
-	for k := range prevSet { // written before, not any more
-		c := m.cell(k, false)
+	for c := range prevSet { // written before, not any more
 		c.mu.Lock()
 		if j, ok := c.find(v.Tx); ok {
 			c.entries = append(c.entries[:j], c.entries[j+1:]...)
 		}
 		c.mu.Unlock()
 	}
-	m.lastWrites[v.Tx].Store(&keys)
+	m.lastWrites[v.Tx].Store(&cells)
 	m.lastReads[v.Tx].Store(&reads)
 	return wroteNew
 }
@@ -186,8 +216,7 @@ func (m *MVMemory) markEstimates(tx int) {
 	if p == nil {
 		return
 	}
-	for _, k := range *p {
-		c := m.cell(k, false)
+	for _, c := range *p {
 		c.mu.Lock()
 		if j, ok := c.find(tx); ok {
 			c.entries[j].estimate = true
@@ -204,8 +233,8 @@ func (m *MVMemory) validate(tx int) bool {
 		return true
 	}
 	for _, r := range *p {
-		cur := m.Read(r.Key, tx)
-		if cur.BlockedBy >= 0 || cur.Version != r.Version {
+		cur := m.readCell(r.c, tx, nil) // a recorded read loaded the starting value
+		if cur.BlockedBy >= 0 || cur.Version != r.version {
 			return false
 		}
 	}
