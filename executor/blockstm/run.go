@@ -37,14 +37,12 @@ func Run(ctx context.Context, mv *MVMemory, n, workers int, exec ExecFunc) error
 		wg.Go(func() { work(ctx, s, mv, w, exec) })
 	}
 	wg.Wait()
-	if debugStats {
-		println("execs", s.execs.Load(), "validations", s.validations.Load(), "aborts", s.aborts.Load(), "blocked", s.blocked.Load(), "idle", s.idle.Load())
-	}
 	return ctx.Err()
 }
 
 func work(ctx context.Context, s *scheduler, mv *MVMemory, worker int, exec ExecFunc) {
 	var t task
+	idle := 0
 	for !s.done.Load() {
 		if ctx.Err() != nil {
 			s.done.Store(true)
@@ -59,9 +57,13 @@ func work(ctx context.Context, s *scheduler, mv *MVMemory, worker int, exec Exec
 		if t.kind != noTask {
 			continue
 		}
-		if t = s.nextTask(); t.kind == noTask {
-			s.idle.Add(1)
-			runtime.Gosched() // wait for another worker's task to finish
+		if t = s.nextTask(); t.kind != noTask {
+			idle = 0
+		} else if idle++; idle%32 == 0 {
+			// Often the next try finds work (the validation that came
+			// up empty moved its index on); after many, let the other
+			// workers run.
+			runtime.Gosched()
 		}
 	}
 }
@@ -69,10 +71,6 @@ func work(ctx context.Context, s *scheduler, mv *MVMemory, worker int, exec Exec
 func tryExecute(s *scheduler, mv *MVMemory, worker int, v Version, exec ExecFunc) task {
 	for {
 		res := exec(worker, v)
-		s.execs.Add(1)
-		if res.BlockedBy >= 0 {
-			s.blocked.Add(1)
-		}
 		if res.BlockedBy < 0 {
 			return s.finishExecution(v, mv.Record(v, res.Reads, res.Writes))
 		}
@@ -85,14 +83,9 @@ func tryExecute(s *scheduler, mv *MVMemory, worker int, v Version, exec ExecFunc
 
 func validate(s *scheduler, mv *MVMemory, v Version) task {
 	aborted := !mv.validate(v.Tx) && s.tryValidationAbort(v)
-	s.validations.Add(1)
-	if aborted {
-		s.aborts.Add(1)
-	}
 	if aborted {
 		mv.markEstimates(v.Tx)
 	}
 	return s.finishValidation(v.Tx, aborted)
 }
 
-const debugStats = false

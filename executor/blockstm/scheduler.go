@@ -47,8 +47,6 @@ type scheduler struct {
 	active      atomic.Int64
 	done        atomic.Bool
 	txs         []txState
-
-	execs, validations, aborts, blocked, idle atomic.Int64
 }
 
 func newScheduler(n int) *scheduler {
