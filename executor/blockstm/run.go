@@ -88,4 +88,3 @@ func validate(s *scheduler, mv *MVMemory, v Version) task {
 	}
 	return s.finishValidation(v.Tx, aborted)
 }
-
