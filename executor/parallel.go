@@ -256,7 +256,7 @@ func (p *parallelBlock) release() {
 // StateDB that reads through the multi-version memory.
 func (p *parallelBlock) execute(w, i int) (res blockstm.Result) {
 	wk := p.worker(w)
-	view := &txView{p: p, tx: i, blockedBy: -1, abort: wk.evm.Cancel, reads: make([]blockstm.Read, 0, 16)}
+	view := &txView{p: p, tx: i, blockedBy: -1, abort: wk.evm.Cancel, reads: make([]blockstm.Read, 0, 8)}
 	sdb := wk.sdb
 	sdb.Reset(view)
 	wk.db.StateDB, wk.evm.StateDB = sdb, sdb

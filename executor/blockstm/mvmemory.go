@@ -256,7 +256,11 @@ type Final struct {
 // dropping the writes that restore a starting value. Call it only after
 // Run has succeeded.
 func (m *MVMemory) Snapshot() []Final {
-	var out []Final
+	n := 0
+	for i := range m.shards {
+		n += len(m.shards[i].cells)
+	}
+	out := make([]Final, 0, n)
 	for i := range m.shards {
 		for k, c := range m.shards[i].cells {
 			if n := len(c.entries); n > 0 {
