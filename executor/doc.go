@@ -70,21 +70,22 @@
 //
 // Speed, measured on the 2-core reference machine while it was shared
 // with five other builds (load average 5 to 15), so wall-clock figures
-// are noisy; cpu-ns/op (CPU time of all threads) is steadier.
-// BenchmarkExecuteERC20, 1000 conflict-free token transfers: serial 13 to
-// 23 ms per block (12 to 15 ms of CPU); 2 workers 21 to 26 ms (23 to 25
-// ms of CPU); with one core (-cpu 1) serial takes 10 to 12 ms of CPU and
-// 2 workers 17 to 18 ms. On such light transactions (about 12
-// microseconds of EVM work each) the parallel path's bookkeeping
+// are noisy; cpu-ns/op (CPU time of all threads, GC included) is
+// steadier. BenchmarkExecuteERC20, 1000 conflict-free token transfers:
+// serial 10 to 17 ms per block (10 to 13 ms of CPU); 2 workers 11 to 44
+// ms (19 to 23 ms of CPU), at best level with serial; with one core (-cpu
+// 1) 2 workers take 15 to 19 ms of CPU. On such light transactions (about
+// 10 microseconds of work each) the parallel path's bookkeeping
 // (multi-version reads and writes, validation, decoding per transaction
-// the accounts serial execution decodes once per block, and twice the
-// allocations, hence more GC) costs about 1.6 times the CPU of serial
-// execution, so on 2 cores it does not reach the 1.7x target: it is not
-// faster than serial execution there, and it is off by default.
-// BenchmarkExecuteCompute, 200 conflict-free transactions burning 500k gas
-// each: serial 334 to 577 ms, 2 workers 206 to 279 ms (1.6x to 2x), for
-// 5 to 10% more CPU. Parallel execution pays off with heavy transactions
-// or more cores.
+// the accounts serial execution decodes once per block, more allocation
+// and so more GC, and cache traffic between the cores) costs 1.5 to 1.8
+// times the CPU of serial execution, so on 2 cores it does not reach the
+// 1.7x target and is not faster than serial execution: it is off by
+// default. BenchmarkExecuteCompute, 200 conflict-free transactions burning
+// 500k gas each: serial 334 to 839 ms (345 to 390 ms of CPU), 2 workers
+// 186 to 497 ms (359 to 396 ms of CPU), up to 2x faster for a few percent
+// more CPU. Parallel execution pays off with heavy transactions or more
+// cores.
 //
 // Call and EstimateGas serve eth_call and eth_estimateGas on a read-only
 // view of the state; Genesis builds the first write set.

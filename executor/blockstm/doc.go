@@ -6,14 +6,14 @@
 //
 // The package knows nothing of the EVM. Its caller executes one
 // incarnation of one transaction at a time (an ExecFunc): it reads every
-// key through MVMemory.Read, falling back to the block's starting state
-// for keys no earlier transaction wrote, and returns the keys it read
-// (with the version each read saw) and the keys it wrote.
+// key through MVMemory.Read and returns the reads (each with the version
+// it saw) and the keys it wrote.
 //
-//   - MVMemory is the multi-version memory: for every key, the value
-//     written by each transaction's latest incarnation. A read by
+//   - MVMemory is the multi-version memory: for every key, its value in
+//     the block's starting state (read once, through a BaseFunc) and the
+//     value written by each transaction's latest incarnation. A read by
 //     transaction i sees the write of the highest transaction below i, or
-//     the starting state. When a transaction is aborted its writes become
+//     the starting value. When a transaction is aborted its writes become
 //     estimate markers; a later transaction reading one stops and waits
 //     for the writer (a dependency) instead of running on a value that is
 //     probably about to change.
