@@ -89,13 +89,6 @@ func (e *Executor) executeParallel(ctx context.Context, env BlockEnv, parentRoot
 
 	res := &BlockResult{Receipts: make([]*types.Receipt, len(txs)), Senders: senders}
 	for i, o := range p.out {
-		if errors.Is(o.err, errNeedSerial) || errors.Is(o.wsErr, errNeedSerial) {
-			return nil, errNeedSerial
-		}
-		if o.err != nil {
-			return nil, fmt.Errorf("%w: tx %d: %w", ErrState, i, o.err)
-		}
-		r := o.receipt
 		// Serial execution lets a transaction in only when the gas used
 		// before it plus its gas limit fits in the block, and rejects it
 		// otherwise; here every transaction ran as if it fitted. Up to the
@@ -103,6 +96,13 @@ func (e *Executor) executeParallel(ctx context.Context, env BlockEnv, parentRoot
 		if gas, ok := e.gasLimit(txs[i]); ok && res.GasUsed+gas > e.cfg.BlockGasLimit {
 			return nil, errNeedSerial
 		}
+		if errors.Is(o.err, errNeedSerial) || errors.Is(o.wsErr, errNeedSerial) {
+			return nil, errNeedSerial
+		}
+		if o.err != nil {
+			return nil, fmt.Errorf("%w: tx %d: %w", ErrState, i, o.err)
+		}
+		r := o.receipt
 		res.GasUsed += r.GasUsed
 		r.TxHash, r.TxIndex, r.BlockNumber = txs[i].Hash(), uint64(i), env.Number
 		r.CumulativeGasUsed, r.From, r.To = res.GasUsed, senders[i], txs[i].To()
@@ -252,8 +252,8 @@ func (p *parallelBlock) release() {
 	}
 }
 
-// execute runs one incarnation of transaction i on worker w, on a fresh
-// StateDB that reads through the multi-version memory.
+// execute runs one incarnation of transaction i on worker w, on the
+// worker's StateDB reset to read through the multi-version memory.
 func (p *parallelBlock) execute(w, i int) (res blockstm.Result) {
 	wk := p.worker(w)
 	view := &txView{p: p, tx: i, blockedBy: -1, abort: wk.evm.Cancel, reads: make([]blockstm.Read, 0, 8)}
