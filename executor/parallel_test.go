@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
+	ethtypes "github.com/ethereum/go-ethereum/core/types"
 	ethcrypto "github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/gobcos/gobcos/crypto"
@@ -160,6 +161,12 @@ func (w *parWorld) randomBlock(t testing.TB, rng *rand.Rand, n int, conflict flo
 			if gas == 0 {
 				gas = 3_000_000
 			}
+			if rng.IntN(4) == 0 { // with an access list (EIP-2930)
+				list := ethtypes.AccessList{{Address: tokenAddr,
+					StorageKeys: []common.Hash{common.BytesToHash(w.eths[i].addr().Bytes())}}}
+				txs = append(txs, ethTxWithList(t, w.eths[i], nonce, to, value, data, gas, list))
+				continue
+			}
 			txs = append(txs, w.eths[i].tx(t, nonce, to, value, data, gas))
 			continue
 		}
@@ -172,6 +179,25 @@ func (w *parWorld) randomBlock(t testing.TB, rng *rand.Rand, n int, conflict flo
 		txs = append(txs, w.natives[i].tx(t, to, value, data, gas))
 	}
 	return txs
+}
+
+// ethTxWithList signs an Ethereum tx carrying an access list.
+func ethTxWithList(t testing.TB, s ethSigner, nonce uint64, to *common.Address, value *big.Int, data []byte, gas uint64, list ethtypes.AccessList) *types.Transaction {
+	t.Helper()
+	if value == nil {
+		value = new(big.Int)
+	}
+	inner := &ethtypes.DynamicFeeTx{ChainID: big.NewInt(testChainID), Nonce: nonce, To: to, Value: value, Data: data,
+		Gas: gas, GasFeeCap: big.NewInt(7_000_000_000), GasTipCap: big.NewInt(1_000_000_000), AccessList: list}
+	signed, err := ethtypes.SignNewTx(s.key, ethtypes.LatestSignerForChainID(big.NewInt(testChainID)), inner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := types.NewEthTx(signed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tx
 }
 
 // pick chooses what a tx does.
