@@ -60,8 +60,8 @@ func (r *Registry) CheckTx(db StateGetter, block uint64, from common.Address, to
 // block: every call reverts with the reason.
 type frozenContract struct{ reason string }
 
-func (f frozenContract) Name() string                 { return "frozen contract" }
-func (frozenContract) RequiredGas([]byte) uint64      { return ReadGas }
+func (f frozenContract) Name() string               { return "frozen contract" }
+func (frozenContract) RequiredGas([]byte) uint64    { return ReadGas }
 func (f frozenContract) Run([]byte) ([]byte, error) { return Revert(f.reason) }
 
 // addFrozen puts a stand-in at each contract frozen or abolished at the
