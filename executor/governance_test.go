@@ -129,7 +129,7 @@ func TestConsensusNodes(t *testing.T) {
 	g := newGovChain(t, precompiled.GovernanceGenesis{
 		Governors:     []precompiled.Governor{{Address: gs[0].addr(), Weight: 1}, {Address: gs[1].addr(), Weight: 1}},
 		Participation: 100, Approval: 100,
-		Sealers:       [][]byte{a, b}, Observers: [][]byte{c}, MinSealers: 1,
+		Sealers: [][]byte{a, b}, Observers: [][]byte{c}, MinSealers: 1,
 	}, nil)
 	pass := func(op uint8, id []byte, w uint64) uint64 {
 		t.Helper()

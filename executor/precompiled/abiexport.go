@@ -1,7 +1,9 @@
 package precompiled
 
 import (
+	"embed"
 	"encoding/json"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -26,6 +28,45 @@ var governanceABIs = map[common.Address]contractABI{
 	CNSAddress: {"CNS", cnsMethods, []*event{evNameRegistered, evGraySet, evGrayCleared}},
 }
 
+// solFiles are the Solidity interfaces; ABI takes argument names from them.
+//
+//go:embed *.sol
+var solFiles embed.FS
+
+var (
+	reSolFunc  = regexp.MustCompile(`function\s+(\w+)\s*\(([^)]*)\)([^;]*);`)
+	reSolEvent = regexp.MustCompile(`event\s+(\w+)\s*\(([^)]*)\)`)
+	reSolRet   = regexp.MustCompile(`returns\s*\(([^)]*)\)`)
+)
+
+// solNames returns the parameter names of a Solidity parameter list.
+func solNames(params string) []string {
+	var out []string
+	for _, p := range strings.Split(params, ",") {
+		if f := strings.Fields(p); len(f) > 0 {
+			n := f[len(f)-1]
+			if len(f) == 1 || n == "calldata" || n == "memory" || n == "indexed" {
+				n = ""
+			}
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// named copies args with the names given (where there is one).
+func named(args abi.Arguments, names []string, prefix string) abi.Arguments {
+	out := make(abi.Arguments, len(args))
+	for i, a := range args {
+		out[i] = a
+		out[i].Name = prefix + a.Name
+		if i < len(names) && names[i] != "" {
+			out[i].Name = names[i]
+		}
+	}
+	return out
+}
+
 func sigName(sig string) string { return sig[:strings.IndexByte(sig, '(')] }
 
 // ABI returns the ABI of the governance contract at addr (arguments are
@@ -35,6 +76,17 @@ func ABI(addr common.Address) (abi.ABI, bool) {
 	if !ok {
 		return abi.ABI{}, false
 	}
+	src, _ := solFiles.ReadFile(c.name + ".sol")
+	ins, outs, evs := map[string][]string{}, map[string][]string{}, map[string][]string{}
+	for _, m := range reSolFunc.FindAllStringSubmatch(string(src), -1) {
+		ins[m[1]] = solNames(m[2])
+		if r := reSolRet.FindStringSubmatch(m[3]); r != nil {
+			outs[m[1]] = solNames(r[1])
+		}
+	}
+	for _, m := range reSolEvent.FindAllStringSubmatch(string(src), -1) {
+		evs[m[1]] = solNames(m[2])
+	}
 	out := abi.ABI{Methods: map[string]abi.Method{}, Events: map[string]abi.Event{}}
 	for _, m := range c.methods {
 		mut := "view"
@@ -42,7 +94,7 @@ func ABI(addr common.Address) (abi.ABI, bool) {
 			mut = "nonpayable"
 		}
 		n := sigName(m.sig)
-		out.Methods[n] = abi.NewMethod(n, n, abi.Function, mut, !m.write, false, m.in, m.out)
+		out.Methods[n] = abi.NewMethod(n, n, abi.Function, mut, !m.write, false, named(m.in, ins[n], "in"), named(m.out, outs[n], "out"))
 	}
 	for _, ev := range c.events {
 		n := sigName(ev.sig)
@@ -54,6 +106,7 @@ func ABI(addr common.Address) (abi.ABI, bool) {
 		for _, a := range ev.data {
 			in = append(in, abi.Argument{Name: "d" + a.Name, Type: a.Type})
 		}
+		in = named(in, evs[n], "")
 		out.Events[n] = abi.NewEvent(n, n, false, in)
 	}
 	return out, true
