@@ -1,0 +1,72 @@
+package node_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/gobcos/gobcos/crypto"
+	"github.com/gobcos/gobcos/executor/precompiled"
+	"github.com/gobcos/gobcos/node"
+	"github.com/gobcos/gobcos/sdk"
+)
+
+// TestSystemConfigFromChainState seeds the governance contracts from the
+// genesis, changes a value by proposal (one governor: its proposal
+// executes at once) and sees bcos_getSystemConfig report it.
+func TestSystemConfigFromChainState(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	dir := t.TempDir()
+	if err := node.InitDir(dir, node.InitOptions{Suite: crypto.NameECDSA, RPCAddr: "127.0.0.1:0"}); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := node.LoadConfig(filepath.Join(dir, node.ConfigFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gov, err := crypto.ECDSA().GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := node.LoadGenesis(cfg.Path(cfg.Genesis))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.Committee = []node.CommitteeMember{{Address: gov.Address(), Weight: 1}}
+	if err := node.WriteGenesis(cfg.Path(cfg.Genesis), g); err != nil {
+		t.Fatal(err)
+	}
+	n := runConfig(t, cfg)
+	client, err := sdk.Dial(ctx, "ws://"+n.RPCAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	get := func(key string) string {
+		t.Helper()
+		var out struct{ Key, Value string }
+		if err := client.RPC().CallContext(ctx, &out, "bcos_getSystemConfig", key); err != nil {
+			t.Fatal(err)
+		}
+		return out.Value
+	}
+	if v := get(precompiled.KeyTxCountLimit); v != "1000" {
+		t.Fatalf("seeded tx_count_limit %q", v)
+	}
+	if v := get(precompiled.KeyCompatibilityVersion); v != node.Version {
+		t.Fatalf("compatibility_version %q", v)
+	}
+	a, _ := precompiled.ABI(precompiled.CommitteeAddress)
+	r, err := client.Contract(precompiled.CommitteeAddress, a).Transact(ctx, gov, "proposeConfig", precompiled.KeyTxCountLimit, "77", uint64(0))
+	if err != nil || r.Status != 1 {
+		t.Fatalf("proposeConfig: %v %+v", err, r)
+	}
+	// The value applies from the block after the proposal's: wait for it.
+	for deadline := time.Now().Add(20 * time.Second); get(precompiled.KeyTxCountLimit) != "77"; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("tx_count_limit still %q", get(precompiled.KeyTxCountLimit))
+		}
+	}
+}
