@@ -3,8 +3,11 @@ package node_test
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/gobcos/gobcos/crypto"
 	"github.com/gobcos/gobcos/executor/precompiled"
@@ -12,10 +15,11 @@ import (
 	"github.com/gobcos/gobcos/sdk"
 )
 
-// TestSystemConfigFromChainState seeds the governance contracts from the
-// genesis, changes a value by proposal (one governor: its proposal
-// executes at once) and sees bcos_getSystemConfig report it.
-func TestSystemConfigFromChainState(t *testing.T) {
+// TestGovernanceOnNode seeds the governance contracts from the genesis,
+// changes a value by proposal (one governor: its proposal executes at
+// once) and sees bcos_getSystemConfig report it; then freezes an account
+// and sees the pool refuse its transaction.
+func TestGovernanceOnNode(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	dir := t.TempDir()
@@ -68,5 +72,18 @@ func TestSystemConfigFromChainState(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("tx_count_limit still %q", get(precompiled.KeyTxCountLimit))
 		}
+	}
+
+	user, err := crypto.ECDSA().GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err = client.Contract(precompiled.CommitteeAddress, a).Transact(ctx, gov, "proposeFreeze", user.Address(), precompiled.FreezeAccount, uint64(0))
+	if err != nil || r.Status != 1 {
+		t.Fatalf("proposeFreeze: %v %+v", err, r)
+	}
+	to := common.HexToAddress("0x1234")
+	if _, err := client.SendNative(ctx, user, &to, nil, nil, 0); err == nil || !strings.Contains(err.Error(), "account is frozen") {
+		t.Fatalf("tx of a frozen account: %v", err)
 	}
 }
