@@ -5,9 +5,12 @@ import (
 	"strconv"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
 
 	"github.com/gobcos/gobcos/executor"
 	"github.com/gobcos/gobcos/executor/precompiled"
+	"github.com/gobcos/gobcos/rpc"
+	"github.com/gobcos/gobcos/state"
 )
 
 // GovernanceGenesis is the initial state of the governance system
@@ -75,4 +78,96 @@ func (g *Genesis) addGovernanceState(alloc map[common.Address]executor.GenesisAc
 		alloc[addr] = executor.GenesisAccount{Storage: slots}
 	}
 	return nil
+}
+
+// ConsensusNodes returns the consensus node list in force at height (the
+// sealers and observers with their weights), read from the ConsensusNodes
+// contract's state after block height-1 (or the head, if it is lower). A
+// change executed in block h is in force from h+1 on. Block sync, network
+// admission and the consensus engine are meant to read it; they still use
+// the genesis lists for now.
+func (n *Node) ConsensusNodes(height uint64) ([]precompiled.ConsensusNode, error) {
+	at := min(max(height, 1)-1, n.ledger.Height())
+	return read(&backend{n}, at, func(r *state.Reader) ([]precompiled.ConsensusNode, error) {
+		return precompiled.NewGovernanceReader(r).Nodes(height)
+	})
+}
+
+// governance reads the governance state after the head block.
+func (b *backend) governance(f func(g *precompiled.GovernanceReader) error) error {
+	head := b.n.ledger.Height()
+	_, err := read(b, head, func(r *state.Reader) (struct{}, error) {
+		return struct{}{}, f(precompiled.NewGovernanceReader(r))
+	})
+	return err
+}
+
+// Proposal implements rpc.GovernanceBackend.
+func (b *backend) Proposal(id uint64) (*rpc.Proposal, error) {
+	var out *rpc.Proposal
+	err := b.governance(func(g *precompiled.GovernanceReader) error {
+		p, err := g.Proposal(id, b.n.ledger.Height()+1)
+		if err != nil || p == nil {
+			return err
+		}
+		out = &rpc.Proposal{ID: hexutil.Uint64(p.ID), Kind: proposalKindName(p.Kind), Proposer: p.Proposer,
+			Created: hexutil.Uint64(p.Created), Expiry: hexutil.Uint64(p.Expiry), Status: p.Status.String(),
+			For: hexutil.Uint64(p.For), Against: hexutil.Uint64(p.Against), Payload: p.Payload, Reason: p.Reason}
+		return nil
+	})
+	return out, err
+}
+
+// ProposalCount implements rpc.GovernanceBackend.
+func (b *backend) ProposalCount() (uint64, error) {
+	var n uint64
+	err := b.governance(func(g *precompiled.GovernanceReader) (err error) {
+		n, err = g.ProposalCount()
+		return err
+	})
+	return n, err
+}
+
+// ResolveName implements rpc.GovernanceBackend.
+func (b *backend) ResolveName(name string, sender common.Address) (addr common.Address, version string, ok bool, err error) {
+	err = b.governance(func(g *precompiled.GovernanceReader) (err error) {
+		addr, version, ok, err = g.Resolve(name, sender)
+		return err
+	})
+	return addr, version, ok, err
+}
+
+// ConsensusNodes implements rpc.GovernanceBackend: the list for the next block.
+func (b *backend) ConsensusNodes() ([]rpc.ConsensusNode, error) {
+	nodes, err := b.n.ConsensusNodes(b.n.ledger.Height() + 1)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]rpc.ConsensusNode, len(nodes))
+	for i, x := range nodes {
+		out[i] = rpc.ConsensusNode{NodeID: x.ID, Type: x.Type.String(), Weight: hexutil.Uint64(x.Weight)}
+	}
+	return out, nil
+}
+
+func proposalKindName(k precompiled.ProposalKind) string {
+	switch k {
+	case precompiled.ProposalConfig:
+		return "config"
+	case precompiled.ProposalNode:
+		return "node"
+	case precompiled.ProposalRole:
+		return "role"
+	case precompiled.ProposalGovernor:
+		return "governor"
+	case precompiled.ProposalFreeze:
+		return "freeze"
+	case precompiled.ProposalUpgrade:
+		return "upgrade"
+	case precompiled.ProposalThresholds:
+		return "thresholds"
+	case precompiled.ProposalDeployMode:
+		return "deployMode"
+	}
+	return fmt.Sprintf("kind%d", uint8(k))
 }

@@ -2,12 +2,14 @@ package node_test
 
 import (
 	"context"
+	"math/big"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
 
 	"github.com/gobcos/gobcos/crypto"
 	"github.com/gobcos/gobcos/executor/precompiled"
@@ -85,5 +87,54 @@ func TestGovernanceOnNode(t *testing.T) {
 	to := common.HexToAddress("0x1234")
 	if _, err := client.SendNative(ctx, user, &to, nil, nil, 0); err == nil || !strings.Contains(err.Error(), "account is frozen") {
 		t.Fatalf("tx of a frozen account: %v", err)
+	}
+
+	// The RPC lists the proposals and the node list; the Go accessor
+	// gives the node list at a height.
+	var props []struct {
+		ID     hexutil.Uint64
+		Kind   string
+		Status string
+	}
+	if err := client.RPC().CallContext(ctx, &props, "bcos_getProposals"); err != nil {
+		t.Fatal(err)
+	}
+	if len(props) != 2 || props[0].Kind != "config" || props[1].Kind != "freeze" || props[1].Status != "executed" {
+		t.Fatalf("bcos_getProposals: %+v", props)
+	}
+	var one struct{ Proposer common.Address }
+	if err := client.RPC().CallContext(ctx, &one, "bcos_getProposal", "0x1"); err != nil || one.Proposer != gov.Address() {
+		t.Fatalf("bcos_getProposal: %+v %v", one, err)
+	}
+	if err := client.RPC().CallContext(ctx, &one, "bcos_getProposal", "0x9"); err == nil || !strings.Contains(err.Error(), "no proposal 9") {
+		t.Fatalf("missing proposal: %v", err)
+	}
+	var nodes []struct {
+		NodeID hexutil.Bytes
+		Type   string
+	}
+	if err := client.RPC().CallContext(ctx, &nodes, "bcos_getConsensusNodes"); err != nil || len(nodes) != 1 || nodes[0].Type != "sealer" {
+		t.Fatalf("bcos_getConsensusNodes: %+v %v", nodes, err)
+	}
+	if at, err := n.ConsensusNodes(1); err != nil || len(at) != 1 || string(at[0].ID) != string(g.Sealers[0]) {
+		t.Fatalf("ConsensusNodes(1): %v %v", at, err)
+	}
+
+	// CNS: register a deployed contract, resolve it over the RPC.
+	store := loadArtifact(t, "Store")
+	addr, _, err := client.Deploy(ctx, gov, store.abi, store.bin, big.NewInt(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cns, _ := precompiled.ABI(precompiled.CNSAddress)
+	if r, err := client.Contract(precompiled.CNSAddress, cns).Transact(ctx, gov, "register", "store", "1.0", addr, "[]"); err != nil || r.Status != 1 {
+		t.Fatalf("register: %v %+v", err, r)
+	}
+	var res struct {
+		Address common.Address
+		Version string
+	}
+	if err := client.RPC().CallContext(ctx, &res, "bcos_resolveName", "store"); err != nil || res.Address != addr || res.Version != "1.0" {
+		t.Fatalf("bcos_resolveName: %+v %v", res, err)
 	}
 }
