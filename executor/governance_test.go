@@ -117,9 +117,20 @@ func TestCommitteeVoting(t *testing.T) {
 	if v := g.view(common.Address{}, sysConfig, "getValueByKey", precompiled.KeyCompatibilityVersion)[0].(string); v != "1.2.0" {
 		t.Fatalf("compatibility version %q", v)
 	}
-	// Reads in a static context are fine, writes are not.
-	if out := g.call(gs[0].addr(), committee, govPack(t, committee, "proposalCount")); out.Err != nil {
-		t.Fatal(out.ErrorMessage())
+	// Through a contract: reads in a static call are fine, writes are not.
+	caller := loadContract(t, "Caller")
+	cAddr := g.receipt(gs[0].tx(t, nil, nil, caller.bin, 0)).ContractAddress
+	for method, want := range map[string]string{"proposalCount": "", "proposeConfig": "changes state"} {
+		data := govPack(t, committee, "proposalCount")
+		if method == "proposeConfig" {
+			data = govPack(t, committee, method, precompiled.KeyTxCountLimit, "5", uint64(0))
+		}
+		r := g.receipt(gs[0].tx(t, &cAddr, nil, caller.pack(t, "doStatic", committee, data), 0))
+		mustSucceed(t, r)
+		v := caller.unpack(t, "doStatic", r.Output)
+		if v[0].(bool) != (want == "") || !strings.Contains(string(v[1].([]byte)), want) {
+			t.Fatalf("static %s: %v %q", method, v[0], v[1])
+		}
 	}
 }
 
@@ -274,7 +285,11 @@ func TestPermissions(t *testing.T) {
 	// contract revert with the reason.
 	g.refused("system contract", reg, permAddr, "freezeContract", committee)
 	g.refused("not a contract", reg, permAddr, "freezeContract", x.addr())
-	g.ok(reg, permAddr, "freezeContract", sAddr)
+	// The freeze applies from the next block: a call in the same block runs.
+	res := g.block(reg.tx(t, &permAddr, nil, govPack(t, permAddr, "freezeContract", sAddr), 0),
+		x.tx(t, &sAddr, nil, store.pack(t, "set", big.NewInt(4)), 0))
+	mustSucceed(t, res.Receipts[0])
+	mustSucceed(t, res.Receipts[1])
 	if r := g.receipt(x.tx(t, &sAddr, nil, store.pack(t, "set", big.NewInt(4)), 0)); !strings.Contains(r.ErrorMessage, "is frozen") {
 		t.Fatalf("call to a frozen contract: %q", r.ErrorMessage)
 	}

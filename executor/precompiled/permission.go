@@ -72,7 +72,7 @@ const (
 	lstRole      = "role/"     // + role number: members
 	tblAccount   = "account"   // addr -> statusRecord (1 frozen)
 	tblContract  = "contract"  // addr -> statusRecord
-	lstContracts = "contracts" // contracts that ever had a status
+	lstContracts = "contracts" // contracts frozen or abolished
 	keyDeployAL  = "deployAllowList"
 )
 
@@ -180,7 +180,13 @@ func applyFreeze(env *Env, target common.Address, action uint8) error {
 	default:
 		st := map[uint8]uint8{FreezeContract: ContractFrozen, UnfreezeContract: ContractNormal, AbolishContract: ContractAbolished}[action]
 		setStatus(t, tblContract, target, st, next)
-		t.listAdd(lstContracts, target[:])
+		// The list holds the contracts the EVM must stand in for; the
+		// current block's stand-ins were made when it started.
+		if st == ContractNormal {
+			t.listRemove(lstContracts, target[:])
+		} else {
+			t.listAdd(lstContracts, target[:])
+		}
 		return evContractStatusChanged.emit(env, PermissionAddress, target, st, next)
 	}
 }
@@ -191,7 +197,7 @@ func deployAllowListOn(perm, conf *tables, block uint64) bool {
 	if perm.getUint(tblParams, []byte(keyDeployAL)) == 0 {
 		return false
 	}
-	r, ok := configAt(conf, KeyPermissionCheck, block)
+	r, ok := configAt(conf, KeyPermissionCheck)
 	return !ok || r.at(block) != "0"
 }
 

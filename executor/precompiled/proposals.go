@@ -19,7 +19,7 @@ func checkChange(env *Env, kind ProposalKind, args []any) string {
 		key, value := args[0].(string), args[1].(string)
 		conf := env.tables(SystemConfigAddress)
 		if why := checkConfigValue(key, value, func(k string) string {
-			r, _ := configAt(conf, k, next)
+			r, _ := configAt(conf, k)
 			return r.at(next)
 		}); why != "" {
 			return why
@@ -52,7 +52,7 @@ func checkChange(env *Env, kind ProposalKind, args []any) string {
 		if _, ok := parseVersion(v); !ok {
 			return fmt.Sprintf("compatibility version %q: must be MAJOR.MINOR.PATCH", v)
 		}
-		r, _ := configAt(env.tables(SystemConfigAddress), KeyCompatibilityVersion, next)
+		r, _ := configAt(env.tables(SystemConfigAddress), KeyCompatibilityVersion)
 		if cur := r.at(next); cur != "" && !versionLess(cur, v) {
 			return fmt.Sprintf("compatibility version %s is not above the current %s: versions only rise", v, cur)
 		}

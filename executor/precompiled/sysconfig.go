@@ -126,8 +126,9 @@ func versionLess(a, b string) bool {
 	return slices.Compare(va[:], vb[:]) < 0
 }
 
-// configAt reads one value in force at block.
-func configAt(t *tables, key string, block uint64) (configRecord, bool) {
+// configAt reads a configuration record (its at method gives the value
+// in force at a block).
+func configAt(t *tables, key string) (configRecord, bool) {
 	var r configRecord
 	ok := t.get(tblConfig, []byte(key), &r)
 	return r, ok
@@ -175,7 +176,7 @@ func (c SystemConfig) Run(env *Env, input []byte) ([]byte, error) {
 	switch m.sig {
 	case "getValueByKey(string)":
 		key := args[0].(string)
-		r, ok := configAt(t, key, env.Block.Number)
+		r, ok := configAt(t, key)
 		if !ok {
 			if why := checkConfigValue(key, "", func(string) string { return "" }); strings.HasPrefix(why, "unknown") {
 				return Revert("SystemConfig: " + why)
