@@ -137,4 +137,14 @@ func TestGovernanceOnNode(t *testing.T) {
 	if err := client.RPC().CallContext(ctx, &res, "bcos_resolveName", "store"); err != nil || res.Address != addr || res.Version != "1.0" {
 		t.Fatalf("bcos_resolveName: %+v %v", res, err)
 	}
+	byName, err := client.ContractByName(ctx, "store", gov.Address(), store.abi)
+	if err != nil || byName.Address() != addr {
+		t.Fatalf("ContractByName: %v", err)
+	}
+	if out, err := byName.Call(ctx, gov.Address(), "get"); err != nil || out[0].(*big.Int).Int64() != 1 {
+		t.Fatalf("get() through the name: %v %v", out, err)
+	}
+	if _, _, err := client.ResolveName(ctx, "nothing", gov.Address()); err == nil || !strings.Contains(err.Error(), "no CNS name") {
+		t.Fatalf("unknown name: %v", err)
+	}
 }
