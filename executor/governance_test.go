@@ -117,6 +117,17 @@ func TestCommitteeVoting(t *testing.T) {
 	if v := g.view(common.Address{}, sysConfig, "getValueByKey", precompiled.KeyCompatibilityVersion)[0].(string); v != "1.2.0" {
 		t.Fatalf("compatibility version %q", v)
 	}
+	// A key the genesis did not set: absent until its first value applies.
+	if out := g.call(gs[0].addr(), sysConfig, govPack(t, sysConfig, "getValueByKey", precompiled.KeyLeaderPeriod)); !strings.Contains(out.ErrorMessage(), "not set on this chain") {
+		t.Fatalf("unset key: %q", out.ErrorMessage())
+	}
+	g.ok(gs[2], committee, "proposeConfig", precompiled.KeyLeaderPeriod, "5", uint64(0))
+	for blk, want := range map[uint64]string{g.number: "", g.number + 1: "5"} {
+		if cfg, err := g.gov().SystemConfig(blk); err != nil || cfg[precompiled.KeyLeaderPeriod].Value != want {
+			t.Fatalf("leader_period at %d: %v %v", blk, cfg, err)
+		}
+	}
+
 	// Through a contract: reads in a static call are fine, writes are not.
 	caller := loadContract(t, "Caller")
 	cAddr := g.receipt(gs[0].tx(t, nil, nil, caller.bin, 0)).ContractAddress

@@ -47,7 +47,7 @@ func (g *GovernanceReader) SystemConfig(block uint64) (map[string]ConfigValue, e
 	out := make(map[string]ConfigValue, len(ConfigKeys))
 	err := g.read(SystemConfigAddress, func(t *tables) {
 		for _, k := range ConfigKeys {
-			if r, ok := configAt(t, k); ok {
+			if r, ok := configAt(t, k); ok && r.at(block) != "" {
 				v := ConfigValue{Value: r.at(block)}
 				if block >= r.Enable {
 					v.Enable = r.Enable

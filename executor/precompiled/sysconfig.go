@@ -177,7 +177,7 @@ func (c SystemConfig) Run(env *Env, input []byte) ([]byte, error) {
 	case "getValueByKey(string)":
 		key := args[0].(string)
 		r, ok := configAt(t, key)
-		if !ok {
+		if !ok || r.at(env.Block.Number) == "" {
 			if why := checkConfigValue(key, "", func(string) string { return "" }); strings.HasPrefix(why, "unknown") {
 				return Revert("SystemConfig: " + why)
 			}
