@@ -397,3 +397,61 @@ func TestCNS(t *testing.T) {
 		t.Fatalf("after clearGray: %v", v)
 	}
 }
+
+func TestMethodAccess(t *testing.T) {
+	store := loadContract(t, "Store")
+	u := signers(t, 4)
+	gov, dep, x, y := u[0], u[1], u[2], u[3]
+	g := newGovChain(t, precompiled.GovernanceGenesis{
+		Governors: []precompiled.Governor{{Address: gov.addr(), Weight: 1}},
+		Sealers:   [][]byte{nodeID(t)},
+	}, nil)
+	sAddr := g.receipt(dep.tx(t, nil, nil, store.deployData(t, big.NewInt(1)), 0)).ContractAddress
+	var set [4]byte
+	copy(set[:], store.abi.Methods["set"].ID)
+	callSet := func(s nativeSigner) string {
+		return g.receipt(s.tx(t, &sAddr, nil, store.pack(t, "set", big.NewInt(2)), 0)).ErrorMessage
+	}
+
+	g.refused("did not deploy it", x, permAddr, "setMethodAuthMode", sAddr, set, precompiled.MethodAllowList)
+	r := g.ok(dep, permAddr, "setMethodAuthMode", sAddr, set, precompiled.MethodAllowList)
+	if !hasEvent(r, permAddr, "AdminChanged(address,address)") || !hasEvent(r, permAddr, "MethodAuthModeSet(address,bytes4,uint8)") {
+		t.Fatalf("admin claim not logged")
+	}
+	if a := g.view(common.Address{}, permAddr, "contractAdmin", sAddr)[0].(common.Address); a != dep.addr() {
+		t.Fatalf("admin %v", a)
+	}
+	if msg := callSet(x); !strings.Contains(msg, "method call not allowed") || !strings.Contains(msg, "allow-list") {
+		t.Fatalf("unlisted caller: %q", msg)
+	}
+	g.ok(dep, permAddr, "setMethodAuth", sAddr, set, x.addr(), true)
+	if msg := callSet(x); msg != "" {
+		t.Fatalf("listed caller: %q", msg)
+	}
+	if v := g.view(common.Address{}, permAddr, "getMethodAuth", sAddr, set, y.addr()); v[0].(uint8) != 1 || v[1].(bool) || v[2].(bool) {
+		t.Fatalf("getMethodAuth %v", v)
+	}
+	g.refused("unknown method access mode", dep, permAddr, "setMethodAuthMode", sAddr, set, uint8(7))
+	// Deny-list: the listed x is now the one refused.
+	g.ok(dep, permAddr, "setMethodAuthMode", sAddr, set, precompiled.MethodDenyList)
+	if msg := callSet(x); !strings.Contains(msg, "deny-list") {
+		t.Fatalf("denied caller: %q", msg)
+	}
+	if msg := callSet(y); msg != "" {
+		t.Fatalf("other caller: %q", msg)
+	}
+	// A proposal hands the contract to another admin; the old one loses it.
+	g.refused("not a user contract", gov, committee, "proposeResetAdmin", x.addr(), y.addr(), uint64(0))
+	g.ok(gov, committee, "proposeResetAdmin", sAddr, y.addr(), uint64(0))
+	g.refused("only the admin", dep, permAddr, "setMethodAuth", sAddr, set, x.addr(), false)
+	g.ok(y, permAddr, "setMethodAuth", sAddr, set, x.addr(), false)
+	if msg := callSet(x); msg != "" {
+		t.Fatalf("after unlisting: %q", msg)
+	}
+	// With the permission check off, access lists are not enforced.
+	g.ok(y, permAddr, "setMethodAuth", sAddr, set, x.addr(), true)
+	g.ok(gov, committee, "proposeConfig", precompiled.KeyPermissionCheck, "0", uint64(0))
+	if msg := callSet(x); msg != "" {
+		t.Fatalf("permission check off: %q", msg)
+	}
+}

@@ -168,6 +168,8 @@ func proposalKindName(k precompiled.ProposalKind) string {
 		return "thresholds"
 	case precompiled.ProposalDeployMode:
 		return "deployMode"
+	case precompiled.ProposalResetAdmin:
+		return "resetAdmin"
 	}
 	return fmt.Sprintf("kind%d", uint8(k))
 }

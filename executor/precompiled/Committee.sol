@@ -17,7 +17,7 @@ pragma solidity >=0.8.0;
 /// revert with an Error(string) reason.
 interface Committee {
     // Proposal kinds: 1 config, 2 node, 3 role, 4 governor, 5 freeze,
-    // 6 upgrade, 7 thresholds, 8 deploy mode.
+    // 6 upgrade, 7 thresholds, 8 deploy mode, 9 reset contract admin.
     // Statuses: 1 open, 2 executed, 3 rejected, 4 revoked, 5 failed, 6 expired.
 
     event ProposalCreated(uint64 indexed id, address indexed proposer, uint8 kind, uint64 expiry, bytes payload);
@@ -46,6 +46,8 @@ interface Committee {
     function proposeThresholds(uint8 participation, uint8 approval, uint64 blocks) external returns (uint64 id);
     /// Turn the deploy allow-list on or off.
     function proposeDeployMode(bool allowList, uint64 blocks) external returns (uint64 id);
+    /// Set a contract's admin (who manages its method access).
+    function proposeResetAdmin(address target, address admin, uint64 blocks) external returns (uint64 id);
 
     function vote(uint64 id, bool agree) external;
     /// By the proposer, while the proposal is open.

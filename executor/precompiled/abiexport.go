@@ -24,7 +24,7 @@ var governanceABIs = map[common.Address]contractABI{
 	SystemConfigAddress:   {"SystemConfig", sysConfigMethods, []*event{evConfigChanged}},
 	ConsensusNodesAddress: {"ConsensusNodes", nodeMethods, []*event{evNodeChanged}},
 	PermissionAddress: {"Permission", permissionMethods, []*event{evRoleChanged, evAccountStatusChanged,
-		evContractStatusChanged, evDeployModeChanged}},
+		evContractStatusChanged, evDeployModeChanged, evAdminChanged, evMethodAuthModeSet, evMethodAuthSet}},
 	CNSAddress: {"CNS", cnsMethods, []*event{evNameRegistered, evGraySet, evGrayCleared}},
 }
 

@@ -47,6 +47,7 @@ const (
 	ProposalUpgrade    ProposalKind = 6 // payload (string compatibilityVersion)
 	ProposalThresholds ProposalKind = 7 // payload (uint8 participation, uint8 approval)
 	ProposalDeployMode ProposalKind = 8 // payload (bool allowList)
+	ProposalResetAdmin ProposalKind = 9 // payload (address contract, address admin)
 )
 
 // payloadTypes are the ABI types of each kind's payload.
@@ -59,6 +60,7 @@ var payloadTypes = map[ProposalKind]string{
 	ProposalUpgrade:    "string",
 	ProposalThresholds: "uint8,uint8",
 	ProposalDeployMode: "bool",
+	ProposalResetAdmin: "address,address",
 }
 
 var proposeNames = map[ProposalKind]string{
@@ -70,6 +72,7 @@ var proposeNames = map[ProposalKind]string{
 	ProposalUpgrade:    "proposeUpgrade",
 	ProposalThresholds: "proposeThresholds",
 	ProposalDeployMode: "proposeDeployMode",
+	ProposalResetAdmin: "proposeResetAdmin",
 }
 
 // ProposalStatus is where a proposal stands.
@@ -134,7 +137,7 @@ var (
 			newMethod("getThresholds()", "uint8,uint8", false),
 			newMethod("getVote(uint64,address)", "uint8", false),
 		}
-		for k := ProposalConfig; k <= ProposalDeployMode; k++ {
+		for k := ProposalConfig; k <= ProposalResetAdmin; k++ {
 			ms = append(ms, newMethod(proposeNames[k]+"("+payloadTypes[k]+",uint64)", "uint64", true))
 		}
 		return newMethods(ms...)

@@ -34,10 +34,12 @@ func (r *Registry) governed() bool {
 
 // CheckTx decides, before a transaction runs in the given block, whether
 // its sender may send it: a frozen account's transactions are refused
-// (ErrAccountFrozen), and a deploy (to == nil) by an account not on the
-// deploy allow-list when it is on (ErrDeployNotAllowed). It reads the
-// live state, so it sees the changes of the block's earlier transactions.
-func (r *Registry) CheckTx(db StateGetter, block uint64, from common.Address, to *common.Address) error {
+// (ErrAccountFrozen); with the permission check on, a deploy (to == nil)
+// by an account not on the deploy allow-list when it is on
+// (ErrDeployNotAllowed) and a call of a function its contract's admin
+// does not let the sender call (ErrMethodDenied). It reads the live
+// state, so it sees the changes of the block's earlier transactions.
+func (r *Registry) CheckTx(db StateGetter, block uint64, from common.Address, to *common.Address, data []byte) error {
 	if !r.governed() {
 		return nil
 	}
@@ -45,7 +47,14 @@ func (r *Registry) CheckTx(db StateGetter, block uint64, from common.Address, to
 	if statusAt(perm, tblAccount, from, block) == 1 {
 		return fmt.Errorf("%w: %v is frozen: its transactions are refused until it is unfrozen", ErrAccountFrozen, from)
 	}
-	if to != nil || !deployAllowListOn(perm, getterTables(db, SystemConfigAddress), block) {
+	conf := getterTables(db, SystemConfigAddress)
+	if to != nil {
+		if IsSystemAddress(*to) || !permissionCheckOn(conf, block) {
+			return nil
+		}
+		return checkMethod(perm, from, *to, data)
+	}
+	if !deployAllowListOn(perm, conf, block) {
 		return nil
 	}
 	if perm.getUint(tblRole, append([]byte{byte(RoleDeployer)}, from[:]...)) != 0 ||

@@ -194,9 +194,11 @@ func applyFreeze(env *Env, target common.Address, action uint8) error {
 // deployAllowListOn reports whether deploys are limited to the allow-list:
 // the deploy mode is "allow-list" and the permission check is on.
 func deployAllowListOn(perm, conf *tables, block uint64) bool {
-	if perm.getUint(tblParams, []byte(keyDeployAL)) == 0 {
-		return false
-	}
+	return perm.getUint(tblParams, []byte(keyDeployAL)) != 0 && permissionCheckOn(conf, block)
+}
+
+// permissionCheckOn reads the permission_check switch (on when unset).
+func permissionCheckOn(conf *tables, block uint64) bool {
 	r, ok := configAt(conf, KeyPermissionCheck)
 	return !ok || r.at(block) != "0"
 }
@@ -215,6 +217,10 @@ var (
 		newMethod("unfreezeAccount(address)", "", true),
 		newMethod("freezeContract(address)", "", true),
 		newMethod("unfreezeContract(address)", "", true),
+		newMethod("contractAdmin(address)", "address", false),
+		newMethod("setMethodAuthMode(address,bytes4,uint8)", "", true),
+		newMethod("setMethodAuth(address,bytes4,address,bool)", "", true),
+		newMethod("getMethodAuth(address,bytes4,address)", "uint8,bool,bool", false),
 	)
 	evRoleChanged           = newEvent("RoleChanged(address,uint8,bool)", 1)
 	evAccountStatusChanged  = newEvent("AccountStatusChanged(address,bool,uint64)", 1)
@@ -266,6 +272,10 @@ func (c Permission) Run(env *Env, input []byte) ([]byte, error) {
 		return m.ret(t.getUint(tblParams, []byte(keyDeployAL)) != 0)
 	case "canDeploy(address)":
 		return m.ret(mayDeploy(env, args[0].(common.Address)))
+	case "contractAdmin(address)":
+		return m.ret(contractAdmin(t, args[0].(common.Address)))
+	case "setMethodAuthMode(address,bytes4,uint8)", "setMethodAuth(address,bytes4,address,bool)", "getMethodAuth(address,bytes4,address)":
+		return c.methodAuth(env, t, m, args)
 	case "grantDeployer(address)", "revokeDeployer(address)":
 		if !hasRole(env, env.Caller, RoleOperator) {
 			return Revert(fmt.Sprintf("Permission: %v is not an operator: only operators grant and revoke the deployer role", env.Caller))

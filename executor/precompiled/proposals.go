@@ -62,6 +62,14 @@ func checkChange(env *Env, kind ProposalKind, args []any) string {
 			return fmt.Sprintf("thresholds are percentages from 1 to 100, got participation %d, approval %d", p, a)
 		}
 	case ProposalDeployMode:
+	case ProposalResetAdmin:
+		contract, admin := args[0].(common.Address), args[1].(common.Address)
+		if len(env.db.GetCode(contract)) == 0 || IsSystemAddress(contract) {
+			return fmt.Sprintf("%v is not a user contract", contract)
+		}
+		if admin == (common.Address{}) {
+			return "the zero address cannot be a contract admin"
+		}
 	default:
 		return fmt.Sprintf("unknown proposal kind %d", kind)
 	}
@@ -111,6 +119,10 @@ func applyChange(env *Env, kind ProposalKind, args []any) error {
 		}
 		env.tables(PermissionAddress).putUint(tblParams, []byte(keyDeployAL), v)
 		return evDeployModeChanged.emit(env, PermissionAddress, on)
+	case ProposalResetAdmin:
+		contract, admin := args[0].(common.Address), args[1].(common.Address)
+		env.tables(PermissionAddress).putBytes(tblAdmin, contract[:], admin[:])
+		return evAdminChanged.emit(env, PermissionAddress, contract, admin)
 	}
 	return fmt.Errorf("unknown proposal kind %d", kind)
 }
