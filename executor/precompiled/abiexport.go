@@ -59,7 +59,10 @@ func named(args abi.Arguments, names []string, prefix string) abi.Arguments {
 	out := make(abi.Arguments, len(args))
 	for i, a := range args {
 		out[i] = a
-		out[i].Name = prefix + a.Name
+		out[i].Name = ""
+		if prefix != "" {
+			out[i].Name = prefix + a.Name
+		}
 		if i < len(names) && names[i] != "" {
 			out[i].Name = names[i]
 		}
@@ -69,8 +72,8 @@ func named(args abi.Arguments, names []string, prefix string) abi.Arguments {
 
 func sigName(sig string) string { return sig[:strings.IndexByte(sig, '(')] }
 
-// ABI returns the ABI of the governance contract at addr (arguments are
-// named a0, a1, ...; the Solidity interface files name them).
+// ABI returns the ABI of the governance contract at addr, with the
+// argument names of its Solidity interface file.
 func ABI(addr common.Address) (abi.ABI, bool) {
 	c, ok := governanceABIs[addr]
 	if !ok {
@@ -94,7 +97,7 @@ func ABI(addr common.Address) (abi.ABI, bool) {
 			mut = "nonpayable"
 		}
 		n := sigName(m.sig)
-		out.Methods[n] = abi.NewMethod(n, n, abi.Function, mut, !m.write, false, named(m.in, ins[n], "in"), named(m.out, outs[n], "out"))
+		out.Methods[n] = abi.NewMethod(n, n, abi.Function, mut, !m.write, false, named(m.in, ins[n], "in"), named(m.out, outs[n], ""))
 	}
 	for _, ev := range c.events {
 		n := sigName(ev.sig)
