@@ -241,6 +241,14 @@ func TestPermissions(t *testing.T) {
 	g.ok(gov, committee, "proposeRole", reg.addr(), uint8(precompiled.RoleRegulator), true, uint64(0))
 	g.refused("governor proposal", gov, committee, "proposeRole", x.addr(), uint8(precompiled.RoleGovernor), true, uint64(0))
 	g.refused("unknown role", gov, committee, "proposeRole", x.addr(), uint8(9), true, uint64(0))
+	g.refused("removing the last governor", gov, committee, "proposeGovernor", gov.addr(), uint64(0), uint64(0))
+	g.refused("is not a governor", gov, committee, "proposeGovernor", x.addr(), uint64(0), uint64(0))
+	if m := g.view(common.Address{}, permAddr, "getRoleMembers", uint8(precompiled.RoleOperator))[0].([]common.Address); len(m) != 1 || m[0] != op.addr() {
+		t.Fatalf("operators %v", m)
+	}
+	if m := g.view(common.Address{}, permAddr, "getRoleMembers", uint8(precompiled.RoleGovernor))[0].([]common.Address); len(m) != 1 || m[0] != gov.addr() {
+		t.Fatalf("governors %v", m)
+	}
 	if !g.view(common.Address{}, permAddr, "hasRole", op.addr(), uint8(precompiled.RoleOperator))[0].(bool) ||
 		!g.view(common.Address{}, permAddr, "hasRole", gov.addr(), uint8(precompiled.RoleGovernor))[0].(bool) {
 		t.Fatalf("roles not granted")
@@ -321,6 +329,13 @@ func TestPermissions(t *testing.T) {
 		t.Fatalf("call to an abolished contract: %q", r.ErrorMessage)
 	}
 	g.refused("is abolished", reg, permAddr, "unfreezeContract", sAddr)
+
+	// A revoked regulator loses its power.
+	g.ok(gov, committee, "proposeRole", reg.addr(), uint8(precompiled.RoleRegulator), false, uint64(0))
+	g.refused("is not a regulator", reg, permAddr, "freezeAccount", x.addr())
+	if m := g.view(common.Address{}, permAddr, "getRoleMembers", uint8(precompiled.RoleRegulator))[0].([]common.Address); len(m) != 0 {
+		t.Fatalf("regulators %v", m)
+	}
 }
 
 func TestCNS(t *testing.T) {

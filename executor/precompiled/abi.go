@@ -56,15 +56,6 @@ func newMethods(ms ...*method) methods {
 	return t
 }
 
-// Signatures lists the canonical signatures, for documentation and tests.
-func (t methods) signatures() []string {
-	out := make([]string, 0, len(t))
-	for _, m := range t {
-		out = append(out, m.sig)
-	}
-	return out
-}
-
 // decode finds the function an input calls and unpacks its arguments.
 // A failure is returned as a ready revert.
 func (t methods) decode(name string, env *Env, input []byte) (*method, []any, []byte, error) {
