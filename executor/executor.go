@@ -294,6 +294,10 @@ func (e *Executor) applyTx(evm *vm.EVM, sdb *state.StateDB, gp *core.GasPool, tx
 		r.ErrorMessage = err.Error()
 		return r
 	}
+	if err := e.sys.CheckTx(sdb, evm.Context.BlockNumber.Uint64(), from, msg.To, msg.Data); err != nil {
+		r.ErrorMessage = err.Error() // governance refusal: frozen sender, deploy not allowed
+		return r
+	}
 	nonce := sdb.GetNonce(from)
 	snap, pool := sdb.Snapshot(), gp.Snapshot()
 	out, err := core.ApplyMessage(evm, msg, gp)

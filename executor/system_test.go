@@ -55,7 +55,7 @@ func TestSystemInfo(t *testing.T) {
 // slot 0, emits a log with the caller, and returns (caller, value, count).
 type counter struct{}
 
-var counterAddr = common.HexToAddress("0x0000000000000000000000000000000000001001")
+var counterAddr = common.HexToAddress("0x0000000000000000000000000000000000001fff")
 
 func (counter) Name() string              { return "Counter" }
 func (counter) RequiredGas([]byte) uint64 { return 1000 }

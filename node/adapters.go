@@ -9,6 +9,7 @@ import (
 
 	"github.com/gobcos/gobcos/consensus"
 	"github.com/gobcos/gobcos/executor"
+	"github.com/gobcos/gobcos/executor/precompiled"
 	"github.com/gobcos/gobcos/ledger"
 	"github.com/gobcos/gobcos/state"
 	"github.com/gobcos/gobcos/types"
@@ -31,6 +32,11 @@ func (c *poolChain) NativeNonceUsed(nonce *big.Int) (bool, error) {
 }
 
 func (c *poolChain) TxCommitted(h common.Hash) (bool, error) { return c.n.ledger.TxCommitted(h) }
+
+// AccountFrozen reads the governance state (txpool.FrozenAccounts).
+func (c *poolChain) AccountFrozen(addr common.Address, block uint64) (bool, error) {
+	return precompiled.NewGovernanceReader(state.NewReader(c.n.kv)).AccountFrozen(addr, block)
+}
 
 // engineExecutor runs blocks for the consensus engine on the latest state.
 type engineExecutor struct{ n *Node }

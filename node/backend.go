@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
-	"strconv"
 	"sync"
 
 	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/gobcos/gobcos/crypto"
 	"github.com/gobcos/gobcos/executor"
+	"github.com/gobcos/gobcos/executor/precompiled"
 	"github.com/gobcos/gobcos/ledger"
 	"github.com/gobcos/gobcos/rpc"
 	"github.com/gobcos/gobcos/state"
@@ -231,17 +231,23 @@ func (b *backend) ChainInfo() rpc.ChainInfo {
 	}
 }
 
+// SystemConfig returns the system configuration in force for the next
+// block: the governance state after the head block (values changed by
+// proposal included), with the genesis values for keys a chain made before
+// governance does not hold.
 func (b *backend) SystemConfig() (map[string]string, error) {
-	g := b.n.genesis
-	u := func(v uint64) string { return strconv.FormatUint(v, 10) }
-	return map[string]string{
-		"tx_gas_limit":          u(g.TxGasLimit),
-		"block_gas_limit":       u(g.BlockGasLimit),
-		"tx_count_limit":        strconv.Itoa(g.BlockTxLimit),
-		"min_seal_interval_ms":  u(g.MinSealIntervalMs),
-		"block_limit_window":    u(g.BlockLimitWindow),
-		"compatibility_version": Version,
-	}, nil
+	out := b.n.genesis.GovernanceGenesis().Config
+	head := b.n.ledger.Height()
+	cfg, err := read(b, head, func(r *state.Reader) (map[string]precompiled.ConfigValue, error) {
+		return precompiled.NewGovernanceReader(r).SystemConfig(head + 1)
+	})
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range cfg {
+		out[k] = v.Value
+	}
+	return out, nil
 }
 
 // Syncing reports the block syncer's progress while a peer is ahead.

@@ -45,6 +45,12 @@ type Genesis struct {
 	// Committee are the initial governors: the organisations' admin
 	// accounts with their vote weights. Recorded now; governance uses it.
 	Committee []CommitteeMember `json:"committee,omitempty"`
+	// CommitteeParticipation and CommitteeApproval are the committee's
+	// thresholds in percent (0 means 51): see docs/governance.md.
+	CommitteeParticipation uint8 `json:"committeeParticipation,omitempty"`
+	CommitteeApproval      uint8 `json:"committeeApproval,omitempty"`
+	// MinSealers is the fewest sealers a node change may leave (0 means 1).
+	MinSealers uint64 `json:"minSealers,omitempty"`
 	// Organisations are the member organisations and the SHA-256
 	// fingerprints of their certificates.
 	Organisations []Organisation `json:"organisations,omitempty"`
@@ -150,6 +156,7 @@ func (g *Genesis) Validate() error {
 		bad("consensusTimeoutMs", "must be between 100 and 600000 (0 means 3000)")
 	}
 	g.validateGovernance(bad)
+	g.validateGovernanceState(bad)
 	if g.TxGasLimit < 21000 {
 		bad("txGasLimit", "must be at least 21000")
 	}

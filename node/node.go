@@ -151,6 +151,9 @@ func (n *Node) initGenesis() error {
 	for a, acc := range n.genesis.Alloc {
 		alloc[a] = executor.GenesisAccount{Balance: acc.balanceBig(), Nonce: acc.Nonce, Code: acc.Code, Storage: acc.Storage}
 	}
+	if err := n.genesis.addGovernanceState(alloc); err != nil {
+		return err
+	}
 	writes, root, err := n.exec.Genesis(alloc, n.kv)
 	if err != nil {
 		return fmt.Errorf("genesis state: %w", err)

@@ -69,6 +69,7 @@ func (s *Server) registerMethods() map[string]handlerFunc {
 	if _, ok := s.b.(AccessListBackend); ok {
 		m["eth_createAccessList"] = s.ethCreateAccessList
 	}
+	s.addGovernanceMethods(m)
 	return m
 }
 

@@ -23,6 +23,9 @@ func (p *Pool) admit(tx *types.Transaction, height uint64) (bool, error) {
 		return false, fmt.Errorf("%w: %s is already on the chain", ErrAlreadyCommitted, h)
 	}
 	e := &entry{tx: tx, hash: h, sender: tx.Sender(), size: tx.Size()}
+	if err := p.checkFrozen(e.sender, height); err != nil {
+		return false, err
+	}
 	if tx.IsEthereum() {
 		return p.admitEth(e)
 	}

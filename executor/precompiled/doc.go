@@ -22,6 +22,26 @@
 // instead of the generated one; see the executor's benchmarks for the cost.
 // A Session over an empty Registry installs no tracer.
 //
-// The first system contract is SystemInfo (0x...1000, read-only): see
-// SystemInfo.sol for its Solidity interface.
+// The system contracts, each with its Solidity interface (*.sol) and JSON
+// ABI (abi/*.json):
+//
+//   - SystemInfo (0x...1000, read-only): chain id and block number.
+//   - Committee (0x...1001): governors with weights propose and vote;
+//     a proposal reaching the participation and approval thresholds is
+//     executed in the transaction of the deciding vote.
+//   - SystemConfig (0x...1002): the system configuration.
+//   - ConsensusNodes (0x...1003): sealers with weights and observers.
+//   - Permission (0x...1004): roles, the deploy allow-list, account and
+//     contract freezing.
+//   - CNS (0x...1005): contract names and versions, with gray routing.
+//
+// The governance contracts keep their state in "system tables" in their
+// own account storage (store.go), so it is in the state root and the
+// state history. Changes take effect from the block after the one that
+// made them. GovernanceReader reads that state from committed state for
+// the node, the RPC server and the transaction pool; Registry.CheckTx
+// is the executor's check of a transaction's sender (frozen account,
+// deploy allow-list), and a Session stands in for frozen and abolished
+// contracts so that every call to them reverts. docs/governance.md is
+// the user's guide.
 package precompiled

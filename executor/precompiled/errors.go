@@ -16,3 +16,13 @@ var (
 	// ErrContractPanic: a system contract panicked; the call fails.
 	ErrContractPanic = errors.New("system contract failed internally")
 )
+
+// Errors of the governance checks the executor makes before a transaction
+// runs.
+var (
+	// ErrAccountFrozen: the sender's account is frozen.
+	ErrAccountFrozen = errors.New("account is frozen")
+	// ErrDeployNotAllowed: the deploy allow-list is on and the sender is
+	// not on it.
+	ErrDeployNotAllowed = errors.New("deploy not allowed")
+)

@@ -27,8 +27,17 @@ func NewRegistry() *Registry { return &Registry{byAddr: make(map[common.Address]
 // Default returns a registry with every system contract of this version.
 func Default() *Registry {
 	r := NewRegistry()
-	if err := r.Register(SystemInfoAddress, SystemInfo{}); err != nil {
-		panic(fmt.Sprintf("precompiled: default registry: %v", err)) // fixed entries, cannot fail
+	for addr, c := range map[common.Address]Contract{
+		SystemInfoAddress:     SystemInfo{},
+		CommitteeAddress:      Committee{},
+		SystemConfigAddress:   SystemConfig{},
+		ConsensusNodesAddress: ConsensusNodes{},
+		PermissionAddress:     Permission{},
+		CNSAddress:            CNS{},
+	} {
+		if err := r.Register(addr, c); err != nil {
+			panic(fmt.Sprintf("precompiled: default registry: %v", err)) // fixed entries, cannot fail
+		}
 	}
 	return r
 }

@@ -69,6 +69,7 @@ func (s *Session) Precompiles(base vm.PrecompiledContracts) vm.PrecompiledContra
 	for _, addr := range s.reg.addrs {
 		out[addr] = &adapter{s: s, addr: addr, c: s.reg.byAddr[addr]}
 	}
+	s.addFrozen(out)
 	return out
 }
 

@@ -1,0 +1,93 @@
+package precompiled
+
+import (
+	"fmt"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/vm"
+)
+
+// StateGetter is the state the transaction checks read.
+type StateGetter interface {
+	GetState(common.Address, common.Hash) common.Hash
+}
+
+// getterIO is read-only slotIO over a StateGetter.
+type getterIO struct {
+	db   StateGetter
+	addr common.Address
+}
+
+func (s getterIO) get(slot common.Hash) common.Hash { return s.db.GetState(s.addr, slot) }
+func (s getterIO) set(common.Hash, common.Hash)     { panic("precompiled: write through a state getter") }
+
+func getterTables(db StateGetter, addr common.Address) *tables {
+	return &tables{io: getterIO{db: db, addr: addr}}
+}
+
+// governed reports whether the registry holds the Permission contract,
+// whose state the transaction checks read.
+func (r *Registry) governed() bool {
+	_, ok := r.byAddr[PermissionAddress].(Permission)
+	return ok
+}
+
+// CheckTx decides, before a transaction runs in the given block, whether
+// its sender may send it: a frozen account's transactions are refused
+// (ErrAccountFrozen); with the permission check on, a deploy (to == nil)
+// by an account not on the deploy allow-list when it is on
+// (ErrDeployNotAllowed) and a call of a function its contract's admin
+// does not let the sender call (ErrMethodDenied). It reads the live
+// state, so it sees the changes of the block's earlier transactions.
+func (r *Registry) CheckTx(db StateGetter, block uint64, from common.Address, to *common.Address, data []byte) error {
+	if !r.governed() {
+		return nil
+	}
+	perm := getterTables(db, PermissionAddress)
+	if statusAt(perm, tblAccount, from, block) == 1 {
+		return fmt.Errorf("%w: %v is frozen: its transactions are refused until it is unfrozen", ErrAccountFrozen, from)
+	}
+	conf := getterTables(db, SystemConfigAddress)
+	if to != nil {
+		if IsSystemAddress(*to) || !permissionCheckOn(conf, block) {
+			return nil
+		}
+		return checkMethod(perm, from, *to, data)
+	}
+	if !deployAllowListOn(perm, conf, block) {
+		return nil
+	}
+	if perm.getUint(tblRole, append([]byte{byte(RoleDeployer)}, from[:]...)) != 0 ||
+		perm.getUint(tblRole, append([]byte{byte(RoleOperator)}, from[:]...)) != 0 ||
+		getterTables(db, CommitteeAddress).getUint(tblGovernor, from[:]) != 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: the deploy allow-list is on and %v is not on it (it needs the deployer role)", ErrDeployNotAllowed, from)
+}
+
+// frozenContract stands in for a frozen or abolished contract for a
+// block: every call reverts with the reason.
+type frozenContract struct{ reason string }
+
+func (f frozenContract) Name() string               { return "frozen contract" }
+func (frozenContract) RequiredGas([]byte) uint64    { return ReadGas }
+func (f frozenContract) Run([]byte) ([]byte, error) { return Revert(f.reason) }
+
+// addFrozen puts a stand-in at each contract frozen or abolished at the
+// session's block into pcs. A contract's status therefore changes for
+// calls from the block after the change, like every governance change.
+func (s *Session) addFrozen(pcs vm.PrecompiledContracts) {
+	if !s.reg.governed() || s.db == nil {
+		return
+	}
+	perm := getterTables(s.db, PermissionAddress)
+	for _, k := range perm.listKeys(lstContracts) {
+		addr := common.BytesToAddress(k)
+		switch statusAt(perm, tblContract, addr, s.block.Number) {
+		case ContractFrozen:
+			pcs[addr] = frozenContract{reason: fmt.Sprintf("contract %v is frozen", addr)}
+		case ContractAbolished:
+			pcs[addr] = frozenContract{reason: fmt.Sprintf("contract %v is abolished", addr)}
+		}
+	}
+}

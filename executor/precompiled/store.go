@@ -1,0 +1,218 @@
+package precompiled
+
+import (
+	"encoding/binary"
+	"math/big"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/rlp"
+)
+
+// The governance contracts keep their data in "system tables": keyed
+// records stored in the contract account's own storage, so they are part
+// of the state root and the state history like any contract's storage.
+//
+// Layout: the record (table, key) lives at base = keccak256(table || 0x00
+// || key). The base slot holds the record's length plus one (zero: no
+// record); the bytes follow in slots keccak256(base)+0, +1, ... A list
+// (an ordered set of keys) keeps its length in record (list, "#"), its
+// i-th key in record (list, "#" || i) and each key's position plus one in
+// record (list, "@" || key). Records are RLP-encoded structs.
+
+// slotIO reads and writes the storage of one system contract.
+type slotIO interface {
+	get(slot common.Hash) common.Hash
+	set(slot, value common.Hash)
+}
+
+// envIO is slotIO over the EVM's StateDB; callers check ReadOnly first.
+type envIO struct {
+	env  *Env
+	addr common.Address
+}
+
+func (s envIO) get(slot common.Hash) common.Hash { return s.env.db.GetState(s.addr, slot) }
+func (s envIO) set(slot, value common.Hash) {
+	if s.env.db.Empty(s.addr) {
+		s.env.db.SetNonce(s.addr, 1, 0)
+	}
+	s.env.db.SetState(s.addr, slot, value)
+}
+
+// tables gives another system contract's tables to env: the committee
+// writes the tables of the contracts its proposals change.
+func (e *Env) tables(addr common.Address) *tables {
+	return &tables{io: envIO{env: e, addr: addr}}
+}
+
+// mapIO is slotIO over a map: the genesis builds its storage with it.
+type mapIO map[common.Hash]common.Hash
+
+func (m mapIO) get(slot common.Hash) common.Hash { return m[slot] }
+func (m mapIO) set(slot, value common.Hash) {
+	if value == (common.Hash{}) {
+		delete(m, slot)
+		return
+	}
+	m[slot] = value
+}
+
+// readerIO is slotIO over committed state; it remembers the first error
+// and cannot write.
+type readerIO struct {
+	r    SlotReader
+	addr common.Address
+	err  *error
+}
+
+func (s readerIO) get(slot common.Hash) common.Hash {
+	if *s.err != nil {
+		return common.Hash{}
+	}
+	v, err := s.r.Storage(s.addr, slot)
+	if err != nil {
+		*s.err = err
+	}
+	return v
+}
+func (s readerIO) set(common.Hash, common.Hash) { panic("precompiled: write through a state reader") }
+
+// tables is the table layer over one contract's storage.
+type tables struct{ io slotIO }
+
+func recordSlot(table string, key []byte) common.Hash {
+	return crypto.Keccak256Hash([]byte(table), []byte{0}, key)
+}
+
+// getBytes returns a record, nil when absent.
+func (t *tables) getBytes(table string, key []byte) []byte {
+	base := recordSlot(table, key)
+	n := t.io.get(base).Big().Uint64()
+	if n == 0 {
+		return nil
+	}
+	n--
+	out := make([]byte, 0, n)
+	data := crypto.Keccak256Hash(base[:]).Big()
+	for i := uint64(0); uint64(len(out)) < n; i++ {
+		w := t.io.get(common.BigToHash(new(big.Int).Add(data, new(big.Int).SetUint64(i))))
+		out = append(out, w[:min(32, int(n)-len(out))]...)
+	}
+	return out
+}
+
+// putBytes writes a record (clearing the slots the old one used beyond
+// the new one's length).
+func (t *tables) putBytes(table string, key, value []byte) {
+	base := recordSlot(table, key)
+	old := t.io.get(base).Big().Uint64()
+	t.io.set(base, common.BigToHash(new(big.Int).SetUint64(uint64(len(value))+1)))
+	data := crypto.Keccak256Hash(base[:]).Big()
+	words := (len(value) + 31) / 32
+	for i := 0; i < words; i++ {
+		var w common.Hash
+		copy(w[:], value[i*32:])
+		t.io.set(common.BigToHash(new(big.Int).Add(data, big.NewInt(int64(i)))), w)
+	}
+	if old > 0 {
+		for i := uint64(words); i < (old-1+31)/32; i++ {
+			t.io.set(common.BigToHash(new(big.Int).Add(data, new(big.Int).SetUint64(i))), common.Hash{})
+		}
+	}
+}
+
+// del removes a record.
+func (t *tables) del(table string, key []byte) {
+	base := recordSlot(table, key)
+	old := t.io.get(base).Big().Uint64()
+	if old == 0 {
+		return
+	}
+	data := crypto.Keccak256Hash(base[:]).Big()
+	for i := uint64(0); i < (old-1+31)/32; i++ {
+		t.io.set(common.BigToHash(new(big.Int).Add(data, new(big.Int).SetUint64(i))), common.Hash{})
+	}
+	t.io.set(base, common.Hash{})
+}
+
+// get decodes an RLP record into v; false when absent.
+func (t *tables) get(table string, key []byte, v any) bool {
+	b := t.getBytes(table, key)
+	if b == nil {
+		return false
+	}
+	if err := rlp.DecodeBytes(b, v); err != nil {
+		// Only this package writes these records: damage is a broken invariant.
+		panic("precompiled: corrupt record in " + table + ": " + err.Error())
+	}
+	return true
+}
+
+// put RLP-encodes v into a record.
+func (t *tables) put(table string, key []byte, v any) {
+	b, err := rlp.EncodeToBytes(v)
+	if err != nil {
+		panic("precompiled: encode record: " + err.Error())
+	}
+	t.putBytes(table, key, b)
+}
+
+// getUint / putUint store a number in a record's base slot directly.
+func (t *tables) getUint(table string, key []byte) uint64 {
+	return t.io.get(recordSlot(table, key)).Big().Uint64()
+}
+
+func (t *tables) putUint(table string, key []byte, v uint64) {
+	t.io.set(recordSlot(table, key), common.BigToHash(new(big.Int).SetUint64(v)))
+}
+
+func indexKey(i uint64) []byte {
+	return binary.BigEndian.AppendUint64([]byte{'#'}, i)
+}
+
+// listLen is the number of keys in a list.
+func (t *tables) listLen(list string) uint64 { return t.getUint(list, []byte{'#'}) }
+
+// listKeys returns a list's keys in order.
+func (t *tables) listKeys(list string) [][]byte {
+	n := t.listLen(list)
+	out := make([][]byte, 0, n)
+	for i := uint64(0); i < n; i++ {
+		out = append(out, t.getBytes(list, indexKey(i)))
+	}
+	return out
+}
+
+// listHas reports whether key is in a list.
+func (t *tables) listHas(list string, key []byte) bool {
+	return t.getUint(list, append([]byte{'@'}, key...)) != 0
+}
+
+// listAdd appends key to a list unless it is there.
+func (t *tables) listAdd(list string, key []byte) {
+	if t.listHas(list, key) {
+		return
+	}
+	n := t.listLen(list)
+	t.putBytes(list, indexKey(n), key)
+	t.putUint(list, append([]byte{'@'}, key...), n+1)
+	t.putUint(list, []byte{'#'}, n+1)
+}
+
+// listRemove removes key from a list, moving the last key into its place.
+func (t *tables) listRemove(list string, key []byte) {
+	pos := t.getUint(list, append([]byte{'@'}, key...))
+	if pos == 0 {
+		return
+	}
+	n := t.listLen(list)
+	if pos != n {
+		last := t.getBytes(list, indexKey(n-1))
+		t.putBytes(list, indexKey(pos-1), last)
+		t.putUint(list, append([]byte{'@'}, last...), pos)
+	}
+	t.del(list, indexKey(n-1))
+	t.putUint(list, append([]byte{'@'}, key...), 0)
+	t.putUint(list, []byte{'#'}, n-1)
+}
