@@ -60,6 +60,7 @@ type parallelBlock struct {
 	txs     []*types.Transaction
 	senders []common.Address
 	mv      *blockstm.MVMemory
+	parent  storage.Reader // the parent state, which EVM set-up reads
 	out     []txOutput
 	workers []*worker // by worker index
 }
@@ -76,7 +77,7 @@ func (e *Executor) executeParallel(ctx context.Context, env BlockEnv, parentRoot
 		return nil, err
 	}
 	env.GetHash = lockedGetHash(env.GetHash)
-	p := &parallelBlock{e: e, ctx: ctx, env: env, txs: txs, senders: senders,
+	p := &parallelBlock{e: e, ctx: ctx, env: env, txs: txs, senders: senders, parent: st,
 		mv: blockstm.NewMVMemory(len(txs), baseReader(st)), out: make([]txOutput, len(txs)),
 		workers: make([]*worker, workers)}
 	err = blockstm.Run(ctx, p.mv, len(txs), workers, func(w int, v blockstm.Version) blockstm.Result {
@@ -236,7 +237,11 @@ func (p *parallelBlock) worker(w int) *worker {
 		wk.stop()
 		wk.evm.Release()
 	}
-	db := &swapDB{}
+	// Setting up the EVM reads the system contracts' block-wide state (the
+	// contracts frozen at this block), which no transaction of the block
+	// can change: serial execution reads it before the first transaction,
+	// so each worker reads it from the parent state.
+	db := &swapDB{StateDB: state.New(p.parent)}
 	evm := p.e.newEVM(p.env, db)
 	wk = &worker{evm: evm, db: db, sdb: state.New(nil), stop: context.AfterFunc(p.ctx, evm.Cancel)}
 	p.workers[w] = wk
