@@ -147,3 +147,73 @@ func (c *Core) applyConfChange(e *pb.Entry) error {
 	}
 	return c.st.saveConfState(c.conf)
 }
+
+// Reconcile moves the configuration one step toward the wanted node list:
+// on the leader, when no change is pending, it proposes the first
+// difference (a missing voter is added or promoted, then a missing learner
+// added or a voter demoted, then a member in neither list removed) and
+// reports true. It is the hook for governance: every node can call it with
+// the node list after each change, and call it again (for example on every
+// tick) until it reports false with no error, which means the list is
+// reached or this node is not the one to act.
+func (c *Core) Reconcile(voters, learners [][]byte) (bool, error) {
+	if c.err != nil {
+		return false, c.err
+	}
+	if len(voters) == 0 {
+		return false, fmt.Errorf("%w: no voter in the wanted list", ErrBadConfChange)
+	}
+	if !c.IsLeader() || c.confPending() {
+		return false, nil
+	}
+	wantVoter := make(map[uint64]bool, len(voters))
+	wantLearner := make(map[uint64]bool, len(learners))
+	for _, pub := range voters {
+		id := NodeID(c.cfg.Suite, pub)
+		wantVoter[id] = true
+		if !slices.Contains(c.conf.GetVoters(), id) {
+			return true, c.ProposeConfChange(AddVoter, pub)
+		}
+	}
+	for _, pub := range learners {
+		id := NodeID(c.cfg.Suite, pub)
+		if wantVoter[id] {
+			continue
+		}
+		wantLearner[id] = true
+		if !slices.Contains(c.conf.GetLearners(), id) {
+			return true, c.ProposeConfChange(AddLearner, pub)
+		}
+	}
+	members := append(slices.Clone(c.conf.GetVoters()), c.conf.GetLearners()...)
+	slices.SortFunc(members, func(a, b uint64) int { // the leader itself last
+		if (a == c.id) != (b == c.id) {
+			if a == c.id {
+				return 1
+			}
+			return -1
+		}
+		return cmpUint(a, b)
+	})
+	for _, id := range members {
+		if wantVoter[id] || wantLearner[id] {
+			continue
+		}
+		pub, ok := c.byID[id]
+		if !ok {
+			return false, fmt.Errorf("%w: member %d has no known key", ErrBadConfChange, id)
+		}
+		return true, c.ProposeConfChange(Remove, pub)
+	}
+	return false, nil
+}
+
+func cmpUint(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}

@@ -103,3 +103,56 @@ func TestLastVoterCannotLeave(t *testing.T) {
 	c.submit(3)
 	c.runUntil(100, "single node commits", func() bool { return c.allCommitted(0) })
 }
+
+// TestReconcile drives the configuration from a wanted node list, one
+// change at a time, whichever node leads.
+func TestReconcile(t *testing.T) {
+	c := newCluster(t, 5, 3, nil)
+	c.submit(2)
+	c.runUntil(300, "commit", func() bool { return c.allCommitted(0, 1, 2) })
+	voters := [][]byte{c.pubs[1], c.pubs[2], c.pubs[3]}
+	learners := [][]byte{c.pubs[4], c.pubs[0]}
+	want := func(list [][]byte) []uint64 {
+		var ids []uint64
+		for _, p := range list {
+			ids = append(ids, NodeID(c.suite, p))
+		}
+		slices.Sort(ids)
+		return ids
+	}
+	reached := func() bool {
+		for _, i := range []int{1, 2, 3} {
+			st := c.nodes[i].core.Status()
+			v, l := slices.Sorted(slices.Values(st.Voters)), slices.Sorted(slices.Values(st.Learners))
+			if !slices.Equal(v, want(voters)) || !slices.Equal(l, want(learners)) {
+				return false
+			}
+		}
+		return true
+	}
+	steps := 0
+	c.runUntil(2000, "wanted configuration", func() bool {
+		for _, n := range c.nodes {
+			if n.core == nil {
+				continue
+			}
+			ok, err := n.core.Reconcile(voters, learners)
+			if err != nil {
+				t.Fatalf("node %d: %v", n.i, err)
+			}
+			if ok {
+				steps++
+			}
+		}
+		return reached()
+	})
+	if steps != 3 { // add voter 3, add learner 4, demote 0
+		t.Fatalf("%d changes proposed, want 3", steps)
+	}
+	c.submit(4)
+	c.runUntil(1000, "commit with the new configuration", func() bool { return c.allCommitted(0, 1, 2, 3, 4) })
+	c.sameChains()
+	if _, err := c.nodes[1].core.Reconcile(nil, learners); !errors.Is(err, ErrBadConfChange) {
+		t.Fatalf("empty voter list: %v", err)
+	}
+}

@@ -36,8 +36,8 @@ func runSeed(t *testing.T, n int, seed uint64, logf func(string, ...any)) (*engi
 	res, err := enginetest.Run(f, enginetest.Options{N: n, Seed: seed, Hasher: suite, Logf: logf})
 	if err != nil {
 		c := f.cfg
-		return res, Stats{}, fmt.Errorf("%w\nscenario: %s, suite %s, heartbeat %d, block txs %d, min seal %d, snapshot every %d keep %d, msg size %d, inflight %d",
-			err, res.Scenario, suite.Name(), c.HeartbeatTicks, c.MaxBlockTxs, c.MinSealTicks, c.SnapshotEntries, c.KeepEntries, c.MaxSizePerMsg, c.MaxInflightMsgs)
+		return res, Stats{}, fmt.Errorf("%w\nscenario: %s, conf change rate %.2f, suite %s, heartbeat %d, block txs %d, min seal %d, snapshot every %d keep %d, msg size %d, inflight %d",
+			err, res.Scenario, f.confRate, suite.Name(), c.HeartbeatTicks, c.MaxBlockTxs, c.MinSealTicks, c.SnapshotEntries, c.KeepEntries, c.MaxSizePerMsg, c.MaxInflightMsgs)
 	}
 	return res, f.totals(), nil
 }

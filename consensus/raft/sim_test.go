@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/ethereum/go-ethereum/common"
 
@@ -107,7 +108,10 @@ type simFactory struct {
 	pubs  [][]byte
 	byID  map[uint64]int
 	cfg   Config
-	cores []*Core
+	// confRate is the per-tick chance that a leader demotes a voter to
+	// learner or promotes a learner back, during the chaos phase.
+	confRate float64
+	cores    []*Core
 	stats Stats // summed over crashed cores
 }
 
@@ -129,7 +133,8 @@ func newSimFactory(suite crypto.Suite, n int, seed uint64) *simFactory {
 	for i, pub := range pubs {
 		byID[NodeID(suite, pub)] = i
 	}
-	return &simFactory{suite: suite, keys: keys, pubs: pubs, byID: byID, cfg: cfg, cores: make([]*Core, n)}
+	return &simFactory{suite: suite, keys: keys, pubs: pubs, byID: byID, cfg: cfg, cores: make([]*Core, n),
+		confRate: []float64{0, 0.01, 0.05}[rng.IntN(3)]}
 }
 
 func (f *simFactory) SupportsByzantine() bool { return false }
@@ -207,6 +212,42 @@ func (r *simReplica) Tick() {
 		// A crash right after entries were persisted and applied.
 		r.h.CrashPoint(0.005)
 	}
+	r.changeMembers()
+}
+
+// chaosTicks is the harness's default chaos phase.
+const chaosTicks = 300
+
+// changeMembers: during the chaos phase a leader sometimes demotes a voter
+// to learner (keeping at least two voters) or promotes a learner; after it,
+// learners are promoted back. Learners apply every block too, so the
+// harness's invariants hold for all replicas.
+func (r *simReplica) changeMembers() {
+	if !r.core.IsLeader() {
+		return
+	}
+	st := r.core.Status()
+	if r.h.Now() >= chaosTicks {
+		if len(st.Learners) > 0 {
+			if pub, ok := r.core.PeerKey(st.Learners[0]); ok {
+				_ = r.core.ProposeConfChange(AddVoter, pub)
+			}
+		}
+		return
+	}
+	if r.f.confRate == 0 || r.h.Rand.Float64() >= r.f.confRate {
+		return
+	}
+	j := r.h.Rand.IntN(r.h.N)
+	id := NodeID(r.f.suite, r.f.pubs[j])
+	switch {
+	case id == r.core.ID():
+	case slices.Contains(st.Voters, id) && len(st.Voters) > 2:
+		_ = r.core.ProposeConfChange(AddLearner, r.f.pubs[j])
+	case slices.Contains(st.Learners, id):
+		_ = r.core.ProposeConfChange(AddVoter, r.f.pubs[j])
+	}
+	r.check()
 }
 
 func (r *simReplica) DeliverBlocks(blocks []*enginetest.Block) {

@@ -75,6 +75,8 @@ type inbound struct {
 	data []byte
 }
 
+type wantedMembers struct{ voters, learners [][]byte }
+
 type confRequest struct {
 	t     raft.ChangeType
 	pub   []byte
@@ -107,6 +109,7 @@ type Engine struct {
 	lastHead uint64
 
 	mu      sync.Mutex
+	members *wantedMembers // nil: no node list given (the genesis voters stay)
 	status  consensus.Status
 	cstatus raft.Status
 	signers [][]byte
@@ -274,6 +277,29 @@ func (e *Engine) ProposeConfChange(ctx context.Context, t raft.ChangeType, pub [
 	}
 }
 
+// SetMembers gives the engine the group's wanted node list (public keys of
+// voters, and of learners: nodes that receive the log without voting).
+// While this node leads, the driver moves the raft configuration toward it
+// one change at a time (raft.Core.Reconcile), on each tick. Governance
+// calls it after each node-list change, on every node.
+func (e *Engine) SetMembers(voters, learners [][]byte) error {
+	if len(voters) == 0 {
+		return fmt.Errorf("%w: no voter in the node list", raft.ErrBadConfChange)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.members = &wantedMembers{voters: cloneKeys(voters), learners: cloneKeys(learners)}
+	return nil
+}
+
+func cloneKeys(l [][]byte) [][]byte {
+	out := make([][]byte, len(l))
+	for i, k := range l {
+		out[i] = slices.Clone(k)
+	}
+	return out
+}
+
 // coreTransport maps raft ids to public keys.
 type coreTransport struct{ e *Engine }
 
@@ -313,6 +339,9 @@ func (e *Engine) run(ctx context.Context, done chan struct{}) {
 			if err == nil {
 				err = e.core.Tick()
 			}
+			if err == nil {
+				e.reconcile()
+			}
 		case m := <-e.inbox:
 			_ = e.core.Step(m.from, m.data) // bad messages are counted by the core
 			err = e.core.Err()
@@ -326,6 +355,19 @@ func (e *Engine) run(ctx context.Context, done chan struct{}) {
 	}
 	if ctx.Err() == nil {
 		e.log.Error("raft driver stopped: it cannot go on safely; fix the cause and restart the node", "err", err)
+	}
+}
+
+// reconcile moves the configuration toward the wanted node list.
+func (e *Engine) reconcile() {
+	e.mu.Lock()
+	m := e.members
+	e.mu.Unlock()
+	if m == nil {
+		return
+	}
+	if _, err := e.core.Reconcile(m.voters, m.learners); err != nil && e.core.Err() == nil {
+		e.log.Warn("membership change toward the node list refused", "err", err)
 	}
 }
 

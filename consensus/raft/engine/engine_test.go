@@ -399,3 +399,35 @@ func TestProposeConfChangeThroughDriver(t *testing.T) {
 	c.submit(batch, 0, 1, 2)
 	c.waitCommitted(batch, 0, 1, 2)
 }
+
+func TestSetMembers(t *testing.T) {
+	c := newCluster(t, crypto.ECDSA(), 3, true)
+	c.leader()
+	if err := c.nodes[0].engine.SetMembers(nil, nil); !errors.Is(err, raft.ErrBadConfChange) {
+		t.Fatalf("empty list: %v", err)
+	}
+	// Demote node 2 to learner on every node, as governance would.
+	for _, tn := range c.nodes {
+		if err := tn.engine.SetMembers(c.sealers[:2], c.sealers[2:]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		st := c.nodes[2].engine.Stats().Core
+		if len(st.Voters) == 2 && len(st.Learners) == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("configuration not reached: %+v", st)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if c.nodes[2].engine.Status().Sealer {
+		t.Fatal("a learner reports itself a sealer")
+	}
+	// The learner still applies blocks.
+	batch := []*types.Transaction{c.newTx(500)}
+	c.submit(batch, 0, 1, 2)
+	c.waitCommitted(batch, 0, 1, 2)
+}
