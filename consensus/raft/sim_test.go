@@ -112,7 +112,7 @@ type simFactory struct {
 	// learner or promotes a learner back, during the chaos phase.
 	confRate float64
 	cores    []*Core
-	stats Stats // summed over crashed cores
+	stats    Stats // summed over crashed cores
 }
 
 func newSimFactory(suite crypto.Suite, n int, seed uint64) *simFactory {
