@@ -81,12 +81,15 @@ func (n *Node) buildNetwork() error {
 		return err
 	}
 
-	if g.IsSealer(n.key.PublicKey()) {
-		build := n.buildPBFT
-		if g.Consensus == ConsensusRaft {
-			build = n.buildRaft
+	if g.Consensus == ConsensusRaft {
+		// Every node of a Raft chain runs the engine: a non-voter's stays
+		// idle (it follows by block sync) until a membership change makes
+		// it a learner or voter.
+		if err := n.buildRaft(sealers, frame); err != nil {
+			return err
 		}
-		if err := build(sealers, frame); err != nil {
+	} else if g.IsSealer(n.key.PublicKey()) {
+		if err := n.buildPBFT(sealers, frame); err != nil {
 			return err
 		}
 	} else {

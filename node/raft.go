@@ -13,7 +13,9 @@ import (
 // ticks without a leader's heartbeat, sent every tick.
 const raftTick = 100 * time.Millisecond
 
-// buildRaft makes the Raft engine of a sealer (a genesis voter).
+// buildRaft makes the Raft engine of a node of a Raft chain: the genesis
+// sealers are the first voters; other nodes start outside the
+// configuration and take part once a membership change adds them.
 func (n *Node) buildRaft(sealers [][]byte, frame int) error {
 	g := n.genesis
 	cc := raft.DefaultConfig()
@@ -37,6 +39,11 @@ func (n *Node) buildRaft(sealers [][]byte, frame int) error {
 	n.raft, n.engine = eng, eng
 	return nil
 }
+
+// RaftEngine is the node's Raft engine (nil unless the chain runs Raft):
+// governance drives membership through its SetMembers and
+// ProposeConfChange.
+func (n *Node) RaftEngine() *raftengine.Engine { return n.raft }
 
 // handleRaft delivers the group's consensus messages to the Raft engine,
 // with the sender's node id (its public key), which the core checks

@@ -2,6 +2,7 @@ package node_test
 
 import (
 	"context"
+	"encoding/hex"
 	"net"
 	"testing"
 	"time"
@@ -119,7 +120,52 @@ func TestRaftChain(t *testing.T) {
 	h3, _ := send(leader, 1)
 	c.waitHeight(h3)
 	c.checkSame(ctx, h3)
-	t.Logf("heights %d, %d after the leader stopped, %d after its restart", h, h2, h3)
+
+	// The observer becomes a raft learner through the membership API.
+	obsKey := observerKey(t, c)
+	obsID := raft.NodeID(c.nodes[0].Genesis().Suite(), obsKey)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		for i := range 3 {
+			if e := c.nodes[i].RaftEngine(); e != nil && e.Status().Leader {
+				_ = e.ProposeConfChange(ctx, raft.AddLearner, obsKey)
+			}
+		}
+		if l := c.nodes[3].RaftEngine().Stats().Core.Learners; len(l) == 1 && l[0] == obsID {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("observer not added as learner: %+v", c.nodes[3].RaftEngine().Stats().Core)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	h4, _ := send(0, 1)
+	c.waitHeight(h4)
+	c.checkSame(ctx, h4)
+	if c.nodes[3].RaftEngine().Status().Sealer {
+		t.Fatal("the learner reports itself a sealer")
+	}
+	t.Logf("heights %d, %d after the leader stopped, %d after its restart, %d with the observer as learner", h, h2, h3, h4)
+}
+
+// observerKey is the public key of node 3 (added by chain add-node).
+func observerKey(t *testing.T, c *pbftChain) []byte {
+	t.Helper()
+	m, err := chainbuild.ReadManifest(c.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range m.Nodes {
+		if e.Name == c.names[3] {
+			pub, err := hex.DecodeString(e.NodeID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return append([]byte{4}, pub...)
+		}
+	}
+	t.Fatal("observer not in the manifest")
+	return nil
 }
 
 func addrOf(t *testing.T, c *pbftChain, i int) common.Address {
