@@ -182,7 +182,7 @@ func (n *tnode) HashAt(h uint64) (common.Hash, bool) {
 	return common.Hash{}, false
 }
 
-func (n *tnode) Seal(parent *types.Header, maxTxs int) (*types.Header, [][]byte, error) {
+func (n *tnode) Seal(parent *types.Header, maxTxs, _ int) (*types.Header, [][]byte, error) {
 	var txs [][]byte
 	for _, tx := range n.c.txs {
 		id, _ := enginetest.DecodeTx(n.c.suite, tx)

@@ -23,10 +23,11 @@ type App interface {
 	Head() *types.Header
 	// HashAt is the hash of committed block number, if the ledger has it.
 	HashAt(number uint64) (common.Hash, bool)
-	// Seal picks up to maxTxs transactions from the pool, executes them on
-	// parent and returns the header (Extra and Signatures empty) and the
-	// encoded transactions; a nil header means there is nothing to seal.
-	Seal(parent *types.Header, maxTxs int) (*types.Header, [][]byte, error)
+	// Seal picks up to maxTxs transactions of at most maxBytes in all from
+	// the pool, executes them on parent and returns the header (Extra and
+	// Signatures empty) and the encoded transactions; a nil header means
+	// there is nothing to seal.
+	Seal(parent *types.Header, maxTxs, maxBytes int) (*types.Header, [][]byte, error)
 	// Apply executes txs on the head and commits the block when the result
 	// matches header. An error wrapping ErrRejected means every replica
 	// refuses the block alike (it is skipped); any other error stops the core.
@@ -524,7 +525,8 @@ func (c *Core) maybeSeal() bool {
 		return false
 	}
 	head := c.app.Head()
-	h, txs, err := c.app.Seal(head, c.cfg.MaxBlockTxs)
+	// A block entry must fit in one message, with room for the header.
+	h, txs, err := c.app.Seal(head, c.cfg.MaxBlockTxs, c.cfg.MaxMessageSize/2)
 	if err != nil {
 		c.log.Warn("sealing failed", "height", head.Number+1, "err", err)
 		return false

@@ -64,7 +64,7 @@ func (a *simApp) HashAt(n uint64) (common.Hash, bool) {
 	return b.Header.Hash(a.h.Hasher), true
 }
 
-func (a *simApp) Seal(parent *types.Header, maxTxs int) (*types.Header, [][]byte, error) {
+func (a *simApp) Seal(parent *types.Header, maxTxs, _ int) (*types.Header, [][]byte, error) {
 	txs := a.h.Available(nil, maxTxs)
 	if len(txs) == 0 {
 		return nil, nil, nil

@@ -48,17 +48,22 @@ func bareHash(e *Engine, h *types.Header) common.Hash {
 }
 
 // Seal picks valid pool transactions and executes them on parent.
-func (a *app) Seal(parent *types.Header, maxTxs int) (*types.Header, [][]byte, error) {
+func (a *app) Seal(parent *types.Header, maxTxs, maxBytes int) (*types.Header, [][]byte, error) {
 	e := a.e
 	height := parent.Number + 1
 	seen := newTxSet()
 	var txs []*types.Transaction
+	size := 0
 	for _, tx := range e.pool.Pending(maxTxs) {
+		if size+len(tx.Bytes()) > maxBytes {
+			break
+		}
 		_, verified := tx.CachedSender()
 		if err := e.checkTx(tx, height, seen, !verified); err != nil {
 			continue
 		}
 		txs = append(txs, tx)
+		size += len(tx.Bytes())
 	}
 	if len(txs) == 0 {
 		return nil, nil, nil
