@@ -3,16 +3,26 @@ package raft
 import (
 	"fmt"
 	"log/slog"
+	"strings"
 )
 
-// raftLogger routes etcd raft's log lines to slog. Raft's own debug and
-// info lines (elections, term changes) go to slog's debug and info.
+// raftLogger routes etcd raft's log lines to slog. Of raft's info lines
+// only role and configuration changes stay at info; the vote-by-vote
+// detail of elections goes to debug.
 type raftLogger struct{ l *slog.Logger }
 
 func (r raftLogger) Debug(v ...any)                 { r.l.Debug(fmt.Sprint(v...)) }
 func (r raftLogger) Debugf(format string, v ...any) { r.l.Debug(fmt.Sprintf(format, v...)) }
-func (r raftLogger) Info(v ...any)                  { r.l.Info(fmt.Sprint(v...)) }
-func (r raftLogger) Infof(format string, v ...any)  { r.l.Info(fmt.Sprintf(format, v...)) }
+func (r raftLogger) Info(v ...any)                  { r.info(fmt.Sprint(v...)) }
+func (r raftLogger) Infof(format string, v ...any)  { r.info(fmt.Sprintf(format, v...)) }
+
+func (r raftLogger) info(s string) {
+	if strings.Contains(s, " became ") || strings.Contains(s, "switched to configuration") || strings.Contains(s, "snapshot") {
+		r.l.Info(s)
+		return
+	}
+	r.l.Debug(s)
+}
 func (r raftLogger) Warning(v ...any)               { r.l.Warn(fmt.Sprint(v...)) }
 func (r raftLogger) Warningf(format string, v ...any) {
 	r.l.Warn(fmt.Sprintf(format, v...))

@@ -204,7 +204,7 @@ func (e *Engine) Start(ctx context.Context) error {
 	e.status.Height, e.status.BlockHash, e.status.Running = head.Number, head.Hash(e.suite), true
 	e.signers = core.Signers()
 	e.cancel, e.done = cancel, make(chan struct{})
-	e.log.Info("started", "height", head.Number, "raftId", core.ID(), "voters", len(core.Status().Voters))
+	e.log.Info("started", "height", head.Number, "raftId", fmt.Sprintf("%x", core.ID()), "voters", len(core.Status().Voters))
 	go e.run(runCtx, e.done)
 	return nil
 }
