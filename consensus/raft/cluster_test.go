@@ -15,18 +15,20 @@ import (
 // cluster is a small in-memory network of cores for unit tests: messages
 // are delivered in order, isolated or stopped nodes lose theirs.
 type cluster struct {
-	t     *testing.T
-	suite crypto.Suite
-	cfg   Config
-	keys  []crypto.PrivateKey
-	pubs  [][]byte
-	byID  map[uint64]int
-	nodes []*tnode
-	txs   [][]byte // the shared pool, in submission order
-	next  uint64
-	msgs  []tmsg
-	syncs []tmsg // sync requests, served between rounds (from = requester, to = height)
-	cut   map[int]bool
+	t      *testing.T
+	suite  crypto.Suite
+	cfg    Config
+	keys   []crypto.PrivateKey
+	pubs   [][]byte
+	byID   map[uint64]int
+	nodes  []*tnode
+	txs    [][]byte // the shared pool, in submission order
+	next   uint64
+	msgs   []tmsg
+	sent   []tmsg // every message sent, when record is set
+	record bool
+	syncs  []tmsg // sync requests, served between rounds (from = requester, to = height)
+	cut    map[int]bool
 }
 
 type tnode struct {
@@ -245,5 +247,8 @@ func (c *cluster) syncFrom(n, peer *tnode, from uint64) {
 func (n *tnode) Send(to uint64, data []byte) {
 	if i, ok := n.c.byID[to]; ok {
 		n.c.msgs = append(n.c.msgs, tmsg{from: n.i, to: i, data: data})
+		if n.c.record {
+			n.c.sent = append(n.c.sent, tmsg{from: n.i, to: i, data: data})
+		}
 	}
 }
