@@ -278,7 +278,6 @@ func TestBuildOptionErrors(t *testing.T) {
 		"--orgs 5":    func(o *Options) { o.Orgs = 5 },
 		"--crypto":    func(o *Options) { o.Crypto = "rsa" },
 		"--consensus": func(o *Options) { o.Consensus = "pow" },
-		"raft":        func(o *Options) { o.Consensus = "raft" },
 		"solo":        func(o *Options) { o.Consensus = "solo" },
 		"--hosts":     func(o *Options) { o.Hosts = []string{"a", "b"} },
 		"entry 2":     func(o *Options) { o.Hosts = []string{"a", "b:80", "c", "d"} },

@@ -17,7 +17,7 @@ type Options struct {
 	Nodes     int      // --nodes: number of nodes (all sealers)
 	Orgs      int      // --orgs: organisations; nodes are assigned round-robin
 	Crypto    string   // --crypto: "ecdsa" or "sm"
-	Consensus string   // --consensus: "pbft" or "solo"
+	Consensus string   // --consensus: "pbft", "raft" or "solo"
 	P2PPort   int      // --p2p-port: base P2P port
 	RPCPort   int      // --rpc-port: base JSON-RPC port
 	Hosts     []string // --hosts: one host per node (empty: all on 127.0.0.1)
@@ -84,15 +84,13 @@ func (o *Options) check() (crypto.Suite, error) {
 		return nil, badOption("--crypto %q: %v", o.Crypto, err)
 	}
 	switch o.Consensus {
-	case node.ConsensusPBFT:
+	case node.ConsensusPBFT, node.ConsensusRaft:
 	case node.ConsensusSolo:
 		if o.Nodes != 1 {
 			return nil, badOption("--consensus solo has exactly one sealer: use --nodes 1, or pbft for %d nodes", o.Nodes)
 		}
-	case node.ConsensusRaft:
-		return nil, badOption("--consensus raft is not supported yet: use pbft")
 	default:
-		return nil, badOption("--consensus %q: want pbft or solo", o.Consensus)
+		return nil, badOption("--consensus %q: want pbft, raft or solo", o.Consensus)
 	}
 	if o.ChainID == 0 {
 		return nil, badOption("--chain-id must be a positive integer")

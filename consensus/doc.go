@@ -5,7 +5,8 @@
 // other group verify a committed block without re-running consensus.
 //
 // The engines live in sub-packages: solo (one sealer, for development and
-// single-organisation chains), and later pbft and raft. Each engine reaches
+// single-organisation chains), pbft (byzantine fault tolerant) and raft
+// (crash fault tolerant, on etcd raft), each with its driver. Each engine reaches
 // the txpool, the executor and the ledger only through small interfaces
 // defined next to it, so it can be tested with fakes.
 package consensus

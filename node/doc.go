@@ -12,7 +12,12 @@
 //   - consensus: messages from a sealer (its node id is its public key)
 //     go to the PBFT driver (consensus/pbft/engine) with the sender's
 //     sealer index; messages from other nodes are ignored. Only sealers
-//     run the driver.
+//     run the driver. On a Raft chain (genesis consensus "raft", same
+//     network) every node runs the Raft driver (consensus/raft/engine),
+//     which takes messages with the sender's node id and checks it against
+//     the raft id the message claims; nodes outside the raft configuration
+//     stay idle and follow by block sync, which checks Raft blocks by their
+//     leader's signature.
 //   - sync: the block syncer (package blocksync) of every node, sealer or
 //     observer; blocks it commits are reported to the txpool.
 //   - tx gossip: a tx accepted through RPC is broadcast raw to the

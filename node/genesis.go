@@ -23,7 +23,7 @@ type Genesis struct {
 	ChainID     uint64 `json:"chainId"`
 	GroupID     string `json:"groupId"`
 	CryptoSuite string `json:"cryptoSuite"` // "ecdsa" or "sm"
-	Consensus   string `json:"consensus"`   // "solo" or "pbft" ("raft" is reserved)
+	Consensus   string `json:"consensus"`   // "solo", "pbft" or "raft"
 	Timestamp   uint64 `json:"timestamp"`   // of block 0, seconds
 	// Sealers are the public keys (0x04...) of the nodes that seal blocks.
 	Sealers []hexutil.Bytes `json:"sealers"`
@@ -85,7 +85,7 @@ type Organisation struct {
 const (
 	ConsensusSolo = "solo"
 	ConsensusPBFT = "pbft"
-	ConsensusRaft = "raft" // reserved: refused until the engine exists
+	ConsensusRaft = "raft"
 )
 
 // PBFT defaults for zero genesis fields.
@@ -128,11 +128,9 @@ func (g *Genesis) Validate() error {
 		bad("cryptoSuite", fmt.Sprintf("%q is neither \"ecdsa\" nor \"sm\"", g.CryptoSuite))
 	}
 	switch g.Consensus {
-	case ConsensusSolo, ConsensusPBFT:
-	case ConsensusRaft:
-		bad("consensus", "\"raft\" is not supported yet; use \"pbft\" or \"solo\"")
+	case ConsensusSolo, ConsensusPBFT, ConsensusRaft:
 	default:
-		bad("consensus", fmt.Sprintf("%q is not a consensus engine (\"pbft\" or \"solo\")", g.Consensus))
+		bad("consensus", fmt.Sprintf("%q is not a consensus engine (\"pbft\", \"raft\" or \"solo\")", g.Consensus))
 	}
 	if len(g.Sealers) == 0 {
 		bad("sealers", "at least one sealer public key is required")

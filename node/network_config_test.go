@@ -257,7 +257,7 @@ func TestPBFTGenesisValidation(t *testing.T) {
 	}
 	obs, _ := crypto.ECDSA().GenerateKey()
 	breakers := map[string]func(g *node.Genesis){
-		"not supported yet":           func(g *node.Genesis) { g.Consensus = "raft" },
+		"applies to pbft only":        func(g *node.Genesis) { g.Consensus = "raft" },
 		"sealers":                     func(g *node.Genesis) { g.Sealers = nil },
 		"sealers[2]: the same node":   func(g *node.Genesis) { g.Sealers[2] = g.Sealers[0] },
 		"observers[0]: the same":      func(g *node.Genesis) { g.Observers = []hexutil.Bytes{g.Sealers[1]} },

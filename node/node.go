@@ -17,6 +17,7 @@ import (
 	"github.com/gobcos/gobcos/blocksync"
 	"github.com/gobcos/gobcos/consensus"
 	pbftengine "github.com/gobcos/gobcos/consensus/pbft/engine"
+	raftengine "github.com/gobcos/gobcos/consensus/raft/engine"
 	"github.com/gobcos/gobcos/consensus/solo"
 	"github.com/gobcos/gobcos/crypto"
 	"github.com/gobcos/gobcos/executor"
@@ -48,10 +49,11 @@ type Node struct {
 	http   *http.Server
 	ln     net.Listener
 
-	// Multi-node (PBFT) chains only.
+	// Multi-node (PBFT, Raft) chains only.
 	host      *network.Host
 	syncer    *blocksync.Syncer
-	pbft      *pbftengine.Engine // nil unless this node is a sealer
+	pbft      *pbftengine.Engine // nil unless this node is a sealer of a PBFT chain
+	raft      *raftengine.Engine // nil unless this node is a sealer of a Raft chain
 	sealerIdx map[network.NodeID]int
 	sealerIDs []network.NodeID
 	syncMu    sync.Mutex
@@ -76,9 +78,6 @@ func New(cfg Config, logger *slog.Logger) (n *Node, err error) {
 	g, err := LoadGenesis(cfg.Path(cfg.Genesis))
 	if err != nil {
 		return nil, err
-	}
-	if g.Consensus != ConsensusSolo && g.Consensus != ConsensusPBFT {
-		return nil, fmt.Errorf("%w: consensus %q is not wired into the node yet; this version runs %q and %q chains", ErrGenesis, g.Consensus, ConsensusSolo, ConsensusPBFT)
 	}
 	suite := g.Suite()
 	key, err := LoadKey(cfg.Path(cfg.KeyFile), suite)
@@ -115,7 +114,7 @@ func New(cfg Config, logger *slog.Logger) (n *Node, err error) {
 	if n.pool, err = txpool.New(pcfg, suite, g.ChainID, g.GroupID, &poolChain{n}, n.logger.With("module", "txpool")); err != nil {
 		return nil, err
 	}
-	if g.Consensus == ConsensusPBFT {
+	if g.Consensus == ConsensusPBFT || g.Consensus == ConsensusRaft {
 		if err := n.buildNetwork(); err != nil {
 			return nil, err
 		}

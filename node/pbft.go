@@ -19,7 +19,7 @@ import (
 const pbftTick = 100 * time.Millisecond
 
 // buildNetwork builds the P2P host, the block syncer and, on a sealer, the
-// PBFT engine of a multi-node (PBFT) chain, and registers the group's
+// PBFT or Raft engine of a multi-node chain, and registers the group's
 // handlers: consensus, sync and tx gossip.
 func (n *Node) buildNetwork() error {
 	cfg, g := n.cfg, n.genesis
@@ -70,14 +70,25 @@ func (n *Node) buildNetwork() error {
 	scfg := blocksync.DefaultConfig()
 	scfg.MaxMessageSize = min(scfg.MaxMessageSize, frame-1024)
 	scfg.MaxResponseBytes = min(scfg.MaxResponseBytes, scfg.MaxMessageSize)
-	if n.syncer, err = blocksync.New(blocksync.Params{
+	sp := blocksync.Params{
 		Config: scfg, Suite: n.suite, Ledger: &syncLedger{n}, Executor: &engineExecutor{n},
 		Transport: &syncTransport{n}, Sealers: blocksync.StaticSealers(sealers), Logger: n.logger,
-	}); err != nil {
+	}
+	if g.Consensus == ConsensusRaft {
+		sp.Sealers, sp.Quorum = &raftSigners{n: n, genesis: sealers}, raftQuorum
+	}
+	if n.syncer, err = blocksync.New(sp); err != nil {
 		return err
 	}
 
-	if g.IsSealer(n.key.PublicKey()) {
+	if g.Consensus == ConsensusRaft {
+		// Every node of a Raft chain runs the engine: a non-voter's stays
+		// idle (it follows by block sync) until a membership change makes
+		// it a learner or voter.
+		if err := n.buildRaft(sealers, frame); err != nil {
+			return err
+		}
+	} else if g.IsSealer(n.key.PublicKey()) {
 		if err := n.buildPBFT(sealers, frame); err != nil {
 			return err
 		}
@@ -97,6 +108,9 @@ func (n *Node) buildNetwork() error {
 				eng.Deliver(i, m.Payload)
 			}
 		})
+	}
+	if n.raft != nil {
+		n.handleRaft()
 	}
 	return nil
 }

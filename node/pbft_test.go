@@ -56,10 +56,16 @@ type pbftChain struct {
 
 func buildPBFTChain(t *testing.T, suite string, n int) *pbftChain {
 	t.Helper()
+	return buildChain(t, "pbft", suite, n)
+}
+
+// buildChain builds an n-node chain of the given consensus with chainbuild.
+func buildChain(t *testing.T, consensus, suite string, n int) *pbftChain {
+	t.Helper()
 	base := freeBase(t, n)
 	dir := filepath.Join(t.TempDir(), "chain")
 	opts := chainbuild.DefaultOptions()
-	opts.Dir, opts.Nodes, opts.Crypto, opts.Consensus = dir, n, suite, "pbft"
+	opts.Dir, opts.Nodes, opts.Crypto, opts.Consensus = dir, n, suite, consensus
 	opts.P2PPort, opts.RPCPort = base, base+n
 	res, err := chainbuild.Build(opts)
 	if err != nil {

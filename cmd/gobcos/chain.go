@@ -61,7 +61,7 @@ including their data) and leaves other files alone.`,
 	f.IntVar(&o.Nodes, "nodes", o.Nodes, "number of nodes, all sealers (PBFT tolerates f faulty of 3f+1: 4, 7, 10...)")
 	f.IntVar(&o.Orgs, "orgs", o.Orgs, "number of organisations (org1..orgN); nodes are assigned to them in turn")
 	f.StringVar(&o.Crypto, "crypto", o.Crypto, "crypto suite: ecdsa (secp256k1 + Keccak-256, P-256 TLS) or sm (SM2 + SM3, GM TLS)")
-	f.StringVar(&o.Consensus, "consensus", o.Consensus, "consensus engine: pbft, or solo (one node only)")
+	f.StringVar(&o.Consensus, "consensus", o.Consensus, "consensus engine: pbft (tolerates byzantine nodes), raft (crash faults only), or solo (one node only)")
 	f.IntVar(&o.P2PPort, "p2p-port", o.P2PPort, "base P2P port (node i on a shared host uses base+i)")
 	f.IntVar(&o.RPCPort, "rpc-port", o.RPCPort, "base JSON-RPC port (node i on a shared host uses base+i)")
 	f.StringSliceVar(&o.Hosts, "hosts", nil, "comma-separated host of each node (IP or DNS name, one per node); default all on 127.0.0.1")
@@ -84,6 +84,10 @@ func printBuild(out io.Writer, dir string, res *chainbuild.Result) {
 			note = fmt.Sprintf("; %d nodes tolerate no more than %d would (3f+1 = %d)", n, 3*f+1, 3*f+1)
 		}
 		fmt.Fprintf(out, "PBFT with %d sealers tolerates %d faulty; a quorum is %d%s\n", n, f, 2*f+1, note)
+	}
+	if m.Consensus == node.ConsensusRaft {
+		n := len(m.Nodes)
+		fmt.Fprintf(out, "Raft with %d voters tolerates %d crashed or cut off (not byzantine); a majority is %d\n", n, (n-1)/2, n/2+1)
 	}
 	if res.CAGenerated {
 		fmt.Fprintf(out, "chain CA: %s (new; its key %s signs organisations: keep it offline)\n", filepath.Join(dir, chainbuild.CADir, chainbuild.CACertFile), filepath.Join(dir, chainbuild.CADir, chainbuild.CAKeyFile))

@@ -84,7 +84,6 @@ func TestChainFlagErrors(t *testing.T) {
 		"--orgs 3":       {"build", "--nodes", "2", "--orgs", "3"},
 		"--crypto":       {"build", "--crypto", "rsa"},
 		"--consensus":    {"build", "--consensus", "hotstuff"},
-		"not supported":  {"build", "--consensus", "raft"},
 		"--hosts":        {"build", "--hosts", "10.0.0.1,10.0.0.2"},
 		"--p2p-port":     {"build", "--p2p-port", "70000"},
 		"--rpc-port":     {"build", "--rpc-port", "-1"},

@@ -34,11 +34,13 @@ By default up builds (on first use) a 4-node PBFT chain in --dir, with a chain
 CA, certificates and a config per node (as 'gobcos chain build' does), and runs
 one node process per node on 127.0.0.1, node i serving JSON-RPC (HTTP and
 WebSocket on one port) on --rpc-port + i and writing its log to DIR/nodeI/node.log.
+--consensus raft builds a Raft chain instead (crash fault tolerant only).
 --nodes 1 makes a single-node chain with the Solo engine, run in this process.
 Later runs resume the chain found in --dir. Ctrl-C or SIGTERM stops every node
 cleanly: each finishes the block it is committing.`,
 		Example: `  gobcos up
   gobcos up --nodes 1 --dir ./dev --rpc-port 8545
+  gobcos up --consensus raft --nodes 3 --dir ./raft-chain
   gobcos up --crypto sm --dir ./sm-chain --rpc-port 8600 --p2p-port 30400`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -88,7 +90,7 @@ cleanly: each finishes the block it is committing.`,
 	cmd.Flags().IntVar(&rpcPort, "rpc-port", 8545, "TCP port of the JSON-RPC server on 127.0.0.1 (HTTP and WebSocket)")
 	cmd.Flags().StringVar(&suite, "crypto", "ecdsa", "crypto suite of a new chain: ecdsa (secp256k1 + Keccak-256) or sm (SM2 + SM3)")
 	cmd.Flags().IntVar(&nodes, "nodes", 4, "number of nodes of a new chain: 1 runs a single-node Solo chain in this process; more builds a PBFT chain and supervises one node process per node on 127.0.0.1, node i serving JSON-RPC on --rpc-port + i (an existing --dir keeps its layout)")
-	cmd.Flags().StringVar(&consensus, "consensus", "pbft", "consensus of a new multi-node chain (--nodes > 1): pbft")
+	cmd.Flags().StringVar(&consensus, "consensus", "pbft", "consensus of a new multi-node chain (--nodes > 1): pbft or raft")
 	cmd.Flags().IntVar(&p2pPort, "p2p-port", 30300, "base P2P port of a multi-node chain: node i listens on --p2p-port + i")
 	return cmd
 }

@@ -1,6 +1,8 @@
-// Package e2e holds end-to-end tests of multi-node PBFT chains run as real
-// gobcos processes on loopback: nodes killed, stopped, wiped and restarted
-// under transaction load, and a node from another chain refused admission.
+// Package e2e holds end-to-end tests of multi-node PBFT and Raft chains run
+// as real gobcos processes on loopback: nodes killed, stopped, wiped and
+// restarted under transaction load (on Raft: the leader killed, a majority
+// killed, the leader frozen with SIGSTOP and resumed), and a node from
+// another chain refused admission.
 //
 // The tests build cmd/gobcos once, lay chains out with `gobcos chain build`
 // on free ports and start each node with `gobcos node --config`. They are

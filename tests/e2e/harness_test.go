@@ -84,12 +84,14 @@ func freeBase(t *testing.T, n int) int {
 	return 0
 }
 
-// buildChain runs `gobcos chain build` for n loopback nodes into dir.
-func buildChain(t *testing.T, dir string, n int, suite string) {
+// buildChain runs `gobcos chain build` for n loopback nodes into dir, with
+// extra flags (for example --consensus raft).
+func buildChain(t *testing.T, dir string, n int, suite string, extra ...string) {
 	t.Helper()
 	base := freeBase(t, 2*n)
-	out, err := exec.Command(binary, "chain", "build", "--nodes", fmt.Sprint(n), "--dir", dir,
-		"--crypto", suite, "--rpc-port", fmt.Sprint(base), "--p2p-port", fmt.Sprint(base+n)).CombinedOutput()
+	args := append([]string{"chain", "build", "--nodes", fmt.Sprint(n), "--dir", dir,
+		"--crypto", suite, "--rpc-port", fmt.Sprint(base), "--p2p-port", fmt.Sprint(base + n)}, extra...)
+	out, err := exec.Command(binary, args...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("chain build: %v\n%s", err, out)
 	}
@@ -160,10 +162,10 @@ type cluster struct {
 
 // startCluster builds a chain of n nodes with the given suite and starts
 // every node. A failing test logs every node's output.
-func startCluster(t *testing.T, n int, suite string) *cluster {
+func startCluster(t *testing.T, n int, suite string, buildFlags ...string) *cluster {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "chain")
-	buildChain(t, dir, n, suite)
+	buildChain(t, dir, n, suite, buildFlags...)
 	c := &cluster{t: t, dir: dir}
 	for i := range n {
 		c.nodes = append(c.nodes, &node{t: t, idx: i, dir: filepath.Join(dir, fmt.Sprintf("node%d", i)), logs: new(logBuf)})

@@ -1,0 +1,219 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/big"
+
+	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/gobcos/gobcos/consensus"
+	"github.com/gobcos/gobcos/consensus/raft"
+	"github.com/gobcos/gobcos/types"
+)
+
+// app is the core's App over the node's ledger, executor and txpool. It
+// runs on the driver goroutine.
+type app struct {
+	e   *Engine
+	ctx context.Context
+	// sealed is the leader's last sealed block, so that applying it does
+	// not execute it a second time.
+	sealed *sealedBlock
+}
+
+type sealedBlock struct {
+	hash common.Hash // header hash without Extra
+	txs  []*types.Transaction
+	res  *consensus.Result
+}
+
+var _ raft.App = (*app)(nil)
+
+func (a *app) Head() *types.Header { return a.e.ledger.Head() }
+
+func (a *app) HashAt(n uint64) (common.Hash, bool) { return a.e.ledger.HashByNumber(n) }
+
+// RequestSync is a hint only: the node's block syncer follows the peers'
+// heights on its own, and the driver tells the core when the ledger moved.
+func (a *app) RequestSync(from uint64) {
+	a.e.log.Debug("raft waits for blocks from sync", "from", from)
+}
+
+func bareHash(e *Engine, h *types.Header) common.Hash {
+	c := *h
+	c.Extra, c.Signatures = nil, nil
+	return c.Hash(e.suite)
+}
+
+// Seal picks valid pool transactions and executes them on parent.
+func (a *app) Seal(parent *types.Header, maxTxs, maxBytes int) (*types.Header, [][]byte, error) {
+	e := a.e
+	height := parent.Number + 1
+	seen := newTxSet()
+	var txs []*types.Transaction
+	size := 0
+	for _, tx := range e.pool.Pending(maxTxs) {
+		if size+len(tx.Bytes()) > maxBytes {
+			break
+		}
+		_, verified := tx.CachedSender()
+		if err := e.checkTx(tx, height, seen, !verified); err != nil {
+			continue
+		}
+		txs = append(txs, tx)
+		size += len(tx.Bytes())
+	}
+	if len(txs) == 0 {
+		return nil, nil, nil
+	}
+	env := e.env(parent, max(unixSeconds(e.now()), parent.Timestamp), e.sealer)
+	res, err := e.exec.ExecuteBlock(a.ctx, env, parent.StateRoot, txs)
+	if err != nil {
+		return nil, nil, fmt.Errorf("executing block %d: %w", height, err)
+	}
+	h, err := consensus.BuildHeader(e.suite, env, txs, res)
+	if err != nil {
+		return nil, nil, err
+	}
+	raw := make([][]byte, len(txs))
+	for i, tx := range txs {
+		raw[i] = tx.Bytes()
+	}
+	a.sealed = &sealedBlock{hash: bareHash(e, h), txs: txs, res: res}
+	return h, raw, nil
+}
+
+// Apply checks, executes and commits a committed block on the head.
+func (a *app) Apply(h *types.Header, raw [][]byte) error {
+	e := a.e
+	head := e.ledger.Head()
+	var txs []*types.Transaction
+	var res *consensus.Result
+	if s := a.sealed; s != nil && s.hash == bareHash(e, h) {
+		txs, res = s.txs, s.res // this node sealed it on the same parent
+	} else {
+		seen := newTxSet()
+		txs = make([]*types.Transaction, len(raw))
+		for i, b := range raw {
+			tx, err := types.DecodeTx(e.suite, b)
+			if err != nil {
+				return fmt.Errorf("%w: %w: tx %d does not decode: %v", raft.ErrRejected, ErrInvalidTx, i, err)
+			}
+			if err := e.checkTx(tx, h.Number, seen, true); err != nil {
+				if errors.Is(err, ErrInvalidTx) {
+					return fmt.Errorf("%w: tx %d: %w", raft.ErrRejected, i, err)
+				}
+				return err // a storage error: not a verdict on the block
+			}
+			txs[i] = tx
+		}
+		env := e.env(head, h.Timestamp, h.Sealer)
+		var err error
+		if res, err = e.exec.ExecuteBlock(a.ctx, env, head.StateRoot, txs); err != nil {
+			return fmt.Errorf("executing block %d: %w", h.Number, err)
+		}
+		want, err := consensus.BuildHeader(e.suite, env, txs, res)
+		if err != nil {
+			return err
+		}
+		want.Extra = h.Extra
+		if want.Hash(e.suite) != h.Hash(e.suite) {
+			return fmt.Errorf("%w: block %d", ErrMismatch, h.Number)
+		}
+	}
+	a.sealed = nil
+	senders := make([]common.Address, len(txs))
+	for i, tx := range txs {
+		s, ok := tx.CachedSender()
+		if !ok {
+			return fmt.Errorf("block %d: tx %s has no verified sender", h.Number, tx.Hash())
+		}
+		senders[i] = s
+	}
+	b := &types.Block{Header: h, Txs: txs}
+	if err := e.ledger.Commit(b, res.Receipts, senders, res.State); err != nil {
+		if have, ok := e.ledger.HashByNumber(h.Number); ok && have == h.Hash(e.suite) {
+			return nil // the block syncer committed it meanwhile
+		}
+		return fmt.Errorf("committing block %d: %w", h.Number, err)
+	}
+	e.pool.OnCommitted(b)
+	e.committed(h, len(txs))
+	return nil
+}
+
+// env is the execution context of the block after parent.
+func (e *Engine) env(parent *types.Header, ts uint64, sealer common.Address) consensus.BlockEnv {
+	ph := parent.Hash(e.suite)
+	return consensus.BlockEnv{
+		Number: parent.Number + 1, Timestamp: ts, Sealer: sealer, GasLimit: e.cfg.BlockGasLimit,
+		ParentHash: ph, GetHash: func(n uint64) common.Hash {
+			if n == parent.Number {
+				return ph
+			}
+			if n < parent.Number {
+				if h, ok := e.ledger.HashByNumber(n); ok {
+					return h
+				}
+			}
+			return common.Hash{}
+		},
+	}
+}
+
+// txSet is what a block's earlier transactions hold.
+type txSet struct {
+	hashes map[common.Hash]bool
+	nonces map[string]bool
+}
+
+func newTxSet() txSet {
+	return txSet{hashes: make(map[common.Hash]bool), nonces: make(map[string]bool)}
+}
+
+func nonceKey(n *big.Int) string { return string(n.Bytes()) + "/" + fmt.Sprint(n.Sign()) }
+
+// checkTx applies the deterministic rules to tx in a block at height:
+// valid signature for this chain and group (skipped when verified
+// already), not committed, not earlier in the block, and for native txs a
+// block limit in the txpool's window relative to height-1 and an unused
+// nonce. It records tx in seen.
+func (e *Engine) checkTx(tx *types.Transaction, height uint64, seen txSet, verifySig bool) error {
+	if verifySig {
+		if _, err := tx.Verify(e.suite, e.cfg.ChainID, e.cfg.GroupID); err != nil {
+			return fmt.Errorf("%w: %s: %v", ErrInvalidTx, tx.Hash(), err)
+		}
+	}
+	h := tx.Hash()
+	if seen.hashes[h] {
+		return fmt.Errorf("%w: %s appears twice", ErrInvalidTx, h)
+	}
+	if ok, err := e.ledger.TxCommitted(h); err != nil {
+		return fmt.Errorf("checking tx %s: %w", h, err)
+	} else if ok {
+		return fmt.Errorf("%w: %s is already committed", ErrInvalidTx, h)
+	}
+	if n := tx.Native(); n != nil {
+		parent := height - 1
+		if n.BlockLimit <= parent || n.BlockLimit-parent > e.cfg.BlockLimitWindow {
+			return fmt.Errorf("%w: %s has block limit %d, outside (%d, %d]", ErrInvalidTx, h, n.BlockLimit, parent, parent+e.cfg.BlockLimitWindow)
+		}
+		if n.Nonce == nil || n.Nonce.Sign() < 0 {
+			return fmt.Errorf("%w: %s has no valid nonce", ErrInvalidTx, h)
+		}
+		k := nonceKey(n.Nonce)
+		if seen.nonces[k] {
+			return fmt.Errorf("%w: %s repeats native nonce %v", ErrInvalidTx, h, n.Nonce)
+		}
+		if used, err := e.ledger.NativeNonceUsed(n.Nonce); err != nil {
+			return fmt.Errorf("checking native nonce of %s: %w", h, err)
+		} else if used {
+			return fmt.Errorf("%w: %s repeats committed native nonce %v", ErrInvalidTx, h, n.Nonce)
+		}
+		seen.nonces[k] = true
+	}
+	seen.hashes[h] = true
+	return nil
+}
