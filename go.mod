@@ -18,6 +18,7 @@ require (
 	github.com/tjfoc/gmsm v1.4.1
 	golang.org/x/crypto v0.55.0
 	golang.org/x/term v0.45.0
+	gopkg.in/yaml.v2 v2.4.0
 )
 
 require (
@@ -81,5 +82,4 @@ require (
 	golang.org/x/sys v0.48.0 // indirect
 	golang.org/x/text v0.42.0 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
-	gopkg.in/yaml.v2 v2.4.0 // indirect
 )

@@ -61,6 +61,7 @@ func buildPBFTChain(t *testing.T, suite string, n int) *pbftChain {
 	opts := chainbuild.DefaultOptions()
 	opts.Dir, opts.Nodes, opts.Crypto, opts.Consensus = dir, n, suite, "pbft"
 	opts.P2PPort, opts.RPCPort = base, base+n
+	opts.MetricsPort = 0 // fixed ports would clash across test packages; metrics_test.go picks its own
 	res, err := chainbuild.Build(opts)
 	if err != nil {
 		t.Fatal(err)

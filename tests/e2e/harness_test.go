@@ -89,7 +89,7 @@ func buildChain(t *testing.T, dir string, n int, suite string) {
 	t.Helper()
 	base := freeBase(t, 2*n)
 	out, err := exec.Command(binary, "chain", "build", "--nodes", fmt.Sprint(n), "--dir", dir,
-		"--crypto", suite, "--rpc-port", fmt.Sprint(base), "--p2p-port", fmt.Sprint(base+n)).CombinedOutput()
+		"--crypto", suite, "--rpc-port", fmt.Sprint(base), "--p2p-port", fmt.Sprint(base+n), "--metrics-port", "0").CombinedOutput()
 	if err != nil {
 		t.Fatalf("chain build: %v\n%s", err, out)
 	}
