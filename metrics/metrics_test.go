@@ -2,9 +2,11 @@ package metrics
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -333,5 +335,43 @@ func TestServerListenError(t *testing.T) {
 	}
 	if err := s.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestGrafanaDashboard: the sample dashboard is valid JSON and every gobcos
+// metric its queries use exists (histograms through _bucket).
+func TestGrafanaDashboard(t *testing.T) {
+	raw, err := os.ReadFile("../docs/grafana/gobcos.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dash struct {
+		Panels []struct {
+			Type    string `json:"type"`
+			Targets []struct {
+				Expr string `json:"expr"`
+			} `json:"targets"`
+		} `json:"panels"`
+	}
+	if err := json.Unmarshal(raw, &dash); err != nil {
+		t.Fatalf("docs/grafana/gobcos.json: %v", err)
+	}
+	name := regexp.MustCompile(`gobcos_[a-z0-9_]+`)
+	used := map[string]bool{}
+	for _, p := range dash.Panels {
+		for _, tg := range p.Targets {
+			for _, n := range name.FindAllString(tg.Expr, -1) {
+				base := strings.TrimSuffix(n, "_bucket")
+				if _, ok := documented[base]; !ok {
+					t.Errorf("dashboard query uses %s, which is not a gobcos metric: %s", n, tg.Expr)
+				}
+				used[base] = true
+			}
+		}
+	}
+	for _, must := range []string{"gobcos_block_height", "gobcos_txs_committed_total", "gobcos_consensus_phase_duration_seconds", "gobcos_rpc_requests_total", "gobcos_p2p_sent_bytes_total"} {
+		if !used[must] {
+			t.Errorf("dashboard does not show %s", must)
+		}
 	}
 }
