@@ -99,6 +99,7 @@ func TestMetricsMoveWithLoad(t *testing.T) {
 			t.Fatal(err)
 		}
 		cfg.Metrics.Listen = "127.0.0.1:0"
+		cfg.Log.TxFlowSample = 1 // every tx: the flow log path runs too
 		if err := node.WriteConfig(path, cfg); err != nil {
 			t.Fatal(err)
 		}
