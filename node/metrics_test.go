@@ -3,6 +3,7 @@ package node_test
 import (
 	"context"
 	"fmt"
+	"math/big"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -10,6 +11,9 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+	ethtypes "github.com/ethereum/go-ethereum/core/types"
+	ethcrypto "github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/ethclient"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -136,6 +140,28 @@ func TestMetricsMoveWithLoad(t *testing.T) {
 		}
 		client.Close()
 	}
+	// An Ethereum tx sent twice: the second copy is refused by the pool
+	// (already committed), an RPC error counted by method and reason.
+	ec, err := ethclient.DialContext(ctx, "http://"+c.nodes[0].RPCAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ec.Close()
+	ekey, _ := ethcrypto.GenerateKey()
+	signer := ethtypes.LatestSignerForChainID(new(big.Int).SetUint64(c.nodes[0].Genesis().ChainID))
+	to := common.Address{0x78}
+	etx := ethtypes.MustSignNewTx(ekey, signer, &ethtypes.LegacyTx{Nonce: 0, GasPrice: new(big.Int), Gas: 21000, To: &to})
+	if err := ec.SendTransaction(ctx, etx); err != nil {
+		t.Fatal(err)
+	}
+	r := waitReceipt(t, ctx, ec, etx.Hash())
+	if r.Status != 1 {
+		t.Fatalf("eth tx receipt %+v", r)
+	}
+	top = max(top, r.BlockNumber.Uint64())
+	if err := ec.SendTransaction(ctx, etx); err == nil {
+		t.Fatal("the same tx was accepted twice")
+	}
 	c.waitHeight(top)
 
 	after := make([]scrape, len(c.nodes))
@@ -189,6 +215,13 @@ func TestMetricsMoveWithLoad(t *testing.T) {
 		grew(via, "gobcos_tx_commit_latency_seconds", nil, perNode)
 	}
 	grew(1, "gobcos_txpool_txs_accepted_total", map[string]string{"source": "gossip"}, 1)
+	if b, a := before[0].value("gobcos_txpool_txs_rejected_total", nil), after[0].value("gobcos_txpool_txs_rejected_total", nil); a-b != 1 {
+		t.Errorf("node 0: gobcos_txpool_txs_rejected_total went from %v to %v, want one more", b, a)
+	}
+	if !after[0].labelNames("gobcos_txpool_txs_rejected_total")["reason"] {
+		t.Error("gobcos_txpool_txs_rejected_total has no reason label")
+	}
+	grew(0, "gobcos_rpc_errors_total", map[string]string{"method": "eth_sendRawTransaction"}, 1)
 
 	// Names and labels as documented (docs/metrics.md): every gobcos
 	// metric carries the group; by-type metrics carry their label.
