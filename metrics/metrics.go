@@ -100,7 +100,7 @@ func New(group string, src Source) *Metrics {
 	m.blockCommit = histogram("block", "commit_duration_seconds", "Time to store an executed block in the ledger.", phaseBuckets)
 	m.phase = histogramVec("consensus", "phase_duration_seconds", "Time a block spent in a consensus phase (seal, prepare, commit, checkpoint).", phaseBuckets, "phase")
 	m.txsAccepted = counterVec("txpool", "txs_accepted_total", "Transactions admitted to the pool, by source (rpc, gossip).", "source")
-	m.txsRejected = counterVec("txpool", "txs_rejected_total", "Transactions the pool refused, by reason.", "reason")
+	m.txsRejected = counterVec("txpool", "txs_rejected_total", "Transactions the pool refused, by source (rpc, gossip) and reason.", "source", "reason")
 	m.txLatency = histogram("tx", "commit_latency_seconds", "Time from a transaction's arrival in this node's pool to the commit of its block.", latencyBuckets)
 	m.p2pSentBytes = counterVec("p2p", "sent_bytes_total", "Payload bytes sent to peers, by message type (module).", "module")
 	m.p2pRecvBytes = counterVec("p2p", "received_bytes_total", "Payload bytes received from peers, by message type (module).", "module")
@@ -172,13 +172,13 @@ func (m *Metrics) TxAccepted(source string) {
 	m.txsAccepted.WithLabelValues(source).Inc()
 }
 
-// TxRejected counts a transaction the pool refused for reason (a short
-// fixed name, never client input).
-func (m *Metrics) TxRejected(reason string) {
+// TxRejected counts a transaction from source that the pool refused for
+// reason (a short fixed name, never client input).
+func (m *Metrics) TxRejected(source, reason string) {
 	if m == nil {
 		return
 	}
-	m.txsRejected.WithLabelValues(reason).Inc()
+	m.txsRejected.WithLabelValues(source, reason).Inc()
 }
 
 // TxCommitLatency records the time from a tx's arrival to its commit.

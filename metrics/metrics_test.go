@@ -56,7 +56,7 @@ var documented = map[string]struct {
 	"gobcos_txpool_txs":                       {dto.MetricType_GAUGE, nil},
 	"gobcos_txpool_bytes":                     {dto.MetricType_GAUGE, nil},
 	"gobcos_txpool_txs_accepted_total":        {dto.MetricType_COUNTER, []string{"source"}},
-	"gobcos_txpool_txs_rejected_total":        {dto.MetricType_COUNTER, []string{"reason"}},
+	"gobcos_txpool_txs_rejected_total":        {dto.MetricType_COUNTER, []string{"source", "reason"}},
 	"gobcos_tx_commit_latency_seconds":        {dto.MetricType_HISTOGRAM, nil},
 	"gobcos_p2p_peers":                        {dto.MetricType_GAUGE, nil},
 	"gobcos_p2p_sent_bytes_total":             {dto.MetricType_COUNTER, []string{"module"}},
@@ -74,7 +74,7 @@ func exercise(m *Metrics) {
 	m.BlockCommitted(5, 21000*5, 2*time.Millisecond)
 	m.Phase("prepare", 4*time.Millisecond)
 	m.TxAccepted("rpc")
-	m.TxRejected("nonce_too_low")
+	m.TxRejected("rpc", "nonce_too_low")
 	m.TxCommitLatency(time.Second)
 	m.P2PSent("consensus", 100)
 	m.P2PReceived("consensus", 120)
@@ -211,7 +211,7 @@ func TestCountersMove(t *testing.T) {
 	m.RPCCall("eth_call", time.Millisecond, false)
 	m.P2PSent("sync", 10)
 	m.P2PSent("sync", 5)
-	m.TxRejected("pool_full")
+	m.TxRejected("gossip", "pool_full")
 	checks := []struct {
 		what string
 		got  float64
@@ -224,7 +224,7 @@ func TestCountersMove(t *testing.T) {
 		{"rpc errors", testutil.ToFloat64(m.rpcErrors.WithLabelValues("eth_call")), 1},
 		{"sync bytes", testutil.ToFloat64(m.p2pSentBytes.WithLabelValues("sync")), 15},
 		{"sync messages", testutil.ToFloat64(m.p2pSentMsgs.WithLabelValues("sync")), 2},
-		{"rejected", testutil.ToFloat64(m.txsRejected.WithLabelValues("pool_full")), 1},
+		{"rejected", testutil.ToFloat64(m.txsRejected.WithLabelValues("gossip", "pool_full")), 1},
 	}
 	for _, c := range checks {
 		if c.got != c.want {

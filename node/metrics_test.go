@@ -218,6 +218,9 @@ func TestMetricsMoveWithLoad(t *testing.T) {
 	if b, a := before[0].value("gobcos_txpool_txs_rejected_total", nil), after[0].value("gobcos_txpool_txs_rejected_total", nil); a-b != 1 {
 		t.Errorf("node 0: gobcos_txpool_txs_rejected_total went from %v to %v, want one more", b, a)
 	}
+	if b, a := before[0].value("gobcos_txpool_txs_rejected_total", map[string]string{"source": "rpc"}), after[0].value("gobcos_txpool_txs_rejected_total", map[string]string{"source": "rpc"}); a-b != 1 {
+		t.Errorf("node 0: rejections from rpc went from %v to %v, want one more", b, a)
+	}
 	if !after[0].labelNames("gobcos_txpool_txs_rejected_total")["reason"] {
 		t.Error("gobcos_txpool_txs_rejected_total has no reason label")
 	}

@@ -44,7 +44,7 @@ func (s metricsSource) Consensus() (view, viewChanges uint64, ok bool) {
 func (n *Node) addTx(ctx context.Context, tx *types.Transaction, source string) error {
 	err := n.pool.Add(ctx, []*types.Transaction{tx})[0]
 	if err != nil {
-		n.metrics.TxRejected(txpool.Reason(err))
+		n.metrics.TxRejected(source, txpool.Reason(err))
 		return err
 	}
 	n.metrics.TxAccepted(source)
