@@ -20,9 +20,10 @@ type AddOptions struct {
 	Dir  string // --dir: the chain directory made by Build
 	Org  string // --org: the organisation issuing the node's certificate
 	Host string // --host: where the node runs ("" = 127.0.0.1)
-	// P2PPort and RPCPort (0: the chain's base port plus the number of
-	// nodes already on the host, skipping used ports).
-	P2PPort, RPCPort int
+	// P2PPort, RPCPort and MetricsPort (0: the chain's base port plus the
+	// number of nodes already on the host, skipping used ports; no metrics
+	// when the chain has none and MetricsPort is 0).
+	P2PPort, RPCPort, MetricsPort int
 	// UpdateAllowLists adds the new node id to the allow-list of every
 	// existing node's config.toml.
 	UpdateAllowLists bool
@@ -110,6 +111,9 @@ func AddNode(opts AddOptions) (*AddResult, error) {
 		if n.Host == host {
 			taken[n.P2PPort] = n.Name + "'s P2P port"
 			taken[n.RPCPort] = n.Name + "'s RPC port"
+			if n.MetricsPort != 0 {
+				taken[n.MetricsPort] = n.Name + "'s metrics port"
+			}
 		}
 	}
 	p2p, err := pickPort("--p2p-port", opts.P2PPort, m.P2PPort, host, taken)
@@ -120,6 +124,13 @@ func AddNode(opts AddOptions) (*AddResult, error) {
 	rpc, err := pickPort("--rpc-port", opts.RPCPort, m.RPCPort, host, taken)
 	if err != nil {
 		return nil, err
+	}
+	taken[rpc] = "the new node's RPC port"
+	metricsPort := 0
+	if opts.MetricsPort != 0 || m.MetricsPort != 0 {
+		if metricsPort, err = pickPort("--metrics-port", opts.MetricsPort, max(m.MetricsPort, 1), host, taken); err != nil {
+			return nil, err
+		}
 	}
 	name, err := freeNodeName(dir, m)
 	if err != nil {
@@ -147,6 +158,7 @@ func AddNode(opts AddOptions) (*AddResult, error) {
 		return nil, err
 	}
 	n.entry.Role, n.entry.Host, n.entry.P2PPort, n.entry.RPCPort = RoleObserver, host, p2p, rpc
+	n.entry.MetricsPort = metricsPort
 
 	// Dial every node; admit the earlier observers, which the genesis
 	// node list does not name.
@@ -176,6 +188,9 @@ func AddNode(opts AddOptions) (*AddResult, error) {
 	m.Nodes = append(m.Nodes, n.entry)
 	if err := m.write(dir); err != nil {
 		return nil, fmt.Errorf("%s was written but %s was not updated: %w", nodeDir, ManifestFile, err)
+	}
+	if err := writePrometheusConfig(dir, m); err != nil {
+		return nil, fmt.Errorf("%s was added but %s was not updated: %w", nodeDir, PrometheusFile, err)
 	}
 
 	res := &AddResult{Node: n.entry, NodeDir: nodeDir, AllowLine: fmt.Sprintf("allow = ['%s']", n.entry.NodeID)}

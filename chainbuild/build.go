@@ -120,6 +120,9 @@ func Build(opts Options) (*Result, error) {
 		e := &nodes[i].entry
 		e.Role, e.Host, e.P2PPort, e.RPCPort = RoleSealer, places[i].host, places[i].p2pPort, places[i].rpcPort
 	}
+	if err := placeMetrics(opts, places, nodes); err != nil {
+		return nil, err
+	}
 
 	g := genesisFor(opts, suite, now, orgs, nodes)
 	if err := g.Validate(); err != nil {
@@ -128,7 +131,7 @@ func Build(opts Options) (*Result, error) {
 	res.Genesis = g
 	m := &Manifest{
 		Version: manifestFormat, ChainID: g.ChainID, GroupID: g.GroupID, CryptoSuite: suite.Name(), Consensus: g.Consensus,
-		P2PPort: opts.P2PPort, RPCPort: opts.RPCPort,
+		P2PPort: opts.P2PPort, RPCPort: opts.RPCPort, MetricsPort: opts.MetricsPort,
 	}
 	for _, o := range orgs {
 		m.Orgs = append(m.Orgs, OrgInfo{Name: o.auth.Cert.Subject.CommonName, Admin: o.admin.Address()})
@@ -235,6 +238,9 @@ func writeChain(dir string, m *Manifest, g *node.Genesis, ca *certs.Authority, w
 			return err
 		}
 	}
+	if err := writePrometheusConfig(dir, m); err != nil {
+		return err
+	}
 	return m.write(dir)
 }
 
@@ -264,7 +270,7 @@ func loadCA(certPath, keyPath string, alg certs.KeyAlgorithm, now time.Time) (*c
 // generatedEntry matches the top-level names Build writes, which --force
 // replaces.
 var generatedEntry = regexp.MustCompile(`^(` + regexp.QuoteMeta(ManifestFile) + `|` + regexp.QuoteMeta(GenesisFile) +
-	`|` + CADir + `|` + OrgsDir + `|node[0-9]+)$`)
+	`|` + regexp.QuoteMeta(PrometheusFile) + `|` + CADir + `|` + OrgsDir + `|node[0-9]+)$`)
 
 // existingEntries lists the entries of dir ("" for none or no dir).
 func existingEntries(dir string) ([]string, error) {

@@ -50,6 +50,9 @@ type Manifest struct {
 	RPCPort int         `json:"rpcPort"`
 	Orgs    []OrgInfo   `json:"orgs"`
 	Nodes   []NodeEntry `json:"nodes"`
+
+	// MetricsPort is the base port of the nodes' /metrics; 0: off.
+	MetricsPort int `json:"metricsPort,omitempty"`
 }
 
 // OrgInfo is one organisation of the chain.
@@ -70,6 +73,9 @@ type NodeEntry struct {
 	Host    string `json:"host"`
 	P2PPort int    `json:"p2pPort"`
 	RPCPort int    `json:"rpcPort"`
+
+	// MetricsPort is the port of the node's Prometheus endpoint; 0: off.
+	MetricsPort int `json:"metricsPort,omitempty"`
 }
 
 // P2PAddr is the address peers dial.
@@ -77,6 +83,14 @@ func (n NodeEntry) P2PAddr() string { return net.JoinHostPort(n.Host, strconv.It
 
 // RPCAddr is the address of the node's JSON-RPC server.
 func (n NodeEntry) RPCAddr() string { return net.JoinHostPort(n.Host, strconv.Itoa(n.RPCPort)) }
+
+// MetricsAddr is the address of the node's /metrics; "" when off.
+func (n NodeEntry) MetricsAddr() string {
+	if n.MetricsPort == 0 {
+		return ""
+	}
+	return net.JoinHostPort(n.Host, strconv.Itoa(n.MetricsPort))
+}
 
 // ReadManifest reads dir/chain.json.
 func ReadManifest(dir string) (*Manifest, error) {

@@ -72,6 +72,7 @@ func newNode(suite crypto.Suite, org *certs.Authority, name string, now time.Tim
 func nodeConfig(e NodeEntry, peers, allow []string) (node.Config, error) {
 	cfg := node.DefaultConfig()
 	cfg.RPC.Listen = e.RPCAddr()
+	cfg.Metrics.Listen = e.MetricsAddr() // pprof stays off
 	nc := node.DefaultNetworkConfig()
 	wildcard := "0.0.0.0"
 	if ip := net.ParseIP(e.Host); ip != nil && ip.To4() == nil {

@@ -26,6 +26,10 @@ type Options struct {
 	ChainID   uint64   // --chain-id
 	GroupID   string   // --group
 	Force     bool     // --force: replace a chain generated in Dir
+	// MetricsPort is --metrics-port: base port of the nodes' Prometheus
+	// endpoints, node i on a shared host at base+i (0: metrics off).
+	MetricsPort int
+
 	// Validity of generated certificates (0: DefaultValidity), clamped to
 	// the issuer's.
 	Validity time.Duration
@@ -50,11 +54,14 @@ const (
 	clockSkew = time.Hour
 )
 
+// DefaultMetricsPort is the base port of the nodes' /metrics.
+const DefaultMetricsPort = 9100
+
 // DefaultOptions is a 4-node, 1-organisation ECDSA PBFT chain in ./chain.
 func DefaultOptions() Options {
 	return Options{
 		Dir: "chain", Nodes: DefaultNodes, Orgs: 1, Crypto: crypto.NameECDSA, Consensus: node.ConsensusPBFT,
-		P2PPort: DefaultP2PPort, RPCPort: DefaultRPCPort, ChainID: DefaultChainID, GroupID: DefaultGroupID,
+		P2PPort: DefaultP2PPort, RPCPort: DefaultRPCPort, MetricsPort: DefaultMetricsPort, ChainID: DefaultChainID, GroupID: DefaultGroupID,
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/big"
+	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 
@@ -42,6 +43,7 @@ func (c *poolChain) AccountFrozen(addr common.Address, block uint64) (bool, erro
 type engineExecutor struct{ n *Node }
 
 func (e *engineExecutor) ExecuteBlock(ctx context.Context, env consensus.BlockEnv, parentRoot common.Hash, txs []*types.Transaction) (*consensus.Result, error) {
+	start := time.Now()
 	res, err := e.n.exec.ExecuteBlock(ctx, executor.BlockEnv{
 		Number:    env.Number,
 		Timestamp: env.Timestamp,
@@ -51,6 +53,7 @@ func (e *engineExecutor) ExecuteBlock(ctx context.Context, env consensus.BlockEn
 	if err != nil {
 		return nil, err
 	}
+	e.n.metrics.BlockExecuted(time.Since(start))
 	return &consensus.Result{Receipts: res.Receipts, StateRoot: res.StateRoot, State: res.Writes}, nil
 }
 
@@ -64,7 +67,13 @@ func (l *engineLedger) Commit(b *types.Block, receipts []*types.Receipt, senders
 	if !ok {
 		return fmt.Errorf("node: executor result of type %T carries no state writes", st)
 	}
-	return l.n.ledger.Commit(b, receipts, senders, w)
+	start := time.Now()
+	if err := l.n.ledger.Commit(b, receipts, senders, w); err != nil {
+		return err
+	}
+	l.n.metrics.BlockCommitted(len(b.Txs), b.Header.GasUsed, time.Since(start))
+	l.n.flow.committed(b)
+	return nil
 }
 
 func (l *engineLedger) HashByNumber(number uint64) (common.Hash, bool) {

@@ -133,7 +133,7 @@ func (b *backend) PendingTxCount() int {
 }
 
 func (b *backend) SendTx(ctx context.Context, tx *types.Transaction) error {
-	if err := b.n.pool.Add(ctx, []*types.Transaction{tx})[0]; err != nil {
+	if err := b.n.addTx(ctx, tx, txSourceRPC); err != nil {
 		return err
 	}
 	b.n.gossipTx(tx)

@@ -33,6 +33,8 @@ type Config struct {
 	RPC    RPCConfig    `toml:"rpc"`
 	TxPool TxPoolConfig `toml:"txpool"`
 	Log    LogConfig    `toml:"log"`
+	// Metrics is the Prometheus endpoint; off when Listen is empty.
+	Metrics MetricsConfig `toml:"metrics"`
 	// Network is the P2P section; nil (no [network] section) for a
 	// single-node chain that talks to no peer.
 	Network *NetworkConfig `toml:"network,omitempty"`
@@ -60,6 +62,15 @@ type TxPoolConfig struct {
 type LogConfig struct {
 	Level  string `toml:"level" comment:"debug, info, warn or error."`
 	Format string `toml:"format" comment:"text or json."`
+	// TxFlowSample logs the flow of one transaction in this many, chosen
+	// by hash; 0 logs none.
+	TxFlowSample int `toml:"tx_flow_sample" comment:"Log one tx in this many (chosen by hash) from its arrival in the pool to its commit, at debug level; 0 logs none."`
+}
+
+// MetricsConfig configures the node's Prometheus endpoint.
+type MetricsConfig struct {
+	Listen string `toml:"listen" comment:"Address of the Prometheus /metrics endpoint, host:port; \"\" turns it off."`
+	Pprof  bool   `toml:"pprof" comment:"Also serve the Go profiler (/debug/pprof/) on the metrics address; keep off in production."`
 }
 
 // NetworkConfig configures the node's P2P endpoint: mutual TLS with its
@@ -110,7 +121,7 @@ func DefaultConfig() Config {
 			MaxBatch:     1000,
 		},
 		TxPool: TxPoolConfig{MaxTxs: 200_000, MaxBytes: 256 << 20, MaxPerSender: 20_000},
-		Log:    LogConfig{Level: "info", Format: "text"},
+		Log:    LogConfig{Level: "info", Format: "text", TxFlowSample: 100},
 	}
 }
 
@@ -132,6 +143,16 @@ func (c *Config) Validate() error {
 	}
 	if _, _, err := net.SplitHostPort(c.RPC.Listen); err != nil {
 		bad("rpc.listen", fmt.Sprintf("%q is not host:port (%v)", c.RPC.Listen, err))
+	}
+	if c.Metrics.Listen != "" {
+		if _, _, err := net.SplitHostPort(c.Metrics.Listen); err != nil {
+			bad("metrics.listen", fmt.Sprintf("%q is not host:port (%v); use \"\" to turn metrics off", c.Metrics.Listen, err))
+		}
+	} else if c.Metrics.Pprof {
+		bad("metrics.pprof", "pprof is served on the metrics address: set metrics.listen too")
+	}
+	if c.Log.TxFlowSample < 0 {
+		bad("log.tx_flow_sample", "must not be negative (0 logs no tx flow)")
 	}
 	if c.RPC.MaxBodyBytes < 1024 {
 		bad("rpc.max_body_bytes", "must be at least 1024")

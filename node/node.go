@@ -22,6 +22,7 @@ import (
 	"github.com/gobcos/gobcos/crypto"
 	"github.com/gobcos/gobcos/executor"
 	"github.com/gobcos/gobcos/ledger"
+	"github.com/gobcos/gobcos/metrics"
 	"github.com/gobcos/gobcos/network"
 	"github.com/gobcos/gobcos/rpc"
 	"github.com/gobcos/gobcos/storage"
@@ -48,6 +49,10 @@ type Node struct {
 	rpc    *rpc.Server
 	http   *http.Server
 	ln     net.Listener
+
+	metrics *metrics.Metrics // nil when [metrics] listen is empty
+	msrv    *metrics.Server
+	flow    *txFlow
 
 	// Multi-node (PBFT, Raft) chains only.
 	host      *network.Host
@@ -114,13 +119,18 @@ func New(cfg Config, logger *slog.Logger) (n *Node, err error) {
 	if n.pool, err = txpool.New(pcfg, suite, g.ChainID, g.GroupID, &poolChain{n}, n.logger.With("module", "txpool")); err != nil {
 		return nil, err
 	}
+	if cfg.Metrics.Listen != "" {
+		n.metrics = metrics.New(g.GroupID, metricsSource{n})
+		n.msrv = metrics.NewServer(n.metrics, metrics.ServerConfig{Listen: cfg.Metrics.Listen, Pprof: cfg.Metrics.Pprof}, n.logger.With("module", "metrics"))
+	}
+	n.flow = newTxFlow(n.logger.With("module", "txflow"), n.metrics, cfg.Log.TxFlowSample, n.pool.Has)
 	if g.Consensus == ConsensusPBFT || g.Consensus == ConsensusRaft {
 		if err := n.buildNetwork(); err != nil {
 			return nil, err
 		}
 	} else {
 		scfg := solo.Config{MaxTxsPerBlock: g.BlockTxLimit, MinSealInterval: time.Duration(g.MinSealIntervalMs) * time.Millisecond, BlockGasLimit: g.BlockGasLimit}
-		eng, err := solo.New(solo.Params{Config: scfg, Suite: suite, Key: key, Txs: n.pool, Executor: &engineExecutor{n}, Ledger: &engineLedger{n}, Logger: n.logger})
+		eng, err := solo.New(solo.Params{Config: scfg, Suite: suite, Key: key, Txs: n.pool, Executor: &engineExecutor{n}, Ledger: &engineLedger{n}, Logger: n.logger, Tracer: blockTracer{n}})
 		if err != nil {
 			return nil, err
 		}
@@ -129,6 +139,9 @@ func New(cfg Config, logger *slog.Logger) (n *Node, err error) {
 	rcfg := rpc.DefaultConfig()
 	rcfg.MaxBodyBytes, rcfg.MaxBatch, rcfg.CORSOrigins = cfg.RPC.MaxBodyBytes, cfg.RPC.MaxBatch, cfg.RPC.CORSOrigins
 	n.rpc = rpc.NewServer(&backend{n}, rcfg, n.logger.With("module", "rpc"))
+	if n.metrics != nil {
+		n.rpc.SetCallObserver(n.metrics)
+	}
 	return n, nil
 }
 
@@ -181,12 +194,19 @@ func (n *Node) Start() error {
 		return fmt.Errorf("JSON-RPC listen on %s: %w (is another node using the port? change [rpc] listen or --rpc-port)", n.cfg.RPC.Listen, err)
 	}
 	n.ln = ln
+	if n.msrv != nil {
+		if err := n.msrv.Start(); err != nil {
+			ln.Close()
+			return err
+		}
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	n.cancel = cancel
 	fail := func(what string, err error) error {
 		cancel()
 		n.stopServices()
 		ln.Close()
+		n.stopMetrics()
 		return fmt.Errorf("start %s: %w", what, err)
 	}
 	if n.host != nil {
@@ -217,7 +237,7 @@ func (n *Node) Start() error {
 			n.logger.Error("JSON-RPC server stopped", "err", err)
 		}
 	}()
-	n.logger.Info("node started", "rpc", ln.Addr().String(), "height", n.ledger.Height(), "suite", n.suite.Name(), "chainId", n.genesis.ChainID)
+	n.logger.Info("node started", "rpc", ln.Addr().String(), "metrics", n.MetricsAddr(), "height", n.ledger.Height(), "suite", n.suite.Name(), "chainId", n.genesis.ChainID)
 	return nil
 }
 
@@ -227,6 +247,28 @@ func (n *Node) RPCAddr() string {
 		return ""
 	}
 	return n.ln.Addr().String()
+}
+
+// MetricsAddr is the address of the Prometheus endpoint (after Start);
+// "" when metrics are off.
+func (n *Node) MetricsAddr() string {
+	if n.msrv == nil {
+		return ""
+	}
+	return n.msrv.Addr()
+}
+
+// stopMetrics stops the metrics server; it tolerates never having started.
+func (n *Node) stopMetrics() error {
+	if n.msrv == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := n.msrv.Shutdown(ctx); err != nil {
+		return fmt.Errorf("metrics shutdown: %w", err)
+	}
+	return nil
 }
 
 // Genesis is the chain's genesis.
@@ -253,6 +295,9 @@ func (n *Node) Stop() error {
 			errs = append(errs, n.stopServices())
 		}
 		n.wg.Wait()
+		if err := n.stopMetrics(); err != nil {
+			errs = append(errs, err)
+		}
 		if err := n.closeStorage(); err != nil {
 			errs = append(errs, err)
 		}

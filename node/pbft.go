@@ -97,17 +97,17 @@ func (n *Node) buildNetwork() error {
 	}
 
 	group := g.GroupID
-	n.host.Handle(group, network.ModuleSync, func(from network.NodeID, m network.Message) {
+	n.host.Handle(group, network.ModuleSync, n.meter(network.ModuleSync, func(from network.NodeID, m network.Message) {
 		n.syncer.HandleMessage(blocksync.PeerID(string(from[:])), m.Payload)
-	})
-	n.host.Handle(group, network.ModuleTxGossip, n.onGossipTx)
+	}))
+	n.host.Handle(group, network.ModuleTxGossip, n.meter(network.ModuleTxGossip, n.onGossipTx))
 	if n.pbft != nil {
 		eng := n.pbft
-		n.host.Handle(group, network.ModuleConsensus, func(from network.NodeID, m network.Message) {
+		n.host.Handle(group, network.ModuleConsensus, n.meter(network.ModuleConsensus, func(from network.NodeID, m network.Message) {
 			if i, ok := n.sealerIdx[from]; ok {
 				eng.Deliver(i, m.Payload)
 			}
-		})
+		}))
 	}
 	if n.raft != nil {
 		n.handleRaft()
@@ -135,7 +135,7 @@ func (n *Node) buildPBFT(sealers [][]byte, frame int) error {
 	ecfg.BlockGasLimit, ecfg.BlockLimitWindow = g.BlockGasLimit, g.BlockLimitWindow
 	eng, err := pbftengine.New(pbftengine.Params{
 		Config: ecfg, Core: cc, KV: n.kv, Ledger: &engineLedger{n}, Executor: &engineExecutor{n},
-		Pool: n.pool, Transport: &consensusTransport{n}, Logger: n.logger,
+		Pool: n.pool, Transport: &consensusTransport{n}, Logger: n.logger, Tracer: blockTracer{n},
 	})
 	if err != nil {
 		return err
@@ -156,7 +156,7 @@ func (n *Node) onGossipTx(from network.NodeID, m network.Message) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := n.pool.Add(ctx, []*types.Transaction{tx})[0]; err != nil {
+	if err := n.addTx(ctx, tx, txSourceGossip); err != nil {
 		n.logger.Debug("gossiped tx refused", "peer", from.Short(), "tx", tx.Hash(), "err", err)
 	}
 }
@@ -166,7 +166,12 @@ func (n *Node) gossipTx(tx *types.Transaction) {
 	if n.host == nil {
 		return
 	}
-	_, _ = n.host.Broadcast(n.genesis.GroupID, network.ModuleTxGossip, tx.Bytes())
+	payload := tx.Bytes()
+	if sent, _ := n.host.Broadcast(n.genesis.GroupID, network.ModuleTxGossip, payload); sent > 0 && n.metrics != nil {
+		for range sent {
+			n.metrics.P2PSent(network.ModuleTxGossip.String(), len(payload))
+		}
+	}
 }
 
 // regossipInterval is how long a tx waits in the pool before it is
@@ -223,7 +228,7 @@ func (t *consensusTransport) Send(to int, data []byte) error {
 	if to < 0 || to >= len(t.n.sealerIDs) {
 		return fmt.Errorf("node: no sealer %d", to)
 	}
-	return t.n.host.Send(t.n.sealerIDs[to], t.n.genesis.GroupID, network.ModuleConsensus, data)
+	return t.n.send(t.n.sealerIDs[to], network.ModuleConsensus, data)
 }
 
 // Broadcast sends to the other sealers only: observers do not take part.
@@ -234,7 +239,7 @@ func (t *consensusTransport) Broadcast(data []byte) error {
 		if i == self || !t.n.host.Connected(id) {
 			continue
 		}
-		if err := t.n.host.Send(id, t.n.genesis.GroupID, network.ModuleConsensus, data); err != nil && first == nil {
+		if err := t.n.send(id, network.ModuleConsensus, data); err != nil && first == nil {
 			first = err
 		}
 	}
@@ -249,7 +254,7 @@ func (t *syncTransport) Send(to blocksync.PeerID, payload []byte) error {
 	if err != nil {
 		return err
 	}
-	return t.n.host.Send(id, t.n.genesis.GroupID, network.ModuleSync, payload)
+	return t.n.send(id, network.ModuleSync, payload)
 }
 
 func (t *syncTransport) Peers() []blocksync.PeerID {

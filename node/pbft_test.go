@@ -67,6 +67,7 @@ func buildChain(t *testing.T, consensus, suite string, n int) *pbftChain {
 	opts := chainbuild.DefaultOptions()
 	opts.Dir, opts.Nodes, opts.Crypto, opts.Consensus = dir, n, suite, consensus
 	opts.P2PPort, opts.RPCPort = base, base+n
+	opts.MetricsPort = 0 // fixed ports would clash across test packages; metrics_test.go picks its own
 	res, err := chainbuild.Build(opts)
 	if err != nil {
 		t.Fatal(err)

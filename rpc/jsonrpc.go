@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"runtime/debug"
+	"time"
 )
 
 // The JSON-RPC 2.0 envelope: parsing requests (single and batch),
@@ -195,6 +196,10 @@ func (s *Server) encodeResult(id json.RawMessage, method string, result any) []b
 
 // dispatch runs the method, turning errors and panics into error objects.
 func (s *Server) dispatch(c *call) (result any, rerr *Error) {
+	if s.observer != nil {
+		start := time.Now()
+		defer func() { s.observe(c.method, start, rerr) }()
+	}
 	h, ok := s.methods[c.method]
 	if !ok {
 		return nil, methodNotFound(c.method)

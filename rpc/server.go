@@ -33,6 +33,7 @@ type Server struct {
 	hub          *hub
 	upgrader     websocket.Upgrader
 	now          func() time.Time
+	observer     CallObserver // nil: none
 
 	mu      sync.Mutex
 	closed  bool

@@ -64,6 +64,7 @@ including their data) and leaves other files alone.`,
 	f.StringVar(&o.Consensus, "consensus", o.Consensus, "consensus engine: pbft (tolerates byzantine nodes), raft (crash faults only), or solo (one node only)")
 	f.IntVar(&o.P2PPort, "p2p-port", o.P2PPort, "base P2P port (node i on a shared host uses base+i)")
 	f.IntVar(&o.RPCPort, "rpc-port", o.RPCPort, "base JSON-RPC port (node i on a shared host uses base+i)")
+	f.IntVar(&o.MetricsPort, "metrics-port", o.MetricsPort, "base port of the nodes' Prometheus /metrics (node i on a shared host uses base+i); 0 turns metrics off")
 	f.StringSliceVar(&o.Hosts, "hosts", nil, "comma-separated host of each node (IP or DNS name, one per node); default all on 127.0.0.1")
 	f.StringVar(&o.CACert, "ca-cert", "", "existing chain CA certificate (PEM) to sign the organisations, instead of a new CA")
 	f.StringVar(&o.CAKey, "ca-key", "", "private key (PKCS#8 PEM) of --ca-cert; it is not copied into --dir")
@@ -110,6 +111,9 @@ func printBuild(out io.Writer, dir string, res *chainbuild.Result) {
 	tw.Flush()
 	fmt.Fprintln(out)
 	fmt.Fprintf(out, "admin keys are plain hex files (mode 0600): encrypt them with `gobcos account import` and delete them\n")
+	if m.MetricsPort != 0 {
+		fmt.Fprintf(out, "metrics: node i serves Prometheus metrics on port %d+i (pprof off); scrape config: %s\n", m.MetricsPort, filepath.Join(dir, chainbuild.PrometheusFile))
+	}
 	fmt.Fprintf(out, "run a node:  gobcos node --config %s\n", filepath.Join(dir, m.Nodes[0].Name, node.ConfigFile))
 	fmt.Fprintf(out, "every file is described in docs/chain-build.md\n")
 }
@@ -146,6 +150,7 @@ file is rewritten; the previous version is kept as config.toml.bak).`,
 	f.StringVar(&o.Host, "host", "", "host the node runs on (IP or DNS name); default 127.0.0.1")
 	f.IntVar(&o.P2PPort, "p2p-port", 0, "P2P port; default the chain's base port plus the nodes already on the host")
 	f.IntVar(&o.RPCPort, "rpc-port", 0, "JSON-RPC port; default the chain's base port plus the nodes already on the host")
+	f.IntVar(&o.MetricsPort, "metrics-port", 0, "Prometheus /metrics port; default the chain's base metrics port plus the nodes already on the host (none if the chain has no metrics)")
 	f.BoolVar(&o.UpdateAllowLists, "update-allow-lists", false, "add the new node id to the allow-list of every existing node's config.toml")
 	return cmd
 }
@@ -155,6 +160,9 @@ func printAddNode(out io.Writer, dir string, res *chainbuild.AddResult) {
 	nd := filepath.Join(dir, n.Name)
 	fmt.Fprintf(out, "added %s (organisation %s) in %s\n", n.Name, n.Org, nd)
 	fmt.Fprintf(out, "  P2P %s, RPC %s\n", n.P2PAddr(), n.RPCAddr())
+	if n.MetricsAddr() != "" {
+		fmt.Fprintf(out, "  metrics http://%s/metrics (added to %s)\n", n.MetricsAddr(), filepath.Join(dir, chainbuild.PrometheusFile))
+	}
 	fmt.Fprintf(out, "  node id %s (also in %s)\n", n.NodeID, filepath.Join(nd, chainbuild.NodeIDFile))
 	fmt.Fprintln(out, "It joins as an observer that syncs; becoming a sealer needs a governance vote (a later release).")
 	if len(res.Updated) > 0 {

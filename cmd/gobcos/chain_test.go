@@ -28,7 +28,7 @@ func runChain(t *testing.T, args ...string) (string, error) {
 
 func TestChainBuildAndAddNode(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "chain")
-	out, err := runChain(t, "build", "--nodes", "4", "--orgs", "2", "--crypto", "sm", "--dir", dir, "--p2p-port", "31000", "--rpc-port", "9100", "--chain-id", "99", "--group", "g7")
+	out, err := runChain(t, "build", "--nodes", "4", "--orgs", "2", "--crypto", "sm", "--dir", dir, "--p2p-port", "31000", "--rpc-port", "9100", "--metrics-port", "9200", "--chain-id", "99", "--group", "g7")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +36,7 @@ func TestChainBuildAndAddNode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"4-node pbft chain (sm)", "chain id 99, group g7", "tolerates 1 faulty", "org1", "org2", "127.0.0.1:31003", "127.0.0.1:9103", "keep it offline", "docs/chain-build.md"} {
+	for _, want := range []string{"4-node pbft chain (sm)", "chain id 99, group g7", "tolerates 1 faulty", "org1", "org2", "127.0.0.1:31003", "127.0.0.1:9103", "keep it offline", "docs/chain-build.md", "port 9200+i", "prometheus.yml"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("build output lacks %q:\n%s", want, out)
 		}

@@ -104,7 +104,11 @@ func superviseChain(cmd *cobra.Command, dir string, opts chainbuild.Options) err
 	}
 	fmt.Fprintf(out, "gobcos %s: %d nodes, chain %d, group %s, crypto %s, consensus %s\n", node.Version, len(m.Nodes), m.ChainID, m.GroupID, m.CryptoSuite, m.Consensus)
 	for _, e := range m.Nodes {
-		fmt.Fprintf(out, "%s (%s, %s): JSON-RPC: http://%s  (WebSocket: ws://%s)  log: %s\n", e.Name, e.Org, e.Role, e.RPCAddr(), e.RPCAddr(), filepath.Join(dir, e.Name, "node.log"))
+		metrics := ""
+		if a := e.MetricsAddr(); a != "" {
+			metrics = "  metrics: http://" + a + "/metrics"
+		}
+		fmt.Fprintf(out, "%s (%s, %s): JSON-RPC: http://%s  (WebSocket: ws://%s)%s  log: %s\n", e.Name, e.Org, e.Role, e.RPCAddr(), e.RPCAddr(), metrics, filepath.Join(dir, e.Name, "node.log"))
 	}
 	fmt.Fprintln(out, "Press Ctrl-C to stop.")
 

@@ -24,6 +24,7 @@ func newUpCmd() *cobra.Command {
 		nodes     int
 		consensus string
 		p2pPort   int
+		metrics   int
 	)
 	cmd := &cobra.Command{
 		Use:   "up",
@@ -59,6 +60,7 @@ cleanly: each finishes the block it is committing.`,
 			if multi {
 				opts := chainbuild.DefaultOptions()
 				opts.Nodes, opts.Crypto, opts.Consensus, opts.RPCPort, opts.P2PPort = nodes, suite, consensus, rpcPort, p2pPort
+				opts.MetricsPort = metrics
 				return superviseChain(cmd, dir, opts)
 			}
 			addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(rpcPort))
@@ -83,6 +85,12 @@ cleanly: each finishes the block it is committing.`,
 				host, _, _ := net.SplitHostPort(cfg.RPC.Listen)
 				cfg.RPC.Listen = net.JoinHostPort(host, strconv.Itoa(rpcPort))
 			}
+			if cmd.Flags().Changed("metrics-port") || cfg.Metrics.Listen == "" {
+				cfg.Metrics.Listen = ""
+				if metrics != 0 {
+					cfg.Metrics.Listen = net.JoinHostPort("127.0.0.1", strconv.Itoa(metrics))
+				}
+			}
 			return runNode(cmd, cfg)
 		},
 	}
@@ -92,6 +100,7 @@ cleanly: each finishes the block it is committing.`,
 	cmd.Flags().IntVar(&nodes, "nodes", 4, "number of nodes of a new chain: 1 runs a single-node Solo chain in this process; more builds a PBFT chain and supervises one node process per node on 127.0.0.1, node i serving JSON-RPC on --rpc-port + i (an existing --dir keeps its layout)")
 	cmd.Flags().StringVar(&consensus, "consensus", "pbft", "consensus of a new multi-node chain (--nodes > 1): pbft or raft")
 	cmd.Flags().IntVar(&p2pPort, "p2p-port", 30300, "base P2P port of a multi-node chain: node i listens on --p2p-port + i")
+	cmd.Flags().IntVar(&metrics, "metrics-port", chainbuild.DefaultMetricsPort, "base port of the Prometheus /metrics endpoints on 127.0.0.1: node i on --metrics-port + i (a new multi-node chain, or the single-node chain); 0 turns metrics off")
 	return cmd
 }
 
@@ -114,6 +123,9 @@ func runNode(cmd *cobra.Command, cfg node.Config) error {
 	out := cmd.OutOrStdout()
 	fmt.Fprintf(out, "gobcos %s: chain %d, group %s, crypto %s, consensus %s, height %d\n", node.Version, g.ChainID, g.GroupID, g.CryptoSuite, g.Consensus, n.Height())
 	fmt.Fprintf(out, "JSON-RPC: http://%s  (WebSocket: ws://%s)\n", n.RPCAddr(), n.RPCAddr())
+	if a := n.MetricsAddr(); a != "" {
+		fmt.Fprintf(out, "metrics: http://%s/metrics\n", a)
+	}
 	fmt.Fprintln(out, "Press Ctrl-C to stop.")
 
 	sig := make(chan os.Signal, 1)

@@ -54,6 +54,9 @@ type Params struct {
 	Ledger   Ledger
 	Logger   *slog.Logger     // nil discards
 	Now      func() time.Time // header timestamps; nil means time.Now
+	// Tracer is told where the time of each committed block went; nil
+	// means none.
+	Tracer consensus.Tracer
 }
 
 // Engine is the Solo consensus engine. Create it with New.
@@ -66,6 +69,7 @@ type Engine struct {
 	ledger Ledger
 	log    *slog.Logger
 	now    func() time.Time
+	tracer consensus.Tracer
 
 	mu      sync.Mutex
 	status  consensus.Status
@@ -106,7 +110,7 @@ func New(p Params) (*Engine, error) {
 	}
 	return &Engine{
 		cfg: p.Config, suite: p.Suite, key: p.Key, txs: p.Txs, exec: p.Executor, ledger: p.Ledger,
-		log: logger.With("module", "consensus", "engine", consensus.NameSolo), now: now,
+		log: logger.With("module", "consensus", "engine", consensus.NameSolo), now: now, tracer: p.Tracer,
 		status: consensus.Status{Engine: consensus.NameSolo, Sealer: true, Leader: true},
 	}, nil
 }
@@ -246,10 +250,12 @@ func (e *Engine) sealBlock(ctx context.Context, txs []*types.Transaction) error 
 		ParentHash: parentHash,
 		GetHash:    e.hashGetter(parent.Number, parentHash),
 	}
+	sealed := time.Now()
 	res, err := e.exec.ExecuteBlock(ctx, env, parent.StateRoot, txs)
 	if err != nil {
 		return fmt.Errorf("executing block %d: %w", env.Number, err)
 	}
+	executed := time.Now()
 	header, err := consensus.BuildHeader(e.suite, env, txs, res)
 	if err != nil {
 		return fmt.Errorf("block %d: %w", env.Number, err)
@@ -266,8 +272,17 @@ func (e *Engine) sealBlock(ctx context.Context, txs []*types.Transaction) error 
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("block %d not committed: %w", env.Number, err)
 	}
+	committing := time.Now()
 	if err := e.ledger.Commit(block, res.Receipts, senders, res.State); err != nil {
 		return fmt.Errorf("committing block %d: %w", env.Number, err)
+	}
+	if e.tracer != nil {
+		end := time.Now()
+		e.tracer.BlockTraced(consensus.BlockTrace{
+			Number: header.Number, Hash: hash, Txs: len(txs), Proposer: true,
+			Phases:  []consensus.PhaseTime{{Name: consensus.PhaseSeal, Took: sealed.Sub(start)}},
+			Execute: executed.Sub(sealed), Commit: end.Sub(committing), Total: end.Sub(start),
+		})
 	}
 	e.txs.OnCommitted(block)
 
@@ -276,7 +291,11 @@ func (e *Engine) sealBlock(ctx context.Context, txs []*types.Transaction) error 
 	e.status.BlockHash = hash
 	e.status.LastBlockTime = time.Now()
 	e.mu.Unlock()
-	e.log.Info("block committed", "number", header.Number, "hash", hash, "txs", len(txs),
+	level := slog.LevelInfo
+	if e.tracer != nil {
+		level = slog.LevelDebug // the tracer logs the block's flow line
+	}
+	e.log.Log(ctx, level, "block committed", "number", header.Number, "hash", hash, "txs", len(txs),
 		"gasUsed", header.GasUsed, "elapsed", time.Since(start))
 	return nil
 }

@@ -90,7 +90,7 @@ func buildChain(t *testing.T, dir string, n int, suite string, extra ...string) 
 	t.Helper()
 	base := freeBase(t, 2*n)
 	args := append([]string{"chain", "build", "--nodes", fmt.Sprint(n), "--dir", dir,
-		"--crypto", suite, "--rpc-port", fmt.Sprint(base), "--p2p-port", fmt.Sprint(base + n)}, extra...)
+		"--crypto", suite, "--rpc-port", fmt.Sprint(base), "--p2p-port", fmt.Sprint(base + n), "--metrics-port", "0"}, extra...)
 	out, err := exec.Command(binary, args...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("chain build: %v\n%s", err, out)

@@ -69,6 +69,9 @@ type Params struct {
 	Transport Transport
 	Logger    *slog.Logger     // nil discards
 	Now       func() time.Time // proposal timestamps; nil means time.Now
+	// Tracer is told where the time of each committed block went; nil
+	// means none.
+	Tracer consensus.Tracer
 }
 
 // Stats are the driver's counters.
@@ -105,6 +108,7 @@ type Engine struct {
 	st     *store
 	log    *slog.Logger
 	now    func() time.Time
+	traces *traces
 
 	inbox        chan inbound
 	inboxDropped atomic.Uint64
@@ -172,6 +176,7 @@ func New(p Params) (*Engine, error) {
 		st:     &store{kv: p.KV, saved: make(map[common.Hash]uint64)},
 		log:    logger.With("module", "consensus", "engine", consensus.NamePBFT),
 		now:    now,
+		traces: newTraces(p.Tracer),
 		inbox:  make(chan inbound, p.Config.InboxSize),
 		execs:  make(map[uint64]execResult),
 		status: consensus.Status{Engine: consensus.NamePBFT, Sealer: true},
@@ -334,6 +339,7 @@ func (e *Engine) process(ctx context.Context) error {
 // handleReady handles one Ready in the order the core prescribes.
 func (e *Engine) handleReady(ctx context.Context) error {
 	rd := e.core.Ready()
+	e.traces.ready(&rd)
 	// 1. Persist proposals and state before anything is sent.
 	committed := e.base
 	if err := e.st.persist(rd.Proposals, rd.State, committed, func(p *pbft.Proposal) common.Hash { return p.Digest(e.suite) }); err != nil {
@@ -371,7 +377,11 @@ func (e *Engine) handleReady(ctx context.Context) error {
 	}
 	var results []executed
 	for _, x := range rd.Execute {
+		start := time.Now()
 		h, err := e.execute(ctx, x)
+		if err == nil {
+			e.traces.executed(x.Height, time.Since(start))
+		}
 		results = append(results, executed{x.Height, h, err})
 	}
 	// 4. Commit.
@@ -408,6 +418,7 @@ func (e *Engine) propose() {
 		e.core.SetTxsAvailable(e.available)
 		return
 	}
+	sealStart := time.Now()
 	txs := e.candidates(req)
 	e.available = len(txs) > 0
 	e.core.SetTxsAvailable(e.available)
@@ -417,7 +428,9 @@ func (e *Engine) propose() {
 	ts := max(unixSeconds(e.now()), req.MinTimestamp)
 	if err := e.core.Propose(txs, ts); err != nil {
 		e.log.Warn("proposal refused by the core", "height", req.Height, "view", req.View, "txs", len(txs), "err", err)
+		return
 	}
+	e.traces.sealed(req.Height, time.Since(sealStart))
 }
 
 // execute runs an ExecRequest. With Window = 1 a height is executed only
@@ -485,6 +498,7 @@ func (e *Engine) commit(c pbft.CommitRequest) error {
 		senders[i] = s
 	}
 	b := &types.Block{Header: c.Header, Txs: x.txs}
+	start := time.Now()
 	if err := e.ledger.Commit(b, x.res.Receipts, senders, x.res.State); err != nil {
 		if have, ok := e.ledger.HashByNumber(h); ok && have == hash {
 			e.base = max(e.base, h) // sync committed it meanwhile
@@ -493,12 +507,17 @@ func (e *Engine) commit(c pbft.CommitRequest) error {
 		return fmt.Errorf("committing block %d: %w", h, err)
 	}
 	e.base = h
+	e.traces.committed(h, hash, len(b.Txs), time.Since(start))
 	e.pool.OnCommitted(b)
 	e.tryProp = true
 	e.mu.Lock()
 	e.status.LastBlockTime = time.Now()
 	e.mu.Unlock()
-	e.log.Info("block committed", "number", h, "hash", hash, "txs", len(b.Txs), "signatures", len(c.Header.Signatures))
+	level := slog.LevelInfo
+	if e.traces.on() {
+		level = slog.LevelDebug // the tracer logs the block's flow line
+	}
+	e.log.Log(context.Background(), level, "block committed", "number", h, "hash", hash, "txs", len(b.Txs), "signatures", len(c.Header.Signatures))
 	return nil
 }
 
@@ -521,6 +540,7 @@ func (e *Engine) maybeRebuild() error {
 	e.core.SetTxsAvailable(e.available)
 	e.rebuilds++
 	clear(e.execs)
+	e.traces.forget(head.Number)
 	e.tryProp = true
 	return nil
 }
