@@ -57,6 +57,8 @@ type Node struct {
 	syncMu    sync.Mutex
 	syncing   bool   // a sync was reported by Syncing
 	syncFrom  uint64 // the height it started at
+	certName  string // common name of this node's certificate
+	certOrg   string // organisation of this node's certificate
 
 	cancel   context.CancelFunc
 	stopOnce sync.Once
