@@ -1,6 +1,7 @@
 package node
 
 import (
+	"github.com/gobcos/gobcos/explorer"
 	"github.com/gobcos/gobcos/network/certs"
 	"github.com/gobcos/gobcos/rpc"
 )
@@ -86,4 +87,34 @@ func (b *backend) GroupNodes() []rpc.GroupNode {
 		add(pub, rpc.RoleObserver)
 	}
 	return out
+}
+
+// startExplorer serves the block explorer on [explorer] listen, talking to
+// this node's JSON-RPC server as a standalone explorer would.
+func (n *Node) startExplorer() error {
+	if n.cfg.Explorer.Listen == "" {
+		return nil
+	}
+	ex, err := explorer.New(explorer.Config{
+		Endpoints: []explorer.Endpoint{{URL: "http://" + n.ln.Addr().String()}},
+		Logger:    n.logger.With("module", "explorer"),
+	})
+	if err != nil {
+		return err
+	}
+	addr, err := ex.Start(n.cfg.Explorer.Listen)
+	if err != nil {
+		return err
+	}
+	n.explorer, n.explorerAddr = ex, addr
+	return nil
+}
+
+// ExplorerAddr is the address the block explorer listens on, "" when it
+// does not run.
+func (n *Node) ExplorerAddr() string {
+	if n.explorerAddr == nil {
+		return ""
+	}
+	return n.explorerAddr.String()
 }
