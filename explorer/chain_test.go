@@ -105,7 +105,7 @@ func startChain(t *testing.T, n int) *testChain {
 func (c *testChain) endpoints() []explorer.Endpoint {
 	eps := make([]explorer.Endpoint, len(c.nodes))
 	for i, nd := range c.nodes {
-		eps[i] = explorer.Endpoint{URL: "http://" + nd.RPCAddr(), NodeID: "0x04" + c.manifest.Nodes[i].NodeID, Name: c.manifest.Nodes[i].Name}
+		eps[i] = explorer.Endpoint{URL: "http://" + nd.RPCAddr(), NodeID: "0x04" + c.manifest.Nodes[i].NodeID, Name: c.manifest.Nodes[i].Name, Org: c.manifest.Nodes[i].Org}
 	}
 	return eps
 }

@@ -18,6 +18,7 @@ type Endpoint struct {
 	URL    string
 	NodeID string // hex public key (0x04...), optional
 	Name   string // optional
+	Org    string // optional
 }
 
 // NodeInfo is a node's answer to bcos_getNodeInfo.
@@ -173,6 +174,9 @@ func TakeSurvey(ctx context.Context, hc *http.Client, endpoints []Endpoint) (*Su
 		row.RPC = ep.URL
 		if ep.Name != "" && row.Name == "" {
 			row.Name = ep.Name
+		}
+		if ep.Org != "" && row.Org == "" {
+			row.Org = ep.Org
 		}
 		if a.info == nil {
 			row.Err = a.err.Error()

@@ -24,6 +24,7 @@ func newUpCmd() *cobra.Command {
 		nodes     int
 		consensus string
 		p2pPort   int
+		explPort  int
 	)
 	cmd := &cobra.Command{
 		Use:   "up",
@@ -42,6 +43,13 @@ cleanly: each finishes the block it is committing.`,
   gobcos up --crypto sm --dir ./sm-chain --rpc-port 8600 --p2p-port 30400`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if explPort < 0 || explPort > 65535 {
+				return fmt.Errorf("--explorer-port %d is not a TCP port (1-65535, or 0 for none)", explPort)
+			}
+			explorerListen := ""
+			if explPort > 0 {
+				explorerListen = net.JoinHostPort("127.0.0.1", strconv.Itoa(explPort))
+			}
 			if rpcPort < 1 || rpcPort > 65535 {
 				return fmt.Errorf("--rpc-port %d is not a TCP port (1-65535)", rpcPort)
 			}
@@ -57,7 +65,7 @@ cleanly: each finishes the block it is committing.`,
 			if multi {
 				opts := chainbuild.DefaultOptions()
 				opts.Nodes, opts.Crypto, opts.Consensus, opts.RPCPort, opts.P2PPort = nodes, suite, consensus, rpcPort, p2pPort
-				return superviseChain(cmd, dir, opts)
+				return superviseChain(cmd, dir, opts, explorerListen)
 			}
 			addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(rpcPort))
 			if !node.IsInitialized(dir) {
@@ -81,6 +89,9 @@ cleanly: each finishes the block it is committing.`,
 				host, _, _ := net.SplitHostPort(cfg.RPC.Listen)
 				cfg.RPC.Listen = net.JoinHostPort(host, strconv.Itoa(rpcPort))
 			}
+			if cmd.Flags().Changed("explorer-port") || cfg.Explorer.Listen == "" {
+				cfg.Explorer.Listen = explorerListen
+			}
 			return runNode(cmd, cfg)
 		},
 	}
@@ -89,6 +100,7 @@ cleanly: each finishes the block it is committing.`,
 	cmd.Flags().StringVar(&suite, "crypto", "ecdsa", "crypto suite of a new chain: ecdsa (secp256k1 + Keccak-256) or sm (SM2 + SM3)")
 	cmd.Flags().IntVar(&nodes, "nodes", 4, "number of nodes of a new chain: 1 runs a single-node Solo chain in this process; more builds a PBFT chain and supervises one node process per node on 127.0.0.1, node i serving JSON-RPC on --rpc-port + i (an existing --dir keeps its layout)")
 	cmd.Flags().StringVar(&consensus, "consensus", "pbft", "consensus of a new multi-node chain (--nodes > 1): pbft")
+	cmd.Flags().IntVar(&explPort, "explorer-port", 8080, "TCP port of the block explorer web UI on 127.0.0.1; 0 serves none")
 	cmd.Flags().IntVar(&p2pPort, "p2p-port", 30300, "base P2P port of a multi-node chain: node i listens on --p2p-port + i")
 	return cmd
 }
@@ -112,6 +124,9 @@ func runNode(cmd *cobra.Command, cfg node.Config) error {
 	out := cmd.OutOrStdout()
 	fmt.Fprintf(out, "gobcos %s: chain %d, group %s, crypto %s, consensus %s, height %d\n", node.Version, g.ChainID, g.GroupID, g.CryptoSuite, g.Consensus, n.Height())
 	fmt.Fprintf(out, "JSON-RPC: http://%s  (WebSocket: ws://%s)\n", n.RPCAddr(), n.RPCAddr())
+	if a := n.ExplorerAddr(); a != "" {
+		fmt.Fprintf(out, "Explorer: http://%s\n", a)
+	}
 	fmt.Fprintln(out, "Press Ctrl-C to stop.")
 
 	sig := make(chan os.Signal, 1)

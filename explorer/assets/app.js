@@ -101,7 +101,7 @@
       "<text x=\"" + (padL - 4) + "\" y=\"" + (padT + 8) + "\" text-anchor=\"end\">" + maxTx + "</text>" +
       "<text x=\"" + (padL - 4) + "\" y=\"" + (H - padB) + "\" text-anchor=\"end\">0</text>" + bars +
       "<text x=\"" + padL + "\" y=\"" + (H - 6) + "\">#" + first.number + " · " + new Date(first.time * 1000).toLocaleTimeString() + "</text>" +
-      "<text x=\"" + Math.min(W, padL + series.length * bw).toFixed(1) + "\" y=\"" + (H - 6) + "\" text-anchor=\"end\">#" + last.number + " · " + new Date(last.time * 1000).toLocaleTimeString() + "</text></svg>";
+      "<text x=\"" + W + "\" y=\"" + (H - 6) + "\" text-anchor=\"end\">#" + last.number + " · " + new Date(last.time * 1000).toLocaleTimeString() + "</text></svg>";
   }
 
   function nodesTable(sv) {
