@@ -1,6 +1,9 @@
 package node
 
 import (
+	"net"
+	"strconv"
+
 	"github.com/gobcos/gobcos/explorer"
 	"github.com/gobcos/gobcos/network/certs"
 	"github.com/gobcos/gobcos/rpc"
@@ -95,8 +98,14 @@ func (n *Node) startExplorer() error {
 	if n.cfg.Explorer.Listen == "" {
 		return nil
 	}
+	// The explorer dials this node's RPC: on loopback when it listens on
+	// every interface.
+	rpcAddr := n.ln.Addr().String()
+	if tcp, ok := n.ln.Addr().(*net.TCPAddr); ok && tcp.IP.IsUnspecified() {
+		rpcAddr = net.JoinHostPort("127.0.0.1", strconv.Itoa(tcp.Port))
+	}
 	ex, err := explorer.New(explorer.Config{
-		Endpoints: []explorer.Endpoint{{URL: "http://" + n.ln.Addr().String()}},
+		Endpoints: []explorer.Endpoint{{URL: "http://" + rpcAddr}},
 		Logger:    n.logger.With("module", "explorer"),
 	})
 	if err != nil {

@@ -102,3 +102,20 @@ func TestNodeStatusRPC(t *testing.T) {
 		t.Fatalf("%d nodes say they lead", leaders)
 	}
 }
+
+func TestExplorerListenConfig(t *testing.T) {
+	cfg := node.DefaultConfig()
+	if err := cfg.Validate(); err != nil || cfg.Explorer.Listen != "" {
+		t.Fatalf("default config: %v, explorer %q (off by default)", err, cfg.Explorer.Listen)
+	}
+	cfg.Explorer.Listen = "0.0.0.0:8080"
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"8080", "127.0.0.1:99999", "a b:1"} {
+		cfg.Explorer.Listen = bad
+		if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "explorer.listen") {
+			t.Fatalf("listen %q: %v", bad, err)
+		}
+	}
+}
