@@ -270,7 +270,7 @@
         ["ABI", known ? esc(known.name) + (known.system ? " " + badge("system contract", "grey") : "") : "<span class=\"muted\">unknown</span>", "abi"],
         ["Node", node ? esc(nodeLabel(node)) + " " + badge(node.role, "grey") : "<span class=\"muted\">not a node's account</span>", "node"],
       ]) + "</div>" +
-      (known && known.system ? "" :
+      ((known && known.system) || codeSize === 0 ? "" :
         "<div class=\"panel\"><h2>Contract ABI</h2><p class=\"muted\">Give the explorer this contract's ABI (JSON) to decode calls and events. It is kept in memory until the explorer restarts.</p>" +
         "<input class=\"text\" id=\"abi-name\" placeholder=\"Contract name\"><br><br><textarea id=\"abi-json\" rows=\"6\" placeholder='[{\"type\":\"function\",...}]'></textarea>" +
         "<button class=\"act\" id=\"abi-save\">Save ABI</button> <span id=\"abi-msg\" class=\"muted\"></span></div>");
