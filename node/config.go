@@ -38,6 +38,8 @@ type Config struct {
 	// Network is the P2P section; nil (no [network] section) for a
 	// single-node chain that talks to no peer.
 	Network *NetworkConfig `toml:"network,omitempty"`
+	// Explorer is the block explorer web UI this node serves.
+	Explorer ExplorerConfig `toml:"explorer"`
 
 	dir string // directory of the config file, for relative paths
 }
@@ -56,6 +58,11 @@ type TxPoolConfig struct {
 	MaxBytes     int `toml:"max_bytes" comment:"Most bytes of transactions held in the pool."`
 	MaxPerSender int `toml:"max_per_sender" comment:"Most pool transactions of one sender."`
 	Workers      int `toml:"verify_workers" comment:"Signature verification workers; 0 uses every core."`
+}
+
+// ExplorerConfig configures the block explorer web UI (package explorer).
+type ExplorerConfig struct {
+	Listen string `toml:"listen" comment:"Address of the block explorer web UI, e.g. \"127.0.0.1:8080\"; \"\" (the default) serves none."`
 }
 
 // LogConfig configures logging.
@@ -180,6 +187,11 @@ func (c *Config) Validate() error {
 	}
 	if c.Network != nil {
 		c.Network.validate(bad)
+	}
+	if c.Explorer.Listen != "" {
+		if err := checkHostPort(c.Explorer.Listen, true); err != nil {
+			bad("explorer.listen", err.Error())
+		}
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("%w: %s", ErrConfig, strings.Join(errs, "; "))

@@ -21,6 +21,7 @@ import (
 	"github.com/gobcos/gobcos/consensus/solo"
 	"github.com/gobcos/gobcos/crypto"
 	"github.com/gobcos/gobcos/executor"
+	"github.com/gobcos/gobcos/explorer"
 	"github.com/gobcos/gobcos/ledger"
 	"github.com/gobcos/gobcos/metrics"
 	"github.com/gobcos/gobcos/network"
@@ -49,6 +50,9 @@ type Node struct {
 	rpc    *rpc.Server
 	http   *http.Server
 	ln     net.Listener
+	// explorer is the block explorer web UI, nil unless [explorer] listen is set.
+	explorer     *explorer.Server
+	explorerAddr net.Addr
 
 	metrics *metrics.Metrics // nil when [metrics] listen is empty
 	msrv    *metrics.Server
@@ -64,6 +68,8 @@ type Node struct {
 	syncMu    sync.Mutex
 	syncing   bool   // a sync was reported by Syncing
 	syncFrom  uint64 // the height it started at
+	certName  string // common name of this node's certificate
+	certOrg   string // organisation of this node's certificate
 
 	cancel   context.CancelFunc
 	stopOnce sync.Once
@@ -229,6 +235,9 @@ func (n *Node) Start() error {
 			return fail("consensus", err)
 		}
 	}
+	if err := n.startExplorer(); err != nil {
+		return fail("block explorer", err)
+	}
 	n.http = &http.Server{Handler: n.rpc.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	n.wg.Add(1)
 	go func() {
@@ -282,6 +291,11 @@ func (n *Node) Height() uint64 { return n.ledger.Height() }
 func (n *Node) Stop() error {
 	n.stopOnce.Do(func() {
 		var errs []error
+		if n.explorer != nil {
+			if err := n.explorer.Stop(); err != nil {
+				errs = append(errs, fmt.Errorf("explorer shutdown: %w", err))
+			}
+		}
 		if n.http != nil {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			n.rpc.Shutdown(ctx)

@@ -30,6 +30,7 @@ func (n *Node) buildNetwork() error {
 	if err != nil {
 		return err
 	}
+	n.certName, n.certOrg = certNames(mat.Node)
 	log := n.logger.With("module", "network")
 	adm, err := network.NewAdmission(network.AdmissionConfig{
 		Suite: n.suite, TrustedCAs: mat.TrustedCAs, CRLs: mat.CRLs,

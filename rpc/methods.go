@@ -62,6 +62,14 @@ func (s *Server) registerMethods() map[string]handlerFunc {
 		"bcos_getTransactionProof":   s.bcosGetTransactionProof,
 		"bcos_getReceiptProof":       s.bcosGetReceiptProof,
 		"bcos_sendTransaction":       s.bcosSendTransaction,
+		"bcos_getSealerList":         s.bcosGetSealerList,
+	}
+	if _, ok := s.b.(NodeStatusBackend); ok {
+		m["bcos_getNodeInfo"] = s.bcosGetNodeInfo
+		m["bcos_getConsensusStatus"] = s.bcosGetConsensusStatus
+		m["bcos_getPeers"] = s.bcosGetPeers
+		m["bcos_getGroupNodes"] = s.bcosGetGroupNodes
+		m["bcos_getObserverList"] = s.bcosGetObserverList
 	}
 	if _, ok := s.b.(PendingTxSource); ok {
 		m["eth_newPendingTransactionFilter"] = s.ethNewPendingTransactionFilter

@@ -26,5 +26,6 @@ contracts, an Ethereum-compatible JSON-RPC API, a choice of crypto suite per cha
 		SilenceErrors: true,
 	}
 	root.AddCommand(newUpCmd(), newNodeCmd(), newAccountCmd(), newChainCmd())
+	root.AddCommand(newExplorerCmd(), newStatusCmd())
 	return root
 }

@@ -21,9 +21,10 @@ import (
 
 // superviseChain builds a multi-node chain in dir if it has none, runs one
 // `gobcos node` process per node of its manifest, prints their RPC URLs
-// and stops them all on SIGINT or SIGTERM. A node process that exits on its
+// and stops them all on SIGINT or SIGTERM. With explorerListen set it also
+// serves the block explorer over every node's RPC. A node process that exits on its
 // own ends the whole run, so a failure is never silent.
-func superviseChain(cmd *cobra.Command, dir string, opts chainbuild.Options) error {
+func superviseChain(cmd *cobra.Command, dir string, opts chainbuild.Options, explorerListen string) error {
 	out := cmd.OutOrStdout()
 	if _, err := chainbuild.ReadManifest(dir); err != nil {
 		if node.IsInitialized(dir) {
@@ -109,6 +110,14 @@ func superviseChain(cmd *cobra.Command, dir string, opts chainbuild.Options) err
 			metrics = "  metrics: http://" + a + "/metrics"
 		}
 		fmt.Fprintf(out, "%s (%s, %s): JSON-RPC: http://%s  (WebSocket: ws://%s)%s  log: %s\n", e.Name, e.Org, e.Role, e.RPCAddr(), e.RPCAddr(), metrics, filepath.Join(dir, e.Name, "node.log"))
+	}
+	if explorerListen != "" {
+		if ex, addr, err := startChainExplorer(m, explorerListen); err != nil {
+			fmt.Fprintf(out, "Explorer: not started: %v\n", err)
+		} else {
+			defer ex.Stop()
+			fmt.Fprintf(out, "Explorer: http://%s\n", addr)
+		}
 	}
 	fmt.Fprintln(out, "Press Ctrl-C to stop.")
 

@@ -25,6 +25,7 @@ func newUpCmd() *cobra.Command {
 		consensus string
 		p2pPort   int
 		metrics   int
+		explPort  int
 	)
 	cmd := &cobra.Command{
 		Use:   "up",
@@ -45,6 +46,13 @@ cleanly: each finishes the block it is committing.`,
   gobcos up --crypto sm --dir ./sm-chain --rpc-port 8600 --p2p-port 30400`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if explPort < 0 || explPort > 65535 {
+				return fmt.Errorf("--explorer-port %d is not a TCP port (1-65535, or 0 for none)", explPort)
+			}
+			explorerListen := ""
+			if explPort > 0 {
+				explorerListen = net.JoinHostPort("127.0.0.1", strconv.Itoa(explPort))
+			}
 			if rpcPort < 1 || rpcPort > 65535 {
 				return fmt.Errorf("--rpc-port %d is not a TCP port (1-65535)", rpcPort)
 			}
@@ -61,7 +69,7 @@ cleanly: each finishes the block it is committing.`,
 				opts := chainbuild.DefaultOptions()
 				opts.Nodes, opts.Crypto, opts.Consensus, opts.RPCPort, opts.P2PPort = nodes, suite, consensus, rpcPort, p2pPort
 				opts.MetricsPort = metrics
-				return superviseChain(cmd, dir, opts)
+				return superviseChain(cmd, dir, opts, explorerListen)
 			}
 			addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(rpcPort))
 			if !node.IsInitialized(dir) {
@@ -91,6 +99,9 @@ cleanly: each finishes the block it is committing.`,
 					cfg.Metrics.Listen = net.JoinHostPort("127.0.0.1", strconv.Itoa(metrics))
 				}
 			}
+			if cmd.Flags().Changed("explorer-port") || cfg.Explorer.Listen == "" {
+				cfg.Explorer.Listen = explorerListen
+			}
 			return runNode(cmd, cfg)
 		},
 	}
@@ -99,6 +110,7 @@ cleanly: each finishes the block it is committing.`,
 	cmd.Flags().StringVar(&suite, "crypto", "ecdsa", "crypto suite of a new chain: ecdsa (secp256k1 + Keccak-256) or sm (SM2 + SM3)")
 	cmd.Flags().IntVar(&nodes, "nodes", 4, "number of nodes of a new chain: 1 runs a single-node Solo chain in this process; more builds a PBFT chain and supervises one node process per node on 127.0.0.1, node i serving JSON-RPC on --rpc-port + i (an existing --dir keeps its layout)")
 	cmd.Flags().StringVar(&consensus, "consensus", "pbft", "consensus of a new multi-node chain (--nodes > 1): pbft or raft")
+	cmd.Flags().IntVar(&explPort, "explorer-port", 8080, "TCP port of the block explorer web UI on 127.0.0.1; 0 serves none")
 	cmd.Flags().IntVar(&p2pPort, "p2p-port", 30300, "base P2P port of a multi-node chain: node i listens on --p2p-port + i")
 	cmd.Flags().IntVar(&metrics, "metrics-port", chainbuild.DefaultMetricsPort, "base port of the Prometheus /metrics endpoints on 127.0.0.1: node i on --metrics-port + i (a new multi-node chain, or the single-node chain); 0 turns metrics off")
 	return cmd
@@ -125,6 +137,9 @@ func runNode(cmd *cobra.Command, cfg node.Config) error {
 	fmt.Fprintf(out, "JSON-RPC: http://%s  (WebSocket: ws://%s)\n", n.RPCAddr(), n.RPCAddr())
 	if a := n.MetricsAddr(); a != "" {
 		fmt.Fprintf(out, "metrics: http://%s/metrics\n", a)
+	}
+	if a := n.ExplorerAddr(); a != "" {
+		fmt.Fprintf(out, "Explorer: http://%s\n", a)
 	}
 	fmt.Fprintln(out, "Press Ctrl-C to stop.")
 

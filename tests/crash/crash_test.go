@@ -53,7 +53,7 @@ type proc struct {
 // start runs `gobcos up` and waits for its RPC URL on stdout.
 func start(t *testing.T, bin, dir string, port int, suite string) *proc {
 	t.Helper()
-	cmd := exec.Command(bin, "up", "--nodes", "1", "--dir", dir, "--rpc-port", fmt.Sprint(port), "--crypto", suite, "--metrics-port", "0")
+	cmd := exec.Command(bin, "up", "--nodes", "1", "--dir", dir, "--rpc-port", fmt.Sprint(port), "--crypto", suite, "--metrics-port", "0", "--explorer-port", "0")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
