@@ -25,6 +25,6 @@ contracts, an Ethereum-compatible JSON-RPC API, a choice of crypto suite per cha
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newUpCmd(), newNodeCmd(), newAccountCmd(), newChainCmd())
+	root.AddCommand(newUpCmd(), newNodeCmd(), newAccountCmd(), newChainCmd(), newBenchCmd())
 	return root
 }
