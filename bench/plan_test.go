@@ -184,9 +184,9 @@ func TestEmbeddedContractsCurrent(t *testing.T) {
 func TestClassifySend(t *testing.T) {
 	for msg, want := range map[string]string{
 		"nonce too low: next nonce 5, tx nonce 3": "send: nonce too low",
-		"txpool is full":                          "send: txpool full",
-		"dial tcp: connection refused":            "send: connection refused",
-		"weird":                                   "send: weird",
+		"txpool is full":               "send: txpool full",
+		"dial tcp: connection refused": "send: connection refused",
+		"weird":                        "send: weird",
 	} {
 		if got := classifySend(errors.New(msg)); got != want {
 			t.Errorf("classifySend(%q) = %q, want %q", msg, got, want)
