@@ -17,6 +17,8 @@ type Config struct {
 	// takes the first RPC URL in its ws:// form.
 	HeadsURL string
 	Workload string
+	// Accounts is the number of sending accounts; 0 takes max(1000,
+	// txs/32).
 	Accounts int
 	// Conflict is the share (0 to 1) of txs that touch the hot account or key.
 	Conflict float64
@@ -46,6 +48,9 @@ type Config struct {
 	// (needed for non-gobcos nodes); 0 / "" detect.
 	Nodes int
 	Suite string
+	// VerifyPerSec is the suite's verifications per second per core, as
+	// `gobcos bench ceiling` measured it; 0 measures it before the run.
+	VerifyPerSec float64
 	// CeilingTime is how long the suite's verify cost is measured (0: 1s).
 	CeilingTime time.Duration
 	// Progress receives the progress bars (nil: none); Log the warnings.
@@ -56,9 +61,12 @@ type Config struct {
 // Defaults of the configuration.
 const (
 	DefaultAccounts = 1000
-	DefaultTxs      = 20_000
-	DefaultConns    = 4
-	DefaultWait     = 60 * time.Second
+	// txsPerAccount is the most txs per account the default account count
+	// allows (gobcos refuses nonces 64 ahead of the committed one).
+	txsPerAccount = 32
+	DefaultTxs    = 20_000
+	DefaultConns  = 4
+	DefaultWait   = 60 * time.Second
 )
 
 func (c *Config) validate() error {
@@ -68,8 +76,8 @@ func (c *Config) validate() error {
 	if _, err := Kinds(c.Workload); err != nil {
 		return err
 	}
-	if c.Accounts < 1 {
-		return fmt.Errorf("%w: --accounts %d: need at least 1", ErrConfig, c.Accounts)
+	if c.Accounts < 0 {
+		return fmt.Errorf("%w: --accounts %d: need at least 1 (0 picks a default)", ErrConfig, c.Accounts)
 	}
 	if c.Conflict < 0 || c.Conflict > 1 {
 		return fmt.Errorf("%w: --conflict %v: want a share from 0 to 1", ErrConfig, c.Conflict)

@@ -91,7 +91,7 @@ func (r *runner) setup(ctx context.Context, ops []Op) error {
 	if len(txs) == 0 {
 		return nil
 	}
-	if _, err := r.runSetup(ctx, "funding and deploying", txs); err != nil {
+	if err := r.runSetup(ctx, "funding and deploying", txs); err != nil {
 		return err
 	}
 	addrs := []*common.Address{&r.ct.tokenAddr, &r.ct.kvAddr}
@@ -128,8 +128,7 @@ func (r *runner) setup(ctx context.Context, ops []Op) error {
 		}
 		txs = append(txs, tx)
 	}
-	_, err = r.runSetup(ctx, "minting tokens", txs)
-	return err
+	return r.runSetup(ctx, "minting tokens", txs)
 }
 
 // nonceOf is the next nonce of addr (0 for native txs, which have none).
@@ -144,9 +143,26 @@ func (r *runner) nonceOf(ctx context.Context, addr common.Address) (uint64, erro
 	return uint64(n), nil
 }
 
-// runSetup sends txs in order over the first connection and waits for all
-// of them to commit with status 1.
-func (r *runner) runSetup(ctx context.Context, what string, txs []*types.Transaction) (*watch, error) {
+// setupChunk is how many txs of the one setup sender are sent before
+// waiting for them to commit: nodes bound how far a sender's nonces may
+// run ahead (gobcos 64, geth's per-account slots 16 pending + 64 queued).
+const setupChunk = 48
+
+// runSetup sends txs in order over the first connection, in chunks of
+// setupChunk, and waits for all of them to commit with status 1.
+func (r *runner) runSetup(ctx context.Context, what string, txs []*types.Transaction) error {
+	bar := newProgress(r.cfg.Progress, what, len(txs))
+	defer bar.finish()
+	for start := 0; start < len(txs); start += setupChunk {
+		chunk := txs[start:min(start+setupChunk, len(txs))]
+		if err := r.setupChunk(ctx, what, chunk, bar); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *runner) setupChunk(ctx context.Context, what string, txs []*types.Transaction, bar *progress) error {
 	hashes := make([]common.Hash, len(txs))
 	for i, tx := range txs {
 		hashes[i] = tx.Hash()
@@ -154,28 +170,25 @@ func (r *runner) runSetup(ctx context.Context, what string, txs []*types.Transac
 	w := newWatch(hashes)
 	r.tr.add(w)
 	defer r.tr.remove(w)
-	bar := newProgress(r.cfg.Progress, what, len(txs))
 	for i, tx := range txs {
 		w.markSent(i, time.Now())
 		if err := r.send(ctx, r.conns[0], tx); err != nil {
-			bar.finish()
-			return nil, fmt.Errorf("%w: %s: sending tx %d of %d: %v", ErrSetup, what, i+1, len(txs), err)
+			return fmt.Errorf("%w: %s: sending tx %s: %v", ErrSetup, what, tx.Hash(), err)
 		}
-		bar.add(1)
 	}
-	bar.finish()
 	w.wait(ctx, len(txs), time.Now().Add(r.cfg.Wait))
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.count < len(txs) {
-		return nil, fmt.Errorf("%w: %s: %d of %d txs committed within %v", ErrSetup, what, w.count, len(txs), r.cfg.Wait)
+		return fmt.Errorf("%w: %s: %d of %d txs committed within %v", ErrSetup, what, w.count, len(txs), r.cfg.Wait)
 	}
 	for i, s := range w.status {
 		if s != 1 {
-			return nil, fmt.Errorf("%w: %s: tx %s failed (status %d)", ErrSetup, what, hashes[i], s)
+			return fmt.Errorf("%w: %s: tx %s failed (status %d)", ErrSetup, what, hashes[i], s)
 		}
 	}
-	return w, nil
+	bar.add(len(txs))
+	return nil
 }
 
 // ParseKeyHex decodes a hex private key (with or without 0x).

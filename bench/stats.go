@@ -49,6 +49,7 @@ type Result struct {
 	Rate      float64 `json:"rate"` // target tx/s; 0 = as fast as possible
 	Conns     int     `json:"conns"`
 	Txs       int     `json:"txs"`       // signed
+	Unsent    int     `json:"unsent"`    // not sent: --duration ended first
 	Sent      int     `json:"sent"`      // accepted by the node
 	Committed int     `json:"committed"` // found in a block
 	Succeeded int     `json:"succeeded"` // committed with status 1
@@ -87,6 +88,9 @@ func (r *Result) Print(w io.Writer) {
 		r.Workload, r.Format, r.Suite, r.Accounts, r.Conflict, r.Conns, rateString(r.Rate))
 	fmt.Fprintf(w, "txs: %d signed in %.1fs, %d sent in %.1fs (%.0f tx/s), %d committed in %d blocks, %d succeeded\n",
 		r.Txs, r.SignSeconds, r.Sent, r.SendSeconds, r.SendTPS, r.Committed, r.Blocks, r.Succeeded)
+	if r.Unsent > 0 {
+		fmt.Fprintf(w, "%d signed txs were not sent: the sending phase ended (--duration)\n", r.Unsent)
+	}
 	fmt.Fprintf(w, "committed TPS: %.0f over %.1fs\n", r.TPS, r.Seconds)
 	fmt.Fprintf(w, "latency ms: p50 %.1f  p95 %.1f  p99 %.1f  max %.1f\n", r.Latency.P50, r.Latency.P95, r.Latency.P99, r.Latency.Max)
 	if r.CeilingTPS > 0 {
@@ -120,7 +124,6 @@ func rateString(r float64) string {
 const (
 	ErrKindReverted     = "reverted (receipt status 0)"
 	ErrKindNotCommitted = "not committed before the wait ended"
-	ErrKindNotSent      = "not sent (run stopped)"
 )
 
 // classifySend names the kind of a send error.
@@ -129,6 +132,7 @@ func classifySend(err error) string {
 	for _, k := range []struct{ sub, kind string }{
 		{"nonce too low", "send: nonce too low"},
 		{"nonce too high", "send: nonce too high"},
+		{"nonce too far ahead", "send: nonce too far ahead"},
 		{"already known", "send: already known"},
 		{"known transaction", "send: already known"},
 		{"insufficient funds", "send: insufficient funds"},

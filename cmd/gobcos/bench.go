@@ -103,7 +103,7 @@ what its txs spend and transfers carry --value wei.`,
 	f.StringSliceVar(&rpcURLs, "rpc", []string{"http://127.0.0.1:8545"}, "JSON-RPC URLs of the nodes (http:// keeps connections alive, ws:// uses WebSocket); txs go round-robin over them")
 	f.StringVar(&cfg.HeadsURL, "ws", "", "WebSocket URL for the newHeads subscription (default: the first --rpc URL as ws://)")
 	f.StringVar(&cfg.Workload, "workload", bench.WorkloadTransfer, "transfer, erc20, kv or mixed")
-	f.IntVar(&cfg.Accounts, "accounts", bench.DefaultAccounts, "number of sending accounts (fresh keys)")
+	f.IntVar(&cfg.Accounts, "accounts", 0, "number of sending accounts (fresh keys; default max(1000, txs/32): nodes refuse nonces far ahead of an account's committed one)")
 	f.Float64Var(&cfg.Conflict, "conflict", 0, "share of txs (0 to 1) touching the hot account or key")
 	f.StringVar(&rate, "rate", "max", "send rate in txs per second, or max")
 	f.DurationVar(&cfg.Duration, "duration", 0, "stop sending after this long (with --rate and no --txs, signs rate x duration txs)")
@@ -116,6 +116,7 @@ what its txs spend and transfers carry --value wei.`,
 	f.DurationVar(&cfg.Wait, "wait", bench.DefaultWait, "how long to wait for receipts after the last send")
 	f.IntVar(&cfg.Nodes, "nodes", 0, "node count for the ceiling (default: the chain's sealers from bcos_getChainInfo, else 1)")
 	f.StringVar(&cfg.Suite, "suite", "", "crypto suite for the ceiling (default: the chain's)")
+	f.Float64Var(&cfg.VerifyPerSec, "verify-rate", 0, "verifications per second per core of the suite, from 'gobcos bench ceiling' (default: measured for --ceiling-time before the run)")
 	f.DurationVar(&cfg.CeilingTime, "ceiling-time", time.Second, "how long the suite's verify cost is measured before the run")
 	cmd.AddCommand(newBenchCeilingCmd())
 	return cmd
