@@ -184,3 +184,29 @@ func TestMeasureVerify(t *testing.T) {
 		}
 	}
 }
+
+// TestRunRateAndDuration checks a paced run cut short by its duration
+// accounts for every signed tx: sent ones commit, the rest are unsent.
+func TestRunRateAndDuration(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a node")
+	}
+	url, _ := startFundedNode(t, crypto.NameECDSA)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	res, err := bench.Run(ctx, bench.Config{
+		RPC: []string{url, url}, Workload: bench.WorkloadKV, Txs: 400, Rate: 200, Duration: 300 * time.Millisecond,
+		Wait: 30 * time.Second, CeilingTime: 20 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 400 txs at 200 tx/s need 2s: a 300ms sending phase leaves some unsent.
+	if res.Unsent == 0 || res.Sent+res.Unsent != res.Txs || res.Committed != res.Sent || len(res.Errors) != 0 {
+		t.Errorf("txs %d sent %d unsent %d committed %d errors %v: want sent + unsent = txs, all sent committed, some unsent",
+			res.Txs, res.Sent, res.Unsent, res.Committed, res.Errors)
+	}
+	if res.Accounts != bench.DefaultAccounts || res.Conns != 2*bench.DefaultConns {
+		t.Errorf("accounts %d conns %d, want the defaults %d and %d", res.Accounts, res.Conns, bench.DefaultAccounts, 2*bench.DefaultConns)
+	}
+}
