@@ -122,7 +122,13 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			return nil, err
 		}
 	}
+	if err := r.refreshBlockLimit(ctx); err != nil {
+		return nil, err
+	}
 	if err := r.setup(ctx, ops); err != nil {
+		return nil, err
+	}
+	if err := r.refreshBlockLimit(ctx); err != nil {
 		return nil, err
 	}
 
@@ -160,6 +166,22 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		res.CeilingFraction = round4(res.TPS / res.CeilingTPS)
 	}
 	return res, nil
+}
+
+// refreshBlockLimit makes the native txs signed next valid for the
+// chain's block-limit window from its current head. A run whose txs are
+// not all committed within that many blocks sees its last ones refused
+// ("block limit"): native txs cannot be signed long in advance.
+func (r *runner) refreshBlockLimit(ctx context.Context) error {
+	if r.sg.format != FormatNative {
+		return nil
+	}
+	var head hexutil.Uint64
+	if err := r.conns[0].CallContext(ctx, &head, "eth_blockNumber"); err != nil {
+		return fmt.Errorf("bench: eth_blockNumber: %w", err)
+	}
+	r.sg.blockLimit = uint64(head) + r.chain.BlockLimitWindow
+	return nil
 }
 
 func (r *runner) close() {
