@@ -35,6 +35,9 @@ type Config struct {
 	// deploys the contracts (nil: no funding; then transfers carry no value,
 	// which chains that charge no gas, such as gobcos, accept).
 	FunderKey []byte
+	// FunderNode funds and deploys from the node's first unlocked account
+	// (eth_accounts, eth_sendTransaction), as geth --dev offers.
+	FunderNode bool
 	// Value is the wei of each transfer; nil: 1 with a funder, else 0.
 	Value *big.Int
 	// Format is FormatEth or FormatNative; empty picks eth on ECDSA chains

@@ -9,21 +9,183 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/ethereum/go-ethereum/rpc"
 
-	"github.com/gobcos/gobcos/types"
+	"github.com/gobcos/gobcos/crypto"
 )
 
-// mintBatchSize is how many accounts one BenchToken.mintBatch call funds.
-const mintBatchSize = 200
+// Setup limits.
+const (
+	// mintBatchSize is how many accounts one BenchToken.mintBatch call funds.
+	mintBatchSize = 200
+	// setupChunk is how many txs of the one setup sender are sent before
+	// waiting for them to commit: nodes bound how far a sender's nonces may
+	// run ahead (gobcos 64, geth's per-account slots 16 pending + 64 queued).
+	setupChunk = 48
+	// setupPoll is how often setup asks for its receipts.
+	setupPoll = 100 * time.Millisecond
+)
+
+// setupTx is one tx of the setup phase, before it is sent.
+type setupTx struct {
+	to    *common.Address // nil deploys
+	value *big.Int
+	data  []byte
+	gas   uint64
+}
+
+// payer sends the setup txs: a key of ours (signed txs) or the node's own
+// unlocked account (eth_sendTransaction, as geth --dev offers).
+type payer struct {
+	r       *runner
+	key     crypto.PrivateKey // nil: the node's account
+	account common.Address    // the node's account
+	nonce   uint64
+}
+
+func (r *runner) newPayer(ctx context.Context) (*payer, error) {
+	p := &payer{r: r, key: r.funder}
+	if r.cfg.FunderNode {
+		var accts []common.Address
+		if err := r.conns[0].CallContext(ctx, &accts, "eth_accounts"); err != nil || len(accts) == 0 {
+			return nil, fmt.Errorf("%w: --funder node: the node has no unlocked account (eth_accounts: %v)", ErrNoFunds, err)
+		}
+		p.account = accts[0]
+		return p, nil
+	}
+	if p.key == nil {
+		// gobcos charges no gas: a fresh key can deploy.
+		var err error
+		if p.key, err = r.chain.Suite.GenerateKey(); err != nil {
+			return nil, err
+		}
+	}
+	if r.sg.format == FormatEth {
+		var n hexutil.Uint64
+		if err := r.conns[0].CallContext(ctx, &n, "eth_getTransactionCount", p.key.Address(), "pending"); err != nil {
+			return nil, fmt.Errorf("bench: eth_getTransactionCount: %w", err)
+		}
+		p.nonce = uint64(n)
+	}
+	return p, nil
+}
+
+// send sends one setup tx and returns its hash.
+func (p *payer) send(ctx context.Context, t setupTx) (common.Hash, error) {
+	if p.key != nil {
+		tx, err := p.r.sg.sign(p.key, p.nonce, t.to, t.value, t.data, t.gas)
+		if err != nil {
+			return common.Hash{}, err
+		}
+		if err := p.r.send(ctx, p.r.conns[0], tx); err != nil {
+			return common.Hash{}, err
+		}
+		p.nonce++
+		return tx.Hash(), nil
+	}
+	arg := map[string]any{"from": p.account, "gas": hexutil.Uint64(t.gas)}
+	if t.to != nil {
+		arg["to"] = t.to
+	}
+	if t.value != nil {
+		arg["value"] = (*hexutil.Big)(t.value)
+	}
+	if len(t.data) > 0 {
+		arg["input"] = hexutil.Bytes(t.data)
+	}
+	var h common.Hash
+	err := p.r.conns[0].CallContext(ctx, &h, "eth_sendTransaction", arg)
+	return h, err
+}
+
+type setupReceipt struct {
+	Status          hexutil.Uint64  `json:"status"`
+	ContractAddress *common.Address `json:"contractAddress"`
+}
+
+// run sends txs in chunks of setupChunk, waiting for each chunk's receipts,
+// and requires status 1 of all.
+func (p *payer) run(ctx context.Context, what string, txs []setupTx) ([]setupReceipt, error) {
+	bar := newProgress(p.r.cfg.Progress, what, len(txs))
+	defer bar.finish()
+	var out []setupReceipt
+	for start := 0; start < len(txs); start += setupChunk {
+		chunk := txs[start:min(start+setupChunk, len(txs))]
+		hashes := make([]common.Hash, len(chunk))
+		for i, t := range chunk {
+			h, err := p.send(ctx, t)
+			if err != nil {
+				return nil, fmt.Errorf("%w: %s: sending: %v", ErrSetup, what, err)
+			}
+			hashes[i] = h
+		}
+		rs, err := p.r.waitReceipts(ctx, hashes)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s: %v", ErrSetup, what, err)
+		}
+		for i, rc := range rs {
+			if rc.Status != 1 {
+				return nil, fmt.Errorf("%w: %s: tx %s failed (status %d)", ErrSetup, what, hashes[i], rc.Status)
+			}
+		}
+		out = append(out, rs...)
+		bar.add(len(chunk))
+	}
+	return out, nil
+}
+
+// waitReceipts polls for the receipts of hashes (setup only: the timed
+// phase follows blocks instead) until all are in or --wait passes.
+func (r *runner) waitReceipts(ctx context.Context, hashes []common.Hash) ([]setupReceipt, error) {
+	rs := make([]*setupReceipt, len(hashes))
+	deadline := time.Now().Add(r.cfg.Wait)
+	for {
+		var batch []rpc.BatchElem
+		var idx []int
+		for i, rc := range rs {
+			if rc == nil {
+				rs[i] = nil
+				var res *setupReceipt
+				batch = append(batch, rpc.BatchElem{Method: "eth_getTransactionReceipt", Args: []any{hashes[i]}, Result: &res})
+				idx = append(idx, i)
+			}
+		}
+		if len(batch) == 0 {
+			break
+		}
+		if err := r.conns[0].BatchCallContext(ctx, batch); err != nil {
+			return nil, err
+		}
+		for j, b := range batch {
+			if res := *(b.Result.(**setupReceipt)); b.Error == nil && res != nil {
+				rs[idx[j]] = res
+			}
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("%d of %d txs not committed within %v", len(batch), len(hashes), r.cfg.Wait)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(setupPoll):
+		}
+	}
+	out := make([]setupReceipt, len(rs))
+	for i, rc := range rs {
+		out[i] = *rc
+	}
+	return out, nil
+}
 
 // setup funds the accounts (value and fees of their planned txs), deploys
 // the workload's contracts and mints tokens, each step waiting for its
 // receipts.
 func (r *runner) setup(ctx context.Context, ops []Op) error {
+	funded := r.funder != nil || r.cfg.FunderNode
 	r.value = r.cfg.Value
 	if r.value == nil {
 		r.value = new(big.Int)
-		if r.funder != nil {
+		if funded {
 			r.value.SetInt64(1)
 		}
 	}
@@ -34,8 +196,7 @@ func (r *runner) setup(ctx context.Context, ops []Op) error {
 	kinds := map[Kind]bool{}
 	for _, op := range ops {
 		kinds[op.Kind] = true
-		to, value, data, gas, err := r.ct.opTx(op, r.value)
-		_, _ = to, data
+		_, value, _, gas, err := r.ct.opTx(op, r.value)
 		if err != nil {
 			return err
 		}
@@ -44,68 +205,42 @@ func (r *runner) setup(ctx context.Context, ops []Op) error {
 		}
 		need[op.From].Add(need[op.From], r.sg.maxFee(gas))
 	}
-	deployer := r.funder
-	if deployer == nil {
-		var err error
-		if deployer, err = r.chain.Suite.GenerateKey(); err != nil {
-			return err
-		}
-	}
-	nonce, err := r.nonceOf(ctx, deployer.Address())
+	p, err := r.newPayer(ctx)
 	if err != nil {
 		return err
 	}
-	next := func() uint64 { nonce++; return nonce - 1 }
-
-	var txs []*types.Transaction
+	var txs []setupTx
 	for i, amount := range need {
 		if amount.Sign() == 0 {
 			continue
 		}
-		if r.funder == nil {
+		if !funded {
 			return fmt.Errorf("%w: the txs need %v wei per account (value and fees): pass --key with a funded account, or --value 0 on a chain that charges no gas", ErrNoFunds, amount)
 		}
 		to := r.keys[i].Address()
-		tx, err := r.sg.sign(deployer, next(), &to, amount, nil, gasTransfer)
-		if err != nil {
+		txs = append(txs, setupTx{to: &to, value: amount, gas: gasTransfer})
+	}
+	if len(txs) > 0 {
+		if _, err := p.run(ctx, "funding", txs); err != nil {
 			return err
 		}
-		txs = append(txs, tx)
 	}
-	var deploys []*types.Transaction
 	for _, c := range []struct {
 		need bool
 		k    *contract
-	}{{kinds[KindERC20], r.ct.token}, {kinds[KindKV], r.ct.kv}} {
+		addr *common.Address
+	}{{kinds[KindERC20], r.ct.token, &r.ct.tokenAddr}, {kinds[KindKV], r.ct.kv, &r.ct.kvAddr}} {
 		if !c.need {
-			deploys = append(deploys, nil)
 			continue
 		}
-		tx, err := r.sg.sign(deployer, next(), nil, nil, c.k.bin, gasDeploy)
+		rs, err := p.run(ctx, "deploying", []setupTx{{data: c.k.bin, gas: gasDeploy}})
 		if err != nil {
 			return err
 		}
-		deploys = append(deploys, tx)
-		txs = append(txs, tx)
-	}
-	if len(txs) == 0 {
-		return nil
-	}
-	if err := r.runSetup(ctx, "funding and deploying", txs); err != nil {
-		return err
-	}
-	addrs := []*common.Address{&r.ct.tokenAddr, &r.ct.kvAddr}
-	for i, tx := range deploys {
-		if tx == nil {
-			continue
+		if rs[0].ContractAddress == nil {
+			return fmt.Errorf("%w: no contract address in a deployment receipt", ErrSetup)
 		}
-		var rcpt struct {
-			ContractAddress *common.Address `json:"contractAddress"`
-		}
-		if err := r.conns[0].CallContext(ctx, &rcpt, "eth_getTransactionReceipt", tx.Hash()); err != nil || rcpt.ContractAddress == nil {
-			return fmt.Errorf("%w: no contract address in the deployment receipt of %s (%v)", ErrSetup, tx.Hash(), err)
-		}
-		*addrs[i] = *rcpt.ContractAddress
+		*c.addr = *rs[0].ContractAddress
 	}
 	if !kinds[KindERC20] {
 		return nil
@@ -122,73 +257,10 @@ func (r *runner) setup(ctx context.Context, ops []Op) error {
 		if err != nil {
 			return err
 		}
-		tx, err := r.sg.sign(deployer, next(), &r.ct.tokenAddr, nil, data, gasMint)
-		if err != nil {
-			return err
-		}
-		txs = append(txs, tx)
+		txs = append(txs, setupTx{to: &r.ct.tokenAddr, data: data, gas: gasMint})
 	}
-	return r.runSetup(ctx, "minting tokens", txs)
-}
-
-// nonceOf is the next nonce of addr (0 for native txs, which have none).
-func (r *runner) nonceOf(ctx context.Context, addr common.Address) (uint64, error) {
-	if r.sg.format == FormatNative {
-		return 0, nil
-	}
-	var n hexutil.Uint64
-	if err := r.conns[0].CallContext(ctx, &n, "eth_getTransactionCount", addr, "pending"); err != nil {
-		return 0, fmt.Errorf("bench: eth_getTransactionCount: %w", err)
-	}
-	return uint64(n), nil
-}
-
-// setupChunk is how many txs of the one setup sender are sent before
-// waiting for them to commit: nodes bound how far a sender's nonces may
-// run ahead (gobcos 64, geth's per-account slots 16 pending + 64 queued).
-const setupChunk = 48
-
-// runSetup sends txs in order over the first connection, in chunks of
-// setupChunk, and waits for all of them to commit with status 1.
-func (r *runner) runSetup(ctx context.Context, what string, txs []*types.Transaction) error {
-	bar := newProgress(r.cfg.Progress, what, len(txs))
-	defer bar.finish()
-	for start := 0; start < len(txs); start += setupChunk {
-		chunk := txs[start:min(start+setupChunk, len(txs))]
-		if err := r.setupChunk(ctx, what, chunk, bar); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (r *runner) setupChunk(ctx context.Context, what string, txs []*types.Transaction, bar *progress) error {
-	hashes := make([]common.Hash, len(txs))
-	for i, tx := range txs {
-		hashes[i] = tx.Hash()
-	}
-	w := newWatch(hashes)
-	r.tr.add(w)
-	defer r.tr.remove(w)
-	for i, tx := range txs {
-		w.markSent(i, time.Now())
-		if err := r.send(ctx, r.conns[0], tx); err != nil {
-			return fmt.Errorf("%w: %s: sending tx %s: %v", ErrSetup, what, tx.Hash(), err)
-		}
-	}
-	w.wait(ctx, len(txs), time.Now().Add(r.cfg.Wait))
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.count < len(txs) {
-		return fmt.Errorf("%w: %s: %d of %d txs committed within %v", ErrSetup, what, w.count, len(txs), r.cfg.Wait)
-	}
-	for i, s := range w.status {
-		if s != 1 {
-			return fmt.Errorf("%w: %s: tx %s failed (status %d)", ErrSetup, what, hashes[i], s)
-		}
-	}
-	bar.add(len(txs))
-	return nil
+	_, err = p.run(ctx, "minting tokens", txs)
+	return err
 }
 
 // ParseKeyHex decodes a hex private key (with or without 0x).

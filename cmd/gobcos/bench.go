@@ -42,11 +42,12 @@ on SM chains it sends native txs (bcos_sendTransaction).
 
 gobcos charges no gas: without --key, transfers carry value 0 and the
 contracts are deployed by a fresh account. With --key FILE (a hex private key
-of a funded account, e.g. from the genesis alloc) each account is first given
-what its txs spend and transfers carry --value wei.`,
+of a funded account, e.g. from the genesis alloc) or --funder-node (the node's
+unlocked account, as on geth --dev) each account is first given what its txs
+spend and transfers carry --value wei.`,
 		Example: `  gobcos bench --rpc http://127.0.0.1:8545 --workload transfer --txs 20000
   gobcos bench --rpc http://127.0.0.1:8545,http://127.0.0.1:8546 --workload erc20 --conflict 0.5 --rate 2000 --duration 30s
-  gobcos bench --rpc http://127.0.0.1:8545 --ws ws://127.0.0.1:8546 --key dev.key --nodes 1 --workload kv
+  gobcos bench --rpc http://127.0.0.1:8545 --ws ws://127.0.0.1:8546 --funder-node --nodes 1 --workload kv
   gobcos bench ceiling --nodes 1,4`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -110,6 +111,7 @@ what its txs spend and transfers carry --value wei.`,
 	f.IntVar(&cfg.Txs, "txs", 0, fmt.Sprintf("number of txs to sign and send (default rate x duration, else %d)", bench.DefaultTxs))
 	f.IntVar(&cfg.Conns, "conns", bench.DefaultConns, "connections per --rpc URL")
 	f.StringVar(&keyFile, "key", "", "file holding the hex private key of a funded account that funds the accounts and deploys the contracts")
+	f.BoolVar(&cfg.FunderNode, "funder-node", false, "fund the accounts and deploy from the node's first unlocked account (eth_sendTransaction; geth --dev has one) instead of --key")
 	f.StringVar(&value, "value", "", "wei per transfer (default 1 with --key, 0 without)")
 	f.StringVar(&cfg.Format, "format", "", "tx format: eth or native (default eth on ECDSA chains, native on SM chains)")
 	f.StringVar(&txType, "tx-type", "legacy", "Ethereum tx type: legacy (EIP-155) or 1559")
