@@ -51,7 +51,9 @@ func (r *runner) newPayer(ctx context.Context) (*payer, error) {
 			return nil, fmt.Errorf("%w: --funder node: the node has no unlocked account (eth_accounts: %v)", ErrNoFunds, err)
 		}
 		p.account = accts[0]
-		return p, nil
+		// The node's own nonce assignment can lag behind its pool after a
+		// block: count nonces here.
+		return p, p.fetchNonce(ctx, p.account)
 	}
 	if p.key == nil {
 		// gobcos charges no gas: a fresh key can deploy.
@@ -61,13 +63,18 @@ func (r *runner) newPayer(ctx context.Context) (*payer, error) {
 		}
 	}
 	if r.sg.format == FormatEth {
-		var n hexutil.Uint64
-		if err := r.conns[0].CallContext(ctx, &n, "eth_getTransactionCount", p.key.Address(), "pending"); err != nil {
-			return nil, fmt.Errorf("bench: eth_getTransactionCount: %w", err)
-		}
-		p.nonce = uint64(n)
+		return p, p.fetchNonce(ctx, p.key.Address())
 	}
 	return p, nil
+}
+
+func (p *payer) fetchNonce(ctx context.Context, a common.Address) error {
+	var n hexutil.Uint64
+	if err := p.r.conns[0].CallContext(ctx, &n, "eth_getTransactionCount", a, "pending"); err != nil {
+		return fmt.Errorf("bench: eth_getTransactionCount: %w", err)
+	}
+	p.nonce = uint64(n)
+	return nil
 }
 
 // send sends one setup tx and returns its hash.
@@ -83,7 +90,7 @@ func (p *payer) send(ctx context.Context, t setupTx) (common.Hash, error) {
 		p.nonce++
 		return tx.Hash(), nil
 	}
-	arg := map[string]any{"from": p.account, "gas": hexutil.Uint64(t.gas)}
+	arg := map[string]any{"from": p.account, "gas": hexutil.Uint64(t.gas), "nonce": hexutil.Uint64(p.nonce)}
 	if t.to != nil {
 		arg["to"] = t.to
 	}
@@ -94,8 +101,11 @@ func (p *payer) send(ctx context.Context, t setupTx) (common.Hash, error) {
 		arg["input"] = hexutil.Bytes(t.data)
 	}
 	var h common.Hash
-	err := p.r.conns[0].CallContext(ctx, &h, "eth_sendTransaction", arg)
-	return h, err
+	if err := p.r.conns[0].CallContext(ctx, &h, "eth_sendTransaction", arg); err != nil {
+		return common.Hash{}, err
+	}
+	p.nonce++
+	return h, nil
 }
 
 type setupReceipt struct {
