@@ -18,10 +18,11 @@ type progress struct {
 	done  atomic.Int64
 	mu    sync.Mutex
 	last  time.Time
+	drawn int64 // the count last drawn, -1 before the first
 }
 
 func newProgress(w io.Writer, label string, total int) *progress {
-	return &progress{w: w, label: label, total: int64(total)}
+	return &progress{w: w, label: label, total: int64(total), drawn: -1}
 }
 
 func (p *progress) add(n int) {
@@ -39,6 +40,10 @@ func (p *progress) add(n int) {
 }
 
 func (p *progress) draw(d int64) {
+	if d == p.drawn {
+		return
+	}
+	p.drawn = d
 	const width = 30
 	frac := 1.0
 	if p.total > 0 {

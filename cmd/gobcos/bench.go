@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/gobcos/gobcos/bench"
 )
@@ -90,7 +91,10 @@ spend and transfers carry --value wei.`,
 					return fmt.Errorf("--key %s: %w", keyFile, err)
 				}
 			}
-			cfg.Progress = cmd.ErrOrStderr()
+			// Progress bars redraw one line: only on a terminal.
+			if f, ok := cmd.ErrOrStderr().(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+				cfg.Progress = f
+			}
 			cfg.Log = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 			res, err := bench.Run(cmd.Context(), cfg)
 			if err != nil {
