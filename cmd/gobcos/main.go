@@ -25,7 +25,7 @@ contracts, an Ethereum-compatible JSON-RPC API, a choice of crypto suite per cha
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newUpCmd(), newNodeCmd(), newAccountCmd(), newChainCmd())
+	root.AddCommand(newUpCmd(), newNodeCmd(), newAccountCmd(), newChainCmd(), newBenchCmd())
 	root.AddCommand(newExplorerCmd(), newStatusCmd())
 	return root
 }

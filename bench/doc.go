@@ -1,0 +1,19 @@
+// Package bench is gobcos' load generator and the measure of its physical
+// ceiling.
+//
+// Run pre-signs every transaction of a workload (value transfers, ERC-20
+// transfers, key-value writes or a mix, with a chosen share of txs touching
+// one hot account or slot), sends them over several connections at a set
+// rate, follows new blocks through an eth_subscribe("newHeads")
+// subscription, fetches each block's receipts once, and reports committed
+// TPS, latency percentiles and errors by kind. For Ethereum-format txs it
+// speaks only standard Ethereum JSON-RPC, so it runs unchanged against any
+// Ethereum-compatible node; on SM chains it sends native txs with
+// bcos_sendTransaction.
+//
+// Ceiling measures how many tx signatures one core verifies per second with
+// the code path the txpool uses (types.Transaction.Verify), per crypto
+// suite. Every node verifies every tx once, so a cluster of n nodes on c
+// cores cannot commit more than c / (n x verify cost) txs per second; every
+// result is also reported as a fraction of that ceiling.
+package bench

@@ -1,0 +1,137 @@
+package bench_test
+
+import (
+	"context"
+	"encoding/binary"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
+	ethtypes "github.com/ethereum/go-ethereum/core/types"
+	ethcrypto "github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/rpc"
+
+	"github.com/gobcos/gobcos/bench"
+)
+
+// fakeNode is a plain Ethereum JSON-RPC node, as seen by the bench: no
+// bcos_* methods, no subscriptions, gas charged (a non-zero gas price), an
+// unlocked account. Each eth_blockNumber call seals the pending txs into a
+// block.
+type fakeNode struct {
+	mu       sync.Mutex
+	pending  []common.Hash
+	blocks   [][]common.Hash
+	receipts map[common.Hash]map[string]any
+	rawSent  int
+	nodeSent int
+	chainID  uint64
+}
+
+type fakeEthAPI struct{ n *fakeNode }
+
+func (a fakeEthAPI) ChainId() hexutil.Uint64                                   { return hexutil.Uint64(a.n.chainID) }
+func (a fakeEthAPI) GasPrice() *hexutil.Big                                    { return (*hexutil.Big)(common.Big1) }
+func (a fakeEthAPI) Accounts() []common.Address                                { return []common.Address{{0xaa}} }
+func (a fakeEthAPI) GetTransactionCount(common.Address, string) hexutil.Uint64 { return 7 }
+
+func (a fakeEthAPI) BlockNumber() hexutil.Uint64 {
+	a.n.mu.Lock()
+	defer a.n.mu.Unlock()
+	if len(a.n.pending) > 0 {
+		num := len(a.n.blocks)
+		for i, h := range a.n.pending {
+			r := map[string]any{"transactionHash": h, "status": hexutil.Uint64(1), "blockNumber": hexutil.Uint64(num)}
+			if i == 0 {
+				r["contractAddress"] = common.Address{0xcc, byte(num)}
+			}
+			a.n.receipts[h] = r
+		}
+		a.n.blocks = append(a.n.blocks, a.n.pending)
+		a.n.pending = nil
+	}
+	return hexutil.Uint64(len(a.n.blocks) - 1)
+}
+
+func (a fakeEthAPI) SendRawTransaction(raw hexutil.Bytes) (common.Hash, error) {
+	tx := new(ethtypes.Transaction)
+	if err := tx.UnmarshalBinary(raw); err != nil {
+		return common.Hash{}, err
+	}
+	if _, err := ethtypes.Sender(ethtypes.LatestSignerForChainID(tx.ChainId()), tx); err != nil {
+		return common.Hash{}, err
+	}
+	a.n.mu.Lock()
+	defer a.n.mu.Unlock()
+	a.n.pending = append(a.n.pending, tx.Hash())
+	a.n.rawSent++
+	return tx.Hash(), nil
+}
+
+func (a fakeEthAPI) SendTransaction(arg map[string]any) (common.Hash, error) {
+	a.n.mu.Lock()
+	defer a.n.mu.Unlock()
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], uint64(a.n.nodeSent))
+	h := common.BytesToHash(ethcrypto.Keccak256([]byte("node tx"), b[:]))
+	a.n.pending = append(a.n.pending, h)
+	a.n.nodeSent++
+	return h, nil
+}
+
+func (a fakeEthAPI) GetTransactionReceipt(h common.Hash) map[string]any {
+	a.n.mu.Lock()
+	defer a.n.mu.Unlock()
+	return a.n.receipts[h]
+}
+
+func (a fakeEthAPI) GetBlockReceipts(n hexutil.Uint64) []map[string]any {
+	a.n.mu.Lock()
+	defer a.n.mu.Unlock()
+	var out []map[string]any
+	if int(n) < len(a.n.blocks) {
+		for _, h := range a.n.blocks[n] {
+			out = append(out, a.n.receipts[h])
+		}
+	}
+	return out
+}
+
+// TestRunPlainEthereumNode runs the erc20 workload against a node that
+// speaks only Ethereum JSON-RPC: the bench must fund the accounts from the
+// node's account (--funder-node), deploy and mint through it, follow heads
+// by polling (no subscriptions over HTTP) and account for every tx.
+func TestRunPlainEthereumNode(t *testing.T) {
+	n := &fakeNode{receipts: map[common.Hash]map[string]any{}, chainID: 1337, blocks: [][]common.Hash{{}}}
+	srv := rpc.NewServer()
+	if err := srv.RegisterName("eth", fakeEthAPI{n}); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop()
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	const txs, accounts = 120, 12
+	res, err := bench.Run(ctx, bench.Config{
+		RPC: []string{hs.URL}, Workload: bench.WorkloadMixed, Accounts: accounts, Conflict: 0.5, Txs: txs,
+		FunderNode: true, Nodes: 1, Wait: 20 * time.Second, CeilingTime: 10 * time.Millisecond, DynamicFee: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Committed != txs || res.Succeeded != txs || len(res.Errors) != 0 || res.Suite != "ecdsa" || res.Nodes != 1 {
+		t.Errorf("committed %d succeeded %d errors %v suite %s nodes %d", res.Committed, res.Succeeded, res.Errors, res.Suite, res.Nodes)
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	// Setup through the node's account: one funding tx per account (gas
+	// costs), two deployments and one mint batch.
+	if n.nodeSent != accounts+3 || n.rawSent != txs {
+		t.Errorf("node sent %d txs for the bench (want %d), raw txs %d (want %d)", n.nodeSent, accounts+3, n.rawSent, txs)
+	}
+}

@@ -1,0 +1,212 @@
+package bench_test
+
+import (
+	"context"
+	"encoding/json"
+	"math/big"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/math"
+
+	"github.com/gobcos/gobcos/bench"
+	"github.com/gobcos/gobcos/crypto"
+	"github.com/gobcos/gobcos/node"
+)
+
+// startFundedNode runs a single-node chain of suite in this process whose
+// genesis funds a new key, and returns its RPC URL and that key.
+func startFundedNode(t *testing.T, suiteName string) (string, crypto.PrivateKey) {
+	t.Helper()
+	suite, err := crypto.ByName(suiteName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	funder, err := suite.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := node.InitDir(dir, node.InitOptions{Suite: suiteName, RPCAddr: "127.0.0.1:0"}); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := node.LoadConfig(filepath.Join(dir, node.ConfigFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := node.LoadGenesis(cfg.Path(cfg.Genesis))
+	if err != nil {
+		t.Fatal(err)
+	}
+	balance := new(big.Int).Lsh(big.NewInt(1), 100)
+	g.Alloc = map[common.Address]node.GenesisAccount{funder.Address(): {Balance: (*math.HexOrDecimal256)(balance)}}
+	if err := node.WriteGenesis(cfg.Path(cfg.Genesis), g); err != nil {
+		t.Fatal(err)
+	}
+	n, err := node.New(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Start(); err != nil {
+		n.Stop()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Stop() })
+	return "http://" + n.RPCAddr(), funder
+}
+
+// checkAccounted checks every signed tx was sent, committed and succeeded,
+// and that the JSON summary parses back to the same counts.
+func checkAccounted(t *testing.T, res *bench.Result, txs int) {
+	t.Helper()
+	if res.Txs != txs || res.Sent != txs || res.Committed != txs || res.Succeeded != txs {
+		t.Errorf("%s: txs %d sent %d committed %d succeeded %d, want all %d; errors %v",
+			res.Workload, res.Txs, res.Sent, res.Committed, res.Succeeded, txs, res.Errors)
+	}
+	if len(res.Errors) != 0 {
+		t.Errorf("%s: errors %v", res.Workload, res.Errors)
+	}
+	if res.Blocks < 1 || res.TPS <= 0 || res.Latency.Max < res.Latency.P50 || res.CeilingTPS <= 0 || res.CeilingFraction <= 0 {
+		t.Errorf("%s: implausible figures %+v", res.Workload, res)
+	}
+	line := res.JSON()
+	if strings.Contains(line, "\n") {
+		t.Errorf("summary spans lines: %q", line)
+	}
+	var back map[string]any
+	if err := json.Unmarshal([]byte(line), &back); err != nil {
+		t.Fatalf("summary %q does not parse: %v", line, err)
+	}
+	for key, want := range map[string]float64{"txs": float64(txs), "sent": float64(txs), "committed": float64(txs), "succeeded": float64(txs)} {
+		if back[key] != want {
+			t.Errorf("summary %s = %v, want %v", key, back[key], want)
+		}
+	}
+	var out strings.Builder
+	res.Print(&out)
+	if !strings.Contains(out.String(), "committed TPS") || !strings.HasSuffix(strings.TrimSpace(out.String()), line) {
+		t.Errorf("report lacks the TPS line or does not end with the JSON line:\n%s", out.String())
+	}
+}
+
+// TestRunAgainstNode drives every workload against an in-process node,
+// with a funder (value transfers) and without (value 0, gas is free).
+func TestRunAgainstNode(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a node")
+	}
+	url, funder := startFundedNode(t, crypto.NameECDSA)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	const txs = 300
+	for _, c := range []struct {
+		workload string
+		conflict float64
+		funded   bool
+		format   string
+		dynamic  bool
+	}{
+		{bench.WorkloadTransfer, 0, true, "", false},
+		{bench.WorkloadTransfer, 0.5, false, "", true},
+		{bench.WorkloadERC20, 0.5, true, "", false},
+		{bench.WorkloadKV, 0.5, false, "", false},
+		{bench.WorkloadMixed, 0.2, true, bench.FormatNative, false},
+	} {
+		cfg := bench.Config{
+			RPC: []string{url}, Workload: c.workload, Accounts: 20, Conflict: c.conflict, Txs: txs,
+			Conns: 2, Wait: 30 * time.Second, Format: c.format, DynamicFee: c.dynamic, CeilingTime: 50 * time.Millisecond,
+		}
+		if c.funded {
+			cfg.FunderKey = funder.Bytes()
+		}
+		res, err := bench.Run(ctx, cfg)
+		if err != nil {
+			t.Fatalf("%s conflict %v: %v", c.workload, c.conflict, err)
+		}
+		checkAccounted(t, res, txs)
+		if res.Nodes != 1 || res.Suite != crypto.NameECDSA {
+			t.Errorf("%s: nodes %d suite %s, want 1 ecdsa from bcos_getChainInfo", c.workload, res.Nodes, res.Suite)
+		}
+	}
+}
+
+// TestRunSM drives an SM chain, which takes native txs.
+func TestRunSM(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a node")
+	}
+	url, funder := startFundedNode(t, crypto.NameSM)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	const txs = 200
+	res, err := bench.Run(ctx, bench.Config{
+		RPC: []string{url}, Workload: bench.WorkloadMixed, Accounts: 10, Conflict: 0.5, Txs: txs,
+		FunderKey: funder.Bytes(), Wait: 30 * time.Second, CeilingTime: 50 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkAccounted(t, res, txs)
+	if res.Format != bench.FormatNative || res.Suite != crypto.NameSM {
+		t.Errorf("format %s suite %s, want native sm", res.Format, res.Suite)
+	}
+}
+
+// TestRunNeedsFunds checks a run whose txs spend value refuses to start
+// without a funder instead of sending txs that cannot succeed.
+func TestRunNeedsFunds(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a node")
+	}
+	url, _ := startFundedNode(t, crypto.NameECDSA)
+	_, err := bench.Run(context.Background(), bench.Config{
+		RPC: []string{url}, Workload: bench.WorkloadTransfer, Accounts: 2, Txs: 4, Value: big.NewInt(5),
+	})
+	if err == nil || !strings.Contains(err.Error(), "--key") {
+		t.Fatalf("Run without funder = %v, want an error naming --key", err)
+	}
+}
+
+func TestMeasureVerify(t *testing.T) {
+	for _, s := range []crypto.Suite{crypto.ECDSA(), crypto.SM()} {
+		c, err := bench.MeasureVerify(s, 20*time.Millisecond)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.PerSec <= 0 || c.Suite != s.Name() {
+			t.Errorf("%s: %+v", s.Name(), c)
+		}
+		if one, four := c.Ceiling(2, 1), c.Ceiling(2, 4); one != 4*four || one != 2*c.PerSec {
+			t.Errorf("%s: ceiling of 1 node %v, of 4 nodes %v, per core %v", s.Name(), one, four, c.PerSec)
+		}
+	}
+}
+
+// TestRunRateAndDuration checks a paced run cut short by its duration
+// accounts for every signed tx: sent ones commit, the rest are unsent.
+func TestRunRateAndDuration(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a node")
+	}
+	url, _ := startFundedNode(t, crypto.NameECDSA)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	res, err := bench.Run(ctx, bench.Config{
+		RPC: []string{url, url}, Workload: bench.WorkloadKV, Txs: 400, Rate: 200, Duration: 300 * time.Millisecond,
+		Wait: 30 * time.Second, CeilingTime: 20 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 400 txs at 200 tx/s need 2s: a 300ms sending phase leaves some unsent.
+	if res.Unsent == 0 || res.Sent+res.Unsent != res.Txs || res.Committed != res.Sent || len(res.Errors) != 0 {
+		t.Errorf("txs %d sent %d unsent %d committed %d errors %v: want sent + unsent = txs, all sent committed, some unsent",
+			res.Txs, res.Sent, res.Unsent, res.Committed, res.Errors)
+	}
+	if res.Accounts != bench.DefaultAccounts || res.Conns != 2*bench.DefaultConns {
+		t.Errorf("accounts %d conns %d, want the defaults %d and %d", res.Accounts, res.Conns, bench.DefaultAccounts, 2*bench.DefaultConns)
+	}
+}

@@ -1,0 +1,290 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"math/big"
+	"strings"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/ethereum/go-ethereum/rpc"
+
+	"github.com/gobcos/gobcos/crypto"
+)
+
+// Setup limits.
+const (
+	// mintBatchSize is how many accounts one BenchToken.mintBatch call funds.
+	mintBatchSize = 200
+	// setupChunk is how many txs of the one setup sender are sent before
+	// waiting for them to commit: nodes bound how far a sender's nonces may
+	// run ahead (gobcos 64, geth's per-account slots 16 pending + 64 queued).
+	setupChunk = 48
+	// setupPoll is how often setup asks for its receipts.
+	setupPoll = 100 * time.Millisecond
+)
+
+// setupTx is one tx of the setup phase, before it is sent.
+type setupTx struct {
+	to    *common.Address // nil deploys
+	value *big.Int
+	data  []byte
+	gas   uint64
+}
+
+// payer sends the setup txs: a key of ours (signed txs) or the node's own
+// unlocked account (eth_sendTransaction, as geth --dev offers).
+type payer struct {
+	r       *runner
+	key     crypto.PrivateKey // nil: the node's account
+	account common.Address    // the node's account
+	nonce   uint64
+}
+
+func (r *runner) newPayer(ctx context.Context) (*payer, error) {
+	p := &payer{r: r, key: r.funder}
+	if r.cfg.FunderNode {
+		var accts []common.Address
+		if err := r.conns[0].CallContext(ctx, &accts, "eth_accounts"); err != nil || len(accts) == 0 {
+			return nil, fmt.Errorf("%w: --funder node: the node has no unlocked account (eth_accounts: %v)", ErrNoFunds, err)
+		}
+		p.account = accts[0]
+		// The node's own nonce assignment can lag behind its pool after a
+		// block: count nonces here.
+		return p, p.fetchNonce(ctx, p.account)
+	}
+	if p.key == nil {
+		// gobcos charges no gas: a fresh key can deploy.
+		var err error
+		if p.key, err = r.chain.Suite.GenerateKey(); err != nil {
+			return nil, err
+		}
+	}
+	if r.sg.format == FormatEth {
+		return p, p.fetchNonce(ctx, p.key.Address())
+	}
+	return p, nil
+}
+
+func (p *payer) fetchNonce(ctx context.Context, a common.Address) error {
+	var n hexutil.Uint64
+	if err := p.r.conns[0].CallContext(ctx, &n, "eth_getTransactionCount", a, "pending"); err != nil {
+		return fmt.Errorf("bench: eth_getTransactionCount: %w", err)
+	}
+	p.nonce = uint64(n)
+	return nil
+}
+
+// send sends one setup tx and returns its hash.
+func (p *payer) send(ctx context.Context, t setupTx) (common.Hash, error) {
+	if p.key != nil {
+		tx, err := p.r.sg.sign(p.key, p.nonce, t.to, t.value, t.data, t.gas)
+		if err != nil {
+			return common.Hash{}, err
+		}
+		if err := p.r.send(ctx, p.r.conns[0], tx); err != nil {
+			return common.Hash{}, err
+		}
+		p.nonce++
+		return tx.Hash(), nil
+	}
+	arg := map[string]any{"from": p.account, "gas": hexutil.Uint64(t.gas), "nonce": hexutil.Uint64(p.nonce)}
+	if t.to != nil {
+		arg["to"] = t.to
+	}
+	if t.value != nil {
+		arg["value"] = (*hexutil.Big)(t.value)
+	}
+	if len(t.data) > 0 {
+		arg["input"] = hexutil.Bytes(t.data)
+	}
+	var h common.Hash
+	if err := p.r.conns[0].CallContext(ctx, &h, "eth_sendTransaction", arg); err != nil {
+		return common.Hash{}, err
+	}
+	p.nonce++
+	return h, nil
+}
+
+type setupReceipt struct {
+	Status          hexutil.Uint64  `json:"status"`
+	ContractAddress *common.Address `json:"contractAddress"`
+}
+
+// run sends txs in chunks of setupChunk, waiting for each chunk's receipts,
+// and requires status 1 of all.
+func (p *payer) run(ctx context.Context, what string, txs []setupTx) ([]setupReceipt, error) {
+	bar := newProgress(p.r.cfg.Progress, what, len(txs))
+	defer bar.finish()
+	var out []setupReceipt
+	for start := 0; start < len(txs); start += setupChunk {
+		chunk := txs[start:min(start+setupChunk, len(txs))]
+		hashes := make([]common.Hash, len(chunk))
+		for i, t := range chunk {
+			h, err := p.send(ctx, t)
+			if err != nil {
+				return nil, fmt.Errorf("%w: %s: sending: %v", ErrSetup, what, err)
+			}
+			hashes[i] = h
+		}
+		rs, err := p.r.waitReceipts(ctx, hashes)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s: %v", ErrSetup, what, err)
+		}
+		for i, rc := range rs {
+			if rc.Status != 1 {
+				return nil, fmt.Errorf("%w: %s: tx %s failed (status %d)", ErrSetup, what, hashes[i], rc.Status)
+			}
+		}
+		out = append(out, rs...)
+		bar.add(len(chunk))
+	}
+	return out, nil
+}
+
+// waitReceipts polls for the receipts of hashes (setup only: the timed
+// phase follows blocks instead) until all are in or --wait passes.
+func (r *runner) waitReceipts(ctx context.Context, hashes []common.Hash) ([]setupReceipt, error) {
+	rs := make([]*setupReceipt, len(hashes))
+	deadline := time.Now().Add(r.cfg.Wait)
+	for {
+		var batch []rpc.BatchElem
+		var idx []int
+		for i, rc := range rs {
+			if rc == nil {
+				rs[i] = nil
+				var res *setupReceipt
+				batch = append(batch, rpc.BatchElem{Method: "eth_getTransactionReceipt", Args: []any{hashes[i]}, Result: &res})
+				idx = append(idx, i)
+			}
+		}
+		if len(batch) == 0 {
+			break
+		}
+		if err := r.conns[0].BatchCallContext(ctx, batch); err != nil {
+			return nil, err
+		}
+		for j, b := range batch {
+			if res := *(b.Result.(**setupReceipt)); b.Error == nil && res != nil {
+				rs[idx[j]] = res
+			}
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("%d of %d txs not committed within %v", len(batch), len(hashes), r.cfg.Wait)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(setupPoll):
+		}
+	}
+	out := make([]setupReceipt, len(rs))
+	for i, rc := range rs {
+		out[i] = *rc
+	}
+	return out, nil
+}
+
+// setup funds the accounts (value and fees of their planned txs), deploys
+// the workload's contracts and mints tokens, each step waiting for its
+// receipts.
+func (r *runner) setup(ctx context.Context, ops []Op) error {
+	funded := r.funder != nil || r.cfg.FunderNode
+	r.value = r.cfg.Value
+	if r.value == nil {
+		r.value = new(big.Int)
+		if funded {
+			r.value.SetInt64(1)
+		}
+	}
+	need := make([]*big.Int, len(r.keys))
+	for i := range need {
+		need[i] = new(big.Int)
+	}
+	kinds := map[Kind]bool{}
+	for _, op := range ops {
+		kinds[op.Kind] = true
+		_, value, _, gas, err := r.ct.opTx(op, r.value)
+		if err != nil {
+			return err
+		}
+		if value != nil {
+			need[op.From].Add(need[op.From], value)
+		}
+		need[op.From].Add(need[op.From], r.sg.maxFee(gas))
+	}
+	p, err := r.newPayer(ctx)
+	if err != nil {
+		return err
+	}
+	var txs []setupTx
+	for i, amount := range need {
+		if amount.Sign() == 0 {
+			continue
+		}
+		if !funded {
+			return fmt.Errorf("%w: the txs need %v wei per account (value and fees): pass --key with a funded account, or --value 0 on a chain that charges no gas", ErrNoFunds, amount)
+		}
+		to := r.keys[i].Address()
+		txs = append(txs, setupTx{to: &to, value: amount, gas: gasTransfer})
+	}
+	if len(txs) > 0 {
+		if _, err := p.run(ctx, "funding", txs); err != nil {
+			return err
+		}
+	}
+	for _, c := range []struct {
+		need bool
+		k    *contract
+		addr *common.Address
+	}{{kinds[KindERC20], r.ct.token, &r.ct.tokenAddr}, {kinds[KindKV], r.ct.kv, &r.ct.kvAddr}} {
+		if !c.need {
+			continue
+		}
+		rs, err := p.run(ctx, "deploying", []setupTx{{data: c.k.bin, gas: gasDeploy}})
+		if err != nil {
+			return err
+		}
+		if rs[0].ContractAddress == nil {
+			return fmt.Errorf("%w: no contract address in a deployment receipt", ErrSetup)
+		}
+		*c.addr = *rs[0].ContractAddress
+	}
+	if !kinds[KindERC20] {
+		return nil
+	}
+	txs = txs[:0]
+	for start := 0; start < len(r.keys); start += mintBatchSize {
+		batch := r.keys[start:min(start+mintBatchSize, len(r.keys))]
+		to := make([]common.Address, len(batch))
+		for i, k := range batch {
+			to[i] = k.Address()
+		}
+		// Enough tokens for every planned transfer of 1.
+		data, err := r.ct.token.abi.Pack("mintBatch", to, big.NewInt(1<<40))
+		if err != nil {
+			return err
+		}
+		txs = append(txs, setupTx{to: &r.ct.tokenAddr, data: data, gas: gasMint})
+	}
+	_, err = p.run(ctx, "minting tokens", txs)
+	return err
+}
+
+// ParseKeyHex decodes a hex private key (with or without 0x).
+func ParseKeyHex(hexKey string) ([]byte, error) {
+	raw, err := hexutil.Decode(ensure0x(strings.TrimSpace(hexKey)))
+	if err != nil || len(raw) != 32 {
+		return nil, fmt.Errorf("%w: a key is 32 bytes of hex (64 hex digits)", ErrConfig)
+	}
+	return raw, nil
+}
+
+func ensure0x(s string) string {
+	if len(s) >= 2 && (s[:2] == "0x" || s[:2] == "0X") {
+		return s
+	}
+	return "0x" + s
+}

@@ -1,0 +1,94 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/ethereum/go-ethereum/rpc"
+)
+
+// fakeEth is a node without eth_getBlockReceipts: blocks list tx hashes,
+// receipts come one by one.
+type fakeEth struct {
+	blocks map[uint64][]common.Hash
+	failed map[common.Hash]bool
+}
+
+func (f *fakeEth) GetBlockByNumber(n hexutil.Uint64, full bool) (map[string]any, error) {
+	return map[string]any{"number": n, "transactions": f.blocks[uint64(n)]}, nil
+}
+
+func (f *fakeEth) GetTransactionReceipt(h common.Hash) (map[string]any, error) {
+	status := hexutil.Uint64(1)
+	if f.failed[h] {
+		status = 0
+	}
+	return map[string]any{"transactionHash": h, "status": status}, nil
+}
+
+// TestTrackerPerTxFallback checks the tracker falls back to block tx
+// hashes and receipt batches when eth_getBlockReceipts is missing, and
+// records every watched tx once with its status and block.
+func TestTrackerPerTxFallback(t *testing.T) {
+	h := func(i byte) common.Hash { return common.Hash{i} }
+	f := &fakeEth{
+		blocks: map[uint64][]common.Hash{5: {h(1), h(9)}, 6: {}, 7: {h(2), h(3)}},
+		failed: map[common.Hash]bool{h(3): true},
+	}
+	srv := rpc.NewServer()
+	if err := srv.RegisterName("eth", f); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop()
+	rc := rpc.DialInProc(srv)
+	defer rc.Close()
+
+	tr := newTracker(rc, 5, slog.New(slog.DiscardHandler))
+	w := newWatch([]common.Hash{h(1), h(2), h(3), h(4)})
+	tr.add(w)
+	seen := time.Now()
+	tr.scanTo(context.Background(), 7, seen)
+	tr.scanTo(context.Background(), 7, seen.Add(time.Second)) // nothing new
+
+	if !tr.perTxRx {
+		t.Error("tracker did not switch to per-tx receipts")
+	}
+	if w.committed() != 3 {
+		t.Fatalf("%d committed, want 3", w.committed())
+	}
+	wantBlock := []uint64{5, 7, 7, 0}
+	wantStatus := []uint64{1, 1, 0, 0}
+	for i := range 4 {
+		if w.number[i] != wantBlock[i] || w.status[i] != wantStatus[i] {
+			t.Errorf("tx %d: block %d status %d, want %d and %d", i, w.number[i], w.status[i], wantBlock[i], wantStatus[i])
+		}
+		if committed := !w.commit[i].IsZero(); committed != (i < 3) || (committed && !w.commit[i].Equal(seen)) {
+			t.Errorf("tx %d: commit time %v", i, w.commit[i])
+		}
+	}
+	if tr.blocks != 2 || tr.next != 8 {
+		t.Errorf("blocks %d next %d, want 2 and 8", tr.blocks, tr.next)
+	}
+}
+
+func TestProgressBar(t *testing.T) {
+	var b bytes.Buffer
+	p := newProgress(&b, "signing", 10)
+	for range 10 {
+		p.add(1)
+	}
+	p.finish()
+	out := b.String()
+	if !strings.Contains(out, "10/10 100%") || !strings.HasSuffix(out, "\n") || strings.Count(out, "10/10") != 1 {
+		t.Errorf("progress output %q: want one final 10/10 100%% line", out)
+	}
+	var nilBar *progress
+	nilBar.add(1) // no writer: no-op
+	nilBar.finish()
+}
