@@ -66,10 +66,11 @@ type Node struct {
 	sealerIdx map[network.NodeID]int
 	sealerIDs []network.NodeID
 	syncMu    sync.Mutex
-	syncing   bool   // a sync was reported by Syncing
-	syncFrom  uint64 // the height it started at
-	certName  string // common name of this node's certificate
-	certOrg   string // organisation of this node's certificate
+	syncing   bool    // a sync was reported by Syncing
+	syncFrom  uint64  // the height it started at
+	certName  string  // common name of this node's certificate
+	certOrg   string  // organisation of this node's certificate
+	members   members // governance node list as Raft and admission follow it (members.go)
 
 	cancel   context.CancelFunc
 	stopOnce sync.Once

@@ -34,7 +34,7 @@ func (n *Node) buildNetwork() error {
 	log := n.logger.With("module", "network")
 	adm, err := network.NewAdmission(network.AdmissionConfig{
 		Suite: n.suite, TrustedCAs: mat.TrustedCAs, CRLs: mat.CRLs,
-		NodeList: network.NodeListFunc(func(id network.NodeID) bool { return g.InNodeList(id[:]) }),
+		NodeList: network.NodeListFunc(n.inNodeList),
 		Allow:    mat.Allow, Deny: mat.Deny, Logger: log,
 	})
 	if err != nil {

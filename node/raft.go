@@ -37,6 +37,7 @@ func (n *Node) buildRaft(sealers [][]byte, frame int) error {
 		return err
 	}
 	n.raft, n.engine = eng, eng
+	n.syncRaftMembers()
 	return nil
 }
 

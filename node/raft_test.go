@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"net"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -12,6 +13,8 @@ import (
 
 	"github.com/gobcos/gobcos/chainbuild"
 	"github.com/gobcos/gobcos/consensus/raft"
+	"github.com/gobcos/gobcos/executor/precompiled"
+	"github.com/gobcos/gobcos/node"
 	"github.com/gobcos/gobcos/sdk"
 )
 
@@ -121,16 +124,25 @@ func TestRaftChain(t *testing.T) {
 	c.waitHeight(h3)
 	c.checkSame(ctx, h3)
 
-	// The observer becomes a raft learner through the membership API.
+	// The observer becomes a raft learner when governance lists it as an
+	// observer (one organisation: its admin's proposal executes at once).
 	obsKey := observerKey(t, c)
 	obsID := raft.NodeID(c.nodes[0].Genesis().Suite(), obsKey)
+	admin, err := node.LoadKey(filepath.Join(c.dir, chainbuild.OrgsDir, "org1", chainbuild.AdminKeyFile), c.nodes[0].Genesis().Suite())
+	if err != nil {
+		t.Fatal(err)
+	}
+	gc, err := sdk.Dial(ctx, "ws://"+c.nodes[0].RPCAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cabi, _ := precompiled.ABI(precompiled.CommitteeAddress)
+	if r, err := gc.Contract(precompiled.CommitteeAddress, cabi).Transact(ctx, admin, "proposeNode", precompiled.NodeOpAddObserver, obsKey, uint64(0), uint64(0)); err != nil || r.Status != 1 {
+		t.Fatalf("proposeNode: %v %+v", err, r)
+	}
+	gc.Close()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		for i := range 3 {
-			if e := c.nodes[i].RaftEngine(); e != nil && e.Status().Leader {
-				_ = e.ProposeConfChange(ctx, raft.AddLearner, obsKey)
-			}
-		}
 		if l := c.nodes[3].RaftEngine().Stats().Core.Learners; len(l) == 1 && l[0] == obsID {
 			break
 		}

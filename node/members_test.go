@@ -1,0 +1,152 @@
+package node_test
+
+import (
+	"context"
+	"math/big"
+	"net"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/gobcos/gobcos/chainbuild"
+	"github.com/gobcos/gobcos/consensus/raft"
+	"github.com/gobcos/gobcos/crypto"
+	"github.com/gobcos/gobcos/executor/precompiled"
+	"github.com/gobcos/gobcos/node"
+	"github.com/gobcos/gobcos/sdk"
+)
+
+// TestRaftMembersByGovernance: on a 3-voter Raft chain with two
+// organisations (two governors, so a proposal needs the second vote), a
+// node added with chain add-node runs as an observer; the committee
+// votes it in as a sealer and it becomes a raft voter, blocks go on
+// identically everywhere; the committee votes it out and it leaves the
+// raft configuration.
+func TestRaftMembersByGovernance(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs a 4-node chain")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	base := freeBase(t, 3)
+	opts := chainbuild.DefaultOptions()
+	opts.Dir, opts.Nodes, opts.Orgs, opts.Consensus = filepath.Join(t.TempDir(), "chain"), 3, 2, "raft"
+	opts.P2PPort, opts.RPCPort, opts.MetricsPort = base, base+3, 0
+	res, err := chainbuild.Build(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &pbftChain{t: t, dir: res.Dir, nodes: make([]*node.Node, 4)}
+	for _, e := range res.Manifest.Nodes {
+		c.names = append(c.names, e.Name)
+	}
+	t.Cleanup(func() {
+		for i := range c.nodes {
+			c.stop(i)
+		}
+	})
+	ports := make([]int, 2)
+	for i := range ports {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ports[i] = ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
+	}
+	added, err := chainbuild.AddNode(chainbuild.AddOptions{Dir: c.dir, Org: res.Manifest.Orgs[0].Name, P2PPort: ports[0], RPCPort: ports[1], UpdateAllowLists: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.names = append(c.names, added.Node.Name)
+	c.startAll()
+
+	suite := c.nodes[0].Genesis().Suite()
+	var govs []crypto.PrivateKey
+	for _, o := range res.Manifest.Orgs {
+		k, err := node.LoadKey(filepath.Join(c.dir, chainbuild.OrgsDir, o.Name, chainbuild.AdminKeyFile), suite)
+		if err != nil {
+			t.Fatal(err)
+		}
+		govs = append(govs, k)
+	}
+	client, err := sdk.Dial(ctx, "ws://"+c.nodes[0].RPCAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	cabi, _ := precompiled.ABI(precompiled.CommitteeAddress)
+	committee := client.Contract(precompiled.CommitteeAddress, cabi)
+	// decide proposes a node change with the first governor and votes for
+	// it with the second.
+	decide := func(op uint8, id []byte) {
+		t.Helper()
+		r, err := committee.Transact(ctx, govs[0], "proposeNode", op, id, uint64(1), uint64(0))
+		if err != nil || r.Status != 1 || len(r.Output) < 32 {
+			t.Fatalf("proposeNode %d: %v %+v", op, err, r)
+		}
+		pid := new(big.Int).SetBytes(r.Output[:32]).Uint64()
+		if r, err = committee.Transact(ctx, govs[1], "vote", pid, true); err != nil || r.Status != 1 {
+			t.Fatalf("vote on %d: %v %+v", pid, err, r)
+		}
+	}
+
+	obsKey := observerKey(t, c)
+	obsID := raft.NodeID(suite, obsKey)
+	isVoter := func() bool {
+		for i := range 3 {
+			if e := c.nodes[i].RaftEngine(); e != nil && e.Status().Leader {
+				return slices.Contains(e.Stats().Core.Voters, obsID)
+			}
+		}
+		return false
+	}
+	waitFor := func(what string, ok func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(60 * time.Second); !ok(); time.Sleep(100 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: leader's raft status %+v", what, c.nodes[0].RaftEngine().Stats().Core)
+			}
+		}
+	}
+
+	decide(precompiled.NodeOpAddSealer, obsKey)
+	waitFor("the new sealer becomes a voter", isVoter)
+	if v := c.nodes[3].RaftEngine().Stats().Core.Voters; !slices.Contains(v, obsID) {
+		// the new node's own view follows once the change reaches it
+		waitFor("the new sealer sees itself a voter", func() bool {
+			return slices.Contains(c.nodes[3].RaftEngine().Stats().Core.Voters, obsID)
+		})
+	}
+	h := commitSome(ctx, t, client, suite, 3)
+	c.waitHeight(h)
+	c.checkSame(ctx, h)
+
+	decide(precompiled.NodeOpRemove, obsKey)
+	waitFor("the removed sealer leaves the voters", func() bool { return !isVoter() })
+	h = commitSome(ctx, t, client, suite, 2)
+	c.stop(3) // out of the node list: it is no longer expected to follow
+	c.waitHeight(h)
+	c.checkSame(ctx, h)
+}
+
+// commitSome sends count txs and returns the highest block holding one.
+func commitSome(ctx context.Context, t *testing.T, client *sdk.Client, suite crypto.Suite, count int) uint64 {
+	t.Helper()
+	key, err := suite.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	to := precompiled.CommitteeAddress
+	to[0] = 0x53
+	var top uint64
+	for range count {
+		r, err := client.SendNativeWait(ctx, key, &to, nil, []byte("members"), 0)
+		if err != nil || !r.Succeeded() {
+			t.Fatalf("%+v %v", r, err)
+		}
+		top = max(top, r.BlockNumber)
+	}
+	return top
+}
