@@ -2,6 +2,7 @@ package node_test
 
 import (
 	"context"
+	"encoding/hex"
 	"math/big"
 	"net"
 	"path/filepath"
@@ -149,4 +150,76 @@ func commitSome(ctx context.Context, t *testing.T, client *sdk.Client, suite cry
 		top = max(top, r.BlockNumber)
 	}
 	return top
+}
+
+// TestObserverAdmittedByGovernance: on a PBFT chain, a node made with
+// chain add-node and no allow-list update is refused until the committee
+// lists it as an observer; then the sealers admit it and it syncs.
+func TestObserverAdmittedByGovernance(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs a 5-node chain")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	c := buildPBFTChain(t, "ecdsa", 4)
+	ports := make([]int, 2)
+	for i := range ports {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ports[i] = ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
+	}
+	added, err := chainbuild.AddNode(chainbuild.AddOptions{Dir: c.dir, Org: "org1", P2PPort: ports[0], RPCPort: ports[1]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.names = append(c.names, added.Node.Name)
+	c.nodes = append(c.nodes, nil)
+	for i := range 4 {
+		c.start(i)
+	}
+	c.nodes = c.nodes[:4]
+	c.waitPeers()
+	c.nodes = append(c.nodes, nil)
+	suite := c.nodes[0].Genesis().Suite()
+	client, err := sdk.Dial(ctx, "ws://"+c.nodes[0].RPCAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+
+	// Not in the node list, not allow-listed: the sealers refuse it.
+	c.start(4)
+	h := commitSome(ctx, t, client, suite, 1)
+	time.Sleep(time.Second)
+	if p := c.nodes[4].PeerCount(); p != 0 {
+		t.Fatalf("the unlisted node has %d peers", p)
+	}
+	c.stop(4)
+
+	admin, err := node.LoadKey(filepath.Join(c.dir, chainbuild.OrgsDir, "org1", chainbuild.AdminKeyFile), suite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cabi, _ := precompiled.ABI(precompiled.CommitteeAddress)
+	obsKey := make([]byte, 0, 65)
+	obsKey = append(append(obsKey, 4), mustHex(t, added.Node.NodeID)...)
+	if r, err := client.Contract(precompiled.CommitteeAddress, cabi).Transact(ctx, admin, "proposeNode", precompiled.NodeOpAddObserver, obsKey, uint64(0), uint64(0)); err != nil || r.Status != 1 {
+		t.Fatalf("proposeNode: %v %+v", err, r)
+	}
+	h = max(h, commitSome(ctx, t, client, suite, 1))
+	c.start(4)
+	c.waitHeight(h)
+	c.checkSame(ctx, h)
+}
+
+func mustHex(t *testing.T, s string) []byte {
+	t.Helper()
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
