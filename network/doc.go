@@ -26,7 +26,9 @@
 //     handshakes to standard output; keep stdout out of structured logs.
 //   - Host listens, dials the configured peers, and routes messages to
 //     handlers registered per (group, module). There is no global state;
-//     several hosts may live in one process.
+//     several hosts may live in one process. With Config.Recheck it also
+//     re-applies the admission policy to open connections (periodically
+//     and on DropRefused), closing those of peers no longer admitted.
 //
 // # Wire format
 //

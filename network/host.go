@@ -53,6 +53,12 @@ type Config struct {
 	Random func() float64
 	// Now is the clock of the rate limiters (time.Now).
 	Now func() time.Time
+	// Recheck, when set, re-applies the admission policy to connected
+	// peers (Admission.Allowed): a peer it refuses (denied since, or no
+	// longer in the node list) is disconnected, every RecheckInterval
+	// (5s) and on DropRefused. Certificates are checked at the handshake.
+	Recheck         func(NodeID) error
+	RecheckInterval time.Duration
 	// Logger; nil discards.
 	Logger *slog.Logger
 }
@@ -89,6 +95,7 @@ func (c *Config) setDefaults() error {
 	def(&c.HandshakeTimeout, 10*time.Second)
 	def(&c.WriteTimeout, 10*time.Second)
 	def(&c.DialTimeout, 5*time.Second)
+	def(&c.RecheckInterval, 5*time.Second)
 	def(&c.BackoffMin, 200*time.Millisecond)
 	def(&c.BackoffMax, 30*time.Second)
 	if c.BackoffMax < c.BackoffMin {
@@ -115,10 +122,11 @@ type Stats struct {
 	HandshakeFailed uint64 // handshakes or hellos that failed (incl. refusals)
 	Duplicates      uint64 // connections closed as duplicates of another
 	Busy            uint64 // inbound connections closed: too many handshakes
+	Dropped         uint64 // connections closed because the policy no longer admits the peer
 }
 
 type hostStats struct {
-	sendDropped, rateLimited, oversized, malformed, unhandled, handshakeFailed, duplicates, busy atomic.Uint64
+	sendDropped, rateLimited, oversized, malformed, unhandled, handshakeFailed, duplicates, busy, dropped atomic.Uint64
 }
 
 type handlerKey struct {
@@ -192,6 +200,10 @@ func (h *Host) Start() error {
 		h.log.Info("listening", "addr", ln.Addr().String())
 	}
 	h.started = true
+	if h.cfg.Recheck != nil {
+		h.wg.Add(1)
+		go h.recheckLoop()
+	}
 	for _, a := range h.cfg.Peers {
 		h.startDialLocked(a)
 	}
@@ -335,6 +347,7 @@ func (h *Host) Stats() Stats {
 		Peers: n, SendDropped: s.sendDropped.Load(), RateLimited: s.rateLimited.Load(),
 		Oversized: s.oversized.Load(), Malformed: s.malformed.Load(), Unhandled: s.unhandled.Load(),
 		HandshakeFailed: s.handshakeFailed.Load(), Duplicates: s.duplicates.Load(), Busy: s.busy.Load(),
+		Dropped: s.dropped.Load(),
 	}
 }
 

@@ -213,6 +213,19 @@ func TestObserverAdmittedByGovernance(t *testing.T) {
 	c.start(4)
 	c.waitHeight(h)
 	c.checkSame(ctx, h)
+
+	// Removed again, it loses its open connections (network.Config.Recheck),
+	// not only its next handshakes.
+	if r, err := client.Contract(precompiled.CommitteeAddress, cabi).Transact(ctx, admin, "proposeNode", precompiled.NodeOpRemove, obsKey, uint64(0), uint64(0)); err != nil || r.Status != 1 {
+		t.Fatalf("proposeNode remove: %v %+v", err, r)
+	}
+	commitSome(ctx, t, client, suite, 1)
+	for c.nodes[4].PeerCount() != 0 {
+		if ctx.Err() != nil {
+			t.Fatalf("the removed observer still has %d peers", c.nodes[4].PeerCount())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 func mustHex(t *testing.T, s string) []byte {

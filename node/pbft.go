@@ -51,6 +51,10 @@ func (n *Node) buildNetwork() error {
 	if n.host, err = network.NewHost(network.Config{
 		Transport: tr, ListenAddr: cfg.Network.Listen, Peers: cfg.Network.Peers,
 		MaxFrameSize: frame, SendQueueSize: cfg.Network.SendQueueSize, Logger: log,
+		// Open connections follow the node list too: a peer that governance
+		// removes, or the local deny-list names, is disconnected within
+		// RecheckInterval, not only refused at its next handshake.
+		Recheck: adm.Allowed,
 	}); err != nil {
 		return err
 	}
