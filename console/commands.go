@@ -15,6 +15,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 
+	"github.com/gobcos/gobcos/executor/precompiled"
 	"github.com/gobcos/gobcos/sdk"
 )
 
@@ -38,6 +39,10 @@ func commands() []*command {
 		{name: "proposal", args: "ID", short: "one governance proposal", min: 1, max: 1, run: runProposal},
 		{name: "nodes", short: "consensus nodes (bcos_getConsensusNodes)", max: 0, run: runRPC("bcos_getConsensusNodes")},
 		{name: "config", args: "[KEY]", short: "system configuration (bcos_getSystemConfig)", max: 1, run: runConfig},
+		{name: "propose-config", args: "KEY VALUE [BLOCKS]", short: "propose a system config change to the Committee", min: 2, max: 3, run: runProposeConfig,
+			long: "Sends Committee.proposeConfig signed with the console's key, which must be a\ngovernor's. BLOCKS is how many blocks the proposal stays open (0 or absent: the\nCommittee's default). The ProposalCreated event gives the proposal id."},
+		{name: "vote", args: "ID yes|no", short: "vote on a governance proposal", min: 2, max: 2, run: runVote,
+			long: "Sends Committee.vote signed with the console's key, which must be a governor's."},
 		{name: "account", short: "the console's signing account", max: 0, run: runAccount},
 	}
 }
@@ -66,8 +71,44 @@ func (c *Console) printRaw(raw json.RawMessage) error {
 	if err := dec.Decode(&g); err != nil {
 		return err
 	}
+	describeProposals(g)
 	printHuman(c.out, g, "")
 	return nil
+}
+
+// describeProposals adds a readable "change" to config proposals, whose
+// payload is the ABI encoding of (key, value).
+func describeProposals(g any) {
+	var list []any
+	switch x := g.(type) {
+	case []any:
+		list = x
+	case map[string]any:
+		list = []any{x}
+	}
+	args := abi.Arguments{{Type: mustType("string")}, {Type: mustType("string")}}
+	for _, e := range list {
+		p, ok := e.(map[string]any)
+		if !ok || p["kind"] != "config" {
+			continue
+		}
+		s, _ := p["payload"].(string)
+		b, err := hexutil.Decode(s)
+		if err != nil {
+			continue
+		}
+		if vals, err := args.Unpack(b); err == nil && len(vals) == 2 {
+			p["change"] = fmt.Sprintf("%v = %v", vals[0], vals[1])
+		}
+	}
+}
+
+func mustType(t string) abi.Type {
+	typ, err := abi.NewType(t, "", nil)
+	if err != nil {
+		panic(err) // only called with constant, valid type names
+	}
+	return typ
 }
 
 func runRPC(method string) func(context.Context, *Console, []string) error {
@@ -116,7 +157,7 @@ func runProposals(ctx context.Context, c *Console, args []string) error {
 		if err != nil {
 			return fmt.Errorf("%w: %q is not a number", ErrBadArg, a)
 		}
-		params = append(params, n)
+		params = append(params, hexutil.EncodeUint64(n))
 	}
 	var raw json.RawMessage
 	if err := c.client.RPC().CallContext(ctx, &raw, "bcos_getProposals", params...); err != nil {
@@ -134,7 +175,7 @@ func runProposal(ctx context.Context, c *Console, args []string) error {
 	if err != nil {
 		return fmt.Errorf("%w: proposal id %q is not a number", ErrBadArg, args[0])
 	}
-	return c.rpcCall(ctx, "proposal "+args[0], "bcos_getProposal", id)
+	return c.rpcCall(ctx, "proposal "+args[0], "bcos_getProposal", hexutil.EncodeUint64(id))
 }
 
 func runConfig(ctx context.Context, c *Console, args []string) error {
@@ -258,7 +299,13 @@ func runSend(ctx context.Context, c *Console, args []string) error {
 	if err != nil {
 		return err
 	}
-	r, err := k.Transact(ctx, c.key, args[2], vals...)
+	return c.transact(ctx, k, args[2], vals...)
+}
+
+// transact sends a transaction calling method and prints its receipt with
+// the events decoded by the contract's ABI.
+func (c *Console) transact(ctx context.Context, k *sdk.Contract, method string, vals ...any) error {
+	r, err := k.Transact(ctx, c.key, method, vals...)
 	if err != nil {
 		return err
 	}
@@ -396,4 +443,49 @@ func convertArg(t abi.Type, s string) (any, error) {
 		return arr, nil
 	}
 	return nil, errUnsupportedType
+}
+
+func (c *Console) committee() (*sdk.Contract, error) {
+	if c.key == nil {
+		return nil, fmt.Errorf("%w: start the console with --key", ErrNoKey)
+	}
+	a, ok := precompiled.ABI(precompiled.CommitteeAddress)
+	if !ok {
+		return nil, errors.New("no Committee ABI")
+	}
+	return c.client.Contract(precompiled.CommitteeAddress, a), nil
+}
+
+func runProposeConfig(ctx context.Context, c *Console, args []string) error {
+	k, err := c.committee()
+	if err != nil {
+		return err
+	}
+	var blocks uint64
+	if len(args) == 3 {
+		if blocks, err = parseUint(args[2]); err != nil {
+			return fmt.Errorf("%w: blocks %q is not a number", ErrBadArg, args[2])
+		}
+	}
+	return c.transact(ctx, k, "proposeConfig", args[0], args[1], blocks)
+}
+
+func runVote(ctx context.Context, c *Console, args []string) error {
+	k, err := c.committee()
+	if err != nil {
+		return err
+	}
+	id, err := parseUint(args[0])
+	if err != nil {
+		return fmt.Errorf("%w: proposal id %q is not a number", ErrBadArg, args[0])
+	}
+	var agree bool
+	switch strings.ToLower(args[1]) {
+	case "yes", "y", "true":
+		agree = true
+	case "no", "n", "false":
+	default:
+		return fmt.Errorf("%w: vote %q: want yes or no", ErrBadArg, args[1])
+	}
+	return c.transact(ctx, k, "vote", id, agree)
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -220,7 +221,7 @@ func printHuman(w io.Writer, v any, indent string) {
 				fmt.Fprintf(w, "%s%s:\n", indent, k)
 				printHuman(w, inner, indent+"  ")
 			default:
-				fmt.Fprintf(w, "%s%s: %s\n", indent, k, scalar(inner))
+				fmt.Fprintf(w, "%s%s: %s\n", indent, k, humanField(k, inner))
 			}
 		}
 	case []any:
@@ -256,4 +257,23 @@ func scalar(v any) string {
 		return fmt.Sprintf("%v", json.Number(fmt.Sprint(f)))
 	}
 	return fmt.Sprint(v)
+}
+
+// quantityKeys are the result fields that hold a hex quantity the human
+// output shows in decimal.
+var quantityKeys = map[string]bool{
+	"number": true, "id": true, "createdBlock": true, "expiryBlock": true, "forWeight": true,
+	"againstWeight": true, "gasUsed": true, "gas": true, "nonce": true, "blockNumber": true,
+	"timestamp": true, "transactionIndex": true, "cumulativeGasUsed": true, "weight": true,
+	"chainId": true, "blockLimitWindow": true, "txGasLimit": true, "gasLimit": true,
+	"size": true, "logIndex": true, "blockLimit": true, "view": true, "height": true,
+}
+
+func humanField(key string, v any) string {
+	if s, ok := v.(string); ok && quantityKeys[key] && strings.HasPrefix(s, "0x") && len(s) <= 18 {
+		if n, err := strconv.ParseUint(s[2:], 16, 64); err == nil {
+			return strconv.FormatUint(n, 10)
+		}
+	}
+	return scalar(v)
 }

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ethereum/go-ethereum/common"
+
 	"github.com/gobcos/gobcos/console"
 	"github.com/gobcos/gobcos/crypto"
 	"github.com/gobcos/gobcos/node"
@@ -19,7 +21,8 @@ import (
 )
 
 // startChain runs a single-node chain in-process and returns a client.
-func startChain(t *testing.T) *sdk.Client {
+// governors, when given, replace the genesis committee (weight 1 each).
+func startChain(t *testing.T, governors ...common.Address) *sdk.Client {
 	t.Helper()
 	dir := t.TempDir()
 	if err := node.InitDir(dir, node.InitOptions{Suite: crypto.NameECDSA, RPCAddr: "127.0.0.1:0"}); err != nil {
@@ -28,6 +31,19 @@ func startChain(t *testing.T) *sdk.Client {
 	cfg, err := node.LoadConfig(filepath.Join(dir, node.ConfigFile))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(governors) > 0 {
+		g, err := node.LoadGenesis(cfg.Path(cfg.Genesis))
+		if err != nil {
+			t.Fatal(err)
+		}
+		g.Committee = nil
+		for _, a := range governors {
+			g.Committee = append(g.Committee, node.CommitteeMember{Address: a, Weight: 1})
+		}
+		if err := node.WriteGenesis(cfg.Path(cfg.Genesis), g); err != nil {
+			t.Fatal(err)
+		}
 	}
 	n, err := node.New(cfg, nil)
 	if err != nil {
@@ -103,7 +119,7 @@ func TestScriptedSession(t *testing.T) {
 	mustContain("call after send", run("call "+addr+" "+artifacts+"Store.abi get"), "(uint256) 42")
 	mustContain("tx", run("tx "+txm[1]), "hash: "+txm[1])
 	mustContain("receipt", run("receipt "+txm[1]), strings.ToLower(addr[2:]))
-	mustContain("block N", run("block "+bm[1]), "number: 0x", txm[1])
+	mustContain("block N", run("block "+bm[1]), "number: "+bm[1], txm[1])
 	mustContain("block latest", run("block latest"), "hash: 0x")
 	mustContain("balance", run("balance "+key.Address().Hex()), "balance: ")
 	mustContain("nodes", run("nodes"), "0x")
@@ -193,7 +209,7 @@ func TestScriptStopsAtFirstError(t *testing.T) {
 
 func TestComplete(t *testing.T) {
 	c := console.New(nil, console.Options{})
-	if got := c.Complete("pro"); strings.Join(got, ",") != "proposal,proposals" {
+	if got := c.Complete("pro"); strings.Join(got, ",") != "proposal,proposals,propose-config" {
 		t.Fatalf("Complete(pro) = %v", got)
 	}
 	if got := c.Complete("help rec"); len(got) != 1 || got[0] != "help receipt" {
@@ -201,5 +217,58 @@ func TestComplete(t *testing.T) {
 	}
 	if got := c.Complete("block 1"); got != nil {
 		t.Fatalf("Complete(block 1) = %v", got)
+	}
+}
+
+// TestGovernance proposes a config change with one governor's console and
+// approves it with the other's vote, then reads it back.
+func TestGovernance(t *testing.T) {
+	g1, err := crypto.ECDSA().GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	g2, err := crypto.ECDSA().GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := startChain(t, g1.Address(), g2.Address())
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var out bytes.Buffer
+	c1 := console.New(client, console.Options{Key: g1, Out: &out})
+	c2 := console.New(client, console.Options{Key: g2, Out: &out})
+	run := func(c *console.Console, line string) string {
+		t.Helper()
+		out.Reset()
+		if err := c.Exec(ctx, line); err != nil {
+			t.Fatalf("%s: %v", line, err)
+		}
+		return out.String()
+	}
+	got := run(c1, "propose-config tx_count_limit 77")
+	if !strings.Contains(got, "event: ProposalCreated") || !strings.Contains(got, "id: 1") {
+		t.Fatalf("propose-config:\n%s", got)
+	}
+	if got := run(c1, "config tx_count_limit"); !strings.Contains(got, "value: 1000") {
+		t.Fatalf("config before the vote:\n%s", got)
+	}
+	if got := run(c1, "proposal 1"); !strings.Contains(got, "open") && !strings.Contains(got, "status: 1") {
+		t.Fatalf("proposal 1 before the vote:\n%s", got)
+	}
+	got = run(c2, "vote 1 yes")
+	if !strings.Contains(got, "event: VoteCast") || !strings.Contains(got, "ProposalExecuted") {
+		t.Fatalf("vote:\n%s", got)
+	}
+	if got := run(c1, "config tx_count_limit"); !strings.Contains(got, "value: 77") {
+		t.Fatalf("config after the vote:\n%s", got)
+	}
+	if got := run(c1, "proposals"); !strings.Contains(got, "change: tx_count_limit = 77") || !strings.Contains(got, "status: executed") {
+		t.Fatalf("proposals:\n%s", got)
+	}
+	if err := c2.Exec(ctx, "vote 1 maybe"); !errors.Is(err, console.ErrBadArg) {
+		t.Fatalf("vote maybe: %v", err)
+	}
+	if err := c2.Exec(ctx, "vote 1 yes"); err == nil {
+		t.Fatal("second vote on an executed proposal succeeded")
 	}
 }

@@ -20,8 +20,8 @@ import (
 func newConsoleCmd() *cobra.Command {
 	var (
 		rpcURL, keyFile, passwordFile, command, history string
-		jsonOut                                        bool
-		timeout                                        time.Duration
+		jsonOut                                         bool
+		timeout                                         time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "console [script file]",
