@@ -252,7 +252,7 @@ func TestGovernance(t *testing.T) {
 	if got := run(c1, "config tx_count_limit"); !strings.Contains(got, "value: 1000") {
 		t.Fatalf("config before the vote:\n%s", got)
 	}
-	if got := run(c1, "proposal 1"); !strings.Contains(got, "open") && !strings.Contains(got, "status: 1") {
+	if got := run(c1, "proposal 1"); !strings.Contains(got, "status: open") || !strings.Contains(got, "change: tx_count_limit = 77") {
 		t.Fatalf("proposal 1 before the vote:\n%s", got)
 	}
 	got = run(c2, "vote 1 yes")
