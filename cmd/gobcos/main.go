@@ -27,5 +27,6 @@ contracts, an Ethereum-compatible JSON-RPC API, a choice of crypto suite per cha
 	}
 	root.AddCommand(newUpCmd(), newNodeCmd(), newAccountCmd(), newChainCmd(), newBenchCmd())
 	root.AddCommand(newExplorerCmd(), newStatusCmd())
+	root.AddCommand(newConsoleCmd())
 	return root
 }

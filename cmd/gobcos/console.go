@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gobcos/gobcos/console"
+	"github.com/gobcos/gobcos/crypto"
+	"github.com/gobcos/gobcos/keystore"
+	"github.com/gobcos/gobcos/sdk"
+)
+
+func newConsoleCmd() *cobra.Command {
+	var (
+		rpcURL, keyFile, passwordFile, command, history string
+		jsonOut                                         bool
+		timeout                                         time.Duration
+	)
+	cmd := &cobra.Command{
+		Use:   "console [script file]",
+		Short: "Interactive and scriptable console for one node",
+		Long: `Open a console on one node: read chain information, blocks, transactions and
+receipts, deploy contracts from solc artifacts, call and send to them (by address or
+CNS name), and read governance proposals, consensus nodes and the system config.
+Without arguments the console is interactive (line editing, history, tab completion);
+with -c it runs one line, with a script file one command per line (# starts a comment)
+and stops at the first error with a non-zero exit.`,
+		Example: `  gobcos console --rpc http://127.0.0.1:8545 --key alice.json --password-file pw
+  gobcos console --rpc http://127.0.0.1:8545 -c "block latest"
+  gobcos console --rpc http://127.0.0.1:8545 --json deploy.txt`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if command != "" && len(args) > 0 {
+				return errors.New("give either -c or a script file, not both")
+			}
+			var key crypto.PrivateKey
+			if keyFile != "" {
+				pw := ""
+				if passwordFile != "" {
+					p, err := readPasswordFile(passwordFile)
+					if err != nil {
+						return err
+					}
+					pw = p
+				} else if env := terminalEnv(); env.isTerminal() {
+					b, err := env.readPassword("Password for " + keyFile + ": ")
+					if err != nil {
+						return fmt.Errorf("reading password: %w", err)
+					}
+					pw = b
+				}
+				k, err := keystore.LoadFile(keyFile, pw)
+				if err != nil {
+					return fmt.Errorf("loading key %s: %w", keyFile, err)
+				}
+				key = k
+			}
+			ctx := cmd.Context()
+			if ctx == nil {
+				ctx = context.Background()
+			}
+			dctx, cancel := context.WithTimeout(ctx, timeout)
+			client, err := sdk.Dial(dctx, rpcURL)
+			cancel()
+			if err != nil {
+				return err
+			}
+			defer client.Close()
+			c := console.New(client, console.Options{Key: key, Out: cmd.OutOrStdout(), JSON: jsonOut, Timeout: timeout})
+			switch {
+			case command != "":
+				return c.RunScript(ctx, strings.NewReader(command))
+			case len(args) == 1:
+				f, err := os.Open(args[0])
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				return c.RunScript(ctx, f)
+			}
+			if history == "" {
+				if home, err := os.UserHomeDir(); err == nil {
+					history = filepath.Join(home, ".gobcos_console_history")
+				}
+			}
+			return c.Interactive(ctx, history, cmd.ErrOrStderr())
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&rpcURL, "rpc", "http://127.0.0.1:8545", "JSON-RPC URL of the node (http://, ws:// or an IPC path)")
+	fl.StringVar(&keyFile, "key", "", "keystore file of the account that signs deploy and send")
+	fl.StringVar(&passwordFile, "password-file", "", "read the key's password from the first line of this file instead of prompting")
+	fl.StringVarP(&command, "command", "c", "", "run these commands (separated by newlines) and exit")
+	fl.BoolVar(&jsonOut, "json", false, "print results as JSON, one value a line")
+	fl.StringVar(&history, "history", "", "history file of the interactive console (default ~/.gobcos_console_history)")
+	fl.DurationVar(&timeout, "timeout", 60*time.Second, "how long to wait for the node, per command")
+	return cmd
+}

@@ -1,0 +1,88 @@
+package main
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gobcos/gobcos/crypto"
+	"github.com/gobcos/gobcos/keystore"
+	"github.com/gobcos/gobcos/node"
+)
+
+// TestConsoleCommand runs gobcos console with a keystore key, in -c and
+// script-file modes, against an in-process single-node chain.
+func TestConsoleCommand(t *testing.T) {
+	dir := t.TempDir()
+	if err := node.InitDir(dir, node.InitOptions{Suite: crypto.NameECDSA, RPCAddr: "127.0.0.1:0"}); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := node.LoadConfig(filepath.Join(dir, node.ConfigFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := node.New(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Start(); err != nil {
+		n.Stop()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Stop() })
+	url := "http://" + n.RPCAddr()
+
+	key, err := crypto.ECDSA().GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc, err := keystore.Encrypt(key, "secret", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyFile := writeFile(t, dir, "key.json", string(enc))
+	pwFile := writeFile(t, dir, "pw", "secret\n")
+	art, err := filepath.Abs(filepath.Join("..", "..", "testdata", "contracts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	abiFile, binFile := filepath.Join(art, "Store.abi"), filepath.Join(art, "Store.bin")
+
+	out, err := runRoot(t, "console", "--rpc", url, "--key", keyFile, "--password-file", pwFile, "--json",
+		"-c", "account\ndeploy "+abiFile+" "+binFile+" 5")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("output:\n%s", out)
+	}
+	var acct, dep map[string]any
+	if json.Unmarshal([]byte(lines[0]), &acct) != nil || acct["address"] != key.Address().Hex() {
+		t.Fatalf("account line %q", lines[0])
+	}
+	if json.Unmarshal([]byte(lines[1]), &dep) != nil || dep["contractAddress"] == nil {
+		t.Fatalf("deploy line %q", lines[1])
+	}
+	addr := dep["contractAddress"].(string)
+
+	script := writeFile(t, dir, "s.txt", "# read the value\ncall "+addr+" "+abiFile+" get\n\nsend "+addr+" "+abiFile+" set 0\ninfo\n")
+	out, err = runRoot(t, "console", "--rpc", url, "--key", keyFile, "--password-file", pwFile, script)
+	if err == nil || !strings.Contains(err.Error(), "line 4") || !strings.Contains(err.Error(), "zero not allowed") {
+		t.Fatalf("script: err %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "(uint256) 5") || strings.Contains(out, "groupId") {
+		t.Fatalf("script output:\n%s", out)
+	}
+
+	if _, err := runRoot(t, "console", "--rpc", url, "--key", keyFile, "--password-file", writeFile(t, dir, "bad", "wrong"), "-c", "info"); err == nil {
+		t.Fatal("wrong password accepted")
+	}
+	if _, err := runRoot(t, "console", "--rpc", url, "-c", "info", script); err == nil {
+		t.Fatal("-c and a script file accepted together")
+	}
+	if _, err := runRoot(t, "console", "--rpc", url, filepath.Join(dir, "missing.txt")); err == nil {
+		t.Fatal("missing script accepted")
+	}
+}

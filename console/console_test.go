@@ -1,0 +1,274 @@
+package console_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/gobcos/gobcos/console"
+	"github.com/gobcos/gobcos/crypto"
+	"github.com/gobcos/gobcos/node"
+	"github.com/gobcos/gobcos/sdk"
+)
+
+// startChain runs a single-node chain in-process and returns a client.
+// governors, when given, replace the genesis committee (weight 1 each).
+func startChain(t *testing.T, governors ...common.Address) *sdk.Client {
+	t.Helper()
+	dir := t.TempDir()
+	if err := node.InitDir(dir, node.InitOptions{Suite: crypto.NameECDSA, RPCAddr: "127.0.0.1:0"}); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := node.LoadConfig(filepath.Join(dir, node.ConfigFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(governors) > 0 {
+		g, err := node.LoadGenesis(cfg.Path(cfg.Genesis))
+		if err != nil {
+			t.Fatal(err)
+		}
+		g.Committee = nil
+		for _, a := range governors {
+			g.Committee = append(g.Committee, node.CommitteeMember{Address: a, Weight: 1})
+		}
+		if err := node.WriteGenesis(cfg.Path(cfg.Genesis), g); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := node.New(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Start(); err != nil {
+		n.Stop()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Stop() })
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := sdk.Dial(ctx, "http://"+n.RPCAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c
+}
+
+const artifacts = "../testdata/contracts/"
+
+// TestScriptedSession drives every command of the console in scripted mode
+// against a real node and checks each output.
+func TestScriptedSession(t *testing.T) {
+	client := startChain(t)
+	key, err := client.Suite().GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	var out bytes.Buffer
+	c := console.New(client, console.Options{Key: key, Out: &out, Timeout: 30 * time.Second})
+	run := func(line string) string {
+		t.Helper()
+		out.Reset()
+		if err := c.Exec(ctx, line); err != nil {
+			t.Fatalf("%s: %v", line, err)
+		}
+		return out.String()
+	}
+	mustContain := func(what, got string, subs ...string) {
+		t.Helper()
+		for _, s := range subs {
+			if !strings.Contains(got, s) {
+				t.Fatalf("%s: output lacks %q:\n%s", what, s, got)
+			}
+		}
+	}
+
+	mustContain("info", run("info"), "groupId: "+client.GroupID(), "cryptoSuite: "+crypto.NameECDSA)
+	mustContain("account", run("account"), key.Address().Hex())
+
+	got := run("deploy " + artifacts + "Store.abi " + artifacts + "Store.bin 7")
+	m := regexp.MustCompile(`contractAddress: (0x[0-9a-fA-F]{40})`).FindStringSubmatch(got)
+	if m == nil {
+		t.Fatalf("deploy output:\n%s", got)
+	}
+	addr := m[1]
+	txm := regexp.MustCompile(`transactionHash: (0x[0-9a-f]{64})`).FindStringSubmatch(got)
+	if txm == nil {
+		t.Fatalf("deploy output:\n%s", got)
+	}
+	bm := regexp.MustCompile(`blockNumber: (\d+)`).FindStringSubmatch(got)
+	if bm == nil {
+		t.Fatalf("deploy output:\n%s", got)
+	}
+
+	mustContain("call get", run("call "+addr+" "+artifacts+"Store.abi get"), "(uint256) 7")
+	got = run("send " + addr + " " + artifacts + "Store.abi set 42")
+	mustContain("send", got, "status: 1", "event: ValueSet", "newValue: 42", "oldValue: 7")
+	mustContain("call after send", run("call "+addr+" "+artifacts+"Store.abi get"), "(uint256) 42")
+	mustContain("tx", run("tx "+txm[1]), "hash: "+txm[1])
+	mustContain("receipt", run("receipt "+txm[1]), strings.ToLower(addr[2:]))
+	mustContain("block N", run("block "+bm[1]), "number: "+bm[1], txm[1])
+	mustContain("block latest", run("block latest"), "hash: 0x")
+	mustContain("balance", run("balance "+key.Address().Hex()), "balance: ")
+	mustContain("nodes", run("nodes"), "0x")
+	mustContain("config", run("config"), "tx_gas_limit")
+	got = run("proposals")
+	if strings.TrimSpace(got) == "" {
+		t.Fatal("proposals printed nothing")
+	}
+	mustContain("help", run("help"), "deploy", "proposals", "receipt")
+	mustContain("help send", run("help send"), "ADDR|CNSNAME ABIFILE METHOD")
+
+	// --json output parses.
+	var jout bytes.Buffer
+	jc := console.New(client, console.Options{Key: key, Out: &jout, JSON: true})
+	if err := jc.RunScript(ctx, strings.NewReader("# comment\n\ninfo\ncall "+addr+" "+artifacts+"Store.abi get\n")); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(jout.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("json output:\n%s", jout.String())
+	}
+	var info map[string]any
+	if err := json.Unmarshal([]byte(lines[0]), &info); err != nil || info["groupId"] != client.GroupID() {
+		t.Fatalf("info json %q: %v", lines[0], err)
+	}
+	var res []string
+	if err := json.Unmarshal([]byte(lines[1]), &res); err != nil || len(res) != 1 || res[0] != "42" {
+		t.Fatalf("call json %q: %v", lines[1], err)
+	}
+
+	// A revert is an error, not a panic.
+	if err := c.Exec(ctx, "send "+addr+" "+artifacts+"Store.abi set 0"); err == nil || !strings.Contains(err.Error(), "zero not allowed") {
+		t.Fatalf("reverting send: %v", err)
+	}
+}
+
+// TestScriptStopsAtFirstError checks bad input gives clear errors and a
+// script stops at its first failing line.
+func TestScriptStopsAtFirstError(t *testing.T) {
+	client := startChain(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var out bytes.Buffer
+	c := console.New(client, console.Options{Out: &out})
+	err := c.RunScript(ctx, strings.NewReader("info\nbogus 1\ninfo\n"))
+	if !errors.Is(err, console.ErrUnknownCommand) || !strings.Contains(err.Error(), "line 2") {
+		t.Fatalf("err = %v", err)
+	}
+	if strings.Count(out.String(), "groupId") != 1 {
+		t.Fatalf("script went on after the error:\n%s", out.String())
+	}
+	for line, want := range map[string]error{
+		"block x":            console.ErrBadArg,
+		"block":              console.ErrUsage,
+		"tx 0x12":            console.ErrBadArg,
+		"balance nope":       console.ErrBadArg,
+		"deploy a.abi b.bin": console.ErrNoKey,
+		"send 0x0000000000000000000000000000000000000001 x.abi set 1":                      console.ErrNoKey,
+		"call 0x0000000000000000000000000000000000000001 " + artifacts + "Store.abi nope":  console.ErrBadArg,
+		"call 0x0000000000000000000000000000000000000001 " + artifacts + "Store.abi set x": console.ErrBadArg,
+		"call 0x0000000000000000000000000000000000000001 " + artifacts + "Store.abi set":   console.ErrBadArg,
+		"call 0x0000000000000000000000000000000000000001 " + artifacts + "Store.bin get":   console.ErrBadArg,
+		"proposal x":     console.ErrBadArg,
+		"account":        console.ErrNoKey,
+		`info "unclosed`: console.ErrBadArg,
+		"help nope":      console.ErrUnknownCommand,
+	} {
+		if err := c.Exec(ctx, line); !errors.Is(err, want) {
+			t.Errorf("%s: err = %v, want %v", line, err, want)
+		}
+	}
+	// Errors that come from the node or the file system are reported too.
+	for _, line := range []string{
+		"tx 0x" + strings.Repeat("ab", 32),
+		"call 0x0000000000000000000000000000000000000001 missing.abi get",
+		"call NoSuchName " + artifacts + "Store.abi get",
+		"proposal 999",
+		"config no_such_key",
+	} {
+		if err := c.Exec(ctx, line); err == nil {
+			t.Errorf("%s: no error", line)
+		} else {
+			fmt.Fprintln(&out, err)
+		}
+	}
+}
+
+func TestComplete(t *testing.T) {
+	c := console.New(nil, console.Options{})
+	if got := c.Complete("pro"); strings.Join(got, ",") != "proposal,proposals,propose-config" {
+		t.Fatalf("Complete(pro) = %v", got)
+	}
+	if got := c.Complete("help rec"); len(got) != 1 || got[0] != "help receipt" {
+		t.Fatalf("Complete(help rec) = %v", got)
+	}
+	if got := c.Complete("block 1"); got != nil {
+		t.Fatalf("Complete(block 1) = %v", got)
+	}
+}
+
+// TestGovernance proposes a config change with one governor's console and
+// approves it with the other's vote, then reads it back.
+func TestGovernance(t *testing.T) {
+	g1, err := crypto.ECDSA().GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	g2, err := crypto.ECDSA().GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := startChain(t, g1.Address(), g2.Address())
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var out bytes.Buffer
+	c1 := console.New(client, console.Options{Key: g1, Out: &out})
+	c2 := console.New(client, console.Options{Key: g2, Out: &out})
+	run := func(c *console.Console, line string) string {
+		t.Helper()
+		out.Reset()
+		if err := c.Exec(ctx, line); err != nil {
+			t.Fatalf("%s: %v", line, err)
+		}
+		return out.String()
+	}
+	got := run(c1, "propose-config tx_count_limit 77")
+	if !strings.Contains(got, "event: ProposalCreated") || !strings.Contains(got, "id: 1") {
+		t.Fatalf("propose-config:\n%s", got)
+	}
+	if got := run(c1, "config tx_count_limit"); !strings.Contains(got, "value: 1000") {
+		t.Fatalf("config before the vote:\n%s", got)
+	}
+	if got := run(c1, "proposal 1"); !strings.Contains(got, "status: open") || !strings.Contains(got, "change: tx_count_limit = 77") {
+		t.Fatalf("proposal 1 before the vote:\n%s", got)
+	}
+	got = run(c2, "vote 1 yes")
+	if !strings.Contains(got, "event: VoteCast") || !strings.Contains(got, "ProposalExecuted") {
+		t.Fatalf("vote:\n%s", got)
+	}
+	if got := run(c1, "config tx_count_limit"); !strings.Contains(got, "value: 77") {
+		t.Fatalf("config after the vote:\n%s", got)
+	}
+	if got := run(c1, "proposals"); !strings.Contains(got, "change: tx_count_limit = 77") || !strings.Contains(got, "status: executed") {
+		t.Fatalf("proposals:\n%s", got)
+	}
+	if err := c2.Exec(ctx, "vote 1 maybe"); !errors.Is(err, console.ErrBadArg) {
+		t.Fatalf("vote maybe: %v", err)
+	}
+	if err := c2.Exec(ctx, "vote 1 yes"); err == nil {
+		t.Fatal("second vote on an executed proposal succeeded")
+	}
+}
