@@ -127,6 +127,16 @@ func (b *backend) PendingNonce(addr common.Address) (uint64, error) {
 	return b.n.pool.PendingNonce(addr), nil
 }
 
+// PendingTxHashes implements rpc.PendingTxLister.
+func (b *backend) PendingTxHashes(limit int) []common.Hash {
+	txs := b.n.pool.Content()
+	out := make([]common.Hash, 0, min(limit, len(txs)))
+	for _, tx := range txs[:min(limit, len(txs))] {
+		out = append(out, tx.Hash())
+	}
+	return out
+}
+
 func (b *backend) PendingTxCount() int {
 	count, _ := b.n.pool.Stats()
 	return count

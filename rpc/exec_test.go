@@ -94,6 +94,7 @@ func TestCreateAccessList(t *testing.T) {
 	e2 := &testEnv{t: t, s: s, f: e.f}
 	e2.fails(CodeMethodNotFound, []string{"eth_createAccessList does not exist"}, "eth_createAccessList", map[string]any{"to": tokenAddr.Hex()})
 	e2.fails(CodeMethodNotFound, []string{"eth_newPendingTransactionFilter"}, "eth_newPendingTransactionFilter")
+	e2.fails(CodeMethodNotFound, []string{"bcos_getPendingTransactions"}, "bcos_getPendingTransactions")
 }
 
 func TestSendRawTransaction(t *testing.T) {
@@ -108,6 +109,19 @@ func TestSendRawTransaction(t *testing.T) {
 	if string(e.ok("bcos_getPendingTxSize")) != `"0x1"` {
 		t.Fatal("pool size")
 	}
+	if got := decode[[]common.Hash](t, e.ok("bcos_getPendingTransactions")); len(got) != 1 || got[0] != tx.Hash() {
+		t.Fatalf("pending txs %v", got)
+	}
+	second := e.alice.dynamic(&tokenAddr, 4)
+	e.ok("eth_sendRawTransaction", hexutil.Encode(second.Bytes()))
+	if got := decode[[]common.Hash](t, e.ok("bcos_getPendingTransactions", 1)); len(got) != 1 || got[0] != tx.Hash() {
+		t.Fatalf("pending txs with limit 1: %v", got)
+	}
+	if got := decode[[]common.Hash](t, e.ok("bcos_getPendingTransactions", "0x5")); len(got) != 2 || got[1] != second.Hash() {
+		t.Fatalf("pending txs with limit 5: %v", got)
+	}
+	e.fails(CodeInvalidParams, []string{"limit", "want 1 to 1000"}, "bcos_getPendingTransactions", 0)
+	e.fails(CodeInvalidParams, []string{"limit"}, "bcos_getPendingTransactions", "many")
 	// Pool errors are -32000 with the pool's message.
 	e.fails(CodeServer, []string{"already known"}, "eth_sendRawTransaction", raw)
 	stale := (&txFactory{t: t, key: e.alice.key}).legacy(&tokenAddr, 1, nil) // nonce 0 again

@@ -258,6 +258,16 @@ func (f *fakeChain) PendingNonce(a common.Address) (uint64, error) {
 	return n, nil
 }
 
+func (f *fakeChain) PendingTxHashes(limit int) []common.Hash {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []common.Hash
+	for _, tx := range f.pool[:min(limit, len(f.pool))] {
+		out = append(out, tx.Hash())
+	}
+	return out
+}
+
 func (f *fakeChain) PendingTxCount() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -74,6 +74,9 @@ func (s *Server) registerMethods() map[string]handlerFunc {
 	if _, ok := s.b.(PendingTxSource); ok {
 		m["eth_newPendingTransactionFilter"] = s.ethNewPendingTransactionFilter
 	}
+	if _, ok := s.b.(PendingTxLister); ok {
+		m["bcos_getPendingTransactions"] = s.bcosGetPendingTransactions
+	}
 	if _, ok := s.b.(AccessListBackend); ok {
 		m["eth_createAccessList"] = s.ethCreateAccessList
 	}

@@ -288,11 +288,16 @@
   // ---- pending -------------------------------------------------------
   async function renderPending(seq) {
     main.innerHTML = "<h1>Pending transactions</h1><div class=\"cards\"><div class=\"card\"><div class=\"label\">In the pool</div><div class=\"value\" id=\"pending-size\">—</div></div></div>" +
-      "<div class=\"panel\"><h2>Seen arriving since this page opened</h2><div id=\"pending-box\"><p class=\"muted\">Waiting for transactions&hellip;</p></div></div>";
+      "<div class=\"panel\"><h2>Waiting in the pool</h2><div id=\"pending-box\"><p class=\"muted\">Waiting for transactions&hellip;</p></div></div>";
     const update = async () => {
       const size = await rpc("bcos_getPendingTxSize");
       if (seq !== routeSeq) return;
       document.getElementById("pending-size").textContent = num(size);
+      try {
+        // The pool's own list (oldest first) where the node serves it.
+        const pooled = await rpc("bcos_getPendingTransactions", [200]);
+        for (const h of pooled || []) if (!pendingSeen.has(h)) pendingSeen.set(h, null);
+      } catch (e) { /* an older node: rely on the filter below */ }
       try {
         if (pendingFilter === null) pendingFilter = await rpc("eth_newPendingTransactionFilter");
         const hashes = await rpc("eth_getFilterChanges", [pendingFilter]);
