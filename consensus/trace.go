@@ -21,6 +21,10 @@ const (
 	// execution to a quorum of signatures over the executed header (the
 	// commit certificate).
 	PhaseCheckpoint = "checkpoint"
+	// PhaseReplicate is Raft's proposed to committed: from the leader
+	// appending the block's log entry to a quorum storing it. Only the
+	// leader observes it.
+	PhaseReplicate = "replicate"
 )
 
 // PhaseTime is the time a block spent in one phase.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 
@@ -27,6 +28,10 @@ type sealedBlock struct {
 	hash common.Hash // header hash without Extra
 	txs  []*types.Transaction
 	res  *consensus.Result
+	// For the block trace: when sealing began and ended, and how long
+	// executing the block took within it.
+	start, end time.Time
+	exec       time.Duration
 }
 
 var _ raft.App = (*app)(nil)
@@ -50,6 +55,7 @@ func bareHash(e *Engine, h *types.Header) common.Hash {
 // Seal picks valid pool transactions and executes them on parent.
 func (a *app) Seal(parent *types.Header, maxTxs, maxBytes int) (*types.Header, [][]byte, error) {
 	e := a.e
+	start := time.Now()
 	height := parent.Number + 1
 	seen := newTxSet()
 	var txs []*types.Transaction
@@ -69,10 +75,12 @@ func (a *app) Seal(parent *types.Header, maxTxs, maxBytes int) (*types.Header, [
 		return nil, nil, nil
 	}
 	env := e.env(parent, max(unixSeconds(e.now()), parent.Timestamp), e.sealer)
+	execStart := time.Now()
 	res, err := e.exec.ExecuteBlock(a.ctx, env, parent.StateRoot, txs)
 	if err != nil {
 		return nil, nil, fmt.Errorf("executing block %d: %w", height, err)
 	}
+	exec := time.Since(execStart)
 	h, err := consensus.BuildHeader(e.suite, env, txs, res)
 	if err != nil {
 		return nil, nil, err
@@ -81,18 +89,22 @@ func (a *app) Seal(parent *types.Header, maxTxs, maxBytes int) (*types.Header, [
 	for i, tx := range txs {
 		raw[i] = tx.Bytes()
 	}
-	a.sealed = &sealedBlock{hash: bareHash(e, h), txs: txs, res: res}
+	a.sealed = &sealedBlock{hash: bareHash(e, h), txs: txs, res: res, start: start, end: time.Now(), exec: exec}
 	return h, raw, nil
 }
 
 // Apply checks, executes and commits a committed block on the head.
 func (a *app) Apply(h *types.Header, raw [][]byte) error {
 	e := a.e
+	start := time.Now()
 	head := e.ledger.Head()
 	var txs []*types.Transaction
 	var res *consensus.Result
+	var own *sealedBlock // set when this node sealed the block
+	var exec time.Duration
 	if s := a.sealed; s != nil && s.hash == bareHash(e, h) {
 		txs, res = s.txs, s.res // this node sealed it on the same parent
+		own, exec = s, s.exec
 	} else {
 		seen := newTxSet()
 		txs = make([]*types.Transaction, len(raw))
@@ -111,9 +123,11 @@ func (a *app) Apply(h *types.Header, raw [][]byte) error {
 		}
 		env := e.env(head, h.Timestamp, h.Sealer)
 		var err error
+		execStart := time.Now()
 		if res, err = e.exec.ExecuteBlock(a.ctx, env, head.StateRoot, txs); err != nil {
 			return fmt.Errorf("executing block %d: %w", h.Number, err)
 		}
+		exec = time.Since(execStart)
 		want, err := consensus.BuildHeader(e.suite, env, txs, res)
 		if err != nil {
 			return err
@@ -133,6 +147,7 @@ func (a *app) Apply(h *types.Header, raw [][]byte) error {
 		senders[i] = s
 	}
 	b := &types.Block{Header: h, Txs: txs}
+	commitStart := time.Now()
 	if err := e.ledger.Commit(b, res.Receipts, senders, res.State); err != nil {
 		if have, ok := e.ledger.HashByNumber(h.Number); ok && have == h.Hash(e.suite) {
 			return nil // the block syncer committed it meanwhile
@@ -141,7 +156,30 @@ func (a *app) Apply(h *types.Header, raw [][]byte) error {
 	}
 	e.pool.OnCommitted(b)
 	e.committed(h, len(txs))
+	e.trace(h, len(txs), own, start, exec, time.Since(commitStart))
 	return nil
+}
+
+// trace reports a committed block to the tracer. On the leader that
+// sealed it, the block's time runs from the start of sealing, with the
+// seal and replicate phases; elsewhere from the start of applying it.
+func (e *Engine) trace(h *types.Header, txs int, own *sealedBlock, applied time.Time, exec, commit time.Duration) {
+	if e.tracer == nil {
+		return
+	}
+	term, _, _ := raft.DecodeExtra(h.Extra) // the block was checked: it decodes
+	bt := consensus.BlockTrace{Number: h.Number, Hash: h.Hash(e.suite), Txs: txs, View: term,
+		Proposer: own != nil, Execute: exec, Commit: commit}
+	from := applied
+	if own != nil {
+		from = own.start
+		bt.Phases = []consensus.PhaseTime{
+			{Name: consensus.PhaseSeal, Took: own.end.Sub(own.start)},
+			{Name: consensus.PhaseReplicate, Took: max(applied.Sub(own.end), 0)},
+		}
+	}
+	bt.Total = time.Since(from)
+	e.tracer.BlockTraced(bt)
 }
 
 // env is the execution context of the block after parent.

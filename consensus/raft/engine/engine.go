@@ -61,6 +61,9 @@ type Params struct {
 	Transport Transport
 	Logger    *slog.Logger     // nil discards
 	Now       func() time.Time // block timestamps; nil means time.Now
+	// Tracer is told where the time of each committed block went; nil
+	// traces nothing.
+	Tracer consensus.Tracer
 }
 
 // Stats are the driver's and the core's counters.
@@ -98,6 +101,7 @@ type Engine struct {
 	tr     Transport
 	log    *slog.Logger
 	now    func() time.Time
+	tracer consensus.Tracer
 
 	inbox        chan inbound
 	confs        chan confRequest
@@ -158,6 +162,7 @@ func New(p Params) (*Engine, error) {
 	return &Engine{
 		cfg: p.Config, ccfg: ccfg, suite: ccfg.Suite, sealer: ccfg.Suite.Address(self),
 		kv: p.KV, ledger: p.Ledger, exec: p.Executor, pool: p.Pool, tr: p.Transport, log: log, now: now,
+		tracer: p.Tracer,
 		inbox:  make(chan inbound, p.Config.InboxSize),
 		confs:  make(chan confRequest),
 		status: consensus.Status{Engine: consensus.NameRaft, Sealer: sealer},

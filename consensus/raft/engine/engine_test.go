@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -69,6 +70,25 @@ type testNode struct {
 	exec   *executor.Executor
 	pool   *txpool.Pool
 	engine *Engine
+	traces traceLog
+}
+
+// traceLog records the block traces of one node.
+type traceLog struct {
+	mu sync.Mutex
+	l  []consensus.BlockTrace
+}
+
+func (t *traceLog) BlockTraced(bt consensus.BlockTrace) {
+	t.mu.Lock()
+	t.l = append(t.l, bt)
+	t.mu.Unlock()
+}
+
+func (t *traceLog) all() []consensus.BlockTrace {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return slices.Clone(t.l)
 }
 
 type poolChain struct{ n *testNode }
@@ -192,7 +212,7 @@ func (c *cluster) build(i int) *Engine {
 	cfg.ChainID, cfg.GroupID, cfg.BlockGasLimit = testChainID, testGroup, gasLimit
 	cfg.TickInterval = 20 * time.Millisecond
 	e, err := New(Params{Config: cfg, Core: cc, KV: tn.kv, Ledger: ledgerAdapter{tn.ledger}, Executor: execAdapter{tn},
-		Pool: tn.pool, Transport: &memTransport{net: c.net, self: i, pubs: c.sealers}})
+		Pool: tn.pool, Transport: &memTransport{net: c.net, self: i, pubs: c.sealers}, Tracer: &tn.traces})
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -430,4 +450,56 @@ func TestSetMembers(t *testing.T) {
 	batch := []*types.Transaction{c.newTx(500)}
 	c.submit(batch, 0, 1, 2)
 	c.waitCommitted(batch, 0, 1, 2)
+}
+
+// TestBlockTraces checks the flow traces: every node traces each block it
+// applies, with the raft term as view and the block's hash; the leader
+// that sealed a block reports the seal and replicate phases, a follower
+// none.
+func TestBlockTraces(t *testing.T) {
+	c := newCluster(t, crypto.ECDSA(), 3, true)
+	all := []int{0, 1, 2}
+	batch := []*types.Transaction{c.newTx(500), c.newTx(500), c.newTx(500)}
+	c.submit(batch, all...)
+	c.waitCommitted(batch, all...)
+	c.checkSameChain(all...)
+	proposed := 0
+	for _, i := range all {
+		tn := c.nodes[i]
+		traces := tn.traces.all()
+		if len(traces) == 0 {
+			t.Fatalf("node %d traced no block", i)
+		}
+		for _, bt := range traces {
+			hash, err := tn.ledger.HashByNumber(bt.Number)
+			if err != nil || hash != bt.Hash {
+				t.Fatalf("node %d: trace of block %d has hash %v, the ledger %v", i, bt.Number, bt.Hash, hash)
+			}
+			b, err := tn.ledger.BlockByNumber(bt.Number)
+			if err != nil {
+				t.Fatal(err)
+			}
+			term, _, err := raft.DecodeExtra(b.Header.Extra)
+			if err != nil || bt.View != term || term == 0 {
+				t.Fatalf("node %d block %d: trace view %d, raft term %d (%v)", i, bt.Number, bt.View, term, err)
+			}
+			if bt.Txs != len(b.Txs) || bt.Total <= 0 || bt.Execute <= 0 {
+				t.Fatalf("node %d block %d: trace %+v", i, bt.Number, bt)
+			}
+			if bt.Proposer {
+				proposed++
+				if len(bt.Phases) != 2 || bt.Phases[0].Name != consensus.PhaseSeal || bt.Phases[1].Name != consensus.PhaseReplicate {
+					t.Fatalf("leader's trace of block %d: phases %+v", bt.Number, bt.Phases)
+				}
+				if b.Header.Sealer != c.suite.Address(c.keys[i].PublicKey()) {
+					t.Fatalf("node %d traced block %d as its own, sealed by %v", i, bt.Number, b.Header.Sealer)
+				}
+			} else if len(bt.Phases) != 0 {
+				t.Fatalf("follower's trace of block %d: phases %+v", bt.Number, bt.Phases)
+			}
+		}
+	}
+	if proposed == 0 {
+		t.Fatal("no trace marks its node as the block's proposer")
+	}
 }
