@@ -74,7 +74,7 @@ func (e *Executor) call(ctx context.Context, env BlockEnv, msg CallMsg, gas uint
 		}
 	}
 	sdb := state.New(st)
-	evm := e.newEVM(env, sdb)
+	evm, sess := e.newEVM(env, sdb)
 	defer evm.Release()
 	stop := context.AfterFunc(ctx, evm.Cancel)
 	defer stop()
@@ -99,6 +99,9 @@ func (e *Executor) call(ctx context.Context, env BlockEnv, msg CallMsg, gas uint
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrCallRejected, err)
+	}
+	if refused := sess.Refused(); refused != nil { // as the transaction would fail
+		return &CallResult{GasUsed: out.UsedGas, Err: refused}, nil
 	}
 	return &CallResult{Return: out.Return(), GasUsed: out.UsedGas, Err: out.Err, Revert: out.Revert()}, nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core"
+	"github.com/ethereum/go-ethereum/core/tracing"
 	ethtypes "github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/core/vm"
 	ethcrypto "github.com/ethereum/go-ethereum/crypto"
@@ -153,8 +154,9 @@ func (e *Executor) ChainConfig() *params.ChainConfig { return e.chain }
 // SystemContracts returns the system contract registry in use.
 func (e *Executor) SystemContracts() *precompiled.Registry { return e.sys }
 
-// newEVM builds an EVM for one block (or one call) over sdb.
-func (e *Executor) newEVM(env BlockEnv, sdb vm.StateDB) *vm.EVM {
+// newEVM builds an EVM for one block (or one call) over sdb, with the
+// system contracts' session bound to it.
+func (e *Executor) newEVM(env BlockEnv, sdb vm.StateDB) (*vm.EVM, *precompiled.Session) {
 	getHash := env.GetHash
 	if getHash == nil {
 		getHash = func(uint64) common.Hash { return common.Hash{} }
@@ -176,7 +178,7 @@ func (e *Executor) newEVM(env BlockEnv, sdb vm.StateDB) *vm.EVM {
 	sess := e.sys.NewSession(sdb, precompiled.BlockInfo{ChainID: e.cfg.ChainID, Number: env.Number, Timestamp: env.Timestamp})
 	evm := vm.NewEVM(bctx, sdb, e.chain, vm.Config{Tracer: sess.Hooks()})
 	evm.SetPrecompiles(sess.Precompiles(vm.ActivePrecompiledContracts(evm.GetRules())))
-	return evm
+	return evm, sess
 }
 
 // message turns a transaction into an EVM message executed at gas price 0.
@@ -239,7 +241,7 @@ func (e *Executor) ExecuteBlock(ctx context.Context, env BlockEnv, parentRoot co
 func (e *Executor) executeSerial(ctx context.Context, env BlockEnv, parentRoot common.Hash, txs []*types.Transaction, st storage.Reader) (*BlockResult, error) {
 	start := time.Now()
 	sdb := state.New(st)
-	evm := e.newEVM(env, sdb)
+	evm, sess := e.newEVM(env, sdb)
 	defer evm.Release()
 	stop := context.AfterFunc(ctx, evm.Cancel)
 	defer stop()
@@ -260,7 +262,7 @@ func (e *Executor) executeSerial(ctx context.Context, env BlockEnv, parentRoot c
 		}
 		res.Senders[i] = from
 		sdb.SetTxContext(tx.Hash(), i, 0)
-		r := e.applyTx(evm, sdb, gp, tx, from)
+		r := e.applyTx(evm, sess, sdb, gp, tx, from)
 		sdb.Finalise(rules)
 		if err := sdb.Error(); err != nil {
 			return nil, fmt.Errorf("%w: tx %d: %w", ErrState, i, err)
@@ -287,7 +289,7 @@ func (e *Executor) executeSerial(ctx context.Context, env BlockEnv, parentRoot c
 
 // applyTx executes one transaction and returns its receipt. A transaction
 // rejected before execution leaves the state and the gas pool untouched.
-func (e *Executor) applyTx(evm *vm.EVM, sdb *state.StateDB, gp *core.GasPool, tx *types.Transaction, from common.Address) *types.Receipt {
+func (e *Executor) applyTx(evm *vm.EVM, sess *precompiled.Session, sdb *state.StateDB, gp *core.GasPool, tx *types.Transaction, from common.Address) *types.Receipt {
 	r := &types.Receipt{Status: types.ReceiptFailed}
 	msg, err := e.message(tx, from)
 	if err != nil {
@@ -308,10 +310,21 @@ func (e *Executor) applyTx(evm *vm.EVM, sdb *state.StateDB, gp *core.GasPool, tx
 		return r
 	}
 	r.GasUsed = out.UsedGas
-	r.Logs = sdb.TxLogs()
 	if msg.To == nil {
 		r.ContractAddress = ethcrypto.CreateAddress(from, nonce)
 	}
+	if refused := sess.Refused(); refused != nil {
+		// A contract's call or creation broke a permission rule: the
+		// transaction fails as if it had reverted, keeping only what a
+		// failed transaction keeps (the sender's nonce moves on, the gas is
+		// used).
+		after := sdb.GetNonce(from)
+		sdb.RevertToSnapshot(snap)
+		sdb.SetNonce(from, after, tracing.NonceChangeUnspecified)
+		r.ErrorMessage = refused.Error()
+		return r
+	}
+	r.Logs = sdb.TxLogs()
 	if out.Err != nil {
 		r.Output = out.Revert()
 		r.ErrorMessage = vmErrorMessage(out.Err, out.ReturnData)

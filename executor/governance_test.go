@@ -1,13 +1,16 @@
 package executor
 
 import (
+	"context"
 	"math/big"
 	"strings"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
 
+	"github.com/gobcos/gobcos/crypto"
 	"github.com/gobcos/gobcos/executor/precompiled"
+	"github.com/gobcos/gobcos/types"
 )
 
 var (
@@ -469,4 +472,108 @@ func TestMethodAccess(t *testing.T) {
 	if msg := callSet(x); msg != "" {
 		t.Fatalf("permission check off: %q", msg)
 	}
+}
+
+// TestInnerPermissions checks that contracts cannot be used to get around
+// the permission rules: a creation made by a contract needs the
+// transaction's sender on the deploy allow-list, and a call made by a
+// contract to a function with method access needs the calling contract
+// allowed. A breach fails the whole transaction (even when the contract
+// catches the inner failure) and undoes its effects.
+func TestInnerPermissions(t *testing.T) {
+	store := loadContract(t, "Store")
+	caller := loadContract(t, "Caller")
+	u := signers(t, 3)
+	gov, dep, x := u[0], u[1], u[2]
+	g := newGovChain(t, precompiled.GovernanceGenesis{
+		Governors: []precompiled.Governor{{Address: gov.addr(), Weight: 1}},
+		Sealers:   [][]byte{nodeID(t)},
+		Config:    map[string]string{precompiled.KeyPermissionCheck: "1"},
+	}, nil)
+	sAddr := g.receipt(dep.tx(t, nil, nil, store.deployData(t, big.NewInt(1)), 0)).ContractAddress
+	cAddr := g.receipt(dep.tx(t, nil, nil, caller.bin, 0)).ContractAddress
+
+	// Creations by a contract follow the deploy allow-list of the sender.
+	g.ok(gov, committee, "proposeDeployMode", true, uint64(0))
+	g.ok(gov, committee, "proposeRole", dep.addr(), uint8(precompiled.RoleDeployer), true, uint64(0))
+	salt := [32]byte{7}
+	r := g.receipt(x.tx(t, &sAddr, nil, store.pack(t, "deploy", salt), 0))
+	if r.Status == types.ReceiptSuccess || !strings.Contains(r.ErrorMessage, "deploy allow-list is on") ||
+		!strings.Contains(r.ErrorMessage, "may not create") || len(r.Logs) != 0 {
+		t.Fatalf("creation through a contract by an outsider: status %d %q", r.Status, r.ErrorMessage)
+	}
+	// The refused creation left nothing behind: the same CREATE2 salt is
+	// free for a deployer.
+	r = g.receipt(dep.tx(t, &sAddr, nil, store.pack(t, "deploy", salt), 0))
+	mustSucceed(t, r)
+	// With the allow-list off again, anyone may create through a contract.
+	g.ok(gov, committee, "proposeDeployMode", false, uint64(0))
+	mustSucceed(t, g.receipt(x.tx(t, &sAddr, nil, store.pack(t, "deploy", [32]byte{8}), 0)))
+
+	// Calls by a contract follow the method access of the called contract,
+	// with the calling contract as the caller.
+	var set [4]byte
+	copy(set[:], store.abi.Methods["set"].ID)
+	g.ok(dep, permAddr, "setMethodAuthMode", sAddr, set, precompiled.MethodAllowList)
+	g.ok(dep, permAddr, "setMethodAuth", sAddr, set, x.addr(), true)
+	viaCaller := func(v int64) *types.Receipt {
+		return g.receipt(x.tx(t, &cAddr, nil, caller.pack(t, "doCall", sAddr, store.pack(t, "set", big.NewInt(v))), 0))
+	}
+	if r := viaCaller(5); r.Status == types.ReceiptSuccess || !strings.Contains(r.ErrorMessage, "method call not allowed") {
+		t.Fatalf("call through an unlisted contract: status %d %q", r.Status, r.ErrorMessage)
+	}
+	value := func() int64 {
+		out := g.call(common.Address{}, sAddr, store.pack(t, "value"))
+		if out.Err != nil {
+			t.Fatalf("value(): %v", out.Err)
+		}
+		return store.unpack(t, "value", out.Return)[0].(*big.Int).Int64()
+	}
+	if v := value(); v != 1 {
+		t.Fatalf("value %d after a refused call, want 1", v)
+	}
+	// A call (eth_call) sees the same refusal as a transaction.
+	if out := g.call(x.addr(), cAddr, caller.pack(t, "doCall", sAddr, store.pack(t, "set", big.NewInt(5)))); out.Err == nil ||
+		!strings.Contains(out.Err.Error(), "method call not allowed") {
+		t.Fatalf("eth_call through an unlisted contract: %v", out.Err)
+	}
+	g.ok(dep, permAddr, "setMethodAuth", sAddr, set, cAddr, true)
+	mustSucceed(t, viaCaller(6))
+	if v := value(); v != 6 {
+		t.Fatalf("value %d after an allowed call, want 6", v)
+	}
+
+	// Parallel execution reaches the same verdicts and results.
+	g.ok(dep, permAddr, "setMethodAuth", sAddr, set, cAddr, false)
+	g.ok(gov, committee, "proposeDeployMode", true, uint64(0))
+	txs := []*types.Transaction{
+		x.tx(t, &sAddr, nil, store.pack(t, "deploy", [32]byte{9}), 0),                                   // refused creation
+		dep.tx(t, &sAddr, nil, store.pack(t, "deploy", [32]byte{10}), 0),                                // allowed creation
+		x.tx(t, &cAddr, nil, caller.pack(t, "doCall", sAddr, store.pack(t, "set", big.NewInt(7))), 0),   // refused call
+		x.tx(t, &sAddr, nil, store.pack(t, "set", big.NewInt(8)), 0),                                    // allowed call
+		dep.tx(t, &cAddr, nil, caller.pack(t, "doCall", sAddr, store.pack(t, "set", big.NewInt(9))), 0), // refused call
+	}
+	want, err := g.e.ExecuteBlock(context.Background(), g.env(), g.root, txs, g.kv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, ok := range []bool{false, true, false, true, false} {
+		if (want.Receipts[i].Status == types.ReceiptSuccess) != ok {
+			t.Fatalf("tx %d: status %d (%q), want success %v", i, want.Receipts[i].Status, want.Receipts[i].ErrorMessage, ok)
+		}
+	}
+	cfg := testConfig()
+	cfg.Workers = 3
+	par, err := New(cfg, crypto.ECDSA(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := par.ExecuteBlock(context.Background(), g.env(), g.root, txs, g.kv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if par.parallelBlocks.Load() != 1 {
+		t.Fatalf("the block did not run in parallel (%d fallbacks)", par.serialFallbacks.Load())
+	}
+	sameResult(t, "inner permissions", want, got)
 }

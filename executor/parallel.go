@@ -14,6 +14,7 @@ import (
 	"github.com/ethereum/go-ethereum/core/vm"
 
 	"github.com/gobcos/gobcos/executor/blockstm"
+	"github.com/gobcos/gobcos/executor/precompiled"
 	"github.com/gobcos/gobcos/state"
 	"github.com/gobcos/gobcos/storage"
 	"github.com/gobcos/gobcos/types"
@@ -220,6 +221,7 @@ func (e *Executor) verifyAll(txs []*types.Transaction, workers int) ([]common.Ad
 // transaction's own StateDB in turn.
 type worker struct {
 	evm  *vm.EVM
+	sess *precompiled.Session
 	db   *swapDB
 	sdb  *state.StateDB // reset for each transaction
 	stop func() bool
@@ -242,8 +244,8 @@ func (p *parallelBlock) worker(w int) *worker {
 	// can change: serial execution reads it before the first transaction,
 	// so each worker reads it from the parent state.
 	db := &swapDB{StateDB: state.New(p.parent)}
-	evm := p.e.newEVM(p.env, db)
-	wk = &worker{evm: evm, db: db, sdb: state.New(nil), stop: context.AfterFunc(p.ctx, evm.Cancel)}
+	evm, sess := p.e.newEVM(p.env, db)
+	wk = &worker{evm: evm, sess: sess, db: db, sdb: state.New(nil), stop: context.AfterFunc(p.ctx, evm.Cancel)}
 	p.workers[w] = wk
 	return wk
 }
@@ -277,7 +279,7 @@ func (p *parallelBlock) execute(w, i int) (res blockstm.Result) {
 	}()
 	tx := p.txs[i]
 	sdb.SetTxContext(tx.Hash(), i, 0)
-	r := p.e.applyTx(wk.evm, sdb, core.NewGasPool(p.e.cfg.BlockGasLimit), tx, p.senders[i])
+	r := p.e.applyTx(wk.evm, wk.sess, sdb, core.NewGasPool(p.e.cfg.BlockGasLimit), tx, p.senders[i])
 	sdb.Finalise(wk.evm.GetRules())
 	o := txOutput{receipt: r, err: sdb.Error()}
 	if len(r.Logs) > 0 {

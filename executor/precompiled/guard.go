@@ -54,15 +54,22 @@ func (r *Registry) CheckTx(db StateGetter, block uint64, from common.Address, to
 		}
 		return checkMethod(perm, from, *to, data)
 	}
+	return checkDeploy(db, perm, conf, block, from, "")
+}
+
+// checkDeploy applies the deploy allow-list to a contract creation whose
+// transaction was sent by origin; via names the contract that creates it
+// ("" for the transaction itself).
+func checkDeploy(db StateGetter, perm, conf *tables, block uint64, origin common.Address, via string) error {
 	if !deployAllowListOn(perm, conf, block) {
 		return nil
 	}
-	if perm.getUint(tblRole, append([]byte{byte(RoleDeployer)}, from[:]...)) != 0 ||
-		perm.getUint(tblRole, append([]byte{byte(RoleOperator)}, from[:]...)) != 0 ||
-		getterTables(db, CommitteeAddress).getUint(tblGovernor, from[:]) != 0 {
+	if perm.getUint(tblRole, append([]byte{byte(RoleDeployer)}, origin[:]...)) != 0 ||
+		perm.getUint(tblRole, append([]byte{byte(RoleOperator)}, origin[:]...)) != 0 ||
+		getterTables(db, CommitteeAddress).getUint(tblGovernor, origin[:]) != 0 {
 		return nil
 	}
-	return fmt.Errorf("%w: the deploy allow-list is on and %v is not on it (it needs the deployer role)", ErrDeployNotAllowed, from)
+	return fmt.Errorf("%w: the deploy allow-list is on and %v is not on it (it needs the deployer role)%s", ErrDeployNotAllowed, origin, via)
 }
 
 // frozenContract stands in for a frozen or abolished contract for a

@@ -27,6 +27,9 @@ type Session struct {
 	db     vm.StateDB
 	block  BlockInfo
 	frames []frame
+	// refused is why the current transaction broke a permission rule in
+	// an inner call or creation (nil: it did not); see Refused.
+	refused error
 }
 
 // NewSession starts a session over db for a block.
@@ -43,13 +46,54 @@ func (s *Session) Hooks() *tracing.Hooks {
 	return &tracing.Hooks{OnEnter: s.onEnter, OnExit: s.onExit}
 }
 
-func (s *Session) onEnter(depth int, typ byte, from, to common.Address, _ []byte, _ uint64, value *big.Int) {
+func (s *Session) onEnter(depth int, typ byte, from, to common.Address, input []byte, _ uint64, value *big.Int) {
 	if depth == 0 {
 		s.frames = s.frames[:0]
+		s.refused = nil
 	}
 	op := vm.OpCode(typ)
 	static := op == vm.STATICCALL || (len(s.frames) > 0 && s.frames[len(s.frames)-1].static)
 	s.frames = append(s.frames, frame{typ: op, from: from, to: to, value: value, static: static})
+	if depth > 0 && s.refused == nil {
+		s.refused = s.checkInner(op, from, to, input)
+	}
+}
+
+// checkInner applies the permission rules the transaction checks
+// (Registry.CheckTx) apply to its own call to a call or creation made by
+// a contract: a creation needs the transaction's sender (the origin) on
+// the deploy allow-list when it is on, and a call of a function whose
+// contract admin restricts it needs the caller (the calling contract) to
+// be allowed. Code run by DELEGATECALL or CALLCODE runs as its caller and
+// is not checked.
+func (s *Session) checkInner(op vm.OpCode, from, to common.Address, input []byte) error {
+	if !s.reg.governed() || s.db == nil {
+		return nil
+	}
+	perm := getterTables(s.db, PermissionAddress)
+	conf := getterTables(s.db, SystemConfigAddress)
+	switch op {
+	case vm.CREATE, vm.CREATE2:
+		return checkDeploy(s.db, perm, conf, s.block.Number, s.frames[0].from, fmt.Sprintf(": contract %v may not create %v for it", from, to))
+	case vm.CALL, vm.STATICCALL:
+		if IsSystemAddress(to) || !permissionCheckOn(conf, s.block.Number) {
+			return nil
+		}
+		return checkMethod(perm, from, to, input)
+	}
+	return nil
+}
+
+// Refused reports why the transaction last run broke a permission rule in
+// a call or creation made by a contract (nil if it did not). The EVM
+// cannot be stopped from a tracing hook, so the executor checks this after
+// the transaction and, when it is set, undoes the transaction's effects
+// and fails it with this reason.
+func (s *Session) Refused() error {
+	if s == nil {
+		return nil
+	}
+	return s.refused
 }
 
 func (s *Session) onExit(int, []byte, uint64, error, bool) {
