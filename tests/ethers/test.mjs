@@ -24,6 +24,7 @@ import { Runner, describeError } from './lib/runner.mjs';
 import { chainChecks, storeChecks, factoryChecks, logChecks } from './lib/ethers-checks.mjs';
 import { wsChecks } from './lib/ws-checks.mjs';
 import { web3Checks } from './lib/web3-checks.mjs';
+import { ozChecks } from './lib/oz-checks.mjs';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const env = process.env;
@@ -161,6 +162,7 @@ async function main() {
   }
   await storeChecks(runner, ctx);
   await factoryChecks(runner, ctx);
+  await ozChecks(runner, ctx);
   await logChecks(runner, ctx);
   await wsChecks(runner, ctx);
   await web3Checks(runner, ctx);
