@@ -56,6 +56,10 @@ type Config struct {
 	VerifyPerSec float64
 	// CeilingTime is how long the suite's verify cost is measured (0: 1s).
 	CeilingTime time.Duration
+	// Metrics are the nodes' Prometheus /metrics addresses (host:port or
+	// URL); after the run each node's resident memory is read from them
+	// and reported.
+	Metrics []string
 	// Progress receives the progress bars (nil: none); Log the warnings.
 	Progress io.Writer
 	Log      *slog.Logger

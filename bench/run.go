@@ -165,6 +165,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if res.CeilingTPS > 0 {
 		res.CeilingFraction = round4(res.TPS / res.CeilingTPS)
 	}
+	for _, u := range cfg.Metrics {
+		res.Memory = append(res.Memory, ReadMemory(ctx, u))
+	}
 	return res, nil
 }
 

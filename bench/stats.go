@@ -69,6 +69,8 @@ type Result struct {
 	CeilingFraction float64 `json:"ceilingFraction"`
 	Cores           int     `json:"cores"`
 	SignSeconds     float64 `json:"signSeconds"`
+	// Memory is each node's memory after the run (Config.Metrics).
+	Memory []NodeMemory `json:"memory,omitempty"`
 }
 
 // JSON is the one-line summary.
@@ -96,6 +98,13 @@ func (r *Result) Print(w io.Writer) {
 	if r.CeilingTPS > 0 {
 		fmt.Fprintf(w, "ceiling (%d cores, %d node(s), %s verify): %.0f tx/s; this run reached %.1f%% of it\n",
 			r.Cores, r.Nodes, r.Suite, r.CeilingTPS, 100*r.CeilingFraction)
+	}
+	for _, m := range r.Memory {
+		if m.Error != "" {
+			fmt.Fprintf(w, "memory of %s: unknown (%s)\n", m.URL, m.Error)
+			continue
+		}
+		fmt.Fprintf(w, "memory of %s: RSS %.0f MiB, Go heap in use %.0f MiB\n", m.URL, m.RSSBytes/(1<<20), m.HeapBytes/(1<<20))
 	}
 	if len(r.Errors) == 0 {
 		fmt.Fprintln(w, "errors: none")

@@ -49,6 +49,7 @@ spend and transfers carry --value wei.`,
 		Example: `  gobcos bench --rpc http://127.0.0.1:8545 --workload transfer --txs 20000
   gobcos bench --rpc http://127.0.0.1:8545,http://127.0.0.1:8546 --workload erc20 --conflict 0.5 --rate 2000 --duration 30s
   gobcos bench --rpc http://127.0.0.1:8545 --ws ws://127.0.0.1:8546 --funder-node --nodes 1 --workload kv
+  gobcos bench --rpc http://127.0.0.1:8545 --txs 1000000 --metrics 127.0.0.1:9100
   gobcos bench ceiling --nodes 1,4`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -124,6 +125,7 @@ spend and transfers carry --value wei.`,
 	f.StringVar(&cfg.Suite, "suite", "", "crypto suite for the ceiling (default: the chain's)")
 	f.Float64Var(&cfg.VerifyPerSec, "verify-rate", 0, "verifications per second per core of the suite, from 'gobcos bench ceiling' (default: measured for --ceiling-time before the run)")
 	f.DurationVar(&cfg.CeilingTime, "ceiling-time", time.Second, "how long the suite's verify cost is measured before the run")
+	f.StringSliceVar(&cfg.Metrics, "metrics", nil, "Prometheus /metrics addresses of the nodes (host:port or URL, comma-separated); each node's resident memory (RSS) after the run is reported")
 	cmd.AddCommand(newBenchCeilingCmd())
 	return cmd
 }
