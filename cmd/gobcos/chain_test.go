@@ -120,3 +120,14 @@ func TestChainFlagsHaveHelp(t *testing.T) {
 	}
 	walk(newChainCmd())
 }
+
+func TestFollowRPCPort(t *testing.T) {
+	for _, tc := range []struct{ def, rpc, want int }{
+		{8080, 8545, 8080}, {8080, 8600, 8135}, {9100, 8700, 9255}, {30300, 8600, 30355},
+		{9100, 8500, 9055}, {8080, 100, 8080}, {30300, 65535, 30300},
+	} {
+		if got := followRPCPort(tc.def, tc.rpc); got != tc.want {
+			t.Errorf("followRPCPort(%d, %d) = %d, want %d", tc.def, tc.rpc, got, tc.want)
+		}
+	}
+}

@@ -46,15 +46,25 @@ cleanly: each finishes the block it is committing.`,
   gobcos up --crypto sm --dir ./sm-chain --rpc-port 8600 --p2p-port 30400`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if rpcPort < 1 || rpcPort > 65535 {
+				return fmt.Errorf("--rpc-port %d is not a TCP port (1-65535)", rpcPort)
+			}
+			// Ports not given follow --rpc-port, so that two chains started
+			// with different --rpc-port values do not collide.
+			for _, p := range []struct {
+				name string
+				port *int
+			}{{"p2p-port", &p2pPort}, {"metrics-port", &metrics}, {"explorer-port", &explPort}} {
+				if !cmd.Flags().Changed(p.name) {
+					*p.port = followRPCPort(*p.port, rpcPort)
+				}
+			}
 			if explPort < 0 || explPort > 65535 {
 				return fmt.Errorf("--explorer-port %d is not a TCP port (1-65535, or 0 for none)", explPort)
 			}
 			explorerListen := ""
 			if explPort > 0 {
 				explorerListen = net.JoinHostPort("127.0.0.1", strconv.Itoa(explPort))
-			}
-			if rpcPort < 1 || rpcPort > 65535 {
-				return fmt.Errorf("--rpc-port %d is not a TCP port (1-65535)", rpcPort)
 			}
 			if nodes < 1 {
 				return fmt.Errorf("--nodes %d: at least one node is needed", nodes)
@@ -106,15 +116,29 @@ cleanly: each finishes the block it is committing.`,
 		},
 	}
 	cmd.Flags().StringVar(&dir, "dir", "gobcos-data", "directory of the chain: key, genesis, config and database")
-	cmd.Flags().IntVar(&rpcPort, "rpc-port", 8545, "TCP port of the JSON-RPC server on 127.0.0.1 (HTTP and WebSocket)")
+	cmd.Flags().IntVar(&rpcPort, "rpc-port", defaultRPCPort, "TCP port of the JSON-RPC server on 127.0.0.1 (HTTP and WebSocket)")
 	cmd.Flags().StringVar(&suite, "crypto", "ecdsa", "crypto suite of a new chain: ecdsa (secp256k1 + Keccak-256) or sm (SM2 + SM3)")
 	cmd.Flags().IntVar(&nodes, "nodes", 4, "number of nodes of a new chain: 1 runs a single-node Solo chain in this process; more builds a PBFT chain and supervises one node process per node on 127.0.0.1, node i serving JSON-RPC on --rpc-port + i (an existing --dir keeps its layout)")
 	cmd.Flags().StringVar(&consensus, "consensus", "pbft", "consensus of a new multi-node chain (--nodes > 1): pbft or raft")
-	cmd.Flags().IntVar(&explPort, "explorer-port", 8080, "TCP port of the block explorer web UI on 127.0.0.1; 0 serves none")
-	cmd.Flags().IntVar(&p2pPort, "p2p-port", 30300, "base P2P port of a multi-node chain: node i listens on --p2p-port + i")
-	cmd.Flags().IntVar(&metrics, "metrics-port", chainbuild.DefaultMetricsPort, "base port of the Prometheus /metrics endpoints on 127.0.0.1: node i on --metrics-port + i (a new multi-node chain, or the single-node chain); 0 turns metrics off")
+	cmd.Flags().IntVar(&explPort, "explorer-port", 8080, "TCP port of the block explorer web UI on 127.0.0.1 (when not given: 8080 moved as far as --rpc-port is from 8545); 0 serves none")
+	cmd.Flags().IntVar(&p2pPort, "p2p-port", 30300, "base P2P port of a new multi-node chain: node i listens on --p2p-port + i (when not given: 30300 moved as far as --rpc-port is from 8545)")
+	cmd.Flags().IntVar(&metrics, "metrics-port", chainbuild.DefaultMetricsPort, "base port of the Prometheus /metrics endpoints on 127.0.0.1: node i on --metrics-port + i (a new multi-node chain, or the single-node chain; when not given: 9100 moved as far as --rpc-port is from 8545); 0 turns metrics off")
 	return cmd
 }
+
+// followRPCPort moves a default port by as much as rpcPort differs from
+// the default 8545 (--rpc-port 8600 puts the explorer on 8135), keeping the
+// default when that leaves the port range.
+func followRPCPort(def, rpcPort int) int {
+	p := def + rpcPort - defaultRPCPort
+	if p < 1 || p > 65535 {
+		return def
+	}
+	return p
+}
+
+// defaultRPCPort is up's default --rpc-port.
+const defaultRPCPort = 8545
 
 // runNode starts a node from cfg, prints where to reach it and runs until
 // SIGINT or SIGTERM.
