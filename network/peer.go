@@ -40,6 +40,11 @@ type peer struct {
 	msgs, bytes *tokenBucket // inbound limits; owned by the reader
 
 	sent, received, dropped, rateLimited atomic.Uint64
+
+	// Keepalive state, as durations since `since` (monotonic): when the
+	// last frame arrived and the last ping was queued.
+	lastRecv, lastPing atomic.Int64
+	pingSeq            atomic.Uint64
 }
 
 func newPeer(h *Host, sc *SecureConn, outbound bool, nonce uint64) *peer {
@@ -70,6 +75,16 @@ func (p *peer) enqueue(frame []byte) error {
 		p.dropped.Add(1)
 		p.h.stats.sendDropped.Add(1)
 		return ErrQueueFull
+	}
+}
+
+// isStopping reports whether stop was called.
+func (p *peer) isStopping() bool {
+	select {
+	case <-p.stopping:
+		return true
+	default:
+		return false
 	}
 }
 
@@ -153,9 +168,14 @@ func (p *peer) readLoop() {
 			break
 		}
 		p.received.Add(1)
+		p.lastRecv.Store(int64(p.elapsed()))
 		if !p.msgs.allow(1) || !p.bytes.allow(float64(bodySize(m))) {
 			p.rateLimited.Add(1)
 			p.h.stats.rateLimited.Add(1)
+			continue
+		}
+		if m.Module == ModuleHello {
+			p.onControl(m)
 			continue
 		}
 		p.h.dispatch(p.id, m)

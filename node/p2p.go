@@ -1,0 +1,36 @@
+package node
+
+import "github.com/gobcos/gobcos/network"
+
+// hostPolicy completes the P2P host's configuration from the [network]
+// section and the admission:
+//   - open connections are verified again every recheck_interval_ms:
+//     a peer whose certificate expired or is revoked by a (reloaded) CRL
+//     file, that governance removed from the node list, or that the local
+//     deny-list names is disconnected, not only refused at its next
+//     handshake;
+//   - keepalive pings detect peers that stopped answering;
+//   - broadcasts of the group go only to peers the admission policy
+//     admits for it (the group's node list and the allow-list, minus the
+//     deny-list).
+func (n *Node) hostPolicy(c *network.Config, adm *network.Admission) {
+	c.Recheck = adm
+	c.RecheckInterval = n.cfg.Network.RecheckInterval()
+	c.KeepaliveIdle, c.KeepaliveTimeout = n.cfg.Network.Keepalive()
+	c.GroupPeers = groupPeers(n.genesis.GroupID, adm)
+}
+
+// groupPeers is the broadcast filter of a node serving one group: a
+// message of that group goes to the peers the admission policy admits; a
+// node-level message (group "") to every peer; another group's to none.
+func groupPeers(group string, adm *network.Admission) network.GroupFilter {
+	return func(g string, id network.NodeID) bool {
+		switch g {
+		case "":
+			return true
+		case group:
+			return adm.Allowed(id) == nil
+		}
+		return false
+	}
+}
