@@ -251,7 +251,9 @@ func testDropRevoked(t *testing.T, s crypto.Suite) {
 		func(cfg *Config) { cfg.ListenAddr = ""; cfg.Peers = []string{addrOf(ha)} })
 	hc := testHost(t, c, newAdmission(t, p, list, func(cfg *AdmissionConfig) { cfg.Now = nil }),
 		func(cfg *Config) { cfg.ListenAddr = ""; cfg.Peers = []string{addrOf(ha)} })
-	eventually(t, "connections", func() bool { return ha.Connected(b.id) && ha.Connected(c.id) && hb.Connected(a.id) && hc.Connected(a.id) })
+	eventually(t, "connections", func() bool {
+		return ha.Connected(b.id) && ha.Connected(c.id) && hb.Connected(a.id) && hc.Connected(a.id)
+	})
 
 	writeAtomically(t, path, []byte("not a CRL"))
 	eventually(t, "the bad file reported", func() bool { return rec.count("CRL file not reloaded", path) == 1 })
