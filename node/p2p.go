@@ -20,10 +20,15 @@ func (n *Node) hostPolicy(c *network.Config, adm *network.Admission) {
 	c.GroupPeers = groupPeers(n.genesis.GroupID, adm)
 }
 
+// policy is the part of the admission the broadcast filter consults.
+type policy interface {
+	Allowed(network.NodeID) error
+}
+
 // groupPeers is the broadcast filter of a node serving one group: a
 // message of that group goes to the peers the admission policy admits; a
 // node-level message (group "") to every peer; another group's to none.
-func groupPeers(group string, adm *network.Admission) network.GroupFilter {
+func groupPeers(group string, adm policy) network.GroupFilter {
 	return func(g string, id network.NodeID) bool {
 		switch g {
 		case "":
