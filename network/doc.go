@@ -70,8 +70,8 @@
 // tells a dialer it was admitted. Hellos after the first are ignored.
 // Later control messages are pings, "PING" and a sequence number (uint64),
 // answered by a pong, "PONG" and the same number. Unknown or malformed
-// control messages are counted (Stats.Unhandled) and ignored. Any frame
-// received counts as a sign of life for the keepalive.
+// control messages are counted (Stats.Unhandled) and ignored. Any bytes
+// received count as a sign of life for the keepalive.
 //
 // # Connections
 //

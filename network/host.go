@@ -67,9 +67,9 @@ type Config struct {
 	// from which nothing arrived for KeepaliveIdle (5s) is sent a ping,
 	// again every KeepaliveIdle while it stays silent, and one silent for
 	// KeepaliveTimeout (15s) is disconnected (Stats.KeepaliveTimeouts), so
-	// the dialing side reconnects with back-off. Any frame counts as an
-	// answer. A negative KeepaliveIdle turns keepalive off; KeepaliveTimeout
-	// must exceed KeepaliveIdle.
+	// the dialing side reconnects with back-off. Any bytes received count
+	// as an answer. A negative KeepaliveIdle turns keepalive off;
+	// KeepaliveTimeout must exceed KeepaliveIdle.
 	KeepaliveIdle, KeepaliveTimeout time.Duration
 	// GroupPeers, when set, limits Broadcast of a group's messages to the
 	// peers it accepts for that group (e.g. the group's node list and the

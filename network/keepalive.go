@@ -71,8 +71,9 @@ func decodeControl(b []byte) (control, error) {
 
 // onControl handles a control message from p on its reader: a ping is
 // answered with a pong; hellos after the first and pongs need nothing
-// (any frame already counted as traffic). Unknown control messages are
-// counted as unhandled and ignored, so later versions may add some.
+// (the bytes received already counted as traffic). Unknown control
+// messages are counted as unhandled and ignored, so later versions may
+// add some.
 func (p *peer) onControl(m Message) {
 	c, err := decodeControl(m.Payload)
 	if err != nil || m.Group != "" {
