@@ -1,6 +1,9 @@
 package node
 
-import "github.com/gobcos/gobcos/network"
+import (
+	"github.com/gobcos/gobcos/metrics"
+	"github.com/gobcos/gobcos/network"
+)
 
 // hostPolicy completes the P2P host's configuration from the [network]
 // section and the admission:
@@ -14,6 +17,7 @@ import "github.com/gobcos/gobcos/network"
 //     admits for it (the group's node list and the allow-list, minus the
 //     deny-list).
 func (n *Node) hostPolicy(c *network.Config, adm *network.Admission) {
+	n.admission = adm
 	c.Recheck = adm
 	c.RecheckInterval = n.cfg.Network.RecheckInterval()
 	c.KeepaliveIdle, c.KeepaliveTimeout = n.cfg.Network.Keepalive()
@@ -39,3 +43,37 @@ func groupPeers(group string, adm policy) network.GroupFilter {
 		return false
 	}
 }
+
+var _ metrics.P2PSource = metricsSource{}
+
+// P2PRefusals are the peers refused at handshakes, by reason.
+func (s metricsSource) P2PRefusals() map[string]uint64 {
+	out := map[string]uint64{}
+	if s.n.admission != nil {
+		for r, c := range s.n.admission.Refusals() {
+			out[string(r)] = c
+		}
+	}
+	return out
+}
+
+// P2PDisconnects are the open connections this node closed: peers no
+// longer admitted (by refusal reason) and peers that stopped answering
+// (keepalive_timeout).
+func (s metricsSource) P2PDisconnects() map[string]uint64 {
+	out := map[string]uint64{}
+	if s.n.host == nil {
+		return out
+	}
+	st := s.n.host.Stats()
+	for r, c := range st.DropReasons {
+		out[string(r)] = c
+	}
+	if st.KeepaliveTimeouts > 0 {
+		out[keepaliveTimeoutReason] = st.KeepaliveTimeouts
+	}
+	return out
+}
+
+// keepaliveTimeoutReason labels disconnects of silent peers.
+const keepaliveTimeoutReason = "keepalive_timeout"
