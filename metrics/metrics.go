@@ -126,6 +126,9 @@ func registerGauges(r prometheus.Registerer, src Source) {
 	gauge("txpool", "bytes", "Encoded bytes of the transactions waiting in the pool.", func() float64 { _, b := src.PoolStats(); return float64(b) })
 	gauge("p2p", "peers", "Connected P2P peers.", func() float64 { return float64(src.Peers()) })
 	r.MustRegister(&consensusCollector{src: src})
+	if ps, ok := src.(P2PSource); ok {
+		r.MustRegister(&p2pCollector{src: ps})
+	}
 }
 
 // Registry is the registry holding the node's collectors.

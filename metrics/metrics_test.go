@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"regexp"
@@ -23,6 +24,7 @@ type fakeSource struct {
 	txs, bytes, peers int
 	view, changes     uint64
 	hasViews          bool
+	refusals, drops   map[string]uint64
 }
 
 func (f *fakeSource) Height() uint64 { f.mu.Lock(); defer f.mu.Unlock(); return f.height }
@@ -32,6 +34,16 @@ func (f *fakeSource) PoolStats() (int, int) {
 	return f.txs, f.bytes
 }
 func (f *fakeSource) Peers() int { f.mu.Lock(); defer f.mu.Unlock(); return f.peers }
+func (f *fakeSource) P2PRefusals() map[string]uint64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return maps.Clone(f.refusals)
+}
+func (f *fakeSource) P2PDisconnects() map[string]uint64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return maps.Clone(f.drops)
+}
 func (f *fakeSource) Consensus() (uint64, uint64, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -63,6 +75,8 @@ var documented = map[string]struct {
 	"gobcos_p2p_received_bytes_total":         {dto.MetricType_COUNTER, []string{"module"}},
 	"gobcos_p2p_sent_messages_total":          {dto.MetricType_COUNTER, []string{"module"}},
 	"gobcos_p2p_received_messages_total":      {dto.MetricType_COUNTER, []string{"module"}},
+	"gobcos_p2p_refusals_total":               {dto.MetricType_COUNTER, []string{"reason"}},
+	"gobcos_p2p_disconnects_total":            {dto.MetricType_COUNTER, []string{"reason"}},
 	"gobcos_rpc_requests_total":               {dto.MetricType_COUNTER, []string{"method"}},
 	"gobcos_rpc_errors_total":                 {dto.MetricType_COUNTER, []string{"method"}},
 	"gobcos_rpc_request_duration_seconds":     {dto.MetricType_HISTOGRAM, []string{"method"}},
@@ -96,7 +110,8 @@ func gather(t *testing.T, m *Metrics) map[string]*dto.MetricFamily {
 }
 
 func TestNamesTypesAndLabels(t *testing.T) {
-	src := &fakeSource{height: 7, txs: 3, bytes: 300, peers: 2, view: 4, changes: 1, hasViews: true}
+	src := &fakeSource{height: 7, txs: 3, bytes: 300, peers: 2, view: 4, changes: 1, hasViews: true,
+		refusals: map[string]uint64{"revoked": 1}, drops: map[string]uint64{"keepalive_timeout": 2, "expired": 1}}
 	m := New("group0", src)
 	exercise(m)
 	mfs := gather(t, m)
@@ -190,12 +205,17 @@ func TestGaugesReadTheSourceAtScrapeTime(t *testing.T) {
 	if _, ok := value("gobcos_consensus_view"); ok {
 		t.Fatal("a node without views reports a view")
 	}
+	if _, ok := value("gobcos_p2p_refusals_total"); ok {
+		t.Fatal("refusals reported before any")
+	}
 	src.mu.Lock()
 	src.height, src.txs, src.bytes, src.peers, src.view, src.changes, src.hasViews = 9, 4, 400, 3, 2, 5, true
+	src.refusals, src.drops = map[string]uint64{"denied": 6}, map[string]uint64{"revoked": 7}
 	src.mu.Unlock()
 	for name, want := range map[string]float64{
 		"gobcos_block_height": 9, "gobcos_txpool_txs": 4, "gobcos_txpool_bytes": 400, "gobcos_p2p_peers": 3,
 		"gobcos_consensus_view": 2, "gobcos_consensus_view_changes_total": 5,
+		"gobcos_p2p_refusals_total": 6, "gobcos_p2p_disconnects_total": 7,
 	} {
 		if v, ok := value(name); !ok || v != want {
 			t.Errorf("%s = %v (present %v), want %v", name, v, ok, want)

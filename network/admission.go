@@ -54,6 +54,12 @@ type Identity struct {
 	Org      string // organisation (common name of the issuer)
 	Serial   *big.Int
 	NotAfter time.Time
+
+	// chain and companion are the certificates the peer presented (leaf
+	// first; the TLCP encryption certificate), kept so Recheck can verify
+	// them again while the connection is open.
+	chain     [][]byte
+	companion []byte
 }
 
 // NodeList tells whether a node id is in the group's node list (sealers
@@ -79,6 +85,11 @@ type AdmissionConfig struct {
 	// CRLs are revocation lists signed by a CA or an organisation; a CRL is
 	// applied to a chain whose issuer signed it.
 	CRLs []*smx509.RevocationList
+	// CRLFiles are CRL files (PEM or DER) applied like CRLs. They are read
+	// by NewAdmission (an unreadable file is an error) and again by Refresh,
+	// which reloads a file whose content changed; a file that no longer
+	// parses keeps its previous list.
+	CRLFiles []string
 	// NodeList is the group's node list; nil admits only the allow-list.
 	NodeList NodeList
 	// Allow admits these node ids even if not in NodeList (e.g. a node that
@@ -112,6 +123,9 @@ type Admission struct {
 
 	mu       sync.Mutex
 	crls     []*crlEntry
+	static   []*smx509.RevocationList // set by SetCRLs
+	files    []*crlFile               // AdmissionConfig.CRLFiles; guarded by fmu
+	fmu      sync.Mutex
 	allow    map[NodeID]struct{}
 	deny     map[NodeID]struct{}
 	nodes    NodeList
@@ -145,6 +159,13 @@ func NewAdmission(cfg AdmissionConfig) (*Admission, error) {
 		a.roots.AddCert(ca)
 		a.cas = append(a.cas, ca)
 	}
+	for _, path := range cfg.CRLFiles {
+		f := &crlFile{path: path}
+		if _, err := f.load(); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrConfig, err)
+		}
+		a.files = append(a.files, f)
+	}
 	a.SetCRLs(cfg.CRLs)
 	a.SetAllowList(cfg.Allow)
 	a.SetDenyList(cfg.Deny)
@@ -154,8 +175,26 @@ func NewAdmission(cfg AdmissionConfig) (*Admission, error) {
 // Suite is the chain's crypto suite.
 func (a *Admission) Suite() crypto.Suite { return a.suite }
 
-// SetCRLs replaces the revocation lists.
+// SetCRLs replaces the revocation lists given directly (those of
+// AdmissionConfig.CRLs); the lists of AdmissionConfig.CRLFiles stay.
 func (a *Admission) SetCRLs(lists []*smx509.RevocationList) {
+	a.fmu.Lock()
+	defer a.fmu.Unlock()
+	a.mu.Lock()
+	a.static = append([]*smx509.RevocationList(nil), lists...)
+	a.mu.Unlock()
+	a.rebuildCRLs()
+}
+
+// rebuildCRLs rebuilds the applied entries from the static lists and the
+// files' current lists. The caller holds fmu.
+func (a *Admission) rebuildCRLs() {
+	a.mu.Lock()
+	lists := append([]*smx509.RevocationList(nil), a.static...)
+	a.mu.Unlock()
+	for _, f := range a.files {
+		lists = append(lists, f.list)
+	}
 	entries := make([]*crlEntry, 0, len(lists))
 	for _, rl := range lists {
 		if rl == nil {
@@ -271,7 +310,7 @@ func (a *Admission) Allowed(id NodeID) error {
 // verify checks the certificates and returns the identity they prove. On
 // failure after parsing, the identity holds what could be read, for logs.
 func (a *Admission) verify(chain [][]byte, companion []byte) (Identity, error) {
-	var id Identity
+	id := Identity{chain: chain, companion: companion}
 	if len(chain) == 0 || len(chain[0]) == 0 {
 		return id, ErrNoCertificate
 	}

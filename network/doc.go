@@ -14,7 +14,12 @@
 //     refusal returns an error wrapping one of ErrNoCertificate,
 //     ErrBadCertificate, ErrUntrustedCA, ErrCertExpired, ErrCertRevoked,
 //     ErrNotInNodeList, ErrDenied, is logged with its reason and counted
-//     (Admission.Refusals, by RefusalReason).
+//     (Admission.Refusals, by RefusalReason). CRLs come as parsed lists or
+//     as files (AdmissionConfig.CRLFiles) that Refresh reloads when their
+//     content changes; a file that cannot be read or parsed keeps its
+//     previous list and is logged once as an error. Recheck verifies an
+//     admitted identity again (the certificates it presented, at the
+//     current time, with the current CRLs, and the policy).
 //   - Transport secures a raw connection and runs admission on the other
 //     side's chain, on both sides. NewTransport picks the stack from the
 //     chain's suite: crypto/tls with TLS 1.3 only, client certificates
@@ -26,10 +31,18 @@
 //     handshakes to standard output; keep stdout out of structured logs.
 //   - Host listens, dials the configured peers, and routes messages to
 //     handlers registered per (group, module). There is no global state;
-//     several hosts may live in one process. With Config.Recheck it also
-//     re-applies the admission policy to open connections (periodically
-//     and on DropRefused), closing those of peers no longer admitted.
-//
+//     several hosts may live in one process. With Config.Recheck (an
+//     Admission) it verifies open connections again every RecheckInterval
+//     and on DropRefused: a peer whose certificate expired or was revoked
+//     (a CRL file rewritten since), that was denied or left the node list
+//     is disconnected, logged with the reason and counted
+//     (Stats.Dropped, Stats.DropReasons). A keepalive pings peers silent
+//     for Config.KeepaliveIdle and disconnects those silent for
+//     Config.KeepaliveTimeout (a stopped process, a half-open TCP
+//     connection; Stats.KeepaliveTimeouts), so the dialing side
+//     reconnects. Config.GroupPeers limits a group's broadcasts to the
+//     peers of that group.
+
 // # Wire format
 //
 // After the secure handshake, both directions carry frames:
@@ -49,12 +62,16 @@
 // read and the connection is closed; a malformed frame also closes it.
 // Frames are read with io.ReadFull, so TLS record boundaries do not matter.
 //
-// The first frame each side sends is a hello (module 0, group ""), whose
-// payload is "GBCS", the protocol version (uint16, 1) and a connection
-// nonce (uint64; random and non-zero from the dialer, 0 from the acceptor).
-// A TLS 1.3 client may finish its handshake before the server has checked
-// its certificate, so waiting for the hello is what tells a dialer it was
-// admitted. Hello frames after the first are ignored.
+// Module 0 carries control messages, group "". The first frame each side
+// sends is a hello, whose payload is "GBCS", the protocol version (uint16,
+// 1) and a connection nonce (uint64; random and non-zero from the dialer,
+// 0 from the acceptor). A TLS 1.3 client may finish its handshake before
+// the server has checked its certificate, so waiting for the hello is what
+// tells a dialer it was admitted. Hellos after the first are ignored.
+// Later control messages are pings, "PING" and a sequence number (uint64),
+// answered by a pong, "PONG" and the same number. Unknown or malformed
+// control messages are counted (Stats.Unhandled) and ignored. Any bytes
+// received count as a sign of life for the keepalive.
 //
 // # Connections
 //

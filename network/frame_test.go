@@ -110,6 +110,9 @@ func FuzzReadFrame(f *testing.F) {
 	f.Add(b)
 	f.Add([]byte{0xff, 0xff, 0xff, 0xff})
 	f.Add([]byte{0, 0, 0, 4, 1, 0, 0, 0, 0, 0, 0, 4, 1, 0, 0})
+	ping, _ := EncodeFrame(Message{Module: ModuleHello, Payload: encodePing(3)}, MinMaxFrameSize)
+	pong, _ := EncodeFrame(Message{Module: ModuleHello, Payload: encodePong(3)}, MinMaxFrameSize)
+	f.Add(append(ping, pong...))
 	f.Fuzz(func(t *testing.T, stream []byte) {
 		r := bytes.NewReader(stream)
 		for range 16 {
@@ -133,6 +136,35 @@ func FuzzDecodeHello(f *testing.F) {
 		h, err := decodeHello(b)
 		if err == nil && !bytes.Equal(h.encode(), b) {
 			t.Fatalf("hello not canonical: %x", b)
+		}
+	})
+}
+
+// FuzzDecodeControl: the decoder of module-0 messages (hello, ping, pong)
+// never panics, and what it accepts re-encodes to the same bytes.
+func FuzzDecodeControl(f *testing.F) {
+	f.Add(hello{Version: protocolVersion, Nonce: 1}.encode())
+	f.Add(encodePing(1))
+	f.Add(encodePong(1<<64 - 1))
+	f.Add([]byte("PING"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c, err := decodeControl(b)
+		if err != nil {
+			return
+		}
+		var again []byte
+		switch c.kind {
+		case controlHello:
+			again = c.hello.encode()
+		case controlPing:
+			again = encodePing(c.seq)
+		case controlPong:
+			again = encodePong(c.seq)
+		default:
+			t.Fatalf("accepted %x as kind %d", b, c.kind)
+		}
+		if !bytes.Equal(again, b) {
+			t.Fatalf("control message not canonical: %x -> %x", b, again)
 		}
 	})
 }

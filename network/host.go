@@ -53,12 +53,28 @@ type Config struct {
 	Random func() float64
 	// Now is the clock of the rate limiters (time.Now).
 	Now func() time.Time
-	// Recheck, when set, re-applies the admission policy to connected
-	// peers (Admission.Allowed): a peer it refuses (denied since, or no
-	// longer in the node list) is disconnected, every RecheckInterval
-	// (5s) and on DropRefused. Certificates are checked at the handshake.
-	Recheck         func(NodeID) error
+	// Recheck, when set, verifies connected peers again, every
+	// RecheckInterval (5s) and on DropRefused: Refresh first (an Admission
+	// reloads changed CRL files), then Recheck of each peer's identity. A
+	// peer it refuses (certificate expired or revoked since the handshake,
+	// denied, or no longer in the node list) is disconnected; the drop is
+	// logged with its reason and counted (Stats.Dropped, DropReasons).
+	// An *Admission is a Rechecker.
+	Recheck         Rechecker
 	RecheckInterval time.Duration
+	// KeepaliveIdle and KeepaliveTimeout detect a peer that stopped
+	// answering (a stopped process, a half-open TCP connection): a peer
+	// from which nothing arrived for KeepaliveIdle (5s) is sent a ping,
+	// again every KeepaliveIdle while it stays silent, and one silent for
+	// KeepaliveTimeout (15s) is disconnected (Stats.KeepaliveTimeouts), so
+	// the dialing side reconnects with back-off. Any bytes received count
+	// as an answer. A negative KeepaliveIdle turns keepalive off;
+	// KeepaliveTimeout must exceed KeepaliveIdle.
+	KeepaliveIdle, KeepaliveTimeout time.Duration
+	// GroupPeers, when set, limits Broadcast of a group's messages to the
+	// peers it accepts for that group (e.g. the group's node list and the
+	// allow-list); nil broadcasts to every connected peer.
+	GroupPeers GroupFilter
 	// Logger; nil discards.
 	Logger *slog.Logger
 }
@@ -96,6 +112,17 @@ func (c *Config) setDefaults() error {
 	def(&c.WriteTimeout, 10*time.Second)
 	def(&c.DialTimeout, 5*time.Second)
 	def(&c.RecheckInterval, 5*time.Second)
+	if c.KeepaliveIdle == 0 {
+		c.KeepaliveIdle = DefaultKeepaliveIdle
+	}
+	if c.KeepaliveIdle > 0 {
+		if c.KeepaliveTimeout == 0 {
+			c.KeepaliveTimeout = max(DefaultKeepaliveTimeout, 2*c.KeepaliveIdle)
+		}
+		if c.KeepaliveTimeout <= c.KeepaliveIdle {
+			return fmt.Errorf("%w: KeepaliveTimeout %s must exceed KeepaliveIdle %s", ErrConfig, c.KeepaliveTimeout, c.KeepaliveIdle)
+		}
+	}
 	def(&c.BackoffMin, 200*time.Millisecond)
 	def(&c.BackoffMax, 30*time.Second)
 	if c.BackoffMax < c.BackoffMin {
@@ -122,11 +149,20 @@ type Stats struct {
 	HandshakeFailed uint64 // handshakes or hellos that failed (incl. refusals)
 	Duplicates      uint64 // connections closed as duplicates of another
 	Busy            uint64 // inbound connections closed: too many handshakes
-	Dropped         uint64 // connections closed because the policy no longer admits the peer
+	Dropped         uint64 // connections closed because a recheck no longer admits the peer
+	// DropReasons splits Dropped by reason (expired, revoked, denied,
+	// not_in_node_list...).
+	DropReasons       map[RefusalReason]uint64
+	KeepaliveTimeouts uint64 // connections closed because the peer went silent
+	PingsSent         uint64 // keepalive pings sent
 }
 
 type hostStats struct {
 	sendDropped, rateLimited, oversized, malformed, unhandled, handshakeFailed, duplicates, busy, dropped atomic.Uint64
+	keepaliveTimeouts, pingsSent                                                                          atomic.Uint64
+
+	mu          sync.Mutex
+	dropReasons map[RefusalReason]uint64
 }
 
 type handlerKey struct {
@@ -203,6 +239,10 @@ func (h *Host) Start() error {
 	if h.cfg.Recheck != nil {
 		h.wg.Add(1)
 		go h.recheckLoop()
+	}
+	if h.cfg.KeepaliveIdle > 0 {
+		h.wg.Add(1)
+		go h.keepaliveLoop()
 	}
 	for _, a := range h.cfg.Peers {
 		h.startDialLocked(a)
@@ -294,7 +334,8 @@ func (h *Host) Send(to NodeID, group string, module ModuleID, payload []byte) er
 	return p.enqueue(frame)
 }
 
-// Broadcast queues a message to every connected peer and returns how many
+// Broadcast queues a message to every connected peer of group (all of
+// them, or those Config.GroupPeers accepts for group) and returns how many
 // queues took it; full queues drop it (counted). It never blocks.
 func (h *Host) Broadcast(group string, module ModuleID, payload []byte) (int, error) {
 	frame, err := h.encode(group, module, payload)
@@ -303,6 +344,9 @@ func (h *Host) Broadcast(group string, module ModuleID, payload []byte) (int, er
 	}
 	n := 0
 	for _, p := range h.snapshot() {
+		if h.cfg.GroupPeers != nil && !h.cfg.GroupPeers(group, p.id) {
+			continue
+		}
 		if p.enqueue(frame) == nil {
 			n++
 		}
@@ -343,7 +387,14 @@ func (h *Host) Stats() Stats {
 	n := len(h.peers)
 	h.mu.Unlock()
 	s := &h.stats
+	s.mu.Lock()
+	reasons := make(map[RefusalReason]uint64, len(s.dropReasons))
+	for r, c := range s.dropReasons {
+		reasons[r] = c
+	}
+	s.mu.Unlock()
 	return Stats{
+		DropReasons: reasons, KeepaliveTimeouts: s.keepaliveTimeouts.Load(), PingsSent: s.pingsSent.Load(),
 		Peers: n, SendDropped: s.sendDropped.Load(), RateLimited: s.rateLimited.Load(),
 		Oversized: s.oversized.Load(), Malformed: s.malformed.Load(), Unhandled: s.unhandled.Load(),
 		HandshakeFailed: s.handshakeFailed.Load(), Duplicates: s.duplicates.Load(), Busy: s.busy.Load(),

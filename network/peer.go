@@ -40,6 +40,11 @@ type peer struct {
 	msgs, bytes *tokenBucket // inbound limits; owned by the reader
 
 	sent, received, dropped, rateLimited atomic.Uint64
+
+	// Keepalive state, as durations since `since` (monotonic): when the
+	// last bytes arrived and the last ping was queued.
+	lastRecv, lastPing atomic.Int64
+	pingSeq            atomic.Uint64
 }
 
 func newPeer(h *Host, sc *SecureConn, outbound bool, nonce uint64) *peer {
@@ -70,6 +75,16 @@ func (p *peer) enqueue(frame []byte) error {
 		p.dropped.Add(1)
 		p.h.stats.sendDropped.Add(1)
 		return ErrQueueFull
+	}
+}
+
+// isStopping reports whether stop was called.
+func (p *peer) isStopping() bool {
+	select {
+	case <-p.stopping:
+		return true
+	default:
+		return false
 	}
 }
 
@@ -144,7 +159,7 @@ func (p *peer) writeLoop() {
 func (p *peer) readLoop() {
 	defer p.h.wg.Done()
 	log := p.h.log.With("peer", p.id.Short(), "name", p.conn.Peer.Name)
-	r := bufio.NewReaderSize(p.conn, 64<<10)
+	r := bufio.NewReaderSize(activityReader{p}, 64<<10)
 	var err error
 	for {
 		var m Message
@@ -156,6 +171,10 @@ func (p *peer) readLoop() {
 		if !p.msgs.allow(1) || !p.bytes.allow(float64(bodySize(m))) {
 			p.rateLimited.Add(1)
 			p.h.stats.rateLimited.Add(1)
+			continue
+		}
+		if m.Module == ModuleHello {
+			p.onControl(m)
 			continue
 		}
 		p.h.dispatch(p.id, m)
@@ -175,4 +194,17 @@ func (p *peer) readLoop() {
 	p.stop(false)
 	p.h.unregister(p)
 	close(p.done)
+}
+
+// activityReader reads the peer's connection and notes when bytes last
+// arrived, for the keepalive: a large frame arriving slowly is traffic
+// too, not silence.
+type activityReader struct{ p *peer }
+
+func (a activityReader) Read(b []byte) (int, error) {
+	n, err := a.p.conn.Read(b)
+	if n > 0 {
+		a.p.lastRecv.Store(int64(a.p.elapsed()))
+	}
+	return n, err
 }

@@ -2,24 +2,61 @@ package network
 
 import "time"
 
-// DropRefused re-applies Config.Recheck to every connected peer and
-// disconnects those it refuses, so a node removed from the node list or
-// put on the deny-list loses its open connections, not only its next
-// handshake. It returns the number of peers dropped; without a Recheck it
-// does nothing. The dial loops keep trying a configured address, and
-// the handshake refuses it for as long as the policy does.
+// Rechecker verifies admitted peers again while they are connected
+// (Config.Recheck). *Admission implements it.
+type Rechecker interface {
+	// Refresh runs once before each round of rechecks (an Admission
+	// reloads its CRL files there).
+	Refresh()
+	// Recheck returns nil if the peer is still admitted, otherwise an error
+	// wrapping one of the refusal sentinels (ErrCertExpired,
+	// ErrCertRevoked, ErrDenied, ErrNotInNodeList...).
+	Recheck(Identity) error
+}
+
+// GroupFilter tells whether peer belongs to group, for Broadcast
+// (Config.GroupPeers). It must be safe for concurrent use and fast.
+type GroupFilter func(group string, peer NodeID) bool
+
+// ReasonOther labels drops whose error carries no refusal sentinel.
+const ReasonOther RefusalReason = "other"
+
+// DropRefused refreshes Config.Recheck, rechecks every connected peer
+// and disconnects those it refuses, so a peer whose certificate expired
+// or was revoked, or that was removed from the node list or denied,
+// loses its open connections, not only its next handshake. Each drop is
+// logged with its reason and counted. It returns the number of peers
+// dropped; without a Recheck it does nothing. The dial loops keep trying
+// a configured address, and the handshake refuses it for as long as
+// admission does.
 func (h *Host) DropRefused() int {
-	if h.cfg.Recheck == nil {
+	rc := h.cfg.Recheck
+	if rc == nil {
 		return 0
 	}
+	rc.Refresh()
 	n := 0
 	for _, p := range h.snapshot() {
-		err := h.cfg.Recheck(p.id)
+		if p.isStopping() {
+			continue
+		}
+		err := rc.Recheck(p.conn.Peer)
 		if err == nil {
 			continue
 		}
-		h.log.Warn("peer no longer admitted: disconnecting", "peer", p.id.Short(), "reason", err)
+		reason := ReasonOf(err)
+		if reason == "" {
+			reason = ReasonOther
+		}
+		h.log.Warn("peer no longer admitted: disconnecting", "peer", p.id.Short(), "name", p.conn.Peer.Name,
+			"org", p.conn.Peer.Org, "reason", string(reason), "err", err)
 		h.stats.dropped.Add(1)
+		h.stats.mu.Lock()
+		if h.stats.dropReasons == nil {
+			h.stats.dropReasons = map[RefusalReason]uint64{}
+		}
+		h.stats.dropReasons[reason]++
+		h.stats.mu.Unlock()
 		p.stop(false)
 		n++
 	}

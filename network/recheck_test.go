@@ -18,7 +18,7 @@ func testDropRefusedDenied(t *testing.T, s crypto.Suite) {
 	list := newMemberList(a, b)
 	admA := newAdmission(t, p, list, func(c *AdmissionConfig) { c.Now = nil })
 	admB := newAdmission(t, p, list, func(c *AdmissionConfig) { c.Now = nil })
-	ha := testHost(t, a, admA, func(c *Config) { c.Recheck = admA.Allowed; c.RecheckInterval = time.Hour })
+	ha := testHost(t, a, admA, func(c *Config) { c.Recheck = admA; c.RecheckInterval = time.Hour })
 	hb := testHost(t, b, admB, func(c *Config) { c.ListenAddr = ""; c.Peers = []string{addrOf(ha)} })
 	eventually(t, "connection", func() bool { return ha.Connected(b.id) && hb.Connected(a.id) })
 
@@ -50,7 +50,7 @@ func TestRecheckLoopRemovedFromNodeList(t *testing.T) {
 	listA := newMemberList(a, b)
 	admA := newAdmission(t, p, listA, func(c *AdmissionConfig) { c.Now = nil })
 	admB := newAdmission(t, p, newMemberList(a, b), func(c *AdmissionConfig) { c.Now = nil })
-	ha := testHost(t, a, admA, func(c *Config) { c.Recheck = admA.Allowed; c.RecheckInterval = 20 * time.Millisecond })
+	ha := testHost(t, a, admA, func(c *Config) { c.Recheck = admA; c.RecheckInterval = 20 * time.Millisecond })
 	hb := testHost(t, b, admB, func(c *Config) { c.ListenAddr = ""; c.Peers = []string{addrOf(ha)} })
 	eventually(t, "connection", func() bool { return ha.Connected(b.id) && hb.Connected(a.id) })
 

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/emmansun/gmsm/smx509"
 	"github.com/pelletier/go-toml/v2"
@@ -94,6 +95,12 @@ type NetworkConfig struct {
 	MaxFrameSize int `toml:"max_frame_size" comment:"Largest P2P message accepted or sent, in bytes."`
 	// SendQueueSize bounds the messages queued for one peer.
 	SendQueueSize int `toml:"send_queue_size" comment:"Messages queued per peer; more are dropped."`
+	// KeepaliveIdleMs and KeepaliveTimeoutMs detect peers that stopped
+	// answering; RecheckIntervalMs is how often open connections are
+	// verified again (certificate validity, CRL files, node list, deny).
+	KeepaliveIdleMs    int `toml:"keepalive_idle_ms" comment:"Ping a peer silent this long, milliseconds; 0 uses the default (5000)."`
+	KeepaliveTimeoutMs int `toml:"keepalive_timeout_ms" comment:"Disconnect a peer silent this long (it is then redialed with back-off), milliseconds; more than keepalive_idle_ms; 0 uses the default (15000)."`
+	RecheckIntervalMs  int `toml:"recheck_interval_ms" comment:"How often open connections are verified again and changed CRL files reloaded, milliseconds; 0 uses the default (5000)."`
 }
 
 // DefaultNetworkConfig is the [network] section's defaults: keys absent
@@ -105,6 +112,10 @@ func DefaultNetworkConfig() NetworkConfig {
 		CACerts:       []string{"ca.crt"},
 		MaxFrameSize:  network.DefaultMaxFrameSize,
 		SendQueueSize: 1024,
+
+		KeepaliveIdleMs:    int(network.DefaultKeepaliveIdle / time.Millisecond),
+		KeepaliveTimeoutMs: int(network.DefaultKeepaliveTimeout / time.Millisecond),
+		RecheckIntervalMs:  defaultRecheckMs,
 	}
 }
 
@@ -113,6 +124,10 @@ const (
 	maxFrameSizeLimit = 1 << 30
 	maxSendQueueSize  = 1 << 20
 	maxNetworkListLen = 10_000
+	defaultRecheckMs  = 5000
+	minIntervalMs     = 100
+	maxKeepaliveMs    = 600_000
+	maxRecheckMs      = 3_600_000
 )
 
 // DefaultConfig is the configuration of a node in dir.
@@ -252,6 +267,44 @@ func (n *NetworkConfig) validate(bad func(key, why string)) {
 	if n.SendQueueSize < 1 || n.SendQueueSize > maxSendQueueSize {
 		bad("network.send_queue_size", fmt.Sprintf("must be between 1 and %d", maxSendQueueSize))
 	}
+	for _, d := range []struct {
+		key      string
+		v, limit int
+	}{
+		{"network.keepalive_idle_ms", n.KeepaliveIdleMs, maxKeepaliveMs},
+		{"network.keepalive_timeout_ms", n.KeepaliveTimeoutMs, maxKeepaliveMs},
+		{"network.recheck_interval_ms", n.RecheckIntervalMs, maxRecheckMs},
+	} {
+		if d.v != 0 && (d.v < minIntervalMs || d.v > d.limit) {
+			bad(d.key, fmt.Sprintf("must be 0 (the default) or between %d and %d", minIntervalMs, d.limit))
+		}
+	}
+	if idle, timeout := n.Keepalive(); timeout <= idle {
+		bad("network.keepalive_timeout_ms", fmt.Sprintf("must exceed keepalive_idle_ms (%d)", idle.Milliseconds()))
+	}
+}
+
+// Keepalive is the section's keepalive idle time and timeout, defaults
+// applied for zero values. A zero timeout with a custom idle time is at
+// least twice the idle time.
+func (n *NetworkConfig) Keepalive() (idle, timeout time.Duration) {
+	idle, timeout = network.DefaultKeepaliveIdle, network.DefaultKeepaliveTimeout
+	if n.KeepaliveIdleMs > 0 {
+		idle = time.Duration(n.KeepaliveIdleMs) * time.Millisecond
+		timeout = max(timeout, 2*idle)
+	}
+	if n.KeepaliveTimeoutMs > 0 {
+		timeout = time.Duration(n.KeepaliveTimeoutMs) * time.Millisecond
+	}
+	return idle, timeout
+}
+
+// RecheckInterval is how often open connections are verified again.
+func (n *NetworkConfig) RecheckInterval() time.Duration {
+	if n.RecheckIntervalMs > 0 {
+		return time.Duration(n.RecheckIntervalMs) * time.Millisecond
+	}
+	return defaultRecheckMs * time.Millisecond
 }
 
 // checkHostPort checks a host:port address; the host may be empty (all
@@ -292,9 +345,12 @@ func NodeIDs(list []string) ([]network.NodeID, error) {
 // TLS identity, the trusted CAs, the CRLs and the parsed allow and deny
 // lists.
 type NetworkMaterial struct {
-	Node        *certs.NodeCert
-	TrustedCAs  []*smx509.Certificate
-	CRLs        []*smx509.RevocationList
+	Node       *certs.NodeCert
+	TrustedCAs []*smx509.Certificate
+	CRLs       []*smx509.RevocationList
+	// CRLFiles are the paths CRLs were read from, in order, for the
+	// admission to reload when they change.
+	CRLFiles    []string
 	Allow, Deny []network.NodeID
 }
 
@@ -323,6 +379,7 @@ func (c *Config) LoadNetworkMaterial() (*NetworkMaterial, error) {
 			return nil, fmt.Errorf("network.crl_files: %w", err)
 		}
 		m.CRLs = append(m.CRLs, rl)
+		m.CRLFiles = append(m.CRLFiles, c.Path(f))
 	}
 	if m.Allow, err = NodeIDs(n.Allow); err != nil {
 		return nil, fmt.Errorf("network.allow: %w", err)

@@ -64,7 +64,7 @@ func TestNetworkConfigDefaultsAndRoundTrip(t *testing.T) {
 	full.Network = &node.NetworkConfig{
 		Listen: "", Peers: []string{"[fd00::1]:30300"}, CertDir: "/etc/gobcos/tls", CACerts: []string{"a.crt", "b.crt"},
 		CRLFiles: []string{"org1.crl"}, Allow: []string{id.String()}, Deny: []string{"0x" + hex.EncodeToString(k.PublicKey())},
-		MaxFrameSize: 1 << 20, SendQueueSize: 10,
+		MaxFrameSize: 1 << 20, SendQueueSize: 10, KeepaliveIdleMs: 2000, KeepaliveTimeoutMs: 9000, RecheckIntervalMs: 1000,
 	}
 	p := filepath.Join(dir, "full.toml")
 	if err := node.WriteConfig(p, full); err != nil {
@@ -79,6 +79,15 @@ func TestNetworkConfigDefaultsAndRoundTrip(t *testing.T) {
 	if string(gb) != string(wb) {
 		t.Fatalf("round trip:\n got %s\nwant %s", gb, wb)
 	}
+	if idle, timeout := got.Network.Keepalive(); idle != 2*time.Second || timeout != 9*time.Second || got.Network.RecheckInterval() != time.Second {
+		t.Fatalf("keepalive %s %s, recheck %s", idle, timeout, got.Network.RecheckInterval())
+	}
+	// Zero means the defaults; a custom idle time alone gets a timeout of
+	// at least twice it.
+	z := node.NetworkConfig{KeepaliveIdleMs: 10_000}
+	if idle, timeout := z.Keepalive(); idle != 10*time.Second || timeout != 20*time.Second || z.RecheckInterval() != 5*time.Second {
+		t.Fatalf("defaults: keepalive %s %s, recheck %s", idle, timeout, z.RecheckInterval())
+	}
 	ids, err := node.NodeIDs(got.Network.Deny)
 	if err != nil || len(ids) != 1 || ids[0] != id {
 		t.Fatalf("deny ids %v, %v", ids, err)
@@ -88,20 +97,24 @@ func TestNetworkConfigDefaultsAndRoundTrip(t *testing.T) {
 func TestNetworkConfigErrorsNameTheKey(t *testing.T) {
 	dir := t.TempDir()
 	cases := map[string]string{
-		"network.listen":          "listen = 'localhost'",
-		"network.peers[1]":        "peers = ['10.0.0.1:1', '10.0.0.2']",
-		"network.peers[0]":        "peers = [':30300']",
-		"is listed twice":         "peers = ['a:1', 'a:1']",
-		"port":                    "peers = ['a:70000']",
-		"network.cert_dir":        "cert_dir = ''",
-		"network.ca_certs":        "ca_certs = []",
-		"network.ca_certs[1]":     "ca_certs = ['a.crt', '']",
-		"network.crl_files[0]":    "crl_files = ['']",
-		"network.allow[0]":        "allow = ['zz']",
-		"network.deny[1]":         "deny = ['" + strings.Repeat("ab", 64) + "', '04']",
-		"network.max_frame_size":  "max_frame_size = 100",
-		"network.send_queue_size": "send_queue_size = 0",
-		"bogus":                   "bogus = 1",
+		"network.listen":                "listen = 'localhost'",
+		"network.peers[1]":              "peers = ['10.0.0.1:1', '10.0.0.2']",
+		"network.peers[0]":              "peers = [':30300']",
+		"is listed twice":               "peers = ['a:1', 'a:1']",
+		"port":                          "peers = ['a:70000']",
+		"network.cert_dir":              "cert_dir = ''",
+		"network.ca_certs":              "ca_certs = []",
+		"network.ca_certs[1]":           "ca_certs = ['a.crt', '']",
+		"network.crl_files[0]":          "crl_files = ['']",
+		"network.allow[0]":              "allow = ['zz']",
+		"network.deny[1]":               "deny = ['" + strings.Repeat("ab", 64) + "', '04']",
+		"network.max_frame_size":        "max_frame_size = 100",
+		"network.send_queue_size":       "send_queue_size = 0",
+		"network.keepalive_idle_ms":     "keepalive_idle_ms = 50",
+		"network.recheck_interval_ms":   "recheck_interval_ms = -1",
+		"network.keepalive_timeout_ms":  "keepalive_idle_ms = 20000\nkeepalive_timeout_ms = 20000",
+		"must exceed keepalive_idle_ms": "keepalive_timeout_ms = 4000",
+		"bogus":                         "bogus = 1",
 	}
 	for want, line := range cases {
 		_, err := node.LoadConfig(writeFile(t, dir, "bad.toml", "[network]\n"+line+"\n"))
@@ -155,7 +168,7 @@ func TestLoadNetworkMaterial(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !m.Node.Cert.Equal(nc.Cert) || m.Node.EncCert == nil || len(m.TrustedCAs) != 1 || !m.TrustedCAs[0].Equal(ca.Cert) ||
-		len(m.CRLs) != 1 || len(m.Allow) != 1 || m.Allow[0] != otherID || len(m.Deny) != 0 {
+		len(m.CRLs) != 1 || len(m.CRLFiles) != 1 || m.CRLFiles[0] != filepath.Join(dir, "org1.crl") || len(m.Allow) != 1 || m.Allow[0] != otherID || len(m.Deny) != 0 {
 		t.Fatalf("material %+v", m)
 	}
 	// A missing CA file is named.

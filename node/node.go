@@ -60,6 +60,7 @@ type Node struct {
 
 	// Multi-node (PBFT, Raft) chains only.
 	host      *network.Host
+	admission *network.Admission
 	syncer    *blocksync.Syncer
 	pbft      *pbftengine.Engine // nil unless this node is a sealer of a PBFT chain
 	raft      *raftengine.Engine // nil unless this node is a sealer of a Raft chain

@@ -33,7 +33,7 @@ func (n *Node) buildNetwork() error {
 	n.certName, n.certOrg = certNames(mat.Node)
 	log := n.logger.With("module", "network")
 	adm, err := network.NewAdmission(network.AdmissionConfig{
-		Suite: n.suite, TrustedCAs: mat.TrustedCAs, CRLs: mat.CRLs,
+		Suite: n.suite, TrustedCAs: mat.TrustedCAs, CRLFiles: mat.CRLFiles,
 		NodeList: network.NodeListFunc(n.inNodeList),
 		Allow:    mat.Allow, Deny: mat.Deny, Logger: log,
 	})
@@ -48,14 +48,12 @@ func (n *Node) buildNetwork() error {
 	if frame <= 0 {
 		frame = network.DefaultMaxFrameSize
 	}
-	if n.host, err = network.NewHost(network.Config{
+	hcfg := network.Config{
 		Transport: tr, ListenAddr: cfg.Network.Listen, Peers: cfg.Network.Peers,
 		MaxFrameSize: frame, SendQueueSize: cfg.Network.SendQueueSize, Logger: log,
-		// Open connections follow the node list too: a peer that governance
-		// removes, or the local deny-list names, is disconnected within
-		// RecheckInterval, not only refused at its next handshake.
-		Recheck: adm.Allowed,
-	}); err != nil {
+	}
+	n.hostPolicy(&hcfg, adm)
+	if n.host, err = network.NewHost(hcfg); err != nil {
 		return err
 	}
 

@@ -1,0 +1,37 @@
+package node
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/gobcos/gobcos/network"
+)
+
+type denyAll map[network.NodeID]bool
+
+func (d denyAll) Allowed(id network.NodeID) error {
+	if d[id] {
+		return errors.New("refused")
+	}
+	return nil
+}
+
+// The broadcast filter sends the group's messages to admitted peers only,
+// node-level messages to all, and other groups' to none.
+func TestGroupPeers(t *testing.T) {
+	in, out := network.NodeID{1}, network.NodeID{2}
+	f := groupPeers("group0", denyAll{out: true})
+	for _, tc := range []struct {
+		group string
+		id    network.NodeID
+		want  bool
+	}{
+		{"group0", in, true}, {"group0", out, false},
+		{"", in, true}, {"", out, true},
+		{"group1", in, false},
+	} {
+		if got := f(tc.group, tc.id); got != tc.want {
+			t.Errorf("group %q peer %x: %v, want %v", tc.group, tc.id[:1], got, tc.want)
+		}
+	}
+}
