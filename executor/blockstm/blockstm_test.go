@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"testing"
+	"time"
 )
 
 // synthTx reads some keys and writes, to others, values derived from what
@@ -86,7 +87,11 @@ func serial(txs []synthTx) ([]uint64, map[string][]byte) {
 func parallel(t *testing.T, txs []synthTx, workers int) ([]uint64, map[string][]byte) {
 	mv := NewMVMemory(len(txs), func(k []byte) ([]byte, error) { return base(string(k)), nil })
 	outs := make([]uint64, len(txs))
-	err := Run(context.Background(), mv, len(txs), workers, func(_ int, v Version) Result {
+	// A scheduler that loses track of the end would hang: bound the run so
+	// that the test fails with a message instead.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	err := Run(ctx, mv, len(txs), workers, func(_ int, v Version) Result {
 		var reads []Read
 		blocked := -1
 		out, ws := txs[v.Tx].run(v.Tx, func(k string) []byte {

@@ -43,9 +43,11 @@ func Run(ctx context.Context, mv *MVMemory, n, workers int, exec ExecFunc) error
 func work(ctx context.Context, s *scheduler, mv *MVMemory, worker int, exec ExecFunc) {
 	var t task
 	idle := 0
+	stop := context.AfterFunc(ctx, s.finish)
+	defer stop()
 	for !s.done.Load() {
 		if ctx.Err() != nil {
-			s.done.Store(true)
+			s.finish()
 			return
 		}
 		switch t.kind {
@@ -57,11 +59,17 @@ func work(ctx context.Context, s *scheduler, mv *MVMemory, worker int, exec Exec
 		if t.kind != noTask {
 			continue
 		}
+		g := s.gen.Load()
 		if t = s.nextTask(); t.kind != noTask {
 			idle = 0
+		} else if s.idle() {
+			// This worker may have just given up the last task slot
+			// (nextTask does not always check): the block may be done.
+			s.checkDone()
+			s.wait(g)
 		} else if idle++; idle%32 == 0 {
-			// Often the next try finds work (the validation that came
-			// up empty moved its index on); after many, let the other
+			// The next try often finds work (the validation that came up
+			// empty moved its index on); after many, let the other
 			// workers run.
 			runtime.Gosched()
 		}

@@ -47,10 +47,55 @@ type scheduler struct {
 	active      atomic.Int64
 	done        atomic.Bool
 	txs         []txState
+
+	// An idle worker (both indexes past the end, the block not done)
+	// sleeps until an index moves back or the block is done, instead of
+	// spinning: on a machine busy with other work a spinning worker takes
+	// the core a preempted worker needs. gen counts those events.
+	gen     atomic.Uint64
+	waiters atomic.Int32
+	mu      sync.Mutex
+	cond    sync.Cond
 }
 
 func newScheduler(n int) *scheduler {
-	return &scheduler{n: n, txs: make([]txState, n)}
+	s := &scheduler{n: n, txs: make([]txState, n)}
+	s.cond.L = &s.mu
+	return s
+}
+
+// notify wakes the idle workers after an event that may give them work
+// (an index moved back) or ends the block.
+func (s *scheduler) notify() {
+	s.gen.Add(1)
+	if s.waiters.Load() > 0 {
+		s.mu.Lock()
+		s.cond.Broadcast()
+		s.mu.Unlock()
+	}
+}
+
+// finish ends the block for every worker.
+func (s *scheduler) finish() {
+	s.done.Store(true)
+	s.notify()
+}
+
+// idle reports whether no task can be taken until another worker's event
+// (both indexes past the end); gen is to be read before checking.
+func (s *scheduler) idle() bool {
+	return s.executeIdx.Load() >= int64(s.n) && s.validateIdx.Load() >= int64(s.n) && !s.done.Load()
+}
+
+// wait sleeps until an event after gen g.
+func (s *scheduler) wait(g uint64) {
+	s.waiters.Add(1)
+	s.mu.Lock()
+	for s.gen.Load() == g && !s.done.Load() {
+		s.cond.Wait()
+	}
+	s.mu.Unlock()
+	s.waiters.Add(-1)
 }
 
 func fetchMin(a *atomic.Int64, v int64) {
@@ -65,18 +110,20 @@ func fetchMin(a *atomic.Int64, v int64) {
 func (s *scheduler) decreaseExecuteIdx(target int) {
 	fetchMin(&s.executeIdx, int64(target))
 	s.decreaseCnt.Add(1)
+	s.notify()
 }
 
 func (s *scheduler) decreaseValidateIdx(target int) {
 	fetchMin(&s.validateIdx, int64(target))
 	s.decreaseCnt.Add(1)
+	s.notify()
 }
 
 func (s *scheduler) checkDone() {
 	observed := s.decreaseCnt.Load()
 	if min(s.executeIdx.Load(), s.validateIdx.Load()) >= int64(s.n) &&
 		s.active.Load() == 0 && observed == s.decreaseCnt.Load() {
-		s.done.Store(true)
+		s.finish()
 	}
 }
 
