@@ -209,8 +209,23 @@ func TestScriptStopsAtFirstError(t *testing.T) {
 
 func TestComplete(t *testing.T) {
 	c := console.New(nil, console.Options{})
-	if got := c.Complete("pro"); strings.Join(got, ",") != "proposal,proposals,propose-config" {
-		t.Fatalf("Complete(pro) = %v", got)
+	if got := c.Complete("proposa"); strings.Join(got, ",") != "proposal,proposals" {
+		t.Fatalf("Complete(proposa) = %v", got)
+	}
+	if got := c.Complete("propose-f"); strings.Join(got, ",") != "propose-freeze" {
+		t.Fatalf("Complete(propose-f) = %v", got)
+	}
+	if got := c.Complete("cns-"); strings.Join(got, ",") != "cns-gray,cns-gray-clear,cns-register,cns-resolve,cns-versions" {
+		t.Fatalf("Complete(cns-) = %v", got)
+	}
+	if got := c.Complete("propose-freeze freeze-"); strings.Join(got, ",") != "propose-freeze freeze-account,propose-freeze freeze-contract" {
+		t.Fatalf("Complete(propose-freeze freeze-) = %v", got)
+	}
+	if got := c.Complete("events comm"); len(got) != 1 || got[0] != "events committee" {
+		t.Fatalf("Complete(events comm) = %v", got)
+	}
+	if got := c.Complete("role-members reg"); len(got) != 1 || got[0] != "role-members regulator" {
+		t.Fatalf("Complete(role-members reg) = %v", got)
 	}
 	if got := c.Complete("help rec"); len(got) != 1 || got[0] != "help receipt" {
 		t.Fatalf("Complete(help rec) = %v", got)
