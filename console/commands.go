@@ -216,7 +216,7 @@ func (c *Console) address(ctx context.Context, who string) (common.Address, erro
 	}
 	addr, _, err := c.client.ResolveName(ctx, who, c.from())
 	if err != nil {
-		return common.Address{}, fmt.Errorf("%q is not an address nor a known CNS name: %w", who, err)
+		return common.Address{}, fmt.Errorf("%w: %q is not an address nor a known CNS name: %v", ErrBadArg, who, err)
 	}
 	return addr, nil
 }

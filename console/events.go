@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/ethereum/go-ethereum/accounts/abi"
@@ -257,6 +258,7 @@ func decodeEvent(a *abi.ABI, l sdk.Log) eventRecord {
 		return r
 	}
 	r.Event, r.Args = ev.Name, map[string]any{}
+	var kind, payload any
 	topics := l.Topics[1:]
 	for i, in := range ev.Inputs {
 		name := in.Name
@@ -287,9 +289,31 @@ func decodeEvent(a *abi.ABI, l sdk.Log) eventRecord {
 		r.Args[name] = js
 		r.order = append(r.order, name)
 		r.text = append(r.text, name+"="+text)
+		switch {
+		case in.Name == "kind" && !in.Indexed:
+			kind = js
+		case in.Name == "payload" && !in.Indexed:
+			payload = js
+		}
+	}
+	// A proposal's payload, read.
+	if l.Address == precompiled.CommitteeAddress && ev.Name == "ProposalCreated" {
+		k, _ := kind.(string)
+		p, _ := payload.(string)
+		if b, err := hexutil.Decode(p); err == nil {
+			if change := describeChange(kindNames[k], b); change != "" {
+				r.Args["change"] = change
+				r.order = append(r.order, "change")
+				r.text = append(r.text, "change="+strconv.Quote(change))
+			}
+		}
 	}
 	return r
 }
+
+// kindNames names the Committee's proposal kinds as the RPC does.
+var kindNames = map[string]string{"1": "config", "2": "node", "3": "role", "4": "governor", "5": "freeze",
+	"6": "upgrade", "7": "thresholds", "8": "deployMode", "9": "resetAdmin"}
 
 func eventOf(a *abi.ABI, l sdk.Log) *abi.Event {
 	if a == nil || len(l.Topics) == 0 {
