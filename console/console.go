@@ -149,6 +149,14 @@ func (c *Console) help(args []string) error {
 		fmt.Fprintf(c.out, "  %-16s %s\n  %-16s %s\n", "help [CMD]", "show this list or one command's help", "exit", "leave the console")
 		return nil
 	}
+	switch args[0] {
+	case "help":
+		fmt.Fprintln(c.out, "help [CMD]\n  show the list of commands, or one command's usage and description")
+		return nil
+	case "exit", "quit":
+		fmt.Fprintln(c.out, args[0]+"\n  leave the console (also Ctrl-D); in a script, end it")
+		return nil
+	}
 	cmd, ok := c.cmds[args[0]]
 	if !ok {
 		return fmt.Errorf("%w %q", ErrUnknownCommand, args[0])

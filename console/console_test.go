@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -285,5 +286,29 @@ func TestGovernance(t *testing.T) {
 	}
 	if err := c2.Exec(ctx, "vote 1 yes"); err == nil {
 		t.Fatal("second vote on an executed proposal succeeded")
+	}
+}
+
+// TestHelpEveryCommand checks every command has a usage line and a
+// description, and that docs/console.md lists it.
+func TestHelpEveryCommand(t *testing.T) {
+	var out bytes.Buffer
+	c := console.New(nil, console.Options{Out: &out})
+	doc, err := os.ReadFile("../docs/console.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range c.Names() {
+		out.Reset()
+		if err := c.Exec(context.Background(), "help "+name); err != nil {
+			t.Errorf("help %s: %v", name, err)
+			continue
+		}
+		if (!strings.HasPrefix(out.String(), name) || len(strings.TrimSpace(out.String())) <= len(name)+5) {
+			t.Errorf("help %s:\n%s", name, out.String())
+		}
+		if !strings.Contains(string(doc), "`"+name) {
+			t.Errorf("docs/console.md does not list %s", name)
+		}
 	}
 }
