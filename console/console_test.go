@@ -304,7 +304,7 @@ func TestHelpEveryCommand(t *testing.T) {
 			t.Errorf("help %s: %v", name, err)
 			continue
 		}
-		if (!strings.HasPrefix(out.String(), name) || len(strings.TrimSpace(out.String())) <= len(name)+5) {
+		if !strings.HasPrefix(out.String(), name) || len(strings.TrimSpace(out.String())) <= len(name)+5 {
 			t.Errorf("help %s:\n%s", name, out.String())
 		}
 		if !strings.Contains(string(doc), "`"+name) {

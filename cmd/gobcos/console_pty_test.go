@@ -36,8 +36,9 @@ func TestConsolePTYChild(t *testing.T) {
 }
 
 // TestConsolePTY opens the interactive console on a pseudo-terminal: a
-// command runs, tab completes a command name, a failing command leaves the
-// session going, history is written, exit leaves.
+// command runs, tab completes a command name and an argument, a failing
+// command leaves the session going, a governance command reads the
+// Committee, history is written, exit leaves.
 func TestConsolePTY(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a child process on a pseudo-terminal")
@@ -121,6 +122,11 @@ func TestConsolePTY(t *testing.T) {
 	waitFor("unknown command")
 	send("nodes\r")
 	waitFor("nodeId")
+	send("committee\r")
+	waitFor("participation: ")
+	send("role-members gov\t") // tab completes the role argument
+	send("\r")
+	waitFor("role: governor")
 	send("exit\r")
 	select {
 	case err := <-done:
@@ -134,7 +140,7 @@ func TestConsolePTY(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := string(h); !strings.Contains(got, "info\n") || !strings.Contains(got, "bogus\n") || !strings.Contains(got, "exit\n") {
+	if got := string(h); !strings.Contains(got, "info\n") || !strings.Contains(got, "bogus\n") || !strings.Contains(got, "exit\n") || !strings.Contains(got, "role-members governor\n") {
 		t.Fatalf("history file:\n%s", got)
 	}
 }
