@@ -89,9 +89,13 @@ func (c *Console) blockRange(ctx context.Context, words []string) (uint64, uint6
 			to = n
 		}
 	}
+	if from > head {
+		return 0, 0, fmt.Errorf("%w: block %d is past the head, %d", ErrBadArg, from, head)
+	}
 	if from > to {
 		return 0, 0, fmt.Errorf("%w: block range %d..%d is empty", ErrBadArg, from, to)
 	}
+	to = min(to, head)
 	return from, to, nil
 }
 
@@ -236,8 +240,7 @@ type eventRecord struct {
 	Args     map[string]any `json:"args,omitempty"`
 	Topics   []string       `json:"topics,omitempty"` // undecoded logs only
 	Data     string         `json:"data,omitempty"`   // undecoded logs only
-	order    []string
-	text     []string
+	text     []string       // name=value, in ABI order
 }
 
 // decodeEvent decodes l by a (which may be nil); a log a does not know is
@@ -287,7 +290,6 @@ func decodeEvent(a *abi.ABI, l sdk.Log) eventRecord {
 			js, text = formatValue(in.Type, v), renderValue(in.Type, v, false)
 		}
 		r.Args[name] = js
-		r.order = append(r.order, name)
 		r.text = append(r.text, name+"="+text)
 		switch {
 		case in.Name == "kind" && !in.Indexed:
@@ -303,7 +305,6 @@ func decodeEvent(a *abi.ABI, l sdk.Log) eventRecord {
 		if b, err := hexutil.Decode(p); err == nil {
 			if change := describeChange(kindNames[k], b); change != "" {
 				r.Args["change"] = change
-				r.order = append(r.order, "change")
 				r.text = append(r.text, "change="+strconv.Quote(change))
 			}
 		}

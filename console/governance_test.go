@@ -211,6 +211,9 @@ func TestGovernanceCommands(t *testing.T) {
 	s1.has("events committee 0 latest", "ProposalCreated(id=1, proposer="+g1.Address().Hex(), `change="tx_count_limit = 77"`)
 	s1.has("events permission", "RoleChanged(")
 	s1.fails("history 10 5", console.ErrBadArg, "empty")
+	s1.fails("history 100000", console.ErrBadArg, "past the head")
+	s1.has("history 0 18446744073709551615", "events") // TO is capped at the head
+	s1.fails("events committee 0 x", console.ErrBadArg, "want a number or latest")
 
 	// --json for a proposal and the history.
 	var jout bytes.Buffer
