@@ -17,6 +17,12 @@ import (
 	"github.com/gobcos/gobcos/sdk"
 )
 
+const targetHelp = `The target is a 0x address, a CNS name (resolved for the console's account,
+gray route included) or a system contract (committee, systemconfig,
+consensusnodes, permission, cns). The ABI is ABIFILE; without it, the system
+contract's own or the one registered in CNS with the name's version.
+`
+
 const argsHelp = `Arguments follow the ABI, one word each:
   integers     decimal or 0x hex, negative for intN: 42, -7, 0xff
   bool         true or false
@@ -47,10 +53,10 @@ func baseCommands() []*command {
 		{name: "balance", args: "ADDR|CNSNAME", short: "an account's balance, in wei", min: 1, max: 1, run: runBalance},
 		{name: "deploy", args: "ABIFILE BINFILE [args...]", short: "deploy a contract from solc artifacts (.abi and .bin)", min: 2, max: -1, run: runDeploy,
 			long: "Signs with the console's key and waits for the receipt.\n" + argsHelp},
-		{name: "call", args: "ADDR|CNSNAME ABIFILE METHOD [args...]", short: "call a contract method without a transaction", min: 3, max: -1, run: runCall,
-			long: "The target is a 0x address or a CNS name (resolved for the console's account).\n" + argsHelp},
-		{name: "send", args: "ADDR|CNSNAME ABIFILE METHOD [args...]", short: "send a transaction calling a contract method and wait for its receipt", min: 3, max: -1, run: runSend,
-			long: "Signs with the console's key. The target is a 0x address or a CNS name.\nThe receipt's events are decoded with the ABI.\n" + argsHelp},
+		{name: "call", args: "ADDR|CNSNAME [ABIFILE] METHOD [args...]", short: "call a contract method without a transaction", min: 2, max: -1, run: runCall,
+			long: targetHelp + argsHelp},
+		{name: "send", args: "ADDR|CNSNAME [ABIFILE] METHOD [args...]", short: "send a transaction calling a contract method and wait for its receipt", min: 2, max: -1, run: runSend,
+			long: "Signs with the console's key. The receipt's events are decoded with the ABI.\n" + targetHelp + argsHelp},
 		{name: "proposals", args: "[FIRST [COUNT]]", short: "governance proposals (by default the last 20)", max: 2, run: runProposals},
 		{name: "proposal", args: "ID", short: "one governance proposal", min: 1, max: 1, run: runProposal},
 		{name: "nodes", short: "consensus nodes (bcos_getConsensusNodes)", max: 0, run: runRPC("bcos_getConsensusNodes")},
@@ -245,19 +251,55 @@ func (c *Console) methodArgs(ctx context.Context, k *sdk.Contract, name string, 
 }
 
 func runCall(ctx context.Context, c *Console, args []string) error {
-	k, err := c.target(ctx, args[0], args[1])
+	k, rest, err := c.targetArgs(ctx, args)
 	if err != nil {
 		return err
 	}
-	vals, err := c.methodArgs(ctx, k, args[2], args[3:])
+	vals, err := c.methodArgs(ctx, k, rest[0], rest[1:])
 	if err != nil {
 		return err
 	}
-	out, err := k.Call(ctx, c.from(), args[2], vals...)
+	out, err := k.Call(ctx, c.from(), rest[0], vals...)
 	if err != nil {
 		return err
 	}
-	return c.printOutputs(k.ABI().Methods[args[2]].Outputs, out)
+	return c.printOutputs(k.ABI().Methods[rest[0]].Outputs, out)
+}
+
+// targetArgs binds the target of call and send: args are TARGET [ABIFILE]
+// METHOD [args...]. Without an ABI file (args[1] names no file) the ABI is
+// a system contract's for its name, or the one registered in CNS for the
+// version the name resolves to. It returns the binding and METHOD [args...].
+func (c *Console) targetArgs(ctx context.Context, args []string) (*sdk.Contract, []string, error) {
+	who := args[0]
+	if fi, err := os.Stat(args[1]); (err == nil && fi.Mode().IsRegular()) || len(args) >= 3 && looksLikeFile(args[1]) {
+		if len(args) < 3 {
+			return nil, nil, fmt.Errorf("%w: no METHOD after the ABI file", ErrUsage)
+		}
+		k, err := c.target(ctx, who, args[1])
+		return k, args[2:], err
+	}
+	if sys, ok := systemAliases[strings.ToLower(who)]; ok {
+		k, err := c.systemContract(sys)
+		return k, args[1:], err
+	}
+	addr, err := c.address(ctx, who)
+	if err != nil {
+		return nil, nil, err
+	}
+	if strings.HasPrefix(who, "0x") || strings.HasPrefix(who, "0X") {
+		return nil, nil, fmt.Errorf("%w: %q is no ABI file; give one for an address", ErrBadArg, args[1])
+	}
+	a := c.cnsABI(ctx, who)
+	if a == nil {
+		return nil, nil, fmt.Errorf("%w: %q is no ABI file and CNS holds no ABI for %q", ErrBadArg, args[1], who)
+	}
+	return c.client.Contract(addr, *a), args[1:], nil
+}
+
+// looksLikeFile reports whether an argument is meant as a file name.
+func looksLikeFile(s string) bool {
+	return strings.ContainsAny(s, "/\\") || strings.HasSuffix(s, ".abi") || strings.HasSuffix(s, ".json")
 }
 
 // printOutputs prints a method's return values: with --json a list, else
@@ -293,17 +335,17 @@ func (c *Console) printOutputs(outs abi.Arguments, vals []any) error {
 
 func runSend(ctx context.Context, c *Console, args []string) error {
 	if c.key == nil {
-		return fmt.Errorf("%w: start the console with --key", ErrNoKey)
+		return fmt.Errorf("%w: start the console with --key or run account-use", ErrNoKey)
 	}
-	k, err := c.target(ctx, args[0], args[1])
+	k, rest, err := c.targetArgs(ctx, args)
 	if err != nil {
 		return err
 	}
-	vals, err := c.methodArgs(ctx, k, args[2], args[3:])
+	vals, err := c.methodArgs(ctx, k, rest[0], rest[1:])
 	if err != nil {
 		return err
 	}
-	return c.transact(ctx, k, args[2], vals...)
+	return c.transact(ctx, k, rest[0], vals...)
 }
 
 // transact sends a transaction calling method and prints its receipt with

@@ -130,7 +130,7 @@ func TestScriptedSession(t *testing.T) {
 		t.Fatal("proposals printed nothing")
 	}
 	mustContain("help", run("help"), "deploy", "proposals", "receipt")
-	mustContain("help send", run("help send"), "ADDR|CNSNAME ABIFILE METHOD")
+	mustContain("help send", run("help send"), "ADDR|CNSNAME [ABIFILE] METHOD", "arrays ", "tuples ")
 
 	// --json output parses.
 	var jout bytes.Buffer

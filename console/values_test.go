@@ -234,9 +234,18 @@ func TestCNSCommands(t *testing.T) {
 	// Events by name: the ABI comes from CNS.
 	s.has("send Types "+ty+" store ("+a1+", 5) [] note 1", "event: Stored")
 	s.has("events Types", "Stored(", "level=1", "1 events")
+	// Without an ABI file: the ABI registered in CNS, or a system contract's.
+	s.has("call Types seed", "(int16) 1")
+	s.has("send Types store ("+a2+", 6) [7] 'no file' 2", "event: Stored", "level: 2")
+	s.has("call Types count", "(uint256) 2")
+	s.has("call committee getThresholds", "participation (uint8)", "approval (uint8)")
+	s.has("call systemconfig getValueByKey tx_count_limit", "value (string) ")
+	s.fails("call "+v1+" seed", console.ErrBadArg, "give one for an address")
+	s.fails("call Types missing.abi seed", nil, "missing.abi")
 
 	s.has("cns-register Types 2.0 "+v2, "event: NameRegistered")
 	s.has("cns-resolve Types", "address: "+v2, "version: 2.0")
+	s.fails("call Types seed", console.ErrBadArg, "CNS holds no ABI") // 2.0 was registered without one
 	s.has("cns-versions Types", "owner: "+key.Address().Hex(), "version: 1.0", "version: 2.0", "address: "+v1, "address: "+v2)
 	s.fails("cns-register Types 2.0 "+v2, nil, "already registered")
 	s.fails("cns-gray Types 1.0 2.0 101%", console.ErrBadArg, "want 0% to 100%")
