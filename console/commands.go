@@ -51,8 +51,10 @@ func baseCommands() []*command {
 		{name: "tx", args: "HASH", short: "a transaction by hash", min: 1, max: 1, run: runByHash("eth_getTransactionByHash", "transaction")},
 		{name: "receipt", args: "HASH", short: "a transaction receipt by hash", min: 1, max: 1, run: runByHash("bcos_getTransactionReceipt", "receipt")},
 		{name: "balance", args: "ADDR|CNSNAME", short: "an account's balance, in wei", min: 1, max: 1, run: runBalance},
-		{name: "deploy", args: "ABIFILE BINFILE [args...]", short: "deploy a contract from solc artifacts (.abi and .bin)", min: 2, max: -1, run: runDeploy,
-			long: "Signs with the console's key and waits for the receipt.\n" + argsHelp},
+		{name: "deploy", args: "ABIFILE BINFILE [args...] | FILE.sol[:NAME] [args...]", short: "deploy a contract from solc artifacts (.abi and .bin), or compile a .sol with solc", min: 1, max: -1, run: runDeploy,
+			long: "Signs with the console's key and waits for the receipt. A .sol file is compiled\n" +
+				"with solc --combined-json abi,bin (solc on PATH, or --solc); NAME picks the\n" +
+				"contract when the file has several.\n" + argsHelp},
 		{name: "call", args: "ADDR|CNSNAME [ABIFILE] METHOD [args...]", short: "call a contract method without a transaction", min: 2, max: -1, run: runCall,
 			long: targetHelp + argsHelp},
 		{name: "send", args: "ADDR|CNSNAME [ABIFILE] METHOD [args...]", short: "send a transaction calling a contract method and wait for its receipt", min: 2, max: -1, run: runSend,
@@ -171,17 +173,34 @@ func runConfig(ctx context.Context, c *Console, args []string) error {
 
 func runDeploy(ctx context.Context, c *Console, args []string) error {
 	if c.key == nil {
-		return fmt.Errorf("%w: start the console with --key", ErrNoKey)
+		return fmt.Errorf("%w: start the console with --key or run account-use", ErrNoKey)
 	}
-	a, err := readABI(args[0])
-	if err != nil {
-		return err
+	var (
+		a    abi.ABI
+		code []byte
+		rest []string
+		name string
+	)
+	if isSolSource(args[0]) {
+		k, err := c.compileSol(ctx, args[0])
+		if err != nil {
+			return err
+		}
+		a, code, rest, name = k.abi, k.bin, args[1:], k.name
+	} else {
+		if len(args) < 2 {
+			return fmt.Errorf("%w: deploy ABIFILE BINFILE [args...] or deploy FILE.sol[:NAME] [args...]", ErrUsage)
+		}
+		var err error
+		if a, err = readABI(args[0]); err != nil {
+			return err
+		}
+		if code, err = readBin(args[1]); err != nil {
+			return err
+		}
+		rest = args[2:]
 	}
-	code, err := readBin(args[1])
-	if err != nil {
-		return err
-	}
-	vals, err := convertArgs(a.Constructor.Inputs, args[2:], "constructor", c.resolver(ctx))
+	vals, err := convertArgs(a.Constructor.Inputs, rest, "constructor", c.resolver(ctx))
 	if err != nil {
 		return err
 	}
@@ -189,10 +208,14 @@ func runDeploy(ctx context.Context, c *Console, args []string) error {
 	if err != nil {
 		return err
 	}
-	return c.print(map[string]any{
+	res := map[string]any{
 		"contractAddress": addr.Hex(), "transactionHash": r.TxHash.Hex(),
 		"blockNumber": r.BlockNumber, "gasUsed": r.GasUsed,
-	})
+	}
+	if name != "" {
+		res["contract"] = name
+	}
+	return c.print(res)
 }
 
 // target resolves an address or CNS name and reads the ABI.

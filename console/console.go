@@ -26,6 +26,7 @@ type Console struct {
 
 	keystoreDir string
 	lightKDF    bool
+	solc        string
 	prompt      func(prompt string) (string, error)
 }
 
@@ -40,6 +41,9 @@ type Options struct {
 	KeystoreDir string
 	// LightKDF writes new key files with the light scrypt parameters.
 	LightKDF bool
+	// Solc is the compiler deploy runs for a .sol file; "" means solc on
+	// the PATH.
+	Solc string
 	// Password reads a password without echo; nil makes the account
 	// commands require a password file.
 	Password func(prompt string) (string, error)
@@ -60,7 +64,10 @@ type command struct {
 // New returns a console using client.
 func New(client *sdk.Client, opts Options) *Console {
 	c := &Console{client: client, key: opts.Key, out: opts.Out, json: opts.JSON, timeout: opts.Timeout,
-		keystoreDir: opts.KeystoreDir, lightKDF: opts.LightKDF, prompt: opts.Password}
+		keystoreDir: opts.KeystoreDir, lightKDF: opts.LightKDF, prompt: opts.Password, solc: opts.Solc}
+	if c.solc == "" {
+		c.solc = "solc"
+	}
 	if c.keystoreDir == "" {
 		c.keystoreDir = "keystore"
 	}

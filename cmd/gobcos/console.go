@@ -19,9 +19,9 @@ import (
 
 func newConsoleCmd() *cobra.Command {
 	var (
-		rpcURL, keyFile, passwordFile, command, history, keystoreDir string
-		jsonOut, lightKDF                                            bool
-		timeout                                                      time.Duration
+		rpcURL, keyFile, passwordFile, command, history, keystoreDir, solc string
+		jsonOut, lightKDF                                                  bool
+		timeout                                                            time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "console [script file]",
@@ -75,7 +75,7 @@ and stops at the first error with a non-zero exit.`,
 			}
 			defer client.Close()
 			opts := console.Options{Key: key, Out: cmd.OutOrStdout(), JSON: jsonOut, Timeout: timeout,
-				KeystoreDir: keystoreDir, LightKDF: lightKDF}
+				KeystoreDir: keystoreDir, LightKDF: lightKDF, Solc: solc}
 			if env := terminalEnv(); env.isTerminal() {
 				opts.Password = env.readPassword
 			}
@@ -108,6 +108,7 @@ and stops at the first error with a non-zero exit.`,
 	fl.StringVar(&history, "history", "", "history file of the interactive console (default ~/.gobcos_console_history)")
 	fl.StringVar(&keystoreDir, "keystore", defaultKeystoreDir, "directory of the key files of the account commands (accounts, account-new, account-import, account-use)")
 	fl.BoolVar(&lightKDF, "light-kdf", false, "write new key files with light scrypt parameters (faster, weaker; for test chains)")
+	fl.StringVar(&solc, "solc", "solc", "the Solidity compiler deploy runs for a .sol file")
 	fl.DurationVar(&timeout, "timeout", 60*time.Second, "how long to wait for the node, per command")
 	return cmd
 }
