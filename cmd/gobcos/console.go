@@ -27,7 +27,7 @@ func newConsoleCmd() *cobra.Command {
 		Use:   "console [script file]",
 		Short: "Interactive and scriptable console for one node",
 		Long: `Open a console on one node: read chain information, blocks, transactions and
-receipts, deploy contracts from solc artifacts, call and send to them (by address or
+receipts, deploy contracts from solc artifacts or .sol sources, call and send to them (by address or
 CNS name) with arguments of any ABI type, list events, govern the chain (proposals
 and votes, permissions, contract names) and manage keystore accounts.
 Without arguments the console is interactive (line editing, history, tab completion);
