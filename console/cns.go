@@ -20,6 +20,8 @@ func cnsCommands() []*command {
 			long: "CNS.register, by the contract's deployer (the name's first registrant owns it)\nor an operator. Versions are immutable. The ABI, when given, is stored with the\nversion, so `events NAME` decodes without an ABI file."},
 		{name: "cns-resolve", args: "NAME [VERSION]", short: "the address a name resolves to for the console's account, or a given version's", min: 1, max: 2, run: runCNSResolve,
 			long: "Without VERSION: bcos_resolveName for the console's account (the gray route\napplies). With VERSION: CNS.resolveVersion, with the stored ABI."},
+		{name: "cns-route", args: "NAME SENDER", short: "the version and address a name resolves to for another sender", min: 2, max: 2, run: runCNSRoute,
+			long: "CNS.resolveFor: what SENDER (a 0x address) gets, gray route applied; shows how a\nsplit divides the senders."},
 		{name: "cns-versions", args: "NAME", short: "a name's versions, owner and gray route", min: 1, max: 1, run: runCNSVersions},
 		{name: "cns-gray", args: "NAME VERSION_A VERSION_B SHARE_B", short: "split a name's traffic between two versions", min: 4, max: 4, run: runCNSGray,
 			long: "CNS.setGray, by the name's owner or an operator. SHARE_B is the share of senders\nthat get VERSION_B, in basis points (0..10000) or percent (25%). Senders are\nsplit by a hash of the name and the sender, so each keeps its version."},
@@ -72,6 +74,22 @@ func runCNSResolve(ctx context.Context, c *Console, args []string) error {
 	}
 	addr, _ := out[0].(common.Address)
 	return c.print(map[string]any{"name": args[0], "version": args[1], "address": addr.Hex(), "abi": out[1]})
+}
+
+func runCNSRoute(ctx context.Context, c *Console, args []string) error {
+	if !common.IsHexAddress(args[1]) {
+		return fmt.Errorf("%w: sender %q is not an address", ErrBadArg, args[1])
+	}
+	sender := common.HexToAddress(args[1])
+	k, err := c.cns()
+	if err != nil {
+		return err
+	}
+	out, err := k.Call(ctx, c.from(), "resolveFor", args[0], sender)
+	if err != nil {
+		return err
+	}
+	return c.print(map[string]any{"name": args[0], "sender": sender.Hex(), "address": formatScalar(out[0]), "version": out[1]})
 }
 
 func runCNSVersions(ctx context.Context, c *Console, args []string) error {

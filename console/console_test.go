@@ -216,7 +216,7 @@ func TestComplete(t *testing.T) {
 	if got := c.Complete("propose-f"); strings.Join(got, ",") != "propose-freeze" {
 		t.Fatalf("Complete(propose-f) = %v", got)
 	}
-	if got := c.Complete("cns-"); strings.Join(got, ",") != "cns-gray,cns-gray-clear,cns-register,cns-resolve,cns-versions" {
+	if got := c.Complete("cns-"); strings.Join(got, ",") != "cns-gray,cns-gray-clear,cns-register,cns-resolve,cns-route,cns-versions" {
 		t.Fatalf("Complete(cns-) = %v", got)
 	}
 	if got := c.Complete("propose-freeze freeze-"); strings.Join(got, ",") != "propose-freeze freeze-account,propose-freeze freeze-contract" {

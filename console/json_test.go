@@ -131,6 +131,7 @@ func TestJSONEveryCommand(t *testing.T) {
 	run("cns-register Store 1 " + addr + " " + store)
 	run("cns-resolve Store")
 	run("cns-versions Store")
+	run("cns-route Store " + user)
 	run("cns-register Store 2 " + field(run("deploy "+store+" "+artifacts+"Store.bin 9"), "contractAddress"))
 	run("cns-gray Store 1 2 50%")
 	run("cns-gray-clear Store")
