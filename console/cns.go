@@ -77,10 +77,10 @@ func runCNSResolve(ctx context.Context, c *Console, args []string) error {
 }
 
 func runCNSRoute(ctx context.Context, c *Console, args []string) error {
-	if !common.IsHexAddress(args[1]) {
-		return fmt.Errorf("%w: sender %q is not an address", ErrBadArg, args[1])
+	sender, err := c.address(ctx, args[1])
+	if err != nil {
+		return err
 	}
-	sender := common.HexToAddress(args[1])
 	k, err := c.cns()
 	if err != nil {
 		return err

@@ -78,19 +78,27 @@ func (c *Console) rpcCall(ctx context.Context, what, method string, args ...any)
 	return c.printRaw(raw)
 }
 
-// printRaw prints a JSON result.
+// printRaw prints a JSON result; proposals get a readable "change".
 func (c *Console) printRaw(raw json.RawMessage) error {
-	if c.json {
-		fmt.Fprintln(c.out, string(raw))
-		return nil
-	}
 	dec := json.NewDecoder(strings.NewReader(string(raw)))
 	dec.UseNumber()
 	var g any
 	if err := dec.Decode(&g); err != nil {
 		return err
 	}
-	describeProposals(g)
+	described := describeProposals(g)
+	if c.json {
+		if !described {
+			fmt.Fprintln(c.out, string(raw))
+			return nil
+		}
+		b, err := json.Marshal(g)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(c.out, string(b))
+		return nil
+	}
 	printHuman(c.out, g, "")
 	return nil
 }

@@ -382,8 +382,9 @@ func runCommittee(ctx context.Context, c *Console, _ []string) error {
 }
 
 // describeProposals adds a readable "change" to proposals from their
-// ABI-encoded payload.
-func describeProposals(g any) {
+// ABI-encoded payload, and reports whether it added any.
+func describeProposals(g any) bool {
+	added := false
 	var list []any
 	switch x := g.(type) {
 	case []any:
@@ -404,8 +405,10 @@ func describeProposals(g any) {
 		}
 		if change := describeChange(kind, b); change != "" {
 			p["change"] = change
+			added = true
 		}
 	}
+	return added
 }
 
 // payloadTypes are the ABI types of each proposal kind's payload, as the

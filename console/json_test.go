@@ -116,7 +116,9 @@ func TestJSONEveryCommand(t *testing.T) {
 	run("propose-reset-admin " + addr + " " + user)
 	run("vote " + s2.proposed("propose-config tx_count_limit 901", "open") + " no")
 	run("proposals")
-	run("proposal 1")
+	if p := run("proposal 1"); field(p, "change") != "tx_count_limit = 900" || field(p, "status") != "executed" {
+		t.Fatalf("proposal json: %v", p)
+	}
 	run("permissions " + user)
 	run("role-members operator")
 	run("grant-deployer " + user)

@@ -256,7 +256,7 @@ func TestCNSCommands(t *testing.T) {
 	s.has("cns-versions Types", "gray:", "shareB: 10000", "versionA: 1.0", "versionB: 2.0")
 	s.has("cns-resolve Types", "address: "+v2)
 	s.has("cns-route Types "+other.Address().Hex(), "address: "+v2, "version: 2.0")
-	s.fails("cns-route Types Types", console.ErrBadArg, "not an address")
+	s.fails("cns-route Types 0x12", console.ErrBadArg, "not an address")
 	s.has("cns-gray Types 1.0 2.0 0", "event: GrayRouteSet")
 	s.has("cns-route Types "+other.Address().Hex(), "address: "+v1, "version: 1.0")
 	s.has("cns-resolve Types", "address: "+v1, "version: 1.0")
