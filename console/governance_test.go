@@ -133,6 +133,12 @@ func TestGovernanceCommands(t *testing.T) {
 	s1.has("method-auth "+store+" set(uint256) "+g1.Address().Hex(), "mode: allow-list", "listed: false", "allowed: false")
 	u.has("method-list "+store+" set(uint256) "+g1.Address().Hex()+" add", "event: MethodAuthSet")
 	s1.has("method-auth "+store+" 0x60fe47b1 "+g1.Address().Hex(), "listed: true", "allowed: true", "selector: 0x60fe47b1")
+	// With permission_check on, only the listed account may call set.
+	pass("propose-config permission_check 1")
+	tick()
+	s1.has("send "+store+" "+artifacts+"Store.abi set 9", "status: 1", "event: ValueSet")
+	s2.fails("send "+store+" "+artifacts+"Store.abi set 10", nil, "may not call function 0x60fe47b1")
+	s1.has("call "+store+" "+artifacts+"Store.abi get", "(uint256) 9")
 	s1.fails("method-mode "+store+" set allow-list", console.ErrBadArg, "signature")
 	s1.fails("method-list "+store+" set(uint256) "+g1.Address().Hex()+" maybe", console.ErrBadArg, "add or remove")
 	u.has("freeze-contract "+store, "event: ContractStatusChanged")
@@ -205,7 +211,7 @@ func TestGovernanceCommands(t *testing.T) {
 		"SystemConfig.ConfigChanged(key=\"tx_count_limit\", value=\"77\"", "Permission.RoleChanged(account="+userAddr,
 		"Permission.AccountStatusChanged(", "Permission.ContractStatusChanged(", "Permission.DeployModeChanged(allowList=true)",
 		"Permission.AdminChanged(", "Permission.MethodAuthModeSet(", "Permission.MethodAuthSet(", "ConsensusNodes.NodeChanged(")
-	if strings.Count(h, "ProposalCreated(") != 18 {
+	if strings.Count(h, "ProposalCreated(") != 19 {
 		t.Fatalf("history has too few proposals:\n%s", h)
 	}
 	s1.has("events committee 0 latest", "ProposalCreated(id=1, proposer="+g1.Address().Hex(), `change="tx_count_limit = 77"`)
