@@ -150,10 +150,10 @@ func (c *Console) help(args []string) error {
 		fmt.Fprintln(c.out, "Commands:")
 		for _, n := range c.Names() {
 			if cmd, ok := c.cmds[n]; ok {
-				fmt.Fprintf(c.out, "  %-16s %s\n", n, cmd.short)
+				fmt.Fprintf(c.out, "  %-22s %s\n", n, cmd.short)
 			}
 		}
-		fmt.Fprintf(c.out, "  %-16s %s\n  %-16s %s\n", "help [CMD]", "show this list or one command's help", "exit", "leave the console")
+		fmt.Fprintf(c.out, "  %-22s %s\n  %-22s %s\n", "help [CMD]", "show this list or one command's help", "exit", "leave the console")
 		return nil
 	}
 	switch args[0] {
