@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/big"
 	"os"
 	"strconv"
 	"strings"
@@ -15,35 +14,55 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 
-	"github.com/gobcos/gobcos/executor/precompiled"
 	"github.com/gobcos/gobcos/sdk"
 )
+
+const targetHelp = `The target is a 0x address, a CNS name (resolved for the console's account,
+gray route included) or a system contract (committee, systemconfig,
+consensusnodes, permission, cns). The ABI is ABIFILE; without it, the system
+contract's own or the one registered in CNS with the name's version.
+`
+
+const argsHelp = `Arguments follow the ABI, one word each:
+  integers     decimal or 0x hex, negative for intN: 42, -7, 0xff
+  bool         true or false
+  address      0x address, or a CNS name
+  string       the word; quote words with spaces: "hello world"
+  bytes        0x hex; bytesN takes at most N bytes, padded on the right
+  arrays       [1, 2, 3], nested [[1, 2], [3]], strings in them quoted ["a b", "c"]
+  tuples       (0xabc..., 5) or [0xabc..., 5]; arrays of tuples [(a, 1), (b, 2)]
+Spaces inside brackets stay in the word.`
 
 // maxArtifact bounds the ABI and bytecode files the console reads.
 const maxArtifact = 16 << 20
 
 func commands() []*command {
+	var all []*command
+	for _, group := range [][]*command{baseCommands(), govCommands(), permissionCommands(), cnsCommands(), eventCommands(), accountCommands()} {
+		all = append(all, group...)
+	}
+	return all
+}
+
+func baseCommands() []*command {
 	return []*command{
 		{name: "info", short: "chain information (bcos_getChainInfo)", max: 0, run: runRPC("bcos_getChainInfo")},
 		{name: "block", args: "N|latest", short: "a block by number, without its transactions' bodies", min: 1, max: 1, run: runBlock},
 		{name: "tx", args: "HASH", short: "a transaction by hash", min: 1, max: 1, run: runByHash("eth_getTransactionByHash", "transaction")},
 		{name: "receipt", args: "HASH", short: "a transaction receipt by hash", min: 1, max: 1, run: runByHash("bcos_getTransactionReceipt", "receipt")},
-		{name: "balance", args: "ADDR", short: "an account's balance, in wei", min: 1, max: 1, run: runBalance},
-		{name: "deploy", args: "ABIFILE BINFILE [args...]", short: "deploy a contract from solc artifacts (.abi and .bin)", min: 2, max: -1, run: runDeploy,
-			long: "Signs with the console's key and waits for the receipt. Constructor arguments\nfollow the ABI: integers in decimal or 0x hex, addresses, true/false, strings,\nbytes as 0x hex."},
-		{name: "call", args: "ADDR|CNSNAME ABIFILE METHOD [args...]", short: "call a contract method without a transaction", min: 3, max: -1, run: runCall,
-			long: "The target is a 0x address or a CNS name (resolved for the console's account).\nArguments as for deploy."},
-		{name: "send", args: "ADDR|CNSNAME ABIFILE METHOD [args...]", short: "send a transaction calling a contract method and wait for its receipt", min: 3, max: -1, run: runSend,
-			long: "Signs with the console's key. The target is a 0x address or a CNS name.\nThe receipt's events are decoded with the ABI."},
+		{name: "balance", args: "ADDR|CNSNAME", short: "an account's balance, in wei", min: 1, max: 1, run: runBalance},
+		{name: "deploy", args: "ABIFILE BINFILE [args...] | FILE.sol[:NAME] [args...]", short: "deploy a contract from solc artifacts (.abi and .bin), or compile a .sol with solc", min: 1, max: -1, run: runDeploy,
+			long: "Signs with the console's key and waits for the receipt. A .sol file is compiled\n" +
+				"with solc --combined-json abi,bin (solc on PATH, or --solc); NAME picks the\n" +
+				"contract when the file has several.\n" + argsHelp},
+		{name: "call", args: "ADDR|CNSNAME [ABIFILE] METHOD [args...]", short: "call a contract method without a transaction", min: 2, max: -1, run: runCall,
+			long: targetHelp + argsHelp},
+		{name: "send", args: "ADDR|CNSNAME [ABIFILE] METHOD [args...]", short: "send a transaction calling a contract method and wait for its receipt", min: 2, max: -1, run: runSend,
+			long: "Signs with the console's key. The receipt's events are decoded with the ABI.\n" + targetHelp + argsHelp},
 		{name: "proposals", args: "[FIRST [COUNT]]", short: "governance proposals (by default the last 20)", max: 2, run: runProposals},
 		{name: "proposal", args: "ID", short: "one governance proposal", min: 1, max: 1, run: runProposal},
 		{name: "nodes", short: "consensus nodes (bcos_getConsensusNodes)", max: 0, run: runRPC("bcos_getConsensusNodes")},
 		{name: "config", args: "[KEY]", short: "system configuration (bcos_getSystemConfig)", max: 1, run: runConfig},
-		{name: "propose-config", args: "KEY VALUE [BLOCKS]", short: "propose a system config change to the Committee", min: 2, max: 3, run: runProposeConfig,
-			long: "Sends Committee.proposeConfig signed with the console's key, which must be a\ngovernor's. BLOCKS is how many blocks the proposal stays open (0 or absent: the\nCommittee's default). The ProposalCreated event gives the proposal id."},
-		{name: "vote", args: "ID yes|no", short: "vote on a governance proposal", min: 2, max: 2, run: runVote,
-			long: "Sends Committee.vote signed with the console's key, which must be a governor's."},
-		{name: "account", short: "the console's signing account", max: 0, run: runAccount},
 	}
 }
 
@@ -59,56 +78,29 @@ func (c *Console) rpcCall(ctx context.Context, what, method string, args ...any)
 	return c.printRaw(raw)
 }
 
-// printRaw prints a JSON result.
+// printRaw prints a JSON result; proposals get a readable "change".
 func (c *Console) printRaw(raw json.RawMessage) error {
-	if c.json {
-		fmt.Fprintln(c.out, string(raw))
-		return nil
-	}
 	dec := json.NewDecoder(strings.NewReader(string(raw)))
 	dec.UseNumber()
 	var g any
 	if err := dec.Decode(&g); err != nil {
 		return err
 	}
-	describeProposals(g)
+	described := describeProposals(g)
+	if c.json {
+		if !described {
+			fmt.Fprintln(c.out, string(raw))
+			return nil
+		}
+		b, err := json.Marshal(g)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(c.out, string(b))
+		return nil
+	}
 	printHuman(c.out, g, "")
 	return nil
-}
-
-// describeProposals adds a readable "change" to config proposals, whose
-// payload is the ABI encoding of (key, value).
-func describeProposals(g any) {
-	var list []any
-	switch x := g.(type) {
-	case []any:
-		list = x
-	case map[string]any:
-		list = []any{x}
-	}
-	args := abi.Arguments{{Type: mustType("string")}, {Type: mustType("string")}}
-	for _, e := range list {
-		p, ok := e.(map[string]any)
-		if !ok || p["kind"] != "config" {
-			continue
-		}
-		s, _ := p["payload"].(string)
-		b, err := hexutil.Decode(s)
-		if err != nil {
-			continue
-		}
-		if vals, err := args.Unpack(b); err == nil && len(vals) == 2 {
-			p["change"] = fmt.Sprintf("%v = %v", vals[0], vals[1])
-		}
-	}
-}
-
-func mustType(t string) abi.Type {
-	typ, err := abi.NewType(t, "", nil)
-	if err != nil {
-		panic(err) // only called with constant, valid type names
-	}
-	return typ
 }
 
 func runRPC(method string) func(context.Context, *Console, []string) error {
@@ -140,14 +132,15 @@ func runByHash(method, what string) func(context.Context, *Console, []string) er
 }
 
 func runBalance(ctx context.Context, c *Console, args []string) error {
-	if !common.IsHexAddress(args[0]) {
-		return fmt.Errorf("%w: %q is not an address", ErrBadArg, args[0])
-	}
-	var bal hexutil.Big
-	if err := c.client.RPC().CallContext(ctx, &bal, "eth_getBalance", common.HexToAddress(args[0]), "latest"); err != nil {
+	addr, err := c.address(ctx, args[0])
+	if err != nil {
 		return err
 	}
-	return c.print(map[string]string{"address": common.HexToAddress(args[0]).Hex(), "balance": bal.ToInt().String()})
+	var bal hexutil.Big
+	if err := c.client.RPC().CallContext(ctx, &bal, "eth_getBalance", addr, "latest"); err != nil {
+		return err
+	}
+	return c.print(map[string]string{"address": addr.Hex(), "balance": bal.ToInt().String()})
 }
 
 func runProposals(ctx context.Context, c *Console, args []string) error {
@@ -186,26 +179,36 @@ func runConfig(ctx context.Context, c *Console, args []string) error {
 	return c.rpcCall(ctx, "config", "bcos_getSystemConfig", params...)
 }
 
-func runAccount(_ context.Context, c *Console, _ []string) error {
-	if c.key == nil {
-		return ErrNoKey
-	}
-	return c.print(map[string]string{"address": c.key.Address().Hex(), "suite": c.client.Suite().Name()})
-}
-
 func runDeploy(ctx context.Context, c *Console, args []string) error {
 	if c.key == nil {
-		return fmt.Errorf("%w: start the console with --key", ErrNoKey)
+		return fmt.Errorf("%w: start the console with --key or run account-use", ErrNoKey)
 	}
-	a, err := readABI(args[0])
-	if err != nil {
-		return err
+	var (
+		a    abi.ABI
+		code []byte
+		rest []string
+		name string
+	)
+	if isSolSource(args[0]) {
+		k, err := c.compileSol(ctx, args[0])
+		if err != nil {
+			return err
+		}
+		a, code, rest, name = k.abi, k.bin, args[1:], k.name
+	} else {
+		if len(args) < 2 {
+			return fmt.Errorf("%w: deploy ABIFILE BINFILE [args...] or deploy FILE.sol[:NAME] [args...]", ErrUsage)
+		}
+		var err error
+		if a, err = readABI(args[0]); err != nil {
+			return err
+		}
+		if code, err = readBin(args[1]); err != nil {
+			return err
+		}
+		rest = args[2:]
 	}
-	code, err := readBin(args[1])
-	if err != nil {
-		return err
-	}
-	vals, err := convertArgs(a.Constructor.Inputs, args[2:], "constructor")
+	vals, err := convertArgs(a.Constructor.Inputs, rest, "constructor", c.resolver(ctx))
 	if err != nil {
 		return err
 	}
@@ -213,10 +216,14 @@ func runDeploy(ctx context.Context, c *Console, args []string) error {
 	if err != nil {
 		return err
 	}
-	return c.print(map[string]any{
+	res := map[string]any{
 		"contractAddress": addr.Hex(), "transactionHash": r.TxHash.Hex(),
 		"blockNumber": r.BlockNumber, "gasUsed": r.GasUsed,
-	})
+	}
+	if name != "" {
+		res["contract"] = name
+	}
+	return c.print(res)
 }
 
 // target resolves an address or CNS name and reads the ABI.
@@ -225,13 +232,38 @@ func (c *Console) target(ctx context.Context, who, abiFile string) (*sdk.Contrac
 	if err != nil {
 		return nil, err
 	}
+	addr, err := c.address(ctx, who)
+	if err != nil {
+		return nil, err
+	}
+	return c.client.Contract(addr, a), nil
+}
+
+// address turns a 0x address or a CNS name (resolved for the console's
+// account, gray route included) into an address.
+func (c *Console) address(ctx context.Context, who string) (common.Address, error) {
 	if strings.HasPrefix(who, "0x") || strings.HasPrefix(who, "0X") {
 		if !common.IsHexAddress(who) {
-			return nil, fmt.Errorf("%w: %q is not an address", ErrBadArg, who)
+			return common.Address{}, fmt.Errorf("%w: %q is not an address", ErrBadArg, who)
 		}
-		return c.client.Contract(common.HexToAddress(who), a), nil
+		return common.HexToAddress(who), nil
 	}
-	return c.client.ContractByName(ctx, who, c.from(), a)
+	if who == "" {
+		return common.Address{}, fmt.Errorf("%w: empty address", ErrBadArg)
+	}
+	addr, _, err := c.client.ResolveName(ctx, who, c.from())
+	if err != nil {
+		return common.Address{}, fmt.Errorf("%w: %q is not an address nor a known CNS name: %v", ErrBadArg, who, err)
+	}
+	return addr, nil
+}
+
+// resolver resolves CNS names given for address arguments.
+func (c *Console) resolver(ctx context.Context) resolver {
+	return func(name string) (common.Address, error) {
+		addr, _, err := c.client.ResolveName(ctx, name, c.from())
+		return addr, err
+	}
 }
 
 func (c *Console) from() common.Address {
@@ -241,47 +273,92 @@ func (c *Console) from() common.Address {
 	return c.key.Address()
 }
 
-func methodArgs(k *sdk.Contract, name string, args []string) ([]any, error) {
+func (c *Console) methodArgs(ctx context.Context, k *sdk.Contract, name string, args []string) ([]any, error) {
 	m, ok := k.ABI().Methods[name]
 	if !ok {
 		return nil, fmt.Errorf("%w: the ABI has no method %q", ErrBadArg, name)
 	}
-	return convertArgs(m.Inputs, args, name)
+	return convertArgs(m.Inputs, args, name, c.resolver(ctx))
 }
 
 func runCall(ctx context.Context, c *Console, args []string) error {
-	k, err := c.target(ctx, args[0], args[1])
+	k, rest, err := c.targetArgs(ctx, args)
 	if err != nil {
 		return err
 	}
-	vals, err := methodArgs(k, args[2], args[3:])
+	vals, err := c.methodArgs(ctx, k, rest[0], rest[1:])
 	if err != nil {
 		return err
 	}
-	out, err := k.Call(ctx, c.from(), args[2], vals...)
+	out, err := k.Call(ctx, c.from(), rest[0], vals...)
 	if err != nil {
 		return err
 	}
-	outs := k.ABI().Methods[args[2]].Outputs
-	res := make([]any, len(out))
-	for i, v := range out {
-		res[i] = formatValue(v)
+	return c.printOutputs(k.ABI().Methods[rest[0]].Outputs, out)
+}
+
+// targetArgs binds the target of call and send: args are TARGET [ABIFILE]
+// METHOD [args...]. Without an ABI file (args[1] names no file) the ABI is
+// a system contract's for its name, or the one registered in CNS for the
+// version the name resolves to. It returns the binding and METHOD [args...].
+func (c *Console) targetArgs(ctx context.Context, args []string) (*sdk.Contract, []string, error) {
+	who := args[0]
+	if fi, err := os.Stat(args[1]); (err == nil && fi.Mode().IsRegular()) || len(args) >= 3 && looksLikeFile(args[1]) {
+		if len(args) < 3 {
+			return nil, nil, fmt.Errorf("%w: no METHOD after the ABI file", ErrUsage)
+		}
+		k, err := c.target(ctx, who, args[1])
+		return k, args[2:], err
 	}
+	if sys, ok := systemAliases[strings.ToLower(who)]; ok {
+		k, err := c.systemContract(sys)
+		return k, args[1:], err
+	}
+	addr, err := c.address(ctx, who)
+	if err != nil {
+		return nil, nil, err
+	}
+	if strings.HasPrefix(who, "0x") || strings.HasPrefix(who, "0X") {
+		return nil, nil, fmt.Errorf("%w: %q is no ABI file; give one for an address", ErrBadArg, args[1])
+	}
+	a := c.cnsABI(ctx, who)
+	if a == nil {
+		return nil, nil, fmt.Errorf("%w: %q is no ABI file and CNS holds no ABI for %q", ErrBadArg, args[1], who)
+	}
+	return c.client.Contract(addr, *a), args[1:], nil
+}
+
+// looksLikeFile reports whether an argument is meant as a file name.
+func looksLikeFile(s string) bool {
+	return strings.ContainsAny(s, "/\\") || strings.HasSuffix(s, ".abi") || strings.HasSuffix(s, ".json")
+}
+
+// printOutputs prints a method's return values: with --json a list, else
+// one "name (type) value" line each, composite values in input syntax.
+func (c *Console) printOutputs(outs abi.Arguments, vals []any) error {
 	if c.json {
+		res := make([]any, len(vals))
+		for i, v := range vals {
+			if i < len(outs) {
+				res[i] = formatValue(outs[i].Type, v)
+			} else {
+				res[i] = formatScalar(v)
+			}
+		}
 		return c.print(res)
 	}
-	for i, v := range res {
+	for i, v := range vals {
+		if i >= len(outs) {
+			fmt.Fprintf(c.out, "%v\n", formatScalar(v))
+			continue
+		}
 		name := ""
-		if i < len(outs) && outs[i].Name != "" {
+		if outs[i].Name != "" {
 			name = outs[i].Name + " "
 		}
-		typ := ""
-		if i < len(outs) {
-			typ = outs[i].Type.String()
-		}
-		fmt.Fprintf(c.out, "%s(%s) %v\n", name, typ, v)
+		fmt.Fprintf(c.out, "%s(%s) %s\n", name, outs[i].Type.String(), renderValue(outs[i].Type, v, true))
 	}
-	if len(res) == 0 {
+	if len(vals) == 0 {
 		fmt.Fprintln(c.out, "(no return values)")
 	}
 	return nil
@@ -289,46 +366,47 @@ func runCall(ctx context.Context, c *Console, args []string) error {
 
 func runSend(ctx context.Context, c *Console, args []string) error {
 	if c.key == nil {
-		return fmt.Errorf("%w: start the console with --key", ErrNoKey)
+		return fmt.Errorf("%w: start the console with --key or run account-use", ErrNoKey)
 	}
-	k, err := c.target(ctx, args[0], args[1])
+	k, rest, err := c.targetArgs(ctx, args)
 	if err != nil {
 		return err
 	}
-	vals, err := methodArgs(k, args[2], args[3:])
+	vals, err := c.methodArgs(ctx, k, rest[0], rest[1:])
 	if err != nil {
 		return err
 	}
-	return c.transact(ctx, k, args[2], vals...)
+	return c.transact(ctx, k, rest[0], vals...)
 }
 
 // transact sends a transaction calling method and prints its receipt with
 // the events decoded by the contract's ABI.
 func (c *Console) transact(ctx context.Context, k *sdk.Contract, method string, vals ...any) error {
-	r, err := k.Transact(ctx, c.key, method, vals...)
+	res, err := c.transactResult(ctx, k, method, vals...)
 	if err != nil {
 		return err
 	}
+	return c.print(res)
+}
+
+// transactResult sends a transaction calling method and returns the
+// receipt's summary, events decoded.
+func (c *Console) transactResult(ctx context.Context, k *sdk.Contract, method string, vals ...any) (map[string]any, error) {
+	if c.key == nil {
+		return nil, fmt.Errorf("%w: start the console with --key or run account-use", ErrNoKey)
+	}
+	r, err := k.Transact(ctx, c.key, method, vals...)
+	if err != nil {
+		return nil, err
+	}
 	events := []map[string]any{}
 	for _, l := range r.Logs {
-		ev := map[string]any{"address": l.Address.Hex()}
-		if len(l.Topics) > 0 {
-			if e, err := k.ABI().EventByID(l.Topics[0]); err == nil {
-				ev["event"] = e.Name
-				if fields, err := k.ParseEvent(e.Name, l); err == nil {
-					for n, v := range fields {
-						fields[n] = formatValue(v)
-					}
-					ev["args"] = fields
-				}
-			}
-		}
-		events = append(events, ev)
+		events = append(events, decodeLog(k.ABI(), l))
 	}
-	return c.print(map[string]any{
+	return map[string]any{
 		"transactionHash": r.TxHash.Hex(), "blockNumber": r.BlockNumber,
 		"status": r.Status, "gasUsed": r.GasUsed, "events": events,
-	})
+	}, nil
 }
 
 func readABI(path string) (abi.ABI, error) {
@@ -384,108 +462,3 @@ func parseHash(s string) (common.Hash, error) {
 }
 
 var errUnsupportedType = errors.New("unsupported ABI type")
-
-// convertArgs converts console words to the Go values the ABI packer wants.
-func convertArgs(in abi.Arguments, words []string, what string) ([]any, error) {
-	if len(words) != len(in) {
-		return nil, fmt.Errorf("%w: %s takes %d arguments, got %d", ErrBadArg, what, len(in), len(words))
-	}
-	out := make([]any, len(in))
-	for i, arg := range in {
-		v, err := convertArg(arg.Type, words[i])
-		if err != nil {
-			return nil, fmt.Errorf("%w: argument %d (%s %s): %v", ErrBadArg, i+1, arg.Type.String(), arg.Name, err)
-		}
-		out[i] = v
-	}
-	return out, nil
-}
-
-func convertArg(t abi.Type, s string) (any, error) {
-	switch t.T {
-	case abi.UintTy, abi.IntTy:
-		n, ok := new(big.Int).SetString(s, 0)
-		if !ok {
-			return nil, fmt.Errorf("%q is not an integer", s)
-		}
-		if t.T == abi.UintTy && n.Sign() < 0 {
-			return nil, fmt.Errorf("%s is negative", s)
-		}
-		if lim := t.Size - boolInt(t.T == abi.IntTy); n.BitLen() > lim {
-			return nil, fmt.Errorf("%s does not fit", s)
-		}
-		return sizedInt(t, n), nil
-	case abi.BoolTy:
-		b, err := strconv.ParseBool(s)
-		if err != nil {
-			return nil, fmt.Errorf("%q is not true or false", s)
-		}
-		return b, nil
-	case abi.StringTy:
-		return s, nil
-	case abi.AddressTy:
-		if !common.IsHexAddress(s) {
-			return nil, fmt.Errorf("%q is not an address", s)
-		}
-		return common.HexToAddress(s), nil
-	case abi.BytesTy:
-		b, err := hexutil.Decode(s)
-		if err != nil {
-			return nil, fmt.Errorf("%q is not 0x hex", s)
-		}
-		return b, nil
-	case abi.FixedBytesTy:
-		b, err := hexutil.Decode(s)
-		if err != nil || len(b) > t.Size {
-			return nil, fmt.Errorf("%q is not 0x hex of at most %d bytes", s, t.Size)
-		}
-		arr := reflectFixedBytes(t.Size, b)
-		return arr, nil
-	}
-	return nil, errUnsupportedType
-}
-
-func (c *Console) committee() (*sdk.Contract, error) {
-	if c.key == nil {
-		return nil, fmt.Errorf("%w: start the console with --key", ErrNoKey)
-	}
-	a, ok := precompiled.ABI(precompiled.CommitteeAddress)
-	if !ok {
-		return nil, errors.New("no Committee ABI")
-	}
-	return c.client.Contract(precompiled.CommitteeAddress, a), nil
-}
-
-func runProposeConfig(ctx context.Context, c *Console, args []string) error {
-	k, err := c.committee()
-	if err != nil {
-		return err
-	}
-	var blocks uint64
-	if len(args) == 3 {
-		if blocks, err = parseUint(args[2]); err != nil {
-			return fmt.Errorf("%w: blocks %q is not a number", ErrBadArg, args[2])
-		}
-	}
-	return c.transact(ctx, k, "proposeConfig", args[0], args[1], blocks)
-}
-
-func runVote(ctx context.Context, c *Console, args []string) error {
-	k, err := c.committee()
-	if err != nil {
-		return err
-	}
-	id, err := parseUint(args[0])
-	if err != nil {
-		return fmt.Errorf("%w: proposal id %q is not a number", ErrBadArg, args[0])
-	}
-	var agree bool
-	switch strings.ToLower(args[1]) {
-	case "yes", "y", "true":
-		agree = true
-	case "no", "n", "false":
-	default:
-		return fmt.Errorf("%w: vote %q: want yes or no", ErrBadArg, args[1])
-	}
-	return c.transact(ctx, k, "vote", id, agree)
-}

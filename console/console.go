@@ -23,6 +23,11 @@ type Console struct {
 	json    bool
 	timeout time.Duration
 	cmds    map[string]*command
+
+	keystoreDir string
+	lightKDF    bool
+	solc        string
+	prompt      func(prompt string) (string, error)
 }
 
 // Options configures a Console.
@@ -31,6 +36,17 @@ type Options struct {
 	Out     io.Writer         // where results go
 	JSON    bool              // machine-readable output
 	Timeout time.Duration     // per command; 0 means 60s
+	// KeystoreDir is the directory of the account commands; "" means
+	// ./keystore.
+	KeystoreDir string
+	// LightKDF writes new key files with the light scrypt parameters.
+	LightKDF bool
+	// Solc is the compiler deploy runs for a .sol file; "" means solc on
+	// the PATH.
+	Solc string
+	// Password reads a password without echo; nil makes the account
+	// commands require a password file.
+	Password func(prompt string) (string, error)
 }
 
 type command struct {
@@ -40,12 +56,21 @@ type command struct {
 	long  string
 	min   int // fewest arguments
 	max   int // most arguments; -1 for any
-	run   func(ctx context.Context, c *Console, args []string) error
+	// choices completes the first argument.
+	choices []string
+	run     func(ctx context.Context, c *Console, args []string) error
 }
 
 // New returns a console using client.
 func New(client *sdk.Client, opts Options) *Console {
-	c := &Console{client: client, key: opts.Key, out: opts.Out, json: opts.JSON, timeout: opts.Timeout}
+	c := &Console{client: client, key: opts.Key, out: opts.Out, json: opts.JSON, timeout: opts.Timeout,
+		keystoreDir: opts.KeystoreDir, lightKDF: opts.LightKDF, prompt: opts.Password, solc: opts.Solc}
+	if c.solc == "" {
+		c.solc = "solc"
+	}
+	if c.keystoreDir == "" {
+		c.keystoreDir = "keystore"
+	}
 	if c.out == nil {
 		c.out = io.Discard
 	}
@@ -125,10 +150,18 @@ func (c *Console) help(args []string) error {
 		fmt.Fprintln(c.out, "Commands:")
 		for _, n := range c.Names() {
 			if cmd, ok := c.cmds[n]; ok {
-				fmt.Fprintf(c.out, "  %-16s %s\n", n, cmd.short)
+				fmt.Fprintf(c.out, "  %-22s %s\n", n, cmd.short)
 			}
 		}
-		fmt.Fprintf(c.out, "  %-16s %s\n  %-16s %s\n", "help [CMD]", "show this list or one command's help", "exit", "leave the console")
+		fmt.Fprintf(c.out, "  %-22s %s\n  %-22s %s\n", "help [CMD]", "show this list or one command's help", "exit", "leave the console")
+		return nil
+	}
+	switch args[0] {
+	case "help":
+		fmt.Fprintln(c.out, "help [CMD]\n  show the list of commands, or one command's usage and description")
+		return nil
+	case "exit", "quit":
+		fmt.Fprintln(c.out, args[0]+"\n  leave the console (also Ctrl-D); in a script, end it")
 		return nil
 	}
 	cmd, ok := c.cmds[args[0]]
@@ -142,25 +175,41 @@ func (c *Console) help(args []string) error {
 	return nil
 }
 
-// splitLine splits a line into words; single or double quotes group words.
+// splitLine splits a line into words; single or double quotes group
+// words, and so do brackets: inside [ ] and ( ) spaces and quotes stay in
+// the word, for the array and tuple literals of ABI arguments.
 func splitLine(line string) ([]string, error) {
 	var (
 		words []string
 		cur   strings.Builder
 		quote rune
 		in    bool
+		depth int
 	)
 	for _, r := range line {
 		switch {
 		case quote != 0:
 			if r == quote {
 				quote = 0
+				if depth > 0 {
+					cur.WriteRune(r)
+				}
 			} else {
 				cur.WriteRune(r)
 			}
 		case r == '"' || r == '\'':
 			quote, in = r, true
-		case r == ' ' || r == '\t':
+			if depth > 0 {
+				cur.WriteRune(r)
+			}
+		case r == '[' || r == '(':
+			depth++
+			cur.WriteRune(r)
+			in = true
+		case (r == ']' || r == ')') && depth > 0:
+			depth--
+			cur.WriteRune(r)
+		case (r == ' ' || r == '\t') && depth == 0:
 			if in {
 				words = append(words, cur.String())
 				cur.Reset()
@@ -173,6 +222,9 @@ func splitLine(line string) ([]string, error) {
 	}
 	if quote != 0 {
 		return nil, fmt.Errorf("%w: unclosed quote", ErrBadArg)
+	}
+	if depth > 0 {
+		return nil, fmt.Errorf("%w: unclosed bracket", ErrBadArg)
 	}
 	if in {
 		words = append(words, cur.String())

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -129,7 +130,7 @@ func TestScriptedSession(t *testing.T) {
 		t.Fatal("proposals printed nothing")
 	}
 	mustContain("help", run("help"), "deploy", "proposals", "receipt")
-	mustContain("help send", run("help send"), "ADDR|CNSNAME ABIFILE METHOD")
+	mustContain("help send", run("help send"), "ADDR|CNSNAME [ABIFILE] METHOD", "arrays ", "tuples ")
 
 	// --json output parses.
 	var jout bytes.Buffer
@@ -209,8 +210,23 @@ func TestScriptStopsAtFirstError(t *testing.T) {
 
 func TestComplete(t *testing.T) {
 	c := console.New(nil, console.Options{})
-	if got := c.Complete("pro"); strings.Join(got, ",") != "proposal,proposals,propose-config" {
-		t.Fatalf("Complete(pro) = %v", got)
+	if got := c.Complete("proposa"); strings.Join(got, ",") != "proposal,proposals" {
+		t.Fatalf("Complete(proposa) = %v", got)
+	}
+	if got := c.Complete("propose-f"); strings.Join(got, ",") != "propose-freeze" {
+		t.Fatalf("Complete(propose-f) = %v", got)
+	}
+	if got := c.Complete("cns-"); strings.Join(got, ",") != "cns-gray,cns-gray-clear,cns-register,cns-resolve,cns-route,cns-versions" {
+		t.Fatalf("Complete(cns-) = %v", got)
+	}
+	if got := c.Complete("propose-freeze freeze-"); strings.Join(got, ",") != "propose-freeze freeze-account,propose-freeze freeze-contract" {
+		t.Fatalf("Complete(propose-freeze freeze-) = %v", got)
+	}
+	if got := c.Complete("events comm"); len(got) != 1 || got[0] != "events committee" {
+		t.Fatalf("Complete(events comm) = %v", got)
+	}
+	if got := c.Complete("role-members reg"); len(got) != 1 || got[0] != "role-members regulator" {
+		t.Fatalf("Complete(role-members reg) = %v", got)
 	}
 	if got := c.Complete("help rec"); len(got) != 1 || got[0] != "help receipt" {
 		t.Fatalf("Complete(help rec) = %v", got)
@@ -270,5 +286,29 @@ func TestGovernance(t *testing.T) {
 	}
 	if err := c2.Exec(ctx, "vote 1 yes"); err == nil {
 		t.Fatal("second vote on an executed proposal succeeded")
+	}
+}
+
+// TestHelpEveryCommand checks every command has a usage line and a
+// description, and that docs/console.md lists it.
+func TestHelpEveryCommand(t *testing.T) {
+	var out bytes.Buffer
+	c := console.New(nil, console.Options{Out: &out})
+	doc, err := os.ReadFile("../docs/console.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range c.Names() {
+		out.Reset()
+		if err := c.Exec(context.Background(), "help "+name); err != nil {
+			t.Errorf("help %s: %v", name, err)
+			continue
+		}
+		if !strings.HasPrefix(out.String(), name) || len(strings.TrimSpace(out.String())) <= len(name)+5 {
+			t.Errorf("help %s:\n%s", name, out.String())
+		}
+		if !strings.Contains(string(doc), "`"+name) {
+			t.Errorf("docs/console.md does not list %s", name)
+		}
 	}
 }

@@ -64,18 +64,31 @@ func (c *Console) Interactive(ctx context.Context, historyFile string, errOut io
 	}
 }
 
-// Complete completes the command name at the start of line, and after
-// "help ".
+// Complete completes the command name at the start of line, a command
+// name after "help ", and the first argument of commands with a fixed set
+// of choices (roles, actions, system contracts).
 func (c *Console) Complete(line string) []string {
-	prefix := ""
-	word := line
-	if strings.HasPrefix(line, "help ") {
-		prefix, word = "help ", strings.TrimLeft(line[len("help "):], " ")
-	} else if strings.Contains(line, " ") {
+	if !strings.Contains(line, " ") {
+		return withPrefix("", line, c.Names())
+	}
+	name, rest, _ := strings.Cut(line, " ")
+	word := strings.TrimLeft(rest, " ")
+	if strings.Contains(word, " ") {
 		return nil
 	}
+	prefix := line[:len(line)-len(word)]
+	if name == "help" {
+		return withPrefix(prefix, word, c.Names())
+	}
+	if cmd, ok := c.cmds[name]; ok && len(cmd.choices) > 0 {
+		return withPrefix(prefix, word, cmd.choices)
+	}
+	return nil
+}
+
+func withPrefix(prefix, word string, names []string) []string {
 	var out []string
-	for _, n := range c.Names() {
+	for _, n := range names {
 		if strings.HasPrefix(n, word) {
 			out = append(out, prefix+n)
 		}

@@ -19,16 +19,17 @@ import (
 
 func newConsoleCmd() *cobra.Command {
 	var (
-		rpcURL, keyFile, passwordFile, command, history string
-		jsonOut                                         bool
-		timeout                                         time.Duration
+		rpcURL, keyFile, passwordFile, command, history, keystoreDir, solc string
+		jsonOut, lightKDF                                                  bool
+		timeout                                                            time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "console [script file]",
 		Short: "Interactive and scriptable console for one node",
 		Long: `Open a console on one node: read chain information, blocks, transactions and
-receipts, deploy contracts from solc artifacts, call and send to them (by address or
-CNS name), and read governance proposals, consensus nodes and the system config.
+receipts, deploy contracts from solc artifacts or .sol sources, call and send to them (by address or
+CNS name) with arguments of any ABI type, list events, govern the chain (proposals
+and votes, permissions, contract names) and manage keystore accounts.
 Without arguments the console is interactive (line editing, history, tab completion);
 with -c it runs one line, with a script file one command per line (# starts a comment)
 and stops at the first error with a non-zero exit.`,
@@ -73,7 +74,12 @@ and stops at the first error with a non-zero exit.`,
 				return err
 			}
 			defer client.Close()
-			c := console.New(client, console.Options{Key: key, Out: cmd.OutOrStdout(), JSON: jsonOut, Timeout: timeout})
+			opts := console.Options{Key: key, Out: cmd.OutOrStdout(), JSON: jsonOut, Timeout: timeout,
+				KeystoreDir: keystoreDir, LightKDF: lightKDF, Solc: solc}
+			if env := terminalEnv(); env.isTerminal() {
+				opts.Password = env.readPassword
+			}
+			c := console.New(client, opts)
 			switch {
 			case command != "":
 				return c.RunScript(ctx, strings.NewReader(command))
@@ -100,6 +106,9 @@ and stops at the first error with a non-zero exit.`,
 	fl.StringVarP(&command, "command", "c", "", "run these commands (separated by newlines) and exit")
 	fl.BoolVar(&jsonOut, "json", false, "print results as JSON, one value a line")
 	fl.StringVar(&history, "history", "", "history file of the interactive console (default ~/.gobcos_console_history)")
+	fl.StringVar(&keystoreDir, "keystore", defaultKeystoreDir, "directory of the key files of the account commands (accounts, account-new, account-import, account-use)")
+	fl.BoolVar(&lightKDF, "light-kdf", false, "write new key files with light scrypt parameters (faster, weaker; for test chains)")
+	fl.StringVar(&solc, "solc", "solc", "the Solidity compiler deploy runs for a .sol file")
 	fl.DurationVar(&timeout, "timeout", 60*time.Second, "how long to wait for the node, per command")
 	return cmd
 }

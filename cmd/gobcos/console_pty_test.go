@@ -36,8 +36,10 @@ func TestConsolePTYChild(t *testing.T) {
 }
 
 // TestConsolePTY opens the interactive console on a pseudo-terminal: a
-// command runs, tab completes a command name, a failing command leaves the
-// session going, history is written, exit leaves.
+// command runs, tab completes a command name and an argument, a failing
+// command leaves the session going, a governance command reads the
+// Committee, account-new prompts for a password without echo, history is
+// written, exit leaves.
 func TestConsolePTY(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a child process on a pseudo-terminal")
@@ -62,7 +64,7 @@ func TestConsolePTY(t *testing.T) {
 
 	history := filepath.Join(dir, "history")
 	cmd := exec.Command(os.Args[0], "-test.run=^TestConsolePTYChild$")
-	cmd.Env = append(os.Environ(), "TERM=xterm", consoleChildEnv+"="+strings.Join([]string{"console", "--rpc", "http://" + n.RPCAddr(), "--history", history}, "\x1f"))
+	cmd.Env = append(os.Environ(), "TERM=xterm", consoleChildEnv+"="+strings.Join([]string{"console", "--rpc", "http://" + n.RPCAddr(), "--history", history, "--keystore", filepath.Join(dir, "ks"), "--light-kdf"}, "\x1f"))
 	tty, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 40, Cols: 200}) // liner needs a width
 	if err != nil {
 		t.Fatal(err)
@@ -121,6 +123,20 @@ func TestConsolePTY(t *testing.T) {
 	waitFor("unknown command")
 	send("nodes\r")
 	waitFor("nodeId")
+	send("committee\r")
+	waitFor("participation: ")
+	send("role-members gov\t") // tab completes the role argument
+	send("\r")
+	waitFor("role: governor")
+	send("account-new\r") // prompts for the password twice, without echo
+	waitFor("Password for the new key: ")
+	send("s3cret\r")
+	waitFor("Repeat password: ")
+	send("s3cret\r")
+	waitFor("file: " + filepath.Join(dir, "ks"))
+	if strings.Contains(buf.String(), "s3cret") {
+		t.Fatalf("the password was echoed:\n%s", buf.String())
+	}
 	send("exit\r")
 	select {
 	case err := <-done:
@@ -134,7 +150,7 @@ func TestConsolePTY(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := string(h); !strings.Contains(got, "info\n") || !strings.Contains(got, "bogus\n") || !strings.Contains(got, "exit\n") {
+	if got := string(h); !strings.Contains(got, "info\n") || !strings.Contains(got, "bogus\n") || !strings.Contains(got, "exit\n") || !strings.Contains(got, "role-members governor\n") {
 		t.Fatalf("history file:\n%s", got)
 	}
 }

@@ -76,6 +76,17 @@ func TestConsoleCommand(t *testing.T) {
 		t.Fatalf("script output:\n%s", out)
 	}
 
+	// The account commands use --keystore; --light-kdf keeps new files cheap.
+	ks := filepath.Join(dir, "ks")
+	out, err = runRoot(t, "console", "--rpc", url, "--keystore", ks, "--light-kdf",
+		"-c", "account-new "+pwFile+"\naccounts\ndeploy "+abiFile+" "+binFile+" 3")
+	if err != nil {
+		t.Fatalf("account commands: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "file: "+ks) || !strings.Contains(out, "current: true") || !strings.Contains(out, "contractAddress: 0x") {
+		t.Fatalf("account commands output:\n%s", out)
+	}
+
 	if _, err := runRoot(t, "console", "--rpc", url, "--key", keyFile, "--password-file", writeFile(t, dir, "bad", "wrong"), "-c", "info"); err == nil {
 		t.Fatal("wrong password accepted")
 	}
