@@ -7,6 +7,7 @@ import (
 	"sort"
 	"sync"
 
+	"github.com/ethereum/go-ethereum/accounts/abi"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 
@@ -38,6 +39,8 @@ type GovEvent struct {
 type FrozenEntry struct {
 	Address common.Address `json:"address"`
 	Status  string         `json:"status"` // frozen or abolished
+	// EnableNumber is the block the status applies from.
+	EnableNumber uint64 `json:"enableNumber"`
 }
 
 // CNSName is a registered name version seen in the CNS logs.
@@ -66,13 +69,13 @@ type govScan struct {
 	mu        sync.Mutex
 	next      uint64 // next block to read
 	window    uint64
-	accounts  map[common.Address]bool // ever frozen
-	contracts map[common.Address]bool // ever frozen or abolished
+	accounts  map[common.Address]FrozenEntry // last status change of each account
+	contracts map[common.Address]FrozenEntry // of each contract
 	names     []CNSName
 }
 
 func newGovScan(c *rpcClient) *govScan {
-	return &govScan{rpc: c, window: scanWindow, accounts: map[common.Address]bool{}, contracts: map[common.Address]bool{}}
+	return &govScan{rpc: c, window: scanWindow, accounts: map[common.Address]FrozenEntry{}, contracts: map[common.Address]FrozenEntry{}}
 }
 
 // rawLog is a log as eth_getLogs returns it.
@@ -124,8 +127,8 @@ func (g *govScan) getLogs(ctx context.Context, window *uint64, filter map[string
 var errNothingRead = fmt.Errorf("no block range read")
 
 // history reads the Permission and CNS logs up to head and returns what
-// they show, with the current status of every account and contract ever
-// frozen.
+// they show: the accounts and contracts whose last status change froze
+// (or abolished) them, with the block it applies from, and the names.
 func (g *govScan) history(ctx context.Context, s *Server, head uint64) (*GovHistory, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -147,14 +150,8 @@ func (g *govScan) history(ctx context.Context, s *Server, head uint64) (*GovHist
 					continue
 				}
 				switch l.Topics[0] {
-				case evAcc.ID:
-					if len(g.accounts) < maxHistoryItems {
-						g.accounts[common.BytesToAddress(l.Topics[1][:])] = true
-					}
-				case evCon.ID:
-					if len(g.contracts) < maxHistoryItems {
-						g.contracts[common.BytesToAddress(l.Topics[1][:])] = true
-					}
+				case evAcc.ID, evCon.ID:
+					g.status(l, evAcc.ID, evAcc.Inputs.NonIndexed(), evCon.Inputs.NonIndexed())
 				case evName.ID:
 					vals, err := evName.Inputs.NonIndexed().Unpack(l.Data)
 					if err != nil || len(vals) != 2 || len(l.Topics) < 3 || len(g.names) >= maxHistoryItems {
@@ -174,41 +171,61 @@ func (g *govScan) history(ctx context.Context, s *Server, head uint64) (*GovHist
 	if g.next > 0 {
 		h.ScannedTo = g.next - 1
 	}
-	// Their status now.
-	var accs, cons []common.Address
-	var calls []govCall
-	for a := range g.accounts {
-		accs = append(accs, a)
-	}
-	for a := range g.contracts {
-		cons = append(cons, a)
-	}
-	sort.Slice(accs, func(i, j int) bool { return accs[i].Cmp(accs[j]) < 0 })
-	sort.Slice(cons, func(i, j int) bool { return cons[i].Cmp(cons[j]) < 0 })
-	for _, a := range accs {
-		calls = append(calls, govCall{precompiled.PermissionAddress, "isAccountFrozen", []any{a}})
-	}
-	for _, a := range cons {
-		calls = append(calls, govCall{precompiled.PermissionAddress, "contractStatus", []any{a}})
-	}
-	res, err := s.callSystem(ctx, hexutil.EncodeUint64(head), calls)
-	if err != nil {
-		return nil, err
-	}
-	for i, a := range accs {
-		if res[i][0].(bool) {
-			h.FrozenAccounts = append(h.FrozenAccounts, FrozenEntry{Address: a, Status: "frozen"})
+	for _, e := range g.accounts {
+		if e.Status != "" {
+			h.FrozenAccounts = append(h.FrozenAccounts, e)
 		}
 	}
-	for i, a := range cons {
-		switch res[len(accs)+i][0].(uint8) {
-		case precompiled.ContractFrozen:
-			h.FrozenContracts = append(h.FrozenContracts, FrozenEntry{Address: a, Status: "frozen"})
-		case precompiled.ContractAbolished:
-			h.FrozenContracts = append(h.FrozenContracts, FrozenEntry{Address: a, Status: "abolished"})
+	for _, e := range g.contracts {
+		if e.Status != "" {
+			h.FrozenContracts = append(h.FrozenContracts, e)
 		}
 	}
+	byAddr := func(x []FrozenEntry) func(i, j int) bool {
+		return func(i, j int) bool { return x[i].Address.Cmp(x[j].Address) < 0 }
+	}
+	sort.Slice(h.FrozenAccounts, byAddr(h.FrozenAccounts))
+	sort.Slice(h.FrozenContracts, byAddr(h.FrozenContracts))
 	return h, nil
+}
+
+// status records an AccountStatusChanged(account, bool frozen, uint64
+// enableNumber) or ContractStatusChanged(target, uint8 status, uint64
+// enableNumber) log: the last one of an address is its status.
+func (g *govScan) status(l rawLog, accID common.Hash, accData, conData abi.Arguments) {
+	addr := common.BytesToAddress(l.Topics[1][:])
+	if l.Topics[0] == accID {
+		vals, err := accData.Unpack(l.Data)
+		if err != nil || len(vals) != 2 {
+			return
+		}
+		frozen, _ := vals[0].(bool)
+		enable, _ := vals[1].(uint64)
+		e := FrozenEntry{Address: addr, EnableNumber: enable}
+		if frozen {
+			e.Status = "frozen"
+		}
+		if _, ok := g.accounts[addr]; ok || len(g.accounts) < maxHistoryItems {
+			g.accounts[addr] = e
+		}
+		return
+	}
+	vals, err := conData.Unpack(l.Data)
+	if err != nil || len(vals) != 2 {
+		return
+	}
+	st, _ := vals[0].(uint8)
+	enable, _ := vals[1].(uint64)
+	e := FrozenEntry{Address: addr, EnableNumber: enable}
+	switch st {
+	case precompiled.ContractFrozen:
+		e.Status = "frozen"
+	case precompiled.ContractAbolished:
+		e.Status = "abolished"
+	}
+	if _, ok := g.contracts[addr]; ok || len(g.contracts) < maxHistoryItems {
+		g.contracts[addr] = e
+	}
 }
 
 // proposalEvents reads the Committee events of proposal id in [from, to],
