@@ -256,9 +256,31 @@ func checkGovernance(ctx, bctx context.Context, t *testing.T, chain *testChain, 
 	transact(ctx, t, client, admins[1], "vote", uint64(2), false)
 	transact(ctx, t, client, admins[0], "proposeRole", target, uint8(precompiled.RoleAuditor), true, uint64(0))
 
+	// A CNS name that is HTML: the pages must show it as text.
+	deploy, err := client.SendNativeWait(ctx, admins[0], nil, nil, common.FromHex("0x600160005360016000f3"), 0)
+	if err != nil || deploy.ContractAddress == nil {
+		t.Fatalf("deploy: %v", err)
+	}
+	const evil = `<img src=x onerror="window.injected=1">`
+	cnsABI, _ := precompiled.ABI(precompiled.CNSAddress)
+	if r, err := client.Contract(precompiled.CNSAddress, cnsABI).Transact(ctx, admins[0], "register", evil, "1<b>", *deploy.ContractAddress, "[]"); err != nil || r.Status != 1 {
+		t.Fatalf("register: %v %+v", err, r)
+	}
+
 	if err := chromedp.Do(bctx, chromedp.Navigate(url+"#/governance")); err != nil {
 		t.Fatal(err)
 	}
+	waitText(bctx, t, "#cns-names tbody", "CNS names", func(s string) bool { return strings.Contains(s, evil) && strings.Contains(s, "1<b>") })
+	if n, err := chromedp.Run(bctx, chromedp.Evaluate[int](`document.querySelectorAll("#cns-names img, #cns-names b").length + (window.injected ? 100 : 0)`)); err != nil || n != 0 {
+		t.Fatalf("a CNS name was rendered as HTML (%d) %v", n, err)
+	}
+	// The resolve box.
+	if err := chromedp.Do(bctx, chromedp.SetValue(chromedp.ID("cns-name"), evil), chromedp.Click(chromedp.CSS("#cns-form button"))); err != nil {
+		t.Fatal(err)
+	}
+	waitText(bctx, t, "#cns-result", "resolved name", func(s string) bool {
+		return strings.Contains(strings.ToLower(s), strings.ToLower(deploy.ContractAddress.Hex())) && strings.Contains(s, "1<b>")
+	})
 	waitText(bctx, t, "#proposals tbody", "proposals list", func(s string) bool {
 		return strings.Contains(s, "config tx_count_limit = 500") && strings.Contains(s, "executed") &&
 			strings.Contains(s, "freeze account "+target.Hex()) && strings.Contains(s, "rejected") &&
