@@ -31,7 +31,11 @@
   function argsInline(d) {
     if (!d) return "<span class=\"muted\">unknown event</span>";
     let h = "<b>" + esc(d.name || "?") + "</b>";
-    if (d.args && d.args.length) h += " <span class=\"mono\">" + d.args.map((a) => esc(a.name) + "=" + esc(a.value.length > 70 ? short(a.value, 20) : a.value)).join(", ") + "</span>";
+    if (d.args && d.args.length) h += " <span class=\"mono\">" + d.args.map((a) => {
+      // A proposal id links to the proposal's page.
+      if (d.contract === "Committee" && a.name === "id" && /^\d+$/.test(a.value)) return "id=<a href=\"#/proposal/" + a.value + "\">" + a.value + "</a>";
+      return esc(a.name) + "=" + esc(a.value.length > 70 ? short(a.value, 20) : a.value);
+    }).join(", ") + "</span>";
     if (d.error) h += " <span class=\"muted\">" + esc(d.error) + "</span>";
     return h;
   }
@@ -199,7 +203,7 @@
     const rows = audit.events.map((e) => {
       const l = e.log;
       const c = SYSTEM[l.address.toLowerCase()] || l.address;
-      return "<tr class=\"audit-row\"><td>" + blockLink(num(l.blockNumber)) + (l.blockTimestamp ? "<div class=\"muted\">" + ui.ago(num(l.blockTimestamp)) + "</div>" : "") + "</td>" +
+      return "<tr class=\"audit-row\"><td class=\"nowrap\">" + blockLink(num(l.blockNumber)) + (l.blockTimestamp ? "<div class=\"muted\">" + ui.ago(num(l.blockTimestamp)) + "</div>" : "") + "</td>" +
         "<td>" + txLink(l.transactionHash) + "</td><td>" + esc(c) + "</td><td>" + argsInline(e.dec) + "</td></tr>";
     });
     return "<p class=\"muted\" id=\"audit-range\">" + audit.events.length + " event(s) in blocks " + audit.lowest + " to " + audit.top + ", newest first.</p>" +
