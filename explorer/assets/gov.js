@@ -53,7 +53,9 @@
   async function renderGovernance(args, seq) {
     const main = ui.main();
     main.innerHTML = "<h1>Governance</h1><div id=\"gov-box\"><p class=\"muted\">Reading the system contracts&hellip;</p></div>" +
-      "<div class=\"panel\"><h2>Proposals</h2><div id=\"proposals-box\"></div></div><div id=\"gov-rest\"></div>";
+      "<div class=\"panel\"><h2>Proposals</h2><div id=\"proposals-box\"></div></div><div id=\"gov-rest\"></div>" +
+      "<div class=\"panel\"><h2>Resolve a contract name (CNS)</h2><form id=\"cns-form\" class=\"inline\"><input class=\"text\" id=\"cns-name\" placeholder=\"Name\" maxlength=\"256\">" +
+      " <button class=\"act\" type=\"submit\">Resolve</button></form><div id=\"cns-result\"></div></div>";
     const update = async () => {
       let g, ps;
       try {
@@ -102,18 +104,18 @@
             h.frozenContracts.map((f) => "<tr><td>" + addrLink(f.address, true) + "</td><td>contract</td><td>" + badge(f.status, "bad") + " <span class=\"muted\">from block " + esc(f.enableNumber) + "</span></td></tr>")), "None.") + scanned + "</div>" +
         "<div class=\"panel\"><h2>Contract names (CNS)</h2>" + table("cns-names", ["Name", "Version", "Contract", "Registered"], h.names.map((n) =>
           "<tr><td>" + esc(n.name) + "</td><td>" + esc(n.version) + "</td><td>" + addrLink(n.target) + "</td><td>" + blockLink(n.block) + "</td></tr>"), "No names registered.") + scanned +
-        "<form id=\"cns-form\" class=\"inline\"><input class=\"text\" id=\"cns-name\" placeholder=\"Resolve a name\" maxlength=\"256\"> <button class=\"act\" type=\"submit\">Resolve</button></form>" +
-        "<div id=\"cns-result\"></div></div></div>";
-      document.getElementById("cns-form").addEventListener("submit", async (ev) => {
-        ev.preventDefault();
-        const out = document.getElementById("cns-result");
-        const name = document.getElementById("cns-name").value;
-        try {
-          const r = await rpc("bcos_resolveName", [name]);
-          out.innerHTML = fields([["Name", esc(name)], ["Address", addrLink(r.address, true)], ["Version", esc(r.version)]]);
-        } catch (e) { out.innerHTML = errorBox(e); }
-      });
+        "</div></div>";
     };
+    // The resolve box stays put while the rest refreshes.
+    document.getElementById("cns-form").addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      const out = document.getElementById("cns-result");
+      const name = document.getElementById("cns-name").value;
+      try {
+        const r = await rpc("bcos_resolveName", [name]);
+        out.innerHTML = fields([["Name", esc(name)], ["Address", addrLink(r.address, true)], ["Version", esc(r.version)]]);
+      } catch (e) { out.innerHTML = errorBox(e); }
+    });
     await update();
     ui.setRefresh(update);
   }
