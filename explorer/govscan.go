@@ -139,6 +139,13 @@ func (g *govScan) history(ctx context.Context, s *Server, head uint64) (*GovHist
 		"address": []common.Address{precompiled.PermissionAddress, precompiled.CNSAddress},
 		"topics":  [][]common.Hash{{evAcc.ID, evCon.ID, evName.ID}},
 	}
+	if g.next > head+1 {
+		// The node is behind what was read (another chain, or one
+		// restored from an older copy): read again from the start.
+		g.next, g.names = 0, nil
+		clear(g.accounts)
+		clear(g.contracts)
+	}
 	if g.next <= head {
 		logs, last, err := g.getLogs(ctx, &g.window, filter, g.next, head, scanBudget, nil)
 		if err != nil && err != errNothingRead {

@@ -17,7 +17,7 @@
   };
   const STATUS_KIND = { open: "", executed: "ok", rejected: "bad", failed: "bad", revoked: "grey", expired: "grey" };
 
-  function statusBadge(s) { return badge(s, STATUS_KIND[s] !== undefined ? STATUS_KIND[s] : "grey"); }
+  function statusBadge(s) { return badge(s, Object.prototype.hasOwnProperty.call(STATUS_KIND, s) ? STATUS_KIND[s] : "grey"); }
   function hex(n) { return "0x" + n.toString(16); }
   function nodeName(id) {
     const n = ui.groupNodes().find((g) => g.nodeId && g.nodeId.toLowerCase() === String(id).toLowerCase());
@@ -204,7 +204,8 @@
   function auditHTML() {
     const rows = audit.events.map((e) => {
       const l = e.log;
-      const c = SYSTEM[l.address.toLowerCase()] || l.address;
+      const a = String(l.address).toLowerCase();
+      const c = Object.prototype.hasOwnProperty.call(SYSTEM, a) ? SYSTEM[a] : a;
       return "<tr class=\"audit-row\"><td class=\"nowrap\">" + blockLink(num(l.blockNumber)) + (l.blockTimestamp ? "<div class=\"muted\">" + ui.ago(num(l.blockTimestamp)) + "</div>" : "") + "</td>" +
         "<td>" + txLink(l.transactionHash) + "</td><td>" + esc(c) + "</td><td>" + argsInline(e.dec) + "</td></tr>";
     });
