@@ -31,7 +31,7 @@ const (
 )
 
 // abiStore holds the contract ABIs the explorer knows: the system
-// contracts' and those uploaded, by contract address. Uploads live in
+// contracts' (SystemInfo and the five governance contracts) and those uploaded, by contract address. Uploads live in
 // memory only.
 type abiStore struct {
 	mu   sync.RWMutex
@@ -51,6 +51,13 @@ func newABIStore() *abiStore {
 		panic(fmt.Sprintf("explorer: built-in SystemInfo ABI: %v", err)) // a constant of this file
 	}
 	st.abis[precompiled.SystemInfoAddress] = namedABI{name: "SystemInfo", abi: a, system: true}
+	for addr, name := range precompiled.GovernanceContracts() {
+		ga, ok := precompiled.ABI(addr)
+		if !ok {
+			panic(fmt.Sprintf("explorer: no ABI for the %s system contract", name)) // fixed table of precompiled
+		}
+		st.abis[addr] = namedABI{name: name, abi: ga, system: true}
+	}
 	return st
 }
 

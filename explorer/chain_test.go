@@ -16,6 +16,7 @@ import (
 
 // testChain is a running in-process PBFT chain.
 type testChain struct {
+	dir      string // the chain directory (organisations' admin keys under orgs/)
 	manifest *chainbuild.Manifest
 	nodes    []*node.Node
 }
@@ -60,7 +61,7 @@ func startChain(t *testing.T, n int) *testChain {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &testChain{manifest: res.Manifest, nodes: make([]*node.Node, n)}
+	c := &testChain{dir: res.Dir, manifest: res.Manifest, nodes: make([]*node.Node, n)}
 	t.Cleanup(func() {
 		for _, nd := range c.nodes {
 			if nd != nil {

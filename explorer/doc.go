@@ -1,7 +1,14 @@
 // Package explorer is gobcos's block explorer: a web UI (overview of the
 // group's nodes, latest blocks, tx totals and a txs-per-block chart; block,
-// transaction, address and pending pages; search by height, hash or
+// transaction, address and pending pages; governance pages and the audit
+// trail of the governance contracts' events; search by height, hash or
 // address) served over HTTP with every asset embedded, so it works offline.
+//
+// Pages refresh when a block arrives: the server keeps a newHeads
+// subscription to the node (heads.go) and pushes each head to the
+// browsers over Server-Sent Events (GET /api/events). The governance
+// views (governance.go, govscan.go) read the system contracts with
+// eth_call and their event logs with eth_getLogs.
 //
 // It reaches the chain only through JSON-RPC: the browser's calls go to a
 // /rpc endpoint that forwards them to the node, and the server's own

@@ -63,7 +63,8 @@ func (x *indexer) snapshot() Stats {
 	return st
 }
 
-func (x *indexer) run(ctx context.Context, every time.Duration) {
+// run follows the chain every interval and whenever kick fires.
+func (x *indexer) run(ctx context.Context, every time.Duration, kick <-chan struct{}) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -82,6 +83,7 @@ func (x *indexer) run(ctx context.Context, every time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-kick:
 		}
 	}
 }

@@ -29,7 +29,10 @@ type Config struct {
 	PollInterval time.Duration
 	// HTTPClient calls the nodes (default: one with a 15s timeout).
 	HTTPClient *http.Client
-	Logger     *slog.Logger
+	// MaxEventClients bounds the browsers following GET /api/events
+	// (default 64); more are answered 503 and fall back to polling.
+	MaxEventClients int
+	Logger          *slog.Logger
 }
 
 // Server is an explorer: an HTTP handler and the goroutine that keeps the
@@ -40,6 +43,8 @@ type Server struct {
 	log     *slog.Logger
 	stats   *indexer
 	abis    *abiStore
+	hub     *hub
+	gov     *govScan
 	handler http.Handler
 
 	surveyMu sync.Mutex
@@ -71,6 +76,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 15 * time.Second}
 	}
+	if cfg.MaxEventClients <= 0 {
+		cfg.MaxEventClients = 64
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -78,6 +86,8 @@ func New(cfg Config) (*Server, error) {
 	s.rpc = &rpcClient{url: cfg.Endpoints[0].URL, http: cfg.HTTPClient}
 	s.stats = newIndexer(s.rpc, cfg.Logger)
 	s.abis = newABIStore()
+	s.hub = newHub(cfg.MaxEventClients)
+	s.gov = newGovScan(s.rpc)
 	sub, err := fs.Sub(assets, "assets")
 	if err != nil {
 		return nil, err
@@ -94,6 +104,10 @@ func New(cfg Config) (*Server, error) {
 	mux.HandleFunc("POST /api/decode", s.serveDecode)
 	mux.HandleFunc("GET /api/abi", s.serveABIList)
 	mux.HandleFunc("POST /api/abi", s.serveABIAdd)
+	mux.HandleFunc("GET /api/events", s.serveEvents)
+	mux.HandleFunc("GET /api/governance", s.serveGovernance)
+	mux.HandleFunc("GET /api/governance/proposals", s.serveProposals)
+	mux.HandleFunc("GET /api/governance/proposals/{id}", s.serveProposal)
 	s.handler = mux
 	return s, nil
 }
@@ -116,11 +130,28 @@ func (s *Server) Start(addr string) (net.Addr, error) {
 			return nil, fmt.Errorf("explorer listen on %s: %w", addr, err)
 		}
 	}
+	ws, err := wsURL(s.rpc.url)
+	if err != nil {
+		if ln != nil {
+			ln.Close()
+		}
+		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel, s.done = cancel, make(chan struct{})
+	kick := make(chan struct{}, 1)
+	watcher := &headWatcher{url: ws, rpc: s.rpc, hub: s.hub, log: s.log, kick: func() {
+		select {
+		case kick <- struct{}{}:
+		default:
+		}
+	}}
+	var wg sync.WaitGroup
+	wg.Go(func() { s.stats.run(ctx, s.cfg.PollInterval, kick) })
+	wg.Go(func() { watcher.run(ctx) })
 	go func() {
-		defer close(s.done)
-		s.stats.run(ctx, s.cfg.PollInterval)
+		wg.Wait()
+		close(s.done)
 	}()
 	if ln == nil {
 		return nil, nil
@@ -135,12 +166,14 @@ func (s *Server) Start(addr string) (net.Addr, error) {
 	return ln.Addr(), nil
 }
 
-// Stop stops serving and the indexer. It is safe to call more than once
-// and without Start.
+// Stop stops serving, the live-event streams, the head subscription and
+// the indexer. It is safe to call more than once and without Start.
 func (s *Server) Stop() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var err error
+	// End the event streams first: Shutdown waits for open requests.
+	s.hub.close()
 	if s.http != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		err = s.http.Shutdown(ctx)
@@ -200,7 +233,7 @@ func checkReadOnly(body []byte) error {
 	}
 	for _, q := range reqs {
 		m := q.Method
-		readOnly := strings.HasPrefix(m, "bcos_get") || strings.HasPrefix(m, "net_") || strings.HasPrefix(m, "web3_") ||
+		readOnly := strings.HasPrefix(m, "bcos_get") || m == "bcos_resolveName" || strings.HasPrefix(m, "net_") || strings.HasPrefix(m, "web3_") ||
 			(strings.HasPrefix(m, "eth_") && !strings.HasPrefix(m, "eth_send") && !strings.HasPrefix(m, "eth_sign") && m != "eth_subscribe")
 		if !readOnly {
 			return fmt.Errorf("method %q is not available through the explorer (it only reads)", m)

@@ -5,12 +5,16 @@
 (function () {
   const main = document.getElementById("main");
   const live = document.getElementById("live");
-  const POLL_MS = 2000;
+  // Pages refresh when the explorer's event stream (/api/events) reports
+  // a block; while the stream is down they poll slowly.
+  const FALLBACK_POLL_MS = 10000;
+  const STREAM_RETRY_MS = 30000;
   let groupNodes = [];      // bcos_getGroupNodes of the primary node
   let sealers = [];         // bcos_getSealerList, in signature index order
   let refresh = null;       // re-renders the live parts of the current page
   let routeSeq = 0;         // drops answers of pages left meanwhile
   let pendingFilter = null;
+  let lastHead = 0;         // the latest block the event stream reported
   const pendingSeen = new Map();
 
   // ---- helpers -------------------------------------------------------
@@ -81,6 +85,20 @@
     }
   }
 
+  // Other scripts (gov.js) add pages through window.explorerUI.
+  const pages = {};
+  window.explorerUI = {
+    esc, num, big, short, fmtTime, ago, blockLink, txLink, addrLink, badge, errorBox, fields, rpc, rpcBatch, api,
+    nodeLabel, decodedHTML: (d) => decodedHTML(d),
+    groupNodes: () => groupNodes,
+    main: () => main,
+    current: (seq) => seq === routeSeq,
+    lastHead: () => lastHead,
+    setRefresh: (f) => { refresh = f; },
+    setLive: (ok) => setLive(ok),
+    addPage: (name, render) => { pages[name] = render; },
+  };
+
   // ---- overview ------------------------------------------------------
   function chart(series) {
     if (!series || series.length === 0) return "<p class=\"muted\">No blocks yet.</p>";
@@ -142,7 +160,7 @@
       try {
         const [stats, sv, pending] = await Promise.all([api("/api/stats"), api("/api/nodes"), rpc("bcos_getPendingTxSize")]);
         if (seq !== routeSeq) return;
-        const head = Math.max(stats.head, sv.height);
+        const head = Math.max(stats.head, sv.height, lastHead);
         document.getElementById("overview-height").textContent = head;
         document.getElementById("overview-txs").textContent = stats.totalTxs + (stats.complete ? "" : "+");
         document.getElementById("overview-nodes").textContent = sv.nodes.length;
@@ -352,16 +370,74 @@
         case "address": await renderAddress(decodeURIComponent(parts[1] || ""), seq); break;
         case "pending": await renderPending(seq); break;
         case "abi": await renderABIs(seq); break;
-        default: main.innerHTML = errorBox("No such page.");
+        default:
+          if (pages[parts[0]]) await pages[parts[0]](parts.slice(1).map(decodeURIComponent), seq);
+          else main.innerHTML = errorBox("No such page.");
       }
     } catch (e) {
       if (seq === routeSeq) main.innerHTML = errorBox(e);
     }
   }
 
+  // ---- live updates --------------------------------------------------
+  let stream = null;        // the EventSource, null while none is open
+  let streamOpen = false;
+  let heads = 0;            // head events received (shown for tests as data-heads)
+  let refreshing = false, again = false;
+  let pollTimer = null;
+
   function setLive(ok) {
     live.classList.toggle("off", !ok);
-    live.innerHTML = ok ? "&#9679; live" : "&#9679; offline";
+    const mode = !ok ? "offline" : streamOpen ? "live" : "polling";
+    live.dataset.mode = ok ? (streamOpen ? "stream" : "poll") : "offline";
+    live.dataset.heads = String(heads);
+    live.title = streamOpen ? "pages refresh when a block arrives" : "the live stream is down: pages refresh every " + FALLBACK_POLL_MS / 1000 + "s";
+    live.innerHTML = "&#9679; " + mode;
+  }
+
+  // runRefresh re-renders the live parts of the page, one run at a time;
+  // a block arriving during a run triggers one more.
+  async function runRefresh() {
+    if (!refresh) return;
+    if (refreshing) { again = true; return; }
+    refreshing = true;
+    try {
+      do {
+        again = false;
+        const f = refresh;
+        if (f) await f().catch(() => setLive(false));
+      } while (again);
+    } finally { refreshing = false; }
+  }
+
+  function startPolling() {
+    if (pollTimer === null) pollTimer = setInterval(runRefresh, FALLBACK_POLL_MS);
+  }
+  function stopPolling() {
+    if (pollTimer !== null) { clearInterval(pollTimer); pollTimer = null; }
+  }
+
+  function openStream() {
+    if (typeof EventSource === "undefined") { startPolling(); return; }
+    stream = new EventSource("/api/events");
+    stream.addEventListener("open", () => { streamOpen = true; stopPolling(); setLive(true); });
+    stream.addEventListener("head", (ev) => {
+      try { lastHead = Math.max(lastHead, JSON.parse(ev.data).number); } catch (e) { /* a malformed event: refresh anyway */ }
+      heads++;
+      live.dataset.heads = String(heads);
+      runRefresh();
+    });
+    stream.addEventListener("error", () => {
+      // The browser reconnects by itself unless the stream was refused
+      // (CLOSED); either way poll until it is back.
+      streamOpen = false;
+      startPolling();
+      setLive(!live.classList.contains("off"));
+      if (stream.readyState === EventSource.CLOSED) {
+        stream = null;
+        setTimeout(openStream, STREAM_RETRY_MS);
+      }
+    });
   }
 
   document.getElementById("search-form").addEventListener("submit", (ev) => {
@@ -369,8 +445,9 @@
     search(document.getElementById("search").value).catch((e) => { main.innerHTML = errorBox(e); });
   });
   window.addEventListener("hashchange", route);
-  setInterval(() => {
-    if (refresh) refresh().catch(() => setLive(false));
-  }, POLL_MS);
-  route();
+  document.addEventListener("DOMContentLoaded", () => {
+    startPolling();
+    openStream();
+    route();
+  });
 })();
