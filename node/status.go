@@ -1,7 +1,9 @@
 package node
 
 import (
+	"bytes"
 	"net"
+	"slices"
 	"strconv"
 
 	"github.com/gobcos/gobcos/explorer"
@@ -26,8 +28,20 @@ func certNames(nc *certs.NodeCert) (name, org string) {
 	return name, org
 }
 
-// role is a node's role in the group's node list.
+// role is a node's role in the group's node list: the governance list in
+// force for the next block, the genesis one while it cannot be read.
 func (n *Node) role(pub []byte) string {
+	if n.ledger != nil {
+		if sealers, observers, err := n.liveNodes(); err == nil && len(sealers) > 0 {
+			switch {
+			case slices.ContainsFunc(sealers, func(k []byte) bool { return bytes.Equal(k, pub) }):
+				return rpc.RoleSealer
+			case slices.ContainsFunc(observers, func(k []byte) bool { return bytes.Equal(k, pub) }):
+				return rpc.RoleObserver
+			}
+			return rpc.RoleNone
+		}
+	}
 	switch {
 	case n.genesis.IsSealer(pub):
 		return rpc.RoleSealer
