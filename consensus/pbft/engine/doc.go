@@ -66,4 +66,36 @@
 // block the syncer already committed is accepted if the hashes match.
 // The core's SyncRequest is only logged: the syncer finds peers ahead of
 // it by their status messages on its own.
+//
+// # Epochs: a sealer set that changes
+//
+// A core has one sealer list for its whole life. With Params.Epochs set,
+// the driver asks, at start and whenever the ledger head moved (its own
+// commit or the syncer's), for the configuration of head+1 (Epoch: the
+// sealers in order and the leader period). When it differs from the
+// running one, the driver drops the core and, before any input reaches
+// the height after the head, builds a new one at the head: quorum and
+// leaders follow from the new list. Nothing of the dropped core that it
+// had not yet handed out in a Ready is sent or persisted, and with
+// Window = 1 it holds no vote of the new height: it votes at h+1 only
+// after Verified/Executed calls that come after the commit of h, whose
+// Ready is never handled. Each configuration other than the initial one
+// signs under its own domain (Core.Domain + "/epoch/" + the hash of its
+// sealers and leader period), so a message of one epoch never verifies in
+// another whatever the indexes: messages in flight at the switch (votes,
+// checkpoints and catch-up proofs of the old configuration, including
+// those for the new height from a sealer that has not switched yet) are
+// dropped as badly signed and their senders resend them once they
+// switched too; a sealer left behind catches up by block sync.
+//
+// The persisted HardState is stored with the id of the configuration
+// that wrote it ("c/hse") and restored only into the same configuration
+// (a restart within an epoch keeps its votes, so no double vote); state
+// written by another configuration is for heights it no longer decides
+// and is ignored. A node outside the configuration runs no core (Index is
+// -1, Status.Sealer false, inbound messages are dropped); it follows by
+// block sync and starts a core when a later configuration names it.
+// Params.OnEpoch tells the node the new sealers and its index, before the
+// new core sends anything, so that transport indexes are never stale for
+// outbound messages.
 package engine
