@@ -159,6 +159,15 @@ func TestPBFTSealersByGovernance(t *testing.T) {
 	c.waitHeight(h)
 	c.checkSame(ctx, h)
 	t.Logf("promoted in block %d, first signature in block %d", at, signedAt)
+	var list []struct {
+		NodeID hexutil.Bytes `json:"nodeId"`
+	}
+	if err := client.RPC().CallContext(ctx, &list, "bcos_getSealerList"); err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 5 || !bytes.Equal(list[4].NodeID, newKey) {
+		t.Fatalf("bcos_getSealerList after the promotion: %d sealers, want 5 ending with the new node", len(list))
+	}
 
 	// 3. A genesis sealer removed: it signs no later certificate, it is
 	// disconnected, and the four others go on.

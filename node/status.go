@@ -97,6 +97,19 @@ func (b *backend) GroupNodes() []rpc.GroupNode {
 		}
 		out = append(out, gn)
 	}
+	// The governance list in force for the next block; the genesis one
+	// while it cannot be read.
+	if n.ledger != nil {
+		if sealers, observers, err := n.liveNodes(); err == nil && len(sealers) > 0 {
+			for _, pub := range sealers {
+				add(pub, rpc.RoleSealer)
+			}
+			for _, pub := range observers {
+				add(pub, rpc.RoleObserver)
+			}
+			return out
+		}
+	}
 	for _, pub := range g.Sealers {
 		add(pub, rpc.RoleSealer)
 	}
