@@ -133,6 +133,27 @@ func TestPBFTSealersByGovernance(t *testing.T) {
 	h := commitSome(ctx, t, client, suite, 1)
 	c.waitHeight(h)
 	c.checkSame(ctx, h)
+	newClient, err := sdk.Dial(ctx, "ws://"+c.nodes[4].RPCAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer newClient.Close()
+	// nodeInfo is the new node's role and whether it takes part in consensus.
+	nodeInfo := func() (string, bool) {
+		var info struct {
+			Role      string `json:"role"`
+			Consensus struct {
+				Running bool `json:"running"`
+			} `json:"consensus"`
+		}
+		if err := newClient.RPC().CallContext(ctx, &info, "bcos_getNodeInfo"); err != nil {
+			t.Fatal(err)
+		}
+		return info.Role, info.Consensus.Running
+	}
+	if role, running := nodeInfo(); role != "observer" || running {
+		t.Fatalf("the voted-in observer reports role %q, running %v", role, running)
+	}
 
 	// 2. Promoted to sealer: from the next block on it is the fifth sealer
 	// (quorum 4) and signs certificates.
@@ -159,6 +180,12 @@ func TestPBFTSealersByGovernance(t *testing.T) {
 	c.waitHeight(h)
 	c.checkSame(ctx, h)
 	t.Logf("promoted in block %d, first signature in block %d", at, signedAt)
+	for role, running := nodeInfo(); role != "sealer" || !running; role, running = nodeInfo() {
+		if ctx.Err() != nil {
+			t.Fatalf("the promoted node reports role %q, running %v", role, running)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	var list []struct {
 		NodeID hexutil.Bytes `json:"nodeId"`
 	}

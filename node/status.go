@@ -59,7 +59,9 @@ func (b *backend) NodeStatus() rpc.NodeStatus {
 	st.Consensus.Engine = n.genesis.Consensus
 	if n.engine != nil {
 		es := n.engine.Status()
-		st.Consensus = rpc.ConsensusStatus{Engine: es.Engine, View: es.View, Leader: es.Leader, Running: es.Running, LastCommit: es.LastBlockTime}
+		// Every node of a PBFT or Raft chain runs its engine, idle while it
+		// is not a sealer: running means taking part in consensus.
+		st.Consensus = rpc.ConsensusStatus{Engine: es.Engine, View: es.View, Leader: es.Leader, Running: es.Running && es.Sealer, LastCommit: es.LastBlockTime}
 	}
 	return st
 }
