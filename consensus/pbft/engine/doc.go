@@ -73,20 +73,23 @@
 // the driver asks, at start and whenever the ledger head moved (its own
 // commit or the syncer's), for the configuration of head+1 (Epoch: the
 // sealers in order and the leader period). When it differs from the
-// running one, the driver drops the core and, before any input reaches
-// the height after the head, builds a new one at the head: quorum and
-// leaders follow from the new list. Nothing of the dropped core that it
-// had not yet handed out in a Ready is sent or persisted, and with
-// Window = 1 it holds no vote of the new height: it votes at h+1 only
-// after Verified/Executed calls that come after the commit of h, whose
-// Ready is never handled. Each configuration other than the initial one
-// signs under its own domain (Core.Domain + "/epoch/" + the hash of its
-// sealers and leader period), so a message of one epoch never verifies in
-// another whatever the indexes: messages in flight at the switch (votes,
-// checkpoints and catch-up proofs of the old configuration, including
-// those for the new height from a sealer that has not switched yet) are
-// dropped as badly signed and their senders resend them once they
-// switched too; a sealer left behind catches up by block sync.
+// running one, the driver drops the core and, right after the commit
+// and before anything else reaches the core, builds a new one at the
+// head: quorum and leaders follow from the new list. Nothing the dropped
+// core had not yet handed out in a Ready is sent or persisted. It may
+// already have voted at the new height (with Window = 1 a Prepare or
+// Commit for h+1 can leave in the same Ready as the commit of h), but
+// each configuration other than the initial one signs under its own
+// domain (Core.Domain + "/epoch/" + the hash of its sealers and leader
+// period), so a message of one epoch never verifies in another whatever
+// the indexes; and it never executes the new height (that needs h
+// committed, and the switch comes first), so no block of the new height
+// is certified under the old set. Messages in flight at the switch
+// (votes, checkpoints and catch-up proofs of the old configuration,
+// including those for the new height from a sealer that has not switched
+// yet) are dropped as badly signed; their senders resend under the new
+// set once they switched, and a sealer left behind catches up by block
+// sync.
 //
 // The persisted HardState is stored with the id of the configuration
 // that wrote it ("c/hse") and restored only into the same configuration
