@@ -18,6 +18,7 @@ const (
 	applyCommitted applyOutcome = iota // the block is now the head
 	applyStale                         // the ledger's head is already at or past the block
 	applyBadParent                     // the block does not extend the head: its supplier is to blame
+	applyBadBlock                      // the block's certificate, checked late, is invalid: its supplier is to blame
 	applyFailed                        // local execution or commit failed, or roots differ
 	applyAborted                       // the syncer is stopping
 )
@@ -64,6 +65,15 @@ func (s *Syncer) apply(ctx context.Context, f *fetched) applyResult {
 	if h.Number != head.Number+1 || h.ParentHash != headHash {
 		return applyResult{f: f, outcome: applyBadParent, err: fmt.Errorf("%w: block %d names parent %s, head %d is %s",
 			ErrWrongParent, h.Number, h.ParentHash, head.Number, headHash)}
+	}
+	if f.uncertain {
+		// Its sealer set was unknown on receipt; the parent is committed now.
+		if _, err := s.checkBlock(b); err != nil {
+			if errors.Is(err, ErrBadBlock) {
+				return applyResult{f: f, outcome: applyBadBlock, err: err}
+			}
+			return applyResult{f: f, outcome: applyFailed, err: err}
+		}
 	}
 	env := consensus.BlockEnv{
 		Number: h.Number, Timestamp: h.Timestamp, Sealer: h.Sealer, GasLimit: h.GasLimit,
@@ -168,6 +178,12 @@ func (st *loopState) onApplied(r applyResult) {
 			st.setHead(r.head.Number, r.head.Hash(st.s.suite))
 			return
 		}
+		if ps := st.peers[r.f.from]; ps != nil {
+			st.penalise(ps, r.err)
+		}
+	case applyBadBlock:
+		st.s.stats.badBlocks.Add(1)
+		st.dropBuffered(n)
 		if ps := st.peers[r.f.from]; ps != nil {
 			st.penalise(ps, r.err)
 		}

@@ -73,7 +73,10 @@ type Transport interface {
 // SealerSet gives the sealers whose signatures certify a block.
 type SealerSet interface {
 	// SealersAt returns the uncompressed public keys of the sealers, by
-	// index, that certify block number.
+	// index, that certify block number. When the set depends on blocks
+	// not committed locally yet (a governance change in block number-1)
+	// it returns an error wrapping ErrSealersPending; the syncer asks
+	// again once block number-1 is committed.
 	SealersAt(number uint64) ([][]byte, error)
 }
 

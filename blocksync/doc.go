@@ -12,7 +12,7 @@
 // Ledger (Head, BlockByNumber, Commit), Executor (as consensus engines
 // use it), Transport (Send, Peers; inbound messages come through
 // Syncer.HandleMessage), SealerSet (the sealer keys certifying a height;
-// StaticSealers from genesis for now) and Clock.
+// StaticSealers for a fixed set, or one that follows governance) and Clock.
 //
 // # Goroutines
 //
@@ -74,7 +74,10 @@
 // `from` on, no more than asked), chain to the block before it in the
 // response, match its tx root and carry a valid certificate under the
 // sealers of its height with the quorum (BFTQuorum by default: 2f+1 of
-// n = 3f+1). A response failing any check penalises its sender: it is
+// n = 3f+1). When the sealers of a height are not known yet (they follow
+// from a block not committed yet: SealerSet returns ErrSealersPending),
+// the certificate is checked by the applier right before execution, once
+// the parent is committed. A response failing any check penalises its sender: it is
 // ignored for Config.PenaltyDuration (counted in PeerInfo.Penalties), its
 // outstanding requests are cancelled, the blocks it served that wait in
 // the buffer are dropped, and the ranges are fetched from other peers.

@@ -36,4 +36,10 @@ var (
 	ErrRootMismatch = errors.New("blocksync: executed roots differ from the certified header")
 	// ErrNoSealers: the sealer set of a height is empty or unknown.
 	ErrNoSealers = errors.New("blocksync: no sealer set for the block's height")
+	// ErrSealersPending: the sealer set of a height depends on blocks not
+	// committed yet (a SealerSet returns it wrapped). The block's
+	// certificate is then checked when the block is about to be applied,
+	// after its parent is committed; neither the block nor its peer is
+	// blamed before.
+	ErrSealersPending = errors.New("blocksync: the sealer set of the block's height is not known yet")
 )

@@ -228,10 +228,14 @@ func (st *loopState) verifyResponse(r *request, m *BlocksMsg) ([]*fetched, error
 			return nil, fmt.Errorf("%w: block %d does not chain to block %d of the same response", ErrBadBlock, want, want-1)
 		}
 		hash, err := st.s.checkBlock(b)
-		if err != nil {
+		uncertain := errors.Is(err, ErrSealersPending)
+		if err != nil && !uncertain {
 			return nil, err
 		}
-		out[i] = &fetched{block: b, hash: hash, from: r.peer}
+		if uncertain {
+			hash = b.Header.Hash(st.s.suite)
+		}
+		out[i] = &fetched{block: b, hash: hash, from: r.peer, uncertain: uncertain}
 		prev = hash
 	}
 	return out, nil
@@ -246,6 +250,9 @@ func (s *Syncer) checkBlock(b *types.Block) (common.Hash, error) {
 		return common.Hash{}, fmt.Errorf("%w: block %d has tx root %s but its txs give %s", ErrBadBlock, h.Number, h.TxRoot, root)
 	}
 	sealers, err := s.sealers.SealersAt(h.Number)
+	if errors.Is(err, ErrSealersPending) {
+		return common.Hash{}, err
+	}
 	if err != nil {
 		return common.Hash{}, fmt.Errorf("%w: block %d: %w", ErrNoSealers, h.Number, err)
 	}

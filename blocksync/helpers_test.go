@@ -364,6 +364,8 @@ type nodeOpt struct {
 	tamper func(to PeerID, payload []byte) []byte
 	ledger *ledger.Ledger
 	logger *slog.Logger
+	// sealers, when set, makes the node's SealerSet; nil: StaticSealers.
+	sealers func(l *ledger.Ledger) SealerSet
 }
 
 // addNode starts a syncer named id whose ledger holds the chain's blocks
@@ -383,9 +385,13 @@ func (n *memNet) addNode(t *testing.T, c *testChain, id PeerID, upto int, o node
 		exec = &fakeExec{suite: c.suite}
 	}
 	tn := &testNode{id: id, ledger: l, clock: newManualClock(), tr: &memTransport{net: n, self: id, tamper: o.tamper}}
+	var set SealerSet = StaticSealers(c.pubs)
+	if o.sealers != nil {
+		set = o.sealers(l)
+	}
 	s, err := New(Params{
 		Config: cfg, Suite: c.suite, Ledger: ledgerAdapter{l}, Executor: exec, Transport: tn.tr,
-		Sealers: StaticSealers(c.pubs), Clock: tn.clock, Logger: o.logger,
+		Sealers: set, Clock: tn.clock, Logger: o.logger,
 	})
 	if err != nil {
 		t.Fatal(err)

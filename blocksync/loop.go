@@ -56,12 +56,15 @@ type request struct {
 	deadline int64
 }
 
-// fetched is a verified block waiting to be applied.
+// fetched is a verified block waiting to be applied. A block whose
+// sealer set was not known on receipt (ErrSealersPending) has its
+// certificate checked by the applier once its parent is committed.
 type fetched struct {
-	block *types.Block
-	hash  common.Hash
-	from  PeerID
-	size  int
+	block     *types.Block
+	hash      common.Hash
+	from      PeerID
+	size      int
+	uncertain bool // certificate not checked yet
 }
 
 func newLoopState(s *Syncer, genesis common.Hash, head *types.Header) *loopState {

@@ -6,13 +6,17 @@
 // A solo chain runs the Solo engine and no P2P network. A PBFT chain
 // (genesis consensus "pbft") also builds, from the [network] section, a
 // network.Host (mutual TLS; admission by the configured CAs, CRLs,
-// allow/deny lists and the group's node list: the genesis sealers and
-// observers) and registers the group's modules on it:
+// allow/deny lists and the group's node list: the governance node list
+// in force for the next block, members.go) and registers the group's
+// modules on it:
 //
 //   - consensus: messages from a sealer (its node id is its public key)
 //     go to the PBFT driver (consensus/pbft/engine) with the sender's
-//     sealer index; messages from other nodes are ignored. Only sealers
-//     run the driver. On a Raft chain (genesis consensus "raft", same
+//     index in the running sealer set; messages from other nodes are
+//     ignored. Every node runs the driver; it follows the governance
+//     sealer set height by height (epochs.go) and idles while this node is
+//     not a sealer. Block sync checks a PBFT block's certificate against
+//     the sealers in force at its height. On a Raft chain (genesis consensus "raft", same
 //     network) every node runs the Raft driver (consensus/raft/engine),
 //     which takes messages with the sender's node id and checks it against
 //     the raft id the message claims; nodes outside the raft configuration

@@ -83,9 +83,9 @@ func (g *Genesis) addGovernanceState(alloc map[common.Address]executor.GenesisAc
 // ConsensusNodes returns the consensus node list in force at height (the
 // sealers and observers with their weights), read from the ConsensusNodes
 // contract's state after block height-1 (or the head, if it is lower). A
-// change executed in block h is in force from h+1 on. Raft membership and
-// network admission follow it (members.go); the PBFT engine and block
-// sync's PBFT signer check still use the genesis sealers.
+// change executed in block h is in force from h+1 on. Raft membership,
+// network admission (members.go), the PBFT sealer set and block sync's
+// PBFT certificate check (epochs.go) follow it.
 func (n *Node) ConsensusNodes(height uint64) ([]precompiled.ConsensusNode, error) {
 	at := min(max(height, 1)-1, n.ledger.Height())
 	return read(&backend{n}, at, func(r *state.Reader) ([]precompiled.ConsensusNode, error) {

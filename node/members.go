@@ -82,15 +82,11 @@ func sameKeys(a, b [][]byte) bool {
 // inNodeList is network admission's node-list check: the live governance
 // node list (sealers and observers in force for the next block), computed
 // once per head height; the genesis list while the governance state cannot
-// be read. On PBFT the genesis sealers are always admitted too, because
-// the PBFT engine's sealer set is still the genesis one: refusing a sealer
-// that governance removed would take a vote away from the fixed quorum.
-// The local allow and deny lists apply on top (see network.Admission).
+// be read. The PBFT and Raft engines follow the same list, so a node that
+// governance removes no longer votes when it is disconnected. The local
+// allow and deny lists apply on top (see network.Admission).
 func (n *Node) inNodeList(id network.NodeID) bool {
 	g := n.genesis
-	if g.Consensus == ConsensusPBFT && g.IsSealer(id[:]) {
-		return true
-	}
 	if n.ledger == nil {
 		return g.InNodeList(id[:])
 	}

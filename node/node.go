@@ -62,10 +62,11 @@ type Node struct {
 	host      *network.Host
 	admission *network.Admission
 	syncer    *blocksync.Syncer
-	pbft      *pbftengine.Engine // nil unless this node is a sealer of a PBFT chain
-	raft      *raftengine.Engine // nil unless this node is a sealer of a Raft chain
+	pbft      *pbftengine.Engine // the PBFT driver of a PBFT chain (idle while not a sealer)
+	raft      *raftengine.Engine // the Raft engine of a Raft chain
+	sealerMu  sync.RWMutex       // guards sealerIdx and sealerIDs
 	sealerIdx map[network.NodeID]int
-	sealerIDs []network.NodeID
+	sealerIDs []network.NodeID // the PBFT engine's running sealer set (epochs.go)
 	syncMu    sync.Mutex
 	syncing   bool    // a sync was reported by Syncing
 	syncFrom  uint64  // the height it started at

@@ -57,17 +57,13 @@ func (n *Node) buildNetwork() error {
 		return err
 	}
 
-	// Sealer indexes by node id: the node id is the sealer's public key.
+	// The genesis sealers; the node id is the sealer's public key.
 	sealers := make([][]byte, len(g.Sealers))
-	n.sealerIdx = make(map[network.NodeID]int, len(g.Sealers))
-	n.sealerIDs = make([]network.NodeID, len(g.Sealers))
 	for i, pub := range g.Sealers {
 		sealers[i] = pub
-		id, err := network.ParseNodeID(pub)
-		if err != nil {
+		if _, err := network.ParseNodeID(pub); err != nil {
 			return fmt.Errorf("%w: sealer %d: %v", ErrGenesis, i, err)
 		}
-		n.sealerIdx[id], n.sealerIDs[i] = i, id
 	}
 
 	scfg := blocksync.DefaultConfig()
@@ -75,7 +71,7 @@ func (n *Node) buildNetwork() error {
 	scfg.MaxResponseBytes = min(scfg.MaxResponseBytes, scfg.MaxMessageSize)
 	sp := blocksync.Params{
 		Config: scfg, Suite: n.suite, Ledger: &syncLedger{n}, Executor: &engineExecutor{n},
-		Transport: &syncTransport{n}, Sealers: blocksync.StaticSealers(sealers), Logger: n.logger,
+		Transport: &syncTransport{n}, Sealers: pbftSigners{n}, Logger: n.logger,
 	}
 	if g.Consensus == ConsensusRaft {
 		sp.Sealers, sp.Quorum = &raftSigners{n: n, genesis: sealers}, raftQuorum
@@ -91,12 +87,13 @@ func (n *Node) buildNetwork() error {
 		if err := n.buildRaft(sealers, frame); err != nil {
 			return err
 		}
-	} else if g.IsSealer(n.key.PublicKey()) {
+	} else {
+		// Every node of a PBFT chain runs the driver: it follows the
+		// governance sealer set height by height, and idles (the node
+		// follows by block sync) while this node is not one of them.
 		if err := n.buildPBFT(sealers, frame); err != nil {
 			return err
 		}
-	} else {
-		n.logger.Info("this node is not a sealer: it follows the chain by block sync", "nodeId", n.host.ID().Short())
 	}
 
 	group := g.GroupID
@@ -107,7 +104,11 @@ func (n *Node) buildNetwork() error {
 	if n.pbft != nil {
 		eng := n.pbft
 		n.host.Handle(group, network.ModuleConsensus, n.meter(network.ModuleConsensus, func(from network.NodeID, m network.Message) {
-			if i, ok := n.sealerIdx[from]; ok {
+			// Messages from nodes outside the running sealer set are
+			// dropped. One mapped with the previous set's indexes at an
+			// epoch switch fails the core's signature check (each epoch
+			// signs under its own domain) and is resent by its sender.
+			if i, ok := n.sealerIndex(from); ok && eng.Index() >= 0 {
 				eng.Deliver(i, m.Payload)
 			}
 		}))
@@ -118,7 +119,9 @@ func (n *Node) buildNetwork() error {
 	return nil
 }
 
-// buildPBFT makes the PBFT engine of a sealer.
+// buildPBFT makes the PBFT engine: genesis sealers and leader period as
+// the initial configuration, the governance node list (pbftEpoch) for
+// every height after.
 func (n *Node) buildPBFT(sealers [][]byte, frame int) error {
 	g := n.genesis
 	cc := pbft.DefaultConfig()
@@ -139,6 +142,7 @@ func (n *Node) buildPBFT(sealers [][]byte, frame int) error {
 	eng, err := pbftengine.New(pbftengine.Params{
 		Config: ecfg, Core: cc, KV: n.kv, Ledger: &engineLedger{n}, Executor: &engineExecutor{n},
 		Pool: n.pool, Transport: &consensusTransport{n}, Logger: n.logger, Tracer: blockTracer{n},
+		Epochs: n.pbftEpoch, OnEpoch: n.setSealers,
 	})
 	if err != nil {
 		return err
@@ -228,17 +232,18 @@ func (n *Node) regossipLoop(ctx context.Context, every time.Duration) {
 type consensusTransport struct{ n *Node }
 
 func (t *consensusTransport) Send(to int, data []byte) error {
-	if to < 0 || to >= len(t.n.sealerIDs) {
+	ids := t.n.sealerPeers()
+	if to < 0 || to >= len(ids) {
 		return fmt.Errorf("node: no sealer %d", to)
 	}
-	return t.n.send(t.n.sealerIDs[to], network.ModuleConsensus, data)
+	return t.n.send(ids[to], network.ModuleConsensus, data)
 }
 
 // Broadcast sends to the other sealers only: observers do not take part.
 func (t *consensusTransport) Broadcast(data []byte) error {
 	self := t.n.pbft.Index()
 	var first error
-	for i, id := range t.n.sealerIDs {
+	for i, id := range t.n.sealerPeers() {
 		if i == self || !t.n.host.Connected(id) {
 			continue
 		}

@@ -1,7 +1,9 @@
 package node
 
 import (
+	"bytes"
 	"net"
+	"slices"
 	"strconv"
 
 	"github.com/gobcos/gobcos/explorer"
@@ -26,8 +28,20 @@ func certNames(nc *certs.NodeCert) (name, org string) {
 	return name, org
 }
 
-// role is a node's role in the group's node list.
+// role is a node's role in the group's node list: the governance list in
+// force for the next block, the genesis one while it cannot be read.
 func (n *Node) role(pub []byte) string {
+	if n.ledger != nil {
+		if sealers, observers, err := n.liveNodes(); err == nil && len(sealers) > 0 {
+			switch {
+			case slices.ContainsFunc(sealers, func(k []byte) bool { return bytes.Equal(k, pub) }):
+				return rpc.RoleSealer
+			case slices.ContainsFunc(observers, func(k []byte) bool { return bytes.Equal(k, pub) }):
+				return rpc.RoleObserver
+			}
+			return rpc.RoleNone
+		}
+	}
 	switch {
 	case n.genesis.IsSealer(pub):
 		return rpc.RoleSealer
@@ -45,7 +59,9 @@ func (b *backend) NodeStatus() rpc.NodeStatus {
 	st.Consensus.Engine = n.genesis.Consensus
 	if n.engine != nil {
 		es := n.engine.Status()
-		st.Consensus = rpc.ConsensusStatus{Engine: es.Engine, View: es.View, Leader: es.Leader, Running: es.Running, LastCommit: es.LastBlockTime}
+		// Every node of a PBFT or Raft chain runs its engine, idle while it
+		// is not a sealer: running means taking part in consensus.
+		st.Consensus = rpc.ConsensusStatus{Engine: es.Engine, View: es.View, Leader: es.Leader, Running: es.Running && es.Sealer, LastCommit: es.LastBlockTime}
 	}
 	return st
 }
@@ -82,6 +98,19 @@ func (b *backend) GroupNodes() []rpc.GroupNode {
 			gn.Connected, gn.Name, gn.Org = true, p.Name, p.Org
 		}
 		out = append(out, gn)
+	}
+	// The governance list in force for the next block; the genesis one
+	// while it cannot be read.
+	if n.ledger != nil {
+		if sealers, observers, err := n.liveNodes(); err == nil && len(sealers) > 0 {
+			for _, pub := range sealers {
+				add(pub, rpc.RoleSealer)
+			}
+			for _, pub := range observers {
+				add(pub, rpc.RoleObserver)
+			}
+			return out
+		}
 	}
 	for _, pub := range g.Sealers {
 		add(pub, rpc.RoleSealer)

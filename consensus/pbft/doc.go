@@ -13,7 +13,8 @@
 // a quorum is q = floor((n+f)/2)+1, which is 2f+1 for n = 3f+1. The
 // leader of a height in a view is (view + height/LeaderPeriod) mod n, so a
 // leader proposes LeaderPeriod consecutive heights and a view change
-// hands its heights to the next sealer.
+// hands its heights to the next sealer. A core's sealer list is fixed;
+// the driver (package engine) builds a new core where the list changes.
 //
 // # Order, then execute and certify
 //

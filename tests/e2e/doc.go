@@ -1,8 +1,10 @@
 // Package e2e holds end-to-end tests of multi-node PBFT and Raft chains run
 // as real gobcos processes on loopback: nodes killed, stopped, wiped and
 // restarted under transaction load (on Raft: the leader killed, a majority
-// killed, the leader frozen with SIGSTOP and resumed), and a node from
-// another chain refused admission.
+// killed, the leader frozen with SIGSTOP and resumed), a node from
+// another chain refused admission, and the PBFT sealer set changed by
+// governance votes (a node added with `chain add-node` voted in as an
+// observer, promoted to sealer, a genesis sealer voted out).
 //
 // The tests build cmd/gobcos once, lay chains out with `gobcos chain build`
 // on free ports and start each node with `gobcos node --config`. They are

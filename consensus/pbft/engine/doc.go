@@ -66,4 +66,39 @@
 // block the syncer already committed is accepted if the hashes match.
 // The core's SyncRequest is only logged: the syncer finds peers ahead of
 // it by their status messages on its own.
+//
+// # Epochs: a sealer set that changes
+//
+// A core has one sealer list for its whole life. With Params.Epochs set,
+// the driver asks, at start and whenever the ledger head moved (its own
+// commit or the syncer's), for the configuration of head+1 (Epoch: the
+// sealers in order and the leader period). When it differs from the
+// running one, the driver drops the core and, right after the commit
+// and before anything else reaches the core, builds a new one at the
+// head: quorum and leaders follow from the new list. Nothing the dropped
+// core had not yet handed out in a Ready is sent or persisted. It may
+// already have voted at the new height (with Window = 1 a Prepare or
+// Commit for h+1 can leave in the same Ready as the commit of h), but
+// each configuration other than the initial one signs under its own
+// domain (Core.Domain + "/epoch/" + the hash of its sealers and leader
+// period), so a message of one epoch never verifies in another whatever
+// the indexes; and it never executes the new height (that needs h
+// committed, and the switch comes first), so no block of the new height
+// is certified under the old set. Messages in flight at the switch
+// (votes, checkpoints and catch-up proofs of the old configuration,
+// including those for the new height from a sealer that has not switched
+// yet) are dropped as badly signed; their senders resend under the new
+// set once they switched, and a sealer left behind catches up by block
+// sync.
+//
+// The persisted HardState is stored with the id of the configuration
+// that wrote it ("c/hse") and restored only into the same configuration
+// (a restart within an epoch keeps its votes, so no double vote); state
+// written by another configuration is for heights it no longer decides
+// and is ignored. A node outside the configuration runs no core (Index is
+// -1, Status.Sealer false, inbound messages are dropped); it follows by
+// block sync and starts a core when a later configuration names it.
+// Params.OnEpoch tells the node the new sealers and its index, before the
+// new core sends anything, so that transport indexes are never stale for
+// outbound messages.
 package engine

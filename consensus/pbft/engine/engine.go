@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/big"
@@ -72,6 +73,24 @@ type Params struct {
 	// Tracer is told where the time of each committed block went; nil
 	// means none.
 	Tracer consensus.Tracer
+	// Epochs, when set, gives the sealer configuration in force at a
+	// height. The driver asks it for head+1 at start and after every
+	// commit (so it must answer once height-1 is committed) and, when the
+	// answer differs from the running configuration, rebuilds the core at
+	// that height (a new epoch): with the new sealers and quorum when this
+	// node is one of them, none at all when it is not (the engine idles and
+	// the node follows by block sync until a later configuration names it).
+	// Nil: Core.Sealers and Core.LeaderPeriod for ever. With Epochs set,
+	// Core.Sealers may leave this node out; Core.Sealers and
+	// Core.LeaderPeriod are then the initial (genesis) configuration, which
+	// signs under Core.Domain unchanged.
+	Epochs func(height uint64) (Epoch, error)
+	// OnEpoch, when set, is called from the driver goroutine when the
+	// running configuration changes, before its core sends anything: the
+	// sealers (nil while unknown) and this node's index among them (-1
+	// when not a sealer). Transports that map indexes to peers update
+	// their map there.
+	OnEpoch func(sealers [][]byte, self int)
 }
 
 // Stats are the driver's counters.
@@ -100,7 +119,7 @@ type Engine struct {
 	cfg    Config
 	ccfg   pbft.Config
 	suite  crypto.Suite
-	self   int
+	self   atomic.Int64 // index in the running configuration; -1 when not a sealer
 	ledger Ledger
 	exec   Executor
 	pool   TxPool
@@ -114,9 +133,21 @@ type Engine struct {
 	inboxDropped atomic.Uint64
 	sendFailed   atomic.Uint64
 
+	// The configurations (epoch.go).
+	initial    Epoch // Params.Core's sealers and leader period
+	baseDomain []byte
+	epochs     func(uint64) (Epoch, error)
+	onEpoch    func([][]byte, int)
+
 	// Owned by the run goroutine.
-	core      *pbft.Core
-	base      uint64 // ledger head the core was built on or last acknowledged
+	ep        Epoch       // the running configuration, if known
+	epID      common.Hash // its id
+	known     bool        // ep is the configuration of base+1
+	checked   uint64      // head for which Epochs was last asked
+	epochErr  string      // last error reading the configuration
+	lastHSID  common.Hash // configuration lastHS belongs to
+	core      *pbft.Core  // nil while this node is not a sealer
+	base      uint64      // ledger head the core was built on or last acknowledged
 	lastHS    *pbft.HardState
 	execs     map[uint64]execResult
 	tryProp   bool
@@ -143,6 +174,9 @@ func New(p Params) (*Engine, error) {
 		return nil, fmt.Errorf("%w: core Window is %d; this driver runs Window = 1 (no pipelining)", ErrInvalidConfig, p.Core.Window)
 	}
 	self, err := p.Core.Validate()
+	if errors.Is(err, pbft.ErrNotSealer) && p.Epochs != nil {
+		self, err = -1, nil // an observer now; maybe a sealer later
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -170,24 +204,29 @@ func New(p Params) (*Engine, error) {
 	if ccfg.Logger == nil {
 		ccfg.Logger = logger
 	}
-	return &Engine{
-		cfg: p.Config, ccfg: ccfg, suite: p.Core.Suite, self: self,
+	e := &Engine{
+		cfg: p.Config, ccfg: ccfg, suite: p.Core.Suite,
 		ledger: p.Ledger, exec: p.Executor, pool: p.Pool, tr: p.Transport,
-		st:     &store{kv: p.KV, saved: make(map[common.Hash]uint64)},
-		log:    logger.With("module", "consensus", "engine", consensus.NamePBFT),
-		now:    now,
-		traces: newTraces(p.Tracer),
-		inbox:  make(chan inbound, p.Config.InboxSize),
-		execs:  make(map[uint64]execResult),
-		status: consensus.Status{Engine: consensus.NamePBFT, Sealer: true},
-	}, nil
+		st:      &store{kv: p.KV, saved: make(map[common.Hash]uint64)},
+		log:     logger.With("module", "consensus", "engine", consensus.NamePBFT),
+		now:     now,
+		traces:  newTraces(p.Tracer),
+		inbox:   make(chan inbound, p.Config.InboxSize),
+		execs:   make(map[uint64]execResult),
+		status:  consensus.Status{Engine: consensus.NamePBFT, Sealer: self >= 0},
+		initial: Epoch{Sealers: p.Core.Sealers, LeaderPeriod: p.Core.LeaderPeriod},
+		epochs:  p.Epochs, onEpoch: p.OnEpoch, baseDomain: p.Core.Domain,
+	}
+	e.self.Store(int64(self))
+	return e, nil
 }
 
 // Name is consensus.NamePBFT.
 func (e *Engine) Name() string { return consensus.NamePBFT }
 
-// Index is this sealer's index in the sealer list.
-func (e *Engine) Index() int { return e.self }
+// Index is this node's index in the running configuration's sealer list,
+// -1 when it is not a sealer. Safe for concurrent use.
+func (e *Engine) Index() int { return int(e.self.Load()) }
 
 // Deliver hands the driver a message received from the sealer at index
 // from. It never blocks: when the inbox is full the message is dropped and
@@ -215,25 +254,33 @@ func (e *Engine) Start(ctx context.Context) error {
 	if head == nil {
 		return ErrNoHead
 	}
-	hs, err := e.st.loadHardState()
+	hs, hsID, err := e.st.loadHardState()
 	if err != nil {
 		return err
+	}
+	if hsID == (common.Hash{}) {
+		hsID = e.epochID(e.initial) // written before epochs existed
 	}
 	if err := e.st.scan(); err != nil {
 		return err
 	}
 	e.ccfg.Incarnation = uint64(time.Now().UnixNano())
-	core, err := pbft.New(e.ccfg, head, hs, e.st.loadProposal)
+	e.lastHS, e.lastHSID = hs, hsID
+	ep, err := e.epochOf(head.Number + 1)
 	if err != nil {
+		return fmt.Errorf("reading the sealer set of height %d: %w", head.Number+1, err)
+	}
+	if err := e.switchEpoch(head, ep); err != nil {
 		return fmt.Errorf("restoring pbft state: %w", err)
 	}
-	e.core, e.base, e.lastHS = core, head.Number, hs
+	e.checked = head.Number
 	e.started = true
+	e.status.Sealer = e.Index() >= 0
 	e.status.Height, e.status.BlockHash, e.status.Running = head.Number, head.Hash(e.suite), true
 	runCtx, cancel := context.WithCancel(ctx)
 	e.cancel, e.done = cancel, make(chan struct{})
 	go e.run(runCtx, e.done)
-	e.log.Info("started", "height", head.Number, "sealer", e.self, "sealers", len(e.ccfg.Sealers), "restored", hs != nil)
+	e.log.Info("started", "height", head.Number, "sealer", e.Index(), "sealers", len(e.ccfg.Sealers), "restored", hs != nil && e.core != nil)
 	return nil
 }
 
@@ -292,13 +339,17 @@ func (e *Engine) run(ctx context.Context, done chan struct{}) {
 		case <-ctx.Done():
 			return
 		case <-ticker.C:
-			e.core.Tick()
+			if e.core != nil {
+				e.core.Tick()
+			}
 			e.ticks++
 			if e.ticks%e.cfg.ProposeEveryTicks == 0 {
 				e.tryProp = true
 			}
 		case m := <-e.inbox:
-			_ = e.core.Step(m.from, m.data) // drops are counted by the core
+			if e.core != nil {
+				_ = e.core.Step(m.from, m.data) // drops are counted by the core
+			}
 		case <-notify:
 			e.tryProp = true
 		}
@@ -321,6 +372,9 @@ func (e *Engine) process(ctx context.Context) error {
 		if err := e.maybeRebuild(); err != nil {
 			return err
 		}
+		if e.core == nil {
+			break // not a sealer (now): nothing to do but watch the head
+		}
 		if e.tryProp {
 			e.tryProp = false
 			e.propose()
@@ -342,11 +396,11 @@ func (e *Engine) handleReady(ctx context.Context) error {
 	e.traces.ready(&rd)
 	// 1. Persist proposals and state before anything is sent.
 	committed := e.base
-	if err := e.st.persist(rd.Proposals, rd.State, committed, func(p *pbft.Proposal) common.Hash { return p.Digest(e.suite) }); err != nil {
+	if err := e.st.persist(rd.Proposals, rd.State, e.epID, committed, func(p *pbft.Proposal) common.Hash { return p.Digest(e.suite) }); err != nil {
 		return err
 	}
 	if rd.State != nil {
-		e.lastHS = rd.State
+		e.lastHS, e.lastHSID = rd.State, e.epID
 	}
 	// 2. Send.
 	for _, m := range rd.Messages {
@@ -527,10 +581,22 @@ func (e *Engine) commit(c pbft.CommitRequest) error {
 // HardState, so votes of the height being ordered are kept.
 func (e *Engine) maybeRebuild() error {
 	head := e.ledger.Head()
-	if head == nil || head.Number <= e.base {
+	if head == nil {
 		return nil
 	}
-	core, err := pbft.New(e.ccfg, head, e.lastHS, e.st.loadProposal)
+	e.checkEpoch(head)
+	if e.core == nil {
+		e.base = max(e.base, head.Number)
+		return nil
+	}
+	if head.Number <= e.base {
+		return nil
+	}
+	var hs *pbft.HardState
+	if e.lastHSID == e.epID {
+		hs = e.lastHS
+	}
+	core, err := pbft.New(e.ccfg, head, hs, e.st.loadProposal)
 	if err != nil {
 		e.log.Warn("could not rebuild the pbft core on the synced head; retrying later", "head", head.Number, "err", err)
 		return nil
@@ -547,15 +613,24 @@ func (e *Engine) maybeRebuild() error {
 
 // publish refreshes Status and Stats.
 func (e *Engine) publish() {
-	cs := e.core.Status()
+	var cs pbft.Status
+	if e.core != nil {
+		cs = e.core.Status()
+	} else {
+		cs.Leader = -1
+	}
 	head := e.ledger.Head()
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if head != nil {
 		e.status.Height, e.status.BlockHash = head.Number, head.Hash(e.suite)
 	}
-	e.status.View, e.status.Leader = cs.View, cs.Leader == e.self && !cs.ViewChanging
-	e.stats.Rebuilds, e.stats.Drops, e.stats.Core = e.rebuilds, cs.Drops, cs.Stats
+	e.status.Sealer = e.Index() >= 0
+	e.status.View, e.status.Leader = cs.View, e.core != nil && cs.Leader == e.Index() && !cs.ViewChanging
+	e.stats.Rebuilds = e.rebuilds
+	if e.core != nil {
+		e.stats.Drops, e.stats.Core = cs.Drops, cs.Stats
+	}
 }
 
 // hashGetter answers BLOCKHASH from the ledger.

@@ -15,7 +15,10 @@ const Prefix = "c/"
 
 var (
 	keyHardState = []byte(Prefix + "hs")
-	keyProposal  = []byte(Prefix + "p/") // + digest
+	// keyHardStateEpoch is the id of the sealer configuration (epoch.go)
+	// that wrote the HardState; absent in stores written before epochs.
+	keyHardStateEpoch = []byte(Prefix + "hse")
+	keyProposal       = []byte(Prefix + "p/") // + digest
 )
 
 func proposalKey(d common.Hash) []byte { return append(append([]byte{}, keyProposal...), d[:]...) }
@@ -27,16 +30,28 @@ type store struct {
 	saved map[common.Hash]uint64 // digest -> height of the proposals stored by this run
 }
 
-// loadHardState returns the persisted state, or nil on a first start.
-func (s *store) loadHardState() (*pbft.HardState, error) {
+// loadHardState returns the persisted state, or nil on a first start, and
+// the id of the configuration that wrote it (zero if not recorded).
+func (s *store) loadHardState() (*pbft.HardState, common.Hash, error) {
 	b, err := s.kv.Get(keyHardState)
 	if errors.Is(err, storage.ErrNotFound) {
-		return nil, nil
+		return nil, common.Hash{}, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%w: reading hard state: %v", ErrPersist, err)
+		return nil, common.Hash{}, fmt.Errorf("%w: reading hard state: %v", ErrPersist, err)
 	}
-	return pbft.DecodeHardState(b)
+	hs, err := pbft.DecodeHardState(b)
+	if err != nil {
+		return nil, common.Hash{}, err
+	}
+	var id common.Hash
+	switch idb, err := s.kv.Get(keyHardStateEpoch); {
+	case err == nil && len(idb) == common.HashLength:
+		id = common.BytesToHash(idb)
+	case err != nil && !errors.Is(err, storage.ErrNotFound):
+		return nil, common.Hash{}, fmt.Errorf("%w: reading hard state epoch: %v", ErrPersist, err)
+	}
+	return hs, id, nil
 }
 
 // scan records the proposals stored by earlier runs, so that persist
@@ -70,10 +85,11 @@ func (s *store) loadProposal(d common.Hash) (*pbft.Proposal, error) {
 	return pbft.DecodeProposal(b)
 }
 
-// persist writes proposals and hs (nil: unchanged) durably, and deletes
-// the proposals this run stored for heights at or below committed: the
-// core never loads those again.
-func (s *store) persist(props []*pbft.Proposal, hs *pbft.HardState, committed uint64, digest func(*pbft.Proposal) common.Hash) error {
+// persist writes proposals and hs (nil: unchanged) with the id of the
+// configuration that made it durably, and deletes the proposals this run
+// stored for heights at or below committed: the core never loads those
+// again.
+func (s *store) persist(props []*pbft.Proposal, hs *pbft.HardState, epoch common.Hash, committed uint64, digest func(*pbft.Proposal) common.Hash) error {
 	if len(props) == 0 && hs == nil {
 		return nil
 	}
@@ -96,6 +112,9 @@ func (s *store) persist(props []*pbft.Proposal, hs *pbft.HardState, committed ui
 	}
 	if hs != nil {
 		if err := b.Put(keyHardState, pbft.EncodeHardState(hs)); err != nil {
+			return fmt.Errorf("%w: %v", ErrPersist, err)
+		}
+		if err := b.Put(keyHardStateEpoch, epoch[:]); err != nil {
 			return fmt.Errorf("%w: %v", ErrPersist, err)
 		}
 	}

@@ -1,0 +1,207 @@
+package engine
+
+import (
+	"bytes"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/gobcos/gobcos/consensus"
+	"github.com/gobcos/gobcos/consensus/pbft"
+	"github.com/gobcos/gobcos/crypto"
+	"github.com/gobcos/gobcos/types"
+)
+
+// epochTransport addresses the sealers of the sender's running
+// configuration: OnEpoch maps their indexes to cluster nodes.
+type epochTransport struct {
+	c     *cluster
+	self  int // cluster node
+	mu    sync.Mutex
+	peers []int // cluster node of each sealer index
+	index int   // own index, -1 when not a sealer
+}
+
+func (t *epochTransport) onEpoch(sealers [][]byte, self int) {
+	peers := make([]int, len(sealers))
+	for i, s := range sealers {
+		peers[i] = -1
+		for j, k := range t.c.sealers {
+			if bytes.Equal(k, s) {
+				peers[i] = j
+			}
+		}
+	}
+	t.mu.Lock()
+	t.peers, t.index = peers, self
+	t.mu.Unlock()
+}
+
+func (t *epochTransport) Send(to int, data []byte) error {
+	t.mu.Lock()
+	peers, from := t.peers, t.index
+	t.mu.Unlock()
+	if to >= 0 && to < len(peers) && peers[to] >= 0 {
+		(&memTransport{net: t.c.net, self: t.self}).deliverAs(from, peers[to], data)
+	}
+	return nil
+}
+
+func (t *epochTransport) Broadcast(data []byte) error {
+	t.mu.Lock()
+	peers, from := t.peers, t.index
+	t.mu.Unlock()
+	for i, p := range peers {
+		if i != from && p >= 0 {
+			(&memTransport{net: t.c.net, self: t.self}).deliverAs(from, p, data)
+		}
+	}
+	return nil
+}
+
+// deliverAs hands data to cluster node to as coming from sealer index from.
+func (t *memTransport) deliverAs(from, to int, data []byte) {
+	t.net.mu.Lock()
+	e := t.net.nodes[to]
+	if t.net.cut[to] || t.net.cut[t.self] {
+		e = nil
+	}
+	t.net.mu.Unlock()
+	if e != nil {
+		e.Deliver(from, append([]byte(nil), data...))
+	}
+}
+
+// startEpochs (re)starts cluster node i with Params.Epochs: genesis
+// configuration initial, then epochs.
+func (c *cluster) startEpochs(i int, initial [][]byte, epochs func(uint64) (Epoch, error)) {
+	c.t.Helper()
+	tn := c.nodes[i]
+	cc := pbft.DefaultConfig()
+	cc.Suite, cc.Key, cc.Sealers, cc.Domain = c.suite, c.keys[i], initial, []byte("test/group0")
+	cc.Window = 1
+	cc.TimeoutTicks, cc.HeartbeatTicks, cc.ResendTicks, cc.SyncTicks = 40, 5, 10, 25
+	cfg := DefaultConfig()
+	cfg.ChainID, cfg.GroupID, cfg.BlockGasLimit = testChainID, testGroup, gasLimit
+	cfg.TickInterval = 20 * time.Millisecond
+	tr := &epochTransport{c: c, self: i, index: -1}
+	e, err := New(Params{Config: cfg, Core: cc, KV: tn.kv, Ledger: ledgerAdapter{tn.ledger}, Executor: execAdapter{tn},
+		Pool: tn.pool, Transport: tr, Epochs: epochs, OnEpoch: tr.onEpoch})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	tn.engine = e
+	c.net.mu.Lock()
+	c.net.nodes[i] = e
+	c.net.mu.Unlock()
+	if err := e.Start(c.ctx); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+// step commits one block holding one new tx on the nodes in on.
+func (c *cluster) step(on ...int) {
+	c.t.Helper()
+	txs := []*types.Transaction{c.newTx(c.nodes[on[0]].ledger.Height() + 100)}
+	c.submit(txs, on...)
+	c.waitCommitted(txs, on...)
+}
+
+// TestEpochSwitch: sealers {0,1,2,3} until height 3, then {1,2,3,4}
+// with leader period 2. Node 0 stops voting and idles at the switch, node
+// 4 (an observer brought up to date by sync) starts; every certificate
+// verifies against the set of its height; a sealer restarted within the
+// new epoch keeps voting in it.
+func TestEpochSwitch(t *testing.T) {
+	c := newCluster(t, crypto.ECDSA(), 5, false)
+	const switchAt = 4
+	setA, setB := c.sealers[:4], c.sealers[1:]
+	epochs := func(h uint64) (Epoch, error) {
+		if h < switchAt {
+			return Epoch{Sealers: setA, LeaderPeriod: 1}, nil
+		}
+		return Epoch{Sealers: setB, LeaderPeriod: 2}, nil
+	}
+	for i := range 5 {
+		c.startEpochs(i, setA, epochs)
+	}
+	if c.nodes[4].engine.Index() != -1 || c.nodes[4].engine.Status().Sealer {
+		t.Fatal("node 4 is a sealer before the switch")
+	}
+	for c.nodes[1].ledger.Height() < switchAt-1 {
+		c.step(0, 1, 2, 3)
+	}
+	if h := c.nodes[1].ledger.Height(); h != switchAt-1 {
+		t.Fatalf("height %d, want %d", h, switchAt-1)
+	}
+	// Node 4 follows by sync (simulated) and becomes a sealer at switchAt.
+	c.syncFrom(4, 1, switchAt-1)
+	for range 4 {
+		c.step(1, 2, 3, 4)
+	}
+	waitUntil(t, "node 0 idles and node 4 is sealer 3", func() bool {
+		return c.nodes[0].engine.Index() == -1 && !c.nodes[0].engine.Status().Sealer && c.nodes[4].engine.Index() == 3
+	})
+	if h := c.nodes[0].ledger.Height(); h != switchAt-1 {
+		t.Fatalf("removed node 0 committed up to %d without block sync", h)
+	}
+
+	// Node 2 restarts within the epoch, then node 3 stops: 1, 2 and 4 are
+	// the quorum, so node 2 must vote in the new epoch after its restart.
+	c.stop(2)
+	st := &store{kv: c.nodes[2].kv, saved: make(map[common.Hash]uint64)}
+	hs, id, err := st.loadHardState()
+	if err != nil || hs == nil {
+		t.Fatalf("node 2's persisted state: %v, %v", hs, err)
+	}
+	if want := c.nodes[1].engine.epochID(Epoch{Sealers: setB, LeaderPeriod: 2}); id != want || hs.Height < switchAt {
+		t.Fatalf("node 2's state is of height %d, configuration %s; want the new epoch %s", hs.Height, id, want)
+	}
+	c.nodes[2].openLedger(t, c.suite)
+	c.startEpochs(2, setA, epochs)
+	c.stop(3)
+	c.step(1, 2, 4)
+	c.step(1, 2, 4)
+
+	top := c.nodes[1].ledger.Height()
+	for h := uint64(1); h <= top; h++ {
+		hdr, err := c.nodes[1].ledger.HeaderByNumber(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		set := setA
+		if h >= switchAt {
+			set = setB
+		}
+		if err := consensus.VerifyCommit(c.suite, hdr, set, pbft.Quorum(len(set))); err != nil {
+			t.Fatalf("block %d: %v", h, err)
+		}
+		for _, i := range []int{2, 4} {
+			got, err := c.nodes[i].ledger.HashByNumber(h)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := hdr.Hash(c.suite); got != want {
+				t.Fatalf("block %d: node %d has %s, node 1 %s", h, i, got, want)
+			}
+		}
+	}
+	// The leader schedule of the new epoch: period 2 over setB.
+	for h := uint64(switchAt); h <= top; h++ {
+		hdr, _ := c.nodes[1].ledger.HeaderByNumber(h)
+		if hdr.Sealer == c.keys[0].Address() {
+			t.Fatalf("block %d sealed by the removed node 0", h)
+		}
+	}
+}
+
+func waitUntil(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); !ok(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting until %s", what)
+		}
+	}
+}

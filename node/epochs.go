@@ -1,0 +1,123 @@
+package node
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/gobcos/gobcos/blocksync"
+	pbftengine "github.com/gobcos/gobcos/consensus/pbft/engine"
+	"github.com/gobcos/gobcos/executor/precompiled"
+	"github.com/gobcos/gobcos/network"
+	"github.com/gobcos/gobcos/state"
+)
+
+// errSealersPending: the sealer set of a height follows from a block this
+// node has not committed yet.
+var errSealersPending = errors.New("node: the sealer set of this height follows from a block not committed here yet")
+
+// pbftEpoch is the PBFT configuration in force at height on a PBFT chain:
+// the governance node list's sealers in list order and the leader_period
+// system config, both as in force at height (a change executed in block
+// h applies from h+1). It is readable once block height-1 is committed.
+// A list without sealers (a store whose governance state was never
+// written) means the genesis sealers.
+func (n *Node) pbftEpoch(height uint64) (pbftengine.Epoch, error) {
+	if head := n.ledger.Height(); height > head+1 {
+		return pbftengine.Epoch{}, fmt.Errorf("%w: height %d, head %d", errSealersPending, height, head)
+	}
+	at := max(height, 1) - 1
+	type result struct {
+		sealers [][]byte
+		period  uint64
+	}
+	r, err := read(&backend{n}, at, func(r *state.Reader) (result, error) {
+		g := precompiled.NewGovernanceReader(r)
+		nodes, err := g.Nodes(height)
+		if err != nil {
+			return result{}, err
+		}
+		var out result
+		for _, x := range nodes {
+			if x.Type == precompiled.NodeSealer {
+				out.sealers = append(out.sealers, x.ID)
+			}
+		}
+		cfg, err := g.SystemConfig(height)
+		if err != nil {
+			return result{}, err
+		}
+		if v, ok := cfg[precompiled.KeyLeaderPeriod]; ok {
+			p, err := strconv.ParseUint(v.Value, 10, 64)
+			if err != nil || p == 0 {
+				return result{}, fmt.Errorf("system config %s is %q, not a positive integer", precompiled.KeyLeaderPeriod, v.Value)
+			}
+			out.period = p
+		}
+		return out, nil
+	})
+	if err != nil {
+		return pbftengine.Epoch{}, fmt.Errorf("sealer set of height %d: %w", height, err)
+	}
+	if len(r.sealers) == 0 {
+		for _, s := range n.genesis.Sealers {
+			r.sealers = append(r.sealers, s)
+		}
+	}
+	if r.period == 0 {
+		r.period = n.genesis.PBFTLeaderPeriod()
+	}
+	return pbftengine.Epoch{Sealers: r.sealers, LeaderPeriod: r.period}, nil
+}
+
+// pbftSigners is block sync's sealer set on a PBFT chain: the sealers in
+// force at each block's height, so that a certificate is checked against
+// the set that signed it.
+type pbftSigners struct{ n *Node }
+
+func (s pbftSigners) SealersAt(number uint64) ([][]byte, error) {
+	ep, err := s.n.pbftEpoch(number)
+	if errors.Is(err, errSealersPending) {
+		return nil, fmt.Errorf("%w: %w", blocksync.ErrSealersPending, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return ep.Sealers, nil
+}
+
+// setSealers records the PBFT engine's running sealer set, which maps
+// consensus messages to and from peers: called by the engine before a
+// core of a new configuration sends anything (self is -1 when this node
+// is not one of them).
+func (n *Node) setSealers(sealers [][]byte, self int) {
+	idx := make(map[network.NodeID]int, len(sealers))
+	ids := make([]network.NodeID, len(sealers))
+	for i, pub := range sealers {
+		id, err := network.ParseNodeID(pub)
+		if err != nil {
+			n.logger.Warn("sealer with an invalid node id; its messages are ignored", "index", i, "err", err)
+			continue
+		}
+		idx[id], ids[i] = i, id
+	}
+	n.sealerMu.Lock()
+	n.sealerIdx, n.sealerIDs = idx, ids
+	n.sealerMu.Unlock()
+	n.logger.Info("pbft sealer set in force", "height", n.ledger.Height()+1, "sealers", len(sealers), "self", self)
+}
+
+// sealerIndex is the index of peer id in the running sealer set.
+func (n *Node) sealerIndex(id network.NodeID) (int, bool) {
+	n.sealerMu.RLock()
+	defer n.sealerMu.RUnlock()
+	i, ok := n.sealerIdx[id]
+	return i, ok
+}
+
+// sealerPeers is the running sealer set's node ids, by index.
+func (n *Node) sealerPeers() []network.NodeID {
+	n.sealerMu.RLock()
+	defer n.sealerMu.RUnlock()
+	return n.sealerIDs
+}

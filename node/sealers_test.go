@@ -1,0 +1,244 @@
+package node_test
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
+
+	"github.com/gobcos/gobcos/chainbuild"
+	"github.com/gobcos/gobcos/crypto"
+	"github.com/gobcos/gobcos/executor/precompiled"
+	"github.com/gobcos/gobcos/node"
+	"github.com/gobcos/gobcos/sdk"
+)
+
+// certSigners returns the node ids that signed block b's commit
+// certificate, after checking every signature against the sealer set in
+// force at b (read from n's governance state) and that they reach the
+// quorum of that set.
+func certSigners(ctx context.Context, t *testing.T, n *node.Node, client *sdk.Client, suite crypto.Suite, b uint64) [][]byte {
+	t.Helper()
+	var blk struct {
+		Hash       common.Hash `json:"hash"`
+		Signatures []struct {
+			Index     hexutil.Uint64 `json:"index"`
+			Signature hexutil.Bytes  `json:"signature"`
+		} `json:"signatures"`
+	}
+	if err := client.RPC().CallContext(ctx, &blk, "eth_getBlockByNumber", hexutil.EncodeUint64(b), false); err != nil {
+		t.Fatal(err)
+	}
+	list, err := n.ConsensusNodes(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var set [][]byte
+	for _, x := range list {
+		if x.Type == precompiled.NodeSealer {
+			set = append(set, x.ID)
+		}
+	}
+	var out [][]byte
+	for _, s := range blk.Signatures {
+		if int(s.Index) >= len(set) {
+			t.Fatalf("block %d: signature index %d, %d sealers in force", b, s.Index, len(set))
+		}
+		pub := set[s.Index]
+		if err := suite.Verify(pub, blk.Hash[:], s.Signature); err != nil {
+			t.Fatalf("block %d: signature of sealer %d does not verify: %v", b, s.Index, err)
+		}
+		out = append(out, pub)
+	}
+	n3 := len(set)
+	if q := (n3+(n3-1)/3)/2 + 1; len(out) < q {
+		t.Fatalf("block %d: %d signatures, quorum of %d sealers is %d", b, len(out), n3, q)
+	}
+	return out
+}
+
+func hasKey(keys [][]byte, k []byte) bool {
+	for _, x := range keys {
+		if bytes.Equal(x, k) {
+			return true
+		}
+	}
+	return false
+}
+
+// TestPBFTSealersByGovernance: on a 4-sealer PBFT chain, a node made with
+// chain add-node is voted in as an observer and syncs; promoted to sealer,
+// its signature appears in the commit certificates of later blocks and the
+// chain goes on with 5 sealers; a genesis sealer removed from the list no
+// longer signs, loses its connections, and the 4 remaining sealers go on
+// with identical blocks everywhere.
+func TestPBFTSealersByGovernance(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs a 5-node chain")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	c := buildPBFTChain(t, "ecdsa", 4)
+	ports := make([]int, 2)
+	for i := range ports {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ports[i] = ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
+	}
+	added, err := chainbuild.AddNode(chainbuild.AddOptions{Dir: c.dir, Org: "org1", P2PPort: ports[0], RPCPort: ports[1]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.names = append(c.names, added.Node.Name)
+	for i := range 4 {
+		c.start(i)
+	}
+	c.waitPeers()
+	c.nodes = append(c.nodes, nil)
+	suite := c.nodes[0].Genesis().Suite()
+	client, err := sdk.Dial(ctx, "ws://"+c.nodes[0].RPCAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	admin, err := node.LoadKey(filepath.Join(c.dir, chainbuild.OrgsDir, "org1", chainbuild.AdminKeyFile), suite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cabi, _ := precompiled.ABI(precompiled.CommitteeAddress)
+	committee := client.Contract(precompiled.CommitteeAddress, cabi)
+	// One governor: a proposal passes with its proposer's vote.
+	decide := func(op uint8, id []byte) uint64 {
+		t.Helper()
+		r, err := committee.Transact(ctx, admin, "proposeNode", op, id, uint64(1), uint64(0))
+		if err != nil || r.Status != 1 {
+			t.Fatalf("proposeNode %d: %v %+v", op, err, r)
+		}
+		return r.BlockNumber
+	}
+	newKey := append([]byte{4}, mustHex(t, added.Node.NodeID)...)
+	genesisSealers := c.nodes[0].Genesis().Sealers
+
+	// 1. Voted in as an observer, the new node is admitted and syncs.
+	decide(precompiled.NodeOpAddObserver, newKey)
+	c.start(4)
+	h := commitSome(ctx, t, client, suite, 1)
+	c.waitHeight(h)
+	c.checkSame(ctx, h)
+	newClient, err := sdk.Dial(ctx, "ws://"+c.nodes[4].RPCAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer newClient.Close()
+	// nodeInfo is the new node's role and whether it takes part in consensus.
+	nodeInfo := func() (string, bool) {
+		var info struct {
+			Role      string `json:"role"`
+			Consensus struct {
+				Running bool `json:"running"`
+			} `json:"consensus"`
+		}
+		if err := newClient.RPC().CallContext(ctx, &info, "bcos_getNodeInfo"); err != nil {
+			t.Fatal(err)
+		}
+		return info.Role, info.Consensus.Running
+	}
+	if role, running := nodeInfo(); role != "observer" || running {
+		t.Fatalf("the voted-in observer reports role %q, running %v", role, running)
+	}
+
+	// 2. Promoted to sealer: from the next block on it is the fifth sealer
+	// (quorum 4) and signs certificates. Sealer 2 is down meanwhile, so
+	// the new node's vote is needed; restarted later, sealer 2 catches up
+	// across the change by block sync (certificates of both sets) and its
+	// persisted consensus state of the old set is not reused.
+	c.stop(2)
+	at := decide(precompiled.NodeOpAddSealer, newKey)
+	var signedAt uint64
+	for signedAt == 0 {
+		if ctx.Err() != nil {
+			t.Fatal("the promoted node's signature never appeared in a commit certificate")
+		}
+		top := commitSome(ctx, t, client, suite, 1)
+		for b := at + 1; b <= top; b++ {
+			if hasKey(certSigners(ctx, t, c.nodes[0], client, suite, b), newKey) {
+				signedAt = b
+				break
+			}
+		}
+	}
+	for b := uint64(1); b <= at; b++ {
+		if hasKey(certSigners(ctx, t, c.nodes[0], client, suite, b), newKey) {
+			t.Fatalf("block %d, before the promotion took effect, carries the new node's signature", b)
+		}
+	}
+	h = commitSome(ctx, t, client, suite, 2)
+	for b := signedAt; b <= h; b++ {
+		if !hasKey(certSigners(ctx, t, c.nodes[0], client, suite, b), newKey) {
+			t.Fatalf("block %d lacks the new sealer's signature, which the quorum needs with sealer 2 down", b)
+		}
+	}
+	c.start(2)
+	c.waitPeers()
+	h = commitSome(ctx, t, client, suite, 2)
+	c.waitHeight(h)
+	c.checkSame(ctx, h)
+	t.Logf("promoted in block %d, first signature in block %d", at, signedAt)
+	for role, running := nodeInfo(); role != "sealer" || !running; role, running = nodeInfo() {
+		if ctx.Err() != nil {
+			t.Fatalf("the promoted node reports role %q, running %v", role, running)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	var list []struct {
+		NodeID hexutil.Bytes `json:"nodeId"`
+	}
+	if err := client.RPC().CallContext(ctx, &list, "bcos_getSealerList"); err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 5 || !bytes.Equal(list[4].NodeID, newKey) {
+		t.Fatalf("bcos_getSealerList after the promotion: %d sealers, want 5 ending with the new node", len(list))
+	}
+
+	// 3. A genesis sealer removed: it signs no later certificate, it is
+	// disconnected, and the four others go on.
+	removed := []byte(genesisSealers[3])
+	at = decide(precompiled.NodeOpRemove, removed)
+	h = commitSome(ctx, t, client, suite, 3)
+	for b := at + 1; b <= h; b++ {
+		if hasKey(certSigners(ctx, t, c.nodes[0], client, suite, b), removed) {
+			t.Fatalf("block %d, after the removal, carries the removed sealer's signature", b)
+		}
+	}
+	for c.nodes[3].PeerCount() != 0 {
+		if ctx.Err() != nil {
+			t.Fatalf("the removed sealer still has %d peers", c.nodes[3].PeerCount())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	c.stop(3) // out of the node list: it is no longer expected to follow
+	// With sealer 1 down too, 0, 2 and the new node are the quorum of 3:
+	// sealer 2 votes again after its restart.
+	c.stop(1)
+	from := c.nodes[0].Height() + 1
+	h = commitSome(ctx, t, client, suite, 2)
+	c.waitHeight(h)
+	c.checkSame(ctx, h)
+	for b := at + 1; b <= h; b++ {
+		s := certSigners(ctx, t, c.nodes[4], client, suite, b)
+		if hasKey(s, removed) {
+			t.Fatalf("block %d carries the removed sealer's signature", b)
+		}
+		if b >= from && (!hasKey(s, []byte(genesisSealers[2])) || !hasKey(s, newKey)) {
+			t.Fatalf("block %d: the quorum of sealers 0, 2 and the new node did not all sign", b)
+		}
+	}
+}
