@@ -112,9 +112,9 @@ func TestCommitteeVoting(t *testing.T) {
 	if th := g.view(common.Address{}, committee, "getThresholds"); th[0].(uint8) != 40 || th[1].(uint8) != 50 {
 		t.Fatalf("thresholds %v", th)
 	}
-	g.ok(gs[2], committee, "proposeUpgrade", "1.2.0", uint64(0)) // 2 of 5 = 40%: executes at once
-	g.refused("versions only rise", gs[2], committee, "proposeUpgrade", "1.1.0", uint64(0))
-	if v := g.view(common.Address{}, sysConfig, "getValueByKey", precompiled.KeyCompatibilityVersion)[0].(string); v != "1.2.0" {
+	g.ok(gs[2], committee, "proposeUpgrade", precompiled.CompatV0_2, uint64(0)) // 2 of 5 = 40%: executes at once
+	g.refused("versions only rise", gs[2], committee, "proposeUpgrade", precompiled.CompatV0_1, uint64(0))
+	if v := g.view(common.Address{}, sysConfig, "getValueByKey", precompiled.KeyCompatibilityVersion)[0].(string); v != precompiled.CompatV0_2 {
 		t.Fatalf("compatibility version %q", v)
 	}
 	// A key the genesis did not set: absent until its first value applies.

@@ -143,6 +143,9 @@ func (b *backend) PendingTxCount() int {
 }
 
 func (b *backend) SendTx(ctx context.Context, tx *types.Transaction) error {
+	if err := b.n.checkUpgradeProposal(tx); err != nil {
+		return err
+	}
 	if err := b.n.addTx(ctx, tx, txSourceRPC); err != nil {
 		return err
 	}

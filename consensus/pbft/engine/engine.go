@@ -72,6 +72,9 @@ type Params struct {
 	// Tracer is told where the time of each committed block went; nil
 	// means none.
 	Tracer consensus.Tracer
+	// Rules gives the governance parameters in force at each height
+	// (rules.go); nil keeps the core's static configuration.
+	Rules consensus.RulesSource
 }
 
 // Stats are the driver's counters.
@@ -109,6 +112,7 @@ type Engine struct {
 	log    *slog.Logger
 	now    func() time.Time
 	traces *traces
+	rules  consensus.RulesSource
 
 	inbox        chan inbound
 	inboxDropped atomic.Uint64
@@ -177,6 +181,7 @@ func New(p Params) (*Engine, error) {
 		log:    logger.With("module", "consensus", "engine", consensus.NamePBFT),
 		now:    now,
 		traces: newTraces(p.Tracer),
+		rules:  p.Rules,
 		inbox:  make(chan inbound, p.Config.InboxSize),
 		execs:  make(map[uint64]execResult),
 		status: consensus.Status{Engine: consensus.NamePBFT, Sealer: true},
@@ -228,6 +233,7 @@ func (e *Engine) Start(ctx context.Context) error {
 		return fmt.Errorf("restoring pbft state: %w", err)
 	}
 	e.core, e.base, e.lastHS = core, head.Number, hs
+	e.applyTiming(head.Number + 1)
 	e.started = true
 	e.status.Height, e.status.BlockHash, e.status.Running = head.Number, head.Hash(e.suite), true
 	runCtx, cancel := context.WithCancel(ctx)
@@ -507,6 +513,7 @@ func (e *Engine) commit(c pbft.CommitRequest) error {
 		return fmt.Errorf("committing block %d: %w", h, err)
 	}
 	e.base = h
+	e.applyTiming(h + 1)
 	e.traces.committed(h, hash, len(b.Txs), time.Since(start))
 	e.pool.OnCommitted(b)
 	e.tryProp = true
@@ -537,6 +544,7 @@ func (e *Engine) maybeRebuild() error {
 	}
 	e.log.Info("ledger moved ahead by sync; pbft core rebuilt", "from", e.base, "head", head.Number)
 	e.core, e.base = core, head.Number
+	e.applyTiming(head.Number + 1)
 	e.core.SetTxsAvailable(e.available)
 	e.rebuilds++
 	clear(e.execs)

@@ -51,12 +51,22 @@ func bareHash(e *Engine, h *types.Header) common.Hash {
 func (a *app) Seal(parent *types.Header, maxTxs, maxBytes int) (*types.Header, [][]byte, error) {
 	e := a.e
 	height := parent.Number + 1
+	rules, err := e.rulesAt(height)
+	if err != nil {
+		return nil, nil, err
+	}
+	if rules.MaxTxs > 0 {
+		maxTxs = min(maxTxs, rules.MaxTxs)
+	}
 	seen := newTxSet()
 	var txs []*types.Transaction
 	size := 0
 	for _, tx := range e.pool.Pending(maxTxs) {
 		if size+len(tx.Bytes()) > maxBytes {
 			break
+		}
+		if !rules.Sealable(tx) {
+			continue
 		}
 		_, verified := tx.CachedSender()
 		if err := e.checkTx(tx, height, seen, !verified); err != nil {
@@ -109,6 +119,9 @@ func (a *app) Apply(h *types.Header, raw [][]byte) error {
 			}
 			txs[i] = tx
 		}
+		if err := e.checkRules(h.Number, txs); err != nil {
+			return err
+		}
 		env := e.env(head, h.Timestamp, h.Sealer)
 		var err error
 		if res, err = e.exec.ExecuteBlock(a.ctx, env, head.StateRoot, txs); err != nil {
@@ -141,6 +154,7 @@ func (a *app) Apply(h *types.Header, raw [][]byte) error {
 	}
 	e.pool.OnCommitted(b)
 	e.committed(h, len(txs))
+	e.applyTiming(h.Number + 1)
 	return nil
 }
 

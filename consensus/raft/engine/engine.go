@@ -61,6 +61,9 @@ type Params struct {
 	Transport Transport
 	Logger    *slog.Logger     // nil discards
 	Now       func() time.Time // block timestamps; nil means time.Now
+	// Rules gives the governance parameters in force at each height
+	// (rules.go); nil keeps the core's static configuration.
+	Rules consensus.RulesSource
 }
 
 // Stats are the driver's and the core's counters.
@@ -98,6 +101,7 @@ type Engine struct {
 	tr     Transport
 	log    *slog.Logger
 	now    func() time.Time
+	rules  consensus.RulesSource
 
 	inbox        chan inbound
 	confs        chan confRequest
@@ -157,7 +161,7 @@ func New(p Params) (*Engine, error) {
 	sealer := slices.ContainsFunc(ccfg.Sealers, func(s []byte) bool { return string(s) == string(self) })
 	return &Engine{
 		cfg: p.Config, ccfg: ccfg, suite: ccfg.Suite, sealer: ccfg.Suite.Address(self),
-		kv: p.KV, ledger: p.Ledger, exec: p.Executor, pool: p.Pool, tr: p.Transport, log: log, now: now,
+		kv: p.KV, ledger: p.Ledger, exec: p.Executor, pool: p.Pool, tr: p.Transport, log: log, now: now, rules: p.Rules,
 		inbox:  make(chan inbound, p.Config.InboxSize),
 		confs:  make(chan confRequest),
 		status: consensus.Status{Engine: consensus.NameRaft, Sealer: sealer},
@@ -200,6 +204,7 @@ func (e *Engine) Start(ctx context.Context) error {
 		return fmt.Errorf("restoring raft state: %w", err)
 	}
 	e.core, e.lastHead = core, head.Number
+	e.applyTiming(head.Number + 1)
 	e.started = true
 	e.status.Height, e.status.BlockHash, e.status.Running = head.Number, head.Hash(e.suite), true
 	e.signers = core.Signers()
