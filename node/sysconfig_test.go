@@ -186,3 +186,18 @@ func TestUnsupportedVersionRefused(t *testing.T) {
 		t.Fatalf("unknown TestMaxCompatibility: %v", err)
 	}
 }
+
+// TestGenesisCompatibilityVersion: new genesis files name the binary's
+// version; an unknown one is refused; an absent one means 0.1.0.
+func TestGenesisCompatibilityVersion(t *testing.T) {
+	if g := node.DefaultGenesis(crypto.NameECDSA, nil); g.CompatibilityVersion != node.CompatibilityVersion() || g.Compatibility() != precompiled.LatestCompatibility() {
+		t.Fatalf("default genesis at %q", g.CompatibilityVersion)
+	}
+	if g := (node.Genesis{}); g.Compatibility() != precompiled.CompatV0_1 {
+		t.Fatalf("absent version means %q", g.Compatibility())
+	}
+	cfg, _ := soloGovNode(t, "0.9.0")
+	if _, err := node.LoadGenesis(cfg.Path(cfg.Genesis)); !errors.Is(err, node.ErrGenesis) || !strings.Contains(err.Error(), "compatibilityVersion") {
+		t.Fatalf("unknown version: %v", err)
+	}
+}
