@@ -257,7 +257,7 @@ func (n *Node) Start() error {
 			n.logger.Error("JSON-RPC server stopped", "err", err)
 		}
 	}()
-	n.logger.Info("node started", "rpc", ln.Addr().String(), "metrics", n.MetricsAddr(), "height", n.ledger.Height(), "suite", n.suite.Name(), "chainId", n.genesis.ChainID)
+	n.logger.Info("node started", "rpc", ln.Addr().String(), "metrics", n.MetricsAddr(), "height", n.ledger.Height(), "suite", n.suite.Name(), "chainId", n.genesis.ChainID, "version", Version, "maxCompatibility", n.maxCompat)
 	return nil
 }
 

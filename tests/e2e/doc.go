@@ -1,8 +1,9 @@
 // Package e2e holds end-to-end tests of multi-node PBFT and Raft chains run
 // as real gobcos processes on loopback: nodes killed, stopped, wiped and
 // restarted under transaction load (on Raft: the leader killed, a majority
-// killed, the leader frozen with SIGSTOP and resumed), and a node from
-// another chain refused admission.
+// killed, the leader frozen with SIGSTOP and resumed), a node from
+// another chain refused admission, and a chain of old and new binaries
+// (built with a lower supported compatibility version) through an upgrade.
 //
 // The tests build cmd/gobcos once, lay chains out with `gobcos chain build`
 // on free ports and start each node with `gobcos node --config`. They are
