@@ -43,7 +43,11 @@ func (n *Node) RulesAt(height uint64) (consensus.Rules, error) {
 	if errors.Is(err, executor.ErrUnsupportedVersion) {
 		n.halted(err)
 	}
-	c.ok, c.head, c.height, c.rules, c.err = true, head, height, r, err
+	// A block committed meanwhile may have changed the state read: keep
+	// only what was read at a stable head.
+	if n.ledger.Height() == head {
+		c.ok, c.head, c.height, c.rules, c.err = true, head, height, r, err
+	}
 	return r, err
 }
 
