@@ -46,3 +46,22 @@ func TestSealAndApplyFollowRules(t *testing.T) {
 		t.Fatalf("sealing where the rules cannot be read: %v", err)
 	}
 }
+
+// TestMinSealFollowsRules: the leader's minimum seal interval follows the
+// value in force.
+func TestMinSealFollowsRules(t *testing.T) {
+	c := newCluster(t, crypto.ECDSA(), 3, false)
+	e := c.nodes[0].engine
+	e.rules = consensus.RulesFunc(func(uint64) (consensus.Rules, error) {
+		return consensus.Rules{MinSealInterval: 200 * time.Millisecond}, nil
+	})
+	core, err := raft.New(e.ccfg, kvStore{e.kv}, &app{e: e, ctx: t.Context()}, coreTransport{e})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.core = core
+	e.applyTiming(1)
+	if e.ccfg.MinSealTicks != 10 { // 20 ms ticks
+		t.Fatalf("MinSealTicks %d, want 10", e.ccfg.MinSealTicks)
+	}
+}
