@@ -235,12 +235,16 @@ func (b *backend) ChainInfo() rpc.ChainInfo {
 	for i, pub := range g.Sealers {
 		sealers[i] = rpc.SealerInfo{NodeID: pub, Address: b.n.suite.Address(pub)}
 	}
+	txGas := g.TxGasLimit
+	if r, err := b.n.RulesAt(b.n.ledger.Height() + 1); err == nil {
+		txGas = r.TxGasLimit // the tx_gas_limit in force for the next block
+	}
 	return rpc.ChainInfo{
 		Consensus:        g.Consensus,
 		Sealers:          sealers,
 		Version:          Version,
 		BlockLimitWindow: g.BlockLimitWindow,
-		TxGasLimit:       g.TxGasLimit,
+		TxGasLimit:       txGas,
 	}
 }
 

@@ -130,6 +130,12 @@ func TestSystemConfigApplies(t *testing.T) {
 
 	propose(ctx, t, client, gov, "proposeConfig", precompiled.KeyTxGasLimit, "100000", uint64(0))
 	waitConfig(ctx, t, client, precompiled.KeyTxGasLimit, "100000")
+	var info struct {
+		TxGasLimit hexutil.Uint64 `json:"txGasLimit"`
+	}
+	if err := client.RPC().CallContext(ctx, &info, "bcos_getChainInfo"); err != nil || info.TxGasLimit != 100_000 {
+		t.Fatalf("bcos_getChainInfo txGasLimit %d, %v", info.TxGasLimit, err)
+	}
 	if _, err := client.SendNative(ctx, user, &to, nil, nil, 100_001); err == nil || !strings.Contains(err.Error(), "tx_gas_limit is 100000") {
 		t.Fatalf("tx over tx_gas_limit: %v", err)
 	}

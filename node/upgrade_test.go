@@ -190,6 +190,14 @@ func TestMixedVersionsUpgrade(t *testing.T) {
 			t.Fatalf("old node %d halted with: %v", i, err)
 		}
 	}
+	var info struct {
+		MaxCompatibility string `json:"maxCompatibilityVersion"`
+		Halted           string `json:"halted"`
+	}
+	if err := c.client(ctx, 1).RPC().CallContext(ctx, &info, "bcos_getNodeInfo"); err != nil || info.MaxCompatibility != oldBinary ||
+		!strings.Contains(info.Halted, "supports versions up to 0.1.0") {
+		t.Fatalf("bcos_getNodeInfo of a halted node: %+v %v", info, err)
+	}
 	for i := range 4 {
 		if i >= 2 && c.nodes[i].Halted() != nil {
 			t.Fatalf("new node %d halted: %v", i, c.nodes[i].Halted())
