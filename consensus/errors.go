@@ -2,7 +2,7 @@ package consensus
 
 import "errors"
 
-// Sentinel errors of commit certificates and execution results.
+// Sentinel errors of commit certificates, execution results and block rules.
 var (
 	// ErrInvalidQuorum: the quorum asked of VerifyCommit is not in 1..len(sealers).
 	ErrInvalidQuorum = errors.New("invalid quorum")
@@ -18,4 +18,8 @@ var (
 	ErrSuiteMismatch = errors.New("signing key does not belong to the chain's crypto suite")
 	// ErrBadResult: an execution result does not match the block it was asked for.
 	ErrBadResult = errors.New("inconsistent execution result")
+	// ErrTooManyTxs: a block holds more transactions than tx_count_limit.
+	ErrTooManyTxs = errors.New("block holds more transactions than tx_count_limit")
+	// ErrTxGasLimit: a block holds a transaction asking for more gas than tx_gas_limit.
+	ErrTxGasLimit = errors.New("transaction gas limit above tx_gas_limit")
 )

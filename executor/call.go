@@ -49,12 +49,27 @@ func (r *CallResult) ErrorMessage() string {
 // rejected before execution returns an error wrapping ErrCallRejected and
 // go-ethereum's reason (for example core.ErrInsufficientFundsForTransfer).
 func (e *Executor) Call(ctx context.Context, env BlockEnv, msg CallMsg, st storage.Reader) (*CallResult, error) {
-	return e.call(ctx, env, msg, e.callGas(msg.Gas), st)
+	env, err := e.callEnv(env, st)
+	if err != nil {
+		return nil, err
+	}
+	return e.call(ctx, env, msg, callGas(msg.Gas, env.rules.TxGasLimit), st)
 }
 
-func (e *Executor) callGas(gas uint64) uint64 {
-	if gas == 0 || gas > e.cfg.TxGasLimit {
-		return e.cfg.TxGasLimit
+// callEnv sets the rules of env's block, read from st, as a block's.
+func (e *Executor) callEnv(env BlockEnv, st storage.Reader) (BlockEnv, error) {
+	rules, err := e.RulesAt(st, env.Number)
+	if err != nil {
+		return env, err
+	}
+	env.rules = rules
+	return env, nil
+}
+
+// callGas is the gas of a call asking for gas under the limit in force.
+func callGas(gas, txGasLimit uint64) uint64 {
+	if gas == 0 || gas > txGasLimit {
+		return txGasLimit
 	}
 	return gas
 }
@@ -114,7 +129,11 @@ func (e *Executor) call(ctx context.Context, env BlockEnv, msg CallMsg, gas uint
 // ErrExecutionFailed and the reason. The result returned with a gas
 // estimate is that of the call at that gas.
 func (e *Executor) EstimateGas(ctx context.Context, env BlockEnv, msg CallMsg, st storage.Reader) (uint64, *CallResult, error) {
-	hi := e.callGas(msg.Gas)
+	env, err := e.callEnv(env, st)
+	if err != nil {
+		return 0, nil, err
+	}
+	hi := callGas(msg.Gas, env.rules.TxGasLimit)
 	best, err := e.call(ctx, env, msg, hi, st)
 	if err != nil {
 		return 0, nil, err

@@ -10,14 +10,21 @@
 // fee caps of zero whatever it says, so accounts need no balance to
 // transact; out of gas still fails a transaction and receipts report the
 // gas used. Value transfers do need the balance. The per-transaction gas
-// limit comes from the chain's configuration (Config.TxGasLimit) instead of
-// Ethereum's EIP-7825 cap. A transaction fits in a block when the gas used
+// limit is the chain's tx_gas_limit in force (Config.TxGasLimit on a chain
+// without governance state) instead of Ethereum's EIP-7825 cap.
+//
+// Block rules (rules.go) are read once per block from the parent's state:
+// tx_count_limit, tx_gas_limit and the chain's compatibility version. A
+// block over tx_count_limit is invalid; so is, from compatibility version
+// 0.2.0, one holding a transaction over tx_gas_limit. A block of a
+// compatibility version above Config.MaxCompatibility is refused with
+// ErrUnsupportedVersion: the node stops rather than fork. A transaction fits in a block when the gas used
 // by the transactions before it plus its own gas limit is within
 // Config.BlockGasLimit (so a sealer that keeps the sum of gas limits within
 // it never overfills a block); one that does not fit gets a failed receipt.
 //
 // A transaction that fails a pre-check (nonce, balance for its value, gas
-// limit over the chain's, intrinsic gas) gets a failed receipt with the
+// limit over the chain's before 0.2.0, intrinsic gas) gets a failed receipt with the
 // reason in ErrorMessage and changes no state, not even its sender's
 // nonce; the block stays valid. Ethereum-signed transactions must carry
 // their sender's account nonce. Native transactions have no account nonce:

@@ -21,6 +21,13 @@ var (
 	ErrGasLimitTooHigh = errors.New("transaction gas limit exceeds the chain's per-transaction gas limit")
 	// ErrValueTooLarge: a value does not fit in 256 bits.
 	ErrValueTooLarge = errors.New("value exceeds 256 bits")
+	// ErrTooManyTxs: a block holds more transactions than the chain's
+	// tx_count_limit; the block is invalid.
+	ErrTooManyTxs = errors.New("executor: block holds more transactions than tx_count_limit")
+	// ErrUnsupportedVersion: the chain's compatibility version at a block
+	// is one this node's binary does not support; the node must stop
+	// rather than execute the block under rules it does not know.
+	ErrUnsupportedVersion = errors.New("executor: unsupported compatibility version")
 	// ErrBadGenesis: the genesis allocation is not valid.
 	ErrBadGenesis = errors.New("invalid genesis allocation")
 )

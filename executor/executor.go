@@ -46,6 +46,10 @@ type Config struct {
 	// least MinParallelTxs transactions when GOMAXPROCS is above 1. The
 	// results are the same either way; only the speed differs.
 	Workers int
+	// MaxCompatibility is the highest chain compatibility version this
+	// node's binary supports ("" means precompiled.LatestCompatibility()):
+	// a block of a higher version is refused with ErrUnsupportedVersion.
+	MaxCompatibility string
 }
 
 // Validate checks the configuration.
@@ -57,6 +61,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("%w: per-transaction gas limit %d is below the %d a plain transfer needs", ErrInvalidConfig, c.TxGasLimit, params.TxGas)
 	case c.BlockGasLimit < c.TxGasLimit:
 		return fmt.Errorf("%w: block gas limit %d is below the per-transaction gas limit %d", ErrInvalidConfig, c.BlockGasLimit, c.TxGasLimit)
+	case c.MaxCompatibility != "" && !precompiled.KnownCompatibility(c.MaxCompatibility):
+		return fmt.Errorf("%w: compatibility version %q is not one this code implements (the latest is %s)", ErrInvalidConfig, c.MaxCompatibility, precompiled.LatestCompatibility())
 	}
 	return nil
 }
@@ -70,6 +76,9 @@ type BlockEnv struct {
 	// GetHash returns the hash of an earlier block for BLOCKHASH (the EVM
 	// asks only for the 256 blocks before Number). nil answers zero.
 	GetHash func(number uint64) common.Hash
+
+	// rules are set by ExecuteBlock from the parent state.
+	rules Rules
 }
 
 // BlockResult is the outcome of executing a block's transactions.
@@ -90,6 +99,8 @@ type Executor struct {
 	log   *slog.Logger
 	chain *params.ChainConfig
 	sys   *precompiled.Registry
+	// maxCompat is the highest compatibility version blocks may run under.
+	maxCompat string
 	// parallelBlocks and serialFallbacks count the blocks executed in
 	// parallel and those the parallel path handed back to serial execution.
 	parallelBlocks, serialFallbacks atomic.Int64
@@ -114,7 +125,11 @@ func New(cfg Config, suite crypto.Suite, logger *slog.Logger) (*Executor, error)
 	if sys == nil {
 		sys = precompiled.Default()
 	}
-	return &Executor{cfg: cfg, suite: suite, log: logger, chain: chain, sys: sys}, nil
+	maxCompat := cfg.MaxCompatibility
+	if maxCompat == "" {
+		maxCompat = precompiled.LatestCompatibility()
+	}
+	return &Executor{cfg: cfg, suite: suite, log: logger, chain: chain, sys: sys, maxCompat: maxCompat}, nil
 }
 
 // chainConfig activates every fork through Osaka at genesis.
@@ -175,20 +190,21 @@ func (e *Executor) newEVM(env BlockEnv, sdb vm.StateDB) (*vm.EVM, *precompiled.S
 		BlobBaseFee: new(big.Int),
 		Random:      &random,
 	}
-	sess := e.sys.NewSession(sdb, precompiled.BlockInfo{ChainID: e.cfg.ChainID, Number: env.Number, Timestamp: env.Timestamp})
+	sess := e.sys.NewSession(sdb, precompiled.BlockInfo{ChainID: e.cfg.ChainID, Number: env.Number, Timestamp: env.Timestamp, Compat: env.rules.Compatibility})
 	evm := vm.NewEVM(bctx, sdb, e.chain, vm.Config{Tracer: sess.Hooks()})
 	evm.SetPrecompiles(sess.Precompiles(vm.ActivePrecompiledContracts(evm.GetRules())))
 	return evm, sess
 }
 
-// message turns a transaction into an EVM message executed at gas price 0.
-func (e *Executor) message(tx *types.Transaction, from common.Address) (*core.Message, error) {
+// message turns a transaction into an EVM message executed at gas price
+// 0; txGasLimit is the per-transaction limit in force.
+func (e *Executor) message(tx *types.Transaction, from common.Address, txGasLimit uint64) (*core.Message, error) {
 	gas := tx.Gas()
 	if !tx.IsEthereum() && gas == 0 {
-		gas = e.cfg.TxGasLimit
+		gas = txGasLimit
 	}
-	if gas > e.cfg.TxGasLimit {
-		return nil, fmt.Errorf("%w: tx asks for %d, limit is %d", ErrGasLimitTooHigh, gas, e.cfg.TxGasLimit)
+	if gas > txGasLimit {
+		return nil, fmt.Errorf("%w: tx asks for %d, limit is %d", ErrGasLimitTooHigh, gas, txGasLimit)
 	}
 	value, overflow := uint256.FromBig(tx.Value())
 	if overflow {
@@ -222,7 +238,22 @@ func (e *Executor) message(tx *types.Transaction, from common.Address) (*core.Me
 // that fails makes the whole block invalid (ErrInvalidTx). Failed
 // transactions do not: they get failed receipts. With Config.Workers
 // allowing it, the transactions run in parallel, with the same results.
+//
+// The block's rules are read first from st (RulesAt): a block of a
+// compatibility version this node does not support fails with
+// ErrUnsupportedVersion; one holding more transactions than
+// tx_count_limit (ErrTooManyTxs) or, from compatibility version 0.2.0, a
+// transaction asking for more gas than tx_gas_limit (ErrInvalidTx) is
+// invalid (before 0.2.0 that transaction gets a failed receipt).
 func (e *Executor) ExecuteBlock(ctx context.Context, env BlockEnv, parentRoot common.Hash, txs []*types.Transaction, st storage.Reader) (*BlockResult, error) {
+	rules, err := e.RulesAt(st, env.Number)
+	if err != nil {
+		return nil, err
+	}
+	if err := rules.CheckBlock(env.Number, txs); err != nil {
+		return nil, err
+	}
+	env.rules = rules
 	if w := e.workers(len(txs)); w > 1 {
 		res, err := e.executeParallel(ctx, env, parentRoot, txs, st, w)
 		if !errors.Is(err, errNeedSerial) {
@@ -262,7 +293,7 @@ func (e *Executor) executeSerial(ctx context.Context, env BlockEnv, parentRoot c
 		}
 		res.Senders[i] = from
 		sdb.SetTxContext(tx.Hash(), i, 0)
-		r := e.applyTx(evm, sess, sdb, gp, tx, from)
+		r := e.applyTx(evm, sess, sdb, gp, tx, from, env.rules.TxGasLimit)
 		sdb.Finalise(rules)
 		if err := sdb.Error(); err != nil {
 			return nil, fmt.Errorf("%w: tx %d: %w", ErrState, i, err)
@@ -289,9 +320,9 @@ func (e *Executor) executeSerial(ctx context.Context, env BlockEnv, parentRoot c
 
 // applyTx executes one transaction and returns its receipt. A transaction
 // rejected before execution leaves the state and the gas pool untouched.
-func (e *Executor) applyTx(evm *vm.EVM, sess *precompiled.Session, sdb *state.StateDB, gp *core.GasPool, tx *types.Transaction, from common.Address) *types.Receipt {
+func (e *Executor) applyTx(evm *vm.EVM, sess *precompiled.Session, sdb *state.StateDB, gp *core.GasPool, tx *types.Transaction, from common.Address, txGasLimit uint64) *types.Receipt {
 	r := &types.Receipt{Status: types.ReceiptFailed}
-	msg, err := e.message(tx, from)
+	msg, err := e.message(tx, from, txGasLimit)
 	if err != nil {
 		r.ErrorMessage = err.Error()
 		return r

@@ -115,9 +115,9 @@ func TestCommitteeVoting(t *testing.T) {
 	if th := g.view(common.Address{}, committee, "getThresholds"); th[0].(uint8) != 40 || th[1].(uint8) != 50 {
 		t.Fatalf("thresholds %v", th)
 	}
-	g.ok(gs[2], committee, "proposeUpgrade", "1.2.0", uint64(0)) // 2 of 5 = 40%: executes at once
-	g.refused("versions only rise", gs[2], committee, "proposeUpgrade", "1.1.0", uint64(0))
-	if v := g.view(common.Address{}, sysConfig, "getValueByKey", precompiled.KeyCompatibilityVersion)[0].(string); v != "1.2.0" {
+	g.ok(gs[2], committee, "proposeUpgrade", precompiled.CompatV0_2, uint64(0)) // 2 of 5 = 40%: executes at once
+	g.refused("versions only rise", gs[2], committee, "proposeUpgrade", precompiled.CompatV0_1, uint64(0))
+	if v := g.view(common.Address{}, sysConfig, "getValueByKey", precompiled.KeyCompatibilityVersion)[0].(string); v != precompiled.CompatV0_2 {
 		t.Fatalf("compatibility version %q", v)
 	}
 	// A key the genesis did not set: absent until its first value applies.
@@ -488,14 +488,18 @@ func TestInnerPermissions(t *testing.T) {
 	g := newGovChain(t, precompiled.GovernanceGenesis{
 		Governors: []precompiled.Governor{{Address: gov.addr(), Weight: 1}},
 		Sealers:   [][]byte{nodeID(t)},
-		Config:    map[string]string{precompiled.KeyPermissionCheck: "1"},
+		Config:    map[string]string{precompiled.KeyPermissionCheck: "1", precompiled.KeyCompatibilityVersion: precompiled.CompatV0_1},
 	}, nil)
 	sAddr := g.receipt(dep.tx(t, nil, nil, store.deployData(t, big.NewInt(1)), 0)).ContractAddress
 	cAddr := g.receipt(dep.tx(t, nil, nil, caller.bin, 0)).ContractAddress
 
-	// Creations by a contract follow the deploy allow-list of the sender.
+	// Creations by a contract follow the deploy allow-list of the sender,
+	// from compatibility version 0.2.0 on: before, only the transaction's
+	// own deploy is checked.
 	g.ok(gov, committee, "proposeDeployMode", true, uint64(0))
 	g.ok(gov, committee, "proposeRole", dep.addr(), uint8(precompiled.RoleDeployer), true, uint64(0))
+	mustSucceed(t, g.receipt(x.tx(t, &sAddr, nil, store.pack(t, "deploy", [32]byte{6}), 0)))
+	g.ok(gov, committee, "proposeUpgrade", precompiled.CompatV0_2, uint64(0))
 	salt := [32]byte{7}
 	r := g.receipt(x.tx(t, &sAddr, nil, store.pack(t, "deploy", salt), 0))
 	if r.Status == types.ReceiptSuccess || !strings.Contains(r.ErrorMessage, "deploy allow-list is on") ||

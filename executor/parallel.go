@@ -95,7 +95,7 @@ func (e *Executor) executeParallel(ctx context.Context, env BlockEnv, parentRoot
 		// before it plus its gas limit fits in the block, and rejects it
 		// otherwise; here every transaction ran as if it fitted. Up to the
 		// first one that does not, the results are serial execution's.
-		if gas, ok := e.gasLimit(txs[i]); ok && res.GasUsed+gas > e.cfg.BlockGasLimit {
+		if gas, ok := e.gasLimit(txs[i], env.rules.TxGasLimit); ok && res.GasUsed+gas > e.cfg.BlockGasLimit {
 			return nil, errNeedSerial
 		}
 		if errors.Is(o.err, errNeedSerial) || errors.Is(o.wsErr, errNeedSerial) {
@@ -167,12 +167,12 @@ func lockedGetHash(f func(uint64) common.Hash) func(uint64) common.Hash {
 
 // gasLimit is the gas a transaction reserves in the block, as message
 // computes it; ok is false when message rejects it for its gas limit.
-func (e *Executor) gasLimit(tx *types.Transaction) (gas uint64, ok bool) {
+func (e *Executor) gasLimit(tx *types.Transaction, txGasLimit uint64) (gas uint64, ok bool) {
 	gas = tx.Gas()
 	if !tx.IsEthereum() && gas == 0 {
-		gas = e.cfg.TxGasLimit
+		gas = txGasLimit
 	}
-	return gas, gas <= e.cfg.TxGasLimit
+	return gas, gas <= txGasLimit
 }
 
 // verifyAll returns the senders of txs, verifying the signatures not
@@ -279,7 +279,7 @@ func (p *parallelBlock) execute(w, i int) (res blockstm.Result) {
 	}()
 	tx := p.txs[i]
 	sdb.SetTxContext(tx.Hash(), i, 0)
-	r := p.e.applyTx(wk.evm, wk.sess, sdb, core.NewGasPool(p.e.cfg.BlockGasLimit), tx, p.senders[i])
+	r := p.e.applyTx(wk.evm, wk.sess, sdb, core.NewGasPool(p.e.cfg.BlockGasLimit), tx, p.senders[i], p.env.rules.TxGasLimit)
 	sdb.Finalise(wk.evm.GetRules())
 	o := txOutput{receipt: r, err: sdb.Error()}
 	if len(r.Logs) > 0 {

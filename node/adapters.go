@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/big"
 	"time"
@@ -51,6 +52,9 @@ func (e *engineExecutor) ExecuteBlock(ctx context.Context, env consensus.BlockEn
 		GetHash:   env.GetHash,
 	}, parentRoot, txs, e.n.kv)
 	if err != nil {
+		if errors.Is(err, executor.ErrUnsupportedVersion) {
+			e.n.halted(err)
+		}
 		return nil, err
 	}
 	e.n.metrics.BlockExecuted(time.Since(start))

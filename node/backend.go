@@ -143,6 +143,9 @@ func (b *backend) PendingTxCount() int {
 }
 
 func (b *backend) SendTx(ctx context.Context, tx *types.Transaction) error {
+	if err := b.n.checkUpgradeProposal(tx); err != nil {
+		return err
+	}
 	if err := b.n.addTx(ctx, tx, txSourceRPC); err != nil {
 		return err
 	}
@@ -232,12 +235,16 @@ func (b *backend) ChainInfo() rpc.ChainInfo {
 	for i, pub := range g.Sealers {
 		sealers[i] = rpc.SealerInfo{NodeID: pub, Address: b.n.suite.Address(pub)}
 	}
+	txGas := g.TxGasLimit
+	if r, err := b.n.RulesAt(b.n.ledger.Height() + 1); err == nil {
+		txGas = r.TxGasLimit // the tx_gas_limit in force for the next block
+	}
 	return rpc.ChainInfo{
 		Consensus:        g.Consensus,
 		Sealers:          sealers,
 		Version:          Version,
 		BlockLimitWindow: g.BlockLimitWindow,
-		TxGasLimit:       g.TxGasLimit,
+		TxGasLimit:       txGas,
 	}
 }
 

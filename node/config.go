@@ -42,6 +42,12 @@ type Config struct {
 	// Explorer is the block explorer web UI this node serves.
 	Explorer ExplorerConfig `toml:"explorer"`
 
+	// TestMaxCompatibility lowers the highest chain compatibility version
+	// this node supports below its binary's, so that tests can run nodes
+	// of "old" and "new" binaries in one process. It is not read from the
+	// config file; "" keeps the binary's (CompatibilityVersion).
+	TestMaxCompatibility string `toml:"-"`
+
 	dir string // directory of the config file, for relative paths
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/ethereum/go-ethereum/common/math"
 
 	"github.com/gobcos/gobcos/crypto"
+	"github.com/gobcos/gobcos/executor/precompiled"
 )
 
 // Genesis is the chain's genesis file: everything every node of the chain
@@ -42,6 +43,11 @@ type Genesis struct {
 	// ConsensusTimeoutMs is the PBFT view-change timeout before it grows
 	// (0 means DefaultConsensusTimeoutMs). PBFT only.
 	ConsensusTimeoutMs uint64 `json:"consensusTimeoutMs,omitempty"`
+	// CompatibilityVersion is the chain's first compatibility version, the
+	// rule set of block 0 on (changed later by upgrade proposals). Empty
+	// means 0.1.0, the first one; new genesis files name the version of
+	// the binary that wrote them.
+	CompatibilityVersion string `json:"compatibilityVersion,omitempty"`
 	// Committee are the initial governors: the organisations' admin
 	// accounts with their vote weights. Recorded now; governance uses it.
 	Committee []CommitteeMember `json:"committee,omitempty"`
@@ -110,7 +116,17 @@ func DefaultGenesis(suite string, sealer []byte) *Genesis {
 		BlockTxLimit:      1000,
 		MinSealIntervalMs: 0,
 		BlockLimitWindow:  1000,
+
+		CompatibilityVersion: CompatibilityVersion(),
 	}
+}
+
+// Compatibility is the chain's compatibility version at block 0.
+func (g *Genesis) Compatibility() string {
+	if g.CompatibilityVersion == "" {
+		return precompiled.CompatV0_1
+	}
+	return g.CompatibilityVersion
 }
 
 // Validate checks the genesis and says which field is wrong.

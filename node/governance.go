@@ -38,7 +38,7 @@ func (g *Genesis) GovernanceGenesis() precompiled.GovernanceGenesis {
 		precompiled.KeyLeaderPeriod:         u(g.PBFTLeaderPeriod()),
 		precompiled.KeyMinSealIntervalMs:    u(g.MinSealIntervalMs),
 		precompiled.KeyPermissionCheck:      "1",
-		precompiled.KeyCompatibilityVersion: Version,
+		precompiled.KeyCompatibilityVersion: g.Compatibility(),
 		precompiled.KeyBlockGasLimit:        u(g.BlockGasLimit),
 		precompiled.KeyBlockLimitWindow:     u(g.BlockLimitWindow),
 	}
@@ -55,6 +55,9 @@ func (g *Genesis) validateGovernanceState(bad func(key, why string)) {
 	}
 	if g.MinSealers > uint64(len(g.Sealers)) {
 		bad("minSealers", fmt.Sprintf("%d is more than the %d sealers", g.MinSealers, len(g.Sealers)))
+	}
+	if v := g.CompatibilityVersion; v != "" && !precompiled.KnownCompatibility(v) {
+		bad("compatibilityVersion", fmt.Sprintf("%q is not a compatibility version this binary knows (it knows up to %s)", v, precompiled.LatestCompatibility()))
 	}
 	for a := range g.Alloc {
 		if precompiled.IsSystemAddress(a) {

@@ -61,7 +61,7 @@ func TestGovernanceOnNode(t *testing.T) {
 	if v := get(precompiled.KeyTxCountLimit); v != "1000" {
 		t.Fatalf("seeded tx_count_limit %q", v)
 	}
-	if v := get(precompiled.KeyCompatibilityVersion); v != node.Version {
+	if v := get(precompiled.KeyCompatibilityVersion); v != node.CompatibilityVersion() {
 		t.Fatalf("compatibility_version %q", v)
 	}
 	a, _ := precompiled.ABI(precompiled.CommitteeAddress)

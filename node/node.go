@@ -31,9 +31,6 @@ import (
 	"github.com/gobcos/gobcos/types"
 )
 
-// Version is the node software's version.
-const Version = "0.1.0"
-
 // Node is one running gobcos node hosting one group.
 type Node struct {
 	cfg     Config
@@ -74,6 +71,10 @@ type Node struct {
 	certOrg   string  // organisation of this node's certificate
 	members   members // governance node list as Raft and admission follow it (members.go)
 
+	maxCompat string     // highest compatibility version this node runs (version.go)
+	rules     rulesCache // governance rules per height (rules.go)
+	halt      haltState  // set when the chain's version is one this node does not support
+
 	cancel   context.CancelFunc
 	stopOnce sync.Once
 	stopErr  error
@@ -98,7 +99,11 @@ func New(cfg Config, logger *slog.Logger) (n *Node, err error) {
 	if err != nil {
 		return nil, err
 	}
-	n = &Node{cfg: cfg, genesis: g, suite: suite, key: key, logger: logger.With("group", g.GroupID)}
+	maxCompat, err := cfg.maxCompatibility()
+	if err != nil {
+		return nil, err
+	}
+	n = &Node{cfg: cfg, genesis: g, suite: suite, key: key, logger: logger.With("group", g.GroupID), maxCompat: maxCompat}
 	opened := n // n itself is nil once an error is returned
 	defer func() {
 		if err != nil {
@@ -116,15 +121,20 @@ func New(cfg Config, logger *slog.Logger) (n *Node, err error) {
 	if n.ledger, err = ledger.Open(kv, suite, n.logger.With("module", "ledger")); err != nil {
 		return nil, err
 	}
-	if n.exec, err = executor.New(executor.Config{ChainID: g.ChainID, GroupID: g.GroupID, TxGasLimit: g.TxGasLimit, BlockGasLimit: g.BlockGasLimit}, suite, n.logger.With("module", "executor")); err != nil {
+	if n.exec, err = executor.New(executor.Config{ChainID: g.ChainID, GroupID: g.GroupID, TxGasLimit: g.TxGasLimit, BlockGasLimit: g.BlockGasLimit, MaxCompatibility: maxCompat}, suite, n.logger.With("module", "executor")); err != nil {
 		return nil, err
 	}
 	if err := n.initGenesis(); err != nil {
 		return nil, err
 	}
+	if err := n.checkCompatibility(); err != nil {
+		return nil, err
+	}
 	pcfg := txpool.DefaultConfig()
 	pcfg.MaxTxs, pcfg.MaxBytes, pcfg.MaxPerSender, pcfg.Workers = cfg.TxPool.MaxTxs, cfg.TxPool.MaxBytes, cfg.TxPool.MaxPerSender, cfg.TxPool.Workers
-	pcfg.BlockLimitWindow, pcfg.TxGasLimit = g.BlockLimitWindow, g.TxGasLimit
+	// The pool checks the tx_gas_limit in force (poolChain.TxGasLimit);
+	// the block gas limit bounds every value it can take.
+	pcfg.BlockLimitWindow, pcfg.TxGasLimit = g.BlockLimitWindow, g.BlockGasLimit
 	if n.pool, err = txpool.New(pcfg, suite, g.ChainID, g.GroupID, &poolChain{n}, n.logger.With("module", "txpool")); err != nil {
 		return nil, err
 	}
@@ -139,7 +149,7 @@ func New(cfg Config, logger *slog.Logger) (n *Node, err error) {
 		}
 	} else {
 		scfg := solo.Config{MaxTxsPerBlock: g.BlockTxLimit, MinSealInterval: time.Duration(g.MinSealIntervalMs) * time.Millisecond, BlockGasLimit: g.BlockGasLimit}
-		eng, err := solo.New(solo.Params{Config: scfg, Suite: suite, Key: key, Txs: n.pool, Executor: &engineExecutor{n}, Ledger: &engineLedger{n}, Logger: n.logger, Tracer: blockTracer{n}})
+		eng, err := solo.New(solo.Params{Config: scfg, Suite: suite, Key: key, Txs: n.pool, Executor: &engineExecutor{n}, Ledger: &engineLedger{n}, Logger: n.logger, Tracer: blockTracer{n}, Rules: n})
 		if err != nil {
 			return nil, err
 		}
@@ -249,7 +259,7 @@ func (n *Node) Start() error {
 			n.logger.Error("JSON-RPC server stopped", "err", err)
 		}
 	}()
-	n.logger.Info("node started", "rpc", ln.Addr().String(), "metrics", n.MetricsAddr(), "height", n.ledger.Height(), "suite", n.suite.Name(), "chainId", n.genesis.ChainID)
+	n.logger.Info("node started", "rpc", ln.Addr().String(), "metrics", n.MetricsAddr(), "height", n.ledger.Height(), "suite", n.suite.Name(), "chainId", n.genesis.ChainID, "version", Version, "maxCompatibility", n.maxCompat)
 	return nil
 }
 

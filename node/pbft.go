@@ -129,7 +129,7 @@ func (n *Node) buildPBFT(sealers [][]byte, frame int) error {
 	cc.Domain = fmt.Appendf(nil, "gobcos/%d/%s", g.ChainID, g.GroupID)
 	cc.LeaderPeriod = g.PBFTLeaderPeriod()
 	cc.Window = 1
-	cc.MaxBlockTxs = g.BlockTxLimit
+	cc.MaxBlockTxs = maxBlockTxs // the engine applies tx_count_limit in force (Rules)
 	cc.MaxMessageSize = min(cc.MaxMessageSize, frame-1024)
 	cc.MaxProposalBytes = min(cc.MaxProposalBytes, cc.MaxMessageSize/2)
 	cc.TimeoutTicks = max(2, uint64(g.PBFTConsensusTimeout()/pbftTick))
@@ -141,7 +141,7 @@ func (n *Node) buildPBFT(sealers [][]byte, frame int) error {
 	ecfg.BlockGasLimit, ecfg.BlockLimitWindow = g.BlockGasLimit, g.BlockLimitWindow
 	eng, err := pbftengine.New(pbftengine.Params{
 		Config: ecfg, Core: cc, KV: n.kv, Ledger: &engineLedger{n}, Executor: &engineExecutor{n},
-		Pool: n.pool, Transport: &consensusTransport{n}, Logger: n.logger, Tracer: blockTracer{n},
+		Pool: n.pool, Transport: &consensusTransport{n}, Logger: n.logger, Tracer: blockTracer{n}, Rules: n,
 		Epochs: n.pbftEpoch, OnEpoch: n.setSealers,
 	})
 	if err != nil {

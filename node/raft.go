@@ -20,7 +20,7 @@ func (n *Node) buildRaft(sealers [][]byte, frame int) error {
 	g := n.genesis
 	cc := raft.DefaultConfig()
 	cc.Suite, cc.Key, cc.Sealers = n.suite, n.key, sealers
-	cc.MaxBlockTxs = g.BlockTxLimit
+	cc.MaxBlockTxs = maxBlockTxs // the engine applies tx_count_limit in force (Rules)
 	cc.MinSealTicks = uint64(time.Duration(g.MinSealIntervalMs) * time.Millisecond / raftTick)
 	cc.MaxMessageSize = frame - 1024
 	cc.MaxSizePerMsg = uint64(min(4<<20, cc.MaxMessageSize/4))
@@ -31,7 +31,7 @@ func (n *Node) buildRaft(sealers [][]byte, frame int) error {
 	ecfg.BlockGasLimit, ecfg.BlockLimitWindow = g.BlockGasLimit, g.BlockLimitWindow
 	eng, err := raftengine.New(raftengine.Params{
 		Config: ecfg, Core: cc, KV: n.kv, Ledger: &engineLedger{n}, Executor: &engineExecutor{n},
-		Pool: n.pool, Transport: &raftTransport{n}, Logger: n.logger, Tracer: blockTracer{n},
+		Pool: n.pool, Transport: &raftTransport{n}, Logger: n.logger, Tracer: blockTracer{n}, Rules: n,
 	})
 	if err != nil {
 		return err

@@ -55,7 +55,10 @@ func (n *Node) role(pub []byte) string {
 func (b *backend) NodeStatus() rpc.NodeStatus {
 	n := b.n
 	pub := n.key.PublicKey()
-	st := rpc.NodeStatus{NodeID: pub, Name: n.certName, Org: n.certOrg, Role: n.role(pub)}
+	st := rpc.NodeStatus{NodeID: pub, Name: n.certName, Org: n.certOrg, Role: n.role(pub), MaxCompatibility: n.maxCompat}
+	if err := n.Halted(); err != nil {
+		st.Halted = err.Error()
+	}
 	st.Consensus.Engine = n.genesis.Consensus
 	if n.engine != nil {
 		es := n.engine.Status()

@@ -39,6 +39,12 @@ type NodeStatus struct {
 	Org       string // organisation of the node certificate, if any
 	Role      string // RoleSealer, RoleObserver or RoleNone
 	Consensus ConsensusStatus
+	// MaxCompatibility is the highest chain compatibility version the
+	// node's binary supports.
+	MaxCompatibility string
+	// Halted says why the node stopped executing blocks (the chain moved
+	// to a compatibility version it does not support); "" while it follows.
+	Halted string
 }
 
 // ConsensusStatus is a snapshot of a node's consensus engine.
@@ -87,6 +93,9 @@ type rpcNodeInfo struct {
 	PeerCount     hexutil.Uint64 `json:"peerCount"`
 	Syncing       bool           `json:"syncing"`
 	Consensus     rpcConsensus   `json:"consensus"`
+	// MaxCompatibility and Halted: see NodeStatus.
+	MaxCompatibility string `json:"maxCompatibilityVersion,omitempty"`
+	Halted           string `json:"halted,omitempty"`
 }
 
 type rpcConsensus struct {
@@ -146,7 +155,7 @@ func (s *Server) bcosGetNodeInfo(c *call) (any, error) {
 		NodeID: nonNilBytes(st.NodeID), Name: st.Name, Org: st.Org, Role: st.Role,
 		ChainID: hexutil.Uint64(s.chainID), GroupID: s.groupID, CryptoSuite: s.suite.Name(), ClientVersion: s.b.ClientVersion(),
 		PendingTxSize: hexutil.Uint64(s.b.PendingTxCount()), PeerCount: hexutil.Uint64(s.b.PeerCount()),
-		Consensus: marshalConsensus(st.Consensus),
+		Consensus: marshalConsensus(st.Consensus), MaxCompatibility: st.MaxCompatibility, Halted: st.Halted,
 	}
 	out.Address = s.addressOf(st.NodeID)
 	if head != nil {

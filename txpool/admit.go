@@ -26,6 +26,9 @@ func (p *Pool) admit(tx *types.Transaction, height uint64) (bool, error) {
 	if err := p.checkFrozen(e.sender, height); err != nil {
 		return false, err
 	}
+	if err := p.checkGasLimit(tx, height); err != nil {
+		return false, err
+	}
 	if tx.IsEthereum() {
 		return p.admitEth(e)
 	}

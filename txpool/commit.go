@@ -8,7 +8,8 @@ import (
 // OnCommitted updates the pool after block b was committed to the chain:
 // it removes b's txs, drops pooled txs that b made invalid (Ethereum txs
 // whose nonce is now used, native txs reusing a nonce b committed, native
-// txs whose block limit is not above b's number), and promotes queued
+// txs whose block limit is not above b's number, txs above a lowered
+// tx_gas_limit), and promotes queued
 // Ethereum txs whose nonce gap is now filled.
 func (p *Pool) OnCommitted(b *types.Block) {
 	if b == nil || b.Header == nil {
@@ -74,6 +75,7 @@ func (p *Pool) OnCommitted(b *types.Block) {
 		p.remove(e)
 		removed++
 	}
+	removed += p.dropOverGas(height)
 	executable := p.hasExecutable()
 	p.mu.Unlock()
 	p.log.Debug("block committed", "number", height, "txs", len(b.Txs), "removed", removed)

@@ -18,5 +18,8 @@
 // txs whose block limit has passed and Ethereum txs whose nonce is stale.
 //
 // The pool reaches the chain only through the small Chain interface, so it
-// is tested without a ledger.
+// is tested without a ledger. A Chain may also implement FrozenAccounts
+// (the pool refuses frozen senders) and TxGasLimits (the pool refuses txs
+// over the tx_gas_limit in force and drops those a lowered limit leaves
+// above it).
 package txpool

@@ -54,6 +54,7 @@ type Pool struct {
 	perSender    map[common.Address]int
 	nativeNonces map[string]*entry
 	expiry       expiryHeap
+	gasLimit     uint64 // the tx_gas_limit last seen (TxGasLimits); 0 before
 }
 
 // New makes an empty pool for the group groupID of chain chainID, whose

@@ -57,6 +57,10 @@ type Params struct {
 	// Tracer is told where the time of each committed block went; nil
 	// means none.
 	Tracer consensus.Tracer
+	// Rules gives the governance parameters in force for each block:
+	// tx_count_limit, tx_gas_limit and min_seal_interval_ms then replace
+	// Config's MaxTxsPerBlock and MinSealInterval. nil keeps Config's.
+	Rules consensus.RulesSource
 }
 
 // Engine is the Solo consensus engine. Create it with New.
@@ -70,6 +74,7 @@ type Engine struct {
 	log    *slog.Logger
 	now    func() time.Time
 	tracer consensus.Tracer
+	rules  consensus.RulesSource
 
 	mu      sync.Mutex
 	status  consensus.Status
@@ -110,7 +115,7 @@ func New(p Params) (*Engine, error) {
 	}
 	return &Engine{
 		cfg: p.Config, suite: p.Suite, key: p.Key, txs: p.Txs, exec: p.Executor, ledger: p.Ledger,
-		log: logger.With("module", "consensus", "engine", consensus.NameSolo), now: now, tracer: p.Tracer,
+		log: logger.With("module", "consensus", "engine", consensus.NameSolo), now: now, tracer: p.Tracer, rules: p.Rules,
 		status: consensus.Status{Engine: consensus.NameSolo, Sealer: true, Leader: true},
 	}, nil
 }
@@ -180,12 +185,21 @@ func (e *Engine) run(ctx context.Context, done chan struct{}) {
 	var lastCommit time.Time // monotonic, for MinSealInterval
 	retry := time.Duration(0)
 	for ctx.Err() == nil {
-		if e.cfg.MinSealInterval > 0 && !lastCommit.IsZero() {
-			if !sleep(ctx, time.Until(lastCommit.Add(e.cfg.MinSealInterval))) {
+		rules, err := e.rulesNext()
+		if err != nil {
+			retry = min(max(2*retry, retryMin), retryMax)
+			e.log.Error("cannot seal the next block; waiting", "retryIn", retry, "err", err)
+			if !sleep(ctx, retry) {
+				return
+			}
+			continue
+		}
+		if rules.MinSealInterval > 0 && !lastCommit.IsZero() {
+			if !sleep(ctx, time.Until(lastCommit.Add(rules.MinSealInterval))) {
 				return
 			}
 		}
-		txs := e.txs.Pending(e.cfg.MaxTxsPerBlock)
+		txs := sealable(e.txs.Pending(rules.MaxTxs), rules)
 		if len(txs) == 0 {
 			select {
 			case <-ctx.Done():
@@ -209,6 +223,38 @@ func (e *Engine) run(ctx context.Context, done chan struct{}) {
 		retry = 0
 		lastCommit = time.Now()
 	}
+}
+
+// rulesNext returns the rules of the block after the head: Params.Rules's
+// or, without it, the configuration's.
+func (e *Engine) rulesNext() (consensus.Rules, error) {
+	if e.rules == nil {
+		return consensus.Rules{MaxTxs: e.cfg.MaxTxsPerBlock, MinSealInterval: e.cfg.MinSealInterval}, nil
+	}
+	head := e.ledger.Head()
+	if head == nil {
+		return consensus.Rules{}, ErrNoHead
+	}
+	r, err := e.rules.RulesAt(head.Number + 1)
+	if err != nil {
+		return r, err
+	}
+	if r.MaxTxs <= 0 {
+		r.MaxTxs = e.cfg.MaxTxsPerBlock
+	}
+	return r, nil
+}
+
+// sealable drops the txs the rules keep out of a block (over the tx gas
+// limit), keeping the order.
+func sealable(txs []*types.Transaction, r consensus.Rules) []*types.Transaction {
+	out := txs[:0:0]
+	for _, tx := range txs {
+		if r.Sealable(tx) {
+			out = append(out, tx)
+		}
+	}
+	return out
 }
 
 // fitGas keeps the longest prefix of txs whose declared gas fits the block

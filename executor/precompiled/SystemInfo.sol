@@ -14,4 +14,9 @@ interface SystemInfo {
 
     /// @return chainId_ the chain id; number the block being executed.
     function info() external view returns (uint256 chainId_, uint256 number);
+
+    /// @return the chain's compatibility version in force in the block being
+    /// executed (MAJOR.MINOR.PATCH). Available from compatibility version
+    /// 0.2.0; before, the call reverts as an unknown selector.
+    function compatibilityVersion() external view returns (string memory);
 }

@@ -32,6 +32,10 @@ type BlockInfo struct {
 	ChainID   uint64
 	Number    uint64
 	Timestamp uint64
+	// Compat is the chain's compatibility version in force at the block
+	// ("" is read as the first version): rules added later apply only
+	// once it reaches them.
+	Compat string
 }
 
 // StateReader is the read access a system contract has to all accounts.

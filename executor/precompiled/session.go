@@ -54,12 +54,12 @@ func (s *Session) onEnter(depth int, typ byte, from, to common.Address, input []
 	op := vm.OpCode(typ)
 	static := op == vm.STATICCALL || (len(s.frames) > 0 && s.frames[len(s.frames)-1].static)
 	s.frames = append(s.frames, frame{typ: op, from: from, to: to, value: value, static: static})
-	if depth > 0 && s.refused == nil {
+	if depth > 0 && s.refused == nil && s.block.compatAtLeast(CompatV0_2) {
 		s.refused = s.checkInner(op, from, to, input)
 	}
 }
 
-// checkInner applies the permission rules the transaction checks
+// checkInner (from compatibility version 0.2.0) applies the permission rules the transaction checks
 // (Registry.CheckTx) apply to its own call to a call or creation made by
 // a contract: a creation needs the transaction's sender (the origin) on
 // the deploy allow-list when it is on, and a call of a function whose

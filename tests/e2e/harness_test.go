@@ -128,6 +128,8 @@ type node struct {
 	idx  int
 	dir  string // nodeI directory
 	logs *logBuf
+	// bin is the executable this node runs; "" means binary.
+	bin string
 
 	mu   sync.Mutex
 	url  string
@@ -199,7 +201,11 @@ func (nd *node) start() {
 	t := nd.t
 	t.Helper()
 	fmt.Fprintf(nd.logs, "===== start node%d at %s =====\n", nd.idx, time.Now().Format(time.TimeOnly))
-	cmd := exec.Command(binary, "node", "--config", filepath.Join(nd.dir, "config.toml"))
+	exe := nd.bin
+	if exe == "" {
+		exe = binary
+	}
+	cmd := exec.Command(exe, "node", "--config", filepath.Join(nd.dir, "config.toml"))
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

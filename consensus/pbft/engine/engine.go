@@ -91,6 +91,9 @@ type Params struct {
 	// when not a sealer). Transports that map indexes to peers update
 	// their map there.
 	OnEpoch func(sealers [][]byte, self int)
+	// Rules gives the governance parameters in force at each height
+	// (rules.go); nil keeps the core's static configuration.
+	Rules consensus.RulesSource
 }
 
 // Stats are the driver's counters.
@@ -128,6 +131,7 @@ type Engine struct {
 	log    *slog.Logger
 	now    func() time.Time
 	traces *traces
+	rules  consensus.RulesSource
 
 	inbox        chan inbound
 	inboxDropped atomic.Uint64
@@ -216,6 +220,7 @@ func New(p Params) (*Engine, error) {
 		status:  consensus.Status{Engine: consensus.NamePBFT, Sealer: self >= 0},
 		initial: Epoch{Sealers: p.Core.Sealers, LeaderPeriod: p.Core.LeaderPeriod},
 		epochs:  p.Epochs, onEpoch: p.OnEpoch, baseDomain: p.Core.Domain,
+		rules:   p.Rules,
 	}
 	e.self.Store(int64(self))
 	return e, nil
@@ -274,6 +279,7 @@ func (e *Engine) Start(ctx context.Context) error {
 		return fmt.Errorf("restoring pbft state: %w", err)
 	}
 	e.checked = head.Number
+	e.applyTiming(head.Number + 1)
 	e.started = true
 	e.status.Sealer = e.Index() >= 0
 	e.status.Height, e.status.BlockHash, e.status.Running = head.Number, head.Hash(e.suite), true
@@ -561,6 +567,7 @@ func (e *Engine) commit(c pbft.CommitRequest) error {
 		return fmt.Errorf("committing block %d: %w", h, err)
 	}
 	e.base = h
+	e.applyTiming(h + 1)
 	e.traces.committed(h, hash, len(b.Txs), time.Since(start))
 	e.pool.OnCommitted(b)
 	e.tryProp = true
@@ -603,6 +610,7 @@ func (e *Engine) maybeRebuild() error {
 	}
 	e.log.Info("ledger moved ahead by sync; pbft core rebuilt", "from", e.base, "head", head.Number)
 	e.core, e.base = core, head.Number
+	e.applyTiming(head.Number + 1)
 	e.core.SetTxsAvailable(e.available)
 	e.rebuilds++
 	clear(e.execs)

@@ -79,9 +79,13 @@ func (e *Engine) checkTx(tx *types.Transaction, height uint64, pending, seen pen
 }
 
 // verify answers a VerifyRequest: nil if every transaction passes.
+// The proposal must also keep the chain's block rules at its height
+// (tx_count_limit, tx_gas_limit); a node that cannot read them (its
+// binary does not support the chain's compatibility version) refuses.
 func (e *Engine) verify(req pbft.VerifyRequest) error {
 	pending := e.pendingOf(req.Pending)
 	seen := pendingSet{hashes: make(map[common.Hash]bool), nonces: make(map[string]bool)}
+	txs := make([]*types.Transaction, len(req.Proposal.Txs))
 	for i, raw := range req.Proposal.Txs {
 		tx, err := types.DecodeTx(e.suite, raw)
 		if err != nil {
@@ -90,19 +94,34 @@ func (e *Engine) verify(req pbft.VerifyRequest) error {
 		if err := e.checkTx(tx, req.Height, pending, seen, true); err != nil {
 			return fmt.Errorf("tx %d: %w", i, err)
 		}
+		txs[i] = tx
 	}
-	return nil
+	return e.checkRules(req.Height, txs)
 }
 
 // candidates picks, for a proposal at height, up to max pool txs that pass
 // the same checks as verify.
+// At most tx_count_limit of them, none over tx_gas_limit; none at all
+// when the rules of the height cannot be read.
 func (e *Engine) candidates(req pbft.ProposalRequest) [][]byte {
+	rules, err := e.rulesAt(req.Height)
+	if err != nil {
+		e.log.Debug("not proposing", "height", req.Height, "err", err)
+		return nil
+	}
+	limit := req.MaxTxs
+	if rules.MaxTxs > 0 {
+		limit = min(limit, rules.MaxTxs)
+	}
 	pending := e.pendingOf(req.Pending)
 	seen := pendingSet{hashes: make(map[common.Hash]bool), nonces: make(map[string]bool)}
 	var out [][]byte
-	for _, tx := range e.pool.Pending(req.MaxTxs + len(pending.hashes)) {
-		if len(out) == req.MaxTxs {
+	for _, tx := range e.pool.Pending(limit + len(pending.hashes)) {
+		if len(out) == limit {
 			break
+		}
+		if !rules.Sealable(tx) {
+			continue
 		}
 		_, verified := tx.CachedSender()
 		if err := e.checkTx(tx, req.Height, pending, seen, !verified); err != nil {

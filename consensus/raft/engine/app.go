@@ -57,12 +57,22 @@ func (a *app) Seal(parent *types.Header, maxTxs, maxBytes int) (*types.Header, [
 	e := a.e
 	start := time.Now()
 	height := parent.Number + 1
+	rules, err := e.rulesAt(height)
+	if err != nil {
+		return nil, nil, err
+	}
+	if rules.MaxTxs > 0 {
+		maxTxs = min(maxTxs, rules.MaxTxs)
+	}
 	seen := newTxSet()
 	var txs []*types.Transaction
 	size := 0
 	for _, tx := range e.pool.Pending(maxTxs) {
 		if size+len(tx.Bytes()) > maxBytes {
 			break
+		}
+		if !rules.Sealable(tx) {
+			continue
 		}
 		_, verified := tx.CachedSender()
 		if err := e.checkTx(tx, height, seen, !verified); err != nil {
@@ -121,6 +131,9 @@ func (a *app) Apply(h *types.Header, raw [][]byte) error {
 			}
 			txs[i] = tx
 		}
+		if err := e.checkRules(h.Number, txs); err != nil {
+			return err
+		}
 		env := e.env(head, h.Timestamp, h.Sealer)
 		var err error
 		execStart := time.Now()
@@ -157,6 +170,7 @@ func (a *app) Apply(h *types.Header, raw [][]byte) error {
 	e.pool.OnCommitted(b)
 	e.committed(h, len(txs))
 	e.trace(h, len(txs), own, start, exec, time.Since(commitStart))
+	e.applyTiming(h.Number + 1)
 	return nil
 }
 

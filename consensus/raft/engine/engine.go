@@ -64,6 +64,9 @@ type Params struct {
 	// Tracer is told where the time of each committed block went; nil
 	// traces nothing.
 	Tracer consensus.Tracer
+	// Rules gives the governance parameters in force at each height
+	// (rules.go); nil keeps the core's static configuration.
+	Rules consensus.RulesSource
 }
 
 // Stats are the driver's and the core's counters.
@@ -102,6 +105,7 @@ type Engine struct {
 	log    *slog.Logger
 	now    func() time.Time
 	tracer consensus.Tracer
+	rules  consensus.RulesSource
 
 	inbox        chan inbound
 	confs        chan confRequest
@@ -162,7 +166,7 @@ func New(p Params) (*Engine, error) {
 	return &Engine{
 		cfg: p.Config, ccfg: ccfg, suite: ccfg.Suite, sealer: ccfg.Suite.Address(self),
 		kv: p.KV, ledger: p.Ledger, exec: p.Executor, pool: p.Pool, tr: p.Transport, log: log, now: now,
-		tracer: p.Tracer,
+		tracer: p.Tracer, rules: p.Rules,
 		inbox:  make(chan inbound, p.Config.InboxSize),
 		confs:  make(chan confRequest),
 		status: consensus.Status{Engine: consensus.NameRaft, Sealer: sealer},
@@ -205,6 +209,7 @@ func (e *Engine) Start(ctx context.Context) error {
 		return fmt.Errorf("restoring raft state: %w", err)
 	}
 	e.core, e.lastHead = core, head.Number
+	e.applyTiming(head.Number + 1)
 	e.started = true
 	e.status.Height, e.status.BlockHash, e.status.Running = head.Number, head.Hash(e.suite), true
 	e.signers = core.Signers()

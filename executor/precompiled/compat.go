@@ -1,0 +1,122 @@
+package precompiled
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+)
+
+// Compatibility versions: the rule sets a chain's compatibility_version
+// may name. A rule added in a version applies only from the block at which
+// the chain's version reaches it, so a node running newer code follows the
+// old rules until the committee raises the version (docs/governance.md,
+// "Compatibility versions").
+const (
+	// CompatV0_1 is the first rule set.
+	CompatV0_1 = "0.1.0"
+	// CompatV0_2 adds SystemInfo.compatibilityVersion() and applies the
+	// deploy allow-list and method access to creations and calls made by
+	// contracts.
+	CompatV0_2 = "0.2.0"
+)
+
+// compatVersions are the versions this code implements, oldest first.
+var compatVersions = []string{CompatV0_1, CompatV0_2}
+
+// LatestCompatibility is the highest compatibility version this code implements.
+func LatestCompatibility() string { return compatVersions[len(compatVersions)-1] }
+
+// KnownCompatibility reports whether this code implements version v.
+func KnownCompatibility(v string) bool { return slices.Contains(compatVersions, v) }
+
+// CompareVersions compares two MAJOR.MINOR.PATCH versions (-1, 0, +1);
+// a malformed version sorts before every valid one.
+func CompareVersions(a, b string) int {
+	va, oka := parseVersion(a)
+	vb, okb := parseVersion(b)
+	switch {
+	case !oka && !okb:
+		return 0
+	case !oka:
+		return -1
+	case !okb:
+		return 1
+	}
+	return slices.Compare(va[:], vb[:])
+}
+
+// ValidVersion reports whether v is a MAJOR.MINOR.PATCH version.
+func ValidVersion(v string) bool {
+	_, ok := parseVersion(v)
+	return ok
+}
+
+// ChainParams is the system configuration in force at one block, typed.
+// A key the chain does not set keeps the zero value (Has tells).
+type ChainParams struct {
+	TxCountLimit     uint64
+	TxGasLimit       uint64
+	ConsensusTimeout time.Duration
+	LeaderPeriod     uint64
+	MinSealInterval  time.Duration
+	PermissionCheck  bool
+	// Compatibility is the chain's compatibility version; CompatV0_1 when
+	// the chain does not set one.
+	Compatibility string
+	// Has lists the keys the chain sets.
+	Has map[string]bool
+}
+
+// Params returns the configuration in force at block, typed. A value that
+// does not parse is an error (the contract only stores valid values).
+func (g *GovernanceReader) Params(block uint64) (ChainParams, error) {
+	conf, err := g.SystemConfig(block)
+	if err != nil {
+		return ChainParams{}, err
+	}
+	return paramsOf(conf)
+}
+
+func paramsOf(conf map[string]ConfigValue) (ChainParams, error) {
+	p := ChainParams{Compatibility: CompatV0_1, Has: make(map[string]bool, len(conf))}
+	num := func(key string) (uint64, error) {
+		v, ok := conf[key]
+		if !ok {
+			return 0, nil
+		}
+		n, err := strconv.ParseUint(v.Value, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("system config %s = %q is not a number", key, v.Value)
+		}
+		p.Has[key] = true
+		return n, nil
+	}
+	var err error
+	var ms, seal, check uint64
+	for _, f := range []struct {
+		key string
+		to  *uint64
+	}{
+		{KeyTxCountLimit, &p.TxCountLimit}, {KeyTxGasLimit, &p.TxGasLimit}, {KeyConsensusTimeoutMs, &ms},
+		{KeyLeaderPeriod, &p.LeaderPeriod}, {KeyMinSealIntervalMs, &seal}, {KeyPermissionCheck, &check},
+	} {
+		if *f.to, err = num(f.key); err != nil {
+			return ChainParams{}, err
+		}
+	}
+	p.ConsensusTimeout = time.Duration(ms) * time.Millisecond
+	p.MinSealInterval = time.Duration(seal) * time.Millisecond
+	p.PermissionCheck = check == 1
+	if v, ok := conf[KeyCompatibilityVersion]; ok {
+		if !ValidVersion(v.Value) {
+			return ChainParams{}, fmt.Errorf("system config %s = %q is not a version", KeyCompatibilityVersion, v.Value)
+		}
+		p.Compatibility, p.Has[KeyCompatibilityVersion] = v.Value, true
+	}
+	return p, nil
+}
+
+// compatAtLeast reports whether the chain's version at the block of env
+// is at least v.
+func (b BlockInfo) compatAtLeast(v string) bool { return CompareVersions(b.Compat, v) >= 0 }

@@ -1,0 +1,150 @@
+package e2e
+
+import (
+	"context"
+	"math/big"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	ethcrypto "github.com/ethereum/go-ethereum/crypto"
+
+	"github.com/gobcos/gobcos/chainbuild"
+	"github.com/gobcos/gobcos/crypto"
+	"github.com/gobcos/gobcos/executor/precompiled"
+	gnode "github.com/gobcos/gobcos/node"
+	"github.com/gobcos/gobcos/sdk"
+)
+
+// TestUpgradeOldAndNewBinaries builds a second gobcos binary that supports
+// compatibility versions up to 0.1.0 only (-ldflags -X), lays out a
+// 4-sealer PBFT chain with it (so its genesis is at 0.1.0), and runs two
+// sealers on it and two on the current binary. The new rule (the
+// SystemInfo.compatibilityVersion() function) is absent before the upgrade;
+// the committee raises the version; the old processes log that they halt,
+// no node goes past the upgrade's block and all agree; an old binary
+// refuses to start again; restarted on the new binary, the chain goes on
+// under the new rule with the same blocks everywhere.
+func TestUpgradeOldAndNewBinaries(t *testing.T) {
+	skipShort(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	old := filepath.Join(t.TempDir(), "gobcos-old")
+	build := exec.Command("go", "build", "-o", old,
+		"-ldflags", "-X github.com/gobcos/gobcos/node.compatibilityVersion="+precompiled.CompatV0_1, "../../cmd/gobcos")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build the old binary: %v\n%s", err, out)
+	}
+
+	dir := filepath.Join(t.TempDir(), "chain")
+	base := freeBase(t, 8)
+	if out, err := execCombined(old, "chain", "build", "--nodes", "4", "--dir", dir, "--crypto", crypto.NameECDSA,
+		"--rpc-port", itoa(base), "--p2p-port", itoa(base+4), "--metrics-port", "0"); err != nil {
+		t.Fatalf("chain build with the old binary: %v\n%s", err, out)
+	}
+	g, err := gnode.LoadGenesis(filepath.Join(dir, "node0", chainbuild.GenesisFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.CompatibilityVersion != precompiled.CompatV0_1 {
+		t.Fatalf("the old binary wrote a genesis at %q", g.CompatibilityVersion)
+	}
+	c := &cluster{t: t, dir: dir}
+	for i := range 4 {
+		nd := &node{t: t, idx: i, dir: filepath.Join(dir, "node"+itoa(i)), logs: new(logBuf)}
+		if i < 2 {
+			nd.bin = old
+		}
+		c.nodes = append(c.nodes, nd)
+	}
+	t.Cleanup(func() {
+		for _, nd := range c.nodes {
+			nd.kill()
+		}
+		if t.Failed() {
+			for _, nd := range c.nodes {
+				t.Logf("===== node%d log =====\n%s", nd.idx, tail(nd.logs.String(), 200))
+			}
+		}
+	})
+	for _, nd := range c.nodes {
+		nd.start()
+	}
+	admin, err := gnode.LoadKey(filepath.Join(dir, chainbuild.OrgsDir, "org1", chainbuild.AdminKeyFile), crypto.ECDSA())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dial := func(i int) *sdk.Client {
+		t.Helper()
+		cl, err := sdk.Dial(ctx, c.nodes[i].rpcURL())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(cl.Close)
+		return cl
+	}
+	sel := ethcrypto.Keccak256([]byte("compatibilityVersion()"))[:4]
+	callCompat := func(via int) *sdk.Receipt {
+		t.Helper()
+		r, err := dial(via).SendNativeWait(ctx, admin, &precompiled.SystemInfoAddress, nil, sel, 100_000)
+		if r == nil {
+			t.Fatalf("via node%d: %v", via, err)
+		}
+		return r
+	}
+
+	r := callCompat(2)
+	if r.Succeeded() {
+		t.Fatal("compatibilityVersion() answered at 0.1.0")
+	}
+	waitHeight(t, c.nodes, r.BlockNumber, 60*time.Second, "before the upgrade")
+	sameChain(t, c.nodes, r.BlockNumber)
+
+	cabi, _ := precompiled.ABI(precompiled.CommitteeAddress)
+	if _, err := dial(0).Contract(precompiled.CommitteeAddress, cabi).Transact(ctx, admin, "proposeUpgrade", precompiled.CompatV0_2, uint64(0)); err == nil ||
+		!strings.Contains(err.Error(), "supports versions up to 0.1.0") {
+		t.Fatalf("upgrade proposal through an old node: %v", err)
+	}
+	pr, err := dial(2).Contract(precompiled.CommitteeAddress, cabi).Transact(ctx, admin, "proposeUpgrade", precompiled.CompatV0_2, uint64(0))
+	if err != nil || !pr.Succeeded() {
+		t.Fatalf("upgrade proposal: %v %+v", err, pr)
+	}
+	p := pr.BlockNumber
+	for _, nd := range c.nodes[:2] {
+		if !nd.waitLog(0, 60*time.Second, "node halted") || nd.logSince(0, "supports versions up to 0.1.0") != nil {
+			t.Fatalf("old node%d did not log its halt", nd.idx)
+		}
+	}
+	waitHeight(t, c.nodes, p, 60*time.Second, "the upgrade's block")
+	for _, nd := range c.nodes {
+		if h, err := nd.height(); err != nil || h > p {
+			t.Fatalf("node%d at %d (err %v): past the upgrade's block %d with half the sealers halted", nd.idx, h, err, p)
+		}
+	}
+	sameChain(t, c.nodes, p)
+
+	for _, nd := range c.nodes[:2] {
+		nd.stop()
+		sctx, scancel := context.WithTimeout(ctx, 60*time.Second)
+		out, err := exec.CommandContext(sctx, old, "node", "--config", filepath.Join(nd.dir, "config.toml")).CombinedOutput()
+		scancel()
+		if err == nil || !strings.Contains(string(out), "not supported by this binary") {
+			t.Fatalf("old binary restarted on node%d: %v\n%s", nd.idx, err, out)
+		}
+		nd.bin = ""
+		nd.start()
+	}
+	r = callCompat(0)
+	if !r.Succeeded() || r.BlockNumber <= p || len(r.Output) < 64 {
+		t.Fatalf("compatibilityVersion() after the upgrade: %+v", r)
+	}
+	if n := new(big.Int).SetBytes(r.Output[32:64]).Uint64(); string(r.Output[64:64+n]) != precompiled.CompatV0_2 {
+		t.Fatalf("compatibilityVersion() = %q", r.Output[64:64+n])
+	}
+	waitHeight(t, c.nodes, r.BlockNumber, 60*time.Second, "after the restart")
+	sameChain(t, c.nodes, r.BlockNumber)
+}
+
+func itoa(i int) string { return big.NewInt(int64(i)).String() }

@@ -1,0 +1,64 @@
+package txpool
+
+import (
+	"fmt"
+
+	"github.com/gobcos/gobcos/types"
+)
+
+// TxGasLimits is implemented by a Chain whose per-transaction gas limit
+// changes by governance (the chain's tx_gas_limit). The pool then refuses
+// a tx asking for more than the limit in force for the next block on
+// arrival (ErrGasLimitTooHigh), and drops the pooled txs a lowered limit
+// leaves above it, so sealers never meet them. Config.TxGasLimit stays an
+// upper bound checked first.
+type TxGasLimits interface {
+	// TxGasLimit is the per-transaction gas limit in force at block.
+	TxGasLimit(block uint64) (uint64, error)
+}
+
+// checkGasLimit refuses a tx over the limit in force for the block after
+// height.
+func (p *Pool) checkGasLimit(tx *types.Transaction, height uint64) error {
+	gl, ok := p.chain.(TxGasLimits)
+	if !ok {
+		return nil
+	}
+	limit, err := gl.TxGasLimit(height + 1)
+	if err != nil {
+		return fmt.Errorf("%w: reading tx_gas_limit: %v", ErrChainState, err)
+	}
+	if tx.Gas() > limit {
+		return fmt.Errorf("%w: the tx asks for %d gas, the chain's tx_gas_limit is %d; lower the tx's gas limit", ErrGasLimitTooHigh, tx.Gas(), limit)
+	}
+	return nil
+}
+
+// dropOverGas removes the pooled txs over the limit in force for the block
+// after height, when the limit went down. p.mu is held. It returns how
+// many it removed.
+func (p *Pool) dropOverGas(height uint64) int {
+	gl, ok := p.chain.(TxGasLimits)
+	if !ok {
+		return 0
+	}
+	limit, err := gl.TxGasLimit(height + 1)
+	if err != nil {
+		p.log.Warn("cannot read tx_gas_limit after commit", "height", height, "err", err)
+		return 0
+	}
+	lowered := p.gasLimit == 0 || limit < p.gasLimit
+	p.gasLimit = limit
+	if !lowered {
+		return 0
+	}
+	removed := 0
+	for _, e := range p.all {
+		if e.tx.Gas() > limit {
+			p.log.Debug("dropping tx: above the lowered tx_gas_limit", "tx", e.hash, "gas", e.tx.Gas(), "limit", limit)
+			p.remove(e)
+			removed++
+		}
+	}
+	return removed
+}
