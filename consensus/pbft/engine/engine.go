@@ -220,7 +220,7 @@ func New(p Params) (*Engine, error) {
 		status:  consensus.Status{Engine: consensus.NamePBFT, Sealer: self >= 0},
 		initial: Epoch{Sealers: p.Core.Sealers, LeaderPeriod: p.Core.LeaderPeriod},
 		epochs:  p.Epochs, onEpoch: p.OnEpoch, baseDomain: p.Core.Domain,
-		rules:   p.Rules,
+		rules: p.Rules,
 	}
 	e.self.Store(int64(self))
 	return e, nil
