@@ -28,6 +28,7 @@ import (
 	"github.com/gobcos/gobcos/rpc"
 	"github.com/gobcos/gobcos/storage"
 	"github.com/gobcos/gobcos/txpool"
+	"github.com/gobcos/gobcos/txverify"
 	"github.com/gobcos/gobcos/types"
 )
 
@@ -46,7 +47,8 @@ type Node struct {
 	ledger *ledger.Ledger
 	exec   *executor.Executor
 	pool   *txpool.Pool
-	engine consensus.Engine // nil on an observer
+	sigs   *txverify.Verifier // checks each tx signature once for the pool, engine, executor and sync
+	engine consensus.Engine   // nil on an observer
 	rpc    *rpc.Server
 	http   *http.Server
 	ln     net.Listener
@@ -114,7 +116,13 @@ func New(cfg Config, logger *slog.Logger) (n *Node, err error) {
 	if n.ledger, err = ledger.Open(kv, suite, n.logger.With("module", "ledger")); err != nil {
 		return nil, err
 	}
-	if n.exec, err = executor.New(executor.Config{ChainID: g.ChainID, GroupID: g.GroupID, TxGasLimit: g.TxGasLimit, BlockGasLimit: g.BlockGasLimit}, suite, n.logger.With("module", "executor")); err != nil {
+	// One verifier for the pool, the engine, the executor and block sync:
+	// each tx signature is checked once in this node.
+	vcfg := txverify.Config{CacheSize: max(txverify.DefaultCacheSize, cfg.TxPool.MaxTxs/4*5), Workers: cfg.TxPool.Workers}
+	if n.sigs, err = txverify.New(suite, g.ChainID, g.GroupID, vcfg); err != nil {
+		return nil, err
+	}
+	if n.exec, err = executor.New(executor.Config{ChainID: g.ChainID, GroupID: g.GroupID, TxGasLimit: g.TxGasLimit, BlockGasLimit: g.BlockGasLimit, Verifier: n.sigs}, suite, n.logger.With("module", "executor")); err != nil {
 		return nil, err
 	}
 	if err := n.initGenesis(); err != nil {
@@ -123,6 +131,7 @@ func New(cfg Config, logger *slog.Logger) (n *Node, err error) {
 	pcfg := txpool.DefaultConfig()
 	pcfg.MaxTxs, pcfg.MaxBytes, pcfg.MaxPerSender, pcfg.Workers = cfg.TxPool.MaxTxs, cfg.TxPool.MaxBytes, cfg.TxPool.MaxPerSender, cfg.TxPool.Workers
 	pcfg.BlockLimitWindow, pcfg.TxGasLimit = g.BlockLimitWindow, g.TxGasLimit
+	pcfg.Verifier = n.sigs
 	if n.pool, err = txpool.New(pcfg, suite, g.ChainID, g.GroupID, &poolChain{n}, n.logger.With("module", "txpool")); err != nil {
 		return nil, err
 	}

@@ -140,7 +140,7 @@ func (n *Node) buildPBFT(sealers [][]byte, frame int) error {
 	ecfg.BlockGasLimit, ecfg.BlockLimitWindow = g.BlockGasLimit, g.BlockLimitWindow
 	eng, err := pbftengine.New(pbftengine.Params{
 		Config: ecfg, Core: cc, KV: n.kv, Ledger: &engineLedger{n}, Executor: &engineExecutor{n},
-		Pool: n.pool, Transport: &consensusTransport{n}, Logger: n.logger, Tracer: blockTracer{n},
+		Pool: n.pool, Verifier: n.sigs, Transport: &consensusTransport{n}, Logger: n.logger, Tracer: blockTracer{n},
 	})
 	if err != nil {
 		return err
