@@ -68,12 +68,22 @@ func (c *cluster) startWithVerifier(i int, suite crypto.Suite) {
 	}
 }
 
-// offer adds txs to the pools of the nodes in to, as gossip would, and
-// ignores refusals: a node may have committed a tx (learning it from a
-// proposal) before it is offered there.
+
+// offer adds copies of txs decoded from their bytes (as gossip delivers
+// them: no sender cached by another node) to the pools of the nodes in to,
+// and ignores refusals: a node may have committed a tx, learning it from a
+// block, before it is offered there.
 func (c *cluster) offer(txs []*types.Transaction, to ...int) {
 	for _, i := range to {
-		c.nodes[i].pool.Add(c.ctx, txs)
+		copies := make([]*types.Transaction, len(txs))
+		for k, tx := range txs {
+			cp, err := types.DecodeTx(c.suite, tx.Bytes())
+			if err != nil {
+				c.t.Fatal(err)
+			}
+			copies[k] = cp
+		}
+		c.nodes[i].pool.Add(c.ctx, copies)
 	}
 }
 
