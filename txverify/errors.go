@@ -10,4 +10,6 @@ var (
 	// ErrNotVerified is the result for a transaction whose signature was
 	// not checked because the context ended first; it wraps the cause.
 	ErrNotVerified = errors.New("signature not verified")
+
+	errCheckAborted = errors.New("txverify: signature check aborted")
 )

@@ -170,13 +170,38 @@ func (v *Verifier) known(tx *types.Transaction) (common.Address, bool) {
 	return a, ok
 }
 
-// check verifies tx and remembers its sender on success.
+// check verifies tx and remembers its sender on success. A check of the
+// same hash already running elsewhere is waited for instead of repeated:
+// equal hashes are equal bytes, so its result is tx's result.
 func (v *Verifier) check(tx *types.Transaction) (common.Address, error) {
-	v.checks.Add(1)
-	a, err := tx.Verify(v.suite, v.chainID, v.groupID)
-	if err != nil {
-		return common.Address{}, err
+	h := tx.Hash()
+	a, known, other, mine := v.cache.begin(h)
+	switch {
+	case known:
+		tx.SetSender(a)
+		v.hits.Add(1)
+		return a, nil
+	case other != nil:
+		<-other.done
+		if other.err != nil {
+			return common.Address{}, other.err
+		}
+		tx.SetSender(other.addr)
+		v.hits.Add(1)
+		return other.addr, nil
 	}
-	v.cache.put(tx.Hash(), a)
-	return a, nil
+	v.checks.Add(1)
+	return v.checkOwned(tx, h, mine)
+}
+
+// checkOwned runs the check of flight f and ends it, also if Verify
+// panics (then as a failure, which is not cached).
+func (v *Verifier) checkOwned(tx *types.Transaction, h common.Hash, f *flight) (a common.Address, err error) {
+	err = errCheckAborted
+	defer func() { v.cache.finish(h, f, a, err) }()
+	a, err = tx.Verify(v.suite, v.chainID, v.groupID)
+	if err != nil {
+		a = common.Address{}
+	}
+	return a, err
 }

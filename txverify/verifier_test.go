@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"sync"
 	"testing"
 
 	"github.com/gobcos/gobcos/crypto"
@@ -306,5 +307,39 @@ func TestNewRejectsBadConfig(t *testing.T) {
 	}
 	if _, err := New(nil, 1, "g", Config{}); !errors.Is(err, ErrInvalidConfig) {
 		t.Fatalf("nil suite: %v", err)
+	}
+}
+
+// TestConcurrentCallersCheckOnce: the same txs verified from several
+// goroutines at once (gossip and a proposal racing) are checked once.
+func TestConcurrentCallersCheckOnce(t *testing.T) {
+	base := crypto.ECDSA()
+	suite := &countingSuite{Suite: base}
+	v := newVerifier(t, suite, Config{Workers: 4})
+	key := genKey(t, base)
+	txs := make([]*types.Transaction, 64)
+	for i := range txs {
+		txs[i] = nativeTx(t, base, key, int64(i+1))
+	}
+	var wg sync.WaitGroup
+	for range 8 {
+		copies := make([]*types.Transaction, len(txs))
+		for i, tx := range txs {
+			copies[i] = fresh(t, base, tx)
+		}
+		wg.Go(func() {
+			for i, err := range v.VerifyBatch(context.Background(), copies) {
+				if err != nil || copies[i].Sender() != key.Address() {
+					t.Errorf("tx %d: %v", i, err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if got := suite.calls.Load(); got != int64(len(txs)) {
+		t.Fatalf("%d checks for %d distinct txs verified by 8 callers at once", got, len(txs))
+	}
+	if st := v.Stats(); st.Checks != uint64(len(txs)) || st.CacheHits != uint64(7*len(txs)) {
+		t.Fatalf("stats %+v", st)
 	}
 }

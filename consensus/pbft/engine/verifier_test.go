@@ -68,7 +68,6 @@ func (c *cluster) startWithVerifier(i int, suite crypto.Suite) {
 	}
 }
 
-
 // offer adds copies of txs decoded from their bytes (as gossip delivers
 // them: no sender cached by another node) to the pools of the nodes in to,
 // and ignores refusals: a node may have committed a tx, learning it from a
