@@ -31,6 +31,10 @@ type metricsSource struct{ n *Node }
 func (s metricsSource) Height() uint64              { return s.n.ledger.Height() }
 func (s metricsSource) PoolStats() (txs, bytes int) { return s.n.pool.Stats() }
 func (s metricsSource) Peers() int                  { return s.n.PeerCount() }
+func (s metricsSource) SigChecks() (checks, cacheHits uint64) {
+	st := s.n.sigs.Stats()
+	return st.Checks, st.CacheHits
+}
 
 func (s metricsSource) Consensus() (view, viewChanges uint64, ok bool) {
 	if s.n.pbft != nil {
