@@ -48,6 +48,7 @@ type Node struct {
 	exec   *executor.Executor
 	pool   *txpool.Pool
 	sigs   *txverify.Verifier // checks each tx signature once for the pool, engine, executor and sync
+	gossip *gossipIntake      // gossiped txs on their way to the pool
 	engine consensus.Engine   // nil on an observer
 	rpc    *rpc.Server
 	http   *http.Server
@@ -132,6 +133,7 @@ func New(cfg Config, logger *slog.Logger) (n *Node, err error) {
 	pcfg.MaxTxs, pcfg.MaxBytes, pcfg.MaxPerSender, pcfg.Workers = cfg.TxPool.MaxTxs, cfg.TxPool.MaxBytes, cfg.TxPool.MaxPerSender, cfg.TxPool.Workers
 	pcfg.BlockLimitWindow, pcfg.TxGasLimit = g.BlockLimitWindow, g.TxGasLimit
 	pcfg.Verifier = n.sigs
+	n.gossip = newGossipIntake()
 	if n.pool, err = txpool.New(pcfg, suite, g.ChainID, g.GroupID, &poolChain{n}, n.logger.With("module", "txpool")); err != nil {
 		return nil, err
 	}
@@ -226,6 +228,11 @@ func (n *Node) Start() error {
 		return fmt.Errorf("start %s: %w", what, err)
 	}
 	if n.host != nil {
+		n.wg.Add(1)
+		go func() {
+			defer n.wg.Done()
+			n.gossip.run(ctx, n)
+		}()
 		if err := n.host.Start(); err != nil {
 			return fail("network", err)
 		}

@@ -159,11 +159,7 @@ func (n *Node) onGossipTx(from network.NodeID, m network.Message) {
 		n.logger.Debug("gossiped tx does not decode", "peer", from.Short(), "err", err)
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := n.addTx(ctx, tx, txSourceGossip); err != nil {
-		n.logger.Debug("gossiped tx refused", "peer", from.Short(), "tx", tx.Hash(), "err", err)
-	}
+	n.gossip.offer(from, tx) // added to the pool in batches (gossip.go)
 }
 
 // gossipTx broadcasts a tx accepted from a client to the group's peers.
