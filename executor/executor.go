@@ -50,6 +50,21 @@ type Config struct {
 	// node's binary supports ("" means precompiled.LatestCompatibility()):
 	// a block of a higher version is refused with ErrUnsupportedVersion.
 	MaxCompatibility string
+
+	// Verifier checks the signatures of a block's transactions whose
+	// senders are not cached on them, in parallel, and knows those it
+	// checked before by hash (txverify.Verifier, shared with the node's
+	// txpool and engine). nil verifies them here with
+	// types.Transaction.Verify.
+	Verifier SigVerifier
+}
+
+// SigVerifier checks transaction signatures and caches their senders on
+// the transactions (txverify.Verifier).
+type SigVerifier interface {
+	// VerifyBatch returns one error per tx, in order; a tx without one
+	// has its sender cached (tx.Sender).
+	VerifyBatch(ctx context.Context, txs []*types.Transaction) []error
 }
 
 // Validate checks the configuration.
@@ -234,8 +249,9 @@ func (e *Executor) message(tx *types.Transaction, from common.Address, txGasLimi
 // reads, and which must not change meanwhile: pass a storage snapshot when
 // the store is being written) and returns the receipts, the write set and the state root
 // chained to parentRoot. Transactions should have been verified before
-// (their sender cached); those that were not are verified here, and one
-// that fails makes the whole block invalid (ErrInvalidTx). Failed
+// (their sender cached); those that were not are verified here (through
+// Config.Verifier when set, in parallel and by hash once per node), and
+// one that fails makes the whole block invalid (ErrInvalidTx). Failed
 // transactions do not: they get failed receipts. With Config.Workers
 // allowing it, the transactions run in parallel, with the same results.
 //
@@ -254,6 +270,19 @@ func (e *Executor) ExecuteBlock(ctx context.Context, env BlockEnv, parentRoot co
 		return nil, err
 	}
 	env.rules = rules
+	if e.cfg.Verifier != nil {
+		for i, err := range e.cfg.Verifier.VerifyBatch(ctx, txs) {
+			if err != nil {
+				if cerr := ctx.Err(); cerr != nil {
+					return nil, cerr
+				}
+				if txs[i] == nil {
+					return nil, fmt.Errorf("%w: tx %d: %w", ErrInvalidTx, i, err)
+				}
+				return nil, fmt.Errorf("%w: tx %d (%v): %w", ErrInvalidTx, i, txs[i].Hash(), err)
+			}
+		}
+	}
 	if w := e.workers(len(txs)); w > 1 {
 		res, err := e.executeParallel(ctx, env, parentRoot, txs, st, w)
 		if !errors.Is(err, errNeedSerial) {

@@ -38,6 +38,9 @@ type Source interface {
 	// changes this node started; ok is false on a node without an engine
 	// that has views (an observer, a Solo chain).
 	Consensus() (view, viewChanges uint64, ok bool)
+	// SigChecks are the tx signatures this node checked and the txs whose
+	// sender it already knew by hash (txverify.Verifier.Stats).
+	SigChecks() (checks, cacheHits uint64)
 }
 
 // Metrics are one node's collectors, in their own registry. The methods of
@@ -125,6 +128,13 @@ func registerGauges(r prometheus.Registerer, src Source) {
 	gauge("txpool", "txs", "Transactions waiting in the pool.", func() float64 { n, _ := src.PoolStats(); return float64(n) })
 	gauge("txpool", "bytes", "Encoded bytes of the transactions waiting in the pool.", func() float64 { _, b := src.PoolStats(); return float64(b) })
 	gauge("p2p", "peers", "Connected P2P peers.", func() float64 { return float64(src.Peers()) })
+	counter := func(sub, name, help string, f func() float64) {
+		r.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: Namespace, Subsystem: sub, Name: name, Help: help}, f))
+	}
+	counter("tx", "signature_checks_total", "Transaction signatures this node checked (each tx once per node, however it arrives).",
+		func() float64 { c, _ := src.SigChecks(); return float64(c) })
+	counter("tx", "signature_cache_hits_total", "Transactions whose sender this node knew by hash, so their signature was not checked again.",
+		func() float64 { _, h := src.SigChecks(); return float64(h) })
 	r.MustRegister(&consensusCollector{src: src})
 	if ps, ok := src.(P2PSource); ok {
 		r.MustRegister(&p2pCollector{src: ps})

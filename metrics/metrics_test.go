@@ -44,6 +44,7 @@ func (f *fakeSource) P2PDisconnects() map[string]uint64 {
 	defer f.mu.Unlock()
 	return maps.Clone(f.drops)
 }
+func (f *fakeSource) SigChecks() (uint64, uint64) { return 7, 11 }
 func (f *fakeSource) Consensus() (uint64, uint64, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -70,6 +71,8 @@ var documented = map[string]struct {
 	"gobcos_txpool_txs_accepted_total":        {dto.MetricType_COUNTER, []string{"source"}},
 	"gobcos_txpool_txs_rejected_total":        {dto.MetricType_COUNTER, []string{"source", "reason"}},
 	"gobcos_tx_commit_latency_seconds":        {dto.MetricType_HISTOGRAM, nil},
+	"gobcos_tx_signature_checks_total":        {dto.MetricType_COUNTER, nil},
+	"gobcos_tx_signature_cache_hits_total":    {dto.MetricType_COUNTER, nil},
 	"gobcos_p2p_peers":                        {dto.MetricType_GAUGE, nil},
 	"gobcos_p2p_sent_bytes_total":             {dto.MetricType_COUNTER, []string{"module"}},
 	"gobcos_p2p_received_bytes_total":         {dto.MetricType_COUNTER, []string{"module"}},
@@ -216,6 +219,7 @@ func TestGaugesReadTheSourceAtScrapeTime(t *testing.T) {
 		"gobcos_block_height": 9, "gobcos_txpool_txs": 4, "gobcos_txpool_bytes": 400, "gobcos_p2p_peers": 3,
 		"gobcos_consensus_view": 2, "gobcos_consensus_view_changes_total": 5,
 		"gobcos_p2p_refusals_total": 6, "gobcos_p2p_disconnects_total": 7,
+		"gobcos_tx_signature_checks_total": 7, "gobcos_tx_signature_cache_hits_total": 11,
 	} {
 		if v, ok := value(name); !ok || v != want {
 			t.Errorf("%s = %v (present %v), want %v", name, v, ok, want)

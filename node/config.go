@@ -64,7 +64,7 @@ type TxPoolConfig struct {
 	MaxTxs       int `toml:"max_txs" comment:"Most transactions held in the pool."`
 	MaxBytes     int `toml:"max_bytes" comment:"Most bytes of transactions held in the pool."`
 	MaxPerSender int `toml:"max_per_sender" comment:"Most pool transactions of one sender."`
-	Workers      int `toml:"verify_workers" comment:"Signature verification workers; 0 uses every core."`
+	Workers      int `toml:"verify_workers" comment:"Signature verification workers of the node (admission, proposals, blocks); 0 uses every core."`
 }
 
 // ExplorerConfig configures the block explorer web UI (package explorer).

@@ -28,6 +28,7 @@ import (
 	"github.com/gobcos/gobcos/rpc"
 	"github.com/gobcos/gobcos/storage"
 	"github.com/gobcos/gobcos/txpool"
+	"github.com/gobcos/gobcos/txverify"
 	"github.com/gobcos/gobcos/types"
 )
 
@@ -43,7 +44,9 @@ type Node struct {
 	ledger *ledger.Ledger
 	exec   *executor.Executor
 	pool   *txpool.Pool
-	engine consensus.Engine // nil on an observer
+	sigs   *txverify.Verifier // checks each tx signature once for the pool, engine, executor and sync
+	gossip *gossipIntake      // gossiped txs on their way to the pool
+	engine consensus.Engine   // nil on an observer
 	rpc    *rpc.Server
 	http   *http.Server
 	ln     net.Listener
@@ -121,7 +124,13 @@ func New(cfg Config, logger *slog.Logger) (n *Node, err error) {
 	if n.ledger, err = ledger.Open(kv, suite, n.logger.With("module", "ledger")); err != nil {
 		return nil, err
 	}
-	if n.exec, err = executor.New(executor.Config{ChainID: g.ChainID, GroupID: g.GroupID, TxGasLimit: g.TxGasLimit, BlockGasLimit: g.BlockGasLimit, MaxCompatibility: maxCompat}, suite, n.logger.With("module", "executor")); err != nil {
+	// One verifier for the pool, the engine, the executor and block sync:
+	// each tx signature is checked once in this node.
+	vcfg := txverify.Config{CacheSize: max(txverify.DefaultCacheSize, cfg.TxPool.MaxTxs/4*5), Workers: cfg.TxPool.Workers}
+	if n.sigs, err = txverify.New(suite, g.ChainID, g.GroupID, vcfg); err != nil {
+		return nil, err
+	}
+	if n.exec, err = executor.New(executor.Config{ChainID: g.ChainID, GroupID: g.GroupID, TxGasLimit: g.TxGasLimit, BlockGasLimit: g.BlockGasLimit, MaxCompatibility: maxCompat, Verifier: n.sigs}, suite, n.logger.With("module", "executor")); err != nil {
 		return nil, err
 	}
 	if err := n.initGenesis(); err != nil {
@@ -135,6 +144,8 @@ func New(cfg Config, logger *slog.Logger) (n *Node, err error) {
 	// The pool checks the tx_gas_limit in force (poolChain.TxGasLimit);
 	// the block gas limit bounds every value it can take.
 	pcfg.BlockLimitWindow, pcfg.TxGasLimit = g.BlockLimitWindow, g.BlockGasLimit
+	pcfg.Verifier = n.sigs
+	n.gossip = newGossipIntake()
 	if n.pool, err = txpool.New(pcfg, suite, g.ChainID, g.GroupID, &poolChain{n}, n.logger.With("module", "txpool")); err != nil {
 		return nil, err
 	}
@@ -229,6 +240,11 @@ func (n *Node) Start() error {
 		return fmt.Errorf("start %s: %w", what, err)
 	}
 	if n.host != nil {
+		n.wg.Add(1)
+		go func() {
+			defer n.wg.Done()
+			n.gossip.run(ctx, n)
+		}()
 		if err := n.host.Start(); err != nil {
 			return fail("network", err)
 		}

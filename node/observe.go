@@ -31,6 +31,10 @@ type metricsSource struct{ n *Node }
 func (s metricsSource) Height() uint64              { return s.n.ledger.Height() }
 func (s metricsSource) PoolStats() (txs, bytes int) { return s.n.pool.Stats() }
 func (s metricsSource) Peers() int                  { return s.n.PeerCount() }
+func (s metricsSource) SigChecks() (checks, cacheHits uint64) {
+	st := s.n.sigs.Stats()
+	return st.Checks, st.CacheHits
+}
 
 func (s metricsSource) Consensus() (view, viewChanges uint64, ok bool) {
 	if s.n.pbft != nil {
@@ -48,14 +52,22 @@ func (s metricsSource) Consensus() (view, viewChanges uint64, ok bool) {
 // addTx admits one tx to the pool and reports it to the metrics and the
 // tx flow log.
 func (n *Node) addTx(ctx context.Context, tx *types.Transaction, source string) error {
-	err := n.pool.Add(ctx, []*types.Transaction{tx})[0]
-	if err != nil {
-		n.metrics.TxRejected(source, txpool.Reason(err))
-		return err
+	return n.addTxs(ctx, []*types.Transaction{tx}, source)[0]
+}
+
+// addTxs is addTx for several txs, whose signatures the pool checks in
+// parallel; one error per tx.
+func (n *Node) addTxs(ctx context.Context, txs []*types.Transaction, source string) []error {
+	errs := n.pool.Add(ctx, txs)
+	for i, err := range errs {
+		if err != nil {
+			n.metrics.TxRejected(source, txpool.Reason(err))
+			continue
+		}
+		n.metrics.TxAccepted(source)
+		n.flow.arrived(txs[i].Hash(), source)
 	}
-	n.metrics.TxAccepted(source)
-	n.flow.arrived(tx.Hash(), source)
-	return nil
+	return errs
 }
 
 // meter wraps a P2P handler to count what it receives.

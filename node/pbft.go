@@ -141,7 +141,7 @@ func (n *Node) buildPBFT(sealers [][]byte, frame int) error {
 	ecfg.BlockGasLimit, ecfg.BlockLimitWindow = g.BlockGasLimit, g.BlockLimitWindow
 	eng, err := pbftengine.New(pbftengine.Params{
 		Config: ecfg, Core: cc, KV: n.kv, Ledger: &engineLedger{n}, Executor: &engineExecutor{n},
-		Pool: n.pool, Transport: &consensusTransport{n}, Logger: n.logger, Tracer: blockTracer{n}, Rules: n,
+		Pool: n.pool, Verifier: n.sigs, Transport: &consensusTransport{n}, Logger: n.logger, Tracer: blockTracer{n}, Rules: n,
 		Epochs: n.pbftEpoch, OnEpoch: n.setSealers,
 	})
 	if err != nil {
@@ -161,11 +161,7 @@ func (n *Node) onGossipTx(from network.NodeID, m network.Message) {
 		n.logger.Debug("gossiped tx does not decode", "peer", from.Short(), "err", err)
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := n.addTx(ctx, tx, txSourceGossip); err != nil {
-		n.logger.Debug("gossiped tx refused", "peer", from.Short(), "tx", tx.Hash(), "err", err)
-	}
+	n.gossip.offer(from, tx) // added to the pool in batches (gossip.go)
 }
 
 // gossipTx broadcasts a tx accepted from a client to the group's peers.

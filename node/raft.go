@@ -31,7 +31,7 @@ func (n *Node) buildRaft(sealers [][]byte, frame int) error {
 	ecfg.BlockGasLimit, ecfg.BlockLimitWindow = g.BlockGasLimit, g.BlockLimitWindow
 	eng, err := raftengine.New(raftengine.Params{
 		Config: ecfg, Core: cc, KV: n.kv, Ledger: &engineLedger{n}, Executor: &engineExecutor{n},
-		Pool: n.pool, Transport: &raftTransport{n}, Logger: n.logger, Tracer: blockTracer{n}, Rules: n,
+		Pool: n.pool, Verifier: n.sigs, Transport: &raftTransport{n}, Logger: n.logger, Tracer: blockTracer{n}, Rules: n,
 	})
 	if err != nil {
 		return err

@@ -81,6 +81,7 @@ func (s *Server) handleBody(ctx context.Context, body []byte, conn *wsConn) ([]b
 	if len(items) > s.cfg.MaxBatch {
 		return errorResponse(nil, invalidRequest("%v: %d requests, the limit is %d", ErrBatchTooLarge, len(items), s.cfg.MaxBatch)), nil
 	}
+	s.preverify(ctx, items)
 	var (
 		out   = []byte{'['}
 		n     int

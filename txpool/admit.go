@@ -164,14 +164,8 @@ func (p *Pool) remove(e *entry) {
 }
 
 // senderOf returns a committed tx's sender without verifying it again when
-// possible: from the pool's entry or the tx's cached sender.
+// possible: from the tx's cached sender or the verifier's cache.
 func (p *Pool) senderOf(tx *types.Transaction) (common.Address, bool) {
-	if a, ok := tx.CachedSender(); ok {
-		return a, true
-	}
-	a, err := tx.Verify(p.suite, p.chainID, p.groupID)
-	if err != nil {
-		return common.Address{}, false
-	}
-	return a, true
+	a, err := p.sigs.Verify(tx)
+	return a, err == nil
 }

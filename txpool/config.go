@@ -23,8 +23,12 @@ type Config struct {
 	// block limit may be: height < BlockLimit <= height + BlockLimitWindow.
 	BlockLimitWindow uint64
 	// Workers is the number of goroutines verifying signatures, across all
-	// concurrent Add calls. 0 means runtime.NumCPU().
+	// concurrent Add calls, when the pool makes its own Verifier. 0 means
+	// runtime.NumCPU().
 	Workers int
+	// Verifier checks signatures and remembers senders; nil makes one for
+	// the pool alone. A node passes the one its engine and executor use.
+	Verifier SigVerifier
 	// TxGasLimit is the most gas one transaction may ask for (the chain's
 	// per-transaction gas limit).
 	TxGasLimit uint64

@@ -3,7 +3,9 @@
 //
 // Admission runs in two steps. Signatures are checked first, in parallel on
 // a bounded number of worker goroutines and in batches, without holding
-// any lock (tx.Verify caches the sender, so every tx is verified once).
+// any lock, by the node's txverify.Verifier (Config.Verifier): it caches
+// the sender on the tx and by tx hash, so a tx is verified once per node,
+// not again when a block carrying it is validated or executed.
 // Then, under the pool's lock, each tx meets the admission rules: not
 // already known or committed, the chain's replay protection (account
 // nonces for Ethereum-signed txs, block limit and unused random nonce for

@@ -7,10 +7,10 @@ import (
 	"log/slog"
 	"math/big"
 	"sync"
-	"sync/atomic"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/gobcos/gobcos/crypto"
+	"github.com/gobcos/gobcos/txverify"
 	"github.com/gobcos/gobcos/types"
 )
 
@@ -28,8 +28,16 @@ type Chain interface {
 	TxCommitted(hash common.Hash) (bool, error)
 }
 
-// verifyBatch is how many txs a verification worker takes at a time.
-const verifyBatch = 32
+// SigVerifier checks transaction signatures for the group and caches
+// their senders (txverify.Verifier). The node shares one with its
+// consensus engine and executor, so a tx admitted here is not verified
+// again when a block carrying it is validated or executed.
+type SigVerifier interface {
+	// Verify returns tx's sender, checking its signature unless known.
+	Verify(tx *types.Transaction) (common.Address, error)
+	// VerifyBatch verifies txs in parallel: one error per tx, in order.
+	VerifyBatch(ctx context.Context, txs []*types.Transaction) []error
+}
 
 // Pool holds the group's pending transactions. It is safe for concurrent use.
 type Pool struct {
@@ -39,11 +47,9 @@ type Pool struct {
 	groupID string
 	chain   Chain
 	log     *slog.Logger
+	sigs    SigVerifier
 
-	// verifyTokens bounds the goroutines verifying signatures across all
-	// concurrent Add calls to cfg.Workers.
-	verifyTokens chan struct{}
-	notify       chan struct{}
+	notify chan struct{}
 
 	mu           sync.RWMutex
 	all          map[common.Hash]*entry
@@ -72,6 +78,14 @@ func New(cfg Config, suite crypto.Suite, chainID uint64, groupID string, chain C
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	sigs := cfg.Verifier
+	if sigs == nil {
+		v, err := txverify.New(suite, chainID, groupID, txverify.Config{Workers: cfg.workers()})
+		if err != nil {
+			return nil, err
+		}
+		sigs = v
+	}
 	return &Pool{
 		cfg:          cfg,
 		suite:        suite,
@@ -79,7 +93,7 @@ func New(cfg Config, suite crypto.Suite, chainID uint64, groupID string, chain C
 		groupID:      groupID,
 		chain:        chain,
 		log:          logger.With("module", "txpool"),
-		verifyTokens: make(chan struct{}, cfg.workers()),
+		sigs:         sigs,
 		notify:       make(chan struct{}, 1),
 		all:          make(map[common.Hash]*entry),
 		accounts:     make(map[common.Address]*account),
@@ -89,8 +103,8 @@ func New(cfg Config, suite crypto.Suite, chainID uint64, groupID string, chain C
 }
 
 // Add admits txs and returns one error per tx, nil for those accepted.
-// Signatures are verified in parallel before any lock is taken; if ctx ends
-// first, the txs not yet verified fail with ctx's error.
+// Signatures are verified in parallel (Config.Verifier) before any lock is
+// taken; if ctx ends first, the txs not yet verified fail with ctx's error.
 func (p *Pool) Add(ctx context.Context, txs []*types.Transaction) []error {
 	errs := make([]error, len(txs))
 	todo := make([]int, 0, len(txs))
@@ -111,7 +125,13 @@ func (p *Pool) Add(ctx context.Context, txs []*types.Transaction) []error {
 		return errs
 	}
 
-	p.verifyAll(ctx, txs, todo, errs)
+	batch := make([]*types.Transaction, len(todo))
+	for k, i := range todo {
+		batch[k] = txs[i]
+	}
+	for k, err := range p.sigs.VerifyBatch(ctx, batch) {
+		errs[todo[k]] = err
+	}
 
 	executable := false
 	p.mu.Lock()
@@ -146,50 +166,6 @@ func (p *Pool) precheck(tx *types.Transaction) error {
 		return ErrEthTxNotAllowed
 	}
 	return nil
-}
-
-// verifyAll verifies the signatures of txs[i] for i in todo, setting
-// errs[i] on failure. Work is split in batches taken by up to cfg.Workers
-// goroutines; the calling goroutine is one of them.
-func (p *Pool) verifyAll(ctx context.Context, txs []*types.Transaction, todo []int, errs []error) {
-	done := make([]bool, len(todo))
-	var cursor atomic.Int64
-	work := func() {
-		select {
-		case p.verifyTokens <- struct{}{}:
-		case <-ctx.Done():
-			return
-		}
-		defer func() { <-p.verifyTokens }()
-		for ctx.Err() == nil {
-			start := int(cursor.Add(verifyBatch)) - verifyBatch
-			if start >= len(todo) {
-				return
-			}
-			end := min(start+verifyBatch, len(todo))
-			for k := start; k < end; k++ {
-				i := todo[k]
-				if _, err := txs[i].Verify(p.suite, p.chainID, p.groupID); err != nil {
-					errs[i] = err
-				}
-				done[k] = true
-			}
-		}
-	}
-
-	n := min(p.cfg.workers(), (len(todo)+verifyBatch-1)/verifyBatch)
-	var wg sync.WaitGroup
-	for range n - 1 {
-		wg.Go(work)
-	}
-	work()
-	wg.Wait()
-
-	for k, i := range todo {
-		if !done[k] && errs[i] == nil {
-			errs[i] = fmt.Errorf("signature not verified: %w", context.Cause(ctx))
-		}
-	}
 }
 
 // signal wakes a waiter on Notify without blocking; signals coalesce.

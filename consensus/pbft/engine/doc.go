@@ -35,7 +35,9 @@
 // neither committed nor repeated in the proposal or Pending. Ethereum
 // nonces are left to execution, which gives misordered txs failed
 // receipts deterministically. The leader proposes only txs passing the
-// same checks.
+// same checks. Signatures are checked through Params.Verifier (the node's
+// txverify.Verifier) on all cores, and not again for txs the node already
+// verified (admitted to its pool), as the executor does for execution.
 //
 // # No pipelining (Window = 1)
 //

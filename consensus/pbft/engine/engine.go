@@ -68,6 +68,7 @@ type Params struct {
 	Executor  Executor
 	Pool      TxPool
 	Transport Transport
+	Verifier  TxVerifier       // the node's signature verifier; nil checks each tx here
 	Logger    *slog.Logger     // nil discards
 	Now       func() time.Time // proposal timestamps; nil means time.Now
 	// Tracer is told where the time of each committed block went; nil
@@ -127,6 +128,7 @@ type Engine struct {
 	exec   Executor
 	pool   TxPool
 	tr     Transport
+	sigs   TxVerifier
 	st     *store
 	log    *slog.Logger
 	now    func() time.Time
@@ -210,7 +212,7 @@ func New(p Params) (*Engine, error) {
 	}
 	e := &Engine{
 		cfg: p.Config, ccfg: ccfg, suite: p.Core.Suite,
-		ledger: p.Ledger, exec: p.Executor, pool: p.Pool, tr: p.Transport,
+		ledger: p.Ledger, exec: p.Executor, pool: p.Pool, tr: p.Transport, sigs: p.Verifier,
 		st:      &store{kv: p.KV, saved: make(map[common.Hash]uint64)},
 		log:     logger.With("module", "consensus", "engine", consensus.NamePBFT),
 		now:     now,

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"fmt"
 	"math/big"
 
@@ -9,6 +10,28 @@ import (
 	"github.com/gobcos/gobcos/consensus/pbft"
 	"github.com/gobcos/gobcos/types"
 )
+
+// TxVerifier checks the signatures of a proposal's txs in parallel and
+// knows, by tx hash, those the node verified before (txverify.Verifier,
+// shared with the node's txpool and executor).
+type TxVerifier interface {
+	// VerifyBatch returns one error per tx, in order; a tx without one
+	// has its sender cached.
+	VerifyBatch(ctx context.Context, txs []*types.Transaction) []error
+}
+
+// verifySigs returns one signature error per tx, in order: through the
+// verifier, or one tx after the other without one.
+func (e *Engine) verifySigs(txs []*types.Transaction) []error {
+	if e.sigs != nil {
+		return e.sigs.VerifyBatch(context.Background(), txs)
+	}
+	errs := make([]error, len(txs))
+	for i, tx := range txs {
+		_, errs[i] = tx.Verify(e.suite, e.cfg.ChainID, e.cfg.GroupID)
+	}
+	return errs
+}
 
 // pendingSet is what the proposals decided below a height already hold.
 type pendingSet struct {
@@ -91,7 +114,14 @@ func (e *Engine) verify(req pbft.VerifyRequest) error {
 		if err != nil {
 			return fmt.Errorf("%w: tx %d does not decode: %v", ErrInvalidTx, i, err)
 		}
-		if err := e.checkTx(tx, req.Height, pending, seen, true); err != nil {
+		txs[i] = tx
+	}
+	sigErrs := e.verifySigs(txs) // in parallel; known txs are not checked again
+	for i, tx := range txs {
+		if err := sigErrs[i]; err != nil {
+			return fmt.Errorf("tx %d: %w: %s: %v", i, ErrInvalidTx, tx.Hash(), err)
+		}
+		if err := e.checkTx(tx, req.Height, pending, seen, false); err != nil {
 			return fmt.Errorf("tx %d: %w", i, err)
 		}
 		txs[i] = tx

@@ -123,13 +123,22 @@ func (a *app) Apply(h *types.Header, raw [][]byte) error {
 			if err != nil {
 				return fmt.Errorf("%w: %w: tx %d does not decode: %v", raft.ErrRejected, ErrInvalidTx, i, err)
 			}
-			if err := e.checkTx(tx, h.Number, seen, true); err != nil {
+			txs[i] = tx
+		}
+		sigErrs := e.verifySigs(a.ctx, txs) // in parallel; known txs are not checked again
+		for i, tx := range txs {
+			if err := sigErrs[i]; err != nil {
+				if a.ctx.Err() != nil {
+					return err // stopping: not a verdict on the block
+				}
+				return fmt.Errorf("%w: tx %d: %w: %s: %v", raft.ErrRejected, i, ErrInvalidTx, tx.Hash(), err)
+			}
+			if err := e.checkTx(tx, h.Number, seen, false); err != nil {
 				if errors.Is(err, ErrInvalidTx) {
 					return fmt.Errorf("%w: tx %d: %w", raft.ErrRejected, i, err)
 				}
 				return err // a storage error: not a verdict on the block
 			}
-			txs[i] = tx
 		}
 		if err := e.checkRules(h.Number, txs); err != nil {
 			return err
@@ -213,6 +222,28 @@ func (e *Engine) env(parent *types.Header, ts uint64, sealer common.Address) con
 			return common.Hash{}
 		},
 	}
+}
+
+// TxVerifier checks the signatures of a block's txs in parallel and
+// knows, by tx hash, those the node verified before (txverify.Verifier,
+// shared with the node's txpool and executor).
+type TxVerifier interface {
+	// VerifyBatch returns one error per tx, in order; a tx without one
+	// has its sender cached.
+	VerifyBatch(ctx context.Context, txs []*types.Transaction) []error
+}
+
+// verifySigs returns one signature error per tx, in order: through the
+// verifier, or one tx after the other without one.
+func (e *Engine) verifySigs(ctx context.Context, txs []*types.Transaction) []error {
+	if e.sigs != nil {
+		return e.sigs.VerifyBatch(ctx, txs)
+	}
+	errs := make([]error, len(txs))
+	for i, tx := range txs {
+		_, errs[i] = tx.Verify(e.suite, e.cfg.ChainID, e.cfg.GroupID)
+	}
+	return errs
 }
 
 // txSet is what a block's earlier transactions hold.

@@ -18,7 +18,9 @@
 // that pass the same deterministic checks as a block's transactions on
 // every replica: valid signature for the chain and group, not committed,
 // not repeated in the block, and for native transactions a block limit in
-// the pool's window and an unused nonce. It executes them on the head,
+// the pool's window and an unused nonce (signatures through
+// Params.Verifier, on all cores, not again for txs the node verified
+// before). It executes them on the head,
 // builds the header and hands it to the core to sign and propose. The
 // leader keeps the execution result, so applying its own block commits it
 // without executing it again. Every other replica executes a committed

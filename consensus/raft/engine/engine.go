@@ -58,6 +58,7 @@ type Params struct {
 	Ledger    Ledger
 	Executor  Executor
 	Pool      TxPool
+	Verifier  TxVerifier // the node's signature verifier; nil checks each tx here
 	Transport Transport
 	Logger    *slog.Logger     // nil discards
 	Now       func() time.Time // block timestamps; nil means time.Now
@@ -101,6 +102,7 @@ type Engine struct {
 	ledger Ledger
 	exec   Executor
 	pool   TxPool
+	sigs   TxVerifier
 	tr     Transport
 	log    *slog.Logger
 	now    func() time.Time
@@ -165,7 +167,7 @@ func New(p Params) (*Engine, error) {
 	sealer := slices.ContainsFunc(ccfg.Sealers, func(s []byte) bool { return string(s) == string(self) })
 	return &Engine{
 		cfg: p.Config, ccfg: ccfg, suite: ccfg.Suite, sealer: ccfg.Suite.Address(self),
-		kv: p.KV, ledger: p.Ledger, exec: p.Executor, pool: p.Pool, tr: p.Transport, log: log, now: now,
+		kv: p.KV, ledger: p.Ledger, exec: p.Executor, pool: p.Pool, sigs: p.Verifier, tr: p.Transport, log: log, now: now,
 		tracer: p.Tracer, rules: p.Rules,
 		inbox:  make(chan inbound, p.Config.InboxSize),
 		confs:  make(chan confRequest),

@@ -1,0 +1,96 @@
+package txverify
+
+import (
+	"math/big"
+	"sync/atomic"
+	"testing"
+
+	"github.com/ethereum/go-ethereum/common"
+	ethtypes "github.com/ethereum/go-ethereum/core/types"
+
+	"github.com/gobcos/gobcos/crypto"
+	"github.com/gobcos/gobcos/types"
+)
+
+const (
+	testChainID = 20
+	testGroup   = "group0"
+)
+
+// countingSuite counts the signature checks of native txs going through it.
+type countingSuite struct {
+	crypto.Suite
+	calls atomic.Int64
+}
+
+func (s *countingSuite) Verify(pub, digest, sig []byte) error {
+	s.calls.Add(1)
+	return s.Suite.Verify(pub, digest, sig)
+}
+
+func (s *countingSuite) Recover(digest, sig []byte) ([]byte, error) {
+	s.calls.Add(1)
+	return s.Suite.Recover(digest, sig)
+}
+
+func newVerifier(t testing.TB, suite types.Scheme, cfg Config) *Verifier {
+	t.Helper()
+	v, err := New(suite, testChainID, testGroup, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func genKey(t testing.TB, suite crypto.Suite) crypto.PrivateKey {
+	t.Helper()
+	k, err := suite.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func ethTx(t testing.TB, key crypto.PrivateKey, chainID, nonce uint64) *types.Transaction {
+	t.Helper()
+	k, ok := crypto.ECDSAKey(key)
+	if !ok {
+		t.Fatal("not an ECDSA key")
+	}
+	to := common.Address{0xaa}
+	etx, err := ethtypes.SignNewTx(k, ethtypes.NewEIP155Signer(new(big.Int).SetUint64(chainID)), &ethtypes.LegacyTx{
+		Nonce: nonce, To: &to, Gas: 21000, GasPrice: new(big.Int), Value: big.NewInt(1),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := types.NewEthTx(etx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tx
+}
+
+func nativeTx(t testing.TB, suite crypto.Suite, key crypto.PrivateKey, nonce int64) *types.Transaction {
+	t.Helper()
+	to := common.Address{0xbb}
+	n := &types.NativeTx{
+		ChainID: testChainID, GroupID: testGroup, BlockLimit: 50,
+		Nonce: big.NewInt(nonce), To: &to, Value: new(big.Int),
+	}
+	if err := n.Sign(suite, key.PublicKey(), key.Sign); err != nil {
+		t.Fatal(err)
+	}
+	return types.NewNativeTx(suite, n)
+}
+
+// fresh decodes tx's bytes again: a new object without a cached sender,
+// as a proposal or a block carries it.
+func fresh(t testing.TB, h types.Hasher, tx *types.Transaction) *types.Transaction {
+	t.Helper()
+	c, err := types.DecodeTx(h, tx.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
