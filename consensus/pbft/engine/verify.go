@@ -3,10 +3,8 @@ package engine
 import (
 	"context"
 	"fmt"
-	"math/big"
 
-	"github.com/ethereum/go-ethereum/common"
-
+	"github.com/gobcos/gobcos/consensus"
 	"github.com/gobcos/gobcos/consensus/pbft"
 	"github.com/gobcos/gobcos/types"
 )
@@ -33,72 +31,32 @@ func (e *Engine) verifySigs(txs []*types.Transaction) []error {
 	return errs
 }
 
-// pendingSet is what the proposals decided below a height already hold.
-type pendingSet struct {
-	hashes map[common.Hash]bool
-	nonces map[string]bool // native nonces
-}
-
-func (e *Engine) pendingOf(props []*pbft.Proposal) pendingSet {
-	ps := pendingSet{hashes: make(map[common.Hash]bool), nonces: make(map[string]bool)}
+// pendingOf is what the proposals decided below a height already hold.
+func (e *Engine) pendingOf(props []*pbft.Proposal) *consensus.TxSet {
+	ps := consensus.NewTxSet()
 	for _, p := range props {
 		for _, raw := range p.Txs {
 			tx, err := types.DecodeTx(e.suite, raw)
 			if err != nil {
 				continue // a decided proposal was verified; cannot happen
 			}
-			ps.hashes[tx.Hash()] = true
-			if n := tx.Native(); n != nil && n.Nonce != nil {
-				ps.nonces[nonceKey(n.Nonce)] = true
-			}
+			ps.Add(tx)
 		}
 	}
 	return ps
 }
 
-func nonceKey(n *big.Int) string { return string(n.Bytes()) + "/" + fmt.Sprint(n.Sign()) }
-
-// checkTx applies the deterministic rules to tx proposed at height: valid
-// signature for this chain and group (skipped when verified already), not
-// committed, not in pending or seen (the proposal's earlier txs), and for
-// native txs a block limit in the txpool's window relative to height-1 and
-// an unused nonce. It records tx in seen.
-func (e *Engine) checkTx(tx *types.Transaction, height uint64, pending, seen pendingSet, verifySig bool) error {
+// checkTx applies the ordering rules (consensus.TxChecker) to tx proposed
+// at height, with the proposal's earlier txs in seen and the decided
+// ones in pending, after checking its signature when verifySig is set.
+func (e *Engine) checkTx(tx *types.Transaction, height uint64, pending, seen *consensus.TxSet, verifySig bool) error {
 	if verifySig {
 		if _, err := tx.Verify(e.suite, e.cfg.ChainID, e.cfg.GroupID); err != nil {
 			return fmt.Errorf("%w: %s: %v", ErrInvalidTx, tx.Hash(), err)
 		}
 	}
-	h := tx.Hash()
-	if pending.hashes[h] || seen.hashes[h] {
-		return fmt.Errorf("%w: %s appears twice in the chain being ordered", ErrInvalidTx, h)
-	}
-	if ok, err := e.ledger.TxCommitted(h); err != nil {
-		return fmt.Errorf("checking tx %s: %w", h, err)
-	} else if ok {
-		return fmt.Errorf("%w: %s is already committed", ErrInvalidTx, h)
-	}
-	if n := tx.Native(); n != nil {
-		parent := height - 1
-		if n.BlockLimit <= parent || n.BlockLimit-parent > e.cfg.BlockLimitWindow {
-			return fmt.Errorf("%w: %s has block limit %d, outside (%d, %d]", ErrInvalidTx, h, n.BlockLimit, parent, parent+e.cfg.BlockLimitWindow)
-		}
-		if n.Nonce == nil || n.Nonce.Sign() < 0 {
-			return fmt.Errorf("%w: %s has no valid nonce", ErrInvalidTx, h)
-		}
-		k := nonceKey(n.Nonce)
-		if pending.nonces[k] || seen.nonces[k] {
-			return fmt.Errorf("%w: %s repeats native nonce %v", ErrInvalidTx, h, n.Nonce)
-		}
-		if used, err := e.ledger.NativeNonceUsed(n.Nonce); err != nil {
-			return fmt.Errorf("checking native nonce of %s: %w", h, err)
-		} else if used {
-			return fmt.Errorf("%w: %s repeats committed native nonce %v", ErrInvalidTx, h, n.Nonce)
-		}
-		seen.nonces[k] = true
-	}
-	seen.hashes[h] = true
-	return nil
+	c := consensus.TxChecker{Ledger: e.ledger, BlockLimitWindow: e.cfg.BlockLimitWindow, Invalid: ErrInvalidTx}
+	return c.Check(tx, height, seen, pending)
 }
 
 // verify answers a VerifyRequest: nil if every transaction passes.
@@ -107,7 +65,7 @@ func (e *Engine) checkTx(tx *types.Transaction, height uint64, pending, seen pen
 // binary does not support the chain's compatibility version) refuses.
 func (e *Engine) verify(req pbft.VerifyRequest) error {
 	pending := e.pendingOf(req.Pending)
-	seen := pendingSet{hashes: make(map[common.Hash]bool), nonces: make(map[string]bool)}
+	seen := consensus.NewTxSet()
 	txs := make([]*types.Transaction, len(req.Proposal.Txs))
 	for i, raw := range req.Proposal.Txs {
 		tx, err := types.DecodeTx(e.suite, raw)
@@ -144,9 +102,9 @@ func (e *Engine) candidates(req pbft.ProposalRequest) [][]byte {
 		limit = min(limit, rules.MaxTxs)
 	}
 	pending := e.pendingOf(req.Pending)
-	seen := pendingSet{hashes: make(map[common.Hash]bool), nonces: make(map[string]bool)}
+	seen := consensus.NewTxSet()
 	var out [][]byte
-	for _, tx := range e.pool.Pending(limit + len(pending.hashes)) {
+	for _, tx := range e.pool.Pending(limit + pending.Len()) {
 		if len(out) == limit {
 			break
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/big"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -64,7 +63,7 @@ func (a *app) Seal(parent *types.Header, maxTxs, maxBytes int) (*types.Header, [
 	if rules.MaxTxs > 0 {
 		maxTxs = min(maxTxs, rules.MaxTxs)
 	}
-	seen := newTxSet()
+	seen := consensus.NewTxSet()
 	var txs []*types.Transaction
 	size := 0
 	for _, tx := range e.pool.Pending(maxTxs) {
@@ -116,7 +115,7 @@ func (a *app) Apply(h *types.Header, raw [][]byte) error {
 		txs, res = s.txs, s.res // this node sealed it on the same parent
 		own, exec = s, s.exec
 	} else {
-		seen := newTxSet()
+		seen := consensus.NewTxSet()
 		txs = make([]*types.Transaction, len(raw))
 		for i, b := range raw {
 			tx, err := types.DecodeTx(e.suite, b)
@@ -246,57 +245,15 @@ func (e *Engine) verifySigs(ctx context.Context, txs []*types.Transaction) []err
 	return errs
 }
 
-// txSet is what a block's earlier transactions hold.
-type txSet struct {
-	hashes map[common.Hash]bool
-	nonces map[string]bool
-}
-
-func newTxSet() txSet {
-	return txSet{hashes: make(map[common.Hash]bool), nonces: make(map[string]bool)}
-}
-
-func nonceKey(n *big.Int) string { return string(n.Bytes()) + "/" + fmt.Sprint(n.Sign()) }
-
-// checkTx applies the deterministic rules to tx in a block at height:
-// valid signature for this chain and group (skipped when verified
-// already), not committed, not earlier in the block, and for native txs a
-// block limit in the txpool's window relative to height-1 and an unused
-// nonce. It records tx in seen.
-func (e *Engine) checkTx(tx *types.Transaction, height uint64, seen txSet, verifySig bool) error {
+// checkTx applies the ordering rules (consensus.TxChecker) to tx in a
+// block at height, with the block's earlier txs in seen, after checking
+// its signature when verifySig is set.
+func (e *Engine) checkTx(tx *types.Transaction, height uint64, seen *consensus.TxSet, verifySig bool) error {
 	if verifySig {
 		if _, err := tx.Verify(e.suite, e.cfg.ChainID, e.cfg.GroupID); err != nil {
 			return fmt.Errorf("%w: %s: %v", ErrInvalidTx, tx.Hash(), err)
 		}
 	}
-	h := tx.Hash()
-	if seen.hashes[h] {
-		return fmt.Errorf("%w: %s appears twice", ErrInvalidTx, h)
-	}
-	if ok, err := e.ledger.TxCommitted(h); err != nil {
-		return fmt.Errorf("checking tx %s: %w", h, err)
-	} else if ok {
-		return fmt.Errorf("%w: %s is already committed", ErrInvalidTx, h)
-	}
-	if n := tx.Native(); n != nil {
-		parent := height - 1
-		if n.BlockLimit <= parent || n.BlockLimit-parent > e.cfg.BlockLimitWindow {
-			return fmt.Errorf("%w: %s has block limit %d, outside (%d, %d]", ErrInvalidTx, h, n.BlockLimit, parent, parent+e.cfg.BlockLimitWindow)
-		}
-		if n.Nonce == nil || n.Nonce.Sign() < 0 {
-			return fmt.Errorf("%w: %s has no valid nonce", ErrInvalidTx, h)
-		}
-		k := nonceKey(n.Nonce)
-		if seen.nonces[k] {
-			return fmt.Errorf("%w: %s repeats native nonce %v", ErrInvalidTx, h, n.Nonce)
-		}
-		if used, err := e.ledger.NativeNonceUsed(n.Nonce); err != nil {
-			return fmt.Errorf("checking native nonce of %s: %w", h, err)
-		} else if used {
-			return fmt.Errorf("%w: %s repeats committed native nonce %v", ErrInvalidTx, h, n.Nonce)
-		}
-		seen.nonces[k] = true
-	}
-	seen.hashes[h] = true
-	return nil
+	c := consensus.TxChecker{Ledger: e.ledger, BlockLimitWindow: e.cfg.BlockLimitWindow, Invalid: ErrInvalidTx}
+	return c.Check(tx, height, seen)
 }
