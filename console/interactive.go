@@ -21,6 +21,14 @@ func (c *Console) Interactive(ctx context.Context, historyFile string, errOut io
 	ln.SetCtrlCAborts(true)
 	ln.SetTabCompletionStyle(liner.TabPrints)
 	ln.SetCompleter(c.Complete)
+	if c.prompt != nil {
+		// Passwords are read by the line editor too: it keeps the terminal
+		// in its own mode between prompts, so a password typed (or pasted)
+		// right after the prompt is read as typed, never echoed.
+		prev := c.prompt
+		c.prompt = ln.PasswordPrompt
+		defer func() { c.prompt = prev }()
+	}
 	if historyFile != "" {
 		if f, err := os.Open(historyFile); err == nil {
 			_, _ = ln.ReadHistory(f)
