@@ -39,6 +39,9 @@ func startChain(t *testing.T, governors ...common.Address) *sdk.Client {
 			t.Fatal(err)
 		}
 		g.Committee = nil
+		// The first compatibility version, so that the tests can propose a
+		// real upgrade (to the version this binary supports).
+		g.CompatibilityVersion = "0.1.0"
 		for _, a := range governors {
 			g.Committee = append(g.Committee, node.CommitteeMember{Address: a, Weight: 1})
 		}

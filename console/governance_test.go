@@ -81,7 +81,8 @@ func TestGovernanceCommands(t *testing.T) {
 	s1.fails("propose-deploy-mode maybe", console.ErrBadArg, "allow-list or open")
 	s1.fails("propose-thresholds 300 50", console.ErrBadArg, "participation")
 	s1.fails("propose-add-observer nothex", console.ErrBadArg, "node id")
-	s1.fails("propose-upgrade 0.0.1", nil, "versions only rise")
+	s1.fails("propose-upgrade 0.1.0", nil, "versions only rise")
+	s1.fails("propose-upgrade 99.0.0", nil, "not supported by this binary")
 
 	// Config.
 	pass("propose-config tx_count_limit 77")
@@ -176,8 +177,8 @@ func TestGovernanceCommands(t *testing.T) {
 	s1.has("proposal "+id, "status: rejected")
 
 	// Revoke: only the proposer, only while open.
-	id = s1.proposed("propose-upgrade 99.0.0", "open")
-	s1.has("proposal "+id, "change: compatibility_version = 99.0.0")
+	id = s1.proposed("propose-upgrade 0.2.0", "open")
+	s1.has("proposal "+id, "change: compatibility_version = 0.2.0")
 	s2.fails("revoke "+id, nil, "only the proposer")
 	s1.has("revoke "+id, "event: ProposalRevoked")
 	s1.has("proposal "+id, "status: revoked")

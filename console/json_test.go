@@ -109,7 +109,7 @@ func TestJSONEveryCommand(t *testing.T) {
 	run("propose-node-weight " + field(sealers[0], "nodeId") + " 2")
 	run("propose-governor " + user + " 3")
 	run("propose-freeze freeze-account " + fake.Address().Hex())
-	id := field(run("propose-upgrade 99.0.0"), "proposalId")
+	id := field(run("propose-upgrade 0.2.0"), "proposalId")
 	run("revoke " + id)
 	run("propose-thresholds 70 70")
 	run("propose-deploy-mode allow-list")
