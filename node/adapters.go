@@ -40,10 +40,26 @@ func (c *poolChain) AccountFrozen(addr common.Address, block uint64) (bool, erro
 	return precompiled.NewGovernanceReader(state.NewReader(c.n.kv)).AccountFrozen(addr, block)
 }
 
-// engineExecutor runs blocks for the consensus engine on the latest state.
+// ErrParentMoved is an execution refused because the ledger's head is no
+// longer the block's parent (block sync or the engine committed meanwhile).
+// It is no verdict on the block: the caller tries again from the new head.
+var ErrParentMoved = errors.New("node: the ledger head moved: the block's parent is no longer the head")
+
+// engineExecutor runs blocks for the consensus engine and block sync on the
+// latest state. An execution holds Node.stateMu's read lock, so that no
+// commit changes the store it reads, and runs only on the head's state.
 type engineExecutor struct{ n *Node }
 
 func (e *engineExecutor) ExecuteBlock(ctx context.Context, env consensus.BlockEnv, parentRoot common.Hash, txs []*types.Transaction) (*consensus.Result, error) {
+	e.n.stateMu.RLock()
+	defer e.n.stateMu.RUnlock()
+	if head := e.n.ledger.Head(); head == nil || head.Number+1 != env.Number || head.StateRoot != parentRoot {
+		var at uint64
+		if head != nil {
+			at = head.Number
+		}
+		return nil, fmt.Errorf("%w: block %d, head %d", ErrParentMoved, env.Number, at)
+	}
 	start := time.Now()
 	res, err := e.n.exec.ExecuteBlock(ctx, executor.BlockEnv{
 		Number:    env.Number,
@@ -72,7 +88,10 @@ func (l *engineLedger) Commit(b *types.Block, receipts []*types.Receipt, senders
 		return fmt.Errorf("node: executor result of type %T carries no state writes", st)
 	}
 	start := time.Now()
-	if err := l.n.ledger.Commit(b, receipts, senders, w); err != nil {
+	l.n.stateMu.Lock()
+	err := l.n.ledger.Commit(b, receipts, senders, w)
+	l.n.stateMu.Unlock()
+	if err != nil {
 		return err
 	}
 	l.n.metrics.BlockCommitted(len(b.Txs), b.Header.GasUsed, time.Since(start))

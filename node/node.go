@@ -65,6 +65,10 @@ type Node struct {
 	pbft      *pbftengine.Engine // the PBFT driver of a PBFT chain (idle while not a sealer)
 	raft      *raftengine.Engine // the Raft engine of a Raft chain
 	sealerMu  sync.RWMutex       // guards sealerIdx and sealerIDs
+	// stateMu orders block executions (read lock) against block commits
+	// (write lock): the engine and block sync both execute on the store
+	// a commit writes, and an execution must read one state throughout.
+	stateMu sync.RWMutex
 	sealerIdx map[network.NodeID]int
 	sealerIDs []network.NodeID // the PBFT engine's running sealer set (epochs.go)
 	syncMu    sync.Mutex
