@@ -1,7 +1,9 @@
 package network
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -295,4 +297,39 @@ func BenchmarkGroupMember(b *testing.B) {
 			}
 		}
 	})
+}
+
+// countingHandler counts the log records with a given message.
+type countingHandler struct {
+	msg string
+	n   *atomic.Int64
+}
+
+func (h countingHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h countingHandler) Handle(_ context.Context, r slog.Record) error {
+	if r.Message == h.msg {
+		h.n.Add(1)
+	}
+	return nil
+}
+func (h countingHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h countingHandler) WithGroup(string) slog.Handler      { return h }
+
+// A hostile peer cannot flood the log: its group drops are logged at most
+// once per peer per interval, however many there are.
+func TestGroupDropLogRateLimited(t *testing.T) {
+	var logged atomic.Int64
+	f := newGroupFixture(t, crypto.ECDSA(), func(c *Config) {
+		c.Logger = slog.New(countingHandler{msg: "dropped a message of a group the peer is not a member of", n: &logged})
+	})
+	start := time.Now()
+	f.sendThenMark(t, f.hb, f.b.id, 200, "b")
+	// One log, plus one per interval however slow the machine was.
+	most := 1 + int64(time.Since(start)/groupLogEvery)
+	if st := f.ha.Stats(); st.GroupDropped != 200 {
+		t.Fatalf("GroupDropped %d, want 200", st.GroupDropped)
+	}
+	if n := logged.Load(); n < 1 || n > most {
+		t.Fatalf("%d drop logs for 200 drops, want 1 to %d", n, most)
+	}
 }
