@@ -14,6 +14,8 @@ var (
 		"Peers refused at the secure handshake, by reason (untrusted_ca, expired, revoked, not_in_node_list, denied...).", []string{"reason"}, nil)
 	p2pDisconnectsDesc = prometheus.NewDesc(Namespace+"_p2p_disconnects_total",
 		"Open connections this node closed: peers no longer admitted (expired, revoked, not_in_node_list, denied...) or silent (keepalive_timeout), by reason.", []string{"reason"}, nil)
+	p2pGroupDropsDesc = prometheus.NewDesc(Namespace+"_p2p_group_drops_total",
+		"Inbound messages of a group dropped because their sender is not a member of it (not_in_node_list, denied, unknown_group), by reason.", []string{"reason"}, nil)
 )
 
 // P2PSource is implemented by a Source of a node with a P2P network; its
@@ -25,6 +27,9 @@ type P2PSource interface {
 	// P2PDisconnects counts open connections closed by this node, by
 	// reason.
 	P2PDisconnects() map[string]uint64
+	// P2PGroupDrops counts inbound messages of a group dropped because
+	// their sender is not a member of it, by reason.
+	P2PGroupDrops() map[string]uint64
 }
 
 // p2pCollector reports a P2PSource's counters.
@@ -33,6 +38,7 @@ type p2pCollector struct{ src P2PSource }
 func (c *p2pCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- p2pRefusalsDesc
 	ch <- p2pDisconnectsDesc
+	ch <- p2pGroupDropsDesc
 }
 
 func (c *p2pCollector) Collect(ch chan<- prometheus.Metric) {
@@ -41,6 +47,9 @@ func (c *p2pCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	for reason, n := range c.src.P2PDisconnects() {
 		ch <- prometheus.MustNewConstMetric(p2pDisconnectsDesc, prometheus.CounterValue, float64(n), reason)
+	}
+	for reason, n := range c.src.P2PGroupDrops() {
+		ch <- prometheus.MustNewConstMetric(p2pGroupDropsDesc, prometheus.CounterValue, float64(n), reason)
 	}
 }
 

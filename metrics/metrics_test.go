@@ -25,6 +25,7 @@ type fakeSource struct {
 	view, changes     uint64
 	hasViews          bool
 	refusals, drops   map[string]uint64
+	groupDrops        map[string]uint64
 }
 
 func (f *fakeSource) Height() uint64 { f.mu.Lock(); defer f.mu.Unlock(); return f.height }
@@ -43,6 +44,11 @@ func (f *fakeSource) P2PDisconnects() map[string]uint64 {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return maps.Clone(f.drops)
+}
+func (f *fakeSource) P2PGroupDrops() map[string]uint64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return maps.Clone(f.groupDrops)
 }
 func (f *fakeSource) SigChecks() (uint64, uint64) { return 7, 11 }
 func (f *fakeSource) Consensus() (uint64, uint64, bool) {
@@ -80,6 +86,7 @@ var documented = map[string]struct {
 	"gobcos_p2p_received_messages_total":      {dto.MetricType_COUNTER, []string{"module"}},
 	"gobcos_p2p_refusals_total":               {dto.MetricType_COUNTER, []string{"reason"}},
 	"gobcos_p2p_disconnects_total":            {dto.MetricType_COUNTER, []string{"reason"}},
+	"gobcos_p2p_group_drops_total":            {dto.MetricType_COUNTER, []string{"reason"}},
 	"gobcos_rpc_requests_total":               {dto.MetricType_COUNTER, []string{"method"}},
 	"gobcos_rpc_errors_total":                 {dto.MetricType_COUNTER, []string{"method"}},
 	"gobcos_rpc_request_duration_seconds":     {dto.MetricType_HISTOGRAM, []string{"method"}},
@@ -114,7 +121,8 @@ func gather(t *testing.T, m *Metrics) map[string]*dto.MetricFamily {
 
 func TestNamesTypesAndLabels(t *testing.T) {
 	src := &fakeSource{height: 7, txs: 3, bytes: 300, peers: 2, view: 4, changes: 1, hasViews: true,
-		refusals: map[string]uint64{"revoked": 1}, drops: map[string]uint64{"keepalive_timeout": 2, "expired": 1}}
+		refusals: map[string]uint64{"revoked": 1}, drops: map[string]uint64{"keepalive_timeout": 2, "expired": 1},
+		groupDrops: map[string]uint64{"not_in_node_list": 3}}
 	m := New("group0", src)
 	exercise(m)
 	mfs := gather(t, m)
@@ -214,11 +222,12 @@ func TestGaugesReadTheSourceAtScrapeTime(t *testing.T) {
 	src.mu.Lock()
 	src.height, src.txs, src.bytes, src.peers, src.view, src.changes, src.hasViews = 9, 4, 400, 3, 2, 5, true
 	src.refusals, src.drops = map[string]uint64{"denied": 6}, map[string]uint64{"revoked": 7}
+	src.groupDrops = map[string]uint64{"denied": 8}
 	src.mu.Unlock()
 	for name, want := range map[string]float64{
 		"gobcos_block_height": 9, "gobcos_txpool_txs": 4, "gobcos_txpool_bytes": 400, "gobcos_p2p_peers": 3,
 		"gobcos_consensus_view": 2, "gobcos_consensus_view_changes_total": 5,
-		"gobcos_p2p_refusals_total": 6, "gobcos_p2p_disconnects_total": 7,
+		"gobcos_p2p_refusals_total": 6, "gobcos_p2p_disconnects_total": 7, "gobcos_p2p_group_drops_total": 8,
 		"gobcos_tx_signature_checks_total": 7, "gobcos_tx_signature_cache_hits_total": 11,
 	} {
 		if v, ok := value(name); !ok || v != want {

@@ -28,6 +28,7 @@ const (
 	ReasonRevoked        RefusalReason = "revoked"
 	ReasonNotInNodeList  RefusalReason = "not_in_node_list"
 	ReasonDenied         RefusalReason = "denied"
+	ReasonUnknownGroup   RefusalReason = "unknown_group"
 )
 
 // ReasonOf maps an admission error to its reason ("" for other errors).
@@ -39,6 +40,7 @@ func ReasonOf(err error) RefusalReason {
 		{ErrNoCertificate, ReasonNoCertificate}, {ErrBadCertificate, ReasonBadCertificate},
 		{ErrUntrustedCA, ReasonUntrustedCA}, {ErrCertExpired, ReasonExpired},
 		{ErrCertRevoked, ReasonRevoked}, {ErrNotInNodeList, ReasonNotInNodeList}, {ErrDenied, ReasonDenied},
+		{ErrUnknownGroup, ReasonUnknownGroup},
 	} {
 		if errors.Is(err, r.err) {
 			return r.reason

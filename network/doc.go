@@ -40,8 +40,23 @@
 //     for Config.KeepaliveIdle and disconnects those silent for
 //     Config.KeepaliveTimeout (a stopped process, a half-open TCP
 //     connection; Stats.KeepaliveTimeouts), so the dialing side
-//     reconnects. Config.GroupPeers limits a group's broadcasts to the
-//     peers of that group.
+//     reconnects.
+//   - Groups: Config.GroupMembers (a GroupPolicy) says which peers are
+//     members of a group, by the same rule as admission (the group's node
+//     list or the allow-list, the deny-list winning). It applies both
+//     ways: a group's broadcasts go to its members only, and a group's
+//     message from a connected peer that is not a member (admitted at
+//     node level, or for another group) is dropped before its handler
+//     runs, counted by reason (Stats.GroupDropped, GroupDropReasons,
+//     PeerInfo.GroupDropped) and logged at debug level at most once per
+//     peer every 10s with the number of drops not logged. Node-level
+//     messages (group "") are never filtered; a message of a group with no
+//     handler is only counted as unhandled. The policy's answers are
+//     cached per peer and group in an atomic snapshot, so the check of
+//     each message takes no lock; Host.GroupsChanged (called by the owner
+//     after a node list changes, and by every recheck round) invalidates
+//     the snapshots, and the next message of each peer and group consults
+//     the policy again.
 
 // # Wire format
 //

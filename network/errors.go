@@ -11,6 +11,9 @@ var (
 	ErrCertRevoked    = errors.New("network: peer certificate is revoked by a configured CRL")
 	ErrNotInNodeList  = errors.New("network: peer node id is neither in the group's node list nor in the local allow-list")
 	ErrDenied         = errors.New("network: peer node id is on the local deny-list")
+	// ErrUnknownGroup is a group membership refusal (GroupPolicy): this
+	// node does not serve the group, so no peer is a member of it here.
+	ErrUnknownGroup = errors.New("network: this node does not serve the group")
 )
 
 // Framing and protocol errors.

@@ -71,10 +71,16 @@ type Config struct {
 	// as an answer. A negative KeepaliveIdle turns keepalive off;
 	// KeepaliveTimeout must exceed KeepaliveIdle.
 	KeepaliveIdle, KeepaliveTimeout time.Duration
-	// GroupPeers, when set, limits Broadcast of a group's messages to the
-	// peers it accepts for that group (e.g. the group's node list and the
-	// allow-list); nil broadcasts to every connected peer.
-	GroupPeers GroupFilter
+	// GroupMembers, when set, is the membership rule of groups (e.g. the
+	// group's node list and the allow-list, minus the deny-list), applied
+	// both ways: Broadcast sends a group's messages only to its members,
+	// and a message of a group from a peer that is not a member is dropped
+	// before its handler runs, counted (Stats.GroupDropped,
+	// GroupDropReasons) and logged at debug level, at most once per peer
+	// every 10s. Node-level messages (group "") are never filtered. Its
+	// answers are cached per peer and group until GroupsChanged (every
+	// recheck round calls it). nil: every peer is a member of every group.
+	GroupMembers GroupPolicy
 	// Logger; nil discards.
 	Logger *slog.Logger
 }
@@ -155,11 +161,18 @@ type Stats struct {
 	DropReasons       map[RefusalReason]uint64
 	KeepaliveTimeouts uint64 // connections closed because the peer went silent
 	PingsSent         uint64 // keepalive pings sent
+	// GroupDropped counts inbound messages dropped because their sender
+	// is not a member of their group (Config.GroupMembers);
+	// GroupDropReasons splits them by reason (denied, not_in_node_list,
+	// unknown_group...).
+	GroupDropped     uint64
+	GroupDropReasons map[RefusalReason]uint64
 }
 
 type hostStats struct {
 	sendDropped, rateLimited, oversized, malformed, unhandled, handshakeFailed, duplicates, busy, dropped atomic.Uint64
-	keepaliveTimeouts, pingsSent                                                                          atomic.Uint64
+	keepaliveTimeouts, pingsSent, groupDropped                                                            atomic.Uint64
+	groupReasons                                                                                          [numGroupDropReasons]atomic.Uint64
 
 	mu          sync.Mutex
 	dropReasons map[RefusalReason]uint64
@@ -187,6 +200,10 @@ type Host struct {
 
 	hmu      sync.RWMutex
 	handlers map[handlerKey]Handler
+
+	// groupGen is bumped by GroupsChanged; peers' cached group decisions
+	// of older generations are recomputed.
+	groupGen atomic.Uint64
 
 	mu      sync.Mutex
 	ln      net.Listener
@@ -295,7 +312,11 @@ func (h *Host) Handle(group string, module ModuleID, fn Handler) {
 	h.handlers[handlerKey{group, module}] = fn
 }
 
-func (h *Host) dispatch(from NodeID, m Message) {
+// dispatch runs the handler of m, a message read from p. A message of a
+// group p is not a member of is dropped first (Config.GroupMembers); one
+// with no handler is only counted as unhandled, so only groups this node
+// handles are ever looked up.
+func (h *Host) dispatch(p *peer, m Message) {
 	h.hmu.RLock()
 	fn := h.handlers[handlerKey{m.Group, m.Module}]
 	h.hmu.RUnlock()
@@ -303,7 +324,11 @@ func (h *Host) dispatch(from NodeID, m Message) {
 		h.stats.unhandled.Add(1)
 		return
 	}
-	fn(from, m)
+	if err := p.member(m.Group); err != nil {
+		p.dropGroupMessage(m, err)
+		return
+	}
+	fn(p.id, m)
 }
 
 func (h *Host) encode(group string, module ModuleID, payload []byte) ([]byte, error) {
@@ -335,7 +360,7 @@ func (h *Host) Send(to NodeID, group string, module ModuleID, payload []byte) er
 }
 
 // Broadcast queues a message to every connected peer of group (all of
-// them, or those Config.GroupPeers accepts for group) and returns how many
+// them, or its members under Config.GroupMembers) and returns how many
 // queues took it; full queues drop it (counted). It never blocks.
 func (h *Host) Broadcast(group string, module ModuleID, payload []byte) (int, error) {
 	frame, err := h.encode(group, module, payload)
@@ -344,7 +369,7 @@ func (h *Host) Broadcast(group string, module ModuleID, payload []byte) (int, er
 	}
 	n := 0
 	for _, p := range h.snapshot() {
-		if h.cfg.GroupPeers != nil && !h.cfg.GroupPeers(group, p.id) {
+		if p.member(group) != nil {
 			continue
 		}
 		if p.enqueue(frame) == nil {
@@ -398,7 +423,7 @@ func (h *Host) Stats() Stats {
 		Peers: n, SendDropped: s.sendDropped.Load(), RateLimited: s.rateLimited.Load(),
 		Oversized: s.oversized.Load(), Malformed: s.malformed.Load(), Unhandled: s.unhandled.Load(),
 		HandshakeFailed: s.handshakeFailed.Load(), Duplicates: s.duplicates.Load(), Busy: s.busy.Load(),
-		Dropped: s.dropped.Load(),
+		Dropped: s.dropped.Load(), GroupDropped: s.groupDropped.Load(), GroupDropReasons: s.groupDropStats(),
 	}
 }
 

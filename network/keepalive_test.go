@@ -250,8 +250,8 @@ func TestKeepaliveReconnectsAfterStall(t *testing.T) {
 	})
 }
 
-// Broadcast sends a group's message only to the peers GroupPeers accepts
-// for that group.
+// Broadcast sends a group's message only to the members GroupMembers
+// accepts for that group.
 func TestBroadcastGroupFilter(t *testing.T) {
 	p := newPKI(t, crypto.ECDSA())
 	o := p.org(t, "o")
@@ -259,7 +259,12 @@ func TestBroadcastGroupFilter(t *testing.T) {
 	list := newMemberList(a, b, c)
 	adm := func() *Admission { return newAdmission(t, p, list, func(c *AdmissionConfig) { c.Now = nil }) }
 	ha := testHost(t, a, adm(), func(cfg *Config) {
-		cfg.GroupPeers = func(group string, id NodeID) bool { return group != "g1" || id == b.id }
+		cfg.GroupMembers = func(group string, id NodeID) error {
+			if group == "g1" && id != b.id {
+				return ErrNotInNodeList
+			}
+			return nil
+		}
 	})
 	boxes := map[NodeID]*inbox{}
 	for _, n := range []*testNode{b, c} {

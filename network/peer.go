@@ -21,6 +21,9 @@ type PeerInfo struct {
 	Received    uint64 // frames read (before rate limiting)
 	Dropped     uint64 // outbound frames dropped on a full queue
 	RateLimited uint64 // inbound frames dropped by the rate limit
+	// GroupDropped counts inbound messages dropped because this peer is
+	// not a member of their group (Config.GroupMembers).
+	GroupDropped uint64
 }
 
 // peer is one admitted connection with its send queue and goroutines.
@@ -39,7 +42,13 @@ type peer struct {
 
 	msgs, bytes *tokenBucket // inbound limits; owned by the reader
 
-	sent, received, dropped, rateLimited atomic.Uint64
+	sent, received, dropped, rateLimited, groupDropped atomic.Uint64
+
+	// groups caches this peer's group membership decisions (groups.go).
+	groups atomic.Pointer[groupVerdicts]
+	// Rate limit of the debug logs of group drops; owned by the reader.
+	groupLogNext  time.Duration
+	groupLogMuted uint64
 
 	// Keepalive state, as durations since `since` (monotonic): when the
 	// last bytes arrived and the last ping was queued.
@@ -63,6 +72,7 @@ func (p *peer) info() PeerInfo {
 		Identity: p.conn.Peer, RemoteAddr: p.conn.RemoteAddr().String(), Outbound: p.outbound,
 		ConnectedAt: p.since, QueueLen: len(p.queue),
 		Sent: p.sent.Load(), Received: p.received.Load(), Dropped: p.dropped.Load(), RateLimited: p.rateLimited.Load(),
+		GroupDropped: p.groupDropped.Load(),
 	}
 }
 
@@ -177,7 +187,7 @@ func (p *peer) readLoop() {
 			p.onControl(m)
 			continue
 		}
-		p.h.dispatch(p.id, m)
+		p.h.dispatch(p, m)
 	}
 	switch {
 	case errors.Is(err, ErrFrameTooLarge):

@@ -14,10 +14,6 @@ type Rechecker interface {
 	Recheck(Identity) error
 }
 
-// GroupFilter tells whether peer belongs to group, for Broadcast
-// (Config.GroupPeers). It must be safe for concurrent use and fast.
-type GroupFilter func(group string, peer NodeID) bool
-
 // ReasonOther labels drops whose error carries no refusal sentinel.
 const ReasonOther RefusalReason = "other"
 
@@ -26,15 +22,20 @@ const ReasonOther RefusalReason = "other"
 // or was revoked, or that was removed from the node list or denied,
 // loses its open connections, not only its next handshake. Each drop is
 // logged with its reason and counted. It returns the number of peers
-// dropped; without a Recheck it does nothing. The dial loops keep trying
-// a configured address, and the handshake refuses it for as long as
-// admission does.
+// dropped; without a Recheck it only calls GroupsChanged. The dial loops
+// keep trying a configured address, and the handshake refuses it for as
+// long as admission does. The cached group decisions are dropped too
+// (GroupsChanged), so a peer that left a group's node list but stays
+// admitted (allow-listed, or in the list of another group of this node)
+// has that group's next messages dropped.
 func (h *Host) DropRefused() int {
 	rc := h.cfg.Recheck
 	if rc == nil {
+		h.GroupsChanged()
 		return 0
 	}
 	rc.Refresh()
+	h.GroupsChanged()
 	n := 0
 	for _, p := range h.snapshot() {
 		if p.isStopping() {

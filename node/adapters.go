@@ -97,6 +97,7 @@ func (l *engineLedger) Commit(b *types.Block, receipts []*types.Receipt, senders
 	l.n.metrics.BlockCommitted(len(b.Txs), b.Header.GasUsed, time.Since(start))
 	l.n.flow.committed(b)
 	l.n.syncRaftMembers()
+	l.n.groupsChanged()
 	return nil
 }
 

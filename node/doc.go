@@ -8,7 +8,11 @@
 // network.Host (mutual TLS; admission by the configured CAs, CRLs,
 // allow/deny lists and the group's node list: the governance node list
 // in force for the next block, members.go) and registers the group's
-// modules on it:
+// modules on it. The group's messages are exchanged only with the peers
+// that admission admits now (p2p.go): others, though still connected
+// until the next recheck, have theirs dropped before these modules see
+// them, and the host's cached decisions are renewed after every
+// committed block.
 //
 //   - consensus: messages from a sealer (its node id is its public key)
 //     go to the PBFT driver (consensus/pbft/engine) with the sender's

@@ -1,6 +1,8 @@
 package node
 
 import (
+	"fmt"
+
 	"github.com/gobcos/gobcos/metrics"
 	"github.com/gobcos/gobcos/network"
 )
@@ -13,34 +15,48 @@ import (
 //     deny-list names is disconnected, not only refused at its next
 //     handshake;
 //   - keepalive pings detect peers that stopped answering;
-//   - broadcasts of the group go only to peers the admission policy
-//     admits for it (the group's node list and the allow-list, minus the
-//     deny-list).
+//   - the group's messages, both ways, are exchanged only with the peers
+//     the admission policy admits for it (the group's node list and the
+//     allow-list, minus the deny-list): broadcasts go to them only, and
+//     the group's messages from any other peer are dropped before the
+//     consensus, sync and gossip handlers (counted, see P2PGroupDrops).
+//     The host caches these decisions per peer; groupsChanged drops the
+//     cache after each committed block, which may change the node list,
+//     and each recheck round drops it too (allow and deny lists).
 func (n *Node) hostPolicy(c *network.Config, adm *network.Admission) {
 	n.admission = adm
 	c.Recheck = adm
 	c.RecheckInterval = n.cfg.Network.RecheckInterval()
 	c.KeepaliveIdle, c.KeepaliveTimeout = n.cfg.Network.Keepalive()
-	c.GroupPeers = groupPeers(n.genesis.GroupID, adm)
+	c.GroupMembers = groupMembers(n.genesis.GroupID, adm)
 }
 
-// policy is the part of the admission the broadcast filter consults.
+// groupsChanged tells the host that the group's node list may have
+// changed (a block was committed).
+func (n *Node) groupsChanged() {
+	if n.host != nil {
+		n.host.GroupsChanged()
+	}
+}
+
+// policy is the part of the admission the group filter consults.
 type policy interface {
 	Allowed(network.NodeID) error
 }
 
-// groupPeers is the broadcast filter of a node serving one group: a
-// message of that group goes to the peers the admission policy admits; a
-// node-level message (group "") to every peer; another group's to none.
-func groupPeers(group string, adm policy) network.GroupFilter {
-	return func(g string, id network.NodeID) bool {
+// groupMembers is the group membership rule of a node serving one group:
+// a peer is a member of that group if the admission policy admits it; of
+// another group, never (ErrUnknownGroup); of node-level messages (group
+// ""), always (the host does not even ask).
+func groupMembers(group string, adm policy) network.GroupPolicy {
+	return func(g string, id network.NodeID) error {
 		switch g {
 		case "":
-			return true
+			return nil
 		case group:
-			return adm.Allowed(id) == nil
+			return adm.Allowed(id)
 		}
-		return false
+		return fmt.Errorf("%w: %q", network.ErrUnknownGroup, g)
 	}
 }
 
@@ -77,3 +93,16 @@ func (s metricsSource) P2PDisconnects() map[string]uint64 {
 
 // keepaliveTimeoutReason labels disconnects of silent peers.
 const keepaliveTimeoutReason = "keepalive_timeout"
+
+// P2PGroupDrops are the inbound messages dropped because their sender is
+// not a member of their group, by reason.
+func (s metricsSource) P2PGroupDrops() map[string]uint64 {
+	out := map[string]uint64{}
+	if s.n.host == nil {
+		return out
+	}
+	for r, c := range s.n.host.Stats().GroupDropReasons {
+		out[string(r)] = c
+	}
+	return out
+}

@@ -16,11 +16,11 @@ func (d denyAll) Allowed(id network.NodeID) error {
 	return nil
 }
 
-// The broadcast filter sends the group's messages to admitted peers only,
-// node-level messages to all, and other groups' to none.
-func TestGroupPeers(t *testing.T) {
+// The group rule makes admitted peers members of the node's group, and
+// nobody a member of another group.
+func TestGroupMembers(t *testing.T) {
 	in, out := network.NodeID{1}, network.NodeID{2}
-	f := groupPeers("group0", denyAll{out: true})
+	f := groupMembers("group0", denyAll{out: true})
 	for _, tc := range []struct {
 		group string
 		id    network.NodeID
@@ -30,8 +30,11 @@ func TestGroupPeers(t *testing.T) {
 		{"", in, true}, {"", out, true},
 		{"group1", in, false},
 	} {
-		if got := f(tc.group, tc.id); got != tc.want {
+		if got := f(tc.group, tc.id) == nil; got != tc.want {
 			t.Errorf("group %q peer %x: %v, want %v", tc.group, tc.id[:1], got, tc.want)
 		}
+	}
+	if err := f("group1", in); network.ReasonOf(err) != network.ReasonUnknownGroup {
+		t.Errorf("another group: %v, want unknown_group", err)
 	}
 }
