@@ -14,6 +14,7 @@ import (
 	"github.com/gobcos/gobcos/console"
 	"github.com/gobcos/gobcos/crypto"
 	"github.com/gobcos/gobcos/keystore"
+	"github.com/gobcos/gobcos/node"
 	"github.com/gobcos/gobcos/sdk"
 )
 
@@ -41,28 +42,6 @@ and stops at the first error with a non-zero exit.`,
 			if command != "" && len(args) > 0 {
 				return errors.New("give either -c or a script file, not both")
 			}
-			var key crypto.PrivateKey
-			if keyFile != "" {
-				pw := ""
-				if passwordFile != "" {
-					p, err := readPasswordFile(passwordFile)
-					if err != nil {
-						return err
-					}
-					pw = p
-				} else if env := terminalEnv(); env.isTerminal() {
-					b, err := env.readPassword("Password for " + keyFile + ": ")
-					if err != nil {
-						return fmt.Errorf("reading password: %w", err)
-					}
-					pw = b
-				}
-				k, err := keystore.LoadFile(keyFile, pw)
-				if err != nil {
-					return fmt.Errorf("loading key %s: %w", keyFile, err)
-				}
-				key = k
-			}
 			ctx := cmd.Context()
 			if ctx == nil {
 				ctx = context.Background()
@@ -74,6 +53,12 @@ and stops at the first error with a non-zero exit.`,
 				return err
 			}
 			defer client.Close()
+			var key crypto.PrivateKey
+			if keyFile != "" {
+				if key, err = loadConsoleKey(keyFile, passwordFile, client.Suite()); err != nil {
+					return err
+				}
+			}
 			opts := console.Options{Key: key, Out: cmd.OutOrStdout(), JSON: jsonOut, Timeout: timeout,
 				KeystoreDir: keystoreDir, LightKDF: lightKDF, Solc: solc}
 			if env := terminalEnv(); env.isTerminal() {
@@ -101,7 +86,7 @@ and stops at the first error with a non-zero exit.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&rpcURL, "rpc", "http://127.0.0.1:8545", "JSON-RPC URL of the node (http://, ws:// or an IPC path)")
-	fl.StringVar(&keyFile, "key", "", "keystore file of the account that signs deploy and send")
+	fl.StringVar(&keyFile, "key", "", "key of the account that signs deploy, send and the governance commands: an encrypted keystore file (gobcos account new), or a plain hex private key file such as an organisation's admin.key from chain build")
 	fl.StringVar(&passwordFile, "password-file", "", "read the key's password from the first line of this file instead of prompting")
 	fl.StringVarP(&command, "command", "c", "", "run these commands (separated by newlines) and exit")
 	fl.BoolVar(&jsonOut, "json", false, "print results as JSON, one value a line")
@@ -111,4 +96,37 @@ and stops at the first error with a non-zero exit.`,
 	fl.StringVar(&solc, "solc", "solc", "the Solidity compiler deploy runs for a .sol file")
 	fl.DurationVar(&timeout, "timeout", 60*time.Second, "how long to wait for the node, per command")
 	return cmd
+}
+
+// loadConsoleKey reads the console's signing key: an encrypted keystore
+// file (JSON, its password from passwordFile or a prompt on a terminal),
+// or a file holding the hex private key of the chain's suite, as `gobcos
+// chain build` writes for each organisation's admin account.
+func loadConsoleKey(path, passwordFile string, suite crypto.Suite) (crypto.PrivateKey, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("loading key: %w", err)
+	}
+	if t := strings.TrimSpace(string(raw)); t != "" && t[0] != '{' {
+		k, err := node.LoadKey(path, suite)
+		if err != nil {
+			return nil, fmt.Errorf("loading key %s: neither a keystore file nor a hex %s private key: %w", path, suite.Name(), err)
+		}
+		return k, nil
+	}
+	pw := ""
+	if passwordFile != "" {
+		if pw, err = readPasswordFile(passwordFile); err != nil {
+			return nil, err
+		}
+	} else if env := terminalEnv(); env.isTerminal() {
+		if pw, err = env.readPassword("Password for " + path + ": "); err != nil {
+			return nil, fmt.Errorf("reading password: %w", err)
+		}
+	}
+	k, err := keystore.LoadFile(path, pw)
+	if err != nil {
+		return nil, fmt.Errorf("loading key %s: %w", path, err)
+	}
+	return k, nil
 }

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"encoding/hex"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -95,5 +97,47 @@ func TestConsoleCommand(t *testing.T) {
 	}
 	if _, err := runRoot(t, "console", "--rpc", url, filepath.Join(dir, "missing.txt")); err == nil {
 		t.Fatal("missing script accepted")
+	}
+}
+
+// TestLoadConsoleKey: --key takes an encrypted keystore file or a hex
+// private key file (an organisation's admin.key from chain build).
+func TestLoadConsoleKey(t *testing.T) {
+	dir := t.TempDir()
+	suite := crypto.ECDSA()
+	key, err := suite.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	hexFile := filepath.Join(dir, "admin.key")
+	if err := os.WriteFile(hexFile, []byte(hex.EncodeToString(key.Bytes())+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if k, err := loadConsoleKey(hexFile, "", suite); err != nil || k.Address() != key.Address() {
+		t.Fatalf("hex key file: %v", err)
+	}
+	enc, err := keystore.Encrypt(key, "pw", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jsonFile, pwFile := filepath.Join(dir, "key.json"), filepath.Join(dir, "pw")
+	if err := os.WriteFile(jsonFile, enc, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(pwFile, []byte("pw\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if k, err := loadConsoleKey(jsonFile, pwFile, suite); err != nil || k.Address() != key.Address() {
+		t.Fatalf("keystore file: %v", err)
+	}
+	bad := filepath.Join(dir, "bad")
+	if err := os.WriteFile(bad, []byte("not a key"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := loadConsoleKey(bad, "", suite); err == nil || !strings.Contains(err.Error(), "neither a keystore file nor a hex") {
+		t.Fatalf("garbage key file: %v", err)
+	}
+	if _, err := loadConsoleKey(filepath.Join(dir, "missing"), "", suite); err == nil {
+		t.Fatal("missing key file loaded")
 	}
 }
