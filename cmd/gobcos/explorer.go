@@ -64,7 +64,7 @@ serves the same explorer itself when its config.toml sets [explorer] listen.`,
 		},
 	}
 	cmd.Flags().StringVar(&rpcURLs, "rpc", "", "JSON-RPC URL(s) of the chain's nodes, comma-separated (http://host:port)")
-	cmd.Flags().StringVar(&dir, "dir", "", "directory of a chain built by `gobcos chain build` or `gobcos up`: its manifest gives every node's RPC address")
+	cmd.Flags().StringVar(&dir, "dir", "", "directory of a chain built by 'gobcos chain build' or 'gobcos up': its manifest gives every node's RPC address")
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:8080", "address to serve the explorer on")
 	return cmd
 }

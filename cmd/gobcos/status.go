@@ -48,7 +48,7 @@ one with no known RPC address shows only whether the asked nodes are connected t
 		},
 	}
 	cmd.Flags().StringVar(&rpcURLs, "rpc", "", "JSON-RPC URL(s) of the group's nodes, comma-separated (http://host:port)")
-	cmd.Flags().StringVar(&dir, "dir", "", "directory of a chain built by `gobcos chain build` or `gobcos up`: its manifest gives every node's RPC address")
+	cmd.Flags().StringVar(&dir, "dir", "", "directory of a chain built by 'gobcos chain build' or 'gobcos up': its manifest gives every node's RPC address")
 	cmd.Flags().DurationVar(&timeout, "timeout", 5*time.Second, "how long to wait for the nodes")
 	return cmd
 }
