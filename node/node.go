@@ -248,10 +248,14 @@ func (n *Node) Start() error {
 		if err := n.host.Start(); err != nil {
 			return fail("network", err)
 		}
-		n.wg.Add(1)
+		n.wg.Add(2)
 		go func() {
 			defer n.wg.Done()
 			n.regossipLoop(ctx, regossipInterval)
+		}()
+		go func() {
+			defer n.wg.Done()
+			n.gossip.out.Run(ctx)
 		}()
 	}
 	if n.syncer != nil {

@@ -77,3 +77,12 @@ func (s metricsSource) P2PDisconnects() map[string]uint64 {
 
 // keepaliveTimeoutReason labels disconnects of silent peers.
 const keepaliveTimeoutReason = "keepalive_timeout"
+
+var _ metrics.TxGossipSource = metricsSource{}
+
+// TxGossip are the batched tx gossip's counters.
+func (s metricsSource) TxGossip() metrics.TxGossipStats { return s.n.gossip.stats() }
+
+// GossipStats are the counters of this node's tx gossip: txs queued and
+// dropped outbound, batches and txs sent and received, bad messages.
+func (n *Node) GossipStats() metrics.TxGossipStats { return n.gossip.stats() }

@@ -39,7 +39,7 @@ func DefaultLimits() Limits { return Limits{MaxTxs: 4096, MaxBytes: 8 << 20} }
 // maxFrame bytes (group id and frame header included).
 func LimitsForFrame(maxFrame int) Limits {
 	l := DefaultLimits()
-	l.MaxBytes = min(l.MaxBytes, maxFrame-1024)
+	l.MaxBytes = min(l.MaxBytes, max(maxFrame-1024, maxFrame/2))
 	return l
 }
 
