@@ -27,15 +27,16 @@ type Config struct {
 	// FlushTxs and FlushBytes flush the queue at once when reached.
 	FlushTxs   int
 	FlushBytes int
-	// Interval is the longest a queued tx waits for others.
+	// Interval is the pace of flushes (see Run): the longest a queued tx
+	// waits for others.
 	Interval time.Duration
 	// QueueTxs and QueueBytes bound what waits; Queue drops beyond them.
 	QueueTxs   int
 	QueueBytes int
 }
 
-// DefaultConfig: flush every 10 ms or at 1024 txs or 1 MiB, up to 16384
-// txs or 32 MiB waiting.
+// DefaultConfig: flush at most every 10 ms, or at once at 1024 txs or
+// 1 MiB, up to 16384 txs or 32 MiB waiting.
 func DefaultConfig() Config {
 	return Config{
 		Limits: DefaultLimits(), FlushTxs: 1024, FlushBytes: 1 << 20, Interval: 10 * time.Millisecond,
@@ -160,17 +161,29 @@ func (b *Batcher) full() bool {
 
 // Run flushes the queue until ctx ends; what waits then is dropped (the
 // node's pool still holds those txs).
+//
+// Flushes are paced, at most one per Interval unless the queue is full: a
+// tx that arrives when the last flush is older than Interval leaves at
+// once (a lightly loaded node adds no delay), one that arrives sooner
+// waits for the next flush, Interval after the last (a loaded node sends
+// one batch per Interval).
 func (b *Batcher) Run(ctx context.Context) {
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
+	var last time.Time // of the last flush
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-b.kick:
 		}
-		// The first tx of a batch arrived: wait for more, up to Interval.
-		timer.Reset(b.cfg.Interval)
+		wait := time.Until(last.Add(b.cfg.Interval))
+		if wait <= 0 {
+			last = time.Now()
+			b.Flush()
+			continue
+		}
+		timer.Reset(wait)
 	wait:
 		for !b.full() {
 			select {
@@ -183,6 +196,7 @@ func (b *Batcher) Run(ctx context.Context) {
 			}
 		}
 		timer.Stop()
+		last = time.Now()
 		b.Flush()
 	}
 }

@@ -29,8 +29,11 @@
 // # Outbound
 //
 // A Batcher queues the encoded txs a node gossips (from clients, and its
-// periodic re-gossip) and flushes them as batches when FlushTxs txs or
-// FlushBytes bytes wait, or Interval after the first one arrived. Queue
+// periodic re-gossip) and flushes them as batches at most once per
+// Interval (10 ms), or at once when FlushTxs txs or FlushBytes bytes wait:
+// a tx arriving after a quiet Interval leaves at once, so batching costs
+// a lightly loaded node no latency, and a loaded one sends one batch per
+// peer per Interval. Queue
 // never blocks: when QueueTxs txs or QueueBytes bytes already wait, the tx
 // is dropped and counted (the node's re-gossip sends txs that stay in its
 // pool again). A tx queued with the peer it came from is not sent back to
