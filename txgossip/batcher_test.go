@@ -114,6 +114,31 @@ func TestBatcherFlushesWhenFull(t *testing.T) {
 	waitFor(t, func() bool { return b.Stats().Txs == 10 })
 }
 
+// TestBatcherIdleSendsAtOnce: on a quiet node a tx leaves at once, not
+// an interval later (here an hour: the test would time out); the txs
+// queued right after it wait for the next paced flush, and Flush sends
+// them.
+func TestBatcherIdleSendsAtOnce(t *testing.T) {
+	s := newRecSender(id(1))
+	b, err := NewBatcher(Config{Interval: time.Hour}, s, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); b.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	b.Queue(tx(1), network.NodeID{})
+	waitFor(t, func() bool { return b.Stats().Txs == 1 })
+	b.Queue(tx(2), network.NodeID{})
+	b.Queue(tx(3), network.NodeID{})
+	b.Flush()
+	msgs, txs := s.txsOf(t, id(1))
+	if msgs != 2 || len(txs) != 3 {
+		t.Fatalf("%d messages, %d txs", msgs, len(txs))
+	}
+}
+
 // TestBatcherSplitsByLimits: a flush of more txs or bytes than one batch
 // holds makes several batches, each within the limits.
 func TestBatcherSplitsByLimits(t *testing.T) {
