@@ -70,3 +70,58 @@ func (c *consensusCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(viewDesc, prometheus.GaugeValue, float64(view))
 	ch <- prometheus.MustNewConstMetric(viewChangesDesc, prometheus.CounterValue, float64(changes))
 }
+
+var (
+	gossipQueuedDesc = prometheus.NewDesc(Namespace+"_txgossip_txs_queued_total",
+		"Transactions queued for the next outbound gossip batch (from clients and re-gossip).", nil, nil)
+	gossipDroppedDesc = prometheus.NewDesc(Namespace+"_txgossip_txs_dropped_total",
+		"Transactions not gossiped: the outbound queue was full, or the tx fits no batch.", nil, nil)
+	gossipBatchesDesc = prometheus.NewDesc(Namespace+"_txgossip_batches_total",
+		"Gossip batches, by direction: sent (encoded once, however many peers take it) or received (from one peer, accepted).", []string{"direction"}, nil)
+	gossipTxsDesc = prometheus.NewDesc(Namespace+"_txgossip_txs_total",
+		"Transactions in the gossip batches, by direction (sent, received).", []string{"direction"}, nil)
+	gossipBadDesc = prometheus.NewDesc(Namespace+"_txgossip_bad_messages_total",
+		"Gossip messages from peers dropped whole: a malformed batch, or a tx in it that does not decode.", nil, nil)
+)
+
+// TxGossipStats are the counters of a node's batched tx gossip.
+type TxGossipStats struct {
+	// Queued and Dropped count outbound txs queued or refused.
+	Queued, Dropped uint64
+	// BatchesSent are the outbound batches and TxsSent the txs in them.
+	BatchesSent, TxsSent uint64
+	// BatchesReceived are the accepted inbound messages and TxsReceived
+	// the txs in them; BadMessages the inbound messages dropped.
+	BatchesReceived, TxsReceived, BadMessages uint64
+}
+
+// TxGossipSource is implemented by a Source of a node that gossips txs;
+// read at scrape time, cheap and safe from any goroutine.
+type TxGossipSource interface {
+	TxGossip() TxGossipStats
+}
+
+// gossipCollector reports a TxGossipSource's counters.
+type gossipCollector struct{ src TxGossipSource }
+
+func (c *gossipCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- gossipQueuedDesc
+	ch <- gossipDroppedDesc
+	ch <- gossipBatchesDesc
+	ch <- gossipTxsDesc
+	ch <- gossipBadDesc
+}
+
+func (c *gossipCollector) Collect(ch chan<- prometheus.Metric) {
+	s := c.src.TxGossip()
+	counter := func(d *prometheus.Desc, v uint64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
+	}
+	counter(gossipQueuedDesc, s.Queued)
+	counter(gossipDroppedDesc, s.Dropped)
+	counter(gossipBatchesDesc, s.BatchesSent, "sent")
+	counter(gossipBatchesDesc, s.BatchesReceived, "received")
+	counter(gossipTxsDesc, s.TxsSent, "sent")
+	counter(gossipTxsDesc, s.TxsReceived, "received")
+	counter(gossipBadDesc, s.BadMessages)
+}

@@ -139,6 +139,9 @@ func registerGauges(r prometheus.Registerer, src Source) {
 	if ps, ok := src.(P2PSource); ok {
 		r.MustRegister(&p2pCollector{src: ps})
 	}
+	if gs, ok := src.(TxGossipSource); ok {
+		r.MustRegister(&gossipCollector{src: gs})
+	}
 }
 
 // Registry is the registry holding the node's collectors.

@@ -50,6 +50,10 @@ func (f *fakeSource) P2PGroupDrops() map[string]uint64 {
 	defer f.mu.Unlock()
 	return maps.Clone(f.groupDrops)
 }
+
+func (f *fakeSource) TxGossip() TxGossipStats {
+	return TxGossipStats{Queued: 10, Dropped: 1, BatchesSent: 2, TxsSent: 9, BatchesReceived: 3, TxsReceived: 30, BadMessages: 1}
+}
 func (f *fakeSource) SigChecks() (uint64, uint64) { return 7, 11 }
 func (f *fakeSource) Consensus() (uint64, uint64, bool) {
 	f.mu.Lock()
@@ -87,6 +91,11 @@ var documented = map[string]struct {
 	"gobcos_p2p_refusals_total":               {dto.MetricType_COUNTER, []string{"reason"}},
 	"gobcos_p2p_disconnects_total":            {dto.MetricType_COUNTER, []string{"reason"}},
 	"gobcos_p2p_group_drops_total":            {dto.MetricType_COUNTER, []string{"reason"}},
+	"gobcos_txgossip_txs_queued_total":        {dto.MetricType_COUNTER, nil},
+	"gobcos_txgossip_txs_dropped_total":       {dto.MetricType_COUNTER, nil},
+	"gobcos_txgossip_batches_total":           {dto.MetricType_COUNTER, []string{"direction"}},
+	"gobcos_txgossip_txs_total":               {dto.MetricType_COUNTER, []string{"direction"}},
+	"gobcos_txgossip_bad_messages_total":      {dto.MetricType_COUNTER, nil},
 	"gobcos_rpc_requests_total":               {dto.MetricType_COUNTER, []string{"method"}},
 	"gobcos_rpc_errors_total":                 {dto.MetricType_COUNTER, []string{"method"}},
 	"gobcos_rpc_request_duration_seconds":     {dto.MetricType_HISTOGRAM, []string{"method"}},

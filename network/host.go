@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -363,13 +364,19 @@ func (h *Host) Send(to NodeID, group string, module ModuleID, payload []byte) er
 // them, or its members under Config.GroupMembers) and returns how many
 // queues took it; full queues drop it (counted). It never blocks.
 func (h *Host) Broadcast(group string, module ModuleID, payload []byte) (int, error) {
+	return h.BroadcastExcept(group, module, payload, nil)
+}
+
+// BroadcastExcept is Broadcast to the peers not in except (e.g. those a
+// relayed message came from).
+func (h *Host) BroadcastExcept(group string, module ModuleID, payload []byte, except []NodeID) (int, error) {
 	frame, err := h.encode(group, module, payload)
 	if err != nil {
 		return 0, err
 	}
 	n := 0
 	for _, p := range h.snapshot() {
-		if p.member(group) != nil {
+		if p.member(group) != nil || slices.Contains(except, p.id) {
 			continue
 		}
 		if p.enqueue(frame) == nil {

@@ -106,6 +106,28 @@ func testFullMesh(t *testing.T, s crypto.Suite) {
 			}
 		}
 	}
+	// BroadcastExcept skips the listed peers: they get the marker sent
+	// after it (messages of one connection arrive in order) and not it.
+	except := []NodeID{nodes[1].id, nodes[2].id}
+	if n, err := hosts[0].BroadcastExcept("group0", ModuleConsensus, []byte("except"), except); err != nil || n != 1 {
+		t.Fatalf("broadcast except two reached %d queues: %v", n, err)
+	}
+	for _, id := range except {
+		if err := hosts[0].Send(id, "group0", ModuleConsensus, []byte("marker")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for j := 1; j < 4; j++ {
+		before := 1 // the broadcast, and host 1 the unicast too
+		if j == 1 {
+			before = 2
+		}
+		eventually(t, fmt.Sprintf("host %d hearing the except broadcast or marker", j), func() bool { return boxes[j].count(nodes[0].id) > before })
+		got := boxes[j].from(nodes[0].id)
+		if want := map[bool]string{true: "except", false: "marker"}[j == 3]; got[before] != want {
+			t.Fatalf("host %d got %q", j, got)
+		}
+	}
 	// Unknown (group, module) pairs are counted, not delivered.
 	if _, err := hosts[0].Broadcast("group9", ModuleSync, []byte("x")); err != nil {
 		t.Fatal(err)

@@ -28,9 +28,12 @@
 //     leader's signature.
 //   - sync: the block syncer (package blocksync) of every node, sealer or
 //     observer; blocks it commits are reported to the txpool.
-//   - tx gossip: a tx accepted through RPC is broadcast raw to the
-//     connected peers; a gossiped tx is added to the pool and never
-//     forwarded again, so there are no gossip storms.
+//   - tx gossip (gossip.go, package txgossip): a tx accepted through RPC
+//     is queued and sent to the connected peers in batches (one message
+//     per peer per flush, flushes at most every 10 ms); a gossiped tx is
+//     added to the pool and not forwarded at once, so there are no gossip
+//     storms; txs that wait in the pool are gossiped again every 3 s,
+//     never back to the peer they came from.
 //
 // Start order: storage, ledger (in New), network, syncer, engine, RPC;
 // Stop runs in reverse.

@@ -2,9 +2,16 @@ package node
 
 import (
 	"context"
+	"log/slog"
+	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/gobcos/gobcos/metrics"
 	"github.com/gobcos/gobcos/network"
+	"github.com/gobcos/gobcos/txgossip"
 	"github.com/gobcos/gobcos/types"
 )
 
@@ -16,6 +23,10 @@ const (
 	gossipBatch = 512
 	// gossipAddTimeout bounds one batch's admission.
 	gossipAddTimeout = 5 * time.Second
+	// maxOrigins bounds the gossiped txs whose sending peer is
+	// remembered (so that re-gossip does not echo them back); txs beyond
+	// it are re-gossiped to every peer.
+	maxOrigins = 16384
 )
 
 // gossipItem is a decoded tx a peer gossiped.
@@ -24,17 +35,69 @@ type gossipItem struct {
 	tx   *types.Transaction
 }
 
-// gossipIntake hands the txs peers gossip to the pool in batches: the
-// pool's verifier checks a batch's signatures on all cores, and a peer's
-// connection (which also carries its consensus messages) is not held
-// while they are checked, only while the queue is full.
+// gossipIntake is the node's tx gossip (package txgossip carries the
+// batches).
+//
+// Inbound, it hands the txs of the batches peers send to the pool in
+// batches: the pool's verifier checks a batch's signatures on all cores,
+// and a peer's connection (which also carries its consensus messages) is
+// not held while they are checked, only while the queue is full.
+//
+// Outbound, txs accepted from clients and re-gossiped txs go through a
+// txgossip.Batcher: one message per peer per flush (10 ms) instead of one
+// per tx.
 type gossipIntake struct {
 	in      chan gossipItem
 	stopped chan struct{} // closed when run returns
+
+	out    *txgossip.Batcher // nil on a chain without a network
+	limits txgossip.Limits
+
+	received, receivedTxs, bad atomic.Uint64
+
+	mu      sync.Mutex
+	origins map[common.Hash]network.NodeID // peer a pooled tx came from
 }
 
 func newGossipIntake() *gossipIntake {
-	return &gossipIntake{in: make(chan gossipItem, gossipQueue), stopped: make(chan struct{})}
+	return &gossipIntake{
+		in: make(chan gossipItem, gossipQueue), stopped: make(chan struct{}),
+		limits: txgossip.DefaultLimits(), origins: make(map[common.Hash]network.NodeID),
+	}
+}
+
+// connect makes the outbound batcher of a node with a network whose
+// frames hold frame bytes.
+func (g *gossipIntake) connect(n *Node, frame int, log *slog.Logger) error {
+	g.limits = txgossip.LimitsForFrame(frame)
+	cfg := txgossip.DefaultConfig()
+	cfg.Limits = g.limits
+	cfg.FlushBytes = min(cfg.FlushBytes, g.limits.MaxBytes)
+	out, err := txgossip.NewBatcher(cfg, gossipSender{n}, log)
+	if err != nil {
+		return err
+	}
+	g.out = out
+	return nil
+}
+
+// gossipSender sends batches to the group's peers, counted by module.
+type gossipSender struct{ n *Node }
+
+func (s gossipSender) Broadcast(payload []byte, except []network.NodeID) int {
+	sent, _ := s.n.host.BroadcastExcept(s.n.genesis.GroupID, network.ModuleTxGossip, payload, except)
+	for range sent {
+		s.n.metrics.P2PSent(network.ModuleTxGossip.String(), len(payload))
+	}
+	return sent
+}
+
+// Send sends to one peer, if the broadcast filter admits it for the group.
+func (s gossipSender) Send(to network.NodeID, payload []byte) bool {
+	if s.n.admission != nil && s.n.admission.Allowed(to) != nil {
+		return false
+	}
+	return s.n.send(to, network.ModuleTxGossip, payload) == nil
 }
 
 // offer queues a gossiped tx; it waits while the queue is full, until the
@@ -43,6 +106,25 @@ func (g *gossipIntake) offer(from network.NodeID, tx *types.Transaction) {
 	select {
 	case g.in <- gossipItem{from, tx}:
 	case <-g.stopped:
+	}
+}
+
+// origin is the peer a gossiped tx came from, if remembered.
+func (g *gossipIntake) origin(h common.Hash) (network.NodeID, bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	id, ok := g.origins[h]
+	return id, ok
+}
+
+// keepOrigins forgets the origins of txs no longer pending.
+func (g *gossipIntake) keepOrigins(pending func(common.Hash) bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for h := range g.origins {
+		if !pending(h) {
+			delete(g.origins, h)
+		}
 	}
 }
 
@@ -75,10 +157,119 @@ func (g *gossipIntake) run(ctx context.Context, n *Node) {
 		actx, cancel := context.WithTimeout(ctx, gossipAddTimeout)
 		errs := n.addTxs(actx, txs, txSourceGossip)
 		cancel()
+		g.mu.Lock()
+		for i, err := range errs {
+			if err == nil && len(g.origins) < maxOrigins {
+				g.origins[batch[i].tx.Hash()] = batch[i].from
+			}
+		}
+		g.mu.Unlock()
 		for i, err := range errs {
 			if err != nil {
 				n.logger.Debug("gossiped tx refused", "peer", batch[i].from.Short(), "tx", batch[i].tx.Hash(), "err", err)
 			}
+		}
+	}
+}
+
+// stats are the gossip counters the metrics report.
+func (g *gossipIntake) stats() metrics.TxGossipStats {
+	s := metrics.TxGossipStats{
+		BatchesReceived: g.received.Load(), TxsReceived: g.receivedTxs.Load(), BadMessages: g.bad.Load(),
+	}
+	if g.out != nil {
+		o := g.out.Stats()
+		s.Queued, s.Dropped, s.BatchesSent, s.TxsSent = o.Queued, o.Dropped, o.Batches, o.Txs
+	}
+	return s
+}
+
+// onGossipTx adds the txs of a batch a peer gossiped (or the single tx an
+// older node sent) to the pool. A batch that is malformed or holds a tx
+// that does not decode is dropped whole and counted. Gossiped txs are
+// never relayed at once (the sender broadcast them to every peer it has),
+// so there are no storms; the re-gossip of txs that wait in the pool
+// (regossipLoop) reaches peers the origin missed, never the origin.
+func (n *Node) onGossipTx(from network.NodeID, m network.Message) {
+	g := n.gossip
+	raw, err := txgossip.Decode(m.Payload, g.limits)
+	if err != nil {
+		g.bad.Add(1)
+		n.logger.Debug("gossip message dropped", "peer", from.Short(), "bytes", len(m.Payload), "err", err)
+		return
+	}
+	txs := make([]*types.Transaction, len(raw))
+	for i, b := range raw {
+		if txs[i], err = types.DecodeTx(n.suite, b); err != nil {
+			g.bad.Add(1)
+			n.logger.Debug("gossip message dropped: a tx does not decode", "peer", from.Short(), "index", i, "txs", len(raw), "err", err)
+			return
+		}
+	}
+	g.received.Add(1)
+	g.receivedTxs.Add(uint64(len(txs)))
+	for _, tx := range txs {
+		g.offer(from, tx) // added to the pool in batches (run)
+	}
+}
+
+// gossipTx queues a tx accepted from a client for the next gossip batch;
+// it never blocks (a full queue drops it, counted, and re-gossip sends it
+// later).
+func (n *Node) gossipTx(tx *types.Transaction) {
+	if n.gossip.out == nil {
+		return
+	}
+	n.gossip.out.Queue(tx.Bytes(), network.NodeID{})
+}
+
+// regossipInterval is how long a tx waits in the pool before it is
+// broadcast again, and how often that happens.
+const regossipInterval = 3 * time.Second
+
+// maxRegossip bounds the txs re-broadcast in one round.
+const maxRegossip = 2000
+
+// regossipLoop broadcasts again the txs that stay in the pool for a whole
+// interval: a tx that reached this node before its peers connected, or
+// whose broadcast a full send queue dropped, still reaches every sealer.
+// A tx a peer gossiped is not sent back to that peer. Peers drop copies
+// they know before verifying them, so a round costs bandwidth, not
+// signature checks.
+func (n *Node) regossipLoop(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	firstSeen := make(map[common.Hash]time.Time)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if len(n.host.Peers()) == 0 {
+			continue
+		}
+		now := time.Now()
+		live := make(map[common.Hash]time.Time)
+		sent := 0
+		for _, tx := range n.pool.Content() {
+			h := tx.Hash()
+			first, ok := firstSeen[h]
+			if !ok {
+				first = now
+			}
+			live[h] = first
+			if now.Sub(first) >= every && sent < maxRegossip {
+				from, _ := n.gossip.origin(h)
+				if n.gossip.out.Queue(tx.Bytes(), from) {
+					sent++
+				}
+			}
+		}
+		firstSeen = live
+		n.gossip.keepOrigins(func(h common.Hash) bool { _, ok := live[h]; return ok })
+		if sent > 0 {
+			n.logger.Debug("re-gossiped waiting txs", "txs", sent)
 		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gobcos/gobcos/crypto"
 	"github.com/gobcos/gobcos/network"
+	"github.com/gobcos/gobcos/txgossip"
 	"github.com/gobcos/gobcos/txpool"
 	"github.com/gobcos/gobcos/txverify"
 	"github.com/gobcos/gobcos/types"
@@ -32,19 +33,8 @@ func (emptyChain) TxCommitted(common.Hash) (bool, error)       { return false, n
 func TestGossipIntake(t *testing.T) {
 	suite := crypto.ECDSA()
 	const chainID = 5
-	v, err := txverify.New(suite, chainID, "g", txverify.Config{Workers: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pcfg := txpool.DefaultConfig()
-	pcfg.Verifier = v
-	pool, err := txpool.New(pcfg, suite, chainID, "g", emptyChain{}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.DiscardHandler)
-	n := &Node{logger: log, pool: pool, sigs: v, flow: newTxFlow(log, nil, 0, pool.Has)}
-	g := newGossipIntake()
+	n, v, pool := gossipNode(t, suite, chainID)
+	g := n.gossip
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -106,5 +96,117 @@ func TestGossipIntake(t *testing.T) {
 	<-done
 	for range gossipQueue + 1 { // would block without a running intake
 		g.offer(network.NodeID{}, nil)
+	}
+}
+
+// gossipNode is a node with a pool and verifier, and a gossip intake not
+// yet running.
+func gossipNode(t *testing.T, suite crypto.Suite, chainID uint64) (*Node, *txverify.Verifier, *txpool.Pool) {
+	t.Helper()
+	v, err := txverify.New(suite, chainID, "g", txverify.Config{Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pcfg := txpool.DefaultConfig()
+	pcfg.Verifier = v
+	pool, err := txpool.New(pcfg, suite, chainID, "g", emptyChain{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.DiscardHandler)
+	n := &Node{logger: log, suite: suite, pool: pool, sigs: v, flow: newTxFlow(log, nil, 0, pool.Has), gossip: newGossipIntake()}
+	return n, v, pool
+}
+
+// signedTxs are count transfers of one new sender on chainID.
+func signedTxs(t *testing.T, suite crypto.Suite, chainID uint64, count int) []*types.Transaction {
+	t.Helper()
+	key, err := suite.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, _ := crypto.ECDSAKey(key)
+	var txs []*types.Transaction
+	for i := range count {
+		to := common.Address{0xbb}
+		etx, err := ethtypes.SignNewTx(k, ethtypes.NewEIP155Signer(new(big.Int).SetUint64(chainID)), &ethtypes.LegacyTx{Nonce: uint64(i), To: &to, Gas: 21000, GasPrice: new(big.Int)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tx, err := types.NewEthTx(etx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		txs = append(txs, tx)
+	}
+	return txs
+}
+
+// TestGossipBadMessages: malformed batches, batches holding a tx that
+// does not decode and unknown versions are dropped whole and counted; the
+// batches and single txs (from older nodes) that follow still reach the
+// pool.
+func TestGossipBadMessages(t *testing.T) {
+	suite := crypto.ECDSA()
+	const chainID = 5
+	n, _, pool := gossipNode(t, suite, chainID)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		n.gossip.run(ctx, n)
+	}()
+	defer func() { cancel(); <-done }()
+
+	txs := signedTxs(t, suite, chainID, 6)
+	raw := func(txs ...*types.Transaction) [][]byte {
+		var out [][]byte
+		for _, tx := range txs {
+			out = append(out, tx.Bytes())
+		}
+		return out
+	}
+	batch := func(b [][]byte) []byte {
+		p, err := txgossip.Encode(b, txgossip.DefaultLimits())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	good := batch(raw(txs[0], txs[1], txs[2]))
+	peer := network.NodeID{4, 1}
+	bad := [][]byte{
+		nil,
+		{txgossip.BatchV1},
+		{0xb7, 0xc0},                         // unknown version
+		good[:len(good)-3],                   // truncated
+		append(append([]byte{}, good...), 1), // trailing byte
+		batch(append(raw(txs[3]), []byte{0x02, 0xc0})),  // a tx that does not decode: dropped whole
+		batch(append(raw(txs[4]), txs[4].Bytes()[:20])), // a truncated tx
+	}
+	for _, p := range bad {
+		n.onGossipTx(peer, network.Message{Module: network.ModuleTxGossip, Payload: p})
+	}
+	if st := n.GossipStats(); st.BadMessages != uint64(len(bad)) || st.BatchesReceived != 0 {
+		t.Fatalf("after bad messages: %+v", st)
+	}
+	n.onGossipTx(peer, network.Message{Module: network.ModuleTxGossip, Payload: good})
+	for _, tx := range txs[3:] { // single txs, as older nodes send them
+		n.onGossipTx(peer, network.Message{Module: network.ModuleTxGossip, Payload: tx.Bytes()})
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for c, _ := pool.Stats(); c != len(txs); c, _ = pool.Stats() {
+		if time.Now().After(deadline) {
+			t.Fatalf("pool holds %d txs, want %d", c, len(txs))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	st := n.GossipStats()
+	if st.BadMessages != uint64(len(bad)) || st.BatchesReceived != 4 || st.TxsReceived != 6 {
+		t.Fatalf("stats %+v", st)
+	}
+	// Re-gossip does not send a tx back to the peer it came from.
+	if from, ok := n.gossip.origin(txs[0].Hash()); !ok || from != peer {
+		t.Fatalf("origin of a gossiped tx: %x, %v", from[:2], ok)
 	}
 }

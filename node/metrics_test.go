@@ -212,9 +212,14 @@ func TestMetricsMoveWithLoad(t *testing.T) {
 		grew(via, "gobcos_rpc_request_duration_seconds", nil, perNode)
 		grew(via, "gobcos_txpool_txs_accepted_total", map[string]string{"source": "rpc"}, perNode)
 		grew(via, "gobcos_p2p_sent_bytes_total", map[string]string{"module": "txgossip"}, 1)
+		grew(via, "gobcos_txgossip_txs_queued_total", nil, perNode)
+		grew(via, "gobcos_txgossip_txs_total", map[string]string{"direction": "sent"}, perNode)
+		grew(via, "gobcos_txgossip_batches_total", map[string]string{"direction": "sent"}, 1)
 		grew(via, "gobcos_tx_commit_latency_seconds", nil, perNode)
 	}
 	grew(1, "gobcos_txpool_txs_accepted_total", map[string]string{"source": "gossip"}, 1)
+	grew(1, "gobcos_txgossip_txs_total", map[string]string{"direction": "received"}, 2*perNode)
+	grew(1, "gobcos_txgossip_batches_total", map[string]string{"direction": "received"}, 1)
 	if b, a := before[0].value("gobcos_txpool_txs_rejected_total", nil), after[0].value("gobcos_txpool_txs_rejected_total", nil); a-b != 1 {
 		t.Errorf("node 0: gobcos_txpool_txs_rejected_total went from %v to %v, want one more", b, a)
 	}

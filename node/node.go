@@ -68,7 +68,7 @@ type Node struct {
 	// stateMu orders block executions (read lock) against block commits
 	// (write lock): the engine and block sync both execute on the store
 	// a commit writes, and an execution must read one state throughout.
-	stateMu sync.RWMutex
+	stateMu   sync.RWMutex
 	sealerIdx map[network.NodeID]int
 	sealerIDs []network.NodeID // the PBFT engine's running sealer set (epochs.go)
 	syncMu    sync.Mutex
@@ -252,10 +252,14 @@ func (n *Node) Start() error {
 		if err := n.host.Start(); err != nil {
 			return fail("network", err)
 		}
-		n.wg.Add(1)
+		n.wg.Add(2)
 		go func() {
 			defer n.wg.Done()
 			n.regossipLoop(ctx, regossipInterval)
+		}()
+		go func() {
+			defer n.wg.Done()
+			n.gossip.out.Run(ctx)
 		}()
 	}
 	if n.syncer != nil {

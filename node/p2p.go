@@ -106,3 +106,12 @@ func (s metricsSource) P2PGroupDrops() map[string]uint64 {
 	}
 	return out
 }
+
+var _ metrics.TxGossipSource = metricsSource{}
+
+// TxGossip are the batched tx gossip's counters.
+func (s metricsSource) TxGossip() metrics.TxGossipStats { return s.n.gossip.stats() }
+
+// GossipStats are the counters of this node's tx gossip: txs queued and
+// dropped outbound, batches and txs sent and received, bad messages.
+func (n *Node) GossipStats() metrics.TxGossipStats { return n.gossip.stats() }

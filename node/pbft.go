@@ -1,7 +1,6 @@
 package node
 
 import (
-	"context"
 	"fmt"
 	"math/big"
 	"time"
@@ -54,6 +53,9 @@ func (n *Node) buildNetwork() error {
 	}
 	n.hostPolicy(&hcfg, adm)
 	if n.host, err = network.NewHost(hcfg); err != nil {
+		return err
+	}
+	if err := n.gossip.connect(n, frame, n.logger.With("module", "txgossip")); err != nil {
 		return err
 	}
 
@@ -149,79 +151,6 @@ func (n *Node) buildPBFT(sealers [][]byte, frame int) error {
 	}
 	n.pbft, n.engine = eng, eng
 	return nil
-}
-
-// onGossipTx adds a tx a peer gossiped to the pool. It is never gossiped
-// again (the sender broadcast it to every peer it has), so there are no
-// storms; a node connected to only some peers relies on them having
-// received the tx from its origin.
-func (n *Node) onGossipTx(from network.NodeID, m network.Message) {
-	tx, err := types.DecodeTx(n.suite, m.Payload)
-	if err != nil {
-		n.logger.Debug("gossiped tx does not decode", "peer", from.Short(), "err", err)
-		return
-	}
-	n.gossip.offer(from, tx) // added to the pool in batches (gossip.go)
-}
-
-// gossipTx broadcasts a tx accepted from a client to the group's peers.
-func (n *Node) gossipTx(tx *types.Transaction) {
-	if n.host == nil {
-		return
-	}
-	payload := tx.Bytes()
-	if sent, _ := n.host.Broadcast(n.genesis.GroupID, network.ModuleTxGossip, payload); sent > 0 && n.metrics != nil {
-		for range sent {
-			n.metrics.P2PSent(network.ModuleTxGossip.String(), len(payload))
-		}
-	}
-}
-
-// regossipInterval is how long a tx waits in the pool before it is
-// broadcast again, and how often that happens.
-const regossipInterval = 3 * time.Second
-
-// maxRegossip bounds the txs re-broadcast in one round.
-const maxRegossip = 2000
-
-// regossipLoop broadcasts again the txs that stay in the pool for a whole
-// interval: a tx that reached this node before its peers connected, or
-// whose broadcast a full send queue dropped, still reaches every sealer.
-// Peers drop copies they know before verifying them, so a round costs
-// bandwidth, not signature checks.
-func (n *Node) regossipLoop(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	firstSeen := make(map[common.Hash]time.Time)
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		if len(n.host.Peers()) == 0 {
-			continue
-		}
-		now := time.Now()
-		live := make(map[common.Hash]time.Time)
-		sent := 0
-		for _, tx := range n.pool.Content() {
-			h := tx.Hash()
-			first, ok := firstSeen[h]
-			if !ok {
-				first = now
-			}
-			live[h] = first
-			if now.Sub(first) >= every && sent < maxRegossip {
-				n.gossipTx(tx)
-				sent++
-			}
-		}
-		firstSeen = live
-		if sent > 0 {
-			n.logger.Debug("re-gossiped waiting txs", "txs", sent)
-		}
-	}
 }
 
 // consensusTransport carries PBFT messages between sealers by index.
