@@ -120,7 +120,10 @@ func parallel(t *testing.T, txs []synthTx, workers int) ([]uint64, map[string][]
 	}
 	state := map[string][]byte{}
 	for _, w := range mv.Snapshot() {
-		state[w.Key] = w.Value
+		if _, dup := state[string(w.Key)]; dup {
+			t.Fatalf("key %s twice in the snapshot", w.Key)
+		}
+		state[string(w.Key)] = w.Value
 		if w.Writers < 1 {
 			t.Fatalf("key %s: %d writers", w.Key, w.Writers)
 		}

@@ -28,6 +28,7 @@ type Read struct {
 type Write struct {
 	Key   []byte
 	Value []byte
+	c     *cell // the key's cell when known (Cache.Write)
 }
 
 // BaseFunc reads a key of the block's starting state: nil when it is
@@ -36,17 +37,26 @@ type BaseFunc func(key []byte) ([]byte, error)
 
 type entry struct {
 	tx, incarnation int
-	value           []byte
+	key, value      []byte
 	estimate        bool
 }
 
 // cell holds the versions of one key, ordered by transaction, and its
 // starting value once read.
+//
+// A key that no transaction wrote is read without taking the lock: the
+// starting value is set once, before loaded, and entries counts the
+// entries (set under mu). Most keys of a block are only read, many of
+// them by every transaction (the called contract's account and code), and
+// a read lock shared by the workers costs each read a cache line moving
+// between the cores.
 type cell struct {
 	mu         sync.RWMutex
 	entries    []entry
 	base       []byte
 	baseLoaded bool
+	loaded     atomic.Bool  // baseLoaded, for the lock-free read
+	n          atomic.Int32 // len(entries), for the lock-free read
 }
 
 // find returns the position of tx's entry, or where it goes.
@@ -109,6 +119,49 @@ func (m *MVMemory) cell(key []byte) *cell {
 	return c
 }
 
+// Cache is one worker's index of the memory's keys: a key found once is
+// found again without hashing into the shared, locked index, whose locks
+// would move between the cores on every read. It is not safe for
+// concurrent use: each worker has its own.
+type Cache struct {
+	m     *MVMemory
+	cells map[string]*cell
+}
+
+// NewCache returns an empty cache of m's keys.
+func (m *MVMemory) NewCache() *Cache {
+	return &Cache{m: m, cells: make(map[string]*cell)}
+}
+
+// Reset empties c and makes it a cache of m's keys, keeping the memory it
+// grew to: a worker reuses one from block to block.
+func (c *Cache) Reset(m *MVMemory) {
+	clear(c.cells)
+	c.m = m
+}
+
+func (c *Cache) cell(key []byte) *cell {
+	if x := c.cells[string(key)]; x != nil {
+		return x
+	}
+	x := c.m.cell(key)
+	c.cells[string(key)] = x
+	return x
+}
+
+// Read is MVMemory.Read.
+func (c *Cache) Read(key []byte, tx int) (ReadResult, Read) {
+	x := c.cell(key)
+	r := c.m.readCell(x, tx, key)
+	return r, Read{c: x, version: r.Version}
+}
+
+// Write returns the Write of value to key, which MVMemory.Record stores
+// without looking the key up again.
+func (c *Cache) Write(key, value []byte) Write {
+	return Write{Key: key, Value: value, c: c.cell(key)}
+}
+
 // ReadResult is what a transaction sees of a key.
 type ReadResult struct {
 	// Version is the writer's version, or Storage for the starting value.
@@ -133,6 +186,10 @@ func (m *MVMemory) Read(key []byte, tx int) (ReadResult, Read) {
 }
 
 func (m *MVMemory) readCell(c *cell, tx int, key []byte) ReadResult {
+	if c.n.Load() == 0 && c.loaded.Load() {
+		// Written by no transaction: the starting value, set before loaded.
+		return ReadResult{Version: Storage, Value: c.base, BlockedBy: -1}
+	}
 	c.mu.RLock()
 	i, _ := c.find(tx)
 	if i > 0 {
@@ -157,13 +214,15 @@ func (m *MVMemory) readCell(c *cell, tx int, key []byte) ReadResult {
 			return ReadResult{Version: Storage, BlockedBy: -1, Err: err} // not kept: the block fails
 		}
 		c.base, c.baseLoaded = v, true
+		c.loaded.Store(true)
 	}
 	return ReadResult{Version: Storage, Value: c.base, BlockedBy: -1}
 }
 
 // Record stores the reads and writes of an incarnation, drops the writes
 // of the transaction's previous incarnation that this one did not repeat,
-// and reports whether it wrote a key the previous incarnation did not.
+// and reports whether it wrote a key the previous incarnation did not. It
+// keeps the writes' keys and values, which must not be modified after.
 func (m *MVMemory) Record(v Version, reads []Read, writes []Write) bool {
 	var prev []*cell
 	if p := m.lastWrites[v.Tx].Load(); p != nil {
@@ -179,7 +238,10 @@ func (m *MVMemory) Record(v Version, reads []Read, writes []Write) bool {
 	cells := make([]*cell, len(writes))
 	wroteNew := false
 	for i, w := range writes {
-		c := m.cell(w.Key)
+		c := w.c
+		if c == nil {
+			c = m.cell(w.Key)
+		}
 		cells[i] = c
 		if _, ok := prevSet[c]; ok {
 			delete(prevSet, c)
@@ -188,13 +250,14 @@ func (m *MVMemory) Record(v Version, reads []Read, writes []Write) bool {
 		}
 		c.mu.Lock()
 		j, ok := c.find(v.Tx)
-		e := entry{tx: v.Tx, incarnation: v.Incarnation, value: w.Value}
+		e := entry{tx: v.Tx, incarnation: v.Incarnation, key: w.Key, value: w.Value}
 		if ok {
 			c.entries[j] = e
 		} else {
 			c.entries = append(c.entries, entry{})
 			copy(c.entries[j+1:], c.entries[j:])
 			c.entries[j] = e
+			c.n.Store(int32(len(c.entries)))
 		}
 		c.mu.Unlock()
 	}
@@ -202,6 +265,7 @@ func (m *MVMemory) Record(v Version, reads []Read, writes []Write) bool {
 		c.mu.Lock()
 		if j, ok := c.find(v.Tx); ok {
 			c.entries = append(c.entries[:j], c.entries[j+1:]...)
+			c.n.Store(int32(len(c.entries)))
 		}
 		c.mu.Unlock()
 	}
@@ -243,7 +307,7 @@ func (m *MVMemory) validate(tx int) bool {
 
 // Final is the last write to a key in the block.
 type Final struct {
-	Key   string
+	Key   []byte // the last writer's Write.Key
 	Value []byte // nil for a deletion
 	// Writers is how many transactions wrote the key. With one, the
 	// writer saw the starting value; a caller whose transactions write
@@ -257,14 +321,24 @@ type Final struct {
 // Run has succeeded.
 func (m *MVMemory) Snapshot() []Final {
 	n := 0
-	for i := range m.shards {
-		n += len(m.shards[i].cells)
+	for tx := range m.lastWrites {
+		if p := m.lastWrites[tx].Load(); p != nil {
+			n += len(*p)
+		}
 	}
 	out := make([]Final, 0, n)
-	for i := range m.shards {
-		for k, c := range m.shards[i].cells {
-			if n := len(c.entries); n > 0 {
-				out = append(out, Final{Key: k, Value: c.entries[n-1].value, Writers: n})
+	// A key's last entry is that of a transaction whose last incarnation
+	// wrote it: taking each key from that transaction's writes lists it
+	// once, without visiting the keys that were only read.
+	for tx := range m.lastWrites {
+		p := m.lastWrites[tx].Load()
+		if p == nil {
+			continue
+		}
+		for _, c := range *p {
+			if n := len(c.entries); n > 0 && c.entries[n-1].tx == tx {
+				e := c.entries[n-1]
+				out = append(out, Final{Key: e.key, Value: e.value, Writers: n})
 			}
 		}
 	}
