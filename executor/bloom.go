@@ -18,7 +18,8 @@ import (
 // and are hashed each time. It is not safe for concurrent use: each worker
 // has its own.
 type bloomCache struct {
-	bits map[bloomItem][6]byte // the first 6 bytes of the item's hash
+	bits   map[bloomItem][6]byte // the first 6 bytes of the item's hash
+	hasher crypto.KeccakState
 }
 
 // bloomItem is an address (n = 20) or a topic (n = 32).
@@ -31,7 +32,9 @@ type bloomItem struct {
 // with an empty one.
 const maxBloomCache = 1 << 12
 
-func newBloomCache() *bloomCache { return &bloomCache{bits: make(map[bloomItem][6]byte)} }
+func newBloomCache() *bloomCache {
+	return &bloomCache{bits: make(map[bloomItem][6]byte), hasher: crypto.NewKeccakState()}
+}
 
 // logsBloom is types.LogsBloom of r's logs.
 func (c *bloomCache) logsBloom(r *types.Receipt) ethtypes.Bloom {
@@ -41,11 +44,11 @@ func (c *bloomCache) logsBloom(r *types.Receipt) ethtypes.Bloom {
 		it.n = common.AddressLength
 		copy(it.b[:], l.Address[:])
 		setBloomBits(&b, c.hash(it))
-		for i, t := range l.Topics {
+		for i := range l.Topics {
 			if i == 0 {
-				setBloomBits(&b, c.hash(bloomItem{n: common.HashLength, b: t}))
+				setBloomBits(&b, c.hash(bloomItem{n: common.HashLength, b: l.Topics[0]}))
 			} else {
-				b.Add(t[:])
+				setBloomBits(&b, c.keccak6(l.Topics[i][:]))
 			}
 		}
 	}
@@ -56,9 +59,17 @@ func (c *bloomCache) logsBloom(r *types.Receipt) ethtypes.Bloom {
 func (c *bloomCache) hash(it bloomItem) [6]byte {
 	h, ok := c.bits[it]
 	if !ok {
-		copy(h[:], crypto.Keccak256(it.b[:it.n]))
+		h = c.keccak6(it.b[:it.n])
 		c.bits[it] = h
 	}
+	return h
+}
+
+// keccak6 returns the first 6 bytes of b's Keccak-256 hash.
+func (c *bloomCache) keccak6(b []byte) (h [6]byte) {
+	c.hasher.Reset()
+	c.hasher.Write(b)
+	c.hasher.Read(h[:])
 	return h
 }
 

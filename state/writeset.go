@@ -214,7 +214,7 @@ func (s *StateDB) Changes() ([]Write, error) {
 	if s.err != nil {
 		return nil, s.err
 	}
-	var writes []Write
+	writes := make([]Write, 0, 2*len(s.objects))
 	put := func(k, v []byte) { writes = append(writes, Write{Key: k, Value: v}) }
 	del := func(k []byte) { writes = append(writes, Write{Key: k, Delete: true}) }
 	codeDone := make(map[common.Hash]bool)

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 )
 
 // Storage is the version of a read that no transaction of the block wrote:
@@ -57,6 +58,7 @@ type cell struct {
 	baseLoaded bool
 	loaded     atomic.Bool  // baseLoaded, for the lock-free read
 	n          atomic.Int32 // len(entries), for the lock-free read
+	first      [1]entry     // entries' first storage: most keys have one writer at most
 }
 
 // find returns the position of tx's entry, or where it goes.
@@ -70,6 +72,7 @@ const shards = 64
 type shard struct {
 	mu    sync.RWMutex
 	cells map[string]*cell
+	free  []cell // allocated in chunks, taken from the front
 }
 
 // MVMemory is the multi-version memory of one block: for every key read
@@ -77,6 +80,7 @@ type shard struct {
 // incarnation wrote. It is safe for concurrent use.
 type MVMemory struct {
 	base   BaseFunc
+	chunk  int // cells allocated at once per shard
 	seed   maphash.Seed
 	shards [shards]shard
 	// Per transaction: the keys its last recorded incarnation wrote and
@@ -94,6 +98,7 @@ func NewMVMemory(n int, base BaseFunc) *MVMemory {
 		seed:       maphash.MakeSeed(),
 		lastWrites: make([]atomic.Pointer[[]*cell], n),
 		lastReads:  make([]atomic.Pointer[[]Read], n),
+		chunk:      min(max(4*n/shards, 4), 64),
 	}
 	for i := range m.shards {
 		// A transaction typically reads a few keys and writes fewer.
@@ -103,26 +108,41 @@ func NewMVMemory(n int, base BaseFunc) *MVMemory {
 }
 
 func (m *MVMemory) cell(key []byte) *cell {
+	c, _ := m.findCell(key)
+	return c
+}
+
+// findCell returns the cell of key, creating it when it is new.
+func (m *MVMemory) findCell(key []byte) (c *cell, created bool) {
 	sh := &m.shards[maphash.Bytes(m.seed, key)%shards]
 	sh.mu.RLock()
-	c := sh.cells[string(key)]
+	c = sh.cells[string(key)]
 	sh.mu.RUnlock()
 	if c != nil {
-		return c
+		return c, false
 	}
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	if c = sh.cells[string(key)]; c == nil {
-		c = &cell{}
-		sh.cells[string(key)] = c
+		if len(sh.free) == 0 {
+			sh.free = make([]cell, m.chunk)
+		}
+		c = &sh.free[0]
+		sh.free = sh.free[1:]
+		// The key is kept as it is (Read's contract), not copied.
+		sh.cells[unsafe.String(unsafe.SliceData(key), len(key))] = c
+		created = true
 	}
-	return c
+	return c, created
 }
 
-// Cache is one worker's index of the memory's keys: a key found once is
-// found again without hashing into the shared, locked index, whose locks
-// would move between the cores on every read. It is not safe for
-// concurrent use: each worker has its own.
+// Cache is one worker's index of the keys that several transactions of
+// the block read (those of the called contract, for one): they are found
+// again without hashing into the shared, locked index, whose locks would
+// move between the cores on every read. A key is kept once the worker
+// finds it already in the memory; a key read by one transaction only (its
+// sender's account) is not, which would cost more than it saves. It is
+// not safe for concurrent use: each worker has its own.
 type Cache struct {
 	m     *MVMemory
 	cells map[string]*cell
@@ -144,12 +164,14 @@ func (c *Cache) cell(key []byte) *cell {
 	if x := c.cells[string(key)]; x != nil {
 		return x
 	}
-	x := c.m.cell(key)
-	c.cells[string(key)] = x
+	x, created := c.m.findCell(key)
+	if !created {
+		c.cells[string(key)] = x
+	}
 	return x
 }
 
-// Read is MVMemory.Read.
+// Read is MVMemory.Read (which may keep key).
 func (c *Cache) Read(key []byte, tx int) (ReadResult, Read) {
 	x := c.cell(key)
 	r := c.m.readCell(x, tx, key)
@@ -157,9 +179,9 @@ func (c *Cache) Read(key []byte, tx int) (ReadResult, Read) {
 }
 
 // Write returns the Write of value to key, which MVMemory.Record stores
-// without looking the key up again.
+// without looking the key up again when the cache has it.
 func (c *Cache) Write(key, value []byte) Write {
-	return Write{Key: key, Value: value, c: c.cell(key)}
+	return Write{Key: key, Value: value, c: c.cells[string(key)]}
 }
 
 // ReadResult is what a transaction sees of a key.
@@ -178,7 +200,7 @@ type ReadResult struct {
 // Read returns the value of key seen by transaction tx (the write of the
 // highest transaction below tx, or the starting value) and the read to
 // report in the incarnation's Result when it is not blocked and did not
-// fail.
+// fail. The memory may keep key: it must not be modified after.
 func (m *MVMemory) Read(key []byte, tx int) (ReadResult, Read) {
 	c := m.cell(key)
 	r := m.readCell(c, tx, key)
@@ -254,6 +276,9 @@ func (m *MVMemory) Record(v Version, reads []Read, writes []Write) bool {
 		if ok {
 			c.entries[j] = e
 		} else {
+			if c.entries == nil {
+				c.entries = c.first[:0]
+			}
 			c.entries = append(c.entries, entry{})
 			copy(c.entries[j+1:], c.entries[j:])
 			c.entries[j] = e
