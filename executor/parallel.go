@@ -1,10 +1,12 @@
 package executor
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 	"unsafe"
@@ -152,6 +154,9 @@ func (e *Executor) executeParallel(ctx context.Context, env BlockEnv, parentRoot
 			maybe = append(maybe, w)
 		}
 	}
+	// The write set is sorted by key; sorting most of it here on two
+	// goroutines leaves NetWriteSet a sorted list to check.
+	changed = sortWrites(changed)
 	ws, err := state.NetWriteSet(st, changed, maybe)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrState, err)
@@ -184,6 +189,32 @@ func (e *Executor) getScratch(mv *blockstm.MVMemory) *workerScratch {
 	}
 	return s
 }
+
+// sortWrites returns ws sorted by key, sorting its halves on two
+// goroutines and merging them. Keys are distinct.
+func sortWrites(ws []state.Write) []state.Write {
+	const minParallelSort = 512
+	if len(ws) < minParallelSort {
+		slices.SortFunc(ws, compareWrites)
+		return ws
+	}
+	a, b := ws[:len(ws)/2], ws[len(ws)/2:]
+	var wg sync.WaitGroup
+	wg.Go(func() { slices.SortFunc(a, compareWrites) })
+	slices.SortFunc(b, compareWrites)
+	wg.Wait()
+	out := make([]state.Write, 0, len(ws))
+	for len(a) > 0 && len(b) > 0 {
+		if compareWrites(a[0], b[0]) < 0 {
+			out, a = append(out, a[0]), a[1:]
+		} else {
+			out, b = append(out, b[0]), b[1:]
+		}
+	}
+	return append(append(out, a...), b...)
+}
+
+func compareWrites(a, b state.Write) int { return bytes.Compare(a.Key, b.Key) }
 
 // lockedGetHash lets the workers share a BlockEnv.GetHash that need not
 // be safe for concurrent use, answering each number once.
