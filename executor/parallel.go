@@ -174,6 +174,10 @@ func (e *Executor) executeParallel(ctx context.Context, env BlockEnv, parentRoot
 type workerScratch struct {
 	cells  *blockstm.Cache
 	blooms *bloomCache
+	// The lists of a transaction's writes, reused from one to the next
+	// (Run keeps the keys and values, not the lists).
+	changes []state.Write
+	writes  []blockstm.Write
 }
 
 // getScratch returns a worker's scratch for a block over mv, reusing the
@@ -359,7 +363,11 @@ func (p *parallelBlock) execute(w, i int) (res blockstm.Result) {
 	if len(r.Logs) > 0 {
 		o.bloom = p.scratch[w].blooms.logsBloom(r)
 	}
-	writes, err := sdb.Changes()
+	scratch := p.scratch[w]
+	writes, err := sdb.AppendChanges(scratch.changes[:0])
+	if err == nil {
+		scratch.changes = writes
+	}
 	if view.blockedBy >= 0 {
 		return blockstm.Result{BlockedBy: view.blockedBy}
 	}
@@ -370,10 +378,11 @@ func (p *parallelBlock) execute(w, i int) (res blockstm.Result) {
 	res.BlockedBy = -1
 	res.Reads = view.reads
 	if err == nil {
-		res.Writes = make([]blockstm.Write, len(writes))
-		for j, x := range writes {
-			res.Writes[j] = cache.Write(x.Key, x.Value)
+		res.Writes = scratch.writes[:0]
+		for _, x := range writes {
+			res.Writes = append(res.Writes, cache.Write(x.Key, x.Value))
 		}
+		scratch.writes = res.Writes
 	}
 	return res
 }
