@@ -93,7 +93,8 @@
 // light transactions (about 11 microseconds each) that still costs 1.25
 // times the CPU of serial execution on one core, and running on both cores
 // adds a third (cache lines of the shared multi-version index moving
-// between the cores, GC mark workers on the second core): 1.7x would need
+// between the cores, GC mark workers on the second core; two serial runs
+// in separate processes at once do not slow each other): 1.7x would need
 // at most 12.8 ms of CPU per block with both cores busy throughout, less
 // than even one core spends. BenchmarkExecuteCompute, 200 conflict-free
 // transactions burning 500k gas each: serial 292 ms (325 ms of CPU), 2
