@@ -108,19 +108,22 @@ func NewMVMemory(n int, base BaseFunc) *MVMemory {
 }
 
 func (m *MVMemory) cell(key []byte) *cell {
-	c, _ := m.findCell(key)
+	sh := &m.shards[maphash.Bytes(m.seed, key)%shards]
+	sh.mu.RLock()
+	c := sh.cells[string(key)]
+	sh.mu.RUnlock()
+	if c != nil {
+		return c
+	}
+	c, _ = m.findCell(key)
 	return c
 }
 
-// findCell returns the cell of key, creating it when it is new.
+// findCell returns the cell of key, creating it when it is new. It takes
+// the shard's write lock at once: the keys a worker's Cache misses are
+// mostly new to the block, read by one transaction.
 func (m *MVMemory) findCell(key []byte) (c *cell, created bool) {
 	sh := &m.shards[maphash.Bytes(m.seed, key)%shards]
-	sh.mu.RLock()
-	c = sh.cells[string(key)]
-	sh.mu.RUnlock()
-	if c != nil {
-		return c, false
-	}
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	if c = sh.cells[string(key)]; c == nil {
