@@ -115,14 +115,23 @@ func (m *MVMemory) cell(key []byte) *cell {
 	if c != nil {
 		return c
 	}
-	c, _ = m.findCell(key)
+	c, _ = m.findCell(key, false)
 	return c
 }
 
 // findCell returns the cell of key, creating it when it is new. It takes
 // the shard's write lock at once: the keys a worker's Cache misses are
-// mostly new to the block, read by one transaction.
-func (m *MVMemory) findCell(key []byte) (c *cell, created bool) {
+// mostly new to the block, read by one transaction. With load, which the
+// caller passes when about to read the key, the starting value is read
+// first (outside the locks) and a new cell comes with it: the read then
+// takes no lock.
+func (m *MVMemory) findCell(key []byte, load bool) (c *cell, created bool) {
+	var base []byte
+	loaded := false
+	if load && m.base != nil {
+		v, err := m.base(key)
+		base, loaded = v, err == nil // readCell meets a failure again
+	}
 	sh := &m.shards[maphash.Bytes(m.seed, key)%shards]
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
@@ -132,6 +141,10 @@ func (m *MVMemory) findCell(key []byte) (c *cell, created bool) {
 		}
 		c = &sh.free[0]
 		sh.free = sh.free[1:]
+		if loaded {
+			c.base, c.baseLoaded = base, true
+			c.loaded.Store(true)
+		}
 		// The key is kept as it is (Read's contract), not copied.
 		sh.cells[unsafe.String(unsafe.SliceData(key), len(key))] = c
 		created = true
@@ -167,7 +180,7 @@ func (c *Cache) cell(key []byte) *cell {
 	if x := c.cells[string(key)]; x != nil {
 		return x
 	}
-	x, created := c.m.findCell(key)
+	x, created := c.m.findCell(key, true)
 	if !created {
 		c.cells[string(key)] = x
 	}
