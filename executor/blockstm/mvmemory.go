@@ -83,22 +83,27 @@ type MVMemory struct {
 	chunk  int // cells allocated at once per shard
 	seed   maphash.Seed
 	shards [shards]shard
-	// Per transaction: the keys its last recorded incarnation wrote and
-	// what it read. Validations read them while a new incarnation may
-	// replace them, hence the atomic pointers.
-	lastWrites []atomic.Pointer[[]*cell]
-	lastReads  []atomic.Pointer[[]Read]
+	last   []txRecord // by transaction
+}
+
+// txRecord is what one transaction's last recorded incarnation wrote and
+// read. Validations read it while a new incarnation may replace it, hence
+// the atomic pointers; the padding keeps the records of transactions that
+// run on different workers off each other's cache lines.
+type txRecord struct {
+	writes atomic.Pointer[[]*cell]
+	reads  atomic.Pointer[[]Read]
+	_      [48]byte
 }
 
 // NewMVMemory returns an empty memory for a block of n transactions over
 // the starting state read by base.
 func NewMVMemory(n int, base BaseFunc) *MVMemory {
 	m := &MVMemory{
-		base:       base,
-		seed:       maphash.MakeSeed(),
-		lastWrites: make([]atomic.Pointer[[]*cell], n),
-		lastReads:  make([]atomic.Pointer[[]Read], n),
-		chunk:      min(max(4*n/shards, 4), 64),
+		base:  base,
+		seed:  maphash.MakeSeed(),
+		last:  make([]txRecord, n),
+		chunk: min(max(4*n/shards, 4), 64),
 	}
 	for i := range m.shards {
 		// A transaction typically reads a few keys and writes fewer.
@@ -115,7 +120,7 @@ func (m *MVMemory) cell(key []byte) *cell {
 	if c != nil {
 		return c
 	}
-	c, _ = m.findCell(key, false)
+	c, _ = m.findCell(key, false, nil)
 	return c
 }
 
@@ -125,7 +130,11 @@ func (m *MVMemory) cell(key []byte) *cell {
 // caller passes when about to read the key, the starting value is read
 // first (outside the locks) and a new cell comes with it: the read then
 // takes no lock.
-func (m *MVMemory) findCell(key []byte, load bool) (c *cell, created bool) {
+//
+// A new cell comes from free, the caller's chunk of cells (the shard's when
+// nil): a worker's cells then share cache lines with its own rather than
+// with the other workers'.
+func (m *MVMemory) findCell(key []byte, load bool, free *[]cell) (c *cell, created bool) {
 	var base []byte
 	loaded := false
 	if load && m.base != nil {
@@ -136,11 +145,14 @@ func (m *MVMemory) findCell(key []byte, load bool) (c *cell, created bool) {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	if c = sh.cells[string(key)]; c == nil {
-		if len(sh.free) == 0 {
-			sh.free = make([]cell, m.chunk)
+		if free == nil {
+			free = &sh.free
 		}
-		c = &sh.free[0]
-		sh.free = sh.free[1:]
+		if len(*free) == 0 {
+			*free = make([]cell, m.chunk)
+		}
+		c = &(*free)[0]
+		*free = (*free)[1:]
 		if loaded {
 			c.base, c.baseLoaded = base, true
 			c.loaded.Store(true)
@@ -162,6 +174,7 @@ func (m *MVMemory) findCell(key []byte, load bool) (c *cell, created bool) {
 type Cache struct {
 	m     *MVMemory
 	cells map[string]*cell
+	free  []cell // the worker's chunk of new cells
 }
 
 // NewCache returns an empty cache of m's keys.
@@ -173,14 +186,14 @@ func (m *MVMemory) NewCache() *Cache {
 // grew to: a worker reuses one from block to block.
 func (c *Cache) Reset(m *MVMemory) {
 	clear(c.cells)
-	c.m = m
+	c.m, c.free = m, nil
 }
 
 func (c *Cache) cell(key []byte) *cell {
 	if x := c.cells[string(key)]; x != nil {
 		return x
 	}
-	x, created := c.m.findCell(key, true)
+	x, created := c.m.findCell(key, true, &c.free)
 	if !created {
 		c.cells[string(key)] = x
 	}
@@ -263,7 +276,7 @@ func (m *MVMemory) readCell(c *cell, tx int, key []byte) ReadResult {
 // keeps the writes' keys and values, which must not be modified after.
 func (m *MVMemory) Record(v Version, reads []Read, writes []Write) bool {
 	var prev []*cell
-	if p := m.lastWrites[v.Tx].Load(); p != nil {
+	if p := m.last[v.Tx].writes.Load(); p != nil {
 		prev = *p
 	}
 	var prevSet map[*cell]struct{}
@@ -310,14 +323,14 @@ func (m *MVMemory) Record(v Version, reads []Read, writes []Write) bool {
 		}
 		c.mu.Unlock()
 	}
-	m.lastWrites[v.Tx].Store(&cells)
-	m.lastReads[v.Tx].Store(&reads)
+	m.last[v.Tx].writes.Store(&cells)
+	m.last[v.Tx].reads.Store(&reads)
 	return wroteNew
 }
 
 // markEstimates turns the writes of tx's last incarnation into estimates.
 func (m *MVMemory) markEstimates(tx int) {
-	p := m.lastWrites[tx].Load()
+	p := m.last[tx].writes.Load()
 	if p == nil {
 		return
 	}
@@ -333,7 +346,7 @@ func (m *MVMemory) markEstimates(tx int) {
 // validate reports whether every read of tx's last incarnation would
 // still see the same version.
 func (m *MVMemory) validate(tx int) bool {
-	p := m.lastReads[tx].Load()
+	p := m.last[tx].reads.Load()
 	if p == nil {
 		return true
 	}
@@ -362,8 +375,8 @@ type Final struct {
 // Run has succeeded.
 func (m *MVMemory) Snapshot() []Final {
 	n := 0
-	for tx := range m.lastWrites {
-		if p := m.lastWrites[tx].Load(); p != nil {
+	for tx := range m.last {
+		if p := m.last[tx].writes.Load(); p != nil {
 			n += len(*p)
 		}
 	}
@@ -371,8 +384,8 @@ func (m *MVMemory) Snapshot() []Final {
 	// A key's last entry is that of a transaction whose last incarnation
 	// wrote it: taking each key from that transaction's writes lists it
 	// once, without visiting the keys that were only read.
-	for tx := range m.lastWrites {
-		p := m.lastWrites[tx].Load()
+	for tx := range m.last {
+		p := m.last[tx].writes.Load()
 		if p == nil {
 			continue
 		}
