@@ -78,30 +78,30 @@
 // Speed (go test ./executor -run '^$' -bench ExecuteERC20 -benchtime 30x
 // -count 3, on the shared 2-core reference machine with a load average of
 // about 2; cpu-ns/op is the CPU time of all threads, GC included, and
-// steadier than wall time). BenchmarkExecuteERC20, 1000 conflict-free
-// token transfers: serial 10.8 to 11.1 ms per block (13.2 to 13.5 ms of
-// CPU, about 11 on one core); 2 workers 9.6 to 10.3 ms (17.6 to 18.7 ms
-// of CPU; 13.4 to 14 ms on one core), 1.07 to 1.15 times serial speed.
-// The parallel path keeps its bookkeeping small: the transactions share
-// the account records decoded from each stored value (state.AccountCache),
-// keys that no transaction wrote (the called contract's account and code,
-// the system contracts' state) are read from the multi-version memory
-// without locks and found through each worker's own index, a key new to
-// the block comes with its starting value, the memory's cells are
-// allocated in each worker's own chunks and the per-transaction records
-// padded to a cache line, each worker computes the blooms of its
-// receipts (hashing each contract address and event signature once), and
-// after the workers the write set is sorted on two goroutines. On such
-// light transactions (about 11 microseconds each) that still costs 1.25
-// times the CPU of serial execution on one core, and running on both cores
-// adds a quarter to a third (cache lines of the shared multi-version index moving
-// between the cores, GC mark workers on the second core; two serial runs
-// in separate processes at once do not slow each other): 1.7x would need
-// at most 12.8 ms of CPU per block with both cores busy throughout, less
-// than even one core spends. BenchmarkExecuteCompute, 200 conflict-free
-// transactions burning 500k gas each: serial 292 ms (325 ms of CPU), 2
-// workers 172 to 175 ms (330 ms of CPU), 1.7x. Parallel execution pays
-// off with heavy transactions or more cores; it is off by default.
+// steadier than wall time). BenchmarkExecuteERC20, 1000 conflict-free token
+// transfers: serial 10.8 to 11.1 ms per block (13.2 to 13.5 ms of CPU,
+// about 11 on one core); 2 workers 9.6 to 10.3 ms (17.6 to 18.7 ms of CPU;
+// 13.4 to 14 ms on one core), 1.07 to 1.15 times serial speed. The parallel
+// path keeps its bookkeeping small: the transactions share the account
+// records decoded from each stored value (state.AccountCache), keys that no
+// transaction wrote (the called contract's account and code, the system
+// contracts' state) are read from the multi-version memory without locks
+// and found through each worker's own index, a key new to the block comes
+// with its starting value, the memory's cells are allocated in each
+// worker's own chunks and the per-transaction records padded to a cache
+// line, each worker computes the blooms of its receipts (hashing each
+// contract address and event signature once), and after the workers the
+// write set is sorted on two goroutines. On such light transactions (about
+// 11 microseconds each) that still costs 1.25 times the CPU of serial
+// execution on one core, and running on both cores adds a quarter to a
+// third (cache lines of the shared multi-version index moving between the
+// cores, GC mark workers on the second core; two serial runs in separate
+// processes at once do not slow each other): 1.7x would need at most 12.8
+// ms of CPU per block with both cores busy throughout, less than even one
+// core spends. BenchmarkExecuteCompute, 200 conflict-free transactions
+// burning 500k gas each: serial 292 ms (325 ms of CPU), 2 workers 172 to
+// 175 ms (330 ms of CPU), 1.67 to 1.7x. Parallel execution pays off with
+// heavy transactions or more cores; it is off by default.
 //
 // Call and EstimateGas serve eth_call and eth_estimateGas on a read-only
 // view of the state; Genesis builds the first write set.
