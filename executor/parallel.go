@@ -100,6 +100,9 @@ func (e *Executor) executeParallel(ctx context.Context, env BlockEnv, parentRoot
 	}
 	defer func() {
 		for _, s := range p.scratch {
+			s.cells.Reset(nil) // keeps nothing of this block alive
+			clear(s.changes[:cap(s.changes)])
+			clear(s.writes[:cap(s.writes)])
 			e.scratch.Put(s)
 		}
 	}()
