@@ -75,8 +75,8 @@ func BenchmarkExecuteBlock100(b *testing.B) {
 // parallel speed-up it reports depends on how many cores are free; the
 // package documentation has the figures measured on the shared 2-core
 // reference machine (go test ./executor -run '^$' -bench ExecuteERC20
-// -benchtime 50x -count 3): serial 10 to 17 ms per block, 2 workers 11
-// to 44 ms, short of the 1.7x target.
+// -benchtime 30x -count 3): serial 10.6 to 11.4 ms per block, 2 workers
+// 9.8 to 10.4 ms, short of the 1.7x target.
 func BenchmarkExecuteERC20(b *testing.B) {
 	const n = 1000
 	w := newParWorld(b, n, 1)

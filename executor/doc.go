@@ -75,24 +75,33 @@
 // existing empty account: it must enumerate the account's stored slots,
 // which the view does not do).
 //
-// Speed, measured on the 2-core reference machine while it was shared
-// with five other builds (load average 5 to 15), so wall-clock figures
-// are noisy; cpu-ns/op (CPU time of all threads, GC included) is
-// steadier. BenchmarkExecuteERC20, 1000 conflict-free token transfers:
-// serial 10 to 17 ms per block (10 to 13 ms of CPU); 2 workers 11 to 44
-// ms (19 to 23 ms of CPU), at best level with serial; with one core (-cpu
-// 1) 2 workers take 15 to 19 ms of CPU. On such light transactions (about
-// 10 microseconds of work each) the parallel path's bookkeeping
-// (multi-version reads and writes, validation, decoding per transaction
-// the accounts serial execution decodes once per block, more allocation
-// and so more GC, and cache traffic between the cores) costs 1.5 to 1.8
-// times the CPU of serial execution, so on 2 cores it does not reach the
-// 1.7x target and is not faster than serial execution: it is off by
-// default. BenchmarkExecuteCompute, 200 conflict-free transactions burning
-// 500k gas each: serial 334 to 839 ms (345 to 390 ms of CPU), 2 workers
-// 186 to 497 ms (359 to 396 ms of CPU), up to 2x faster for a few percent
-// more CPU. Parallel execution pays off with heavy transactions or more
-// cores.
+// Speed (go test ./executor -run '^$' -bench ExecuteERC20 -benchtime 30x
+// -count 3, on the shared 2-core reference machine with a load average of
+// about 2; cpu-ns/op is the CPU time of all threads, GC included, and
+// steadier than wall time). BenchmarkExecuteERC20, 1000 conflict-free token
+// transfers: serial 10.8 to 11.1 ms per block (13.2 to 13.5 ms of CPU,
+// about 11 on one core); 2 workers 9.6 to 10.3 ms (17.6 to 18.7 ms of CPU;
+// 13.4 to 14 ms on one core), 1.07 to 1.15 times serial speed. The parallel
+// path keeps its bookkeeping small: the transactions share the account
+// records decoded from each stored value (state.AccountCache), keys that no
+// transaction wrote (the called contract's account and code, the system
+// contracts' state) are read from the multi-version memory without locks
+// and found through each worker's own index, a key new to the block comes
+// with its starting value, the memory's cells are allocated in each
+// worker's own chunks and the per-transaction records padded to a cache
+// line, each worker computes the blooms of its receipts (hashing each
+// contract address and event signature once), and after the workers the
+// write set is sorted on two goroutines. On such light transactions (about
+// 11 microseconds each) that still costs 1.25 times the CPU of serial
+// execution on one core, and running on both cores adds a quarter to a
+// third (cache lines of the shared multi-version index moving between the
+// cores, GC mark workers on the second core; two serial runs in separate
+// processes at once do not slow each other): 1.7x would need at most 12.8
+// ms of CPU per block with both cores busy throughout, less than even one
+// core spends. BenchmarkExecuteCompute, 200 conflict-free transactions
+// burning 500k gas each: serial 292 ms (325 ms of CPU), 2 workers 172 to
+// 175 ms (330 ms of CPU), 1.67 to 1.7x. Parallel execution pays off with
+// heavy transactions or more cores; it is off by default.
 //
 // Call and EstimateGas serve eth_call and eth_estimateGas on a read-only
 // view of the state; Genesis builds the first write set.

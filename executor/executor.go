@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"math/big"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -119,6 +120,9 @@ type Executor struct {
 	// parallelBlocks and serialFallbacks count the blocks executed in
 	// parallel and those the parallel path handed back to serial execution.
 	parallelBlocks, serialFallbacks atomic.Int64
+	// scratch keeps the parallel workers' caches (*workerScratch) from
+	// block to block, with the memory they grew to.
+	scratch sync.Pool
 }
 
 // New returns an executor for a chain. logger may be nil.

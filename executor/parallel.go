@@ -1,12 +1,15 @@
 package executor
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core"
@@ -63,7 +66,18 @@ type parallelBlock struct {
 	mv      *blockstm.MVMemory
 	parent  storage.Reader // the parent state, which EVM set-up reads
 	out     []txOutput
-	workers []*worker // by worker index
+	workers []*worker        // by worker index
+	scratch []*workerScratch // by worker index
+	// accounts holds the account records decoded by the block's
+	// transactions, by the stored value they were decoded from (see
+	// txView.CachedAccount).
+	accounts sync.Map // *byte -> decodedAccount
+}
+
+// decodedAccount is an account record decoded from a value of n bytes.
+type decodedAccount struct {
+	n int
+	a *state.Account
 }
 
 // executeParallel runs txs with the given number of workers. It returns
@@ -80,7 +94,18 @@ func (e *Executor) executeParallel(ctx context.Context, env BlockEnv, parentRoot
 	env.GetHash = lockedGetHash(env.GetHash)
 	p := &parallelBlock{e: e, ctx: ctx, env: env, txs: txs, senders: senders, parent: st,
 		mv: blockstm.NewMVMemory(len(txs), baseReader(st)), out: make([]txOutput, len(txs)),
-		workers: make([]*worker, workers)}
+		workers: make([]*worker, workers), scratch: make([]*workerScratch, workers)}
+	for w := range p.scratch {
+		p.scratch[w] = e.getScratch(p.mv)
+	}
+	defer func() {
+		for _, s := range p.scratch {
+			s.cells.Reset(nil) // keeps nothing of this block alive
+			clear(s.changes[:cap(s.changes)])
+			clear(s.writes[:cap(s.writes)])
+			e.scratch.Put(s)
+		}
+	}()
 	err = blockstm.Run(ctx, p.mv, len(txs), workers, func(w int, v blockstm.Version) blockstm.Result {
 		return p.execute(w, v.Tx)
 	})
@@ -125,13 +150,16 @@ func (e *Executor) executeParallel(ctx context.Context, env BlockEnv, parentRoot
 	changed := make([]state.Write, 0, len(final))
 	var maybe []state.Write
 	for _, f := range final {
-		w := state.Write{Key: []byte(f.Key), Value: f.Value, Delete: f.Value == nil}
+		w := state.Write{Key: f.Key, Value: f.Value, Delete: f.Value == nil}
 		if f.Writers == 1 {
 			changed = append(changed, w)
 		} else {
 			maybe = append(maybe, w)
 		}
 	}
+	// The write set is sorted by key; sorting most of it here on two
+	// goroutines leaves NetWriteSet a sorted list to check.
+	changed = sortWrites(changed)
 	ws, err := state.NetWriteSet(st, changed, maybe)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrState, err)
@@ -142,6 +170,58 @@ func (e *Executor) executeParallel(ctx context.Context, env BlockEnv, parentRoot
 		"gasUsed", res.GasUsed, "writes", ws.Len(), "stateRoot", res.StateRoot, "elapsed", time.Since(start))
 	return res, nil
 }
+
+// workerScratch is what one worker keeps for the transactions it runs in
+// a block: its index of the multi-version memory's keys and its bloom
+// hashes.
+type workerScratch struct {
+	cells  *blockstm.Cache
+	blooms *bloomCache
+	// The lists of a transaction's writes, reused from one to the next
+	// (Run keeps the keys and values, not the lists).
+	changes []state.Write
+	writes  []blockstm.Write
+}
+
+// getScratch returns a worker's scratch for a block over mv, reusing the
+// memory of an earlier block's.
+func (e *Executor) getScratch(mv *blockstm.MVMemory) *workerScratch {
+	s, _ := e.scratch.Get().(*workerScratch)
+	if s == nil {
+		return &workerScratch{cells: mv.NewCache(), blooms: newBloomCache()}
+	}
+	s.cells.Reset(mv)
+	if len(s.blooms.bits) > maxBloomCache {
+		clear(s.blooms.bits)
+	}
+	return s
+}
+
+// sortWrites returns ws sorted by key, sorting its halves on two
+// goroutines and merging them. Keys are distinct.
+func sortWrites(ws []state.Write) []state.Write {
+	const minParallelSort = 512
+	if len(ws) < minParallelSort {
+		slices.SortFunc(ws, compareWrites)
+		return ws
+	}
+	a, b := ws[:len(ws)/2], ws[len(ws)/2:]
+	var wg sync.WaitGroup
+	wg.Go(func() { slices.SortFunc(a, compareWrites) })
+	slices.SortFunc(b, compareWrites)
+	wg.Wait()
+	out := make([]state.Write, 0, len(ws))
+	for len(a) > 0 && len(b) > 0 {
+		if compareWrites(a[0], b[0]) < 0 {
+			out, a = append(out, a[0]), a[1:]
+		} else {
+			out, b = append(out, b[0]), b[1:]
+		}
+	}
+	return append(append(out, a...), b...)
+}
+
+func compareWrites(a, b state.Write) int { return bytes.Compare(a.Key, b.Key) }
 
 // lockedGetHash lets the workers share a BlockEnv.GetHash that need not
 // be safe for concurrent use, answering each number once.
@@ -263,7 +343,8 @@ func (p *parallelBlock) release() {
 // worker's StateDB reset to read through the multi-version memory.
 func (p *parallelBlock) execute(w, i int) (res blockstm.Result) {
 	wk := p.worker(w)
-	view := &txView{p: p, tx: i, blockedBy: -1, abort: wk.evm.Cancel, reads: make([]blockstm.Read, 0, 8)}
+	cache := p.scratch[w].cells
+	view := &txView{p: p, cache: cache, tx: i, blockedBy: -1, abort: wk.evm.Cancel, reads: make([]blockstm.Read, 0, 8)}
 	sdb := wk.sdb
 	sdb.Reset(view)
 	wk.db.StateDB, wk.evm.StateDB = sdb, sdb
@@ -283,9 +364,13 @@ func (p *parallelBlock) execute(w, i int) (res blockstm.Result) {
 	sdb.Finalise(wk.evm.GetRules())
 	o := txOutput{receipt: r, err: sdb.Error()}
 	if len(r.Logs) > 0 {
-		o.bloom = types.LogsBloom([]*types.Receipt{r})
+		o.bloom = p.scratch[w].blooms.logsBloom(r)
 	}
-	writes, err := sdb.Changes()
+	scratch := p.scratch[w]
+	writes, err := sdb.AppendChanges(scratch.changes[:0])
+	if err == nil {
+		scratch.changes = writes
+	}
 	if view.blockedBy >= 0 {
 		return blockstm.Result{BlockedBy: view.blockedBy}
 	}
@@ -296,10 +381,11 @@ func (p *parallelBlock) execute(w, i int) (res blockstm.Result) {
 	res.BlockedBy = -1
 	res.Reads = view.reads
 	if err == nil {
-		res.Writes = make([]blockstm.Write, len(writes))
-		for j, x := range writes {
-			res.Writes[j] = blockstm.Write{Key: x.Key, Value: x.Value}
+		res.Writes = scratch.writes[:0]
+		for _, x := range writes {
+			res.Writes = append(res.Writes, cache.Write(x.Key, x.Value))
 		}
+		scratch.writes = res.Writes
 	}
 	return res
 }
@@ -309,6 +395,7 @@ func (p *parallelBlock) execute(w, i int) (res blockstm.Result) {
 // starting state. It records what it read, with versions, for validation.
 type txView struct {
 	p         *parallelBlock
+	cache     *blockstm.Cache // the worker's
 	tx        int
 	reads     []blockstm.Read
 	blockedBy int    // an earlier transaction whose estimate was read, or -1
@@ -319,7 +406,7 @@ func (v *txView) get(key []byte) ([]byte, error) {
 	if v.blockedBy >= 0 {
 		return nil, storage.ErrNotFound
 	}
-	r, read := v.p.mv.Read(key, v.tx)
+	r, read := v.cache.Read(key, v.tx)
 	switch {
 	case r.BlockedBy >= 0:
 		v.blockedBy = r.BlockedBy
@@ -335,6 +422,31 @@ func (v *txView) get(key []byte) ([]byte, error) {
 		return nil, storage.ErrNotFound
 	}
 	return r.Value, nil
+}
+
+// CachedAccount implements state.AccountCache: the transactions of a
+// block share the account records decoded from each value of the
+// multi-version memory (the block's starting values and the transactions'
+// writes), as serial execution decodes an account once per block. A value
+// is known by the address of its bytes: the values are never modified, and
+// the cache's pointer to them keeps their memory from being reused.
+func (v *txView) CachedAccount(b []byte) *state.Account {
+	if len(b) == 0 {
+		return nil
+	}
+	if d, ok := v.p.accounts.Load(unsafe.SliceData(b)); ok {
+		if d := d.(*decodedAccount); d.n == len(b) {
+			return d.a
+		}
+	}
+	return nil
+}
+
+// CacheAccount implements state.AccountCache.
+func (v *txView) CacheAccount(b []byte, a *state.Account) {
+	if len(b) > 0 {
+		v.p.accounts.Store(unsafe.SliceData(b), &decodedAccount{n: len(b), a: a})
+	}
 }
 
 // Get implements storage.Reader.

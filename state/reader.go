@@ -20,11 +20,33 @@ func readAccount(r storage.Reader, addr common.Address) (*Account, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: account %v: %w", ErrRead, addr, err)
 	}
+	c, cached := r.(AccountCache)
+	if cached {
+		if a := c.CachedAccount(b); a != nil {
+			return a, nil
+		}
+	}
 	a, err := decodeAccount(b)
 	if err != nil {
 		return nil, fmt.Errorf("account %v: %w", addr, err)
 	}
+	if cached {
+		c.CacheAccount(b, a)
+	}
 	return a, nil
+}
+
+// AccountCache is implemented by a storage.Reader that keeps decoded
+// account records for the StateDBs reading through it, when many of them
+// read the same stored records (a parallel executor runs each transaction
+// on its own StateDB, where serial execution decodes an account once per
+// block). b is a value the reader's Get returned for an account key. The
+// records are shared: a StateDB never modifies one.
+type AccountCache interface {
+	// CachedAccount returns the record kept for b, or nil.
+	CachedAccount(b []byte) *Account
+	// CacheAccount keeps a, decoded from b.
+	CacheAccount(b []byte, a *Account)
 }
 
 // readCode reads code by its hash; the empty code hash has no code.

@@ -210,11 +210,17 @@ func (s *StateDB) WriteSet() (*WriteSet, error) {
 // without the encoding: what a parallel executor needs of each
 // transaction run on its own StateDB.
 func (s *StateDB) Changes() ([]Write, error) {
+	return s.AppendChanges(make([]Write, 0, 2*len(s.objects)))
+}
+
+// AppendChanges is Changes appending to dst, for a caller that reuses one
+// list from transaction to transaction.
+func (s *StateDB) AppendChanges(dst []Write) ([]Write, error) {
 	s.finalise()
 	if s.err != nil {
 		return nil, s.err
 	}
-	var writes []Write
+	writes := dst
 	put := func(k, v []byte) { writes = append(writes, Write{Key: k, Value: v}) }
 	del := func(k []byte) { writes = append(writes, Write{Key: k, Delete: true}) }
 	codeDone := make(map[common.Hash]bool)

@@ -91,14 +91,27 @@ func parallel(t *testing.T, txs []synthTx, workers int) ([]uint64, map[string][]
 	// that the test fails with a message instead.
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	err := Run(ctx, mv, len(txs), workers, func(_ int, v Version) Result {
+	// Even transactions go through their worker's Cache, odd ones through
+	// MVMemory directly.
+	caches := make([]*Cache, max(workers, 1))
+	for w := range caches {
+		caches[w] = mv.NewCache()
+	}
+	err := Run(ctx, mv, len(txs), workers, func(w int, v Version) Result {
 		var reads []Read
 		blocked := -1
+		cached := v.Tx%2 == 0
 		out, ws := txs[v.Tx].run(v.Tx, func(k string) []byte {
 			if blocked >= 0 {
 				return nil
 			}
-			r, rd := mv.Read([]byte(k), v.Tx)
+			var r ReadResult
+			var rd Read
+			if cached {
+				r, rd = caches[w].Read([]byte(k), v.Tx)
+			} else {
+				r, rd = mv.Read([]byte(k), v.Tx)
+			}
 			if r.BlockedBy >= 0 {
 				blocked = r.BlockedBy
 				return nil
@@ -113,6 +126,11 @@ func parallel(t *testing.T, txs []synthTx, workers int) ([]uint64, map[string][]
 			return Result{BlockedBy: blocked}
 		}
 		outs[v.Tx] = out
+		if cached {
+			for j, x := range ws {
+				ws[j] = caches[w].Write(x.Key, x.Value)
+			}
+		}
 		return Result{BlockedBy: -1, Reads: reads, Writes: ws}
 	})
 	if err != nil {
@@ -120,7 +138,10 @@ func parallel(t *testing.T, txs []synthTx, workers int) ([]uint64, map[string][]
 	}
 	state := map[string][]byte{}
 	for _, w := range mv.Snapshot() {
-		state[w.Key] = w.Value
+		if _, dup := state[string(w.Key)]; dup {
+			t.Fatalf("key %s twice in the snapshot", w.Key)
+		}
+		state[string(w.Key)] = w.Value
 		if w.Writers < 1 {
 			t.Fatalf("key %s: %d writers", w.Key, w.Writers)
 		}

@@ -6,8 +6,9 @@
 //
 // The package knows nothing of the EVM. Its caller executes one
 // incarnation of one transaction at a time (an ExecFunc): it reads every
-// key through MVMemory.Read and returns the reads (each with the version
-// it saw) and the keys it wrote.
+// key through MVMemory.Read (or its worker's Cache, which finds the keys
+// shared between transactions without the memory's locks) and returns the
+// reads (each with the version it saw) and the keys it wrote.
 //
 //   - MVMemory is the multi-version memory: for every key, its value in
 //     the block's starting state (read once, through a BaseFunc) and the

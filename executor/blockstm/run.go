@@ -18,7 +18,9 @@ type Result struct {
 
 // ExecFunc executes incarnation v of a transaction on behalf of worker
 // (0 <= worker < workers). It reads through MVMemory.Read with v.Tx and
-// must not keep outputs of an incarnation it reports as blocked. The
+// must not keep outputs of an incarnation it reports as blocked. Run keeps
+// the Reads list and the Writes' keys and values, not the Writes list: the
+// worker's next call may reuse it. The
 // incarnations of one transaction never run concurrently, and a later
 // incarnation's call happens after the earlier one's return.
 type ExecFunc func(worker int, v Version) Result

@@ -34,6 +34,10 @@ type txState struct {
 	// dependents are the transactions waiting for this one to finish
 	// executing (guarded by mu too).
 	dependents []int
+	// Consecutive transactions usually run on different workers: the
+	// padding (to 64 bytes) keeps their states off each other's cache
+	// lines.
+	_ [16]byte
 }
 
 // scheduler is the collaborative scheduler of Block-STM: two indexes
