@@ -2,15 +2,13 @@ package explorer_test
 
 import (
 	"context"
-	"fmt"
-	"math/rand/v2"
-	"net"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/gobcos/gobcos/chainbuild"
 	"github.com/gobcos/gobcos/explorer"
+	"github.com/gobcos/gobcos/internal/testports"
 	"github.com/gobcos/gobcos/node"
 )
 
@@ -21,31 +19,8 @@ type testChain struct {
 	nodes    []*node.Node
 }
 
-// freeBase finds a base port with 2n consecutive free ports on loopback.
-func freeBase(t *testing.T, n int) int {
-	t.Helper()
-	for range 50 {
-		base := 20000 + rand.IntN(30000)
-		var lns []net.Listener
-		ok := true
-		for p := base; p < base+2*n; p++ {
-			ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
-			if err != nil {
-				ok = false
-				break
-			}
-			lns = append(lns, ln)
-		}
-		for _, ln := range lns {
-			ln.Close()
-		}
-		if ok {
-			return base
-		}
-	}
-	t.Fatal("no free ports on loopback")
-	return 0
-}
+// freeBase finds a base port with 2n consecutive free ports.
+func freeBase(t *testing.T, n int) int { return testports.Base(t, 2*n) }
 
 // startChain builds and starts an n-node PBFT chain; node 0 serves the
 // explorer on a free port. The chain stops when the test ends.

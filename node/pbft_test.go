@@ -2,9 +2,7 @@ package node_test
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net"
 	"os"
 	"path/filepath"
@@ -15,37 +13,14 @@ import (
 	"github.com/ethereum/go-ethereum/common/hexutil"
 
 	"github.com/gobcos/gobcos/chainbuild"
+	"github.com/gobcos/gobcos/internal/testports"
 	"github.com/gobcos/gobcos/node"
 	"github.com/gobcos/gobcos/sdk"
 )
 
-// freeBase finds a base port with n consecutive free ports for P2P and n
-// for RPC on loopback (others may take them meanwhile; the test then fails
-// to start and says so).
-func freeBase(t *testing.T, n int) int {
-	t.Helper()
-	for range 50 {
-		base := 20000 + rand.IntN(30000)
-		ok := true
-		var lns []net.Listener
-		for p := base; p < base+2*n && ok; p++ {
-			ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
-			if err != nil {
-				ok = false
-				break
-			}
-			lns = append(lns, ln)
-		}
-		for _, ln := range lns {
-			ln.Close()
-		}
-		if ok {
-			return base
-		}
-	}
-	t.Fatal("no free ports on loopback")
-	return 0
-}
+// freeBase finds a base port with 2n consecutive free ports: n for P2P
+// and n for JSON-RPC.
+func freeBase(t *testing.T, n int) int { return testports.Base(t, 2*n) }
 
 type pbftChain struct {
 	t     *testing.T

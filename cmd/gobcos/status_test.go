@@ -2,43 +2,18 @@ package main
 
 import (
 	"bytes"
-	"fmt"
-	"math/rand/v2"
-	"net"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gobcos/gobcos/chainbuild"
+	"github.com/gobcos/gobcos/internal/testports"
 	"github.com/gobcos/gobcos/node"
 )
 
-// freePorts finds a base port with n consecutive free ports on loopback.
-func freePorts(t *testing.T, n int) int {
-	t.Helper()
-	for range 50 {
-		base := 20000 + rand.IntN(30000)
-		var lns []net.Listener
-		ok := true
-		for p := base; p < base+n; p++ {
-			ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
-			if err != nil {
-				ok = false
-				break
-			}
-			lns = append(lns, ln)
-		}
-		for _, ln := range lns {
-			ln.Close()
-		}
-		if ok {
-			return base
-		}
-	}
-	t.Fatal("no free ports on loopback")
-	return 0
-}
+// freePorts finds a base port with n consecutive free ports.
+func freePorts(t *testing.T, n int) int { return testports.Base(t, n) }
 
 func runRoot(t *testing.T, args ...string) (string, error) {
 	t.Helper()

@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"io"
 	"math/big"
-	"math/rand/v2"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,6 +19,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 
+	"github.com/gobcos/gobcos/internal/testports"
 	"github.com/gobcos/gobcos/sdk"
 )
 
@@ -57,32 +56,8 @@ func skipShort(t *testing.T) {
 	}
 }
 
-// freeBase finds a port p such that p..p+n-1 are all free on loopback and on
-// all interfaces (the P2P listener binds 0.0.0.0).
-func freeBase(t *testing.T, n int) int {
-	t.Helper()
-	for range 200 {
-		base := 20000 + rand.IntN(40000)
-		ok := true
-		var lns []net.Listener
-		for i := range n {
-			ln, err := net.Listen("tcp", fmt.Sprintf(":%d", base+i))
-			if err != nil {
-				ok = false
-				break
-			}
-			lns = append(lns, ln)
-		}
-		for _, ln := range lns {
-			ln.Close()
-		}
-		if ok {
-			return base
-		}
-	}
-	t.Fatal("no free port range found")
-	return 0
-}
+// freeBase finds a base port with n consecutive free ports.
+func freeBase(t *testing.T, n int) int { return testports.Base(t, n) }
 
 // buildChain runs `gobcos chain build` for n loopback nodes into dir, with
 // extra flags (for example --consensus raft).
