@@ -21,12 +21,19 @@ import (
 	"github.com/gobcos/gobcos/sdk"
 )
 
-// startChain runs a single-node chain in-process and returns a client.
-// governors, when given, replace the genesis committee (weight 1 each).
+// startChain runs a single-node ECDSA chain in-process and returns a
+// client. governors, when given, replace the genesis committee (weight 1
+// each).
 func startChain(t *testing.T, governors ...common.Address) *sdk.Client {
 	t.Helper()
+	return startChainSuite(t, crypto.NameECDSA, governors...)
+}
+
+// startChainSuite is startChain with the chain's crypto suite.
+func startChainSuite(t *testing.T, suite string, governors ...common.Address) *sdk.Client {
+	t.Helper()
 	dir := t.TempDir()
-	if err := node.InitDir(dir, node.InitOptions{Suite: crypto.NameECDSA, RPCAddr: "127.0.0.1:0"}); err != nil {
+	if err := node.InitDir(dir, node.InitOptions{Suite: suite, RPCAddr: "127.0.0.1:0"}); err != nil {
 		t.Fatal(err)
 	}
 	cfg, err := node.LoadConfig(filepath.Join(dir, node.ConfigFile))
@@ -71,9 +78,16 @@ func startChain(t *testing.T, governors ...common.Address) *sdk.Client {
 const artifacts = "../testdata/contracts/"
 
 // TestScriptedSession drives every command of the console in scripted mode
-// against a real node and checks each output.
+// against a real node and checks each output, on an ECDSA chain (Ethereum
+// txs) and an SM chain (native txs signed with SM2).
 func TestScriptedSession(t *testing.T) {
-	client := startChain(t)
+	for _, suite := range []string{crypto.NameECDSA, crypto.NameSM} {
+		t.Run(suite, func(t *testing.T) { testScriptedSession(t, suite) })
+	}
+}
+
+func testScriptedSession(t *testing.T, suite string) {
+	client := startChainSuite(t, suite)
 	key, err := client.Suite().GenerateKey()
 	if err != nil {
 		t.Fatal(err)
@@ -99,7 +113,7 @@ func TestScriptedSession(t *testing.T) {
 		}
 	}
 
-	mustContain("info", run("info"), "groupId: "+client.GroupID(), "cryptoSuite: "+crypto.NameECDSA)
+	mustContain("info", run("info"), "groupId: "+client.GroupID(), "cryptoSuite: "+suite)
 	mustContain("account", run("account"), key.Address().Hex())
 
 	got := run("deploy " + artifacts + "Store.abi " + artifacts + "Store.bin 7")

@@ -245,7 +245,13 @@ func TestGovernanceCommands(t *testing.T) {
 // TestAccountCommands creates, imports, lists and switches keystore
 // accounts, then signs with the new account.
 func TestAccountCommands(t *testing.T) {
-	client := startChain(t)
+	for _, suite := range []string{crypto.NameECDSA, crypto.NameSM} {
+		t.Run(suite, func(t *testing.T) { testAccountCommands(t, suite) })
+	}
+}
+
+func testAccountCommands(t *testing.T, suite string) {
+	client := startChainSuite(t, suite)
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
 	dir := t.TempDir()
@@ -263,7 +269,7 @@ func TestAccountCommands(t *testing.T) {
 	s.has("account", "address: "+first)
 	s.deployed("deploy " + artifacts + "Store.abi " + artifacts + "Store.bin 7") // signs with the new key
 
-	imported, err := crypto.ECDSA().GenerateKey()
+	imported, err := client.Suite().GenerateKey()
 	if err != nil {
 		t.Fatal(err)
 	}
