@@ -2,7 +2,10 @@ package console
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -24,12 +27,14 @@ const maxEventsShown = 10000
 
 func eventCommands() []*command {
 	return []*command{
-		{name: "events", args: "TARGET [ABIFILE] [FROM [TO]]", short: "a contract's events over a block range, decoded by ABI", min: 1, max: 4, run: runEvents,
+		{name: "events", args: "TARGET [ABIFILE] [EVENT] [FROM [TO]]", short: "a contract's events over a block range, decoded by ABI", min: 1, max: 5, run: runEvents,
 			choices: systemNames(),
 			long: "TARGET is a 0x address, a CNS name or a system contract (committee, systemconfig,\n" +
 				"consensusnodes, permission, cns). The ABI comes from ABIFILE, else the system\n" +
 				"contract's own, else the one registered in CNS for the name; without one the\n" +
-				"events are shown raw. FROM defaults to 0, TO to the latest block."},
+				"events are shown raw. EVENT, an event name of that ABI, keeps only those\n" +
+				"events (the node filters them by topic). FROM defaults to 0, TO to the latest\n" +
+				"block."},
 		{name: "history", args: "[FROM [TO]]", short: "the governance history: every event of the system contracts", max: 2, run: runHistory,
 			long: "Lists the events of Committee, SystemConfig, ConsensusNodes, Permission and CNS\n" +
 				"in chain order: proposals, votes, executions, config, node, role, freeze and\n" +
@@ -101,10 +106,20 @@ func (c *Console) blockRange(ctx context.Context, words []string) (uint64, uint6
 
 // logs fetches the logs of addrs in from..to, chunk by chunk.
 func (c *Console) logs(ctx context.Context, addrs []common.Address, from, to uint64) ([]sdk.Log, error) {
+	return c.logsOf(ctx, addrs, nil, from, to)
+}
+
+// logsOf is logs keeping only the logs whose first topic (the event's id)
+// is one of topic0, when given.
+func (c *Console) logsOf(ctx context.Context, addrs []common.Address, topic0 []common.Hash, from, to uint64) ([]sdk.Log, error) {
+	var topics [][]common.Hash
+	if len(topic0) > 0 {
+		topics = [][]common.Hash{topic0}
+	}
 	var out []sdk.Log
 	for lo := from; ; lo += logRangeChunk {
 		hi := min(to, lo+logRangeChunk-1)
-		got, err := c.client.FilterLogs(ctx, sdk.FilterQuery{FromBlock: &lo, ToBlock: &hi, Addresses: addrs})
+		got, err := c.client.FilterLogs(ctx, sdk.FilterQuery{FromBlock: &lo, ToBlock: &hi, Addresses: addrs, Topics: topics})
 		if err != nil {
 			return nil, err
 		}
@@ -135,24 +150,44 @@ func runEvents(ctx context.Context, c *Console, args []string) error {
 			return err
 		}
 	}
-	if len(rest) > 0 && !isBlockWord(rest[0]) {
+	if a == nil && !system && !strings.HasPrefix(target, "0x") && !strings.HasPrefix(target, "0X") {
+		a = c.cnsABI(ctx, target)
+	}
+	isEvent := func(w string) bool {
+		if a == nil {
+			return false
+		}
+		_, ok := a.Events[w]
+		return ok
+	}
+	if len(rest) > 0 && !isBlockWord(rest[0]) && !isEvent(rest[0]) {
 		fa, err := readABI(rest[0])
 		if err != nil {
+			if _, serr := os.Stat(rest[0]); a != nil && errors.Is(serr, fs.ErrNotExist) {
+				return fmt.Errorf("%w: the ABI has no event %q (and no ABI file has that name)", ErrBadArg, rest[0])
+			}
 			return err
 		}
 		a, rest = &fa, rest[1:]
 	}
-	if len(rest) > 2 {
-		return fmt.Errorf("%w: events TARGET [ABIFILE] [FROM [TO]]", ErrUsage)
+	var topic []common.Hash
+	if len(rest) > 0 && !isBlockWord(rest[0]) {
+		if !isEvent(rest[0]) {
+			if a == nil {
+				return fmt.Errorf("%w: %q: no ABI to find the event in (give ABIFILE)", ErrBadArg, rest[0])
+			}
+			return fmt.Errorf("%w: the ABI has no event %q", ErrBadArg, rest[0])
+		}
+		topic, rest = []common.Hash{a.Events[rest[0]].ID}, rest[1:]
 	}
-	if a == nil && !system && !strings.HasPrefix(target, "0x") && !strings.HasPrefix(target, "0X") {
-		a = c.cnsABI(ctx, target)
+	if len(rest) > 2 {
+		return fmt.Errorf("%w: events TARGET [ABIFILE] [EVENT] [FROM [TO]]", ErrUsage)
 	}
 	from, to, err := c.blockRange(ctx, rest)
 	if err != nil {
 		return err
 	}
-	logs, err := c.logs(ctx, []common.Address{addr}, from, to)
+	logs, err := c.logsOf(ctx, []common.Address{addr}, topic, from, to)
 	if err != nil {
 		return err
 	}

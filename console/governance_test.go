@@ -217,6 +217,12 @@ func TestGovernanceCommands(t *testing.T) {
 	}
 	s1.has("events committee 0 latest", "ProposalCreated(id=1, proposer="+g1.Address().Hex(), `change="tx_count_limit = 77"`)
 	s1.has("events permission", "RoleChanged(")
+	// An event name keeps only those events.
+	if got := s1.has("events committee VoteCast 0 latest", "VoteCast(id=1, voter="); strings.Contains(got, "ProposalCreated(") {
+		t.Fatalf("events filtered by VoteCast show other events:\n%s", got)
+	}
+	s1.has("events committee ProposalExecuted", "ProposalExecuted(id=1)")
+	s1.fails("events committee NoSuchEvent", console.ErrBadArg, `no event "NoSuchEvent"`)
 	s1.fails("history 10 5", console.ErrBadArg, "empty")
 	s1.fails("history 100000", console.ErrBadArg, "past the head")
 	s1.has("history 0 18446744073709551615", "events") // TO is capped at the head
