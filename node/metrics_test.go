@@ -220,8 +220,10 @@ func TestMetricsMoveWithLoad(t *testing.T) {
 	grew(1, "gobcos_txpool_txs_accepted_total", map[string]string{"source": "gossip"}, 1)
 	grew(1, "gobcos_txgossip_txs_total", map[string]string{"direction": "received"}, 2*perNode)
 	grew(1, "gobcos_txgossip_batches_total", map[string]string{"direction": "received"}, 1)
-	if b, a := before[0].value("gobcos_txpool_txs_rejected_total", nil), after[0].value("gobcos_txpool_txs_rejected_total", nil); a-b != 1 {
-		t.Errorf("node 0: gobcos_txpool_txs_rejected_total went from %v to %v, want one more", b, a)
+	// Exactly one rejection from clients; peers may add some of their own
+	// (a tx re-gossiped while it waits is refused as already known).
+	if b, a := before[0].value("gobcos_txpool_txs_rejected_total", nil), after[0].value("gobcos_txpool_txs_rejected_total", nil); a-b < 1 {
+		t.Errorf("node 0: gobcos_txpool_txs_rejected_total went from %v to %v, want at least one more", b, a)
 	}
 	if b, a := before[0].value("gobcos_txpool_txs_rejected_total", map[string]string{"source": "rpc"}), after[0].value("gobcos_txpool_txs_rejected_total", map[string]string{"source": "rpc"}); a-b != 1 {
 		t.Errorf("node 0: rejections from rpc went from %v to %v, want one more", b, a)
