@@ -62,7 +62,12 @@ func TestGossipBatches(t *testing.T) {
 		t.Fatalf("node 0 sent %d txs in %d batches (%d dropped)", st.TxsSent, st.BatchesSent, st.Dropped)
 	}
 	for i, n := range c.nodes[1:] {
+		// The block may commit before a slow node has read the last batch
+		// off the wire: wait for it.
 		st := n.GossipStats()
+		for deadline := time.Now().Add(30 * time.Second); st.TxsReceived < count && time.Now().Before(deadline); st = n.GossipStats() {
+			time.Sleep(20 * time.Millisecond)
+		}
 		t.Logf("node %d gossip: %+v", i+1, st)
 		if st.TxsReceived < count || st.BatchesReceived >= st.TxsReceived || st.BadMessages != 0 {
 			t.Fatalf("node %d received %d txs in %d batches (%d bad)", i+1, st.TxsReceived, st.BatchesReceived, st.BadMessages)
