@@ -108,10 +108,14 @@ func TestBatcherFlushesWhenFull(t *testing.T) {
 	done := make(chan struct{})
 	go func() { defer close(done); b.Run(ctx) }()
 	defer func() { cancel(); <-done }()
+	// A first tx leaves at once (the node was quiet) and starts the
+	// interval; a full batch after it does not wait for the interval.
+	b.Queue(tx(100), network.NodeID{})
+	waitFor(t, func() bool { return b.Stats().Txs == 1 })
 	for i := range 10 {
 		b.Queue(tx(i), network.NodeID{})
 	}
-	waitFor(t, func() bool { return b.Stats().Txs == 10 })
+	waitFor(t, func() bool { return b.Stats().Txs == 11 })
 }
 
 // TestBatcherIdleSendsAtOnce: on a quiet node a tx leaves at once, not
