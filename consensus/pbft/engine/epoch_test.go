@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/gobcos/gobcos/consensus"
 	"github.com/gobcos/gobcos/consensus/pbft"
 	"github.com/gobcos/gobcos/crypto"
+	"github.com/gobcos/gobcos/txpool"
 	"github.com/gobcos/gobcos/types"
 )
 
@@ -105,7 +107,15 @@ func (c *cluster) startEpochs(i int, initial [][]byte, epochs func(uint64) (Epoc
 func (c *cluster) step(on ...int) {
 	c.t.Helper()
 	txs := []*types.Transaction{c.newTx(c.nodes[on[0]].ledger.Height() + 100)}
-	c.submit(txs, on...)
+	// The first nodes may commit the tx before the later ones get it: a
+	// pool then refuses it as committed, which is what the step wants.
+	for _, i := range on {
+		for _, err := range c.nodes[i].pool.Add(c.ctx, txs) {
+			if err != nil && !errors.Is(err, txpool.ErrAlreadyCommitted) {
+				c.t.Fatalf("node %d refused the tx: %v", i, err)
+			}
+		}
+	}
 	c.waitCommitted(txs, on...)
 }
 
