@@ -172,6 +172,9 @@ func genesisFor(opts Options, suite crypto.Suite, now time.Time, orgs []orgMater
 		g.LeaderPeriod = node.DefaultLeaderPeriod
 		g.ConsensusTimeoutMs = node.DefaultConsensusTimeoutMs
 	}
+	if g.Consensus == node.ConsensusRaft {
+		g.ConsensusTimeoutMs = node.RaftConsensusTimeoutMs
+	}
 	for _, o := range orgs {
 		name := o.auth.Cert.Subject.CommonName
 		sum := sha256.Sum256(o.auth.Cert.Raw)

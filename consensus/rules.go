@@ -21,7 +21,8 @@ type Rules struct {
 	// its block invalid (compatibility version 0.2.0 on); before, it is
 	// executed as failed and the block stays valid.
 	GasLimitInvalidates bool
-	// ConsensusTimeout is the PBFT view-change timeout (local timing).
+	// ConsensusTimeout is the PBFT view-change timeout and the Raft
+	// election timeout (local timing).
 	ConsensusTimeout time.Duration
 	// MinSealInterval is the least time between two blocks (local timing).
 	MinSealInterval time.Duration

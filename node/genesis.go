@@ -40,8 +40,9 @@ type Genesis struct {
 	// LeaderPeriod is how many consecutive blocks a PBFT leader proposes
 	// (0 means DefaultLeaderPeriod). PBFT only.
 	LeaderPeriod uint64 `json:"leaderPeriod,omitempty"`
-	// ConsensusTimeoutMs is the PBFT view-change timeout before it grows
-	// (0 means DefaultConsensusTimeoutMs). PBFT only.
+	// ConsensusTimeoutMs is the initial consensus_timeout_ms: PBFT's
+	// view-change timeout before it grows, Raft's election timeout (0
+	// means DefaultConsensusTimeoutMs). PBFT and Raft only.
 	ConsensusTimeoutMs uint64 `json:"consensusTimeoutMs,omitempty"`
 	// CompatibilityVersion is the chain's first compatibility version, the
 	// rule set of block 0 on (changed later by upgrade proposals). Empty
@@ -94,11 +95,16 @@ const (
 	ConsensusRaft = "raft"
 )
 
-// PBFT defaults for zero genesis fields.
+// PBFT defaults for zero genesis fields (the consensus timeout is Raft's
+// too).
 const (
 	DefaultLeaderPeriod       = 1
 	DefaultConsensusTimeoutMs = 3000
 )
+
+// RaftConsensusTimeoutMs is the election timeout `gobcos chain build`
+// writes for Raft chains: elections after 1 to 2 s without a heartbeat.
+const RaftConsensusTimeoutMs = 1000
 
 // ErrGenesis marks genesis errors.
 var ErrGenesis = errors.New("invalid genesis")
@@ -159,8 +165,8 @@ func (g *Genesis) Validate() error {
 		if g.LeaderPeriod != 0 {
 			bad("leaderPeriod", "applies to pbft only")
 		}
-		if g.ConsensusTimeoutMs != 0 {
-			bad("consensusTimeoutMs", "applies to pbft only")
+		if g.ConsensusTimeoutMs != 0 && g.Consensus != ConsensusRaft {
+			bad("consensusTimeoutMs", "applies to pbft and raft only")
 		}
 	}
 	if g.LeaderPeriod > 10_000 {
@@ -270,7 +276,8 @@ func (g *Genesis) PBFTLeaderPeriod() uint64 {
 	return g.LeaderPeriod
 }
 
-// PBFTConsensusTimeout is the consensus timeout with the default applied.
+// PBFTConsensusTimeout is the consensus timeout with the default applied
+// (Raft's election timeout too).
 func (g *Genesis) PBFTConsensusTimeout() time.Duration {
 	if g.ConsensusTimeoutMs == 0 {
 		return DefaultConsensusTimeoutMs * time.Millisecond

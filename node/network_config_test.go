@@ -302,6 +302,17 @@ func TestPBFTGenesisValidation(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "leaderPeriod: applies to pbft only") || !strings.Contains(err.Error(), "consensusTimeoutMs") {
 		t.Fatalf("solo with pbft fields: %v", err)
 	}
+	// Raft takes the consensus timeout (its election timeout), not the
+	// leader period.
+	rg := pbftGenesis(t, 3)
+	rg.Consensus, rg.LeaderPeriod, rg.ConsensusTimeoutMs = node.ConsensusRaft, 0, 1000
+	if err := rg.Validate(); err != nil || rg.PBFTConsensusTimeout() != time.Second {
+		t.Fatalf("raft with a consensus timeout: %v", err)
+	}
+	rg.LeaderPeriod = 2
+	if err := rg.Validate(); err == nil || !strings.Contains(err.Error(), "leaderPeriod: applies to pbft only") {
+		t.Fatalf("raft with a leader period: %v", err)
+	}
 	solo = node.DefaultGenesis(crypto.NameECDSA, k.PublicKey())
 	solo.Sealers = append(solo.Sealers, obs.PublicKey())
 	if err := solo.Validate(); err == nil || !strings.Contains(err.Error(), "exactly one sealer") {

@@ -9,8 +9,11 @@ import (
 	"github.com/gobcos/gobcos/network"
 )
 
-// raftTick is the Raft driver's tick: elections time out after 10 to 20
-// ticks without a leader's heartbeat, sent every tick.
+// raftTick is the Raft driver's tick until the chain's
+// consensus_timeout_ms applies: elections time out after 10 to 20 ticks
+// without a leader's heartbeat, sent every tick, and the engine sets the
+// tick to a tenth of the consensus timeout in force (consensus/raft/engine
+// applyTiming).
 const raftTick = 100 * time.Millisecond
 
 // buildRaft makes the Raft engine of a node of a Raft chain: the genesis

@@ -32,7 +32,7 @@ func TestChainBuildRaft(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if g.Consensus != node.ConsensusRaft || len(g.Sealers) != 3 || g.LeaderPeriod != 0 || g.ConsensusTimeoutMs != 0 {
+	if g.Consensus != node.ConsensusRaft || len(g.Sealers) != 3 || g.LeaderPeriod != 0 || g.ConsensusTimeoutMs != node.RaftConsensusTimeoutMs {
 		t.Fatalf("genesis: consensus %q, %d sealers, leader period %d, timeout %d", g.Consensus, len(g.Sealers), g.LeaderPeriod, g.ConsensusTimeoutMs)
 	}
 }

@@ -6,7 +6,8 @@
 //
 // One goroutine owns the core. It wakes on a ticker (Config.TickInterval,
 // 100 ms in a node; raft's election and heartbeat timeouts count these
-// ticks), on inbound messages (Deliver, which never blocks: a full inbox
+// ticks; once Params.Rules gives a consensus timeout, the tick is set so
+// that ElectionTicks last it, from the block it applies at: rules.go), on inbound messages (Deliver, which never blocks: a full inbox
 // drops and counts, raft retransmits), on the txpool's notifications (the
 // leader seals at once) and on membership requests (ProposeConfChange).
 //

@@ -75,6 +75,11 @@ type Stats struct {
 	InboxDropped uint64
 	SendFailed   uint64
 	Core         raft.Status
+	// Tick is the driver's tick now in effect and ElectionTimeout the
+	// least time without a heartbeat before an election (ElectionTicks
+	// ticks), both following the chain's consensus_timeout_ms.
+	Tick            time.Duration
+	ElectionTimeout time.Duration
 }
 
 type inbound struct {
@@ -113,6 +118,10 @@ type Engine struct {
 	confs        chan confRequest
 	inboxDropped atomic.Uint64
 	sendFailed   atomic.Uint64
+	// tick is the driver's tick length in effect (rules.go); written by
+	// the run goroutine (and Start), read by Stats.
+	tick          atomic.Int64
+	baseSyncTicks uint64 // Core.SyncTicks, counted in Config.TickInterval
 
 	// Owned by the run goroutine.
 	core     *raft.Core
@@ -165,14 +174,17 @@ func New(p Params) (*Engine, error) {
 	}
 	self := ccfg.Key.PublicKey()
 	sealer := slices.ContainsFunc(ccfg.Sealers, func(s []byte) bool { return string(s) == string(self) })
-	return &Engine{
+	e := &Engine{
 		cfg: p.Config, ccfg: ccfg, suite: ccfg.Suite, sealer: ccfg.Suite.Address(self),
 		kv: p.KV, ledger: p.Ledger, exec: p.Executor, pool: p.Pool, sigs: p.Verifier, tr: p.Transport, log: log, now: now,
 		tracer: p.Tracer, rules: p.Rules,
-		inbox:  make(chan inbound, p.Config.InboxSize),
-		confs:  make(chan confRequest),
-		status: consensus.Status{Engine: consensus.NameRaft, Sealer: sealer},
-	}, nil
+		inbox:         make(chan inbound, p.Config.InboxSize),
+		confs:         make(chan confRequest),
+		status:        consensus.Status{Engine: consensus.NameRaft, Sealer: sealer},
+		baseSyncTicks: ccfg.SyncTicks,
+	}
+	e.tick.Store(int64(p.Config.TickInterval))
+	return e, nil
 }
 
 // Name is consensus.NameRaft.
@@ -251,6 +263,7 @@ func (e *Engine) Stats() Stats {
 	s := Stats{Core: e.cstatus}
 	e.mu.Unlock()
 	s.InboxDropped, s.SendFailed = e.inboxDropped.Load(), e.sendFailed.Load()
+	s.Tick, s.ElectionTimeout = e.tickInterval(), e.electionTimeout()
 	return s
 }
 
@@ -334,19 +347,25 @@ func (e *Engine) run(ctx context.Context, done chan struct{}) {
 		e.status.Running = false
 		e.mu.Unlock()
 	}()
-	ticker := time.NewTicker(e.cfg.TickInterval)
+	tick := e.tickInterval()
+	ticker := time.NewTicker(tick)
 	defer ticker.Stop()
 	notify := e.pool.Notify()
 	err := e.core.Process()
 	for err == nil {
 		e.publish()
+		if t := e.tickInterval(); t != tick { // a block changed the timeout
+			tick = t
+			ticker.Reset(tick)
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-ticker.C:
 			if head := e.ledger.Head(); head != nil && head.Number != e.lastHead {
 				e.lastHead = head.Number
-				err = e.core.LedgerMoved() // the block syncer may have filled a gap
+				e.applyTiming(head.Number + 1) // the synced blocks may change it
+				err = e.core.LedgerMoved()     // the block syncer may have filled a gap
 			}
 			if err == nil {
 				err = e.core.Tick()

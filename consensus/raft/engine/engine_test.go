@@ -134,6 +134,7 @@ type cluster struct {
 	nodes   []*testNode
 	user    crypto.PrivateKey
 	ctx     context.Context
+	rules   consensus.RulesSource // given to the drivers built from now on
 }
 
 func newCluster(t *testing.T, suite crypto.Suite, n int, run bool) *cluster {
@@ -212,7 +213,7 @@ func (c *cluster) build(i int) *Engine {
 	cfg.ChainID, cfg.GroupID, cfg.BlockGasLimit = testChainID, testGroup, gasLimit
 	cfg.TickInterval = 20 * time.Millisecond
 	e, err := New(Params{Config: cfg, Core: cc, KV: tn.kv, Ledger: ledgerAdapter{tn.ledger}, Executor: execAdapter{tn},
-		Pool: tn.pool, Transport: &memTransport{net: c.net, self: i, pubs: c.sealers}, Tracer: &tn.traces})
+		Pool: tn.pool, Transport: &memTransport{net: c.net, self: i, pubs: c.sealers}, Tracer: &tn.traces, Rules: c.rules})
 	if err != nil {
 		c.t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/gobcos/gobcos/consensus"
 	"github.com/gobcos/gobcos/consensus/raft"
@@ -18,9 +19,21 @@ func (e *Engine) rulesAt(height uint64) (consensus.Rules, error) {
 	return e.rules.RulesAt(height)
 }
 
-// applyTiming sets the core's minimum seal interval to the one in force
-// at height (the next block). Raft's election timeout stays the
-// configured one: consensus_timeout_ms is PBFT's view-change timeout.
+// minTick is the shortest tick the driver runs: a consensus timeout
+// under ElectionTicks of it gets this tick (a longer timeout than asked).
+const minTick = 5 * time.Millisecond
+
+// applyTiming sets the local timing in force at height (the next block):
+// the election timeout from consensus_timeout_ms and the minimum seal
+// interval. Raft's election and heartbeat timeouts are counted in ticks
+// fixed for the life of the core (Core.ElectionTicks, HeartbeatTicks), so
+// the driver follows a new timeout by changing the length of its tick to
+// timeout/ElectionTicks: elections then happen after timeout to
+// 2*timeout without a heartbeat, and heartbeats every
+// HeartbeatTicks/ElectionTicks of it. A zero timeout (no rules, or a
+// source that does not give one) keeps Config.TickInterval. Tick-counted
+// intervals that are not raft's (the seal interval, the sync retry) are
+// converted to the new tick so they keep their length.
 func (e *Engine) applyTiming(height uint64) {
 	if e.rules == nil || e.core == nil {
 		return
@@ -29,12 +42,38 @@ func (e *Engine) applyTiming(height uint64) {
 	if err != nil {
 		return // sealing and applying at height say why
 	}
-	ticks := uint64(r.MinSealInterval / e.cfg.TickInterval)
+	tick := e.tickFor(r.ConsensusTimeout)
+	if tick != e.tickInterval() {
+		e.tick.Store(int64(tick))
+		base := time.Duration(e.baseSyncTicks) * e.cfg.TickInterval
+		e.ccfg.SyncTicks = max(1, uint64(base/tick))
+		e.core.SetSyncTicks(e.ccfg.SyncTicks)
+		e.log.Info("election timeout follows the chain's config", "height", height,
+			"electionTimeout", e.electionTimeout(), "heartbeat", tick*time.Duration(e.ccfg.HeartbeatTicks), "tick", tick)
+	}
+	ticks := uint64(r.MinSealInterval / tick)
 	if ticks != e.ccfg.MinSealTicks {
 		e.ccfg.MinSealTicks = ticks
 		e.core.SetMinSealTicks(ticks)
 		e.log.Info("minimum seal interval follows the chain's config", "height", height, "ticks", ticks)
 	}
+}
+
+// tickFor is the tick length making ElectionTicks last timeout.
+func (e *Engine) tickFor(timeout time.Duration) time.Duration {
+	if timeout <= 0 {
+		return e.cfg.TickInterval
+	}
+	return max(minTick, timeout/time.Duration(e.ccfg.ElectionTicks))
+}
+
+// tickInterval is the length of the driver's tick now in effect.
+func (e *Engine) tickInterval() time.Duration { return time.Duration(e.tick.Load()) }
+
+// electionTimeout is the least time without a leader's heartbeat before
+// this node calls an election (raft randomises it up to twice that).
+func (e *Engine) electionTimeout() time.Duration {
+	return e.tickInterval() * time.Duration(e.ccfg.ElectionTicks)
 }
 
 // checkRules applies the block rules of height to a block's txs. A block

@@ -65,3 +65,92 @@ func TestMinSealFollowsRules(t *testing.T) {
 		t.Fatalf("MinSealTicks %d, want 10", e.ccfg.MinSealTicks)
 	}
 }
+
+// TestElectionTimeoutFollowsRules: consensus_timeout_ms in force sets the
+// driver's tick so that ElectionTicks ticks last it; heartbeats stay a
+// tenth of it, and the seal and sync intervals keep their length.
+func TestElectionTimeoutFollowsRules(t *testing.T) {
+	c := newCluster(t, crypto.ECDSA(), 3, false)
+	e := c.nodes[0].engine
+	if e.ccfg.ElectionTicks != 10 || e.ccfg.HeartbeatTicks != 1 || e.ccfg.SyncTicks != 20 {
+		t.Fatalf("test assumes the default raft config, have %+v", e.ccfg)
+	}
+	e.rules = consensus.RulesFunc(func(h uint64) (consensus.Rules, error) {
+		switch {
+		case h < 3:
+			return consensus.Rules{MinSealInterval: 400 * time.Millisecond}, nil // no timeout: the configured tick
+		case h < 5:
+			return consensus.Rules{ConsensusTimeout: 2 * time.Second, MinSealInterval: 400 * time.Millisecond}, nil
+		default:
+			return consensus.Rules{ConsensusTimeout: 30 * time.Millisecond}, nil
+		}
+	})
+	core, err := raft.New(e.ccfg, kvStore{e.kv}, &app{e: e, ctx: t.Context()}, coreTransport{e})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.core = core
+	check := func(height uint64, tick, election time.Duration, seal, sync uint64) {
+		t.Helper()
+		e.applyTiming(height)
+		s := e.Stats()
+		if s.Tick != tick || s.ElectionTimeout != election || e.ccfg.MinSealTicks != seal || e.ccfg.SyncTicks != sync {
+			t.Fatalf("height %d: tick %v, election timeout %v, seal %d ticks, sync %d ticks; want %v, %v, %d, %d",
+				height, s.Tick, s.ElectionTimeout, e.ccfg.MinSealTicks, e.ccfg.SyncTicks, tick, election, seal, sync)
+		}
+	}
+	check(1, 20*time.Millisecond, 200*time.Millisecond, 20, 20) // the configured 20 ms tick
+	check(3, 200*time.Millisecond, 2*time.Second, 2, 2)         // 2 s: ten 200 ms ticks
+	check(4, 200*time.Millisecond, 2*time.Second, 2, 2)
+	check(5, minTick, 10*minTick, 0, 80) // under ten minimum ticks: the minimum
+	check(2, 20*time.Millisecond, 200*time.Millisecond, 20, 20)
+}
+
+// TestRunningDriversFollowTimeout: running drivers take a new consensus
+// timeout from the block it applies at (block 2 here, so after block 1 is
+// committed) and go on committing with it.
+func TestRunningDriversFollowTimeout(t *testing.T) {
+	c := newCluster(t, crypto.ECDSA(), 3, false)
+	c.rules = consensus.RulesFunc(func(h uint64) (consensus.Rules, error) {
+		if h < 2 {
+			return consensus.Rules{ConsensusTimeout: 200 * time.Millisecond}, nil
+		}
+		return consensus.Rules{ConsensusTimeout: 400 * time.Millisecond}, nil
+	})
+	all := []int{0, 1, 2}
+	for _, i := range all {
+		c.start(i)
+		if s := c.nodes[i].engine.Stats(); s.ElectionTimeout != 200*time.Millisecond {
+			t.Fatalf("node %d starts with election timeout %v, want the 200 ms of block 1", i, s.ElectionTimeout)
+		}
+	}
+	first := []*types.Transaction{c.newTx(500)}
+	c.submit(first, all...)
+	c.waitCommitted(first, all...)
+	for _, i := range all { // the driver applies it right after the commit
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			s := c.nodes[i].engine.Stats()
+			if s.ElectionTimeout == 400*time.Millisecond && s.Tick == 40*time.Millisecond {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("node %d at block %d: election timeout %v, tick %v; want 400 ms, 40 ms", i, c.nodes[i].ledger.Height(), s.ElectionTimeout, s.Tick)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	// With the longer tick the cluster still elects (after a leader stops)
+	// and commits.
+	ld := c.leader()
+	c.stop(ld)
+	rest := []int{}
+	for _, i := range all {
+		if i != ld {
+			rest = append(rest, i)
+		}
+	}
+	more := []*types.Transaction{c.newTx(500)}
+	c.submit(more, rest...)
+	c.waitCommitted(more, rest...)
+}
