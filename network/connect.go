@@ -221,7 +221,7 @@ func (h *Host) register(p *peer) error {
 	h.mu.Unlock()
 	if old != nil {
 		h.stats.duplicates.Add(1)
-		old.stop(false)
+		old.handOff(p) // its unsent frames go to p (handoff.go)
 	}
 	h.log.Info("peer connected", "peer", p.id.Short(), "name", p.conn.Peer.Name, "org", p.conn.Peer.Org,
 		"remote", p.conn.RemoteAddr().String(), "outbound", p.outbound)

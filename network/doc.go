@@ -93,7 +93,13 @@
 // One connection per node id. When two exist (both nodes dialed, or a
 // reconnect raced an old connection), both ends keep the same one: the one
 // dialed by the smaller node id, or between two dialed by the same node,
-// the larger nonce; the other is closed. Connections to a dialed address
+// the larger nonce; the other is closed. When the kept connection replaces
+// one already in use, what the old one had queued and not written moves to
+// the new one's queue, ahead of what was sent since (Stats.Moved); frames
+// the old writer was cutting off mid-write, and any that do not fit the
+// new queue, are dropped and counted (Stats.SendDropped), never silently
+// lost (handoff.go). Frames already written to the old connection may
+// still be lost with it, as on any disconnection. Connections to a dialed address
 // are re-established after a failure or a disconnection with exponential
 // back-off (Config.BackoffMin..BackoffMax) with equal jitter (each delay
 // uniform in [d/2, d], randomness from Config.Random).

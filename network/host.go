@@ -155,8 +155,11 @@ type Stats struct {
 	Unhandled       uint64 // frames with no handler for (group, module)
 	HandshakeFailed uint64 // handshakes or hellos that failed (incl. refusals)
 	Duplicates      uint64 // connections closed as duplicates of another
-	Busy            uint64 // inbound connections closed: too many handshakes
-	Dropped         uint64 // connections closed because a recheck no longer admits the peer
+	// Moved counts frames a replaced duplicate had not sent, moved to the
+	// connection replacing it (what does not fit is in SendDropped).
+	Moved   uint64
+	Busy    uint64 // inbound connections closed: too many handshakes
+	Dropped uint64 // connections closed because a recheck no longer admits the peer
 	// DropReasons splits Dropped by reason (expired, revoked, denied,
 	// not_in_node_list...).
 	DropReasons       map[RefusalReason]uint64
@@ -171,9 +174,9 @@ type Stats struct {
 }
 
 type hostStats struct {
-	sendDropped, rateLimited, oversized, malformed, unhandled, handshakeFailed, duplicates, busy, dropped atomic.Uint64
-	keepaliveTimeouts, pingsSent, groupDropped                                                            atomic.Uint64
-	groupReasons                                                                                          [numGroupDropReasons]atomic.Uint64
+	sendDropped, rateLimited, oversized, malformed, unhandled, handshakeFailed, duplicates, busy, dropped, moved atomic.Uint64
+	keepaliveTimeouts, pingsSent, groupDropped                                                                   atomic.Uint64
+	groupReasons                                                                                                 [numGroupDropReasons]atomic.Uint64
 
 	mu          sync.Mutex
 	dropReasons map[RefusalReason]uint64
@@ -429,7 +432,7 @@ func (h *Host) Stats() Stats {
 		DropReasons: reasons, KeepaliveTimeouts: s.keepaliveTimeouts.Load(), PingsSent: s.pingsSent.Load(),
 		Peers: n, SendDropped: s.sendDropped.Load(), RateLimited: s.rateLimited.Load(),
 		Oversized: s.oversized.Load(), Malformed: s.malformed.Load(), Unhandled: s.unhandled.Load(),
-		HandshakeFailed: s.handshakeFailed.Load(), Duplicates: s.duplicates.Load(), Busy: s.busy.Load(),
+		HandshakeFailed: s.handshakeFailed.Load(), Duplicates: s.duplicates.Load(), Moved: s.moved.Load(), Busy: s.busy.Load(),
 		Dropped: s.dropped.Load(), GroupDropped: s.groupDropped.Load(), GroupDropReasons: s.groupDropStats(),
 	}
 }

@@ -40,6 +40,17 @@ type peer struct {
 	done     chan struct{} // closed once the reader has exited and the peer is unregistered
 	stopOnce sync.Once
 
+	// Hand-off to a connection replacing this one (handoff.go). qmu
+	// orders enqueue (read-locked) against the hand-off (locked), after
+	// which next receives what is sent here. replaced is set before the
+	// stop; the writer then leaves the queue alone and keeps in held the
+	// frames it took but never wrote, before closing writerDone.
+	qmu        sync.RWMutex
+	next       *peer
+	replaced   atomic.Bool
+	held       [][]byte
+	writerDone chan struct{}
+
 	msgs, bytes *tokenBucket // inbound limits; owned by the reader
 
 	sent, received, dropped, rateLimited, groupDropped atomic.Uint64
@@ -59,11 +70,12 @@ type peer struct {
 func newPeer(h *Host, sc *SecureConn, outbound bool, nonce uint64) *peer {
 	return &peer{
 		h: h, conn: sc, id: sc.Peer.NodeID, outbound: outbound, nonce: nonce, since: time.Now(),
-		queue:    make(chan []byte, h.cfg.SendQueueSize),
-		stopping: make(chan struct{}),
-		done:     make(chan struct{}),
-		msgs:     newTokenBucket(h.cfg.RateLimit, h.cfg.RateBurst, h.cfg.Now),
-		bytes:    newTokenBucket(h.cfg.ByteRateLimit, h.cfg.ByteBurst, h.cfg.Now),
+		queue:      make(chan []byte, h.cfg.SendQueueSize),
+		stopping:   make(chan struct{}),
+		done:       make(chan struct{}),
+		writerDone: make(chan struct{}),
+		msgs:       newTokenBucket(h.cfg.RateLimit, h.cfg.RateBurst, h.cfg.Now),
+		bytes:      newTokenBucket(h.cfg.ByteRateLimit, h.cfg.ByteBurst, h.cfg.Now),
 	}
 }
 
@@ -76,8 +88,15 @@ func (p *peer) info() PeerInfo {
 	}
 }
 
-// enqueue queues an encoded frame without blocking.
+// enqueue queues an encoded frame without blocking; on a replaced
+// connection, on the one that replaced it.
 func (p *peer) enqueue(frame []byte) error {
+	p.qmu.RLock()
+	if n := p.next; n != nil {
+		p.qmu.RUnlock()
+		return n.enqueue(frame)
+	}
+	defer p.qmu.RUnlock()
 	select {
 	case p.queue <- frame:
 		return nil
@@ -126,26 +145,67 @@ func (p *peer) closeConn(grace time.Duration) {
 
 func (p *peer) writeLoop() {
 	defer p.h.wg.Done()
+	defer close(p.writerDone)
 	w := bufio.NewWriterSize(p.conn, 64<<10)
+	// buffered are the frames wholly in w's buffer, not yet on the
+	// connection: a replacement moves them to the new one.
+	var buffered [][]byte
 	write := func(f []byte) bool {
 		_ = p.conn.SetWriteDeadline(time.Now().Add(p.h.cfg.WriteTimeout))
+		before := w.Buffered()
 		if _, err := w.Write(f); err != nil {
+			if p.replaced.Load() {
+				// Cut off mid-write by the replacement: these may have
+				// reached the old connection in part; counted as lost.
+				p.lostInFlight(len(buffered) + 1)
+			}
 			return false
 		}
 		p.sent.Add(1)
+		switch after := w.Buffered(); {
+		case after == before+len(f): // all of f in the buffer, nothing flushed
+			buffered = append(buffered, f)
+		case after > 0: // the earlier frames went out, f in part
+			buffered = append(buffered[:0], f)
+		default:
+			buffered = buffered[:0]
+		}
 		if len(p.queue) == 0 {
-			return w.Flush() == nil
+			if w.Flush() != nil {
+				if p.replaced.Load() {
+					p.lostInFlight(len(buffered))
+				}
+				return false
+			}
+			buffered = buffered[:0]
 		}
 		return true
+	}
+	// handOver keeps for the replacing connection what this writer took
+	// and did not put on the wire.
+	handOver := func(f []byte) {
+		p.held = append(p.held, buffered...)
+		if f != nil {
+			p.held = append(p.held, f)
+		}
+		p.sent.Add(-uint64(len(buffered))) // counted as written, never sent here
 	}
 	for {
 		select {
 		case f := <-p.queue:
+			if p.replaced.Load() {
+				handOver(f)
+				return
+			}
 			if !write(f) {
 				p.stop(false)
 				return
 			}
 		case <-p.stopping:
+			if p.replaced.Load() {
+				handOver(nil)
+				return
+			}
 			// Flush what was queued before the stop, then close.
 			for {
 				select {
