@@ -360,7 +360,7 @@ func (e *Executor) applyTx(evm *vm.EVM, sess *precompiled.Session, sdb *state.St
 		r.ErrorMessage = err.Error()
 		return r
 	}
-	if err := e.sys.CheckTx(sdb, evm.Context.BlockNumber.Uint64(), from, msg.To, msg.Data); err != nil {
+	if err := sess.CheckTx(from, msg.To, msg.Data); err != nil {
 		r.ErrorMessage = err.Error() // governance refusal: frozen sender, deploy not allowed
 		return r
 	}

@@ -40,8 +40,11 @@
 // state history. Changes take effect from the block after the one that
 // made them. GovernanceReader reads that state from committed state for
 // the node, the RPC server and the transaction pool; Registry.CheckTx
-// is the executor's check of a transaction's sender (frozen account,
-// deploy allow-list), and a Session stands in for frozen and abolished
-// contracts so that every call to them reverts. docs/governance.md is
+// is the check of a transaction's sender (frozen account, deploy
+// allow-list, method access). A Session (one block) makes the same check
+// for the executor (Session.CheckTx) and for calls and creations made by
+// contracts, reading the block-wide permission_check switch once when it
+// starts, and stands in for frozen and abolished contracts so that every
+// call to them reverts. docs/governance.md is
 // the user's guide.
 package precompiled

@@ -43,25 +43,32 @@ func (r *Registry) CheckTx(db StateGetter, block uint64, from common.Address, to
 	if !r.governed() {
 		return nil
 	}
-	perm := getterTables(db, PermissionAddress)
+	checkOn := permissionCheckOn(getterTables(db, SystemConfigAddress), block)
+	return checkTx(db, getterTables(db, PermissionAddress), checkOn, block, from, to, data)
+}
+
+// checkTx is CheckTx with the block's permission_check switch given.
+func checkTx(db StateGetter, perm *tables, checkOn bool, block uint64, from common.Address, to *common.Address, data []byte) error {
 	if statusAt(perm, tblAccount, from, block) == 1 {
 		return fmt.Errorf("%w: %v is frozen: its transactions are refused until it is unfrozen", ErrAccountFrozen, from)
 	}
-	conf := getterTables(db, SystemConfigAddress)
+	if !checkOn {
+		return nil
+	}
 	if to != nil {
-		if IsSystemAddress(*to) || !permissionCheckOn(conf, block) {
+		if IsSystemAddress(*to) {
 			return nil
 		}
 		return checkMethod(perm, from, *to, data)
 	}
-	return checkDeploy(db, perm, conf, block, from, "")
+	return checkDeploy(db, perm, from, "")
 }
 
-// checkDeploy applies the deploy allow-list to a contract creation whose
-// transaction was sent by origin; via names the contract that creates it
-// ("" for the transaction itself).
-func checkDeploy(db StateGetter, perm, conf *tables, block uint64, origin common.Address, via string) error {
-	if !deployAllowListOn(perm, conf, block) {
+// checkDeploy applies, with the permission check on, the deploy
+// allow-list to a contract creation whose transaction was sent by origin;
+// via names the contract that creates it ("" for the transaction itself).
+func checkDeploy(db StateGetter, perm *tables, origin common.Address, via string) error {
+	if !deployAllowListMode(perm) {
 		return nil
 	}
 	if perm.getUint(tblRole, append([]byte{byte(RoleDeployer)}, origin[:]...)) != 0 ||
@@ -84,10 +91,10 @@ func (f frozenContract) Run([]byte) ([]byte, error) { return Revert(f.reason) }
 // session's block into pcs. A contract's status therefore changes for
 // calls from the block after the change, like every governance change.
 func (s *Session) addFrozen(pcs vm.PrecompiledContracts) {
-	if !s.reg.governed() || s.db == nil {
+	if !s.gov {
 		return
 	}
-	perm := getterTables(s.db, PermissionAddress)
+	perm := s.perm
 	for _, k := range perm.listKeys(lstContracts) {
 		addr := common.BytesToAddress(k)
 		switch statusAt(perm, tblContract, addr, s.block.Number) {

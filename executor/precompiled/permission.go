@@ -194,7 +194,13 @@ func applyFreeze(env *Env, target common.Address, action uint8) error {
 // deployAllowListOn reports whether deploys are limited to the allow-list:
 // the deploy mode is "allow-list" and the permission check is on.
 func deployAllowListOn(perm, conf *tables, block uint64) bool {
-	return perm.getUint(tblParams, []byte(keyDeployAL)) != 0 && permissionCheckOn(conf, block)
+	return deployAllowListMode(perm) && permissionCheckOn(conf, block)
+}
+
+// deployAllowListMode reads the deploy allow-list mode (changed at once
+// by a proposal, so not constant within a block).
+func deployAllowListMode(perm *tables) bool {
+	return perm.getUint(tblParams, []byte(keyDeployAL)) != 0
 }
 
 // permissionCheckOn reads the permission_check switch (on when unset).

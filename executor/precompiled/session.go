@@ -30,11 +30,35 @@ type Session struct {
 	// refused is why the current transaction broke a permission rule in
 	// an inner call or creation (nil: it did not); see Refused.
 	refused error
+	// gov is set when the permission rules apply (the registry holds the
+	// Permission contract and there is a state); perm reads its state.
+	gov  bool
+	perm *tables
+	// checkOn is the permission_check switch of the block, read once when
+	// the session starts: a change takes effect from the block after the
+	// proposal's (setConfig), so no transaction of the block changes it.
+	checkOn bool
 }
 
-// NewSession starts a session over db for a block.
+// NewSession starts a session over db for a block. db must hold the state
+// the block starts from: the session reads the block-wide permission
+// switch from it now.
 func (r *Registry) NewSession(db vm.StateDB, block BlockInfo) *Session {
-	return &Session{reg: r, db: db, block: block}
+	s := &Session{reg: r, db: db, block: block, gov: r.governed() && db != nil}
+	if s.gov {
+		s.perm = getterTables(db, PermissionAddress)
+		s.checkOn = permissionCheckOn(getterTables(db, SystemConfigAddress), block.Number)
+	}
+	return s
+}
+
+// CheckTx is Registry.CheckTx on the session's state and block, with the
+// permission switch read when the session started.
+func (s *Session) CheckTx(from common.Address, to *common.Address, data []byte) error {
+	if s == nil || !s.gov {
+		return nil
+	}
+	return checkTx(s.db, s.perm, s.checkOn, s.block.Number, from, to, data)
 }
 
 // Hooks returns the tracing hooks to set as the EVM's vm.Config.Tracer,
@@ -67,19 +91,17 @@ func (s *Session) onEnter(depth int, typ byte, from, to common.Address, input []
 // be allowed. Code run by DELEGATECALL or CALLCODE runs as its caller and
 // is not checked.
 func (s *Session) checkInner(op vm.OpCode, from, to common.Address, input []byte) error {
-	if !s.reg.governed() || s.db == nil {
+	if !s.gov || !s.checkOn { // both rules need the permission check on
 		return nil
 	}
-	perm := getterTables(s.db, PermissionAddress)
-	conf := getterTables(s.db, SystemConfigAddress)
 	switch op {
 	case vm.CREATE, vm.CREATE2:
-		return checkDeploy(s.db, perm, conf, s.block.Number, s.frames[0].from, fmt.Sprintf(": contract %v may not create %v for it", from, to))
+		return checkDeploy(s.db, s.perm, s.frames[0].from, fmt.Sprintf(": contract %v may not create %v for it", from, to))
 	case vm.CALL, vm.STATICCALL:
-		if IsSystemAddress(to) || !permissionCheckOn(conf, s.block.Number) {
+		if IsSystemAddress(to) {
 			return nil
 		}
-		return checkMethod(perm, from, to, input)
+		return checkMethod(s.perm, from, to, input)
 	}
 	return nil
 }
