@@ -1,11 +1,7 @@
 package engine
 
 import (
-	"context"
-	"crypto/rand"
 	"errors"
-	"fmt"
-	"math/big"
 	"sync"
 	"testing"
 	"time"
@@ -15,18 +11,8 @@ import (
 	"github.com/gobcos/gobcos/consensus"
 	"github.com/gobcos/gobcos/consensus/pbft"
 	"github.com/gobcos/gobcos/crypto"
-	"github.com/gobcos/gobcos/executor"
-	"github.com/gobcos/gobcos/ledger"
-	"github.com/gobcos/gobcos/state"
-	"github.com/gobcos/gobcos/storage"
-	"github.com/gobcos/gobcos/txpool"
+	"github.com/gobcos/gobcos/internal/drivertest"
 	"github.com/gobcos/gobcos/types"
-)
-
-const (
-	testChainID = 7
-	testGroup   = "group0"
-	gasLimit    = 3_000_000_000
 )
 
 // memNet is an in-memory transport between drivers: no TLS, no loss
@@ -68,91 +54,34 @@ func (t *memTransport) Broadcast(data []byte) error {
 	return nil
 }
 
-// testNode is one sealer with a real ledger, executor and txpool over a
-// memory store.
+// testNode is one sealer (drivertest.Node: a real ledger, executor and
+// txpool over a memory store) with its driver.
 type testNode struct {
-	kv     *storage.Memory
-	ledger *ledger.Ledger
-	exec   *executor.Executor
-	pool   *txpool.Pool
+	*drivertest.Node
 	engine *Engine
 }
 
-type poolChain struct{ n *testNode }
-
-func (c poolChain) Height() uint64 { return c.n.ledger.Height() }
-func (c poolChain) AccountNonce(a common.Address) (uint64, error) {
-	return state.NewReader(c.n.kv).Nonce(a)
-}
-func (c poolChain) NativeNonceUsed(n *big.Int) (bool, error) { return c.n.ledger.NativeNonceUsed(n) }
-func (c poolChain) TxCommitted(h common.Hash) (bool, error)  { return c.n.ledger.TxCommitted(h) }
-
-type execAdapter struct{ n *testNode }
-
-func (a execAdapter) ExecuteBlock(ctx context.Context, env consensus.BlockEnv, parentRoot common.Hash, txs []*types.Transaction) (*consensus.Result, error) {
-	res, err := a.n.exec.ExecuteBlock(ctx, executor.BlockEnv{Number: env.Number, Timestamp: env.Timestamp, Sealer: env.Sealer, GetHash: env.GetHash}, parentRoot, txs, a.n.kv)
-	if err != nil {
-		return nil, err
-	}
-	return &consensus.Result{Receipts: res.Receipts, StateRoot: res.StateRoot, State: res.Writes}, nil
-}
-
-type ledgerAdapter struct{ *ledger.Ledger }
-
-func (l ledgerAdapter) Commit(b *types.Block, r []*types.Receipt, s []common.Address, st any) error {
-	w, ok := st.(ledger.StateWrites)
-	if !ok {
-		return fmt.Errorf("state of type %T", st)
-	}
-	return l.Ledger.Commit(b, r, s, w)
-}
-
-func (l ledgerAdapter) HashByNumber(n uint64) (common.Hash, bool) {
-	h, err := l.Ledger.HashByNumber(n)
-	return h, err == nil
-}
-
+// cluster is a set of sealers (drivertest.Chain) and their network.
 type cluster struct {
-	t       *testing.T
-	suite   crypto.Suite
+	*drivertest.Chain
 	keys    []crypto.PrivateKey
 	sealers [][]byte
 	net     *memNet
 	nodes   []*testNode
-	user    crypto.PrivateKey
-	ctx     context.Context
 }
 
 func newCluster(t *testing.T, suite crypto.Suite, n int, run bool) *cluster {
-	c := &cluster{t: t, suite: suite, net: &memNet{nodes: make([]*Engine, n), cut: make(map[int]bool)}, ctx: t.Context()}
-	for range n {
+	c := &cluster{Chain: drivertest.NewChain(t, suite, n), net: &memNet{nodes: make([]*Engine, n), cut: make(map[int]bool)}}
+	for i := range n {
 		k, err := suite.GenerateKey()
 		if err != nil {
 			t.Fatal(err)
 		}
 		c.keys = append(c.keys, k)
 		c.sealers = append(c.sealers, k.PublicKey())
-	}
-	var err error
-	if c.user, err = suite.GenerateKey(); err != nil {
-		t.Fatal(err)
+		c.nodes = append(c.nodes, &testNode{Node: c.Nodes[i]})
 	}
 	for i := range n {
-		tn := &testNode{kv: storage.NewMemory()}
-		if tn.exec, err = executor.New(executor.Config{ChainID: testChainID, GroupID: testGroup, TxGasLimit: 300_000_000, BlockGasLimit: gasLimit}, suite, nil); err != nil {
-			t.Fatal(err)
-		}
-		tn.openLedger(t, suite)
-		writes, root, err := tn.exec.Genesis(nil, tn.kv)
-		if err != nil {
-			t.Fatal(err)
-		}
-		g := &types.Header{Timestamp: 1_700_000_000, TxRoot: types.TxRoot(suite, nil), ReceiptRoot: types.ReceiptRoot(suite, nil),
-			StateRoot: root, GasLimit: gasLimit, Extra: common.Hash{0x9e}.Bytes()}
-		if err := tn.ledger.Commit(&types.Block{Header: g}, nil, nil, writes); err != nil {
-			t.Fatal(err)
-		}
-		c.nodes = append(c.nodes, tn)
 		if run {
 			c.start(i)
 		} else {
@@ -167,42 +96,37 @@ func newCluster(t *testing.T, suite crypto.Suite, n int, run bool) *cluster {
 	return c
 }
 
-func (tn *testNode) openLedger(t *testing.T, suite crypto.Suite) {
-	var err error
-	if tn.ledger, err = ledger.Open(tn.kv, suite, nil); err != nil {
-		t.Fatal(err)
-	}
-	pcfg := txpool.DefaultConfig()
-	if tn.pool, err = txpool.New(pcfg, suite, testChainID, testGroup, poolChain{tn}, nil); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// start (re)starts node i's driver on its store, as a restarted process would.
-func (c *cluster) start(i int) {
-	e := c.build(i)
+// start (re)starts node i's driver on its store, as a restarted process
+// would; mod adjusts its parameters.
+func (c *cluster) start(i int, mod ...func(*Params)) {
+	e := c.build(i, mod...)
 	c.net.mu.Lock()
 	c.net.nodes[i] = e
 	c.net.mu.Unlock()
-	if err := e.Start(c.ctx); err != nil {
-		c.t.Fatal(err)
+	if err := e.Start(c.Ctx); err != nil {
+		c.T.Fatal(err)
 	}
 }
 
-// build makes node i's driver without starting it.
-func (c *cluster) build(i int) *Engine {
+// build makes node i's driver without starting it; mod adjusts its
+// parameters.
+func (c *cluster) build(i int, mod ...func(*Params)) *Engine {
 	tn := c.nodes[i]
 	cc := pbft.DefaultConfig()
-	cc.Suite, cc.Key, cc.Sealers, cc.Domain = c.suite, c.keys[i], c.sealers, []byte("test/group0")
+	cc.Suite, cc.Key, cc.Sealers, cc.Domain = c.Suite, c.keys[i], c.sealers, []byte("test/group0")
 	cc.Window = 1
 	cc.TimeoutTicks, cc.HeartbeatTicks, cc.ResendTicks, cc.SyncTicks = 40, 5, 10, 25
 	cfg := DefaultConfig()
-	cfg.ChainID, cfg.GroupID, cfg.BlockGasLimit = testChainID, testGroup, gasLimit
+	cfg.ChainID, cfg.GroupID, cfg.BlockGasLimit = drivertest.ChainID, drivertest.GroupID, drivertest.GasLimit
 	cfg.TickInterval = 20 * time.Millisecond
-	e, err := New(Params{Config: cfg, Core: cc, KV: tn.kv, Ledger: ledgerAdapter{tn.ledger}, Executor: execAdapter{tn},
-		Pool: tn.pool, Transport: &memTransport{net: c.net, self: i}})
+	p := Params{Config: cfg, Core: cc, KV: tn.KV, Ledger: drivertest.Ledger{Ledger: tn.Ledger}, Executor: drivertest.Executor{N: tn.Node},
+		Pool: tn.Pool, Transport: &memTransport{net: c.net, self: i}}
+	for _, m := range mod {
+		m(&p)
+	}
+	e, err := New(p)
 	if err != nil {
-		c.t.Fatal(err)
+		c.T.Fatal(err)
 	}
 	tn.engine = e
 	return e
@@ -214,7 +138,7 @@ func (c *cluster) stop(i int) {
 	c.net.mu.Unlock()
 	if e := c.nodes[i].engine; e != nil {
 		if err := e.Stop(); err != nil {
-			c.t.Error(err)
+			c.T.Error(err)
 		}
 	}
 }
@@ -222,99 +146,15 @@ func (c *cluster) stop(i int) {
 // restart simulates a process restart: a new ledger, pool and driver over
 // the node's surviving store.
 func (c *cluster) restart(i int) {
-	c.nodes[i].openLedger(c.t, c.suite)
+	c.nodes[i].Reopen(c.T, c.Suite)
 	c.start(i)
 }
 
-func (c *cluster) newTx(blockLimit uint64) *types.Transaction {
-	nonce, _ := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 128))
-	to := common.Address{0xaa}
-	n := &types.NativeTx{ChainID: testChainID, GroupID: testGroup, BlockLimit: blockLimit, Nonce: nonce, To: &to, Input: []byte("hi")}
-	if err := n.Sign(c.suite, c.user.PublicKey(), c.user.Sign); err != nil {
-		c.t.Fatal(err)
-	}
-	raw := types.NewNativeTx(c.suite, n).Bytes()
-	tx, err := types.DecodeTx(c.suite, raw)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	return tx
-}
-
-// submit adds txs to the pools of the nodes in to (as tx gossip would).
-func (c *cluster) submit(txs []*types.Transaction, to ...int) {
-	for _, i := range to {
-		for j, err := range c.nodes[i].pool.Add(c.ctx, txs) {
-			if err != nil {
-				c.t.Fatalf("node %d refused tx %d: %v", i, j, err)
-			}
-		}
-	}
-}
-
-// waitCommitted waits until every node in nodes has committed every tx.
-func (c *cluster) waitCommitted(txs []*types.Transaction, nodes ...int) {
-	c.t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for _, i := range nodes {
-		for _, tx := range txs {
-			for {
-				ok, err := c.nodes[i].ledger.TxCommitted(tx.Hash())
-				if err != nil {
-					c.t.Fatal(err)
-				}
-				if ok {
-					break
-				}
-				if time.Now().After(deadline) {
-					c.t.Fatalf("node %d: tx %s not committed; heights %v", i, tx.Hash(), c.heights())
-				}
-				time.Sleep(20 * time.Millisecond)
-			}
-		}
-	}
-}
-
-func (c *cluster) heights() []uint64 {
-	var hs []uint64
-	for _, tn := range c.nodes {
-		hs = append(hs, tn.ledger.Height())
-	}
-	return hs
-}
-
-// checkSameChain checks that nodes hold identical blocks up to the lowest
-// common height and returns that height.
+// checkSameChain checks that nodes hold identical blocks, each with a
+// quorum certificate, up to the lowest common height and returns it.
 func (c *cluster) checkSameChain(nodes ...int) uint64 {
-	c.t.Helper()
-	low := c.nodes[nodes[0]].ledger.Height()
-	for _, i := range nodes {
-		low = min(low, c.nodes[i].ledger.Height())
-	}
-	sealers := c.sealers
-	for h := uint64(1); h <= low; h++ {
-		want, err := c.nodes[nodes[0]].ledger.HashByNumber(h)
-		if err != nil {
-			c.t.Fatal(err)
-		}
-		for _, i := range nodes[1:] {
-			got, err := c.nodes[i].ledger.HashByNumber(h)
-			if err != nil {
-				c.t.Fatal(err)
-			}
-			if got != want {
-				c.t.Fatalf("block %d: node %d has %s, node %d has %s", h, nodes[0], want, i, got)
-			}
-		}
-		hdr, err := c.nodes[nodes[0]].ledger.HeaderByNumber(h)
-		if err != nil {
-			c.t.Fatal(err)
-		}
-		if err := consensus.VerifyCommit(c.suite, hdr, sealers, pbft.Quorum(len(sealers))); err != nil {
-			c.t.Fatalf("block %d: %v", h, err)
-		}
-	}
-	return low
+	c.T.Helper()
+	return c.SameChain(c.sealers, pbft.Quorum(len(c.sealers)), nodes...)
 }
 
 func TestFourDrivers(t *testing.T) {
@@ -322,21 +162,21 @@ func TestFourDrivers(t *testing.T) {
 	all := []int{0, 1, 2, 3}
 
 	// Txs gossiped to every pool.
-	batch := []*types.Transaction{c.newTx(500), c.newTx(500), c.newTx(500)}
-	c.submit(batch, all...)
-	c.waitCommitted(batch, all...)
+	batch := []*types.Transaction{c.NewTx(500), c.NewTx(500), c.NewTx(500)}
+	c.Submit(batch, all...)
+	c.WaitCommitted(batch, all...)
 
 	// A tx only f+1 sealers hold (as if gossip missed the others): a leader
 	// without it only heartbeats, which does not hold off the timers of
 	// sealers with txs waiting; their view changes (f+1 rule) replace it
 	// until a holder leads.
-	solo := []*types.Transaction{c.newTx(500)}
-	c.submit(solo, 2, 3)
-	c.waitCommitted(solo, all...)
+	solo := []*types.Transaction{c.NewTx(500)}
+	c.Submit(solo, 2, 3)
+	c.WaitCommitted(solo, all...)
 	c.checkSameChain(all...)
 
 	// A committed tx is refused in a later proposal.
-	next := c.nodes[0].ledger.Height() + 1
+	next := c.nodes[0].Ledger.Height() + 1
 	again := pbft.VerifyRequest{Height: next, Proposal: &pbft.Proposal{Height: next, Txs: [][]byte{batch[0].Bytes()}}}
 	if err := c.nodes[0].engine.verify(again); !errors.Is(err, ErrInvalidTx) {
 		t.Fatalf("committed tx proposed again: %v", err)
@@ -344,12 +184,12 @@ func TestFourDrivers(t *testing.T) {
 
 	// Stop node 3: the other three are a quorum and go on.
 	c.stop(3)
-	down := c.nodes[3].ledger.Height()
+	down := c.nodes[3].Ledger.Height()
 	live := []int{0, 1, 2}
 	for range 3 {
-		txs := []*types.Transaction{c.newTx(500), c.newTx(500)}
-		c.submit(txs, live...)
-		c.waitCommitted(txs, live...)
+		txs := []*types.Transaction{c.NewTx(500), c.NewTx(500)}
+		c.Submit(txs, live...)
+		c.WaitCommitted(txs, live...)
 	}
 	if h := c.checkSameChain(live...); h <= down {
 		t.Fatalf("no commits while node 3 was down: height %d", h)
@@ -357,9 +197,9 @@ func TestFourDrivers(t *testing.T) {
 
 	// Restart node 3 from its store: it catches up and follows.
 	c.restart(3)
-	txs := []*types.Transaction{c.newTx(500)}
-	c.submit(txs, all...)
-	c.waitCommitted(txs, all...)
+	txs := []*types.Transaction{c.NewTx(500)}
+	c.Submit(txs, all...)
+	c.WaitCommitted(txs, all...)
 	c.checkSameChain(all...)
 	if r := c.nodes[3].engine.Stats().Core.Refusals; r != 0 {
 		t.Logf("node 3 refused %d signatures contradicting its persisted votes", r)
@@ -371,14 +211,14 @@ func TestFourDrivers(t *testing.T) {
 	}
 	// Proposals of committed heights are pruned from the store.
 	for i, tn := range c.nodes {
-		it := tn.kv.NewIterator(keyProposal, nil)
+		it := tn.KV.NewIterator(keyProposal, nil)
 		n := 0
 		for it.Next() {
 			n++
 		}
 		it.Release()
 		if n > 2 {
-			t.Errorf("node %d keeps %d proposals at height %d", i, n, tn.ledger.Height())
+			t.Errorf("node %d keeps %d proposals at height %d", i, n, tn.Ledger.Height())
 		}
 	}
 }
@@ -388,7 +228,7 @@ func TestVerify(t *testing.T) {
 		t.Run(suite.Name(), func(t *testing.T) {
 			c := newCluster(t, suite, 4, false)
 			e := c.nodes[0].engine
-			a, b := c.newTx(100), c.newTx(100)
+			a, b := c.NewTx(100), c.NewTx(100)
 			req := func(h uint64, pending []*pbft.Proposal, txs ...[]byte) pbft.VerifyRequest {
 				return pbft.VerifyRequest{Height: h, Proposal: &pbft.Proposal{Height: h, Txs: txs}, Pending: pending}
 			}
@@ -403,7 +243,7 @@ func TestVerify(t *testing.T) {
 				{"duplicate", req(1, nil, a.Bytes(), a.Bytes())},
 				{"in pending", req(2, []*pbft.Proposal{{Height: 1, Txs: [][]byte{a.Bytes()}}}, a.Bytes())},
 				{"block limit expired", req(101, nil, a.Bytes())},
-				{"block limit too far", req(1, nil, c.newTx(1002).Bytes())},
+				{"block limit too far", req(1, nil, c.NewTx(1002).Bytes())},
 			}
 			tampered := append([]byte(nil), b.Bytes()...)
 			tampered[len(tampered)-5] ^= 1
@@ -426,27 +266,27 @@ func TestVerify(t *testing.T) {
 // syncFrom copies blocks from node src's ledger to node dst's as the block
 // syncer does: execute on dst's state, check the root, commit.
 func (c *cluster) syncFrom(dst, src int, to uint64) {
-	c.t.Helper()
+	c.T.Helper()
 	d, s := c.nodes[dst], c.nodes[src]
-	for h := d.ledger.Height() + 1; h <= to; h++ {
-		b, err := s.ledger.BlockByNumber(h)
+	for h := d.Ledger.Height() + 1; h <= to; h++ {
+		b, err := s.Ledger.BlockByNumber(h)
 		if err != nil {
-			c.t.Fatal(err)
+			c.T.Fatal(err)
 		}
-		parent := d.ledger.Head()
+		parent := d.Ledger.Head()
 		env := consensus.BlockEnv{Number: h, Timestamp: b.Header.Timestamp, Sealer: b.Header.Sealer, GasLimit: b.Header.GasLimit,
-			ParentHash: parent.Hash(c.suite), GetHash: func(uint64) common.Hash { return common.Hash{} }}
-		res, err := execAdapter{d}.ExecuteBlock(c.ctx, env, parent.StateRoot, b.Txs)
+			ParentHash: parent.Hash(c.Suite), GetHash: func(uint64) common.Hash { return common.Hash{} }}
+		res, err := drivertest.Executor{N: d.Node}.ExecuteBlock(c.Ctx, env, parent.StateRoot, b.Txs)
 		if err != nil {
-			c.t.Fatal(err)
+			c.T.Fatal(err)
 		}
 		if res.StateRoot != b.Header.StateRoot {
-			c.t.Fatalf("block %d: state root differs", h)
+			c.T.Fatalf("block %d: state root differs", h)
 		}
-		if err := (ledgerAdapter{d.ledger}).Commit(b, res.Receipts, nil, res.State); err != nil {
-			c.t.Fatal(err)
+		if err := (drivertest.Ledger{Ledger: d.Ledger}).Commit(b, res.Receipts, nil, res.State); err != nil {
+			c.T.Fatal(err)
 		}
-		d.pool.OnCommitted(b)
+		d.Pool.OnCommitted(b)
 	}
 }
 
@@ -456,28 +296,28 @@ func (c *cluster) syncFrom(dst, src int, to uint64) {
 func TestLedgerMovedBySync(t *testing.T) {
 	c := newCluster(t, crypto.ECDSA(), 4, true)
 	all, live := []int{0, 1, 2, 3}, []int{0, 1, 2}
-	first := []*types.Transaction{c.newTx(500)}
-	c.submit(first, all...)
-	c.waitCommitted(first, all...)
+	first := []*types.Transaction{c.NewTx(500)}
+	c.Submit(first, all...)
+	c.WaitCommitted(first, all...)
 
 	c.net.mu.Lock()
 	c.net.cut[3] = true
 	c.net.mu.Unlock()
 	for range 3 {
-		txs := []*types.Transaction{c.newTx(500)}
-		c.submit(txs, live...)
-		c.waitCommitted(txs, live...)
+		txs := []*types.Transaction{c.NewTx(500)}
+		c.Submit(txs, live...)
+		c.WaitCommitted(txs, live...)
 	}
-	c.syncFrom(3, 0, c.nodes[0].ledger.Height())
+	c.syncFrom(3, 0, c.nodes[0].Ledger.Height())
 	c.net.mu.Lock()
 	c.net.cut[3] = false
 	c.net.mu.Unlock()
 
 	// Node 3 is needed now: the others stop while it works.
 	c.stop(0)
-	txs := []*types.Transaction{c.newTx(500)}
-	c.submit(txs, 1, 2, 3)
-	c.waitCommitted(txs, 1, 2, 3)
+	txs := []*types.Transaction{c.NewTx(500)}
+	c.Submit(txs, 1, 2, 3)
+	c.WaitCommitted(txs, 1, 2, 3)
 	c.checkSameChain(1, 2, 3)
 	if r := c.nodes[3].engine.Stats().Rebuilds; r == 0 {
 		t.Fatal("node 3's core was not rebuilt after its ledger moved")

@@ -79,44 +79,27 @@ func (t *memTransport) deliverAs(from, to int, data []byte) {
 // startEpochs (re)starts cluster node i with Params.Epochs: genesis
 // configuration initial, then epochs.
 func (c *cluster) startEpochs(i int, initial [][]byte, epochs func(uint64) (Epoch, error)) {
-	c.t.Helper()
-	tn := c.nodes[i]
-	cc := pbft.DefaultConfig()
-	cc.Suite, cc.Key, cc.Sealers, cc.Domain = c.suite, c.keys[i], initial, []byte("test/group0")
-	cc.Window = 1
-	cc.TimeoutTicks, cc.HeartbeatTicks, cc.ResendTicks, cc.SyncTicks = 40, 5, 10, 25
-	cfg := DefaultConfig()
-	cfg.ChainID, cfg.GroupID, cfg.BlockGasLimit = testChainID, testGroup, gasLimit
-	cfg.TickInterval = 20 * time.Millisecond
+	c.T.Helper()
 	tr := &epochTransport{c: c, self: i, index: -1}
-	e, err := New(Params{Config: cfg, Core: cc, KV: tn.kv, Ledger: ledgerAdapter{tn.ledger}, Executor: execAdapter{tn},
-		Pool: tn.pool, Transport: tr, Epochs: epochs, OnEpoch: tr.onEpoch})
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	tn.engine = e
-	c.net.mu.Lock()
-	c.net.nodes[i] = e
-	c.net.mu.Unlock()
-	if err := e.Start(c.ctx); err != nil {
-		c.t.Fatal(err)
-	}
+	c.start(i, func(p *Params) {
+		p.Core.Sealers, p.Transport, p.Epochs, p.OnEpoch = initial, tr, epochs, tr.onEpoch
+	})
 }
 
 // step commits one block holding one new tx on the nodes in on.
 func (c *cluster) step(on ...int) {
-	c.t.Helper()
-	txs := []*types.Transaction{c.newTx(c.nodes[on[0]].ledger.Height() + 100)}
+	c.T.Helper()
+	txs := []*types.Transaction{c.NewTx(c.nodes[on[0]].Ledger.Height() + 100)}
 	// The first nodes may commit the tx before the later ones get it: a
 	// pool then refuses it as committed, which is what the step wants.
 	for _, i := range on {
-		for _, err := range c.nodes[i].pool.Add(c.ctx, txs) {
+		for _, err := range c.nodes[i].Pool.Add(c.Ctx, txs) {
 			if err != nil && !errors.Is(err, txpool.ErrAlreadyCommitted) {
-				c.t.Fatalf("node %d refused the tx: %v", i, err)
+				c.T.Fatalf("node %d refused the tx: %v", i, err)
 			}
 		}
 	}
-	c.waitCommitted(txs, on...)
+	c.WaitCommitted(txs, on...)
 }
 
 // TestEpochSwitch: sealers {0,1,2,3} until height 3, then {1,2,3,4}
@@ -140,10 +123,10 @@ func TestEpochSwitch(t *testing.T) {
 	if c.nodes[4].engine.Index() != -1 || c.nodes[4].engine.Status().Sealer {
 		t.Fatal("node 4 is a sealer before the switch")
 	}
-	for c.nodes[1].ledger.Height() < switchAt-1 {
+	for c.nodes[1].Ledger.Height() < switchAt-1 {
 		c.step(0, 1, 2, 3)
 	}
-	if h := c.nodes[1].ledger.Height(); h != switchAt-1 {
+	if h := c.nodes[1].Ledger.Height(); h != switchAt-1 {
 		t.Fatalf("height %d, want %d", h, switchAt-1)
 	}
 	// Node 4 follows by sync (simulated) and becomes a sealer at switchAt.
@@ -154,14 +137,14 @@ func TestEpochSwitch(t *testing.T) {
 	waitUntil(t, "node 0 idles and node 4 is sealer 3", func() bool {
 		return c.nodes[0].engine.Index() == -1 && !c.nodes[0].engine.Status().Sealer && c.nodes[4].engine.Index() == 3
 	})
-	if h := c.nodes[0].ledger.Height(); h != switchAt-1 {
+	if h := c.nodes[0].Ledger.Height(); h != switchAt-1 {
 		t.Fatalf("removed node 0 committed up to %d without block sync", h)
 	}
 
 	// Node 2 restarts within the epoch, then node 3 stops: 1, 2 and 4 are
 	// the quorum, so node 2 must vote in the new epoch after its restart.
 	c.stop(2)
-	st := &store{kv: c.nodes[2].kv, saved: make(map[common.Hash]uint64)}
+	st := &store{kv: c.nodes[2].KV, saved: make(map[common.Hash]uint64)}
 	hs, id, err := st.loadHardState()
 	if err != nil || hs == nil {
 		t.Fatalf("node 2's persisted state: %v, %v", hs, err)
@@ -169,15 +152,15 @@ func TestEpochSwitch(t *testing.T) {
 	if want := c.nodes[1].engine.epochID(Epoch{Sealers: setB, LeaderPeriod: 2}); id != want || hs.Height < switchAt {
 		t.Fatalf("node 2's state is of height %d, configuration %s; want the new epoch %s", hs.Height, id, want)
 	}
-	c.nodes[2].openLedger(t, c.suite)
+	c.nodes[2].Reopen(t, c.Suite)
 	c.startEpochs(2, setA, epochs)
 	c.stop(3)
 	c.step(1, 2, 4)
 	c.step(1, 2, 4)
 
-	top := c.nodes[1].ledger.Height()
+	top := c.nodes[1].Ledger.Height()
 	for h := uint64(1); h <= top; h++ {
-		hdr, err := c.nodes[1].ledger.HeaderByNumber(h)
+		hdr, err := c.nodes[1].Ledger.HeaderByNumber(h)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -185,22 +168,22 @@ func TestEpochSwitch(t *testing.T) {
 		if h >= switchAt {
 			set = setB
 		}
-		if err := consensus.VerifyCommit(c.suite, hdr, set, pbft.Quorum(len(set))); err != nil {
+		if err := consensus.VerifyCommit(c.Suite, hdr, set, pbft.Quorum(len(set))); err != nil {
 			t.Fatalf("block %d: %v", h, err)
 		}
 		for _, i := range []int{2, 4} {
-			got, err := c.nodes[i].ledger.HashByNumber(h)
+			got, err := c.nodes[i].Ledger.HashByNumber(h)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if want := hdr.Hash(c.suite); got != want {
+			if want := hdr.Hash(c.Suite); got != want {
 				t.Fatalf("block %d: node %d has %s, node 1 %s", h, i, got, want)
 			}
 		}
 	}
 	// The leader schedule of the new epoch: period 2 over setB.
 	for h := uint64(switchAt); h <= top; h++ {
-		hdr, _ := c.nodes[1].ledger.HeaderByNumber(h)
+		hdr, _ := c.nodes[1].Ledger.HeaderByNumber(h)
 		if hdr.Sealer == c.keys[0].Address() {
 			t.Fatalf("block %d sealed by the removed node 0", h)
 		}

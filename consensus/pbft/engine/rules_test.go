@@ -28,7 +28,7 @@ func TestVerifyAndProposeFollowRules(t *testing.T) {
 		}
 		return consensus.Rules{}, halt
 	})
-	a, b, d := c.newTx(100), c.newTx(100), c.newTx(100) // gas 0: under any limit
+	a, b, d := c.NewTx(100), c.NewTx(100), c.NewTx(100) // gas 0: under any limit
 	req := func(h uint64, txs ...*types.Transaction) pbft.VerifyRequest {
 		raw := make([][]byte, len(txs))
 		for i, tx := range txs {
@@ -53,7 +53,7 @@ func TestVerifyAndProposeFollowRules(t *testing.T) {
 		t.Fatalf("rules that cannot be read: %v", err)
 	}
 
-	c.submit([]*types.Transaction{a, b, d, big}, 0)
+	c.Submit([]*types.Transaction{a, b, d, big}, 0)
 	got := e.candidates(pbft.ProposalRequest{Height: 1, MaxTxs: 1000})
 	if len(got) != 2 || string(got[0]) != string(a.Bytes()) || string(got[1]) != string(b.Bytes()) {
 		t.Fatalf("candidates within tx_count_limit 2: %d txs", len(got))
@@ -74,7 +74,7 @@ func TestTimingFollowsRules(t *testing.T) {
 	e.rules = consensus.RulesFunc(func(h uint64) (consensus.Rules, error) {
 		return consensus.Rules{ConsensusTimeout: time.Second, MinSealInterval: 100 * time.Millisecond}, nil
 	})
-	core, err := pbft.New(e.ccfg, c.nodes[0].ledger.Head(), nil, e.st.loadProposal)
+	core, err := pbft.New(e.ccfg, c.nodes[0].Ledger.Head(), nil, e.st.loadProposal)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,16 +94,16 @@ func TestTimingFollowsRules(t *testing.T) {
 
 // gasTx is a verified native tx asking for gas.
 func (c *cluster) gasTx(blockLimit, gas uint64) *types.Transaction {
-	c.t.Helper()
-	tx := c.newTx(blockLimit)
+	c.T.Helper()
+	tx := c.NewTx(blockLimit)
 	n := *tx.Native()
 	n.GasLimit = gas
-	if err := n.Sign(c.suite, c.user.PublicKey(), c.user.Sign); err != nil {
-		c.t.Fatal(err)
+	if err := n.Sign(c.Suite, c.User.PublicKey(), c.User.Sign); err != nil {
+		c.T.Fatal(err)
 	}
-	out, err := types.DecodeTx(c.suite, types.NewNativeTx(c.suite, &n).Bytes())
+	out, err := types.DecodeTx(c.Suite, types.NewNativeTx(c.Suite, &n).Bytes())
 	if err != nil {
-		c.t.Fatal(err)
+		c.T.Fatal(err)
 	}
 	return out
 }

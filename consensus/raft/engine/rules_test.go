@@ -24,10 +24,10 @@ func TestSealAndApplyFollowRules(t *testing.T) {
 		}
 		return consensus.Rules{}, halt
 	})
-	txs := []*types.Transaction{c.newTx(100), c.newTx(100), c.newTx(100)}
-	c.submit(txs, 0)
+	txs := []*types.Transaction{c.NewTx(100), c.NewTx(100), c.NewTx(100)}
+	c.Submit(txs, 0)
 	a := &app{e: e, ctx: t.Context()}
-	head := c.nodes[0].ledger.Head()
+	head := c.nodes[0].Ledger.Head()
 	h, raw, err := a.Seal(head, 1000, 1<<20)
 	if err != nil || h == nil || len(raw) != 2 {
 		t.Fatalf("sealed %d txs, want 2 (tx_count_limit): %v", len(raw), err)
@@ -111,7 +111,7 @@ func TestElectionTimeoutFollowsRules(t *testing.T) {
 // committed) and go on committing with it.
 func TestRunningDriversFollowTimeout(t *testing.T) {
 	c := newCluster(t, crypto.ECDSA(), 3, false)
-	c.rules = consensus.RulesFunc(func(h uint64) (consensus.Rules, error) {
+	rules := consensus.RulesFunc(func(h uint64) (consensus.Rules, error) {
 		if h < 2 {
 			return consensus.Rules{ConsensusTimeout: 200 * time.Millisecond}, nil
 		}
@@ -119,14 +119,14 @@ func TestRunningDriversFollowTimeout(t *testing.T) {
 	})
 	all := []int{0, 1, 2}
 	for _, i := range all {
-		c.start(i)
+		c.start(i, func(p *Params) { p.Rules = rules })
 		if s := c.nodes[i].engine.Stats(); s.ElectionTimeout != 200*time.Millisecond {
 			t.Fatalf("node %d starts with election timeout %v, want the 200 ms of block 1", i, s.ElectionTimeout)
 		}
 	}
-	first := []*types.Transaction{c.newTx(500)}
-	c.submit(first, all...)
-	c.waitCommitted(first, all...)
+	first := []*types.Transaction{c.NewTx(500)}
+	c.Submit(first, all...)
+	c.WaitCommitted(first, all...)
 	for _, i := range all { // the driver applies it right after the commit
 		deadline := time.Now().Add(30 * time.Second)
 		for {
@@ -135,7 +135,7 @@ func TestRunningDriversFollowTimeout(t *testing.T) {
 				break
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("node %d at block %d: election timeout %v, tick %v; want 400 ms, 40 ms", i, c.nodes[i].ledger.Height(), s.ElectionTimeout, s.Tick)
+				t.Fatalf("node %d at block %d: election timeout %v, tick %v; want 400 ms, 40 ms", i, c.nodes[i].Ledger.Height(), s.ElectionTimeout, s.Tick)
 			}
 			time.Sleep(10 * time.Millisecond)
 		}
@@ -150,7 +150,7 @@ func TestRunningDriversFollowTimeout(t *testing.T) {
 			rest = append(rest, i)
 		}
 	}
-	more := []*types.Transaction{c.newTx(500)}
-	c.submit(more, rest...)
-	c.waitCommitted(more, rest...)
+	more := []*types.Transaction{c.NewTx(500)}
+	c.Submit(more, rest...)
+	c.WaitCommitted(more, rest...)
 }
