@@ -142,6 +142,7 @@ func TestGovernanceCommands(t *testing.T) {
 	s1.has("call "+store+" "+artifacts+"Store.abi get", "(uint256) 9")
 	s1.fails("method-mode "+store+" set allow-list", console.ErrBadArg, "signature")
 	s1.fails("method-list "+store+" set(uint256) "+g1.Address().Hex()+" maybe", console.ErrBadArg, "add or remove")
+	s1.fails("method-mode "+store+" set(uint256) sometimes", console.ErrBadArg, "open, allow-list or deny-list")
 	u.has("freeze-contract "+store, "event: ContractStatusChanged")
 	tick()
 	s1.has("permissions "+store, "contractStatus: frozen")

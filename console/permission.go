@@ -3,6 +3,7 @@ package console
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -74,37 +75,51 @@ func runPermissionTx(method string) func(context.Context, *Console, []string) er
 	}
 }
 
+// methodRef is what a method-access command names: a contract, one of
+// its functions and, for the per-account forms, an account; with the
+// Permission contract to call.
+type methodRef struct {
+	contract common.Address
+	sel      [4]byte
+	account  common.Address
+	perm     *sdk.Contract
+}
+
+// methodRef reads CONTRACT FUNCTION from args, and ACCOUNT after them
+// when withAccount (contracts and accounts may be CNS names).
+func (c *Console) methodRef(ctx context.Context, args []string, withAccount bool) (r methodRef, err error) {
+	if r.contract, err = c.address(ctx, args[0]); err != nil {
+		return r, err
+	}
+	if r.sel, err = parseSelector(args[1]); err != nil {
+		return r, err
+	}
+	if withAccount {
+		if r.account, err = c.address(ctx, args[2]); err != nil {
+			return r, err
+		}
+	}
+	r.perm, err = c.permission()
+	return r, err
+}
+
+// methodModes are the method access modes by number.
+var methodModes = []string{"open", "allow-list", "deny-list"}
+
 func runMethodMode(ctx context.Context, c *Console, args []string) error {
-	target, err := c.address(ctx, args[0])
+	r, err := c.methodRef(ctx, args, false)
 	if err != nil {
 		return err
 	}
-	sel, err := parseSelector(args[1])
-	if err != nil {
-		return err
-	}
-	modes := map[string]uint8{"open": 0, "allow-list": 1, "deny-list": 2}
-	mode, ok := modes[strings.ToLower(args[2])]
-	if !ok {
+	mode := slices.Index(methodModes, strings.ToLower(args[2]))
+	if mode < 0 {
 		return fmt.Errorf("%w: mode %q: want open, allow-list or deny-list", ErrBadArg, args[2])
 	}
-	k, err := c.permission()
-	if err != nil {
-		return err
-	}
-	return c.transact(ctx, k, "setMethodAuthMode", target, sel, mode)
+	return c.transact(ctx, r.perm, "setMethodAuthMode", r.contract, r.sel, uint8(mode))
 }
 
 func runMethodList(ctx context.Context, c *Console, args []string) error {
-	target, err := c.address(ctx, args[0])
-	if err != nil {
-		return err
-	}
-	sel, err := parseSelector(args[1])
-	if err != nil {
-		return err
-	}
-	who, err := c.address(ctx, args[2])
+	r, err := c.methodRef(ctx, args, true)
 	if err != nil {
 		return err
 	}
@@ -116,33 +131,15 @@ func runMethodList(ctx context.Context, c *Console, args []string) error {
 	default:
 		return fmt.Errorf("%w: %q: want add or remove", ErrBadArg, args[3])
 	}
-	k, err := c.permission()
-	if err != nil {
-		return err
-	}
-	return c.transact(ctx, k, "setMethodAuth", target, sel, who, listed)
+	return c.transact(ctx, r.perm, "setMethodAuth", r.contract, r.sel, r.account, listed)
 }
 
-var methodModes = []string{"open", "allow-list", "deny-list"}
-
 func runMethodAuth(ctx context.Context, c *Console, args []string) error {
-	target, err := c.address(ctx, args[0])
+	r, err := c.methodRef(ctx, args, true)
 	if err != nil {
 		return err
 	}
-	sel, err := parseSelector(args[1])
-	if err != nil {
-		return err
-	}
-	who, err := c.address(ctx, args[2])
-	if err != nil {
-		return err
-	}
-	k, err := c.permission()
-	if err != nil {
-		return err
-	}
-	out, err := k.Call(ctx, c.from(), "getMethodAuth", target, sel, who)
+	out, err := r.perm.Call(ctx, c.from(), "getMethodAuth", r.contract, r.sel, r.account)
 	if err != nil {
 		return err
 	}
@@ -151,7 +148,7 @@ func runMethodAuth(ctx context.Context, c *Console, args []string) error {
 		mode = methodModes[m]
 	}
 	return c.print(map[string]any{
-		"contract": target.Hex(), "selector": hexutil.Encode(sel[:]), "account": who.Hex(),
+		"contract": r.contract.Hex(), "selector": hexutil.Encode(r.sel[:]), "account": r.account.Hex(),
 		"mode": mode, "listed": out[1], "allowed": out[2],
 	})
 }
