@@ -13,6 +13,7 @@ import (
 	"github.com/ethereum/go-ethereum/common/hexutil"
 
 	"github.com/gobcos/gobcos/executor/precompiled"
+	"github.com/gobcos/gobcos/rpc"
 )
 
 // The governance views read the system contracts with eth_call at one
@@ -213,18 +214,10 @@ func (s *Server) serveGovernance(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, g)
 }
 
-// ProposalView is a committee proposal with its payload decoded.
+// ProposalView is a committee proposal as the node's RPC gives it
+// (bcos_getProposal) with its payload decoded.
 type ProposalView struct {
-	ID       hexutil.Uint64 `json:"id"`
-	Kind     string         `json:"kind"`
-	Proposer common.Address `json:"proposer"`
-	Created  hexutil.Uint64 `json:"createdBlock"`
-	Expiry   hexutil.Uint64 `json:"expiryBlock"`
-	Status   string         `json:"status"`
-	For      hexutil.Uint64 `json:"forWeight"`
-	Against  hexutil.Uint64 `json:"againstWeight"`
-	Payload  hexutil.Bytes  `json:"payload"`
-	Reason   string         `json:"reason,omitempty"`
+	rpc.Proposal
 	// Summary says what the proposal changes, e.g. "config
 	// tx_count_limit = 500"; Args are its decoded payload.
 	Summary string       `json:"summary"`

@@ -8,7 +8,8 @@ import (
 	"sync"
 
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/common/hexutil"
+
+	"github.com/gobcos/gobcos/rpc"
 )
 
 // Endpoint is a node's JSON-RPC URL, with the node id when known
@@ -22,40 +23,7 @@ type Endpoint struct {
 }
 
 // NodeInfo is a node's answer to bcos_getNodeInfo.
-type NodeInfo struct {
-	NodeID        hexutil.Bytes  `json:"nodeId"`
-	Address       common.Address `json:"address"`
-	Name          string         `json:"name"`
-	Org           string         `json:"org"`
-	Role          string         `json:"role"`
-	ChainID       hexutil.Uint64 `json:"chainId"`
-	GroupID       string         `json:"groupId"`
-	CryptoSuite   string         `json:"cryptoSuite"`
-	ClientVersion string         `json:"clientVersion"`
-	BlockNumber   hexutil.Uint64 `json:"blockNumber"`
-	BlockHash     common.Hash    `json:"blockHash"`
-	BlockTime     hexutil.Uint64 `json:"blockTimestamp"`
-	PendingTxSize hexutil.Uint64 `json:"pendingTxSize"`
-	PeerCount     hexutil.Uint64 `json:"peerCount"`
-	Syncing       bool           `json:"syncing"`
-	Consensus     struct {
-		Engine     string         `json:"engine"`
-		View       hexutil.Uint64 `json:"view"`
-		Leader     bool           `json:"leader"`
-		Running    bool           `json:"running"`
-		LastCommit hexutil.Uint64 `json:"lastCommitTime"`
-	} `json:"consensus"`
-}
-
-// groupNode is one entry of bcos_getGroupNodes.
-type groupNode struct {
-	NodeID    hexutil.Bytes  `json:"nodeId"`
-	Address   common.Address `json:"address"`
-	Role      string         `json:"role"`
-	Name      string         `json:"name"`
-	Org       string         `json:"org"`
-	Connected bool           `json:"connected"`
-}
+type NodeInfo = rpc.NodeInfo
 
 // NodeRow is one node of a survey.
 type NodeRow struct {
@@ -98,7 +66,7 @@ func TakeSurvey(ctx context.Context, hc *http.Client, endpoints []Endpoint) (*Su
 	}
 	type answer struct {
 		info  *NodeInfo
-		group []groupNode
+		group []rpc.GroupNodeInfo
 		err   error
 	}
 	answers := make([]answer, len(endpoints))
@@ -121,7 +89,7 @@ func TakeSurvey(ctx context.Context, hc *http.Client, endpoints []Endpoint) (*Su
 
 	s := &Survey{}
 	var firstErr error
-	var list []groupNode
+	var list []rpc.GroupNodeInfo
 	for _, a := range answers {
 		if a.info == nil {
 			if firstErr == nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/gobcos/gobcos/executor/precompiled"
+	"github.com/gobcos/gobcos/rpc"
 )
 
 // waitHead waits for a head above after on c.
@@ -212,19 +213,19 @@ func TestDescribeProposals(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", c.kind, err)
 		}
-		p := ProposalView{Kind: c.kind, Payload: payload}
+		p := ProposalView{Proposal: rpc.Proposal{Kind: c.kind, Payload: payload}}
 		s.describe(&p)
 		if p.Summary != c.want || len(p.Args) != len(c.args) {
 			t.Errorf("%s: %q %+v, want %q", c.kind, p.Summary, p.Args, c.want)
 		}
 	}
 	// A payload that does not decode, an unknown kind: said so, no panic.
-	p := ProposalView{Kind: "config", Payload: []byte{1, 2, 3}}
+	p := ProposalView{Proposal: rpc.Proposal{Kind: "config", Payload: []byte{1, 2, 3}}}
 	s.describe(&p)
 	if !strings.Contains(p.Summary, "does not decode") {
 		t.Errorf("bad payload: %q", p.Summary)
 	}
-	p = ProposalView{Kind: "kind42", Payload: []byte{1}}
+	p = ProposalView{Proposal: rpc.Proposal{Kind: "kind42", Payload: []byte{1}}}
 	s.describe(&p)
 	if p.Summary != "kind42 (payload 0x01)" {
 		t.Errorf("unknown kind: %q", p.Summary)

@@ -76,7 +76,9 @@ type GroupNode struct {
 	Connected bool   // this node, or a connected peer
 }
 
-type rpcNodeInfo struct {
+// NodeInfo is the answer to bcos_getNodeInfo (the explorer and `gobcos
+// status` decode it too).
+type NodeInfo struct {
 	NodeID        hexutil.Bytes  `json:"nodeId"`
 	Address       common.Address `json:"address"`
 	Name          string         `json:"name"`
@@ -92,13 +94,15 @@ type rpcNodeInfo struct {
 	PendingTxSize hexutil.Uint64 `json:"pendingTxSize"`
 	PeerCount     hexutil.Uint64 `json:"peerCount"`
 	Syncing       bool           `json:"syncing"`
-	Consensus     rpcConsensus   `json:"consensus"`
+	Consensus     ConsensusInfo  `json:"consensus"`
 	// MaxCompatibility and Halted: see NodeStatus.
 	MaxCompatibility string `json:"maxCompatibilityVersion,omitempty"`
 	Halted           string `json:"halted,omitempty"`
 }
 
-type rpcConsensus struct {
+// ConsensusInfo is the answer to bcos_getConsensusStatus and the
+// consensus of NodeInfo.
+type ConsensusInfo struct {
 	Engine  string         `json:"engine"`
 	View    hexutil.Uint64 `json:"view"`
 	Leader  bool           `json:"leader"`
@@ -119,7 +123,9 @@ type rpcPeer struct {
 	ConnectedAt hexutil.Uint64 `json:"connectedAt"`
 }
 
-type rpcGroupNode struct {
+// GroupNodeInfo is one entry of bcos_getGroupNodes and
+// bcos_getObserverList.
+type GroupNodeInfo struct {
 	NodeID    hexutil.Bytes  `json:"nodeId"`
 	Address   common.Address `json:"address"`
 	Role      string         `json:"role"`
@@ -141,8 +147,8 @@ func (s *Server) statusBackend() NodeStatusBackend {
 	return nb
 }
 
-func marshalConsensus(c ConsensusStatus) rpcConsensus {
-	return rpcConsensus{Engine: c.Engine, View: hexutil.Uint64(c.View), Leader: c.Leader, Running: c.Running, LastCommit: unixMilli(c.LastCommit)}
+func marshalConsensus(c ConsensusStatus) ConsensusInfo {
+	return ConsensusInfo{Engine: c.Engine, View: hexutil.Uint64(c.View), Leader: c.Leader, Running: c.Running, LastCommit: unixMilli(c.LastCommit)}
 }
 
 func (s *Server) bcosGetNodeInfo(c *call) (any, error) {
@@ -151,7 +157,7 @@ func (s *Server) bcosGetNodeInfo(c *call) (any, error) {
 	}
 	st := s.statusBackend().NodeStatus()
 	head := s.b.Head()
-	out := &rpcNodeInfo{
+	out := &NodeInfo{
 		NodeID: nonNilBytes(st.NodeID), Name: st.Name, Org: st.Org, Role: st.Role,
 		ChainID: hexutil.Uint64(s.chainID), GroupID: s.groupID, CryptoSuite: s.suite.Name(), ClientVersion: s.b.ClientVersion(),
 		PendingTxSize: hexutil.Uint64(s.b.PendingTxCount()), PeerCount: hexutil.Uint64(s.b.PeerCount()),
@@ -201,7 +207,7 @@ func (s *Server) bcosGetPeers(c *call) (any, error) {
 }
 
 // groupNodes lists the group's nodes with role (any role if "").
-func (s *Server) groupNodes(role string) []rpcGroupNode {
+func (s *Server) groupNodes(role string) []GroupNodeInfo {
 	var nodes []GroupNode
 	if nb := s.statusBackend(); nb != nil {
 		nodes = nb.GroupNodes()
@@ -210,12 +216,12 @@ func (s *Server) groupNodes(role string) []rpcGroupNode {
 			nodes = append(nodes, GroupNode{NodeID: sl.NodeID, Role: RoleSealer})
 		}
 	}
-	out := []rpcGroupNode{}
+	out := []GroupNodeInfo{}
 	for _, g := range nodes {
 		if role != "" && g.Role != role {
 			continue
 		}
-		out = append(out, rpcGroupNode{
+		out = append(out, GroupNodeInfo{
 			NodeID: nonNilBytes(g.NodeID), Address: s.addressOf(g.NodeID), Role: g.Role,
 			Name: g.Name, Org: g.Org, Self: g.Self, Connected: g.Connected,
 		})
