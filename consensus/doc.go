@@ -8,7 +8,8 @@
 // single-organisation chains), pbft (byzantine fault tolerant) and raft
 // (crash fault tolerant, on etcd raft), each with its driver. Each engine reaches
 // the txpool, the executor and the ledger only through small interfaces
-// defined next to it, so it can be tested with fakes. Each takes the
+// defined here (TxPool, Executor, Ledger, SealerLedger: deps.go), so it
+// can be tested with fakes. Each takes the
 // governance parameters in force at a height (tx_count_limit,
 // tx_gas_limit, the consensus timeout and minimum seal interval) through
 // one small interface, RulesSource (rules.go).

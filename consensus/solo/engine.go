@@ -13,30 +13,15 @@ import (
 	"github.com/gobcos/gobcos/types"
 )
 
-// TxSource is what the engine needs of the txpool.
-type TxSource interface {
-	// Pending returns up to max executable txs with verified senders.
-	Pending(max int) []*types.Transaction
-	// Notify signals when executable txs may have appeared.
-	Notify() <-chan struct{}
-	// OnCommitted is told of every block the engine committed.
-	OnCommitted(b *types.Block)
-}
-
-// Executor runs a block's transactions on the state at parentRoot.
-type Executor interface {
-	ExecuteBlock(ctx context.Context, env consensus.BlockEnv, parentRoot common.Hash, txs []*types.Transaction) (*consensus.Result, error)
-}
-
-// Ledger stores committed blocks. It may also implement
-// consensus.HashByNumber to serve BLOCKHASH for older ancestors.
-type Ledger interface {
-	// Head is the header of the latest committed block (genesis at first).
-	Head() *types.Header
-	// Commit stores b with its receipts, the senders of its txs and the
-	// executor's write set (consensus.Result.State) atomically and durably.
-	Commit(b *types.Block, receipts []*types.Receipt, senders []common.Address, state any) error
-}
+// TxSource, Executor and Ledger are what the engine needs of the txpool,
+// the executor and the group's ledger (package consensus). The Ledger may
+// also implement consensus.HashByNumber to serve BLOCKHASH for older
+// ancestors.
+type (
+	TxSource = consensus.TxPool
+	Executor = consensus.Executor
+	Ledger   = consensus.Ledger
+)
 
 // Retry back-off after a failed block.
 const (

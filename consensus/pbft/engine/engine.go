@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/big"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -19,35 +18,13 @@ import (
 	"github.com/gobcos/gobcos/types"
 )
 
-// TxPool is what the driver needs of the txpool.
-type TxPool interface {
-	// Pending returns up to max executable txs with verified senders.
-	Pending(max int) []*types.Transaction
-	// Notify signals when executable txs may have appeared.
-	Notify() <-chan struct{}
-	// OnCommitted is told of every block the driver committed.
-	OnCommitted(b *types.Block)
-}
-
-// Executor runs a block's transactions on the state at parentRoot.
-type Executor interface {
-	ExecuteBlock(ctx context.Context, env consensus.BlockEnv, parentRoot common.Hash, txs []*types.Transaction) (*consensus.Result, error)
-}
-
-// Ledger is what the driver needs of the group's ledger.
-type Ledger interface {
-	// Head is the latest committed header (genesis at first).
-	Head() *types.Header
-	// Commit stores b with its receipts, senders and the executor's write
-	// set atomically and durably; it refuses a block not extending the head.
-	Commit(b *types.Block, receipts []*types.Receipt, senders []common.Address, state any) error
-	// HashByNumber returns the hash of committed block number.
-	HashByNumber(number uint64) (common.Hash, bool)
-	// TxCommitted reports whether a tx with this hash is committed.
-	TxCommitted(hash common.Hash) (bool, error)
-	// NativeNonceUsed reports whether a committed native tx carries nonce.
-	NativeNonceUsed(nonce *big.Int) (bool, error)
-}
+// TxPool, Executor and Ledger are what the driver needs of the txpool,
+// the executor and the group's ledger (package consensus).
+type (
+	TxPool   = consensus.TxPool
+	Executor = consensus.Executor
+	Ledger   = consensus.SealerLedger
+)
 
 // Transport carries consensus messages to the other sealers, by index in
 // the sealer list. Both calls must not block for long (queue or drop).

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"math/big"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -19,29 +18,13 @@ import (
 	"github.com/gobcos/gobcos/types"
 )
 
-// TxPool is what the driver needs of the txpool.
-type TxPool interface {
-	// Pending returns up to max executable txs with verified senders.
-	Pending(max int) []*types.Transaction
-	// Notify signals when executable txs may have appeared.
-	Notify() <-chan struct{}
-	// OnCommitted is told of every block the driver committed.
-	OnCommitted(b *types.Block)
-}
-
-// Executor runs a block's transactions on the state at parentRoot.
-type Executor interface {
-	ExecuteBlock(ctx context.Context, env consensus.BlockEnv, parentRoot common.Hash, txs []*types.Transaction) (*consensus.Result, error)
-}
-
-// Ledger is what the driver needs of the group's ledger.
-type Ledger interface {
-	Head() *types.Header
-	Commit(b *types.Block, receipts []*types.Receipt, senders []common.Address, state any) error
-	HashByNumber(number uint64) (common.Hash, bool)
-	TxCommitted(hash common.Hash) (bool, error)
-	NativeNonceUsed(nonce *big.Int) (bool, error)
-}
+// TxPool, Executor and Ledger are what the driver needs of the txpool,
+// the executor and the group's ledger (package consensus).
+type (
+	TxPool   = consensus.TxPool
+	Executor = consensus.Executor
+	Ledger   = consensus.SealerLedger
+)
 
 // Transport carries raft messages to a group member, named by its public
 // key. It must not block for long (queue or drop: raft retransmits).

@@ -1,0 +1,43 @@
+package consensus
+
+import (
+	"context"
+
+	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/gobcos/gobcos/types"
+)
+
+// TxPool is what an engine needs of the txpool.
+type TxPool interface {
+	// Pending returns up to max executable txs with verified senders.
+	Pending(max int) []*types.Transaction
+	// Notify signals when executable txs may have appeared.
+	Notify() <-chan struct{}
+	// OnCommitted is told of every block the engine committed.
+	OnCommitted(b *types.Block)
+}
+
+// Executor runs a block's transactions on the state at parentRoot.
+type Executor interface {
+	ExecuteBlock(ctx context.Context, env BlockEnv, parentRoot common.Hash, txs []*types.Transaction) (*Result, error)
+}
+
+// Ledger is what an engine needs of the group's ledger to commit blocks.
+type Ledger interface {
+	// Head is the header of the latest committed block (genesis at first).
+	Head() *types.Header
+	// Commit stores b with its receipts, the senders of its txs and the
+	// executor's write set (Result.State) atomically and durably; it
+	// refuses a block not extending the head.
+	Commit(b *types.Block, receipts []*types.Receipt, senders []common.Address, state any) error
+}
+
+// SealerLedger is the Ledger of the PBFT and Raft drivers, which also
+// check the transactions of the blocks they order against the committed
+// ones (TxLedger, txcheck.go) and read older block hashes.
+type SealerLedger interface {
+	Ledger
+	HashByNumber
+	TxLedger
+}
