@@ -4,8 +4,12 @@
 // memory store (Node), adapters from them to the drivers' Ledger and
 // Executor interfaces, and a Chain of such nodes with one user who signs
 // native transactions, submits them to pools and waits for every node to
-// commit them and to hold the same blocks. CountingSuite counts the
-// signature checks of the user's transactions, for tests that each node
-// verifies a transaction once. It is imported by tests only; the engines'
-// transports, configurations and clusters stay in their own tests.
+// commit them and to hold the same blocks (drivertest.go). A Cluster
+// (cluster.go) makes those nodes sealers running an engine's drivers:
+// it builds, starts, stops and restarts them, and is the in-memory
+// network their test transports deliver through (Peer), with nodes that
+// can be cut off. CountingSuite and Chain.CheckVerifiedOnce check that
+// each node verifies a transaction's signature once. It is imported by
+// tests only; each engine's driver parameters and transport stay in its
+// own tests.
 package drivertest

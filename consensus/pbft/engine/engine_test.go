@@ -2,7 +2,6 @@ package engine
 
 import (
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,28 +14,22 @@ import (
 	"github.com/gobcos/gobcos/types"
 )
 
-// memNet is an in-memory transport between drivers: no TLS, no loss
-// except to nodes that are down.
-type memNet struct {
-	mu    sync.Mutex
-	nodes []*Engine    // nil while a node is down
-	cut   map[int]bool // nodes partitioned from all others
-}
-
+// memTransport carries a driver's messages to the cluster's other
+// drivers, by index.
 type memTransport struct {
-	net  *memNet
+	c    *cluster
 	self int
 }
 
 func (t *memTransport) deliver(to int, data []byte) {
-	t.net.mu.Lock()
-	e := t.net.nodes[to]
-	if t.net.cut[to] || t.net.cut[t.self] {
-		e = nil
-	}
-	t.net.mu.Unlock()
-	if e != nil {
-		e.Deliver(t.self, append([]byte(nil), data...))
+	t.deliverAs(t.self, to, data)
+}
+
+// deliverAs hands data to cluster node to as coming from sealer index
+// from.
+func (t *memTransport) deliverAs(from, to int, data []byte) {
+	if e, ok := t.c.Peer(t.self, to); ok {
+		e.Deliver(from, append([]byte(nil), data...))
 	}
 }
 
@@ -46,7 +39,7 @@ func (t *memTransport) Send(to int, data []byte) error {
 }
 
 func (t *memTransport) Broadcast(data []byte) error {
-	for i := range t.net.nodes {
+	for i := range t.c.Drivers {
 		if i != t.self {
 			t.deliver(i, data)
 		}
@@ -54,107 +47,42 @@ func (t *memTransport) Broadcast(data []byte) error {
 	return nil
 }
 
-// testNode is one sealer (drivertest.Node: a real ledger, executor and
-// txpool over a memory store) with its driver.
-type testNode struct {
-	*drivertest.Node
-	engine *Engine
-}
-
-// cluster is a set of sealers (drivertest.Chain) and their network.
+// cluster is a set of sealers (drivertest.Cluster) running PBFT drivers.
 type cluster struct {
-	*drivertest.Chain
-	keys    []crypto.PrivateKey
-	sealers [][]byte
-	net     *memNet
-	nodes   []*testNode
+	*drivertest.Cluster[*Engine, Params]
 }
 
+// newCluster makes n sealers and builds their drivers, or starts them if
+// run.
 func newCluster(t *testing.T, suite crypto.Suite, n int, run bool) *cluster {
-	c := &cluster{Chain: drivertest.NewChain(t, suite, n), net: &memNet{nodes: make([]*Engine, n), cut: make(map[int]bool)}}
-	for i := range n {
-		k, err := suite.GenerateKey()
-		if err != nil {
-			t.Fatal(err)
-		}
-		c.keys = append(c.keys, k)
-		c.sealers = append(c.sealers, k.PublicKey())
-		c.nodes = append(c.nodes, &testNode{Node: c.Nodes[i]})
-	}
+	c := &cluster{}
+	c.Cluster = drivertest.NewCluster(t, suite, n, func(_ *drivertest.Cluster[*Engine, Params], i int) Params {
+		cc := pbft.DefaultConfig()
+		cc.Suite, cc.Key, cc.Sealers, cc.Domain = c.Suite, c.Keys[i], c.Sealers, []byte("test/group0")
+		cc.Window = 1
+		cc.TimeoutTicks, cc.HeartbeatTicks, cc.ResendTicks, cc.SyncTicks = 40, 5, 10, 25
+		cfg := DefaultConfig()
+		cfg.ChainID, cfg.GroupID, cfg.BlockGasLimit = drivertest.ChainID, drivertest.GroupID, drivertest.GasLimit
+		cfg.TickInterval = 20 * time.Millisecond
+		tn := c.Nodes[i]
+		return Params{Config: cfg, Core: cc, KV: tn.KV, Ledger: drivertest.Ledger{Ledger: tn.Ledger}, Executor: drivertest.Executor{N: tn},
+			Pool: tn.Pool, Transport: &memTransport{c: c, self: i}}
+	}, New)
 	for i := range n {
 		if run {
-			c.start(i)
+			c.Start(i)
 		} else {
-			c.build(i)
+			c.Build(i)
 		}
 	}
-	t.Cleanup(func() {
-		for i := range c.nodes {
-			c.stop(i)
-		}
-	})
 	return c
-}
-
-// start (re)starts node i's driver on its store, as a restarted process
-// would; mod adjusts its parameters.
-func (c *cluster) start(i int, mod ...func(*Params)) {
-	e := c.build(i, mod...)
-	c.net.mu.Lock()
-	c.net.nodes[i] = e
-	c.net.mu.Unlock()
-	if err := e.Start(c.Ctx); err != nil {
-		c.T.Fatal(err)
-	}
-}
-
-// build makes node i's driver without starting it; mod adjusts its
-// parameters.
-func (c *cluster) build(i int, mod ...func(*Params)) *Engine {
-	tn := c.nodes[i]
-	cc := pbft.DefaultConfig()
-	cc.Suite, cc.Key, cc.Sealers, cc.Domain = c.Suite, c.keys[i], c.sealers, []byte("test/group0")
-	cc.Window = 1
-	cc.TimeoutTicks, cc.HeartbeatTicks, cc.ResendTicks, cc.SyncTicks = 40, 5, 10, 25
-	cfg := DefaultConfig()
-	cfg.ChainID, cfg.GroupID, cfg.BlockGasLimit = drivertest.ChainID, drivertest.GroupID, drivertest.GasLimit
-	cfg.TickInterval = 20 * time.Millisecond
-	p := Params{Config: cfg, Core: cc, KV: tn.KV, Ledger: drivertest.Ledger{Ledger: tn.Ledger}, Executor: drivertest.Executor{N: tn.Node},
-		Pool: tn.Pool, Transport: &memTransport{net: c.net, self: i}}
-	for _, m := range mod {
-		m(&p)
-	}
-	e, err := New(p)
-	if err != nil {
-		c.T.Fatal(err)
-	}
-	tn.engine = e
-	return e
-}
-
-func (c *cluster) stop(i int) {
-	c.net.mu.Lock()
-	c.net.nodes[i] = nil
-	c.net.mu.Unlock()
-	if e := c.nodes[i].engine; e != nil {
-		if err := e.Stop(); err != nil {
-			c.T.Error(err)
-		}
-	}
-}
-
-// restart simulates a process restart: a new ledger, pool and driver over
-// the node's surviving store.
-func (c *cluster) restart(i int) {
-	c.nodes[i].Reopen(c.T, c.Suite)
-	c.start(i)
 }
 
 // checkSameChain checks that nodes hold identical blocks, each with a
 // quorum certificate, up to the lowest common height and returns it.
 func (c *cluster) checkSameChain(nodes ...int) uint64 {
 	c.T.Helper()
-	return c.SameChain(c.sealers, pbft.Quorum(len(c.sealers)), nodes...)
+	return c.SameChain(c.Sealers, pbft.Quorum(len(c.Sealers)), nodes...)
 }
 
 func TestFourDrivers(t *testing.T) {
@@ -176,15 +104,15 @@ func TestFourDrivers(t *testing.T) {
 	c.checkSameChain(all...)
 
 	// A committed tx is refused in a later proposal.
-	next := c.nodes[0].Ledger.Height() + 1
+	next := c.Nodes[0].Ledger.Height() + 1
 	again := pbft.VerifyRequest{Height: next, Proposal: &pbft.Proposal{Height: next, Txs: [][]byte{batch[0].Bytes()}}}
-	if err := c.nodes[0].engine.verify(again); !errors.Is(err, ErrInvalidTx) {
+	if err := c.Drivers[0].verify(again); !errors.Is(err, ErrInvalidTx) {
 		t.Fatalf("committed tx proposed again: %v", err)
 	}
 
 	// Stop node 3: the other three are a quorum and go on.
-	c.stop(3)
-	down := c.nodes[3].Ledger.Height()
+	c.Stop(3)
+	down := c.Nodes[3].Ledger.Height()
 	live := []int{0, 1, 2}
 	for range 3 {
 		txs := []*types.Transaction{c.NewTx(500), c.NewTx(500)}
@@ -196,21 +124,21 @@ func TestFourDrivers(t *testing.T) {
 	}
 
 	// Restart node 3 from its store: it catches up and follows.
-	c.restart(3)
+	c.Restart(3)
 	txs := []*types.Transaction{c.NewTx(500)}
 	c.Submit(txs, all...)
 	c.WaitCommitted(txs, all...)
 	c.checkSameChain(all...)
-	if r := c.nodes[3].engine.Stats().Core.Refusals; r != 0 {
+	if r := c.Drivers[3].Stats().Core.Refusals; r != 0 {
 		t.Logf("node 3 refused %d signatures contradicting its persisted votes", r)
 	}
-	for i, tn := range c.nodes {
-		if d := tn.engine.Stats().Drops[pbft.DropEquivocation]; d != 0 {
+	for i, e := range c.Drivers {
+		if d := e.Stats().Drops[pbft.DropEquivocation]; d != 0 {
 			t.Fatalf("node %d saw %d equivocating messages", i, d)
 		}
 	}
 	// Proposals of committed heights are pruned from the store.
-	for i, tn := range c.nodes {
+	for i, tn := range c.Nodes {
 		it := tn.KV.NewIterator(keyProposal, nil)
 		n := 0
 		for it.Next() {
@@ -227,7 +155,7 @@ func TestVerify(t *testing.T) {
 	for _, suite := range []crypto.Suite{crypto.ECDSA(), crypto.SM()} {
 		t.Run(suite.Name(), func(t *testing.T) {
 			c := newCluster(t, suite, 4, false)
-			e := c.nodes[0].engine
+			e := c.Drivers[0]
 			a, b := c.NewTx(100), c.NewTx(100)
 			req := func(h uint64, pending []*pbft.Proposal, txs ...[]byte) pbft.VerifyRequest {
 				return pbft.VerifyRequest{Height: h, Proposal: &pbft.Proposal{Height: h, Txs: txs}, Pending: pending}
@@ -267,7 +195,7 @@ func TestVerify(t *testing.T) {
 // syncer does: execute on dst's state, check the root, commit.
 func (c *cluster) syncFrom(dst, src int, to uint64) {
 	c.T.Helper()
-	d, s := c.nodes[dst], c.nodes[src]
+	d, s := c.Nodes[dst], c.Nodes[src]
 	for h := d.Ledger.Height() + 1; h <= to; h++ {
 		b, err := s.Ledger.BlockByNumber(h)
 		if err != nil {
@@ -276,7 +204,7 @@ func (c *cluster) syncFrom(dst, src int, to uint64) {
 		parent := d.Ledger.Head()
 		env := consensus.BlockEnv{Number: h, Timestamp: b.Header.Timestamp, Sealer: b.Header.Sealer, GasLimit: b.Header.GasLimit,
 			ParentHash: parent.Hash(c.Suite), GetHash: func(uint64) common.Hash { return common.Hash{} }}
-		res, err := drivertest.Executor{N: d.Node}.ExecuteBlock(c.Ctx, env, parent.StateRoot, b.Txs)
+		res, err := drivertest.Executor{N: d}.ExecuteBlock(c.Ctx, env, parent.StateRoot, b.Txs)
 		if err != nil {
 			c.T.Fatal(err)
 		}
@@ -300,26 +228,22 @@ func TestLedgerMovedBySync(t *testing.T) {
 	c.Submit(first, all...)
 	c.WaitCommitted(first, all...)
 
-	c.net.mu.Lock()
-	c.net.cut[3] = true
-	c.net.mu.Unlock()
+	c.Cut(3, true)
 	for range 3 {
 		txs := []*types.Transaction{c.NewTx(500)}
 		c.Submit(txs, live...)
 		c.WaitCommitted(txs, live...)
 	}
-	c.syncFrom(3, 0, c.nodes[0].Ledger.Height())
-	c.net.mu.Lock()
-	c.net.cut[3] = false
-	c.net.mu.Unlock()
+	c.syncFrom(3, 0, c.Nodes[0].Ledger.Height())
+	c.Cut(3, false)
 
 	// Node 3 is needed now: the others stop while it works.
-	c.stop(0)
+	c.Stop(0)
 	txs := []*types.Transaction{c.NewTx(500)}
 	c.Submit(txs, 1, 2, 3)
 	c.WaitCommitted(txs, 1, 2, 3)
 	c.checkSameChain(1, 2, 3)
-	if r := c.nodes[3].engine.Stats().Rebuilds; r == 0 {
+	if r := c.Drivers[3].Stats().Rebuilds; r == 0 {
 		t.Fatal("node 3's core was not rebuilt after its ledger moved")
 	}
 }

@@ -30,7 +30,7 @@ func (t *epochTransport) onEpoch(sealers [][]byte, self int) {
 	peers := make([]int, len(sealers))
 	for i, s := range sealers {
 		peers[i] = -1
-		for j, k := range t.c.sealers {
+		for j, k := range t.c.Sealers {
 			if bytes.Equal(k, s) {
 				peers[i] = j
 			}
@@ -46,7 +46,7 @@ func (t *epochTransport) Send(to int, data []byte) error {
 	peers, from := t.peers, t.index
 	t.mu.Unlock()
 	if to >= 0 && to < len(peers) && peers[to] >= 0 {
-		(&memTransport{net: t.c.net, self: t.self}).deliverAs(from, peers[to], data)
+		(&memTransport{c: t.c, self: t.self}).deliverAs(from, peers[to], data)
 	}
 	return nil
 }
@@ -57,23 +57,10 @@ func (t *epochTransport) Broadcast(data []byte) error {
 	t.mu.Unlock()
 	for i, p := range peers {
 		if i != from && p >= 0 {
-			(&memTransport{net: t.c.net, self: t.self}).deliverAs(from, p, data)
+			(&memTransport{c: t.c, self: t.self}).deliverAs(from, p, data)
 		}
 	}
 	return nil
-}
-
-// deliverAs hands data to cluster node to as coming from sealer index from.
-func (t *memTransport) deliverAs(from, to int, data []byte) {
-	t.net.mu.Lock()
-	e := t.net.nodes[to]
-	if t.net.cut[to] || t.net.cut[t.self] {
-		e = nil
-	}
-	t.net.mu.Unlock()
-	if e != nil {
-		e.Deliver(from, append([]byte(nil), data...))
-	}
 }
 
 // startEpochs (re)starts cluster node i with Params.Epochs: genesis
@@ -81,7 +68,7 @@ func (t *memTransport) deliverAs(from, to int, data []byte) {
 func (c *cluster) startEpochs(i int, initial [][]byte, epochs func(uint64) (Epoch, error)) {
 	c.T.Helper()
 	tr := &epochTransport{c: c, self: i, index: -1}
-	c.start(i, func(p *Params) {
+	c.Start(i, func(p *Params) {
 		p.Core.Sealers, p.Transport, p.Epochs, p.OnEpoch = initial, tr, epochs, tr.onEpoch
 	})
 }
@@ -89,11 +76,11 @@ func (c *cluster) startEpochs(i int, initial [][]byte, epochs func(uint64) (Epoc
 // step commits one block holding one new tx on the nodes in on.
 func (c *cluster) step(on ...int) {
 	c.T.Helper()
-	txs := []*types.Transaction{c.NewTx(c.nodes[on[0]].Ledger.Height() + 100)}
+	txs := []*types.Transaction{c.NewTx(c.Nodes[on[0]].Ledger.Height() + 100)}
 	// The first nodes may commit the tx before the later ones get it: a
 	// pool then refuses it as committed, which is what the step wants.
 	for _, i := range on {
-		for _, err := range c.nodes[i].Pool.Add(c.Ctx, txs) {
+		for _, err := range c.Nodes[i].Pool.Add(c.Ctx, txs) {
 			if err != nil && !errors.Is(err, txpool.ErrAlreadyCommitted) {
 				c.T.Fatalf("node %d refused the tx: %v", i, err)
 			}
@@ -110,7 +97,7 @@ func (c *cluster) step(on ...int) {
 func TestEpochSwitch(t *testing.T) {
 	c := newCluster(t, crypto.ECDSA(), 5, false)
 	const switchAt = 4
-	setA, setB := c.sealers[:4], c.sealers[1:]
+	setA, setB := c.Sealers[:4], c.Sealers[1:]
 	epochs := func(h uint64) (Epoch, error) {
 		if h < switchAt {
 			return Epoch{Sealers: setA, LeaderPeriod: 1}, nil
@@ -120,13 +107,13 @@ func TestEpochSwitch(t *testing.T) {
 	for i := range 5 {
 		c.startEpochs(i, setA, epochs)
 	}
-	if c.nodes[4].engine.Index() != -1 || c.nodes[4].engine.Status().Sealer {
+	if c.Drivers[4].Index() != -1 || c.Drivers[4].Status().Sealer {
 		t.Fatal("node 4 is a sealer before the switch")
 	}
-	for c.nodes[1].Ledger.Height() < switchAt-1 {
+	for c.Nodes[1].Ledger.Height() < switchAt-1 {
 		c.step(0, 1, 2, 3)
 	}
-	if h := c.nodes[1].Ledger.Height(); h != switchAt-1 {
+	if h := c.Nodes[1].Ledger.Height(); h != switchAt-1 {
 		t.Fatalf("height %d, want %d", h, switchAt-1)
 	}
 	// Node 4 follows by sync (simulated) and becomes a sealer at switchAt.
@@ -135,32 +122,32 @@ func TestEpochSwitch(t *testing.T) {
 		c.step(1, 2, 3, 4)
 	}
 	waitUntil(t, "node 0 idles and node 4 is sealer 3", func() bool {
-		return c.nodes[0].engine.Index() == -1 && !c.nodes[0].engine.Status().Sealer && c.nodes[4].engine.Index() == 3
+		return c.Drivers[0].Index() == -1 && !c.Drivers[0].Status().Sealer && c.Drivers[4].Index() == 3
 	})
-	if h := c.nodes[0].Ledger.Height(); h != switchAt-1 {
+	if h := c.Nodes[0].Ledger.Height(); h != switchAt-1 {
 		t.Fatalf("removed node 0 committed up to %d without block sync", h)
 	}
 
 	// Node 2 restarts within the epoch, then node 3 stops: 1, 2 and 4 are
 	// the quorum, so node 2 must vote in the new epoch after its restart.
-	c.stop(2)
-	st := &store{kv: c.nodes[2].KV, saved: make(map[common.Hash]uint64)}
+	c.Stop(2)
+	st := &store{kv: c.Nodes[2].KV, saved: make(map[common.Hash]uint64)}
 	hs, id, err := st.loadHardState()
 	if err != nil || hs == nil {
 		t.Fatalf("node 2's persisted state: %v, %v", hs, err)
 	}
-	if want := c.nodes[1].engine.epochID(Epoch{Sealers: setB, LeaderPeriod: 2}); id != want || hs.Height < switchAt {
+	if want := c.Drivers[1].epochID(Epoch{Sealers: setB, LeaderPeriod: 2}); id != want || hs.Height < switchAt {
 		t.Fatalf("node 2's state is of height %d, configuration %s; want the new epoch %s", hs.Height, id, want)
 	}
-	c.nodes[2].Reopen(t, c.Suite)
+	c.Nodes[2].Reopen(t, c.Suite)
 	c.startEpochs(2, setA, epochs)
-	c.stop(3)
+	c.Stop(3)
 	c.step(1, 2, 4)
 	c.step(1, 2, 4)
 
-	top := c.nodes[1].Ledger.Height()
+	top := c.Nodes[1].Ledger.Height()
 	for h := uint64(1); h <= top; h++ {
-		hdr, err := c.nodes[1].Ledger.HeaderByNumber(h)
+		hdr, err := c.Nodes[1].Ledger.HeaderByNumber(h)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -172,7 +159,7 @@ func TestEpochSwitch(t *testing.T) {
 			t.Fatalf("block %d: %v", h, err)
 		}
 		for _, i := range []int{2, 4} {
-			got, err := c.nodes[i].Ledger.HashByNumber(h)
+			got, err := c.Nodes[i].Ledger.HashByNumber(h)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -183,8 +170,8 @@ func TestEpochSwitch(t *testing.T) {
 	}
 	// The leader schedule of the new epoch: period 2 over setB.
 	for h := uint64(switchAt); h <= top; h++ {
-		hdr, _ := c.nodes[1].Ledger.HeaderByNumber(h)
-		if hdr.Sealer == c.keys[0].Address() {
+		hdr, _ := c.Nodes[1].Ledger.HeaderByNumber(h)
+		if hdr.Sealer == c.Keys[0].Address() {
 			t.Fatalf("block %d sealed by the removed node 0", h)
 		}
 	}

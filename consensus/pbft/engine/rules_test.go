@@ -15,7 +15,7 @@ import (
 // built within, the block rules in force at their height.
 func TestVerifyAndProposeFollowRules(t *testing.T) {
 	c := newCluster(t, crypto.ECDSA(), 4, false)
-	e := c.nodes[0].engine
+	e := c.Drivers[0]
 	halt := errors.New("unsupported compatibility version")
 	e.rules = consensus.RulesFunc(func(h uint64) (consensus.Rules, error) {
 		switch h {
@@ -70,11 +70,11 @@ func TestVerifyAndProposeFollowRules(t *testing.T) {
 // interval follow the values in force.
 func TestTimingFollowsRules(t *testing.T) {
 	c := newCluster(t, crypto.ECDSA(), 4, false)
-	e := c.nodes[0].engine
+	e := c.Drivers[0]
 	e.rules = consensus.RulesFunc(func(h uint64) (consensus.Rules, error) {
 		return consensus.Rules{ConsensusTimeout: time.Second, MinSealInterval: 100 * time.Millisecond}, nil
 	})
-	core, err := pbft.New(e.ccfg, c.nodes[0].Ledger.Head(), nil, e.st.loadProposal)
+	core, err := pbft.New(e.ccfg, c.Nodes[0].Ledger.Head(), nil, e.st.loadProposal)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,7 @@ import (
 // cannot read the rules of a height stops there instead of judging it.
 func TestSealAndApplyFollowRules(t *testing.T) {
 	c := newCluster(t, crypto.ECDSA(), 3, false)
-	e := c.nodes[0].engine
+	e := c.Drivers[0]
 	halt := errors.New("unsupported compatibility version")
 	e.rules = consensus.RulesFunc(func(h uint64) (consensus.Rules, error) {
 		if h == 1 {
@@ -27,14 +27,14 @@ func TestSealAndApplyFollowRules(t *testing.T) {
 	txs := []*types.Transaction{c.NewTx(100), c.NewTx(100), c.NewTx(100)}
 	c.Submit(txs, 0)
 	a := &app{e: e, ctx: t.Context()}
-	head := c.nodes[0].Ledger.Head()
+	head := c.Nodes[0].Ledger.Head()
 	h, raw, err := a.Seal(head, 1000, 1<<20)
 	if err != nil || h == nil || len(raw) != 2 {
 		t.Fatalf("sealed %d txs, want 2 (tx_count_limit): %v", len(raw), err)
 	}
 
-	b := &app{e: c.nodes[1].engine, ctx: t.Context()}
-	c.nodes[1].engine.rules = e.rules
+	b := &app{e: c.Drivers[1], ctx: t.Context()}
+	c.Drivers[1].rules = e.rules
 	three := [][]byte{txs[0].Bytes(), txs[1].Bytes(), txs[2].Bytes()}
 	if err := b.Apply(&types.Header{Number: 1}, three); !errors.Is(err, raft.ErrRejected) || !errors.Is(err, consensus.ErrTooManyTxs) {
 		t.Fatalf("a block over tx_count_limit: %v", err)
@@ -51,7 +51,7 @@ func TestSealAndApplyFollowRules(t *testing.T) {
 // value in force.
 func TestMinSealFollowsRules(t *testing.T) {
 	c := newCluster(t, crypto.ECDSA(), 3, false)
-	e := c.nodes[0].engine
+	e := c.Drivers[0]
 	e.rules = consensus.RulesFunc(func(uint64) (consensus.Rules, error) {
 		return consensus.Rules{MinSealInterval: 200 * time.Millisecond}, nil
 	})
@@ -71,7 +71,7 @@ func TestMinSealFollowsRules(t *testing.T) {
 // tenth of it, and the seal and sync intervals keep their length.
 func TestElectionTimeoutFollowsRules(t *testing.T) {
 	c := newCluster(t, crypto.ECDSA(), 3, false)
-	e := c.nodes[0].engine
+	e := c.Drivers[0]
 	if e.ccfg.ElectionTicks != 10 || e.ccfg.HeartbeatTicks != 1 || e.ccfg.SyncTicks != 20 {
 		t.Fatalf("test assumes the default raft config, have %+v", e.ccfg)
 	}
@@ -119,8 +119,8 @@ func TestRunningDriversFollowTimeout(t *testing.T) {
 	})
 	all := []int{0, 1, 2}
 	for _, i := range all {
-		c.start(i, func(p *Params) { p.Rules = rules })
-		if s := c.nodes[i].engine.Stats(); s.ElectionTimeout != 200*time.Millisecond {
+		c.Start(i, func(p *Params) { p.Rules = rules })
+		if s := c.Drivers[i].Stats(); s.ElectionTimeout != 200*time.Millisecond {
 			t.Fatalf("node %d starts with election timeout %v, want the 200 ms of block 1", i, s.ElectionTimeout)
 		}
 	}
@@ -130,12 +130,12 @@ func TestRunningDriversFollowTimeout(t *testing.T) {
 	for _, i := range all { // the driver applies it right after the commit
 		deadline := time.Now().Add(30 * time.Second)
 		for {
-			s := c.nodes[i].engine.Stats()
+			s := c.Drivers[i].Stats()
 			if s.ElectionTimeout == 400*time.Millisecond && s.Tick == 40*time.Millisecond {
 				break
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("node %d at block %d: election timeout %v, tick %v; want 400 ms, 40 ms", i, c.nodes[i].Ledger.Height(), s.ElectionTimeout, s.Tick)
+				t.Fatalf("node %d at block %d: election timeout %v, tick %v; want 400 ms, 40 ms", i, c.Nodes[i].Ledger.Height(), s.ElectionTimeout, s.Tick)
 			}
 			time.Sleep(10 * time.Millisecond)
 		}
@@ -143,7 +143,7 @@ func TestRunningDriversFollowTimeout(t *testing.T) {
 	// With the longer tick the cluster still elects (after a leader stops)
 	// and commits.
 	ld := c.leader()
-	c.stop(ld)
+	c.Stop(ld)
 	rest := []int{}
 	for _, i := range all {
 		if i != ld {

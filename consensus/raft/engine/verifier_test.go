@@ -19,6 +19,6 @@ func TestTxVerifiedOncePerNode(t *testing.T) {
 // one shared txverify.Verifier over suite, as the node wires them, and
 // starts the driver.
 func (c *cluster) startWithVerifier(i int, suite crypto.Suite) {
-	v := c.nodes[i].ShareVerifier(c.T, suite)
-	c.start(i, func(p *Params) { p.Core.Suite, p.Verifier = suite, v })
+	v := c.Nodes[i].ShareVerifier(c.T, suite)
+	c.Start(i, func(p *Params) { p.Core.Suite, p.Verifier = suite, v })
 }
