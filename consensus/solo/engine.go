@@ -61,11 +61,9 @@ type Engine struct {
 	tracer consensus.Tracer
 	rules  consensus.RulesSource
 
-	mu      sync.Mutex
-	status  consensus.Status
-	started bool
-	cancel  context.CancelFunc
-	done    chan struct{}
+	mu     sync.Mutex
+	status consensus.Status
+	runner consensus.Runner // the run goroutine
 }
 
 var _ consensus.Engine = (*Engine)(nil)
@@ -112,42 +110,27 @@ func (e *Engine) Name() string { return consensus.NameSolo }
 func (e *Engine) Start(ctx context.Context) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.started {
-		if e.done == nil {
-			return ErrStopped
-		}
-		return ErrAlreadyStarted
+	if err := e.runner.CanStart(ErrStopped, ErrAlreadyStarted); err != nil {
+		return err
 	}
 	head := e.ledger.Head()
 	if head == nil {
 		return ErrNoHead
 	}
-	e.started = true
 	e.status.Height = head.Number
 	e.status.BlockHash = head.Hash(e.suite)
 	e.status.Running = true
 	runCtx, cancel := context.WithCancel(ctx)
-	e.cancel = cancel
-	e.done = make(chan struct{})
-	go e.run(runCtx, e.done)
+	e.runner.Launch(runCtx, cancel, e.run)
 	e.log.Info("started", "height", head.Number, "sealer", e.key.Address())
 	return nil
 }
 
 // Stop ends the sealing loop, waiting for a block being committed.
 func (e *Engine) Stop() error {
-	e.mu.Lock()
-	if !e.started || e.done == nil {
-		e.started = true // a stopped or never started engine cannot start later
-		e.mu.Unlock()
-		return nil
+	if e.runner.Stop(&e.mu) {
+		e.log.Info("stopped")
 	}
-	cancel, done := e.cancel, e.done
-	e.cancel, e.done = nil, nil
-	e.mu.Unlock()
-	cancel()
-	<-done
-	e.log.Info("stopped")
 	return nil
 }
 
@@ -159,8 +142,7 @@ func (e *Engine) Status() consensus.Status {
 }
 
 // run is the sealing loop.
-func (e *Engine) run(ctx context.Context, done chan struct{}) {
-	defer close(done)
+func (e *Engine) run(ctx context.Context) {
 	defer func() {
 		e.mu.Lock()
 		e.status.Running = false

@@ -138,12 +138,10 @@ type Engine struct {
 	rebuilds  uint64
 	available bool
 
-	mu      sync.Mutex
-	status  consensus.Status
-	stats   Stats
-	started bool
-	cancel  context.CancelFunc
-	done    chan struct{}
+	mu     sync.Mutex
+	status consensus.Status
+	stats  Stats
+	runner consensus.Runner // the run goroutine
 }
 
 var _ consensus.Engine = (*Engine)(nil)
@@ -228,11 +226,8 @@ func (e *Engine) Deliver(from int, data []byte) {
 func (e *Engine) Start(ctx context.Context) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.started {
-		if e.done == nil {
-			return ErrStopped
-		}
-		return ErrAlreadyStarted
+	if err := e.runner.CanStart(ErrStopped, ErrAlreadyStarted); err != nil {
+		return err
 	}
 	head := e.ledger.Head()
 	if head == nil {
@@ -259,30 +254,19 @@ func (e *Engine) Start(ctx context.Context) error {
 	}
 	e.checked = head.Number
 	e.applyTiming(head.Number + 1)
-	e.started = true
 	e.status.Sealer = e.Index() >= 0
 	e.status.Height, e.status.BlockHash, e.status.Running = head.Number, head.Hash(e.suite), true
 	runCtx, cancel := context.WithCancel(ctx)
-	e.cancel, e.done = cancel, make(chan struct{})
-	go e.run(runCtx, e.done)
+	e.runner.Launch(runCtx, cancel, e.run)
 	e.log.Info("started", "height", head.Number, "sealer", e.Index(), "sealers", len(e.ccfg.Sealers), "restored", hs != nil && e.core != nil)
 	return nil
 }
 
 // Stop ends the driver, letting a block being committed finish.
 func (e *Engine) Stop() error {
-	e.mu.Lock()
-	if !e.started || e.done == nil {
-		e.started = true
-		e.mu.Unlock()
-		return nil
+	if e.runner.Stop(&e.mu) {
+		e.log.Info("stopped")
 	}
-	cancel, done := e.cancel, e.done
-	e.cancel, e.done = nil, nil
-	e.mu.Unlock()
-	cancel()
-	<-done
-	e.log.Info("stopped")
 	return nil
 }
 
@@ -304,8 +288,7 @@ func (e *Engine) Stats() Stats {
 
 // run is the driver loop: every input goes to the core, then the core's
 // Ready is handled until it is empty.
-func (e *Engine) run(ctx context.Context, done chan struct{}) {
-	defer close(done)
+func (e *Engine) run(ctx context.Context) {
 	defer func() {
 		e.mu.Lock()
 		e.status.Running = false

@@ -115,9 +115,7 @@ type Engine struct {
 	status  consensus.Status
 	cstatus raft.Status
 	signers [][]byte
-	started bool
-	cancel  context.CancelFunc
-	done    chan struct{}
+	runner  consensus.Runner // the run goroutine
 }
 
 var _ consensus.Engine = (*Engine)(nil)
@@ -188,11 +186,8 @@ func (e *Engine) Deliver(from []byte, data []byte) {
 func (e *Engine) Start(ctx context.Context) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.started {
-		if e.done == nil {
-			return ErrStopped
-		}
-		return ErrAlreadyStarted
+	if err := e.runner.CanStart(ErrStopped, ErrAlreadyStarted); err != nil {
+		return err
 	}
 	head := e.ledger.Head()
 	if head == nil {
@@ -207,29 +202,18 @@ func (e *Engine) Start(ctx context.Context) error {
 	}
 	e.core, e.lastHead = core, head.Number
 	e.applyTiming(head.Number + 1)
-	e.started = true
 	e.status.Height, e.status.BlockHash, e.status.Running = head.Number, head.Hash(e.suite), true
 	e.signers = core.Signers()
-	e.cancel, e.done = cancel, make(chan struct{})
 	e.log.Info("started", "height", head.Number, "raftId", fmt.Sprintf("%x", core.ID()), "voters", len(core.Status().Voters))
-	go e.run(runCtx, e.done)
+	e.runner.Launch(runCtx, cancel, e.run)
 	return nil
 }
 
 // Stop ends the driver, letting a block being committed finish.
 func (e *Engine) Stop() error {
-	e.mu.Lock()
-	if !e.started || e.done == nil {
-		e.started = true
-		e.mu.Unlock()
-		return nil
+	if e.runner.Stop(&e.mu) {
+		e.log.Info("stopped")
 	}
-	cancel, done := e.cancel, e.done
-	e.cancel, e.done = nil, nil
-	e.mu.Unlock()
-	cancel()
-	<-done
-	e.log.Info("stopped")
 	return nil
 }
 
@@ -265,7 +249,7 @@ func (e *Engine) Signers() [][]byte {
 func (e *Engine) ProposeConfChange(ctx context.Context, t raft.ChangeType, pub []byte) error {
 	req := confRequest{t: t, pub: slices.Clone(pub), reply: make(chan error, 1)}
 	e.mu.Lock()
-	done := e.done
+	done := e.runner.Done()
 	e.mu.Unlock()
 	if done == nil {
 		return ErrNotRunning
@@ -323,8 +307,7 @@ func (t coreTransport) Send(to uint64, data []byte) {
 }
 
 // run is the driver loop.
-func (e *Engine) run(ctx context.Context, done chan struct{}) {
-	defer close(done)
+func (e *Engine) run(ctx context.Context) {
 	defer func() {
 		e.mu.Lock()
 		e.status.Running = false
