@@ -3,7 +3,6 @@ package node_test
 import (
 	"context"
 	"math/big"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -24,24 +23,9 @@ import (
 func TestGovernanceOnNode(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	dir := t.TempDir()
-	if err := node.InitDir(dir, node.InitOptions{Suite: crypto.NameECDSA, RPCAddr: "127.0.0.1:0"}); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := node.LoadConfig(filepath.Join(dir, node.ConfigFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	gov, err := crypto.ECDSA().GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg, gov := soloGovNode(t, node.CompatibilityVersion()) // as node init writes it
 	g, err := node.LoadGenesis(cfg.Path(cfg.Genesis))
 	if err != nil {
-		t.Fatal(err)
-	}
-	g.Committee = []node.CommitteeMember{{Address: gov.Address(), Weight: 1}}
-	if err := node.WriteGenesis(cfg.Path(cfg.Genesis), g); err != nil {
 		t.Fatal(err)
 	}
 	n := runConfig(t, cfg)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/hex"
 	"math/big"
-	"net"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -47,20 +46,7 @@ func TestRaftMembersByGovernance(t *testing.T) {
 			c.stop(i)
 		}
 	})
-	ports := make([]int, 2)
-	for i := range ports {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ports[i] = ln.Addr().(*net.TCPAddr).Port
-		ln.Close()
-	}
-	added, err := chainbuild.AddNode(chainbuild.AddOptions{Dir: c.dir, Org: res.Manifest.Orgs[0].Name, P2PPort: ports[0], RPCPort: ports[1], UpdateAllowLists: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.names = append(c.names, added.Node.Name)
+	c.addNode(res.Manifest.Orgs[0].Name, true)
 	c.startAll()
 
 	suite := c.nodes[0].Genesis().Suite()
@@ -162,20 +148,7 @@ func TestObserverAdmittedByGovernance(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	c := buildPBFTChain(t, "ecdsa", 4)
-	ports := make([]int, 2)
-	for i := range ports {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ports[i] = ln.Addr().(*net.TCPAddr).Port
-		ln.Close()
-	}
-	added, err := chainbuild.AddNode(chainbuild.AddOptions{Dir: c.dir, Org: "org1", P2PPort: ports[0], RPCPort: ports[1]})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.names = append(c.names, added.Node.Name)
+	added := c.addNode("org1", false)
 	c.nodes = append(c.nodes, nil)
 	for i := range 4 {
 		c.start(i)

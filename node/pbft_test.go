@@ -59,6 +59,27 @@ func buildChain(t *testing.T, consensus, suite string, n int) *pbftChain {
 	return c
 }
 
+// addNode makes one more node with chain add-node in org, on free ports,
+// allow-listed by the others' configs when allowList; it is not started.
+func (c *pbftChain) addNode(org string, allowList bool) *chainbuild.AddResult {
+	c.t.Helper()
+	ports := make([]int, 2)
+	for i := range ports {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		ports[i] = ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
+	}
+	added, err := chainbuild.AddNode(chainbuild.AddOptions{Dir: c.dir, Org: org, P2PPort: ports[0], RPCPort: ports[1], UpdateAllowLists: allowList})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	c.names = append(c.names, added.Node.Name)
+	return added
+}
+
 func (c *pbftChain) startAll() {
 	for i := range c.nodes {
 		c.start(i)
@@ -278,20 +299,7 @@ func TestObserverFollowsAndForwards(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	c := buildPBFTChain(t, "ecdsa", 4)
-	ports := make([]int, 2)
-	for i := range ports {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ports[i] = ln.Addr().(*net.TCPAddr).Port
-		ln.Close()
-	}
-	added, err := chainbuild.AddNode(chainbuild.AddOptions{Dir: c.dir, Org: "org1", P2PPort: ports[0], RPCPort: ports[1], UpdateAllowLists: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.names = append(c.names, added.Node.Name)
+	c.addNode("org1", true)
 	c.nodes = append(c.nodes, nil)
 	c.startAll()
 	obs := c.nodes[4]

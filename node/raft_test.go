@@ -3,7 +3,6 @@ package node_test
 import (
 	"context"
 	"encoding/hex"
-	"net"
 	"path/filepath"
 	"testing"
 	"time"
@@ -27,20 +26,7 @@ func TestRaftChain(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	c := buildChain(t, "raft", "ecdsa", 3)
-	ports := make([]int, 2)
-	for i := range ports {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ports[i] = ln.Addr().(*net.TCPAddr).Port
-		ln.Close()
-	}
-	added, err := chainbuild.AddNode(chainbuild.AddOptions{Dir: c.dir, Org: "org1", P2PPort: ports[0], RPCPort: ports[1], UpdateAllowLists: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.names = append(c.names, added.Node.Name)
+	c.addNode("org1", true)
 	c.nodes = append(c.nodes, nil)
 	c.startAll()
 

@@ -3,7 +3,6 @@ package node_test
 import (
 	"bytes"
 	"context"
-	"net"
 	"path/filepath"
 	"testing"
 	"time"
@@ -84,20 +83,7 @@ func TestPBFTSealersByGovernance(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	c := buildPBFTChain(t, "ecdsa", 4)
-	ports := make([]int, 2)
-	for i := range ports {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ports[i] = ln.Addr().(*net.TCPAddr).Port
-		ln.Close()
-	}
-	added, err := chainbuild.AddNode(chainbuild.AddOptions{Dir: c.dir, Org: "org1", P2PPort: ports[0], RPCPort: ports[1]})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.names = append(c.names, added.Node.Name)
+	added := c.addNode("org1", false)
 	for i := range 4 {
 		c.start(i)
 	}
