@@ -4,31 +4,15 @@ import (
 	"context"
 	"errors"
 	"math/big"
-	"sync/atomic"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/gobcos/gobcos/crypto"
+	"github.com/gobcos/gobcos/internal/cryptotest"
 	"github.com/gobcos/gobcos/txverify"
 	"github.com/gobcos/gobcos/types"
 )
-
-// countingSuite counts the signature checks made through it.
-type countingSuite struct {
-	crypto.Suite
-	calls atomic.Int64
-}
-
-func (s *countingSuite) Verify(pub, digest, sig []byte) error {
-	s.calls.Add(1)
-	return s.Suite.Verify(pub, digest, sig)
-}
-
-func (s *countingSuite) Recover(digest, sig []byte) ([]byte, error) {
-	s.calls.Add(1)
-	return s.Suite.Recover(digest, sig)
-}
 
 // TestVerifierAvoidsSecondCheck: with a shared verifier, a block whose
 // txs were verified before (other objects, same bytes, as a block decoded
@@ -36,7 +20,7 @@ func (s *countingSuite) Recover(digest, sig []byte) ([]byte, error) {
 // the same results; a forged tx still invalidates the block.
 func TestVerifierAvoidsSecondCheck(t *testing.T) {
 	for _, workers := range []int{0, -1} {
-		suite := &countingSuite{Suite: crypto.ECDSA()}
+		suite := &cryptotest.CountingSuite{Suite: crypto.ECDSA()}
 		v, err := txverify.New(suite, testChainID, testGroup, txverify.Config{Workers: 2})
 		if err != nil {
 			t.Fatal(err)
@@ -66,12 +50,12 @@ func TestVerifierAvoidsSecondCheck(t *testing.T) {
 				t.Fatalf("tx %d: %v", i, err)
 			}
 		}
-		checks := suite.calls.Load()
+		checks := suite.Calls()
 		if checks != int64(len(admitted)) {
 			t.Fatalf("%d checks for %d txs", checks, len(admitted))
 		}
 		res := c.block(block...)
-		if got := suite.calls.Load(); got != checks {
+		if got := suite.Calls(); got != checks {
 			t.Fatalf("workers %d: executing verified txs made %d signature checks", workers, got-checks)
 		}
 		want := plain.block(plainBlock...)

@@ -10,6 +10,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	ethtypes "github.com/ethereum/go-ethereum/core/types"
 	"github.com/gobcos/gobcos/crypto"
+	"github.com/gobcos/gobcos/internal/cryptotest"
 	"github.com/gobcos/gobcos/types"
 )
 
@@ -49,7 +50,7 @@ func TestAddAndLookups(t *testing.T) {
 		t.Run(suite.Name(), func(t *testing.T) {
 			chain := newFakeChain(10)
 			p := newTestPool(t, suite, testConfig(), chain)
-			key := genKey(t, suite)
+			key := cryptotest.Key(t, suite)
 			txs := []*types.Transaction{nativeTx(t, suite, key, 1, 20), nativeTx(t, suite, key, 2, 20)}
 			if suite.Name() == crypto.NameECDSA {
 				txs = append(txs, ethTx(t, key, 0))
@@ -108,7 +109,7 @@ func withSig(tx *types.Transaction, suite crypto.Suite, f func(sig []byte)) *typ
 
 func TestRejections(t *testing.T) {
 	ec, sm := crypto.ECDSA(), crypto.SM()
-	ecKey, smKey := genKey(t, ec), genKey(t, sm)
+	ecKey, smKey := cryptotest.Key(t, ec), cryptotest.Key(t, sm)
 
 	type tc struct {
 		name  string
@@ -171,8 +172,10 @@ func TestRejections(t *testing.T) {
 		{name: "block limit too far", suite: ec, want: ErrBlockLimitTooFar, msg: "from 11 to 110",
 			tx: func(t *testing.T) *types.Transaction { return nativeTx(t, ec, ecKey, 1, 111) }},
 		{name: "native nonce pending", suite: sm, want: ErrNativeNonceUsed, msg: "fresh random nonce",
-			setup: func(t *testing.T, p *Pool, c *fakeChain) { mustAdd(t, p, nativeTx(t, sm, genKey(t, sm), 42, 20)) },
-			tx:    func(t *testing.T) *types.Transaction { return nativeTx(t, sm, smKey, 42, 20) }},
+			setup: func(t *testing.T, p *Pool, c *fakeChain) {
+				mustAdd(t, p, nativeTx(t, sm, cryptotest.Key(t, sm), 42, 20))
+			},
+			tx: func(t *testing.T) *types.Transaction { return nativeTx(t, sm, smKey, 42, 20) }},
 		{name: "native nonce committed", suite: sm, want: ErrNativeNonceUsed, msg: "committed",
 			setup: func(t *testing.T, p *Pool, c *fakeChain) { c.nativeUsed[nonceKey(big.NewInt(42))] = true },
 			tx:    func(t *testing.T) *types.Transaction { return nativeTx(t, sm, smKey, 42, 20) }},
@@ -188,12 +191,12 @@ func TestRejections(t *testing.T) {
 			}},
 		{name: "pool full by count", suite: ec, want: ErrPoolFull, cfg: func(c *Config) { c.MaxTxs = 2 },
 			setup: func(t *testing.T, p *Pool, c *fakeChain) {
-				mustAdd(t, p, nativeTx(t, ec, genKey(t, ec), 1, 20), nativeTx(t, ec, genKey(t, ec), 2, 20))
+				mustAdd(t, p, nativeTx(t, ec, cryptotest.Key(t, ec), 1, 20), nativeTx(t, ec, cryptotest.Key(t, ec), 2, 20))
 			},
 			tx: func(t *testing.T) *types.Transaction { return nativeTx(t, ec, ecKey, 3, 20) }},
 		{name: "pool full by bytes", suite: ec, want: ErrPoolFull, cfg: func(c *Config) { c.MaxBytes = 1000 },
 			setup: func(t *testing.T, p *Pool, c *fakeChain) {
-				mustAdd(t, p, signNative(t, ec, genKey(t, ec), nativeOpts{nonce: 1, input: make([]byte, 700)}))
+				mustAdd(t, p, signNative(t, ec, cryptotest.Key(t, ec), nativeOpts{nonce: 1, input: make([]byte, 700)}))
 			},
 			tx: func(t *testing.T) *types.Transaction {
 				return signNative(t, ec, ecKey, nativeOpts{nonce: 2, input: make([]byte, 200)})
@@ -244,7 +247,7 @@ func TestBatchMixedResults(t *testing.T) {
 	var txs []*types.Transaction
 	var bad []bool
 	for i := range 200 {
-		key := genKey(t, suite)
+		key := cryptotest.Key(t, suite)
 		tx := nativeTx(t, suite, key, int64(i+1), 20)
 		isBad := i%7 == 3
 		if isBad {
@@ -274,7 +277,7 @@ func TestBatchMixedResults(t *testing.T) {
 func TestAddCanceledContext(t *testing.T) {
 	suite := crypto.ECDSA()
 	p := newTestPool(t, suite, testConfig(), newFakeChain(10))
-	key := genKey(t, suite)
+	key := cryptotest.Key(t, suite)
 	var txs []*types.Transaction
 	for i := range 100 {
 		txs = append(txs, nativeTx(t, suite, key, int64(i+1), 20))

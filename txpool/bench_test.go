@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/gobcos/gobcos/crypto"
+	"github.com/gobcos/gobcos/internal/cryptotest"
 	"github.com/gobcos/gobcos/types"
 )
 
@@ -18,13 +19,13 @@ func BenchmarkAdd(b *testing.B) {
 		make  func(b *testing.B, suite crypto.Suite, i int) *types.Transaction
 	}{
 		{"ecdsa-eth", crypto.ECDSA(), func(b *testing.B, s crypto.Suite, i int) *types.Transaction {
-			return ethTx(b, genKey(b, s), 0)
+			return ethTx(b, cryptotest.Key(b, s), 0)
 		}},
 		{"ecdsa-native", crypto.ECDSA(), func(b *testing.B, s crypto.Suite, i int) *types.Transaction {
-			return nativeTx(b, s, genKey(b, s), int64(i+1), 50)
+			return nativeTx(b, s, cryptotest.Key(b, s), int64(i+1), 50)
 		}},
 		{"sm-native", crypto.SM(), func(b *testing.B, s crypto.Suite, i int) *types.Transaction {
-			return nativeTx(b, s, genKey(b, s), int64(i+1), 50)
+			return nativeTx(b, s, cryptotest.Key(b, s), int64(i+1), 50)
 		}},
 	}
 	for _, c := range cases {

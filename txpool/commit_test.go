@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/gobcos/gobcos/crypto"
+	"github.com/gobcos/gobcos/internal/cryptotest"
 	"github.com/gobcos/gobcos/types"
 )
 
@@ -12,7 +13,7 @@ func TestOnCommittedRemovesBlockTxs(t *testing.T) {
 	suite := crypto.ECDSA()
 	chain := newFakeChain(10)
 	p := newTestPool(t, suite, testConfig(), chain)
-	a, n := genKey(t, suite), genKey(t, suite)
+	a, n := cryptotest.Key(t, suite), cryptotest.Key(t, suite)
 	a0, a1, a2 := ethTx(t, a, 0), ethTx(t, a, 1), ethTx(t, a, 2)
 	n1, n2 := nativeTx(t, suite, n, 1, 50), nativeTx(t, suite, n, 2, 50)
 	mustAdd(t, p, a0, a1, a2, n1, n2)
@@ -53,7 +54,7 @@ func TestOnCommittedPromotesQueued(t *testing.T) {
 	suite := crypto.ECDSA()
 	chain := newFakeChain(10)
 	p := newTestPool(t, suite, testConfig(), chain)
-	key := genKey(t, suite)
+	key := cryptotest.Key(t, suite)
 	// The pool never saw nonce 0 (it was sent to another node); 1 and 2 wait.
 	other := ethTx(t, key, 0)
 	if _, err := other.Verify(suite, testChainID, testGroup); err != nil {
@@ -77,7 +78,7 @@ func TestOnCommittedUnverifiedBlockTx(t *testing.T) {
 	suite := crypto.ECDSA()
 	chain := newFakeChain(10)
 	p := newTestPool(t, suite, testConfig(), chain)
-	key := genKey(t, suite)
+	key := cryptotest.Key(t, suite)
 	tx1 := ethTx(t, key, 1)
 	mustAdd(t, p, tx1)
 	fresh := ethTx(t, key, 0)
@@ -90,7 +91,7 @@ func TestOnCommittedDropsStaleNonce(t *testing.T) {
 	suite := crypto.ECDSA()
 	chain := newFakeChain(10)
 	p := newTestPool(t, suite, testConfig(), chain)
-	key := genKey(t, suite)
+	key := cryptotest.Key(t, suite)
 	mine0, mine1 := ethTx(t, key, 0), ethTx(t, key, 1)
 	mustAdd(t, p, mine0, mine1)
 	// Another node committed a different tx with nonce 0.
@@ -110,7 +111,7 @@ func TestOnCommittedChainErrorUsesBlockNonce(t *testing.T) {
 	suite := crypto.ECDSA()
 	chain := newFakeChain(10)
 	p := newTestPool(t, suite, testConfig(), chain)
-	key := genKey(t, suite)
+	key := cryptotest.Key(t, suite)
 	tx0, tx1, tx2 := ethTx(t, key, 0), ethTx(t, key, 1), ethTx(t, key, 2)
 	mustAdd(t, p, tx0, tx1, tx2)
 	b := chain.commit(t, tx0)
@@ -123,7 +124,7 @@ func TestOnCommittedExpiresNative(t *testing.T) {
 	suite := crypto.SM()
 	chain := newFakeChain(10)
 	p := newTestPool(t, suite, testConfig(), chain)
-	key := genKey(t, suite)
+	key := cryptotest.Key(t, suite)
 	soon := nativeTx(t, suite, key, 1, 11)
 	later := nativeTx(t, suite, key, 2, 12)
 	committed := nativeTx(t, suite, key, 3, 12)
@@ -149,8 +150,8 @@ func TestOnCommittedDropsReusedNativeNonce(t *testing.T) {
 	suite := crypto.SM()
 	chain := newFakeChain(10)
 	p := newTestPool(t, suite, testConfig(), chain)
-	mine := nativeTx(t, suite, genKey(t, suite), 42, 30)
-	theirs := nativeTx(t, suite, genKey(t, suite), 42, 30)
+	mine := nativeTx(t, suite, cryptotest.Key(t, suite), 42, 30)
+	theirs := nativeTx(t, suite, cryptotest.Key(t, suite), 42, 30)
 	mustAdd(t, p, mine)
 	p.OnCommitted(chain.commit(t, theirs))
 	if p.Has(mine.Hash()) {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/gobcos/gobcos/crypto"
+	"github.com/gobcos/gobcos/internal/cryptotest"
 	"github.com/gobcos/gobcos/types"
 )
 
@@ -29,7 +30,7 @@ func TestConcurrentAddAndCommit(t *testing.T) {
 	}
 	jobs := make([]work, producers)
 	for i := range producers {
-		ethKey, natKey := genKey(t, suite), genKey(t, suite)
+		ethKey, natKey := cryptotest.Key(t, suite), cryptotest.Key(t, suite)
 		var all []*types.Transaction
 		for n := range perProducer {
 			if n%2 == 0 {

@@ -7,6 +7,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/gobcos/gobcos/crypto"
+	"github.com/gobcos/gobcos/internal/cryptotest"
 	"github.com/gobcos/gobcos/types"
 )
 
@@ -25,7 +26,7 @@ func (c *frozenChain) AccountFrozen(a common.Address, block uint64) (bool, error
 
 func TestFrozenSenderRefused(t *testing.T) {
 	ec := crypto.ECDSA()
-	bad, good := genKey(t, ec), genKey(t, ec)
+	bad, good := cryptotest.Key(t, ec), cryptotest.Key(t, ec)
 	c := &frozenChain{fakeChain: newFakeChain(10), frozen: map[common.Address]bool{bad.Address(): true}}
 	p := newTestPool(t, ec, testConfig(), c)
 	if err := p.Add(t.Context(), []*types.Transaction{nativeTx(t, ec, bad, 1, 20)})[0]; !errors.Is(err, ErrAccountFrozen) {

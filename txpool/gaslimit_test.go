@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/gobcos/gobcos/crypto"
+	"github.com/gobcos/gobcos/internal/cryptotest"
 	"github.com/gobcos/gobcos/types"
 )
 
@@ -25,7 +26,7 @@ func (c *gasChain) TxGasLimit(block uint64) (uint64, error) {
 
 func TestTxGasLimitInForce(t *testing.T) {
 	ec := crypto.ECDSA()
-	k := genKey(t, ec)
+	k := cryptotest.Key(t, ec)
 	c := &gasChain{fakeChain: newFakeChain(10), limit: 100_000}
 	p := newTestPool(t, ec, testConfig(), c)
 	// Over the limit in force, under Config.TxGasLimit (1,000,000).

@@ -115,15 +115,6 @@ func newTestPool(t testing.TB, suite crypto.Suite, cfg Config, chain Chain) *Poo
 	return p
 }
 
-func genKey(t testing.TB, suite crypto.Suite) crypto.PrivateKey {
-	t.Helper()
-	k, err := suite.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
-}
-
 // ethTxOpts shapes a signed legacy EIP-155 tx.
 type ethTxOpts struct {
 	chainID uint64

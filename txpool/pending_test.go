@@ -4,13 +4,14 @@ import (
 	"testing"
 
 	"github.com/gobcos/gobcos/crypto"
+	"github.com/gobcos/gobcos/internal/cryptotest"
 	"github.com/gobcos/gobcos/types"
 )
 
 func TestPendingInterleavesByArrival(t *testing.T) {
 	suite := crypto.ECDSA()
 	p := newTestPool(t, suite, testConfig(), newFakeChain(10))
-	a, b, n := genKey(t, suite), genKey(t, suite), genKey(t, suite)
+	a, b, n := cryptotest.Key(t, suite), cryptotest.Key(t, suite), cryptotest.Key(t, suite)
 	a1 := ethTx(t, a, 1) // queued: nonce 0 missing
 	n1 := nativeTx(t, suite, n, 1, 20)
 	a0 := ethTx(t, a, 0)
@@ -40,7 +41,7 @@ func TestFutureNoncePromotion(t *testing.T) {
 	suite := crypto.ECDSA()
 	chain := newFakeChain(10)
 	p := newTestPool(t, suite, testConfig(), chain)
-	key := genKey(t, suite)
+	key := cryptotest.Key(t, suite)
 	chain.setNonce(key.Address(), 5)
 	tx5, tx6, tx7, tx9 := ethTx(t, key, 5), ethTx(t, key, 6), ethTx(t, key, 7), ethTx(t, key, 9)
 
@@ -75,7 +76,7 @@ func TestPendingNonceUnknownAccount(t *testing.T) {
 	suite := crypto.ECDSA()
 	chain := newFakeChain(10)
 	p := newTestPool(t, suite, testConfig(), chain)
-	key := genKey(t, suite)
+	key := cryptotest.Key(t, suite)
 	chain.setNonce(key.Address(), 12)
 	if got := p.PendingNonce(key.Address()); got != 12 {
 		t.Fatalf("PendingNonce = %d, want the committed 12", got)
@@ -85,7 +86,7 @@ func TestPendingNonceUnknownAccount(t *testing.T) {
 func TestNotifyCoalesces(t *testing.T) {
 	suite := crypto.SM()
 	p := newTestPool(t, suite, testConfig(), newFakeChain(10))
-	key := genKey(t, suite)
+	key := cryptotest.Key(t, suite)
 	for i := range 5 {
 		mustAdd(t, p, nativeTx(t, suite, key, int64(i+1), 20))
 	}

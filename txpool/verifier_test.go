@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/gobcos/gobcos/crypto"
+	"github.com/gobcos/gobcos/internal/cryptotest"
 	"github.com/gobcos/gobcos/txverify"
 	"github.com/gobcos/gobcos/types"
 )
@@ -20,7 +21,7 @@ func TestSharedVerifier(t *testing.T) {
 	cfg := testConfig()
 	cfg.Verifier = v
 	p := newTestPool(t, suite, cfg, newFakeChain(0))
-	key := genKey(t, suite)
+	key := cryptotest.Key(t, suite)
 	txs := []*types.Transaction{ethTx(t, key, 0), ethTx(t, key, 1), signNative(t, suite, key, nativeOpts{nonce: 9})}
 	for i, err := range p.Add(context.Background(), txs) {
 		if err != nil {

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/gobcos/gobcos/crypto"
+	"github.com/gobcos/gobcos/internal/cryptotest"
 	"github.com/gobcos/gobcos/types"
 )
 
@@ -14,7 +15,7 @@ import (
 // same block when every tx is cached, as a validated proposal is.
 func BenchmarkVerifyBatch(b *testing.B) {
 	suite := crypto.ECDSA()
-	key := genKey(b, suite)
+	key := cryptotest.Key(b, suite)
 	const n = 1000
 	raw := make([][]byte, n)
 	for i := range raw {

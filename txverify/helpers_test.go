@@ -2,7 +2,6 @@ package txverify
 
 import (
 	"math/big"
-	"sync/atomic"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -17,22 +16,6 @@ const (
 	testGroup   = "group0"
 )
 
-// countingSuite counts the signature checks of native txs going through it.
-type countingSuite struct {
-	crypto.Suite
-	calls atomic.Int64
-}
-
-func (s *countingSuite) Verify(pub, digest, sig []byte) error {
-	s.calls.Add(1)
-	return s.Suite.Verify(pub, digest, sig)
-}
-
-func (s *countingSuite) Recover(digest, sig []byte) ([]byte, error) {
-	s.calls.Add(1)
-	return s.Suite.Recover(digest, sig)
-}
-
 func newVerifier(t testing.TB, suite types.Scheme, cfg Config) *Verifier {
 	t.Helper()
 	v, err := New(suite, testChainID, testGroup, cfg)
@@ -40,15 +23,6 @@ func newVerifier(t testing.TB, suite types.Scheme, cfg Config) *Verifier {
 		t.Fatal(err)
 	}
 	return v
-}
-
-func genKey(t testing.TB, suite crypto.Suite) crypto.PrivateKey {
-	t.Helper()
-	k, err := suite.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
 }
 
 func ethTx(t testing.TB, key crypto.PrivateKey, chainID, nonce uint64) *types.Transaction {

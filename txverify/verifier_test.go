@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/gobcos/gobcos/crypto"
+	"github.com/gobcos/gobcos/internal/cryptotest"
 	"github.com/gobcos/gobcos/types"
 )
 
@@ -19,9 +20,9 @@ func TestCachedTxNotVerifiedAgain(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			suite := &countingSuite{Suite: base}
+			suite := &cryptotest.CountingSuite{Suite: base}
 			v := newVerifier(t, suite, Config{Workers: 2})
-			key := genKey(t, base)
+			key := cryptotest.Key(t, base)
 			txs := make([]*types.Transaction, 40)
 			for i := range txs {
 				txs[i] = nativeTx(t, base, key, int64(i+1))
@@ -31,7 +32,7 @@ func TestCachedTxNotVerifiedAgain(t *testing.T) {
 					t.Fatalf("tx %d: %v", i, err)
 				}
 			}
-			if got := suite.calls.Load(); got != int64(len(txs)) {
+			if got := suite.Calls(); got != int64(len(txs)) {
 				t.Fatalf("admission: %d suite checks, want %d", got, len(txs))
 			}
 			// The same txs decoded again, as from a proposal, a block to
@@ -54,7 +55,7 @@ func TestCachedTxNotVerifiedAgain(t *testing.T) {
 					t.Fatalf("Verify: %s, %v", a, err)
 				}
 			}
-			if got := suite.calls.Load(); got != int64(len(txs)) {
+			if got := suite.Calls(); got != int64(len(txs)) {
 				t.Fatalf("after re-verifying: %d suite checks, want still %d", got, len(txs))
 			}
 			st := v.Stats()
@@ -67,7 +68,7 @@ func TestCachedTxNotVerifiedAgain(t *testing.T) {
 
 func TestEthTxCheckedOnce(t *testing.T) {
 	v := newVerifier(t, crypto.ECDSA(), Config{})
-	key := genKey(t, crypto.ECDSA())
+	key := cryptotest.Key(t, crypto.ECDSA())
 	tx := ethTx(t, key, testChainID, 0)
 	for range 5 {
 		if a, err := v.Verify(fresh(t, crypto.ECDSA(), tx)); err != nil || a != key.Address() {
@@ -84,7 +85,7 @@ func TestEthTxCheckedOnce(t *testing.T) {
 func TestTamperedTxNotValid(t *testing.T) {
 	suite := crypto.ECDSA()
 	v := newVerifier(t, suite, Config{})
-	key := genKey(t, suite)
+	key := cryptotest.Key(t, suite)
 
 	native := nativeTx(t, suite, key, 7)
 	eth := ethTx(t, key, testChainID, 3)
@@ -108,7 +109,7 @@ func TestTamperedTxNotValid(t *testing.T) {
 	}
 	{ // native: another signer's public key
 		n := *native.Native()
-		n.PublicKey = genKey(t, suite).PublicKey()
+		n.PublicKey = cryptotest.Key(t, suite).PublicKey()
 		tampered["native public key"] = types.NewNativeTx(suite, &n)
 	}
 	{ // eth: a flipped bit in s, re-encoded
@@ -146,7 +147,7 @@ func TestTamperedTxNotValid(t *testing.T) {
 // take a tx another verifier accepted; only successes are remembered.
 func TestCacheBoundToChain(t *testing.T) {
 	suite := crypto.ECDSA()
-	key := genKey(t, suite)
+	key := cryptotest.Key(t, suite)
 	ok := newVerifier(t, suite, Config{})
 	other, err := New(suite, testChainID+1, "other", Config{})
 	if err != nil {
@@ -173,7 +174,7 @@ func TestCacheBoundToChain(t *testing.T) {
 // mixedBatch returns valid and invalid txs interleaved: wrong chain id,
 // bad signatures, and nils.
 func mixedBatch(t testing.TB, suite crypto.Suite, n int) []*types.Transaction {
-	key := genKey(t, suite)
+	key := cryptotest.Key(t, suite)
 	txs := make([]*types.Transaction, n)
 	for i := range txs {
 		switch i % 7 {
@@ -278,7 +279,7 @@ func TestBatchContextEnded(t *testing.T) {
 func TestCacheBounded(t *testing.T) {
 	suite := crypto.ECDSA()
 	v := newVerifier(t, suite, Config{CacheSize: 8})
-	key := genKey(t, suite)
+	key := cryptotest.Key(t, suite)
 	txs := make([]*types.Transaction, 30)
 	for i := range txs {
 		txs[i] = nativeTx(t, suite, key, int64(i+1))
@@ -314,9 +315,9 @@ func TestNewRejectsBadConfig(t *testing.T) {
 // goroutines at once (gossip and a proposal racing) are checked once.
 func TestConcurrentCallersCheckOnce(t *testing.T) {
 	base := crypto.ECDSA()
-	suite := &countingSuite{Suite: base}
+	suite := &cryptotest.CountingSuite{Suite: base}
 	v := newVerifier(t, suite, Config{Workers: 4})
-	key := genKey(t, base)
+	key := cryptotest.Key(t, base)
 	txs := make([]*types.Transaction, 64)
 	for i := range txs {
 		txs[i] = nativeTx(t, base, key, int64(i+1))
@@ -336,7 +337,7 @@ func TestConcurrentCallersCheckOnce(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if got := suite.calls.Load(); got != int64(len(txs)) {
+	if got := suite.Calls(); got != int64(len(txs)) {
 		t.Fatalf("%d checks for %d distinct txs verified by 8 callers at once", got, len(txs))
 	}
 	if st := v.Stats(); st.Checks != uint64(len(txs)) || st.CacheHits != uint64(7*len(txs)) {

@@ -8,8 +8,9 @@
 // (cluster.go) makes those nodes sealers running an engine's drivers:
 // it builds, starts, stops and restarts them, and is the in-memory
 // network their test transports deliver through (Peer), with nodes that
-// can be cut off. CountingSuite and Chain.CheckVerifiedOnce check that
-// each node verifies a transaction's signature once. It is imported by
+// can be cut off. Chain.CheckVerifiedOnce checks (with
+// cryptotest.CountingSuite) that each node verifies a transaction's
+// signature once. It is imported by
 // tests only; each engine's driver parameters and transport stay in its
 // own tests.
 package drivertest

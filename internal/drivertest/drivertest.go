@@ -1,13 +1,11 @@
 package drivertest
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
 	"math/big"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,6 +14,7 @@ import (
 	"github.com/gobcos/gobcos/consensus"
 	"github.com/gobcos/gobcos/crypto"
 	"github.com/gobcos/gobcos/executor"
+	"github.com/gobcos/gobcos/internal/cryptotest"
 	"github.com/gobcos/gobcos/ledger"
 	"github.com/gobcos/gobcos/state"
 	"github.com/gobcos/gobcos/storage"
@@ -271,26 +270,6 @@ func (c *Chain) SameChain(sealers [][]byte, quorum int, nodes ...int) uint64 {
 	return low
 }
 
-// CountingSuite counts the signature checks made with one public key
-// (Pub: the test user's), so checks of consensus messages by sealer keys
-// are not counted, only those of the user's native txs.
-type CountingSuite struct {
-	crypto.Suite
-	Pub   []byte
-	calls atomic.Int64
-}
-
-// Verify counts a check with Pub and verifies.
-func (s *CountingSuite) Verify(pub, digest, sig []byte) error {
-	if bytes.Equal(pub, s.Pub) {
-		s.calls.Add(1)
-	}
-	return s.Suite.Verify(pub, digest, sig)
-}
-
-// Calls is how many checks with Pub were made.
-func (s *CountingSuite) Calls() int64 { return s.calls.Load() }
-
 // CheckVerifiedOnce checks that, with each node's verifier shared by its
 // pool, driver and executor, every node checks each of the user's tx
 // signatures exactly once, whether it got the tx from gossip (then the
@@ -301,10 +280,10 @@ func (s *CountingSuite) Calls() int64 { return s.calls.Load() }
 // the nodes' chains at the end.
 func (c *Chain) CheckVerifiedOnce(start func(i int, suite crypto.Suite), few func() []int, sameChain func(nodes ...int) uint64) {
 	c.T.Helper()
-	suites := make([]*CountingSuite, len(c.Nodes))
+	suites := make([]*cryptotest.CountingSuite, len(c.Nodes))
 	var all []int
 	for i := range c.Nodes {
-		suites[i] = &CountingSuite{Suite: c.Suite, Pub: c.User.PublicKey()}
+		suites[i] = &cryptotest.CountingSuite{Suite: c.Suite, Pub: c.User.PublicKey()}
 		start(i, suites[i])
 		all = append(all, i)
 	}
