@@ -61,8 +61,9 @@ func TestGossipBatches(t *testing.T) {
 	if st.TxsSent < count || st.BatchesSent >= st.TxsSent || st.Dropped != 0 {
 		t.Fatalf("node 0 sent %d txs in %d batches (%d dropped)", st.TxsSent, st.BatchesSent, st.Dropped)
 	}
-	// Gossip is best effort: a batch queued on a connection that the peers
-	// replace right after start (both dialled each other) can be lost, and nothing
+	// Gossip is best effort: a batch already written to a connection that
+	// the peers replace right after start (both dialled each other) can be
+	// lost with it (what was still queued moves to the new one), and nothing
 	// re-gossips txs that committed meanwhile. So every other node must
 	// have received txs in batches, and one of them all of the txs (a
 	// slow node may read its last batch after the block committed: wait a
