@@ -10,7 +10,8 @@
 // the txpool, the executor and the ledger only through small interfaces
 // defined here (TxPool, Executor, Ledger, SealerLedger: deps.go), so it
 // can be tested with fakes, and runs its goroutine through a Runner
-// (started once, stopped once: runner.go). Each takes the
+// (started once, stopped once: runner.go); the PBFT and Raft drivers
+// share DriverConfig (driverconfig.go). Each takes the
 // governance parameters in force at a height (tx_count_limit,
 // tx_gas_limit, the consensus timeout and minimum seal interval) through
 // one small interface, RulesSource (rules.go).
