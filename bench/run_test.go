@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"math/big"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/gobcos/gobcos/bench"
 	"github.com/gobcos/gobcos/crypto"
+	"github.com/gobcos/gobcos/internal/nodetest"
 	"github.com/gobcos/gobcos/node"
 )
 
@@ -29,32 +29,10 @@ func startFundedNode(t *testing.T, suiteName string) (string, crypto.PrivateKey)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	if err := node.InitDir(dir, node.InitOptions{Suite: suiteName, RPCAddr: "127.0.0.1:0"}); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := node.LoadConfig(filepath.Join(dir, node.ConfigFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	g, err := node.LoadGenesis(cfg.Path(cfg.Genesis))
-	if err != nil {
-		t.Fatal(err)
-	}
 	balance := new(big.Int).Lsh(big.NewInt(1), 100)
-	g.Alloc = map[common.Address]node.GenesisAccount{funder.Address(): {Balance: (*math.HexOrDecimal256)(balance)}}
-	if err := node.WriteGenesis(cfg.Path(cfg.Genesis), g); err != nil {
-		t.Fatal(err)
-	}
-	n, err := node.New(cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := n.Start(); err != nil {
-		n.Stop()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { n.Stop() })
+	n := nodetest.Dev(t, suiteName, func(g *node.Genesis) {
+		g.Alloc = map[common.Address]node.GenesisAccount{funder.Address(): {Balance: (*math.HexOrDecimal256)(balance)}}
+	})
 	return "http://" + n.RPCAddr(), funder
 }
 

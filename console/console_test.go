@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/gobcos/gobcos/console"
 	"github.com/gobcos/gobcos/crypto"
+	"github.com/gobcos/gobcos/internal/nodetest"
 	"github.com/gobcos/gobcos/node"
 	"github.com/gobcos/gobcos/sdk"
 )
@@ -32,39 +32,19 @@ func startChain(t *testing.T, governors ...common.Address) *sdk.Client {
 // startChainSuite is startChain with the chain's crypto suite.
 func startChainSuite(t *testing.T, suite string, governors ...common.Address) *sdk.Client {
 	t.Helper()
-	dir := t.TempDir()
-	if err := node.InitDir(dir, node.InitOptions{Suite: suite, RPCAddr: "127.0.0.1:0"}); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := node.LoadConfig(filepath.Join(dir, node.ConfigFile))
-	if err != nil {
-		t.Fatal(err)
-	}
+	var edit func(*node.Genesis)
 	if len(governors) > 0 {
-		g, err := node.LoadGenesis(cfg.Path(cfg.Genesis))
-		if err != nil {
-			t.Fatal(err)
-		}
-		g.Committee = nil
-		// The first compatibility version, so that the tests can propose a
-		// real upgrade (to the version this binary supports).
-		g.CompatibilityVersion = "0.1.0"
-		for _, a := range governors {
-			g.Committee = append(g.Committee, node.CommitteeMember{Address: a, Weight: 1})
-		}
-		if err := node.WriteGenesis(cfg.Path(cfg.Genesis), g); err != nil {
-			t.Fatal(err)
+		edit = func(g *node.Genesis) {
+			g.Committee = nil
+			// The first compatibility version, so that the tests can
+			// propose a real upgrade (to the version this binary supports).
+			g.CompatibilityVersion = "0.1.0"
+			for _, a := range governors {
+				g.Committee = append(g.Committee, node.CommitteeMember{Address: a, Weight: 1})
+			}
 		}
 	}
-	n, err := node.New(cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := n.Start(); err != nil {
-		n.Stop()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { n.Stop() })
+	n := nodetest.Dev(t, suite, edit)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	c, err := sdk.Dial(ctx, "http://"+n.RPCAddr())

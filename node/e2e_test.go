@@ -15,6 +15,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/gobcos/gobcos/crypto"
+	"github.com/gobcos/gobcos/internal/nodetest"
 	"github.com/gobcos/gobcos/node"
 	"github.com/gobcos/gobcos/sdk"
 )
@@ -22,30 +23,13 @@ import (
 // startNode creates a chain in a temp dir and runs its node in-process.
 func startNode(t *testing.T, suite string) (*node.Node, node.Config) {
 	t.Helper()
-	dir := t.TempDir()
-	if err := node.InitDir(dir, node.InitOptions{Suite: suite, RPCAddr: "127.0.0.1:0"}); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := node.LoadConfig(filepath.Join(dir, node.ConfigFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := runConfig(t, cfg)
-	return n, cfg
+	cfg := nodetest.DevConfig(t, suite, nil)
+	return runConfig(t, cfg), cfg
 }
 
 func runConfig(t *testing.T, cfg node.Config) *node.Node {
 	t.Helper()
-	n, err := node.New(cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := n.Start(); err != nil {
-		n.Stop()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { n.Stop() })
-	return n
+	return nodetest.Start(t, cfg)
 }
 
 type artifact struct {

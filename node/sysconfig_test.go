@@ -3,7 +3,6 @@ package node_test
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/gobcos/gobcos/crypto"
 	"github.com/gobcos/gobcos/executor/precompiled"
+	"github.com/gobcos/gobcos/internal/nodetest"
 	"github.com/gobcos/gobcos/node"
 	"github.com/gobcos/gobcos/sdk"
 )
@@ -21,27 +21,14 @@ import (
 // (its proposals execute at once) and the given compatibility version.
 func soloGovNode(t *testing.T, compat string) (node.Config, crypto.PrivateKey) {
 	t.Helper()
-	dir := t.TempDir()
-	if err := node.InitDir(dir, node.InitOptions{Suite: crypto.NameECDSA, RPCAddr: "127.0.0.1:0"}); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := node.LoadConfig(filepath.Join(dir, node.ConfigFile))
-	if err != nil {
-		t.Fatal(err)
-	}
 	gov, err := crypto.ECDSA().GenerateKey()
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, err := node.LoadGenesis(cfg.Path(cfg.Genesis))
-	if err != nil {
-		t.Fatal(err)
-	}
-	g.Committee = []node.CommitteeMember{{Address: gov.Address(), Weight: 1}}
-	g.CompatibilityVersion = compat
-	if err := node.WriteGenesis(cfg.Path(cfg.Genesis), g); err != nil {
-		t.Fatal(err)
-	}
+	cfg := nodetest.DevConfig(t, crypto.NameECDSA, func(g *node.Genesis) {
+		g.Committee = []node.CommitteeMember{{Address: gov.Address(), Weight: 1}}
+		g.CompatibilityVersion = compat
+	})
 	return cfg, gov
 }
 

@@ -16,7 +16,7 @@ import (
 	"github.com/creack/pty"
 
 	"github.com/gobcos/gobcos/crypto"
-	"github.com/gobcos/gobcos/node"
+	"github.com/gobcos/gobcos/internal/nodetest"
 )
 
 // consoleChildEnv makes the test binary run `gobcos console` itself, so the
@@ -44,23 +44,9 @@ func TestConsolePTY(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a child process on a pseudo-terminal")
 	}
-	dir := t.TempDir()
-	if err := node.InitDir(dir, node.InitOptions{Suite: crypto.NameECDSA, RPCAddr: "127.0.0.1:0"}); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := node.LoadConfig(filepath.Join(dir, node.ConfigFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	n, err := node.New(cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := n.Start(); err != nil {
-		n.Stop()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { n.Stop() })
+	cfg := nodetest.DevConfig(t, crypto.NameECDSA, nil)
+	dir := t.TempDir() // scratch files
+	n := nodetest.Start(t, cfg)
 
 	history := filepath.Join(dir, "history")
 	cmd := exec.Command(os.Args[0], "-test.run=^TestConsolePTYChild$")

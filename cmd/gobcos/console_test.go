@@ -9,30 +9,16 @@ import (
 	"testing"
 
 	"github.com/gobcos/gobcos/crypto"
+	"github.com/gobcos/gobcos/internal/nodetest"
 	"github.com/gobcos/gobcos/keystore"
-	"github.com/gobcos/gobcos/node"
 )
 
 // TestConsoleCommand runs gobcos console with a keystore key, in -c and
 // script-file modes, against an in-process single-node chain.
 func TestConsoleCommand(t *testing.T) {
-	dir := t.TempDir()
-	if err := node.InitDir(dir, node.InitOptions{Suite: crypto.NameECDSA, RPCAddr: "127.0.0.1:0"}); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := node.LoadConfig(filepath.Join(dir, node.ConfigFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	n, err := node.New(cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := n.Start(); err != nil {
-		n.Stop()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { n.Stop() })
+	cfg := nodetest.DevConfig(t, crypto.NameECDSA, nil)
+	dir := t.TempDir() // scratch files
+	n := nodetest.Start(t, cfg)
 	url := "http://" + n.RPCAddr()
 
 	key, err := crypto.ECDSA().GenerateKey()

@@ -8,7 +8,6 @@ import (
 	"io"
 	"math/big"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +17,7 @@ import (
 	ethtypes "github.com/ethereum/go-ethereum/core/types"
 
 	"github.com/gobcos/gobcos/crypto"
+	"github.com/gobcos/gobcos/internal/nodetest"
 	"github.com/gobcos/gobcos/node"
 	"github.com/gobcos/gobcos/sdk"
 	"github.com/gobcos/gobcos/types"
@@ -37,23 +37,7 @@ type rpcResponse struct {
 
 func startNode(t *testing.T, suite string) *node.Node {
 	t.Helper()
-	dir := t.TempDir()
-	if err := node.InitDir(dir, node.InitOptions{Suite: suite, RPCAddr: "127.0.0.1:0"}); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := node.LoadConfig(filepath.Join(dir, node.ConfigFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	n, err := node.New(cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := n.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { n.Stop() })
-	return n
+	return nodetest.Dev(t, suite, nil)
 }
 
 func post(t *testing.T, url string, body []byte) (int, []byte) {
