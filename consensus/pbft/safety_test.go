@@ -4,7 +4,6 @@ import (
 	"flag"
 	"fmt"
 	"testing"
-	"time"
 
 	"github.com/gobcos/gobcos/consensus/enginetest"
 	"github.com/gobcos/gobcos/crypto"
@@ -56,41 +55,15 @@ func TestSafety(t *testing.T) {
 	for _, n := range []int{4, 7, 10} {
 		t.Run(fmt.Sprintf("n=%d", n), func(t *testing.T) {
 			t.Parallel()
-			if *flagSeed >= 0 {
-				var logf func(string, ...any)
-				if testing.Verbose() {
-					logf = t.Logf
-				}
-				res, tot, err := runSeed(n, uint64(*flagSeed), logf)
-				if err != nil {
-					t.Fatalf("seed %d: %v", *flagSeed, err)
-				}
-				t.Logf("seed %d: %s; heights %v, %d txs, %d ticks; %v", *flagSeed, res.Scenario, res.Heights, res.Txs, res.Ticks, tot)
-				return
-			}
-			count := safetyCounts[n]
-			if testing.Short() {
-				count /= 10
-			}
-			if *flagSeeds > 0 {
-				count = *flagSeeds
-			}
-			start := time.Now()
-			var ticks, txs uint64
 			var all simTotals
-			for s := range count {
-				seed := uint64(n)*1_000_000 + uint64(s)
-				res, tot, err := runSeed(n, seed, nil)
-				if err != nil {
-					t.Fatalf("seed %d: %v\nreplay: go test ./consensus/pbft/ -run '^TestSafety$/^n=%d$' -seed=%d -v",
-						seed, err, n, seed)
-				}
-				ticks += res.Ticks
-				txs += uint64(res.Txs)
-				all.merge(tot)
-			}
-			t.Logf("%d seeds, %d ticks, %d txs committed by every honest sealer, in %v; %v",
-				count, ticks, txs, time.Since(start).Round(time.Millisecond), &all)
+			enginetest.Sweep[*simTotals]{
+				N: n, Count: safetyCounts[n], ShortDivisor: 10, Seed: *flagSeed, Seeds: *flagSeeds,
+				Package: "./consensus/pbft/", Committed: "every honest sealer",
+				Run: func(seed uint64, logf func(string, ...any)) (*enginetest.Result, *simTotals, error) {
+					return runSeed(n, seed, logf)
+				},
+				Add: all.merge, Summary: func() any { return &all },
+			}.Test(t)
 		})
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"testing"
 	"testing/cryptotest"
-	"time"
 
 	"github.com/gobcos/gobcos/consensus/enginetest"
 	"github.com/gobcos/gobcos/crypto"
@@ -49,40 +48,15 @@ func runSeed(t *testing.T, n int, seed uint64, logf func(string, ...any)) (*engi
 func TestSafety(t *testing.T) {
 	for _, n := range []int{3, 5, 7} {
 		t.Run(fmt.Sprintf("n=%d", n), func(t *testing.T) {
-			if *flagSeed >= 0 {
-				var logf func(string, ...any)
-				if testing.Verbose() {
-					logf = t.Logf
-				}
-				res, st, err := runSeed(t, n, uint64(*flagSeed), logf)
-				if err != nil {
-					t.Fatalf("seed %d: %v", *flagSeed, err)
-				}
-				t.Logf("seed %d: %s; heights %v, %d txs, %d ticks; %+v", *flagSeed, res.Scenario, res.Heights, res.Txs, res.Ticks, st)
-				return
-			}
-			count := safetyCounts[n]
-			if testing.Short() {
-				count /= 5
-			}
-			if *flagSeeds > 0 {
-				count = *flagSeeds
-			}
-			start := time.Now()
-			var ticks, txs uint64
 			var all Stats
-			for s := range count {
-				seed := uint64(n)*1_000_000 + uint64(s)
-				res, st, err := runSeed(t, n, seed, nil)
-				if err != nil {
-					t.Fatalf("seed %d: %v\nreplay: go test ./consensus/raft/ -run '^TestSafety$/^n=%d$' -seed=%d -v", seed, err, n, seed)
-				}
-				ticks += res.Ticks
-				txs += uint64(res.Txs)
-				all.add(st)
-			}
-			t.Logf("%d seeds, %d ticks, %d txs committed by every replica, in %v; %+v",
-				count, ticks, txs, time.Since(start).Round(time.Millisecond), all)
+			enginetest.Sweep[Stats]{
+				N: n, Count: safetyCounts[n], ShortDivisor: 5, Seed: *flagSeed, Seeds: *flagSeeds,
+				Package: "./consensus/raft/", Committed: "every replica",
+				Run: func(seed uint64, logf func(string, ...any)) (*enginetest.Result, Stats, error) {
+					return runSeed(t, n, seed, logf)
+				},
+				Add: all.add, Summary: func() any { return all },
+			}.Test(t)
 		})
 	}
 }
