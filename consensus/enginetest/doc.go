@@ -20,4 +20,7 @@
 // The package knows no engine: an engine plugs in through Factory and
 // Replica. Engines that do not tolerate byzantine replicas (Raft) report
 // it through Factory.Byzantine and run the crash-fault schedule only.
+// Sweep (sweep.go) is an engine's safety test over many seeds of one
+// cluster size, with the -seed replay of one seed and the command to
+// replay a failing one.
 package enginetest
