@@ -74,16 +74,19 @@
 // A core has one sealer list for its whole life. With Params.Epochs set,
 // the driver asks, at start and whenever the ledger head moved (its own
 // commit or the syncer's), for the configuration of head+1 (Epoch: the
-// sealers in order and the leader period). When it differs from the
-// running one, the driver drops the core and, right after the commit
-// and before anything else reaches the core, builds a new one at the
-// head: quorum and leaders follow from the new list. Nothing the dropped
+// sealers in order, their vote weights and the leader period). When it
+// differs from the running one, the driver drops the core and, right
+// after the commit and before anything else reaches the core, builds a
+// new one at the head: quorum weight and leaders follow from the new
+// list and weights. A change of weights alone is a new epoch like a
+// change of sealers; weights that are all 1 are the same configuration
+// as no weights (same id and domain as before weights existed). Nothing the dropped
 // core had not yet handed out in a Ready is sent or persisted. It may
 // already have voted at the new height (with Window = 1 a Prepare or
 // Commit for h+1 can leave in the same Ready as the commit of h), but
 // each configuration other than the initial one signs under its own
-// domain (Core.Domain + "/epoch/" + the hash of its sealers and leader
-// period), so a message of one epoch never verifies in another whatever
+// domain (Core.Domain + "/epoch/" + the hash of its sealers, leader
+// period and, unless all are 1, weights), so a message of one epoch never verifies in another whatever
 // the indexes; and it never executes the new height (that needs h
 // committed, and the switch comes first), so no block of the new height
 // is certified under the old set. Messages in flight at the switch

@@ -220,7 +220,7 @@ func New(p Params) (*Engine, error) {
 		inbox:   make(chan inbound, p.Config.InboxSize),
 		execs:   make(map[uint64]execResult),
 		status:  consensus.Status{Engine: consensus.NamePBFT, Sealer: self >= 0},
-		initial: Epoch{Sealers: p.Core.Sealers, LeaderPeriod: p.Core.LeaderPeriod},
+		initial: initialEpoch(p.Core),
 		epochs:  p.Epochs, onEpoch: p.OnEpoch, baseDomain: p.Core.Domain,
 		rules: p.Rules,
 	}
