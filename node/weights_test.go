@@ -160,3 +160,11 @@ func TestPBFTWeightsByGovernance(t *testing.T) {
 	}
 	t.Logf("weight set in block %d, upgraded in block %d; blocks %d..%d certified by sealers 0 and 1 alone", weightedAt, upgradedAt, from, h)
 }
+
+// The cap ConsensusNodes puts on a sealer's weight is the one the PBFT
+// core accepts, so no weight governance lets through can stall consensus.
+func TestSealerWeightCapsAgree(t *testing.T) {
+	if precompiled.MaxSealerWeight != consensus.MaxSealerWeight {
+		t.Fatalf("ConsensusNodes caps weights at %d, PBFT at %d", uint64(precompiled.MaxSealerWeight), uint64(consensus.MaxSealerWeight))
+	}
+}
