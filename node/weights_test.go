@@ -53,7 +53,8 @@ func certIndexes(ctx context.Context, t *testing.T, client *sdk.Client, suite cr
 // not reach the weighted quorum of 4). After the upgrade to 0.3.0 the
 // weights count from the block after the one executing it: with sealers 2
 // and 3 down, sealers 0 and 1 (two signatures of four, which the unit
-// quorum of 3 refuses) certify blocks alone.
+// quorum of 3 refuses) certify blocks alone, and sealers 2 and 3, back,
+// accept those blocks.
 func TestPBFTWeightsByGovernance(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs a 4-node chain")
@@ -158,6 +159,16 @@ func TestPBFTWeightsByGovernance(t *testing.T) {
 			t.Fatalf("block %d: signers %v weighing %d", b, idx, w)
 		}
 	}
+
+	// 5. Sealers 2 and 3 return and catch up on blocks whose two
+	// signatures are a quorum only by weight; the four go on together.
+	c.start(2)
+	c.start(3)
+	c.waitPeers()
+	c.waitHeight(h)
+	h2 := commitSome(ctx, t, client, suite, 1)
+	c.waitHeight(h2)
+	c.checkSame(ctx, h2)
 	t.Logf("weight set in block %d, upgraded in block %d; blocks %d..%d certified by sealers 0 and 1 alone", weightedAt, upgradedAt, from, h)
 }
 
