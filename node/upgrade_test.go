@@ -23,7 +23,7 @@ import (
 )
 
 // Binaries of a rolling upgrade, as the highest compatibility version
-// they support: "old" knows only 0.1.0, "new" is this code (0.2.0).
+// they support: "old" knows only 0.1.0, "new" is this code (up to 0.3.0).
 const (
 	oldBinary = precompiled.CompatV0_1
 	newBinary = ""
