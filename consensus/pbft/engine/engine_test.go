@@ -107,6 +107,14 @@ func (l ledgerAdapter) Commit(b *types.Block, r []*types.Receipt, s []common.Add
 	return l.Ledger.Commit(b, r, s, w)
 }
 
+func (l ledgerAdapter) CommittedTx(h common.Hash) ([]byte, bool) {
+	tx, _, err := l.Ledger.TxByHash(h)
+	if err != nil {
+		return nil, false
+	}
+	return tx.Bytes(), true
+}
+
 func (l ledgerAdapter) HashByNumber(n uint64) (common.Hash, bool) {
 	h, err := l.Ledger.HashByNumber(n)
 	return h, err == nil

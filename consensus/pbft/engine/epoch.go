@@ -133,6 +133,7 @@ func (e *Engine) switchEpoch(head *types.Header, ep Epoch) error {
 	e.ccfg.Sealers, e.ccfg.LeaderPeriod, e.ccfg.Domain = ep.Sealers, ep.LeaderPeriod, e.domainFor(ep)
 	e.core, e.base = nil, head.Number
 	clear(e.execs)
+	e.waiting = e.waiting[:0]
 	e.traces.forget(head.Number)
 	self := e.selfIn(ep)
 	if prevKnown {
