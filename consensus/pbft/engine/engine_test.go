@@ -92,10 +92,10 @@ func (t *memTransport) Broadcast(data []byte) error {
 type testNode struct {
 	holdExec atomic.Bool // execution fails while set
 	kv       *storage.Memory
-	ledger *ledger.Ledger
-	exec   *executor.Executor
-	pool   *txpool.Pool
-	engine *Engine
+	ledger   *ledger.Ledger
+	exec     *executor.Executor
+	pool     *txpool.Pool
+	engine   *Engine
 }
 
 type poolChain struct{ n *testNode }

@@ -309,4 +309,3 @@ func TestFetchServe(t *testing.T) {
 type fetchFunc func(int, []byte) error
 
 func (f fetchFunc) SendFetch(to int, data []byte) error { return f(to, data) }
-
