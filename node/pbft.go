@@ -159,6 +159,9 @@ func (n *Node) buildPBFT(sealers [][]byte, frame int) error {
 	return nil
 }
 
+// PBFTEngine is the node's PBFT driver, nil on other chains.
+func (n *Node) PBFTEngine() *pbftengine.Engine { return n.pbft }
+
 // consensusTransport carries PBFT messages between sealers by index.
 type consensusTransport struct{ n *Node }
 
