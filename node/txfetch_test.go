@@ -7,6 +7,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 
+	"github.com/gobcos/gobcos/executor/precompiled"
 	"github.com/gobcos/gobcos/node"
 	"github.com/gobcos/gobcos/sdk"
 )
@@ -62,5 +63,67 @@ func TestPBFTFetchesTxsGossipMissed(t *testing.T) {
 	}
 	if served == 0 {
 		t.Error("no node served a tx body")
+	}
+}
+
+// TestUpgradeToTxHashProposals: a chain created at 0.1.0 orders proposals
+// with tx bodies, so sealers that never get gossiped txs need no fetch;
+// once the committee raises the version to 0.3.0 they must fetch, and
+// every node commits the same blocks across the switch.
+func TestUpgradeToTxHashProposals(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	c := buildUpgradeChain(t)
+	c.tweak = func(i int, cfg *node.Config) { cfg.TestDropTxGossip = i >= 2 }
+	for i := range c.nodes {
+		c.startAs(i, newBinary)
+	}
+	c.waitPeers()
+	client := c.client(ctx, 0)
+	key, err := client.Suite().GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	to := common.Address{0x42}
+	send := func() uint64 {
+		t.Helper()
+		r, err := client.SendNativeWait(ctx, key, &to, nil, []byte("form"), 0)
+		if err != nil || !r.Succeeded() {
+			t.Fatalf("%v %+v", err, r)
+		}
+		return r.BlockNumber
+	}
+	fetched := func(i int) uint64 { return c.nodes[i].PBFTEngine().Stats().TxsFetched }
+
+	h := send()
+	c.waitHeight(h)
+	if r, err := c.nodes[2].RulesAt(c.nodes[2].Height() + 1); err != nil || r.TxHashProposals {
+		t.Fatalf("a 0.1.0 chain's proposals carry hashes: %+v %v", r, err)
+	}
+	for i := 2; i < 4; i++ {
+		if n := fetched(i); n != 0 {
+			t.Fatalf("node %d fetched %d txs from proposals that carry bodies", i, n)
+		}
+	}
+
+	a, _ := precompiled.ABI(precompiled.CommitteeAddress)
+	r, err := client.Contract(precompiled.CommitteeAddress, a).Transact(ctx, c.admin, "proposeUpgrade", precompiled.CompatV0_3, uint64(0))
+	if err != nil || !r.Succeeded() {
+		t.Fatalf("proposeUpgrade: %v %+v", err, r)
+	}
+	c.waitHeight(r.BlockNumber)
+	if r, err := c.nodes[2].RulesAt(c.nodes[2].Height() + 1); err != nil || !r.TxHashProposals {
+		t.Fatalf("after the upgrade proposals carry bodies: %+v %v", r, err)
+	}
+	var top uint64
+	for range 2 {
+		top = send()
+	}
+	c.waitHeight(top)
+	c.checkSame(ctx, top)
+	for i := 2; i < 4; i++ {
+		if fetched(i) == 0 {
+			t.Errorf("node %d committed hash proposals of txs it never had without fetching them", i)
+		}
 	}
 }
