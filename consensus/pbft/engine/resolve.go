@@ -127,7 +127,6 @@ func (e *Engine) noteResolved(p *pbft.Proposal, txs []*types.Transaction) {
 	r := &bodiesRecord{Height: p.Height, Bodies: make([][]byte, len(txs))}
 	for i, tx := range txs {
 		r.Bodies[i] = tx.Bytes()
-		e.fetch.cache.put(tx)
 	}
 	e.unsaved[d] = r
 }
