@@ -37,6 +37,8 @@ type memNet struct {
 	nodes   []*Engine    // nil while a node is down
 	cut     map[int]bool // nodes partitioned from all others
 	noServe map[int]bool // nodes whose tx fetch answers are lost
+	corrupt map[int]bool // nodes whose tx fetch answers carry wrongBody instead
+	wrong   []byte
 }
 
 type memTransport struct {
@@ -68,8 +70,14 @@ func (t *memTransport) SendFetch(to int, data []byte) error {
 	if t.net.cut[to] || t.net.cut[t.self] {
 		e = nil
 	}
-	if m, err := DecodeFetch(data, 1<<30); err == nil && m.Kind == FetchResponse && t.net.noServe[t.self] {
-		e = nil
+	if m, err := DecodeFetch(data, 1<<30); err == nil && m.Kind == FetchResponse {
+		if t.net.noServe[t.self] {
+			e = nil
+		}
+		if t.net.corrupt[t.self] && len(m.Bodies) > 0 {
+			m.Bodies = [][]byte{t.net.wrong}
+			data = EncodeFetch(m)
+		}
 	}
 	t.net.mu.Unlock()
 	if e != nil {
@@ -161,7 +169,7 @@ func newCluster(t *testing.T, suite crypto.Suite, n int, run bool) *cluster {
 
 // newClusterWith is newCluster whose drivers follow rules.
 func newClusterWith(t *testing.T, suite crypto.Suite, n int, run bool, rules consensus.RulesSource) *cluster {
-	c := &cluster{t: t, suite: suite, net: &memNet{nodes: make([]*Engine, n), cut: make(map[int]bool), noServe: make(map[int]bool)}, ctx: t.Context(), rules: rules}
+	c := &cluster{t: t, suite: suite, net: &memNet{nodes: make([]*Engine, n), cut: make(map[int]bool), noServe: make(map[int]bool), corrupt: make(map[int]bool)}, ctx: t.Context(), rules: rules}
 	for range n {
 		k, err := suite.GenerateKey()
 		if err != nil {

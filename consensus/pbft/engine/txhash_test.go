@@ -99,6 +99,33 @@ func TestTxHashProposalsFetch(t *testing.T) {
 	}
 }
 
+// TestTxHashWrongBodies: sealers 0 and 1 answer fetches with a body that
+// is not the one asked for; sealer 3, which has none of the txs, ignores
+// those answers, counts them, and gets the bodies from sealer 2.
+func TestTxHashWrongBodies(t *testing.T) {
+	c := newClusterWith(t, crypto.ECDSA(), 4, true, hashesFrom(1))
+	all := []int{0, 1, 2, 3}
+	c.net.mu.Lock()
+	c.net.corrupt[0], c.net.corrupt[1] = true, true
+	c.net.wrong = c.newTx(500).Bytes()
+	c.net.mu.Unlock()
+	// Height 1 in view 0 is node 1's (leader period 1), and node 3 asks
+	// the proposer first.
+	for range 3 {
+		txs := []*types.Transaction{c.newTx(500), c.newTx(500)}
+		c.submit(txs, 0, 1, 2)
+		c.waitCommitted(txs, all...)
+	}
+	c.checkSameChain(all...)
+	s := c.nodes[3].engine.Stats()
+	if s.FetchBadBodies == 0 || s.TxsFetched < 6 {
+		t.Fatalf("node 3: %d bad bodies, %d fetched", s.FetchBadBodies, s.TxsFetched)
+	}
+	if s2 := c.nodes[2].engine.Stats(); s2.TxsServed == 0 {
+		t.Fatal("node 2 served nothing")
+	}
+}
+
 // TestTxHashVersionGating: below the version bodies, from it hashes; the
 // chain goes on across the switch, and a proposal in the wrong form for
 // its height is invalid.
