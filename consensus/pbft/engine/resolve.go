@@ -174,7 +174,7 @@ func (e *Engine) runVerifies(ctx context.Context) {
 			keep = append(keep, req)
 			continue
 		}
-		err, wait := e.verdict(ctx, req)
+		wait, err := e.verdict(ctx, req)
 		if wait {
 			keep = append(keep, req)
 			continue
@@ -191,19 +191,19 @@ func (e *Engine) runVerifies(ctx context.Context) {
 // verdict verifies req (its parent committed): the proposal must be in
 // the form of its height's version; with hashes, wait (true) while bodies
 // are being fetched.
-func (e *Engine) verdict(ctx context.Context, req pbft.VerifyRequest) (error, bool) {
+func (e *Engine) verdict(ctx context.Context, req pbft.VerifyRequest) (wait bool, err error) {
 	rules, err := e.rulesAt(req.Height)
 	if err != nil {
-		return err, false
+		return false, err
 	}
 	if !rules.TxHashProposals {
 		if hashForm(req.Proposal) {
-			return fmt.Errorf("%w: tx hashes at height %d, which carries bodies", ErrWrongForm, req.Height), false
+			return false, fmt.Errorf("%w: tx hashes at height %d, which carries bodies", ErrWrongForm, req.Height)
 		}
-		return e.verify(req), false
+		return false, e.verify(req)
 	}
 	if !hashForm(req.Proposal) {
-		return fmt.Errorf("%w: tx bodies at height %d, which carries hashes", ErrWrongForm, req.Height), false
+		return false, fmt.Errorf("%w: tx bodies at height %d, which carries hashes", ErrWrongForm, req.Height)
 	}
 	txs, missing := e.resolve(req.Proposal)
 	if len(missing) > 0 {
@@ -211,13 +211,13 @@ func (e *Engine) verdict(ctx context.Context, req pbft.VerifyRequest) (error, bo
 		if e.fetchTries[d] < maxFetchTries && e.requestBodies(ctx, req.Proposal, missing) {
 			e.fetchTries[d]++
 		}
-		return nil, true
+		return true, nil
 	}
 	if err := e.verifyTxs(req.Height, txs, e.pendingOf(req.Pending)); err != nil {
-		return err, false
+		return false, err
 	}
 	e.noteResolved(req.Proposal, txs)
-	return nil, false
+	return false, nil
 }
 
 // execTxs returns the txs a decided proposal executes: decoded bodies

@@ -169,7 +169,7 @@ func TestTxHashWrongForm(t *testing.T) {
 		{"bodies from the version", req(3, a.Bytes()), false},
 		{"mixed from the version", req(3, a.Hash().Bytes(), c.newTx(500).Bytes()), false},
 	} {
-		err, wait := e.verdict(t.Context(), tc.req)
+		wait, err := e.verdict(t.Context(), tc.req)
 		switch {
 		case wait:
 			t.Errorf("%s: waits", tc.name)
