@@ -97,6 +97,18 @@ func TestTxHashProposalsFetch(t *testing.T) {
 			t.Fatalf("node %d: %+v", i, s)
 		}
 	}
+	// The bodies stored with proposals are pruned once committed.
+	for _, i := range []int{0, 1, 3} {
+		it := c.nodes[i].kv.NewIterator(keyBodies, nil)
+		n := 0
+		for it.Next() {
+			n++
+		}
+		it.Release()
+		if n > 2 {
+			t.Errorf("node %d keeps the bodies of %d proposals at height %d", i, n, c.nodes[i].ledger.Height())
+		}
+	}
 }
 
 // TestTxHashWrongBodies: sealers 0 and 1 answer fetches with a body that
