@@ -32,13 +32,18 @@ type Config struct {
 	// FetchRequestsPerSecond is the rate of fetch requests a peer may make
 	// (burst: two seconds' worth); more are dropped and counted.
 	FetchRequestsPerSecond int
+	// FetchBytesPerSecond is the rate of tx body bytes this node sends one
+	// peer in answers (burst: two seconds' worth); an answer is cut short
+	// when the peer's budget runs out.
+	FetchBytesPerSecond int
 }
 
 // DefaultConfig returns a 100 ms tick and production bounds; ChainID,
 // GroupID and BlockGasLimit must still be set.
 func DefaultConfig() Config {
 	return Config{TickInterval: 100 * time.Millisecond, InboxSize: 4096, BlockLimitWindow: 1000, ProposeEveryTicks: 5,
-		FetchTimeout: time.Second, FetchCacheSize: 50_000, FetchRequestsPerSecond: 50}
+		FetchTimeout: time.Second, FetchCacheSize: 50_000, FetchRequestsPerSecond: 20,
+		FetchBytesPerSecond: 16 << 20}
 }
 
 // Validate reports the first field out of range.
@@ -60,6 +65,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: FetchCacheSize is %d, must be positive", ErrInvalidConfig, c.FetchCacheSize)
 	case c.FetchRequestsPerSecond <= 0:
 		return fmt.Errorf("%w: FetchRequestsPerSecond is %d, must be positive", ErrInvalidConfig, c.FetchRequestsPerSecond)
+	case c.FetchBytesPerSecond <= 0:
+		return fmt.Errorf("%w: FetchBytesPerSecond is %d, must be positive", ErrInvalidConfig, c.FetchBytesPerSecond)
 	case c.GroupID == "":
 		return fmt.Errorf("%w: GroupID is empty", ErrInvalidConfig)
 	}

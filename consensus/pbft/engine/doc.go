@@ -84,9 +84,12 @@
 // goroutine (at most Config.FetchRequestsPerSecond per peer, burst two
 // seconds' worth, and a queue of 64; more are dropped and counted,
 // Stats.FetchDropped), which answers from the pool, the cache and the
-// ledger's committed txs. Malformed messages are dropped and counted
-// (Stats.FetchMalformed). Params.Fetch carries the messages (the node
-// uses network.ModuleTxFetch, between sealers only).
+// ledger's committed txs, within the message size and the peer's byte
+// budget (Config.FetchBytesPerSecond, burst two seconds' worth; past it
+// an answer is cut short, and the asker turns to another sealer).
+// Malformed messages are dropped and counted (Stats.FetchMalformed).
+// Params.Fetch carries the messages (the node uses
+// network.ModuleTxFetch, between sealers only).
 //
 // Durability: the bodies of a hash-form proposal, once all are known,
 // are written under "c/b/<digest>" in the same synced batch as the next

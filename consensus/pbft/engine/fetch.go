@@ -77,22 +77,25 @@ type fetchWait struct {
 	ch   chan *FetchMsg
 }
 
-// bucket is one peer's token bucket for fetch requests it may make.
+// bucket is one peer's token buckets: fetch requests it may make, and
+// body bytes this node may send it.
 type bucket struct {
 	tokens float64
+	bytes  float64
 	last   time.Time
 }
 
 // fetcher runs fetch jobs (one goroutine each, at most maxJobs at once)
 // and serves peers' requests (one goroutine). Its counters are Stats'.
 type fetcher struct {
-	e       *Engine
-	tr      FetchTransport
-	cache   *bodyCache
-	timeout time.Duration
-	rate    float64 // requests per second a peer may make
-	maxSize int     // largest fetch message, in bytes
-	maxJobs int
+	e        *Engine
+	tr       FetchTransport
+	cache    *bodyCache
+	timeout  time.Duration
+	rate     float64 // requests per second a peer may make
+	byteRate float64 // body bytes per second a peer may be sent
+	maxSize  int     // largest fetch message, in bytes
+	maxJobs  int
 
 	mu      sync.Mutex
 	nextID  uint64
@@ -114,7 +117,7 @@ type serveItem struct {
 func newFetcher(e *Engine, tr FetchTransport, cfg Config, maxSize int) *fetcher {
 	return &fetcher{
 		e: e, tr: tr, cache: newBodyCache(cfg.FetchCacheSize), timeout: cfg.FetchTimeout,
-		rate: float64(cfg.FetchRequestsPerSecond), maxSize: maxSize, maxJobs: 8,
+		rate: float64(cfg.FetchRequestsPerSecond), byteRate: float64(cfg.FetchBytesPerSecond), maxSize: maxSize, maxJobs: 8,
 		waits: make(map[uint64]*fetchWait), active: make(map[common.Hash]bool), buckets: make(map[int]*bucket),
 		serveQ: make(chan serveItem, 64), results: make(chan fetchResult, 16),
 	}
@@ -260,26 +263,50 @@ func (f *fetcher) deliver(from int, data []byte) {
 	}
 }
 
-// allow takes a token from the peer's bucket (burst: two seconds' worth).
+// allow takes a request token from the peer's bucket (burst: two
+// seconds' worth).
 func (f *fetcher) allow(from int) bool {
-	now := time.Now()
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	b := f.buckets[from]
-	if b == nil {
-		if len(f.buckets) >= 1024 { // indexes come from the sealer list; bound anyway
-			clear(f.buckets)
-		}
-		b = &bucket{tokens: 2 * f.rate, last: now}
-		f.buckets[from] = b
-	}
-	b.tokens = min(2*f.rate, b.tokens+now.Sub(b.last).Seconds()*f.rate)
-	b.last = now
+	b := f.refill(from)
 	if b.tokens < 1 {
 		return false
 	}
 	b.tokens--
 	return true
+}
+
+// refill returns the peer's bucket topped up for the time elapsed; f.mu
+// is held.
+func (f *fetcher) refill(from int) *bucket {
+	now := time.Now()
+	b := f.buckets[from]
+	if b == nil {
+		if len(f.buckets) >= 1024 { // indexes come from the sealer list; bound anyway
+			clear(f.buckets)
+		}
+		b = &bucket{tokens: 2 * f.rate, bytes: 2 * f.byteRate, last: now}
+		f.buckets[from] = b
+	}
+	dt := now.Sub(b.last).Seconds()
+	b.tokens = min(2*f.rate, b.tokens+dt*f.rate)
+	b.bytes = min(2*f.byteRate, b.bytes+dt*f.byteRate)
+	b.last = now
+	return b
+}
+
+// byteBudget is how many body bytes the peer may be sent now.
+func (f *fetcher) byteBudget(from int) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return int(f.refill(from).bytes)
+}
+
+// spend takes n body bytes sent from the peer's bucket.
+func (f *fetcher) spend(from, n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.refill(from).bytes -= float64(n)
 }
 
 // serve answers queued requests until ctx ends.
@@ -295,9 +322,11 @@ func (f *fetcher) serve(ctx context.Context) {
 }
 
 // answer sends the bodies of the requested txs this node has (pool,
-// cache, ledger), as many as fit in one message; possibly none.
+// cache, ledger), as many as fit in one message and in the peer's byte
+// budget; possibly none.
 func (f *fetcher) answer(from int, req *FetchMsg) {
-	budget := f.maxSize - 64
+	budget := min(f.maxSize-64, f.byteBudget(from))
+	start := budget
 	var bodies [][]byte
 	for _, h := range req.Hashes {
 		raw := f.body(h)
@@ -311,6 +340,7 @@ func (f *fetcher) answer(from int, req *FetchMsg) {
 		budget -= need
 		bodies = append(bodies, raw)
 	}
+	f.spend(from, start-budget)
 	f.served.Add(uint64(len(bodies)))
 	_ = f.tr.SendFetch(from, EncodeFetch(&FetchMsg{Kind: FetchResponse, ID: req.ID, Bodies: bodies}))
 }

@@ -313,7 +313,7 @@ func TestFetchServe(t *testing.T) {
 	var got [][]byte
 	e.fetch.tr = fetchFunc(func(to int, data []byte) error {
 		m, err := DecodeFetch(data, 1<<30)
-		if err != nil || m.Kind != FetchResponse || m.ID != 7 || to != 2 {
+		if err != nil || m.Kind != FetchResponse || m.ID != 7 {
 			t.Errorf("answer to %d: %+v %v", to, m, err)
 		}
 		got = m.Bodies
@@ -329,6 +329,20 @@ func TestFetchServe(t *testing.T) {
 	e.fetch.answer(2, &FetchMsg{Kind: FetchRequest, ID: 7, Hashes: []common.Hash{pooled.Hash(), cached.Hash()}})
 	if len(got) != 1 {
 		t.Fatalf("answered %d bodies in a small message", len(got))
+	}
+
+	// A peer over its byte budget gets an empty answer (the budget of a
+	// new peer is two seconds' worth, here a fiftieth of one body).
+	e.fetch.maxSize = 1 << 20
+	e.fetch.byteRate = float64(len(pooled.Bytes())) / 100
+	e.fetch.answer(5, &FetchMsg{Kind: FetchRequest, ID: 7, Hashes: []common.Hash{pooled.Hash()}})
+	if len(got) != 0 {
+		t.Fatalf("answered %d bodies over the byte budget", len(got))
+	}
+	e.fetch.byteRate = 16 << 20
+	e.fetch.answer(6, &FetchMsg{Kind: FetchRequest, ID: 7, Hashes: []common.Hash{pooled.Hash()}})
+	if len(got) != 1 {
+		t.Fatalf("answered %d bodies within the byte budget", len(got))
 	}
 
 	for _, bad := range [][]byte{nil, {0x01}, {0xc0}, EncodeFetch(&FetchMsg{Kind: 9}), EncodeFetch(&FetchMsg{Kind: FetchRequest})} {
