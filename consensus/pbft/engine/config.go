@@ -42,7 +42,7 @@ type Config struct {
 // GroupID and BlockGasLimit must still be set.
 func DefaultConfig() Config {
 	return Config{TickInterval: 100 * time.Millisecond, InboxSize: 4096, BlockLimitWindow: 1000, ProposeEveryTicks: 5,
-		FetchTimeout: time.Second, FetchCacheSize: 50_000, FetchRequestsPerSecond: 20,
+		FetchTimeout: time.Second, FetchCacheSize: 50_000, FetchRequestsPerSecond: 50,
 		FetchBytesPerSecond: 16 << 20}
 }
 
