@@ -96,7 +96,11 @@
 // Ready's proposals and HardState, so before any vote for it (the
 // leader's pre-prepare, a replica's prepare after verification) leaves;
 // they are pruned with the proposals once the height is committed. A
-// restarted sealer executes a decided proposal it voted for from them.
+// proposal voted for without verification (a new view's re-proposal:
+// a quorum prepared it, so at least f+1 honest sealers stored its
+// bodies) has its bodies stored as soon as a fetch completes them. A
+// restarted sealer executes a decided proposal it voted for from them,
+// and loads them at start to serve them to others.
 // Blocks keep full bodies: execution, the ledger and block sync are
 // unchanged. Stats: TxsFetched, FetchFailures, FetchBadBodies, TxsServed,
 // FetchDropped, FetchMalformed (metrics gobcos_txfetch_*).

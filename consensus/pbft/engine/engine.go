@@ -180,9 +180,10 @@ type Engine struct {
 	rebuilds  uint64
 	available bool
 	// Proposals with tx hashes (resolve.go).
-	waiting    []pbft.VerifyRequest          // verify requests not answered yet
-	unsaved    map[common.Hash]*bodiesRecord // resolved bodies for the next persist
-	fetchTries map[common.Hash]int           // fetch jobs started per proposal to verify it
+	waiting    []pbft.VerifyRequest           // verify requests not answered yet
+	unsaved    map[common.Hash]*bodiesRecord  // resolved bodies for the next persist
+	fetchTries map[common.Hash]int            // fetch jobs started per proposal to verify it
+	lacking    map[common.Hash]*pbft.Proposal // proposals whose bodies are being fetched
 
 	mu      sync.Mutex
 	status  consensus.Status
@@ -247,6 +248,7 @@ func New(p Params) (*Engine, error) {
 		epochs:  p.Epochs, onEpoch: p.OnEpoch, baseDomain: p.Core.Domain,
 		rules:   p.Rules,
 		unsaved: make(map[common.Hash]*bodiesRecord), fetchTries: make(map[common.Hash]int),
+		lacking: make(map[common.Hash]*pbft.Proposal),
 	}
 	e.fetch = newFetcher(e, p.Fetch, p.Config, p.Core.MaxMessageSize)
 	e.self.Store(int64(self))
@@ -302,6 +304,7 @@ func (e *Engine) Start(ctx context.Context) error {
 	if err := e.st.scan(); err != nil {
 		return err
 	}
+	e.loadAllStoredBodies()
 	e.ccfg.Incarnation = uint64(time.Now().UnixNano())
 	e.lastHS, e.lastHSID = hs, hsID
 	ep, err := e.epochOf(head.Number + 1)

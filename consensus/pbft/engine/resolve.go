@@ -77,6 +77,15 @@ func (e *Engine) resolve(p *pbft.Proposal) ([]*types.Transaction, []common.Hash)
 	return txs, missing
 }
 
+// loadAllStoredBodies puts every stored bodies record into the cache (at
+// start: few records survive, those of heights not yet committed), so
+// that this node serves them to sealers fetching them.
+func (e *Engine) loadAllStoredBodies() {
+	for d := range e.st.bodies {
+		e.loadStoredBodies(d)
+	}
+}
+
 // loadStoredBodies puts the bodies stored for digest into the cache.
 func (e *Engine) loadStoredBodies(d common.Hash) {
 	r, err := e.st.loadBodies(d)
@@ -113,6 +122,14 @@ func (e *Engine) onFetched(ctx context.Context, r fetchResult) {
 	if !r.ok {
 		e.log.Warn("could not fetch all tx bodies of a proposal", "height", r.height, "digest", r.digest, "got", len(r.txs))
 	}
+	// A proposal this node may vote for without verifying it (a new view's
+	// re-proposal) gets its bodies stored as soon as they are known.
+	if p := e.lacking[r.digest]; p != nil {
+		if txs, missing := e.resolve(p); len(missing) == 0 {
+			e.noteResolved(p, txs)
+			delete(e.lacking, r.digest)
+		}
+	}
 	e.runVerifies(ctx)
 }
 
@@ -145,6 +162,9 @@ func (e *Engine) prepareProposals(ctx context.Context, props []*pbft.Proposal) {
 			continue
 		}
 		d := p.Digest(e.suite)
+		if len(e.lacking) < maxWaiting {
+			e.lacking[d] = p
+		}
 		if e.fetchTries[d] < maxFetchTries && e.requestBodies(ctx, p, missing) {
 			e.fetchTries[d]++
 		}
@@ -288,6 +308,11 @@ func (e *Engine) forgetBelow(h uint64) {
 	for d, r := range e.unsaved {
 		if r.Height <= h {
 			delete(e.unsaved, d)
+		}
+	}
+	for d, p := range e.lacking {
+		if p.Height <= h {
+			delete(e.lacking, d)
 		}
 	}
 	if len(e.fetchTries) > 4*maxWaiting {

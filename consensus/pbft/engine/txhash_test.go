@@ -362,3 +362,28 @@ func TestFetchServe(t *testing.T) {
 type fetchFunc func(int, []byte) error
 
 func (f fetchFunc) SendFetch(to int, data []byte) error { return f(to, data) }
+
+// TestStoredBodiesServedAfterRestart: bodies stored with a proposal of a
+// height not yet committed are loaded at start, so that the node serves
+// them to sealers fetching them (it may be the one that holds them).
+func TestStoredBodiesServedAfterRestart(t *testing.T) {
+	c := newClusterWith(t, crypto.ECDSA(), 4, false, hashesFrom(1))
+	tx := c.newTx(500)
+	p := &pbft.Proposal{Height: 1, Txs: [][]byte{tx.Hash().Bytes()}}
+	d := p.Digest(c.suite)
+	st := &store{kv: c.nodes[0].kv, saved: make(map[common.Hash]uint64), bodies: make(map[common.Hash]uint64)}
+	rec := map[common.Hash]*bodiesRecord{d: {Height: 1, Bodies: [][]byte{tx.Bytes()}}}
+	if err := st.persist([]*pbft.Proposal{p}, rec, nil, common.Hash{}, 0, func(*pbft.Proposal) common.Hash { return d }); err != nil {
+		t.Fatal(err)
+	}
+	e := c.build(0)
+	if e.fetch.cache.get(tx.Hash()) != nil {
+		t.Fatal("cache filled before start")
+	}
+	if err := e.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.fetch.body(tx.Hash()); string(got) != string(tx.Bytes()) {
+		t.Fatalf("after a restart the stored body is not served: %x", got)
+	}
+}
