@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -26,14 +25,6 @@ const maxFetchTries = 3
 
 // maxWaiting bounds the verify requests waiting for bodies or a parent.
 const maxWaiting = 64
-
-// ErrWrongForm: a proposal's txs are bodies where the chain's version in
-// force at its height asks for hashes, or the other way round.
-var ErrWrongForm = errors.New("proposal txs are in the wrong form for the chain's compatibility version")
-
-// ErrBodiesMissing: a decided proposal's tx bodies are being fetched; its
-// execution is retried.
-var ErrBodiesMissing = errors.New("tx bodies of the proposal are being fetched")
 
 // hashForm reports whether every entry of p is a 32-byte hash. No encoded
 // tx is that short, so a proposal is in exactly one of the two forms.
