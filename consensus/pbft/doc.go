@@ -27,7 +27,9 @@
 // # Order, then execute and certify
 //
 // A height first orders a proposal (a transaction list with its height,
-// timestamp, proposer and the digest of the proposal decided below it):
+// timestamp, proposer and the digest of the proposal decided below it;
+// the entries are opaque: encoded transactions, or their hashes when the
+// driver resolves them itself):
 //
 //	leader   --PrePrepare(h, v, digest)+proposal-->  all
 //	each     --Prepare(h, v, digest)-->              all   after the driver verified the txs

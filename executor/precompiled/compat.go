@@ -19,9 +19,11 @@ const (
 	// deploy allow-list and method access to creations and calls made by
 	// contracts.
 	CompatV0_2 = "0.2.0"
-	// CompatV0_3 adds weighted PBFT votes: a sealer's vote counts by its
-	// ConsensusNodes weight (at most MaxSealerWeight, which ConsensusNodes
-	// enforces from this version on).
+	// CompatV0_3 adds weighted PBFT votes (a sealer's vote counts by its
+	// ConsensusNodes weight, at most MaxSealerWeight, which ConsensusNodes
+	// enforces from this version on) and tx-hash proposals in PBFT (a
+	// proposal carries its transactions' hashes and replicas fetch the
+	// bodies they lack).
 	CompatV0_3 = "0.3.0"
 )
 

@@ -27,6 +27,8 @@ type TxPool interface {
 	Notify() <-chan struct{}
 	// OnCommitted is told of every block the driver committed.
 	OnCommitted(b *types.Block)
+	// Get returns the pooled tx with this hash, or nil.
+	Get(hash common.Hash) *types.Transaction
 }
 
 // Executor runs a block's transactions on the state at parentRoot.
@@ -47,6 +49,9 @@ type Ledger interface {
 	TxCommitted(hash common.Hash) (bool, error)
 	// NativeNonceUsed reports whether a committed native tx carries nonce.
 	NativeNonceUsed(nonce *big.Int) (bool, error)
+	// CommittedTx returns the encoding of a committed tx (served to peers
+	// that fetch it).
+	CommittedTx(hash common.Hash) ([]byte, bool)
 }
 
 // Transport carries consensus messages to the other sealers, by index in
@@ -68,9 +73,14 @@ type Params struct {
 	Executor  Executor
 	Pool      TxPool
 	Transport Transport
-	Verifier  TxVerifier       // the node's signature verifier; nil checks each tx here
-	Logger    *slog.Logger     // nil discards
-	Now       func() time.Time // proposal timestamps; nil means time.Now
+	// Fetch carries tx fetch messages (chains at compatibility version
+	// 0.3.0 or later, whose proposals carry tx hashes); nil: this node
+	// neither fetches nor serves, and votes only for proposals whose txs
+	// it holds.
+	Fetch    FetchTransport
+	Verifier TxVerifier       // the node's signature verifier; nil checks each tx here
+	Logger   *slog.Logger     // nil discards
+	Now      func() time.Time // proposal timestamps; nil means time.Now
 	// Tracer is told where the time of each committed block went; nil
 	// means none.
 	Tracer consensus.Tracer
@@ -102,8 +112,15 @@ type Stats struct {
 	InboxDropped uint64 // inbound messages dropped because the inbox was full
 	SendFailed   uint64 // sends the transport refused
 	Rebuilds     uint64 // core rebuilt because sync moved the ledger ahead of it
-	Drops        pbft.DropCounts
-	Core         pbft.Stats
+	// Tx fetching (proposals with tx hashes).
+	TxsFetched     uint64 // tx bodies fetched from peers, each checked against its hash
+	FetchFailures  uint64 // fetch jobs that ended without every body asked for
+	FetchBadBodies uint64 // bodies peers sent that were not asked for (wrong hash or undecodable); ignored
+	TxsServed      uint64 // tx bodies sent to peers that asked
+	FetchDropped   uint64 // peers' requests dropped: over their rate or the serve queue full
+	FetchMalformed uint64 // fetch messages that did not decode
+	Drops          pbft.DropCounts
+	Core           pbft.Stats
 }
 
 type inbound struct {
@@ -136,6 +153,8 @@ type Engine struct {
 	rules  consensus.RulesSource
 
 	inbox        chan inbound
+	fetch        *fetcher
+	wg           sync.WaitGroup // fetch goroutines of the running driver
 	inboxDropped atomic.Uint64
 	sendFailed   atomic.Uint64
 
@@ -160,6 +179,11 @@ type Engine struct {
 	ticks     uint64
 	rebuilds  uint64
 	available bool
+	// Proposals with tx hashes (resolve.go).
+	waiting    []pbft.VerifyRequest           // verify requests not answered yet
+	unsaved    map[common.Hash]*bodiesRecord  // resolved bodies for the next persist
+	fetchTries map[common.Hash]int            // fetch jobs started per proposal to verify it
+	lacking    map[common.Hash]*pbft.Proposal // proposals whose bodies are being fetched
 
 	mu      sync.Mutex
 	status  consensus.Status
@@ -213,7 +237,7 @@ func New(p Params) (*Engine, error) {
 	e := &Engine{
 		cfg: p.Config, ccfg: ccfg, suite: p.Core.Suite,
 		ledger: p.Ledger, exec: p.Executor, pool: p.Pool, tr: p.Transport, sigs: p.Verifier,
-		st:      &store{kv: p.KV, saved: make(map[common.Hash]uint64)},
+		st:      &store{kv: p.KV, saved: make(map[common.Hash]uint64), bodies: make(map[common.Hash]uint64)},
 		log:     logger.With("module", "consensus", "engine", consensus.NamePBFT),
 		now:     now,
 		traces:  newTraces(p.Tracer),
@@ -222,8 +246,11 @@ func New(p Params) (*Engine, error) {
 		status:  consensus.Status{Engine: consensus.NamePBFT, Sealer: self >= 0},
 		initial: initialEpoch(p.Core),
 		epochs:  p.Epochs, onEpoch: p.OnEpoch, baseDomain: p.Core.Domain,
-		rules: p.Rules,
+		rules:   p.Rules,
+		unsaved: make(map[common.Hash]*bodiesRecord), fetchTries: make(map[common.Hash]int),
+		lacking: make(map[common.Hash]*pbft.Proposal),
 	}
+	e.fetch = newFetcher(e, p.Fetch, p.Config, p.Core.MaxMessageSize)
 	e.self.Store(int64(self))
 	return e, nil
 }
@@ -245,6 +272,12 @@ func (e *Engine) Deliver(from int, data []byte) {
 		e.inboxDropped.Add(1)
 	}
 }
+
+// DeliverFetch hands the engine a tx fetch message from the sealer at
+// index from (fetch.go). It never blocks: a request is queued for the
+// fetch server or dropped (counted), a response goes to the fetch that
+// asked that sealer.
+func (e *Engine) DeliverFetch(from int, data []byte) { e.fetch.deliver(from, data) }
 
 // Start rebuilds the core from the ledger head and the persisted
 // HardState and launches the driver goroutine.
@@ -271,6 +304,7 @@ func (e *Engine) Start(ctx context.Context) error {
 	if err := e.st.scan(); err != nil {
 		return err
 	}
+	e.loadAllStoredBodies()
 	e.ccfg.Incarnation = uint64(time.Now().UnixNano())
 	e.lastHS, e.lastHSID = hs, hsID
 	ep, err := e.epochOf(head.Number + 1)
@@ -322,6 +356,9 @@ func (e *Engine) Stats() Stats {
 	s := e.stats
 	e.mu.Unlock()
 	s.InboxDropped, s.SendFailed = e.inboxDropped.Load(), e.sendFailed.Load()
+	f := e.fetch
+	s.TxsFetched, s.FetchFailures, s.FetchBadBodies = f.fetched.Load(), f.failures.Load(), f.bad.Load()
+	s.TxsServed, s.FetchDropped, s.FetchMalformed = f.served.Load(), f.dropped.Load(), f.malformed.Load()
 	return s
 }
 
@@ -329,6 +366,14 @@ func (e *Engine) Stats() Stats {
 // Ready is handled until it is empty.
 func (e *Engine) run(ctx context.Context, done chan struct{}) {
 	defer close(done)
+	defer e.wg.Wait() // the fetch goroutines, after cancel
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		e.fetch.serve(ctx)
+	}()
 	defer func() {
 		e.mu.Lock()
 		e.status.Running = false
@@ -360,6 +405,8 @@ func (e *Engine) run(ctx context.Context, done chan struct{}) {
 			}
 		case <-notify:
 			e.tryProp = true
+		case r := <-e.fetch.results:
+			e.onFetched(ctx, r)
 		}
 		if err := e.process(ctx); err != nil {
 			if ctx.Err() == nil {
@@ -404,9 +451,14 @@ func (e *Engine) handleReady(ctx context.Context) error {
 	e.traces.ready(&rd)
 	// 1. Persist proposals and state before anything is sent.
 	committed := e.base
-	if err := e.st.persist(rd.Proposals, rd.State, e.epID, committed, func(p *pbft.Proposal) common.Hash { return p.Digest(e.suite) }); err != nil {
+	e.prepareProposals(ctx, rd.Proposals)
+	for _, v := range rd.Verify {
+		e.prepareProposals(ctx, []*pbft.Proposal{v.Proposal}) // fetching starts at once
+	}
+	if err := e.st.persist(rd.Proposals, e.unsaved, rd.State, e.epID, committed, func(p *pbft.Proposal) common.Hash { return p.Digest(e.suite) }); err != nil {
 		return err
 	}
+	clear(e.unsaved)
 	if rd.State != nil {
 		e.lastHS, e.lastHSID = rd.State, e.epID
 	}
@@ -422,16 +474,9 @@ func (e *Engine) handleReady(ctx context.Context) error {
 			e.sendFailed.Add(1)
 		}
 	}
-	// 3. Verify and execute (answered after Advance).
-	type verdict struct {
-		height uint64
-		digest common.Hash
-		err    error
-	}
-	var verdicts []verdict
-	for _, v := range rd.Verify {
-		verdicts = append(verdicts, verdict{v.Height, v.Digest, e.verify(v)})
-	}
+	// 3. Verify (answered after Advance, once the parent is committed and
+	// the bodies are known: resolve.go) and execute.
+	e.waiting = append(e.waiting, rd.Verify...)
 	type executed struct {
 		height uint64
 		header *types.Header
@@ -459,9 +504,7 @@ func (e *Engine) handleReady(ctx context.Context) error {
 		e.log.Debug("core asks for sync; the node's block syncer downloads blocks", "from", rd.Sync.From, "to", rd.Sync.To)
 	}
 	e.core.Advance()
-	for _, v := range verdicts {
-		e.core.Verified(v.height, v.digest, v.err)
-	}
+	e.runVerifies(ctx)
 	for _, r := range results {
 		if err := e.core.Executed(r.height, r.header, r.err); err != nil {
 			e.log.Warn("execution result refused by the core", "height", r.height, "err", err)
@@ -505,13 +548,9 @@ func (e *Engine) execute(ctx context.Context, x pbft.ExecRequest) (*types.Header
 	if head == nil || head.Number != x.Parent.Number || head.Hash(e.suite) != parentHash {
 		return nil, fmt.Errorf("%w: block %d on parent %s", ErrParentNotHead, x.Height, parentHash)
 	}
-	txs := make([]*types.Transaction, len(x.Proposal.Txs))
-	for i, raw := range x.Proposal.Txs {
-		tx, err := types.DecodeTx(e.suite, raw)
-		if err != nil {
-			return nil, fmt.Errorf("%w: block %d tx %d: %v", ErrInvalidTx, x.Height, i, err)
-		}
-		txs[i] = tx
+	txs, err := e.execTxs(ctx, x)
+	if err != nil {
+		return nil, err
 	}
 	env := consensus.BlockEnv{
 		Number: x.Height, Timestamp: x.Proposal.Timestamp, Sealer: x.Sealer,
@@ -569,6 +608,7 @@ func (e *Engine) commit(c pbft.CommitRequest) error {
 		return fmt.Errorf("committing block %d: %w", h, err)
 	}
 	e.base = h
+	e.forgetBelow(h)
 	e.applyTiming(h + 1)
 	e.traces.committed(h, hash, len(b.Txs), time.Since(start))
 	e.pool.OnCommitted(b)
@@ -616,6 +656,7 @@ func (e *Engine) maybeRebuild() error {
 	e.core.SetTxsAvailable(e.available)
 	e.rebuilds++
 	clear(e.execs)
+	e.waiting = e.waiting[:0]
 	e.traces.forget(head.Number)
 	e.tryProp = true
 	return nil

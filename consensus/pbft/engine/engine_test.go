@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/big"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -32,9 +33,12 @@ const (
 // memNet is an in-memory transport between drivers: no TLS, no loss
 // except to nodes that are down.
 type memNet struct {
-	mu    sync.Mutex
-	nodes []*Engine    // nil while a node is down
-	cut   map[int]bool // nodes partitioned from all others
+	mu      sync.Mutex
+	nodes   []*Engine    // nil while a node is down
+	cut     map[int]bool // nodes partitioned from all others
+	noServe map[int]bool // nodes whose tx fetch answers are lost
+	corrupt map[int]bool // nodes whose tx fetch answers carry wrongBody instead
+	wrong   []byte
 }
 
 type memTransport struct {
@@ -59,6 +63,29 @@ func (t *memTransport) Send(to int, data []byte) error {
 	return nil
 }
 
+// SendFetch carries tx fetch messages; answers of noServe nodes are lost.
+func (t *memTransport) SendFetch(to int, data []byte) error {
+	t.net.mu.Lock()
+	e := t.net.nodes[to]
+	if t.net.cut[to] || t.net.cut[t.self] {
+		e = nil
+	}
+	if m, err := DecodeFetch(data, 1<<30); err == nil && m.Kind == FetchResponse {
+		if t.net.noServe[t.self] {
+			e = nil
+		}
+		if t.net.corrupt[t.self] && len(m.Bodies) > 0 {
+			m.Bodies = [][]byte{t.net.wrong}
+			data = EncodeFetch(m)
+		}
+	}
+	t.net.mu.Unlock()
+	if e != nil {
+		e.DeliverFetch(t.self, append([]byte(nil), data...))
+	}
+	return nil
+}
+
 func (t *memTransport) Broadcast(data []byte) error {
 	for i := range t.net.nodes {
 		if i != t.self {
@@ -71,11 +98,12 @@ func (t *memTransport) Broadcast(data []byte) error {
 // testNode is one sealer with a real ledger, executor and txpool over a
 // memory store.
 type testNode struct {
-	kv     *storage.Memory
-	ledger *ledger.Ledger
-	exec   *executor.Executor
-	pool   *txpool.Pool
-	engine *Engine
+	holdExec atomic.Bool // execution fails while set
+	kv       *storage.Memory
+	ledger   *ledger.Ledger
+	exec     *executor.Executor
+	pool     *txpool.Pool
+	engine   *Engine
 }
 
 type poolChain struct{ n *testNode }
@@ -90,6 +118,9 @@ func (c poolChain) TxCommitted(h common.Hash) (bool, error)  { return c.n.ledger
 type execAdapter struct{ n *testNode }
 
 func (a execAdapter) ExecuteBlock(ctx context.Context, env consensus.BlockEnv, parentRoot common.Hash, txs []*types.Transaction) (*consensus.Result, error) {
+	if a.n.holdExec.Load() {
+		return nil, errors.New("test: execution held")
+	}
 	res, err := a.n.exec.ExecuteBlock(ctx, executor.BlockEnv{Number: env.Number, Timestamp: env.Timestamp, Sealer: env.Sealer, GetHash: env.GetHash}, parentRoot, txs, a.n.kv)
 	if err != nil {
 		return nil, err
@@ -107,6 +138,14 @@ func (l ledgerAdapter) Commit(b *types.Block, r []*types.Receipt, s []common.Add
 	return l.Ledger.Commit(b, r, s, w)
 }
 
+func (l ledgerAdapter) CommittedTx(h common.Hash) ([]byte, bool) {
+	tx, _, err := l.Ledger.TxByHash(h)
+	if err != nil {
+		return nil, false
+	}
+	return tx.Bytes(), true
+}
+
 func (l ledgerAdapter) HashByNumber(n uint64) (common.Hash, bool) {
 	h, err := l.Ledger.HashByNumber(n)
 	return h, err == nil
@@ -121,10 +160,16 @@ type cluster struct {
 	nodes   []*testNode
 	user    crypto.PrivateKey
 	ctx     context.Context
+	rules   consensus.RulesSource // nil: none (proposals carry tx bodies)
 }
 
 func newCluster(t *testing.T, suite crypto.Suite, n int, run bool) *cluster {
-	c := &cluster{t: t, suite: suite, net: &memNet{nodes: make([]*Engine, n), cut: make(map[int]bool)}, ctx: t.Context()}
+	return newClusterWith(t, suite, n, run, nil)
+}
+
+// newClusterWith is newCluster whose drivers follow rules.
+func newClusterWith(t *testing.T, suite crypto.Suite, n int, run bool, rules consensus.RulesSource) *cluster {
+	c := &cluster{t: t, suite: suite, net: &memNet{nodes: make([]*Engine, n), cut: make(map[int]bool), noServe: make(map[int]bool), corrupt: make(map[int]bool)}, ctx: t.Context(), rules: rules}
 	for range n {
 		k, err := suite.GenerateKey()
 		if err != nil {
@@ -200,7 +245,7 @@ func (c *cluster) build(i int) *Engine {
 	cfg.ChainID, cfg.GroupID, cfg.BlockGasLimit = testChainID, testGroup, gasLimit
 	cfg.TickInterval = 20 * time.Millisecond
 	e, err := New(Params{Config: cfg, Core: cc, KV: tn.kv, Ledger: ledgerAdapter{tn.ledger}, Executor: execAdapter{tn},
-		Pool: tn.pool, Transport: &memTransport{net: c.net, self: i}})
+		Pool: tn.pool, Transport: &memTransport{net: c.net, self: i}, Fetch: &memTransport{net: c.net, self: i}, Rules: c.rules})
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -242,10 +287,12 @@ func (c *cluster) newTx(blockLimit uint64) *types.Transaction {
 }
 
 // submit adds txs to the pools of the nodes in to (as tx gossip would).
+// The first nodes may commit a tx before the later ones get it: a pool
+// then refuses it as committed, which is fine.
 func (c *cluster) submit(txs []*types.Transaction, to ...int) {
 	for _, i := range to {
 		for j, err := range c.nodes[i].pool.Add(c.ctx, txs) {
-			if err != nil {
+			if err != nil && !errors.Is(err, txpool.ErrAlreadyCommitted) {
 				c.t.Fatalf("node %d refused tx %d: %v", i, j, err)
 			}
 		}

@@ -159,6 +159,7 @@ func (e *Engine) switchEpoch(head *types.Header, ep Epoch) error {
 	e.ccfg.Sealers, e.ccfg.Weights, e.ccfg.LeaderPeriod, e.ccfg.Domain = ep.Sealers, ep.Weights, ep.LeaderPeriod, e.domainFor(ep)
 	e.core, e.base = nil, head.Number
 	clear(e.execs)
+	e.waiting = e.waiting[:0]
 	e.traces.forget(head.Number)
 	self := e.selfIn(ep)
 	if prevKnown {
