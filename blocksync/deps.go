@@ -80,6 +80,16 @@ type SealerSet interface {
 	SealersAt(number uint64) ([][]byte, error)
 }
 
+// WeightedSealerSet is a SealerSet whose sealers' signatures count by
+// vote weight (PBFT from compatibility version 0.3.0): a certificate
+// needs signers weighing at least consensus.QuorumWeight of the total.
+type WeightedSealerSet interface {
+	SealerSet
+	// WeightedSealersAt is SealersAt with the sealers' weights, by index;
+	// nil weights mean every sealer counts 1 (then Params.Quorum applies).
+	WeightedSealersAt(number uint64) (sealers [][]byte, weights []uint64, err error)
+}
+
 // StaticSealers is a sealer set that never changes (the genesis sealers,
 // until governance can change them).
 type StaticSealers [][]byte

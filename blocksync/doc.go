@@ -74,7 +74,8 @@
 // `from` on, no more than asked), chain to the block before it in the
 // response, match its tx root and carry a valid certificate under the
 // sealers of its height with the quorum (BFTQuorum by default: 2f+1 of
-// n = 3f+1). When the sealers of a height are not known yet (they follow
+// n = 3f+1; for a WeightedSealerSet whose sealers of that height have
+// weights, signers weighing at least consensus.QuorumWeight of the total). When the sealers of a height are not known yet (they follow
 // from a block not committed yet: SealerSet returns ErrSealersPending),
 // the certificate is checked by the applier right before execution, once
 // the parent is committed. A response failing any check penalises its sender: it is

@@ -249,7 +249,14 @@ func (s *Syncer) checkBlock(b *types.Block) (common.Hash, error) {
 	if root := types.TxRoot(s.suite, b.Txs); root != h.TxRoot {
 		return common.Hash{}, fmt.Errorf("%w: block %d has tx root %s but its txs give %s", ErrBadBlock, h.Number, h.TxRoot, root)
 	}
-	sealers, err := s.sealers.SealersAt(h.Number)
+	var sealers [][]byte
+	var weights []uint64
+	var err error
+	if ws, ok := s.sealers.(WeightedSealerSet); ok {
+		sealers, weights, err = ws.WeightedSealersAt(h.Number)
+	} else {
+		sealers, err = s.sealers.SealersAt(h.Number)
+	}
 	if errors.Is(err, ErrSealersPending) {
 		return common.Hash{}, err
 	}
@@ -259,7 +266,16 @@ func (s *Syncer) checkBlock(b *types.Block) (common.Hash, error) {
 	if len(sealers) == 0 {
 		return common.Hash{}, fmt.Errorf("%w: block %d", ErrNoSealers, h.Number)
 	}
-	if err := consensus.VerifyCommit(s.suite, h, sealers, s.quorum(len(sealers))); err != nil {
+	if weights == nil {
+		err = consensus.VerifyCommit(s.suite, h, sealers, s.quorum(len(sealers)))
+	} else {
+		var total uint64
+		if total, err = consensus.TotalWeight(len(sealers), weights); err != nil {
+			return common.Hash{}, fmt.Errorf("%w: block %d: %w", ErrNoSealers, h.Number, err)
+		}
+		err = consensus.VerifyCommitWeighted(s.suite, h, sealers, weights, consensus.QuorumWeight(total))
+	}
+	if err != nil {
 		return common.Hash{}, fmt.Errorf("%w: block %d: %w", ErrBadBlock, h.Number, err)
 	}
 	return h.Hash(s.suite), nil

@@ -21,7 +21,8 @@ type Params struct {
 	Transport Transport
 	Sealers   SealerSet
 	// Quorum gives the signatures a certificate needs among n sealers;
-	// nil means BFTQuorum.
+	// nil means BFTQuorum. It does not apply to heights at which a
+	// WeightedSealerSet gives weights (consensus.QuorumWeight does).
 	Quorum func(n int) int
 	// Clock drives the syncer's timers; nil means real time.
 	Clock  Clock

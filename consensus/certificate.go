@@ -44,15 +44,30 @@ func VerifyCommitSig(suite crypto.Suite, hash common.Hash, sealer []byte, sig []
 // certificate holding any bad signature is rejected as a whole, even if
 // the good ones reach the quorum: an honest node never assembles one.
 func VerifyCommit(suite crypto.Suite, header *types.Header, sealers [][]byte, quorum int) error {
+	if quorum < 1 || quorum > len(sealers) {
+		return fmt.Errorf("%w: %d with %d sealers", ErrInvalidQuorum, quorum, len(sealers))
+	}
+	return VerifyCommitWeighted(suite, header, sealers, nil, uint64(quorum))
+}
+
+// VerifyCommitWeighted is VerifyCommit for sealers whose votes count by
+// weight (weights by index; nil: each 1): the signers' weights must sum
+// to at least quorum, which must lie in 1..the total weight.
+func VerifyCommitWeighted(suite crypto.Suite, header *types.Header, sealers [][]byte, weights []uint64, quorum uint64) error {
 	if header == nil {
 		return fmt.Errorf("%w: no header", ErrNoQuorum)
 	}
-	if quorum < 1 || quorum > len(sealers) {
-		return fmt.Errorf("%w: %d with %d sealers", ErrInvalidQuorum, quorum, len(sealers))
+	total, err := TotalWeight(len(sealers), weights)
+	if err != nil {
+		return err
+	}
+	if quorum < 1 || quorum > total {
+		return fmt.Errorf("%w: %d with %d sealers of total weight %d", ErrInvalidQuorum, quorum, len(sealers), total)
 	}
 	hash := header.Hash(suite)
 	signed := make([]bool, len(sealers))
 	keys := make(map[string]bool, len(header.Signatures))
+	var weight uint64
 	for _, cs := range header.Signatures {
 		if cs.Index >= uint64(len(sealers)) {
 			return fmt.Errorf("%w: block %d has a signature from index %d, the group has %d sealers",
@@ -67,10 +82,23 @@ func VerifyCommit(suite crypto.Suite, header *types.Header, sealers [][]byte, qu
 		}
 		signed[cs.Index] = true
 		keys[string(pub)] = true
+		weight += weightOf(weights, int(cs.Index))
 	}
-	if n := len(keys); n < quorum {
-		return fmt.Errorf("%w: block %d has %d of %d sealer signatures, %d required",
-			ErrNoQuorum, header.Number, n, len(sealers), quorum)
+	if weight < quorum {
+		if weights == nil {
+			return fmt.Errorf("%w: block %d has %d of %d sealer signatures, %d required",
+				ErrNoQuorum, header.Number, len(keys), len(sealers), quorum)
+		}
+		return fmt.Errorf("%w: block %d has signatures of %d sealers weighing %d of %d, weight %d required",
+			ErrNoQuorum, header.Number, len(keys), weight, total, quorum)
 	}
 	return nil
+}
+
+// weightOf is sealer i's weight (1 when weights is nil).
+func weightOf(weights []uint64, i int) uint64 {
+	if weights == nil {
+		return 1
+	}
+	return weights[i]
 }

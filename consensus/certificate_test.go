@@ -173,3 +173,94 @@ func TestBuildHeader(t *testing.T) {
 		t.Fatalf("nil receipt: %v", err)
 	}
 }
+
+func TestQuorumWeight(t *testing.T) {
+	for _, tc := range []struct{ w, f, q uint64 }{{1, 0, 1}, {2, 0, 2}, {3, 0, 2}, {4, 1, 3}, {5, 1, 4}, {6, 1, 4}, {7, 2, 5}, {10, 3, 7}, {100, 33, 67}} {
+		if f, q := MaxFaultyWeight(tc.w), QuorumWeight(tc.w); f != tc.f || q != tc.q {
+			t.Errorf("W=%d: F=%d Q=%d, want F=%d Q=%d", tc.w, f, q, tc.f, tc.q)
+		}
+	}
+	for w := uint64(1); w < 2000; w++ {
+		f, q := MaxFaultyWeight(w), QuorumWeight(w)
+		// Two quorums overlap in more than F; the honest weight reaches Q.
+		if 2*q-w < f+1 || q > w-f || 3*f >= w {
+			t.Fatalf("W=%d: F=%d Q=%d break intersection or liveness", w, f, q)
+		}
+		// Q is the least such weight.
+		if q > 1 && 2*(q-1) >= w+f+1 {
+			t.Fatalf("W=%d: Q=%d is not the least intersecting quorum", w, q)
+		}
+	}
+}
+
+func TestTotalWeight(t *testing.T) {
+	if w, err := TotalWeight(4, nil); err != nil || w != 4 {
+		t.Fatalf("unit weights: %d, %v", w, err)
+	}
+	if w, err := TotalWeight(3, []uint64{3, 1, MaxSealerWeight}); err != nil || w != 4+MaxSealerWeight {
+		t.Fatalf("weights: %d, %v", w, err)
+	}
+	for name, ws := range map[string][]uint64{
+		"zero": {1, 0, 1}, "too heavy": {1, MaxSealerWeight + 1, 1}, "too few": {1, 1}, "too many": {1, 1, 1, 1},
+	} {
+		if _, err := TotalWeight(3, ws); !errors.Is(err, ErrInvalidWeights) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if !UnitWeights(nil) || !UnitWeights([]uint64{1, 1}) || UnitWeights([]uint64{1, 2}) {
+		t.Fatal("UnitWeights")
+	}
+}
+
+func TestVerifyCommitWeighted(t *testing.T) {
+	suite := crypto.ECDSA()
+	keys, pubs := sealerKeys(t, suite, 4)
+	weights := []uint64{3, 1, 1, 1} // W = 6, F = 1, Q = 4
+	q := QuorumWeight(6)
+	if q != 4 {
+		t.Fatalf("quorum weight %d", q)
+	}
+	for _, tc := range []struct {
+		signers []int
+		ok      bool
+	}{
+		{[]int{0, 1}, true},     // 3+1
+		{[]int{1, 2, 3}, false}, // 3: three of four sealers are not enough
+		{[]int{0}, false},       // 3
+		{[]int{2, 0, 3}, true},  // 5
+		{[]int{1, 2, 3, 0}, true},
+	} {
+		h := testHeader()
+		sign(t, suite, h, keys, tc.signers...)
+		err := VerifyCommitWeighted(suite, h, pubs, weights, q)
+		if tc.ok && err != nil {
+			t.Errorf("signers %v: %v", tc.signers, err)
+		}
+		if !tc.ok && !errors.Is(err, ErrNoQuorum) {
+			t.Errorf("signers %v: %v, want ErrNoQuorum", tc.signers, err)
+		}
+		// Unit weights: any three suffice.
+		if err := VerifyCommitWeighted(suite, h, pubs, nil, 3); (len(tc.signers) >= 3) != (err == nil) {
+			t.Errorf("unit weights, signers %v: %v", tc.signers, err)
+		}
+	}
+	h := testHeader()
+	sign(t, suite, h, keys, 0, 1, 2, 3)
+	for _, q := range []uint64{0, 7} {
+		if err := VerifyCommitWeighted(suite, h, pubs, weights, q); !errors.Is(err, ErrInvalidQuorum) {
+			t.Errorf("quorum %d: %v", q, err)
+		}
+	}
+	if err := VerifyCommitWeighted(suite, h, pubs, []uint64{3, 1, 1}, 4); !errors.Is(err, ErrInvalidWeights) {
+		t.Errorf("weights of another list: %v", err)
+	}
+	if err := VerifyCommitWeighted(suite, h, pubs, []uint64{3, 0, 1, 1}, 4); !errors.Is(err, ErrInvalidWeights) {
+		t.Errorf("zero weight: %v", err)
+	}
+	// A duplicated heavy signer does not count twice.
+	dup := testHeader()
+	sign(t, suite, dup, keys, 0, 0)
+	if err := VerifyCommitWeighted(suite, dup, pubs, weights, q); !errors.Is(err, ErrDuplicateSigner) {
+		t.Errorf("duplicate heavy signer: %v", err)
+	}
+}

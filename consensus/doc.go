@@ -8,8 +8,9 @@
 // single-organisation chains), pbft (byzantine fault tolerant) and raft
 // (crash fault tolerant, on etcd raft), each with its driver. Each engine reaches
 // the txpool, the executor and the ledger only through small interfaces
-// defined here (TxPool, Executor, Ledger, SealerLedger: deps.go), so it
-// can be tested with fakes, and runs its goroutine through a Runner
+// defined here (TxPool, Executor, Ledger, SealerLedger: deps.go; the
+// PBFT driver's TxPool and Ledger embed them and add what serving tx
+// fetches needs), so it can be tested with fakes, and runs its goroutine through a Runner
 // (started once, stopped once: runner.go); the PBFT and Raft drivers
 // share DriverConfig (driverconfig.go). Each takes the
 // governance parameters in force at a height (tx_count_limit,

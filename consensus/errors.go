@@ -4,9 +4,12 @@ import "errors"
 
 // Sentinel errors of commit certificates, execution results and block rules.
 var (
-	// ErrInvalidQuorum: the quorum asked of VerifyCommit is not in 1..len(sealers).
+	// ErrInvalidQuorum: the quorum asked of VerifyCommit is not in 1..len(sealers)
+	// (1..the total weight for VerifyCommitWeighted).
 	ErrInvalidQuorum = errors.New("invalid quorum")
-	// ErrNoQuorum: fewer distinct sealers signed the header than the quorum.
+	// ErrInvalidWeights: sealer vote weights that are not one per sealer in 1..MaxSealerWeight.
+	ErrInvalidWeights = errors.New("invalid sealer weights")
+	// ErrNoQuorum: the distinct sealers that signed the header weigh less than the quorum.
 	ErrNoQuorum = errors.New("commit certificate lacks a quorum of sealer signatures")
 	// ErrUnknownSealer: a signature names an index outside the sealer list.
 	ErrUnknownSealer = errors.New("commit signature from an unknown sealer index")

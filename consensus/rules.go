@@ -26,6 +26,12 @@ type Rules struct {
 	ConsensusTimeout time.Duration
 	// MinSealInterval is the least time between two blocks (local timing).
 	MinSealInterval time.Duration
+	// TxHashProposals is set when a PBFT proposal at the height carries
+	// its transactions' 32-byte hashes instead of their bodies
+	// (compatibility version 0.3.0 on); replicas resolve them from their
+	// txpool and fetch the bodies they lack. A proposal in the other form
+	// is invalid.
+	TxHashProposals bool
 }
 
 // RulesSource gives the Rules in force at a height, read from the state

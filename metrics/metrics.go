@@ -142,6 +142,9 @@ func registerGauges(r prometheus.Registerer, src Source) {
 	if gs, ok := src.(TxGossipSource); ok {
 		r.MustRegister(&gossipCollector{src: gs})
 	}
+	if fs, ok := src.(TxFetchSource); ok {
+		r.MustRegister(&fetchCollector{src: fs})
+	}
 }
 
 // Registry is the registry holding the node's collectors.

@@ -68,7 +68,7 @@
 //	body    = version module glen group payload
 //	version = uint8, 1
 //	module  = uint16 big-endian: 0 hello (reserved), 1 consensus, 2 sync,
-//	          3 txgossip, 4 amop; others free for later modules
+//	          3 txgossip, 4 amop, 5 txfetch; others free for later modules
 //	glen    = uint8, length of group, at most 64
 //	group   = group id, bytes from A-Z a-z 0-9 . _ - ("" for node-level)
 //	payload = the rest of body, opaque to this package

@@ -17,6 +17,9 @@ const (
 	ModuleSync      ModuleID = 2
 	ModuleTxGossip  ModuleID = 3
 	ModuleAMOP      ModuleID = 4
+	// ModuleTxFetch carries PBFT sealers' requests for the tx bodies of
+	// proposals that carry tx hashes, and the answers.
+	ModuleTxFetch ModuleID = 5
 )
 
 func (m ModuleID) String() string {
@@ -31,6 +34,8 @@ func (m ModuleID) String() string {
 		return "txgossip"
 	case ModuleAMOP:
 		return "amop"
+	case ModuleTxFetch:
+		return "txfetch"
 	}
 	return "module-" + strconv.Itoa(int(m))
 }

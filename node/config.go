@@ -47,6 +47,11 @@ type Config struct {
 	// of "old" and "new" binaries in one process. It is not read from the
 	// config file; "" keeps the binary's (CompatibilityVersion).
 	TestMaxCompatibility string `toml:"-"`
+	// TestDropTxGossip makes the node ignore the txs peers gossip to it,
+	// as if gossip to it were lost: its pool holds only the txs clients
+	// send it, and it must fetch the others to vote. Not read from the
+	// config file.
+	TestDropTxGossip bool `toml:"-"`
 
 	dir string // directory of the config file, for relative paths
 }

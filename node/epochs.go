@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/gobcos/gobcos/blocksync"
+	"github.com/gobcos/gobcos/consensus"
 	pbftengine "github.com/gobcos/gobcos/consensus/pbft/engine"
 	"github.com/gobcos/gobcos/executor/precompiled"
 	"github.com/gobcos/gobcos/network"
@@ -17,11 +18,16 @@ import (
 var errSealersPending = errors.New("node: the sealer set of this height follows from a block not committed here yet")
 
 // pbftEpoch is the PBFT configuration in force at height on a PBFT chain:
-// the governance node list's sealers in list order and the leader_period
-// system config, both as in force at height (a change executed in block
-// h applies from h+1). It is readable once block height-1 is committed.
-// A list without sealers (a store whose governance state was never
-// written) means the genesis sealers.
+// the governance node list's sealers in list order, their weights when
+// the chain's compatibility version at height is 0.3.0 or more (weighted
+// PBFT votes; below it every sealer counts 1, whatever its recorded
+// weight) and the leader_period system config, all as in force at height
+// (a change executed in block h applies from h+1). It is readable once
+// block height-1 is committed. A list without sealers (a store whose
+// governance state was never written) means the genesis sealers, each of
+// weight 1. A weight recorded above consensus.MaxSealerWeight (possible
+// only before 0.3.0, when ConsensusNodes did not bound it) counts as that
+// maximum.
 func (n *Node) pbftEpoch(height uint64) (pbftengine.Epoch, error) {
 	if head := n.ledger.Height(); height > head+1 {
 		return pbftengine.Epoch{}, fmt.Errorf("%w: height %d, head %d", errSealersPending, height, head)
@@ -29,6 +35,7 @@ func (n *Node) pbftEpoch(height uint64) (pbftengine.Epoch, error) {
 	at := max(height, 1) - 1
 	type result struct {
 		sealers [][]byte
+		weights []uint64
 		period  uint64
 	}
 	r, err := read(&backend{n}, at, func(r *state.Reader) (result, error) {
@@ -41,11 +48,19 @@ func (n *Node) pbftEpoch(height uint64) (pbftengine.Epoch, error) {
 		for _, x := range nodes {
 			if x.Type == precompiled.NodeSealer {
 				out.sealers = append(out.sealers, x.ID)
+				out.weights = append(out.weights, min(x.Weight, consensus.MaxSealerWeight))
 			}
 		}
 		cfg, err := g.SystemConfig(height)
 		if err != nil {
 			return result{}, err
+		}
+		compat := precompiled.CompatV0_1
+		if v, ok := cfg[precompiled.KeyCompatibilityVersion]; ok {
+			compat = v.Value
+		}
+		if precompiled.CompareVersions(compat, precompiled.CompatV0_3) < 0 || consensus.UnitWeights(out.weights) {
+			out.weights = nil // one vote per sealer
 		}
 		if v, ok := cfg[precompiled.KeyLeaderPeriod]; ok {
 			p, err := strconv.ParseUint(v.Value, 10, 64)
@@ -60,6 +75,7 @@ func (n *Node) pbftEpoch(height uint64) (pbftengine.Epoch, error) {
 		return pbftengine.Epoch{}, fmt.Errorf("sealer set of height %d: %w", height, err)
 	}
 	if len(r.sealers) == 0 {
+		r.weights = nil
 		for _, s := range n.genesis.Sealers {
 			r.sealers = append(r.sealers, s)
 		}
@@ -67,7 +83,7 @@ func (n *Node) pbftEpoch(height uint64) (pbftengine.Epoch, error) {
 	if r.period == 0 {
 		r.period = n.genesis.PBFTLeaderPeriod()
 	}
-	return pbftengine.Epoch{Sealers: r.sealers, LeaderPeriod: r.period}, nil
+	return pbftengine.Epoch{Sealers: r.sealers, Weights: r.weights, LeaderPeriod: r.period}, nil
 }
 
 // pbftSigners is block sync's sealer set on a PBFT chain: the sealers in
@@ -76,14 +92,22 @@ func (n *Node) pbftEpoch(height uint64) (pbftengine.Epoch, error) {
 type pbftSigners struct{ n *Node }
 
 func (s pbftSigners) SealersAt(number uint64) ([][]byte, error) {
+	sealers, _, err := s.WeightedSealersAt(number)
+	return sealers, err
+}
+
+// WeightedSealersAt adds the sealers' vote weights in force at the
+// block (nil: one vote each), so that block sync checks a certificate
+// with the weights that certified it.
+func (s pbftSigners) WeightedSealersAt(number uint64) ([][]byte, []uint64, error) {
 	ep, err := s.n.pbftEpoch(number)
 	if errors.Is(err, errSealersPending) {
-		return nil, fmt.Errorf("%w: %w", blocksync.ErrSealersPending, err)
+		return nil, nil, fmt.Errorf("%w: %w", blocksync.ErrSealersPending, err)
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return ep.Sealers, nil
+	return ep.Sealers, ep.Weights, nil
 }
 
 // setSealers records the PBFT engine's running sealer set, which maps

@@ -191,6 +191,9 @@ func (g *gossipIntake) stats() metrics.TxGossipStats {
 // so there are no storms; the re-gossip of txs that wait in the pool
 // (regossipLoop) reaches peers the origin missed, never the origin.
 func (n *Node) onGossipTx(from network.NodeID, m network.Message) {
+	if n.cfg.TestDropTxGossip {
+		return
+	}
 	g := n.gossip
 	raw, err := txgossip.Decode(m.Payload, g.limits)
 	if err != nil {

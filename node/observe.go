@@ -49,6 +49,16 @@ func (s metricsSource) Consensus() (view, viewChanges uint64, ok bool) {
 	return 0, 0, false
 }
 
+// TxFetch reports the PBFT engine's tx fetching (metrics.TxFetchSource).
+func (s metricsSource) TxFetch() (metrics.TxFetchStats, bool) {
+	if s.n.pbft == nil {
+		return metrics.TxFetchStats{}, false
+	}
+	st := s.n.pbft.Stats()
+	return metrics.TxFetchStats{Fetched: st.TxsFetched, Served: st.TxsServed, Failures: st.FetchFailures,
+		BadBodies: st.FetchBadBodies, DroppedRequests: st.FetchDropped, BadMessages: st.FetchMalformed}, true
+}
+
 // addTx admits one tx to the pool and reports it to the metrics and the
 // tx flow log.
 func (n *Node) addTx(ctx context.Context, tx *types.Transaction, source string) error {

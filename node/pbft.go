@@ -114,6 +114,12 @@ func (n *Node) buildNetwork() error {
 				eng.Deliver(i, m.Payload)
 			}
 		}))
+		// Tx fetches of proposals with tx hashes, between sealers only.
+		n.host.Handle(group, network.ModuleTxFetch, n.meter(network.ModuleTxFetch, func(from network.NodeID, m network.Message) {
+			if i, ok := n.sealerIndex(from); ok && eng.Index() >= 0 {
+				eng.DeliverFetch(i, m.Payload)
+			}
+		}))
 	}
 	if n.raft != nil {
 		n.handleRaft()
@@ -143,7 +149,7 @@ func (n *Node) buildPBFT(sealers [][]byte, frame int) error {
 	ecfg.BlockGasLimit, ecfg.BlockLimitWindow = g.BlockGasLimit, g.BlockLimitWindow
 	eng, err := pbftengine.New(pbftengine.Params{
 		Config: ecfg, Core: cc, KV: n.kv, Ledger: &engineLedger{n}, Executor: &engineExecutor{n},
-		Pool: n.pool, Verifier: n.sigs, Transport: &consensusTransport{n}, Logger: n.logger, Tracer: blockTracer{n}, Rules: n,
+		Pool: n.pool, Verifier: n.sigs, Transport: &consensusTransport{n}, Fetch: &consensusTransport{n}, Logger: n.logger, Tracer: blockTracer{n}, Rules: n,
 		Epochs: n.pbftEpoch, OnEpoch: n.setSealers,
 	})
 	if err != nil {
@@ -152,6 +158,9 @@ func (n *Node) buildPBFT(sealers [][]byte, frame int) error {
 	n.pbft, n.engine = eng, eng
 	return nil
 }
+
+// PBFTEngine is the node's PBFT driver, nil on other chains.
+func (n *Node) PBFTEngine() *pbftengine.Engine { return n.pbft }
 
 // consensusTransport carries PBFT messages between sealers by index.
 type consensusTransport struct{ n *Node }
@@ -177,6 +186,15 @@ func (t *consensusTransport) Broadcast(data []byte) error {
 		}
 	}
 	return first
+}
+
+// SendFetch sends a tx fetch message to the sealer at index to.
+func (t *consensusTransport) SendFetch(to int, data []byte) error {
+	ids := t.n.sealerPeers()
+	if to < 0 || to >= len(ids) {
+		return fmt.Errorf("node: no sealer %d", to)
+	}
+	return t.n.send(ids[to], network.ModuleTxFetch, data)
 }
 
 // syncTransport carries sync messages to the group's connected peers.
@@ -223,6 +241,15 @@ func (l *engineLedger) TxCommitted(h common.Hash) (bool, error) { return l.n.led
 
 func (l *engineLedger) NativeNonceUsed(nonce *big.Int) (bool, error) {
 	return l.n.ledger.NativeNonceUsed(nonce)
+}
+
+// CommittedTx serves committed txs to sealers fetching a proposal's bodies.
+func (l *engineLedger) CommittedTx(h common.Hash) ([]byte, bool) {
+	tx, _, err := l.n.ledger.TxByHash(h)
+	if err != nil {
+		return nil, false
+	}
+	return tx.Bytes(), true
 }
 
 func (l *engineLedger) BlockByNumber(number uint64) (*types.Block, error) {

@@ -27,6 +27,7 @@ type pbftChain struct {
 	dir   string
 	names []string
 	nodes []*node.Node
+	tweak func(i int, cfg *node.Config) // if set, adjusts node i's config before it starts
 }
 
 func buildPBFTChain(t *testing.T, suite string, n int) *pbftChain {
@@ -92,6 +93,9 @@ func (c *pbftChain) start(i int) {
 	cfg, err := node.LoadConfig(filepath.Join(c.dir, c.names[i], node.ConfigFile))
 	if err != nil {
 		c.t.Fatal(err)
+	}
+	if c.tweak != nil {
+		c.tweak(i, &cfg)
 	}
 	var logger *slog.Logger
 	if os.Getenv("GOBCOS_TEST_LOG") != "" { // e.g. GOBCOS_TEST_LOG=1 go test -run TestPBFTChain -v

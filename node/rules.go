@@ -67,6 +67,7 @@ func (n *Node) readRules(height uint64) (consensus.Rules, error) {
 		GasLimitInvalidates: er.GasLimitInvalidatesBlock(),
 		ConsensusTimeout:    g.PBFTConsensusTimeout(),
 		MinSealInterval:     msDuration(g.MinSealIntervalMs),
+		TxHashProposals:     precompiled.CompareVersions(er.Compatibility, precompiled.CompatV0_3) >= 0,
 	}
 	if er.TxCountLimit > 0 {
 		r.MaxTxs = int(min(er.TxCountLimit, maxBlockTxs))

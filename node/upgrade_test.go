@@ -23,7 +23,7 @@ import (
 )
 
 // Binaries of a rolling upgrade, as the highest compatibility version
-// they support: "old" knows only 0.1.0, "new" is this code (0.2.0).
+// they support: "old" knows only 0.1.0, "new" is this code (the latest).
 const (
 	oldBinary = precompiled.CompatV0_1
 	newBinary = ""
@@ -69,6 +69,9 @@ func (c *upgradeChain) config(i int, binary string) node.Config {
 		c.t.Fatal(err)
 	}
 	cfg.TestMaxCompatibility = binary
+	if c.tweak != nil {
+		c.tweak(i, &cfg)
+	}
 	return cfg
 }
 

@@ -143,6 +143,12 @@ const defaultRPCPort = 8545
 // runNode starts a node from cfg, prints where to reach it and runs until
 // SIGINT or SIGTERM.
 func runNode(cmd *cobra.Command, cfg node.Config) error {
+	// Catch the stop signals before anything serves: a client that sees the
+	// RPC up may signal at once, and the default action would kill the node
+	// uncleanly. A signal during start is acted on once start is done.
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sig)
 	logger, err := newLogger(cfg.Log)
 	if err != nil {
 		return err
@@ -167,9 +173,6 @@ func runNode(cmd *cobra.Command, cfg node.Config) error {
 	}
 	fmt.Fprintln(out, "Press Ctrl-C to stop.")
 
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sig)
 	<-sig
 	fmt.Fprintln(out, "stopping...")
 	if err := n.Stop(); err != nil {

@@ -4,7 +4,7 @@
 // reorders and duplicates messages, partitions and heals the network,
 // crashes replicas and restarts them from their durable store and ledger,
 // and lets up to f replicas behave byzantine (the engine's adapter decides
-// how). Transactions come from a shared fake pool, execution is a
+// how; with Options.Weights, any replicas of total weight at most F). Transactions come from a shared fake pool, execution is a
 // deterministic fake (state root = hash(parent root, txs)), and each
 // replica commits to its own fake ledger.
 //

@@ -47,6 +47,12 @@ type Options struct {
 	Hasher types.Hasher
 	// Byzantine is the number of byzantine replicas; -1 draws it in 0..f.
 	Byzantine int
+	// Weights, when set, are the replicas' vote weights (one per
+	// replica, each at least 1) of an engine whose votes count by
+	// weight: the byzantine replicas are then drawn (their number as
+	// above, up to N-1, when Byzantine is -1) among the sets whose total
+	// weight is at most F = floor((W-1)/3) of the total weight W.
+	Weights []uint64
 	// ChaosTicks is how long faults are injected (default 300).
 	ChaosTicks uint64
 	// LivenessTicks bounds the ticks after the heal within which every
@@ -242,6 +248,11 @@ func Run(f Factory, o Options) (*Result, error) {
 	if o.N < 1 || o.Hasher == nil {
 		return nil, fmt.Errorf("enginetest: need N >= 1 and a Hasher")
 	}
+	if o.Weights != nil {
+		if len(o.Weights) != o.N || slices.Contains(o.Weights, 0) {
+			return nil, fmt.Errorf("enginetest: need one weight of at least 1 per replica")
+		}
+	}
 	if o.ChaosTicks == 0 {
 		o.ChaosTicks = 300
 	}
@@ -272,21 +283,53 @@ func Run(f Factory, o Options) (*Result, error) {
 	return &r.res, err
 }
 
-// draw chooses the scenario's faults from the seed.
-func (r *run) draw() {
+// drawWeighted chooses byzantine replicas of total weight at most F.
+func (r *run) drawWeighted() {
 	o, rng := r.opts, r.rng
-	f := (o.N - 1) / 3
+	var total uint64
+	for _, w := range o.Weights {
+		total += w
+	}
+	f := (max(total, 1) - 1) / 3
 	nbyz := o.Byzantine
 	if nbyz < 0 {
-		nbyz = rng.IntN(f + 1)
+		nbyz = rng.IntN(o.N)
 	}
 	if !r.factory.SupportsByzantine() {
 		nbyz = 0
 	}
-	nbyz = min(nbyz, f)
-	for _, i := range rng.Perm(o.N)[:nbyz] {
-		r.byzantine[i] = true
-		r.res.Byzantine = append(r.res.Byzantine, i)
+	var weight uint64
+	for _, i := range rng.Perm(o.N) {
+		if len(r.res.Byzantine) == nbyz {
+			break
+		}
+		if weight+o.Weights[i] <= f {
+			weight += o.Weights[i]
+			r.byzantine[i] = true
+			r.res.Byzantine = append(r.res.Byzantine, i)
+		}
+	}
+}
+
+// draw chooses the scenario's faults from the seed.
+func (r *run) draw() {
+	o, rng := r.opts, r.rng
+	if o.Weights != nil {
+		r.drawWeighted()
+	} else {
+		f := (o.N - 1) / 3
+		nbyz := o.Byzantine
+		if nbyz < 0 {
+			nbyz = rng.IntN(f + 1)
+		}
+		if !r.factory.SupportsByzantine() {
+			nbyz = 0
+		}
+		nbyz = min(nbyz, f)
+		for _, i := range rng.Perm(o.N)[:nbyz] {
+			r.byzantine[i] = true
+			r.res.Byzantine = append(r.res.Byzantine, i)
+		}
 	}
 	slices.Sort(r.res.Byzantine)
 	r.nw.drop = []float64{0, 0.02, 0.1, 0.25}[rng.IntN(4)]
@@ -322,6 +365,9 @@ func (r *run) draw() {
 	slices.SortStableFunc(r.events, func(a, b event) int { return int(a.at) - int(b.at) })
 	r.res.Scenario = fmt.Sprintf("n=%d byzantine=%v drop=%.2f dup=%.2f delay<=%d txrate=%.2f %s",
 		o.N, r.res.Byzantine, r.nw.drop, r.nw.dup, r.nw.maxDelay, r.txRate, strings.Join(desc, " "))
+	if o.Weights != nil {
+		r.res.Scenario += fmt.Sprintf(" weights=%v", o.Weights)
+	}
 }
 
 func (r *run) start(i int, incarnation uint64) error {

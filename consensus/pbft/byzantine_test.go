@@ -111,7 +111,7 @@ func (b *byzantine) send(m Outbound) {
 		alt := *e
 		fake := &Envelope{Type: MsgPrepare, Height: e.Height, View: 0, Digest: common.Hash{1}}
 		b.r.core.sign(fake)
-		alt.Body = encodeCert(&PreparedCert{View: 0, Digest: common.Hash{1}, Prepares: slices.Repeat([]*Envelope{fake}, b.r.core.q)})
+		alt.Body = encodeCert(&PreparedCert{View: 0, Digest: common.Hash{1}, Prepares: slices.Repeat([]*Envelope{fake}, int(min(b.r.core.q, uint64(b.r.h.N))))})
 		b.r.core.sign(&alt)
 		b.r.h.Send(m.To, EncodeEnvelope(&alt, nil))
 		return

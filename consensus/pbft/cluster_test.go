@@ -264,7 +264,11 @@ func (c *cluster) allAt(h uint64) func() bool {
 // checkChains verifies that all ledgers agree and carry valid certificates.
 func (c *cluster) checkChains() {
 	c.t.Helper()
-	q := Quorum(len(c.nodes))
+	total, err := consensus.TotalWeight(len(c.nodes), c.cfg.Weights)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	q := consensus.QuorumWeight(total)
 	for h := uint64(1); ; h++ {
 		var ref *types.Header
 		found := false
@@ -274,7 +278,7 @@ func (c *cluster) checkChains() {
 				continue
 			}
 			found = true
-			if err := consensus.VerifyCommit(c.suite, b.Header, c.pubs, q); err != nil {
+			if err := consensus.VerifyCommitWeighted(c.suite, b.Header, c.pubs, c.cfg.Weights, q); err != nil {
 				c.t.Fatalf("node %d block %d: %v", nd.idx, h, err)
 			}
 			if ref == nil {

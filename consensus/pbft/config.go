@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/gobcos/gobcos/consensus"
 	"github.com/gobcos/gobcos/crypto"
 	"github.com/gobcos/gobcos/types"
 )
@@ -17,6 +18,11 @@ type Config struct {
 	// Sealers are the uncompressed public keys of the group's sealers; a
 	// sealer's index in this list is its id in messages and certificates.
 	Sealers [][]byte
+	// Weights are the sealers' vote weights, by index: a vote counts by
+	// its sender's weight (consensus.QuorumWeight). Nil means every
+	// sealer weighs 1; otherwise one weight per sealer, each in
+	// 1..consensus.MaxSealerWeight.
+	Weights []uint64
 	// Domain separates the signatures of different chains and groups (for
 	// example the chain id and group id); every sealer must use the same.
 	Domain []byte
@@ -122,6 +128,9 @@ func (c *Config) Validate() (self int, err error) {
 	case c.RetainBlocks < 0:
 		return 0, fmt.Errorf("%w: RetainBlocks is %d, must not be negative", ErrInvalidConfig, c.RetainBlocks)
 	}
+	if _, err := consensus.TotalWeight(len(c.Sealers), c.Weights); err != nil {
+		return 0, fmt.Errorf("%w: %v", ErrInvalidConfig, err)
+	}
 	self = -1
 	pub := c.Key.PublicKey()
 	seen := make(map[string]int, len(c.Sealers))
@@ -149,15 +158,12 @@ const (
 	maxWindow  = 64
 )
 
-// MaxFaulty is f, the number of byzantine sealers n sealers tolerate: floor((n-1)/3).
-func MaxFaulty(n int) int {
-	if n < 1 {
-		return 0
-	}
-	return (n - 1) / 3
-}
+// MaxFaulty is f, the number of byzantine sealers n sealers of weight 1
+// tolerate: floor((n-1)/3).
+func MaxFaulty(n int) int { return int(consensus.MaxFaultyWeight(uint64(max(n, 0)))) }
 
-// Quorum is the number of matching votes that decide: the least q with
-// 2q - n >= f + 1, so two quorums share an honest sealer. It is 2f+1 for
-// n = 3f+1.
-func Quorum(n int) int { return (n+MaxFaulty(n))/2 + 1 }
+// Quorum is the number of matching votes of n sealers of weight 1 that
+// decide: the least q with 2q - n >= f + 1, so two quorums share an honest
+// sealer. It is 2f+1 for n = 3f+1. With weights, votes are summed by
+// weight and compared with consensus.QuorumWeight of the total weight.
+func Quorum(n int) int { return int(consensus.QuorumWeight(uint64(max(n, 0)))) }

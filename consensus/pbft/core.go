@@ -19,7 +19,10 @@ type Core struct {
 	cfg     Config
 	suite   crypto.Suite
 	log     *slog.Logger
-	n, f, q int
+	n       int
+	weights []uint64 // vote weight of each sealer (weights.go)
+	total   uint64   // sum of the weights
+	f, q    uint64   // tolerated faulty weight and quorum weight
 	self    int
 	addrs   []common.Address
 	addrIdx map[common.Address]int
@@ -110,8 +113,17 @@ func New(cfg Config, head *types.Header, hs *HardState, load func(common.Hash) (
 		logger = slog.New(slog.DiscardHandler)
 	}
 	n := len(cfg.Sealers)
+	weights := slices.Clone(cfg.Weights)
+	if weights == nil {
+		weights = make([]uint64, n)
+		for i := range weights {
+			weights[i] = 1
+		}
+	}
+	total, _ := consensus.TotalWeight(n, cfg.Weights) // checked by Validate
 	c := &Core{
-		cfg: cfg, suite: cfg.Suite, n: n, f: MaxFaulty(n), q: Quorum(n), self: self,
+		cfg: cfg, suite: cfg.Suite, n: n, weights: weights, total: total,
+		f: consensus.MaxFaultyWeight(total), q: consensus.QuorumWeight(total), self: self,
 		log:     logger.With("module", "consensus", "engine", consensus.NamePBFT, "sealer", self),
 		addrs:   make([]common.Address, n),
 		addrIdx: make(map[common.Address]int, n),

@@ -9,17 +9,27 @@
 //
 // # Sealers, quorum, leaders
 //
-// n sealers (equal weights) tolerate f = floor((n-1)/3) byzantine ones;
-// a quorum is q = floor((n+f)/2)+1, which is 2f+1 for n = 3f+1. The
-// leader of a height in a view is (view + height/LeaderPeriod) mod n, so a
-// leader proposes LeaderPeriod consecutive heights and a view change
-// hands its heights to the next sealer. A core's sealer list is fixed;
-// the driver (package engine) builds a new core where the list changes.
+// Each sealer's vote counts by its weight (Config.Weights; 1 each when
+// nil). Of total weight W, byzantine sealers weighing at most
+// F = floor((W-1)/3) are tolerated, and a quorum is any set of sealers
+// weighing at least Q = floor((W+F)/2)+1 (consensus.QuorumWeight), so
+// two quorums overlap in more than F, hence in an honest sealer, and the
+// honest sealers alone weigh at least Q. With unit weights these are
+// f = floor((n-1)/3) and q = floor((n+f)/2)+1 (2f+1 for n = 3f+1). Below,
+// "q votes" means votes of sealers weighing at least Q, and "f+1" means
+// sealers weighing more than F (at least one honest among them). The
+// leader of a height in a view is (view + height/LeaderPeriod) mod n,
+// whatever the weights, so a leader proposes LeaderPeriod consecutive
+// heights and a view change hands its heights to the next sealer. A
+// core's sealer list and weights are fixed; the driver (package engine)
+// builds a new core where they change.
 //
 // # Order, then execute and certify
 //
 // A height first orders a proposal (a transaction list with its height,
-// timestamp, proposer and the digest of the proposal decided below it):
+// timestamp, proposer and the digest of the proposal decided below it;
+// the entries are opaque: encoded transactions, or their hashes when the
+// driver resolves them itself):
 //
 //	leader   --PrePrepare(h, v, digest)+proposal-->  all
 //	each     --Prepare(h, v, digest)-->              all   after the driver verified the txs
@@ -31,7 +41,7 @@
 // below it. The core puts the proposal digest into the executed header's
 // Extra field and every sealer broadcasts a Checkpoint: its signature over
 // the executed header hash. q matching checkpoints are the block's commit
-// certificate (types.Header.Signatures, checked by consensus.VerifyCommit)
+// certificate (types.Header.Signatures, checked by consensus.VerifyCommitWeighted)
 // and the block is finalized: the core hands it to the driver to commit
 // (CommitRequest). A sealer whose execution differs from the certified
 // header stops and reports it (Stats.ExecMismatches).
@@ -77,7 +87,9 @@
 //     fresh, and a prepare quorum in the higher view needs f+1 honest
 //     sealers, who are either fresh (so disjoint from the first f+1,
 //     impossible among 2f+1 honest) or entered by a new view (which had
-//     to carry the decided proposal).
+//     to carry the decided proposal). By weight: with byzantine weight
+//     b <= F, the honest committers and the honest preparers each weigh
+//     at least Q-b, and 2(Q-b) > W-b, the honest weight, so they overlap.
 //
 // # Catching up
 //

@@ -82,7 +82,7 @@ type Proposal struct {
 	Parent    common.Hash // digest of the proposal decided at Height-1 (for height 1: the genesis header hash)
 	Timestamp uint64      // seconds since the Unix epoch, not below the parent's
 	Proposer  uint64      // sealer index of the leader that made it
-	Txs       [][]byte    // encoded transactions, opaque to consensus
+	Txs       [][]byte    // encoded transactions or their hashes (the driver's choice, by chain version), opaque to consensus
 
 	enc    []byte
 	digest common.Hash

@@ -150,17 +150,17 @@ func (c *Core) finalize() bool {
 		if cs == nil {
 			return false
 		}
-		count := make(map[common.Hash]int)
+		count := make(map[common.Hash]uint64) // weight of the checkpoints of each header
 		for i, sig := range cs.sigs {
 			if sig == nil {
 				continue
 			}
-			count[cs.hashes[i]]++
+			count[cs.hashes[i]] += c.weights[i]
 			if cs.hashes[i] == d.hash {
 				sigs = append(sigs, types.CommitSig{Index: uint64(i), Signature: sig})
 			}
 		}
-		if len(sigs) < c.q {
+		if count[d.hash] < c.q {
 			for i, sig := range cs.sigs {
 				if sig != nil && cs.hashes[i] != d.hash && count[cs.hashes[i]] >= c.q {
 					c.mismatched(d, cs.hashes[i])
@@ -273,7 +273,7 @@ func (c *Core) proofFor(h uint64) []byte {
 		return nil
 	case d.certified != nil:
 		return EncodeFinalized(d.prop, d.certified)
-	case len(d.commits) >= c.q:
+	case len(d.commits) > 0 && c.envWeight(d.commits) >= c.q:
 		return EncodeDecided(d.prop, d.commits)
 	}
 	return nil
@@ -318,8 +318,8 @@ func (c *Core) onDecided(m *Message) error {
 		return c.drop(DropOldHeight, nil, fmt.Sprintf("decided proof for height %d", h))
 	case h > r.height || !c.windowOpen():
 		return c.bufferProof(h, m)
-	case len(m.Commits) < c.q:
-		return c.drop(DropBadCertificate, nil, "decided proof with fewer commits than a quorum")
+	case len(m.Commits) == 0:
+		return c.drop(DropBadCertificate, nil, "decided proof without commits")
 	}
 	d, view := p.Digest(c.suite), m.Commits[0].View
 	signed := make([]bool, c.n)
@@ -335,10 +335,14 @@ func (c *Core) onDecided(m *Message) error {
 		signed[e.Sender] = true
 		c.peerFinal[e.Sender] = max(c.peerFinal[e.Sender], e.Final)
 	}
+	commits, ok := c.quorumPrefix(m.Commits)
+	if !ok {
+		return c.drop(DropBadCertificate, nil, "decided proof with commits weighing less than a quorum")
+	}
 	if p.Parent != c.link(h-1) {
 		return c.drop(DropBadCertificate, nil, "decided proposal does not extend the chain")
 	}
-	c.decide(view, d, p, m.Commits[:c.q], nil)
+	c.decide(view, d, p, commits, nil)
 	return nil
 }
 
@@ -393,7 +397,7 @@ func (c *Core) checkCertified(p *Proposal, hdr *types.Header) error {
 	case hdr.Timestamp != p.Timestamp || p.Proposer >= uint64(c.n) || hdr.Sealer != c.addrs[p.Proposer]:
 		return errorf("block %d does not match its proposal", h)
 	}
-	return consensus.VerifyCommit(c.suite, hdr, c.cfg.Sealers, c.q)
+	return consensus.VerifyCommitWeighted(c.suite, hdr, c.cfg.Sealers, c.cfg.Weights, c.q)
 }
 
 func (c *Core) applyCertified(p *Proposal, hdr *types.Header) error {
@@ -425,23 +429,24 @@ func (c *Core) applyCertified(p *Proposal, hdr *types.Header) error {
 	return nil
 }
 
-// checkSync asks the driver to sync when f+1 sealers report a finalized
-// height above ours and we are not catching up by ourselves.
+// checkSync asks the driver to sync when other sealers weighing more
+// than F (f+1 of weight 1) report a finalized height above ours and we
+// are not catching up by ourselves.
 func (c *Core) checkSync() {
 	if c.synced && c.tick-c.lastSync < c.cfg.SyncTicks {
 		return
 	}
-	var finals []uint64
+	var finals []sealerValue
 	for i, f := range c.peerFinal {
 		if i != c.self {
-			finals = append(finals, f)
+			finals = append(finals, sealerValue{i, f})
 		}
 	}
-	if len(finals) < c.f+1 {
+	reported, ok := c.beyondFaulty(finals)
+	if !ok {
 		return
 	}
-	slices.Sort(finals)
-	target := max(finals[len(finals)-c.f-1], c.syncHint)
+	target := max(reported, c.syncHint)
 	if target <= c.finalNum {
 		return
 	}

@@ -64,8 +64,8 @@ type viewVotes struct {
 	ppDigest common.Hash // digest of the proposal of this view (also known from own votes)
 	prepares []*Envelope
 	commits  []*Envelope
-	nPrep    map[common.Hash]int
-	nCommit  map[common.Hash]int
+	nPrep    map[common.Hash]uint64 // weight of the prepares of each digest
+	nCommit  map[common.Hash]uint64 // weight of the commits of each digest
 }
 
 type vcEntry struct {
@@ -100,7 +100,7 @@ func (c *Core) newRound(height, view uint64) {
 func (r *round) viewVotes(v uint64) *viewVotes {
 	vv := r.votes[v]
 	if vv == nil {
-		vv = &viewVotes{nPrep: make(map[common.Hash]int), nCommit: make(map[common.Hash]int)}
+		vv = &viewVotes{nPrep: make(map[common.Hash]uint64), nCommit: make(map[common.Hash]uint64)}
 		r.votes[v] = vv
 	}
 	return vv
@@ -400,17 +400,19 @@ func (c *Core) onCommit(e *Envelope) error {
 		return c.drop(DropOldView, e, "")
 	}
 	vv := r.viewVotes(e.View)
+	before := vv.nCommit[e.Digest]
 	if err := c.storeVote(&vv.commits, vv.nCommit, e); err != nil {
 		return err
 	}
-	if vv.nCommit[e.Digest] == c.q {
+	if before < c.q && vv.nCommit[e.Digest] >= c.q {
 		r.ready = append(r.ready, viewDigest{e.View, e.Digest})
 	}
 	return nil
 }
 
-// storeVote keeps one vote per sender and view.
-func (c *Core) storeVote(list *[]*Envelope, count map[common.Hash]int, e *Envelope) error {
+// storeVote keeps one vote per sender and view and adds the sender's
+// weight to its digest's count.
+func (c *Core) storeVote(list *[]*Envelope, count map[common.Hash]uint64, e *Envelope) error {
 	if *list == nil {
 		*list = make([]*Envelope, c.n)
 	}
@@ -421,7 +423,7 @@ func (c *Core) storeVote(list *[]*Envelope, count map[common.Hash]int, e *Envelo
 		return c.drop(DropEquivocation, e, "second vote in one view")
 	}
 	(*list)[e.Sender] = e
-	count[e.Digest]++
+	count[e.Digest] += c.weights[e.Sender]
 	return nil
 }
 
@@ -453,8 +455,9 @@ func (c *Core) sendVote(typ MsgType, d common.Hash) bool {
 	if typ == MsgPrepare {
 		_ = c.storeVote(&vv.prepares, vv.nPrep, e)
 	} else {
+		before := vv.nCommit[d]
 		_ = c.storeVote(&vv.commits, vv.nCommit, e)
-		if vv.nCommit[d] == c.q {
+		if before < c.q && vv.nCommit[d] >= c.q {
 			r.ready = append(r.ready, viewDigest{r.view, d})
 		}
 	}
@@ -523,10 +526,11 @@ func (c *Core) setPrepared(view uint64, d common.Hash, vv *viewVotes) {
 	}
 	pc := &PreparedCert{View: view, Digest: d}
 	for _, e := range vv.prepares {
-		if e != nil && e.Digest == d && len(pc.Prepares) < c.q {
+		if e != nil && e.Digest == d {
 			pc.Prepares = append(pc.Prepares, e)
 		}
 	}
+	pc.Prepares, _ = c.quorumPrefix(pc.Prepares)
 	r.prepared = pc
 	c.saveProposal(r.props[d])
 	c.dirty = true
@@ -536,10 +540,11 @@ func (c *Core) setPrepared(view uint64, d common.Hash, vv *viewVotes) {
 func (c *Core) commitProof(vd viewDigest) []*Envelope {
 	var out []*Envelope
 	for _, e := range c.round.votes[vd.view].commits {
-		if e != nil && e.Digest == vd.digest && len(out) < c.q {
+		if e != nil && e.Digest == vd.digest {
 			out = append(out, e)
 		}
 	}
+	out, _ = c.quorumPrefix(out)
 	return out
 }
 
@@ -589,24 +594,24 @@ func (c *Core) enterView(view uint64, viaNV bool, constraint common.Hash) {
 	}
 }
 
-// jump moves a fresh node to the view f+1 sealers are already in.
+// jump moves a fresh node to the view sealers weighing more than F
+// (f+1 of weight 1) are already in.
 func (c *Core) jump() bool {
 	r := c.round
 	if !r.fresh || r.changing {
 		return false
 	}
-	var views []uint64
-	for _, mv := range r.maxView {
+	var views []sealerValue
+	for s, mv := range r.maxView {
 		if mv > r.view+1 {
-			views = append(views, mv-1)
+			views = append(views, sealerValue{s, mv - 1})
 		}
 	}
-	if len(views) < c.f+1 {
+	target, ok := c.beyondFaulty(views)
+	if !ok {
 		return false
 	}
-	slices.Sort(views)
-	target := views[len(views)-c.f-1]
-	c.log.Debug("joining the view of f+1 sealers", "height", r.height, "from", r.view, "to", target)
+	c.log.Debug("joining the view of sealers weighing more than f", "height", r.height, "from", r.view, "to", target)
 	c.enterView(target, false, common.Hash{})
 	return true
 }

@@ -82,11 +82,13 @@ type signKey struct {
 	view   uint64
 }
 
-func newSimFactory(suite crypto.Suite, n int, seed uint64) *simFactory {
+// newSimFactory makes the replicas' configuration; weights (nil: 1
+// each) are the sealers' vote weights.
+func newSimFactory(suite crypto.Suite, n int, seed uint64, weights []uint64) *simFactory {
 	keys, pubs := testKeys(suite, n, seed%7)
 	rng := rand.New(rand.NewPCG(seed, 42))
 	cfg := Config{
-		Suite: suite, Sealers: pubs, Domain: []byte("enginetest"),
+		Suite: suite, Sealers: pubs, Weights: weights, Domain: []byte("enginetest"),
 		LeaderPeriod:     1 + rng.Uint64N(3),
 		Window:           1 + rng.Uint64N(3),
 		MaxBlockTxs:      []int{4, 16, 64}[rng.IntN(3)],
@@ -107,7 +109,11 @@ func newSimFactory(suite crypto.Suite, n int, seed uint64) *simFactory {
 func (f *simFactory) SupportsByzantine() bool { return true }
 
 func (f *simFactory) VerifyBlock(b *enginetest.Block) error {
-	return consensus.VerifyCommit(f.suite, b.Header, f.sealers, Quorum(len(f.sealers)))
+	total, err := consensus.TotalWeight(len(f.sealers), f.cfg.Weights)
+	if err != nil {
+		return err
+	}
+	return consensus.VerifyCommitWeighted(f.suite, b.Header, f.sealers, f.cfg.Weights, consensus.QuorumWeight(total))
 }
 
 func (f *simFactory) NewReplica(h *enginetest.Host, byz bool) (enginetest.Replica, error) {

@@ -88,9 +88,6 @@ func (c *Core) checkCert(pc *PreparedCert, vcView uint64) error {
 	if pc.View >= vcView {
 		return errorf("certificate of view %d in a view change to %d", pc.View, vcView)
 	}
-	if len(pc.Prepares) < c.q {
-		return errorf("certificate with %d prepares, quorum %d", len(pc.Prepares), c.q)
-	}
 	signed := make([]bool, c.n)
 	for _, e := range pc.Prepares {
 		switch {
@@ -98,10 +95,16 @@ func (c *Core) checkCert(pc *PreparedCert, vcView uint64) error {
 			return errorf("certificate holds a prepare for another height, view or digest")
 		case e.Sender >= uint64(c.n) || signed[e.Sender]:
 			return errorf("certificate holds an unknown or repeated signer %d", e.Sender)
-		case !c.verify(e):
-			return errorf("certificate holds a bad signature of sealer %d", e.Sender)
 		}
 		signed[e.Sender] = true
+	}
+	if w := c.weightOfSet(signed); w < c.q {
+		return errorf("certificate with %d prepares of weight %d, quorum %d", len(pc.Prepares), w, c.q)
+	}
+	for _, e := range pc.Prepares {
+		if !c.verify(e) {
+			return errorf("certificate holds a bad signature of sealer %d", e.Sender)
+		}
 	}
 	return nil
 }
@@ -121,21 +124,20 @@ func selectCert(set []*vcEntry) common.Hash {
 	return best.Digest
 }
 
-// vcRule joins a view change that f+1 sealers (so at least one honest)
-// already asked for: to the lowest view wanted by f+1 of them.
+// vcRule joins a view change that sealers weighing more than F (f+1 of
+// weight 1, so at least one honest) already asked for: to the highest
+// view v such that the sealers asking for v or more weigh more than F.
 func (c *Core) vcRule() {
 	r := c.round
-	var views []uint64
-	for _, vc := range r.vcs {
+	var views []sealerValue
+	for s, vc := range r.vcs {
 		if vc != nil && vc.env.View > r.view {
-			views = append(views, vc.env.View)
+			views = append(views, sealerValue{s, vc.env.View})
 		}
 	}
-	if len(views) < c.f+1 {
-		return
+	if v, ok := c.beyondFaulty(views); ok {
+		c.startViewChange(v)
 	}
-	slices.Sort(views)
-	c.startViewChange(views[len(views)-c.f-1])
 }
 
 // tryNewView makes the new view when this node leads the view it is
@@ -147,12 +149,14 @@ func (c *Core) tryNewView() {
 	}
 	t := r.view
 	var set []*vcEntry
-	for _, vc := range r.vcs {
-		if vc != nil && vc.env.View == t && len(set) < c.q {
+	var weight uint64
+	for s, vc := range r.vcs {
+		if vc != nil && vc.env.View == t && weight < c.q {
 			set = append(set, vc)
+			weight += c.weights[s]
 		}
 	}
-	if len(set) < c.q {
+	if weight < c.q {
 		return
 	}
 	d := selectCert(set)
@@ -199,10 +203,17 @@ func (c *Core) onNewView(m *Message) error {
 			return c.drop(DropUnexpected, e, "view already has a proposal")
 		}
 	}
-	if len(m.ViewChanges) < c.q {
-		return c.drop(DropBadCertificate, e, "fewer view changes than a quorum")
-	}
 	signed := make([]bool, c.n)
+	for _, vc := range m.ViewChanges {
+		if vc.Sender >= uint64(c.n) || signed[vc.Sender] {
+			return c.drop(DropBadCertificate, e, "unknown or repeated view-change signer")
+		}
+		signed[vc.Sender] = true
+	}
+	if c.weightOfSet(signed) < c.q {
+		return c.drop(DropBadCertificate, e, "view changes weighing less than a quorum")
+	}
+	clear(signed)
 	set := make([]*vcEntry, len(m.ViewChanges))
 	for i, vc := range m.ViewChanges {
 		switch {

@@ -7,6 +7,8 @@ pragma solidity >=0.8.0;
 /// each a 65-byte uncompressed public key. It changes only by Committee
 /// proposal (proposeNode), from the block after the one that executed it;
 /// a change that would leave fewer than minSealers() sealers is refused.
+/// A sealer weighs 1 or more (at most 2^32 from compatibility version
+/// 0.3.0, from which PBFT votes count by weight; below it, one vote each).
 /// Reads cost 3000 gas plus 40 per input byte.
 interface ConsensusNodes {
     /// nodeType: 0 none (removed), 1 sealer, 2 observer.

@@ -19,10 +19,16 @@ const (
 	// deploy allow-list and method access to creations and calls made by
 	// contracts.
 	CompatV0_2 = "0.2.0"
+	// CompatV0_3 adds weighted PBFT votes (a sealer's vote counts by its
+	// ConsensusNodes weight, at most MaxSealerWeight, which ConsensusNodes
+	// enforces from this version on) and tx-hash proposals in PBFT (a
+	// proposal carries its transactions' hashes and replicas fetch the
+	// bodies they lack).
+	CompatV0_3 = "0.3.0"
 )
 
 // compatVersions are the versions this code implements, oldest first.
-var compatVersions = []string{CompatV0_1, CompatV0_2}
+var compatVersions = []string{CompatV0_1, CompatV0_2, CompatV0_3}
 
 // LatestCompatibility is the highest compatibility version this code implements.
 func LatestCompatibility() string { return compatVersions[len(compatVersions)-1] }

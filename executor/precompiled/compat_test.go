@@ -26,7 +26,7 @@ func TestCompareVersions(t *testing.T) {
 	if !KnownCompatibility(CompatV0_1) || !KnownCompatibility(LatestCompatibility()) || KnownCompatibility("0.1.5") || KnownCompatibility("") {
 		t.Fatal("KnownCompatibility")
 	}
-	if LatestCompatibility() != CompatV0_2 {
+	if LatestCompatibility() != CompatV0_3 {
 		t.Fatalf("latest %s", LatestCompatibility())
 	}
 }

@@ -37,6 +37,12 @@ const (
 // the genesis does not say.
 const DefaultMinSealers = 1
 
+// MaxSealerWeight bounds a sealer's weight from compatibility version
+// 0.3.0 on, when PBFT votes count by weight (consensus.MaxSealerWeight;
+// the sum of all weights then cannot overflow). Below 0.3.0 weights are
+// recorded unchecked above 1 and PBFT counts each sealer once.
+const MaxSealerWeight = 1 << 32
+
 // nodeRecord is a node of the consensus node list: Type and Weight apply
 // from block Enable on, PrevType and PrevWeight before.
 type nodeRecord struct {
@@ -96,8 +102,10 @@ func checkNodeID(id []byte) string {
 	return ""
 }
 
-// checkNodeChange says why a node change cannot be made at the next block.
-func checkNodeChange(t *tables, next uint64, op uint8, id []byte, weight uint64) string {
+// checkNodeChange says why a node change cannot be made at the next
+// block; weightCap (compatibility 0.3.0 on) bounds a sealer's weight by
+// MaxSealerWeight.
+func checkNodeChange(t *tables, next uint64, op uint8, id []byte, weight uint64, weightCap bool) string {
 	if why := checkNodeID(id); why != "" {
 		return why
 	}
@@ -112,6 +120,9 @@ func checkNodeChange(t *tables, next uint64, op uint8, id []byte, weight uint64)
 	case NodeOpAddSealer:
 		if weight == 0 {
 			return "a sealer's weight must be at least 1"
+		}
+		if weightCap && weight > MaxSealerWeight {
+			return fmt.Sprintf("a sealer's weight is at most %d", uint64(MaxSealerWeight))
 		}
 		if cur == NodeSealer {
 			return fmt.Sprintf("node %x… is already a sealer", id[1:9])
@@ -133,6 +144,9 @@ func checkNodeChange(t *tables, next uint64, op uint8, id []byte, weight uint64)
 		}
 		if weight == 0 {
 			return "a sealer's weight must be at least 1"
+		}
+		if weightCap && weight > MaxSealerWeight {
+			return fmt.Sprintf("a sealer's weight is at most %d", uint64(MaxSealerWeight))
 		}
 	default:
 		return fmt.Sprintf("unknown node operation %d (1 add sealer, 2 add observer, 3 remove, 4 set weight)", op)

@@ -26,7 +26,8 @@ func checkChange(env *Env, kind ProposalKind, args []any) string {
 		}
 		return proposable(key)
 	case ProposalNode:
-		return checkNodeChange(env.tables(ConsensusNodesAddress), next, args[0].(uint8), args[1].([]byte), args[2].(uint64))
+		return checkNodeChange(env.tables(ConsensusNodesAddress), next, args[0].(uint8), args[1].([]byte), args[2].(uint64),
+			env.Block.compatAtLeast(CompatV0_3))
 	case ProposalRole:
 		return checkRoleChange(Role(args[1].(uint8)), args[0].(common.Address))
 	case ProposalGovernor:

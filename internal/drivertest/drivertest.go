@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -32,10 +33,13 @@ const (
 
 // Node is one node's ledger, executor and txpool over a memory store.
 type Node struct {
-	KV     *storage.Memory
-	Ledger *ledger.Ledger
-	Exec   *executor.Executor
-	Pool   *txpool.Pool
+	// HoldExec makes the node's Executor fail while set (a block decided
+	// but not yet executed and committed).
+	HoldExec atomic.Bool
+	KV       *storage.Memory
+	Ledger   *ledger.Ledger
+	Exec     *executor.Executor
+	Pool     *txpool.Pool
 }
 
 // NewNode makes a node over an empty store and commits the genesis block.
@@ -105,8 +109,12 @@ func (c poolChain) TxCommitted(h common.Hash) (bool, error)  { return c.n.Ledger
 // Executor adapts the node's executor to the drivers' Executor.
 type Executor struct{ N *Node }
 
-// ExecuteBlock runs txs on the node's state at parentRoot.
+// ExecuteBlock runs txs on the node's state at parentRoot; it fails
+// while the node's HoldExec is set.
 func (a Executor) ExecuteBlock(ctx context.Context, env consensus.BlockEnv, parentRoot common.Hash, txs []*types.Transaction) (*consensus.Result, error) {
+	if a.N.HoldExec.Load() {
+		return nil, errors.New("test: execution held")
+	}
 	res, err := a.N.Exec.ExecuteBlock(ctx, executor.BlockEnv{Number: env.Number, Timestamp: env.Timestamp, Sealer: env.Sealer, GetHash: env.GetHash}, parentRoot, txs, a.N.KV)
 	if err != nil {
 		return nil, err
@@ -124,6 +132,16 @@ func (l Ledger) Commit(b *types.Block, r []*types.Receipt, s []common.Address, s
 		return fmt.Errorf("state of type %T", st)
 	}
 	return l.Ledger.Commit(b, r, s, w)
+}
+
+// CommittedTx is the encoding of the committed tx with this hash, if the
+// ledger holds it.
+func (l Ledger) CommittedTx(h common.Hash) ([]byte, bool) {
+	tx, _, err := l.Ledger.TxByHash(h)
+	if err != nil {
+		return nil, false
+	}
+	return tx.Bytes(), true
 }
 
 // HashByNumber is the hash of block n, if the ledger holds it.

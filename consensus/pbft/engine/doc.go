@@ -17,7 +17,8 @@
 //
 // In the order the core prescribes: Ready.Proposals and Ready.State are
 // written to the node's storage.KV under Prefix ("c/": "c/hs" the
-// HardState, "c/p/<digest>" the proposals) in one synced batch, before any
+// HardState, "c/p/<digest>" the proposals, "c/b/<digest>" the bodies of
+// proposals with tx hashes) in one synced batch, before any
 // message of the same Ready is sent, so a restarted sealer never signs
 // two different things for one height and view. Then the messages are
 // sent, verify and execute requests are worked out, finalized blocks are
@@ -38,6 +39,71 @@
 // same checks. Signatures are checked through Params.Verifier (the node's
 // txverify.Verifier) on all cores, and not again for txs the node already
 // verified (admitted to its pool), as the executor does for execution.
+//
+// Verification waits until the proposal's parent is committed: with
+// Window = 1 the core cannot vote earlier anyway, and the rules of a
+// height (Params.Rules) are then read from its parent's state on every
+// node alike, so a parameter or version change made by the parent block
+// is in force for every verdict on its child. Verdicts are given to the
+// core as they become known (after Advance, or when fetched bodies
+// arrive), not necessarily in the Ready that asked.
+//
+// # Proposals with tx hashes (compatibility version 0.3.0)
+//
+// Below 0.3.0 a proposal's Txs are the encoded txs, as before: each tx
+// reaches each sealer twice (gossip, then the pre-prepare). From 0.3.0
+// (Rules.TxHashProposals at the proposal's height, the same rule for the
+// leader and every validator) Txs holds the txs' 32-byte hashes. The
+// forms cannot be confused (no encoded tx is 32 bytes long), and a
+// proposal in the wrong form for its height is invalid (ErrWrongForm, a
+// deterministic verdict); a decided one in the wrong form is not
+// executed. The leader proposes hashes of the pool txs passing the usual
+// checks and keeps their bodies in a bounded cache (Config.FetchCacheSize).
+//
+// A replica resolves the hashes from its txpool, that cache and the
+// bodies it stored for the proposal; the bodies it lacks are fetched,
+// off the driver goroutine, with the txfetch messages (fetchmsg.go: a
+// versioned RLP request of at most MaxFetchHashes hashes, answered by a
+// response of the bodies the peer has, bounded by the message size;
+// DecodeFetch is fuzzed by FuzzDecodeFetch). The proposer is asked first,
+// then the other sealers in index order; a peer that does not answer in
+// Config.FetchTimeout, answers nothing useful, or sends a body that is
+// not one asked for (each fetched body is decoded and its hash compared;
+// Stats.FetchBadBodies) is left for the next, and each peer is asked at
+// most twice without progress. Signatures of fetched txs are checked as
+// any proposal's (Params.Verifier). Fetching to verify is tried at most
+// three times per proposal: a replica that cannot get the bodies simply
+// does not vote — never a rejection that other nodes would not make — and
+// the view-change timer replaces a leader that does not serve its txs.
+// Executing a decided proposal whose bodies are missing (reached without
+// local verification: a new view's re-proposal, catch-up proofs, a
+// restart) fetches them and fails the execution with ErrBodiesMissing,
+// which the core retries, for as long as it takes.
+//
+// Serving: Engine.DeliverFetch queues a peer's request for one server
+// goroutine (at most Config.FetchRequestsPerSecond per peer, burst two
+// seconds' worth, and a queue of 64; more are dropped and counted,
+// Stats.FetchDropped), which answers from the pool, the cache and the
+// ledger's committed txs, within the message size and the peer's byte
+// budget (Config.FetchBytesPerSecond, burst two seconds' worth; past it
+// an answer is cut short, and the asker turns to another sealer).
+// Malformed messages are dropped and counted (Stats.FetchMalformed).
+// Params.Fetch carries the messages (the node uses
+// network.ModuleTxFetch, between sealers only).
+//
+// Durability: the bodies of a hash-form proposal, once all are known,
+// are written under "c/b/<digest>" in the same synced batch as the next
+// Ready's proposals and HardState, so before any vote for it (the
+// leader's pre-prepare, a replica's prepare after verification) leaves;
+// they are pruned with the proposals once the height is committed. A
+// proposal voted for without verification (a new view's re-proposal:
+// a quorum prepared it, so at least f+1 honest sealers stored its
+// bodies) has its bodies stored as soon as a fetch completes them. A
+// restarted sealer executes a decided proposal it voted for from them,
+// and loads them at start to serve them to others.
+// Blocks keep full bodies: execution, the ledger and block sync are
+// unchanged. Stats: TxsFetched, FetchFailures, FetchBadBodies, TxsServed,
+// FetchDropped, FetchMalformed (metrics gobcos_txfetch_*).
 //
 // # No pipelining (Window = 1)
 //
@@ -74,16 +140,19 @@
 // A core has one sealer list for its whole life. With Params.Epochs set,
 // the driver asks, at start and whenever the ledger head moved (its own
 // commit or the syncer's), for the configuration of head+1 (Epoch: the
-// sealers in order and the leader period). When it differs from the
-// running one, the driver drops the core and, right after the commit
-// and before anything else reaches the core, builds a new one at the
-// head: quorum and leaders follow from the new list. Nothing the dropped
+// sealers in order, their vote weights and the leader period). When it
+// differs from the running one, the driver drops the core and, right
+// after the commit and before anything else reaches the core, builds a
+// new one at the head: quorum weight and leaders follow from the new
+// list and weights. A change of weights alone is a new epoch like a
+// change of sealers; weights that are all 1 are the same configuration
+// as no weights (same id and domain as before weights existed). Nothing the dropped
 // core had not yet handed out in a Ready is sent or persisted. It may
 // already have voted at the new height (with Window = 1 a Prepare or
 // Commit for h+1 can leave in the same Ready as the commit of h), but
 // each configuration other than the initial one signs under its own
-// domain (Core.Domain + "/epoch/" + the hash of its sealers and leader
-// period), so a message of one epoch never verifies in another whatever
+// domain (Core.Domain + "/epoch/" + the hash of its sealers, leader
+// period and, unless all are 1, weights), so a message of one epoch never verifies in another whatever
 // the indexes; and it never executes the new height (that needs h
 // committed, and the switch comes first), so no block of the new height
 // is certified under the old set. Messages in flight at the switch

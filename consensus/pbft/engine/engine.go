@@ -18,13 +18,26 @@ import (
 	"github.com/gobcos/gobcos/types"
 )
 
-// TxPool, Executor and Ledger are what the driver needs of the txpool,
-// the executor and the group's ledger (package consensus).
-type (
-	TxPool   = consensus.TxPool
-	Executor = consensus.Executor
-	Ledger   = consensus.SealerLedger
-)
+// TxPool is what the driver needs of the txpool: the engines' shared
+// pool (package consensus) that also hands out pooled txs by hash, to
+// resolve proposals with tx hashes and to serve peers that fetch them.
+type TxPool interface {
+	consensus.TxPool
+	// Get returns the pooled tx with this hash, or nil.
+	Get(hash common.Hash) *types.Transaction
+}
+
+// Executor is what the driver needs of the executor (package consensus).
+type Executor = consensus.Executor
+
+// Ledger is what the driver needs of the group's ledger: the sealing
+// engines' ledger (package consensus) that also serves committed txs.
+type Ledger interface {
+	consensus.SealerLedger
+	// CommittedTx returns the encoding of a committed tx (served to peers
+	// that fetch it).
+	CommittedTx(hash common.Hash) ([]byte, bool)
+}
 
 // Transport carries consensus messages to the other sealers, by index in
 // the sealer list. Both calls must not block for long (queue or drop).
@@ -45,9 +58,14 @@ type Params struct {
 	Executor  Executor
 	Pool      TxPool
 	Transport Transport
-	Verifier  TxVerifier       // the node's signature verifier; nil checks each tx here
-	Logger    *slog.Logger     // nil discards
-	Now       func() time.Time // proposal timestamps; nil means time.Now
+	// Fetch carries tx fetch messages (chains at compatibility version
+	// 0.3.0 or later, whose proposals carry tx hashes); nil: this node
+	// neither fetches nor serves, and votes only for proposals whose txs
+	// it holds.
+	Fetch    FetchTransport
+	Verifier TxVerifier       // the node's signature verifier; nil checks each tx here
+	Logger   *slog.Logger     // nil discards
+	Now      func() time.Time // proposal timestamps; nil means time.Now
 	// Tracer is told where the time of each committed block went; nil
 	// means none.
 	Tracer consensus.Tracer
@@ -79,8 +97,15 @@ type Stats struct {
 	InboxDropped uint64 // inbound messages dropped because the inbox was full
 	SendFailed   uint64 // sends the transport refused
 	Rebuilds     uint64 // core rebuilt because sync moved the ledger ahead of it
-	Drops        pbft.DropCounts
-	Core         pbft.Stats
+	// Tx fetching (proposals with tx hashes).
+	TxsFetched     uint64 // tx bodies fetched from peers, each checked against its hash
+	FetchFailures  uint64 // fetch jobs that ended without every body asked for
+	FetchBadBodies uint64 // bodies peers sent that were not asked for (wrong hash or undecodable); ignored
+	TxsServed      uint64 // tx bodies sent to peers that asked
+	FetchDropped   uint64 // peers' requests dropped: over their rate or the serve queue full
+	FetchMalformed uint64 // fetch messages that did not decode
+	Drops          pbft.DropCounts
+	Core           pbft.Stats
 }
 
 type inbound struct {
@@ -113,6 +138,8 @@ type Engine struct {
 	rules  consensus.RulesSource
 
 	inbox        chan inbound
+	fetch        *fetcher
+	wg           sync.WaitGroup // fetch goroutines of the running driver
 	inboxDropped atomic.Uint64
 	sendFailed   atomic.Uint64
 
@@ -137,6 +164,11 @@ type Engine struct {
 	ticks     uint64
 	rebuilds  uint64
 	available bool
+	// Proposals with tx hashes (resolve.go).
+	waiting    []pbft.VerifyRequest           // verify requests not answered yet
+	unsaved    map[common.Hash]*bodiesRecord  // resolved bodies for the next persist
+	fetchTries map[common.Hash]int            // fetch jobs started per proposal to verify it
+	lacking    map[common.Hash]*pbft.Proposal // proposals whose bodies are being fetched
 
 	mu     sync.Mutex
 	status consensus.Status
@@ -188,17 +220,20 @@ func New(p Params) (*Engine, error) {
 	e := &Engine{
 		cfg: p.Config, ccfg: ccfg, suite: p.Core.Suite,
 		ledger: p.Ledger, exec: p.Executor, pool: p.Pool, tr: p.Transport, sigs: p.Verifier,
-		st:      &store{kv: p.KV, saved: make(map[common.Hash]uint64)},
+		st:      &store{kv: p.KV, saved: make(map[common.Hash]uint64), bodies: make(map[common.Hash]uint64)},
 		log:     logger.With("module", "consensus", "engine", consensus.NamePBFT),
 		now:     now,
 		traces:  newTraces(p.Tracer),
 		inbox:   make(chan inbound, p.Config.InboxSize),
 		execs:   make(map[uint64]execResult),
 		status:  consensus.Status{Engine: consensus.NamePBFT, Sealer: self >= 0},
-		initial: Epoch{Sealers: p.Core.Sealers, LeaderPeriod: p.Core.LeaderPeriod},
+		initial: initialEpoch(p.Core),
 		epochs:  p.Epochs, onEpoch: p.OnEpoch, baseDomain: p.Core.Domain,
-		rules: p.Rules,
+		rules:   p.Rules,
+		unsaved: make(map[common.Hash]*bodiesRecord), fetchTries: make(map[common.Hash]int),
+		lacking: make(map[common.Hash]*pbft.Proposal),
 	}
+	e.fetch = newFetcher(e, p.Fetch, p.Config, p.Core.MaxMessageSize)
 	e.self.Store(int64(self))
 	return e, nil
 }
@@ -220,6 +255,12 @@ func (e *Engine) Deliver(from int, data []byte) {
 		e.inboxDropped.Add(1)
 	}
 }
+
+// DeliverFetch hands the engine a tx fetch message from the sealer at
+// index from (fetch.go). It never blocks: a request is queued for the
+// fetch server or dropped (counted), a response goes to the fetch that
+// asked that sealer.
+func (e *Engine) DeliverFetch(from int, data []byte) { e.fetch.deliver(from, data) }
 
 // Start rebuilds the core from the ledger head and the persisted
 // HardState and launches the driver goroutine.
@@ -243,6 +284,7 @@ func (e *Engine) Start(ctx context.Context) error {
 	if err := e.st.scan(); err != nil {
 		return err
 	}
+	e.loadAllStoredBodies()
 	e.ccfg.Incarnation = uint64(time.Now().UnixNano())
 	e.lastHS, e.lastHSID = hs, hsID
 	ep, err := e.epochOf(head.Number + 1)
@@ -283,12 +325,23 @@ func (e *Engine) Stats() Stats {
 	s := e.stats
 	e.mu.Unlock()
 	s.InboxDropped, s.SendFailed = e.inboxDropped.Load(), e.sendFailed.Load()
+	f := e.fetch
+	s.TxsFetched, s.FetchFailures, s.FetchBadBodies = f.fetched.Load(), f.failures.Load(), f.bad.Load()
+	s.TxsServed, s.FetchDropped, s.FetchMalformed = f.served.Load(), f.dropped.Load(), f.malformed.Load()
 	return s
 }
 
 // run is the driver loop: every input goes to the core, then the core's
 // Ready is handled until it is empty.
 func (e *Engine) run(ctx context.Context) {
+	defer e.wg.Wait() // the fetch goroutines, after cancel
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		e.fetch.serve(ctx)
+	}()
 	defer func() {
 		e.mu.Lock()
 		e.status.Running = false
@@ -320,6 +373,8 @@ func (e *Engine) run(ctx context.Context) {
 			}
 		case <-notify:
 			e.tryProp = true
+		case r := <-e.fetch.results:
+			e.onFetched(ctx, r)
 		}
 		if err := e.process(ctx); err != nil {
 			if ctx.Err() == nil {
@@ -364,9 +419,14 @@ func (e *Engine) handleReady(ctx context.Context) error {
 	e.traces.ready(&rd)
 	// 1. Persist proposals and state before anything is sent.
 	committed := e.base
-	if err := e.st.persist(rd.Proposals, rd.State, e.epID, committed, func(p *pbft.Proposal) common.Hash { return p.Digest(e.suite) }); err != nil {
+	e.prepareProposals(ctx, rd.Proposals)
+	for _, v := range rd.Verify {
+		e.prepareProposals(ctx, []*pbft.Proposal{v.Proposal}) // fetching starts at once
+	}
+	if err := e.st.persist(rd.Proposals, e.unsaved, rd.State, e.epID, committed, func(p *pbft.Proposal) common.Hash { return p.Digest(e.suite) }); err != nil {
 		return err
 	}
+	clear(e.unsaved)
 	if rd.State != nil {
 		e.lastHS, e.lastHSID = rd.State, e.epID
 	}
@@ -382,16 +442,9 @@ func (e *Engine) handleReady(ctx context.Context) error {
 			e.sendFailed.Add(1)
 		}
 	}
-	// 3. Verify and execute (answered after Advance).
-	type verdict struct {
-		height uint64
-		digest common.Hash
-		err    error
-	}
-	var verdicts []verdict
-	for _, v := range rd.Verify {
-		verdicts = append(verdicts, verdict{v.Height, v.Digest, e.verify(v)})
-	}
+	// 3. Verify (answered after Advance, once the parent is committed and
+	// the bodies are known: resolve.go) and execute.
+	e.waiting = append(e.waiting, rd.Verify...)
 	type executed struct {
 		height uint64
 		header *types.Header
@@ -419,9 +472,7 @@ func (e *Engine) handleReady(ctx context.Context) error {
 		e.log.Debug("core asks for sync; the node's block syncer downloads blocks", "from", rd.Sync.From, "to", rd.Sync.To)
 	}
 	e.core.Advance()
-	for _, v := range verdicts {
-		e.core.Verified(v.height, v.digest, v.err)
-	}
+	e.runVerifies(ctx)
 	for _, r := range results {
 		if err := e.core.Executed(r.height, r.header, r.err); err != nil {
 			e.log.Warn("execution result refused by the core", "height", r.height, "err", err)
@@ -465,13 +516,9 @@ func (e *Engine) execute(ctx context.Context, x pbft.ExecRequest) (*types.Header
 	if head == nil || head.Number != x.Parent.Number || head.Hash(e.suite) != parentHash {
 		return nil, fmt.Errorf("%w: block %d on parent %s", ErrParentNotHead, x.Height, parentHash)
 	}
-	txs := make([]*types.Transaction, len(x.Proposal.Txs))
-	for i, raw := range x.Proposal.Txs {
-		tx, err := types.DecodeTx(e.suite, raw)
-		if err != nil {
-			return nil, fmt.Errorf("%w: block %d tx %d: %v", ErrInvalidTx, x.Height, i, err)
-		}
-		txs[i] = tx
+	txs, err := e.execTxs(ctx, x)
+	if err != nil {
+		return nil, err
 	}
 	env := consensus.BlockEnv{
 		Number: x.Height, Timestamp: x.Proposal.Timestamp, Sealer: x.Sealer,
@@ -529,6 +576,7 @@ func (e *Engine) commit(c pbft.CommitRequest) error {
 		return fmt.Errorf("committing block %d: %w", h, err)
 	}
 	e.base = h
+	e.forgetBelow(h)
 	e.applyTiming(h + 1)
 	e.traces.committed(h, hash, len(b.Txs), time.Since(start))
 	e.pool.OnCommitted(b)
@@ -576,6 +624,7 @@ func (e *Engine) maybeRebuild() error {
 	e.core.SetTxsAvailable(e.available)
 	e.rebuilds++
 	clear(e.execs)
+	e.waiting = e.waiting[:0]
 	e.traces.forget(head.Number)
 	e.tryProp = true
 	return nil

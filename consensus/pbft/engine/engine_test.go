@@ -2,6 +2,7 @@ package engine
 
 import (
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,7 +16,7 @@ import (
 )
 
 // memTransport carries a driver's messages to the cluster's other
-// drivers, by index.
+// drivers, by index; it is also the driver's tx fetch transport.
 type memTransport struct {
 	c    *cluster
 	self int
@@ -47,15 +48,48 @@ func (t *memTransport) Broadcast(data []byte) error {
 	return nil
 }
 
-// cluster is a set of sealers (drivertest.Cluster) running PBFT drivers.
+// SendFetch carries tx fetch messages; answers of noServe nodes are
+// lost, those of corrupt nodes carry the cluster's wrong body instead.
+func (t *memTransport) SendFetch(to int, data []byte) error {
+	e, ok := t.c.Peer(t.self, to)
+	if m, err := DecodeFetch(data, 1<<30); err == nil && m.Kind == FetchResponse {
+		t.c.fmu.Lock()
+		if t.c.noServe[t.self] {
+			ok = false
+		}
+		if t.c.corrupt[t.self] && len(m.Bodies) > 0 {
+			m.Bodies = [][]byte{t.c.wrong}
+			data = EncodeFetch(m)
+		}
+		t.c.fmu.Unlock()
+	}
+	if ok {
+		e.DeliverFetch(t.self, append([]byte(nil), data...))
+	}
+	return nil
+}
+
+// cluster is a set of sealers (drivertest.Cluster) running PBFT drivers,
+// whose tx fetch answers tests can lose or corrupt per node.
 type cluster struct {
 	*drivertest.Cluster[*Engine, Params]
+	rules consensus.RulesSource // nil: none (proposals carry tx bodies)
+
+	fmu     sync.Mutex
+	noServe map[int]bool // nodes whose tx fetch answers are lost
+	corrupt map[int]bool // nodes whose tx fetch answers carry wrong instead
+	wrong   []byte
 }
 
 // newCluster makes n sealers and builds their drivers, or starts them if
 // run.
 func newCluster(t *testing.T, suite crypto.Suite, n int, run bool) *cluster {
-	c := &cluster{}
+	return newClusterWith(t, suite, n, run, nil)
+}
+
+// newClusterWith is newCluster whose drivers follow rules.
+func newClusterWith(t *testing.T, suite crypto.Suite, n int, run bool, rules consensus.RulesSource) *cluster {
+	c := &cluster{rules: rules, noServe: make(map[int]bool), corrupt: make(map[int]bool)}
 	c.Cluster = drivertest.NewCluster(t, suite, n, func(_ *drivertest.Cluster[*Engine, Params], i int) Params {
 		cc := pbft.DefaultConfig()
 		cc.Suite, cc.Key, cc.Sealers, cc.Domain = c.Suite, c.Keys[i], c.Sealers, []byte("test/group0")
@@ -65,8 +99,9 @@ func newCluster(t *testing.T, suite crypto.Suite, n int, run bool) *cluster {
 		cfg.ChainID, cfg.GroupID, cfg.BlockGasLimit = drivertest.ChainID, drivertest.GroupID, drivertest.GasLimit
 		cfg.TickInterval = 20 * time.Millisecond
 		tn := c.Nodes[i]
+		tr := &memTransport{c: c, self: i}
 		return Params{Config: cfg, Core: cc, KV: tn.KV, Ledger: drivertest.Ledger{Ledger: tn.Ledger}, Executor: drivertest.Executor{N: tn},
-			Pool: tn.Pool, Transport: &memTransport{c: c, self: i}}
+			Pool: tn.Pool, Transport: tr, Fetch: tr, Rules: c.rules}
 	}, New)
 	for i := range n {
 		if run {

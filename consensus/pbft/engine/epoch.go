@@ -5,21 +5,30 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"slices"
 
 	"github.com/ethereum/go-ethereum/common"
 
+	"github.com/gobcos/gobcos/consensus"
 	"github.com/gobcos/gobcos/consensus/pbft"
 	"github.com/gobcos/gobcos/types"
 )
 
 // Epoch is the sealer configuration in force at a height: who votes, in
 // which order (a sealer's index is its id in messages and certificates),
-// and how long each leader proposes. An epoch is the run of heights that
-// share one configuration.
+// with which vote weights, and how long each leader proposes. An epoch is
+// the run of heights that share one configuration.
 type Epoch struct {
-	Sealers      [][]byte // uncompressed public keys
+	Sealers [][]byte // uncompressed public keys
+	// Weights are the sealers' vote weights, by index (pbft.Config.Weights);
+	// nil means 1 each, and so do weights that are all 1: such an epoch is
+	// the same configuration as one without weights.
+	Weights      []uint64
 	LeaderPeriod uint64
 }
+
+// weighted reports whether some sealer's vote weighs other than 1.
+func (ep Epoch) weighted() bool { return !consensus.UnitWeights(ep.Weights) }
 
 // Equal reports whether two configurations are the same.
 func (ep Epoch) Equal(o Epoch) bool {
@@ -31,16 +40,27 @@ func (ep Epoch) Equal(o Epoch) bool {
 			return false
 		}
 	}
+	if ep.weighted() || o.weighted() {
+		return slices.Equal(ep.Weights, o.Weights)
+	}
 	return true
 }
 
-// id identifies a configuration: the hash of its sealers and leader period.
+// id identifies a configuration: the hash of its sealers and leader
+// period, and of its weights when some are not 1 (so an epoch of unit
+// weights has the id it had before weights existed).
 func (e *Engine) epochID(ep Epoch) common.Hash {
 	var b []byte
 	b = binary.BigEndian.AppendUint64(b, ep.LeaderPeriod)
 	for _, s := range ep.Sealers {
 		b = binary.BigEndian.AppendUint32(b, uint32(len(s)))
 		b = append(b, s...)
+	}
+	if ep.weighted() {
+		b = append(b, "/weights"...)
+		for _, w := range ep.Weights {
+			b = binary.BigEndian.AppendUint64(b, w)
+		}
 	}
 	return e.suite.Hash([]byte("gobcos/pbft/epoch/v1"), b)
 }
@@ -81,6 +101,12 @@ func (e *Engine) epochOf(height uint64) (Epoch, error) {
 	}
 	if len(ep.Sealers) == 0 {
 		return Epoch{}, fmt.Errorf("%w: no sealers at height %d", ErrInvalidConfig, height)
+	}
+	if _, err := consensus.TotalWeight(len(ep.Sealers), ep.Weights); err != nil {
+		return Epoch{}, fmt.Errorf("%w: height %d: %w", ErrInvalidConfig, height, err)
+	}
+	if !ep.weighted() {
+		ep.Weights = nil
 	}
 	if ep.LeaderPeriod == 0 {
 		ep.LeaderPeriod = 1
@@ -130,14 +156,17 @@ func (e *Engine) checkEpoch(head *types.Header) {
 func (e *Engine) switchEpoch(head *types.Header, ep Epoch) error {
 	prev, prevKnown := e.ep, e.known
 	e.ep, e.epID, e.known = ep, e.epochID(ep), false
-	e.ccfg.Sealers, e.ccfg.LeaderPeriod, e.ccfg.Domain = ep.Sealers, ep.LeaderPeriod, e.domainFor(ep)
+	e.ccfg.Sealers, e.ccfg.Weights, e.ccfg.LeaderPeriod, e.ccfg.Domain = ep.Sealers, ep.Weights, ep.LeaderPeriod, e.domainFor(ep)
 	e.core, e.base = nil, head.Number
 	clear(e.execs)
+	e.waiting = e.waiting[:0]
 	e.traces.forget(head.Number)
 	self := e.selfIn(ep)
 	if prevKnown {
+		total, _ := consensus.TotalWeight(len(ep.Sealers), ep.Weights) // checked by epochOf
 		e.log.Info("sealer set changed: new epoch", "height", head.Number+1, "sealers", len(ep.Sealers), "was", len(prev.Sealers),
-			"leaderPeriod", ep.LeaderPeriod, "sealer", self, "quorum", pbft.Quorum(len(ep.Sealers)))
+			"weights", ep.Weights, "leaderPeriod", ep.LeaderPeriod, "sealer", self,
+			"quorumWeight", consensus.QuorumWeight(total), "totalWeight", total)
 	}
 	if self >= 0 {
 		var hs *pbft.HardState
@@ -169,4 +198,13 @@ func (e *Engine) publishRole(self int) {
 		}
 		e.onEpoch(sealers, self)
 	}
+}
+
+// initialEpoch is the configuration of Params.Core.
+func initialEpoch(c pbft.Config) Epoch {
+	ep := Epoch{Sealers: c.Sealers, Weights: c.Weights, LeaderPeriod: c.LeaderPeriod}
+	if !ep.weighted() {
+		ep.Weights = nil
+	}
+	return ep
 }

@@ -64,12 +64,15 @@ func (t *epochTransport) Broadcast(data []byte) error {
 }
 
 // startEpochs (re)starts cluster node i with Params.Epochs: genesis
-// configuration initial, then epochs.
+// configuration initial, then epochs. Its proposals carry tx bodies: it
+// has no fetch transport (that one addresses cluster nodes, not the
+// sealer indexes of a configuration).
 func (c *cluster) startEpochs(i int, initial [][]byte, epochs func(uint64) (Epoch, error)) {
 	c.T.Helper()
 	tr := &epochTransport{c: c, self: i, index: -1}
 	c.Start(i, func(p *Params) {
 		p.Core.Sealers, p.Transport, p.Epochs, p.OnEpoch = initial, tr, epochs, tr.onEpoch
+		p.Fetch = nil
 	})
 }
 
@@ -183,5 +186,78 @@ func waitUntil(t *testing.T, what string, ok func() bool) {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting until %s", what)
 		}
+	}
+}
+
+// TestEpochWeights: sealers {0,1,2,3} with unit weights until height 3,
+// then the same sealers weighing 3,1,1,1 (W = 6, Q = 4). From the switch
+// sealers 0 and 1 alone (weight 4, two of four) certify blocks, which
+// the unit quorum (three signatures) would not accept.
+func TestEpochWeights(t *testing.T) {
+	c := newCluster(t, crypto.ECDSA(), 4, false)
+	const switchAt = 4
+	weights := []uint64{3, 1, 1, 1}
+	epochs := func(h uint64) (Epoch, error) {
+		if h < switchAt {
+			return Epoch{Sealers: c.Sealers, Weights: []uint64{1, 1, 1, 1}, LeaderPeriod: 1}, nil
+		}
+		return Epoch{Sealers: c.Sealers, Weights: weights, LeaderPeriod: 1}, nil
+	}
+	for i := range 4 {
+		c.startEpochs(i, c.Sealers, epochs)
+	}
+	for c.Nodes[1].Ledger.Height() < switchAt-1 {
+		c.step(0, 1, 2, 3)
+	}
+	c.Stop(2)
+	c.Stop(3)
+	c.step(0, 1)
+	c.step(0, 1)
+
+	top := c.Nodes[1].Ledger.Height()
+	if top < switchAt+1 {
+		t.Fatalf("height %d", top)
+	}
+	for h := uint64(1); h <= top; h++ {
+		hdr, err := c.Nodes[0].Ledger.HeaderByNumber(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h < switchAt {
+			if err := consensus.VerifyCommit(c.Suite, hdr, c.Sealers, pbft.Quorum(4)); err != nil {
+				t.Fatalf("block %d: %v", h, err)
+			}
+			continue
+		}
+		if err := consensus.VerifyCommitWeighted(c.Suite, hdr, c.Sealers, weights, consensus.QuorumWeight(6)); err != nil {
+			t.Fatalf("block %d: %v", h, err)
+		}
+		if err := consensus.VerifyCommit(c.Suite, hdr, c.Sealers, pbft.Quorum(4)); !errors.Is(err, consensus.ErrNoQuorum) {
+			t.Fatalf("block %d certified by sealers 0 and 1 passes the unit quorum: %v", h, err)
+		}
+	}
+}
+
+func TestEpochIdentity(t *testing.T) {
+	c := newCluster(t, crypto.ECDSA(), 4, false)
+	plain := Epoch{Sealers: c.Sealers, LeaderPeriod: 1}
+	e := &Engine{suite: c.Suite, initial: plain, baseDomain: []byte("test/group0")}
+	unit := Epoch{Sealers: c.Sealers, Weights: []uint64{1, 1, 1, 1}, LeaderPeriod: 1}
+	heavy := Epoch{Sealers: c.Sealers, Weights: []uint64{3, 1, 1, 1}, LeaderPeriod: 1}
+	heavy2 := Epoch{Sealers: c.Sealers, Weights: []uint64{1, 3, 1, 1}, LeaderPeriod: 1}
+	if !plain.Equal(unit) || e.epochID(plain) != e.epochID(unit) || !bytes.Equal(e.domainFor(unit), e.domainFor(plain)) {
+		t.Fatal("unit weights are another configuration than no weights")
+	}
+	if plain.Equal(heavy) || heavy.Equal(heavy2) || e.epochID(heavy) == e.epochID(plain) || e.epochID(heavy) == e.epochID(heavy2) {
+		t.Fatal("a weight change is not a new configuration")
+	}
+	if bytes.Equal(e.domainFor(heavy), e.domainFor(plain)) || bytes.Equal(e.domainFor(heavy), e.domainFor(heavy2)) {
+		t.Fatal("a weight change keeps the signing domain")
+	}
+	e.epochs = func(uint64) (Epoch, error) {
+		return Epoch{Sealers: c.Sealers, Weights: []uint64{3, 0, 1, 1}, LeaderPeriod: 1}, nil
+	}
+	if _, err := e.epochOf(5); !errors.Is(err, ErrInvalidConfig) {
+		t.Fatalf("zero weight: %v", err)
 	}
 }

@@ -18,4 +18,10 @@ var (
 	// ErrPersist: the consensus state could not be written durably; the
 	// engine stops rather than send messages it might not remember.
 	ErrPersist = errors.New("persisting the consensus state failed")
+	// ErrWrongForm: a proposal's txs are bodies where the chain's version
+	// in force at its height asks for hashes, or the other way round.
+	ErrWrongForm = errors.New("proposal txs are in the wrong form for the chain's compatibility version")
+	// ErrBodiesMissing: a decided proposal's tx bodies are being fetched;
+	// its execution is retried.
+	ErrBodiesMissing = errors.New("tx bodies of the proposal are being fetched")
 )

@@ -19,15 +19,20 @@ var (
 	// that wrote the HardState; absent in stores written before epochs.
 	keyHardStateEpoch = []byte(Prefix + "hse")
 	keyProposal       = []byte(Prefix + "p/") // + digest
+	// keyBodies holds the tx bodies resolved for a proposal with tx hashes.
+	keyBodies = []byte(Prefix + "b/") // + digest
 )
 
 func proposalKey(d common.Hash) []byte { return append(append([]byte{}, keyProposal...), d[:]...) }
+func bodiesKey(d common.Hash) []byte   { return append(append([]byte{}, keyBodies...), d[:]...) }
 
 // store persists what the core must not forget: its proposals by digest
-// and its HardState, in one synced batch per Ready.
+// (with the tx bodies resolved for proposals with tx hashes) and its
+// HardState, in one synced batch per Ready.
 type store struct {
-	kv    storage.KV
-	saved map[common.Hash]uint64 // digest -> height of the proposals stored by this run
+	kv     storage.KV
+	saved  map[common.Hash]uint64 // digest -> height of the proposals stored
+	bodies map[common.Hash]uint64 // digest -> height of the bodies records stored
 }
 
 // loadHardState returns the persisted state, or nil on a first start, and
@@ -54,26 +59,66 @@ func (s *store) loadHardState() (*pbft.HardState, common.Hash, error) {
 	return hs, id, nil
 }
 
-// scan records the proposals stored by earlier runs, so that persist
-// prunes them once committed.
+// scan records the proposals and bodies stored by earlier runs, so that
+// persist prunes them once committed.
 func (s *store) scan() error {
-	it := s.kv.NewIterator(keyProposal, nil)
-	defer it.Release()
-	for it.Next() {
-		k := it.Key()
-		if len(k) != len(keyProposal)+common.HashLength {
-			continue
+	for _, kind := range []struct {
+		prefix []byte
+		into   map[common.Hash]uint64
+		height func([]byte) (uint64, error)
+	}{
+		{keyProposal, s.saved, func(b []byte) (uint64, error) {
+			p, err := pbft.DecodeProposal(b)
+			if err != nil {
+				return 0, err
+			}
+			return p.Height, nil
+		}},
+		{keyBodies, s.bodies, func(b []byte) (uint64, error) {
+			r, err := decodeBodies(b)
+			if err != nil {
+				return 0, err
+			}
+			return r.Height, nil
+		}},
+	} {
+		it := s.kv.NewIterator(kind.prefix, nil)
+		for it.Next() {
+			k := it.Key()
+			if len(k) != len(kind.prefix)+common.HashLength {
+				continue
+			}
+			height, _ := kind.height(it.Value()) // an undecodable record is pruned at once
+			kind.into[common.BytesToHash(k[len(kind.prefix):])] = height
 		}
-		var height uint64 // an undecodable record is pruned at once
-		if p, err := pbft.DecodeProposal(it.Value()); err == nil {
-			height = p.Height
+		err := it.Error()
+		it.Release()
+		if err != nil {
+			return fmt.Errorf("%w: scanning stored proposals: %v", ErrPersist, err)
 		}
-		s.saved[common.BytesToHash(k[len(keyProposal):])] = height
-	}
-	if err := it.Error(); err != nil {
-		return fmt.Errorf("%w: scanning stored proposals: %v", ErrPersist, err)
 	}
 	return nil
+}
+
+// loadBodies returns the bodies stored for a proposal, nil if none.
+func (s *store) loadBodies(d common.Hash) (*bodiesRecord, error) {
+	if _, ok := s.bodies[d]; !ok {
+		return nil, nil
+	}
+	b, err := s.kv.Get(bodiesKey(d))
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: reading proposal bodies: %v", ErrPersist, err)
+	}
+	return decodeBodies(b)
+}
+
+// hasBodies reports whether bodies are stored for a proposal.
+func (s *store) hasBodies(d common.Hash) bool {
+	_, ok := s.bodies[d]
+	return ok
 }
 
 // loadProposal is the core's proposal loader.
@@ -85,12 +130,12 @@ func (s *store) loadProposal(d common.Hash) (*pbft.Proposal, error) {
 	return pbft.DecodeProposal(b)
 }
 
-// persist writes proposals and hs (nil: unchanged) with the id of the
-// configuration that made it durably, and deletes the proposals this run
-// stored for heights at or below committed: the core never loads those
-// again.
-func (s *store) persist(props []*pbft.Proposal, hs *pbft.HardState, epoch common.Hash, committed uint64, digest func(*pbft.Proposal) common.Hash) error {
-	if len(props) == 0 && hs == nil {
+// persist writes proposals, the bodies of proposals with tx hashes, and hs
+// (nil: unchanged) with the id of the configuration that made it durably,
+// and deletes the proposals and bodies stored for heights at or below
+// committed: the core never loads those again.
+func (s *store) persist(props []*pbft.Proposal, bodies map[common.Hash]*bodiesRecord, hs *pbft.HardState, epoch common.Hash, committed uint64, digest func(*pbft.Proposal) common.Hash) error {
+	if len(props) == 0 && len(bodies) == 0 && hs == nil {
 		return nil
 	}
 	b := s.kv.NewBatch()
@@ -101,13 +146,30 @@ func (s *store) persist(props []*pbft.Proposal, hs *pbft.HardState, epoch common
 		}
 		s.saved[d] = p.Height
 	}
-	var pruned []common.Hash
+	for d, r := range bodies {
+		if r.Height <= committed {
+			continue
+		}
+		if err := b.Put(bodiesKey(d), encodeBodies(r)); err != nil {
+			return fmt.Errorf("%w: %v", ErrPersist, err)
+		}
+		s.bodies[d] = r.Height
+	}
+	var pruned, prunedBodies []common.Hash
 	for d, h := range s.saved {
 		if h <= committed {
 			if err := b.Delete(proposalKey(d)); err != nil {
 				return fmt.Errorf("%w: %v", ErrPersist, err)
 			}
 			pruned = append(pruned, d)
+		}
+	}
+	for d, h := range s.bodies {
+		if h <= committed {
+			if err := b.Delete(bodiesKey(d)); err != nil {
+				return fmt.Errorf("%w: %v", ErrPersist, err)
+			}
+			prunedBodies = append(prunedBodies, d)
 		}
 	}
 	if hs != nil {
@@ -123,6 +185,9 @@ func (s *store) persist(props []*pbft.Proposal, hs *pbft.HardState, epoch common
 	}
 	for _, d := range pruned {
 		delete(s.saved, d)
+	}
+	for _, d := range prunedBodies {
+		delete(s.bodies, d)
 	}
 	return nil
 }

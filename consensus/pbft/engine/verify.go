@@ -31,21 +31,6 @@ func (e *Engine) verifySigs(txs []*types.Transaction) []error {
 	return errs
 }
 
-// pendingOf is what the proposals decided below a height already hold.
-func (e *Engine) pendingOf(props []*pbft.Proposal) *consensus.TxSet {
-	ps := consensus.NewTxSet()
-	for _, p := range props {
-		for _, raw := range p.Txs {
-			tx, err := types.DecodeTx(e.suite, raw)
-			if err != nil {
-				continue // a decided proposal was verified; cannot happen
-			}
-			ps.Add(tx)
-		}
-	}
-	return ps
-}
-
 // checkTx applies the ordering rules (consensus.TxChecker) to tx proposed
 // at height, with the proposal's earlier txs in seen and the decided
 // ones in pending, after checking its signature when verifySig is set.
@@ -64,8 +49,6 @@ func (e *Engine) checkTx(tx *types.Transaction, height uint64, pending, seen *co
 // (tx_count_limit, tx_gas_limit); a node that cannot read them (its
 // binary does not support the chain's compatibility version) refuses.
 func (e *Engine) verify(req pbft.VerifyRequest) error {
-	pending := e.pendingOf(req.Pending)
-	seen := consensus.NewTxSet()
 	txs := make([]*types.Transaction, len(req.Proposal.Txs))
 	for i, raw := range req.Proposal.Txs {
 		tx, err := types.DecodeTx(e.suite, raw)
@@ -74,21 +57,28 @@ func (e *Engine) verify(req pbft.VerifyRequest) error {
 		}
 		txs[i] = tx
 	}
+	return e.verifyTxs(req.Height, txs, e.pendingOf(req.Pending))
+}
+
+// verifyTxs checks the txs of a proposal at height (decoded or resolved)
+// against the decided ones in pending.
+func (e *Engine) verifyTxs(height uint64, txs []*types.Transaction, pending *consensus.TxSet) error {
+	seen := consensus.NewTxSet()
 	sigErrs := e.verifySigs(txs) // in parallel; known txs are not checked again
 	for i, tx := range txs {
 		if err := sigErrs[i]; err != nil {
 			return fmt.Errorf("tx %d: %w: %s: %v", i, ErrInvalidTx, tx.Hash(), err)
 		}
-		if err := e.checkTx(tx, req.Height, pending, seen, false); err != nil {
+		if err := e.checkTx(tx, height, pending, seen, false); err != nil {
 			return fmt.Errorf("tx %d: %w", i, err)
 		}
-		txs[i] = tx
 	}
-	return e.checkRules(req.Height, txs)
+	return e.checkRules(height, txs)
 }
 
 // candidates picks, for a proposal at height, up to max pool txs that pass
-// the same checks as verify.
+// the same checks as verify: their bodies, or (Rules.TxHashProposals)
+// their hashes, the bodies kept in the cache for serving and execution.
 // At most tx_count_limit of them, none over tx_gas_limit; none at all
 // when the rules of the height cannot be read.
 func (e *Engine) candidates(req pbft.ProposalRequest) [][]byte {
@@ -115,7 +105,12 @@ func (e *Engine) candidates(req pbft.ProposalRequest) [][]byte {
 		if err := e.checkTx(tx, req.Height, pending, seen, !verified); err != nil {
 			continue
 		}
-		out = append(out, tx.Bytes())
+		if rules.TxHashProposals {
+			e.fetch.cache.put(tx)
+			out = append(out, tx.Hash().Bytes())
+		} else {
+			out = append(out, tx.Bytes())
+		}
 	}
 	return out
 }
