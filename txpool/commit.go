@@ -17,6 +17,7 @@ func (p *Pool) OnCommitted(b *types.Block) {
 	}
 	height := b.Header.Number
 	p.mu.Lock()
+	p.seen = max(p.seen, height)
 	// touched maps each sender of an Ethereum tx in b to the nonce after
 	// its last tx in b: a lower bound of its committed nonce now.
 	touched := make(map[common.Address]uint64)
