@@ -8,8 +8,9 @@ import (
 	"github.com/gobcos/gobcos/types"
 )
 
-// admit applies the stateful admission rules to a verified tx and inserts
-// it. It reports whether the tx is executable now. p.mu is held.
+// admit applies the stateful admission rules to a verified tx that
+// passed checkChain, and inserts it. It reports whether the tx is
+// executable now. p.mu is held.
 func (p *Pool) admit(tx *types.Transaction, height uint64) (bool, error) {
 	h := tx.Hash()
 	if _, ok := p.all[h]; ok {
@@ -25,16 +26,21 @@ func (p *Pool) admit(tx *types.Transaction, height uint64) (bool, error) {
 	} else if err := p.checkCommitted(h); err != nil {
 		return false, err
 	}
-	if err := p.checkFrozen(e.sender, height); err != nil {
-		return false, err
-	}
-	if err := p.checkGasLimit(tx, height); err != nil {
-		return false, err
-	}
 	if acct != nil {
 		return p.admitEth(e, acct)
 	}
 	return p.admitNative(e, height)
+}
+
+// checkChain applies the admission rules that read only the chain's
+// governance state (a frozen sender, the tx_gas_limit in force) for the
+// block after height. Add runs it before taking p.mu, so that admissions
+// and commits do not wait for these reads.
+func (p *Pool) checkChain(tx *types.Transaction, height uint64) error {
+	if err := p.checkFrozen(tx.Sender(), height); err != nil {
+		return err
+	}
+	return p.checkGasLimit(tx, height)
 }
 
 // checkCommitted refuses a tx the chain already holds.
