@@ -93,6 +93,12 @@ type BlockEnv struct {
 	// asks only for the 256 blocks before Number). nil answers zero.
 	GetHash func(number uint64) common.Hash
 
+	// Rules, when set, are the block's rules as RulesAt reads them from
+	// the state ExecuteBlock is given, by a caller that read them already
+	// (a node reads them once per block for its txpool and engine); nil
+	// makes ExecuteBlock read them.
+	Rules *Rules
+
 	// rules are set by ExecuteBlock from the parent state.
 	rules Rules
 }
@@ -266,9 +272,14 @@ func (e *Executor) message(tx *types.Transaction, from common.Address, txGasLimi
 // transaction asking for more gas than tx_gas_limit (ErrInvalidTx) is
 // invalid (before 0.2.0 that transaction gets a failed receipt).
 func (e *Executor) ExecuteBlock(ctx context.Context, env BlockEnv, parentRoot common.Hash, txs []*types.Transaction, st storage.Reader) (*BlockResult, error) {
-	rules, err := e.RulesAt(st, env.Number)
-	if err != nil {
-		return nil, err
+	var rules Rules
+	if env.Rules != nil {
+		rules = *env.Rules
+	} else {
+		var err error
+		if rules, err = e.RulesAt(st, env.Number); err != nil {
+			return nil, err
+		}
 	}
 	if err := rules.CheckBlock(env.Number, txs); err != nil {
 		return nil, err

@@ -39,11 +39,17 @@ func (e *Executor) SupportsCompatibility(v string) bool {
 // configuration. A compatibility version this executor does not support
 // is ErrUnsupportedVersion: the node must not execute the block.
 func (e *Executor) RulesAt(st storage.Reader, number uint64) (Rules, error) {
-	r := Rules{TxGasLimit: e.cfg.TxGasLimit, Compatibility: precompiled.CompatV0_1}
 	p, err := precompiled.NewGovernanceReader(state.NewReader(st)).Params(number)
 	if err != nil {
 		return Rules{}, fmt.Errorf("%w: reading the system config of block %d: %w", ErrState, number, err)
 	}
+	return e.RulesOf(p, number)
+}
+
+// RulesOf is RulesAt from the chain parameters of block number already
+// read (precompiled.GovernanceReader.Params on the same state).
+func (e *Executor) RulesOf(p precompiled.ChainParams, number uint64) (Rules, error) {
+	r := Rules{TxGasLimit: e.cfg.TxGasLimit, Compatibility: precompiled.CompatV0_1}
 	if p.Has[precompiled.KeyTxCountLimit] {
 		r.TxCountLimit = p.TxCountLimit
 	}

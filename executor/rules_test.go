@@ -12,6 +12,7 @@ import (
 
 	"github.com/gobcos/gobcos/crypto"
 	"github.com/gobcos/gobcos/executor/precompiled"
+	"github.com/gobcos/gobcos/state"
 	"github.com/gobcos/gobcos/types"
 )
 
@@ -155,4 +156,37 @@ func decodeString(t *testing.T, b []byte) string {
 		t.Fatalf("ABI string of length %d in %d bytes", n, len(b))
 	}
 	return string(b[64 : 64+n])
+}
+
+// Rules given in BlockEnv replace the read from state; RulesOf gives what
+// RulesAt reads.
+func TestBlockEnvRulesGiven(t *testing.T) {
+	g, _ := rulesChain(t, precompiled.CompatV0_1)
+	to := common.Address{0x79}
+	user := newNativeSigner(t, crypto.ECDSA())
+	var txs []*types.Transaction
+	for range 3 {
+		txs = append(txs, user.tx(t, &to, nil, nil, 50000))
+	}
+	read, err := g.e.RulesAt(g.kv, g.number+1)
+	if err != nil || read.TxCountLimit != 3 {
+		t.Fatalf("rules read: %+v %v", read, err)
+	}
+	p, err := precompiled.NewGovernanceReader(state.NewReader(g.kv)).Params(g.number + 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if of, err := g.e.RulesOf(p, g.number+1); err != nil || of != read {
+		t.Fatalf("RulesOf = %+v %v, RulesAt = %+v", of, err, read)
+	}
+	given := read
+	given.TxCountLimit = 2
+	env := g.env()
+	env.Rules = &given
+	if _, err := g.e.ExecuteBlock(context.Background(), env, g.root, txs, g.kv); !errors.Is(err, ErrTooManyTxs) || !strings.Contains(err.Error(), "tx_count_limit is 2") {
+		t.Fatalf("3 txs with given rules limiting to 2: %v", err)
+	}
+	if err := g.tryBlock(txs...); err != nil {
+		t.Fatalf("3 txs with the rules read from state: %v", err)
+	}
 }

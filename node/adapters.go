@@ -53,7 +53,8 @@ type engineExecutor struct{ n *Node }
 func (e *engineExecutor) ExecuteBlock(ctx context.Context, env consensus.BlockEnv, parentRoot common.Hash, txs []*types.Transaction) (*consensus.Result, error) {
 	e.n.stateMu.RLock()
 	defer e.n.stateMu.RUnlock()
-	if head := e.n.ledger.Head(); head == nil || head.Number+1 != env.Number || head.StateRoot != parentRoot {
+	head := e.n.ledger.Head()
+	if head == nil || head.Number+1 != env.Number || head.StateRoot != parentRoot {
 		var at uint64
 		if head != nil {
 			at = head.Number
@@ -66,6 +67,7 @@ func (e *engineExecutor) ExecuteBlock(ctx context.Context, env consensus.BlockEn
 		Timestamp: env.Timestamp,
 		Sealer:    env.Sealer,
 		GetHash:   env.GetHash,
+		Rules:     e.n.execRules(head, env.Number),
 	}, parentRoot, txs, e.n.kv)
 	if err != nil {
 		if errors.Is(err, executor.ErrUnsupportedVersion) {

@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/gobcos/gobcos/consensus"
 	"github.com/gobcos/gobcos/executor"
 	"github.com/gobcos/gobcos/executor/precompiled"
 	"github.com/gobcos/gobcos/state"
+	"github.com/gobcos/gobcos/types"
 )
 
 // maxBlockTxs is the highest tx_count_limit the SystemConfig contract
@@ -19,9 +21,11 @@ const maxBlockTxs = 100_000
 type rulesCache struct {
 	mu     sync.Mutex
 	ok     bool
-	head   uint64 // ledger head they were read at
+	head   uint64      // ledger head they were read at
+	root   common.Hash // its state root
 	height uint64
 	rules  consensus.Rules
+	exec   executor.Rules // the executor's view of the same read
 	err    error
 }
 
@@ -32,34 +36,60 @@ type rulesCache struct {
 // compatibility version this node does not support is an error wrapping
 // executor.ErrUnsupportedVersion, and the node halts (Halted).
 func (n *Node) RulesAt(height uint64) (consensus.Rules, error) {
-	head := n.ledger.Height()
 	c := &n.rules
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.ok && c.head == head && c.height == height {
-		return c.rules, c.err
+	if head := n.ledger.Head(); head != nil {
+		c.mu.Lock()
+		hit := c.ok && c.head == head.Number && c.root == head.StateRoot && c.height == height
+		r, err := c.rules, c.err
+		c.mu.Unlock()
+		if hit {
+			return r, err
+		}
 	}
-	r, err := n.readRules(height)
+	// Read under the state lock: no block is being committed, so the
+	// head and the state read agree, and the executor may reuse what was
+	// read for a block on this head (execRules).
+	n.stateMu.RLock()
+	defer n.stateMu.RUnlock()
+	head := n.ledger.Head()
+	r, er, err := n.readRules(height)
 	if errors.Is(err, executor.ErrUnsupportedVersion) {
 		n.halted(err)
 	}
-	// A block committed meanwhile may have changed the state read: keep
-	// only what was read at a stable head.
-	if n.ledger.Height() == head {
-		c.ok, c.head, c.height, c.rules, c.err = true, head, height, r, err
+	if head != nil {
+		c.mu.Lock()
+		c.ok, c.head, c.root, c.height, c.rules, c.exec, c.err = true, head.Number, head.StateRoot, height, r, er, err
+		c.mu.Unlock()
 	}
 	return r, err
 }
 
-func (n *Node) readRules(height uint64) (consensus.Rules, error) {
-	g := n.genesis
-	er, err := n.exec.RulesAt(n.kv, height)
-	if err != nil {
-		return consensus.Rules{}, err
+// execRules returns the executor's rules of block height on head when
+// RulesAt read them on that head, for ExecuteBlock not to read them
+// again; nil otherwise. The caller holds stateMu's read lock, with head
+// the ledger's head.
+func (n *Node) execRules(head *types.Header, height uint64) *executor.Rules {
+	c := &n.rules
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.ok || c.err != nil || c.head != head.Number || c.root != head.StateRoot || c.height != height {
+		return nil
 	}
+	er := c.exec
+	return &er
+}
+
+// readRules reads the rules of height once from the latest state, as
+// the node and as the executor sees them.
+func (n *Node) readRules(height uint64) (consensus.Rules, executor.Rules, error) {
+	g := n.genesis
 	p, err := precompiled.NewGovernanceReader(state.NewReader(n.kv)).Params(height)
 	if err != nil {
-		return consensus.Rules{}, fmt.Errorf("reading the system config of block %d: %w", height, err)
+		return consensus.Rules{}, executor.Rules{}, fmt.Errorf("%w: reading the system config of block %d: %w", executor.ErrState, height, err)
+	}
+	er, err := n.exec.RulesOf(p, height)
+	if err != nil {
+		return consensus.Rules{}, executor.Rules{}, err
 	}
 	r := consensus.Rules{
 		MaxTxs:              g.BlockTxLimit,
@@ -78,7 +108,7 @@ func (n *Node) readRules(height uint64) (consensus.Rules, error) {
 	if p.Has[precompiled.KeyMinSealIntervalMs] {
 		r.MinSealInterval = p.MinSealInterval
 	}
-	return r, nil
+	return r, er, nil
 }
 
 // TxGasLimit implements txpool.TxGasLimits: tx_gas_limit in force at block.

@@ -69,6 +69,11 @@ func (s *Server) blockByNumber(n uint64) (*types.Block, error) {
 	if n > head {
 		return nil, nil
 	}
+	// Committed blocks never change: a recent one (a client fetching the
+	// receipts of each new head) is not read and decoded again.
+	if b, ok := s.blockCache.get(n); ok {
+		return b, nil
+	}
 	b, err := s.b.BlockByNumber(n)
 	if isNotFound(err) || (err == nil && (b == nil || b.Header == nil)) {
 		return nil, nil

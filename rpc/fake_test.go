@@ -58,6 +58,7 @@ type fakeChain struct {
 	nextSub   int
 	syncing   *SyncProgress
 	sysConfig map[string]string
+	reads     int // BlockByNumber calls
 	peers     int
 	past      []*fakeState // state after each block, taken when it was appended
 	execAt    []uint64     // block numbers Call, EstimateGas and CreateAccessList ran at
@@ -165,6 +166,7 @@ func (f *fakeChain) HeaderByHash(h common.Hash) (*types.Header, error) {
 func (f *fakeChain) BlockByNumber(n uint64) (*types.Block, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.reads++
 	if n >= uint64(len(f.blocks)) {
 		return nil, fmt.Errorf("block %d: %w", n, ErrNotFound)
 	}

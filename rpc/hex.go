@@ -53,6 +53,9 @@ func isNull(raw json.RawMessage) bool {
 
 // jsonString decodes raw as a JSON string.
 func jsonString(raw json.RawMessage) (string, error) {
+	if s, ok := plainJSONString(raw); ok {
+		return s, nil
+	}
 	if jsonKind(raw) != "a string" {
 		return "", fmt.Errorf("want a string, got %s", jsonKind(raw))
 	}
@@ -61,6 +64,22 @@ func jsonString(raw json.RawMessage) (string, error) {
 		return "", fmt.Errorf("malformed string: %v", err)
 	}
 	return s, nil
+}
+
+// plainJSONString decodes raw when it is one JSON string of printable
+// ASCII without escapes (a method name, a hex argument), the common case,
+// without json.Unmarshal's reflection; ok is false otherwise.
+func plainJSONString(raw json.RawMessage) (string, bool) {
+	n := len(raw)
+	if n < 2 || raw[0] != '"' || raw[n-1] != '"' {
+		return "", false
+	}
+	for _, c := range raw[1 : n-1] {
+		if c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			return "", false
+		}
+	}
+	return string(raw[1 : n-1]), true
 }
 
 func hasHexPrefix(s string) bool { return len(s) >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X') }

@@ -175,6 +175,7 @@ func (h *hub) onCommit(ev CommitEvent) {
 	}
 	blk := ev.Block
 	hash := s.headerHash(blk.Header)
+	s.blockCache.add(blk.Header.Number, blk)
 	var receipts []*bcosReceipt
 	if len(ev.Receipts) == len(blk.Txs) {
 		receipts = s.blockReceipts(blk, hash, ev.Receipts)

@@ -16,6 +16,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/gobcos/gobcos/crypto"
+	"github.com/gobcos/gobcos/types"
 )
 
 // Server is the JSON-RPC server of one group.
@@ -29,6 +30,7 @@ type Server struct {
 
 	methods      map[string]handlerFunc
 	receiptCache *lru[common.Hash, []*bcosReceipt]
+	blockCache   *lru[uint64, *types.Block] // recent committed blocks by number, from commit events
 	filters      *filterManager
 	hub          *hub
 	upgrader     websocket.Upgrader
@@ -59,6 +61,7 @@ func NewServer(b Backend, cfg Config, logger *slog.Logger) *Server {
 		chainID:      b.ChainID(),
 		groupID:      b.GroupID(),
 		receiptCache: newLRU[common.Hash, []*bcosReceipt](32),
+		blockCache:   newLRU[uint64, *types.Block](32),
 		now:          time.Now,
 		conns:        make(map[*wsConn]struct{}),
 		quit:         make(chan struct{}),

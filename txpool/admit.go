@@ -8,43 +8,83 @@ import (
 	"github.com/gobcos/gobcos/types"
 )
 
-// admit applies the stateful admission rules to a verified tx and inserts
-// it. It reports whether the tx is executable now. p.mu is held.
+// admit applies the stateful admission rules to a verified tx that
+// passed checkChain, and inserts it. It reports whether the tx is
+// executable now. p.mu is held.
 func (p *Pool) admit(tx *types.Transaction, height uint64) (bool, error) {
 	h := tx.Hash()
 	if _, ok := p.all[h]; ok {
 		return false, fmt.Errorf("%w: %s", ErrAlreadyKnown, h)
 	}
-	committed, err := p.chain.TxCommitted(h)
-	if err != nil {
-		return false, fmt.Errorf("%w: looking up tx %s: %v", ErrChainState, h, err)
-	}
-	if committed {
-		return false, fmt.Errorf("%w: %s is already on the chain", ErrAlreadyCommitted, h)
-	}
 	e := &entry{tx: tx, hash: h, sender: tx.Sender(), size: tx.Size()}
-	if err := p.checkFrozen(e.sender, height); err != nil {
-		return false, err
-	}
-	if err := p.checkGasLimit(tx, height); err != nil {
-		return false, err
-	}
+	var acct *account
 	if tx.IsEthereum() {
-		return p.admitEth(e)
+		var err error
+		if acct, err = p.ethAccount(e, height); err != nil {
+			return false, err
+		}
+	} else if err := p.checkCommitted(h); err != nil {
+		return false, err
+	}
+	if acct != nil {
+		return p.admitEth(e, acct)
 	}
 	return p.admitNative(e, height)
 }
 
-func (p *Pool) admitEth(e *entry) (bool, error) {
+// checkChain applies the admission rules that read only the chain's
+// governance state (a frozen sender, the tx_gas_limit in force) for the
+// block after height. Add runs it before taking p.mu, so that admissions
+// and commits do not wait for these reads.
+func (p *Pool) checkChain(tx *types.Transaction, height uint64) error {
+	if err := p.checkFrozen(tx.Sender(), height); err != nil {
+		return err
+	}
+	return p.checkGasLimit(tx, height)
+}
+
+// checkCommitted refuses a tx the chain already holds.
+func (p *Pool) checkCommitted(h common.Hash) error {
+	committed, err := p.chain.TxCommitted(h)
+	if err != nil {
+		return fmt.Errorf("%w: looking up tx %s: %v", ErrChainState, h, err)
+	}
+	if committed {
+		return fmt.Errorf("%w: %s is already on the chain", ErrAlreadyCommitted, h)
+	}
+	return nil
+}
+
+// ethAccount returns the pool's record of an Ethereum tx's sender (a new
+// one from the committed nonce when the pool holds none) after refusing
+// the tx if the chain holds it. The chain is asked only when the tx could
+// be there: a committed Ethereum tx's nonce is below its sender's
+// committed nonce, which the pool knows without a lookup when it read the
+// nonce just now or has been told of every block up to height
+// (OnCommitted raises the nonce of each sender of a committed block). A
+// tx the chain commits after height is the same race as before: the pool
+// drops it when told of that block. p.mu is held.
+func (p *Pool) ethAccount(e *entry, height uint64) (*account, error) {
 	e.nonce = e.tx.Nonce()
 	acct := p.accounts[e.sender]
+	current := acct == nil || p.seen >= height
 	if acct == nil {
 		n, err := p.chain.AccountNonce(e.sender)
 		if err != nil {
-			return false, fmt.Errorf("%w: reading the nonce of %s: %v", ErrChainState, e.sender, err)
+			return nil, fmt.Errorf("%w: reading the nonce of %s: %v", ErrChainState, e.sender, err)
 		}
 		acct = &account{committed: n, next: n, txs: make(map[uint64]*entry)}
 	}
+	if !current || e.nonce < acct.committed {
+		if err := p.checkCommitted(e.hash); err != nil {
+			return nil, err
+		}
+	}
+	return acct, nil
+}
+
+// admitEth inserts an Ethereum tx of acct's sender (ethAccount).
+func (p *Pool) admitEth(e *entry, acct *account) (bool, error) {
 	if e.nonce < acct.committed {
 		return false, fmt.Errorf("%w: nonce %d of account %s is already used; its next nonce is %d (see eth_getTransactionCount)",
 			ErrNonceTooLow, e.nonce, e.sender, acct.next)

@@ -16,7 +16,9 @@ func (p *Pool) OnCommitted(b *types.Block) {
 		return
 	}
 	height := b.Header.Number
+	limit, hasLimit, limitErr := p.txGasLimit(height) // read before the lock: admissions wait on it
 	p.mu.Lock()
+	p.seen = max(p.seen, height)
 	// touched maps each sender of an Ethereum tx in b to the nonce after
 	// its last tx in b: a lower bound of its committed nonce now.
 	touched := make(map[common.Address]uint64)
@@ -75,7 +77,9 @@ func (p *Pool) OnCommitted(b *types.Block) {
 		p.remove(e)
 		removed++
 	}
-	removed += p.dropOverGas(height)
+	if hasLimit {
+		removed += p.dropOverGas(height, limit, limitErr)
+	}
 	executable := p.hasExecutable()
 	p.mu.Unlock()
 	p.log.Debug("block committed", "number", height, "txs", len(b.Txs), "removed", removed)

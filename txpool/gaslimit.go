@@ -34,15 +34,21 @@ func (p *Pool) checkGasLimit(tx *types.Transaction, height uint64) error {
 	return nil
 }
 
-// dropOverGas removes the pooled txs over the limit in force for the block
-// after height, when the limit went down. p.mu is held. It returns how
-// many it removed.
-func (p *Pool) dropOverGas(height uint64) int {
+// txGasLimit reads the tx_gas_limit in force for the block after height;
+// ok is false when the chain has none (not a TxGasLimits).
+func (p *Pool) txGasLimit(height uint64) (limit uint64, ok bool, err error) {
 	gl, ok := p.chain.(TxGasLimits)
 	if !ok {
-		return 0
+		return 0, false, nil
 	}
-	limit, err := gl.TxGasLimit(height + 1)
+	limit, err = gl.TxGasLimit(height + 1)
+	return limit, true, err
+}
+
+// dropOverGas removes the pooled txs over limit, the limit in force for
+// the block after height (err when it could not be read), when the limit
+// went down. p.mu is held. It returns how many it removed.
+func (p *Pool) dropOverGas(height, limit uint64, err error) int {
 	if err != nil {
 		p.log.Warn("cannot read tx_gas_limit after commit", "height", height, "err", err)
 		return 0

@@ -27,6 +27,7 @@ type fakeChain struct {
 	nativeUsed map[string]bool
 	committed  map[common.Hash]bool
 	err        error // returned by every lookup when set
+	lookups    int   // TxCommitted calls
 }
 
 func newFakeChain(height uint64) *fakeChain {
@@ -59,7 +60,14 @@ func (c *fakeChain) NativeNonceUsed(n *big.Int) (bool, error) {
 func (c *fakeChain) TxCommitted(h common.Hash) (bool, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.lookups++
 	return c.committed[h], c.err
+}
+
+func (c *fakeChain) txLookups() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.lookups
 }
 
 func (c *fakeChain) setNonce(a common.Address, n uint64) {

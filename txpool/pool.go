@@ -61,6 +61,7 @@ type Pool struct {
 	nativeNonces map[string]*entry
 	expiry       expiryHeap
 	gasLimit     uint64 // the tx_gas_limit last seen (TxGasLimits); 0 before
+	seen         uint64 // the highest block passed to OnCommitted
 }
 
 // New makes an empty pool for the group groupID of chain chainID, whose
@@ -132,10 +133,18 @@ func (p *Pool) Add(ctx context.Context, txs []*types.Transaction) []error {
 	for k, err := range p.sigs.VerifyBatch(ctx, batch) {
 		errs[todo[k]] = err
 	}
+	// A block committed between these checks and the lock below is the
+	// same race as one committed right after the lock is released.
+	height := p.chain.Height()
+	for _, i := range todo {
+		if errs[i] == nil {
+			errs[i] = p.checkChain(txs[i], height)
+		}
+	}
 
 	executable := false
 	p.mu.Lock()
-	height := p.chain.Height()
+	height = p.chain.Height()
 	for _, i := range todo {
 		if errs[i] != nil {
 			continue

@@ -1,0 +1,95 @@
+package rpc
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common/hexutil"
+)
+
+// successResponse must frame a result exactly as json.Marshal of the
+// envelope does, byte for byte.
+func TestSuccessResponseMatchesMarshal(t *testing.T) {
+	ids := []string{`1`, `-12.5e3`, `"abc"`, `"<a&b>"`, `"\u00e9\n"`, `null`, `"é"`}
+	results := []any{nil, "0xab", 7, []string{"<x>", "&"}, map[string]any{"a": []int{1, 2}, "b": nil}, json.RawMessage(`{ "k" : [1, 2] }`)}
+	for _, id := range ids {
+		for _, r := range results {
+			res, err := json.Marshal(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := json.Marshal(&jsonResponse{Version: "2.0", ID: json.RawMessage(id), Result: res})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := successResponse(json.RawMessage(id), res); !bytes.Equal(got, want) {
+				t.Errorf("id %s result %v:\n got %s\nwant %s", id, r, got, want)
+			}
+		}
+	}
+}
+
+// jsonString's fast path gives what json.Unmarshal gives, and leaves
+// everything but plain strings to it.
+func TestJSONStringFastPathMatchesUnmarshal(t *testing.T) {
+	plain := []string{`""`, `"eth_sendRawTransaction"`, `"0xf86b80"`, `"2.0"`, `"a b~{}"`}
+	other := []string{`"a\"b"`, `"a\\b"`, `"\u0041"`, `"é"`, "\"a\tb\"", `"a" "b"`, `"a`, `a"`, `"`, ` "a"`, `1`, `null`, `["a"]`, `"a"b"`}
+	for _, raw := range append(plain, other...) {
+		got, ok := plainJSONString(json.RawMessage(raw))
+		var want string
+		werr := json.Unmarshal([]byte(raw), &want)
+		if ok && (werr != nil || got != want) {
+			t.Errorf("%s: fast path %q, Unmarshal %q %v", raw, got, want, werr)
+		}
+		isPlain := false
+		for _, p := range plain {
+			isPlain = isPlain || p == raw
+		}
+		if ok != isPlain {
+			t.Errorf("%s: fast path taken %v, want %v", raw, ok, isPlain)
+		}
+		s, err := jsonString(json.RawMessage(raw))
+		if werr == nil && jsonKind(json.RawMessage(raw)) == "a string" && (err != nil || s != want) {
+			t.Errorf("%s: jsonString %q %v, want %q", raw, s, err, want)
+		}
+	}
+}
+
+// A block announced by a commit event is served without reading it from
+// the backend again; older ones still are.
+func TestRecentBlocksFromCommitEvents(t *testing.T) {
+	e := newTestEnv(t, Config{})
+	reads := func() int {
+		e.f.mu.Lock()
+		defer e.f.mu.Unlock()
+		return e.f.reads
+	}
+	before := reads()
+	e.ok("eth_getBlockReceipts", "0x1") // committed before the server started
+	if reads() == before {
+		t.Fatal("block 1 was not read from the backend")
+	}
+	b := e.f.mine()
+	n := b.Header.Number
+	deadline := time.Now().Add(time.Minute)
+	for {
+		if _, ok := e.s.blockCache.get(n); ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the commit event never reached the block cache")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	before = reads()
+	byNumber := e.ok("eth_getBlockByNumber", hexutil.Uint64(n).String(), true)
+	e.ok("eth_getBlockReceipts", hexutil.Uint64(n).String())
+	if reads() != before {
+		t.Fatalf("block %d read from the backend %d times, want 0", n, reads()-before)
+	}
+	if byHash := e.ok("eth_getBlockByHash", b.Header.Hash(e.f.suite).Hex(), true); string(byHash) != string(byNumber) {
+		t.Fatalf("cached block differs from the stored one:\n%s\n%s", byNumber, byHash)
+	}
+}
