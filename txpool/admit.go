@@ -16,17 +16,19 @@ func (p *Pool) admit(tx *types.Transaction, height uint64) (bool, error) {
 	if _, ok := p.all[h]; ok {
 		return false, fmt.Errorf("%w: %s", ErrAlreadyKnown, h)
 	}
-	e := &entry{tx: tx, hash: h, sender: tx.Sender(), size: tx.Size()}
-	var acct *account
-	if tx.IsEthereum() {
-		var err error
-		if acct, err = p.ethAccount(e, height); err != nil {
-			return false, err
-		}
-	} else if err := p.checkCommitted(h); err != nil {
+	// Every tx's hash is looked up, whatever its nonce: an Ethereum tx that
+	// failed execution's pre-checks (value above the balance, nonce gap)
+	// is committed with a failed receipt without consuming its nonce, so a
+	// nonce at or above the committed one does not prove the tx new.
+	if err := p.checkCommitted(h); err != nil {
 		return false, err
 	}
-	if acct != nil {
+	e := &entry{tx: tx, hash: h, sender: tx.Sender(), size: tx.Size()}
+	if tx.IsEthereum() {
+		acct, err := p.ethAccount(e)
+		if err != nil {
+			return false, err
+		}
 		return p.admitEth(e, acct)
 	}
 	return p.admitNative(e, height)
@@ -55,32 +57,18 @@ func (p *Pool) checkCommitted(h common.Hash) error {
 	return nil
 }
 
-// ethAccount returns the pool's record of an Ethereum tx's sender (a new
-// one from the committed nonce when the pool holds none) after refusing
-// the tx if the chain holds it. The chain is asked only when the tx could
-// be there: a committed Ethereum tx's nonce is below its sender's
-// committed nonce, which the pool knows without a lookup when it read the
-// nonce just now or has been told of every block up to height
-// (OnCommitted raises the nonce of each sender of a committed block). A
-// tx the chain commits after height is the same race as before: the pool
-// drops it when told of that block. p.mu is held.
-func (p *Pool) ethAccount(e *entry, height uint64) (*account, error) {
+// ethAccount returns the pool's record of an Ethereum tx's sender, a new
+// one from the committed nonce when the pool holds none. p.mu is held.
+func (p *Pool) ethAccount(e *entry) (*account, error) {
 	e.nonce = e.tx.Nonce()
-	acct := p.accounts[e.sender]
-	current := acct == nil || p.seen >= height
-	if acct == nil {
-		n, err := p.chain.AccountNonce(e.sender)
-		if err != nil {
-			return nil, fmt.Errorf("%w: reading the nonce of %s: %v", ErrChainState, e.sender, err)
-		}
-		acct = &account{committed: n, next: n, txs: make(map[uint64]*entry)}
+	if acct := p.accounts[e.sender]; acct != nil {
+		return acct, nil
 	}
-	if !current || e.nonce < acct.committed {
-		if err := p.checkCommitted(e.hash); err != nil {
-			return nil, err
-		}
+	n, err := p.chain.AccountNonce(e.sender)
+	if err != nil {
+		return nil, fmt.Errorf("%w: reading the nonce of %s: %v", ErrChainState, e.sender, err)
 	}
-	return acct, nil
+	return &account{committed: n, next: n, txs: make(map[uint64]*entry)}, nil
 }
 
 // admitEth inserts an Ethereum tx of acct's sender (ethAccount).

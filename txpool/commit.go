@@ -18,7 +18,6 @@ func (p *Pool) OnCommitted(b *types.Block) {
 	height := b.Header.Number
 	limit, hasLimit, limitErr := p.txGasLimit(height) // read before the lock: admissions wait on it
 	p.mu.Lock()
-	p.seen = max(p.seen, height)
 	// touched maps each sender of an Ethereum tx in b to the nonce after
 	// its last tx in b: a lower bound of its committed nonce now.
 	touched := make(map[common.Address]uint64)

@@ -57,7 +57,7 @@ func TestGovernanceReadsOutsideLock(t *testing.T) {
 	ec := crypto.ECDSA()
 	c := &slowFrozenChain{fakeChain: newFakeChain(10), asked: make(chan struct{}), release: make(chan struct{})}
 	p := newTestPool(t, ec, testConfig(), c)
-	key := genKey(t, ec)
+	key := cryptotest.Key(t, ec)
 	first := make(chan error, 1)
 	go func() { first <- p.Add(t.Context(), []*types.Transaction{ethTx(t, key, 0)})[0] }()
 	<-c.asked // the first admission is reading the chain

@@ -61,7 +61,6 @@ type Pool struct {
 	nativeNonces map[string]*entry
 	expiry       expiryHeap
 	gasLimit     uint64 // the tx_gas_limit last seen (TxGasLimits); 0 before
-	seen         uint64 // the highest block passed to OnCommitted
 }
 
 // New makes an empty pool for the group groupID of chain chainID, whose
