@@ -48,3 +48,16 @@ func BenchmarkDecodeVerify(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkDecodeEthTx measures decoding alone (no signature check), as a
+// node does for every tx it receives by RPC, gossip or fetch.
+func BenchmarkDecodeEthTx(b *testing.B) {
+	k, _ := crypto.ECDSA().GenerateKey()
+	raw := ethTx(b, k, testChainID, false).Bytes()
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if _, err := types.DecodeTx(crypto.ECDSA(), raw); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

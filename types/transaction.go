@@ -8,6 +8,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	ethtypes "github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/rlp"
 )
 
@@ -86,12 +87,16 @@ type Transaction struct {
 }
 
 // NewEthTx wraps a signed Ethereum transaction.
+//
+// An Ethereum tx's hash is the Keccak-256 of its canonical (EIP-2718)
+// encoding, so it is taken from the encoding made here: tx.Hash() would
+// encode the tx a second time to hash it.
 func NewEthTx(tx *ethtypes.Transaction) (*Transaction, error) {
 	enc, err := tx.MarshalBinary()
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadEncoding, err)
 	}
-	return &Transaction{eth: tx, enc: enc, hash: tx.Hash()}, nil
+	return &Transaction{eth: tx, enc: enc, hash: crypto.Keccak256Hash(enc)}, nil
 }
 
 // NewNativeTx wraps a signed native transaction, hashing it with h.

@@ -133,6 +133,39 @@ func TestEthTx(t *testing.T) {
 	}
 }
 
+// TestEthTxHashIsGoEthereums checks the hash taken from the encoding
+// against go-ethereum's own for every accepted Ethereum tx type.
+func TestEthTxHashIsGoEthereums(t *testing.T) {
+	s := crypto.ECDSA()
+	k, _ := s.GenerateKey()
+	ek, _ := crypto.ECDSAKey(k)
+	to := common.HexToAddress("0x5678")
+	chain := big.NewInt(testChainID)
+	acl := ethtypes.AccessList{{Address: to, StorageKeys: []common.Hash{{1}, {2}}}}
+	for name, inner := range map[string]ethtypes.TxData{
+		"legacy":      &ethtypes.LegacyTx{Nonce: 7, Gas: 50000, GasPrice: big.NewInt(3), To: &to, Value: big.NewInt(9), Data: []byte{1, 2, 3}},
+		"access list": &ethtypes.AccessListTx{ChainID: chain, Nonce: 7, Gas: 50000, GasPrice: big.NewInt(3), To: &to, Value: big.NewInt(9), Data: []byte{4}, AccessList: acl},
+		"1559":        &ethtypes.DynamicFeeTx{ChainID: chain, Nonce: 7, Gas: 50000, GasFeeCap: big.NewInt(5), GasTipCap: big.NewInt(1), Value: big.NewInt(9), Data: []byte{5, 6}, AccessList: acl},
+	} {
+		signed, err := ethtypes.SignNewTx(ek, ethtypes.LatestSignerForChainID(chain), inner)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := signed.Hash()
+		tx, err := types.NewEthTx(signed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dec, err := types.DecodeTx(s, tx.Bytes())
+		if err != nil {
+			t.Fatal(name, err)
+		}
+		if tx.Hash() != want || dec.Hash() != want || dec.Eth().Hash() != want {
+			t.Fatalf("%s: hashes %s (built), %s (decoded), go-ethereum %s", name, tx.Hash(), dec.Hash(), want)
+		}
+	}
+}
+
 func TestDecodeTxRejects(t *testing.T) {
 	s := crypto.ECDSA()
 	cases := map[string][]byte{
