@@ -25,6 +25,18 @@ type Config struct {
 	// RetryInterval is the wait before retrying a block whose local
 	// execution or commit failed.
 	RetryInterval time.Duration
+	// CatchUpDelay and CatchUpGap keep the syncer out of the consensus
+	// engine's way: while no peer is CatchUpGap or more blocks ahead,
+	// blocks are requested only once no head committed by someone else
+	// (the consensus engine) has been seen for CatchUpDelay. A sealer
+	// hears of a block from a peer that committed it a moment earlier,
+	// and commits it itself shortly after; fetching it as well costs the
+	// server a read and an encoding of the block and this node its
+	// decoding and checks, for nothing. A node that does not take part in
+	// consensus (an observer, a stalled sealer) sees no such commit and
+	// fetches as soon as CatchUpDelay has passed. 0 requests at once.
+	CatchUpDelay time.Duration
+	CatchUpGap   int
 
 	// MaxBlocksPerRequest bounds the blocks asked in one request, and the
 	// blocks served for one request. At most MaxRequestBlocks.
@@ -65,6 +77,8 @@ func DefaultConfig() Config {
 		TimeoutBackoff:      10 * time.Second,
 		PenaltyDuration:     5 * time.Minute,
 		RetryInterval:       2 * time.Second,
+		CatchUpDelay:        500 * time.Millisecond,
+		CatchUpGap:          3,
 		MaxBlocksPerRequest: 32,
 		MaxInflightPerPeer:  2,
 		MaxBufferedBlocks:   512,
@@ -117,6 +131,10 @@ func (c Config) Validate() error {
 		}
 	}
 	switch {
+	case c.CatchUpDelay < 0:
+		return fmt.Errorf("%w: CatchUpDelay is %v, must not be negative", ErrInvalidConfig, c.CatchUpDelay)
+	case c.CatchUpDelay > 0 && c.CatchUpGap < 1:
+		return fmt.Errorf("%w: CatchUpGap is %d, must be positive with a CatchUpDelay", ErrInvalidConfig, c.CatchUpGap)
 	case c.MaxBlocksPerRequest > MaxRequestBlocks:
 		return fmt.Errorf("%w: MaxBlocksPerRequest is %d, at most %d", ErrInvalidConfig, c.MaxBlocksPerRequest, MaxRequestBlocks)
 	case c.MaxBufferedBlocks < c.MaxBlocksPerRequest:

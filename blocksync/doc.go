@@ -61,6 +61,16 @@
 // be matched: answers that match no outstanding request of their sender
 // are dropped unread.
 //
+// Leaving near blocks to consensus. A sealer hears a peer announce a block
+// that the peer committed a moment before it does: fetching it then costs
+// both sides a block's reading, encoding, decoding and checks, and the
+// block is dropped when the engine commits it first. So while no peer is
+// Config.CatchUpGap or more blocks ahead, nothing is requested until the
+// ledger's head has not been moved by someone else (the consensus engine)
+// for Config.CatchUpDelay. A node whose engine commits nothing (an
+// observer, a stalled sealer) waits at most that delay once; a node far
+// behind fetches at once.
+//
 // Responses. A server answers with the consecutive blocks it has from
 // `from` on: at most min(count, its Config.MaxBlocksPerRequest), up to
 // Config.MaxResponseBytes (and always one block if it fits in a message),

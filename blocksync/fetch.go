@@ -16,6 +16,9 @@ import (
 func (st *loopState) schedule() {
 	cfg := &st.s.cfg
 	highest := st.highest()
+	if st.leaveToEngine(highest) {
+		return
+	}
 	window := st.head + uint64(cfg.MaxBufferedBlocks)
 	top := min(highest, window)
 	missing := func(h uint64) bool {
@@ -52,6 +55,14 @@ func (st *loopState) schedule() {
 		}
 		h = end + 1
 	}
+}
+
+// leaveToEngine reports whether the blocks up to highest are left to the
+// consensus engine for now (Config.CatchUpDelay): no peer is CatchUpGap
+// blocks ahead, and the engine committed a block less than CatchUpDelay ago.
+func (st *loopState) leaveToEngine(highest uint64) bool {
+	d := st.s.catchUpTicks
+	return d > 0 && highest > st.head && highest-st.head < uint64(st.s.cfg.CatchUpGap) && st.now-st.engineMoved < d
 }
 
 // pickPeer chooses, among the usable peers with room for a request that

@@ -33,6 +33,9 @@ type loopState struct {
 	lastAnnounce int64  // tick of the latest status broadcast
 	announceDue  bool   // the head moved since
 	lastErr      string // latest local apply failure
+	// engineMoved is the tick at which a head committed by someone else
+	// (the consensus engine) was last adopted; -1 << 40 if never.
+	engineMoved int64
 }
 
 type peerState struct {
@@ -72,7 +75,7 @@ func newLoopState(s *Syncer, genesis common.Hash, head *types.Header) *loopState
 		s: s, genesis: genesis, head: head.Number, headHash: head.Hash(s.suite),
 		peers: make(map[PeerID]*peerState), reqs: make(map[uint64]*request),
 		assigned: make(map[uint64]uint64), buffer: make(map[uint64]*fetched),
-		lastAnnounce: -1 << 40, announceDue: true,
+		lastAnnounce: -1 << 40, announceDue: true, engineMoved: -1 << 40,
 	}
 }
 
@@ -149,6 +152,7 @@ func (st *loopState) refreshHead() {
 	if h == nil || h.Number <= st.head {
 		return
 	}
+	st.engineMoved = st.now
 	st.setHead(h.Number, h.Hash(st.s.suite))
 }
 

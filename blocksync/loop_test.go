@@ -288,3 +288,70 @@ func TestLoopAnswerChecks(t *testing.T) {
 		t.Fatalf("after an empty answer: %+v", ps)
 	}
 }
+
+// TestLoopLeavesNearBlocksToEngine: while peers are fewer than CatchUpGap
+// blocks ahead and the consensus engine is committing, nothing is fetched;
+// once the engine has committed nothing for CatchUpDelay, or a peer is
+// CatchUpGap blocks ahead, blocks are fetched.
+func TestLoopLeavesNearBlocksToEngine(t *testing.T) {
+	c := newTestChain(t, newSealers(t, crypto.ECDSA(), 4), 1_700_000_000, 8)
+	cfg := loopConfig() // CatchUpDelay 500 ms in ticks of 10 ms, CatchUpGap 3
+	delay := cfg.ticks(cfg.CatchUpDelay)
+	h := newLoopHarness(t, c, cfg, "p1")
+	l := h.st.s.ledger.(ledgerAdapter).l
+	// The engine commits up to 6; p1 is at 8.
+	h.st.onStatus("p1", &StatusMsg{Genesis: h.st.genesis, Number: 6, Hash: c.blocks[6].Header.Hash(c.suite)})
+	c.commitTo(t, l, 1, 5)
+	h.st.onTick()
+	h.st.schedule()
+	if h.st.head != 5 || len(h.requests("p1")) != 0 {
+		t.Fatalf("head %d, %d requests; want head 5 and none (p1 is 1 block ahead)", h.st.head, len(h.requests("p1")))
+	}
+	for i := int64(1); i < delay; i++ {
+		h.st.onTick()
+		h.st.schedule()
+		if i == delay/2 {
+			c.commitTo(t, l, 6, 6) // the engine keeps up: the wait restarts
+			h.st.onStatus("p1", &StatusMsg{Genesis: h.st.genesis, Number: 7, Hash: c.blocks[7].Header.Hash(c.suite)})
+		}
+	}
+	if h.st.head != 6 || len(h.requests("p1")) != 0 {
+		t.Fatalf("head %d, %d requests while the engine commits; want head 6 and none", h.st.head, len(h.requests("p1")))
+	}
+	for i := int64(0); i < delay && len(h.requests("p1")) == 0; i++ {
+		h.st.onTick()
+		h.st.schedule()
+	}
+	got := h.requests("p1")
+	if len(got) != 1 || got[0].From != 7 || got[0].Count != 1 {
+		t.Fatalf("requests after the engine stalled: %+v; want block 7", got)
+	}
+	// A peer CatchUpGap blocks ahead is fetched from at once, even right
+	// after an engine commit.
+	h2 := newLoopHarness(t, c, cfg, "p1")
+	h2.st.onStatus("p1", &StatusMsg{Genesis: h2.st.genesis, Number: 8, Hash: c.blocks[8].Header.Hash(c.suite)})
+	c.commitTo(t, h2.st.s.ledger.(ledgerAdapter).l, 1, 5)
+	h2.st.onTick()
+	h2.st.schedule()
+	if got := h2.requests("p1"); h2.st.head != 5 || len(got) != 1 || got[0].From != 6 || got[0].Count != 3 {
+		t.Fatalf("head %d, requests %+v; want blocks 6 to 8 at once", h2.st.head, got)
+	}
+	// A node whose engine commits nothing (an observer) fetches the next
+	// block at once.
+	h3 := newLoopHarness(t, c, cfg, "p1")
+	h3.st.onStatus("p1", &StatusMsg{Genesis: h3.st.genesis, Number: 1, Hash: c.blocks[1].Header.Hash(c.suite)})
+	h3.st.schedule()
+	if got := h3.requests("p1"); len(got) != 1 || got[0].From != 1 {
+		t.Fatalf("observer requests %+v; want block 1 at once", got)
+	}
+	// With no CatchUpDelay every block is fetched at once.
+	cfg.CatchUpDelay = 0
+	h4 := newLoopHarness(t, c, cfg, "p1")
+	h4.st.onStatus("p1", &StatusMsg{Genesis: h4.st.genesis, Number: 6, Hash: c.blocks[6].Header.Hash(c.suite)})
+	c.commitTo(t, h4.st.s.ledger.(ledgerAdapter).l, 1, 5)
+	h4.st.onTick()
+	h4.st.schedule()
+	if got := h4.requests("p1"); len(got) != 1 || got[0].From != 6 {
+		t.Fatalf("requests with no delay %+v; want block 6 at once", got)
+	}
+}

@@ -94,6 +94,7 @@ type Syncer struct {
 
 	// ticks of the configured durations
 	statusTicks, timeoutTicks, backoffTicks, penaltyTicks, retryTicks int64
+	catchUpTicks                                                      int64 // 0: no wait
 
 	running    atomic.Bool
 	inbox      chan inbound
@@ -165,6 +166,7 @@ func New(p Params) (*Syncer, error) {
 		backoffTicks: c.ticks(c.TimeoutBackoff),
 		penaltyTicks: c.ticks(c.PenaltyDuration),
 		retryTicks:   c.ticks(c.RetryInterval),
+		catchUpTicks: catchUpTicks(c),
 		// Each inbound message is at most MaxMessageSize and the inbox is
 		// also bounded in bytes; the count bound keeps tiny messages in check.
 		inbox:     make(chan inbound, 1024),
@@ -346,4 +348,12 @@ func (s *Syncer) send(to PeerID, m *Message) error {
 		s.log.Debug("send failed", "peer", to.short(), "kind", m.Kind, "err", err)
 	}
 	return err
+}
+
+// catchUpTicks is Config.CatchUpDelay in ticks, 0 for none.
+func catchUpTicks(c Config) int64 {
+	if c.CatchUpDelay <= 0 {
+		return 0
+	}
+	return c.ticks(c.CatchUpDelay)
 }
