@@ -34,7 +34,11 @@ type Config struct {
 	// server a read and an encoding of the block and this node its
 	// decoding and checks, for nothing. A node that does not take part in
 	// consensus (an observer, a stalled sealer) sees no such commit and
-	// fetches as soon as CatchUpDelay has passed. 0 requests at once.
+	// fetches as soon as CatchUpDelay has passed. A sealer a few heights
+	// behind also catches up within consensus (PBFT sends it decided
+	// proofs for up to four heights; a Raft leader resends its log), and a
+	// block the syncer commits under a running engine makes the PBFT
+	// engine rebuild its core. 0 requests at once.
 	CatchUpDelay time.Duration
 	CatchUpGap   int
 
