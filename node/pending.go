@@ -1,6 +1,7 @@
 package node
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -121,11 +122,14 @@ func (e *engineExecutor) uncommitted(head *types.Header, pending []consensus.Pen
 // touchesSystem reports whether ws writes an account or a storage slot of
 // a system contract.
 func (e *engineExecutor) touchesSystem(ws *state.WriteSet) bool {
-	for _, addr := range e.n.exec.SystemContracts().Addresses() {
-		acct, slots := string(state.AccountKey(addr)), string(state.StoragePrefix(addr))
-		for _, w := range ws.Writes() {
-			k := string(w.Key)
-			if k == acct || (len(k) > len(slots) && k[:len(slots)] == slots) {
+	addrs := e.n.exec.SystemContracts().Addresses()
+	keys := make([][]byte, 0, 2*len(addrs))
+	for _, addr := range addrs {
+		keys = append(keys, state.AccountKey(addr), state.StoragePrefix(addr))
+	}
+	for _, w := range ws.Writes() {
+		for _, k := range keys {
+			if bytes.HasPrefix(w.Key, k) {
 				return true
 			}
 		}
