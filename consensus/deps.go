@@ -23,6 +23,27 @@ type Executor interface {
 	ExecuteBlock(ctx context.Context, env BlockEnv, parentRoot common.Hash, txs []*types.Transaction) (*Result, error)
 }
 
+// Pending is a block executed and being committed, not yet durable: its
+// header and its executor Result's State.
+type Pending struct {
+	Header *types.Header
+	State  any
+}
+
+// PendingExecutor is an optional interface of an Executor: it also runs a
+// block on top of executed blocks whose commits are still under way
+// (pending, oldest first, the last one the block's parent, each pending
+// block the child of the one before and the first one the child of a
+// committed block), reading the state those commits will leave. The
+// result is the one ExecuteBlock would return once they are committed.
+// It fails, with no verdict on the block, when pending does not extend
+// the committed chain or when it cannot run on them (the caller then waits
+// for the commits and executes on the new head).
+type PendingExecutor interface {
+	Executor
+	ExecuteBlockOn(ctx context.Context, env BlockEnv, parentRoot common.Hash, txs []*types.Transaction, pending []Pending) (*Result, error)
+}
+
 // Ledger is what an engine needs of the group's ledger to commit blocks.
 type Ledger interface {
 	// Head is the header of the latest committed block (genesis at first).

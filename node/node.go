@@ -68,6 +68,9 @@ type Node struct {
 	// stateMu orders block executions (read lock) against block commits
 	// (write lock): the engine and block sync both execute on the store
 	// a commit writes, and an execution must read one state throughout.
+	// An execution on pending blocks (engineExecutor.ExecuteBlockOn)
+	// holds the read lock only while it checks the head and takes a
+	// storage snapshot, so that the pending commits go on meanwhile.
 	stateMu   sync.RWMutex
 	sealerIdx map[network.NodeID]int
 	sealerIDs []network.NodeID // the PBFT engine's running sealer set (epochs.go)

@@ -28,4 +28,8 @@
 //
 // Reader gives read-only access to the committed state for RPC; over
 // AtBlock's view it reads the state of a past block.
+//
+// Overlay reads the state of blocks executed but not yet committed: their
+// write sets layered over the committed store, so that a block can execute
+// while its parent's commit is under way.
 package state

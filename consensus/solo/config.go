@@ -16,6 +16,11 @@ type Config struct {
 	// bound on the gas the sealed txs declare together (a tx declaring more
 	// than the limit is sealed alone).
 	BlockGasLimit uint64
+	// Serial commits each block before executing the next. Unset, an
+	// Executor implementing consensus.PendingExecutor executes the next
+	// block on top of the one being committed (the commits stay in
+	// order, and a block is announced only once committed).
+	Serial bool
 }
 
 // DefaultConfig suits a production single-sealer group.

@@ -11,4 +11,19 @@
 // tells the txpool. Between two blocks it waits Config.MinSealInterval.
 // A failed execution or commit is logged and retried after a back-off;
 // it never panics.
+//
+// Overlap (pipeline.go): when the Executor implements
+// consensus.PendingExecutor and Config.Serial is unset, a block's commit
+// (and its fsync) runs in its own goroutine while the next block, made of
+// pending txs other than those of the block being committed (and of txs
+// that block makes stale), executes on top of it. At most one block is
+// being committed: the next one's commit starts only once the previous
+// one's returned success, and the txpool, the engine's status, the tracer
+// and the log hear of a block only once its commit returned, in block
+// order. When the commit fails, the block executed on top of it is
+// discarded (its txs stay in the pool) and sealing resumes from the
+// committed head after the back-off; when the next block cannot run on the
+// pending one (the executor refuses, e.g. because the pending block
+// changes governance state), the engine waits for the commit and seals on
+// the new head. With a minimum seal interval, blocks do not overlap.
 package solo

@@ -141,24 +141,61 @@ func (e *Engine) Status() consensus.Status {
 	return e.status
 }
 
-// run is the sealing loop.
+// run is the sealing loop. With an Executor that implements
+// consensus.PendingExecutor (and Config.Serial unset) it overlaps: while
+// one block commits, the next one is executed on top of it; see
+// pipeline.go.
 func (e *Engine) run(ctx context.Context) {
+	var fl *inflight // the block being committed, if any
 	defer func() {
+		if fl != nil {
+			// The commit completes even if ctx ended; Stop waits for it.
+			_ = e.settle(ctx, fl)
+		}
 		e.mu.Lock()
 		e.status.Running = false
 		e.mu.Unlock()
 	}()
+	pe, _ := e.exec.(consensus.PendingExecutor)
+	if e.cfg.Serial {
+		pe = nil
+	}
 	notify := e.txs.Notify()
 	var lastCommit time.Time // monotonic, for MinSealInterval
 	retry := time.Duration(0)
-	for ctx.Err() == nil {
-		rules, err := e.rulesNext()
+	failed := func(msg string, args ...any) bool { // backs off; false when ctx ended
+		retry = min(max(2*retry, retryMin), retryMax)
+		e.log.Error(msg, append(args, "retryIn", retry)...)
+		return sleep(ctx, retry)
+	}
+	// settleNow ends fl's commit; false when it failed (after a back-off).
+	settleNow := func() bool {
+		err := e.settle(ctx, fl)
+		fl = nil
 		if err != nil {
-			retry = min(max(2*retry, retryMin), retryMax)
-			e.log.Error("cannot seal the next block; waiting", "retryIn", retry, "err", err)
-			if !sleep(ctx, retry) {
+			if ctx.Err() == nil {
+				failed("committing a block failed; retrying", "err", err)
+			}
+			return false
+		}
+		lastCommit = time.Now()
+		retry = 0
+		return true
+	}
+	for ctx.Err() == nil {
+		rules, err := e.rulesNext(fl)
+		if err != nil {
+			if fl != nil {
+				settleNow()
+				continue
+			}
+			if !failed("cannot seal the next block; waiting", "err", err) {
 				return
 			}
+			continue
+		}
+		if rules.MinSealInterval > 0 && fl != nil {
+			settleNow() // no overlap: the interval runs from the commit
 			continue
 		}
 		if rules.MinSealInterval > 0 && !lastCommit.IsZero() {
@@ -166,43 +203,80 @@ func (e *Engine) run(ctx context.Context) {
 				return
 			}
 		}
-		txs := sealable(e.txs.Pending(rules.MaxTxs), rules)
+		txs := e.nextTxs(rules, fl)
 		if len(txs) == 0 {
+			var done <-chan error
+			if fl != nil {
+				done = fl.done
+			}
 			select {
 			case <-ctx.Done():
 				return
 			case <-notify:
-				continue
+			case err := <-done:
+				fl.result, fl.received = err, true
+				settleNow()
 			}
+			continue
 		}
 		txs = e.fitGas(txs)
-		if err := e.sealBlock(ctx, txs); err != nil {
+		var parent *types.Header
+		var pending []consensus.Pending
+		if fl != nil {
+			if pe == nil {
+				settleNow()
+				continue
+			}
+			parent = fl.block.Header
+			pending = []consensus.Pending{{Header: fl.block.Header, State: fl.state}}
+		}
+		next, err := e.sealBlock(ctx, pe, parent, pending, txs)
+		if err != nil {
+			if fl != nil {
+				// It could not run on the pending block: seal again on the
+				// committed head once the commit ends.
+				e.log.Debug("block not executed on the pending one; waiting for its commit", "err", err)
+				settleNow()
+				continue
+			}
 			if ctx.Err() != nil {
 				return
 			}
-			retry = min(max(2*retry, retryMin), retryMax)
-			e.log.Error("sealing a block failed; retrying", "txs", len(txs), "retryIn", retry, "err", err)
-			if !sleep(ctx, retry) {
+			if !failed("sealing a block failed; retrying", "txs", len(txs), "err", err) {
 				return
 			}
 			continue
 		}
-		retry = 0
-		lastCommit = time.Now()
+		if fl != nil && !settleNow() {
+			continue // the parent's commit failed: next is discarded, its txs stay in the pool
+		}
+		if err := ctx.Err(); err != nil {
+			return // an executed block not committed is safe to abandon
+		}
+		fl = e.startCommit(next)
+		if pe == nil {
+			settleNow()
+		}
 	}
 }
 
-// rulesNext returns the rules of the block after the head: Params.Rules's
-// or, without it, the configuration's.
-func (e *Engine) rulesNext() (consensus.Rules, error) {
+// rulesNext returns the rules of the block after fl (or after the head
+// when fl is nil): Params.Rules's or, without it, the configuration's.
+func (e *Engine) rulesNext(fl *inflight) (consensus.Rules, error) {
 	if e.rules == nil {
 		return consensus.Rules{MaxTxs: e.cfg.MaxTxsPerBlock, MinSealInterval: e.cfg.MinSealInterval}, nil
 	}
-	head := e.ledger.Head()
-	if head == nil {
-		return consensus.Rules{}, ErrNoHead
+	var number uint64
+	if fl != nil {
+		number = fl.block.Header.Number
+	} else {
+		head := e.ledger.Head()
+		if head == nil {
+			return consensus.Rules{}, ErrNoHead
+		}
+		number = head.Number
 	}
-	r, err := e.rules.RulesAt(head.Number + 1)
+	r, err := e.rules.RulesAt(number + 1)
 	if err != nil {
 		return r, err
 	}
@@ -239,18 +313,20 @@ func (e *Engine) fitGas(txs []*types.Transaction) []*types.Transaction {
 	return txs
 }
 
-// sealBlock executes, signs and commits one block of txs on the head.
-func (e *Engine) sealBlock(ctx context.Context, txs []*types.Transaction) error {
+// sealBlock executes and signs one block of txs on parent (the head when
+// nil), on top of the pending blocks through pe when there are any.
+func (e *Engine) sealBlock(ctx context.Context, pe consensus.PendingExecutor, parent *types.Header, pending []consensus.Pending, txs []*types.Transaction) (*sealed, error) {
 	start := time.Now()
-	parent := e.ledger.Head()
 	if parent == nil {
-		return ErrNoHead
+		if parent = e.ledger.Head(); parent == nil {
+			return nil, ErrNoHead
+		}
 	}
 	senders := make([]common.Address, len(txs))
 	for i, tx := range txs {
 		s, ok := tx.CachedSender()
 		if !ok {
-			return fmt.Errorf("%w: %s", ErrUnverifiedTx, tx.Hash())
+			return nil, fmt.Errorf("%w: %s", ErrUnverifiedTx, tx.Hash())
 		}
 		senders[i] = s
 	}
@@ -263,54 +339,32 @@ func (e *Engine) sealBlock(ctx context.Context, txs []*types.Transaction) error 
 		ParentHash: parentHash,
 		GetHash:    e.hashGetter(parent.Number, parentHash),
 	}
-	sealed := time.Now()
-	res, err := e.exec.ExecuteBlock(ctx, env, parent.StateRoot, txs)
+	execStart := time.Now()
+	var res *consensus.Result
+	var err error
+	if len(pending) > 0 {
+		res, err = pe.ExecuteBlockOn(ctx, env, parent.StateRoot, txs, pending)
+	} else {
+		res, err = e.exec.ExecuteBlock(ctx, env, parent.StateRoot, txs)
+	}
 	if err != nil {
-		return fmt.Errorf("executing block %d: %w", env.Number, err)
+		return nil, fmt.Errorf("executing block %d: %w", env.Number, err)
 	}
 	executed := time.Now()
 	header, err := consensus.BuildHeader(e.suite, env, txs, res)
 	if err != nil {
-		return fmt.Errorf("block %d: %w", env.Number, err)
+		return nil, fmt.Errorf("block %d: %w", env.Number, err)
 	}
 	hash := header.Hash(e.suite)
 	sig, err := consensus.SignCommitHash(e.suite, e.key, hash, 0)
 	if err != nil {
-		return fmt.Errorf("block %d: %w", env.Number, err)
+		return nil, fmt.Errorf("block %d: %w", env.Number, err)
 	}
 	header.Signatures = []types.CommitSig{sig}
-	block := &types.Block{Header: header, Txs: txs}
-	// Abandoning an executed block is safe: its txs stay in the pool. Once
-	// the commit has begun it completes even if ctx ends; Stop waits.
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("block %d not committed: %w", env.Number, err)
-	}
-	committing := time.Now()
-	if err := e.ledger.Commit(block, res.Receipts, senders, res.State); err != nil {
-		return fmt.Errorf("committing block %d: %w", env.Number, err)
-	}
-	if e.tracer != nil {
-		end := time.Now()
-		e.tracer.BlockTraced(consensus.BlockTrace{
-			Number: header.Number, Hash: hash, Txs: len(txs), Proposer: true,
-			Phases:  []consensus.PhaseTime{{Name: consensus.PhaseSeal, Took: sealed.Sub(start)}},
-			Execute: executed.Sub(sealed), Commit: end.Sub(committing), Total: end.Sub(start),
-		})
-	}
-	e.txs.OnCommitted(block)
-
-	e.mu.Lock()
-	e.status.Height = header.Number
-	e.status.BlockHash = hash
-	e.status.LastBlockTime = time.Now()
-	e.mu.Unlock()
-	level := slog.LevelInfo
-	if e.tracer != nil {
-		level = slog.LevelDebug // the tracer logs the block's flow line
-	}
-	e.log.Log(ctx, level, "block committed", "number", header.Number, "hash", hash, "txs", len(txs),
-		"gasUsed", header.GasUsed, "elapsed", time.Since(start))
-	return nil
+	return &sealed{
+		block: &types.Block{Header: header, Txs: txs}, hash: hash, res: res, senders: senders,
+		start: start, seal: execStart.Sub(start), exec: executed.Sub(execStart),
+	}, nil
 }
 
 // hashGetter answers BLOCKHASH: the parent directly, older ancestors from

@@ -182,11 +182,6 @@ func (l *fakeLedger) HashByNumber(n uint64) (common.Hash, bool) {
 func (l *fakeLedger) Commit(b *types.Block, receipts []*types.Receipt, senders []common.Address, state any) error {
 	l.mu.Lock()
 	hold := l.hold
-	if l.fails > 0 {
-		l.fails--
-		l.mu.Unlock()
-		return errors.New("injected commit failure")
-	}
 	l.mu.Unlock()
 	if hold {
 		l.entered <- struct{}{}
@@ -194,6 +189,10 @@ func (l *fakeLedger) Commit(b *types.Block, receipts []*types.Receipt, senders [
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.fails > 0 {
+		l.fails--
+		return errors.New("injected commit failure")
+	}
 	head := l.headers[len(l.headers)-1]
 	if b.Header.Number != head.Number+1 || b.Header.ParentHash != head.Hash(l.suite) {
 		l.t.Errorf("block %d does not extend head %d", b.Header.Number, head.Number)

@@ -114,7 +114,10 @@
 // reads the node's flat state). execute asserts this; a parent that is not
 // the head (the block syncer moved the ledger) fails the request, which
 // the core retries, and the core is rebuilt (below). Pipelining needs an
-// executor that can run on uncommitted parent state; it is left for later.
+// executor that can run on uncommitted parent state: the node's executor
+// can (consensus.PendingExecutor, a state.Overlay of the pending blocks'
+// write sets, used by the Solo engine), but this driver does not use it
+// yet.
 //
 // # Restart and sync
 //

@@ -1,0 +1,106 @@
+package node
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/gobcos/gobcos/consensus"
+	"github.com/gobcos/gobcos/crypto"
+	"github.com/gobcos/gobcos/executor"
+	"github.com/gobcos/gobcos/executor/precompiled"
+	"github.com/gobcos/gobcos/state"
+	"github.com/gobcos/gobcos/storage"
+	"github.com/gobcos/gobcos/types"
+)
+
+// chainOf makes n headers, each the child of the one before.
+func chainOf(suite crypto.Suite, n int) []*types.Header {
+	hs := []*types.Header{{Number: 0, StateRoot: common.Hash{1}}}
+	for i := 1; i < n; i++ {
+		hs = append(hs, &types.Header{Number: uint64(i), ParentHash: hs[i-1].Hash(suite), StateRoot: common.Hash{byte(i + 1)}})
+	}
+	return hs
+}
+
+// TestPendingLayers checks which pending blocks an execution layers over
+// the store: those above the head, and only when they extend it.
+func TestPendingLayers(t *testing.T) {
+	suite := crypto.ECDSA()
+	e := &engineExecutor{n: &Node{suite: suite}}
+	hs := chainOf(suite, 6)
+	other := &types.Header{Number: 3, ParentHash: hs[2].Hash(suite), StateRoot: common.Hash{0xee}}
+	pend := func(hs ...*types.Header) ([]consensus.Pending, []*state.WriteSet) {
+		var ps []consensus.Pending
+		var ls []*state.WriteSet
+		for _, h := range hs {
+			l := new(state.WriteSet).ForBlock(h.Number)
+			ps = append(ps, consensus.Pending{Header: h, State: l})
+			ls = append(ls, l)
+		}
+		return ps, ls
+	}
+	for _, c := range []struct {
+		name    string
+		head    *types.Header
+		pending []*types.Header
+		want    int // layers kept (the last ones), -1 for ErrParentMoved
+	}{
+		{"one above the head", hs[2], []*types.Header{hs[3]}, 1},
+		{"two above the head", hs[2], []*types.Header{hs[3], hs[4]}, 2},
+		{"first committed meanwhile", hs[3], []*types.Header{hs[3], hs[4]}, 1},
+		{"all committed meanwhile", hs[4], []*types.Header{hs[3], hs[4]}, 0},
+		{"gap above the head", hs[1], []*types.Header{hs[3]}, -1},
+		{"not the head's child", hs[2], []*types.Header{hs[4]}, -1},
+		{"another block at the head's height", hs[3], []*types.Header{other, hs[4]}, -1},
+		{"fork above the head", hs[2], []*types.Header{other}, 1},
+		{"broken pending chain", hs[2], []*types.Header{hs[3], hs[5]}, -1},
+	} {
+		ps, ls := pend(c.pending...)
+		got, err := e.uncommitted(c.head, ps, ls)
+		switch {
+		case c.want < 0:
+			if !errors.Is(err, ErrParentMoved) {
+				t.Errorf("%s: err %v, want ErrParentMoved", c.name, err)
+			}
+		case err != nil:
+			t.Errorf("%s: %v", c.name, err)
+		case len(got) != c.want || (c.want > 0 && got[len(got)-1] != ls[len(ls)-1]):
+			t.Errorf("%s: %d layers, want the last %d", c.name, len(got), c.want)
+		}
+	}
+}
+
+// TestPendingGovernanceRefused: a pending block writing a system
+// contract's state is not executed on (its rules may change).
+func TestPendingGovernanceRefused(t *testing.T) {
+	suite := crypto.ECDSA()
+	ex, err := executor.New(executor.Config{ChainID: 1, TxGasLimit: 30_000_000, BlockGasLimit: 30_000_000}, suite, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &engineExecutor{n: &Node{suite: suite, exec: ex}}
+	write := func(addr common.Address) *state.WriteSet {
+		s := state.New(storage.NewMemory())
+		s.SetNonce(addr, 1, 0) // not empty: kept with its storage
+		s.SetState(addr, common.Hash{1}, common.Hash{2})
+		ws, err := s.WriteSet()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ws
+	}
+	if e.touchesSystem(write(common.HexToAddress("0x1234"))) {
+		t.Fatal("a user contract's slot counted as system state")
+	}
+	if !e.touchesSystem(write(precompiled.SystemConfigAddress)) {
+		t.Fatal("a SystemConfig slot not counted as system state")
+	}
+	hs := chainOf(suite, 2)
+	_, err = e.ExecuteBlockOn(t.Context(), consensus.BlockEnv{Number: 2}, hs[1].StateRoot, nil,
+		[]consensus.Pending{{Header: hs[1], State: write(precompiled.CommitteeAddress)}})
+	if !errors.Is(err, ErrPendingGovernance) {
+		t.Fatalf("err %v, want ErrPendingGovernance", err)
+	}
+}
