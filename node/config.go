@@ -41,6 +41,8 @@ type Config struct {
 	Network *NetworkConfig `toml:"network,omitempty"`
 	// Explorer is the block explorer web UI this node serves.
 	Explorer ExplorerConfig `toml:"explorer"`
+	// Solo tunes the Solo engine of a single-node chain.
+	Solo SoloConfig `toml:"solo"`
 
 	// TestMaxCompatibility lowers the highest chain compatibility version
 	// this node supports below its binary's, so that tests can run nodes
@@ -75,6 +77,16 @@ type TxPoolConfig struct {
 // ExplorerConfig configures the block explorer web UI (package explorer).
 type ExplorerConfig struct {
 	Listen string `toml:"listen" comment:"Address of the block explorer web UI, e.g. \"127.0.0.1:8080\"; \"\" (the default) serves none."`
+}
+
+// SoloConfig tunes the Solo engine (single-node chains; ignored by others).
+type SoloConfig struct {
+	// OverlapCommit executes the next block while the previous one is
+	// being committed (fsync) instead of after it. Off by default: on a
+	// 2-core machine at full load it gave fewer TPS (smaller blocks, more
+	// CPU per tx) and lower tail latency (BENCHMARKS.md); it is for
+	// machines where the disk, not the CPU, bounds the block rate.
+	OverlapCommit bool `toml:"overlap_commit" comment:"Execute the next block while the previous one commits (fsync); off by default, see BENCHMARKS.md."`
 }
 
 // LogConfig configures logging.
