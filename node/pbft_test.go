@@ -35,6 +35,25 @@ func buildPBFTChain(t *testing.T, suite string, n int) *pbftChain {
 	return buildChain(t, "pbft", suite, n)
 }
 
+// editGenesis changes every node's copy of the genesis before the first start.
+func (c *pbftChain) editGenesis(edit func(*node.Genesis)) {
+	c.t.Helper()
+	for _, name := range c.names {
+		cfg, err := node.LoadConfig(filepath.Join(c.dir, name, node.ConfigFile))
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		g, err := node.LoadGenesis(cfg.Path(cfg.Genesis))
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		edit(g)
+		if err := node.WriteGenesis(cfg.Path(cfg.Genesis), g); err != nil {
+			c.t.Fatal(err)
+		}
+	}
+}
+
 // buildChain builds an n-node chain of the given consensus with chainbuild.
 func buildChain(t *testing.T, consensus, suite string, n int) *pbftChain {
 	t.Helper()

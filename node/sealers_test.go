@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 
 	"github.com/gobcos/gobcos/chainbuild"
@@ -23,16 +22,6 @@ import (
 // quorum of that set.
 func certSigners(ctx context.Context, t *testing.T, n *node.Node, client *sdk.Client, suite crypto.Suite, b uint64) [][]byte {
 	t.Helper()
-	var blk struct {
-		Hash       common.Hash `json:"hash"`
-		Signatures []struct {
-			Index     hexutil.Uint64 `json:"index"`
-			Signature hexutil.Bytes  `json:"signature"`
-		} `json:"signatures"`
-	}
-	if err := client.RPC().CallContext(ctx, &blk, "eth_getBlockByNumber", hexutil.EncodeUint64(b), false); err != nil {
-		t.Fatal(err)
-	}
 	list, err := n.ConsensusNodes(b)
 	if err != nil {
 		t.Fatal(err)
@@ -44,15 +33,8 @@ func certSigners(ctx context.Context, t *testing.T, n *node.Node, client *sdk.Cl
 		}
 	}
 	var out [][]byte
-	for _, s := range blk.Signatures {
-		if int(s.Index) >= len(set) {
-			t.Fatalf("block %d: signature index %d, %d sealers in force", b, s.Index, len(set))
-		}
-		pub := set[s.Index]
-		if err := suite.Verify(pub, blk.Hash[:], s.Signature); err != nil {
-			t.Fatalf("block %d: signature of sealer %d does not verify: %v", b, s.Index, err)
-		}
-		out = append(out, pub)
+	for _, i := range certIndexes(ctx, t, client, suite, set, b) {
+		out = append(out, set[i])
 	}
 	n3 := len(set)
 	if q := (n3+(n3-1)/3)/2 + 1; len(out) < q {

@@ -39,21 +39,10 @@ type upgradeChain struct {
 func buildUpgradeChain(t *testing.T) *upgradeChain {
 	t.Helper()
 	c := buildChain(t, "pbft", "ecdsa", 4)
-	for _, name := range c.names {
-		cfg, err := node.LoadConfig(filepath.Join(c.dir, name, node.ConfigFile))
-		if err != nil {
-			t.Fatal(err)
-		}
-		g, err := node.LoadGenesis(cfg.Path(cfg.Genesis))
-		if err != nil {
-			t.Fatal(err)
-		}
+	c.editGenesis(func(g *node.Genesis) {
 		g.CompatibilityVersion = precompiled.CompatV0_1
 		g.ConsensusTimeoutMs = 1000 // view changes while the chain waits stay short
-		if err := node.WriteGenesis(cfg.Path(cfg.Genesis), g); err != nil {
-			t.Fatal(err)
-		}
-	}
+	})
 	admin, err := node.LoadKey(filepath.Join(c.dir, chainbuild.OrgsDir, "org1", chainbuild.AdminKeyFile), crypto.ECDSA())
 	if err != nil {
 		t.Fatal(err)

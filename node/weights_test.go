@@ -62,21 +62,10 @@ func TestPBFTWeightsByGovernance(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	c := buildChain(t, "pbft", "ecdsa", 4)
-	for _, name := range c.names {
-		cfg, err := node.LoadConfig(filepath.Join(c.dir, name, node.ConfigFile))
-		if err != nil {
-			t.Fatal(err)
-		}
-		g, err := node.LoadGenesis(cfg.Path(cfg.Genesis))
-		if err != nil {
-			t.Fatal(err)
-		}
+	c.editGenesis(func(g *node.Genesis) {
 		g.CompatibilityVersion = precompiled.CompatV0_2
 		g.ConsensusTimeoutMs = 1000 // view changes away from stopped leaders stay short
-		if err := node.WriteGenesis(cfg.Path(cfg.Genesis), g); err != nil {
-			t.Fatal(err)
-		}
-	}
+	})
 	c.startAll()
 	suite := c.nodes[1].Genesis().Suite()
 	admin, err := node.LoadKey(filepath.Join(c.dir, chainbuild.OrgsDir, "org1", chainbuild.AdminKeyFile), suite)
