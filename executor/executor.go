@@ -231,19 +231,25 @@ func (e *Executor) message(tx *types.Transaction, from common.Address, txGasLimi
 	if gas > txGasLimit {
 		return nil, fmt.Errorf("%w: tx asks for %d, limit is %d", ErrGasLimitTooHigh, gas, txGasLimit)
 	}
-	value, overflow := uint256.FromBig(tx.Value())
-	if overflow {
+	// The message and its amounts in one allocation (gas is free here:
+	// the prices are zero).
+	m := new(struct {
+		msg                          core.Message
+		value, price, feeCap, tipCap uint256.Int
+	})
+	if m.value.SetFromBig(tx.Value()) {
 		return nil, ErrValueTooLarge
 	}
-	msg := &core.Message{
+	msg := &m.msg
+	*msg = core.Message{
 		From:      from,
 		To:        tx.To(),
 		Nonce:     tx.Nonce(),
-		Value:     value,
+		Value:     &m.value,
 		GasLimit:  gas,
-		GasPrice:  new(uint256.Int),
-		GasFeeCap: new(uint256.Int),
-		GasTipCap: new(uint256.Int),
+		GasPrice:  &m.price,
+		GasFeeCap: &m.feeCap,
+		GasTipCap: &m.tipCap,
 		Data:      tx.Data(),
 	}
 	if eth := tx.Eth(); eth != nil {

@@ -5,18 +5,89 @@ import (
 	"github.com/holiman/uint256"
 )
 
-// journalEntry is one revertible change made during the current
-// transaction. Entries are undone in reverse order by RevertToSnapshot.
-type journalEntry interface {
-	revert(s *StateDB)
-	// dirtied is the account the change belongs to, nil for changes that
-	// are not about an account (refund, logs, access list, ...).
-	dirtied() *common.Address
+// change is one revertible change made during the current transaction.
+// Changes are undone in reverse order by RevertToSnapshot. One concrete
+// type for every kind (rather than an interface per kind) lets the
+// journal keep them by value in a slice reused from one transaction to
+// the next, so recording a change allocates nothing.
+type change struct {
+	kind changeKind
+	flag bool // selfDestruct: the previous flag; storage: the slot had a dirty value
+	addr common.Address
+	key  common.Hash // storage slot, transient key, access-list slot
+	prev common.Hash // storage and transient: previous value; code: previous code hash
+	bal  uint256.Int // balance: previous balance
+	n    uint64      // nonce: previous nonce; refund: previous refund
+	code []byte      // code: previous code
+}
+
+type changeKind uint8
+
+const (
+	// Kinds up to touchChange are changes to the account addr (dirtied).
+	createObjectChange changeKind = iota + 1
+	createContractChange
+	selfDestructChange
+	balanceChange
+	nonceChange
+	codeChange
+	storageChange
+	touchChange
+	refundChange
+	addLogChange
+	transientChange
+	accessListAddrChange
+	accessListSlotChange
+)
+
+// dirtied reports whether the change belongs to the account addr.
+func (c *change) dirtied() bool { return c.kind <= touchChange }
+
+// revert undoes the change on s.
+func (c *change) revert(s *StateDB) {
+	switch c.kind {
+	case createObjectChange:
+		obj := s.objects[c.addr]
+		obj.live = false
+		obj.data = emptyAccount()
+		obj.code, obj.codeLoaded = nil, true
+	case createContractChange:
+		s.objects[c.addr].newContract = false
+	case selfDestructChange:
+		s.objects[c.addr].selfDestructed = c.flag
+	case balanceChange:
+		s.objects[c.addr].data.Balance = c.bal
+	case nonceChange:
+		s.objects[c.addr].data.Nonce = c.n
+	case codeChange:
+		obj := s.objects[c.addr]
+		obj.data.CodeHash = c.prev
+		obj.code, obj.codeLoaded = c.code, true
+	case storageChange:
+		obj := s.objects[c.addr]
+		if c.flag {
+			obj.dirtyStorage[c.key] = c.prev
+		} else {
+			delete(obj.dirtyStorage, c.key)
+		}
+	case touchChange:
+	case refundChange:
+		s.refund = c.n
+	case addLogChange:
+		s.logs[len(s.logs)-1] = nil
+		s.logs = s.logs[:len(s.logs)-1]
+	case transientChange:
+		s.setTransient(c.addr, c.key, c.prev)
+	case accessListAddrChange:
+		delete(s.accessAddrs, c.addr)
+	case accessListSlotChange:
+		delete(s.accessSlots, accessSlot{c.addr, c.key})
+	}
 }
 
 // journal records the changes of the current transaction.
 type journal struct {
-	entries   []journalEntry
+	entries   []change
 	revisions []int // journal length at each Snapshot, indexed by snapshot id
 	// dirties counts, per account, the entries that touched it. Finalise
 	// looks at these accounts only.
@@ -27,10 +98,10 @@ func newJournal() *journal {
 	return &journal{dirties: make(map[common.Address]int)}
 }
 
-func (j *journal) append(e journalEntry) {
-	j.entries = append(j.entries, e)
-	if a := e.dirtied(); a != nil {
-		j.dirties[*a]++
+func (j *journal) append(c change) {
+	j.entries = append(j.entries, c)
+	if c.dirtied() {
+		j.dirties[c.addr]++
 	}
 }
 
@@ -47,14 +118,14 @@ func (j *journal) revertTo(s *StateDB, id int) bool {
 	}
 	mark := j.revisions[id]
 	for i := len(j.entries) - 1; i >= mark; i-- {
-		e := j.entries[i]
-		e.revert(s)
-		if a := e.dirtied(); a != nil {
-			if j.dirties[*a]--; j.dirties[*a] == 0 {
-				delete(j.dirties, *a)
+		c := &j.entries[i]
+		c.revert(s)
+		if c.dirtied() {
+			if j.dirties[c.addr]--; j.dirties[c.addr] == 0 {
+				delete(j.dirties, c.addr)
 			}
 		}
-		j.entries[i] = nil
+		j.entries[i] = change{}
 	}
 	j.entries = j.entries[:mark]
 	j.revisions = j.revisions[:id]
@@ -67,106 +138,3 @@ func (j *journal) reset() {
 	j.revisions = j.revisions[:0]
 	clear(j.dirties)
 }
-
-type (
-	createObjectChange   struct{ addr common.Address }
-	createContractChange struct{ addr common.Address }
-	selfDestructChange   struct {
-		addr common.Address
-		prev bool
-	}
-	balanceChange struct {
-		addr common.Address
-		prev uint256.Int
-	}
-	nonceChange struct {
-		addr common.Address
-		prev uint64
-	}
-	codeChange struct {
-		addr     common.Address
-		prevCode []byte
-		prevHash common.Hash
-	}
-	storageChange struct {
-		addr      common.Address
-		slot      common.Hash
-		prev      common.Hash
-		prevDirty bool // the slot had a dirty value (prev) before the change
-	}
-	touchChange     struct{ addr common.Address }
-	refundChange    struct{ prev uint64 }
-	addLogChange    struct{}
-	transientChange struct {
-		addr common.Address
-		key  common.Hash
-		prev common.Hash
-	}
-	accessListAddrChange struct{ addr common.Address }
-	accessListSlotChange struct {
-		addr common.Address
-		slot common.Hash
-	}
-)
-
-func (c createObjectChange) revert(s *StateDB) {
-	obj := s.objects[c.addr]
-	obj.live = false
-	obj.data = emptyAccount()
-	obj.code, obj.codeLoaded = nil, true
-}
-func (c createObjectChange) dirtied() *common.Address { return &c.addr }
-
-func (c createContractChange) revert(s *StateDB)        { s.objects[c.addr].newContract = false }
-func (c createContractChange) dirtied() *common.Address { return &c.addr }
-
-func (c selfDestructChange) revert(s *StateDB)        { s.objects[c.addr].selfDestructed = c.prev }
-func (c selfDestructChange) dirtied() *common.Address { return &c.addr }
-
-func (c balanceChange) revert(s *StateDB)        { s.objects[c.addr].data.Balance = c.prev }
-func (c balanceChange) dirtied() *common.Address { return &c.addr }
-
-func (c nonceChange) revert(s *StateDB)        { s.objects[c.addr].data.Nonce = c.prev }
-func (c nonceChange) dirtied() *common.Address { return &c.addr }
-
-func (c codeChange) revert(s *StateDB) {
-	obj := s.objects[c.addr]
-	obj.data.CodeHash = c.prevHash
-	obj.code, obj.codeLoaded = c.prevCode, true
-}
-func (c codeChange) dirtied() *common.Address { return &c.addr }
-
-func (c storageChange) revert(s *StateDB) {
-	obj := s.objects[c.addr]
-	if c.prevDirty {
-		obj.dirtyStorage[c.slot] = c.prev
-	} else {
-		delete(obj.dirtyStorage, c.slot)
-	}
-}
-func (c storageChange) dirtied() *common.Address { return &c.addr }
-
-func (c touchChange) revert(*StateDB)          {}
-func (c touchChange) dirtied() *common.Address { return &c.addr }
-
-func (c refundChange) revert(s *StateDB)        { s.refund = c.prev }
-func (c refundChange) dirtied() *common.Address { return nil }
-
-func (addLogChange) revert(s *StateDB) {
-	s.logs[len(s.logs)-1] = nil
-	s.logs = s.logs[:len(s.logs)-1]
-}
-func (addLogChange) dirtied() *common.Address { return nil }
-
-func (c transientChange) revert(s *StateDB)        { s.setTransient(c.addr, c.key, c.prev) }
-func (c transientChange) dirtied() *common.Address { return nil }
-
-func (c accessListAddrChange) revert(s *StateDB)        { delete(s.accessList, c.addr) }
-func (c accessListAddrChange) dirtied() *common.Address { return nil }
-
-func (c accessListSlotChange) revert(s *StateDB) {
-	if slots := s.accessList[c.addr]; slots != nil {
-		delete(slots, c.slot)
-	}
-}
-func (c accessListSlotChange) dirtied() *common.Address { return nil }

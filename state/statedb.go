@@ -38,8 +38,12 @@ type StateDB struct {
 	journal *journal
 	refund  uint64
 
-	accessList map[common.Address]map[common.Hash]struct{}
-	transient  map[common.Address]map[common.Hash]common.Hash
+	// The access list (EIP-2929) of the current transaction: addresses,
+	// and slots keyed by address and slot in one map, so that clearing
+	// both between transactions keeps their memory.
+	accessAddrs map[common.Address]struct{}
+	accessSlots map[accessSlot]struct{}
+	transient   map[common.Address]map[common.Hash]common.Hash
 
 	txHash  common.Hash
 	txIndex int
@@ -48,15 +52,22 @@ type StateDB struct {
 	free []*object // objects of before the last Reset, for reuse
 }
 
+// accessSlot is a storage slot of an address in the access list.
+type accessSlot struct {
+	addr common.Address
+	slot common.Hash
+}
+
 // New returns a StateDB over the committed state in r.
 func New(r storage.Reader) *StateDB {
 	return &StateDB{
-		r:          r,
-		objects:    make(map[common.Address]*object),
-		codes:      make(map[common.Hash][]byte),
-		journal:    newJournal(),
-		accessList: make(map[common.Address]map[common.Hash]struct{}),
-		transient:  make(map[common.Address]map[common.Hash]common.Hash),
+		r:           r,
+		objects:     make(map[common.Address]*object),
+		codes:       make(map[common.Hash][]byte),
+		journal:     newJournal(),
+		accessAddrs: make(map[common.Address]struct{}),
+		accessSlots: make(map[accessSlot]struct{}),
+		transient:   make(map[common.Address]map[common.Hash]common.Hash),
 	}
 }
 
@@ -96,7 +107,7 @@ func (s *StateDB) object(addr common.Address) *object {
 func (s *StateDB) liveObject(addr common.Address) *object {
 	obj := s.object(addr)
 	if !obj.live {
-		s.journal.append(createObjectChange{addr})
+		s.journal.append(change{kind: createObjectChange, addr: addr})
 		obj.live = true
 		obj.data = emptyAccount()
 		obj.code, obj.codeLoaded = nil, true
@@ -164,7 +175,7 @@ func (s *StateDB) CreateAccount(addr common.Address) { s.liveObject(addr) }
 func (s *StateDB) CreateContract(addr common.Address) {
 	obj := s.liveObject(addr)
 	if !obj.newContract {
-		s.journal.append(createContractChange{addr})
+		s.journal.append(change{kind: createContractChange, addr: addr})
 		obj.newContract = true
 	}
 }
@@ -177,7 +188,7 @@ func (s *StateDB) IsNewContract(addr common.Address) bool {
 }
 
 func (s *StateDB) setBalance(obj *object, v *uint256.Int) {
-	s.journal.append(balanceChange{obj.addr, obj.data.Balance})
+	s.journal.append(change{kind: balanceChange, addr: obj.addr, bal: obj.data.Balance})
 	obj.data.Balance = *v
 }
 
@@ -189,7 +200,7 @@ func (s *StateDB) AddBalance(addr common.Address, amount *uint256.Int, _ tracing
 	prev := obj.data.Balance
 	if amount.IsZero() {
 		if obj.empty() {
-			s.journal.append(touchChange{addr})
+			s.journal.append(change{kind: touchChange, addr: addr})
 		}
 		return prev
 	}
@@ -237,7 +248,7 @@ func (s *StateDB) GetNonce(addr common.Address) uint64 { return s.object(addr).d
 // SetNonce sets addr's nonce.
 func (s *StateDB) SetNonce(addr common.Address, nonce uint64, _ tracing.NonceChangeReason) {
 	obj := s.liveObject(addr)
-	s.journal.append(nonceChange{addr, obj.data.Nonce})
+	s.journal.append(change{kind: nonceChange, addr: addr, n: obj.data.Nonce})
 	obj.data.Nonce = nonce
 }
 
@@ -261,7 +272,7 @@ func (s *StateDB) GetCodeSize(addr common.Address) int { return len(s.GetCode(ad
 func (s *StateDB) SetCode(addr common.Address, code []byte, _ tracing.CodeChangeReason) []byte {
 	obj := s.liveObject(addr)
 	prev := s.loadCode(obj)
-	s.journal.append(codeChange{addr: addr, prevCode: prev, prevHash: obj.data.CodeHash})
+	s.journal.append(change{kind: codeChange, addr: addr, code: prev, prev: obj.data.CodeHash})
 	if len(code) == 0 {
 		obj.data.CodeHash, obj.code = ethtypes.EmptyCodeHash, nil
 	} else {
@@ -276,14 +287,14 @@ func (s *StateDB) SetCode(addr common.Address, code []byte, _ tracing.CodeChange
 
 // AddRefund adds gas to the refund counter.
 func (s *StateDB) AddRefund(gas uint64) {
-	s.journal.append(refundChange{s.refund})
+	s.journal.append(change{kind: refundChange, n: s.refund})
 	s.refund += gas
 }
 
 // SubRefund removes gas from the refund counter. Going below zero is an
 // internal error of the gas accounting, recorded in Error.
 func (s *StateDB) SubRefund(gas uint64) {
-	s.journal.append(refundChange{s.refund})
+	s.journal.append(change{kind: refundChange, n: s.refund})
 	if gas > s.refund {
 		s.setErr(fmt.Errorf("state: refund counter below zero (%d > %d)", gas, s.refund))
 		s.refund = 0
@@ -332,7 +343,7 @@ func (s *StateDB) SetState(addr common.Address, slot, value common.Hash) common.
 	if prev == value {
 		return prev
 	}
-	s.journal.append(storageChange{addr: addr, slot: slot, prev: prev, prevDirty: prevDirty})
+	s.journal.append(change{kind: storageChange, addr: addr, key: slot, prev: prev, flag: prevDirty})
 	if value == committed {
 		delete(obj.dirtyStorage, slot)
 	} else {
@@ -355,7 +366,7 @@ func (s *StateDB) SetTransientState(addr common.Address, key, value common.Hash)
 	if prev == value {
 		return
 	}
-	s.journal.append(transientChange{addr, key, prev})
+	s.journal.append(change{kind: transientChange, addr: addr, key: key, prev: prev})
 	s.setTransient(addr, key, value)
 }
 
@@ -380,7 +391,7 @@ func (s *StateDB) SelfDestruct(addr common.Address) {
 	if !obj.live || obj.selfDestructed {
 		return
 	}
-	s.journal.append(selfDestructChange{addr, false})
+	s.journal.append(change{kind: selfDestructChange, addr: addr})
 	obj.selfDestructed = true
 }
 
@@ -405,42 +416,37 @@ func (s *StateDB) Touch(addr common.Address) { s.object(addr) }
 
 // AddressInAccessList reports whether addr is in the access list.
 func (s *StateDB) AddressInAccessList(addr common.Address) bool {
-	_, ok := s.accessList[addr]
+	_, ok := s.accessAddrs[addr]
 	return ok
 }
 
 // SlotInAccessList reports whether addr and (addr, slot) are in the access list.
 func (s *StateDB) SlotInAccessList(addr common.Address, slot common.Hash) (addressOk bool, slotOk bool) {
-	slots, ok := s.accessList[addr]
-	if !ok {
+	if _, ok := s.accessAddrs[addr]; !ok {
 		return false, false
 	}
-	_, slotOk = slots[slot]
+	_, slotOk = s.accessSlots[accessSlot{addr, slot}]
 	return true, slotOk
 }
 
 // AddAddressToAccessList adds addr to the access list.
 func (s *StateDB) AddAddressToAccessList(addr common.Address) {
-	if _, ok := s.accessList[addr]; ok {
+	if _, ok := s.accessAddrs[addr]; ok {
 		return
 	}
-	s.accessList[addr] = nil
-	s.journal.append(accessListAddrChange{addr})
+	s.accessAddrs[addr] = struct{}{}
+	s.journal.append(change{kind: accessListAddrChange, addr: addr})
 }
 
 // AddSlotToAccessList adds addr and (addr, slot) to the access list.
 func (s *StateDB) AddSlotToAccessList(addr common.Address, slot common.Hash) {
 	s.AddAddressToAccessList(addr)
-	slots := s.accessList[addr]
-	if _, ok := slots[slot]; ok {
+	k := accessSlot{addr, slot}
+	if _, ok := s.accessSlots[k]; ok {
 		return
 	}
-	if slots == nil {
-		slots = make(map[common.Hash]struct{})
-		s.accessList[addr] = slots
-	}
-	slots[slot] = struct{}{}
-	s.journal.append(accessListSlotChange{addr, slot})
+	s.accessSlots[k] = struct{}{}
+	s.journal.append(change{kind: accessListSlotChange, addr: addr, key: slot})
 }
 
 // Prepare starts a transaction: it resets the access list and warms the
@@ -448,14 +454,13 @@ func (s *StateDB) AddSlotToAccessList(addr common.Address, slot common.Hash) {
 // coinbase (EIP-2929, EIP-2930, EIP-3651), and clears transient storage.
 func (s *StateDB) Prepare(rules params.Rules, sender, coinbase common.Address, dst *common.Address, precompiles []common.Address, list ethtypes.AccessList) {
 	clear(s.transient)
-	clear(s.accessList)
+	clear(s.accessAddrs)
+	clear(s.accessSlots)
 	if !rules.IsEIP2929 {
 		return
 	}
 	warm := func(a common.Address) {
-		if _, ok := s.accessList[a]; !ok {
-			s.accessList[a] = nil
-		}
+		s.accessAddrs[a] = struct{}{}
 	}
 	warm(sender)
 	if dst != nil {
@@ -467,12 +472,7 @@ func (s *StateDB) Prepare(rules params.Rules, sender, coinbase common.Address, d
 	for _, t := range list {
 		warm(t.Address)
 		for _, k := range t.StorageKeys {
-			slots := s.accessList[t.Address]
-			if slots == nil {
-				slots = make(map[common.Hash]struct{})
-				s.accessList[t.Address] = slots
-			}
-			slots[k] = struct{}{}
+			s.accessSlots[accessSlot{t.Address, k}] = struct{}{}
 		}
 	}
 	if rules.IsShanghai {
@@ -494,7 +494,7 @@ func (s *StateDB) RevertToSnapshot(id int) {
 
 // AddLog records a log of the current transaction.
 func (s *StateDB) AddLog(l *ethtypes.Log) {
-	s.journal.append(addLogChange{})
+	s.journal.append(change{kind: addLogChange})
 	s.logs = append(s.logs, &types.Log{
 		Address: l.Address,
 		Topics:  append([]common.Hash(nil), l.Topics...),
@@ -546,7 +546,8 @@ func (s *StateDB) finalise() {
 	}
 	s.journal.reset()
 	s.refund = 0
-	clear(s.accessList)
+	clear(s.accessAddrs)
+	clear(s.accessSlots)
 	clear(s.transient)
 }
 
@@ -561,7 +562,8 @@ func (s *StateDB) Reset(r storage.Reader) {
 	clear(s.codes)
 	s.journal.reset()
 	s.refund = 0
-	clear(s.accessList)
+	clear(s.accessAddrs)
+	clear(s.accessSlots)
 	clear(s.transient)
 	s.txHash, s.txIndex = common.Hash{}, 0
 	clear(s.logs)

@@ -76,11 +76,16 @@ func ReceiptRoot(h Hasher, rs []*Receipt) common.Hash { return MerkleRoot(h, Rec
 // LogsBloom is the Ethereum bloom filter over the logs of receipts.
 func LogsBloom(rs []*Receipt) ethtypes.Bloom {
 	var b ethtypes.Bloom
+	// One buffer for every item: Bloom.Add keeps nothing, and a slice of
+	// each address or topic would be allocated anew.
+	var buf [common.HashLength]byte
 	for _, r := range rs {
 		for _, l := range r.Logs {
-			b.Add(l.Address.Bytes())
+			copy(buf[:], l.Address[:])
+			b.Add(buf[:common.AddressLength])
 			for _, t := range l.Topics {
-				b.Add(t.Bytes())
+				buf = t
+				b.Add(buf[:])
 			}
 		}
 	}

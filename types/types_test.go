@@ -272,3 +272,30 @@ func TestECDSANativeTxRecoversWithoutPublicKey(t *testing.T) {
 		t.Fatal("a corrupted signature recovered the signer")
 	}
 }
+
+// LogsBloom is go-ethereum's bloom of the same logs.
+func TestLogsBloomMatchesEthereum(t *testing.T) {
+	var rs []*types.Receipt
+	var want ethtypes.Bloom
+	for i := range 5 {
+		r := &types.Receipt{}
+		for j := range i {
+			l := &types.Log{Address: common.BytesToAddress([]byte{byte(i), byte(j), 7})}
+			for k := range j {
+				l.Topics = append(l.Topics, common.BytesToHash([]byte{byte(i), byte(j), byte(k), 9}))
+			}
+			r.Logs = append(r.Logs, l)
+			want.Add(l.Address.Bytes())
+			for _, tp := range l.Topics {
+				want.Add(tp.Bytes())
+			}
+		}
+		rs = append(rs, r)
+	}
+	if got := types.LogsBloom(rs); got != want {
+		t.Fatalf("bloom differs from go-ethereum's")
+	}
+	if types.LogsBloom(rs) == (ethtypes.Bloom{}) {
+		t.Fatal("empty bloom for logs")
+	}
+}

@@ -85,10 +85,15 @@ func recordSlot(table string, key []byte) common.Hash {
 	return crypto.Keccak256Hash([]byte(table), []byte{0}, key)
 }
 
+// wordUint64 is the number in a slot's low 64 bits (the slots read with
+// it hold lengths and counters this package wrote, below 2^64), read
+// without going through a big.Int.
+func wordUint64(w common.Hash) uint64 { return binary.BigEndian.Uint64(w[24:]) }
+
 // getBytes returns a record, nil when absent.
 func (t *tables) getBytes(table string, key []byte) []byte {
 	base := recordSlot(table, key)
-	n := t.io.get(base).Big().Uint64()
+	n := wordUint64(t.io.get(base))
 	if n == 0 {
 		return nil
 	}
@@ -106,7 +111,7 @@ func (t *tables) getBytes(table string, key []byte) []byte {
 // the new one's length).
 func (t *tables) putBytes(table string, key, value []byte) {
 	base := recordSlot(table, key)
-	old := t.io.get(base).Big().Uint64()
+	old := wordUint64(t.io.get(base))
 	t.io.set(base, common.BigToHash(new(big.Int).SetUint64(uint64(len(value))+1)))
 	data := crypto.Keccak256Hash(base[:]).Big()
 	words := (len(value) + 31) / 32
@@ -125,7 +130,7 @@ func (t *tables) putBytes(table string, key, value []byte) {
 // del removes a record.
 func (t *tables) del(table string, key []byte) {
 	base := recordSlot(table, key)
-	old := t.io.get(base).Big().Uint64()
+	old := wordUint64(t.io.get(base))
 	if old == 0 {
 		return
 	}
@@ -160,7 +165,7 @@ func (t *tables) put(table string, key []byte, v any) {
 
 // getUint / putUint store a number in a record's base slot directly.
 func (t *tables) getUint(table string, key []byte) uint64 {
-	return t.io.get(recordSlot(table, key)).Big().Uint64()
+	return wordUint64(t.io.get(recordSlot(table, key)))
 }
 
 func (t *tables) putUint(table string, key []byte, v uint64) {
