@@ -24,6 +24,7 @@ type backend struct{ n *Node }
 
 var _ rpc.Backend = (*backend)(nil)
 var _ rpc.TxPreverifier = (*backend)(nil)
+var _ rpc.PoolInspector = (*backend)(nil)
 
 func (b *backend) ChainID() uint64       { return b.n.genesis.ChainID }
 func (b *backend) GroupID() string       { return b.n.genesis.GroupID }
@@ -136,6 +137,11 @@ func (b *backend) PendingTxHashes(limit int) []common.Hash {
 		out = append(out, tx.Hash())
 	}
 	return out
+}
+
+// PoolContent implements rpc.PoolInspector.
+func (b *backend) PoolContent() (executable, queued []*types.Transaction) {
+	return b.n.pool.Inspect()
 }
 
 func (b *backend) PendingTxCount() int {

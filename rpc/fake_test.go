@@ -686,3 +686,33 @@ func decode[T any](t testing.TB, raw json.RawMessage) T {
 	}
 	return v
 }
+
+// PoolContent implements PoolInspector: an Ethereum tx is queued when a
+// nonce between its sender's committed nonce and its own is not pooled.
+func (f *fakeChain) PoolContent() (exec, queued []*types.Transaction) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	pooled := make(map[common.Address]map[uint64]bool)
+	for _, tx := range f.pool {
+		if tx.IsEthereum() {
+			if pooled[tx.Sender()] == nil {
+				pooled[tx.Sender()] = make(map[uint64]bool)
+			}
+			pooled[tx.Sender()][tx.Nonce()] = true
+		}
+	}
+	for _, tx := range f.pool {
+		gap := false
+		if tx.IsEthereum() {
+			for n := f.nonces[tx.Sender()]; n < tx.Nonce(); n++ {
+				gap = gap || !pooled[tx.Sender()][n]
+			}
+		}
+		if gap {
+			queued = append(queued, tx)
+		} else {
+			exec = append(exec, tx)
+		}
+	}
+	return exec, queued
+}

@@ -42,6 +42,7 @@ func (s *Server) registerMethods() map[string]handlerFunc {
 		"eth_getBalance":                          s.ethGetBalance,
 		"eth_getCode":                             s.ethGetCode,
 		"eth_getStorageAt":                        s.ethGetStorageAt,
+		"eth_getStorageValues":                    s.ethGetStorageValues,
 		"eth_getTransactionCount":                 s.ethGetTransactionCount,
 		"eth_call":                                s.ethCall,
 		"eth_estimateGas":                         s.ethEstimateGas,
@@ -76,6 +77,11 @@ func (s *Server) registerMethods() map[string]handlerFunc {
 	}
 	if _, ok := s.b.(PendingTxLister); ok {
 		m["bcos_getPendingTransactions"] = s.bcosGetPendingTransactions
+	}
+	if _, ok := s.b.(PoolInspector); ok {
+		m["txpool_status"] = s.txpoolStatus
+		m["txpool_content"] = s.txpoolContent
+		m["txpool_contentFrom"] = s.txpoolContentFrom
 	}
 	if _, ok := s.b.(AccessListBackend); ok {
 		m["eth_createAccessList"] = s.ethCreateAccessList
