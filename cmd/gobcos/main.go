@@ -1,4 +1,3 @@
-// Command gobcos runs and manages gobcos consortium blockchain nodes.
 package main
 
 import (
