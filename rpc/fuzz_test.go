@@ -133,6 +133,7 @@ func FuzzMethodParams(f *testing.F) {
 		`[]`, `["latest",false]`, `[` + hash + `]`, `[` + addr + `,"latest"]`, `[{"to":` + addr + `,"data":"0x01"}]`,
 		`[{"address":[` + addr + `],"topics":[[` + hash + `],null]}]`, `["0x2","latest",[10,90]]`, `["0x60c0",true]`,
 		`[` + addr + `,"0x1",{"blockHash":` + hash + `}]`, `[null]`, `[1.5e300]`, `["0x` + strings.Repeat("f", 70) + `"]`,
+		`[{` + addr + `:["0x1",` + hash + `]},"latest"]`, `[{` + addr + `:[]}]`,
 	} {
 		f.Add(uint8(i*7), []byte(p))
 	}
