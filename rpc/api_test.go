@@ -56,7 +56,7 @@ func TestSimpleMethods(t *testing.T) {
 			t.Errorf("%s%v = %s, want %s", c.method, c.params, got, c.want)
 		}
 	}
-	for _, m := range []string{"eth_chainId", "eth_blockNumber", "eth_gasPrice", "eth_maxPriorityFeePerGas", "eth_accounts", "eth_syncing", "net_version"} {
+	for _, m := range []string{"eth_chainId", "eth_blockNumber", "eth_gasPrice", "eth_maxPriorityFeePerGas", "eth_baseFee", "eth_accounts", "eth_syncing", "net_version"} {
 		checkResult(t, m, e.ok(m))
 	}
 	e.f.mu.Lock()

@@ -24,6 +24,7 @@ func (s *Server) registerMethods() map[string]handlerFunc {
 		"eth_accounts":                            s.ethAccounts,
 		"eth_gasPrice":                            s.zeroFee,
 		"eth_maxPriorityFeePerGas":                s.zeroFee,
+		"eth_baseFee":                             s.zeroFee,
 		"eth_feeHistory":                          s.ethFeeHistory,
 		"eth_getBlockByNumber":                    s.ethGetBlockByNumber,
 		"eth_getBlockByHash":                      s.ethGetBlockByHash,
