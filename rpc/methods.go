@@ -21,6 +21,7 @@ func (s *Server) registerMethods() map[string]handlerFunc {
 		"eth_chainId":                             s.ethChainID,
 		"eth_blockNumber":                         s.ethBlockNumber,
 		"eth_syncing":                             s.ethSyncing,
+		"eth_capabilities":                        s.ethCapabilities,
 		"eth_accounts":                            s.ethAccounts,
 		"eth_gasPrice":                            s.zeroFee,
 		"eth_maxPriorityFeePerGas":                s.zeroFee,
