@@ -191,11 +191,17 @@ func (s ethSigner) addr() common.Address { return ethcrypto.PubkeyToAddress(s.ke
 
 func (s ethSigner) tx(t testing.TB, nonce uint64, to *common.Address, value *big.Int, data []byte, gas uint64) *types.Transaction {
 	t.Helper()
+	return ethTxWithList(t, s, nonce, to, value, data, gas, nil)
+}
+
+// ethTxWithList signs an Ethereum tx carrying an access list.
+func ethTxWithList(t testing.TB, s ethSigner, nonce uint64, to *common.Address, value *big.Int, data []byte, gas uint64, list ethtypes.AccessList) *types.Transaction {
+	t.Helper()
 	if value == nil {
 		value = new(big.Int)
 	}
 	inner := &ethtypes.DynamicFeeTx{ChainID: big.NewInt(testChainID), Nonce: nonce, To: to, Value: value, Data: data,
-		Gas: gas, GasFeeCap: big.NewInt(7_000_000_000), GasTipCap: big.NewInt(1_000_000_000)}
+		Gas: gas, GasFeeCap: big.NewInt(7_000_000_000), GasTipCap: big.NewInt(1_000_000_000), AccessList: list}
 	signed, err := ethtypes.SignNewTx(s.key, ethtypes.LatestSignerForChainID(big.NewInt(testChainID)), inner)
 	if err != nil {
 		t.Fatal(err)
