@@ -111,11 +111,22 @@ type cluster struct {
 }
 
 // startCluster builds a chain of n nodes with the given suite and starts
-// every node. A failing test logs every node's output.
+// every node.
 func startCluster(t *testing.T, n int, suite string, buildFlags ...string) *cluster {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "chain")
 	buildChain(t, dir, n, suite, buildFlags...)
+	c := newCluster(t, dir, n)
+	for _, nd := range c.nodes {
+		nd.start()
+	}
+	return c
+}
+
+// newCluster is the n nodes of the chain laid out in dir, not started. At
+// the test's end every node is killed, and a failing test logs every
+// node's output.
+func newCluster(t *testing.T, dir string, n int) *cluster {
 	c := &cluster{t: t, dir: dir}
 	for i := range n {
 		c.nodes = append(c.nodes, &node{t: t, idx: i, dir: filepath.Join(dir, fmt.Sprintf("node%d", i)), logs: new(proctest.Log)})
@@ -130,9 +141,6 @@ func startCluster(t *testing.T, n int, suite string, buildFlags ...string) *clus
 			}
 		}
 	})
-	for _, nd := range c.nodes {
-		nd.start()
-	}
 	return c
 }
 

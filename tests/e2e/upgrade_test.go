@@ -50,24 +50,8 @@ func TestUpgradeOldAndNewBinaries(t *testing.T) {
 	if g.CompatibilityVersion != precompiled.CompatV0_1 {
 		t.Fatalf("the old binary wrote a genesis at %q", g.CompatibilityVersion)
 	}
-	c := &cluster{t: t, dir: dir}
-	for i := range 4 {
-		nd := &node{t: t, idx: i, dir: filepath.Join(dir, "node"+itoa(i)), logs: new(proctest.Log)}
-		if i < 2 {
-			nd.bin = old
-		}
-		c.nodes = append(c.nodes, nd)
-	}
-	t.Cleanup(func() {
-		for _, nd := range c.nodes {
-			nd.kill()
-		}
-		if t.Failed() {
-			for _, nd := range c.nodes {
-				t.Logf("===== node%d log =====\n%s", nd.idx, tail(nd.logs.String(), 200))
-			}
-		}
-	})
+	c := newCluster(t, dir, 4)
+	c.nodes[0].bin, c.nodes[1].bin = old, old
 	for _, nd := range c.nodes {
 		nd.start()
 	}
