@@ -482,6 +482,17 @@ func converge(t *testing.T, c *cluster, txs []confirmed) uint64 {
 	return h
 }
 
+// settle stops the load and checks with converge that the nodes agree and
+// hold every transaction the clients saw confirmed; it returns the height.
+func (l *load) settle(t *testing.T, c *cluster) uint64 {
+	t.Helper()
+	l.stop()
+	txs := l.confirmed()
+	h := converge(t, c, txs)
+	t.Logf("converged at height %d; %d confirmed txs on every node", h, len(txs))
+	return h
+}
+
 // grows waits until the chain's height (max over running nodes) passes from+by.
 func grows(t *testing.T, c *cluster, from, by uint64, within time.Duration, what string) uint64 {
 	t.Helper()
