@@ -15,6 +15,7 @@ import (
 	ethcrypto "github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/gobcos/gobcos/crypto"
+	"github.com/gobcos/gobcos/internal/txtest"
 	"github.com/gobcos/gobcos/state"
 	"github.com/gobcos/gobcos/storage"
 	"github.com/gobcos/gobcos/types"
@@ -170,10 +171,7 @@ func (s nativeSigner) tx(t testing.TB, to *common.Address, value *big.Int, data 
 	if n.Value == nil {
 		n.Value = new(big.Int)
 	}
-	if err := n.Sign(s.suite, s.key.PublicKey(), s.key.Sign); err != nil {
-		t.Fatal(err)
-	}
-	return types.NewNativeTx(s.suite, n)
+	return txtest.SignNative(t, s.suite, s.key, n)
 }
 
 // ethSigner signs Ethereum txs.
