@@ -181,15 +181,21 @@ func (s *Server) lookupTx(h common.Hash) (*types.Transaction, *txLoc, error) {
 	return lk.Tx, &txLoc{hash: s.headerHash(hdr), number: hdr.Number, time: hdr.Timestamp, index: lk.Index}, nil
 }
 
-func (s *Server) ethGetTransactionByHash(c *call) (any, error) {
+// txArg reads a tx hash, the only argument, and looks the tx up (see
+// lookupTx).
+func (s *Server) txArg(c *call) (*types.Transaction, *txLoc, error) {
 	if err := c.maxArgs(1); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	h, err := c.hashArg(0, "transaction hash")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	tx, loc, err := s.lookupTx(h)
+	return s.lookupTx(h)
+}
+
+func (s *Server) ethGetTransactionByHash(c *call) (any, error) {
+	tx, loc, err := s.txArg(c)
 	if err != nil || tx == nil {
 		return nil, err
 	}
@@ -197,14 +203,7 @@ func (s *Server) ethGetTransactionByHash(c *call) (any, error) {
 }
 
 func (s *Server) ethGetRawTransactionByHash(c *call) (any, error) {
-	if err := c.maxArgs(1); err != nil {
-		return nil, err
-	}
-	h, err := c.hashArg(0, "transaction hash")
-	if err != nil {
-		return nil, err
-	}
-	tx, _, err := s.lookupTx(h)
+	tx, _, err := s.txArg(c)
 	if err != nil || tx == nil {
 		return nil, err
 	}
