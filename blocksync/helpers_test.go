@@ -16,6 +16,7 @@ import (
 
 	"github.com/gobcos/gobcos/consensus"
 	"github.com/gobcos/gobcos/crypto"
+	"github.com/gobcos/gobcos/internal/txtest"
 	"github.com/gobcos/gobcos/ledger"
 	"github.com/gobcos/gobcos/storage"
 	"github.com/gobcos/gobcos/types"
@@ -153,10 +154,7 @@ func (c *testChain) extend(t testing.TB, n int) {
 				ChainID: testChainID, GroupID: testGroupID, BlockLimit: 1 << 40,
 				Nonce: big.NewInt(c.nonce), To: &to, Value: new(big.Int), Input: []byte{byte(num)}, GasLimit: 100000,
 			}
-			if err := nt.Sign(c.suite, c.user.PublicKey(), c.user.Sign); err != nil {
-				t.Fatal(err)
-			}
-			txs = append(txs, types.NewNativeTx(c.suite, nt))
+			txs = append(txs, txtest.SignNative(t, c.suite, c.user, nt))
 		}
 		env := consensus.BlockEnv{Number: num, Timestamp: parent.Timestamp + 1, Sealer: c.sealers[0].Address(),
 			GasLimit: 1 << 30, ParentHash: parent.Hash(c.suite)}

@@ -273,28 +273,36 @@ func (c *Console) from() common.Address {
 	return c.key.Address()
 }
 
-func (c *Console) methodArgs(ctx context.Context, k *sdk.Contract, name string, args []string) ([]any, error) {
+// invocation reads the arguments of call and send, TARGET [ABIFILE]
+// METHOD [args...]: it binds the target (see targetArgs) and converts the
+// method's arguments.
+func (c *Console) invocation(ctx context.Context, args []string) (*sdk.Contract, string, []any, error) {
+	k, rest, err := c.targetArgs(ctx, args)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	name := rest[0]
 	m, ok := k.ABI().Methods[name]
 	if !ok {
-		return nil, fmt.Errorf("%w: the ABI has no method %q", ErrBadArg, name)
+		return nil, "", nil, fmt.Errorf("%w: the ABI has no method %q", ErrBadArg, name)
 	}
-	return convertArgs(m.Inputs, args, name, c.resolver(ctx))
+	vals, err := convertArgs(m.Inputs, rest[1:], name, c.resolver(ctx))
+	if err != nil {
+		return nil, "", nil, err
+	}
+	return k, name, vals, nil
 }
 
 func runCall(ctx context.Context, c *Console, args []string) error {
-	k, rest, err := c.targetArgs(ctx, args)
+	k, method, vals, err := c.invocation(ctx, args)
 	if err != nil {
 		return err
 	}
-	vals, err := c.methodArgs(ctx, k, rest[0], rest[1:])
+	out, err := k.Call(ctx, c.from(), method, vals...)
 	if err != nil {
 		return err
 	}
-	out, err := k.Call(ctx, c.from(), rest[0], vals...)
-	if err != nil {
-		return err
-	}
-	return c.printOutputs(k.ABI().Methods[rest[0]].Outputs, out)
+	return c.printOutputs(k.ABI().Methods[method].Outputs, out)
 }
 
 // targetArgs binds the target of call and send: args are TARGET [ABIFILE]
@@ -368,15 +376,11 @@ func runSend(ctx context.Context, c *Console, args []string) error {
 	if c.key == nil {
 		return fmt.Errorf("%w: start the console with --key or run account-use", ErrNoKey)
 	}
-	k, rest, err := c.targetArgs(ctx, args)
+	k, method, vals, err := c.invocation(ctx, args)
 	if err != nil {
 		return err
 	}
-	vals, err := c.methodArgs(ctx, k, rest[0], rest[1:])
-	if err != nil {
-		return err
-	}
-	return c.transact(ctx, k, rest[0], vals...)
+	return c.transact(ctx, k, method, vals...)
 }
 
 // transact sends a transaction calling method and prints its receipt with

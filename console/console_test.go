@@ -16,6 +16,7 @@ import (
 
 	"github.com/gobcos/gobcos/console"
 	"github.com/gobcos/gobcos/crypto"
+	"github.com/gobcos/gobcos/internal/cryptotest"
 	"github.com/gobcos/gobcos/internal/nodetest"
 	"github.com/gobcos/gobcos/node"
 	"github.com/gobcos/gobcos/sdk"
@@ -68,10 +69,7 @@ func TestScriptedSession(t *testing.T) {
 
 func testScriptedSession(t *testing.T, suite string) {
 	client := startChainSuite(t, suite)
-	key, err := client.Suite().GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
+	key := cryptotest.Key(t, client.Suite())
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	var out bytes.Buffer
@@ -236,54 +234,21 @@ func TestComplete(t *testing.T) {
 // TestGovernance proposes a config change with one governor's console and
 // approves it with the other's vote, then reads it back.
 func TestGovernance(t *testing.T) {
-	g1, err := crypto.ECDSA().GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	g2, err := crypto.ECDSA().GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
+	g1 := cryptotest.Key(t, crypto.ECDSA())
+	g2 := cryptotest.Key(t, crypto.ECDSA())
 	client := startChain(t, g1.Address(), g2.Address())
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	var out bytes.Buffer
-	c1 := console.New(client, console.Options{Key: g1, Out: &out})
-	c2 := console.New(client, console.Options{Key: g2, Out: &out})
-	run := func(c *console.Console, line string) string {
-		t.Helper()
-		out.Reset()
-		if err := c.Exec(ctx, line); err != nil {
-			t.Fatalf("%s: %v", line, err)
-		}
-		return out.String()
-	}
-	got := run(c1, "propose-config tx_count_limit 77")
-	if !strings.Contains(got, "event: ProposalCreated") || !strings.Contains(got, "id: 1") {
-		t.Fatalf("propose-config:\n%s", got)
-	}
-	if got := run(c1, "config tx_count_limit"); !strings.Contains(got, "value: 1000") {
-		t.Fatalf("config before the vote:\n%s", got)
-	}
-	if got := run(c1, "proposal 1"); !strings.Contains(got, "status: open") || !strings.Contains(got, "change: tx_count_limit = 77") {
-		t.Fatalf("proposal 1 before the vote:\n%s", got)
-	}
-	got = run(c2, "vote 1 yes")
-	if !strings.Contains(got, "event: VoteCast") || !strings.Contains(got, "ProposalExecuted") {
-		t.Fatalf("vote:\n%s", got)
-	}
-	if got := run(c1, "config tx_count_limit"); !strings.Contains(got, "value: 77") {
-		t.Fatalf("config after the vote:\n%s", got)
-	}
-	if got := run(c1, "proposals"); !strings.Contains(got, "change: tx_count_limit = 77") || !strings.Contains(got, "status: executed") {
-		t.Fatalf("proposals:\n%s", got)
-	}
-	if err := c2.Exec(ctx, "vote 1 maybe"); !errors.Is(err, console.ErrBadArg) {
-		t.Fatalf("vote maybe: %v", err)
-	}
-	if err := c2.Exec(ctx, "vote 1 yes"); err == nil {
-		t.Fatal("second vote on an executed proposal succeeded")
-	}
+	s1 := newSession(t, ctx, console.Options{Key: g1}, client)
+	s2 := newSession(t, ctx, console.Options{Key: g2}, client)
+	s1.has("propose-config tx_count_limit 77", "event: ProposalCreated", "id: 1")
+	s1.has("config tx_count_limit", "value: 1000")
+	s1.has("proposal 1", "status: open", "change: tx_count_limit = 77")
+	s2.has("vote 1 yes", "event: VoteCast", "ProposalExecuted")
+	s1.has("config tx_count_limit", "value: 77")
+	s1.has("proposals", "change: tx_count_limit = 77", "status: executed")
+	s2.fails("vote 1 maybe", console.ErrBadArg)
+	s2.fails("vote 1 yes", nil) // a second vote on an executed proposal
 }
 
 // TestHelpEveryCommand checks every command has a usage line and a

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gobcos/gobcos/console"
 	"github.com/gobcos/gobcos/crypto"
+	"github.com/gobcos/gobcos/internal/cryptotest"
 )
 
 var reProposal = regexp.MustCompile(`proposalId: (\d+)`)
@@ -35,22 +36,10 @@ func (s *session) proposed(line string, status string) string {
 // non-governor proposes, a vote on an expired proposal, a revoke by
 // someone else, a doomed proposal.
 func TestGovernanceCommands(t *testing.T) {
-	g1, err := crypto.ECDSA().GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	g2, err := crypto.ECDSA().GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	user, err := crypto.ECDSA().GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	fake, err := crypto.ECDSA().GenerateKey() // a node that never runs
-	if err != nil {
-		t.Fatal(err)
-	}
+	g1 := cryptotest.Key(t, crypto.ECDSA())
+	g2 := cryptotest.Key(t, crypto.ECDSA())
+	user := cryptotest.Key(t, crypto.ECDSA())
+	fake := cryptotest.Key(t, crypto.ECDSA()) // a node that never runs
 	client := startChain(t, g1.Address(), g2.Address())
 	ctx, cancel := context.WithTimeout(context.Background(), 180*time.Second)
 	defer cancel()
@@ -107,10 +96,7 @@ func TestGovernanceCommands(t *testing.T) {
 	s1.has("committee", "participation: 60", "approval: 60")
 
 	// Freeze and unfreeze an account, by proposal and by a regulator.
-	victim, err := crypto.ECDSA().GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
+	victim := cryptotest.Key(t, crypto.ECDSA())
 	pass("propose-freeze freeze-account " + victim.Address().Hex())
 	tick()
 	s1.has("permissions "+victim.Address().Hex(), "frozen: true")
@@ -276,10 +262,7 @@ func testAccountCommands(t *testing.T, suite string) {
 	s.has("account", "address: "+first)
 	s.deployed("deploy " + artifacts + "Store.abi " + artifacts + "Store.bin 7") // signs with the new key
 
-	imported, err := client.Suite().GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
+	imported := cryptotest.Key(t, client.Suite())
 	hexFile := filepath.Join(dir, "key.hex")
 	if err := os.WriteFile(hexFile, []byte(hexutil.Encode(imported.Bytes())+"\n"), 0o600); err != nil {
 		t.Fatal(err)

@@ -14,23 +14,15 @@ import (
 
 	"github.com/gobcos/gobcos/console"
 	"github.com/gobcos/gobcos/crypto"
+	"github.com/gobcos/gobcos/internal/cryptotest"
 )
 
 // TestJSONEveryCommand runs every command with --json and checks each
 // prints exactly one line of valid JSON.
 func TestJSONEveryCommand(t *testing.T) {
-	g1, err := crypto.ECDSA().GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	g2, err := crypto.ECDSA().GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	fake, err := crypto.ECDSA().GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
+	g1 := cryptotest.Key(t, crypto.ECDSA())
+	g2 := cryptotest.Key(t, crypto.ECDSA())
+	fake := cryptotest.Key(t, crypto.ECDSA())
 	client := startChain(t, g1.Address(), g2.Address())
 	ctx, cancel := context.WithTimeout(context.Background(), 180*time.Second)
 	defer cancel()

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gobcos/gobcos/console"
+	"github.com/gobcos/gobcos/internal/cryptotest"
 )
 
 // fakeSolc writes a stand-in for solc into dir: it checks its arguments,
@@ -60,10 +61,7 @@ func TestDeploySol(t *testing.T) {
 		t.Skip("the stand-in solc is a shell script")
 	}
 	client := startChain(t)
-	key, err := client.Suite().GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
+	key := cryptotest.Key(t, client.Suite())
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
 	dir := t.TempDir()

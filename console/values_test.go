@@ -12,6 +12,7 @@ import (
 
 	"github.com/gobcos/gobcos/console"
 	"github.com/gobcos/gobcos/crypto"
+	"github.com/gobcos/gobcos/internal/cryptotest"
 	"github.com/gobcos/gobcos/sdk"
 )
 
@@ -99,10 +100,7 @@ const (
 // malformed values get clear errors.
 func TestABIValues(t *testing.T) {
 	client := startChain(t)
-	key, err := client.Suite().GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
+	key := cryptotest.Key(t, client.Suite())
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
 	s := newSession(t, ctx, console.Options{Key: key}, client)
@@ -209,14 +207,8 @@ func TestABIValues(t *testing.T) {
 // them, routes by a gray split, and uses the name wherever an address goes.
 func TestCNSCommands(t *testing.T) {
 	client := startChain(t)
-	key, err := client.Suite().GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	other, err := crypto.ECDSA().GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
+	key := cryptotest.Key(t, client.Suite())
+	other := cryptotest.Key(t, crypto.ECDSA())
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
 	s := newSession(t, ctx, console.Options{Key: key}, client)

@@ -80,15 +80,50 @@ func BenchmarkExecuteBlock100(b *testing.B) {
 func BenchmarkExecuteERC20(b *testing.B) {
 	const n = 1000
 	w := newParWorld(b, n, 1)
+	txs := verifiedNatives(b, w, n, func(i int, s nativeSigner) *types.Transaction {
+		to := common.BigToAddress(big.NewInt(int64(0x10000 + i)))
+		return s.tx(b, &tokenAddr, nil, tokenCall(to, 5), 100_000)
+	})
+	benchWorkers(b, w, txs, []int{1, 2, 4}, func(res *BlockResult) {
+		if res.Receipts[n-1].Status != types.ReceiptSuccess {
+			b.Fatal(res.Receipts[n-1].ErrorMessage)
+		}
+	})
+}
+
+// BenchmarkExecuteCompute executes 200 conflict-free txs that each burn
+// 500k gas in an EVM loop (Store.spin, ending out of gas): heavy
+// transactions, where the parallel path's bookkeeping is small beside the
+// EVM's work.
+func BenchmarkExecuteCompute(b *testing.B) {
+	const n = 200
+	w := newParWorld(b, n, 1)
+	txs := verifiedNatives(b, w, n, func(_ int, s nativeSigner) *types.Transaction {
+		return s.tx(b, &w.storeAt, nil, w.store.pack(b, "spin"), 500_000)
+	})
+	benchWorkers(b, w, txs, []int{1, 2}, nil)
+}
+
+// verifiedNatives makes n txs, tx i by mk from w's native sender i, with
+// their senders already verified, as the txpool leaves them.
+func verifiedNatives(b *testing.B, w *parWorld, n int, mk func(i int, s nativeSigner) *types.Transaction) []*types.Transaction {
+	b.Helper()
 	txs := make([]*types.Transaction, n)
 	for i := range txs {
-		to := common.BigToAddress(big.NewInt(int64(0x10000 + i)))
-		txs[i] = w.natives[i].tx(b, &tokenAddr, nil, tokenCall(to, 5), 100_000)
+		txs[i] = mk(i, w.natives[i])
 		if _, err := txs[i].Verify(crypto.ECDSA(), testChainID, testGroup); err != nil {
 			b.Fatal(err)
 		}
 	}
-	for _, workers := range []int{1, 2, 4} {
+	return txs
+}
+
+// benchWorkers executes the block txs on w's chain in a sub-benchmark per
+// worker count (1 is serial) and reports transactions per second and the
+// CPU time per block; check, when not nil, looks at every result. A block
+// that falls back to serial execution fails the benchmark.
+func benchWorkers(b *testing.B, w *parWorld, txs []*types.Transaction, workers []int, check func(*BlockResult)) {
+	for _, workers := range workers {
 		name := "serial"
 		if workers > 1 {
 			name = fmt.Sprintf("parallel-%d", workers)
@@ -108,54 +143,13 @@ func BenchmarkExecuteERC20(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if res.Receipts[n-1].Status != types.ReceiptSuccess {
-					b.Fatal(res.Receipts[n-1].ErrorMessage)
+				if check != nil {
+					check(res)
 				}
 			}
-			b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "tx/s")
+			b.ReportMetric(float64(b.N*len(txs))/b.Elapsed().Seconds(), "tx/s")
 			// CPU time spent (all threads): on a shared machine the
 			// wall-clock figures depend on the other load, this does less.
-			b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
-			if e.serialFallbacks.Load() != 0 {
-				b.Fatal("the block fell back to serial execution")
-			}
-		})
-	}
-}
-
-// BenchmarkExecuteCompute executes 200 conflict-free txs that each burn
-// 500k gas in an EVM loop (Store.spin, ending out of gas): heavy
-// transactions, where the parallel path's bookkeeping is small beside the
-// EVM's work.
-func BenchmarkExecuteCompute(b *testing.B) {
-	const n = 200
-	w := newParWorld(b, n, 1)
-	txs := make([]*types.Transaction, n)
-	for i := range txs {
-		txs[i] = w.natives[i].tx(b, &w.storeAt, nil, w.store.pack(b, "spin"), 500_000)
-		if _, err := txs[i].Verify(crypto.ECDSA(), testChainID, testGroup); err != nil {
-			b.Fatal(err)
-		}
-	}
-	for _, workers := range []int{1, 2} {
-		name := "serial"
-		if workers > 1 {
-			name = fmt.Sprintf("parallel-%d", workers)
-		}
-		b.Run(name, func(b *testing.B) {
-			cfg := testConfig()
-			cfg.Workers = workers
-			e, err := New(cfg, crypto.ECDSA(), nil)
-			if err != nil {
-				b.Fatal(err)
-			}
-			env := w.c.env()
-			cpu0 := processCPU()
-			for b.Loop() {
-				if _, err := e.ExecuteBlock(context.Background(), env, w.c.root, txs, w.c.kv); err != nil {
-					b.Fatal(err)
-				}
-			}
 			b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
 			if e.serialFallbacks.Load() != 0 {
 				b.Fatal("the block fell back to serial execution")

@@ -2,7 +2,6 @@ package executor
 
 import (
 	"context"
-	"crypto/ecdsa"
 	"math/big"
 	"os"
 	"strings"
@@ -12,9 +11,10 @@ import (
 	"github.com/ethereum/go-ethereum/accounts/abi"
 	"github.com/ethereum/go-ethereum/common"
 	ethtypes "github.com/ethereum/go-ethereum/core/types"
-	ethcrypto "github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/gobcos/gobcos/crypto"
+	"github.com/gobcos/gobcos/internal/cryptotest"
+	"github.com/gobcos/gobcos/internal/txtest"
 	"github.com/gobcos/gobcos/state"
 	"github.com/gobcos/gobcos/storage"
 	"github.com/gobcos/gobcos/types"
@@ -170,41 +170,29 @@ func (s nativeSigner) tx(t testing.TB, to *common.Address, value *big.Int, data 
 	if n.Value == nil {
 		n.Value = new(big.Int)
 	}
-	if err := n.Sign(s.suite, s.key.PublicKey(), s.key.Sign); err != nil {
-		t.Fatal(err)
-	}
-	return types.NewNativeTx(s.suite, n)
+	return txtest.SignNative(t, s.suite, s.key, n)
 }
 
 // ethSigner signs Ethereum txs.
-type ethSigner struct{ key *ecdsa.PrivateKey }
+type ethSigner struct{ key crypto.PrivateKey }
 
-func newEthSigner(t testing.TB) ethSigner {
-	k, err := ethcrypto.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ethSigner{k}
-}
+func newEthSigner(t testing.TB) ethSigner { return ethSigner{cryptotest.Key(t, crypto.ECDSA())} }
 
-func (s ethSigner) addr() common.Address { return ethcrypto.PubkeyToAddress(s.key.PublicKey) }
+func (s ethSigner) addr() common.Address { return s.key.Address() }
 
 func (s ethSigner) tx(t testing.TB, nonce uint64, to *common.Address, value *big.Int, data []byte, gas uint64) *types.Transaction {
+	t.Helper()
+	return ethTxWithList(t, s, nonce, to, value, data, gas, nil)
+}
+
+// ethTxWithList signs an Ethereum tx carrying an access list.
+func ethTxWithList(t testing.TB, s ethSigner, nonce uint64, to *common.Address, value *big.Int, data []byte, gas uint64, list ethtypes.AccessList) *types.Transaction {
 	t.Helper()
 	if value == nil {
 		value = new(big.Int)
 	}
-	inner := &ethtypes.DynamicFeeTx{ChainID: big.NewInt(testChainID), Nonce: nonce, To: to, Value: value, Data: data,
-		Gas: gas, GasFeeCap: big.NewInt(7_000_000_000), GasTipCap: big.NewInt(1_000_000_000)}
-	signed, err := ethtypes.SignNewTx(s.key, ethtypes.LatestSignerForChainID(big.NewInt(testChainID)), inner)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tx, err := types.NewEthTx(signed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tx
+	return txtest.SignEth(t, s.key, testChainID, &ethtypes.DynamicFeeTx{ChainID: big.NewInt(testChainID), Nonce: nonce, To: to, Value: value, Data: data,
+		Gas: gas, GasFeeCap: big.NewInt(7_000_000_000), GasTipCap: big.NewInt(1_000_000_000), AccessList: list})
 }
 
 func addrPtr(a common.Address) *common.Address { return &a }

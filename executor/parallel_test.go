@@ -181,25 +181,6 @@ func (w *parWorld) randomBlock(t testing.TB, rng *rand.Rand, n int, conflict flo
 	return txs
 }
 
-// ethTxWithList signs an Ethereum tx carrying an access list.
-func ethTxWithList(t testing.TB, s ethSigner, nonce uint64, to *common.Address, value *big.Int, data []byte, gas uint64, list ethtypes.AccessList) *types.Transaction {
-	t.Helper()
-	if value == nil {
-		value = new(big.Int)
-	}
-	inner := &ethtypes.DynamicFeeTx{ChainID: big.NewInt(testChainID), Nonce: nonce, To: to, Value: value, Data: data,
-		Gas: gas, GasFeeCap: big.NewInt(7_000_000_000), GasTipCap: big.NewInt(1_000_000_000), AccessList: list}
-	signed, err := ethtypes.SignNewTx(s.key, ethtypes.LatestSignerForChainID(big.NewInt(testChainID)), inner)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tx, err := types.NewEthTx(signed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tx
-}
-
 // pick chooses what a tx does.
 func (w *parWorld) pick(t testing.TB, rng *rand.Rand, hot func() bool, recipient func() common.Address) (to *common.Address, value *big.Int, data []byte, gas uint64) {
 	store, tok := addrPtr(w.storeAt), addrPtr(tokenAddr)

@@ -13,6 +13,7 @@ import (
 	ethcrypto "github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/gobcos/gobcos/crypto"
+	"github.com/gobcos/gobcos/internal/txtest"
 	"github.com/gobcos/gobcos/storage"
 	"github.com/gobcos/gobcos/types"
 )
@@ -112,10 +113,7 @@ func (c *chain) nativeTx(k int, to *common.Address) *types.Transaction {
 		Input: []byte{byte(c.nonce), 0xca, 0xfe},
 	}
 	key := c.keys[k]
-	if err := n.Sign(c.suite, key.PublicKey(), key.Sign); err != nil {
-		c.t.Fatal(err)
-	}
-	tx := types.NewNativeTx(c.suite, n)
+	tx := txtest.SignNative(c.t, c.suite, key, n)
 	from, err := tx.Verify(c.suite, testChainID, testGroupID)
 	if err != nil {
 		c.t.Fatal(err)

@@ -102,14 +102,7 @@ func (s *Server) bcosGetPendingTxSize(c *call) (any, error) {
 }
 
 func (s *Server) bcosGetTransactionReceipt(c *call) (any, error) {
-	if err := c.maxArgs(1); err != nil {
-		return nil, err
-	}
-	h, err := c.hashArg(0, "transaction hash")
-	if err != nil {
-		return nil, err
-	}
-	r, err := s.receiptOf(h)
+	r, err := s.receiptArg(c)
 	if err != nil || r == nil {
 		return nil, err
 	}
@@ -141,24 +134,17 @@ func (s *Server) proofBlock(c *call) (*types.Block, common.Hash, uint64, common.
 	if err != nil {
 		return nil, common.Hash{}, 0, common.Hash{}, err
 	}
-	lk, err := s.b.TxByHash(h)
-	if isNotFound(err) || (err == nil && lk == nil) {
-		return nil, common.Hash{}, 0, common.Hash{}, fmt.Errorf("transaction %s not found", h.Hex())
-	}
+	b, idx, pending, err := s.committedTxBlock(h)
 	if err != nil {
 		return nil, common.Hash{}, 0, common.Hash{}, err
 	}
-	if lk.Pending {
+	if pending {
 		return nil, common.Hash{}, 0, common.Hash{}, fmt.Errorf("transaction %s is pending: a proof exists once it is committed", h.Hex())
 	}
-	b, err := s.blockByNumber(lk.BlockNumber)
-	if err != nil {
-		return nil, common.Hash{}, 0, common.Hash{}, err
+	if b == nil {
+		return nil, common.Hash{}, 0, common.Hash{}, fmt.Errorf("transaction %s not found", h.Hex())
 	}
-	if b == nil || lk.Index >= uint64(len(b.Txs)) || b.Txs[lk.Index].Hash() != h {
-		return nil, common.Hash{}, 0, common.Hash{}, fmt.Errorf("the ledger's index for transaction %s does not match block #%d", h.Hex(), lk.BlockNumber)
-	}
-	return b, s.headerHash(b.Header), lk.Index, h, nil
+	return b, s.headerHash(b.Header), idx, h, nil
 }
 
 func (s *Server) bcosGetTransactionProof(c *call) (any, error) {
@@ -167,16 +153,13 @@ func (s *Server) bcosGetTransactionProof(c *call) (any, error) {
 		return nil, err
 	}
 	leaves := types.TxLeaves(s.suite, b.Txs)
-	if root := types.MerkleRoot(s.suite, leaves); root != b.Header.TxRoot {
-		return nil, fmt.Errorf("block #%d: transactions root %s does not match the header's %s", b.Header.Number, root.Hex(), b.Header.TxRoot.Hex())
-	}
-	steps, err := types.MerkleProof(s.suite, leaves, int(idx))
+	steps, err := s.merkleProof(b, "transactions", leaves, b.Header.TxRoot, idx)
 	if err != nil {
 		return nil, err
 	}
 	return &rpcProof{
 		BlockNumber: hexutil.Uint64(b.Header.Number), BlockHash: hash, Index: hexutil.Uint64(idx), TxHash: txHash,
-		Root: b.Header.TxRoot, Leaf: leaves[idx], Transaction: b.Txs[idx].Bytes(), Proof: nonNilSteps(steps),
+		Root: b.Header.TxRoot, Leaf: leaves[idx], Transaction: b.Txs[idx].Bytes(), Proof: steps,
 	}, nil
 }
 
@@ -193,24 +176,31 @@ func (s *Server) bcosGetReceiptProof(c *call) (any, error) {
 		return nil, fmt.Errorf("block #%d has %d transactions but %d receipts", b.Header.Number, len(b.Txs), len(rs))
 	}
 	leaves := types.ReceiptLeaves(s.suite, rs)
-	if root := types.MerkleRoot(s.suite, leaves); root != b.Header.ReceiptRoot {
-		return nil, fmt.Errorf("block #%d: receipts root %s does not match the header's %s", b.Header.Number, root.Hex(), b.Header.ReceiptRoot.Hex())
-	}
-	steps, err := types.MerkleProof(s.suite, leaves, int(idx))
+	steps, err := s.merkleProof(b, "receipts", leaves, b.Header.ReceiptRoot, idx)
 	if err != nil {
 		return nil, err
 	}
 	return &rpcProof{
 		BlockNumber: hexutil.Uint64(b.Header.Number), BlockHash: hash, Index: hexutil.Uint64(idx), TxHash: txHash,
-		Root: b.Header.ReceiptRoot, Leaf: leaves[idx], Receipt: types.EncodeReceipt(rs[idx]), Proof: nonNilSteps(steps),
+		Root: b.Header.ReceiptRoot, Leaf: leaves[idx], Receipt: types.EncodeReceipt(rs[idx]), Proof: steps,
 	}, nil
 }
 
-func nonNilSteps(p []types.ProofStep) []types.ProofStep {
-	if p == nil {
-		return []types.ProofStep{}
+// merkleProof proves leaf idx of block b's transactions or receipts (what),
+// after checking that the leaves fold to root, the header's field: a
+// mismatch means the ledger is damaged, and a proof from it would be false.
+func (s *Server) merkleProof(b *types.Block, what string, leaves []common.Hash, root common.Hash, idx uint64) ([]types.ProofStep, error) {
+	if got := types.MerkleRoot(s.suite, leaves); got != root {
+		return nil, fmt.Errorf("block #%d: %s root %s does not match the header's %s", b.Header.Number, what, got.Hex(), root.Hex())
 	}
-	return p
+	steps, err := types.MerkleProof(s.suite, leaves, int(idx))
+	if err != nil {
+		return nil, err
+	}
+	if steps == nil {
+		return []types.ProofStep{}, nil
+	}
+	return steps, nil
 }
 
 // bcosSendTransaction accepts a native or an Ethereum tx and returns its

@@ -181,15 +181,21 @@ func (s *Server) lookupTx(h common.Hash) (*types.Transaction, *txLoc, error) {
 	return lk.Tx, &txLoc{hash: s.headerHash(hdr), number: hdr.Number, time: hdr.Timestamp, index: lk.Index}, nil
 }
 
-func (s *Server) ethGetTransactionByHash(c *call) (any, error) {
+// txArg reads a tx hash, the only argument, and looks the tx up (see
+// lookupTx).
+func (s *Server) txArg(c *call) (*types.Transaction, *txLoc, error) {
 	if err := c.maxArgs(1); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	h, err := c.hashArg(0, "transaction hash")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	tx, loc, err := s.lookupTx(h)
+	return s.lookupTx(h)
+}
+
+func (s *Server) ethGetTransactionByHash(c *call) (any, error) {
+	tx, loc, err := s.txArg(c)
 	if err != nil || tx == nil {
 		return nil, err
 	}
@@ -197,14 +203,7 @@ func (s *Server) ethGetTransactionByHash(c *call) (any, error) {
 }
 
 func (s *Server) ethGetRawTransactionByHash(c *call) (any, error) {
-	if err := c.maxArgs(1); err != nil {
-		return nil, err
-	}
-	h, err := c.hashArg(0, "transaction hash")
-	if err != nil {
-		return nil, err
-	}
-	tx, _, err := s.lookupTx(h)
+	tx, _, err := s.txArg(c)
 	if err != nil || tx == nil {
 		return nil, err
 	}
@@ -245,30 +244,46 @@ func (s *Server) ethGetTransactionByBlockNumberAndIndex(c *call) (any, error) {
 	return s.txAtIndex(c, b)
 }
 
-// receiptOf finds the receipt of a committed tx; nil when unknown or pending.
-func (s *Server) receiptOf(h common.Hash) (*bcosReceipt, error) {
+// committedTxBlock finds the block that holds the committed tx h and the
+// tx's index in it. The block is nil, with no error, when h is unknown or
+// still pending (pending then says so).
+func (s *Server) committedTxBlock(h common.Hash) (b *types.Block, idx uint64, pending bool, err error) {
 	lk, err := s.b.TxByHash(h)
-	if isNotFound(err) || (err == nil && (lk == nil || lk.Pending)) {
-		return nil, nil
+	if isNotFound(err) || (err == nil && lk == nil) {
+		return nil, 0, false, nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, 0, false, err
 	}
-	b, err := s.blockByNumber(lk.BlockNumber)
+	if lk.Pending {
+		return nil, 0, true, nil
+	}
+	b, err = s.blockByNumber(lk.BlockNumber)
 	if err != nil {
-		return nil, err
+		return nil, 0, false, err
 	}
 	if b == nil || lk.Index >= uint64(len(b.Txs)) || b.Txs[lk.Index].Hash() != h {
-		return nil, fmt.Errorf("the ledger's index for transaction %s does not match block #%d", h.Hex(), lk.BlockNumber)
+		return nil, 0, false, fmt.Errorf("the ledger's index for transaction %s does not match block #%d", h.Hex(), lk.BlockNumber)
+	}
+	return b, lk.Index, false, nil
+}
+
+// receiptOf finds the receipt of a committed tx; nil when unknown or pending.
+func (s *Server) receiptOf(h common.Hash) (*bcosReceipt, error) {
+	b, idx, _, err := s.committedTxBlock(h)
+	if err != nil || b == nil {
+		return nil, err
 	}
 	rs, err := s.receiptsOf(b, s.headerHash(b.Header))
 	if err != nil {
 		return nil, err
 	}
-	return rs[lk.Index], nil
+	return rs[idx], nil
 }
 
-func (s *Server) ethGetTransactionReceipt(c *call) (any, error) {
+// receiptArg reads a tx hash, the only argument, and finds its receipt:
+// nil when the tx is unknown or pending.
+func (s *Server) receiptArg(c *call) (*bcosReceipt, error) {
 	if err := c.maxArgs(1); err != nil {
 		return nil, err
 	}
@@ -276,7 +291,11 @@ func (s *Server) ethGetTransactionReceipt(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	r, err := s.receiptOf(h)
+	return s.receiptOf(h)
+}
+
+func (s *Server) ethGetTransactionReceipt(c *call) (any, error) {
+	r, err := s.receiptArg(c)
 	if err != nil || r == nil {
 		return nil, err
 	}

@@ -20,6 +20,7 @@ import (
 	ethcrypto "github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/gobcos/gobcos/crypto"
+	"github.com/gobcos/gobcos/internal/txtest"
 	"github.com/gobcos/gobcos/types"
 )
 
@@ -531,18 +532,7 @@ type txFactory struct {
 
 func (tf *txFactory) sign(inner ethtypes.TxData) *types.Transaction {
 	tf.t.Helper()
-	k, ok := crypto.ECDSAKey(tf.key)
-	if !ok {
-		tf.t.Fatal("not an ECDSA key")
-	}
-	etx, err := ethtypes.SignNewTx(k, ethtypes.LatestSignerForChainID(big.NewInt(testChainID)), inner)
-	if err != nil {
-		tf.t.Fatal(err)
-	}
-	tx, err := types.NewEthTx(etx)
-	if err != nil {
-		tf.t.Fatal(err)
-	}
+	tx := txtest.SignEth(tf.t, tf.key, testChainID, inner)
 	if _, err := tx.Verify(crypto.ECDSA(), testChainID, testGroupID); err != nil {
 		tf.t.Fatal(err)
 	}
@@ -566,11 +556,8 @@ func (tf *txFactory) dynamic(to *common.Address, value int64) *types.Transaction
 func nativeTx(t testing.TB, key crypto.PrivateKey, to *common.Address, input []byte, nonce int64) *types.Transaction {
 	t.Helper()
 	s := crypto.ECDSA()
-	n := &types.NativeTx{ChainID: testChainID, GroupID: testGroupID, BlockLimit: 500, Nonce: big.NewInt(nonce), To: to, Value: new(big.Int), Input: input, Extra: []byte("memo")}
-	if err := n.Sign(s, key.PublicKey(), key.Sign); err != nil {
-		t.Fatal(err)
-	}
-	tx := types.NewNativeTx(s, n)
+	tx := txtest.SignNative(t, s, key, &types.NativeTx{ChainID: testChainID, GroupID: testGroupID, BlockLimit: 500,
+		Nonce: big.NewInt(nonce), To: to, Value: new(big.Int), Input: input, Extra: []byte("memo")})
 	if _, err := tx.Verify(s, testChainID, testGroupID); err != nil {
 		t.Fatal(err)
 	}

@@ -61,19 +61,33 @@ func id(b byte) network.NodeID { var x network.NodeID; x[0] = 4; x[1] = b; retur
 
 func tx(i int) []byte { return []byte{0xf8, byte(i), byte(i >> 8), 0xaa} }
 
+// newBatcher makes a batcher over s; a config it refuses fails the test.
+func newBatcher(t *testing.T, cfg Config, s Sender) *Batcher {
+	t.Helper()
+	b, err := NewBatcher(cfg, s, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// runBatcher makes a batcher over s and runs it until the test ends.
+func runBatcher(t *testing.T, cfg Config, s Sender) *Batcher {
+	t.Helper()
+	b := newBatcher(t, cfg, s)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); b.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return b
+}
+
 // TestBatcherFlushesByInterval: a few txs queued together leave in one
 // message per peer once the interval passes; Run sends them without a
 // Flush call.
 func TestBatcherFlushesByInterval(t *testing.T) {
 	s := newRecSender(id(1), id(2), id(3))
-	b, err := NewBatcher(Config{Interval: 20 * time.Millisecond}, s, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); b.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	b := runBatcher(t, Config{Interval: 20 * time.Millisecond}, s)
 	for i := range 50 {
 		if !b.Queue(tx(i), network.NodeID{}) {
 			t.Fatal("queue refused a tx")
@@ -100,14 +114,7 @@ func TestBatcherFlushesByInterval(t *testing.T) {
 // an interval far longer than the test.
 func TestBatcherFlushesWhenFull(t *testing.T) {
 	s := newRecSender(id(1))
-	b, err := NewBatcher(Config{Interval: time.Hour, FlushTxs: 10}, s, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); b.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	b := runBatcher(t, Config{Interval: time.Hour, FlushTxs: 10}, s)
 	// A first tx leaves at once (the node was quiet) and starts the
 	// interval; a full batch after it does not wait for the interval.
 	b.Queue(tx(100), network.NodeID{})
@@ -124,14 +131,7 @@ func TestBatcherFlushesWhenFull(t *testing.T) {
 // them.
 func TestBatcherIdleSendsAtOnce(t *testing.T) {
 	s := newRecSender(id(1))
-	b, err := NewBatcher(Config{Interval: time.Hour}, s, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); b.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	b := runBatcher(t, Config{Interval: time.Hour}, s)
 	b.Queue(tx(1), network.NodeID{})
 	waitFor(t, func() bool { return b.Stats().Txs == 1 })
 	b.Queue(tx(2), network.NodeID{})
@@ -148,10 +148,7 @@ func TestBatcherIdleSendsAtOnce(t *testing.T) {
 func TestBatcherSplitsByLimits(t *testing.T) {
 	s := newRecSender(id(1))
 	l := Limits{MaxTxs: 4, MaxBytes: 100}
-	b, err := NewBatcher(Config{Limits: l, FlushTxs: 100, QueueTxs: 100}, s, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := newBatcher(t, Config{Limits: l, FlushTxs: 100, QueueTxs: 100}, s)
 	big := make([]byte, 60)
 	big[0] = 0xf8
 	b.Queue(big, network.NodeID{})
@@ -183,10 +180,7 @@ func TestBatcherSplitsByLimits(t *testing.T) {
 
 // TestBatcherQueueBound: a full queue drops and counts, without blocking.
 func TestBatcherQueueBound(t *testing.T) {
-	b, err := NewBatcher(Config{FlushTxs: 5, QueueTxs: 5}, newRecSender(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := newBatcher(t, Config{FlushTxs: 5, QueueTxs: 5}, newRecSender())
 	for i := range 8 {
 		b.Queue(tx(i), network.NodeID{})
 	}
@@ -206,10 +200,7 @@ func TestBatcherQueueBound(t *testing.T) {
 // other peer and never that one.
 func TestBatcherNoEcho(t *testing.T) {
 	s := newRecSender(id(1), id(2), id(3))
-	b, err := NewBatcher(Config{}, s, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := newBatcher(t, Config{}, s)
 	b.Queue(tx(1), network.NodeID{}) // from a client
 	b.Queue(tx(2), id(1))
 	b.Queue(tx(3), id(2))

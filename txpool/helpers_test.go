@@ -9,6 +9,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	ethtypes "github.com/ethereum/go-ethereum/core/types"
 	"github.com/gobcos/gobcos/crypto"
+	"github.com/gobcos/gobcos/internal/txtest"
 	"github.com/gobcos/gobcos/types"
 )
 
@@ -132,10 +133,6 @@ type ethTxOpts struct {
 
 func signEth(t testing.TB, key crypto.PrivateKey, nonce uint64, o ethTxOpts) *types.Transaction {
 	t.Helper()
-	k, ok := crypto.ECDSAKey(key)
-	if !ok {
-		t.Fatal("not an ECDSA key")
-	}
 	if o.chainID == 0 {
 		o.chainID = testChainID
 	}
@@ -143,17 +140,9 @@ func signEth(t testing.TB, key crypto.PrivateKey, nonce uint64, o ethTxOpts) *ty
 		o.gas = 21000
 	}
 	to := common.Address{0xaa}
-	etx, err := ethtypes.SignNewTx(k, ethtypes.NewEIP155Signer(new(big.Int).SetUint64(o.chainID)), &ethtypes.LegacyTx{
+	return txtest.SignEth(t, key, o.chainID, &ethtypes.LegacyTx{
 		Nonce: nonce, To: &to, Gas: o.gas, GasPrice: new(big.Int), Value: big.NewInt(o.value),
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tx, err := types.NewEthTx(etx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tx
 }
 
 func ethTx(t testing.TB, key crypto.PrivateKey, nonce uint64) *types.Transaction {

@@ -8,6 +8,7 @@ import (
 	ethtypes "github.com/ethereum/go-ethereum/core/types"
 
 	"github.com/gobcos/gobcos/crypto"
+	"github.com/gobcos/gobcos/internal/txtest"
 	"github.com/gobcos/gobcos/types"
 )
 
@@ -27,35 +28,19 @@ func newVerifier(t testing.TB, suite types.Scheme, cfg Config) *Verifier {
 
 func ethTx(t testing.TB, key crypto.PrivateKey, chainID, nonce uint64) *types.Transaction {
 	t.Helper()
-	k, ok := crypto.ECDSAKey(key)
-	if !ok {
-		t.Fatal("not an ECDSA key")
-	}
 	to := common.Address{0xaa}
-	etx, err := ethtypes.SignNewTx(k, ethtypes.NewEIP155Signer(new(big.Int).SetUint64(chainID)), &ethtypes.LegacyTx{
+	return txtest.SignEth(t, key, chainID, &ethtypes.LegacyTx{
 		Nonce: nonce, To: &to, Gas: 21000, GasPrice: new(big.Int), Value: big.NewInt(1),
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tx, err := types.NewEthTx(etx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tx
 }
 
 func nativeTx(t testing.TB, suite crypto.Suite, key crypto.PrivateKey, nonce int64) *types.Transaction {
 	t.Helper()
 	to := common.Address{0xbb}
-	n := &types.NativeTx{
+	return txtest.SignNative(t, suite, key, &types.NativeTx{
 		ChainID: testChainID, GroupID: testGroup, BlockLimit: 50,
 		Nonce: big.NewInt(nonce), To: &to, Value: new(big.Int),
-	}
-	if err := n.Sign(suite, key.PublicKey(), key.Sign); err != nil {
-		t.Fatal(err)
-	}
-	return types.NewNativeTx(suite, n)
+	})
 }
 
 // fresh decodes tx's bytes again: a new object without a cached sender,

@@ -132,8 +132,14 @@ func readPasswordFile(path string) (string, error) {
 	return strings.TrimRight(line, "\r\n"), nil
 }
 
-func printAccount(w io.Writer, a keystore.Account) {
+// save encrypts key with pw into the keystore and prints its account.
+func (f *keyFlags) save(w io.Writer, key crypto.PrivateKey, pw string) error {
+	a, err := keystore.NewStore(f.dir, f.lightKDF).Save(key, pw)
+	if err != nil {
+		return err
+	}
 	fmt.Fprintf(w, "address: %s\nsuite:   %s\nfile:    %s\n", a.Address.Hex(), a.Suite, a.Path)
+	return nil
 }
 
 func newAccountNewCmd(env accountEnv) *cobra.Command {
@@ -155,12 +161,7 @@ func newAccountNewCmd(env accountEnv) *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("generating a key: %w", err)
 			}
-			a, err := keystore.NewStore(f.dir, f.lightKDF).Save(key, pw)
-			if err != nil {
-				return err
-			}
-			printAccount(cmd.OutOrStdout(), a)
-			return nil
+			return f.save(cmd.OutOrStdout(), key, pw)
 		},
 	}
 	f.register(cmd)
@@ -221,12 +222,7 @@ Delete the plain key file once the import succeeded.`,
 			if err != nil {
 				return err
 			}
-			a, err := keystore.NewStore(f.dir, f.lightKDF).Save(key, pw)
-			if err != nil {
-				return err
-			}
-			printAccount(cmd.OutOrStdout(), a)
-			return nil
+			return f.save(cmd.OutOrStdout(), key, pw)
 		},
 	}
 	f.register(cmd)

@@ -10,8 +10,6 @@ import (
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
 	"github.com/gobcos/gobcos/crypto"
 	"github.com/gobcos/gobcos/keystore"
@@ -188,22 +186,4 @@ func TestAccountImport(t *testing.T) {
 	if _, err := runAccount(t, noTerminal, "import", "--keystore", ks, "--password-file", pwFile); err == nil {
 		t.Fatal("import without a key file accepted")
 	}
-}
-
-func TestAccountFlagsHaveHelp(t *testing.T) {
-	var walk func(c *cobra.Command)
-	walk = func(c *cobra.Command) {
-		if c.Short == "" {
-			t.Errorf("command %q has no short help", c.CommandPath())
-		}
-		c.LocalFlags().VisitAll(func(f *pflag.Flag) {
-			if f.Usage == "" {
-				t.Errorf("flag --%s of %q has no help", f.Name, c.CommandPath())
-			}
-		})
-		for _, sub := range c.Commands() {
-			walk(sub)
-		}
-	}
-	walk(newAccountCmd())
 }

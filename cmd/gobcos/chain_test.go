@@ -8,9 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
-
 	"github.com/gobcos/gobcos/chainbuild"
 	"github.com/gobcos/gobcos/node"
 )
@@ -101,24 +98,6 @@ func TestChainFlagErrors(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(tmp, "out")); err == nil {
 		t.Error("a refused command created its output directory")
 	}
-}
-
-func TestChainFlagsHaveHelp(t *testing.T) {
-	var walk func(c *cobra.Command)
-	walk = func(c *cobra.Command) {
-		if c.Short == "" {
-			t.Errorf("command %q has no short help", c.CommandPath())
-		}
-		c.LocalFlags().VisitAll(func(f *pflag.Flag) {
-			if f.Usage == "" {
-				t.Errorf("flag --%s of %q has no help", f.Name, c.CommandPath())
-			}
-		})
-		for _, sub := range c.Commands() {
-			walk(sub)
-		}
-	}
-	walk(newChainCmd())
 }
 
 func TestFollowRPCPort(t *testing.T) {

@@ -88,6 +88,16 @@ func TestIssueAndVerifyChain(t *testing.T) {
 		} else if tr.node.EncCert != nil {
 			t.Fatal("P-256 node with an encryption pair")
 		}
+		// The CA is self-signed and may sign one level of authorities;
+		// an organisation, signed by it, none, but it signs CRLs and data.
+		if ca := tr.ca.Cert; ca.CheckSignatureFrom(ca) != nil || !ca.IsCA || ca.MaxPathLen != 1 ||
+			ca.KeyUsage != x509.KeyUsageCertSign|x509.KeyUsageCRLSign || ca.Subject.Organization[0] != "test chain CA" {
+			t.Fatalf("CA profile: %+v", ca)
+		}
+		if org := tr.org.Cert; org.CheckSignatureFrom(tr.ca.Cert) != nil || !org.IsCA || org.MaxPathLen != 0 || !org.MaxPathLenZero ||
+			org.KeyUsage != x509.KeyUsageCertSign|x509.KeyUsageCRLSign|x509.KeyUsageDigitalSignature || org.Subject.CommonName != "org1" {
+			t.Fatalf("organisation profile: %+v", org)
+		}
 		// An organisation may not sign authorities (MaxPathLen 0): a node
 		// under a sub-organisation must not verify.
 		sub, err := tr.org.IssueOrg("sub", ValidFor(testNow.Add(-time.Hour), 2*time.Hour))

@@ -117,20 +117,37 @@ func GenerateCA(alg KeyAlgorithm, commonName string, v Validity) (*Authority, er
 	if err := v.check(); err != nil {
 		return nil, err
 	}
+	return newAuthority(alg, authorityTemplate(commonName, v, x509.KeyUsageCertSign|x509.KeyUsageCRLSign, 1), nil)
+}
+
+// authorityTemplate is the certificate of an authority named name that
+// may sign maxPathLen levels of authorities below it: 1 for the chain CA
+// (organisations), 0 for an organisation.
+func authorityTemplate(name string, v Validity, usage x509.KeyUsage, maxPathLen int) *x509.Certificate {
+	return &x509.Certificate{
+		Subject:               pkix.Name{CommonName: name, Organization: []string{name}},
+		NotBefore:             v.NotBefore,
+		NotAfter:              v.NotAfter,
+		KeyUsage:              usage,
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+		MaxPathLen:            maxPathLen,
+		MaxPathLenZero:        maxPathLen == 0,
+	}
+}
+
+// newAuthority creates a key of alg and the certificate tmpl for it, signed
+// by parent, or self-signed when parent is nil.
+func newAuthority(alg KeyAlgorithm, tmpl *x509.Certificate, parent *Authority) (*Authority, error) {
 	key, err := GenerateKey(alg)
 	if err != nil {
 		return nil, err
 	}
-	tmpl := &x509.Certificate{
-		Subject:               pkix.Name{CommonName: commonName, Organization: []string{commonName}},
-		NotBefore:             v.NotBefore,
-		NotAfter:              v.NotAfter,
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-		MaxPathLen:            1,
+	issuer, signer := tmpl, key
+	if parent != nil {
+		issuer, signer = parent.Cert.ToX509(), parent.Key
 	}
-	cert, err := create(alg, tmpl, tmpl, key.Public(), key)
+	cert, err := create(alg, tmpl, issuer, key.Public(), signer)
 	if err != nil {
 		return nil, err
 	}
@@ -166,25 +183,7 @@ func (a *Authority) IssueOrg(org string, v Validity) (*Authority, error) {
 	if err := v.check(); err != nil {
 		return nil, err
 	}
-	key, err := GenerateKey(alg)
-	if err != nil {
-		return nil, err
-	}
-	tmpl := &x509.Certificate{
-		Subject:               pkix.Name{CommonName: org, Organization: []string{org}},
-		NotBefore:             v.NotBefore,
-		NotAfter:              v.NotAfter,
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-		MaxPathLen:            0,
-		MaxPathLenZero:        true,
-	}
-	cert, err := create(alg, tmpl, a.Cert.ToX509(), key.Public(), a.Key)
-	if err != nil {
-		return nil, err
-	}
-	return &Authority{Cert: cert, Key: key}, nil
+	return newAuthority(alg, authorityTemplate(org, v, x509.KeyUsageCertSign|x509.KeyUsageCRLSign|x509.KeyUsageDigitalSignature, 0), a)
 }
 
 // NodeRequest describes a node certificate to issue.

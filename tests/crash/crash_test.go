@@ -1,14 +1,11 @@
 package crash
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"math/big"
-	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -17,18 +14,17 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/gobcos/gobcos/crypto"
+	"github.com/gobcos/gobcos/internal/proctest"
 	"github.com/gobcos/gobcos/internal/testports"
 	"github.com/gobcos/gobcos/sdk"
 )
 
-// buildBinary compiles cmd/gobcos once for the test.
+// buildBinary compiles cmd/gobcos for the test.
 func buildBinary(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "gobcos")
-	cmd := exec.Command("go", "build", "-o", bin, "../../cmd/gobcos")
-	cmd.Stderr = os.Stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("build gobcos: %v", err)
+	if err := proctest.Build(bin, "../../cmd/gobcos"); err != nil {
+		t.Fatal(err)
 	}
 	return bin
 }
@@ -39,62 +35,49 @@ func freePort(t *testing.T) int { return testports.Base(t, 1) }
 type proc struct {
 	cmd  *exec.Cmd
 	url  string
-	logs *strings.Builder
-	mu   *sync.Mutex
+	done <-chan struct{} // closed once the process has exited
+	logs *proctest.Log
 }
 
 // start runs `gobcos up` and waits for its RPC URL on stdout.
 func start(t *testing.T, bin, dir string, port int, suite string) *proc {
 	t.Helper()
 	cmd := exec.Command(bin, "up", "--nodes", "1", "--dir", dir, "--rpc-port", fmt.Sprint(port), "--crypto", suite, "--metrics-port", "0", "--explorer-port", "0")
-	stdout, err := cmd.StdoutPipe()
+	p := &proc{cmd: cmd, logs: new(proctest.Log)}
+	url, done, err := proctest.StartRPC(cmd, p.logs, 60*time.Second)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%v; its log:\n%s", err, p.logs)
 	}
-	p := &proc{cmd: cmd, logs: new(strings.Builder), mu: new(sync.Mutex)}
-	cmd.Stderr = &lockedWriter{p.logs, p.mu}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-			cmd.Wait()
-		}
-	})
-	urls := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			line := sc.Text()
-			if strings.HasPrefix(line, "JSON-RPC: ") {
-				urls <- strings.Fields(line)[1]
-			}
-		}
-	}()
-	select {
-	case p.url = <-urls:
-	case <-time.After(60 * time.Second):
-		t.Fatalf("node did not print its RPC URL; its log:\n%s", p.log())
-	}
+	p.url, p.done = url, done
+	t.Cleanup(p.kill)
 	return p
 }
 
-func (p *proc) log() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.logs.String()
+// kill SIGKILLs the process, if it still runs, and waits for it.
+func (p *proc) kill() {
+	select {
+	case <-p.done:
+	default:
+		p.cmd.Process.Kill()
+		<-p.done
+	}
 }
 
-type lockedWriter struct {
-	b  *strings.Builder
-	mu *sync.Mutex
-}
-
-func (w *lockedWriter) Write(b []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(b)
+// exitsCleanly sends sig and waits up to a minute for the process to exit; it
+// fails the test unless the exit status is 0.
+func (p *proc) exitsCleanly(t *testing.T, sig syscall.Signal) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(sig); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-p.done:
+	case <-time.After(60 * time.Second):
+		t.Fatalf("node did not stop within 60s of %v; its log:\n%s", sig, p.logs)
+	}
+	if code := p.cmd.ProcessState.ExitCode(); code != 0 {
+		t.Fatalf("node did not stop cleanly on %v: exit status %d; its log:\n%s", sig, code, p.logs)
+	}
 }
 
 type confirmed struct {
@@ -113,13 +96,13 @@ func TestKillUnderLoad(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs real processes")
 	}
+	bin := buildBinary(t)
 	for _, suite := range []string{crypto.NameECDSA, crypto.NameSM} {
-		t.Run(suite, func(t *testing.T) { testKillUnderLoad(t, suite) })
+		t.Run(suite, func(t *testing.T) { testKillUnderLoad(t, bin, suite) })
 	}
 }
 
-func testKillUnderLoad(t *testing.T, suite string) {
-	bin := buildBinary(t)
+func testKillUnderLoad(t *testing.T, bin, suite string) {
 	dir := filepath.Join(t.TempDir(), "chain")
 	port := freePort(t)
 	p := start(t, bin, dir, port, suite)
@@ -171,14 +154,11 @@ func testKillUnderLoad(t *testing.T, suite string) {
 		mu.Lock()
 		before := append([]confirmed(nil), receipts...)
 		mu.Unlock()
-		if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-			t.Fatal(err)
-		}
-		p.cmd.Wait()
+		p.kill()
 		cancel()
 		wg.Wait()
 		if len(before) == startCount {
-			t.Fatalf("round %d: no new tx was confirmed before the kill; node log:\n%s", round, p.log())
+			t.Fatalf("round %d: no new tx was confirmed before the kill; node log:\n%s", round, p.logs)
 		}
 		for _, r := range before {
 			height = max(height, r.block)
@@ -218,12 +198,7 @@ func testKillUnderLoad(t *testing.T, suite string) {
 	}
 	// A clean stop: SIGTERM (what Ctrl-C sends as SIGINT does the same) ends
 	// the process with status 0, and the next start resumes the chain.
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	if err := p.cmd.Wait(); err != nil {
-		t.Fatalf("node did not stop cleanly on SIGTERM: %v; its log:\n%s", err, p.log())
-	}
+	p.exitsCleanly(t, syscall.SIGTERM)
 	p = start(t, bin, dir, port, suite)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -235,10 +210,5 @@ func testKillUnderLoad(t *testing.T, suite string) {
 	if now, err := client.BlockNumber(ctx); err != nil || now < height {
 		t.Fatalf("after a clean stop the height is %d (%v), want at least %d", now, err, height)
 	}
-	if err := p.cmd.Process.Signal(syscall.SIGINT); err != nil {
-		t.Fatal(err)
-	}
-	if err := p.cmd.Wait(); err != nil {
-		t.Fatalf("node did not stop cleanly on SIGINT: %v", err)
-	}
+	p.exitsCleanly(t, syscall.SIGINT)
 }

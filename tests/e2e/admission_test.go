@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gobcos/gobcos/chainbuild"
+	"github.com/gobcos/gobcos/internal/proctest"
 )
 
 // TestAdmission runs a 4-sealer chain and two nodes it must refuse: one
@@ -122,7 +123,7 @@ func runGobcos(args ...string) ([]byte, error) {
 
 // extraNode is a node outside a cluster; idx only names it in logs.
 func extraNode(t *testing.T, dir string, idx int) *node {
-	nd := &node{t: t, idx: idx, dir: dir, logs: new(logBuf)}
+	nd := &node{t: t, idx: idx, dir: dir, logs: new(proctest.Log)}
 	t.Cleanup(func() {
 		nd.kill()
 		if t.Failed() {

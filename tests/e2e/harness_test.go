@@ -1,12 +1,10 @@
 package e2e
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"math/big"
 	"os"
 	"os/exec"
@@ -19,6 +17,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 
+	"github.com/gobcos/gobcos/internal/proctest"
 	"github.com/gobcos/gobcos/internal/testports"
 	"github.com/gobcos/gobcos/sdk"
 )
@@ -37,10 +36,8 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binary = filepath.Join(dir, "gobcos")
-	cmd := exec.Command("go", "build", "-o", binary, "../../cmd/gobcos")
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build gobcos:", err)
+	if err := proctest.Build(binary, "../../cmd/gobcos"); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		os.RemoveAll(dir)
 		os.Exit(1)
 	}
@@ -72,49 +69,25 @@ func buildChain(t *testing.T, dir string, n int, suite string, extra ...string) 
 	}
 }
 
-// logBuf collects a node's output across restarts.
-type logBuf struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *logBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuf) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-func (l *logBuf) Len() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Len()
-}
-
 // node is one gobcos node process (restartable). The load goroutines read
 // its process state while the test restarts it: mu guards the fields below.
 type node struct {
 	t    *testing.T
 	idx  int
 	dir  string // nodeI directory
-	logs *logBuf
+	logs *proctest.Log
 	// bin is the executable this node runs; "" means binary.
 	bin string
 
 	mu   sync.Mutex
 	url  string
 	cmd  *exec.Cmd
-	done chan struct{} // closed when the current process has exited
+	done <-chan struct{} // closed when the current process has exited
 	// paused is set between SIGSTOP and SIGCONT: the process cannot answer.
 	paused bool
 }
 
-func (nd *node) state() (cmd *exec.Cmd, done chan struct{}, url string, paused bool) {
+func (nd *node) state() (cmd *exec.Cmd, done <-chan struct{}, url string, paused bool) {
 	nd.mu.Lock()
 	defer nd.mu.Unlock()
 	return nd.cmd, nd.done, nd.url, nd.paused
@@ -138,14 +111,25 @@ type cluster struct {
 }
 
 // startCluster builds a chain of n nodes with the given suite and starts
-// every node. A failing test logs every node's output.
+// every node.
 func startCluster(t *testing.T, n int, suite string, buildFlags ...string) *cluster {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "chain")
 	buildChain(t, dir, n, suite, buildFlags...)
+	c := newCluster(t, dir, n)
+	for _, nd := range c.nodes {
+		nd.start()
+	}
+	return c
+}
+
+// newCluster is the n nodes of the chain laid out in dir, not started. At
+// the test's end every node is killed, and a failing test logs every
+// node's output.
+func newCluster(t *testing.T, dir string, n int) *cluster {
 	c := &cluster{t: t, dir: dir}
 	for i := range n {
-		c.nodes = append(c.nodes, &node{t: t, idx: i, dir: filepath.Join(dir, fmt.Sprintf("node%d", i)), logs: new(logBuf)})
+		c.nodes = append(c.nodes, &node{t: t, idx: i, dir: filepath.Join(dir, fmt.Sprintf("node%d", i)), logs: new(proctest.Log)})
 	}
 	t.Cleanup(func() {
 		for _, nd := range c.nodes {
@@ -157,9 +141,6 @@ func startCluster(t *testing.T, n int, suite string, buildFlags ...string) *clus
 			}
 		}
 	})
-	for _, nd := range c.nodes {
-		nd.start()
-	}
 	return c
 }
 
@@ -181,45 +162,13 @@ func (nd *node) start() {
 		exe = binary
 	}
 	cmd := exec.Command(exe, "node", "--config", filepath.Join(nd.dir, "config.toml"))
-	stdout, err := cmd.StdoutPipe()
+	url, done, err := proctest.StartRPC(cmd, nd.logs, 60*time.Second)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("node%d: %v", nd.idx, err)
 	}
-	cmd.Stderr = nd.logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
 	nd.mu.Lock()
-	nd.cmd, nd.done, nd.url, nd.paused = cmd, done, "", false
+	nd.cmd, nd.done, nd.url, nd.paused = cmd, done, url, false
 	nd.mu.Unlock()
-	urls := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			line := sc.Text()
-			fmt.Fprintln(nd.logs, line)
-			if rest, ok := strings.CutPrefix(line, "JSON-RPC: "); ok {
-				select {
-				case urls <- strings.Fields(rest)[0]:
-				default:
-				}
-			}
-		}
-		io.Copy(io.Discard, stdout)
-		cmd.Wait()
-		close(done)
-	}()
-	select {
-	case url := <-urls:
-		nd.mu.Lock()
-		nd.url = url
-		nd.mu.Unlock()
-	case <-done:
-		t.Fatalf("node%d exited before serving RPC", nd.idx)
-	case <-time.After(60 * time.Second):
-		t.Fatalf("node%d did not print its RPC URL within 60s", nd.idx)
-	}
 }
 
 func (nd *node) running() bool {
@@ -530,6 +479,17 @@ func converge(t *testing.T, c *cluster, txs []confirmed) uint64 {
 	waitHeight(t, c.nodes, h, 90*time.Second, "convergence")
 	sameChain(t, c.nodes, h)
 	receiptsEverywhere(t, c.nodes, txs)
+	return h
+}
+
+// settle stops the load and checks with converge that the nodes agree and
+// hold every transaction the clients saw confirmed; it returns the height.
+func (l *load) settle(t *testing.T, c *cluster) uint64 {
+	t.Helper()
+	l.stop()
+	txs := l.confirmed()
+	h := converge(t, c, txs)
+	t.Logf("converged at height %d; %d confirmed txs on every node", h, len(txs))
 	return h
 }
 

@@ -44,10 +44,7 @@ func testKillSealers(t *testing.T, suite string) {
 	waitHeight(t, c.nodes, h, 90*time.Second, "restarted nodes catch up")
 	t.Logf("restarted: height %d, %d txs confirmed", h, len(l.confirmed()))
 
-	l.stop()
-	txs := l.confirmed()
-	h = converge(t, c, txs)
-	t.Logf("converged at height %d; %d confirmed txs on every node", h, len(txs))
+	l.settle(t, c)
 }
 
 // TestStopSealer SIGSTOPs one sealer long enough for it to be the leader of
@@ -85,10 +82,7 @@ func testStopSealer(t *testing.T, suite string) {
 
 	h = grows(t, c, h, 2, 60*time.Second, "after SIGCONT")
 	waitHeight(t, []*node{stopped}, h, 90*time.Second, "node1 catches up after SIGCONT")
-	l.stop()
-	txs := l.confirmed()
-	h = converge(t, c, txs)
-	t.Logf("converged at height %d; %d confirmed txs on every node", h, len(txs))
+	l.settle(t, c)
 }
 
 // TestWipedNodeResyncs stops a node, deletes its database and restarts it:
@@ -114,8 +108,5 @@ func testWipedNodeResyncs(t *testing.T, suite string) {
 	waitHeight(t, []*node{wiped}, h, 90*time.Second, "wiped node2 re-syncs")
 	h = grows(t, c, h, 2, 60*time.Second, "after node2 re-synced")
 	waitHeight(t, []*node{wiped}, h, 60*time.Second, "wiped node2 follows new blocks")
-	l.stop()
-	txs := l.confirmed()
-	h = converge(t, c, txs)
-	t.Logf("wiped node re-synced; converged at height %d with %d confirmed txs", h, len(txs))
+	l.settle(t, c)
 }

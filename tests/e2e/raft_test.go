@@ -58,11 +58,8 @@ func testRaftKillLeader(t *testing.T, suite string, n int) {
 	}
 	h = grows(t, c, h, 3, 90*time.Second, "after restarting the killed nodes")
 	waitHeight(t, c.nodes, h, 90*time.Second, "restarted nodes catch up")
-	l.stop()
-	txs := l.confirmed()
-	h = converge(t, c, txs)
+	h = l.settle(t, c)
 	checkRaftBlocks(t, c, h)
-	t.Logf("converged at height %d; %d confirmed txs on every node", h, len(txs))
 }
 
 // TestRaftIsolatedLeader: 5 Raft nodes under load. The leader is frozen
@@ -87,11 +84,8 @@ func TestRaftIsolatedLeader(t *testing.T) {
 
 	h = grows(t, c, h, 3, 60*time.Second, "after SIGCONT")
 	waitHeight(t, []*node{old}, h, 90*time.Second, "old leader catches up")
-	l.stop()
-	txs := l.confirmed()
-	h = converge(t, c, txs)
+	h = l.settle(t, c)
 	checkRaftBlocks(t, c, h)
-	t.Logf("converged at height %d; %d confirmed txs on every node", h, len(txs))
 }
 
 // raftBlock is what the tests read of a block.

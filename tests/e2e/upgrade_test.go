@@ -14,6 +14,7 @@ import (
 	"github.com/gobcos/gobcos/chainbuild"
 	"github.com/gobcos/gobcos/crypto"
 	"github.com/gobcos/gobcos/executor/precompiled"
+	"github.com/gobcos/gobcos/internal/proctest"
 	gnode "github.com/gobcos/gobcos/node"
 	"github.com/gobcos/gobcos/sdk"
 )
@@ -32,10 +33,8 @@ func TestUpgradeOldAndNewBinaries(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	old := filepath.Join(t.TempDir(), "gobcos-old")
-	build := exec.Command("go", "build", "-o", old,
-		"-ldflags", "-X github.com/gobcos/gobcos/node.compatibilityVersion="+precompiled.CompatV0_1, "../../cmd/gobcos")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build the old binary: %v\n%s", err, out)
+	if err := proctest.Build(old, "../../cmd/gobcos", "-ldflags", "-X github.com/gobcos/gobcos/node.compatibilityVersion="+precompiled.CompatV0_1); err != nil {
+		t.Fatalf("build the old binary: %v", err)
 	}
 
 	dir := filepath.Join(t.TempDir(), "chain")
@@ -51,24 +50,8 @@ func TestUpgradeOldAndNewBinaries(t *testing.T) {
 	if g.CompatibilityVersion != precompiled.CompatV0_1 {
 		t.Fatalf("the old binary wrote a genesis at %q", g.CompatibilityVersion)
 	}
-	c := &cluster{t: t, dir: dir}
-	for i := range 4 {
-		nd := &node{t: t, idx: i, dir: filepath.Join(dir, "node"+itoa(i)), logs: new(logBuf)}
-		if i < 2 {
-			nd.bin = old
-		}
-		c.nodes = append(c.nodes, nd)
-	}
-	t.Cleanup(func() {
-		for _, nd := range c.nodes {
-			nd.kill()
-		}
-		if t.Failed() {
-			for _, nd := range c.nodes {
-				t.Logf("===== node%d log =====\n%s", nd.idx, tail(nd.logs.String(), 200))
-			}
-		}
-	})
+	c := newCluster(t, dir, 4)
+	c.nodes[0].bin, c.nodes[1].bin = old, old
 	for _, nd := range c.nodes {
 		nd.start()
 	}
