@@ -77,7 +77,7 @@ func (s *Syncer) apply(ctx context.Context, f *fetched) applyResult {
 	}
 	env := consensus.BlockEnv{
 		Number: h.Number, Timestamp: h.Timestamp, Sealer: h.Sealer, GasLimit: h.GasLimit,
-		ParentHash: h.ParentHash, GetHash: s.hashGetter(head.Number, headHash),
+		ParentHash: h.ParentHash, GetHash: consensus.HashGetter(s.ledger, head.Number, headHash),
 	}
 	res, err := s.exec.ExecuteBlock(ctx, env, head.StateRoot, b.Txs)
 	if ctx.Err() != nil {
@@ -135,23 +135,6 @@ func checkResult(hs types.Hasher, b *types.Block, res *consensus.Result) ([]comm
 		senders[i] = a
 	}
 	return senders, nil
-}
-
-// hashGetter answers BLOCKHASH: the parent directly, older ancestors from
-// the ledger when it can tell (consensus.HashByNumber).
-func (s *Syncer) hashGetter(parentNumber uint64, parentHash common.Hash) func(uint64) common.Hash {
-	hr, _ := s.ledger.(consensus.HashByNumber)
-	return func(n uint64) common.Hash {
-		if n == parentNumber {
-			return parentHash
-		}
-		if hr != nil && n < parentNumber {
-			if h, ok := hr.HashByNumber(n); ok {
-				return h
-			}
-		}
-		return common.Hash{}
-	}
 }
 
 // onApplied takes the applier's result for the block after the head.

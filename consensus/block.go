@@ -36,6 +36,26 @@ type HashByNumber interface {
 	HashByNumber(number uint64) (common.Hash, bool)
 }
 
+// HashGetter answers BLOCKHASH (BlockEnv.GetHash) for a block whose parent
+// is parentNumber with hash parentHash: the parent directly, older
+// ancestors from ledger when it implements HashByNumber, and the zero
+// hash for anything else (the block itself, later blocks, or what the
+// ledger does not hold). ledger may be nil.
+func HashGetter(ledger any, parentNumber uint64, parentHash common.Hash) func(uint64) common.Hash {
+	hr, _ := ledger.(HashByNumber)
+	return func(n uint64) common.Hash {
+		if n == parentNumber {
+			return parentHash
+		}
+		if hr != nil && n < parentNumber {
+			if h, ok := hr.HashByNumber(n); ok {
+				return h
+			}
+		}
+		return common.Hash{}
+	}
+}
+
 // BuildHeader makes the header of the block of txs executed in env with
 // result res: transaction and receipt roots, logs bloom and gas used are
 // derived here so every engine computes them alike. Signatures are left

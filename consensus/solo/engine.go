@@ -337,7 +337,7 @@ func (e *Engine) sealBlock(ctx context.Context, pe consensus.PendingExecutor, pa
 		Sealer:     e.key.Address(),
 		GasLimit:   e.cfg.BlockGasLimit,
 		ParentHash: parentHash,
-		GetHash:    e.hashGetter(parent.Number, parentHash),
+		GetHash:    consensus.HashGetter(e.ledger, parent.Number, parentHash),
 	}
 	execStart := time.Now()
 	var res *consensus.Result
@@ -365,23 +365,6 @@ func (e *Engine) sealBlock(ctx context.Context, pe consensus.PendingExecutor, pa
 		block: &types.Block{Header: header, Txs: txs}, hash: hash, res: res, senders: senders,
 		start: start, seal: execStart.Sub(start), exec: executed.Sub(execStart),
 	}, nil
-}
-
-// hashGetter answers BLOCKHASH: the parent directly, older ancestors from
-// the ledger when it can tell.
-func (e *Engine) hashGetter(parentNumber uint64, parentHash common.Hash) func(uint64) common.Hash {
-	hr, _ := e.ledger.(consensus.HashByNumber)
-	return func(n uint64) common.Hash {
-		if n == parentNumber {
-			return parentHash
-		}
-		if hr != nil && n < parentNumber {
-			if h, ok := hr.HashByNumber(n); ok {
-				return h
-			}
-		}
-		return common.Hash{}
-	}
 }
 
 func unixSeconds(t time.Time) uint64 {
