@@ -39,10 +39,10 @@ type Node struct {
 	// PendingExecs counts the blocks the node's Executor ran on top of
 	// pending (executed, uncommitted) blocks.
 	PendingExecs atomic.Int64
-	KV       *storage.Memory
-	Ledger   *ledger.Ledger
-	Exec     *executor.Executor
-	Pool     *txpool.Pool
+	KV           *storage.Memory
+	Ledger       *ledger.Ledger
+	Exec         *executor.Executor
+	Pool         *txpool.Pool
 }
 
 // NewNode makes a node over an empty store and commits the genesis block.
