@@ -2,6 +2,7 @@ package node_test
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -197,4 +198,53 @@ func TestPBFTPipelining(t *testing.T) {
 	orders, execs := c.pipelineStats()
 	t.Logf("%d txs in %d blocks; upgraded in block %d, weights changed in block %d; %d pipelined proposals and verdicts, %d pipelined executions",
 		len(hashes), top, upgradedAt, changedAt, orders, execs)
+}
+
+// TestRulesAtPipelined: the rules of head+2 are readable from the head's
+// state exactly when the compatibility version at head+1 is 0.4.0 or later
+// (Rules.Pipelined); otherwise, and for anything further, RulesAt answers
+// consensus.ErrRulesPending. A 0.4.0 config change made by the head block
+// shows at head+2, not head+1.
+func TestRulesAtPipelined(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cfg, gov := soloGovNode(t, precompiled.CompatV0_3)
+	n := runConfig(t, cfg)
+	client, err := sdk.Dial(ctx, "ws://"+n.RPCAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	check := func(height uint64, pending, pipelined bool, maxTxs int) {
+		t.Helper()
+		r, err := n.RulesAt(height)
+		switch {
+		case pending && !errors.Is(err, consensus.ErrRulesPending):
+			t.Fatalf("head %d, height %d: %+v %v, want ErrRulesPending", n.Height(), height, r, err)
+		case pending:
+		case err != nil:
+			t.Fatalf("head %d, height %d: %v", n.Height(), height, err)
+		case r.Pipelined != pipelined || maxTxs != 0 && r.MaxTxs != maxTxs:
+			t.Fatalf("head %d, height %d: pipelined %v, tx_count_limit %d; want %v, %d", n.Height(), height, r.Pipelined, r.MaxTxs, pipelined, maxTxs)
+		}
+	}
+	h := n.Height()
+	check(h+1, false, false, 1000)
+	check(h+2, true, false, 0)
+
+	u := propose(ctx, t, client, gov, "proposeUpgrade", precompiled.CompatV0_4, uint64(0)).BlockNumber
+	for n.Height() < u {
+		time.Sleep(10 * time.Millisecond)
+	}
+	check(u+1, false, false, 1000) // its parent u ran at 0.3.0
+	check(u+2, false, true, 1000)  // its parent u+1 runs at 0.4.0
+	check(u+3, true, false, 0)
+
+	c := propose(ctx, t, client, gov, "proposeConfig", precompiled.KeyTxCountLimit, "77", uint64(0)).BlockNumber
+	for n.Height() < c {
+		time.Sleep(10 * time.Millisecond)
+	}
+	check(c+1, false, true, 1000)
+	check(c+2, false, true, 77)
+	check(c+3, true, false, 0)
 }
