@@ -204,6 +204,9 @@ func TestGovernanceDelay(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		if conf(h+2) != map[uint64]string{1: "300", 2: "200"}[c.delay] {
+			t.Fatalf("%s: height h+2 within block h+2 after its changes: %s", c.compat, conf(h+2))
+		}
 		if conf(h+1+c.delay) != "300" || conf(h+2+c.delay) != "500" {
 			t.Fatalf("%s: two changes in block h+2: %s, %s", c.compat, conf(h+1+c.delay), conf(h+2+c.delay))
 		}
