@@ -182,6 +182,7 @@ type Engine struct {
 	// pipelinedExecs counts executions on an uncommitted parent,
 	// pipelinedOrders proposals and verdicts above head+1.
 	pipelinedExecs, pipelinedOrders uint64
+	pipeCache                       map[pipeKey]bool // pipelinedAt's answers (pipeline.go)
 	// Proposals with tx hashes (resolve.go).
 	waiting    []pbft.VerifyRequest           // verify requests not answered yet
 	unsaved    map[common.Hash]*bodiesRecord  // resolved bodies for the next persist
@@ -249,7 +250,7 @@ func New(p Params) (*Engine, error) {
 		epochs:  p.Epochs, onEpoch: p.OnEpoch, baseDomain: p.Core.Domain,
 		rules: p.Rules, maxWindow: p.Core.Window,
 		unsaved: make(map[common.Hash]*bodiesRecord), fetchTries: make(map[common.Hash]int),
-		lacking: make(map[common.Hash]*pbft.Proposal),
+		lacking: make(map[common.Hash]*pbft.Proposal), pipeCache: make(map[pipeKey]bool),
 	}
 	e.fetch = newFetcher(e, p.Fetch, p.Config, p.Core.MaxMessageSize)
 	e.self.Store(int64(self))

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/ethereum/go-ethereum/common"
+
 	"github.com/gobcos/gobcos/consensus"
 	"github.com/gobcos/gobcos/consensus/pbft"
 	"github.com/gobcos/gobcos/types"
@@ -26,14 +28,37 @@ func (e *Engine) pipelinedAt(height uint64) bool {
 	if e.maxWindow < 2 || !e.known {
 		return false
 	}
+	head := e.ledger.Head()
+	if head == nil {
+		return false
+	}
+	key := pipeKey{head: head.Number, root: head.StateRoot, height: height, epoch: e.epID}
+	if ok, hit := e.pipeCache[key]; hit {
+		return ok
+	}
+	ok := true
 	if e.rules != nil {
 		r, err := e.rules.RulesAt(height)
-		if err != nil || !r.Pipelined {
-			return false
-		}
+		ok = err == nil && r.Pipelined
 	}
-	ep, err := e.epochOf(height)
-	return err == nil && ep.Equal(e.ep)
+	if ok {
+		ep, err := e.epochOf(height)
+		ok = err == nil && ep.Equal(e.ep)
+	}
+	if len(e.pipeCache) >= 8 {
+		clear(e.pipeCache)
+	}
+	e.pipeCache[key] = ok
+	return ok
+}
+
+// pipeKey is what pipelinedAt's answer depends on: the committed state it
+// reads and the running configuration.
+type pipeKey struct {
+	head   uint64
+	root   common.Hash
+	height uint64
+	epoch  common.Hash
 }
 
 // windowAbove is the core window for the heights above head: 2 when
