@@ -144,11 +144,12 @@
 // consensus.PendingExecutor (the node's executor: a state.Overlay of the
 // parent's write set, from the driver's execution results, over the
 // committed state), only when pipelined; otherwise it fails and the core
-// retries it after the parent's commit. The node's pending executor
-// refuses to run on a parent that changed the system contracts' state
-// (node.ErrPendingGovernance); the execution is then retried once the
-// parent is committed — a rare governance block costs its successor one
-// retry (Config's resend period), never a wrong result.
+// retries it after the parent's commit. The node's pending executor also
+// runs on a parent that changed the system contracts' state: from 0.4.0
+// such a change does not apply to the child, and what applies at once
+// (freezes, roles, the deploy mode) is read by the execution from the
+// overlay. (Below 0.4.0 it refuses, node.ErrPendingGovernance; this
+// driver does not ask then.)
 //
 // Commits stay in height order (the core finalizes in order; the driver
 // keeps each execution result until its block is committed). Tx checks
