@@ -25,4 +25,7 @@ var (
 	ErrTooManyTxs = errors.New("block holds more transactions than tx_count_limit")
 	// ErrTxGasLimit: a block holds a transaction asking for more gas than tx_gas_limit.
 	ErrTxGasLimit = errors.New("transaction gas limit above tx_gas_limit")
+	// ErrRulesPending: the rules (or sealer set) of a height follow from a
+	// block not committed yet; engines wait for it and retry.
+	ErrRulesPending = errors.New("the rules of this height follow from a block not committed yet")
 )

@@ -32,12 +32,21 @@ type Rules struct {
 	// txpool and fetch the bodies they lack. A proposal in the other form
 	// is invalid.
 	TxHashProposals bool
+	// Pipelined is set when the compatibility version in force at the
+	// height's parent is 0.4.0 or later: the parent then changes no
+	// governance value before the height after this one, so these rules
+	// (and the height's sealer set) are fixed by the block two below, and
+	// a PBFT sealer may verify, vote on and execute the height before its
+	// parent is committed.
+	Pipelined bool
 }
 
 // RulesSource gives the Rules in force at a height, read from the state
-// of the height's parent. An error means this node must not seal or
-// vote for that height (for example its binary does not support the
-// chain's compatibility version); engines then wait and retry.
+// of the height's parent, or of the block below it when that is the
+// latest committed one and the height is Pipelined (otherwise
+// ErrRulesPending). An error means this node must not seal or vote for
+// that height (for example its binary does not support the chain's
+// compatibility version); engines then wait and retry.
 type RulesSource interface {
 	RulesAt(height uint64) (Rules, error)
 }

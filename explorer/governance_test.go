@@ -68,6 +68,15 @@ func TestGovernanceEndpoints(t *testing.T) {
 	user := common.HexToAddress("0x00000000000000000000000000000000000000aa")
 	transact(ctx, t, client, gov, "proposeConfig", precompiled.KeyTxCountLimit, "500", uint64(0))
 	transact(ctx, t, client, gov, "proposeFreeze", user, precompiled.FreezeAccount, uint64(0))
+	// From compatibility version 0.4.0 the config change is in force from
+	// the second block after its own: commit one more.
+	key, err := client.Suite().GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err := client.SendNativeWait(ctx, key, &common.Address{0x5a}, nil, nil, 0); err != nil || !r.Succeeded() {
+		t.Fatalf("one more block: %+v %v", r, err)
+	}
 
 	var g explorer.Governance
 	code, body := get(t, base+"/api/governance")

@@ -145,6 +145,9 @@ func registerGauges(r prometheus.Registerer, src Source) {
 	if fs, ok := src.(TxFetchSource); ok {
 		r.MustRegister(&fetchCollector{src: fs})
 	}
+	if ps, ok := src.(PipelineSource); ok {
+		r.MustRegister(&pipelineCollector{src: ps})
+	}
 }
 
 // Registry is the registry holding the node's collectors.

@@ -417,3 +417,43 @@ func TestGrafanaDashboard(t *testing.T) {
 		}
 	}
 }
+
+type pipeSource struct{ *fakeSource }
+
+func (pipeSource) Pipelined() (uint64, uint64, bool) { return 5, 2, true }
+
+func TestPipelinedCounters(t *testing.T) {
+	m := New("g", pipeSource{&fakeSource{height: 1}})
+	mfs, err := m.Registry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, mf := range mfs {
+		if mf.GetName() != "gobcos_consensus_pipelined_total" {
+			continue
+		}
+		for _, x := range mf.GetMetric() {
+			for _, l := range x.GetLabel() {
+				if l.GetName() == "kind" {
+					got[l.GetValue()] = x.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	if got["orders"] != 5 || got["executions"] != 2 {
+		t.Fatalf("gobcos_consensus_pipelined_total: %v", got)
+	}
+	if !strings.Contains(mustRead(t, "../docs/metrics.md"), "`gobcos_consensus_pipelined_total`") {
+		t.Fatal("docs/metrics.md does not list gobcos_consensus_pipelined_total")
+	}
+}
+
+func mustRead(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}

@@ -43,6 +43,8 @@ type Config struct {
 	Explorer ExplorerConfig `toml:"explorer"`
 	// Solo tunes the Solo engine of a single-node chain.
 	Solo SoloConfig `toml:"solo"`
+	// PBFT tunes the PBFT engine of a PBFT chain.
+	PBFT PBFTConfig `toml:"pbft"`
 
 	// TestMaxCompatibility lowers the highest chain compatibility version
 	// this node supports below its binary's, so that tests can run nodes
@@ -87,6 +89,23 @@ type SoloConfig struct {
 	// CPU per tx) and lower tail latency (BENCHMARKS.md); it is for
 	// machines where the disk, not the CPU, bounds the block rate.
 	OverlapCommit bool `toml:"overlap_commit" comment:"Execute the next block while the previous one commits (fsync); off by default, see BENCHMARKS.md."`
+}
+
+// PBFTConfig tunes the PBFT engine (PBFT chains; ignored by others).
+type PBFTConfig struct {
+	// Window is 2 (the default; 0 means 2) to order block X while X-1
+	// executes, from compatibility version 0.4.0 and within one sealer
+	// configuration, or 1 to order X only after X-1 is committed. It is
+	// this sealer's own choice: sealers of one chain may differ.
+	Window int `toml:"window" comment:"2 (default) orders the next block while the previous one executes (chains at compatibility version 0.4.0 or later); 1 never does."`
+}
+
+// pbftWindow is the PBFT core window the configuration asks for.
+func (c PBFTConfig) pbftWindow() uint64 {
+	if c.Window == 0 {
+		return 2
+	}
+	return uint64(c.Window)
 }
 
 // LogConfig configures logging.
@@ -167,6 +186,7 @@ func DefaultConfig() Config {
 		},
 		TxPool: TxPoolConfig{MaxTxs: 200_000, MaxBytes: 256 << 20, MaxPerSender: 20_000},
 		Log:    LogConfig{Level: "info", Format: "text", TxFlowSample: 100},
+		PBFT:   PBFTConfig{Window: 2},
 	}
 }
 
@@ -216,6 +236,9 @@ func (c *Config) Validate() error {
 	}
 	if c.TxPool.Workers < 0 {
 		bad("txpool.verify_workers", "must not be negative")
+	}
+	if c.PBFT.Window < 0 || c.PBFT.Window > 2 {
+		bad("pbft.window", fmt.Sprintf("%d: must be 1 (no pipelining) or 2 (0 means 2)", c.PBFT.Window))
 	}
 	if _, err := parseLevel(c.Log.Level); err != nil {
 		bad("log.level", err.Error())

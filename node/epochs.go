@@ -15,24 +15,40 @@ import (
 
 // errSealersPending: the sealer set of a height follows from a block this
 // node has not committed yet.
-var errSealersPending = errors.New("node: the sealer set of this height follows from a block not committed here yet")
+var errSealersPending = fmt.Errorf("node: the sealer set of this height: %w", consensus.ErrRulesPending)
 
 // pbftEpoch is the PBFT configuration in force at height on a PBFT chain:
 // the governance node list's sealers in list order, their weights when
 // the chain's compatibility version at height is 0.3.0 or more (weighted
 // PBFT votes; below it every sealer counts 1, whatever its recorded
 // weight) and the leader_period system config, all as in force at height
-// (a change executed in block h applies from h+1). It is readable once
-// block height-1 is committed. A list without sealers (a store whose
+// (a change executed in block h applies from h+1; from compatibility
+// version 0.4.0, from h+2). It is readable once block height-1 is
+// committed, or block height-2 when the compatibility version in force
+// at height-1 is 0.4.0 or later (consensus.Rules.Pipelined): block
+// height-1 then changes nothing in force at height. A list without sealers (a store whose
 // governance state was never written) means the genesis sealers, each of
 // weight 1. A weight recorded above consensus.MaxSealerWeight (possible
 // only before 0.3.0, when ConsensusNodes did not bound it) counts as that
 // maximum.
 func (n *Node) pbftEpoch(height uint64) (pbftengine.Epoch, error) {
-	if head := n.ledger.Height(); height > head+1 {
-		return pbftengine.Epoch{}, fmt.Errorf("%w: height %d, head %d", errSealersPending, height, head)
-	}
 	at := max(height, 1) - 1
+	if head := n.ledger.Height(); height > head+1 {
+		if height > head+2 {
+			return pbftengine.Epoch{}, fmt.Errorf("%w: height %d, head %d", errSealersPending, height, head)
+		}
+		compat, err := read(&backend{n}, head, func(r *state.Reader) (string, error) {
+			p, err := precompiled.NewGovernanceReader(r).Params(height - 1)
+			return p.Compatibility, err
+		})
+		if err != nil {
+			return pbftengine.Epoch{}, fmt.Errorf("sealer set of height %d: %w", height, err)
+		}
+		if !precompiled.Pipelined(compat) {
+			return pbftengine.Epoch{}, fmt.Errorf("%w: height %d, head %d, compatibility version %s at %d", errSealersPending, height, head, compat, height-1)
+		}
+		at = head
+	}
 	type result struct {
 		sealers [][]byte
 		weights []uint64

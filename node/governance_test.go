@@ -53,7 +53,9 @@ func TestGovernanceOnNode(t *testing.T) {
 	if err != nil || r.Status != 1 {
 		t.Fatalf("proposeConfig: %v %+v", err, r)
 	}
-	// The value applies from the block after the proposal's: wait for it.
+	// The value applies from the second block after the proposal's
+	// (compatibility version 0.4.0): commit one more, then wait for it.
+	commitSome(ctx, t, client, crypto.ECDSA(), 1)
 	for deadline := time.Now().Add(20 * time.Second); get(precompiled.KeyTxCountLimit) != "77"; time.Sleep(50 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("tx_count_limit still %q", get(precompiled.KeyTxCountLimit))

@@ -77,6 +77,9 @@ func TestRaftMembersByGovernance(t *testing.T) {
 		if r, err = committee.Transact(ctx, govs[1], "vote", pid, true); err != nil || r.Status != 1 {
 			t.Fatalf("vote on %d: %v %+v", pid, err, r)
 		}
+		// From compatibility version 0.4.0 the change is in force two
+		// blocks after the vote's: commit the block between.
+		commitSome(ctx, t, client, suite, 1)
 	}
 
 	obsKey := observerKey(t, c)

@@ -49,6 +49,15 @@ func (s metricsSource) Consensus() (view, viewChanges uint64, ok bool) {
 	return 0, 0, false
 }
 
+// Pipelined reports the PBFT engine's pipelined work (metrics.PipelineSource).
+func (s metricsSource) Pipelined() (orders, executions uint64, ok bool) {
+	if s.n.pbft == nil {
+		return 0, 0, false
+	}
+	st := s.n.pbft.Stats()
+	return st.PipelinedOrders, st.PipelinedExecs, true
+}
+
 // TxFetch reports the PBFT engine's tx fetching (metrics.TxFetchSource).
 func (s metricsSource) TxFetch() (metrics.TxFetchStats, bool) {
 	if s.n.pbft == nil {

@@ -136,8 +136,8 @@ func (n *Node) buildPBFT(sealers [][]byte, frame int) error {
 	cc.Suite, cc.Key, cc.Sealers = n.suite, n.key, sealers
 	cc.Domain = fmt.Appendf(nil, "gobcos/%d/%s", g.ChainID, g.GroupID)
 	cc.LeaderPeriod = g.PBFTLeaderPeriod()
-	cc.Window = 1
-	cc.MaxBlockTxs = maxBlockTxs // the engine applies tx_count_limit in force (Rules)
+	cc.Window = n.cfg.PBFT.pbftWindow() // pipelined where the chain allows it (engine doc, "Pipelining")
+	cc.MaxBlockTxs = maxBlockTxs        // the engine applies tx_count_limit in force (Rules)
 	cc.MaxMessageSize = min(cc.MaxMessageSize, frame-1024)
 	cc.MaxProposalBytes = min(cc.MaxProposalBytes, cc.MaxMessageSize/2)
 	cc.TimeoutTicks = max(2, uint64(g.PBFTConsensusTimeout()/pbftTick))

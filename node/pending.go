@@ -11,14 +11,20 @@ import (
 
 	"github.com/gobcos/gobcos/consensus"
 	"github.com/gobcos/gobcos/executor"
+	"github.com/gobcos/gobcos/executor/precompiled"
 	"github.com/gobcos/gobcos/state"
 	"github.com/gobcos/gobcos/types"
 )
 
 // ErrPendingGovernance is an execution on pending blocks refused because
-// one of them changes the system contracts' state: the rules of the next
-// block (read by the engine from the committed state) may change with it,
-// so the caller waits for the commit and executes on the new head.
+// one of them changes the system contracts' state and the block is not
+// pipelined (the compatibility version at its parent is below 0.4.0): the
+// rules of the block (read by the engine from the committed state) may
+// change with it, so the caller waits for the commit and executes on the
+// new head. From 0.4.0 a pending block's governance changes apply two
+// blocks on, so the block's rules do not depend on it; what they change
+// at once (freezes, roles, the deploy mode) is read by the execution from
+// the overlay, which holds them.
 var ErrPendingGovernance = errors.New("node: a pending block changes the system contracts' state")
 
 var _ consensus.PendingExecutor = (*engineExecutor)(nil)
@@ -36,13 +42,14 @@ func (e *engineExecutor) ExecuteBlockOn(ctx context.Context, env consensus.Block
 		return e.ExecuteBlock(ctx, env, parentRoot, txs)
 	}
 	layers := make([]*state.WriteSet, len(pending))
+	governance := uint64(0) // a pending block changing the system contracts, if any
 	for i, p := range pending {
 		ws, ok := p.State.(*state.WriteSet)
 		if !ok || p.Header == nil {
 			return nil, fmt.Errorf("node: pending block %d carries no write set (%T)", i, p.State)
 		}
-		if e.touchesSystem(ws) {
-			return nil, fmt.Errorf("%w: block %d", ErrPendingGovernance, p.Header.Number)
+		if governance == 0 && e.touchesSystem(ws) {
+			governance = p.Header.Number
 		}
 		layers[i] = ws
 	}
@@ -64,6 +71,15 @@ func (e *engineExecutor) ExecuteBlockOn(ctx context.Context, env consensus.Block
 		return nil, fmt.Errorf("node: executing block %d on pending blocks: %w", env.Number, err)
 	}
 	defer snap.Release()
+	overlay := state.NewOverlay(snap, layers...)
+	if governance != 0 {
+		// Only the parent may change governance, and only from 0.4.0 (the
+		// version in force at the parent, read from the state it leaves).
+		p, err := precompiled.NewGovernanceReader(state.NewReader(overlay)).Params(env.Number - 1)
+		if err != nil || governance+1 != env.Number || !precompiled.Pipelined(p.Compatibility) {
+			return nil, fmt.Errorf("%w: block %d", ErrPendingGovernance, governance)
+		}
+	}
 
 	start := time.Now()
 	res, err := e.n.exec.ExecuteBlock(ctx, executor.BlockEnv{
@@ -72,7 +88,7 @@ func (e *engineExecutor) ExecuteBlockOn(ctx context.Context, env consensus.Block
 		Sealer:    env.Sealer,
 		GetHash:   env.GetHash,
 		// Rules nil: read from the overlay, the state the block runs on.
-	}, parentRoot, txs, state.NewOverlay(snap, layers...))
+	}, parentRoot, txs, overlay)
 	if err != nil {
 		if errors.Is(err, executor.ErrUnsupportedVersion) {
 			e.n.halted(err)

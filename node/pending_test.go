@@ -10,6 +10,7 @@ import (
 	"github.com/gobcos/gobcos/crypto"
 	"github.com/gobcos/gobcos/executor"
 	"github.com/gobcos/gobcos/executor/precompiled"
+	"github.com/gobcos/gobcos/ledger"
 	"github.com/gobcos/gobcos/state"
 	"github.com/gobcos/gobcos/storage"
 	"github.com/gobcos/gobcos/types"
@@ -73,34 +74,66 @@ func TestPendingLayers(t *testing.T) {
 }
 
 // TestPendingGovernanceRefused: a pending block writing a system
-// contract's state is not executed on (its rules may change).
+// contract's state is not executed on while the block is not pipelined
+// (the compatibility version at its parent below 0.4.0: its rules may
+// change); from 0.4.0 it is, when that block is the parent.
 func TestPendingGovernanceRefused(t *testing.T) {
 	suite := crypto.ECDSA()
 	ex, err := executor.New(executor.Config{ChainID: 1, TxGasLimit: 30_000_000, BlockGasLimit: 30_000_000}, suite, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &engineExecutor{n: &Node{suite: suite, exec: ex}}
-	write := func(addr common.Address) *state.WriteSet {
+	kv := storage.NewMemory()
+	l, err := ledger.Open(kv, suite, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writes, root, err := ex.Genesis(nil, kv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &types.Header{StateRoot: root, TxRoot: types.TxRoot(suite, nil), ReceiptRoot: types.ReceiptRoot(suite, nil)}
+	if err := l.Commit(&types.Block{Header: g}, nil, nil, writes); err != nil {
+		t.Fatal(err)
+	}
+	e := &engineExecutor{n: &Node{suite: suite, exec: ex, kv: kv, ledger: l}}
+	write := func(addr common.Address, slots map[common.Hash]common.Hash) *state.WriteSet {
 		s := state.New(storage.NewMemory())
 		s.SetNonce(addr, 1, 0) // not empty: kept with its storage
-		s.SetState(addr, common.Hash{1}, common.Hash{2})
+		for k, v := range slots {
+			s.SetState(addr, k, v)
+		}
 		ws, err := s.WriteSet()
 		if err != nil {
 			t.Fatal(err)
 		}
-		return ws
+		return ws.ForBlock(1)
 	}
-	if e.touchesSystem(write(common.HexToAddress("0x1234"))) {
+	one := map[common.Hash]common.Hash{{1}: {2}}
+	if e.touchesSystem(write(common.HexToAddress("0x1234"), one)) {
 		t.Fatal("a user contract's slot counted as system state")
 	}
-	if !e.touchesSystem(write(precompiled.SystemConfigAddress)) {
+	if !e.touchesSystem(write(precompiled.SystemConfigAddress, one)) {
 		t.Fatal("a SystemConfig slot not counted as system state")
 	}
-	hs := chainOf(suite, 2)
-	_, err = e.ExecuteBlockOn(t.Context(), consensus.BlockEnv{Number: 2}, hs[1].StateRoot, nil,
-		[]consensus.Pending{{Header: hs[1], State: write(precompiled.CommitteeAddress)}})
+	child := func(n uint64) *types.Header {
+		return &types.Header{Number: n, ParentHash: g.Hash(suite), StateRoot: common.Hash{9}}
+	}
+	// Below 0.4.0 (the genesis sets no version: 0.1.0): refused.
+	p1 := child(1)
+	_, err = e.ExecuteBlockOn(t.Context(), consensus.BlockEnv{Number: 2}, p1.StateRoot, nil,
+		[]consensus.Pending{{Header: p1, State: write(precompiled.CommitteeAddress, one)}})
 	if !errors.Is(err, ErrPendingGovernance) {
 		t.Fatalf("err %v, want ErrPendingGovernance", err)
+	}
+	// The parent sets version 0.4.0 (in force at it): executed on.
+	gg := precompiled.GovernanceGenesis{Config: map[string]string{precompiled.KeyCompatibilityVersion: precompiled.CompatV0_4}}
+	st, err := gg.Storage()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.ExecuteBlockOn(t.Context(), consensus.BlockEnv{Number: 2}, p1.StateRoot, nil,
+		[]consensus.Pending{{Header: p1, State: write(precompiled.SystemConfigAddress, st[precompiled.SystemConfigAddress])}}); err != nil {
+		t.Fatalf("pipelined block on a governance parent: %v", err)
 	}
 }

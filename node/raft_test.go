@@ -127,6 +127,7 @@ func TestRaftChain(t *testing.T) {
 		t.Fatalf("proposeNode: %v %+v", err, r)
 	}
 	gc.Close()
+	send(0, 1) // from compatibility version 0.4.0 the change is in force two blocks after the proposal's
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		if l := c.nodes[3].RaftEngine().Stats().Core.Learners; len(l) == 1 && l[0] == obsID {

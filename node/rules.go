@@ -17,9 +17,16 @@ import (
 // accepts: the engines' static bound, under which the value in force applies.
 const maxBlockTxs = 100_000
 
-// rulesCache keeps the rules of one height, read once per head block.
+// rulesCache keeps the rules of the last few heights asked, each read
+// once per head block (the PBFT engine asks for the next two heights
+// when it pipelines).
 type rulesCache struct {
-	mu     sync.Mutex
+	mu      sync.Mutex
+	entries [4]rulesEntry
+	next    int // the entry replaced next
+}
+
+type rulesEntry struct {
 	ok     bool
 	head   uint64      // ledger head they were read at
 	root   common.Hash // its state root
@@ -29,20 +36,45 @@ type rulesCache struct {
 	err    error
 }
 
+// find returns the entry of height read on head, or nil. The caller holds mu.
+func (c *rulesCache) find(head *types.Header, height uint64) *rulesEntry {
+	for i := range c.entries {
+		x := &c.entries[i]
+		if x.ok && x.head == head.Number && x.root == head.StateRoot && x.height == height {
+			return x
+		}
+	}
+	return nil
+}
+
+// put records an entry. The caller holds mu.
+func (c *rulesCache) put(x rulesEntry) {
+	c.entries[c.next] = x
+	c.next = (c.next + 1) % len(c.entries)
+}
+
 // RulesAt implements consensus.RulesSource: the governance parameters in
 // force at height, read from the latest committed state (the state of
-// height's parent when height is the next block) and cached until the
-// head moves. Keys a chain does not set keep the genesis values. A
+// height's parent when height is the next block, or of the block below
+// it when height is Pipelined: the compatibility version at its parent
+// is 0.4.0 or later, so the parent changes nothing in force at height;
+// a height further ahead is consensus.ErrRulesPending) and cached until
+// the head moves. Keys a chain does not set keep the genesis values. A
 // compatibility version this node does not support is an error wrapping
-// executor.ErrUnsupportedVersion, and the node halts (Halted).
+// executor.ErrUnsupportedVersion, and the node halts (Halted) when it is
+// the next block's.
 func (n *Node) RulesAt(height uint64) (consensus.Rules, error) {
 	c := &n.rules
 	if head := n.ledger.Head(); head != nil {
 		c.mu.Lock()
-		hit := c.ok && c.head == head.Number && c.root == head.StateRoot && c.height == height
-		r, err := c.rules, c.err
+		x := c.find(head, height)
+		var r consensus.Rules
+		var err error
+		if x != nil {
+			r, err = x.rules, x.err
+		}
 		c.mu.Unlock()
-		if hit {
+		if x != nil {
 			return r, err
 		}
 	}
@@ -52,13 +84,15 @@ func (n *Node) RulesAt(height uint64) (consensus.Rules, error) {
 	n.stateMu.RLock()
 	defer n.stateMu.RUnlock()
 	head := n.ledger.Head()
-	r, er, err := n.readRules(height)
-	if errors.Is(err, executor.ErrUnsupportedVersion) {
-		n.halted(err)
+	r, er, err := n.readRules(head, height)
+	if errors.Is(err, executor.ErrUnsupportedVersion) && (head == nil || height <= head.Number+1) {
+		n.halted(err) // the next block; a pipelined read of the one after halts once its parent is committed
 	}
 	if head != nil {
 		c.mu.Lock()
-		c.ok, c.head, c.root, c.height, c.rules, c.exec, c.err = true, head.Number, head.StateRoot, height, r, er, err
+		if c.find(head, height) == nil {
+			c.put(rulesEntry{ok: true, head: head.Number, root: head.StateRoot, height: height, rules: r, exec: er, err: err})
+		}
 		c.mu.Unlock()
 	}
 	return r, err
@@ -72,18 +106,29 @@ func (n *Node) execRules(head *types.Header, height uint64) *executor.Rules {
 	c := &n.rules
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.ok || c.err != nil || c.head != head.Number || c.root != head.StateRoot || c.height != height {
+	x := c.find(head, height)
+	if x == nil || x.err != nil {
 		return nil
 	}
-	er := c.exec
+	er := x.exec
 	return &er
 }
 
-// readRules reads the rules of height once from the latest state, as
-// the node and as the executor sees them.
-func (n *Node) readRules(height uint64) (consensus.Rules, executor.Rules, error) {
+// readRules reads the rules of height once from the latest state (head's),
+// as the node and as the executor sees them.
+func (n *Node) readRules(head *types.Header, height uint64) (consensus.Rules, executor.Rules, error) {
 	g := n.genesis
-	p, err := precompiled.NewGovernanceReader(state.NewReader(n.kv)).Params(height)
+	gr := precompiled.NewGovernanceReader(state.NewReader(n.kv))
+	parent, err := gr.Params(max(height, 1) - 1)
+	if err != nil {
+		return consensus.Rules{}, executor.Rules{}, fmt.Errorf("%w: reading the system config of block %d: %w", executor.ErrState, height-1, err)
+	}
+	pipelined := precompiled.Pipelined(parent.Compatibility)
+	if head != nil && height > head.Number+1 && (height > head.Number+2 || !pipelined) {
+		return consensus.Rules{}, executor.Rules{}, fmt.Errorf("%w: block %d, head %d (compatibility version %s at block %d)",
+			consensus.ErrRulesPending, height, head.Number, parent.Compatibility, height-1)
+	}
+	p, err := gr.Params(height)
 	if err != nil {
 		return consensus.Rules{}, executor.Rules{}, fmt.Errorf("%w: reading the system config of block %d: %w", executor.ErrState, height, err)
 	}
@@ -98,6 +143,7 @@ func (n *Node) readRules(height uint64) (consensus.Rules, executor.Rules, error)
 		ConsensusTimeout:    g.PBFTConsensusTimeout(),
 		MinSealInterval:     msDuration(g.MinSealIntervalMs),
 		TxHashProposals:     precompiled.CompareVersions(er.Compatibility, precompiled.CompatV0_3) >= 0,
+		Pipelined:           pipelined,
 	}
 	if er.TxCountLimit > 0 {
 		r.MaxTxs = int(min(er.TxCountLimit, maxBlockTxs))

@@ -50,7 +50,9 @@
 // execution, so the next height is ordered while the previous one
 // executes and is certified. Window bounds the heights decided but not
 // finalized: a sealer votes at height h only while h - finalized <=
-// Window. Window = 1 is the unpipelined protocol.
+// Window. Window = 1 is the unpipelined protocol. SetWindow changes it at
+// run time (a local voting restriction: the driver narrows it to 1 where
+// the next height may not be worked on before its parent is committed).
 //
 // No empty blocks: a leader proposes only when the driver gives it
 // transactions. An idle leader (no proposal in its view) sends a

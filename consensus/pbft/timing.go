@@ -19,3 +19,18 @@ func (c *Core) SetTiming(timeoutTicks, minSealTicks uint64) {
 func (c *Core) Timing() (timeoutTicks, minSealTicks uint64) {
 	return c.cfg.TimeoutTicks, c.cfg.MinSealTicks
 }
+
+// SetWindow changes the pipelining bound (Config.Window, clamped to
+// 1..64): a sealer votes at height h only while h - finalized <= window.
+// It is this sealer's own voting restriction, not a protocol rule, so
+// sealers may apply a change at different moments; the driver narrows it
+// to 1 where the next height may not be worked on before its parent is
+// committed. Messages for heights beyond the new bound that are already
+// buffered stay buffered. Like SetTiming it takes effect at the next
+// input (Tick, Step, Advance...).
+func (c *Core) SetWindow(window uint64) {
+	c.cfg.Window = min(max(1, window), maxWindow)
+}
+
+// Window returns the pipelining bound in force.
+func (c *Core) Window() uint64 { return c.cfg.Window }

@@ -24,8 +24,11 @@
 // discarded (its txs stay in the pool) and sealing resumes from the
 // committed head after the back-off; when the next block cannot run on the
 // pending one (the executor refuses, e.g. because the pending block
-// changes governance state), the engine waits for the commit and seals on
-// the new head. With a minimum seal interval, blocks do not overlap. A
+// changes governance state below compatibility version 0.4.0), or when
+// the rules of the next block cannot be read before the pending block is
+// committed (Params.Rules answers consensus.ErrRulesPending: the node's
+// does below 0.4.0, where a block's governance changes apply from the
+// next one), the engine waits for the commit and seals on the new head. With a minimum seal interval, blocks do not overlap. A
 // node runs Solo serially unless its config sets [solo] overlap_commit:
 // on a 2-core machine at full load the overlap gave fewer TPS (smaller
 // blocks, more CPU per tx) and lower tail latency (BENCHMARKS.md).

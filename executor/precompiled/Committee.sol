@@ -10,7 +10,9 @@ pragma solidity >=0.8.0;
 /// voted; it is rejected once approval can no longer be reached. Execution
 /// happens in the transaction of the deciding vote; if the change has become
 /// impossible (for example it would leave too few sealers) the proposal is
-/// marked Failed with the reason. Changes take effect from the next block.
+/// marked Failed with the reason. Changes take effect from the next block;
+/// from compatibility version 0.4.0, system config, upgrade and node changes
+/// from the second block after the deciding vote's (enableNumber in their events).
 /// `blocks` is how many blocks after this one the proposal can be voted on
 /// (0 means 100000, at most 10000000).
 /// Reads cost 3000 gas, writes 60000, plus 40 per input byte. Refusals

@@ -5,7 +5,8 @@ pragma solidity >=0.8.0;
 /// @notice Native contract at 0x0000000000000000000000000000000000001003.
 /// The group's consensus node list: sealers (with weights) and observers,
 /// each a 65-byte uncompressed public key. It changes only by Committee
-/// proposal (proposeNode), from the block after the one that executed it;
+/// proposal (proposeNode), from the block after the one that executed it
+/// (from compatibility version 0.4.0: the second block after it);
 /// a change that would leave fewer than minSealers() sealers is refused.
 /// A sealer weighs 1 or more (at most 2^32 from compatibility version
 /// 0.3.0, from which PBFT votes count by weight; below it, one vote each).

@@ -8,7 +8,8 @@ pragma solidity >=0.8.0;
 /// Committee proposals) and block_gas_limit, block_limit_window (fixed at
 /// genesis). Values are decimal strings (the version is MAJOR.MINOR.PATCH).
 /// A changed value applies from the block after the one that executed the
-/// proposal. Reads cost 3000 gas plus 40 per input byte.
+/// proposal (from compatibility version 0.4.0: the second block after it,
+/// enableNumber = that block + 2). Reads cost 3000 gas plus 40 per input byte.
 interface SystemConfig {
     event ConfigChanged(string key, string value, uint64 enableNumber);
 

@@ -25,10 +25,35 @@ const (
 	// proposal carries its transactions' hashes and replicas fetch the
 	// bodies they lack).
 	CompatV0_3 = "0.3.0"
+	// CompatV0_4 delays the governance changes consensus reads (system
+	// config, including the compatibility version, and the consensus node
+	// list and weights): made in block h, they take effect from block h+2
+	// instead of h+1 (GovernanceDelay). The rules of block X are then
+	// fixed by block X-2, so PBFT verifies and votes on X while X-1 still
+	// executes (pipelining).
+	CompatV0_4 = "0.4.0"
 )
 
 // compatVersions are the versions this code implements, oldest first.
-var compatVersions = []string{CompatV0_1, CompatV0_2, CompatV0_3}
+var compatVersions = []string{CompatV0_1, CompatV0_2, CompatV0_3, CompatV0_4}
+
+// GovernanceDelay is how many blocks after the block that makes it a
+// change of the system config or the consensus node list takes effect,
+// for a block whose compatibility version is compat: 1 (the next block)
+// below 0.4.0, 2 from 0.4.0. Freezes, roles, governors, thresholds and
+// the deploy mode are read at execution only and keep their timing.
+func GovernanceDelay(compat string) uint64 {
+	if CompareVersions(compat, CompatV0_4) >= 0 {
+		return 2
+	}
+	return 1
+}
+
+// Pipelined reports whether the rules of block X (its system config and
+// consensus node list) are fixed by block X-2, given compat, the
+// compatibility version in force at block X-1: from 0.4.0, block X-1
+// changes nothing before X+1. Below it, they follow from block X-1.
+func Pipelined(compatAtParent string) bool { return GovernanceDelay(compatAtParent) == 2 }
 
 // LatestCompatibility is the highest compatibility version this code implements.
 func LatestCompatibility() string { return compatVersions[len(compatVersions)-1] }
@@ -126,3 +151,7 @@ func paramsOf(conf map[string]ConfigValue) (ChainParams, error) {
 // compatAtLeast reports whether the chain's version at the block of env
 // is at least v.
 func (b BlockInfo) compatAtLeast(v string) bool { return CompareVersions(b.Compat, v) >= 0 }
+
+// governanceEnable is the first block a system config or node list
+// change made in this block applies to (GovernanceDelay).
+func (b BlockInfo) governanceEnable() uint64 { return b.Number + GovernanceDelay(b.Compat) }

@@ -38,7 +38,10 @@
 // The governance contracts keep their state in "system tables" in their
 // own account storage (store.go), so it is in the state root and the
 // state history. Changes take effect from the block after the one that
-// made them. GovernanceReader reads that state from committed state for
+// made them; from compatibility version 0.4.0, system config (including
+// the version) and node list changes from the second block after it
+// (GovernanceDelay), so that the rules of block X are fixed by block X-2
+// and PBFT can order X while X-1 executes. GovernanceReader reads that state from committed state for
 // the node, the RPC server and the transaction pool; Registry.CheckTx
 // is the check of a transaction's sender (frozen account, deploy
 // allow-list, method access). A Session (one block) makes the same check

@@ -14,7 +14,9 @@ type SlotReader interface {
 // GovernanceReader reads the governance contracts' state from committed
 // state, for the node, the RPC server and the transaction pool. Give it
 // the state after block N-1 (or after N: changes made in block N take
-// effect from N+1, so both give the same answer) to ask about block N.
+// effect from N+1, so both give the same answer) to ask about block N;
+// when the compatibility version in force at N-1 is 0.4.0 or later
+// (Pipelined), the state after N-2 gives it too.
 type GovernanceReader struct{ r SlotReader }
 
 // NewGovernanceReader returns a reader over committed state.
@@ -48,11 +50,8 @@ func (g *GovernanceReader) SystemConfig(block uint64) (map[string]ConfigValue, e
 	err := g.read(SystemConfigAddress, func(t *tables) {
 		for _, k := range ConfigKeys {
 			if r, ok := configAt(t, k); ok && r.at(block) != "" {
-				v := ConfigValue{Value: r.at(block)}
-				if block >= r.Enable {
-					v.Enable = r.Enable
-				}
-				out[k] = v
+				v, enable := r.entry(block)
+				out[k] = ConfigValue{Value: v, Enable: enable}
 			}
 		}
 	})

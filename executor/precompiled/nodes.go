@@ -44,20 +44,29 @@ const DefaultMinSealers = 1
 const MaxSealerWeight = 1 << 32
 
 // nodeRecord is a node of the consensus node list: Type and Weight apply
-// from block Enable on, PrevType and PrevWeight before.
+// from block Enable on, PrevType and PrevWeight before (from PrevEnable
+// on when it is set, Prev2Type and Prev2Weight before that: the second
+// level of configRecord, for 0.4.0's two-block delay; empty, and left out
+// of the encoding, in every record written below 0.4.0).
 type nodeRecord struct {
-	Type       uint8
-	Weight     uint64
-	PrevType   uint8
-	PrevWeight uint64
-	Enable     uint64
+	Type        uint8
+	Weight      uint64
+	PrevType    uint8
+	PrevWeight  uint64
+	Enable      uint64
+	PrevEnable  uint64 `rlp:"optional"`
+	Prev2Type   uint8  `rlp:"optional"`
+	Prev2Weight uint64 `rlp:"optional"`
 }
 
 func (r *nodeRecord) at(height uint64) (NodeType, uint64) {
-	if height >= r.Enable {
+	switch {
+	case height >= r.Enable:
 		return NodeType(r.Type), r.Weight
+	case height >= r.PrevEnable:
+		return NodeType(r.PrevType), r.PrevWeight
 	}
-	return NodeType(r.PrevType), r.PrevWeight
+	return NodeType(r.Prev2Type), r.Prev2Weight
 }
 
 const (
@@ -165,11 +174,19 @@ func checkNodeChange(t *tables, next uint64, op uint8, id []byte, weight uint64,
 	return ""
 }
 
-// applyNodeChange records a checked node change taking effect at next.
-func applyNodeChange(t *tables, next uint64, op uint8, id []byte, weight uint64) (NodeType, uint64) {
+// applyNodeChange records a checked node change, made in block, taking
+// effect at next (> block). Only entries in force at block or later are
+// kept (see setConfig).
+func applyNodeChange(t *tables, block, next uint64, op uint8, id []byte, weight uint64) (NodeType, uint64) {
 	var r nodeRecord
-	if t.get(tblNode, id, &r) && r.Enable < next {
-		r.PrevType, r.PrevWeight = r.Type, r.Weight
+	if t.get(tblNode, id, &r) {
+		switch {
+		case r.Enable <= block:
+			r.PrevType, r.PrevWeight, r.PrevEnable, r.Prev2Type, r.Prev2Weight = r.Type, r.Weight, 0, 0, 0
+		case r.Enable < next:
+			r.Prev2Type, r.Prev2Weight = r.PrevType, r.PrevWeight
+			r.PrevType, r.PrevWeight, r.PrevEnable = r.Type, r.Weight, r.Enable
+		}
 	}
 	switch op {
 	case NodeOpAddSealer:
@@ -203,7 +220,8 @@ var (
 
 // ConsensusNodes is the group's consensus node list (0x...1003): sealers
 // with weights and observers. It changes only by committee proposal; a
-// change takes effect from the block after the one that executes it. See
+// change takes effect from the block after the one that executes it (the
+// second block after it from compatibility version 0.4.0). See
 // ConsensusNodes.sol.
 type ConsensusNodes struct{}
 

@@ -13,7 +13,7 @@ const MaxGovernorWeight = 1 << 32
 // can): at proposal time, so a doomed proposal is refused with its
 // reason, and again at execution, since the state may have changed.
 func checkChange(env *Env, kind ProposalKind, args []any) string {
-	next := env.Block.Number + 1
+	next := env.Block.governanceEnable()
 	switch kind {
 	case ProposalConfig:
 		key, value := args[0].(string), args[1].(string)
@@ -79,19 +79,19 @@ func checkChange(env *Env, kind ProposalKind, args []any) string {
 
 // applyChange makes a checked change and emits its event.
 func applyChange(env *Env, kind ProposalKind, args []any) error {
-	next := env.Block.Number + 1
+	next := env.Block.governanceEnable()
 	switch kind {
 	case ProposalConfig:
 		key, value := args[0].(string), args[1].(string)
-		setConfig(env.tables(SystemConfigAddress), key, value, next)
+		setConfig(env.tables(SystemConfigAddress), key, value, env.Block.Number, next)
 		return evConfigChanged.emit(env, SystemConfigAddress, key, value, next)
 	case ProposalUpgrade:
 		v := args[0].(string)
-		setConfig(env.tables(SystemConfigAddress), KeyCompatibilityVersion, v, next)
+		setConfig(env.tables(SystemConfigAddress), KeyCompatibilityVersion, v, env.Block.Number, next)
 		return evConfigChanged.emit(env, SystemConfigAddress, KeyCompatibilityVersion, v, next)
 	case ProposalNode:
 		id := args[1].([]byte)
-		typ, w := applyNodeChange(env.tables(ConsensusNodesAddress), next, args[0].(uint8), id, args[2].(uint64))
+		typ, w := applyNodeChange(env.tables(ConsensusNodesAddress), env.Block.Number, next, args[0].(uint8), id, args[2].(uint64))
 		return evNodeChanged.emit(env, ConsensusNodesAddress, id, uint8(typ), w, next)
 	case ProposalRole:
 		return setRole(env, args[0].(common.Address), Role(args[1].(uint8)), args[2].(bool))

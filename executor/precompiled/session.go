@@ -35,7 +35,7 @@ type Session struct {
 	gov  bool
 	perm *tables
 	// checkOn is the permission_check switch of the block, read once when
-	// the session starts: a change takes effect from the block after the
+	// the session starts: a change takes effect from a block after the
 	// proposal's (setConfig), so no transaction of the block changes it.
 	checkOn bool
 }

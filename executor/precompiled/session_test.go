@@ -75,7 +75,7 @@ func TestSessionReadsSwitchOnce(t *testing.T) {
 
 	// The switch off: a later block's session lets the same calls through.
 	conf := (&Env{db: db}).tables(SystemConfigAddress)
-	setConfig(conf, KeyPermissionCheck, "0", 6)
+	setConfig(conf, KeyPermissionCheck, "0", 5, 6)
 	if err := reg.NewSession(db, block).CheckTx(x, &c, sel[:]); err == nil {
 		t.Fatal("the switch changed within its block")
 	}

@@ -30,18 +30,36 @@ var ConfigKeys = []string{
 }
 
 // configRecord is a stored configuration value: Value applies from block
-// Enable on, Prev before.
+// Enable on, Prev before (from PrevEnable on when it is set, Prev2
+// before that). The second level exists for compatibility version 0.4.0,
+// whose changes take effect two blocks after the block making them: in
+// block B a change of B-1 (from B+1) and one of B (from B+2) may both be
+// pending, and block B itself still reads the value before both. The
+// optional fields are empty, and so left out of the encoding, in every
+// record a chain below 0.4.0 writes: such records are unchanged.
 type configRecord struct {
-	Value  string
-	Prev   string
-	Enable uint64
+	Value      string
+	Prev       string
+	Enable     uint64
+	PrevEnable uint64 `rlp:"optional"`
+	Prev2      string `rlp:"optional"`
 }
 
 func (r *configRecord) at(block uint64) string {
-	if block >= r.Enable {
-		return r.Value
+	v, _ := r.entry(block)
+	return v
+}
+
+// entry is the value in force at block and the block it applies from (0
+// when not kept).
+func (r *configRecord) entry(block uint64) (string, uint64) {
+	switch {
+	case block >= r.Enable:
+		return r.Value, r.Enable
+	case block >= r.PrevEnable:
+		return r.Prev, r.PrevEnable
 	}
-	return r.Prev
+	return r.Prev2, 0
 }
 
 const tblConfig = "config"
@@ -134,13 +152,18 @@ func configAt(t *tables, key string) (configRecord, bool) {
 	return r, ok
 }
 
-// setConfig records a new value taking effect at block enable.
-func setConfig(t *tables, key, value string, enable uint64) {
+// setConfig records a new value, set in block, taking effect at block
+// enable (> block). Only values in force at block or later are kept.
+func setConfig(t *tables, key, value string, block, enable uint64) {
 	var r configRecord
 	if t.get(tblConfig, []byte(key), &r) {
-		if r.Enable <= enable-1 { // the old value is in force: it becomes Prev
-			r.Prev = r.Value
+		switch {
+		case r.Enable <= block: // the old value is in force: it becomes Prev
+			r.Prev, r.PrevEnable, r.Prev2 = r.Value, 0, ""
+		case r.Enable < enable: // pending from an earlier block: kept from its Enable
+			r.Prev2, r.Prev, r.PrevEnable = r.Prev, r.Value, r.Enable
 		}
+		// r.Enable == enable: set again by this block; the last value wins.
 	}
 	r.Value, r.Enable = value, enable
 	t.put(tblConfig, []byte(key), &r)
@@ -157,7 +180,8 @@ var (
 
 // SystemConfig holds the chain's system configuration (0x...1002):
 // anyone reads it; it changes only by committee proposal, from the block
-// after the one that executes the proposal. See SystemConfig.sol.
+// after the one that executes the proposal (from 0.4.0 the second block
+// after it: GovernanceDelay). See SystemConfig.sol.
 type SystemConfig struct{}
 
 // Name implements Contract.
@@ -183,11 +207,8 @@ func (c SystemConfig) Run(env *Env, input []byte) ([]byte, error) {
 			}
 			return Revert(fmt.Sprintf("SystemConfig: %s is not set on this chain", key))
 		}
-		enable := r.Enable
-		if env.Block.Number < r.Enable {
-			enable = 0 // the previous value; its start is not kept
-		}
-		return m.ret(r.at(env.Block.Number), enable)
+		v, enable := r.entry(env.Block.Number) // enable 0: a previous value whose start is not kept
+		return m.ret(v, enable)
 	case "keys()":
 		return m.ret(ConfigKeys)
 	default:

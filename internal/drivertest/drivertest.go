@@ -36,10 +36,13 @@ type Node struct {
 	// HoldExec makes the node's Executor fail while set (a block decided
 	// but not yet executed and committed).
 	HoldExec atomic.Bool
-	KV       *storage.Memory
-	Ledger   *ledger.Ledger
-	Exec     *executor.Executor
-	Pool     *txpool.Pool
+	// PendingExecs counts the blocks the node's Executor ran on top of
+	// pending (executed, uncommitted) blocks.
+	PendingExecs atomic.Int64
+	KV           *storage.Memory
+	Ledger       *ledger.Ledger
+	Exec         *executor.Executor
+	Pool         *txpool.Pool
 }
 
 // NewNode makes a node over an empty store and commits the genesis block.
@@ -121,6 +124,45 @@ func (a Executor) ExecuteBlock(ctx context.Context, env consensus.BlockEnv, pare
 	}
 	return &consensus.Result{Receipts: res.Receipts, StateRoot: res.StateRoot, State: res.Writes}, nil
 }
+
+// ExecuteBlockOn implements consensus.PendingExecutor: it runs txs on the
+// node's state with the write sets of the pending blocks above the ledger
+// head laid over it. The drivers that use it commit on the goroutine that
+// executes, so the store does not change meanwhile. It fails while the
+// node's HoldExec is set.
+func (a Executor) ExecuteBlockOn(ctx context.Context, env consensus.BlockEnv, parentRoot common.Hash, txs []*types.Transaction, pending []consensus.Pending) (*consensus.Result, error) {
+	if a.N.HoldExec.Load() {
+		return nil, errors.New("test: execution held")
+	}
+	head := a.N.Ledger.Height()
+	var layers []*state.WriteSet
+	for _, p := range pending {
+		if p.Header.Number <= head {
+			continue
+		}
+		ws, ok := p.State.(*state.WriteSet)
+		if !ok {
+			return nil, fmt.Errorf("test: pending block %d carries state of type %T", p.Header.Number, p.State)
+		}
+		layers = append(layers, ws)
+	}
+	if len(pending) == 0 || pending[len(pending)-1].Header.Number+1 != env.Number || pending[len(pending)-1].Header.StateRoot != parentRoot {
+		if len(pending) == 0 {
+			return a.ExecuteBlock(ctx, env, parentRoot, txs)
+		}
+		return nil, fmt.Errorf("test: block %d is not the child of the last pending block", env.Number)
+	}
+	if len(layers) > 0 {
+		a.N.PendingExecs.Add(1)
+	}
+	res, err := a.N.Exec.ExecuteBlock(ctx, executor.BlockEnv{Number: env.Number, Timestamp: env.Timestamp, Sealer: env.Sealer, GetHash: env.GetHash}, parentRoot, txs, state.NewOverlay(a.N.KV, layers...))
+	if err != nil {
+		return nil, err
+	}
+	return &consensus.Result{Receipts: res.Receipts, StateRoot: res.StateRoot, State: res.Writes}, nil
+}
+
+var _ consensus.PendingExecutor = Executor{}
 
 // Ledger adapts a ledger to the drivers' Ledger.
 type Ledger struct{ *ledger.Ledger }

@@ -156,7 +156,9 @@ func (g *govChain) pass(id uint64) {
 }
 
 // advance commits one more block (the chain makes no empty blocks): a
-// change voted in block N applies from block N+1.
+// config change voted in block N applies from block N+2 (compatibility
+// version 0.4.0, new chains), so after one more block the values in force
+// for the next block hold it; a freeze applies from N+1.
 func (g *govChain) advance() {
 	g.t.Helper()
 	k, err := g.suite.GenerateKey()
@@ -240,7 +242,9 @@ func TestGovernanceOnRealNodes(t *testing.T) {
 			t.Fatalf("node%d applies tx_count_limit 500 from a proposal below the thresholds", i)
 		}
 	}
-	// The third vote executes it; it applies from the next block on every node.
+	// The third vote executes it; it applies from the second block after
+	// on every node: once one more block is committed, the values in force
+	// for the next block hold it.
 	g.mustSend(g.govs[2], precompiled.CommitteeAddress, "vote", pConfig, true)
 	if st := g.status(pConfig); st != 2 {
 		t.Fatalf("config proposal with 3 of 4 votes: status %d, want 2 (executed)", st)

@@ -40,13 +40,13 @@
 // txverify.Verifier) on all cores, and not again for txs the node already
 // verified (admitted to its pool), as the executor does for execution.
 //
-// Verification waits until the proposal's parent is committed: with
-// Window = 1 the core cannot vote earlier anyway, and the rules of a
-// height (Params.Rules) are then read from its parent's state on every
-// node alike, so a parameter or version change made by the parent block
-// is in force for every verdict on its child. Verdicts are given to the
-// core as they become known (after Advance, or when fetched bodies
-// arrive), not necessarily in the Ready that asked.
+// Verification waits until the proposal's parent is committed, or, for a
+// pipelined height (below), its grandparent: the rules of the height
+// (Params.Rules) are then fixed by committed state on every node alike,
+// so a parameter or version change in force at the height is in force
+// for every verdict on it. Verdicts are given to the core as they become
+// known (after Advance, or when fetched bodies arrive), not necessarily
+// in the Ready that asked.
 //
 // # Proposals with tx hashes (compatibility version 0.3.0)
 //
@@ -105,19 +105,67 @@
 // unchanged. Stats: TxsFetched, FetchFailures, FetchBadBodies, TxsServed,
 // FetchDropped, FetchMalformed (metrics gobcos_txfetch_*).
 //
-// # No pipelining (Window = 1)
+// # Pipelining (Window = 2)
 //
-// New refuses a core Window other than 1. With Window = 1 the core votes
-// on height h+1 only after h is finalized, and the driver commits
-// finalized blocks before Advance, so an ExecRequest's parent is always
-// the ledger's head and execution runs on the latest state (the executor
-// reads the node's flat state). execute asserts this; a parent that is not
-// the head (the block syncer moved the ledger) fails the request, which
-// the core retries, and the core is rebuilt (below). Pipelining needs an
-// executor that can run on uncommitted parent state: the node's executor
-// can (consensus.PendingExecutor, a state.Overlay of the pending blocks'
-// write sets, used by the Solo engine), but this driver does not use it
-// yet.
+// Params.Core.Window is 1 or 2 (the node's [pbft] window, default 2).
+// With 1, the core votes on height X only after X-1 is finalized, the
+// driver commits finalized blocks before Advance, and an ExecRequest's
+// parent is always the ledger's head.
+//
+// With 2, height X may be verified, voted on, decided and executed while
+// X-1 is decided or executed but not yet certified and committed — when
+// X is pipelined (pipeline.go, pipelinedAt), i.e. when both hold:
+//
+//   - the rules of X say so (consensus.Rules.Pipelined): the chain's
+//     compatibility version in force at X-1 is 0.4.0 or later. From 0.4.0
+//     a governance change made by block h (system config, the version
+//     itself, the consensus node list and weights) takes effect from h+2,
+//     so block X-1 changes nothing in force at X: the rules and sealer
+//     configuration of X are fixed once X-2 is committed, and every node
+//     reads the same ones from its committed state (the node's RulesAt and
+//     Epochs answer for head+2 exactly then; otherwise they refuse, with
+//     consensus.ErrRulesPending). Below 0.4.0 a change made by X-1 may
+//     apply at X, so X waits for X-1's commit as with Window = 1.
+//   - the sealer configuration of X (Params.Epochs) is the running
+//     core's. At an epoch boundary the old core never works on the first
+//     height of the new epoch: that height waits for its parent's commit,
+//     after which the driver switches epochs (below) and the new core
+//     orders it. So no block of a new epoch is voted on or certified under
+//     the old sealer set.
+//
+// The driver applies this in four places. The core's window is set,
+// after every commit and whenever a core is built, to 2 when head+2 is
+// pipelined and to 1 otherwise (pbft.Core.SetWindow: a local voting
+// restriction; a closed window also stops an idle leader's heartbeats
+// from holding off view changes while X waits). Verdicts on a proposal at
+// head+2 are given only when it is pipelined (readyAt), so no honest
+// sealer prepares it otherwise; the leader proposes at head+2 only then.
+// An ExecRequest whose parent is executed but not committed runs through
+// consensus.PendingExecutor (the node's executor: a state.Overlay of the
+// parent's write set, from the driver's execution results, over the
+// committed state), only when pipelined; otherwise it fails and the core
+// retries it after the parent's commit. The node's pending executor also
+// runs on a parent that changed the system contracts' state: from 0.4.0
+// such a change does not apply to the child, and what applies at once
+// (freezes, roles, the deploy mode) is read by the execution from the
+// overlay. (Below 0.4.0 it refuses, node.ErrPendingGovernance; this
+// driver does not ask then.)
+//
+// Commits stay in height order (the core finalizes in order; the driver
+// keeps each execution result until its block is committed). Tx checks
+// count the txs of every decided, uncommitted proposal (Pending), so none
+// repeats across the two heights. A restarted sealer rebuilds the decided
+// heights above its head from the persisted HardState and proposals and
+// executes them again, each on its uncommitted parent; a rebuild after
+// block sync does the same from the synced head.
+//
+// The driver goroutine executes blocks itself, so on one node ordering
+// does not run during an execution: what pipelining overlaps is the
+// ordering of X (its three message rounds) with the certification and
+// commit of X-1 (the checkpoint round and the ledger write), and the
+// execution of X with the wait for X-1's certificate. Stats.PipelinedExecs
+// counts executions on an uncommitted parent; Stats.Window is the core's
+// window in force.
 //
 // # Restart and sync
 //
@@ -151,15 +199,16 @@
 // change of sealers; weights that are all 1 are the same configuration
 // as no weights (same id and domain as before weights existed). Nothing the dropped
 // core had not yet handed out in a Ready is sent or persisted. It may
-// already have voted at the new height (with Window = 1 a Prepare or
-// Commit for h+1 can leave in the same Ready as the commit of h), but
-// each configuration other than the initial one signs under its own
-// domain (Core.Domain + "/epoch/" + the hash of its sealers, leader
-// period and, unless all are 1, weights), so a message of one epoch never verifies in another whatever
-// the indexes; and it never executes the new height (that needs h
-// committed, and the switch comes first), so no block of the new height
-// is certified under the old set. Messages in flight at the switch
-// (votes, checkpoints and catch-up proofs of the old configuration,
+// already have voted at the new height (a Prepare or Commit for h+1 can
+// leave in the same Ready as the commit of h), but each configuration
+// other than the initial one signs under its own domain (Core.Domain +
+// "/epoch/" + the hash of its sealers, leader period and, unless all are
+// 1, weights), so a message of one epoch never verifies in another
+// whatever the indexes; and it never executes the new height (that needs
+// h committed, also with Window = 2: the first height of a new
+// configuration is not pipelined under the old one, and the switch comes
+// first), so no block of the new height is certified under the old set.
+// Messages in flight at the switch (votes, checkpoints and catch-up proofs of the old configuration,
 // including those for the new height from a sealer that has not switched
 // yet) are dropped as badly signed; their senders resend under the new
 // set once they switched, and a sealer left behind catches up by block

@@ -51,7 +51,10 @@ type Transport interface {
 type Params struct {
 	Config Config
 	// Core configures the PBFT core (Suite, Key, Sealers, Domain and the
-	// protocol parameters). Window must be 1; Incarnation is set by Start.
+	// protocol parameters). Window is 1 (no pipelining) or 2 (a height may
+	// be ordered and executed while the one below is not committed, where
+	// the chain allows it: doc.go, "Pipelining"); Incarnation is set by
+	// Start.
 	Core      pbft.Config
 	KV        storage.KV // the node's store; the driver writes under Prefix
 	Ledger    Ledger
@@ -97,6 +100,15 @@ type Stats struct {
 	InboxDropped uint64 // inbound messages dropped because the inbox was full
 	SendFailed   uint64 // sends the transport refused
 	Rebuilds     uint64 // core rebuilt because sync moved the ledger ahead of it
+	// PipelinedExecs counts blocks executed on top of an executed parent
+	// not yet committed (pipelining).
+	PipelinedExecs uint64
+	// PipelinedOrders counts proposals made and verdicts given at a
+	// height whose parent was not committed (pipelining).
+	PipelinedOrders uint64
+	// The running core's heights: the highest decided (ordered), executed
+	// and finalized (certified) ones, and its window (pipeline.go).
+	Decided, Executed, Finalized, Window uint64
 	// Tx fetching (proposals with tx hashes).
 	TxsFetched     uint64 // tx bodies fetched from peers, each checked against its hash
 	FetchFailures  uint64 // fetch jobs that ended without every body asked for
@@ -136,6 +148,9 @@ type Engine struct {
 	now    func() time.Time
 	traces *traces
 	rules  consensus.RulesSource
+	// maxWindow is Params.Core.Window: 2 lets the driver pipeline where
+	// the chain allows (pipeline.go); the core's window follows windowAbove.
+	maxWindow uint64
 
 	inbox        chan inbound
 	fetch        *fetcher
@@ -164,6 +179,10 @@ type Engine struct {
 	ticks     uint64
 	rebuilds  uint64
 	available bool
+	// pipelinedExecs counts executions on an uncommitted parent,
+	// pipelinedOrders proposals and verdicts above head+1.
+	pipelinedExecs, pipelinedOrders uint64
+	pipeCache                       map[pipeKey]bool // pipelinedAt's answers (pipeline.go)
 	// Proposals with tx hashes (resolve.go).
 	waiting    []pbft.VerifyRequest           // verify requests not answered yet
 	unsaved    map[common.Hash]*bodiesRecord  // resolved bodies for the next persist
@@ -183,8 +202,8 @@ func New(p Params) (*Engine, error) {
 	if err := p.Config.Validate(); err != nil {
 		return nil, err
 	}
-	if p.Core.Window != 1 {
-		return nil, fmt.Errorf("%w: core Window is %d; this driver runs Window = 1 (no pipelining)", ErrInvalidConfig, p.Core.Window)
+	if p.Core.Window != 1 && p.Core.Window != 2 {
+		return nil, fmt.Errorf("%w: core Window is %d; this driver runs 1 (no pipelining) or 2", ErrInvalidConfig, p.Core.Window)
 	}
 	self, err := p.Core.Validate()
 	if errors.Is(err, pbft.ErrNotSealer) && p.Epochs != nil {
@@ -229,9 +248,9 @@ func New(p Params) (*Engine, error) {
 		status:  consensus.Status{Engine: consensus.NamePBFT, Sealer: self >= 0},
 		initial: initialEpoch(p.Core),
 		epochs:  p.Epochs, onEpoch: p.OnEpoch, baseDomain: p.Core.Domain,
-		rules:   p.Rules,
+		rules: p.Rules, maxWindow: p.Core.Window,
 		unsaved: make(map[common.Hash]*bodiesRecord), fetchTries: make(map[common.Hash]int),
-		lacking: make(map[common.Hash]*pbft.Proposal),
+		lacking: make(map[common.Hash]*pbft.Proposal), pipeCache: make(map[pipeKey]bool),
 	}
 	e.fetch = newFetcher(e, p.Fetch, p.Config, p.Core.MaxMessageSize)
 	e.self.Store(int64(self))
@@ -465,6 +484,9 @@ func (e *Engine) handleReady(ctx context.Context) error {
 			return err
 		}
 	}
+	if len(rd.Commit) > 0 {
+		e.setWindow() // for the heights above the new head, before Advance lets the core vote
+	}
 	if rd.Propose != nil {
 		e.tryProp = true
 	}
@@ -484,6 +506,9 @@ func (e *Engine) handleReady(ctx context.Context) error {
 // propose gives the core a proposal when it wants one and the pool has txs.
 func (e *Engine) propose() {
 	req, ok := e.core.ProposalWanted()
+	if head := e.ledger.Head(); ok && (head == nil || !e.readyAt(req.Height, head.Number)) {
+		ok = false // the parent's commit comes first; it asks again (tryProp)
+	}
 	if !ok {
 		// Not proposing, but the core must know whether txs wait here: a
 		// leader that heartbeats while they do is replaced.
@@ -504,17 +529,21 @@ func (e *Engine) propose() {
 		return
 	}
 	e.traces.sealed(req.Height, time.Since(sealStart))
+	if head := e.ledger.Head(); head != nil && req.Height > head.Number+1 {
+		e.pipelinedOrders++
+	}
 }
 
-// execute runs an ExecRequest. With Window = 1 a height is executed only
-// after the one below is finalized and committed, so the parent is the
-// ledger's head; a parent that is not means sync moved the ledger, and
-// the request fails (the core is rebuilt on the new head).
+// execute runs an ExecRequest on the ledger's head, or, pipelined, on
+// the executed parent not committed yet (execParent); a parent that is
+// neither means sync moved the ledger, or the parent must be committed
+// first, and the request fails (the core retries it; it is rebuilt on a
+// synced head).
 func (e *Engine) execute(ctx context.Context, x pbft.ExecRequest) (*types.Header, error) {
-	head := e.ledger.Head()
 	parentHash := x.Parent.Hash(e.suite)
-	if head == nil || head.Number != x.Parent.Number || head.Hash(e.suite) != parentHash {
-		return nil, fmt.Errorf("%w: block %d on parent %s", ErrParentNotHead, x.Height, parentHash)
+	pending, err := e.execParent(x)
+	if err != nil {
+		return nil, err
 	}
 	txs, err := e.execTxs(ctx, x)
 	if err != nil {
@@ -524,7 +553,7 @@ func (e *Engine) execute(ctx context.Context, x pbft.ExecRequest) (*types.Header
 		Number: x.Height, Timestamp: x.Proposal.Timestamp, Sealer: x.Sealer,
 		GasLimit: e.cfg.BlockGasLimit, ParentHash: parentHash, GetHash: e.hashGetter(x.Parent.Number, parentHash),
 	}
-	res, err := e.exec.ExecuteBlock(ctx, env, x.Parent.StateRoot, txs)
+	res, err := e.runBlock(ctx, env, x.Parent, txs, pending)
 	if err != nil {
 		return nil, fmt.Errorf("executing block %d: %w", x.Height, err)
 	}
@@ -613,6 +642,9 @@ func (e *Engine) maybeRebuild() error {
 	if e.lastHSID == e.epID {
 		hs = e.lastHS
 	}
+	if e.maxWindow > 1 {
+		e.ccfg.Window = e.windowAbove(head.Number)
+	}
 	core, err := pbft.New(e.ccfg, head, hs, e.st.loadProposal)
 	if err != nil {
 		e.log.Warn("could not rebuild the pbft core on the synced head; retrying later", "head", head.Number, "err", err)
@@ -646,9 +678,10 @@ func (e *Engine) publish() {
 	}
 	e.status.Sealer = e.Index() >= 0
 	e.status.View, e.status.Leader = cs.View, e.core != nil && cs.Leader == e.Index() && !cs.ViewChanging
-	e.stats.Rebuilds = e.rebuilds
+	e.stats.Rebuilds, e.stats.PipelinedExecs, e.stats.PipelinedOrders = e.rebuilds, e.pipelinedExecs, e.pipelinedOrders
 	if e.core != nil {
 		e.stats.Drops, e.stats.Core = cs.Drops, cs.Stats
+		e.stats.Decided, e.stats.Executed, e.stats.Finalized, e.stats.Window = cs.Decided, cs.Executed, cs.Finalized, e.core.Window()
 	}
 }
 

@@ -29,6 +29,12 @@ func (t *memTransport) deliver(to int, data []byte) {
 // deliverAs hands data to cluster node to as coming from sealer index
 // from.
 func (t *memTransport) deliverAs(from, to int, data []byte) {
+	t.c.fmu.Lock()
+	filter := t.c.filter
+	t.c.fmu.Unlock()
+	if filter != nil && filter(t.self, to, data) {
+		return
+	}
 	if e, ok := t.c.Peer(t.self, to); ok {
 		e.Deliver(from, append([]byte(nil), data...))
 	}
@@ -79,6 +85,17 @@ type cluster struct {
 	noServe map[int]bool // nodes whose tx fetch answers are lost
 	corrupt map[int]bool // nodes whose tx fetch answers carry wrong instead
 	wrong   []byte
+	// filter, when set, drops the consensus messages it returns true for.
+	filter func(from, to int, data []byte) bool
+	// window is the drivers' core Window (newClusterWith: 2).
+	window uint64
+}
+
+// setFilter sets (nil: clears) the consensus message filter.
+func (c *cluster) setFilter(f func(from, to int, data []byte) bool) {
+	c.fmu.Lock()
+	c.filter = f
+	c.fmu.Unlock()
 }
 
 // newCluster makes n sealers and builds their drivers, or starts them if
@@ -89,11 +106,16 @@ func newCluster(t *testing.T, suite crypto.Suite, n int, run bool) *cluster {
 
 // newClusterWith is newCluster whose drivers follow rules.
 func newClusterWith(t *testing.T, suite crypto.Suite, n int, run bool, rules consensus.RulesSource) *cluster {
-	c := &cluster{rules: rules, noServe: make(map[int]bool), corrupt: make(map[int]bool)}
+	return newClusterWindow(t, suite, n, run, rules, 2)
+}
+
+// newClusterWindow is newClusterWith whose drivers run the core Window w.
+func newClusterWindow(t *testing.T, suite crypto.Suite, n int, run bool, rules consensus.RulesSource, w uint64) *cluster {
+	c := &cluster{rules: rules, noServe: make(map[int]bool), corrupt: make(map[int]bool), window: w}
 	c.Cluster = drivertest.NewCluster(t, suite, n, func(_ *drivertest.Cluster[*Engine, Params], i int) Params {
 		cc := pbft.DefaultConfig()
 		cc.Suite, cc.Key, cc.Sealers, cc.Domain = c.Suite, c.Keys[i], c.Sealers, []byte("test/group0")
-		cc.Window = 1
+		cc.Window = c.window
 		cc.TimeoutTicks, cc.HeartbeatTicks, cc.ResendTicks, cc.SyncTicks = 40, 5, 10, 25
 		cfg := DefaultConfig()
 		cfg.ChainID, cfg.GroupID, cfg.BlockGasLimit = drivertest.ChainID, drivertest.GroupID, drivertest.GasLimit

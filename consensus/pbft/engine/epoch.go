@@ -173,6 +173,11 @@ func (e *Engine) switchEpoch(head *types.Header, ep Epoch) error {
 		if e.lastHSID == e.epID {
 			hs = e.lastHS
 		}
+		if e.maxWindow > 1 {
+			e.known = true // for windowAbove; reset below on failure
+			e.ccfg.Window = e.windowAbove(head.Number)
+			e.known = false
+		}
 		core, err := pbft.New(e.ccfg, head, hs, e.st.loadProposal)
 		if err != nil {
 			return err

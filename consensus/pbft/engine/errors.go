@@ -24,4 +24,8 @@ var (
 	// ErrBodiesMissing: a decided proposal's tx bodies are being fetched;
 	// its execution is retried.
 	ErrBodiesMissing = errors.New("tx bodies of the proposal are being fetched")
+	// ErrNotPipelined: a block whose parent is not committed yet may not
+	// be executed before it (its compatibility version is below 0.4.0 or
+	// its sealer configuration is not the running one); retried.
+	ErrNotPipelined = errors.New("block may not be executed before its parent is committed")
 )

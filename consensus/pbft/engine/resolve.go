@@ -163,9 +163,10 @@ func (e *Engine) prepareProposals(ctx context.Context, props []*pbft.Proposal) {
 }
 
 // runVerifies answers the waiting verify requests that can be answered:
-// once the proposal's parent is committed (so the rules of its height are
-// read from its parent's state, alike on every node) and, for a
-// hash-form proposal, once its bodies are known. A request for a height
+// once the proposal's parent is committed, or its grandparent when the
+// height is pipelined (readyAt; either way the rules of its height are
+// fixed by committed state, alike on every node) and, for a hash-form
+// proposal, once its bodies are known. A request for a height
 // at or below the head is dropped.
 func (e *Engine) runVerifies(ctx context.Context) {
 	if e.core == nil {
@@ -181,7 +182,7 @@ func (e *Engine) runVerifies(ctx context.Context) {
 		switch {
 		case req.Height <= head.Number:
 			continue
-		case req.Height > head.Number+1:
+		case !e.readyAt(req.Height, head.Number):
 			keep = append(keep, req)
 			continue
 		}
@@ -189,6 +190,9 @@ func (e *Engine) runVerifies(ctx context.Context) {
 		if wait {
 			keep = append(keep, req)
 			continue
+		}
+		if req.Height > head.Number+1 {
+			e.pipelinedOrders++
 		}
 		e.core.Verified(req.Height, req.Digest, err)
 	}
