@@ -551,7 +551,7 @@ func (e *Engine) execute(ctx context.Context, x pbft.ExecRequest) (*types.Header
 	}
 	env := consensus.BlockEnv{
 		Number: x.Height, Timestamp: x.Proposal.Timestamp, Sealer: x.Sealer,
-		GasLimit: e.cfg.BlockGasLimit, ParentHash: parentHash, GetHash: e.hashGetter(x.Parent.Number, parentHash),
+		GasLimit: e.cfg.BlockGasLimit, ParentHash: parentHash, GetHash: consensus.HashGetter(e.ledger, x.Parent.Number, parentHash),
 	}
 	res, err := e.runBlock(ctx, env, x.Parent, txs, pending)
 	if err != nil {
@@ -682,21 +682,6 @@ func (e *Engine) publish() {
 	if e.core != nil {
 		e.stats.Drops, e.stats.Core = cs.Drops, cs.Stats
 		e.stats.Decided, e.stats.Executed, e.stats.Finalized, e.stats.Window = cs.Decided, cs.Executed, cs.Finalized, e.core.Window()
-	}
-}
-
-// hashGetter answers BLOCKHASH from the ledger.
-func (e *Engine) hashGetter(parentNumber uint64, parentHash common.Hash) func(uint64) common.Hash {
-	return func(n uint64) common.Hash {
-		if n == parentNumber {
-			return parentHash
-		}
-		if n < parentNumber {
-			if h, ok := e.ledger.HashByNumber(n); ok {
-				return h
-			}
-		}
-		return common.Hash{}
 	}
 }
 
