@@ -80,6 +80,8 @@ const (
 	DefaultTxs    = 20_000
 	DefaultConns  = 4
 	DefaultWait   = 60 * time.Second
+	// MaxBatch is the largest Config.Batch.
+	MaxBatch = 1000
 )
 
 func (c *Config) validate() error {
@@ -103,6 +105,9 @@ func (c *Config) validate() error {
 	}
 	if c.Value != nil && c.Value.Sign() < 0 {
 		return fmt.Errorf("%w: negative --value", ErrConfig)
+	}
+	if c.Batch > MaxBatch {
+		return fmt.Errorf("%w: --batch %d: at most %d (nodes refuse larger batches: %d is the default bound of gobcos and go-ethereum)", ErrConfig, c.Batch, MaxBatch, MaxBatch)
 	}
 	switch c.Format {
 	case "", FormatEth, FormatNative:
