@@ -30,6 +30,12 @@ type Config struct {
 	Txs int
 	// Conns is the number of connections per URL.
 	Conns int
+	// Batch is the most txs one request carries, as a JSON-RPC 2.0 batch
+	// (an array of eth_sendRawTransaction or bcos_sendTransaction calls,
+	// which Ethereum nodes accept); 0 or 1 sends one tx per request. A
+	// connection sends what is due when it is free, so batches are full
+	// only when the sender runs behind its rate (always at --rate max).
+	Batch int
 	// FunderKey is the 32-byte private key (of the chain's suite) of an
 	// account that pays the accounts' value and gas in a setup phase and
 	// deploys the contracts (nil: no funding; then transfers carry no value,
@@ -74,6 +80,8 @@ const (
 	DefaultTxs    = 20_000
 	DefaultConns  = 4
 	DefaultWait   = 60 * time.Second
+	// MaxBatch is the largest Config.Batch.
+	MaxBatch = 1000
 )
 
 func (c *Config) validate() error {
@@ -92,11 +100,14 @@ func (c *Config) validate() error {
 	if c.Rate < 0 {
 		return fmt.Errorf("%w: --rate %v: want a positive rate or max", ErrConfig, c.Rate)
 	}
-	if c.Txs < 0 || c.Conns < 0 || c.Duration < 0 {
-		return fmt.Errorf("%w: negative --txs, --conns or --duration", ErrConfig)
+	if c.Txs < 0 || c.Conns < 0 || c.Duration < 0 || c.Batch < 0 {
+		return fmt.Errorf("%w: negative --txs, --conns, --batch or --duration", ErrConfig)
 	}
 	if c.Value != nil && c.Value.Sign() < 0 {
 		return fmt.Errorf("%w: negative --value", ErrConfig)
+	}
+	if c.Batch > MaxBatch {
+		return fmt.Errorf("%w: --batch %d: at most %d (nodes refuse larger batches: %d is the default bound of gobcos and go-ethereum)", ErrConfig, c.Batch, MaxBatch, MaxBatch)
 	}
 	switch c.Format {
 	case "", FormatEth, FormatNative:

@@ -4,9 +4,12 @@
 // Run pre-signs every transaction of a workload (value transfers, ERC-20
 // transfers, key-value writes or a mix, with a chosen share of txs touching
 // one hot account or slot), sends them over several connections at a set
-// rate, follows new blocks through an eth_subscribe("newHeads")
-// subscription, fetches each block's receipts once, and reports committed
-// TPS, latency percentiles and errors by kind. For Ethereum-format txs it
+// rate (one tx per request, or with Config.Batch the txs due on a
+// connection together as a standard JSON-RPC 2.0 batch; over ws:// URLs
+// on WebSocket connections), follows new blocks through an
+// eth_subscribe("newHeads") subscription, fetches each block's receipts
+// once, and reports committed TPS, latency percentiles and errors by kind
+// (per tx, also in a batch). For Ethereum-format txs it
 // speaks only standard Ethereum JSON-RPC, so it runs unchanged against any
 // Ethereum-compatible node; on SM chains it sends native txs with
 // bcos_sendTransaction.

@@ -1,9 +1,15 @@
 package bench_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -28,7 +34,11 @@ type fakeNode struct {
 	receipts map[common.Hash]map[string]any
 	rawSent  int
 	nodeSent int
-	chainID  uint64
+	// refuseEvery > 0 refuses every refuseEvery-th raw tx (nonce too low).
+	refuseEvery int
+	rawSeen     int
+	refused     int
+	chainID     uint64
 }
 
 type fakeEthAPI struct{ n *fakeNode }
@@ -66,6 +76,11 @@ func (a fakeEthAPI) SendRawTransaction(raw hexutil.Bytes) (common.Hash, error) {
 	}
 	a.n.mu.Lock()
 	defer a.n.mu.Unlock()
+	a.n.rawSeen++
+	if a.n.refuseEvery > 0 && a.n.rawSeen%a.n.refuseEvery == 0 {
+		a.n.refused++
+		return common.Hash{}, errors.New("nonce too low")
+	}
 	a.n.pending = append(a.n.pending, tx.Hash())
 	a.n.rawSent++
 	return tx.Hash(), nil
@@ -133,5 +148,85 @@ func TestRunPlainEthereumNode(t *testing.T) {
 	// costs), two deployments and one mint batch.
 	if n.nodeSent != accounts+3 || n.rawSent != txs {
 		t.Errorf("node sent %d txs for the bench (want %d), raw txs %d (want %d)", n.nodeSent, accounts+3, n.rawSent, txs)
+	}
+}
+
+// batchCounter records the JSON-RPC batches (array bodies) an HTTP
+// handler receives, and their sizes.
+type batchCounter struct {
+	next    http.Handler
+	mu      sync.Mutex
+	batches []int
+}
+
+func (b *batchCounter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	if t := bytes.TrimSpace(body); len(t) > 0 && t[0] == '[' {
+		var items []json.RawMessage
+		if json.Unmarshal(t, &items) == nil {
+			b.mu.Lock()
+			b.batches = append(b.batches, len(items))
+			b.mu.Unlock()
+		}
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	b.next.ServeHTTP(w, r)
+}
+
+// TestRunBatchesPlainEthereumNode sends the txs in JSON-RPC batches to a
+// plain Ethereum node that refuses some of them: no batch is larger than
+// --batch, every tx is sent once, and each refused tx is counted under
+// its own error kind while the rest of its batch commits.
+func TestRunBatchesPlainEthereumNode(t *testing.T) {
+	n := &fakeNode{receipts: map[common.Hash]map[string]any{}, chainID: 1337, blocks: [][]common.Hash{{}}, refuseEvery: 7}
+	srv := rpc.NewServer()
+	if err := srv.RegisterName("eth", fakeEthAPI{n}); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop()
+	bc := &batchCounter{next: srv}
+	hs := httptest.NewServer(bc)
+	defer hs.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	const txs, accounts, batch = 140, 7, 8
+	res, err := bench.Run(ctx, bench.Config{
+		RPC: []string{hs.URL}, Workload: bench.WorkloadTransfer, Accounts: accounts, Txs: txs, Conns: 2, Batch: batch,
+		FunderNode: true, Nodes: 1, Wait: 20 * time.Second, CeilingTime: 10 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.mu.Lock()
+	raw, refused := n.rawSeen, n.refused
+	n.mu.Unlock()
+	if raw != txs || refused != txs/7 {
+		t.Fatalf("node saw %d raw txs (want %d), refused %d (want %d)", raw, txs, refused, txs/7)
+	}
+	if res.Sent != txs-refused || res.Committed != txs-refused || res.Errors["send: nonce too low"] != refused || len(res.Errors) != 1 {
+		t.Errorf("sent %d committed %d errors %v; want %d sent and committed, %d nonce too low", res.Sent, res.Committed, res.Errors, txs-refused, refused)
+	}
+	if res.Batch != batch || !strings.Contains(res.JSON(), `"batch":8`) {
+		t.Errorf("summary batch %d, JSON %s", res.Batch, res.JSON())
+	}
+	bc.mu.Lock()
+	defer bc.mu.Unlock()
+	inBatches, largest := 0, 0
+	for _, size := range bc.batches {
+		largest = max(largest, size)
+		if size > 1 {
+			inBatches += size
+		}
+	}
+	// At --rate max every connection has more than a batch's worth queued,
+	// so most txs leave in batches of several (the tracker's receipt
+	// batches count too, so only the bound is exact).
+	if largest > batch || inBatches < txs/2 {
+		t.Errorf("batches %v: want none above %d and at least %d txs in batches", bc.batches, batch, txs/2)
 	}
 }

@@ -193,3 +193,16 @@ func TestClassifySend(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigBatchBounds: --batch takes 0 (one tx per request) to MaxBatch.
+func TestConfigBatchBounds(t *testing.T) {
+	for _, c := range []struct {
+		batch int
+		ok    bool
+	}{{0, true}, {1, true}, {50, true}, {MaxBatch, true}, {-1, false}, {MaxBatch + 1, false}} {
+		cfg := Config{RPC: []string{"http://127.0.0.1:1"}, Workload: WorkloadTransfer, Batch: c.batch}
+		if err := cfg.validate(); (err == nil) != c.ok || (err != nil && !errors.Is(err, ErrConfig)) {
+			t.Errorf("--batch %d: validate() = %v, want ok %v", c.batch, err, c.ok)
+		}
+	}
+}

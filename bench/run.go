@@ -142,6 +142,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	res := &Result{Workload: cfg.Workload, Format: format, Suite: chain.Suite.Name(), Accounts: cfg.Accounts,
 		Conflict: cfg.Conflict, Rate: cfg.Rate, Conns: len(cfg.RPC) * cfg.Conns, Txs: n, Cores: runtime.NumCPU(),
 		SignSeconds: round2(signTime.Seconds()), Errors: map[string]int{}}
+	if cfg.Batch > 1 {
+		res.Batch = cfg.Batch
+	}
 	res.Nodes = cfg.Nodes
 	if res.Nodes == 0 {
 		res.Nodes = max(1, chain.Sealers)
@@ -235,13 +238,40 @@ func (r *runner) presign(ops []Op) ([]*types.Transaction, error) {
 
 // send sends one signed tx over rc.
 func (r *runner) send(ctx context.Context, rc *rpc.Client, tx *types.Transaction) error {
+	method, args := sendCall(tx)
+	var res any
+	return rc.CallContext(ctx, &res, method, args...)
+}
+
+// sendCall is the JSON-RPC method and arguments that send tx.
+func sendCall(tx *types.Transaction) (string, []any) {
 	raw := hexutil.Bytes(tx.Bytes())
 	if tx.IsEthereum() {
-		var h common.Hash
-		return rc.CallContext(ctx, &h, "eth_sendRawTransaction", raw)
+		return "eth_sendRawTransaction", []any{raw}
 	}
-	var res any
-	return rc.CallContext(ctx, &res, "bcos_sendTransaction", raw, false)
+	return "bcos_sendTransaction", []any{raw, false}
+}
+
+// sendBatch sends txs in one JSON-RPC batch over rc and returns one error
+// per tx: the node's answer to each, or the request's error for all.
+func (r *runner) sendBatch(ctx context.Context, rc *rpc.Client, txs []*types.Transaction) []error {
+	elems := make([]rpc.BatchElem, len(txs))
+	results := make([]any, len(txs))
+	for j, tx := range txs {
+		method, args := sendCall(tx)
+		elems[j] = rpc.BatchElem{Method: method, Args: args, Result: &results[j]}
+	}
+	errs := make([]error, len(txs))
+	if err := rc.BatchCallContext(ctx, elems); err != nil {
+		for j := range errs {
+			errs[j] = err
+		}
+		return errs
+	}
+	for j := range elems {
+		errs[j] = elems[j].Error
+	}
+	return errs
 }
 
 // sendAndTrack is the timed phase: send txs, paced, over every connection
@@ -276,24 +306,50 @@ func (r *runner) sendAndTrack(ctx context.Context, txs []*types.Transaction, res
 		go func() {
 			defer wg.Done()
 			rc := r.conns[q]
-			for _, i := range queues[q] {
+			queue := queues[q]
+			due := func(i int) time.Time {
+				return start.Add(time.Duration(float64(i) / r.cfg.Rate * float64(time.Second)))
+			}
+			batch := make([]*types.Transaction, 0, max(1, r.cfg.Batch))
+			for k := 0; k < len(queue); {
 				if r.cfg.Rate > 0 {
-					due := start.Add(time.Duration(float64(i) / r.cfg.Rate * float64(time.Second)))
-					if d := time.Until(due); d > 0 {
+					if d := time.Until(due(queue[k])); d > 0 {
 						time.Sleep(d)
 					}
 				}
 				if ctx.Err() != nil || (r.cfg.Duration > 0 && time.Since(start) > r.cfg.Duration) {
 					return
 				}
-				attempted[i] = true
-				w.markSent(i, time.Now())
-				if err := r.send(ctx, rc, txs[i]); err != nil {
-					sendErr[i] = classifySend(err)
-				} else {
-					sentOK.Add(1)
+				// The txs due by now, up to the batch size, leave together.
+				end := k + 1
+				now := time.Now()
+				for end < len(queue) && end-k < r.cfg.Batch && (r.cfg.Rate <= 0 || !due(queue[end]).After(now)) {
+					end++
 				}
-				bar.add(1)
+				idx := queue[k:end]
+				k = end
+				for _, i := range idx {
+					attempted[i] = true
+				}
+				w.markSent(idx, now)
+				var errs []error
+				if len(idx) == 1 {
+					errs = []error{r.send(ctx, rc, txs[idx[0]])}
+				} else {
+					batch = batch[:0]
+					for _, i := range idx {
+						batch = append(batch, txs[i])
+					}
+					errs = r.sendBatch(ctx, rc, batch)
+				}
+				for j, i := range idx {
+					if errs[j] != nil {
+						sendErr[i] = classifySend(errs[j])
+					} else {
+						sentOK.Add(1)
+					}
+				}
+				bar.add(len(idx))
 			}
 		}()
 	}

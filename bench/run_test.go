@@ -86,15 +86,19 @@ func TestRunAgainstNode(t *testing.T) {
 		funded   bool
 		format   string
 		dynamic  bool
+		batch    int
 	}{
-		{bench.WorkloadTransfer, 0, true, "", false},
-		{bench.WorkloadTransfer, 0.5, false, "", true},
-		{bench.WorkloadERC20, 0.5, true, "", false},
-		{bench.WorkloadKV, 0.5, false, "", false},
-		{bench.WorkloadMixed, 0.2, true, bench.FormatNative, false},
+		{bench.WorkloadTransfer, 0, true, "", false, 0},
+		{bench.WorkloadTransfer, 0.5, false, "", true, 0},
+		{bench.WorkloadERC20, 0.5, true, "", false, 0},
+		{bench.WorkloadKV, 0.5, false, "", false, 0},
+		{bench.WorkloadMixed, 0.2, true, bench.FormatNative, false, 0},
+		// JSON-RPC batches of eth_sendRawTransaction and of bcos_sendTransaction.
+		{bench.WorkloadTransfer, 0, true, "", false, 32},
+		{bench.WorkloadMixed, 0.2, true, bench.FormatNative, false, 32},
 	} {
 		cfg := bench.Config{
-			RPC: []string{url}, Workload: c.workload, Accounts: 20, Conflict: c.conflict, Txs: txs,
+			RPC: []string{url}, Workload: c.workload, Accounts: 20, Conflict: c.conflict, Txs: txs, Batch: c.batch,
 			Conns: 2, Wait: 30 * time.Second, Format: c.format, DynamicFee: c.dynamic, CeilingTime: 50 * time.Millisecond,
 		}
 		if c.funded {

@@ -48,12 +48,13 @@ type Result struct {
 	Conflict  float64 `json:"conflict"`
 	Rate      float64 `json:"rate"` // target tx/s; 0 = as fast as possible
 	Conns     int     `json:"conns"`
-	Txs       int     `json:"txs"`       // signed
-	Unsent    int     `json:"unsent"`    // not sent: --duration ended first
-	Sent      int     `json:"sent"`      // accepted by the node
-	Committed int     `json:"committed"` // found in a block
-	Succeeded int     `json:"succeeded"` // committed with status 1
-	Blocks    int     `json:"blocks"`    // blocks holding the run's txs
+	Batch     int     `json:"batch,omitempty"` // most txs per request; 0: one
+	Txs       int     `json:"txs"`             // signed
+	Unsent    int     `json:"unsent"`          // not sent: --duration ended first
+	Sent      int     `json:"sent"`            // accepted by the node
+	Committed int     `json:"committed"`       // found in a block
+	Succeeded int     `json:"succeeded"`       // committed with status 1
+	Blocks    int     `json:"blocks"`          // blocks holding the run's txs
 	// SendSeconds is the sending phase; Seconds runs from the first send
 	// to the last commit.
 	SendSeconds float64 `json:"sendSeconds"`
@@ -86,8 +87,12 @@ func mustJSON(v any) string {
 
 // Print writes the human-readable report and then the JSON line.
 func (r *Result) Print(w io.Writer) {
-	fmt.Fprintf(w, "workload %s (%s txs, %s suite), %d accounts, conflict %.2f, %d connections, rate %s\n",
-		r.Workload, r.Format, r.Suite, r.Accounts, r.Conflict, r.Conns, rateString(r.Rate))
+	batch := ""
+	if r.Batch > 1 {
+		batch = fmt.Sprintf(" (JSON-RPC batches of up to %d txs)", r.Batch)
+	}
+	fmt.Fprintf(w, "workload %s (%s txs, %s suite), %d accounts, conflict %.2f, %d connections%s, rate %s\n",
+		r.Workload, r.Format, r.Suite, r.Accounts, r.Conflict, r.Conns, batch, rateString(r.Rate))
 	fmt.Fprintf(w, "txs: %d signed in %.1fs, %d sent in %.1fs (%.0f tx/s), %d committed in %d blocks, %d succeeded\n",
 		r.Txs, r.SignSeconds, r.Sent, r.SendSeconds, r.SendTPS, r.Committed, r.Blocks, r.Succeeded)
 	if r.Unsent > 0 {

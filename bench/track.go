@@ -34,9 +34,12 @@ func newWatch(hashes []common.Hash) *watch {
 		status: make([]uint64, n), number: make([]uint64, n), notify: make(chan struct{}, 1)}
 }
 
-func (w *watch) markSent(i int, t time.Time) {
+// markSent records t as the send time of the txs at indexes idx.
+func (w *watch) markSent(idx []int, t time.Time) {
 	w.mu.Lock()
-	w.sent[i] = t
+	for _, i := range idx {
+		w.sent[i] = t
+	}
 	w.mu.Unlock()
 }
 

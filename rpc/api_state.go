@@ -243,7 +243,12 @@ func (s *Server) ethSendRawTransaction(c *call) (any, error) {
 	return tx.Hash(), nil
 }
 
+// decodeTxArg decodes argument i as a signed transaction; argument 0 of a
+// batch's send request comes decoded already (call.tx).
 func (s *Server) decodeTxArg(c *call, i int) (*types.Transaction, error) {
+	if i == 0 && c.tx != nil {
+		return c.tx, nil
+	}
 	raw, err := c.bytesArg(i, "transaction")
 	if err != nil {
 		return nil, err

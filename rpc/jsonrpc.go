@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"runtime/debug"
 	"time"
+
+	"github.com/gobcos/gobcos/types"
 )
 
 // The JSON-RPC 2.0 envelope: parsing requests (single and batch),
@@ -40,6 +42,9 @@ type call struct {
 	method string
 	params []json.RawMessage
 	conn   *wsConn // nil over HTTP
+	// tx is params[0] decoded as decodeTxArg decodes it, by a batch's
+	// pre-pass (predecode) for a send request; nil otherwise.
+	tx *types.Transaction
 	// after runs once the answer is queued (subscriptions start there, so
 	// no notification overtakes the subscription id).
 	after func()
@@ -81,20 +86,30 @@ func (s *Server) handleBody(ctx context.Context, body []byte, conn *wsConn) ([]b
 	if len(items) > s.cfg.MaxBatch {
 		return errorResponse(nil, invalidRequest("%v: %d requests, the limit is %d", ErrBatchTooLarge, len(items), s.cfg.MaxBatch)), nil
 	}
-	s.preverify(ctx, items)
+	// Each entry is parsed once; the txs of its send requests are decoded
+	// once (and their signatures checked together) before any request runs.
+	reqs := make([]*request, len(items))
+	bad := make([][]byte, len(items))
+	for i, item := range items {
+		reqs[i], bad[i] = parseRequest(item)
+	}
+	txs := s.predecode(ctx, reqs)
 	var (
 		out   = []byte{'['}
 		n     int
 		after []func()
 		size  int
 	)
-	for _, item := range items {
+	for i, item := range items {
 		var resp []byte
 		var cb []func()
-		if size > s.cfg.MaxBatchResponseBytes {
+		switch {
+		case size > s.cfg.MaxBatchResponseBytes:
 			resp = s.batchOverflow(item)
-		} else {
-			resp, cb = s.handleRequest(ctx, item, conn)
+		case reqs[i] == nil:
+			resp = bad[i]
+		default:
+			resp, cb = s.run(ctx, reqs[i], conn, txs[i])
 		}
 		after = append(after, cb...)
 		if resp == nil {
@@ -125,61 +140,84 @@ func (s *Server) batchOverflow(item json.RawMessage) []byte {
 	return errorResponse(req.ID, limitExceeded("batch response too large: the limit is %d bytes; send fewer requests per batch", s.cfg.MaxBatchResponseBytes))
 }
 
+// request is a parsed request object.
+type request struct {
+	id     json.RawMessage // nil for a notification
+	method string
+	params []json.RawMessage
+}
+
 // handleRequest answers one request object; nil for a notification.
 func (s *Server) handleRequest(ctx context.Context, raw json.RawMessage, conn *wsConn) ([]byte, []func()) {
+	req, bad := parseRequest(raw)
+	if req == nil {
+		return bad, nil
+	}
+	return s.run(ctx, req, conn, nil)
+}
+
+// parseRequest checks and parses one request object; when it is not a
+// valid request, req is nil and bad is the error answer.
+func parseRequest(raw json.RawMessage) (req *request, bad []byte) {
 	if jsonKind(raw) != "an object" {
-		return errorResponse(nil, invalidRequest("invalid request: want a request object, got %s", jsonKind(raw))), nil
+		return nil, errorResponse(nil, invalidRequest("invalid request: want a request object, got %s", jsonKind(raw)))
 	}
-	var req jsonRequest
-	if err := json.Unmarshal(raw, &req); err != nil {
-		return errorResponse(nil, invalidRequest("invalid request: %v", err)), nil
+	var r jsonRequest
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return nil, errorResponse(nil, invalidRequest("invalid request: %v", err))
 	}
-	id := req.ID
+	id := r.ID
 	switch jsonKind(id) {
 	case "nothing", "a string", "a number", "null":
 	default:
-		return errorResponse(nil, invalidRequest("invalid request: id must be a string, a number or null, got %s", jsonKind(id))), nil
+		return nil, errorResponse(nil, invalidRequest("invalid request: id must be a string, a number or null, got %s", jsonKind(id)))
 	}
-	if req.Version != nil {
-		if v, err := jsonString(req.Version); err != nil || v != "2.0" {
-			return errorResponse(id, invalidRequest(`invalid request: "jsonrpc" must be "2.0"`)), nil
+	if r.Version != nil {
+		if v, err := jsonString(r.Version); err != nil || v != "2.0" {
+			return nil, errorResponse(id, invalidRequest(`invalid request: "jsonrpc" must be "2.0"`))
 		}
 	}
-	method, err := jsonString(req.Method)
+	method, err := jsonString(r.Method)
 	if err != nil {
-		return errorResponse(id, invalidRequest("invalid request: method: %v", err)), nil
+		return nil, errorResponse(id, invalidRequest("invalid request: method: %v", err))
 	}
 	if method == "" {
-		return errorResponse(id, invalidRequest("invalid request: method is empty")), nil
+		return nil, errorResponse(id, invalidRequest("invalid request: method is empty"))
 	}
 	var params []json.RawMessage
-	switch jsonKind(req.Params) {
+	switch jsonKind(r.Params) {
 	case "nothing", "null":
 	case "an array":
-		if err := json.Unmarshal(req.Params, &params); err != nil {
-			return errorResponse(id, invalidParams("invalid params: %v", err)), nil
+		if err := json.Unmarshal(r.Params, &params); err != nil {
+			return nil, errorResponse(id, invalidParams("invalid params: %v", err))
 		}
 	case "an object":
-		return errorResponse(id, invalidParams("params must be an array of positional parameters; named parameters are not supported")), nil
+		return nil, errorResponse(id, invalidParams("params must be an array of positional parameters; named parameters are not supported"))
 	default:
-		return errorResponse(id, invalidParams("params must be an array, got %s", jsonKind(req.Params))), nil
+		return nil, errorResponse(id, invalidParams("params must be an array, got %s", jsonKind(r.Params)))
 	}
-	c := &call{ctx: ctx, method: method, params: params, conn: conn}
+	return &request{id: id, method: method, params: params}, nil
+}
+
+// run answers a parsed request; tx is its params[0] already decoded as a
+// transaction (predecode), or nil.
+func (s *Server) run(ctx context.Context, req *request, conn *wsConn, tx *types.Transaction) ([]byte, []func()) {
+	c := &call{ctx: ctx, method: req.method, params: req.params, conn: conn, tx: tx}
 	result, rerr := s.dispatch(c)
 	var after []func()
 	if c.after != nil {
 		after = append(after, c.after)
 	}
-	if id == nil { // notification
+	if req.id == nil { // notification
 		if rerr != nil {
-			s.log.Debug("notification failed", "method", method, "err", rerr.Message)
+			s.log.Debug("notification failed", "method", req.method, "err", rerr.Message)
 		}
 		return nil, after
 	}
 	if rerr != nil {
-		return errorResponse(id, rerr), nil
+		return errorResponse(req.id, rerr), nil
 	}
-	return s.encodeResult(id, method, result), after
+	return s.encodeResult(req.id, req.method, result), after
 }
 
 func (s *Server) encodeResult(id json.RawMessage, method string, result any) []byte {

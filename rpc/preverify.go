@@ -2,7 +2,6 @@ package rpc
 
 import (
 	"context"
-	"encoding/json"
 
 	"github.com/gobcos/gobcos/types"
 )
@@ -17,41 +16,32 @@ type TxPreverifier interface {
 	PreverifyTxs(ctx context.Context, txs []*types.Transaction)
 }
 
-// preverify decodes the txs sent by the eth_sendRawTransaction and
-// bcos_sendTransaction requests of a batch and has the backend check their
-// signatures together, spread over its workers, before the requests run
-// one after the other. Requests that do not parse are skipped here:
-// handleRequest answers them as usual.
-func (s *Server) preverify(ctx context.Context, items []json.RawMessage) {
-	pv, ok := s.b.(TxPreverifier)
-	if !ok || len(items) < 2 {
-		return
-	}
-	var txs []*types.Transaction
-	for _, item := range items {
-		var req struct {
-			Method string            `json:"method"`
-			Params []json.RawMessage `json:"params"`
-		}
-		if json.Unmarshal(item, &req) != nil || len(req.Params) == 0 {
+// predecode decodes, as decodeTxArg does, the txs sent by the
+// eth_sendRawTransaction and bcos_sendTransaction requests of a batch, so
+// that each is decoded once, and has the backend check their signatures
+// together, spread over its workers, before the requests run one after
+// the other. It returns the decoded tx of each request (nil for other
+// requests and for txs that do not decode: their requests answer the
+// error as usual).
+func (s *Server) predecode(ctx context.Context, reqs []*request) []*types.Transaction {
+	txs := make([]*types.Transaction, len(reqs))
+	var all []*types.Transaction
+	for i, req := range reqs {
+		if req == nil || len(req.params) == 0 {
 			continue
 		}
-		if req.Method != "eth_sendRawTransaction" && req.Method != "bcos_sendTransaction" {
+		if req.method != "eth_sendRawTransaction" && req.method != "bcos_sendTransaction" {
 			continue
 		}
-		var arg string
-		if json.Unmarshal(req.Params[0], &arg) != nil {
-			continue
-		}
-		raw, err := parseHexBytes(arg)
+		tx, err := s.decodeTxArg(&call{ctx: ctx, method: req.method, params: req.params}, 0)
 		if err != nil {
 			continue
 		}
-		if tx, err := types.DecodeTx(s.suite, raw); err == nil {
-			txs = append(txs, tx)
-		}
+		txs[i] = tx
+		all = append(all, tx)
 	}
-	if len(txs) > 1 {
-		pv.PreverifyTxs(ctx, txs)
+	if pv, ok := s.b.(TxPreverifier); ok && len(all) > 1 {
+		pv.PreverifyTxs(ctx, all)
 	}
+	return txs
 }

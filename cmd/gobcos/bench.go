@@ -115,6 +115,7 @@ spend and transfers carry --value wei.`,
 	f.DurationVar(&cfg.Duration, "duration", 0, "stop sending after this long (with --rate and no --txs, signs rate x duration txs)")
 	f.IntVar(&cfg.Txs, "txs", 0, fmt.Sprintf("number of txs to sign and send (default rate x duration, else %d)", bench.DefaultTxs))
 	f.IntVar(&cfg.Conns, "conns", bench.DefaultConns, "connections per --rpc URL")
+	f.IntVar(&cfg.Batch, "batch", 0, "send up to this many txs (at most 1000, the default bound of gobcos and geth) per request as a JSON-RPC batch: those due when the connection is free; 0: one tx per request")
 	f.StringVar(&keyFile, "key", "", "file holding the hex private key of a funded account that funds the accounts and deploys the contracts")
 	f.BoolVar(&cfg.FunderNode, "funder-node", false, "fund the accounts and deploy from the node's first unlocked account (eth_sendTransaction; geth --dev has one) instead of --key")
 	f.StringVar(&value, "value", "", "wei per transfer (default 1 with --key, 0 without)")

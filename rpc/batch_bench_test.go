@@ -1,0 +1,49 @@
+package rpc
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/ethereum/go-ethereum/common/hexutil"
+
+	"github.com/gobcos/gobcos/types"
+)
+
+// acceptingChain is the fake backend whose SendTx accepts every tx without
+// checking it and whose PreverifyTxs does nothing: what is left is the
+// server's own cost of a batch of sends.
+type acceptingChain struct{ *fakeChain }
+
+func (acceptingChain) SendTx(context.Context, *types.Transaction) error   { return nil }
+func (acceptingChain) PreverifyTxs(context.Context, []*types.Transaction) {}
+
+// BenchmarkBatchSendRaw: the server's cost (parsing, decoding the txs,
+// dispatching, encoding the answers) of a JSON-RPC batch of 100
+// eth_sendRawTransaction requests over HTTP.
+func BenchmarkBatchSendRaw(b *testing.B) {
+	s := NewServer(acceptingChain{newFakeChain(b)}, Config{}, nil)
+	b.Cleanup(func() { s.Shutdown(context.Background()) })
+	tf := &txFactory{t: b, key: testKey(b, 1)}
+	var sb strings.Builder
+	sb.WriteByte('[')
+	const n = 100
+	for i := range n {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		fmt.Fprintf(&sb, `{"jsonrpc":"2.0","id":%d,"method":"eth_sendRawTransaction","params":[%q]}`, i, hexutil.Encode(tf.legacy(&otherAddr, 1, nil).Bytes()))
+	}
+	sb.WriteByte(']')
+	body := sb.String()
+	h := s.Handler()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		if w := post(b, h, body); w.Code != 200 || strings.Contains(w.Body.String(), `"error"`) {
+			b.Fatalf("answer %d %s", w.Code, w.Body.String())
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/tx")
+}
