@@ -98,6 +98,13 @@ type PBFTConfig struct {
 	// configuration, or 1 to order X only after X-1 is committed. It is
 	// this sealer's own choice: sealers of one chain may differ.
 	Window int `toml:"window" comment:"2 (default) orders the next block while the previous one executes (chains at compatibility version 0.4.0 or later); 1 never does."`
+	// Fetching the tx bodies of proposals with tx hashes (compatibility
+	// version 0.3.0 on; consensus/pbft/engine doc, "Proposals with tx
+	// hashes"). 0 means the engine's default.
+	FetchTimeoutMs         int `toml:"fetch_timeout_ms" comment:"How long to wait for a sealer's answer to a tx fetch before asking the next one (ms)."`
+	FetchCacheTxs          int `toml:"fetch_cache_txs" comment:"Tx bodies kept by hash for resolving and serving proposals."`
+	FetchRequestsPerSecond int `toml:"fetch_requests_per_second" comment:"Fetch requests one peer may make per second (burst: two seconds' worth); more are dropped."`
+	FetchBytesPerSecond    int `toml:"fetch_bytes_per_second" comment:"Tx body bytes sent to one peer per second in fetch answers (burst: two seconds' worth)."`
 }
 
 // pbftWindow is the PBFT core window the configuration asks for.
@@ -186,7 +193,8 @@ func DefaultConfig() Config {
 		},
 		TxPool: TxPoolConfig{MaxTxs: 200_000, MaxBytes: 256 << 20, MaxPerSender: 20_000},
 		Log:    LogConfig{Level: "info", Format: "text", TxFlowSample: 100},
-		PBFT:   PBFTConfig{Window: 2},
+		PBFT: PBFTConfig{Window: 2, FetchTimeoutMs: 1000, FetchCacheTxs: 50_000,
+			FetchRequestsPerSecond: 50, FetchBytesPerSecond: 16 << 20},
 	}
 }
 
@@ -239,6 +247,15 @@ func (c *Config) Validate() error {
 	}
 	if c.PBFT.Window < 0 || c.PBFT.Window > 2 {
 		bad("pbft.window", fmt.Sprintf("%d: must be 1 (no pipelining) or 2 (0 means 2)", c.PBFT.Window))
+	}
+	for _, f := range []struct {
+		key string
+		v   int
+	}{{"pbft.fetch_timeout_ms", c.PBFT.FetchTimeoutMs}, {"pbft.fetch_cache_txs", c.PBFT.FetchCacheTxs},
+		{"pbft.fetch_requests_per_second", c.PBFT.FetchRequestsPerSecond}, {"pbft.fetch_bytes_per_second", c.PBFT.FetchBytesPerSecond}} {
+		if f.v < 0 {
+			bad(f.key, fmt.Sprintf("%d: must not be negative (0 means the default)", f.v))
+		}
 	}
 	if _, err := parseLevel(c.Log.Level); err != nil {
 		bad("log.level", err.Error())

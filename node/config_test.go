@@ -50,6 +50,8 @@ func TestConfigErrorsNameTheKey(t *testing.T) {
 		"wrong type":            "[txpool]\nmax_txs = 'many'\n",
 		"bad log level":         "[log]\nlevel = 'loud'\n",
 		"not TOML":              "[rpc\n",
+		"pbft window":           "[pbft]\nwindow = 3\n",
+		"negative fetch rate":   "[pbft]\nfetch_requests_per_second = -1\n",
 	}
 	wants := map[string]string{
 		"unknown top-level key": "datadir",
@@ -59,6 +61,8 @@ func TestConfigErrorsNameTheKey(t *testing.T) {
 		"wrong type":            "max_txs",
 		"bad log level":         "log.level",
 		"not TOML":              "bad.toml",
+		"pbft window":           "pbft.window",
+		"negative fetch rate":   "pbft.fetch_requests_per_second",
 	}
 	for name, content := range cases {
 		file := "bad.toml"

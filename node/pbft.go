@@ -143,7 +143,7 @@ func (n *Node) buildPBFT(sealers [][]byte, frame int) error {
 	cc.TimeoutTicks = max(2, uint64(g.PBFTConsensusTimeout()/pbftTick))
 	cc.HeartbeatTicks = max(1, min(cc.HeartbeatTicks, cc.TimeoutTicks/3))
 	cc.MinSealTicks = uint64(time.Duration(g.MinSealIntervalMs) * time.Millisecond / pbftTick)
-	ecfg := pbftengine.DefaultConfig()
+	ecfg := n.cfg.PBFT.engineConfig(pbftengine.DefaultConfig())
 	ecfg.ChainID, ecfg.GroupID = g.ChainID, g.GroupID
 	ecfg.TickInterval = pbftTick
 	ecfg.BlockGasLimit, ecfg.BlockLimitWindow = g.BlockGasLimit, g.BlockLimitWindow
@@ -272,4 +272,22 @@ func (n *Node) PeerCount() int {
 		return 0
 	}
 	return len(n.host.Peers())
+}
+
+// engineConfig applies the fetch settings to the engine's configuration
+// (0 keeps the engine's default).
+func (c PBFTConfig) engineConfig(e pbftengine.Config) pbftengine.Config {
+	if c.FetchTimeoutMs > 0 {
+		e.FetchTimeout = time.Duration(c.FetchTimeoutMs) * time.Millisecond
+	}
+	if c.FetchCacheTxs > 0 {
+		e.FetchCacheSize = c.FetchCacheTxs
+	}
+	if c.FetchRequestsPerSecond > 0 {
+		e.FetchRequestsPerSecond = c.FetchRequestsPerSecond
+	}
+	if c.FetchBytesPerSecond > 0 {
+		e.FetchBytesPerSecond = c.FetchBytesPerSecond
+	}
+	return e
 }
