@@ -3,6 +3,7 @@ package bench_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"math/big"
 	"strings"
 	"testing"
@@ -149,6 +150,26 @@ func TestRunNeedsFunds(t *testing.T) {
 	})
 	if err == nil || !strings.Contains(err.Error(), "--key") {
 		t.Fatalf("Run without funder = %v, want an error naming --key", err)
+	}
+}
+
+// TestRunFunderWithoutBalance checks a run refuses, before sending, a
+// funding key that cannot pay for what it must send.
+func TestRunFunderWithoutBalance(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a node")
+	}
+	url, _ := startFundedNode(t, crypto.NameECDSA)
+	poor, err := crypto.ECDSA().GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = bench.Run(context.Background(), bench.Config{
+		RPC: []string{url}, Workload: bench.WorkloadTransfer, Accounts: 2, Txs: 4, Value: big.NewInt(5),
+		FunderKey: poor.Bytes(), Wait: 5 * time.Second, CeilingTime: 50 * time.Millisecond,
+	})
+	if !errors.Is(err, bench.ErrNoFunds) || !strings.Contains(err.Error(), poor.Address().Hex()) || !strings.Contains(err.Error(), "holds 0 wei") {
+		t.Fatalf("Run with a funder without balance = %v, want ErrNoFunds naming the account and its balance", err)
 	}
 }
 

@@ -108,6 +108,33 @@ func (p *payer) send(ctx context.Context, t setupTx) (common.Hash, error) {
 	return h, nil
 }
 
+// checkBalance refuses to fund from an account that cannot pay for txs:
+// their values and fees would fail one by one (on gobcos a tx over its
+// sender's balance commits as failed and leaves its nonce unused, so the
+// following txs would wait behind a nonce gap until the wait runs out).
+func (p *payer) checkBalance(ctx context.Context, txs []setupTx) error {
+	from := p.account
+	if p.key != nil {
+		from = p.key.Address()
+	}
+	total := new(big.Int)
+	for _, t := range txs {
+		if t.value != nil {
+			total.Add(total, t.value)
+		}
+		total.Add(total, p.r.sg.maxFee(t.gas))
+	}
+	var bal hexutil.Big
+	if err := p.r.conns[0].CallContext(ctx, &bal, "eth_getBalance", from, "latest"); err != nil {
+		return fmt.Errorf("%w: funding: eth_getBalance of %v: %v", ErrSetup, from, err)
+	}
+	if have := (*big.Int)(&bal); have.Cmp(total) < 0 {
+		return fmt.Errorf("%w: the funding account %v holds %v wei; funding %d accounts needs %v wei: give it a balance first (on a chain of `gobcos chain build`, in the genesis alloc before the first start; see BENCHMARKS.md, \"Chains\"), or run with --value 0 on a chain that charges no gas",
+			ErrNoFunds, from, have, len(txs), total)
+	}
+	return nil
+}
+
 type setupReceipt struct {
 	Status          hexutil.Uint64  `json:"status"`
 	ContractAddress *common.Address `json:"contractAddress"`
@@ -231,6 +258,9 @@ func (r *runner) setup(ctx context.Context, ops []Op) error {
 		txs = append(txs, setupTx{to: &to, value: amount, gas: gasTransfer})
 	}
 	if len(txs) > 0 {
+		if err := p.checkBalance(ctx, txs); err != nil {
+			return err
+		}
 		if _, err := p.run(ctx, "funding", txs); err != nil {
 			return err
 		}
