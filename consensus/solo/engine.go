@@ -315,7 +315,7 @@ func (e *Engine) sealBlock(ctx context.Context, pe consensus.PendingExecutor, pa
 	parentHash := parent.Hash(e.suite)
 	env := consensus.BlockEnv{
 		Number:     parent.Number + 1,
-		Timestamp:  max(unixSeconds(e.now()), parent.Timestamp),
+		Timestamp:  consensus.BlockTime(e.now(), parent.Timestamp),
 		Sealer:     e.key.Address(),
 		GasLimit:   e.cfg.BlockGasLimit,
 		ParentHash: parentHash,
@@ -347,13 +347,6 @@ func (e *Engine) sealBlock(ctx context.Context, pe consensus.PendingExecutor, pa
 		block: &types.Block{Header: header, Txs: txs}, hash: hash, res: res, senders: senders,
 		start: start, seal: execStart.Sub(start), exec: executed.Sub(execStart),
 	}, nil
-}
-
-func unixSeconds(t time.Time) uint64 {
-	if s := t.Unix(); s > 0 {
-		return uint64(s)
-	}
-	return 0
 }
 
 // sleep waits d or until ctx ends; it reports whether ctx is still live.

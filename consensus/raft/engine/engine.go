@@ -373,10 +373,3 @@ func (e *Engine) publish() {
 		e.signers = slices.Clone(signers)
 	}
 }
-
-func unixSeconds(t time.Time) uint64 {
-	if s := t.Unix(); s > 0 {
-		return uint64(s)
-	}
-	return 0
-}
