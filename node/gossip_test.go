@@ -12,6 +12,7 @@ import (
 	ethtypes "github.com/ethereum/go-ethereum/core/types"
 
 	"github.com/gobcos/gobcos/crypto"
+	"github.com/gobcos/gobcos/internal/txtest"
 	"github.com/gobcos/gobcos/network"
 	"github.com/gobcos/gobcos/txgossip"
 	"github.com/gobcos/gobcos/txpool"
@@ -49,7 +50,6 @@ func TestGossipIntake(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		k, _ := crypto.ECDSAKey(key)
 		var txs []*types.Transaction
 		for i := range perPeer {
 			cid := uint64(chainID)
@@ -57,15 +57,7 @@ func TestGossipIntake(t *testing.T) {
 				cid++ // refused: another chain
 			}
 			to := common.Address{0xaa}
-			etx, err := ethtypes.SignNewTx(k, ethtypes.NewEIP155Signer(new(big.Int).SetUint64(cid)), &ethtypes.LegacyTx{Nonce: uint64(i), To: &to, Gas: 21000, GasPrice: new(big.Int)})
-			if err != nil {
-				t.Fatal(err)
-			}
-			tx, err := types.NewEthTx(etx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			txs = append(txs, tx)
+			txs = append(txs, txtest.SignEth(t, key, cid, &ethtypes.LegacyTx{Nonce: uint64(i), To: &to, Gas: 21000, GasPrice: new(big.Int)}))
 		}
 		wg.Go(func() {
 			for _, tx := range txs {
@@ -125,19 +117,10 @@ func signedTxs(t *testing.T, suite crypto.Suite, chainID uint64, count int) []*t
 	if err != nil {
 		t.Fatal(err)
 	}
-	k, _ := crypto.ECDSAKey(key)
 	var txs []*types.Transaction
 	for i := range count {
 		to := common.Address{0xbb}
-		etx, err := ethtypes.SignNewTx(k, ethtypes.NewEIP155Signer(new(big.Int).SetUint64(chainID)), &ethtypes.LegacyTx{Nonce: uint64(i), To: &to, Gas: 21000, GasPrice: new(big.Int)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		tx, err := types.NewEthTx(etx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		txs = append(txs, tx)
+		txs = append(txs, txtest.SignEth(t, key, chainID, &ethtypes.LegacyTx{Nonce: uint64(i), To: &to, Gas: 21000, GasPrice: new(big.Int)}))
 	}
 	return txs
 }
