@@ -3,7 +3,6 @@ package node_test
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -11,9 +10,9 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 
-	"github.com/gobcos/gobcos/chainbuild"
 	"github.com/gobcos/gobcos/consensus"
 	"github.com/gobcos/gobcos/executor/precompiled"
+	"github.com/gobcos/gobcos/internal/govtest"
 	"github.com/gobcos/gobcos/node"
 	"github.com/gobcos/gobcos/sdk"
 )
@@ -109,17 +108,12 @@ func TestPBFTPipelining(t *testing.T) {
 	})
 	c.startAll()
 	suite := c.nodes[1].Genesis().Suite()
-	admin, err := node.LoadKey(filepath.Join(c.dir, chainbuild.OrgsDir, "org1", chainbuild.AdminKeyFile), suite)
-	if err != nil {
-		t.Fatal(err)
-	}
 	client, err := sdk.Dial(ctx, "ws://"+c.nodes[1].RPCAddr())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer client.Close()
-	cabi, _ := precompiled.ABI(precompiled.CommitteeAddress)
-	committee := client.Contract(precompiled.CommitteeAddress, cabi)
+	committee := govtest.New(t, client, govtest.OrgAdmin(t, c.dir, "org1", suite))
 	var sealers [][]byte
 	for _, s := range c.nodes[1].Genesis().Sealers {
 		sealers = append(sealers, []byte(s))
@@ -133,11 +127,7 @@ func TestPBFTPipelining(t *testing.T) {
 	}
 
 	// 2. The upgrade to 0.4.0 under load; then the chain pipelines.
-	r, err := committee.Transact(ctx, admin, "proposeUpgrade", precompiled.CompatV0_4, uint64(0))
-	if err != nil || !r.Succeeded() {
-		t.Fatalf("proposeUpgrade: %v %+v", err, r)
-	}
-	upgradedAt := r.BlockNumber
+	upgradedAt := committee.Pass(ctx, "proposeUpgrade", precompiled.CompatV0_4, uint64(0)).BlockNumber
 	for deadline := time.Now().Add(90 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		if orders, _ := c.pipelineStats(); orders > 0 {
 			break
@@ -148,11 +138,7 @@ func TestPBFTPipelining(t *testing.T) {
 	}
 
 	// 3. A new epoch by governance at 0.4.0, under load.
-	r, err = committee.Transact(ctx, admin, "proposeNode", precompiled.NodeOpSetWeight, sealers[0], uint64(3), uint64(0))
-	if err != nil || !r.Succeeded() {
-		t.Fatalf("proposeNode set weight: %v %+v", err, r)
-	}
-	changedAt := r.BlockNumber
+	changedAt := committee.ProposeNode(ctx, precompiled.NodeOpSetWeight, sealers[0], 3).BlockNumber
 	if list, err := c.nodes[1].ConsensusNodes(changedAt + 1); err != nil || list[0].Weight != 1 {
 		t.Fatalf("node list at %d, the block after the change: %+v %v", changedAt+1, list, err)
 	}

@@ -3,15 +3,14 @@ package node_test
 import (
 	"bytes"
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common/hexutil"
 
-	"github.com/gobcos/gobcos/chainbuild"
 	"github.com/gobcos/gobcos/crypto"
 	"github.com/gobcos/gobcos/executor/precompiled"
+	"github.com/gobcos/gobcos/internal/govtest"
 	"github.com/gobcos/gobcos/node"
 	"github.com/gobcos/gobcos/sdk"
 )
@@ -77,22 +76,13 @@ func TestPBFTSealersByGovernance(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer client.Close()
-	admin, err := node.LoadKey(filepath.Join(c.dir, chainbuild.OrgsDir, "org1", chainbuild.AdminKeyFile), suite)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cabi, _ := precompiled.ABI(precompiled.CommitteeAddress)
-	committee := client.Contract(precompiled.CommitteeAddress, cabi)
 	// One governor: a proposal passes with its proposer's vote.
+	committee := govtest.New(t, client, govtest.OrgAdmin(t, c.dir, "org1", suite))
 	decide := func(op uint8, id []byte) uint64 {
 		t.Helper()
-		r, err := committee.Transact(ctx, admin, "proposeNode", op, id, uint64(1), uint64(0))
-		if err != nil || r.Status != 1 {
-			t.Fatalf("proposeNode %d: %v %+v", op, err, r)
-		}
-		return r.BlockNumber
+		return committee.ProposeNode(ctx, op, id, 1).BlockNumber
 	}
-	newKey := append([]byte{4}, mustHex(t, added.Node.NodeID)...)
+	newKey := govtest.NodeKey(t, added.Node.NodeID)
 	genesisSealers := c.nodes[0].Genesis().Sealers
 
 	// 1. Voted in as an observer, the new node is admitted and syncs.

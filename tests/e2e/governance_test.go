@@ -18,7 +18,7 @@ import (
 	"github.com/gobcos/gobcos/chainbuild"
 	"github.com/gobcos/gobcos/crypto"
 	"github.com/gobcos/gobcos/executor/precompiled"
-	gobcosnode "github.com/gobcos/gobcos/node"
+	"github.com/gobcos/gobcos/internal/govtest"
 	"github.com/gobcos/gobcos/sdk"
 )
 
@@ -48,10 +48,7 @@ func startGovChain(t *testing.T, ctx context.Context) *govChain {
 		t.Fatalf("manifest lists %d organisations, want 4", len(m.Orgs))
 	}
 	for _, o := range m.Orgs {
-		k, err := gobcosnode.LoadKey(filepath.Join(c.dir, chainbuild.OrgsDir, o.Name, chainbuild.AdminKeyFile), g.suite)
-		if err != nil {
-			t.Fatal(err)
-		}
+		k := govtest.OrgAdmin(t, c.dir, o.Name, g.suite)
 		if k.Address() != o.Admin {
 			t.Fatalf("org %s: admin key is %v, manifest says %v", o.Name, k.Address(), o.Admin)
 		}
@@ -115,14 +112,7 @@ func (g *govChain) mustSend(key crypto.PrivateKey, to common.Address, method str
 func (g *govChain) propose(method string, args ...any) uint64 {
 	g.t.Helper()
 	r := g.mustSend(g.govs[0], precompiled.CommitteeAddress, method, args...)
-	k := g.client().Contract(precompiled.CommitteeAddress, g.abis[precompiled.CommitteeAddress])
-	for _, l := range r.Logs {
-		if ev, err := k.ParseEvent("ProposalCreated", l); err == nil {
-			return ev["id"].(uint64)
-		}
-	}
-	g.t.Fatalf("%s: no ProposalCreated event in the receipt", method)
-	return 0
+	return govtest.ProposalID(g.t, g.client().Contract(precompiled.CommitteeAddress, g.abis[precompiled.CommitteeAddress]), r)
 }
 
 // status reads a proposal's status on every node and requires them to
