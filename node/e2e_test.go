@@ -2,19 +2,15 @@ package node_test
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"math/big"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/ethereum/go-ethereum/accounts/abi"
 	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/gobcos/gobcos/crypto"
+	"github.com/gobcos/gobcos/internal/contracttest"
 	"github.com/gobcos/gobcos/internal/nodetest"
 	"github.com/gobcos/gobcos/node"
 	"github.com/gobcos/gobcos/sdk"
@@ -30,33 +26,6 @@ func startNode(t *testing.T, suite string) (*node.Node, node.Config) {
 func runConfig(t *testing.T, cfg node.Config) *node.Node {
 	t.Helper()
 	return nodetest.Start(t, cfg)
-}
-
-type artifact struct {
-	abi abi.ABI
-	bin []byte
-}
-
-func loadArtifact(t *testing.T, name string) artifact {
-	t.Helper()
-	dir := filepath.Join("..", "testdata", "contracts")
-	rawABI, err := os.ReadFile(filepath.Join(dir, name+".abi"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	parsed, err := abi.JSON(strings.NewReader(string(rawABI)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rawBin, err := os.ReadFile(filepath.Join(dir, name+".bin"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin, err := hex.DecodeString(strings.TrimSpace(strings.TrimPrefix(string(rawBin), "0x")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return artifact{parsed, bin}
 }
 
 // TestContractLifecycle deploys the Store contract through the SDK on both
@@ -85,10 +54,10 @@ func testContractLifecycle(t *testing.T, suiteName string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store := loadArtifact(t, "Store")
+	store := contracttest.Load(t, "Store")
 
 	// Subscribe to the contract's events before anything happens.
-	addr, rcpt, err := client.Deploy(ctx, key, store.abi, store.bin, big.NewInt(7))
+	addr, rcpt, err := client.Deploy(ctx, key, store.ABI, store.Bin, big.NewInt(7))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +71,7 @@ func testContractLifecycle(t *testing.T, suiteName string) {
 	}
 	defer sub.Unsubscribe()
 
-	c := client.Contract(addr, store.abi)
+	c := client.Contract(addr, store.ABI)
 	out, err := c.Call(ctx, key.Address(), "get")
 	if err != nil || out[0].(*big.Int).Int64() != 7 {
 		t.Fatalf("get() = %v, %v", out, err)
@@ -134,7 +103,7 @@ func testContractLifecycle(t *testing.T, suiteName string) {
 		t.Fatalf("get() after set = %v, %v", out, err)
 	}
 	from := uint64(0)
-	found, err := client.FilterLogs(ctx, sdk.FilterQuery{FromBlock: &from, Addresses: []common.Address{addr}, Topics: [][]common.Hash{{store.abi.Events["ValueSet"].ID}}})
+	found, err := client.FilterLogs(ctx, sdk.FilterQuery{FromBlock: &from, Addresses: []common.Address{addr}, Topics: [][]common.Hash{{store.ABI.Events["ValueSet"].ID}}})
 	if err != nil || len(found) != 2 {
 		t.Fatalf("FilterLogs: %d logs, %v (want the constructor's and set's)", len(found), err)
 	}
@@ -173,7 +142,7 @@ func testContractLifecycle(t *testing.T, suiteName string) {
 		t.Fatal(err)
 	}
 	defer client2.Close()
-	out, err = client2.Contract(addr, store.abi).Call(ctx, key.Address(), "get")
+	out, err = client2.Contract(addr, store.ABI).Call(ctx, key.Address(), "get")
 	if err != nil || out[0].(*big.Int).Int64() != 42 {
 		t.Fatalf("get() after restart = %v, %v", out, err)
 	}

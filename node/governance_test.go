@@ -12,6 +12,7 @@ import (
 
 	"github.com/gobcos/gobcos/crypto"
 	"github.com/gobcos/gobcos/executor/precompiled"
+	"github.com/gobcos/gobcos/internal/contracttest"
 	"github.com/gobcos/gobcos/node"
 	"github.com/gobcos/gobcos/sdk"
 )
@@ -107,8 +108,8 @@ func TestGovernanceOnNode(t *testing.T) {
 	}
 
 	// CNS: register a deployed contract, resolve it over the RPC.
-	store := loadArtifact(t, "Store")
-	addr, _, err := client.Deploy(ctx, gov, store.abi, store.bin, big.NewInt(1))
+	store := contracttest.Load(t, "Store")
+	addr, _, err := client.Deploy(ctx, gov, store.ABI, store.Bin, big.NewInt(1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +124,7 @@ func TestGovernanceOnNode(t *testing.T) {
 	if err := client.RPC().CallContext(ctx, &res, "bcos_resolveName", "store"); err != nil || res.Address != addr || res.Version != "1.0" {
 		t.Fatalf("bcos_resolveName: %+v %v", res, err)
 	}
-	byName, err := client.ContractByName(ctx, "store", gov.Address(), store.abi)
+	byName, err := client.ContractByName(ctx, "store", gov.Address(), store.ABI)
 	if err != nil || byName.Address() != addr {
 		t.Fatalf("ContractByName: %v", err)
 	}

@@ -5,8 +5,6 @@ import (
 	binenc "encoding/binary"
 	"fmt"
 	"math/big"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +16,7 @@ import (
 	"github.com/gobcos/gobcos/chainbuild"
 	"github.com/gobcos/gobcos/crypto"
 	"github.com/gobcos/gobcos/executor/precompiled"
+	"github.com/gobcos/gobcos/internal/contracttest"
 	"github.com/gobcos/gobcos/internal/govtest"
 	"github.com/gobcos/gobcos/sdk"
 )
@@ -178,24 +177,6 @@ func (g *govChain) configEverywhere(key string) []string {
 	return vals
 }
 
-func loadContract(t *testing.T, name string) (abi.ABI, []byte) {
-	t.Helper()
-	dir := filepath.Join("..", "..", "testdata", "contracts")
-	a, err := os.ReadFile(filepath.Join(dir, name+".abi"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	parsed, err := abi.JSON(strings.NewReader(string(a)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	hexBin, err := os.ReadFile(filepath.Join(dir, name+".bin"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return parsed, common.FromHex(strings.TrimSpace(string(hexBin)))
-}
-
 // TestGovernanceOnRealNodes drives the committee of a 4-organisation chain
 // of real processes as its governors would: refusals (a non-governor
 // proposes, a vote below the thresholds, a vote on an expired proposal),
@@ -272,7 +253,7 @@ func TestGovernanceOnRealNodes(t *testing.T) {
 
 	// The deploy allow-list: once on, an account without the deployer
 	// role cannot deploy; granted the role by proposal, it can.
-	storeABI, storeBin := loadContract(t, "Store")
+	store := contracttest.Load(t, "Store")
 	dev, err := g.suite.GenerateKey()
 	if err != nil {
 		t.Fatal(err)
@@ -280,7 +261,7 @@ func TestGovernanceOnRealNodes(t *testing.T) {
 	deploy := func() (common.Address, error) {
 		dctx, dcancel := context.WithTimeout(ctx, 60*time.Second)
 		defer dcancel()
-		addr, r, err := g.client().Deploy(dctx, dev, storeABI, storeBin, big.NewInt(1))
+		addr, r, err := g.client().Deploy(dctx, dev, store.ABI, store.Bin, big.NewInt(1))
 		if r != nil {
 			g.settle(r.BlockNumber)
 		}
