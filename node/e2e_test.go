@@ -11,6 +11,7 @@ import (
 
 	"github.com/gobcos/gobcos/crypto"
 	"github.com/gobcos/gobcos/internal/contracttest"
+	"github.com/gobcos/gobcos/internal/cryptotest"
 	"github.com/gobcos/gobcos/internal/nodetest"
 	"github.com/gobcos/gobcos/node"
 	"github.com/gobcos/gobcos/sdk"
@@ -42,18 +43,11 @@ func testContractLifecycle(t *testing.T, suiteName string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	n, cfg := startNode(t, suiteName)
-	client, err := sdk.Dial(ctx, "ws://"+n.RPCAddr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
+	client := nodetest.Dial(t, ctx, n)
 	if client.Suite().Name() != suiteName {
 		t.Fatalf("SDK sees suite %q", client.Suite().Name())
 	}
-	key, err := client.Suite().GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
+	key := cryptotest.Key(t, client.Suite())
 	store := contracttest.Load(t, "Store")
 
 	// Subscribe to the contract's events before anything happens.

@@ -12,6 +12,7 @@ import (
 	ethtypes "github.com/ethereum/go-ethereum/core/types"
 
 	"github.com/gobcos/gobcos/crypto"
+	"github.com/gobcos/gobcos/internal/cryptotest"
 	"github.com/gobcos/gobcos/internal/txtest"
 	"github.com/gobcos/gobcos/network"
 	"github.com/gobcos/gobcos/txgossip"
@@ -46,10 +47,7 @@ func TestGossipIntake(t *testing.T) {
 	const peers, perPeer = 3, 40
 	var wg sync.WaitGroup
 	for p := range peers {
-		key, err := suite.GenerateKey()
-		if err != nil {
-			t.Fatal(err)
-		}
+		key := cryptotest.Key(t, suite)
 		var txs []*types.Transaction
 		for i := range perPeer {
 			cid := uint64(chainID)
@@ -113,10 +111,7 @@ func gossipNode(t *testing.T, suite crypto.Suite, chainID uint64) (*Node, *txver
 // signedTxs are count transfers of one new sender on chainID.
 func signedTxs(t *testing.T, suite crypto.Suite, chainID uint64, count int) []*types.Transaction {
 	t.Helper()
-	key, err := suite.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
+	key := cryptotest.Key(t, suite)
 	var txs []*types.Transaction
 	for i := range count {
 		to := common.Address{0xbb}

@@ -13,8 +13,9 @@ import (
 	"github.com/gobcos/gobcos/crypto"
 	"github.com/gobcos/gobcos/executor/precompiled"
 	"github.com/gobcos/gobcos/internal/contracttest"
+	"github.com/gobcos/gobcos/internal/cryptotest"
+	"github.com/gobcos/gobcos/internal/nodetest"
 	"github.com/gobcos/gobcos/node"
-	"github.com/gobcos/gobcos/sdk"
 )
 
 // TestGovernanceOnNode seeds the governance contracts from the genesis,
@@ -30,11 +31,7 @@ func TestGovernanceOnNode(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := runConfig(t, cfg)
-	client, err := sdk.Dial(ctx, "ws://"+n.RPCAddr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
+	client := nodetest.Dial(t, ctx, n)
 	get := func(key string) string {
 		t.Helper()
 		var out struct{ Key, Value string }
@@ -63,10 +60,7 @@ func TestGovernanceOnNode(t *testing.T) {
 		}
 	}
 
-	user, err := crypto.ECDSA().GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
+	user := cryptotest.Key(t, crypto.ECDSA())
 	r, err = client.Contract(precompiled.CommitteeAddress, a).Transact(ctx, gov, "proposeFreeze", user.Address(), precompiled.FreezeAccount, uint64(0))
 	if err != nil || r.Status != 1 {
 		t.Fatalf("proposeFreeze: %v %+v", err, r)

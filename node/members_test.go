@@ -11,7 +11,9 @@ import (
 	"github.com/gobcos/gobcos/consensus/raft"
 	"github.com/gobcos/gobcos/crypto"
 	"github.com/gobcos/gobcos/executor/precompiled"
+	"github.com/gobcos/gobcos/internal/cryptotest"
 	"github.com/gobcos/gobcos/internal/govtest"
+	"github.com/gobcos/gobcos/internal/nodetest"
 	"github.com/gobcos/gobcos/node"
 	"github.com/gobcos/gobcos/sdk"
 )
@@ -53,11 +55,7 @@ func TestRaftMembersByGovernance(t *testing.T) {
 	for _, o := range res.Manifest.Orgs {
 		govs = append(govs, govtest.OrgAdmin(t, c.dir, o.Name, suite))
 	}
-	client, err := sdk.Dial(ctx, "ws://"+c.nodes[0].RPCAddr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
+	client := nodetest.Dial(t, ctx, c.nodes[0])
 	// The first governor proposes a node change and the second votes for it.
 	committee := govtest.New(t, client, govs[0], govs[1])
 	decide := func(op uint8, id []byte) {
@@ -110,10 +108,7 @@ func TestRaftMembersByGovernance(t *testing.T) {
 // commitSome sends count txs and returns the highest block holding one.
 func commitSome(ctx context.Context, t *testing.T, client *sdk.Client, suite crypto.Suite, count int) uint64 {
 	t.Helper()
-	key, err := suite.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
+	key := cryptotest.Key(t, suite)
 	to := precompiled.CommitteeAddress
 	to[0] = 0x53
 	var top uint64
@@ -146,11 +141,7 @@ func TestObserverAdmittedByGovernance(t *testing.T) {
 	c.waitPeers()
 	c.nodes = append(c.nodes, nil)
 	suite := c.nodes[0].Genesis().Suite()
-	client, err := sdk.Dial(ctx, "ws://"+c.nodes[0].RPCAddr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
+	client := nodetest.Dial(t, ctx, c.nodes[0])
 
 	// Not in the node list, not allow-listed: the sealers refuse it.
 	c.start(4)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gobcos/gobcos/crypto"
 	"github.com/gobcos/gobcos/internal/contracttest"
+	"github.com/gobcos/gobcos/internal/cryptotest"
 	"github.com/gobcos/gobcos/internal/nodetest"
 	"github.com/gobcos/gobcos/node"
 	"github.com/gobcos/gobcos/sdk"
@@ -38,10 +39,7 @@ func TestSoloOverlapCommit(t *testing.T) {
 		t.Fatal(err)
 	}
 	store := contracttest.Load(t, "Store")
-	deployer, err := client.Suite().GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
+	deployer := cryptotest.Key(t, client.Suite())
 	addr, _, err := client.Deploy(ctx, deployer, store.ABI, store.Bin, big.NewInt(1))
 	if err != nil {
 		t.Fatal(err)
@@ -133,11 +131,7 @@ func TestSoloOverlapCommit(t *testing.T) {
 	if n2.Height() < height {
 		t.Fatalf("height %d after a restart, was %d", n2.Height(), height)
 	}
-	client2, err := sdk.Dial(ctx, "ws://"+n2.RPCAddr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client2.Close()
+	client2 := nodetest.Dial(t, ctx, n2)
 	for _, h := range hashes {
 		if err := client2.VerifyTxProof(ctx, h); err != nil {
 			t.Fatalf("after a restart, tx %s: %v", h, err)

@@ -13,6 +13,8 @@ import (
 	"github.com/ethereum/go-ethereum/common/hexutil"
 
 	"github.com/gobcos/gobcos/chainbuild"
+	"github.com/gobcos/gobcos/internal/cryptotest"
+	"github.com/gobcos/gobcos/internal/nodetest"
 	"github.com/gobcos/gobcos/internal/testports"
 	"github.com/gobcos/gobcos/node"
 	"github.com/gobcos/gobcos/sdk"
@@ -246,10 +248,7 @@ func testPBFTChain(t *testing.T, suite string) {
 			t.Fatal(err)
 		}
 		defer client.Close()
-		key, err := client.Suite().GenerateKey()
-		if err != nil {
-			t.Fatal(err)
-		}
+		key := cryptotest.Key(t, client.Suite())
 		to := common.Address{0x42}
 		var top uint64
 		for range count {
@@ -327,11 +326,7 @@ func TestObserverFollowsAndForwards(t *testing.T) {
 	c.startAll()
 	obs := c.nodes[4]
 
-	client, err := sdk.Dial(ctx, "ws://"+obs.RPCAddr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
+	client := nodetest.Dial(t, ctx, obs)
 	key, _ := client.Suite().GenerateKey()
 	to := common.Address{0x44}
 	r, err := client.SendNativeWait(ctx, key, &to, nil, []byte("via observer"), 0)

@@ -12,7 +12,9 @@ import (
 
 	"github.com/gobcos/gobcos/consensus"
 	"github.com/gobcos/gobcos/executor/precompiled"
+	"github.com/gobcos/gobcos/internal/cryptotest"
 	"github.com/gobcos/gobcos/internal/govtest"
+	"github.com/gobcos/gobcos/internal/nodetest"
 	"github.com/gobcos/gobcos/node"
 	"github.com/gobcos/gobcos/sdk"
 )
@@ -32,10 +34,7 @@ func startLoad(ctx context.Context, t *testing.T, client *sdk.Client, senders in
 	l := &load{stop: make(chan struct{})}
 	to := common.Address{0x51}
 	for range senders {
-		key, err := client.Suite().GenerateKey()
-		if err != nil {
-			t.Fatal(err)
-		}
+		key := cryptotest.Key(t, client.Suite())
 		l.wg.Add(1)
 		go func() {
 			defer l.wg.Done()
@@ -108,11 +107,7 @@ func TestPBFTPipelining(t *testing.T) {
 	})
 	c.startAll()
 	suite := c.nodes[1].Genesis().Suite()
-	client, err := sdk.Dial(ctx, "ws://"+c.nodes[1].RPCAddr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
+	client := nodetest.Dial(t, ctx, c.nodes[1])
 	committee := govtest.New(t, client, govtest.OrgAdmin(t, c.dir, "org1", suite))
 	var sealers [][]byte
 	for _, s := range c.nodes[1].Genesis().Sealers {
@@ -196,11 +191,7 @@ func TestRulesAtPipelined(t *testing.T) {
 	defer cancel()
 	cfg, gov := soloGovNode(t, precompiled.CompatV0_3)
 	n := runConfig(t, cfg)
-	client, err := sdk.Dial(ctx, "ws://"+n.RPCAddr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
+	client := nodetest.Dial(t, ctx, n)
 	check := func(height uint64, pending, pipelined bool, maxTxs int) {
 		t.Helper()
 		r, err := n.RulesAt(height)

@@ -11,6 +11,7 @@ import (
 	"github.com/gobcos/gobcos/crypto"
 	"github.com/gobcos/gobcos/executor/precompiled"
 	"github.com/gobcos/gobcos/internal/govtest"
+	"github.com/gobcos/gobcos/internal/nodetest"
 	"github.com/gobcos/gobcos/node"
 	"github.com/gobcos/gobcos/sdk"
 )
@@ -71,11 +72,7 @@ func TestPBFTSealersByGovernance(t *testing.T) {
 	c.waitPeers()
 	c.nodes = append(c.nodes, nil)
 	suite := c.nodes[0].Genesis().Suite()
-	client, err := sdk.Dial(ctx, "ws://"+c.nodes[0].RPCAddr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
+	client := nodetest.Dial(t, ctx, c.nodes[0])
 	// One governor: a proposal passes with its proposer's vote.
 	committee := govtest.New(t, client, govtest.OrgAdmin(t, c.dir, "org1", suite))
 	decide := func(op uint8, id []byte) uint64 {
@@ -91,11 +88,7 @@ func TestPBFTSealersByGovernance(t *testing.T) {
 	h := commitSome(ctx, t, client, suite, 1)
 	c.waitHeight(h)
 	c.checkSame(ctx, h)
-	newClient, err := sdk.Dial(ctx, "ws://"+c.nodes[4].RPCAddr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer newClient.Close()
+	newClient := nodetest.Dial(t, ctx, c.nodes[4])
 	// nodeInfo is the new node's role and whether it takes part in consensus.
 	nodeInfo := func() (string, bool) {
 		var info struct {

@@ -13,6 +13,7 @@ import (
 	"github.com/gobcos/gobcos/crypto"
 	"github.com/gobcos/gobcos/executor/precompiled"
 	"github.com/gobcos/gobcos/internal/govtest"
+	"github.com/gobcos/gobcos/internal/nodetest"
 	"github.com/gobcos/gobcos/node"
 	"github.com/gobcos/gobcos/sdk"
 )
@@ -67,11 +68,7 @@ func TestPBFTWeightsByGovernance(t *testing.T) {
 	})
 	c.startAll()
 	suite := c.nodes[1].Genesis().Suite()
-	client, err := sdk.Dial(ctx, "ws://"+c.nodes[1].RPCAddr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
+	client := nodetest.Dial(t, ctx, c.nodes[1])
 	committee := govtest.New(t, client, govtest.OrgAdmin(t, c.dir, "org1", suite))
 	var sealers [][]byte
 	for _, s := range c.nodes[1].Genesis().Sealers {
