@@ -109,10 +109,7 @@ func TestPBFTPipelining(t *testing.T) {
 	suite := c.nodes[1].Genesis().Suite()
 	client := nodetest.Dial(t, ctx, c.nodes[1])
 	committee := govtest.New(t, client, govtest.OrgAdmin(t, c.dir, "org1", suite))
-	var sealers [][]byte
-	for _, s := range c.nodes[1].Genesis().Sealers {
-		sealers = append(sealers, []byte(s))
-	}
+	sealers := c.sealerKeys()
 
 	// 1. At 0.3.0, under load: nothing is ordered or executed early.
 	ld := startLoad(ctx, t, client, 4)

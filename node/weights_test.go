@@ -70,10 +70,7 @@ func TestPBFTWeightsByGovernance(t *testing.T) {
 	suite := c.nodes[1].Genesis().Suite()
 	client := nodetest.Dial(t, ctx, c.nodes[1])
 	committee := govtest.New(t, client, govtest.OrgAdmin(t, c.dir, "org1", suite))
-	var sealers [][]byte
-	for _, s := range c.nodes[1].Genesis().Sealers {
-		sealers = append(sealers, []byte(s))
-	}
+	sealers := c.sealerKeys()
 	weights := []uint64{3, 1, 1, 1}
 
 	// 1. The weight is recorded at 0.2.0 (one governor: the proposal
