@@ -131,15 +131,7 @@ func TestObserverAdmittedByGovernance(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	c := buildPBFTChain(t, "ecdsa", 4)
-	added := c.addNode("org1", false)
-	c.nodes = append(c.nodes, nil)
-	for i := range 4 {
-		c.start(i)
-	}
-	c.nodes = c.nodes[:4]
-	c.waitPeers()
-	c.nodes = append(c.nodes, nil)
+	c, added := sealersAndNewNode(t)
 	suite := c.nodes[0].Genesis().Suite()
 	client := nodetest.Dial(t, ctx, c.nodes[0])
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/common/hexutil"
 
+	"github.com/gobcos/gobcos/chainbuild"
 	"github.com/gobcos/gobcos/crypto"
 	"github.com/gobcos/gobcos/executor/precompiled"
 	"github.com/gobcos/gobcos/internal/govtest"
@@ -43,6 +44,19 @@ func certSigners(ctx context.Context, t *testing.T, n *node.Node, client *sdk.Cl
 	return out
 }
 
+// sealersAndNewNode builds a 4-sealer PBFT chain and a fifth node made
+// with chain add-node in org1, not allow-listed; it starts the sealers,
+// waits for their connections and leaves node 4 to the test (c.nodes[4]
+// is nil until it starts it).
+func sealersAndNewNode(t *testing.T) (*pbftChain, *chainbuild.AddResult) {
+	t.Helper()
+	c := buildPBFTChain(t, "ecdsa", 4)
+	added := c.addNode("org1", false)
+	c.startAll()
+	c.nodes = append(c.nodes, nil)
+	return c, added
+}
+
 func hasKey(keys [][]byte, k []byte) bool {
 	for _, x := range keys {
 		if bytes.Equal(x, k) {
@@ -64,13 +78,7 @@ func TestPBFTSealersByGovernance(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	c := buildPBFTChain(t, "ecdsa", 4)
-	added := c.addNode("org1", false)
-	for i := range 4 {
-		c.start(i)
-	}
-	c.waitPeers()
-	c.nodes = append(c.nodes, nil)
+	c, added := sealersAndNewNode(t)
 	suite := c.nodes[0].Genesis().Suite()
 	client := nodetest.Dial(t, ctx, c.nodes[0])
 	// One governor: a proposal passes with its proposer's vote.
