@@ -86,7 +86,7 @@ func (c *cluster) leader(skip ...int) int {
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		for i, e := range c.Drivers {
-			if c.Up(i) && e.Status().Leader && !contains(skip, i) {
+			if c.Up(i) && e.Status().Leader && !slices.Contains(skip, i) {
 				return i
 			}
 		}
@@ -94,15 +94,6 @@ func (c *cluster) leader(skip ...int) int {
 	}
 	c.T.Fatalf("no leader; heights %v", c.Heights())
 	return -1
-}
-
-func contains(s []int, x int) bool {
-	for _, v := range s {
-		if v == x {
-			return true
-		}
-	}
-	return false
 }
 
 func TestThreeDrivers(t *testing.T) {
