@@ -2,6 +2,7 @@ package consensus
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/gobcos/gobcos/types"
@@ -28,6 +29,18 @@ type Result struct {
 	// State is the executor's write set, opaque to consensus and handed to
 	// the ledger's commit as is.
 	State any
+}
+
+// BlockTime is the timestamp of a block sealed at now: now in seconds
+// since the Unix epoch (0 before it), but never before floor (the
+// parent's timestamp, or the least one the proposal may have), so that
+// timestamps never go back.
+func BlockTime(now time.Time, floor uint64) uint64 {
+	var s uint64
+	if u := now.Unix(); u > 0 {
+		s = uint64(u)
+	}
+	return max(s, floor)
 }
 
 // HashByNumber is an optional interface of the ledgers given to engines:

@@ -2,6 +2,7 @@ package consensus
 
 import (
 	"testing"
+	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 )
@@ -26,5 +27,24 @@ func TestHashGetter(t *testing.T) {
 	}
 	if HashGetter(nil, 9, parent)(9) != parent {
 		t.Fatal("nil ledger")
+	}
+}
+
+func TestBlockTime(t *testing.T) {
+	at := time.Unix(1_700_000_000, 900_000_000)
+	for _, c := range []struct {
+		now   time.Time
+		floor uint64
+		want  uint64
+	}{
+		{at, 0, 1_700_000_000},
+		{at, 1_699_999_999, 1_700_000_000},
+		{at, 1_700_000_005, 1_700_000_005}, // the parent's clock ran ahead
+		{time.Unix(-5, 0), 0, 0},
+		{time.Unix(-5, 0), 3, 3},
+	} {
+		if got := BlockTime(c.now, c.floor); got != c.want {
+			t.Errorf("BlockTime(%v, %d) = %d, want %d", c.now.Unix(), c.floor, got, c.want)
+		}
 	}
 }

@@ -11,7 +11,10 @@
 // defined here (TxPool, Executor, Ledger, SealerLedger: deps.go; the
 // PBFT driver's TxPool and Ledger embed them and add what serving tx
 // fetches needs), so it can be tested with fakes, and runs its goroutine through a Runner
-// (started once, stopped once: runner.go); the PBFT and Raft drivers
+// (started once, stopped once: runner.go), which a Lifecycle pairs with
+// the Status the engine publishes and the mutex guarding both
+// (lifecycle.go: Solo and Raft answer Start, Stop and Status with one);
+// the PBFT and Raft drivers
 // share DriverConfig (driverconfig.go). Each takes the
 // governance parameters in force at a height (tx_count_limit,
 // tx_gas_limit, the consensus timeout and minimum seal interval) through

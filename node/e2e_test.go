@@ -2,19 +2,16 @@ package node_test
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"math/big"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/ethereum/go-ethereum/accounts/abi"
 	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/gobcos/gobcos/crypto"
+	"github.com/gobcos/gobcos/internal/contracttest"
+	"github.com/gobcos/gobcos/internal/cryptotest"
 	"github.com/gobcos/gobcos/internal/nodetest"
 	"github.com/gobcos/gobcos/node"
 	"github.com/gobcos/gobcos/sdk"
@@ -32,33 +29,6 @@ func runConfig(t *testing.T, cfg node.Config) *node.Node {
 	return nodetest.Start(t, cfg)
 }
 
-type artifact struct {
-	abi abi.ABI
-	bin []byte
-}
-
-func loadArtifact(t *testing.T, name string) artifact {
-	t.Helper()
-	dir := filepath.Join("..", "testdata", "contracts")
-	rawABI, err := os.ReadFile(filepath.Join(dir, name+".abi"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	parsed, err := abi.JSON(strings.NewReader(string(rawABI)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rawBin, err := os.ReadFile(filepath.Join(dir, name+".bin"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin, err := hex.DecodeString(strings.TrimSpace(strings.TrimPrefix(string(rawBin), "0x")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return artifact{parsed, bin}
-}
-
 // TestContractLifecycle deploys the Store contract through the SDK on both
 // suites, calls and transacts, reads its events, checks reverts and
 // verifies tx and receipt proofs, then restarts the node and checks the
@@ -73,22 +43,15 @@ func testContractLifecycle(t *testing.T, suiteName string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	n, cfg := startNode(t, suiteName)
-	client, err := sdk.Dial(ctx, "ws://"+n.RPCAddr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
+	client := nodetest.Dial(t, ctx, n)
 	if client.Suite().Name() != suiteName {
 		t.Fatalf("SDK sees suite %q", client.Suite().Name())
 	}
-	key, err := client.Suite().GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	store := loadArtifact(t, "Store")
+	key := cryptotest.Key(t, client.Suite())
+	store := contracttest.Load(t, "Store")
 
 	// Subscribe to the contract's events before anything happens.
-	addr, rcpt, err := client.Deploy(ctx, key, store.abi, store.bin, big.NewInt(7))
+	addr, rcpt, err := client.Deploy(ctx, key, store.ABI, store.Bin, big.NewInt(7))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +65,7 @@ func testContractLifecycle(t *testing.T, suiteName string) {
 	}
 	defer sub.Unsubscribe()
 
-	c := client.Contract(addr, store.abi)
+	c := client.Contract(addr, store.ABI)
 	out, err := c.Call(ctx, key.Address(), "get")
 	if err != nil || out[0].(*big.Int).Int64() != 7 {
 		t.Fatalf("get() = %v, %v", out, err)
@@ -134,7 +97,7 @@ func testContractLifecycle(t *testing.T, suiteName string) {
 		t.Fatalf("get() after set = %v, %v", out, err)
 	}
 	from := uint64(0)
-	found, err := client.FilterLogs(ctx, sdk.FilterQuery{FromBlock: &from, Addresses: []common.Address{addr}, Topics: [][]common.Hash{{store.abi.Events["ValueSet"].ID}}})
+	found, err := client.FilterLogs(ctx, sdk.FilterQuery{FromBlock: &from, Addresses: []common.Address{addr}, Topics: [][]common.Hash{{store.ABI.Events["ValueSet"].ID}}})
 	if err != nil || len(found) != 2 {
 		t.Fatalf("FilterLogs: %d logs, %v (want the constructor's and set's)", len(found), err)
 	}
@@ -173,7 +136,7 @@ func testContractLifecycle(t *testing.T, suiteName string) {
 		t.Fatal(err)
 	}
 	defer client2.Close()
-	out, err = client2.Contract(addr, store.abi).Call(ctx, key.Address(), "get")
+	out, err = client2.Contract(addr, store.ABI).Call(ctx, key.Address(), "get")
 	if err != nil || out[0].(*big.Int).Int64() != 42 {
 		t.Fatalf("get() after restart = %v, %v", out, err)
 	}

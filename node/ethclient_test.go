@@ -15,6 +15,7 @@ import (
 	gethrpc "github.com/ethereum/go-ethereum/rpc"
 
 	"github.com/gobcos/gobcos/crypto"
+	"github.com/gobcos/gobcos/internal/contracttest"
 )
 
 // TestEthclient drives an ECDSA chain with go-ethereum's own ethclient, as
@@ -42,8 +43,8 @@ func TestEthclient(t *testing.T) {
 	key, _ := ethcrypto.GenerateKey()
 	from := ethcrypto.PubkeyToAddress(key.PublicKey)
 	signer := ethtypes.LatestSignerForChainID(chainID)
-	store := loadArtifact(t, "Store")
-	initArgs, err := store.abi.Pack("", big.NewInt(5))
+	store := contracttest.Load(t, "Store")
+	initArgs, err := store.ABI.Pack("", big.NewInt(5))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +56,7 @@ func TestEthclient(t *testing.T) {
 	if err != nil || nonce != 0 {
 		t.Fatalf("nonce %d, %v", nonce, err)
 	}
-	deployData := append(append([]byte(nil), store.bin...), initArgs...)
+	deployData := append(append([]byte(nil), store.Bin...), initArgs...)
 	gas, err := ec.EstimateGas(ctx, ethereum.CallMsg{From: from, Data: deployData})
 	if err != nil {
 		t.Fatal(err)
@@ -71,7 +72,7 @@ func TestEthclient(t *testing.T) {
 	addr := rcpt.ContractAddress
 
 	// An EIP-1559 tx calling set(9).
-	input, _ := store.abi.Pack("set", big.NewInt(9))
+	input, _ := store.ABI.Pack("set", big.NewInt(9))
 	tx2 := ethtypes.MustSignNewTx(key, signer, &ethtypes.DynamicFeeTx{ChainID: chainID, Nonce: 1, GasTipCap: big.NewInt(0), GasFeeCap: big.NewInt(0), Gas: 100_000, To: &addr, Data: input})
 	if err := ec.SendTransaction(ctx, tx2); err != nil {
 		t.Fatal(err)
@@ -82,7 +83,7 @@ func TestEthclient(t *testing.T) {
 	}
 
 	// Reads.
-	out, err := ec.CallContract(ctx, ethereum.CallMsg{From: from, To: &addr, Data: store.abi.Methods["get"].ID}, nil)
+	out, err := ec.CallContract(ctx, ethereum.CallMsg{From: from, To: &addr, Data: store.ABI.Methods["get"].ID}, nil)
 	if err != nil || new(big.Int).SetBytes(out).Int64() != 9 {
 		t.Fatalf("get() = %x, %v", out, err)
 	}
@@ -115,7 +116,7 @@ func TestEthclient(t *testing.T) {
 	}
 
 	// A reverting call: the revert data comes back in the error.
-	bad, _ := store.abi.Pack("set", big.NewInt(0))
+	bad, _ := store.ABI.Pack("set", big.NewInt(0))
 	_, err = ec.CallContract(ctx, ethereum.CallMsg{From: from, To: &addr, Data: bad}, nil)
 	var de gethrpc.DataError
 	if !errors.As(err, &de) || de.ErrorData() == nil {

@@ -9,7 +9,8 @@ import (
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/rpc"
 
-	"github.com/gobcos/gobcos/sdk"
+	"github.com/gobcos/gobcos/internal/cryptotest"
+	"github.com/gobcos/gobcos/internal/nodetest"
 	"github.com/gobcos/gobcos/types"
 )
 
@@ -21,22 +22,17 @@ func TestGossipBatches(t *testing.T) {
 	defer cancel()
 	c := buildPBFTChain(t, "ecdsa", 4)
 	c.startAll()
-	client, err := sdk.Dial(ctx, "ws://"+c.nodes[0].RPCAddr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
-	key, err := client.Suite().GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
+	client := nodetest.Dial(t, ctx, c.nodes[0])
+	key := cryptotest.Key(t, client.Suite())
 	const count = 200
 	to := common.Address{0x45}
 	txs := make([]*types.Transaction, count)
 	for i := range txs {
-		if txs[i], err = client.NewNativeTx(ctx, key, &to, nil, []byte("batch"), 0); err != nil {
+		tx, err := client.NewNativeTx(ctx, key, &to, nil, []byte("batch"), 0)
+		if err != nil {
 			t.Fatal(err)
 		}
+		txs[i] = tx
 	}
 	batch := make([]rpc.BatchElem, count)
 	for i, tx := range txs {

@@ -12,6 +12,8 @@ import (
 	ethtypes "github.com/ethereum/go-ethereum/core/types"
 
 	"github.com/gobcos/gobcos/crypto"
+	"github.com/gobcos/gobcos/internal/cryptotest"
+	"github.com/gobcos/gobcos/internal/txtest"
 	"github.com/gobcos/gobcos/network"
 	"github.com/gobcos/gobcos/txgossip"
 	"github.com/gobcos/gobcos/txpool"
@@ -45,11 +47,7 @@ func TestGossipIntake(t *testing.T) {
 	const peers, perPeer = 3, 40
 	var wg sync.WaitGroup
 	for p := range peers {
-		key, err := suite.GenerateKey()
-		if err != nil {
-			t.Fatal(err)
-		}
-		k, _ := crypto.ECDSAKey(key)
+		key := cryptotest.Key(t, suite)
 		var txs []*types.Transaction
 		for i := range perPeer {
 			cid := uint64(chainID)
@@ -57,15 +55,7 @@ func TestGossipIntake(t *testing.T) {
 				cid++ // refused: another chain
 			}
 			to := common.Address{0xaa}
-			etx, err := ethtypes.SignNewTx(k, ethtypes.NewEIP155Signer(new(big.Int).SetUint64(cid)), &ethtypes.LegacyTx{Nonce: uint64(i), To: &to, Gas: 21000, GasPrice: new(big.Int)})
-			if err != nil {
-				t.Fatal(err)
-			}
-			tx, err := types.NewEthTx(etx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			txs = append(txs, tx)
+			txs = append(txs, txtest.SignEth(t, key, cid, &ethtypes.LegacyTx{Nonce: uint64(i), To: &to, Gas: 21000, GasPrice: new(big.Int)}))
 		}
 		wg.Go(func() {
 			for _, tx := range txs {
@@ -121,23 +111,11 @@ func gossipNode(t *testing.T, suite crypto.Suite, chainID uint64) (*Node, *txver
 // signedTxs are count transfers of one new sender on chainID.
 func signedTxs(t *testing.T, suite crypto.Suite, chainID uint64, count int) []*types.Transaction {
 	t.Helper()
-	key, err := suite.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	k, _ := crypto.ECDSAKey(key)
+	key := cryptotest.Key(t, suite)
 	var txs []*types.Transaction
 	for i := range count {
 		to := common.Address{0xbb}
-		etx, err := ethtypes.SignNewTx(k, ethtypes.NewEIP155Signer(new(big.Int).SetUint64(chainID)), &ethtypes.LegacyTx{Nonce: uint64(i), To: &to, Gas: 21000, GasPrice: new(big.Int)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		tx, err := types.NewEthTx(etx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		txs = append(txs, tx)
+		txs = append(txs, txtest.SignEth(t, key, chainID, &ethtypes.LegacyTx{Nonce: uint64(i), To: &to, Gas: 21000, GasPrice: new(big.Int)}))
 	}
 	return txs
 }

@@ -12,8 +12,10 @@ import (
 
 	"github.com/gobcos/gobcos/crypto"
 	"github.com/gobcos/gobcos/executor/precompiled"
+	"github.com/gobcos/gobcos/internal/contracttest"
+	"github.com/gobcos/gobcos/internal/cryptotest"
+	"github.com/gobcos/gobcos/internal/nodetest"
 	"github.com/gobcos/gobcos/node"
-	"github.com/gobcos/gobcos/sdk"
 )
 
 // TestGovernanceOnNode seeds the governance contracts from the genesis,
@@ -29,11 +31,7 @@ func TestGovernanceOnNode(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := runConfig(t, cfg)
-	client, err := sdk.Dial(ctx, "ws://"+n.RPCAddr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
+	client := nodetest.Dial(t, ctx, n)
 	get := func(key string) string {
 		t.Helper()
 		var out struct{ Key, Value string }
@@ -62,10 +60,7 @@ func TestGovernanceOnNode(t *testing.T) {
 		}
 	}
 
-	user, err := crypto.ECDSA().GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
+	user := cryptotest.Key(t, crypto.ECDSA())
 	r, err = client.Contract(precompiled.CommitteeAddress, a).Transact(ctx, gov, "proposeFreeze", user.Address(), precompiled.FreezeAccount, uint64(0))
 	if err != nil || r.Status != 1 {
 		t.Fatalf("proposeFreeze: %v %+v", err, r)
@@ -107,8 +102,8 @@ func TestGovernanceOnNode(t *testing.T) {
 	}
 
 	// CNS: register a deployed contract, resolve it over the RPC.
-	store := loadArtifact(t, "Store")
-	addr, _, err := client.Deploy(ctx, gov, store.abi, store.bin, big.NewInt(1))
+	store := contracttest.Load(t, "Store")
+	addr, _, err := client.Deploy(ctx, gov, store.ABI, store.Bin, big.NewInt(1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +118,7 @@ func TestGovernanceOnNode(t *testing.T) {
 	if err := client.RPC().CallContext(ctx, &res, "bcos_resolveName", "store"); err != nil || res.Address != addr || res.Version != "1.0" {
 		t.Fatalf("bcos_resolveName: %+v %v", res, err)
 	}
-	byName, err := client.ContractByName(ctx, "store", gov.Address(), store.abi)
+	byName, err := client.ContractByName(ctx, "store", gov.Address(), store.ABI)
 	if err != nil || byName.Address() != addr {
 		t.Fatalf("ContractByName: %v", err)
 	}

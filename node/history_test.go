@@ -14,6 +14,7 @@ import (
 	"github.com/ethereum/go-ethereum/ethclient"
 
 	"github.com/gobcos/gobcos/crypto"
+	"github.com/gobcos/gobcos/internal/contracttest"
 )
 
 func TestPastBlockReads(t *testing.T) {
@@ -28,9 +29,9 @@ func TestPastBlockReads(t *testing.T) {
 	key, _ := ethcrypto.GenerateKey()
 	from := ethcrypto.PubkeyToAddress(key.PublicKey)
 	signer := ethtypes.LatestSignerForChainID(chainID)
-	store := loadArtifact(t, "Store")
-	initArgs, _ := store.abi.Pack("", big.NewInt(5))
-	deploy := ethtypes.MustSignNewTx(key, signer, &ethtypes.LegacyTx{Nonce: 0, GasPrice: new(big.Int), Gas: 1_000_000, Data: append(append([]byte(nil), store.bin...), initArgs...)})
+	store := contracttest.Load(t, "Store")
+	initArgs, _ := store.ABI.Pack("", big.NewInt(5))
+	deploy := ethtypes.MustSignNewTx(key, signer, &ethtypes.LegacyTx{Nonce: 0, GasPrice: new(big.Int), Gas: 1_000_000, Data: append(append([]byte(nil), store.Bin...), initArgs...)})
 	if err := ec.SendTransaction(ctx, deploy); err != nil {
 		t.Fatal(err)
 	}
@@ -39,14 +40,14 @@ func TestPastBlockReads(t *testing.T) {
 	var blocks []*ethtypes.Receipt
 	blocks = append(blocks, r1)
 	for i, v := range []int64{9, 11} {
-		in, _ := store.abi.Pack("set", big.NewInt(v))
+		in, _ := store.ABI.Pack("set", big.NewInt(v))
 		tx := ethtypes.MustSignNewTx(key, signer, &ethtypes.LegacyTx{Nonce: uint64(i + 1), GasPrice: new(big.Int), Gas: 200_000, To: &addr, Data: in})
 		if err := ec.SendTransaction(ctx, tx); err != nil {
 			t.Fatal(err)
 		}
 		blocks = append(blocks, waitReceipt(t, ctx, ec, tx.Hash()))
 	}
-	get := store.abi.Methods["get"].ID
+	get := store.ABI.Methods["get"].ID
 	check := func(ec *ethclient.Client) {
 		for i, want := range []int64{5, 9, 11} {
 			bn := blocks[i].BlockNumber

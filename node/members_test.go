@@ -2,8 +2,6 @@ package node_test
 
 import (
 	"context"
-	"encoding/hex"
-	"math/big"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -13,6 +11,9 @@ import (
 	"github.com/gobcos/gobcos/consensus/raft"
 	"github.com/gobcos/gobcos/crypto"
 	"github.com/gobcos/gobcos/executor/precompiled"
+	"github.com/gobcos/gobcos/internal/cryptotest"
+	"github.com/gobcos/gobcos/internal/govtest"
+	"github.com/gobcos/gobcos/internal/nodetest"
 	"github.com/gobcos/gobcos/node"
 	"github.com/gobcos/gobcos/sdk"
 )
@@ -52,31 +53,14 @@ func TestRaftMembersByGovernance(t *testing.T) {
 	suite := c.nodes[0].Genesis().Suite()
 	var govs []crypto.PrivateKey
 	for _, o := range res.Manifest.Orgs {
-		k, err := node.LoadKey(filepath.Join(c.dir, chainbuild.OrgsDir, o.Name, chainbuild.AdminKeyFile), suite)
-		if err != nil {
-			t.Fatal(err)
-		}
-		govs = append(govs, k)
+		govs = append(govs, govtest.OrgAdmin(t, c.dir, o.Name, suite))
 	}
-	client, err := sdk.Dial(ctx, "ws://"+c.nodes[0].RPCAddr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
-	cabi, _ := precompiled.ABI(precompiled.CommitteeAddress)
-	committee := client.Contract(precompiled.CommitteeAddress, cabi)
-	// decide proposes a node change with the first governor and votes for
-	// it with the second.
+	client := nodetest.Dial(t, ctx, c.nodes[0])
+	// The first governor proposes a node change and the second votes for it.
+	committee := govtest.New(t, client, govs[0], govs[1])
 	decide := func(op uint8, id []byte) {
 		t.Helper()
-		r, err := committee.Transact(ctx, govs[0], "proposeNode", op, id, uint64(1), uint64(0))
-		if err != nil || r.Status != 1 || len(r.Output) < 32 {
-			t.Fatalf("proposeNode %d: %v %+v", op, err, r)
-		}
-		pid := new(big.Int).SetBytes(r.Output[:32]).Uint64()
-		if r, err = committee.Transact(ctx, govs[1], "vote", pid, true); err != nil || r.Status != 1 {
-			t.Fatalf("vote on %d: %v %+v", pid, err, r)
-		}
+		committee.ProposeNode(ctx, op, id, 1)
 		// From compatibility version 0.4.0 the change is in force two
 		// blocks after the vote's: commit the block between.
 		commitSome(ctx, t, client, suite, 1)
@@ -124,10 +108,7 @@ func TestRaftMembersByGovernance(t *testing.T) {
 // commitSome sends count txs and returns the highest block holding one.
 func commitSome(ctx context.Context, t *testing.T, client *sdk.Client, suite crypto.Suite, count int) uint64 {
 	t.Helper()
-	key, err := suite.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
+	key := cryptotest.Key(t, suite)
 	to := precompiled.CommitteeAddress
 	to[0] = 0x53
 	var top uint64
@@ -150,21 +131,9 @@ func TestObserverAdmittedByGovernance(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	c := buildPBFTChain(t, "ecdsa", 4)
-	added := c.addNode("org1", false)
-	c.nodes = append(c.nodes, nil)
-	for i := range 4 {
-		c.start(i)
-	}
-	c.nodes = c.nodes[:4]
-	c.waitPeers()
-	c.nodes = append(c.nodes, nil)
+	c, added := sealersAndNewNode(t)
 	suite := c.nodes[0].Genesis().Suite()
-	client, err := sdk.Dial(ctx, "ws://"+c.nodes[0].RPCAddr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
+	client := nodetest.Dial(t, ctx, c.nodes[0])
 
 	// Not in the node list, not allow-listed: the sealers refuse it.
 	c.start(4)
@@ -175,16 +144,9 @@ func TestObserverAdmittedByGovernance(t *testing.T) {
 	}
 	c.stop(4)
 
-	admin, err := node.LoadKey(filepath.Join(c.dir, chainbuild.OrgsDir, "org1", chainbuild.AdminKeyFile), suite)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cabi, _ := precompiled.ABI(precompiled.CommitteeAddress)
-	obsKey := make([]byte, 0, 65)
-	obsKey = append(append(obsKey, 4), mustHex(t, added.Node.NodeID)...)
-	if r, err := client.Contract(precompiled.CommitteeAddress, cabi).Transact(ctx, admin, "proposeNode", precompiled.NodeOpAddObserver, obsKey, uint64(0), uint64(0)); err != nil || r.Status != 1 {
-		t.Fatalf("proposeNode: %v %+v", err, r)
-	}
+	committee := govtest.New(t, client, govtest.OrgAdmin(t, c.dir, "org1", suite))
+	obsKey := govtest.NodeKey(t, added.Node.NodeID)
+	committee.ProposeNode(ctx, precompiled.NodeOpAddObserver, obsKey, 0)
 	h = max(h, commitSome(ctx, t, client, suite, 1))
 	c.start(4)
 	c.waitHeight(h)
@@ -192,9 +154,7 @@ func TestObserverAdmittedByGovernance(t *testing.T) {
 
 	// Removed again, it loses its open connections (network.Config.Recheck),
 	// not only its next handshakes.
-	if r, err := client.Contract(precompiled.CommitteeAddress, cabi).Transact(ctx, admin, "proposeNode", precompiled.NodeOpRemove, obsKey, uint64(0), uint64(0)); err != nil || r.Status != 1 {
-		t.Fatalf("proposeNode remove: %v %+v", err, r)
-	}
+	committee.ProposeNode(ctx, precompiled.NodeOpRemove, obsKey, 0)
 	commitSome(ctx, t, client, suite, 1)
 	for c.nodes[4].PeerCount() != 0 {
 		if ctx.Err() != nil {
@@ -202,13 +162,4 @@ func TestObserverAdmittedByGovernance(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-}
-
-func mustHex(t *testing.T, s string) []byte {
-	t.Helper()
-	b, err := hex.DecodeString(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }

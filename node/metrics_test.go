@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	"github.com/gobcos/gobcos/internal/cryptotest"
 	"github.com/gobcos/gobcos/node"
 	"github.com/gobcos/gobcos/sdk"
 )
@@ -126,10 +127,7 @@ func TestMetricsMoveWithLoad(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		key, err := client.Suite().GenerateKey()
-		if err != nil {
-			t.Fatal(err)
-		}
+		key := cryptotest.Key(t, client.Suite())
 		to := common.Address{0x77}
 		for range perNode {
 			r, err := client.SendNativeWait(ctx, key, &to, nil, []byte("metrics"), 0)

@@ -10,6 +10,8 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/gobcos/gobcos/crypto"
+	"github.com/gobcos/gobcos/internal/contracttest"
+	"github.com/gobcos/gobcos/internal/cryptotest"
 	"github.com/gobcos/gobcos/internal/nodetest"
 	"github.com/gobcos/gobcos/node"
 	"github.com/gobcos/gobcos/sdk"
@@ -36,12 +38,9 @@ func TestSoloOverlapCommit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store := loadArtifact(t, "Store")
-	deployer, err := client.Suite().GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr, _, err := client.Deploy(ctx, deployer, store.abi, store.bin, big.NewInt(1))
+	store := contracttest.Load(t, "Store")
+	deployer := cryptotest.Key(t, client.Suite())
+	addr, _, err := client.Deploy(ctx, deployer, store.ABI, store.Bin, big.NewInt(1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +61,7 @@ func TestSoloOverlapCommit(t *testing.T) {
 				return
 			}
 			for i := range perSender {
-				input, err := store.abi.Pack("set", big.NewInt(int64(1000*s+i+1)))
+				input, err := store.ABI.Pack("set", big.NewInt(int64(1000*s+i+1)))
 				if err != nil {
 					t.Error(err)
 					return
@@ -101,7 +100,7 @@ func TestSoloOverlapCommit(t *testing.T) {
 		}
 	}
 	t.Logf("%d txs in %d blocks", len(hashes), len(blocks))
-	c := client.Contract(addr, store.abi)
+	c := client.Contract(addr, store.ABI)
 	out, err := c.Call(ctx, deployer.Address(), "get")
 	if err != nil {
 		t.Fatal(err)
@@ -132,11 +131,7 @@ func TestSoloOverlapCommit(t *testing.T) {
 	if n2.Height() < height {
 		t.Fatalf("height %d after a restart, was %d", n2.Height(), height)
 	}
-	client2, err := sdk.Dial(ctx, "ws://"+n2.RPCAddr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client2.Close()
+	client2 := nodetest.Dial(t, ctx, n2)
 	for _, h := range hashes {
 		if err := client2.VerifyTxProof(ctx, h); err != nil {
 			t.Fatalf("after a restart, tx %s: %v", h, err)

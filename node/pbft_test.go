@@ -13,6 +13,8 @@ import (
 	"github.com/ethereum/go-ethereum/common/hexutil"
 
 	"github.com/gobcos/gobcos/chainbuild"
+	"github.com/gobcos/gobcos/internal/cryptotest"
+	"github.com/gobcos/gobcos/internal/nodetest"
 	"github.com/gobcos/gobcos/internal/testports"
 	"github.com/gobcos/gobcos/node"
 	"github.com/gobcos/gobcos/sdk"
@@ -116,19 +118,45 @@ func (c *pbftChain) start(i int) {
 	if c.tweak != nil {
 		c.tweak(i, &cfg)
 	}
+	c.nodes[i] = runNode(c.t, cfg, i)
+}
+
+// runNode starts node i of a test chain from cfg; the chain stops it. Its
+// debug log goes to stderr when GOBCOS_TEST_LOG is set (e.g.
+// GOBCOS_TEST_LOG=1 go test -run TestPBFTChain -v).
+func runNode(t *testing.T, cfg node.Config, i int) *node.Node {
+	t.Helper()
 	var logger *slog.Logger
-	if os.Getenv("GOBCOS_TEST_LOG") != "" { // e.g. GOBCOS_TEST_LOG=1 go test -run TestPBFTChain -v
+	if os.Getenv("GOBCOS_TEST_LOG") != "" {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})).With("node", i)
 	}
 	n, err := node.New(cfg, logger)
 	if err != nil {
-		c.t.Fatal(err)
+		t.Fatal(err)
 	}
 	if err := n.Start(); err != nil {
 		n.Stop()
-		c.t.Fatal(err)
+		t.Fatal(err)
 	}
-	c.nodes[i] = n
+	return n
+}
+
+// sealerKeys are the public keys of the genesis sealers, in order, as a
+// running node reads them.
+func (c *pbftChain) sealerKeys() [][]byte {
+	c.t.Helper()
+	for _, n := range c.nodes {
+		if n == nil {
+			continue
+		}
+		var out [][]byte
+		for _, s := range n.Genesis().Sealers {
+			out = append(out, []byte(s))
+		}
+		return out
+	}
+	c.t.Fatal("no node runs")
+	return nil
 }
 
 func (c *pbftChain) stop(i int) {
@@ -246,10 +274,7 @@ func testPBFTChain(t *testing.T, suite string) {
 			t.Fatal(err)
 		}
 		defer client.Close()
-		key, err := client.Suite().GenerateKey()
-		if err != nil {
-			t.Fatal(err)
-		}
+		key := cryptotest.Key(t, client.Suite())
 		to := common.Address{0x42}
 		var top uint64
 		for range count {
@@ -327,11 +352,7 @@ func TestObserverFollowsAndForwards(t *testing.T) {
 	c.startAll()
 	obs := c.nodes[4]
 
-	client, err := sdk.Dial(ctx, "ws://"+obs.RPCAddr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
+	client := nodetest.Dial(t, ctx, obs)
 	key, _ := client.Suite().GenerateKey()
 	to := common.Address{0x44}
 	r, err := client.SendNativeWait(ctx, key, &to, nil, []byte("via observer"), 0)

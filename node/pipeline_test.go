@@ -3,7 +3,6 @@ package node_test
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -11,9 +10,11 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 
-	"github.com/gobcos/gobcos/chainbuild"
 	"github.com/gobcos/gobcos/consensus"
 	"github.com/gobcos/gobcos/executor/precompiled"
+	"github.com/gobcos/gobcos/internal/cryptotest"
+	"github.com/gobcos/gobcos/internal/govtest"
+	"github.com/gobcos/gobcos/internal/nodetest"
 	"github.com/gobcos/gobcos/node"
 	"github.com/gobcos/gobcos/sdk"
 )
@@ -33,10 +34,7 @@ func startLoad(ctx context.Context, t *testing.T, client *sdk.Client, senders in
 	l := &load{stop: make(chan struct{})}
 	to := common.Address{0x51}
 	for range senders {
-		key, err := client.Suite().GenerateKey()
-		if err != nil {
-			t.Fatal(err)
-		}
+		key := cryptotest.Key(t, client.Suite())
 		l.wg.Add(1)
 		go func() {
 			defer l.wg.Done()
@@ -109,21 +107,9 @@ func TestPBFTPipelining(t *testing.T) {
 	})
 	c.startAll()
 	suite := c.nodes[1].Genesis().Suite()
-	admin, err := node.LoadKey(filepath.Join(c.dir, chainbuild.OrgsDir, "org1", chainbuild.AdminKeyFile), suite)
-	if err != nil {
-		t.Fatal(err)
-	}
-	client, err := sdk.Dial(ctx, "ws://"+c.nodes[1].RPCAddr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
-	cabi, _ := precompiled.ABI(precompiled.CommitteeAddress)
-	committee := client.Contract(precompiled.CommitteeAddress, cabi)
-	var sealers [][]byte
-	for _, s := range c.nodes[1].Genesis().Sealers {
-		sealers = append(sealers, []byte(s))
-	}
+	client := nodetest.Dial(t, ctx, c.nodes[1])
+	committee := govtest.New(t, client, govtest.OrgAdmin(t, c.dir, "org1", suite))
+	sealers := c.sealerKeys()
 
 	// 1. At 0.3.0, under load: nothing is ordered or executed early.
 	ld := startLoad(ctx, t, client, 4)
@@ -133,11 +119,7 @@ func TestPBFTPipelining(t *testing.T) {
 	}
 
 	// 2. The upgrade to 0.4.0 under load; then the chain pipelines.
-	r, err := committee.Transact(ctx, admin, "proposeUpgrade", precompiled.CompatV0_4, uint64(0))
-	if err != nil || !r.Succeeded() {
-		t.Fatalf("proposeUpgrade: %v %+v", err, r)
-	}
-	upgradedAt := r.BlockNumber
+	upgradedAt := committee.Pass(ctx, "proposeUpgrade", precompiled.CompatV0_4, uint64(0)).BlockNumber
 	for deadline := time.Now().Add(90 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		if orders, _ := c.pipelineStats(); orders > 0 {
 			break
@@ -148,11 +130,7 @@ func TestPBFTPipelining(t *testing.T) {
 	}
 
 	// 3. A new epoch by governance at 0.4.0, under load.
-	r, err = committee.Transact(ctx, admin, "proposeNode", precompiled.NodeOpSetWeight, sealers[0], uint64(3), uint64(0))
-	if err != nil || !r.Succeeded() {
-		t.Fatalf("proposeNode set weight: %v %+v", err, r)
-	}
-	changedAt := r.BlockNumber
+	changedAt := committee.ProposeNode(ctx, precompiled.NodeOpSetWeight, sealers[0], 3).BlockNumber
 	if list, err := c.nodes[1].ConsensusNodes(changedAt + 1); err != nil || list[0].Weight != 1 {
 		t.Fatalf("node list at %d, the block after the change: %+v %v", changedAt+1, list, err)
 	}
@@ -210,11 +188,7 @@ func TestRulesAtPipelined(t *testing.T) {
 	defer cancel()
 	cfg, gov := soloGovNode(t, precompiled.CompatV0_3)
 	n := runConfig(t, cfg)
-	client, err := sdk.Dial(ctx, "ws://"+n.RPCAddr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
+	client := nodetest.Dial(t, ctx, n)
 	check := func(height uint64, pending, pipelined bool, maxTxs int) {
 		t.Helper()
 		r, err := n.RulesAt(height)

@@ -2,8 +2,6 @@ package node_test
 
 import (
 	"context"
-	"encoding/hex"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -13,7 +11,7 @@ import (
 	"github.com/gobcos/gobcos/chainbuild"
 	"github.com/gobcos/gobcos/consensus/raft"
 	"github.com/gobcos/gobcos/executor/precompiled"
-	"github.com/gobcos/gobcos/node"
+	"github.com/gobcos/gobcos/internal/govtest"
 	"github.com/gobcos/gobcos/sdk"
 )
 
@@ -114,18 +112,12 @@ func TestRaftChain(t *testing.T) {
 	// observer (one organisation: its admin's proposal executes at once).
 	obsKey := observerKey(t, c)
 	obsID := raft.NodeID(c.nodes[0].Genesis().Suite(), obsKey)
-	admin, err := node.LoadKey(filepath.Join(c.dir, chainbuild.OrgsDir, "org1", chainbuild.AdminKeyFile), c.nodes[0].Genesis().Suite())
-	if err != nil {
-		t.Fatal(err)
-	}
+	admin := govtest.OrgAdmin(t, c.dir, "org1", c.nodes[0].Genesis().Suite())
 	gc, err := sdk.Dial(ctx, "ws://"+c.nodes[0].RPCAddr())
 	if err != nil {
 		t.Fatal(err)
 	}
-	cabi, _ := precompiled.ABI(precompiled.CommitteeAddress)
-	if r, err := gc.Contract(precompiled.CommitteeAddress, cabi).Transact(ctx, admin, "proposeNode", precompiled.NodeOpAddObserver, obsKey, uint64(0), uint64(0)); err != nil || r.Status != 1 {
-		t.Fatalf("proposeNode: %v %+v", err, r)
-	}
+	govtest.New(t, gc, admin).ProposeNode(ctx, precompiled.NodeOpAddObserver, obsKey, 0)
 	gc.Close()
 	send(0, 1) // from compatibility version 0.4.0 the change is in force two blocks after the proposal's
 	deadline := time.Now().Add(30 * time.Second)
@@ -156,11 +148,7 @@ func observerKey(t *testing.T, c *pbftChain) []byte {
 	}
 	for _, e := range m.Nodes {
 		if e.Name == c.names[3] {
-			pub, err := hex.DecodeString(e.NodeID)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return append([]byte{4}, pub...)
+			return govtest.NodeKey(t, e.NodeID)
 		}
 	}
 	t.Fatal("observer not in the manifest")

@@ -3,7 +3,6 @@ package node_test
 import (
 	"bytes"
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -12,6 +11,8 @@ import (
 	"github.com/gobcos/gobcos/chainbuild"
 	"github.com/gobcos/gobcos/crypto"
 	"github.com/gobcos/gobcos/executor/precompiled"
+	"github.com/gobcos/gobcos/internal/govtest"
+	"github.com/gobcos/gobcos/internal/nodetest"
 	"github.com/gobcos/gobcos/node"
 	"github.com/gobcos/gobcos/sdk"
 )
@@ -43,6 +44,19 @@ func certSigners(ctx context.Context, t *testing.T, n *node.Node, client *sdk.Cl
 	return out
 }
 
+// sealersAndNewNode builds a 4-sealer PBFT chain and a fifth node made
+// with chain add-node in org1, not allow-listed; it starts the sealers,
+// waits for their connections and leaves node 4 to the test (c.nodes[4]
+// is nil until it starts it).
+func sealersAndNewNode(t *testing.T) (*pbftChain, *chainbuild.AddResult) {
+	t.Helper()
+	c := buildPBFTChain(t, "ecdsa", 4)
+	added := c.addNode("org1", false)
+	c.startAll()
+	c.nodes = append(c.nodes, nil)
+	return c, added
+}
+
 func hasKey(keys [][]byte, k []byte) bool {
 	for _, x := range keys {
 		if bytes.Equal(x, k) {
@@ -64,35 +78,16 @@ func TestPBFTSealersByGovernance(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	c := buildPBFTChain(t, "ecdsa", 4)
-	added := c.addNode("org1", false)
-	for i := range 4 {
-		c.start(i)
-	}
-	c.waitPeers()
-	c.nodes = append(c.nodes, nil)
+	c, added := sealersAndNewNode(t)
 	suite := c.nodes[0].Genesis().Suite()
-	client, err := sdk.Dial(ctx, "ws://"+c.nodes[0].RPCAddr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
-	admin, err := node.LoadKey(filepath.Join(c.dir, chainbuild.OrgsDir, "org1", chainbuild.AdminKeyFile), suite)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cabi, _ := precompiled.ABI(precompiled.CommitteeAddress)
-	committee := client.Contract(precompiled.CommitteeAddress, cabi)
+	client := nodetest.Dial(t, ctx, c.nodes[0])
 	// One governor: a proposal passes with its proposer's vote.
+	committee := govtest.New(t, client, govtest.OrgAdmin(t, c.dir, "org1", suite))
 	decide := func(op uint8, id []byte) uint64 {
 		t.Helper()
-		r, err := committee.Transact(ctx, admin, "proposeNode", op, id, uint64(1), uint64(0))
-		if err != nil || r.Status != 1 {
-			t.Fatalf("proposeNode %d: %v %+v", op, err, r)
-		}
-		return r.BlockNumber
+		return committee.ProposeNode(ctx, op, id, 1).BlockNumber
 	}
-	newKey := append([]byte{4}, mustHex(t, added.Node.NodeID)...)
+	newKey := govtest.NodeKey(t, added.Node.NodeID)
 	genesisSealers := c.nodes[0].Genesis().Sealers
 
 	// 1. Voted in as an observer, the new node is admitted and syncs.
@@ -101,11 +96,7 @@ func TestPBFTSealersByGovernance(t *testing.T) {
 	h := commitSome(ctx, t, client, suite, 1)
 	c.waitHeight(h)
 	c.checkSame(ctx, h)
-	newClient, err := sdk.Dial(ctx, "ws://"+c.nodes[4].RPCAddr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer newClient.Close()
+	newClient := nodetest.Dial(t, ctx, c.nodes[4])
 	// nodeInfo is the new node's role and whether it takes part in consensus.
 	nodeInfo := func() (string, bool) {
 		var info struct {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gobcos/gobcos/crypto"
 	"github.com/gobcos/gobcos/executor/precompiled"
+	"github.com/gobcos/gobcos/internal/cryptotest"
 	"github.com/gobcos/gobcos/internal/nodetest"
 	"github.com/gobcos/gobcos/node"
 	"github.com/gobcos/gobcos/sdk"
@@ -21,10 +22,7 @@ import (
 // (its proposals execute at once) and the given compatibility version.
 func soloGovNode(t *testing.T, compat string) (node.Config, crypto.PrivateKey) {
 	t.Helper()
-	gov, err := crypto.ECDSA().GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
+	gov := cryptotest.Key(t, crypto.ECDSA())
 	cfg := nodetest.DevConfig(t, crypto.NameECDSA, func(g *node.Genesis) {
 		g.Committee = []node.CommitteeMember{{Address: gov.Address(), Weight: 1}}
 		g.CompatibilityVersion = compat
@@ -77,11 +75,7 @@ func TestSystemConfigApplies(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := runConfig(t, cfg)
-	client, err := sdk.Dial(ctx, "ws://"+n.RPCAddr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
+	client := nodetest.Dial(t, ctx, n)
 
 	propose(ctx, t, client, gov, "proposeConfig", precompiled.KeyTxCountLimit, "2", uint64(0))
 	waitConfig(ctx, t, client, precompiled.KeyTxCountLimit, "2")

@@ -8,8 +8,9 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/gobcos/gobcos/executor/precompiled"
+	"github.com/gobcos/gobcos/internal/cryptotest"
+	"github.com/gobcos/gobcos/internal/nodetest"
 	"github.com/gobcos/gobcos/node"
-	"github.com/gobcos/gobcos/sdk"
 )
 
 // TestPBFTFetchesTxsGossipMissed: on a chain at compatibility version
@@ -27,15 +28,8 @@ func TestPBFTFetchesTxsGossipMissed(t *testing.T) {
 		t.Fatalf("a new chain's proposals carry bodies: %+v %v", r, err)
 	}
 
-	client, err := sdk.Dial(ctx, "ws://"+c.nodes[0].RPCAddr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
-	key, err := client.Suite().GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
+	client := nodetest.Dial(t, ctx, c.nodes[0])
+	key := cryptotest.Key(t, client.Suite())
 	to := common.Address{0x42}
 	var top uint64
 	for range 3 {
@@ -80,10 +74,7 @@ func TestUpgradeToTxHashProposals(t *testing.T) {
 	}
 	c.waitPeers()
 	client := c.client(ctx, 0)
-	key, err := client.Suite().GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
+	key := cryptotest.Key(t, client.Suite())
 	to := common.Address{0x42}
 	send := func() uint64 {
 		t.Helper()

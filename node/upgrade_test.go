@@ -3,9 +3,7 @@ package node_test
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"math/big"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -67,19 +65,7 @@ func (c *upgradeChain) config(i int, binary string) node.Config {
 // startAs starts node i on the given binary.
 func (c *upgradeChain) startAs(i int, binary string) {
 	c.t.Helper()
-	var logger *slog.Logger
-	if os.Getenv("GOBCOS_TEST_LOG") != "" {
-		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})).With("node", i)
-	}
-	n, err := node.New(c.config(i, binary), logger)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	if err := n.Start(); err != nil {
-		n.Stop()
-		c.t.Fatal(err)
-	}
-	c.nodes[i] = n
+	c.nodes[i] = runNode(c.t, c.config(i, binary), i)
 }
 
 func (c *upgradeChain) client(ctx context.Context, i int) *sdk.Client {

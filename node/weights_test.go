@@ -3,17 +3,17 @@ package node_test
 import (
 	"bytes"
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 
-	"github.com/gobcos/gobcos/chainbuild"
 	"github.com/gobcos/gobcos/consensus"
 	"github.com/gobcos/gobcos/crypto"
 	"github.com/gobcos/gobcos/executor/precompiled"
+	"github.com/gobcos/gobcos/internal/govtest"
+	"github.com/gobcos/gobcos/internal/nodetest"
 	"github.com/gobcos/gobcos/node"
 	"github.com/gobcos/gobcos/sdk"
 )
@@ -68,30 +68,14 @@ func TestPBFTWeightsByGovernance(t *testing.T) {
 	})
 	c.startAll()
 	suite := c.nodes[1].Genesis().Suite()
-	admin, err := node.LoadKey(filepath.Join(c.dir, chainbuild.OrgsDir, "org1", chainbuild.AdminKeyFile), suite)
-	if err != nil {
-		t.Fatal(err)
-	}
-	client, err := sdk.Dial(ctx, "ws://"+c.nodes[1].RPCAddr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
-	cabi, _ := precompiled.ABI(precompiled.CommitteeAddress)
-	committee := client.Contract(precompiled.CommitteeAddress, cabi)
-	var sealers [][]byte
-	for _, s := range c.nodes[1].Genesis().Sealers {
-		sealers = append(sealers, []byte(s))
-	}
+	client := nodetest.Dial(t, ctx, c.nodes[1])
+	committee := govtest.New(t, client, govtest.OrgAdmin(t, c.dir, "org1", suite))
+	sealers := c.sealerKeys()
 	weights := []uint64{3, 1, 1, 1}
 
 	// 1. The weight is recorded at 0.2.0 (one governor: the proposal
 	// executes with its proposer's vote).
-	r, err := committee.Transact(ctx, admin, "proposeNode", precompiled.NodeOpSetWeight, sealers[0], uint64(3), uint64(0))
-	if err != nil || !r.Succeeded() {
-		t.Fatalf("proposeNode set weight: %v %+v", err, r)
-	}
-	weightedAt := r.BlockNumber
+	weightedAt := committee.ProposeNode(ctx, precompiled.NodeOpSetWeight, sealers[0], 3).BlockNumber
 	list, err := c.nodes[1].ConsensusNodes(weightedAt + 1)
 	if err != nil {
 		t.Fatal(err)
@@ -120,11 +104,7 @@ func TestPBFTWeightsByGovernance(t *testing.T) {
 	// 3. Upgrade to 0.3.0 with every sealer up.
 	c.start(0)
 	c.waitPeers()
-	r, err = committee.Transact(ctx, admin, "proposeUpgrade", precompiled.CompatV0_3, uint64(0))
-	if err != nil || !r.Succeeded() {
-		t.Fatalf("proposeUpgrade: %v %+v", err, r)
-	}
-	upgradedAt := r.BlockNumber
+	upgradedAt := committee.Pass(ctx, "proposeUpgrade", precompiled.CompatV0_3, uint64(0)).BlockNumber
 	c.waitHeight(upgradedAt)
 
 	// 4. From upgradedAt+1 the heavy sealer and one light one (weight 4 of

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -61,9 +60,7 @@ type Engine struct {
 	tracer consensus.Tracer
 	rules  consensus.RulesSource
 
-	mu     sync.Mutex
-	status consensus.Status
-	runner consensus.Runner // the run goroutine
+	life consensus.Lifecycle // the run goroutine and Status
 }
 
 var _ consensus.Engine = (*Engine)(nil)
@@ -99,7 +96,7 @@ func New(p Params) (*Engine, error) {
 	return &Engine{
 		cfg: p.Config, suite: p.Suite, key: p.Key, txs: p.Txs, exec: p.Executor, ledger: p.Ledger,
 		log: logger.With("module", "consensus", "engine", consensus.NameSolo), now: now, tracer: p.Tracer, rules: p.Rules,
-		status: consensus.Status{Engine: consensus.NameSolo, Sealer: true, Leader: true},
+		life: consensus.Lifecycle{Status: consensus.Status{Engine: consensus.NameSolo, Sealer: true, Leader: true}},
 	}, nil
 }
 
@@ -108,38 +105,26 @@ func (e *Engine) Name() string { return consensus.NameSolo }
 
 // Start launches the sealing loop. It fails if the ledger has no head.
 func (e *Engine) Start(ctx context.Context) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if err := e.runner.CanStart(ErrStopped, ErrAlreadyStarted); err != nil {
-		return err
-	}
-	head := e.ledger.Head()
-	if head == nil {
-		return ErrNoHead
-	}
-	e.status.Height = head.Number
-	e.status.BlockHash = head.Hash(e.suite)
-	e.status.Running = true
-	runCtx, cancel := context.WithCancel(ctx)
-	e.runner.Launch(runCtx, cancel, e.run)
-	e.log.Info("started", "height", head.Number, "sealer", e.key.Address())
-	return nil
+	return e.life.Start(ctx, ErrStopped, ErrAlreadyStarted, func(context.Context) error {
+		head := e.ledger.Head()
+		if head == nil {
+			return ErrNoHead
+		}
+		e.life.Status.Height = head.Number
+		e.life.Status.BlockHash = head.Hash(e.suite)
+		e.log.Info("started", "height", head.Number, "sealer", e.key.Address())
+		return nil
+	}, e.run)
 }
 
 // Stop ends the sealing loop, waiting for a block being committed.
 func (e *Engine) Stop() error {
-	if e.runner.Stop(&e.mu) {
-		e.log.Info("stopped")
-	}
+	e.life.Stop(e.log)
 	return nil
 }
 
 // Status reports the latest committed block.
-func (e *Engine) Status() consensus.Status {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.status
-}
+func (e *Engine) Status() consensus.Status { return e.life.Snapshot() }
 
 // run is the sealing loop. With an Executor that implements
 // consensus.PendingExecutor (and Config.Serial unset) it overlaps: while
@@ -152,9 +137,6 @@ func (e *Engine) run(ctx context.Context) {
 			// The commit completes even if ctx ended; Stop waits for it.
 			_ = e.settle(ctx, fl)
 		}
-		e.mu.Lock()
-		e.status.Running = false
-		e.mu.Unlock()
 	}()
 	pe, _ := e.exec.(consensus.PendingExecutor)
 	if e.cfg.Serial {
@@ -333,7 +315,7 @@ func (e *Engine) sealBlock(ctx context.Context, pe consensus.PendingExecutor, pa
 	parentHash := parent.Hash(e.suite)
 	env := consensus.BlockEnv{
 		Number:     parent.Number + 1,
-		Timestamp:  max(unixSeconds(e.now()), parent.Timestamp),
+		Timestamp:  consensus.BlockTime(e.now(), parent.Timestamp),
 		Sealer:     e.key.Address(),
 		GasLimit:   e.cfg.BlockGasLimit,
 		ParentHash: parentHash,
@@ -365,13 +347,6 @@ func (e *Engine) sealBlock(ctx context.Context, pe consensus.PendingExecutor, pa
 		block: &types.Block{Header: header, Txs: txs}, hash: hash, res: res, senders: senders,
 		start: start, seal: execStart.Sub(start), exec: executed.Sub(execStart),
 	}, nil
-}
-
-func unixSeconds(t time.Time) uint64 {
-	if s := t.Unix(); s > 0 {
-		return uint64(s)
-	}
-	return 0
 }
 
 // sleep waits d or until ctx ends; it reports whether ctx is still live.

@@ -91,11 +91,11 @@ func (e *Engine) settle(ctx context.Context, fl *inflight) error {
 	}
 	e.txs.OnCommitted(fl.block)
 
-	e.mu.Lock()
-	e.status.Height = header.Number
-	e.status.BlockHash = fl.hash
-	e.status.LastBlockTime = time.Now()
-	e.mu.Unlock()
+	e.life.Lock()
+	e.life.Status.Height = header.Number
+	e.life.Status.BlockHash = fl.hash
+	e.life.Status.LastBlockTime = time.Now()
+	e.life.Unlock()
 	level := slog.LevelInfo
 	if e.tracer != nil {
 		level = slog.LevelDebug // the tracer logs the block's flow line

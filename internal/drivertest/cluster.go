@@ -56,6 +56,18 @@ func NewCluster[D Driver, P any](t testing.TB, suite crypto.Suite, n int, params
 	return c
 }
 
+// BuildAll makes every node's driver without starting it, or starts
+// them all if run.
+func (c *Cluster[D, P]) BuildAll(run bool) {
+	for i := range c.Drivers {
+		if run {
+			c.Start(i)
+		} else {
+			c.Build(i)
+		}
+	}
+}
+
 // Build makes node i's driver without starting it; mod adjusts its
 // parameters.
 func (c *Cluster[D, P]) Build(i int, mod ...func(*P)) D {

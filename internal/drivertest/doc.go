@@ -5,8 +5,9 @@
 // them to the drivers' Ledger and Executor interfaces, and a Chain of
 // such nodes with one user who signs native transactions, submits them
 // to pools and waits for every node to commit them and to hold the same
-// blocks (drivertest.go). A Cluster (cluster.go) makes those nodes
-// sealers running an engine's drivers: it builds, starts, stops and
+// blocks (drivertest.go), and the drivers' consensus.DriverConfig on that
+// chain (DriverConfig). A Cluster (cluster.go) makes those nodes
+// sealers running an engine's drivers: it builds (BuildAll), starts, stops and
 // restarts them, and is the in-memory network their test transports
 // deliver through (Peer), with nodes that can be cut off.
 // Chain.CheckVerifiedOnce checks (with cryptotest.CountingSuite) that

@@ -31,6 +31,15 @@ const (
 	GasLimit = 3_000_000_000 // the block gas limit
 )
 
+// DriverConfig is the drivers' configuration on the test chain: its chain,
+// group and block gas limit, the default bounds and 20 ms ticks.
+func DriverConfig() consensus.DriverConfig {
+	c := consensus.DefaultDriverConfig()
+	c.ChainID, c.GroupID, c.BlockGasLimit = ChainID, GroupID, GasLimit
+	c.TickInterval = 20 * time.Millisecond
+	return c
+}
+
 // Node is one node's ledger, executor and txpool over a memory store.
 type Node struct {
 	// HoldExec makes the node's Executor fail while set (a block decided

@@ -1,10 +1,12 @@
 package nodetest
 
 import (
+	"context"
 	"path/filepath"
 	"testing"
 
 	"github.com/gobcos/gobcos/node"
+	"github.com/gobcos/gobcos/sdk"
 )
 
 // DevConfig initialises a single-node development chain of the crypto
@@ -54,4 +56,16 @@ func Start(t testing.TB, cfg node.Config) *node.Node {
 func Dev(t testing.TB, suite string, edit func(*node.Genesis)) *node.Node {
 	t.Helper()
 	return Start(t, DevConfig(t, suite, edit))
+}
+
+// Dial connects an SDK client to n's RPC over WebSocket; the client is
+// closed when the test ends.
+func Dial(t testing.TB, ctx context.Context, n *node.Node) *sdk.Client {
+	t.Helper()
+	c, err := sdk.Dial(ctx, "ws://"+n.RPCAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c
 }

@@ -5,8 +5,6 @@ import (
 	binenc "encoding/binary"
 	"fmt"
 	"math/big"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -18,7 +16,8 @@ import (
 	"github.com/gobcos/gobcos/chainbuild"
 	"github.com/gobcos/gobcos/crypto"
 	"github.com/gobcos/gobcos/executor/precompiled"
-	gobcosnode "github.com/gobcos/gobcos/node"
+	"github.com/gobcos/gobcos/internal/contracttest"
+	"github.com/gobcos/gobcos/internal/govtest"
 	"github.com/gobcos/gobcos/sdk"
 )
 
@@ -48,10 +47,7 @@ func startGovChain(t *testing.T, ctx context.Context) *govChain {
 		t.Fatalf("manifest lists %d organisations, want 4", len(m.Orgs))
 	}
 	for _, o := range m.Orgs {
-		k, err := gobcosnode.LoadKey(filepath.Join(c.dir, chainbuild.OrgsDir, o.Name, chainbuild.AdminKeyFile), g.suite)
-		if err != nil {
-			t.Fatal(err)
-		}
+		k := govtest.OrgAdmin(t, c.dir, o.Name, g.suite)
 		if k.Address() != o.Admin {
 			t.Fatalf("org %s: admin key is %v, manifest says %v", o.Name, k.Address(), o.Admin)
 		}
@@ -115,14 +111,7 @@ func (g *govChain) mustSend(key crypto.PrivateKey, to common.Address, method str
 func (g *govChain) propose(method string, args ...any) uint64 {
 	g.t.Helper()
 	r := g.mustSend(g.govs[0], precompiled.CommitteeAddress, method, args...)
-	k := g.client().Contract(precompiled.CommitteeAddress, g.abis[precompiled.CommitteeAddress])
-	for _, l := range r.Logs {
-		if ev, err := k.ParseEvent("ProposalCreated", l); err == nil {
-			return ev["id"].(uint64)
-		}
-	}
-	g.t.Fatalf("%s: no ProposalCreated event in the receipt", method)
-	return 0
+	return govtest.ProposalID(g.t, g.client().Contract(precompiled.CommitteeAddress, g.abis[precompiled.CommitteeAddress]), r)
 }
 
 // status reads a proposal's status on every node and requires them to
@@ -186,24 +175,6 @@ func (g *govChain) configEverywhere(key string) []string {
 		vals = append(vals, out.Value)
 	}
 	return vals
-}
-
-func loadContract(t *testing.T, name string) (abi.ABI, []byte) {
-	t.Helper()
-	dir := filepath.Join("..", "..", "testdata", "contracts")
-	a, err := os.ReadFile(filepath.Join(dir, name+".abi"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	parsed, err := abi.JSON(strings.NewReader(string(a)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	hexBin, err := os.ReadFile(filepath.Join(dir, name+".bin"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return parsed, common.FromHex(strings.TrimSpace(string(hexBin)))
 }
 
 // TestGovernanceOnRealNodes drives the committee of a 4-organisation chain
@@ -282,7 +253,7 @@ func TestGovernanceOnRealNodes(t *testing.T) {
 
 	// The deploy allow-list: once on, an account without the deployer
 	// role cannot deploy; granted the role by proposal, it can.
-	storeABI, storeBin := loadContract(t, "Store")
+	store := contracttest.Load(t, "Store")
 	dev, err := g.suite.GenerateKey()
 	if err != nil {
 		t.Fatal(err)
@@ -290,7 +261,7 @@ func TestGovernanceOnRealNodes(t *testing.T) {
 	deploy := func() (common.Address, error) {
 		dctx, dcancel := context.WithTimeout(ctx, 60*time.Second)
 		defer dcancel()
-		addr, r, err := g.client().Deploy(dctx, dev, storeABI, storeBin, big.NewInt(1))
+		addr, r, err := g.client().Deploy(dctx, dev, store.ABI, store.Bin, big.NewInt(1))
 		if r != nil {
 			g.settle(r.BlockNumber)
 		}

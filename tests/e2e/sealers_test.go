@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"encoding/hex"
 	"fmt"
 	"path/filepath"
 	"testing"
@@ -14,7 +13,7 @@ import (
 	"github.com/gobcos/gobcos/chainbuild"
 	"github.com/gobcos/gobcos/crypto"
 	"github.com/gobcos/gobcos/executor/precompiled"
-	gnode "github.com/gobcos/gobcos/node"
+	"github.com/gobcos/gobcos/internal/govtest"
 	"github.com/gobcos/gobcos/sdk"
 )
 
@@ -40,33 +39,17 @@ func TestSealersByGovernance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pub := func(i int) []byte {
-		b, err := hex.DecodeString(m.Nodes[i].NodeID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return append([]byte{4}, b...)
-	}
-	newKey, removed := pub(4), pub(3)
+	newKey, removed := govtest.NodeKey(t, m.Nodes[4].NodeID), govtest.NodeKey(t, m.Nodes[3].NodeID)
 
 	client, err := sdk.Dial(ctx, c.nodes[0].rpcURL())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer client.Close()
-	admin, err := gnode.LoadKey(filepath.Join(c.dir, chainbuild.OrgsDir, "org1", chainbuild.AdminKeyFile), suite)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cabi, _ := precompiled.ABI(precompiled.CommitteeAddress)
-	committee := client.Contract(precompiled.CommitteeAddress, cabi)
+	committee := govtest.New(t, client, govtest.OrgAdmin(t, c.dir, "org1", suite))
 	decide := func(op uint8, id []byte) uint64 {
 		t.Helper()
-		r, err := committee.Transact(ctx, admin, "proposeNode", op, id, uint64(1), uint64(0))
-		if err != nil || r.Status != 1 {
-			t.Fatalf("proposeNode %d: %v %+v", op, err, r)
-		}
-		return r.BlockNumber
+		return committee.ProposeNode(ctx, op, id, 1).BlockNumber
 	}
 	user, err := suite.GenerateKey()
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/gobcos/gobcos/chainbuild"
 	"github.com/gobcos/gobcos/crypto"
 	"github.com/gobcos/gobcos/executor/precompiled"
+	"github.com/gobcos/gobcos/internal/govtest"
 	"github.com/gobcos/gobcos/internal/proctest"
 	gnode "github.com/gobcos/gobcos/node"
 	"github.com/gobcos/gobcos/sdk"
@@ -55,10 +56,7 @@ func TestUpgradeOldAndNewBinaries(t *testing.T) {
 	for _, nd := range c.nodes {
 		nd.start()
 	}
-	admin, err := gnode.LoadKey(filepath.Join(dir, chainbuild.OrgsDir, "org1", chainbuild.AdminKeyFile), crypto.ECDSA())
-	if err != nil {
-		t.Fatal(err)
-	}
+	admin := govtest.OrgAdmin(t, dir, "org1", crypto.ECDSA())
 	dial := func(i int) *sdk.Client {
 		t.Helper()
 		cl, err := sdk.Dial(ctx, c.nodes[i].rpcURL())
@@ -85,16 +83,11 @@ func TestUpgradeOldAndNewBinaries(t *testing.T) {
 	waitHeight(t, c.nodes, r.BlockNumber, 60*time.Second, "before the upgrade")
 	sameChain(t, c.nodes, r.BlockNumber)
 
-	cabi, _ := precompiled.ABI(precompiled.CommitteeAddress)
-	if _, err := dial(0).Contract(precompiled.CommitteeAddress, cabi).Transact(ctx, admin, "proposeUpgrade", precompiled.CompatV0_2, uint64(0)); err == nil ||
+	if _, err := govtest.New(t, dial(0), admin).Contract().Transact(ctx, admin, "proposeUpgrade", precompiled.CompatV0_2, uint64(0)); err == nil ||
 		!strings.Contains(err.Error(), "supports versions up to 0.1.0") {
 		t.Fatalf("upgrade proposal through an old node: %v", err)
 	}
-	pr, err := dial(2).Contract(precompiled.CommitteeAddress, cabi).Transact(ctx, admin, "proposeUpgrade", precompiled.CompatV0_2, uint64(0))
-	if err != nil || !pr.Succeeded() {
-		t.Fatalf("upgrade proposal: %v %+v", err, pr)
-	}
-	p := pr.BlockNumber
+	p := govtest.New(t, dial(2), admin).Pass(ctx, "proposeUpgrade", precompiled.CompatV0_2, uint64(0)).BlockNumber
 	for _, nd := range c.nodes[:2] {
 		if !nd.waitLog(0, 60*time.Second, "node halted") || nd.logSince(0, "supports versions up to 0.1.0") != nil {
 			t.Fatalf("old node%d did not log its halt", nd.idx)

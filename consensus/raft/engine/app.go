@@ -83,7 +83,7 @@ func (a *app) Seal(parent *types.Header, maxTxs, maxBytes int) (*types.Header, [
 	if len(txs) == 0 {
 		return nil, nil, nil
 	}
-	env := e.env(parent, max(unixSeconds(e.now()), parent.Timestamp), e.sealer)
+	env := e.env(parent, consensus.BlockTime(e.now(), parent.Timestamp), e.sealer)
 	execStart := time.Now()
 	res, err := e.exec.ExecuteBlock(a.ctx, env, parent.StateRoot, txs)
 	if err != nil {

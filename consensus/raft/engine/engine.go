@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -110,12 +109,11 @@ type Engine struct {
 	core     *raft.Core
 	lastHead uint64
 
-	mu      sync.Mutex
+	// life is the run goroutine and Status; its mutex guards the fields below too.
+	life    consensus.Lifecycle
 	members *wantedMembers // nil: no node list given (the genesis voters stay)
-	status  consensus.Status
 	cstatus raft.Status
 	signers [][]byte
-	runner  consensus.Runner // the run goroutine
 }
 
 var _ consensus.Engine = (*Engine)(nil)
@@ -161,7 +159,7 @@ func New(p Params) (*Engine, error) {
 		tracer: p.Tracer, rules: p.Rules,
 		inbox:         make(chan inbound, p.Config.InboxSize),
 		confs:         make(chan confRequest),
-		status:        consensus.Status{Engine: consensus.NameRaft, Sealer: sealer},
+		life:          consensus.Lifecycle{Status: consensus.Status{Engine: consensus.NameRaft, Sealer: sealer}},
 		baseSyncTicks: ccfg.SyncTicks,
 	}
 	e.tick.Store(int64(p.Config.TickInterval))
@@ -184,51 +182,39 @@ func (e *Engine) Deliver(from []byte, data []byte) {
 
 // Start loads the raft state from the KV and launches the driver goroutine.
 func (e *Engine) Start(ctx context.Context) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if err := e.runner.CanStart(ErrStopped, ErrAlreadyStarted); err != nil {
-		return err
-	}
-	head := e.ledger.Head()
-	if head == nil {
-		return ErrNoHead
-	}
-	runCtx, cancel := context.WithCancel(ctx)
-	a := &app{e: e, ctx: runCtx}
-	core, err := raft.New(e.ccfg, kvStore{e.kv}, a, coreTransport{e})
-	if err != nil {
-		cancel()
-		return fmt.Errorf("restoring raft state: %w", err)
-	}
-	e.core, e.lastHead = core, head.Number
-	e.applyTiming(head.Number + 1)
-	e.status.Height, e.status.BlockHash, e.status.Running = head.Number, head.Hash(e.suite), true
-	e.signers = core.Signers()
-	e.log.Info("started", "height", head.Number, "raftId", fmt.Sprintf("%x", core.ID()), "voters", len(core.Status().Voters))
-	e.runner.Launch(runCtx, cancel, e.run)
-	return nil
+	return e.life.Start(ctx, ErrStopped, ErrAlreadyStarted, func(runCtx context.Context) error {
+		head := e.ledger.Head()
+		if head == nil {
+			return ErrNoHead
+		}
+		a := &app{e: e, ctx: runCtx}
+		core, err := raft.New(e.ccfg, kvStore{e.kv}, a, coreTransport{e})
+		if err != nil {
+			return fmt.Errorf("restoring raft state: %w", err)
+		}
+		e.core, e.lastHead = core, head.Number
+		e.applyTiming(head.Number + 1)
+		e.life.Status.Height, e.life.Status.BlockHash = head.Number, head.Hash(e.suite)
+		e.signers = core.Signers()
+		e.log.Info("started", "height", head.Number, "raftId", fmt.Sprintf("%x", core.ID()), "voters", len(core.Status().Voters))
+		return nil
+	}, e.run)
 }
 
 // Stop ends the driver, letting a block being committed finish.
 func (e *Engine) Stop() error {
-	if e.runner.Stop(&e.mu) {
-		e.log.Info("stopped")
-	}
+	e.life.Stop(e.log)
 	return nil
 }
 
 // Status is a snapshot of the engine's progress.
-func (e *Engine) Status() consensus.Status {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.status
-}
+func (e *Engine) Status() consensus.Status { return e.life.Snapshot() }
 
 // Stats returns the driver's counters and the core's status.
 func (e *Engine) Stats() Stats {
-	e.mu.Lock()
+	e.life.Lock()
 	s := Stats{Core: e.cstatus}
-	e.mu.Unlock()
+	e.life.Unlock()
 	s.InboxDropped, s.SendFailed = e.inboxDropped.Load(), e.sendFailed.Load()
 	s.Tick, s.ElectionTimeout = e.tickInterval(), e.electionTimeout()
 	return s
@@ -238,8 +224,8 @@ func (e *Engine) Stats() Stats {
 // sealers, then every node added by a membership change): block sync
 // verifies blocks against it with quorum 1.
 func (e *Engine) Signers() [][]byte {
-	e.mu.Lock()
-	defer e.mu.Unlock()
+	e.life.Lock()
+	defer e.life.Unlock()
 	return slices.Clone(e.signers)
 }
 
@@ -248,9 +234,7 @@ func (e *Engine) Signers() [][]byte {
 // raft.ErrConfChangePending while another change is being applied.
 func (e *Engine) ProposeConfChange(ctx context.Context, t raft.ChangeType, pub []byte) error {
 	req := confRequest{t: t, pub: slices.Clone(pub), reply: make(chan error, 1)}
-	e.mu.Lock()
-	done := e.runner.Done()
-	e.mu.Unlock()
+	done := e.life.Done()
 	if done == nil {
 		return ErrNotRunning
 	}
@@ -278,8 +262,8 @@ func (e *Engine) SetMembers(voters, learners [][]byte) error {
 	if len(voters) == 0 {
 		return fmt.Errorf("%w: no voter in the node list", raft.ErrBadConfChange)
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
+	e.life.Lock()
+	defer e.life.Unlock()
 	e.members = &wantedMembers{voters: cloneKeys(voters), learners: cloneKeys(learners)}
 	return nil
 }
@@ -308,11 +292,6 @@ func (t coreTransport) Send(to uint64, data []byte) {
 
 // run is the driver loop.
 func (e *Engine) run(ctx context.Context) {
-	defer func() {
-		e.mu.Lock()
-		e.status.Running = false
-		e.mu.Unlock()
-	}()
 	tick := e.tickInterval()
 	ticker := time.NewTicker(tick)
 	defer ticker.Stop()
@@ -357,9 +336,9 @@ func (e *Engine) run(ctx context.Context) {
 
 // reconcile moves the configuration toward the wanted node list.
 func (e *Engine) reconcile() {
-	e.mu.Lock()
+	e.life.Lock()
 	m := e.members
-	e.mu.Unlock()
+	e.life.Unlock()
 	if m == nil {
 		return
 	}
@@ -371,9 +350,9 @@ func (e *Engine) reconcile() {
 // committed is called by the app after each block it commits.
 func (e *Engine) committed(h *types.Header, txs int) {
 	e.lastHead = h.Number
-	e.mu.Lock()
-	e.status.LastBlockTime = time.Now()
-	e.mu.Unlock()
+	e.life.Lock()
+	e.life.Status.LastBlockTime = time.Now()
+	e.life.Unlock()
 	e.log.Info("block committed", "number", h.Number, "hash", h.Hash(e.suite), "txs", txs)
 }
 
@@ -382,22 +361,15 @@ func (e *Engine) publish() {
 	cs := e.core.Status()
 	head := e.ledger.Head()
 	signers := e.core.Signers()
-	e.mu.Lock()
-	defer e.mu.Unlock()
+	e.life.Lock()
+	defer e.life.Unlock()
 	if head != nil {
-		e.status.Height, e.status.BlockHash = head.Number, head.Hash(e.suite)
+		e.life.Status.Height, e.life.Status.BlockHash = head.Number, head.Hash(e.suite)
 	}
-	e.status.View, e.status.Leader = cs.Term, cs.State == "StateLeader"
-	e.status.Sealer = slices.Contains(cs.Voters, cs.ID)
+	e.life.Status.View, e.life.Status.Leader = cs.Term, cs.State == "StateLeader"
+	e.life.Status.Sealer = slices.Contains(cs.Voters, cs.ID)
 	e.cstatus = cs
 	if len(signers) != len(e.signers) {
 		e.signers = slices.Clone(signers)
 	}
-}
-
-func unixSeconds(t time.Time) uint64 {
-	if s := t.Unix(); s > 0 {
-		return uint64(s)
-	}
-	return 0
 }

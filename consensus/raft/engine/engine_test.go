@@ -65,20 +65,11 @@ func newCluster(t *testing.T, suite crypto.Suite, n int, run bool) *cluster {
 		cc := raft.DefaultConfig()
 		cc.Suite, cc.Key, cc.Sealers = c.Suite, c.Keys[i], c.Sealers
 		cc.SnapshotEntries, cc.KeepEntries = 6, 2
-		cfg := DefaultConfig()
-		cfg.ChainID, cfg.GroupID, cfg.BlockGasLimit = drivertest.ChainID, drivertest.GroupID, drivertest.GasLimit
-		cfg.TickInterval = 20 * time.Millisecond
 		tn := c.Nodes[i]
-		return Params{Config: cfg, Core: cc, KV: tn.KV, Ledger: drivertest.Ledger{Ledger: tn.Ledger}, Executor: drivertest.Executor{N: tn},
+		return Params{Config: Config{DriverConfig: drivertest.DriverConfig()}, Core: cc, KV: tn.KV, Ledger: drivertest.Ledger{Ledger: tn.Ledger}, Executor: drivertest.Executor{N: tn},
 			Pool: tn.Pool, Transport: &memTransport{c: c, self: i}, Tracer: &c.traces[i]}
 	}, New)
-	for i := range n {
-		if run {
-			c.Start(i)
-		} else {
-			c.Build(i)
-		}
-	}
+	c.BuildAll(run)
 	return c
 }
 
@@ -95,7 +86,7 @@ func (c *cluster) leader(skip ...int) int {
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		for i, e := range c.Drivers {
-			if c.Up(i) && e.Status().Leader && !contains(skip, i) {
+			if c.Up(i) && e.Status().Leader && !slices.Contains(skip, i) {
 				return i
 			}
 		}
@@ -103,15 +94,6 @@ func (c *cluster) leader(skip ...int) int {
 	}
 	c.T.Fatalf("no leader; heights %v", c.Heights())
 	return -1
-}
-
-func contains(s []int, x int) bool {
-	for _, v := range s {
-		if v == x {
-			return true
-		}
-	}
-	return false
 }
 
 func TestThreeDrivers(t *testing.T) {
