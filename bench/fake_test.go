@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -47,6 +48,14 @@ func (a fakeEthAPI) ChainId() hexutil.Uint64                                   {
 func (a fakeEthAPI) GasPrice() *hexutil.Big                                    { return (*hexutil.Big)(common.Big1) }
 func (a fakeEthAPI) Accounts() []common.Address                                { return []common.Address{{0xaa}} }
 func (a fakeEthAPI) GetTransactionCount(common.Address, string) hexutil.Uint64 { return 7 }
+
+// GetBalance: the node's unlocked account is rich, every other poor.
+func (a fakeEthAPI) GetBalance(addr common.Address, _ string) *hexutil.Big {
+	if addr == (common.Address{0xaa}) {
+		return (*hexutil.Big)(new(big.Int).Lsh(common.Big1, 100))
+	}
+	return new(hexutil.Big)
+}
 
 func (a fakeEthAPI) BlockNumber() hexutil.Uint64 {
 	a.n.mu.Lock()
