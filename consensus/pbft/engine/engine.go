@@ -55,9 +55,14 @@ type Params struct {
 	// be ordered and executed while the one below is not committed, where
 	// the chain allows it: doc.go, "Pipelining"); Incarnation is set by
 	// Start.
-	Core      pbft.Config
-	KV        storage.KV // the node's store; the driver writes under Prefix
-	Ledger    Ledger
+	Core   pbft.Config
+	KV     storage.KV // the node's store; the driver writes under Prefix
+	Ledger Ledger
+	// Executor runs blocks on the engine's execution goroutine, one call
+	// at a time, while the driver goroutine goes on using Ledger (commits
+	// included) and the block environment's GetHash reads Ledger from the
+	// execution goroutine: both must be safe for that (doc.go, "What runs
+	// where"). A consensus.PendingExecutor is needed for pipelining.
 	Executor  Executor
 	Pool      TxPool
 	Transport Transport
