@@ -136,9 +136,11 @@ func (a Executor) ExecuteBlock(ctx context.Context, env consensus.BlockEnv, pare
 
 // ExecuteBlockOn implements consensus.PendingExecutor: it runs txs on the
 // node's state with the write sets of the pending blocks above the ledger
-// head laid over it. The drivers that use it commit on the goroutine that
-// executes, so the store does not change meanwhile. It fails while the
-// node's HoldExec is set.
+// head laid over it: over a snapshot of the store taken after the head is
+// read, so a pending block committed meanwhile (the PBFT driver commits
+// while its execution goroutine runs) is read from the snapshot or from
+// its layer, with the same values either way. It fails while the node's
+// HoldExec is set.
 func (a Executor) ExecuteBlockOn(ctx context.Context, env consensus.BlockEnv, parentRoot common.Hash, txs []*types.Transaction, pending []consensus.Pending) (*consensus.Result, error) {
 	if a.N.HoldExec.Load() {
 		return nil, errors.New("test: execution held")
@@ -164,7 +166,12 @@ func (a Executor) ExecuteBlockOn(ctx context.Context, env consensus.BlockEnv, pa
 	if len(layers) > 0 {
 		a.N.PendingExecs.Add(1)
 	}
-	res, err := a.N.Exec.ExecuteBlock(ctx, executor.BlockEnv{Number: env.Number, Timestamp: env.Timestamp, Sealer: env.Sealer, GetHash: env.GetHash}, parentRoot, txs, state.NewOverlay(a.N.KV, layers...))
+	snap, err := a.N.KV.NewSnapshot()
+	if err != nil {
+		return nil, err
+	}
+	defer snap.Release()
+	res, err := a.N.Exec.ExecuteBlock(ctx, executor.BlockEnv{Number: env.Number, Timestamp: env.Timestamp, Sealer: env.Sealer, GetHash: env.GetHash}, parentRoot, txs, state.NewOverlay(snap, layers...))
 	if err != nil {
 		return nil, err
 	}

@@ -21,12 +21,61 @@
 // proposals with tx hashes) in one synced batch, before any
 // message of the same Ready is sent, so a restarted sealer never signs
 // two different things for one height and view. Then the messages are
-// sent, verify and execute requests are worked out, finalized blocks are
+// sent, verify requests are queued, execute requests are prepared and
+// handed to the execution goroutine (below), finalized blocks are
 // committed to the ledger (block, receipts, senders, write set) and the
-// txpool is told (OnCommitted), and Advance is called. Verdicts and
-// execution results are given to the core after Advance. A failure to
+// txpool is told (OnCommitted), and Advance is called. Verdicts, and the
+// refusals of execute requests that cannot start, are given to the core
+// after Advance; execution results when they arrive. A failure to
 // persist or commit stops the driver (logged): going on could break the
 // guarantees above.
+//
+// # What runs where
+//
+// The driver goroutine owns the core and everything the core's output
+// touches: the persisted state, the execution results kept until commit,
+// the verify and fetch bookkeeping, the commits. Three kinds of goroutine
+// work beside it and hand their results back to it through channels: the
+// fetchers and the fetch server (below), and one execution goroutine at a
+// time.
+//
+// Execution: an ExecRequest is prepared on the driver goroutine — its
+// parent worked out (the ledger head, or the executed, uncommitted parent
+// when pipelined: below), its txs resolved (a missing body fails the
+// request at once with ErrBodiesMissing and starts a fetch) — and then
+// run by an execution goroutine, which gets all it needs by value: the
+// block environment, the txs, and for a pipelined height the parent's
+// header and write set (consensus.Pending), which nothing changes any
+// more. The core has at most one ExecRequest outstanding, so executions
+// run one at a time in height order. Meanwhile the driver goes on
+// stepping the core: messages, ticks, verdicts, proposals at the heights
+// the window allows, the certification and commit of the block below.
+// The result comes back to the driver goroutine, which keeps it for the
+// commit (execution results are only touched there) and gives it to the
+// core (Executed); errors keep their meaning (the core retries the
+// request after ResendTicks). A core rebuilt meanwhile (block sync moved
+// the ledger, an epoch switch) is not given the result of its
+// predecessor's request: the driver first makes any rebuild that is due,
+// cancels the execution's context and drops its result and the jobs
+// still queued for the old core; the new core asks again. Stop cancels
+// the execution and waits for its goroutine.
+//
+// What an execution reads does not change under it: on the ledger head,
+// the node's executor holds the node's state lock for reading during the
+// whole execution, so a commit by block sync waits for it (the driver
+// itself commits nothing at or below that head); on a pending parent, it
+// runs on a store snapshot taken together with the head under that lock,
+// with the parent's write set laid over it unless the parent is in the
+// snapshot already, so the driver's commit of the parent goes on
+// meanwhile (package node, ExecuteBlockOn).
+//
+// Commits stay on the driver goroutine: HardState and proposals are
+// synced before the messages of their Ready leave, and a finalized block
+// is committed before Advance and before the core's next Ready, which may
+// carry the votes of the next heights (the window moves with the head).
+// Committing on another goroutine would need the core to wait for it
+// anyway before it acts on the new head, and the commit (one synced
+// batch) is short next to an execution.
 //
 // Verification is deterministic: every tx decodes (types.DecodeTx) and
 // verifies for the chain and group; no tx repeats within the proposal or
@@ -159,13 +208,14 @@
 // executes them again, each on its uncommitted parent; a rebuild after
 // block sync does the same from the synced head.
 //
-// The driver goroutine executes blocks itself, so on one node ordering
-// does not run during an execution: what pipelining overlaps is the
-// ordering of X (its three message rounds) with the certification and
-// commit of X-1 (the checkpoint round and the ledger write), and the
-// execution of X with the wait for X-1's certificate. Stats.PipelinedExecs
-// counts executions on an uncommitted parent; Stats.Window is the core's
-// window in force.
+// Blocks execute on the execution goroutine ("What runs where"), so what
+// pipelining overlaps on one node is the execution of X-1 with the
+// ordering of X (its three message rounds: the leader proposes X, and
+// every sealer verifies and votes on it, while X-1 executes), and the
+// execution of X with the certification and commit of X-1 (the
+// checkpoint round and the ledger write). Stats.PipelinedExecs counts
+// executions on an uncommitted parent; Stats.Window is the core's window
+// in force.
 //
 // # Restart and sync
 //

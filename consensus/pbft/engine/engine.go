@@ -55,9 +55,14 @@ type Params struct {
 	// be ordered and executed while the one below is not committed, where
 	// the chain allows it: doc.go, "Pipelining"); Incarnation is set by
 	// Start.
-	Core      pbft.Config
-	KV        storage.KV // the node's store; the driver writes under Prefix
-	Ledger    Ledger
+	Core   pbft.Config
+	KV     storage.KV // the node's store; the driver writes under Prefix
+	Ledger Ledger
+	// Executor runs blocks on the engine's execution goroutine, one call
+	// at a time, while the driver goroutine goes on using Ledger (commits
+	// included) and the block environment's GetHash reads Ledger from the
+	// execution goroutine: both must be safe for that (doc.go, "What runs
+	// where"). A consensus.PendingExecutor is needed for pipelining.
 	Executor  Executor
 	Pool      TxPool
 	Transport Transport
@@ -188,6 +193,12 @@ type Engine struct {
 	unsaved    map[common.Hash]*bodiesRecord  // resolved bodies for the next persist
 	fetchTries map[common.Hash]int            // fetch jobs started per proposal to verify it
 	lacking    map[common.Hash]*pbft.Proposal // proposals whose bodies are being fetched
+	// Execution (exec.go): the job running on the execution goroutine,
+	// its cancel, the jobs waiting for it, and where results arrive.
+	execRunning *execJob
+	execCancel  context.CancelFunc
+	execQueue   []*execJob
+	execDone    chan execDone
 
 	mu     sync.Mutex
 	status consensus.Status
@@ -239,15 +250,16 @@ func New(p Params) (*Engine, error) {
 	e := &Engine{
 		cfg: p.Config, ccfg: ccfg, suite: p.Core.Suite,
 		ledger: p.Ledger, exec: p.Executor, pool: p.Pool, tr: p.Transport, sigs: p.Verifier,
-		st:      &store{kv: p.KV, saved: make(map[common.Hash]uint64), bodies: make(map[common.Hash]uint64)},
-		log:     logger.With("module", "consensus", "engine", consensus.NamePBFT),
-		now:     now,
-		traces:  newTraces(p.Tracer),
-		inbox:   make(chan inbound, p.Config.InboxSize),
-		execs:   make(map[uint64]execResult),
-		status:  consensus.Status{Engine: consensus.NamePBFT, Sealer: self >= 0},
-		initial: initialEpoch(p.Core),
-		epochs:  p.Epochs, onEpoch: p.OnEpoch, baseDomain: p.Core.Domain,
+		st:       &store{kv: p.KV, saved: make(map[common.Hash]uint64), bodies: make(map[common.Hash]uint64)},
+		log:      logger.With("module", "consensus", "engine", consensus.NamePBFT),
+		now:      now,
+		traces:   newTraces(p.Tracer),
+		inbox:    make(chan inbound, p.Config.InboxSize),
+		execDone: make(chan execDone, 1),
+		execs:    make(map[uint64]execResult),
+		status:   consensus.Status{Engine: consensus.NamePBFT, Sealer: self >= 0},
+		initial:  initialEpoch(p.Core),
+		epochs:   p.Epochs, onEpoch: p.OnEpoch, baseDomain: p.Core.Domain,
 		rules: p.Rules, maxWindow: p.Core.Window,
 		unsaved: make(map[common.Hash]*bodiesRecord), fetchTries: make(map[common.Hash]int),
 		lacking: make(map[common.Hash]*pbft.Proposal), pipeCache: make(map[pipeKey]bool),
@@ -323,7 +335,9 @@ func (e *Engine) Start(ctx context.Context) error {
 	return nil
 }
 
-// Stop ends the driver, letting a block being committed finish.
+// Stop ends the driver, letting a block being committed finish; a block
+// being executed is cancelled (the executor sees its context end) and
+// waited for.
 func (e *Engine) Stop() error {
 	if e.runner.Stop(&e.mu) {
 		e.log.Info("stopped")
@@ -353,7 +367,7 @@ func (e *Engine) Stats() Stats {
 // run is the driver loop: every input goes to the core, then the core's
 // Ready is handled until it is empty.
 func (e *Engine) run(ctx context.Context) {
-	defer e.wg.Wait() // the fetch goroutines, after cancel
+	defer e.wg.Wait() // the fetch and execution goroutines, after cancel
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	e.wg.Add(1)
@@ -394,6 +408,11 @@ func (e *Engine) run(ctx context.Context) {
 			e.tryProp = true
 		case r := <-e.fetch.results:
 			e.onFetched(ctx, r)
+		case d := <-e.execDone:
+			if err := e.onExecuted(ctx, d); err != nil {
+				e.fail(err)
+				return
+			}
 		}
 		if err := e.process(ctx); err != nil {
 			if ctx.Err() == nil {
@@ -414,6 +433,7 @@ func (e *Engine) process(ctx context.Context) error {
 		if err := e.maybeRebuild(); err != nil {
 			return err
 		}
+		e.dropStaleExecs()
 		if e.core == nil {
 			break // not a sealer (now): nothing to do but watch the head
 		}
@@ -462,21 +482,18 @@ func (e *Engine) handleReady(ctx context.Context) error {
 		}
 	}
 	// 3. Verify (answered after Advance, once the parent is committed and
-	// the bodies are known: resolve.go) and execute.
+	// the bodies are known: resolve.go) and execute: on the execution
+	// goroutine (exec.go), whose result reaches the core from the run
+	// loop; a request that cannot start is refused after Advance.
 	e.waiting = append(e.waiting, rd.Verify...)
-	type executed struct {
-		height uint64
-		header *types.Header
-		err    error
-	}
-	var results []executed
+	var refused []execRefusal
 	for _, x := range rd.Execute {
-		start := time.Now()
-		h, err := e.execute(ctx, x)
-		if err == nil {
-			e.traces.executed(x.Height, time.Since(start))
+		j, err := e.prepareExec(ctx, x)
+		if err != nil {
+			refused = append(refused, execRefusal{x.Height, err})
+			continue
 		}
-		results = append(results, executed{x.Height, h, err})
+		e.queueExec(ctx, j)
 	}
 	// 4. Commit.
 	for _, c := range rd.Commit {
@@ -495,8 +512,8 @@ func (e *Engine) handleReady(ctx context.Context) error {
 	}
 	e.core.Advance()
 	e.runVerifies(ctx)
-	for _, r := range results {
-		if err := e.core.Executed(r.height, r.header, r.err); err != nil {
+	for _, r := range refused {
+		if err := e.core.Executed(r.height, nil, r.err); err != nil {
 			e.log.Warn("execution result refused by the core", "height", r.height, "err", err)
 		}
 	}
@@ -532,37 +549,6 @@ func (e *Engine) propose() {
 	if head := e.ledger.Head(); head != nil && req.Height > head.Number+1 {
 		e.pipelinedOrders++
 	}
-}
-
-// execute runs an ExecRequest on the ledger's head, or, pipelined, on
-// the executed parent not committed yet (execParent); a parent that is
-// neither means sync moved the ledger, or the parent must be committed
-// first, and the request fails (the core retries it; it is rebuilt on a
-// synced head).
-func (e *Engine) execute(ctx context.Context, x pbft.ExecRequest) (*types.Header, error) {
-	parentHash := x.Parent.Hash(e.suite)
-	pending, err := e.execParent(x)
-	if err != nil {
-		return nil, err
-	}
-	txs, err := e.execTxs(ctx, x)
-	if err != nil {
-		return nil, err
-	}
-	env := consensus.BlockEnv{
-		Number: x.Height, Timestamp: x.Proposal.Timestamp, Sealer: x.Sealer,
-		GasLimit: e.cfg.BlockGasLimit, ParentHash: parentHash, GetHash: consensus.HashGetter(e.ledger, x.Parent.Number, parentHash),
-	}
-	res, err := e.runBlock(ctx, env, x.Parent, txs, pending)
-	if err != nil {
-		return nil, fmt.Errorf("executing block %d: %w", x.Height, err)
-	}
-	hdr, err := consensus.BuildHeader(e.suite, env, txs, res)
-	if err != nil {
-		return nil, fmt.Errorf("block %d: %w", x.Height, err)
-	}
-	e.execs[x.Height] = execResult{txs: txs, res: res}
-	return hdr, nil
 }
 
 // commit stores a finalized block, unless sync committed it already.

@@ -1,14 +1,12 @@
 package engine
 
 import (
-	"context"
 	"fmt"
 
 	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/gobcos/gobcos/consensus"
 	"github.com/gobcos/gobcos/consensus/pbft"
-	"github.com/gobcos/gobcos/types"
 )
 
 // Pipelining (doc.go, "Pipelining"): with Params.Core.Window = 2 the
@@ -129,13 +127,4 @@ func (e *Engine) execParent(x pbft.ExecRequest) ([]consensus.Pending, error) {
 		return nil, fmt.Errorf("%w: block %d before its parent is committed (not pipelined: compatibility version below 0.4.0 or a new sealer configuration)", ErrNotPipelined, x.Height)
 	}
 	return []consensus.Pending{{Header: x.Parent, State: p.res.State}}, nil
-}
-
-// runBlock executes txs for env on the head, or on the pending blocks.
-func (e *Engine) runBlock(ctx context.Context, env consensus.BlockEnv, parent *types.Header, txs []*types.Transaction, pending []consensus.Pending) (*consensus.Result, error) {
-	if len(pending) == 0 {
-		return e.exec.ExecuteBlock(ctx, env, parent.StateRoot, txs)
-	}
-	e.pipelinedExecs++
-	return e.exec.(consensus.PendingExecutor).ExecuteBlockOn(ctx, env, parent.StateRoot, txs, pending)
 }
