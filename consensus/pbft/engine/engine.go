@@ -540,7 +540,7 @@ func (e *Engine) propose() {
 	if len(txs) == 0 {
 		return
 	}
-	ts := max(unixSeconds(e.now()), req.MinTimestamp)
+	ts := consensus.BlockTime(e.now(), req.MinTimestamp)
 	if err := e.core.Propose(txs, ts); err != nil {
 		e.log.Warn("proposal refused by the core", "height", req.Height, "view", req.View, "txs", len(txs), "err", err)
 		return
@@ -669,11 +669,4 @@ func (e *Engine) publish() {
 		e.stats.Drops, e.stats.Core = cs.Drops, cs.Stats
 		e.stats.Decided, e.stats.Executed, e.stats.Finalized, e.stats.Window = cs.Decided, cs.Executed, cs.Finalized, e.core.Window()
 	}
-}
-
-func unixSeconds(t time.Time) uint64 {
-	if s := t.Unix(); s > 0 {
-		return uint64(s)
-	}
-	return 0
 }
