@@ -200,10 +200,10 @@ type Engine struct {
 	execQueue   []*execJob
 	execDone    chan execDone
 
-	mu     sync.Mutex
-	status consensus.Status
-	stats  Stats
-	runner consensus.Runner // the run goroutine
+	// life holds the run goroutine and the published Status; its mutex
+	// also guards stats.
+	life  consensus.Lifecycle
+	stats Stats
 }
 
 var _ consensus.Engine = (*Engine)(nil)
@@ -257,7 +257,7 @@ func New(p Params) (*Engine, error) {
 		inbox:    make(chan inbound, p.Config.InboxSize),
 		execDone: make(chan execDone, 1),
 		execs:    make(map[uint64]execResult),
-		status:   consensus.Status{Engine: consensus.NamePBFT, Sealer: self >= 0},
+		life:     consensus.Lifecycle{Status: consensus.Status{Engine: consensus.NamePBFT, Sealer: self >= 0}},
 		initial:  initialEpoch(p.Core),
 		epochs:   p.Epochs, onEpoch: p.OnEpoch, baseDomain: p.Core.Domain,
 		rules: p.Rules, maxWindow: p.Core.Window,
@@ -296,11 +296,11 @@ func (e *Engine) DeliverFetch(from int, data []byte) { e.fetch.deliver(from, dat
 // Start rebuilds the core from the ledger head and the persisted
 // HardState and launches the driver goroutine.
 func (e *Engine) Start(ctx context.Context) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if err := e.runner.CanStart(ErrStopped, ErrAlreadyStarted); err != nil {
-		return err
-	}
+	return e.life.Start(ctx, ErrStopped, ErrAlreadyStarted, e.begin, e.run)
+}
+
+// begin restores the engine's state for Start, under the lifecycle's mutex.
+func (e *Engine) begin(context.Context) error {
 	head := e.ledger.Head()
 	if head == nil {
 		return ErrNoHead
@@ -327,10 +327,8 @@ func (e *Engine) Start(ctx context.Context) error {
 	}
 	e.checked = head.Number
 	e.applyTiming(head.Number + 1)
-	e.status.Sealer = e.Index() >= 0
-	e.status.Height, e.status.BlockHash, e.status.Running = head.Number, head.Hash(e.suite), true
-	runCtx, cancel := context.WithCancel(ctx)
-	e.runner.Launch(runCtx, cancel, e.run)
+	e.life.Status.Sealer = e.Index() >= 0
+	e.life.Status.Height, e.life.Status.BlockHash = head.Number, head.Hash(e.suite)
 	e.log.Info("started", "height", head.Number, "sealer", e.Index(), "sealers", len(e.ccfg.Sealers), "restored", hs != nil && e.core != nil)
 	return nil
 }
@@ -339,24 +337,20 @@ func (e *Engine) Start(ctx context.Context) error {
 // being executed is cancelled (the executor sees its context end) and
 // waited for.
 func (e *Engine) Stop() error {
-	if e.runner.Stop(&e.mu) {
-		e.log.Info("stopped")
-	}
+	e.life.Stop(e.log)
 	return nil
 }
 
 // Status is a snapshot of the engine's progress.
 func (e *Engine) Status() consensus.Status {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.status
+	return e.life.Snapshot()
 }
 
 // Stats returns the driver's and the core's counters.
 func (e *Engine) Stats() Stats {
-	e.mu.Lock()
+	e.life.Lock()
 	s := e.stats
-	e.mu.Unlock()
+	e.life.Unlock()
 	s.InboxDropped, s.SendFailed = e.inboxDropped.Load(), e.sendFailed.Load()
 	f := e.fetch
 	s.TxsFetched, s.FetchFailures, s.FetchBadBodies = f.fetched.Load(), f.failures.Load(), f.bad.Load()
@@ -374,11 +368,6 @@ func (e *Engine) run(ctx context.Context) {
 	go func() {
 		defer e.wg.Done()
 		e.fetch.serve(ctx)
-	}()
-	defer func() {
-		e.mu.Lock()
-		e.status.Running = false
-		e.mu.Unlock()
 	}()
 	ticker := time.NewTicker(e.cfg.TickInterval)
 	defer ticker.Stop()
@@ -596,9 +585,9 @@ func (e *Engine) commit(c pbft.CommitRequest) error {
 	e.traces.committed(h, hash, len(b.Txs), time.Since(start))
 	e.pool.OnCommitted(b)
 	e.tryProp = true
-	e.mu.Lock()
-	e.status.LastBlockTime = time.Now()
-	e.mu.Unlock()
+	e.life.Lock()
+	e.life.Status.LastBlockTime = time.Now()
+	e.life.Unlock()
 	level := slog.LevelInfo
 	if e.traces.on() {
 		level = slog.LevelDebug // the tracer logs the block's flow line
@@ -657,13 +646,13 @@ func (e *Engine) publish() {
 		cs.Leader = -1
 	}
 	head := e.ledger.Head()
-	e.mu.Lock()
-	defer e.mu.Unlock()
+	e.life.Lock()
+	defer e.life.Unlock()
 	if head != nil {
-		e.status.Height, e.status.BlockHash = head.Number, head.Hash(e.suite)
+		e.life.Status.Height, e.life.Status.BlockHash = head.Number, head.Hash(e.suite)
 	}
-	e.status.Sealer = e.Index() >= 0
-	e.status.View, e.status.Leader = cs.View, e.core != nil && cs.Leader == e.Index() && !cs.ViewChanging
+	e.life.Status.Sealer = e.Index() >= 0
+	e.life.Status.View, e.life.Status.Leader = cs.View, e.core != nil && cs.Leader == e.Index() && !cs.ViewChanging
 	e.stats.Rebuilds, e.stats.PipelinedExecs, e.stats.PipelinedOrders = e.rebuilds, e.pipelinedExecs, e.pipelinedOrders
 	if e.core != nil {
 		e.stats.Drops, e.stats.Core = cs.Drops, cs.Stats
