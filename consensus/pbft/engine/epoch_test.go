@@ -218,24 +218,11 @@ func TestEpochWeights(t *testing.T) {
 	if top < switchAt+1 {
 		t.Fatalf("height %d", top)
 	}
-	for h := uint64(1); h <= top; h++ {
-		hdr, err := c.Nodes[0].Ledger.HeaderByNumber(h)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if h < switchAt {
-			if err := consensus.VerifyCommit(c.Suite, hdr, c.Sealers, pbft.Quorum(4)); err != nil {
-				t.Fatalf("block %d: %v", h, err)
-			}
-			continue
-		}
-		if err := consensus.VerifyCommitWeighted(c.Suite, hdr, c.Sealers, weights, consensus.QuorumWeight(6)); err != nil {
-			t.Fatalf("block %d: %v", h, err)
-		}
+	c.checkCerts(top, switchAt, weights, func(h uint64, hdr *types.Header) {
 		if err := consensus.VerifyCommit(c.Suite, hdr, c.Sealers, pbft.Quorum(4)); !errors.Is(err, consensus.ErrNoQuorum) {
 			t.Fatalf("block %d certified by sealers 0 and 1 passes the unit quorum: %v", h, err)
 		}
-	}
+	})
 }
 
 func TestEpochIdentity(t *testing.T) {

@@ -139,7 +139,7 @@ func TestRebuildCancelsExecution(t *testing.T) {
 	c.Submit(a, all...)
 	c.WaitCommitted(a, 0, 1, 2)
 	waitUntil(t, "node 3's execution of h+1 blocked", func() bool { return g.inside.Load() == 1 })
-	c.syncLagging(3, 0, h+1)
+	c.syncFrom(3, 0, h+1)
 	c.waitStats("node 3 rebuilt on the synced head", func(_ int, s Stats) bool { return s.Rebuilds >= 1 }, 3)
 	waitUntil(t, "the execution cancelled", func() bool { return g.cancelled.Load() == 1 && g.inside.Load() == 0 })
 

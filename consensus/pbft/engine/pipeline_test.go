@@ -6,12 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ethereum/go-ethereum/common"
-
 	"github.com/gobcos/gobcos/consensus"
 	"github.com/gobcos/gobcos/consensus/pbft"
 	"github.com/gobcos/gobcos/crypto"
-	"github.com/gobcos/gobcos/internal/drivertest"
 	"github.com/gobcos/gobcos/types"
 )
 
@@ -278,27 +275,13 @@ func TestPipelinedEpochSwitch(t *testing.T) {
 		return false
 	})
 	for _, i := range all {
-		c.syncLagging(i, src, switchAt-1)
+		c.syncFrom(i, src, switchAt-1)
 	}
 	c.WaitCommitted(txs, all...)
 	c.step(all...)
 
 	top := c.Nodes[0].Ledger.Height()
-	for h := uint64(1); h <= top; h++ {
-		hdr, err := c.Nodes[0].Ledger.HeaderByNumber(h)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if h < switchAt {
-			if err := consensus.VerifyCommit(c.Suite, hdr, c.Sealers, pbft.Quorum(4)); err != nil {
-				t.Fatalf("block %d: %v", h, err)
-			}
-			continue
-		}
-		if err := consensus.VerifyCommitWeighted(c.Suite, hdr, c.Sealers, weights, consensus.QuorumWeight(6)); err != nil {
-			t.Fatalf("block %d: %v", h, err)
-		}
-	}
+	c.checkCerts(top, switchAt, weights, nil)
 	if top < switchAt {
 		t.Fatalf("height %d", top)
 	}
@@ -312,33 +295,6 @@ func TestPipelinedEpochSwitch(t *testing.T) {
 		if n := c.countTxs(i, 0); n != int(c.Nodes[i].Ledger.Height()) {
 			t.Fatalf("node %d: %d txs in %d blocks (one each)", i, n, top)
 		}
-	}
-}
-
-// syncLagging brings node dst up to height to from node src as the block
-// syncer would, unless its driver commits the blocks first.
-func (c *cluster) syncLagging(dst, src int, to uint64) {
-	c.T.Helper()
-	d, s := c.Nodes[dst], c.Nodes[src]
-	for h := d.Ledger.Height() + 1; h <= to; h = d.Ledger.Height() + 1 {
-		b, err := s.Ledger.BlockByNumber(h)
-		if err != nil {
-			c.T.Fatal(err)
-		}
-		parent := d.Ledger.Head()
-		env := consensus.BlockEnv{Number: h, Timestamp: b.Header.Timestamp, Sealer: b.Header.Sealer, GasLimit: b.Header.GasLimit,
-			ParentHash: parent.Hash(c.Suite), GetHash: func(uint64) common.Hash { return common.Hash{} }}
-		res, err := drivertest.Executor{N: d}.ExecuteBlock(c.Ctx, env, parent.StateRoot, b.Txs)
-		if err != nil {
-			c.T.Fatal(err)
-		}
-		if err := (drivertest.Ledger{Ledger: d.Ledger}).Commit(b, res.Receipts, nil, res.State); err != nil {
-			if got, _ := d.Ledger.HashByNumber(h); got != b.Header.Hash(c.Suite) {
-				c.T.Fatalf("node %d, block %d: %v", dst, h, err)
-			}
-			continue // its driver committed it meanwhile
-		}
-		d.Pool.OnCommitted(b)
 	}
 }
 
@@ -363,7 +319,7 @@ func TestPipelinedSyncRebuild(t *testing.T) {
 		c.WaitCommitted(txs, 0, 1, 2)
 		c.waitStats("node 3 executes what the others commit", func(_ int, s Stats) bool { return s.Executed >= h+uint64(k)+1 }, 3)
 	}
-	c.syncLagging(3, 0, h+2) // unless it certified them from catch-up proofs meanwhile
+	c.syncFrom(3, 0, h+2) // unless it certified them from catch-up proofs meanwhile
 	c.setFilter(nil)
 	last := []*types.Transaction{c.NewTx(500)}
 	c.Submit(last, all...)
