@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# Runs the benchmark matrix of BENCHMARKS.md ("The matrix"): for each chain
+# (1 Solo node, 4 PBFT nodes) and crypto suite (ECDSA, SM), builds and funds
+# a fresh chain, starts it, runs `gobcos bench` for every workload and
+# conflict share, stops the chain, and finally prints one markdown table of
+# the JSON summary lines. Everything runs on 127.0.0.1.
+#
+#   bash bench/matrix.sh [OUT_DIR]
+#
+# Environment (all optional):
+#   GOBCOS       gobcos binary to use (default: built from this checkout)
+#   NODES        chains to measure, node counts (default "1 4")
+#   SUITES       crypto suites (default "ecdsa sm")
+#   WORKLOADS    workloads (default "transfer erc20 kv mixed")
+#   CONFLICTS    conflict shares (default "0 0.5")
+#   BATCH        txs per JSON-RPC batch, 0 for one tx per request (default 50)
+#   TXS_1, TXS_4 txs per run on 1 and on 4 nodes (default 30000 and 20000;
+#                SM runs use half, SM signing being slower)
+#   VERIFY_ECDSA, VERIFY_SM  verifications per second per core for the
+#                ceiling (default: measured once by `gobcos bench ceiling`)
+#   PORT_BASE    first RPC port (default 18900; P2P ports start 13000 above)
+#
+# Needs jq and curl. Every chain's data stays in OUT_DIR (default a new
+# temporary directory), with each run's full output in OUT_DIR/runs/.
+set -euo pipefail
+
+out=${1:-$(mktemp -d -t gobcos-matrix.XXXXXX)}
+mkdir -p "$out/runs"
+out=$(cd "$out" && pwd)
+NODES=${NODES:-"1 4"}
+SUITES=${SUITES:-"ecdsa sm"}
+WORKLOADS=${WORKLOADS:-"transfer erc20 kv mixed"}
+CONFLICTS=${CONFLICTS:-"0 0.5"}
+BATCH=${BATCH:-50}
+TXS_1=${TXS_1:-30000}
+TXS_4=${TXS_4:-20000}
+PORT_BASE=${PORT_BASE:-18900}
+
+for tool in jq curl; do
+	command -v "$tool" >/dev/null || { echo "matrix: $tool is needed" >&2; exit 1; }
+done
+if [[ -z ${GOBCOS:-} ]]; then
+	GOBCOS=$out/gobcos
+	echo "building gobcos into $GOBCOS"
+	(cd "$(dirname "$0")/.." && go build -o "$GOBCOS" ./cmd/gobcos)
+fi
+
+if [[ -z ${VERIFY_ECDSA:-} || -z ${VERIFY_SM:-} ]]; then
+	echo "measuring the verification ceiling (gobcos bench ceiling --time 3s)"
+	"$GOBCOS" bench ceiling --time 3s | tee "$out/ceiling.txt"
+	json=$(tail -n 1 "$out/ceiling.txt")
+	VERIFY_ECDSA=${VERIFY_ECDSA:-$(jq -r '.costs[] | select(.suite=="ecdsa") | .verifiesPerSecPerCore' <<<"$json")}
+	VERIFY_SM=${VERIFY_SM:-$(jq -r '.costs[] | select(.suite=="sm") | .verifiesPerSecPerCore' <<<"$json")}
+fi
+
+up_pid=
+stop_chain() {
+	if [[ -n $up_pid ]]; then
+		kill -INT "$up_pid" 2>/dev/null || true
+		wait "$up_pid" 2>/dev/null || true
+		up_pid=
+	fi
+}
+trap stop_chain EXIT
+
+# fund gives org1's admin account a balance in every genesis of chain $1.
+fund() {
+	local admin g
+	admin=$(jq -r '.orgs[0].admin' "$1/chain.json")
+	for g in "$1"/genesis.json "$1"/node*/genesis.json; do
+		jq --arg a "$admin" '.alloc = {($a): {"balance": "0x10000000000000000000000000"}}' "$g" >"$g.tmp"
+		mv "$g.tmp" "$g"
+	done
+}
+
+# wait_rpc waits until every URL answers eth_blockNumber.
+wait_rpc() {
+	local url i
+	for url in "$@"; do
+		for i in $(seq 1 120); do
+			if curl -sf -H 'Content-Type: application/json' \
+				-d '{"jsonrpc":"2.0","id":1,"method":"eth_blockNumber","params":[]}' "$url" >/dev/null; then
+				continue 2
+			fi
+			sleep 0.5
+		done
+		echo "matrix: $url did not answer within 60 s" >&2
+		return 1
+	done
+}
+
+results=$out/results.jsonl
+: >"$results"
+chain_no=0
+for nodes in $NODES; do
+	for suite in $SUITES; do
+		rpc_port=$((PORT_BASE + chain_no * 10))
+		p2p_port=$((rpc_port + 13000))
+		chain_no=$((chain_no + 1))
+		dir=$out/chain-$nodes-$suite
+		consensus=pbft
+		((nodes == 1)) && consensus=solo
+		"$GOBCOS" chain build --nodes "$nodes" --consensus "$consensus" --crypto "$suite" --dir "$dir" \
+			--rpc-port "$rpc_port" --p2p-port "$p2p_port" --metrics-port 0 >"$out/build-$nodes-$suite.log"
+		fund "$dir"
+		"$GOBCOS" up --dir "$dir" --explorer-port 0 >"$out/up-$nodes-$suite.log" 2>&1 &
+		up_pid=$!
+		urls=()
+		for ((i = 0; i < nodes; i++)); do urls+=("http://127.0.0.1:$((rpc_port + i))"); done
+		wait_rpc "${urls[@]}"
+		rpcs=$(IFS=,; echo "${urls[*]}")
+
+		verify=$VERIFY_ECDSA
+		[[ $suite == sm ]] && verify=$VERIFY_SM
+		txs=$TXS_1
+		((nodes > 1)) && txs=$TXS_4
+		[[ $suite == sm ]] && txs=$((txs / 2))
+		conns=4
+		((nodes > 1)) && conns=2
+		for workload in $WORKLOADS; do
+			for conflict in $CONFLICTS; do
+				name=$nodes-$suite-$workload-$conflict
+				load=$(cut -d' ' -f1 /proc/loadavg)
+				echo "$(date -u +%H:%M:%S) $name: $txs txs (load $load)"
+				"$GOBCOS" bench --rpc "$rpcs" --key "$dir/orgs/org1/admin.key" --verify-rate "$verify" \
+					--conns "$conns" --batch "$BATCH" --workload "$workload" --conflict "$conflict" \
+					--txs "$txs" >"$out/runs/$name.txt" 2>&1 || echo "  bench failed, see $out/runs/$name.txt"
+				line=$(grep '^{' "$out/runs/$name.txt" | tail -n 1 || true)
+				if [[ -n $line ]]; then
+					jq -c --arg load "$load" '. + {load: ($load | tonumber)}' <<<"$line" >>"$results"
+					jq -r '"  \(.tps | floor) tx/s committed, \(.committed)/\(.txs), \(.ceilingFraction * 1000 | round / 10)% of the ceiling"' <<<"$line"
+				fi
+			done
+		done
+		stop_chain
+	done
+done
+
+echo
+echo "| nodes | suite | workload | conflict | txs | committed | blocks | committed TPS | latency ms p50 / p95 / p99 | of ceiling | errors | load |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+jq -r '"| \(.nodes) | \(.suite) | \(.workload) | \(.conflict) | \(.txs) | \(.committed) | \(.blocks) | **\(.tps | round)** | \(.latencyMs.p50 | round) / \(.latencyMs.p95 | round) / \(.latencyMs.p99 | round) | \(.ceilingFraction * 1000 | round / 10)% | \([.errors // {} | to_entries[] | "\(.value) \(.key)"] | if length == 0 then "0" else join(", ") end) | \(.load) |"' "$results"
+echo
+echo "results: $results"
