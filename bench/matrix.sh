@@ -19,6 +19,10 @@
 #   VERIFY_ECDSA, VERIFY_SM  verifications per second per core for the
 #                ceiling (default: measured once by `gobcos bench ceiling`)
 #   PORT_BASE    first RPC port (default 18900; P2P ports start 13000 above)
+#   HALF_RATE    conflict shares also run at half the committed TPS just
+#                measured, for DURATION (default "0": latency of a chain that
+#                is not saturated; "" turns these runs off)
+#   DURATION     length of the half-rate runs (default 20s)
 #
 # Needs jq and curl. Every chain's data stays in OUT_DIR (default a new
 # temporary directory), with each run's full output in OUT_DIR/runs/.
@@ -35,6 +39,8 @@ BATCH=${BATCH:-50}
 TXS_1=${TXS_1:-30000}
 TXS_4=${TXS_4:-20000}
 PORT_BASE=${PORT_BASE:-18900}
+HALF_RATE=${HALF_RATE-0}
+DURATION=${DURATION:-20s}
 
 for tool in jq curl; do
 	command -v "$tool" >/dev/null || { echo "matrix: $tool is needed" >&2; exit 1; }
@@ -90,6 +96,18 @@ wait_rpc() {
 }
 
 results=$out/results.jsonl
+
+# record appends run $1's JSON summary line, with the load average $2 seen
+# before it, to the results, prints a one-line summary and echoes the line.
+record() {
+	local line
+	line=$(grep '^{' "$out/runs/$1.txt" | tail -n 1 || true)
+	[[ -n $line ]] || return 0
+	line=$(jq -c --arg load "$2" '. + {load: ($load | tonumber)}' <<<"$line")
+	echo "$line" >>"$results"
+	jq -r '"  \(.tps | floor) tx/s committed, \(.committed)/\(.txs), p50 \(.latencyMs.p50) ms, \(.ceilingFraction * 1000 | round / 10)% of the ceiling"' <<<"$line" >&2
+	echo "$line"
+}
 : >"$results"
 chain_no=0
 for nodes in $NODES; do
@@ -125,11 +143,17 @@ for nodes in $NODES; do
 				"$GOBCOS" bench --rpc "$rpcs" --key "$dir/orgs/org1/admin.key" --verify-rate "$verify" \
 					--conns "$conns" --batch "$BATCH" --workload "$workload" --conflict "$conflict" \
 					--txs "$txs" >"$out/runs/$name.txt" 2>&1 || echo "  bench failed, see $out/runs/$name.txt"
-				line=$(grep '^{' "$out/runs/$name.txt" | tail -n 1 || true)
-				if [[ -n $line ]]; then
-					jq -c --arg load "$load" '. + {load: ($load | tonumber)}' <<<"$line" >>"$results"
-					jq -r '"  \(.tps | floor) tx/s committed, \(.committed)/\(.txs), \(.ceilingFraction * 1000 | round / 10)% of the ceiling"' <<<"$line"
-				fi
+				line=$(record "$name" "$load")
+				[[ -n $line && " $HALF_RATE " == *" $conflict "* ]] || continue
+				rate=$(jq -r '.tps / 2 | floor' <<<"$line")
+				((rate > 0)) || continue
+				name=$name-half
+				load=$(cut -d' ' -f1 /proc/loadavg)
+				echo "$(date -u +%H:%M:%S) $name: $rate tx/s for $DURATION (load $load)"
+				"$GOBCOS" bench --rpc "$rpcs" --key "$dir/orgs/org1/admin.key" --verify-rate "$verify" \
+					--conns "$conns" --batch "$BATCH" --workload "$workload" --conflict "$conflict" \
+					--rate "$rate" --duration "$DURATION" >"$out/runs/$name.txt" 2>&1 || echo "  bench failed, see $out/runs/$name.txt"
+				record "$name" "$load" >/dev/null
 			done
 		done
 		stop_chain
@@ -137,8 +161,8 @@ for nodes in $NODES; do
 done
 
 echo
-echo "| nodes | suite | workload | conflict | txs | committed | blocks | committed TPS | latency ms p50 / p95 / p99 | of ceiling | errors | load |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
-jq -r '"| \(.nodes) | \(.suite) | \(.workload) | \(.conflict) | \(.txs) | \(.committed) | \(.blocks) | **\(.tps | round)** | \(.latencyMs.p50 | round) / \(.latencyMs.p95 | round) / \(.latencyMs.p99 | round) | \(.ceilingFraction * 1000 | round / 10)% | \([.errors // {} | to_entries[] | "\(.value) \(.key)"] | if length == 0 then "0" else join(", ") end) | \(.load) |"' "$results"
+echo "| nodes | suite | workload | conflict | rate | txs signed | committed / sent | blocks | committed TPS | latency ms p50 / p95 / p99 | of ceiling | errors | load |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+jq -r '"| \(.nodes) | \(.suite) | \(.workload) | \(.conflict) | \(if .rate > 0 then .rate else "max" end) | \(.txs) | \(.committed) / \(.sent) | \(.blocks) | **\(.tps | round)** | \(.latencyMs.p50 | round) / \(.latencyMs.p95 | round) / \(.latencyMs.p99 | round) | \(.ceilingFraction * 1000 | round / 10)% | \([.errors // {} | to_entries[] | "\(.value) \(.key)"] | if length == 0 then "0" else join(", ") end) | \(.load) |"' "$results"
 echo
 echo "results: $results"
