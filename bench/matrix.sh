@@ -23,6 +23,7 @@
 #                measured, for DURATION (default "0": latency of a chain that
 #                is not saturated; "" turns these runs off)
 #   DURATION     length of the half-rate runs (default 20s)
+#   SEAL_MS      the chains' minSealIntervalMs (default 0, as `gobcos up`)
 #
 # Needs jq and curl. Every chain's data stays in OUT_DIR (default a new
 # temporary directory), with each run's full output in OUT_DIR/runs/.
@@ -41,6 +42,7 @@ TXS_4=${TXS_4:-20000}
 PORT_BASE=${PORT_BASE:-18900}
 HALF_RATE=${HALF_RATE-0}
 DURATION=${DURATION:-20s}
+SEAL_MS=${SEAL_MS:-0}
 
 for tool in jq curl; do
 	command -v "$tool" >/dev/null || { echo "matrix: $tool is needed" >&2; exit 1; }
@@ -69,12 +71,14 @@ stop_chain() {
 }
 trap stop_chain EXIT
 
-# fund gives org1's admin account a balance in every genesis of chain $1.
+# fund gives org1's admin account a balance in every genesis of chain $1
+# (and sets minSealIntervalMs to SEAL_MS).
 fund() {
 	local admin g
 	admin=$(jq -r '.orgs[0].admin' "$1/chain.json")
 	for g in "$1"/genesis.json "$1"/node*/genesis.json; do
-		jq --arg a "$admin" '.alloc = {($a): {"balance": "0x10000000000000000000000000"}}' "$g" >"$g.tmp"
+		jq --arg a "$admin" --argjson seal "$SEAL_MS" \
+			'.alloc = {($a): {"balance": "0x10000000000000000000000000"}} | .minSealIntervalMs = $seal' "$g" >"$g.tmp"
 		mv "$g.tmp" "$g"
 	done
 }
