@@ -51,19 +51,37 @@ func (w *watch) committed() int {
 
 // tracker follows new blocks (eth_subscribe newHeads, or polling
 // eth_blockNumber when the node has no subscriptions), fetches each block's
-// receipts once (eth_getBlockReceipts, or the block's tx hashes and a batch
-// of eth_getTransactionReceipt) and records the txs of its watches.
+// receipts once (eth_getBlockReceipts, several blocks per batch request when
+// it is behind, or the block's tx hashes and a batch of
+// eth_getTransactionReceipt) and records the txs of its watches.
+//
+// A tx's commit time is when the first head at or above its block arrived
+// at the client. Heads are stamped as they arrive, by a goroutine that only
+// receives them; receipts are fetched by another, so a slow fetch (many
+// small blocks, a busy node) delays when a tx is recorded, never the time
+// recorded for it.
 type tracker struct {
 	rc  *rpc.Client
 	log *slog.Logger
 
-	mu      sync.Mutex
-	index   map[common.Hash]watchRef
-	next    uint64 // next block to scan
-	blocks  int    // blocks scanned with at least one watched tx
-	subErr  error  // why subscriptions are not used, if they are not
-	perTxRx bool   // eth_getBlockReceipts is missing: fetch per block by hash batch
+	mu       sync.Mutex
+	index    map[common.Hash]watchRef
+	next     uint64     // next block to scan
+	arrivals []headSeen // heads at or above next, in arrival order
+	blocks   int        // blocks scanned with at least one watched tx
+	subErr   error      // why subscriptions are not used, if they are not
+	perTxRx  bool       // eth_getBlockReceipts is missing: fetch per block by hash batch
+	wake     chan struct{}
 }
+
+// headSeen is a head's number and the time it arrived.
+type headSeen struct {
+	n  uint64
+	at time.Time
+}
+
+// receiptBatch is the most blocks whose receipts one request fetches.
+const receiptBatch = 16
 
 type watchRef struct {
 	w *watch
@@ -71,7 +89,8 @@ type watchRef struct {
 }
 
 func newTracker(rc *rpc.Client, from uint64, log *slog.Logger) *tracker {
-	return &tracker{rc: rc, log: log, index: make(map[common.Hash]watchRef), next: from}
+	return &tracker{rc: rc, log: log, index: make(map[common.Hash]watchRef), next: from,
+		wake: make(chan struct{}, 1)}
 }
 
 // add starts following the txs of w; their blocks must be above the
@@ -101,7 +120,8 @@ type headMsg struct {
 
 // run follows heads until ctx ends.
 func (t *tracker) run(ctx context.Context) {
-	heads := make(chan *headMsg, 64)
+	go t.scanLoop(ctx)
+	heads := make(chan *headMsg, 256)
 	sub, err := t.rc.EthSubscribe(ctx, heads, "newHeads")
 	if err != nil {
 		t.mu.Lock()
@@ -121,7 +141,7 @@ func (t *tracker) run(ctx context.Context) {
 			t.poll(ctx)
 			return
 		case h := <-heads:
-			t.scanTo(ctx, uint64(h.Number), time.Now())
+			t.seenHead(uint64(h.Number), time.Now())
 		}
 	}
 }
@@ -136,8 +156,34 @@ func (t *tracker) poll(ctx context.Context) {
 		case <-tick.C:
 			var n hexutil.Uint64
 			if err := t.rc.CallContext(ctx, &n, "eth_blockNumber"); err == nil {
-				t.scanTo(ctx, uint64(n), time.Now())
+				t.seenHead(uint64(n), time.Now())
 			}
+		}
+	}
+}
+
+// seenHead records that head n arrived at at and wakes the scanner. A head
+// no higher than the last one seen adds nothing.
+func (t *tracker) seenHead(n uint64, at time.Time) {
+	t.mu.Lock()
+	if n >= t.next && (len(t.arrivals) == 0 || n > t.arrivals[len(t.arrivals)-1].n) {
+		t.arrivals = append(t.arrivals, headSeen{n, at})
+	}
+	t.mu.Unlock()
+	select {
+	case t.wake <- struct{}{}:
+	default:
+	}
+}
+
+// scanLoop scans the blocks of the heads seen until ctx ends.
+func (t *tracker) scanLoop(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.wake:
+			t.scan(ctx)
 		}
 	}
 }
@@ -147,31 +193,47 @@ type receiptMsg struct {
 	Status hexutil.Uint64 `json:"status"`
 }
 
-// scanTo fetches the receipts of the blocks up to head, seen at seen. A
+// scan fetches the receipts of the blocks up to the highest head seen and
+// records them, each with the arrival of the first head at or above it. A
 // failed fetch is retried at the next head.
-func (t *tracker) scanTo(ctx context.Context, head uint64, seen time.Time) {
+func (t *tracker) scan(ctx context.Context) {
 	for {
 		t.mu.Lock()
 		n := t.next
+		var head uint64
+		if len(t.arrivals) > 0 {
+			head = t.arrivals[len(t.arrivals)-1].n
+		}
 		t.mu.Unlock()
 		if n > head {
 			return
 		}
-		rs, err := t.blockReceipts(ctx, n)
+		blocks, err := t.fetchReceipts(ctx, n, min(head, n+receiptBatch-1))
 		if err != nil {
 			if ctx.Err() == nil {
 				t.log.Warn("fetching block receipts", "block", n, "err", err)
 			}
 			return
 		}
-		t.record(n, rs, seen)
+		for i, rs := range blocks {
+			t.record(n+uint64(i), rs)
+		}
 	}
 }
 
-func (t *tracker) record(n uint64, rs []receiptMsg, seen time.Time) {
+// record records the watched txs of block n, whose receipts are rs, and
+// moves the scan past it.
+func (t *tracker) record(n uint64, rs []receiptMsg) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.next = n + 1
+	var seen time.Time
+	for len(t.arrivals) > 0 && t.arrivals[0].n < n {
+		t.arrivals = t.arrivals[1:]
+	}
+	if len(t.arrivals) > 0 {
+		seen = t.arrivals[0].at
+	}
 	touched := map[*watch]bool{}
 	for _, r := range rs {
 		ref, ok := t.index[r.TxHash]
@@ -197,23 +259,44 @@ func (t *tracker) record(n uint64, rs []receiptMsg, seen time.Time) {
 	}
 }
 
-func (t *tracker) blockReceipts(ctx context.Context, n uint64) ([]receiptMsg, error) {
+// fetchReceipts returns the receipts of blocks from to to, in order: one
+// batch of eth_getBlockReceipts, or block by block when the node lacks it.
+func (t *tracker) fetchReceipts(ctx context.Context, from, to uint64) ([][]receiptMsg, error) {
 	t.mu.Lock()
 	perTx := t.perTxRx
 	t.mu.Unlock()
+	out := make([][]receiptMsg, to-from+1)
 	if !perTx {
-		var rs []receiptMsg
-		err := t.rc.CallContext(ctx, &rs, "eth_getBlockReceipts", hexutil.Uint64(n))
+		batch := make([]rpc.BatchElem, len(out))
+		for i := range batch {
+			batch[i] = rpc.BatchElem{Method: "eth_getBlockReceipts", Args: []any{hexutil.Uint64(from + uint64(i))}, Result: &out[i]}
+		}
+		err := t.rc.BatchCallContext(ctx, batch)
+		for i := 0; err == nil && i < len(batch); i++ {
+			err = batch[i].Error
+		}
 		if err == nil {
-			return rs, nil
+			return out, nil
 		}
 		if !isMethodNotFound(err) {
-			return nil, fmt.Errorf("eth_getBlockReceipts %d: %w", n, err)
+			return nil, fmt.Errorf("eth_getBlockReceipts %d..%d: %w", from, to, err)
 		}
 		t.mu.Lock()
 		t.perTxRx = true
 		t.mu.Unlock()
 	}
+	for i := range out {
+		rs, err := t.txReceipts(ctx, from+uint64(i))
+		if err != nil {
+			return nil, err
+		}
+		out[i] = rs
+	}
+	return out, nil
+}
+
+// txReceipts fetches block n's tx hashes, then their receipts in batches.
+func (t *tracker) txReceipts(ctx context.Context, n uint64) ([]receiptMsg, error) {
 	var blk struct {
 		Transactions []common.Hash `json:"transactions"`
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -53,8 +54,10 @@ func TestTrackerPerTxFallback(t *testing.T) {
 	w := newWatch([]common.Hash{h(1), h(2), h(3), h(4)})
 	tr.add(w)
 	seen := time.Now()
-	tr.scanTo(context.Background(), 7, seen)
-	tr.scanTo(context.Background(), 7, seen.Add(time.Second)) // nothing new
+	tr.seenHead(7, seen)
+	tr.scan(context.Background())
+	tr.seenHead(7, seen.Add(time.Second)) // nothing new
+	tr.scan(context.Background())
 
 	if !tr.perTxRx {
 		t.Error("tracker did not switch to per-tx receipts")
@@ -74,6 +77,74 @@ func TestTrackerPerTxFallback(t *testing.T) {
 	}
 	if tr.blocks != 2 || tr.next != 8 {
 		t.Errorf("blocks %d next %d, want 2 and 8", tr.blocks, tr.next)
+	}
+}
+
+// fakeReceipts is a node with eth_getBlockReceipts: block n holds the tx
+// hash {n}.
+type fakeReceipts struct {
+	mu    sync.Mutex
+	calls []uint64
+}
+
+func (f *fakeReceipts) GetBlockReceipts(n hexutil.Uint64) ([]map[string]any, error) {
+	f.mu.Lock()
+	f.calls = append(f.calls, uint64(n))
+	f.mu.Unlock()
+	return []map[string]any{{"transactionHash": common.Hash{byte(n)}, "status": hexutil.Uint64(1)}}, nil
+}
+
+// TestTrackerArrivalTimes checks each block is recorded with the arrival
+// of the first head at or above it, however late its receipts are fetched,
+// and that a scan behind by more than one batch fetches every block once.
+func TestTrackerArrivalTimes(t *testing.T) {
+	f := &fakeReceipts{}
+	srv := rpc.NewServer()
+	if err := srv.RegisterName("eth", f); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop()
+	rc := rpc.DialInProc(srv)
+	defer rc.Close()
+
+	tr := newTracker(rc, 1, slog.New(slog.DiscardHandler))
+	hashes := make([]common.Hash, 40)
+	for i := range hashes {
+		hashes[i] = common.Hash{byte(i + 1)} // blocks 1..40
+	}
+	w := newWatch(hashes)
+	tr.add(w)
+	t0 := time.Unix(1000, 0)
+	// Heads 3, 2 (late, ignored), 20 and 40 arrive before any fetch.
+	tr.seenHead(3, t0)
+	tr.seenHead(2, t0.Add(time.Second))
+	tr.seenHead(20, t0.Add(2*time.Second))
+	tr.seenHead(40, t0.Add(3*time.Second))
+	tr.scan(context.Background())
+
+	if w.committed() != 40 {
+		t.Fatalf("%d committed, want 40", w.committed())
+	}
+	for i := range hashes {
+		n := uint64(i + 1)
+		want := t0
+		switch {
+		case n > 20:
+			want = t0.Add(3 * time.Second)
+		case n > 3:
+			want = t0.Add(2 * time.Second)
+		}
+		if !w.commit[i].Equal(want) || w.number[i] != n {
+			t.Errorf("block %d: seen %v in block %d, want %v", n, w.commit[i], w.number[i], want)
+		}
+	}
+	if len(f.calls) != 40 || tr.next != 41 || len(tr.arrivals) != 1 {
+		t.Errorf("%d block fetches, next %d, %d arrivals kept; want 40, 41, 1", len(f.calls), tr.next, len(tr.arrivals))
+	}
+	for i, n := range f.calls {
+		if n != uint64(i+1) {
+			t.Fatalf("fetches %v: want blocks 1..40 in order", f.calls)
+		}
 	}
 }
 
