@@ -92,6 +92,7 @@ func (l *engineLedger) Commit(b *types.Block, receipts []*types.Receipt, senders
 	start := time.Now()
 	l.n.stateMu.Lock()
 	err := l.n.ledger.Commit(b, receipts, senders, w)
+	l.n.config.committed(st)
 	l.n.stateMu.Unlock()
 	if err != nil {
 		return err

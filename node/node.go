@@ -81,9 +81,10 @@ type Node struct {
 	certOrg   string  // organisation of this node's certificate
 	members   members // governance node list as Raft and admission follow it (members.go)
 
-	maxCompat string     // highest compatibility version this node runs (version.go)
-	rules     rulesCache // governance rules per height (rules.go)
-	halt      haltState  // set when the chain's version is one this node does not support
+	maxCompat string      // highest compatibility version this node runs (version.go)
+	rules     rulesCache  // governance rules per height (rules.go)
+	config    configSlots // the SystemConfig slots the rules are read from (configslots.go)
+	halt      haltState   // set when the chain's version is one this node does not support
 
 	cancel   context.CancelFunc
 	stopOnce sync.Once
@@ -220,6 +221,7 @@ func (n *Node) initGenesis() error {
 	if err := n.ledger.Commit(&types.Block{Header: h}, nil, nil, writes); err != nil {
 		return fmt.Errorf("commit genesis: %w", err)
 	}
+	n.config.committed(writes)
 	n.logger.Info("genesis committed", "hash", h.Hash(n.suite), "stateRoot", root)
 	return nil
 }

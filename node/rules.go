@@ -118,7 +118,7 @@ func (n *Node) execRules(head *types.Header, height uint64) *executor.Rules {
 // as the node and as the executor sees them.
 func (n *Node) readRules(head *types.Header, height uint64) (consensus.Rules, executor.Rules, error) {
 	g := n.genesis
-	gr := precompiled.NewGovernanceReader(state.NewReader(n.kv))
+	gr := precompiled.NewGovernanceReader(n.config.reader(state.NewReader(n.kv)))
 	parent, err := gr.Params(max(height, 1) - 1)
 	if err != nil {
 		return consensus.Rules{}, executor.Rules{}, fmt.Errorf("%w: reading the system config of block %d: %w", executor.ErrState, height-1, err)

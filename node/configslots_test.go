@@ -1,0 +1,75 @@
+package node
+
+import (
+	"testing"
+
+	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/gobcos/gobcos/executor/precompiled"
+	"github.com/gobcos/gobcos/state"
+	"github.com/gobcos/gobcos/storage"
+)
+
+// countingSlots answers every slot with its own hash and counts the reads.
+type countingSlots struct{ reads int }
+
+func (c *countingSlots) Storage(addr common.Address, slot common.Hash) (common.Hash, error) {
+	c.reads++
+	return slot, nil
+}
+
+// TestConfigSlots checks the SystemConfig slots are read from the store
+// once, other addresses always, and that the cache is dropped by exactly
+// the commits that write the contract's storage (or whose writes it cannot
+// list).
+func TestConfigSlots(t *testing.T) {
+	var c configSlots
+	base := &countingSlots{}
+	other := common.HexToAddress("0x1003")
+	readAll := func() {
+		t.Helper()
+		r := c.reader(base)
+		for i := range 3 {
+			slot := common.Hash{byte(i)}
+			if v, err := r.Storage(precompiled.SystemConfigAddress, slot); err != nil || v != slot {
+				t.Fatalf("slot %d: %v, %v", i, v, err)
+			}
+		}
+		if _, err := r.Storage(other, common.Hash{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeSet := func(keys ...[]byte) *state.WriteSet {
+		ws := make([]state.Write, len(keys))
+		for i, k := range keys {
+			ws[i] = state.Write{Key: k, Value: []byte{1}}
+		}
+		set, err := state.NetWriteSet(storage.NewMemory(), ws, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return set
+	}
+	readAll()
+	readAll()
+	if base.reads != 3+2 {
+		t.Fatalf("%d store reads, want 5 (3 config slots once, the other address twice)", base.reads)
+	}
+	// Writes around the contract's storage, not in it: kept.
+	c.committed(writeSet(state.AccountKey(precompiled.SystemConfigAddress), state.StorageKey(other, common.Hash{9}),
+		state.StorageKey(common.HexToAddress("0x1001"), common.Hash{9})))
+	readAll()
+	if base.reads != 6 {
+		t.Fatalf("%d store reads after an unrelated commit, want 6", base.reads)
+	}
+	c.committed(writeSet(state.AccountKey(other), state.StorageKey(precompiled.SystemConfigAddress, common.Hash{7})))
+	readAll()
+	if base.reads != 10 {
+		t.Fatalf("%d store reads after a config write, want 10 (read again)", base.reads)
+	}
+	c.committed("not a write set")
+	readAll()
+	if base.reads != 14 {
+		t.Fatalf("%d store reads after a commit of unknown writes, want 14", base.reads)
+	}
+}
