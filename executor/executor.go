@@ -215,7 +215,7 @@ func (e *Executor) newEVM(env BlockEnv, sdb vm.StateDB) (*vm.EVM, *precompiled.S
 		BlobBaseFee: new(big.Int),
 		Random:      &random,
 	}
-	sess := e.sys.NewSession(sdb, precompiled.BlockInfo{ChainID: e.cfg.ChainID, Number: env.Number, Timestamp: env.Timestamp, Compat: env.rules.Compatibility})
+	sess := e.sys.NewSession(sdb, precompiled.BlockInfo{ChainID: e.cfg.ChainID, Number: env.Number, Timestamp: env.Timestamp, Compat: env.rules.Compatibility, Permission: env.rules.permission})
 	evm := vm.NewEVM(bctx, sdb, e.chain, vm.Config{Tracer: sess.Hooks()})
 	evm.SetPrecompiles(sess.Precompiles(vm.ActivePrecompiledContracts(evm.GetRules())))
 	return evm, sess

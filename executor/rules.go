@@ -20,6 +20,9 @@ type Rules struct {
 	TxGasLimit uint64
 	// Compatibility is the chain's compatibility version at the block.
 	Compatibility string
+	// permission is the block's permission_check switch (unknown in
+	// Rules not made by RulesOf: the sessions then read it from the state).
+	permission precompiled.PermissionSwitch
 }
 
 // MaxCompatibility is the highest compatibility version this executor
@@ -57,6 +60,7 @@ func (e *Executor) RulesOf(p precompiled.ChainParams, number uint64) (Rules, err
 		r.TxGasLimit = p.TxGasLimit
 	}
 	r.Compatibility = p.Compatibility
+	r.permission = precompiled.SwitchOf(p.PermissionCheck)
 	if !e.SupportsCompatibility(r.Compatibility) {
 		return Rules{}, fmt.Errorf("%w: block %d runs under compatibility version %s, and this node's binary supports versions up to %s; it stops here instead of forking: upgrade it to a release that supports %s",
 			ErrUnsupportedVersion, number, r.Compatibility, e.maxCompat, r.Compatibility)

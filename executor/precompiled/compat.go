@@ -91,7 +91,9 @@ type ChainParams struct {
 	ConsensusTimeout time.Duration
 	LeaderPeriod     uint64
 	MinSealInterval  time.Duration
-	PermissionCheck  bool
+	// PermissionCheck is the permission switch as transactions are checked
+	// against it: on unless the chain sets permission_check to "0".
+	PermissionCheck bool
 	// Compatibility is the chain's compatibility version; CompatV0_1 when
 	// the chain does not set one.
 	Compatibility string
@@ -138,7 +140,8 @@ func paramsOf(conf map[string]ConfigValue) (ChainParams, error) {
 	}
 	p.ConsensusTimeout = time.Duration(ms) * time.Millisecond
 	p.MinSealInterval = time.Duration(seal) * time.Millisecond
-	p.PermissionCheck = check == 1
+	v, set := conf[KeyPermissionCheck] // a number (check); the switch compares the text, as permissionCheckOn does
+	p.PermissionCheck = !set || v.Value != "0"
 	if v, ok := conf[KeyCompatibilityVersion]; ok {
 		if !ValidVersion(v.Value) {
 			return ChainParams{}, fmt.Errorf("system config %s = %q is not a version", KeyCompatibilityVersion, v.Value)

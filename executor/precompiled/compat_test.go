@@ -48,7 +48,12 @@ func TestParamsOf(t *testing.T) {
 		!p.PermissionCheck || p.Compatibility != CompatV0_2 {
 		t.Fatalf("params %+v", p)
 	}
-	if p, _ := paramsOf(nil); p.Compatibility != CompatV0_1 || len(p.Has) != 0 {
+	for value, on := range map[string]bool{"0": false, "1": true} {
+		if p, err := paramsOf(map[string]ConfigValue{KeyPermissionCheck: {Value: value}}); err != nil || p.PermissionCheck != on {
+			t.Errorf("permission_check %s: switch %v (%v), want %v", value, p.PermissionCheck, err, on)
+		}
+	}
+	if p, _ := paramsOf(nil); p.Compatibility != CompatV0_1 || len(p.Has) != 0 || !p.PermissionCheck {
 		t.Fatalf("empty config: %+v", p)
 	}
 	if _, err := paramsOf(map[string]ConfigValue{KeyTxGasLimit: {Value: "lots"}}); err == nil {

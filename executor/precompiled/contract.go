@@ -36,6 +36,27 @@ type BlockInfo struct {
 	// ("" is read as the first version): rules added later apply only
 	// once it reaches them.
 	Compat string
+	// Permission is the block's permission_check switch when the caller
+	// read it with the block's rules (ChainParams.PermissionCheck);
+	// PermissionUnknown makes each session read it from the state.
+	Permission PermissionSwitch
+}
+
+// PermissionSwitch is the permission_check switch of a block, if known.
+type PermissionSwitch uint8
+
+const (
+	PermissionUnknown PermissionSwitch = iota
+	PermissionOn
+	PermissionOff
+)
+
+// SwitchOf is the known switch on or off.
+func SwitchOf(on bool) PermissionSwitch {
+	if on {
+		return PermissionOn
+	}
+	return PermissionOff
 }
 
 // StateReader is the read access a system contract has to all accounts.

@@ -47,7 +47,12 @@ func (r *Registry) NewSession(db vm.StateDB, block BlockInfo) *Session {
 	s := &Session{reg: r, db: db, block: block, gov: r.governed() && db != nil}
 	if s.gov {
 		s.perm = getterTables(db, PermissionAddress)
-		s.checkOn = permissionCheckOn(getterTables(db, SystemConfigAddress), block.Number)
+		switch block.Permission {
+		case PermissionOn, PermissionOff:
+			s.checkOn = block.Permission == PermissionOn
+		default:
+			s.checkOn = permissionCheckOn(getterTables(db, SystemConfigAddress), block.Number)
+		}
 	}
 	return s
 }
