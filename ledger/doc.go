@@ -10,10 +10,11 @@
 // group's storage.KV; package state owns "s/".
 //
 // Every committed tx hash and native nonce is also held in an in-memory
-// Bloom filter (about 1.25 to 2.5 bytes per key, rebuilt by Open from the
-// indexes, which reads each index once), so that TxCommitted and
+// Bloom filter (about 1.25 to 2.5 bytes per key), so that TxCommitted and
 // NativeNonceUsed answer for a tx never committed, what a node asks for
 // almost every tx it receives and again at every commit, without reading
+// storage. Open starts loading the filters from the indexes on a goroutine
+// (0.6 to 1 s per million txs here); until they are loaded, lookups read
 // storage.
 //
 // A Ledger is safe for concurrent use: RPC reads run while the consensus

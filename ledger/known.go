@@ -1,11 +1,15 @@
 package ledger
 
 import (
+	"errors"
 	"fmt"
 	"hash/maphash"
 	"math/bits"
 	"sync"
 	"sync/atomic"
+	"time"
+
+	"github.com/gobcos/gobcos/storage"
 )
 
 // keyFilter is an in-memory Bloom filter over the keys of one of the
@@ -159,14 +163,52 @@ func (f *keyFilter) bytes() int {
 	return n
 }
 
-// loadFilter adds to f the keys stored under prefix (the part after the
-// prefix) and returns how many there were.
-func (l *Ledger) loadFilter(f *keyFilter, prefix []byte) (int, error) {
-	it := l.kv.NewIterator(prefix, nil)
-	defer it.Release()
+// startLoadingFilters adds the committed tx hashes and native nonces
+// stored now to the filters, on a goroutine, and marks the filters ready
+// when all are in. Its iterators are made here, before any Commit of
+// this ledger: keys committed later are added by Commit. If loading fails
+// or Close stops it, the filters never become ready and lookups keep
+// reading storage.
+func (l *Ledger) startLoadingFilters() {
+	txIt := l.kv.NewIterator(prefixTxIndex, nil)
+	nonceIt := l.kv.NewIterator(prefixNonceIdx, nil)
+	go func() {
+		defer close(l.loadDone)
+		defer txIt.Release()
+		defer nonceIt.Release()
+		start := time.Now()
+		txs, err := l.loadFilter(l.committedTxs, txIt, prefixTxIndex)
+		if err != nil {
+			l.logger.Warn("not using the committed-tx filter; tx lookups read storage", "err", err)
+			return
+		}
+		nonces, err := l.loadFilter(l.usedNonces, nonceIt, prefixNonceIdx)
+		if err != nil {
+			l.logger.Warn("not using the native-nonce filter; nonce lookups read storage", "err", err)
+			return
+		}
+		l.filtersReady.Store(true)
+		l.logger.Info("loaded the committed-tx filters", "txs", txs, "native_nonces", nonces,
+			"bytes", l.committedTxs.bytes()+l.usedNonces.bytes(), "took", time.Since(start))
+	}()
+}
+
+// errLoadStopped ends a filter load that Close interrupted.
+var errLoadStopped = errors.New("ledger: closed while loading the filters")
+
+// loadFilter adds to f the keys it yields (the part after prefix), at
+// once, so that they share one generation, and returns how many there were.
+func (l *Ledger) loadFilter(f *keyFilter, it storage.Iterator, prefix []byte) (int, error) {
 	var xs []uint64
 	for it.Next() {
 		xs = append(xs, f.hash(it.Key()[len(prefix):]))
+		if len(xs)%4096 == 0 {
+			select {
+			case <-l.loadStop:
+				return 0, errLoadStopped
+			default:
+			}
+		}
 	}
 	if err := it.Error(); err != nil {
 		return 0, fmt.Errorf("ledger: loading the index %q: %w", prefix, err)

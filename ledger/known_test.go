@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 
@@ -23,6 +24,19 @@ type readCountingKV struct {
 
 func (c *readCountingKV) Get(k []byte) ([]byte, error) { c.reads.Add(1); return c.KV.Get(k) }
 func (c *readCountingKV) Has(k []byte) (bool, error)   { c.reads.Add(1); return c.KV.Has(k) }
+
+// waitFiltersReady waits until l has loaded its filters.
+func waitFiltersReady(t testing.TB, l *Ledger) {
+	t.Helper()
+	select {
+	case <-l.loadDone:
+	case <-time.After(60 * time.Second):
+		t.Fatal("the filters were not loaded within 60 s")
+	}
+	if !l.filtersReady.Load() {
+		t.Fatal("the filters' load ended without making them ready")
+	}
+}
 
 func randomHash(t testing.TB) common.Hash {
 	var h common.Hash
@@ -78,7 +92,11 @@ func TestCommittedLookupsAcrossReopen(t *testing.T) {
 					}
 				}
 				check(l)
-				check(openLedger(t, kv, suite))
+				// Reopened: while the filters load, and once they are loaded.
+				l2 := openLedger(t, kv, suite)
+				check(l2)
+				waitFiltersReady(t, l2)
+				check(l2)
 			})
 		})
 	}
@@ -118,7 +136,82 @@ func TestAbsentLookupsReadNoStorage(t *testing.T) {
 	if kv.reads.Load() == 0 {
 		t.Fatal("a committed tx was reported without checking the store")
 	}
+
+	// Opened again over the same store, once its filters are loaded.
+	l2 := openLedger(t, kv, suite)
+	waitFiltersReady(t, l2)
+	kv.reads.Store(0)
+	for range lookups {
+		if ok, err := l2.TxCommitted(randomHash(t)); err != nil || ok {
+			t.Fatalf("reopened, random hash: TxCommitted = %v, %v", ok, err)
+		}
+	}
+	if n := kv.reads.Load(); n > lookups/10 {
+		t.Fatalf("reopened: %d lookups of absent keys made %d storage reads, want almost none", lookups, n)
+	}
+	for _, tx := range b.Txs {
+		if ok, err := l2.TxCommitted(tx.Hash()); err != nil || !ok {
+			t.Fatalf("reopened, committed tx: TxCommitted = %v, %v", ok, err)
+		}
+	}
 }
+
+// A ledger closed while it loads its filters stops loading; it commits and
+// looks up correctly, reading storage, if it is not closed.
+func TestCloseStopsFilterLoad(t *testing.T) {
+	suite := crypto.ECDSA()
+	kv := storage.NewMemory()
+	l := openLedger(t, kv, suite)
+	c := newChain(t, suite)
+	g, grs := c.next(0)
+	mustCommit(t, l, g, grs, nil)
+	b, rs := c.next(10)
+	mustCommit(t, l, b, rs, nil)
+	for range 20 {
+		l2 := openLedger(t, kv, suite)
+		if err := l2.Close(); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-l2.loadDone:
+		default:
+			t.Fatal("Close returned while the filters were still loading")
+		}
+	}
+	// A ledger whose filters never load (a failing store iterator) still
+	// answers from storage.
+	l3 := openLedger(t, failingIterKV{kv}, suite)
+	<-l3.loadDone
+	if l3.filtersReady.Load() {
+		t.Fatal("filters ready after a failed load")
+	}
+	for _, tx := range b.Txs {
+		if ok, err := l3.TxCommitted(tx.Hash()); err != nil || !ok {
+			t.Fatalf("committed tx with unloaded filters: TxCommitted = %v, %v", ok, err)
+		}
+	}
+	if ok, err := l3.TxCommitted(randomHash(t)); err != nil || ok {
+		t.Fatalf("random hash with unloaded filters: TxCommitted = %v, %v", ok, err)
+	}
+}
+
+// failingIterKV's iterators over the ledger's indexes fail.
+type failingIterKV struct{ storage.KV }
+
+func (f failingIterKV) NewIterator(prefix, start []byte) storage.Iterator {
+	if string(prefix) == string(prefixTxIndex) {
+		return &failingIter{}
+	}
+	return f.KV.NewIterator(prefix, start)
+}
+
+type failingIter struct{}
+
+func (*failingIter) Next() bool    { return false }
+func (*failingIter) Key() []byte   { return nil }
+func (*failingIter) Value() []byte { return nil }
+func (*failingIter) Error() error  { return errInjected }
+func (*failingIter) Release()      {}
 
 // A block whose commit fails leaves its txs in the filter, but they are
 // still reported as not committed (the store is asked), and the block can
@@ -210,21 +303,16 @@ func TestKeyFilterGrowsWithoutFalseNegatives(t *testing.T) {
 	t.Logf("%d generations, %d bytes, false positives %.4f", len(*f.gens.Load()), f.bytes(), float64(fp)/probes)
 }
 
-// BenchmarkTxCommittedAbsent looks up tx hashes that are not committed (the
-// common case at tx admission) in a Pebble-backed ledger holding 20,000
-// committed txs.
-//
-//	go test ./ledger -run '^$' -bench TxCommittedAbsent
-func BenchmarkTxCommittedAbsent(b *testing.B) {
+// commitNativeBlocks commits blocks of 1000 native txs (with distinct
+// nonces) over a fresh ledger on Pebble and returns it.
+func commitNativeBlocks(b *testing.B, kv storage.KV, blocks int) *Ledger {
 	suite := crypto.ECDSA()
-	kv := openPebble(b, b.TempDir())
-	defer kv.Close()
 	l := openLedger(b, kv, suite)
 	c := newChain(b, suite)
 	g, grs := c.next(0)
 	mustCommit(b, l, g, grs, nil)
 	to := common.Address{0x10}
-	for blk := range 20 {
+	for blk := range blocks {
 		txs := make([]*types.Transaction, 1000)
 		rs := make([]*types.Receipt, 1000)
 		for i := range txs {
@@ -238,6 +326,18 @@ func BenchmarkTxCommittedAbsent(b *testing.B) {
 		c.advance(blk)
 		mustCommit(b, l, blk, rs, nil)
 	}
+	return l
+}
+
+// BenchmarkTxCommittedAbsent looks up tx hashes that are not committed (the
+// common case at tx admission) in a Pebble-backed ledger holding 20,000
+// committed txs.
+//
+//	go test ./ledger -run '^$' -bench TxCommittedAbsent
+func BenchmarkTxCommittedAbsent(b *testing.B) {
+	kv := openPebble(b, b.TempDir())
+	defer kv.Close()
+	l := commitNativeBlocks(b, kv, 20)
 	hashes := make([]common.Hash, 4096)
 	for i := range hashes {
 		hashes[i] = randomHash(b)
@@ -249,5 +349,20 @@ func BenchmarkTxCommittedAbsent(b *testing.B) {
 			b.Fatal(ok, err)
 		}
 		i++
+	}
+}
+
+// BenchmarkOpen100kTxs opens a Pebble-backed ledger holding 100,000
+// committed native txs and waits until their hashes and nonces are loaded
+// into the filters (in the background: Open itself returns at once).
+//
+//	go test ./ledger -run '^$' -bench Open100kTxs -benchtime 10x
+func BenchmarkOpen100kTxs(b *testing.B) {
+	kv := openPebble(b, b.TempDir())
+	defer kv.Close()
+	commitNativeBlocks(b, kv, 100)
+	for b.Loop() {
+		l := openLedger(b, kv, crypto.ECDSA())
+		waitFiltersReady(b, l)
 	}
 }

@@ -33,8 +33,11 @@ type Ledger struct {
 
 	// committedTxs and usedNonces hold every committed tx hash and native
 	// nonce (see keyFilter), so that lookups of absent ones, most of them,
-	// read no storage.
+	// read no storage. Open loads the stored ones in the background; until
+	// filtersReady, lookups read storage.
 	committedTxs, usedNonces *keyFilter
+	filtersReady             atomic.Bool
+	loadStop, loadDone       chan struct{}
 
 	closed atomic.Bool
 
@@ -59,7 +62,7 @@ func Open(kv storage.KV, h types.Hasher, logger *slog.Logger) (*Ledger, error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	l := &Ledger{kv: kv, hasher: h, logger: logger.With("component", "ledger"), subs: make(map[*subscription]struct{}),
-		committedTxs: newKeyFilter(), usedNonces: newKeyFilter()}
+		committedTxs: newKeyFilter(), usedNonces: newKeyFilter(), loadStop: make(chan struct{}), loadDone: make(chan struct{})}
 
 	v, err := kv.Get(keyVersion)
 	switch {
@@ -72,6 +75,8 @@ func Open(kv storage.KV, h types.Hasher, logger *slog.Logger) (*Ledger, error) {
 
 	raw, err := kv.Get(keyHead)
 	if errors.Is(err, storage.ErrNotFound) {
+		l.filtersReady.Store(true) // nothing committed: the empty filters are exact
+		close(l.loadDone)
 		l.logger.Info("opened empty ledger")
 		return l, nil
 	}
@@ -89,18 +94,9 @@ func Open(kv storage.KV, h types.Hasher, logger *slog.Logger) (*Ledger, error) {
 	if got := hdr.Hash(h); got != hash {
 		return nil, fmt.Errorf("%w: head record names block %d as %s but its header hashes to %s (wrong crypto suite for this chain?)", ErrCorrupt, n, hash, got)
 	}
-	start := time.Now()
-	txs, err := l.loadFilter(l.committedTxs, prefixTxIndex)
-	if err != nil {
-		return nil, err
-	}
-	nonces, err := l.loadFilter(l.usedNonces, prefixNonceIdx)
-	if err != nil {
-		return nil, err
-	}
 	l.head.Store(&headState{header: hdr, hash: hash})
-	l.logger.Info("opened ledger", "head", n, "hash", hash, "txs", txs, "native_nonces", nonces,
-		"filter_bytes", l.committedTxs.bytes()+l.usedNonces.bytes(), "filters_took", time.Since(start))
+	l.startLoadingFilters()
+	l.logger.Info("opened ledger", "head", n, "hash", hash)
 	return l, nil
 }
 
@@ -346,6 +342,8 @@ func (l *Ledger) Close() error {
 	if l.closed.Swap(true) {
 		return nil
 	}
+	close(l.loadStop)
+	<-l.loadDone
 	l.subsMu.Lock()
 	for s := range l.subs {
 		delete(l.subs, s)
