@@ -14,7 +14,7 @@
 // NativeNonceUsed answer for a tx never committed, what a node asks for
 // almost every tx it receives and again at every commit, without reading
 // storage. Open starts loading the filters from the indexes on a goroutine
-// (0.6 to 1 s per million txs here); until they are loaded, lookups read
+// (about 0.5 s per million txs here); until they are loaded, lookups read
 // storage.
 //
 // A Ledger is safe for concurrent use: RPC reads run while the consensus

@@ -36,7 +36,8 @@ type keyFilter struct {
 }
 
 // filterBitsPerKey sizes a generation: 10 bits a key, with k = 7 bits set
-// per key, give about 1% false positives in a full generation.
+// per key within a block, give about 1% false positives in a full
+// generation (the generations' rates add up).
 const (
 	filterBitsPerKey = 10
 	filterProbes     = 7
@@ -48,7 +49,7 @@ const (
 
 type filterGen struct {
 	words    []atomic.Uint64
-	blockLog uint // log2 of the number of blocks
+	blocks   uint64
 	capacity int64
 	n        atomic.Int64
 }
@@ -62,10 +63,9 @@ func newKeyFilter() *keyFilter {
 func newFilterGen(keys int64) *filterGen {
 	keys = max(keys, filterMinKeys)
 	blocks := (keys*filterBitsPerKey + filterBlockBits - 1) / filterBlockBits
-	blockLog := uint(bits.Len64(uint64(blocks - 1))) // round up to a power of two
 	return &filterGen{
-		words:    make([]atomic.Uint64, (int64(1)<<blockLog)*filterBlockWords),
-		blockLog: blockLog,
+		words:    make([]atomic.Uint64, blocks*filterBlockWords),
+		blocks:   uint64(blocks),
 		capacity: keys,
 	}
 }
@@ -76,12 +76,11 @@ func newFilterGen(keys int64) *filterGen {
 // often than chance.
 func (f *keyFilter) hash(key []byte) uint64 { return maphash.Bytes(f.seed, key) }
 
-// block and positions of hash x in g: the block from the top bits of x,
-// the k bit positions within it from a remix of x (9 bits each).
+// block and positions of hash x in g: the block from the top 32 bits of
+// x (scaled to the number of blocks), the k bit positions within it from a
+// remix of x (9 bits each).
 func (g *filterGen) locate(x uint64) (base int, pos uint64) {
-	if g.blockLog > 0 {
-		base = int(x>>(64-g.blockLog)) * filterBlockWords
-	}
+	base = int(((x>>32)*g.blocks)>>32) * filterBlockWords
 	return base, bits.RotateLeft64(x*0x9e3779b97f4a7c15, 29)
 }
 
