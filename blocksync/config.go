@@ -28,7 +28,9 @@ type Config struct {
 	// CatchUpDelay and CatchUpGap keep the syncer out of the consensus
 	// engine's way: while no peer is CatchUpGap or more blocks ahead,
 	// blocks are requested only once no head committed by someone else
-	// (the consensus engine) has been seen for CatchUpDelay. A sealer
+	// (the consensus engine) has been seen for CatchUpDelay (or for twice
+	// the interval between the engine's last two commits, if longer, at
+	// most 4 x CatchUpDelay). A sealer
 	// hears of a block from a peer that committed it a moment earlier,
 	// and commits it itself shortly after; fetching it as well costs the
 	// server a read and an encoding of the block and this node its

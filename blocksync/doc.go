@@ -67,9 +67,12 @@
 // block is dropped when the engine commits it first. So while no peer is
 // Config.CatchUpGap or more blocks ahead, nothing is requested until the
 // ledger's head has not been moved by someone else (the consensus engine)
-// for Config.CatchUpDelay. A node whose engine commits nothing (an
-// observer, a stalled sealer) waits at most that delay once; a node far
-// behind fetches at once.
+// for Config.CatchUpDelay, or for twice the interval between the engine's
+// last two commits if that is longer (at most 4 x CatchUpDelay): full
+// blocks on a loaded machine can take longer than CatchUpDelay each, and
+// the engine is then still committing, not stalled. A node whose engine
+// commits nothing (an observer, a stalled sealer) waits at most that long
+// once; a node far behind fetches at once.
 //
 // Responses. A server answers with the consecutive blocks it has from
 // `from` on: at most min(count, its Config.MaxBlocksPerRequest), up to

@@ -57,12 +57,27 @@ func (st *loopState) schedule() {
 	}
 }
 
+// neverMoved is loopState.engineMoved before the engine committed anything.
+const neverMoved = -1 << 40
+
+// catchUpGrowth bounds the wait of leaveToEngine: at most this many times
+// Config.CatchUpDelay.
+const catchUpGrowth = 4
+
 // leaveToEngine reports whether the blocks up to highest are left to the
 // consensus engine for now (Config.CatchUpDelay): no peer is CatchUpGap
-// blocks ahead, and the engine committed a block less than CatchUpDelay ago.
+// blocks ahead, and the engine committed a block recently: less than
+// CatchUpDelay ago, or less than twice the interval between its last two
+// commits ago (at most catchUpGrowth x CatchUpDelay). An engine whose
+// blocks take longer than CatchUpDelay (full blocks on a loaded machine)
+// is thus not taken for a stalled one between two of its commits.
 func (st *loopState) leaveToEngine(highest uint64) bool {
 	d := st.s.catchUpTicks
-	return d > 0 && highest > st.head && highest-st.head < uint64(st.s.cfg.CatchUpGap) && st.now-st.engineMoved < d
+	if d <= 0 || highest <= st.head || highest-st.head >= uint64(st.s.cfg.CatchUpGap) {
+		return false
+	}
+	wait := max(d, min(2*st.engineGap, catchUpGrowth*d))
+	return st.now-st.engineMoved < wait
 }
 
 // pickPeer chooses, among the usable peers with room for a request that

@@ -36,6 +36,9 @@ type loopState struct {
 	// engineMoved is the tick at which a head committed by someone else
 	// (the consensus engine) was last adopted; -1 << 40 if never.
 	engineMoved int64
+	// engineGap is the ticks between the last two such adoptions, 0 until
+	// there were two: how often the engine commits now.
+	engineGap int64
 }
 
 type peerState struct {
@@ -75,7 +78,7 @@ func newLoopState(s *Syncer, genesis common.Hash, head *types.Header) *loopState
 		s: s, genesis: genesis, head: head.Number, headHash: head.Hash(s.suite),
 		peers: make(map[PeerID]*peerState), reqs: make(map[uint64]*request),
 		assigned: make(map[uint64]uint64), buffer: make(map[uint64]*fetched),
-		lastAnnounce: -1 << 40, announceDue: true, engineMoved: -1 << 40,
+		lastAnnounce: -1 << 40, announceDue: true, engineMoved: neverMoved,
 	}
 }
 
@@ -151,6 +154,9 @@ func (st *loopState) refreshHead() {
 	h := st.s.ledger.Head()
 	if h == nil || h.Number <= st.head {
 		return
+	}
+	if st.engineMoved != neverMoved {
+		st.engineGap = st.now - st.engineMoved
 	}
 	st.engineMoved = st.now
 	st.setHead(h.Number, h.Hash(st.s.suite))

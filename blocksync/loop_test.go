@@ -355,3 +355,72 @@ func TestLoopLeavesNearBlocksToEngine(t *testing.T) {
 		t.Fatalf("requests with no delay %+v; want block 6 at once", got)
 	}
 }
+
+// TestLoopWaitFollowsEngineInterval: an engine whose commits come further
+// apart than CatchUpDelay (full blocks on a loaded machine) is waited for
+// up to twice its interval, at most catchUpGrowth x CatchUpDelay, before
+// the blocks peers announce are fetched.
+func TestLoopWaitFollowsEngineInterval(t *testing.T) {
+	c := newTestChain(t, newSealers(t, crypto.ECDSA(), 4), 1_700_000_000, 10)
+	cfg := loopConfig() // CatchUpDelay 500 ms in ticks of 10 ms, CatchUpGap 3
+	delay := cfg.ticks(cfg.CatchUpDelay)
+	interval := delay * 3 / 2
+	h := newLoopHarness(t, c, cfg, "p1")
+	l := h.st.s.ledger.(ledgerAdapter).l
+	tick := func(n int64) {
+		for range n {
+			h.st.onTick()
+			h.st.schedule()
+		}
+	}
+	// The engine commits a block every 1.5 x CatchUpDelay; once that is
+	// seen, p1 is always one block ahead, as a peer that commits a moment
+	// earlier is.
+	h.st.onStatus("p1", &StatusMsg{Genesis: h.st.genesis, Number: 1, Hash: c.blocks[1].Header.Hash(c.suite)})
+	c.commitTo(t, l, 1, 1)
+	tick(interval)
+	c.commitTo(t, l, 2, 2)
+	tick(1)
+	for n := uint64(3); n <= 6; n++ {
+		h.st.onStatus("p1", &StatusMsg{Genesis: h.st.genesis, Number: n, Hash: c.blocks[n].Header.Hash(c.suite)})
+		tick(interval)
+		c.commitTo(t, l, int(n), int(n))
+		tick(1)
+		if got := h.requests("p1"); len(got) != 0 {
+			t.Fatalf("requests %+v after the engine committed block %d; want none while it commits every %d ticks", got, n, interval)
+		}
+	}
+	// The engine stops: block 7 is fetched once twice the interval (as
+	// seen at ticks) passed.
+	h.st.onStatus("p1", &StatusMsg{Genesis: h.st.genesis, Number: 7, Hash: c.blocks[7].Header.Hash(c.suite)})
+	tick(2*interval - 2)
+	if got := h.requests("p1"); len(got) != 0 {
+		t.Fatalf("requests %+v before twice the engine's interval passed", got)
+	}
+	for i := 0; i < 10 && len(h.requests("p1")) == 0; i++ {
+		tick(1)
+	}
+	if got := h.requests("p1"); len(got) != 1 || got[0].From != 7 {
+		t.Fatalf("requests %+v once the engine stalled; want block 7", got)
+	}
+
+	// However slow the engine was, the wait is at most catchUpGrowth x
+	// CatchUpDelay.
+	h2 := newLoopHarness(t, c, cfg, "p1")
+	l2 := h2.st.s.ledger.(ledgerAdapter).l
+	h2.st.onStatus("p1", &StatusMsg{Genesis: h2.st.genesis, Number: 1, Hash: c.blocks[1].Header.Hash(c.suite)})
+	c.commitTo(t, l2, 1, 2)
+	h2.st.onTick()
+	for range 20 * delay {
+		h2.st.onTick()
+	}
+	c.commitTo(t, l2, 3, 3)
+	h2.st.onStatus("p1", &StatusMsg{Genesis: h2.st.genesis, Number: 4, Hash: c.blocks[4].Header.Hash(c.suite)})
+	for i := int64(0); i <= catchUpGrowth*delay+1 && len(h2.requests("p1")) == 0; i++ {
+		h2.st.onTick()
+		h2.st.schedule()
+	}
+	if got := h2.requests("p1"); len(got) != 1 || got[0].From != 4 {
+		t.Fatalf("requests %+v after %d x CatchUpDelay; want block 4", got, catchUpGrowth)
+	}
+}

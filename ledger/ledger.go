@@ -30,7 +30,16 @@ type Ledger struct {
 
 	commitMu sync.Mutex // serialises Commit
 	head     atomic.Pointer[headState]
-	closed   atomic.Bool
+
+	// committedTxs and usedNonces hold every committed tx hash and native
+	// nonce (see keyFilter), so that lookups of absent ones, most of them,
+	// read no storage. Open loads the stored ones in the background; until
+	// filtersReady, lookups read storage.
+	committedTxs, usedNonces *keyFilter
+	filtersReady             atomic.Bool
+	loadStop, loadDone       chan struct{}
+
+	closed atomic.Bool
 
 	subsMu sync.Mutex
 	subs   map[*subscription]struct{}
@@ -52,7 +61,8 @@ func Open(kv storage.KV, h types.Hasher, logger *slog.Logger) (*Ledger, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	l := &Ledger{kv: kv, hasher: h, logger: logger.With("component", "ledger"), subs: make(map[*subscription]struct{})}
+	l := &Ledger{kv: kv, hasher: h, logger: logger.With("component", "ledger"), subs: make(map[*subscription]struct{}),
+		committedTxs: newKeyFilter(), usedNonces: newKeyFilter(), loadStop: make(chan struct{}), loadDone: make(chan struct{})}
 
 	v, err := kv.Get(keyVersion)
 	switch {
@@ -65,6 +75,8 @@ func Open(kv storage.KV, h types.Hasher, logger *slog.Logger) (*Ledger, error) {
 
 	raw, err := kv.Get(keyHead)
 	if errors.Is(err, storage.ErrNotFound) {
+		l.filtersReady.Store(true) // nothing committed: the empty filters are exact
+		close(l.loadDone)
 		l.logger.Info("opened empty ledger")
 		return l, nil
 	}
@@ -83,6 +95,7 @@ func Open(kv storage.KV, h types.Hasher, logger *slog.Logger) (*Ledger, error) {
 		return nil, fmt.Errorf("%w: head record names block %d as %s but its header hashes to %s (wrong crypto suite for this chain?)", ErrCorrupt, n, hash, got)
 	}
 	l.head.Store(&headState{header: hdr, hash: hash})
+	l.startLoadingFilters()
 	l.logger.Info("opened ledger", "head", n, "hash", hash)
 	return l, nil
 }
@@ -179,14 +192,18 @@ func (l *Ledger) Commit(b *types.Block, receipts []*types.Receipt, senders []com
 	put(hashNumKey(hash), be64(n))
 
 	filled := make([]*types.Receipt, len(receipts))
+	txKeys := make([][]byte, 0, len(b.Txs))
+	var nonceKeys [][]byte
 	var cumGas, logIndex uint64
 	for i, tx := range b.Txs {
 		txHash := tx.Hash()
 		idx := uint32(i)
 		put(txKey(n, idx), encodeRecord(&txRecord{Hash: txHash, Sender: senders[i], Tx: tx.Bytes()}))
 		put(txIndexKey(txHash), encodeLocation(n, idx))
+		txKeys = append(txKeys, txHash[:])
 		if nat := tx.Native(); nat != nil && nat.Nonce != nil {
 			put(nonceKey(nat.Nonce), be64(n))
+			nonceKeys = append(nonceKeys, nat.Nonce.Bytes())
 		}
 		r := receipts[i]
 		cumGas += r.GasUsed
@@ -209,6 +226,11 @@ func (l *Ledger) Commit(b *types.Block, receipts []*types.Receipt, senders []com
 	if err := batch.Put(keyHead, encodeHead(n, hash)); err != nil {
 		return fmt.Errorf("ledger: preparing block %d: %w", n, err)
 	}
+	// Into the filters before storage: a key readable in storage must never
+	// be missing from them (if the commit fails, the keys stay there
+	// harmlessly).
+	l.committedTxs.add(txKeys...)
+	l.usedNonces.add(nonceKeys...)
 	if err := batch.Commit(); err != nil {
 		return fmt.Errorf("ledger: committing block %d: %w", n, err)
 	}
@@ -251,9 +273,9 @@ func (l *Ledger) checkContents(b *types.Block, receipts []*types.Receipt, sender
 		if a, ok := tx.CachedSender(); ok && a != senders[i] {
 			return nil, fmt.Errorf("%w: block %d tx %d was verified as sent by %s, but the sender given is %s", ErrInconsistentBlock, hdr.Number, i, a, senders[i])
 		}
-		ok, err := l.kv.Has(txIndexKey(h))
+		ok, err := l.TxCommitted(h)
 		if err != nil {
-			return nil, fmt.Errorf("ledger: checking tx %s: %w", h, err)
+			return nil, err
 		}
 		if ok {
 			return nil, fmt.Errorf("%w: tx %s in block %d", ErrDuplicateTx, h, hdr.Number)
@@ -320,6 +342,8 @@ func (l *Ledger) Close() error {
 	if l.closed.Swap(true) {
 		return nil
 	}
+	close(l.loadStop)
+	<-l.loadDone
 	l.subsMu.Lock()
 	for s := range l.subs {
 		delete(l.subs, s)

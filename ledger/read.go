@@ -194,6 +194,9 @@ func (l *Ledger) TxByIndex(n uint64, i uint64) (*types.Transaction, error) {
 
 // TxCommitted reports whether a tx with hash h is in the ledger.
 func (l *Ledger) TxCommitted(h common.Hash) (bool, error) {
+	if l.filtersReady.Load() && !l.committedTxs.mayContain(h[:]) {
+		return false, nil
+	}
 	ok, err := l.kv.Has(txIndexKey(h))
 	if err != nil {
 		return false, fmt.Errorf("ledger: looking up tx %s: %w", h, err)
@@ -211,6 +214,9 @@ func (l *Ledger) NativeNonceUsed(nonce *big.Int) (bool, error) {
 // tx with nonce, for checks within a block-limit window.
 func (l *Ledger) NativeNonceBlock(nonce *big.Int) (uint64, bool, error) {
 	if nonce == nil || nonce.Sign() < 0 {
+		return 0, false, nil
+	}
+	if l.filtersReady.Load() && !l.usedNonces.mayContain(nonce.Bytes()) {
 		return 0, false, nil
 	}
 	raw, err := l.kv.Get(nonceKey(nonce))
