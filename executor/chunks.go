@@ -1,0 +1,424 @@
+package executor
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core"
+	ethtypes "github.com/ethereum/go-ethereum/core/types"
+
+	"github.com/gobcos/gobcos/state"
+	"github.com/gobcos/gobcos/storage"
+	"github.com/gobcos/gobcos/types"
+)
+
+// The parallel execution strategies (Config.Parallel).
+const (
+	// ParallelBlockSTM runs each transaction on its own StateDB over a
+	// multi-version memory (package executor/blockstm): it re-executes
+	// only the transactions that read a key an earlier one wrote, at the
+	// price of bookkeeping on every read and write.
+	ParallelBlockSTM = "blockstm"
+	// ParallelChunks splits a block into one run of consecutive
+	// transactions per worker, each executed as serial execution does and
+	// then checked in block order against the writes of the runs before
+	// it (chunked optimistic execution, chunks.go): cheaper when
+	// transactions seldom conflict, a serial re-run of each conflicting
+	// run when they do.
+	ParallelChunks = "chunks"
+)
+
+// chunkBlock is one block under chunked optimistic execution.
+//
+// The block's transactions are split into one chunk of consecutive
+// transactions per worker. Each worker executes its chunk exactly as
+// executeSerial executes a block (one StateDB and one EVM for the whole
+// chunk), on the block's starting state, through a recordingReader that
+// keeps, for every key the chunk read, the first transaction that read
+// it. A StateDB reads every key once, at its first touch (an account's
+// record before any change to it, a slot's stored value before it is
+// written), and keeps it: so a chunk's transactions see what they would
+// see serially unless one of them read a key that the transactions of the
+// earlier chunks changed. After the workers, the chunks are checked in
+// block order against the net writes of everything before them: a chunk
+// whose recorded reads miss those writes is valid as it ran, and its net
+// writes join them; a chunk that read one of them is executed again, as a
+// whole, on the block's starting state overlaid with those writes.
+type chunkBlock struct {
+	e       *Executor
+	ctx     context.Context
+	env     BlockEnv
+	txs     []*types.Transaction
+	senders []common.Address
+	st      storage.Reader
+	chunks  []chunkRun
+}
+
+// chunkRun is one chunk's execution.
+type chunkRun struct {
+	start, end int // its transactions: txs[start:end]
+	receipts   []*types.Receipt
+	blooms     []ethtypes.Bloom // of each receipt's logs
+	// reads maps every key the chunk read from the block's starting state
+	// to the first of its transactions that read it (nil for the first
+	// chunk, which nothing can invalidate).
+	reads map[string]int
+	// failAt is the first transaction whose state failed (a storage read
+	// failure, a panic), with failure; end when none did.
+	failAt  int
+	failure error
+	// writes are the chunk's net changes to the state it ran on, sorted
+	// by key; wsErr is the failure to collect them.
+	writes []state.Write
+	wsErr  error
+	scr    *chunkScratch
+}
+
+// chunkScratch is what a worker keeps from block to block.
+type chunkScratch struct {
+	sdb    *state.StateDB
+	reads  map[string]int
+	blooms *bloomCache
+}
+
+// maxChunkReads bounds the reads map a kept chunkScratch keeps.
+const maxChunkReads = 1 << 16
+
+func (e *Executor) getChunkScratch() *chunkScratch {
+	s, _ := e.chunkScratch.Get().(*chunkScratch)
+	if s == nil {
+		return &chunkScratch{sdb: state.New(nil), reads: make(map[string]int), blooms: newBloomCache()}
+	}
+	if len(s.blooms.bits) > maxBloomCache {
+		clear(s.blooms.bits)
+	}
+	return s
+}
+
+func (e *Executor) putChunkScratch(s *chunkScratch) {
+	s.sdb.Reset(nil) // keeps nothing of this block alive
+	if len(s.reads) > maxChunkReads {
+		s.reads = make(map[string]int)
+	} else {
+		clear(s.reads)
+	}
+	e.chunkScratch.Put(s)
+}
+
+// executeChunks runs txs as chunks on the given number of workers. Like
+// executeParallel, it returns errNeedSerial when the block must run
+// serially instead: a signature to verify fails, a transaction does not
+// fit in the block's gas limit, or a chunk that ran valid deleted an
+// account that existed before the block (collecting its writes would
+// enumerate the account's stored slots, which the recording reader does
+// not record).
+func (e *Executor) executeChunks(ctx context.Context, env BlockEnv, parentRoot common.Hash, txs []*types.Transaction, st storage.Reader, workers int) (*BlockResult, error) {
+	start := time.Now()
+	senders, err := e.verifyAll(txs, workers)
+	if err != nil {
+		return nil, err
+	}
+	env.GetHash = lockedGetHash(env.GetHash)
+	b := &chunkBlock{e: e, ctx: ctx, env: env, txs: txs, senders: senders, st: st, chunks: make([]chunkRun, workers)}
+	for c := range b.chunks {
+		ch := &b.chunks[c]
+		ch.start, ch.end = c*len(txs)/workers, (c+1)*len(txs)/workers
+		ch.scr = e.getChunkScratch()
+	}
+	defer func() {
+		for c := range b.chunks {
+			e.putChunkScratch(b.chunks[c].scr)
+		}
+	}()
+	var wg sync.WaitGroup
+	for c := 1; c < workers; c++ {
+		wg.Go(func() { b.run(&b.chunks[c], true) })
+	}
+	b.run(&b.chunks[0], false)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+
+	res := &BlockResult{Receipts: make([]*types.Receipt, len(txs)), Senders: senders}
+	// layers hold the net changes (against the block's starting state) of
+	// the chunks checked so far, each sorted, oldest first. They share no
+	// key but code blobs, which are content addressed: a chunk that
+	// writes a key has read it first, so it would not have been valid.
+	var layers [][]state.Write
+	reexecuted := 0
+	for c := range b.chunks {
+		ch := &b.chunks[c]
+		if c > 0 {
+			if first := firstConflict(ch, layers); first < ch.end && first <= ch.failAt {
+				merged, err := state.NetWriteSet(st, mergeLayers(layers), nil)
+				if err != nil {
+					return nil, fmt.Errorf("%w: %w", ErrState, err)
+				}
+				b.reexecute(ch, merged)
+				reexecuted++
+				e.reexecutedChunks.Add(1)
+				if err := ctx.Err(); err != nil {
+					return nil, err
+				}
+				if ch.failAt == ch.end && ch.wsErr == nil {
+					// The chunk's writes are relative to the overlaid state:
+					// with them the layers become one again, keeping only
+					// the keys whose final value differs from the start.
+					net, err := netOver(st, merged.Writes(), ch.writes)
+					if err != nil {
+						return nil, fmt.Errorf("%w: %w", ErrState, err)
+					}
+					layers, ch.writes = nil, net
+				}
+			}
+		}
+		if err := b.complete(ch, res); err != nil {
+			return nil, err
+		}
+		layers = append(layers, ch.writes)
+	}
+	ws, err := state.NetWriteSet(st, mergeLayers(layers), nil)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrState, err)
+	}
+	res.Writes = ws.ForBlock(env.Number)
+	res.StateRoot = ws.Root(parentRoot, e.suite)
+	e.log.Debug("executed block in chunks", "number", env.Number, "txs", len(txs), "workers", workers,
+		"reexecuted", reexecuted, "gasUsed", res.GasUsed, "writes", ws.Len(), "stateRoot", res.StateRoot,
+		"elapsed", time.Since(start))
+	return res, nil
+}
+
+// firstConflict is the first transaction of ch that read a key the
+// layers changed, or ch.end.
+func firstConflict(ch *chunkRun, layers [][]state.Write) int {
+	first := ch.end
+	if len(ch.reads) == 0 {
+		return first
+	}
+	for _, l := range layers {
+		for i := range l {
+			if t, ok := ch.reads[string(l[i].Key)]; ok && t < first {
+				first = t
+			}
+		}
+	}
+	return first
+}
+
+// complete checks ch's results in block order and adds them to res, as
+// executeSerial would have produced them.
+func (b *chunkBlock) complete(ch *chunkRun, res *BlockResult) error {
+	rules := b.env.rules
+	for i := ch.start; i < ch.end; i++ {
+		// As in executeParallel: a chunk's gas pool did not hold the gas
+		// of the chunks before it. Up to the first transaction that does
+		// not fit in the block, the results are serial execution's.
+		tx := b.txs[i]
+		if gas, ok := b.e.gasLimit(tx, rules.TxGasLimit); ok && res.GasUsed+gas > b.e.cfg.BlockGasLimit {
+			return errNeedSerial
+		}
+		if i == ch.failAt {
+			if errors.Is(ch.failure, errNeedSerial) {
+				return errNeedSerial
+			}
+			return fmt.Errorf("%w: tx %d: %w", ErrState, i, ch.failure)
+		}
+		r := ch.receipts[i-ch.start]
+		res.GasUsed += r.GasUsed
+		r.TxHash, r.TxIndex, r.BlockNumber = tx.Hash(), uint64(i), b.env.Number
+		r.CumulativeGasUsed, r.From, r.To = res.GasUsed, b.senders[i], tx.To()
+		res.Receipts[i] = r
+		bl := &ch.blooms[i-ch.start]
+		for j := range res.Bloom {
+			res.Bloom[j] |= bl[j]
+		}
+	}
+	if ch.wsErr != nil {
+		if errors.Is(ch.wsErr, errNeedSerial) {
+			return errNeedSerial
+		}
+		return fmt.Errorf("%w: %w", ErrState, ch.wsErr)
+	}
+	return nil
+}
+
+// run executes ch on the block's starting state, recording its reads when
+// record is set, on the calling goroutine.
+func (b *chunkBlock) run(ch *chunkRun, record bool) {
+	var r storage.Reader = b.st
+	if record {
+		ch.reads = ch.scr.reads
+		r = &recordingReader{r: b.st, reads: ch.reads, tx: -1}
+	}
+	sdb := ch.scr.sdb
+	sdb.Reset(r)
+	b.execute(ch, sdb, r)
+}
+
+// reexecute executes ch again, on the calling goroutine, on the block's
+// starting state overlaid with the net writes of the transactions before
+// it: exactly the state serial execution runs it on.
+func (b *chunkBlock) reexecute(ch *chunkRun, before *state.WriteSet) {
+	ch.reads = nil
+	o := state.NewOverlay(b.st, before)
+	b.execute(ch, state.New(o), o)
+}
+
+// execute runs ch's transactions on sdb, whose reader is r, as
+// executeSerial does, and collects the chunk's receipts and net writes.
+func (b *chunkBlock) execute(ch *chunkRun, sdb *state.StateDB, r storage.Reader) {
+	n := ch.end - ch.start
+	ch.receipts, ch.blooms = make([]*types.Receipt, n), make([]ethtypes.Bloom, n)
+	ch.failAt, ch.failure, ch.writes, ch.wsErr = ch.end, nil, nil, nil
+	rec, _ := r.(*recordingReader)
+	// Setting up the EVM reads the system contracts' block-wide state,
+	// which serial execution reads before the first transaction: read it
+	// from the starting state, outside what the chunk records.
+	db := &swapDB{StateDB: state.New(b.st)}
+	evm, sess := b.e.newEVM(b.env, db)
+	db.StateDB, evm.StateDB = sdb, sdb
+	stop := context.AfterFunc(b.ctx, evm.Cancel)
+	defer stop()
+	i := ch.start
+	defer func() {
+		if p := recover(); p != nil {
+			// Only a run on a state the transactions before it did not
+			// leave can get here, unless serial execution panics too: the
+			// transaction's failure, void unless the chunk proves valid.
+			ch.failAt, ch.failure = i, fmt.Errorf("executor: panic: %v", p)
+			return // the EVM was left mid-call: not released for reuse
+		}
+		evm.Release()
+	}()
+	rules := evm.GetRules()
+	gp := core.NewGasPool(b.e.cfg.BlockGasLimit)
+	for ; i < ch.end; i++ {
+		if b.ctx.Err() != nil {
+			return
+		}
+		if rec != nil {
+			rec.tx = i
+		}
+		tx := b.txs[i]
+		sdb.SetTxContext(tx.Hash(), i, 0)
+		rc := b.e.applyTx(evm, sess, sdb, gp, tx, b.senders[i], b.env.rules.TxGasLimit)
+		sdb.Finalise(rules)
+		if err := sdb.Error(); err != nil {
+			ch.failAt, ch.failure = i, err
+			return
+		}
+		ch.receipts[i-ch.start] = rc
+		if len(rc.Logs) > 0 {
+			ch.blooms[i-ch.start] = ch.scr.blooms.logsBloom(rc)
+		}
+	}
+	if rec != nil {
+		// Collecting the writes reads only what the chunk read already, or
+		// asks whether a code blob it wrote is stored: code is content
+		// addressed, so an earlier chunk storing the same blob changes
+		// nothing.
+		rec.tx = -1
+	}
+	writes, err := sdb.Changes()
+	if err != nil {
+		ch.wsErr = err
+		return
+	}
+	slices.SortFunc(writes, compareWrites)
+	ch.writes = writes
+}
+
+// recordingReader reads the block's starting state for a chunk and
+// records, for every key read, the first transaction that read it.
+type recordingReader struct {
+	r     storage.Reader
+	reads map[string]int
+	tx    int // the transaction running; -1 records nothing
+}
+
+func (v *recordingReader) record(key []byte) {
+	if v.tx < 0 {
+		return
+	}
+	if _, ok := v.reads[string(key)]; !ok {
+		v.reads[string(key)] = v.tx
+	}
+}
+
+// Get implements storage.Reader.
+func (v *recordingReader) Get(key []byte) ([]byte, error) {
+	v.record(key)
+	return v.r.Get(key)
+}
+
+// Has implements storage.Reader.
+func (v *recordingReader) Has(key []byte) (bool, error) {
+	v.record(key)
+	return v.r.Has(key)
+}
+
+// NewIterator implements storage.Reader. The StateDB iterates only to
+// delete the stored slots of an account that existed before the block,
+// when it collects the chunk's writes; which slots those are depends on
+// the writes of the earlier chunks. A chunk that proves valid with such a
+// deletion makes the block run serially.
+func (v *recordingReader) NewIterator(_, _ []byte) storage.Iterator { return failedIterator{} }
+
+// mergeLayers merges sorted write lists, oldest first, into one sorted
+// list with one write per key, the newest.
+func mergeLayers(layers [][]state.Write) []state.Write {
+	switch len(layers) {
+	case 0:
+		return nil
+	case 1:
+		return layers[0]
+	}
+	out := layers[0]
+	for _, l := range layers[1:] {
+		out = mergeWrites(out, l)
+	}
+	return out
+}
+
+// mergeWrites merges two sorted lists; b's write wins on a key in both.
+func mergeWrites(a, b []state.Write) []state.Write {
+	out := make([]state.Write, 0, len(a)+len(b))
+	for len(a) > 0 && len(b) > 0 {
+		switch c := bytes.Compare(a[0].Key, b[0].Key); {
+		case c < 0:
+			out, a = append(out, a[0]), a[1:]
+		case c > 0:
+			out, b = append(out, b[0]), b[1:]
+		default:
+			out, a, b = append(out, b[0]), a[1:], b[1:]
+		}
+	}
+	return append(append(out, a...), b...)
+}
+
+// netOver returns the net changes against the block's starting state st
+// of before (net changes against st, sorted) followed by after (changes
+// against st overlaid with before, sorted), sorted: a key that after
+// writes back to its starting value is dropped, as serial execution drops
+// it.
+func netOver(st storage.Reader, before, after []state.Write) ([]state.Write, error) {
+	changed := make([]state.Write, 0, len(before))
+	for _, x := range before {
+		if _, found := slices.BinarySearchFunc(after, x, compareWrites); !found {
+			changed = append(changed, x)
+		}
+	}
+	ws, err := state.NetWriteSet(st, changed, after)
+	if err != nil {
+		return nil, err
+	}
+	return ws.Writes(), nil
+}

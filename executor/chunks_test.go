@@ -1,0 +1,248 @@
+package executor
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math/big"
+	"sync/atomic"
+	"testing"
+
+	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/gobcos/gobcos/crypto"
+	"github.com/gobcos/gobcos/state"
+	"github.com/gobcos/gobcos/types"
+)
+
+// tokenGas is the gas limit of the token transfers of these tests: with
+// it, 10 of them fit in the test block gas limit many times over.
+const tokenGas = 100_000
+
+// chunkBlockTxs is a block of n conflict-free token transfers, tx i from
+// w's native sender i to an address of its own, with the transfers in
+// special replacing theirs.
+func chunkBlockTxs(t *testing.T, w *parWorld, n int, special map[int]*types.Transaction) []*types.Transaction {
+	t.Helper()
+	txs := make([]*types.Transaction, n)
+	for i := range txs {
+		if tx, ok := special[i]; ok {
+			txs[i] = tx
+			continue
+		}
+		to := common.BigToAddress(big.NewInt(int64(0x10000 + i)))
+		txs[i] = w.natives[i].tx(t, &tokenAddr, nil, tokenCall(to, 1), tokenGas)
+	}
+	return txs
+}
+
+// runChunks executes txs serially and in chunks on the given number of
+// workers, requires identical results, and returns the serial result and
+// how many chunks were executed again.
+func runChunks(t *testing.T, w *parWorld, workers int, txs []*types.Transaction) (*BlockResult, int64) {
+	t.Helper()
+	want := w.executeWith(t, 1, txs)
+	w.strategy, w.parallel, w.fallbacks, w.reexecuted = ParallelChunks, 0, 0, 0
+	got := w.executeWith(t, workers, txs)
+	sameResult(t, fmt.Sprintf("chunks, %d workers", workers), want, got)
+	if w.parallel != 1 || w.fallbacks != 0 {
+		t.Fatalf("%d blocks in parallel, %d handed back to serial; want 1 and 0", w.parallel, w.fallbacks)
+	}
+	return want, w.reexecuted
+}
+
+func mustStatus(t *testing.T, res *BlockResult, i int, want uint64) {
+	t.Helper()
+	if r := res.Receipts[i]; r.Status != want {
+		t.Fatalf("tx %d: status %d (%s), want %d: the test does not test what it says", i, r.Status, r.ErrorMessage, want)
+	}
+}
+
+// A conflict in the middle of the second of three chunks: tx 15 can pay
+// only with what tx 3 (first chunk) sent it, so the second chunk runs
+// again; tx 25 (third chunk) can pay only with what tx 15 sent it, which
+// only the second chunk's second run wrote, so the third runs again too.
+// Without tx 25's dependency the third chunk stays valid.
+func TestChunksConflictMidChunk(t *testing.T) {
+	for _, chained := range []bool{false, true} {
+		t.Run(fmt.Sprintf("chained=%v", chained), func(t *testing.T) {
+			w := newParWorld(t, 30, 1)
+			n3, n15, n25 := w.natives[3], w.natives[15], w.natives[25]
+			to15 := common.HexToAddress("0xbeef") // tx 25 reads nothing tx 15 wrote
+			if chained {
+				to15 = n25.addr()
+			}
+			special := map[int]*types.Transaction{
+				3:  n3.tx(t, &tokenAddr, nil, tokenCall(n15.addr(), 10), tokenGas),
+				15: n15.tx(t, &tokenAddr, nil, tokenCall(to15, 1_000_005), tokenGas),
+			}
+			if chained {
+				special[25] = n25.tx(t, &tokenAddr, nil, tokenCall(common.HexToAddress("0xbeef"), 2_000_005), tokenGas)
+			}
+			want, again := runChunks(t, w, 3, chunkBlockTxs(t, w, 30, special))
+			mustStatus(t, want, 15, types.ReceiptSuccess)
+			wantAgain := int64(1)
+			if chained {
+				mustStatus(t, want, 25, types.ReceiptSuccess)
+				wantAgain = 2
+			}
+			if again != wantAgain {
+				t.Fatalf("%d chunks executed again, want %d", again, wantAgain)
+			}
+		})
+	}
+}
+
+// Keys that an earlier chunk changes and restores to their starting value
+// are no conflict for a later chunk that reads them: within one chunk
+// (its net writes drop them), and when a chunk executed again restores
+// what an earlier one changed.
+func TestChunksRestoredKeys(t *testing.T) {
+	t.Run("within a chunk", func(t *testing.T) {
+		w := newParWorld(t, 10, 1)
+		n1, n2 := w.natives[1], w.natives[2]
+		special := map[int]*types.Transaction{
+			1: n1.tx(t, &tokenAddr, nil, tokenCall(n2.addr(), 10), tokenGas),
+			2: n2.tx(t, &tokenAddr, nil, tokenCall(n1.addr(), 10), tokenGas),
+			7: w.natives[7].tx(t, &tokenAddr, nil, tokenCall(n2.addr(), 1), tokenGas),
+			8: w.natives[8].tx(t, &tokenAddr, nil, tokenCall(n1.addr(), 1), tokenGas),
+		}
+		_, again := runChunks(t, w, 2, chunkBlockTxs(t, w, 10, special))
+		if again != 0 {
+			t.Fatalf("%d chunks executed again, want 0", again)
+		}
+	})
+	t.Run("by a chunk executed again", func(t *testing.T) {
+		w := newParWorld(t, 11, 1)
+		n1, n4 := w.natives[9], w.natives[10] // sending no other tx of the block
+		special := map[int]*types.Transaction{
+			0: n1.tx(t, &tokenAddr, nil, tokenCall(n4.addr(), 10), tokenGas),
+			3: n4.tx(t, &tokenAddr, nil, tokenCall(n1.addr(), 10), tokenGas),
+			// Transfers of 0 read the recipient's balance and leave it.
+			6: w.natives[6].tx(t, &tokenAddr, nil, tokenCall(n1.addr(), 0), tokenGas),
+			7: w.natives[7].tx(t, &tokenAddr, nil, tokenCall(n4.addr(), 0), tokenGas),
+		}
+		want, again := runChunks(t, w, 3, chunkBlockTxs(t, w, 9, special))
+		for _, x := range want.Writes.Writes() {
+			for _, a := range []common.Address{n1.addr(), n4.addr()} {
+				if bytes.Equal(x.Key, state.StorageKey(tokenAddr, common.BytesToHash(a.Bytes()))) {
+					t.Fatalf("serial write set changes the token balance of %v, which the block restored", a)
+				}
+			}
+		}
+		if again != 1 {
+			t.Fatalf("%d chunks executed again, want 1 (the second)", again)
+		}
+	})
+}
+
+// Every transaction reads the sealer's account (go-ethereum credits it
+// the zero fee): value sent to the sealer conflicts with every later
+// chunk.
+func TestChunksValueToSealer(t *testing.T) {
+	w := newParWorld(t, 12, 1)
+	special := map[int]*types.Transaction{
+		2: w.natives[2].tx(t, &testSealer, big.NewInt(5), nil, tokenGas),
+	}
+	want, again := runChunks(t, w, 3, chunkBlockTxs(t, w, 12, special))
+	mustStatus(t, want, 2, types.ReceiptSuccess)
+	if again != 2 {
+		t.Fatalf("%d chunks executed again, want 2", again)
+	}
+	// Sent from the last chunk, it conflicts with nothing.
+	w.commit(t, want)
+	special = map[int]*types.Transaction{
+		11: w.natives[11].tx(t, &testSealer, big.NewInt(5), nil, tokenGas),
+	}
+	if _, again := runChunks(t, w, 3, chunkBlockTxs(t, w, 12, special)); again != 0 {
+		t.Fatalf("%d chunks executed again, want 0", again)
+	}
+}
+
+// Serial execution rejects a transaction when the gas used before it plus
+// its gas limit exceeds the block's; a chunk's gas pool did not hold the
+// earlier chunks' gas, so the block runs serially instead, with serial
+// results. A block whose gas limits all fit runs in chunks.
+func TestChunksBlockGasLimit(t *testing.T) {
+	w := newParWorld(t, 8, 1)
+	var txs []*types.Transaction
+	for i := range 8 {
+		txs = append(txs, w.natives[i].tx(t, &w.storeAt, nil, w.store.pack(t, "spin"), 400_000))
+	}
+	cfg := testConfig()
+	cfg.TxGasLimit, cfg.BlockGasLimit = 400_000, 7*400_000 // the eighth does not fit
+	cfg.Workers = 1
+	serialExec, err := New(cfg, crypto.ECDSA(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Workers, cfg.Parallel = 2, ParallelChunks
+	chunkExec, err := New(cfg, crypto.ECDSA(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		txs       []*types.Transaction
+		fallbacks int64
+	}{{txs[:7], 0}, {txs, 1}} {
+		want, err := serialExec.ExecuteBlock(context.Background(), w.c.env(), w.c.root, tc.txs, w.c.kv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := chunkExec.serialFallbacks.Load()
+		got, err := chunkExec.ExecuteBlock(context.Background(), w.c.env(), w.c.root, tc.txs, w.c.kv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameResult(t, fmt.Sprintf("%d txs", len(tc.txs)), want, got)
+		if n := chunkExec.serialFallbacks.Load() - before; n != tc.fallbacks {
+			t.Fatalf("%d txs: %d fallbacks, want %d", len(tc.txs), n, tc.fallbacks)
+		}
+		if last := want.Receipts[len(tc.txs)-1]; (tc.fallbacks == 1) != (last.ErrorMessage != "" && last.GasUsed == 0) {
+			t.Fatalf("%d txs: last receipt %+v: the test does not test", len(tc.txs), last)
+		}
+	}
+}
+
+// A block cancelled while its chunks run fails with the context's error.
+func TestChunksCancelledWhileRunning(t *testing.T) {
+	w := newParWorld(t, 10, 1)
+	txs := chunkBlockTxs(t, w, 10, map[int]*types.Transaction{
+		7: w.natives[7].tx(t, &w.storeAt, nil, w.store.pack(t, "hashOf", new(big.Int).SetUint64(w.c.number)), tokenGas),
+	})
+	cfg := testConfig()
+	cfg.Workers, cfg.Parallel = 2, ParallelChunks
+	e, err := New(cfg, crypto.ECDSA(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	env := w.c.env()
+	var asked atomic.Bool
+	env.GetHash = func(uint64) common.Hash { // BLOCKHASH in tx 7
+		asked.Store(true)
+		cancel()
+		return common.Hash{}
+	}
+	if _, err := e.ExecuteBlock(ctx, env, w.c.root, txs, w.c.kv); !errors.Is(err, context.Canceled) {
+		t.Fatalf("block cancelled during tx 7: %v", err)
+	}
+	if !asked.Load() {
+		t.Fatal("tx 7 did not ask for a block hash: the test does not test")
+	}
+}
+
+func TestConfigParallel(t *testing.T) {
+	for _, tc := range []struct {
+		parallel string
+		ok       bool
+	}{{"", true}, {ParallelBlockSTM, true}, {ParallelChunks, true}, {"Chunks", false}, {"stm", false}} {
+		cfg := testConfig()
+		cfg.Parallel = tc.parallel
+		if err := cfg.Validate(); (err == nil) != tc.ok || (err != nil && !errors.Is(err, ErrInvalidConfig)) {
+			t.Errorf("Parallel %q: %v", tc.parallel, err)
+		}
+	}
+}
