@@ -196,6 +196,9 @@ func benchWorkers(b *testing.B, w *parWorld, txs []*types.Transaction, cases []b
 			// CPU time spent (all threads): on a shared machine the
 			// wall-clock figures depend on the other load, this does less.
 			b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
+			if bc.strategy == ParallelChunks {
+				b.ReportMetric(float64(e.reexecutedChunks.Load())/float64(b.N), "reexec/op")
+			}
 			if e.serialFallbacks.Load() != 0 {
 				b.Fatal("the block fell back to serial execution")
 			}
