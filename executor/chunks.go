@@ -57,14 +57,23 @@ type chunkBlock struct {
 	txs     []*types.Transaction
 	senders []common.Address
 	st      storage.Reader
-	chunks  []chunkRun
+	// stealMin is the fewest transactions a worker takes from another's
+	// chunk.
+	stealMin int
+
+	mu     sync.Mutex // guards chunks while the workers run
+	chunks []*chunkRun
 }
 
 // chunkRun is one chunk's execution.
 type chunkRun struct {
-	start, end int // its transactions: txs[start:end]
-	receipts   []*types.Receipt
-	blooms     []ethtypes.Bloom // of each receipt's logs
+	start int // its transactions are txs[start:end]
+	// mu guards next and end while the chunk runs: another worker may
+	// take the transactions it has not started (steal), lowering end.
+	mu        sync.Mutex
+	next, end int // next is the first transaction not started
+	receipts  []*types.Receipt
+	blooms    []ethtypes.Bloom // of each receipt's logs
 	// reads maps every key the chunk read from the block's starting state
 	// to the first of its transactions that read it (nil for the first
 	// chunk, which nothing can invalidate).
@@ -125,30 +134,34 @@ func (e *Executor) executeChunks(ctx context.Context, env BlockEnv, parentRoot c
 		return nil, err
 	}
 	env.GetHash = lockedGetHash(env.GetHash)
-	b := &chunkBlock{e: e, ctx: ctx, env: env, txs: txs, senders: senders, st: st, chunks: make([]chunkRun, workers)}
+	stealMin := e.chunkStealMin
+	if stealMin <= 0 {
+		stealMin = defaultStealMin
+	}
+	b := &chunkBlock{e: e, ctx: ctx, env: env, txs: txs, senders: senders, st: st, stealMin: stealMin}
 	bounds := chunkBounds(len(txs), workers)
-	for c := range b.chunks {
-		ch := &b.chunks[c]
-		ch.start, ch.end = bounds[c], bounds[c+1]
-		ch.scr = e.getChunkScratch()
+	for c := range workers {
+		b.chunks = append(b.chunks, &chunkRun{start: bounds[c], next: bounds[c], end: bounds[c+1], scr: e.getChunkScratch()})
 	}
 	defer func() {
-		for c := range b.chunks {
-			e.putChunkScratch(b.chunks[c].scr)
+		for _, ch := range b.chunks {
+			e.putChunkScratch(ch.scr)
 		}
 	}()
 	res := &BlockResult{Receipts: make([]*types.Receipt, len(txs)), Senders: senders}
 	var wg sync.WaitGroup
 	for c := 1; c < workers; c++ {
-		wg.Go(func() { b.run(&b.chunks[c], true) })
+		wg.Go(func() { b.work(b.chunks[c]) })
 	}
-	// The first chunk is valid as it ran: its results are completed while
-	// the others run.
-	b.run(&b.chunks[0], false)
+	// The first chunk is valid as it ran: its results are completed before
+	// this worker helps the others.
+	first := b.chunks[0]
+	b.run(first)
 	var firstErr error
 	if ctx.Err() == nil {
-		firstErr = b.complete(&b.chunks[0], res)
+		firstErr = b.complete(first, res)
 	}
+	b.work(nil)
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -156,15 +169,15 @@ func (e *Executor) executeChunks(ctx context.Context, env BlockEnv, parentRoot c
 	if firstErr != nil {
 		return nil, firstErr
 	}
+	slices.SortFunc(b.chunks, func(x, y *chunkRun) int { return x.start - y.start })
 
 	// layers hold the net changes (against the block's starting state) of
 	// the chunks checked so far, each sorted, oldest first. They share no
 	// key but code blobs, which are content addressed: a chunk that
 	// writes a key has read it first, so it would not have been valid.
-	layers := [][]state.Write{b.chunks[0].writes}
+	layers := [][]state.Write{first.writes}
 	reexecuted := 0
-	for c := 1; c < len(b.chunks); c++ {
-		ch := &b.chunks[c]
+	for _, ch := range b.chunks[1:] {
 		if first := firstConflict(ch, layers); first < ch.end && first <= ch.failAt {
 			merged, err := state.NetWriteSet(st, mergeLayers(layers), nil)
 			if err != nil {
@@ -199,7 +212,7 @@ func (e *Executor) executeChunks(ctx context.Context, env BlockEnv, parentRoot c
 	res.Writes = ws.ForBlock(env.Number)
 	res.StateRoot = ws.Root(parentRoot, e.suite)
 	e.log.Debug("executed block in chunks", "number", env.Number, "txs", len(txs), "workers", workers,
-		"reexecuted", reexecuted, "gasUsed", res.GasUsed, "writes", ws.Len(), "stateRoot", res.StateRoot,
+		"chunks", len(b.chunks), "reexecuted", reexecuted, "gasUsed", res.GasUsed, "writes", ws.Len(), "stateRoot", res.StateRoot,
 		"elapsed", time.Since(start))
 	return res, nil
 }
@@ -273,11 +286,63 @@ func (b *chunkBlock) complete(ch *chunkRun, res *BlockResult) error {
 	return nil
 }
 
-// run executes ch on the block's starting state, recording its reads when
-// record is set, on the calling goroutine.
-func (b *chunkBlock) run(ch *chunkRun, record bool) {
+// work runs ch, when not nil, then the transactions it takes from the
+// other workers' chunks until none is left to take.
+func (b *chunkBlock) work(ch *chunkRun) {
+	if ch != nil {
+		b.run(ch)
+	}
+	for b.ctx.Err() == nil {
+		if ch = b.steal(); ch == nil {
+			return
+		}
+		b.run(ch)
+	}
+}
+
+// defaultStealMin is chunkBlock.stealMin by default: a new chunk costs
+// about as much as a few light transactions (its EVM, the shared state
+// read again, its validation), and a worker takes half of what is left
+// of a chunk.
+const defaultStealMin = 32
+
+// steal takes the second half of the transactions not yet started in the
+// chunk with the most of them, as a new chunk, or returns nil when no
+// chunk has 2*stealMin of them left.
+func (b *chunkBlock) steal() *chunkRun {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var victim *chunkRun
+	most := 0
+	for _, ch := range b.chunks {
+		ch.mu.Lock()
+		if left := ch.end - ch.next; left > most {
+			victim, most = ch, left
+		}
+		ch.mu.Unlock()
+	}
+	if victim == nil {
+		return nil
+	}
+	victim.mu.Lock()
+	defer victim.mu.Unlock()
+	left := victim.end - victim.next
+	if left < 2*b.stealMin {
+		return nil
+	}
+	mid := victim.next + left/2
+	ch := &chunkRun{start: mid, next: mid, end: victim.end, scr: b.e.getChunkScratch()}
+	victim.end = mid
+	b.chunks = append(b.chunks, ch)
+	b.e.stolenChunks.Add(1)
+	return ch
+}
+
+// run executes ch on the block's starting state, on the calling
+// goroutine. A chunk other than the first records its reads.
+func (b *chunkBlock) run(ch *chunkRun) {
 	var r storage.Reader = b.st
-	if record {
+	if ch.start > 0 {
 		ch.reads = ch.scr.reads
 		r = &recordingReader{r: b.st, reads: ch.reads, tx: -1}
 	}
@@ -298,9 +363,12 @@ func (b *chunkBlock) reexecute(ch *chunkRun, before *state.WriteSet) {
 // execute runs ch's transactions on sdb, whose reader is r, as
 // executeSerial does, and collects the chunk's receipts and net writes.
 func (b *chunkBlock) execute(ch *chunkRun, sdb *state.StateDB, r storage.Reader) {
+	ch.mu.Lock()
 	n := ch.end - ch.start
+	ch.next = ch.start
+	ch.mu.Unlock()
 	ch.receipts, ch.blooms = make([]*types.Receipt, n), make([]ethtypes.Bloom, n)
-	ch.failAt, ch.failure, ch.writes, ch.wsErr = ch.end, nil, nil, nil
+	ch.failAt, ch.failure, ch.writes, ch.wsErr = -1, nil, nil, nil
 	rec, _ := r.(*recordingReader)
 	// Setting up the EVM reads the system contracts' block-wide state,
 	// which serial execution reads before the first transaction: read it
@@ -312,6 +380,13 @@ func (b *chunkBlock) execute(ch *chunkRun, sdb *state.StateDB, r storage.Reader)
 	defer stop()
 	i := ch.start
 	defer func() {
+		// Until here the chunk's end could be lowered by another worker.
+		ch.mu.Lock()
+		ch.next = ch.end
+		ch.mu.Unlock()
+		if ch.failAt < 0 {
+			ch.failAt = ch.end
+		}
 		if p := recover(); p != nil {
 			// Only a run on a state the transactions before it did not
 			// leave can get here, unless serial execution panics too: the
@@ -323,10 +398,17 @@ func (b *chunkBlock) execute(ch *chunkRun, sdb *state.StateDB, r storage.Reader)
 	}()
 	rules := evm.GetRules()
 	gp := core.NewGasPool(b.e.cfg.BlockGasLimit)
-	for ; i < ch.end; i++ {
+	for ; ; i++ {
 		if b.ctx.Err() != nil {
 			return
 		}
+		ch.mu.Lock()
+		if i >= ch.end {
+			ch.mu.Unlock()
+			break
+		}
+		ch.next = i + 1
+		ch.mu.Unlock()
 		if rec != nil {
 			rec.tx = i
 		}

@@ -8,6 +8,7 @@ import (
 	"math/big"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 
@@ -38,12 +39,12 @@ func chunkBlockTxs(t *testing.T, w *parWorld, n int, special map[int]*types.Tran
 }
 
 // runChunks executes txs serially and in chunks on the given number of
-// workers, requires identical results, and returns the serial result and
+// workers, none taking from another's chunk, requires identical results, and returns the serial result and
 // how many chunks were executed again.
 func runChunks(t *testing.T, w *parWorld, workers int, txs []*types.Transaction) (*BlockResult, int64) {
 	t.Helper()
 	want := w.executeWith(t, 1, txs)
-	w.strategy, w.parallel, w.fallbacks, w.reexecuted = ParallelChunks, 0, 0, 0
+	w.strategy, w.noSteal, w.parallel, w.fallbacks, w.reexecuted = ParallelChunks, true, 0, 0, 0
 	got := w.executeWith(t, workers, txs)
 	sameResult(t, fmt.Sprintf("chunks, %d workers", workers), want, got)
 	if w.parallel != 1 || w.fallbacks != 0 {
@@ -245,4 +246,46 @@ func TestConfigParallel(t *testing.T) {
 			t.Errorf("Parallel %q: %v", tc.parallel, err)
 		}
 	}
+}
+
+// A worker that finishes its chunk takes the second half of what another
+// has not started: here the first chunk waits in tx 1 (BLOCKHASH) until
+// the other worker has taken from it, and tx 9, in a taken part, can pay
+// only with what tx 3, left to the first chunk, sent it.
+func TestChunksSteal(t *testing.T) {
+	w := newParWorld(t, 24, 1)
+	n3, n9 := w.natives[3], w.natives[9]
+	txs := chunkBlockTxs(t, w, 24, map[int]*types.Transaction{
+		1: w.natives[1].tx(t, &w.storeAt, nil, w.store.pack(t, "hashOf", new(big.Int).SetUint64(w.c.number)), tokenGas),
+		3: n3.tx(t, &tokenAddr, nil, tokenCall(n9.addr(), 10), tokenGas),
+		9: n9.tx(t, &tokenAddr, nil, tokenCall(common.HexToAddress("0xbeef"), 1_000_005), tokenGas),
+	})
+	want := w.executeWith(t, 1, txs)
+	mustStatus(t, want, 9, types.ReceiptSuccess)
+
+	cfg := testConfig()
+	cfg.Workers, cfg.Parallel = 2, ParallelChunks
+	e, err := New(cfg, crypto.ECDSA(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.chunkStealMin = 2
+	env := w.c.env()
+	hash := env.GetHash
+	env.GetHash = func(n uint64) common.Hash {
+		deadline := time.Now().Add(time.Minute)
+		for e.stolenChunks.Load() == 0 && time.Now().Before(deadline) {
+			time.Sleep(time.Millisecond)
+		}
+		return hash(n)
+	}
+	got, err := e.ExecuteBlock(context.Background(), env, w.c.root, txs, w.c.kv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameResult(t, "chunks with steals", want, got)
+	if e.stolenChunks.Load() == 0 || e.reexecutedChunks.Load() == 0 {
+		t.Fatalf("%d chunks taken, %d executed again: want both above 0", e.stolenChunks.Load(), e.reexecutedChunks.Load())
+	}
+	t.Logf("%d chunks taken, %d executed again", e.stolenChunks.Load(), e.reexecutedChunks.Load())
 }

@@ -135,6 +135,10 @@ type Executor struct {
 	// reexecutedChunks counts the chunks that chunked execution executed
 	// again after a conflict.
 	reexecutedChunks atomic.Int64
+	// stolenChunks counts the chunks a worker took from another's;
+	// chunkStealMin, when above 0, replaces defaultStealMin (tests).
+	stolenChunks  atomic.Int64
+	chunkStealMin int
 	// scratch keeps the parallel workers' caches (*workerScratch) from
 	// block to block, with the memory they grew to.
 	scratch sync.Pool

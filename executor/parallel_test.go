@@ -80,10 +80,12 @@ type parWorld struct {
 	eths    []ethSigner
 
 	parallel, fallbacks int64 // blocks run in parallel, and handed back to serial
-	reexecuted          int64 // chunks executed again (chunked execution)
+	reexecuted, stolen  int64 // chunks executed again, and taken from another worker (chunked execution)
 	// strategy is the parallel execution strategy of executeWith
 	// (Config.Parallel).
 	strategy string
+	// noSteal keeps chunked execution's workers to their own chunks.
+	noSteal bool
 }
 
 // parallelStrategies are the values of Config.Parallel the differential
@@ -253,6 +255,10 @@ func (w *parWorld) executeWith(t testing.TB, workers int, txs []*types.Transacti
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.chunkStealMin = 1 // a worker done first takes from the others whenever it can
+	if w.noSteal {
+		e.chunkStealMin = len(txs) + 1
+	}
 	res, err := e.ExecuteBlock(context.Background(), w.c.env(), w.c.root, txs, w.c.kv)
 	if err != nil {
 		t.Fatalf("%d workers: %v", workers, err)
@@ -261,6 +267,7 @@ func (w *parWorld) executeWith(t testing.TB, workers int, txs []*types.Transacti
 		w.parallel += e.parallelBlocks.Load()
 		w.fallbacks += e.serialFallbacks.Load()
 		w.reexecuted += e.reexecutedChunks.Load()
+		w.stolen += e.stolenChunks.Load()
 	}
 	return res
 }
@@ -358,7 +365,7 @@ func TestParallelMatchesSerial(t *testing.T) {
 					w := newParWorld(t, 24, 12)
 					w.strategy = strategy
 					runDifferential(t, w, seed+1, conflict, blocks, size, []int{2, 3, 8})
-					t.Logf("seed %d: %d parallel runs, %d handed back to serial, %d chunks executed again", seed+1, w.parallel, w.fallbacks, w.reexecuted)
+					t.Logf("seed %d: %d parallel runs, %d handed back to serial, %d chunks executed again, %d taken", seed+1, w.parallel, w.fallbacks, w.reexecuted, w.stolen)
 					if w.parallel == 0 {
 						t.Error("no block ran on the parallel path")
 					}
