@@ -140,9 +140,11 @@ func (e *Executor) executeChunks(ctx context.Context, env BlockEnv, parentRoot c
 	}
 	b := &chunkBlock{e: e, ctx: ctx, env: env, txs: txs, senders: senders, st: st, stealMin: stealMin}
 	bounds := chunkBounds(len(txs), workers)
-	for c := range workers {
-		b.chunks = append(b.chunks, &chunkRun{start: bounds[c], next: bounds[c], end: bounds[c+1], scr: e.getChunkScratch()})
+	initial := make([]*chunkRun, workers)
+	for c := range initial {
+		initial[c] = &chunkRun{start: bounds[c], next: bounds[c], end: bounds[c+1], scr: e.getChunkScratch()}
 	}
+	b.chunks = slices.Clone(initial) // the workers add the chunks they take
 	defer func() {
 		for _, ch := range b.chunks {
 			e.putChunkScratch(ch.scr)
@@ -151,11 +153,11 @@ func (e *Executor) executeChunks(ctx context.Context, env BlockEnv, parentRoot c
 	res := &BlockResult{Receipts: make([]*types.Receipt, len(txs)), Senders: senders}
 	var wg sync.WaitGroup
 	for c := 1; c < workers; c++ {
-		wg.Go(func() { b.work(b.chunks[c]) })
+		wg.Go(func() { b.work(initial[c]) })
 	}
 	// The first chunk is valid as it ran: its results are completed before
 	// this worker helps the others.
-	first := b.chunks[0]
+	first := initial[0]
 	b.run(first)
 	var firstErr error
 	if ctx.Err() == nil {
