@@ -198,6 +198,7 @@ func benchWorkers(b *testing.B, w *parWorld, txs []*types.Transaction, cases []b
 			b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
 			if bc.strategy == ParallelChunks {
 				b.ReportMetric(float64(e.reexecutedChunks.Load())/float64(b.N), "reexec/op")
+				b.ReportMetric(float64(e.stolenChunks.Load())/float64(b.N), "taken/op")
 			}
 			if e.serialFallbacks.Load() != 0 {
 				b.Fatal("the block fell back to serial execution")

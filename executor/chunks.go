@@ -57,8 +57,9 @@ type chunkBlock struct {
 	txs     []*types.Transaction
 	senders []common.Address
 	st      storage.Reader
-	// stealMin is the fewest transactions a worker takes from another's
-	// chunk.
+	// stealMin, when above 0, is the fewest transactions a worker takes
+	// from another's chunk; when 0, it takes them when they should last at
+	// least stealTime.
 	stealMin int
 
 	mu     sync.Mutex // guards chunks while the workers run
@@ -71,7 +72,8 @@ type chunkRun struct {
 	// mu guards next and end while the chunk runs: another worker may
 	// take the transactions it has not started (steal), lowering end.
 	mu        sync.Mutex
-	next, end int // next is the first transaction not started
+	next, end int       // next is the first transaction not started
+	began     time.Time // when the chunk started
 	receipts  []*types.Receipt
 	blooms    []ethtypes.Bloom // of each receipt's logs
 	// reads maps every key the chunk read from the block's starting state
@@ -134,11 +136,7 @@ func (e *Executor) executeChunks(ctx context.Context, env BlockEnv, parentRoot c
 		return nil, err
 	}
 	env.GetHash = lockedGetHash(env.GetHash)
-	stealMin := e.chunkStealMin
-	if stealMin <= 0 {
-		stealMin = defaultStealMin
-	}
-	b := &chunkBlock{e: e, ctx: ctx, env: env, txs: txs, senders: senders, st: st, stealMin: stealMin}
+	b := &chunkBlock{e: e, ctx: ctx, env: env, txs: txs, senders: senders, st: st, stealMin: e.chunkStealMin}
 	bounds := chunkBounds(len(txs), workers)
 	initial := make([]*chunkRun, workers)
 	for c := range initial {
@@ -302,15 +300,15 @@ func (b *chunkBlock) work(ch *chunkRun) {
 	}
 }
 
-// defaultStealMin is chunkBlock.stealMin by default: a new chunk costs
-// about as much as a few light transactions (its EVM, the shared state
-// read again, its validation), and a worker takes half of what is left
-// of a chunk.
-const defaultStealMin = 32
+// stealTime is how long the transactions a worker takes from another's
+// chunk should last at the pace that chunk has run so far, at least: a
+// new chunk costs some 0.1 ms (its EVM, the shared state read again, its
+// validation against the chunks before it after the workers).
+const stealTime = 250 * time.Microsecond
 
 // steal takes the second half of the transactions not yet started in the
-// chunk with the most of them, as a new chunk, or returns nil when no
-// chunk has 2*stealMin of them left.
+// chunk with the most of them, as a new chunk, or returns nil when there
+// are too few (see stealTime and stealMin).
 func (b *chunkBlock) steal() *chunkRun {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -328,8 +326,15 @@ func (b *chunkBlock) steal() *chunkRun {
 	}
 	victim.mu.Lock()
 	defer victim.mu.Unlock()
-	left := victim.end - victim.next
-	if left < 2*b.stealMin {
+	left, done := victim.end-victim.next, victim.next-victim.start
+	switch {
+	case left < 2:
+		return nil
+	case b.stealMin > 0:
+		if left < 2*b.stealMin {
+			return nil
+		}
+	case done < 1 || time.Since(victim.began)*time.Duration(left) < 2*stealTime*time.Duration(done):
 		return nil
 	}
 	mid := victim.next + left/2
@@ -367,7 +372,7 @@ func (b *chunkBlock) reexecute(ch *chunkRun, before *state.WriteSet) {
 func (b *chunkBlock) execute(ch *chunkRun, sdb *state.StateDB, r storage.Reader) {
 	ch.mu.Lock()
 	n := ch.end - ch.start
-	ch.next = ch.start
+	ch.next, ch.began = ch.start, time.Now()
 	ch.mu.Unlock()
 	ch.receipts, ch.blooms = make([]*types.Receipt, n), make([]ethtypes.Bloom, n)
 	ch.failAt, ch.failure, ch.writes, ch.wsErr = -1, nil, nil, nil
