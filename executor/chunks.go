@@ -518,19 +518,28 @@ func mergeWrites(a, b []state.Write) []state.Write {
 
 // netOver returns the net changes against the block's starting state st
 // of before (net changes against st, sorted) followed by after (changes
-// against st overlaid with before, sorted), sorted: a key that after
-// writes back to its starting value is dropped, as serial execution drops
-// it.
+// against st overlaid with before, sorted), sorted: after's write wins on
+// a key in both, and a key that after writes back to its starting value
+// is dropped, as serial execution drops it.
 func netOver(st storage.Reader, before, after []state.Write) ([]state.Write, error) {
-	changed := make([]state.Write, 0, len(before))
-	for _, x := range before {
-		if _, found := slices.BinarySearchFunc(after, x, compareWrites); !found {
-			changed = append(changed, x)
+	out := make([]state.Write, 0, len(before)+len(after))
+	for len(before) > 0 || len(after) > 0 {
+		if len(after) == 0 || (len(before) > 0 && bytes.Compare(before[0].Key, after[0].Key) < 0) {
+			out, before = append(out, before[0]), before[1:]
+			continue
+		}
+		if len(before) > 0 && bytes.Equal(before[0].Key, after[0].Key) {
+			before = before[1:]
+		}
+		w := after[0]
+		after = after[1:]
+		same, err := state.Unchanged(st, w)
+		if err != nil {
+			return nil, err
+		}
+		if !same {
+			out = append(out, w)
 		}
 	}
-	ws, err := state.NetWriteSet(st, changed, after)
-	if err != nil {
-		return nil, err
-	}
-	return ws.Writes(), nil
+	return out, nil
 }

@@ -18,14 +18,7 @@ import (
 func NetWriteSet(r storage.Reader, changed, maybe []Write) (*WriteSet, error) {
 	out := append(make([]Write, 0, len(changed)+len(maybe)), changed...)
 	for _, w := range maybe {
-		stored, err := r.Get(w.Key)
-		switch {
-		case errors.Is(err, storage.ErrNotFound):
-			stored = nil
-		case err != nil:
-			return nil, fmt.Errorf("%w: key %x: %w", ErrRead, w.Key, err)
-		}
-		same, err := sameValue(w, stored)
+		same, err := Unchanged(r, w)
 		if err != nil {
 			return nil, err
 		}
@@ -34,6 +27,20 @@ func NetWriteSet(r storage.Reader, changed, maybe []Write) (*WriteSet, error) {
 		}
 	}
 	return newWriteSet(out), nil
+}
+
+// Unchanged reports whether w leaves its key as r stores it, comparing
+// decoded records as WriteSet does: the check NetWriteSet makes of each
+// of its maybe writes.
+func Unchanged(r storage.Reader, w Write) (bool, error) {
+	stored, err := r.Get(w.Key)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		stored = nil
+	case err != nil:
+		return false, fmt.Errorf("%w: key %x: %w", ErrRead, w.Key, err)
+	}
+	return sameValue(w, stored)
 }
 
 // sameValue reports whether w leaves the stored value (nil when absent)
