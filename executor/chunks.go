@@ -75,7 +75,7 @@ type chunkRun struct {
 	next, end int       // next is the first transaction not started
 	began     time.Time // when the chunk started
 	receipts  []*types.Receipt
-	blooms    []ethtypes.Bloom // of each receipt's logs
+	bloom     ethtypes.Bloom // of the receipts' logs
 	// reads maps every key the chunk read from the block's starting state
 	// to the first of its transactions that read it (nil for the first
 	// chunk, which nothing can invalidate).
@@ -272,10 +272,9 @@ func (b *chunkBlock) complete(ch *chunkRun, res *BlockResult) error {
 		r.TxHash, r.TxIndex, r.BlockNumber = tx.Hash(), uint64(i), b.env.Number
 		r.CumulativeGasUsed, r.From, r.To = res.GasUsed, b.senders[i], tx.To()
 		res.Receipts[i] = r
-		bl := &ch.blooms[i-ch.start]
-		for j := range res.Bloom {
-			res.Bloom[j] |= bl[j]
-		}
+	}
+	for j := range res.Bloom { // the block's bloom is the union of the receipts'
+		res.Bloom[j] |= ch.bloom[j]
 	}
 	if ch.wsErr != nil {
 		if errors.Is(ch.wsErr, errNeedSerial) {
@@ -374,7 +373,7 @@ func (b *chunkBlock) execute(ch *chunkRun, sdb *state.StateDB, r storage.Reader)
 	n := ch.end - ch.start
 	ch.next, ch.began = ch.start, time.Now()
 	ch.mu.Unlock()
-	ch.receipts, ch.blooms = make([]*types.Receipt, n), make([]ethtypes.Bloom, n)
+	ch.receipts, ch.bloom = make([]*types.Receipt, n), ethtypes.Bloom{}
 	ch.failAt, ch.failure, ch.writes, ch.wsErr = -1, nil, nil, nil
 	rec, _ := r.(*recordingReader)
 	// Setting up the EVM reads the system contracts' block-wide state,
@@ -429,7 +428,10 @@ func (b *chunkBlock) execute(ch *chunkRun, sdb *state.StateDB, r storage.Reader)
 		}
 		ch.receipts[i-ch.start] = rc
 		if len(rc.Logs) > 0 {
-			ch.blooms[i-ch.start] = ch.scr.blooms.logsBloom(rc)
+			bl := ch.scr.blooms.logsBloom(rc)
+			for j := range ch.bloom {
+				ch.bloom[j] |= bl[j]
+			}
 		}
 	}
 	if rec != nil {
