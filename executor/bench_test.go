@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"math/big"
 	"math/rand/v2"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 
@@ -89,6 +91,58 @@ func BenchmarkExecuteERC20(b *testing.B) {
 			b.Fatal(res.Receipts[n-1].ErrorMessage)
 		}
 	})
+}
+
+// BenchmarkExecuteERC20Paired executes BenchmarkExecuteERC20's block
+// serially and with each strategy on 2 workers in turn, block after block,
+// so that both see the same load on a shared machine, and reports the
+// median of the pairs' speed-ups (serial time over parallel time) with the
+// median times.
+func BenchmarkExecuteERC20Paired(b *testing.B) {
+	const n = 1000
+	w := newParWorld(b, n, 1)
+	txs := verifiedNatives(b, w, n, func(i int, s nativeSigner) *types.Transaction {
+		to := common.BigToAddress(big.NewInt(int64(0x10000 + i)))
+		return s.tx(b, &tokenAddr, nil, tokenCall(to, 5), 100_000)
+	})
+	newExec := func(workers int, strategy string) *Executor {
+		cfg := testConfig()
+		cfg.Workers, cfg.Parallel = workers, strategy
+		e, err := New(cfg, crypto.ECDSA(), nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return e
+	}
+	for _, strategy := range parallelStrategies {
+		b.Run(strategy+"-2", func(b *testing.B) {
+			serial, par := newExec(1, ""), newExec(2, strategy)
+			env := w.c.env()
+			run := func(e *Executor) time.Duration {
+				start := time.Now()
+				if _, err := e.ExecuteBlock(context.Background(), env, w.c.root, txs, w.c.kv); err != nil {
+					b.Fatal(err)
+				}
+				return time.Since(start)
+			}
+			var ts, tp, ratios []float64
+			for b.Loop() {
+				s, p := run(serial), run(par)
+				ts, tp = append(ts, float64(s)), append(tp, float64(p))
+				ratios = append(ratios, float64(s)/float64(p))
+			}
+			median := func(v []float64) float64 {
+				slices.Sort(v)
+				return v[len(v)/2]
+			}
+			b.ReportMetric(median(ts)/1e6, "serial-ms")
+			b.ReportMetric(median(tp)/1e6, "parallel-ms")
+			b.ReportMetric(median(ratios), "speedup")
+			if par.serialFallbacks.Load() != 0 {
+				b.Fatal("the block fell back to serial execution")
+			}
+		})
+	}
 }
 
 // BenchmarkExecuteERC20Conflict is BenchmarkExecuteERC20 with half the
