@@ -200,12 +200,28 @@ func (e *Executor) executeChunks(ctx context.Context, env BlockEnv, parentRoot c
 				layers, ch.writes = nil, net
 			}
 		}
-		if err := b.complete(ch, res); err != nil {
-			return nil, err
+		if ch.failAt < ch.end || ch.wsErr != nil {
+			break // complete reports it below: the chunks after it do not count
 		}
 		layers = append(layers, ch.writes)
 	}
-	ws, err := state.NetWriteSet(st, mergeLayers(layers), nil)
+	// The receipts are completed in block order while the write set is
+	// built.
+	var completeErr error
+	completed := make(chan struct{})
+	go func() {
+		defer close(completed)
+		for _, ch := range b.chunks[1:] {
+			if completeErr = b.complete(ch, res); completeErr != nil {
+				return
+			}
+		}
+	}()
+	ws, err := state.SortedWriteSet(mergeLayers(layers))
+	<-completed
+	if completeErr != nil {
+		return nil, completeErr
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrState, err)
 	}
