@@ -289,3 +289,52 @@ func TestChunksSteal(t *testing.T) {
 	}
 	t.Logf("%d chunks taken, %d executed again", e.stolenChunks.Load(), e.reexecutedChunks.Load())
 }
+
+// An account that existed before the block and is deleted in it (EIP-161:
+// touched while empty) must have its stored slots enumerated to delete
+// them. A chunk kept as it ran cannot (its reader does not record which
+// slots exist): the block runs serially. A chunk executed again, on the
+// overlaid state, can.
+func TestChunksDeleteExistingAccount(t *testing.T) {
+	for _, conflict := range []bool{false, true} {
+		t.Run(fmt.Sprintf("executed again=%v", conflict), func(t *testing.T) {
+			w := newParWorld(t, 10, 1)
+			empty := common.HexToAddress("0xe4e4")
+			slot := common.Hash{31: 9}
+			// An empty account with a stored slot, written as the state
+			// stores them (no genesis makes one).
+			if err := w.c.kv.Put(state.AccountKey(empty), []byte{0xc3, 0x80, 0x80, 0x80}); err != nil {
+				t.Fatal(err)
+			}
+			if err := w.c.kv.Put(state.StorageKey(empty, slot), []byte{1}); err != nil {
+				t.Fatal(err)
+			}
+			special := map[int]*types.Transaction{
+				7: w.natives[7].tx(t, &empty, big.NewInt(0), nil, tokenGas), // touches it
+			}
+			if conflict {
+				special[2] = w.natives[2].tx(t, &testSealer, big.NewInt(5), nil, tokenGas)
+			}
+			txs := chunkBlockTxs(t, w, 10, special)
+			want := w.executeWith(t, 1, txs)
+			deleted := 0
+			for _, x := range want.Writes.Writes() {
+				if x.Delete && (bytes.Equal(x.Key, state.AccountKey(empty)) || bytes.Equal(x.Key, state.StorageKey(empty, slot))) {
+					deleted++
+				}
+			}
+			if deleted != 2 {
+				t.Fatalf("serial execution deleted %d of the account and its slot: the test does not test", deleted)
+			}
+			w.strategy, w.noSteal, w.parallel, w.fallbacks, w.reexecuted = ParallelChunks, true, 0, 0, 0
+			sameResult(t, "chunks", want, w.executeWith(t, 2, txs))
+			if conflict {
+				if w.fallbacks != 0 || w.reexecuted != 1 {
+					t.Fatalf("%d fallbacks, %d chunks executed again; want 0 and 1", w.fallbacks, w.reexecuted)
+				}
+			} else if w.fallbacks != 1 {
+				t.Fatalf("%d fallbacks, want 1", w.fallbacks)
+			}
+		})
+	}
+}
