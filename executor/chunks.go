@@ -79,7 +79,7 @@ type chunkRun struct {
 	// reads maps every key the chunk read from the block's starting state
 	// to the first of its transactions that read it (nil for the first
 	// chunk, which nothing can invalidate).
-	reads map[string]int
+	reads *readSet
 	// failAt is the first transaction whose state failed (a storage read
 	// failure, a panic), with failure; end when none did.
 	failAt  int
@@ -94,7 +94,7 @@ type chunkRun struct {
 // chunkScratch is what a worker keeps from block to block.
 type chunkScratch struct {
 	sdb    *state.StateDB
-	reads  map[string]int
+	reads  *readSet
 	blooms *bloomCache
 }
 
@@ -104,7 +104,7 @@ const maxChunkReads = 1 << 16
 func (e *Executor) getChunkScratch() *chunkScratch {
 	s, _ := e.chunkScratch.Get().(*chunkScratch)
 	if s == nil {
-		return &chunkScratch{sdb: state.New(nil), reads: make(map[string]int), blooms: newBloomCache()}
+		return &chunkScratch{sdb: state.New(nil), reads: newReadSet(), blooms: newBloomCache()}
 	}
 	if len(s.blooms.bits) > maxBloomCache {
 		clear(s.blooms.bits)
@@ -114,11 +114,7 @@ func (e *Executor) getChunkScratch() *chunkScratch {
 
 func (e *Executor) putChunkScratch(s *chunkScratch) {
 	s.sdb.Reset(nil) // keeps nothing of this block alive
-	if len(s.reads) > maxChunkReads {
-		s.reads = make(map[string]int)
-	} else {
-		clear(s.reads)
-	}
+	s.reads.reset()
 	e.chunkScratch.Put(s)
 }
 
@@ -252,12 +248,12 @@ func chunkBounds(n, workers int) []int {
 // layers changed, or ch.end.
 func firstConflict(ch *chunkRun, layers [][]state.Write) int {
 	first := ch.end
-	if len(ch.reads) == 0 {
+	if ch.reads == nil || ch.reads.len() == 0 {
 		return first
 	}
 	for _, l := range layers {
 		for i := range l {
-			if t, ok := ch.reads[string(l[i].Key)]; ok && t < first {
+			if t, ok := ch.reads.get(l[i].Key); ok && t < first {
 				first = t
 			}
 		}
@@ -470,17 +466,70 @@ func (b *chunkBlock) execute(ch *chunkRun, sdb *state.StateDB, r storage.Reader)
 // records, for every key read, the first transaction that read it.
 type recordingReader struct {
 	r     storage.Reader
-	reads map[string]int
+	reads *readSet
 	tx    int // the transaction running; -1 records nothing
 }
 
 func (v *recordingReader) record(key []byte) {
-	if v.tx < 0 {
+	if v.tx >= 0 {
+		v.reads.add(key, v.tx)
+	}
+}
+
+// readSet maps keys to the first transaction that read them. State keys
+// (at most 56 bytes: a storage slot's) are kept in fixed-size map keys,
+// which cost no allocation; longer keys, which the state does not have,
+// in a map of strings.
+type readSet struct {
+	short map[readKey]int
+	long  map[string]int
+}
+
+type readKey struct {
+	n uint8
+	b [56]byte
+}
+
+func newReadSet() *readSet { return &readSet{short: make(map[readKey]int)} }
+
+func (s *readSet) add(key []byte, tx int) {
+	if len(key) > len(readKey{}.b) {
+		if s.long == nil {
+			s.long = make(map[string]int)
+		}
+		if _, ok := s.long[string(key)]; !ok {
+			s.long[string(key)] = tx
+		}
 		return
 	}
-	if _, ok := v.reads[string(key)]; !ok {
-		v.reads[string(key)] = v.tx
+	k := readKey{n: uint8(len(key))}
+	copy(k.b[:], key)
+	if _, ok := s.short[k]; !ok {
+		s.short[k] = tx
 	}
+}
+
+func (s *readSet) get(key []byte) (int, bool) {
+	if len(key) > len(readKey{}.b) {
+		tx, ok := s.long[string(key)]
+		return tx, ok
+	}
+	k := readKey{n: uint8(len(key))}
+	copy(k.b[:], key)
+	tx, ok := s.short[k]
+	return tx, ok
+}
+
+func (s *readSet) len() int { return len(s.short) + len(s.long) }
+
+// reset empties s, keeping the memory of a map of a usual size.
+func (s *readSet) reset() {
+	if len(s.short) > maxChunkReads {
+		s.short = make(map[readKey]int)
+	} else {
+		clear(s.short)
+	}
+	s.long = nil
 }
 
 // Get implements storage.Reader.

@@ -338,3 +338,31 @@ func TestChunksDeleteExistingAccount(t *testing.T) {
 		})
 	}
 }
+
+// A read set keeps the first transaction that read each key, for state
+// keys and for longer ones alike, and tells keys of different lengths
+// apart.
+func TestReadSet(t *testing.T) {
+	s := newReadSet()
+	long := bytes.Repeat([]byte{7}, 80)
+	slot := state.StorageKey(common.HexToAddress("0x01"), common.Hash{2})
+	for i, k := range [][]byte{slot, long, slot[:10], slot, long} {
+		s.add(k, i)
+	}
+	for _, c := range []struct {
+		key  []byte
+		tx   int
+		read bool
+	}{{slot, 0, true}, {long, 1, true}, {slot[:10], 2, true}, {slot[:11], 0, false}, {long[:79], 0, false}} {
+		if tx, ok := s.get(c.key); ok != c.read || (ok && tx != c.tx) {
+			t.Errorf("key of %d bytes: %d %v, want %d %v", len(c.key), tx, ok, c.tx, c.read)
+		}
+	}
+	if s.len() != 3 {
+		t.Fatalf("%d keys, want 3", s.len())
+	}
+	s.reset()
+	if _, ok := s.get(slot); ok || s.len() != 0 {
+		t.Fatal("reset kept a key")
+	}
+}
