@@ -214,6 +214,10 @@ func (e *Executor) executeChunks(ctx context.Context, env BlockEnv, parentRoot c
 		}
 	}()
 	ws, err := state.SortedWriteSet(mergeLayers(layers))
+	var root common.Hash
+	if err == nil {
+		root = ws.Root(parentRoot, e.suite)
+	}
 	<-completed
 	if completeErr != nil {
 		return nil, completeErr
@@ -221,8 +225,7 @@ func (e *Executor) executeChunks(ctx context.Context, env BlockEnv, parentRoot c
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrState, err)
 	}
-	res.Writes = ws.ForBlock(env.Number)
-	res.StateRoot = ws.Root(parentRoot, e.suite)
+	res.Writes, res.StateRoot = ws.ForBlock(env.Number), root
 	e.log.Debug("executed block in chunks", "number", env.Number, "txs", len(txs), "workers", workers,
 		"chunks", len(b.chunks), "reexecuted", reexecuted, "gasUsed", res.GasUsed, "writes", ws.Len(), "stateRoot", res.StateRoot,
 		"elapsed", time.Since(start))
