@@ -49,7 +49,10 @@ const (
 // block order against the net writes of everything before them: a chunk
 // whose recorded reads miss those writes is valid as it ran, and its net
 // writes join them; a chunk that read one of them is executed again, as a
-// whole, on the block's starting state overlaid with those writes.
+// whole, on the block's starting state overlaid with those writes. A
+// worker done with its chunk takes the second half of what another has
+// not started as a new chunk (steal), so chunks are added while the
+// workers run.
 type chunkBlock struct {
 	e       *Executor
 	ctx     context.Context
@@ -175,7 +178,7 @@ func (e *Executor) executeChunks(ctx context.Context, env BlockEnv, parentRoot c
 	reexecuted := 0
 	for _, ch := range b.chunks[1:] {
 		if first := firstConflict(ch, layers); first < ch.end && first <= ch.failAt {
-			merged, err := state.NetWriteSet(st, mergeLayers(layers), nil)
+			merged, err := state.SortedWriteSet(mergeLayers(layers))
 			if err != nil {
 				return nil, fmt.Errorf("%w: %w", ErrState, err)
 			}
