@@ -143,9 +143,12 @@
 // slower: serial 15.7 to 17 ms per block, 18.7 to 20.4 ms of CPU, Block-STM
 // on 2 workers 13.7 to 15.2 ms) takes 9 to 10.4 ms on 2 workers (16.9 to
 // 18.9 ms of CPU, no more than serial execution's), 1.66 times serial
-// speed (medians): on one core it costs what serial execution costs, and
-// the workers share nothing but the starting state. After them, about 0.5
-// ms (the state root, the merge of the chunks' writes) runs on one core.
+// speed (medians; 1.60 in a second session): on one core it costs what
+// serial execution costs, and the workers share nothing but the starting
+// state. After them, about 0.5 ms (the state root, the merge of the
+// chunks' writes) runs on one core. On heavy transactions
+// (BenchmarkExecuteCompute, same session) both strategies reach 1.9 to 2.1
+// times serial speed.
 // With half the transfers sent to one account (BenchmarkExecuteERC20Conflict)
 // it takes 15.6 to 17 ms against serial 14 to 14.6 and Block-STM 17.1 to
 // 20.5: the second chunk runs twice. Parallel execution is off by default;
