@@ -42,14 +42,15 @@ type Config struct {
 	// precompiled.Default().
 	SystemContracts *precompiled.Registry
 	// Workers is how many goroutines execute a block's transactions in
-	// parallel (Block-STM, see parallel.go): 0 or 1 executes serially, the
+	// parallel (with the strategy Parallel names): 0 or 1 executes serially, the
 	// default; a negative value uses GOMAXPROCS workers for blocks of at
 	// least MinParallelTxs transactions when GOMAXPROCS is above 1. The
 	// results are the same either way; only the speed differs.
 	Workers int
 	// Parallel chooses how more than one worker executes a block:
-	// ParallelBlockSTM ("blockstm", also when "") or ParallelChunks
-	// ("chunks", see chunks.go). Ignored for serial execution.
+	// ParallelBlockSTM ("blockstm", parallel.go; also when "") or
+	// ParallelChunks ("chunks", chunks.go: cheaper when transactions seldom
+	// conflict). Ignored for serial execution.
 	Parallel string
 	// MaxCompatibility is the highest chain compatibility version this
 	// node's binary supports ("" means precompiled.LatestCompatibility()):
