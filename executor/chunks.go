@@ -251,10 +251,31 @@ func chunkBounds(n, workers int) []int {
 }
 
 // firstConflict is the first transaction of ch that read a key the
-// layers changed, or ch.end.
+// layers changed, or ch.end. It looks the layers' keys up in the chunk's
+// reads or, for a chunk that read few keys (one taken from another late in
+// the block), the other way round.
 func firstConflict(ch *chunkRun, layers [][]state.Write) int {
 	first := ch.end
 	if ch.reads == nil || ch.reads.len() == 0 {
+		return first
+	}
+	written := 0
+	for _, l := range layers {
+		written += len(l)
+	}
+	const searchCost = 8 // a binary search in a layer against a map lookup
+	if ch.reads.len()*len(layers)*searchCost < written {
+		ch.reads.each(func(key []byte, tx int) {
+			if tx >= first {
+				return
+			}
+			for _, l := range layers {
+				if _, found := slices.BinarySearchFunc(l, key, func(w state.Write, k []byte) int { return bytes.Compare(w.Key, k) }); found {
+					first = tx
+					return
+				}
+			}
+		})
 		return first
 	}
 	for _, l := range layers {
@@ -527,6 +548,16 @@ func (s *readSet) get(key []byte) (int, bool) {
 }
 
 func (s *readSet) len() int { return len(s.short) + len(s.long) }
+
+// each calls f with every key and the first transaction that read it.
+func (s *readSet) each(f func(key []byte, tx int)) {
+	for k, tx := range s.short {
+		f(k.b[:k.n], tx)
+	}
+	for k, tx := range s.long {
+		f([]byte(k), tx)
+	}
+}
 
 // reset empties s, keeping the memory of a map of a usual size.
 func (s *readSet) reset() {

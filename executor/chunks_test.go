@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -365,4 +366,50 @@ func TestReadSet(t *testing.T) {
 	if _, ok := s.get(slot); ok || s.len() != 0 {
 		t.Fatal("reset kept a key")
 	}
+}
+
+// firstConflict finds the first transaction that read a written key,
+// looking the writes up in the reads or, for few reads, the reads in the
+// writes.
+func TestFirstConflict(t *testing.T) {
+	key := func(i int) []byte {
+		return state.StorageKey(common.HexToAddress("0x01"), common.BigToHash(big.NewInt(int64(i))))
+	}
+	var layer []state.Write
+	for i := 0; i < 400; i += 2 { // the even keys
+		layer = append(layer, state.Write{Key: key(i), Value: []byte{1}})
+	}
+	slices.SortFunc(layer, func(a, b state.Write) int { return bytes.Compare(a.Key, b.Key) })
+	layers := [][]state.Write{layer[:100], layer[100:]}
+	for _, c := range []struct {
+		name  string
+		reads map[int]int // key -> tx
+		want  int
+	}{
+		{"few reads, none written", map[int]int{1: 10, 3: 11}, 50},
+		{"few reads", map[int]int{1: 10, 4: 12, 300: 11, 7: 13}, 11},
+		{"many reads, none written", manyReads(1, 401, 20), 50},
+		{"many reads", manyReads(1, 401, 20, 250), 20},
+	} {
+		ch := &chunkRun{start: 10, end: 50, reads: newReadSet()}
+		for k, tx := range c.reads {
+			ch.reads.add(key(k), tx)
+		}
+		if got := firstConflict(ch, layers); got != c.want {
+			t.Errorf("%s: %d, want %d", c.name, got, c.want)
+		}
+	}
+}
+
+// manyReads reads the odd keys in [from, to) at tx, and the keys in even
+// at tx too.
+func manyReads(from, to, tx int, even ...int) map[int]int {
+	m := map[int]int{}
+	for k := from; k < to; k += 2 {
+		m[k] = tx
+	}
+	for _, k := range even {
+		m[k] = tx
+	}
+	return m
 }
