@@ -86,8 +86,9 @@ type ExecutorConfig struct {
 	// transactions serially (the default), n > 1 on n goroutines, a
 	// negative value on one per core for blocks of 16 or more.
 	Workers int `toml:"workers" comment:"Goroutines executing a block's transactions: 0 or 1 serially (the default), n in parallel, negative one per core (blocks of 16 txs or more)."`
-	// Parallel is executor.Config.Parallel: "blockstm" (also when empty)
-	// or "chunks".
+	// Parallel is executor.Config.Parallel: "chunks" (the default here:
+	// the faster of the two in every benchmark, BENCHMARKS.md) or
+	// "blockstm" (also when empty).
 	Parallel string `toml:"parallel" comment:"Parallel execution strategy when workers is not 0 or 1: \"chunks\" (one run of consecutive txs per worker, for blocks whose txs seldom conflict) or \"blockstm\" (per-transaction re-execution); see BENCHMARKS.md."`
 }
 
@@ -206,8 +207,9 @@ func DefaultConfig() Config {
 			MaxBodyBytes: 5 << 20,
 			MaxBatch:     1000,
 		},
-		TxPool: TxPoolConfig{MaxTxs: 200_000, MaxBytes: 256 << 20, MaxPerSender: 20_000},
-		Log:    LogConfig{Level: "info", Format: "text", TxFlowSample: 100},
+		TxPool:   TxPoolConfig{MaxTxs: 200_000, MaxBytes: 256 << 20, MaxPerSender: 20_000},
+		Executor: ExecutorConfig{Parallel: executor.ParallelChunks},
+		Log:      LogConfig{Level: "info", Format: "text", TxFlowSample: 100},
 		PBFT: PBFTConfig{Window: 2, FetchTimeoutMs: 1000, FetchCacheTxs: 50_000,
 			FetchRequestsPerSecond: 50, FetchBytesPerSecond: 16 << 20},
 	}

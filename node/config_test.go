@@ -40,7 +40,7 @@ func TestConfigDefaultsAndRoundTrip(t *testing.T) {
 	}
 	// An empty file takes every default.
 	cfg, err = node.LoadConfig(writeFile(t, dir, "empty.toml", ""))
-	if err != nil || cfg.TxPool.MaxTxs != node.DefaultConfig().TxPool.MaxTxs {
+	if err != nil || cfg.TxPool.MaxTxs != node.DefaultConfig().TxPool.MaxTxs || cfg.Executor != (node.ExecutorConfig{Parallel: "chunks"}) {
 		t.Fatalf("empty config: %+v, %v", cfg, err)
 	}
 }
