@@ -143,7 +143,7 @@
 // slower: serial 15.7 to 17 ms per block, 18.7 to 20.4 ms of CPU, Block-STM
 // on 2 workers 13.7 to 15.2 ms) takes 9 to 10.4 ms on 2 workers (16.9 to
 // 18.9 ms of CPU, no more than serial execution's), 1.66 times serial
-// speed (medians; 1.60 in a second session): on one core it costs what
+// speed (medians; 1.60 and 1.66 in two more sessions): on one core it costs what
 // serial execution costs, and the workers share nothing but the starting
 // state. After them, about 0.5 ms (the state root, the merge of the
 // chunks' writes) runs on one core. On heavy transactions
