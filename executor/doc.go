@@ -46,8 +46,8 @@
 // Parallel execution (Config.Workers, off by default; Config.Parallel
 // chooses between the two strategies below, Block-STM unless set):
 // ExecuteBlock can run a block's transactions on several goroutines with
-// optimistic concurrency after Block-STM (package executor/blockstm), with results
-// bit for bit those of serial execution: the same receipts (gas, logs,
+// optimistic concurrency after Block-STM (package executor/blockstm), with
+// results bit for bit those of serial execution: the same receipts (gas, logs,
 // cumulative gas), write set and state root. Nobody declares conflicts.
 // Each incarnation of a transaction runs in go-ethereum's EVM on its own
 // state.StateDB whose storage.Reader is a view (txView) over the
@@ -118,8 +118,9 @@
 // about 2; cpu-ns/op is the CPU time of all threads, GC included, and
 // steadier than wall time). BenchmarkExecuteERC20, 1000 conflict-free token
 // transfers: serial 10.8 to 11.1 ms per block (13.2 to 13.5 ms of CPU,
-// about 11 on one core); Block-STM on 2 workers 9.6 to 10.3 ms (17.6 to 18.7 ms of CPU;
-// 13.4 to 14 ms on one core), 1.07 to 1.15 times serial speed. The parallel
+// about 11 on one core); Block-STM on 2 workers 9.6 to 10.3 ms (17.6 to
+// 18.7 ms of CPU; 13.4 to 14 ms on one core), 1.07 to 1.15 times serial
+// speed. The parallel
 // path keeps its bookkeeping small: the transactions share the account
 // records decoded from each stored value (state.AccountCache), keys that no
 // transaction wrote (the called contract's account and code, the system
@@ -137,14 +138,14 @@
 // processes at once do not slow each other): 1.7x would need at most 12.8
 // ms of CPU per block with both cores busy throughout, less than even one
 // core spends. BenchmarkExecuteCompute, 200 conflict-free transactions
-// burning 500k gas each: serial 292 ms (325 ms of CPU), Block-STM on 2 workers 172 to
-// 175 ms (330 ms of CPU), 1.67 to 1.7x. Chunked execution (BENCHMARKS.md,
+// burning 500k gas each: serial 292 ms (325 ms of CPU), Block-STM on 2
+// workers 172 to 175 ms (330 ms of CPU), 1.67 to 1.7x. Chunked execution (BENCHMARKS.md,
 // "Chunked optimistic execution"; another session, with the machine
 // slower: serial 15.7 to 17 ms per block, 18.7 to 20.4 ms of CPU, Block-STM
 // on 2 workers 13.7 to 15.2 ms) takes 9 to 10.4 ms on 2 workers (16.9 to
 // 18.9 ms of CPU, no more than serial execution's), 1.66 times serial
-// speed (medians; 1.60 and 1.66 in two more sessions): on one core it costs what
-// serial execution costs, and the workers share nothing but the starting
+// speed (medians; 1.60 and 1.66 in two more sessions): on one core it
+// costs what serial execution costs, and the workers share nothing but the starting
 // state. After them, about 0.5 ms (the state root, the merge of the
 // chunks' writes) runs on one core. On heavy transactions
 // (BenchmarkExecuteCompute, same session) both strategies reach 1.9 to 2.1
