@@ -139,15 +139,15 @@
 // ms of CPU per block with both cores busy throughout, less than even one
 // core spends. BenchmarkExecuteCompute, 200 conflict-free transactions
 // burning 500k gas each: serial 292 ms (325 ms of CPU), Block-STM on 2
-// workers 172 to 175 ms (330 ms of CPU), 1.67 to 1.7x. Chunked execution (BENCHMARKS.md,
-// "Chunked optimistic execution"; another session, with the machine
-// slower: serial 15.7 to 17 ms per block, 18.7 to 20.4 ms of CPU, Block-STM
-// on 2 workers 13.7 to 15.2 ms) takes 9 to 10.4 ms on 2 workers (16.9 to
-// 18.9 ms of CPU, no more than serial execution's), 1.66 times serial
-// speed (medians; 1.60 and 1.66 in two more sessions): on one core it
-// costs what serial execution costs, and the workers share nothing but the starting
-// state. After them, about 0.5 ms (the state root, the merge of the
-// chunks' writes) runs on one core. On heavy transactions
+// workers 172 to 175 ms (330 ms of CPU), 1.67 to 1.7x. Chunked execution
+// (BENCHMARKS.md, "Chunked optimistic execution"; another session, with
+// the machine slower: serial 15.7 to 17 ms per block, 18.7 to 20.4 ms of
+// CPU, Block-STM on 2 workers 13.7 to 15.2 ms) takes 9 to 10.4 ms on 2
+// workers (16.9 to 18.9 ms of CPU, no more than serial execution's), 1.66
+// times serial speed (medians; 1.60 and 1.66 in two more sessions): on one
+// core it costs what serial execution costs, and the workers share nothing
+// but the starting state. After them, about 0.5 ms (the state root, the
+// merge of the chunks' writes) runs on one core. On heavy transactions
 // (BenchmarkExecuteCompute, same session) both strategies reach 1.9 to 2.1
 // times serial speed.
 // With half the transfers sent to one account (BenchmarkExecuteERC20Conflict)
