@@ -43,10 +43,11 @@
 // data (custom errors: decode Output), or the EVM's or the pre-check's
 // error otherwise ("out of gas", "nonce too low: ...").
 //
-// Parallel execution (Config.Workers, off by default): ExecuteBlock can
-// run a block's transactions on several goroutines with optimistic
-// concurrency after Block-STM (package executor/blockstm), with results
-// bit for bit those of serial execution: the same receipts (gas, logs,
+// Parallel execution (Config.Workers, off by default; Config.Parallel
+// chooses between the two strategies below, Block-STM unless set):
+// ExecuteBlock can run a block's transactions on several goroutines with
+// optimistic concurrency after Block-STM (package executor/blockstm), with
+// results bit for bit those of serial execution: the same receipts (gas, logs,
 // cumulative gas), write set and state root. Nobody declares conflicts.
 // Each incarnation of a transaction runs in go-ethereum's EVM on its own
 // state.StateDB whose storage.Reader is a view (txView) over the
@@ -75,13 +76,51 @@
 // existing empty account: it must enumerate the account's stored slots,
 // which the view does not do).
 //
+// Chunked optimistic execution (Config.Parallel "chunks", chunks.go) is
+// the cheaper strategy when transactions seldom conflict. The block is
+// split into one chunk of consecutive transactions per worker (the first a
+// sixteenth longer: it records nothing). Each worker executes its chunk as
+// executeSerial executes a block, one StateDB and one EVM for the whole
+// chunk, on the block's starting state, through a reader that records, for
+// each key the chunk reads, the first transaction that read it. A StateDB
+// reads a key (account record, code blob, stored slot; also for the system
+// contracts) once, at its first touch and before any change to it, and
+// keeps it: so a chunk's transactions see what they would see serially
+// unless one of them read a key that the transactions before the chunk
+// changed. After the workers the chunks are checked in block order against
+// the net writes, against the starting state, of everything before them. A
+// chunk that read none of those keys is valid as it ran, and its net
+// writes, which its worker collected and sorted, join them. One that read
+// one of them is executed again, whole, on the starting state overlaid
+// with them (state.Overlay): exactly the state serial execution runs it
+// on. Its writes then join the others, less the keys they write back to
+// their starting value, so a later chunk that reads such a key is valid;
+// a key that one chunk changes and restores itself is never among its net
+// writes. Two valid chunks write no common key but code blobs (content
+// addressed: the same value), so the block's write set is the merge of the
+// chunks' sorted writes. A worker done with its chunk takes the second
+// half of the transactions another worker has not started, as a new
+// chunk, when they should take 0.25 ms or more at that chunk's pace. Each
+// chunk builds its EVM on the starting state, as serial execution does
+// before the first transaction. Receipts are completed in block order as
+// serially, with the block gas limit replayed; a block runs serially
+// instead when a signature to verify fails, a transaction does not fit in
+// the block gas limit, or a chunk kept as it ran deleted an account that
+// existed before the block (its stored slots would have to be enumerated,
+// which the recording reader does not record). The sealer's account is
+// read by every transaction (the zero fee), so value sent to the sealer
+// makes every later chunk run again. With conflicts, a conflicting chunk
+// costs its run twice, serially the second time: at a conflict rate of
+// 0.5 both strategies are slower than serial execution on 2 cores.
+//
 // Speed (go test ./executor -run '^$' -bench ExecuteERC20 -benchtime 30x
 // -count 3, on the shared 2-core reference machine with a load average of
 // about 2; cpu-ns/op is the CPU time of all threads, GC included, and
 // steadier than wall time). BenchmarkExecuteERC20, 1000 conflict-free token
 // transfers: serial 10.8 to 11.1 ms per block (13.2 to 13.5 ms of CPU,
-// about 11 on one core); 2 workers 9.6 to 10.3 ms (17.6 to 18.7 ms of CPU;
-// 13.4 to 14 ms on one core), 1.07 to 1.15 times serial speed. The parallel
+// about 11 on one core); Block-STM on 2 workers 9.6 to 10.3 ms (17.6 to
+// 18.7 ms of CPU; 13.4 to 14 ms on one core), 1.07 to 1.15 times serial
+// speed. The parallel
 // path keeps its bookkeeping small: the transactions share the account
 // records decoded from each stored value (state.AccountCache), keys that no
 // transaction wrote (the called contract's account and code, the system
@@ -99,9 +138,22 @@
 // processes at once do not slow each other): 1.7x would need at most 12.8
 // ms of CPU per block with both cores busy throughout, less than even one
 // core spends. BenchmarkExecuteCompute, 200 conflict-free transactions
-// burning 500k gas each: serial 292 ms (325 ms of CPU), 2 workers 172 to
-// 175 ms (330 ms of CPU), 1.67 to 1.7x. Parallel execution pays off with
-// heavy transactions or more cores; it is off by default.
+// burning 500k gas each: serial 292 ms (325 ms of CPU), Block-STM on 2
+// workers 172 to 175 ms (330 ms of CPU), 1.67 to 1.7x. Chunked execution
+// (BENCHMARKS.md, "Chunked optimistic execution"; another session, with
+// the machine slower: serial 15.7 to 17 ms per block, 18.7 to 20.4 ms of
+// CPU, Block-STM on 2 workers 13.7 to 15.2 ms) takes 9 to 10.4 ms on 2
+// workers (16.9 to 18.9 ms of CPU, no more than serial execution's), 1.66
+// times serial speed (medians; 1.60 and 1.66 in two more sessions): on one
+// core it costs what serial execution costs, and the workers share nothing
+// but the starting state. After them, about 0.5 ms (the state root, the
+// merge of the chunks' writes) runs on one core. On heavy transactions
+// (BenchmarkExecuteCompute, same session) both strategies reach 1.9 to 2.1
+// times serial speed.
+// With half the transfers sent to one account (BenchmarkExecuteERC20Conflict)
+// it takes 15.6 to 17 ms against serial 14 to 14.6 and Block-STM 17.1 to
+// 20.5: the second chunk runs twice. Parallel execution is off by default;
+// chunks suit light transactions that seldom conflict.
 //
 // Call and EstimateGas serve eth_call and eth_estimateGas on a read-only
 // view of the state; Genesis builds the first write set.

@@ -42,11 +42,16 @@ type Config struct {
 	// precompiled.Default().
 	SystemContracts *precompiled.Registry
 	// Workers is how many goroutines execute a block's transactions in
-	// parallel (Block-STM, see parallel.go): 0 or 1 executes serially, the
+	// parallel (with the strategy Parallel names): 0 or 1 executes serially, the
 	// default; a negative value uses GOMAXPROCS workers for blocks of at
 	// least MinParallelTxs transactions when GOMAXPROCS is above 1. The
 	// results are the same either way; only the speed differs.
 	Workers int
+	// Parallel chooses how more than one worker executes a block:
+	// ParallelBlockSTM ("blockstm", parallel.go; also when "") or
+	// ParallelChunks ("chunks", chunks.go: cheaper when transactions seldom
+	// conflict). Ignored for serial execution.
+	Parallel string
 	// MaxCompatibility is the highest chain compatibility version this
 	// node's binary supports ("" means precompiled.LatestCompatibility()):
 	// a block of a higher version is refused with ErrUnsupportedVersion.
@@ -77,6 +82,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("%w: per-transaction gas limit %d is below the %d a plain transfer needs", ErrInvalidConfig, c.TxGasLimit, params.TxGas)
 	case c.BlockGasLimit < c.TxGasLimit:
 		return fmt.Errorf("%w: block gas limit %d is below the per-transaction gas limit %d", ErrInvalidConfig, c.BlockGasLimit, c.TxGasLimit)
+	case c.Parallel != "" && c.Parallel != ParallelBlockSTM && c.Parallel != ParallelChunks:
+		return fmt.Errorf("%w: parallel execution strategy %q is neither %q nor %q", ErrInvalidConfig, c.Parallel, ParallelBlockSTM, ParallelChunks)
 	case c.MaxCompatibility != "" && !precompiled.KnownCompatibility(c.MaxCompatibility):
 		return fmt.Errorf("%w: compatibility version %q is not one this code implements (the latest is %s)", ErrInvalidConfig, c.MaxCompatibility, precompiled.LatestCompatibility())
 	}
@@ -126,9 +133,19 @@ type Executor struct {
 	// parallelBlocks and serialFallbacks count the blocks executed in
 	// parallel and those the parallel path handed back to serial execution.
 	parallelBlocks, serialFallbacks atomic.Int64
+	// reexecutedChunks counts the chunks that chunked execution executed
+	// again after a conflict.
+	reexecutedChunks atomic.Int64
+	// stolenChunks counts the chunks a worker took from another's;
+	// chunkStealMin, when above 0, replaces defaultStealMin (tests).
+	stolenChunks  atomic.Int64
+	chunkStealMin int
 	// scratch keeps the parallel workers' caches (*workerScratch) from
 	// block to block, with the memory they grew to.
 	scratch sync.Pool
+	// chunkScratch keeps the chunk workers' StateDBs and maps
+	// (*chunkScratch) from block to block.
+	chunkScratch sync.Pool
 }
 
 // New returns an executor for a chain. logger may be nil.
@@ -305,7 +322,13 @@ func (e *Executor) ExecuteBlock(ctx context.Context, env BlockEnv, parentRoot co
 		}
 	}
 	if w := e.workers(len(txs)); w > 1 {
-		res, err := e.executeParallel(ctx, env, parentRoot, txs, st, w)
+		var res *BlockResult
+		var err error
+		if e.cfg.Parallel == ParallelChunks {
+			res, err = e.executeChunks(ctx, env, parentRoot, txs, st, w)
+		} else {
+			res, err = e.executeParallel(ctx, env, parentRoot, txs, st, w)
+		}
 		if !errors.Is(err, errNeedSerial) {
 			if err == nil {
 				e.parallelBlocks.Add(1)

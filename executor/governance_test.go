@@ -566,18 +566,20 @@ func TestInnerPermissions(t *testing.T) {
 			t.Fatalf("tx %d: status %d (%q), want success %v", i, want.Receipts[i].Status, want.Receipts[i].ErrorMessage, ok)
 		}
 	}
-	cfg := testConfig()
-	cfg.Workers = 3
-	par, err := New(cfg, crypto.ECDSA(), nil)
-	if err != nil {
-		t.Fatal(err)
+	for _, strategy := range parallelStrategies {
+		cfg := testConfig()
+		cfg.Workers, cfg.Parallel = 3, strategy
+		par, err := New(cfg, crypto.ECDSA(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := par.ExecuteBlock(context.Background(), g.env(), g.root, txs, g.kv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if par.parallelBlocks.Load() != 1 {
+			t.Fatalf("%s: the block did not run in parallel (%d fallbacks)", strategy, par.serialFallbacks.Load())
+		}
+		sameResult(t, strategy+": inner permissions", want, got)
 	}
-	got, err := par.ExecuteBlock(context.Background(), g.env(), g.root, txs, g.kv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if par.parallelBlocks.Load() != 1 {
-		t.Fatalf("the block did not run in parallel (%d fallbacks)", par.serialFallbacks.Load())
-	}
-	sameResult(t, "inner permissions", want, got)
 }

@@ -80,7 +80,17 @@ type parWorld struct {
 	eths    []ethSigner
 
 	parallel, fallbacks int64 // blocks run in parallel, and handed back to serial
+	reexecuted, stolen  int64 // chunks executed again, and taken from another worker (chunked execution)
+	// strategy is the parallel execution strategy of executeWith
+	// (Config.Parallel).
+	strategy string
+	// noSteal keeps chunked execution's workers to their own chunks.
+	noSteal bool
 }
+
+// parallelStrategies are the values of Config.Parallel the differential
+// tests run.
+var parallelStrategies = []string{ParallelBlockSTM, ParallelChunks}
 
 func newParWorld(t testing.TB, natives, eths int) *parWorld {
 	t.Helper()
@@ -240,10 +250,14 @@ func (w *parWorld) pick(t testing.TB, rng *rand.Rand, hot func() bool, recipient
 func (w *parWorld) executeWith(t testing.TB, workers int, txs []*types.Transaction) *BlockResult {
 	t.Helper()
 	cfg := testConfig()
-	cfg.Workers = workers
+	cfg.Workers, cfg.Parallel = workers, w.strategy
 	e, err := New(cfg, crypto.ECDSA(), nil)
 	if err != nil {
 		t.Fatal(err)
+	}
+	e.chunkStealMin = 1 // a worker done first takes from the others whenever it can
+	if w.noSteal {
+		e.chunkStealMin = len(txs) + 1
 	}
 	res, err := e.ExecuteBlock(context.Background(), w.c.env(), w.c.root, txs, w.c.kv)
 	if err != nil {
@@ -252,6 +266,8 @@ func (w *parWorld) executeWith(t testing.TB, workers int, txs []*types.Transacti
 	if workers > 1 {
 		w.parallel += e.parallelBlocks.Load()
 		w.fallbacks += e.serialFallbacks.Load()
+		w.reexecuted += e.reexecutedChunks.Load()
+		w.stolen += e.stolenChunks.Load()
 	}
 	return res
 }
@@ -342,17 +358,23 @@ func TestParallelMatchesSerial(t *testing.T) {
 	if testing.Short() {
 		blocks, size, seeds = 2, 40, 2
 	}
-	for _, conflict := range []float64{0, 0.1, 0.5, 1} {
-		t.Run(fmt.Sprintf("conflict=%.1f", conflict), func(t *testing.T) {
-			for seed := range uint64(seeds) {
-				w := newParWorld(t, 24, 12)
-				runDifferential(t, w, seed+1, conflict, blocks, size, []int{2, 3, 8})
-				t.Logf("seed %d: %d parallel runs, %d handed back to serial", seed+1, w.parallel, w.fallbacks)
-				if w.parallel == 0 {
-					t.Error("no block ran on the parallel path")
+	for _, strategy := range parallelStrategies {
+		for _, conflict := range []float64{0, 0.1, 0.5, 1} {
+			t.Run(fmt.Sprintf("%s/conflict=%.1f", strategy, conflict), func(t *testing.T) {
+				for seed := range uint64(seeds) {
+					w := newParWorld(t, 24, 12)
+					w.strategy = strategy
+					runDifferential(t, w, seed+1, conflict, blocks, size, []int{2, 3, 8})
+					t.Logf("seed %d: %d parallel runs, %d handed back to serial, %d chunks executed again, %d taken", seed+1, w.parallel, w.fallbacks, w.reexecuted, w.stolen)
+					if w.parallel == 0 {
+						t.Error("no block ran on the parallel path")
+					}
+					if strategy == ParallelChunks && conflict > 0 && w.reexecuted == 0 {
+						t.Error("no chunk was executed again: the conflicts were not tested")
+					}
 				}
-			}
-		})
+			})
+		}
 	}
 }
 
@@ -379,8 +401,11 @@ func FuzzParallelMatchesSerial(f *testing.F) {
 	f.Add(uint64(3), uint8(255))
 	f.Add(uint64(4), uint8(30))
 	f.Fuzz(func(t *testing.T, seed uint64, conflict uint8) {
-		w := newParWorld(t, 8, 4)
-		runDifferential(t, w, seed, float64(conflict)/255, 1, 24, []int{2, 4})
+		for _, strategy := range parallelStrategies {
+			w := newParWorld(t, 8, 4)
+			w.strategy = strategy
+			runDifferential(t, w, seed, float64(conflict)/255, 1, 24, []int{2, 4})
+		}
 	})
 }
 
@@ -389,6 +414,12 @@ func FuzzParallelMatchesSerial(f *testing.F) {
 // error), and a block whose txs stop fitting in the block gas limit
 // (serial rejects the tail; results must still match).
 func TestParallelFallsBackToSerial(t *testing.T) {
+	for _, strategy := range parallelStrategies {
+		t.Run(strategy, func(t *testing.T) { testParallelFallsBackToSerial(t, strategy) })
+	}
+}
+
+func testParallelFallsBackToSerial(t *testing.T, strategy string) {
 	w := newParWorld(t, 8, 2)
 	rng := rand.New(rand.NewPCG(9, 9))
 	txs := w.randomBlock(t, rng, 20, 0)
@@ -401,7 +432,7 @@ func TestParallelFallsBackToSerial(t *testing.T) {
 	}
 	invalid := append(append([]*types.Transaction(nil), txs[:10]...), types.NewNativeTx(bad.suite, n))
 	cfg := testConfig()
-	cfg.Workers = 2
+	cfg.Workers, cfg.Parallel = 2, strategy
 	e, err := New(cfg, crypto.ECDSA(), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -459,16 +490,18 @@ func TestParallelFallsBackToSerial(t *testing.T) {
 func TestParallelCancelled(t *testing.T) {
 	w := newParWorld(t, 4, 1)
 	txs := w.randomBlock(t, rand.New(rand.NewPCG(1, 1)), 20, 0.5)
-	cfg := testConfig()
-	cfg.Workers = 2
-	e, err := New(cfg, crypto.ECDSA(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if _, err := e.ExecuteBlock(ctx, w.c.env(), w.c.root, txs, w.c.kv); !errors.Is(err, context.Canceled) {
-		t.Fatalf("cancelled block: %v", err)
+	for _, strategy := range parallelStrategies {
+		cfg := testConfig()
+		cfg.Workers, cfg.Parallel = 2, strategy
+		e, err := New(cfg, crypto.ECDSA(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		if _, err := e.ExecuteBlock(ctx, w.c.env(), w.c.root, txs, w.c.kv); !errors.Is(err, context.Canceled) {
+			t.Fatalf("%s: cancelled block: %v", strategy, err)
+		}
 	}
 }
 
@@ -492,10 +525,13 @@ func TestParallelRestoredValue(t *testing.T) {
 			t.Fatalf("serial write set changes slot %x, which the block restored", x.Key)
 		}
 	}
-	for _, n := range []int{2, 4} {
-		sameResult(t, fmt.Sprintf("%d workers", n), want, w.executeWith(t, n, txs))
-	}
-	if w.parallel != 2 {
-		t.Fatalf("%d blocks ran in parallel, want 2", w.parallel)
+	for _, strategy := range parallelStrategies {
+		w.strategy, w.parallel = strategy, 0
+		for _, n := range []int{2, 4} {
+			sameResult(t, fmt.Sprintf("%s, %d workers", strategy, n), want, w.executeWith(t, n, txs))
+		}
+		if w.parallel != 2 {
+			t.Fatalf("%s: %d blocks ran in parallel, want 2", strategy, w.parallel)
+		}
 	}
 }

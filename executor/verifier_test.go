@@ -19,14 +19,18 @@ import (
 // from a proposal carries them) executes without a signature check, with
 // the same results; a forged tx still invalidates the block.
 func TestVerifierAvoidsSecondCheck(t *testing.T) {
-	for _, workers := range []int{0, -1} {
+	for _, tc := range []struct {
+		workers  int
+		strategy string
+	}{{0, ""}, {-1, ParallelBlockSTM}, {-1, ParallelChunks}} {
+		workers := tc.workers
 		suite := &cryptotest.CountingSuite{Suite: crypto.ECDSA()}
 		v, err := txverify.New(suite, testChainID, testGroup, txverify.Config{Workers: 2})
 		if err != nil {
 			t.Fatal(err)
 		}
 		cfg := testConfig()
-		cfg.Verifier, cfg.Workers = v, workers
+		cfg.Verifier, cfg.Workers, cfg.Parallel = v, workers, tc.strategy
 		rich := newNativeSigner(t, crypto.ECDSA())
 		alloc := map[common.Address]GenesisAccount{rich.addr(): {Balance: big.NewInt(1e18)}}
 		c := newChain(t, suite, cfg, alloc)

@@ -15,6 +15,7 @@ import (
 	"github.com/emmansun/gmsm/smx509"
 	"github.com/pelletier/go-toml/v2"
 
+	"github.com/gobcos/gobcos/executor"
 	"github.com/gobcos/gobcos/network"
 	"github.com/gobcos/gobcos/network/certs"
 )
@@ -33,7 +34,9 @@ type Config struct {
 
 	RPC    RPCConfig    `toml:"rpc"`
 	TxPool TxPoolConfig `toml:"txpool"`
-	Log    LogConfig    `toml:"log"`
+	// Executor tunes block execution.
+	Executor ExecutorConfig `toml:"executor"`
+	Log      LogConfig      `toml:"log"`
 	// Metrics is the Prometheus endpoint; off when Listen is empty.
 	Metrics MetricsConfig `toml:"metrics"`
 	// Network is the P2P section; nil (no [network] section) for a
@@ -74,6 +77,19 @@ type TxPoolConfig struct {
 	MaxBytes     int `toml:"max_bytes" comment:"Most bytes of transactions held in the pool."`
 	MaxPerSender int `toml:"max_per_sender" comment:"Most pool transactions of one sender."`
 	Workers      int `toml:"verify_workers" comment:"Signature verification workers of the node (admission, proposals, blocks); 0 uses every core."`
+}
+
+// ExecutorConfig tunes how the node executes blocks (executor.Config).
+// The results are the same whatever it says; only the speed differs.
+type ExecutorConfig struct {
+	// Workers is executor.Config.Workers: 0 or 1 executes a block's
+	// transactions serially (the default), n > 1 on n goroutines, a
+	// negative value on one per core for blocks of 16 or more.
+	Workers int `toml:"workers" comment:"Goroutines executing a block's transactions: 0 or 1 serially (the default), n in parallel, negative one per core (blocks of 16 txs or more)."`
+	// Parallel is executor.Config.Parallel: "chunks" (the default here:
+	// the faster of the two in every benchmark, BENCHMARKS.md) or
+	// "blockstm" (also when empty).
+	Parallel string `toml:"parallel" comment:"Parallel execution strategy when workers is not 0 or 1: \"chunks\" (one run of consecutive txs per worker, for blocks whose txs seldom conflict) or \"blockstm\" (per-transaction re-execution); see BENCHMARKS.md."`
 }
 
 // ExplorerConfig configures the block explorer web UI (package explorer).
@@ -191,8 +207,9 @@ func DefaultConfig() Config {
 			MaxBodyBytes: 5 << 20,
 			MaxBatch:     1000,
 		},
-		TxPool: TxPoolConfig{MaxTxs: 200_000, MaxBytes: 256 << 20, MaxPerSender: 20_000},
-		Log:    LogConfig{Level: "info", Format: "text", TxFlowSample: 100},
+		TxPool:   TxPoolConfig{MaxTxs: 200_000, MaxBytes: 256 << 20, MaxPerSender: 20_000},
+		Executor: ExecutorConfig{Parallel: executor.ParallelChunks},
+		Log:      LogConfig{Level: "info", Format: "text", TxFlowSample: 100},
 		PBFT: PBFTConfig{Window: 2, FetchTimeoutMs: 1000, FetchCacheTxs: 50_000,
 			FetchRequestsPerSecond: 50, FetchBytesPerSecond: 16 << 20},
 	}
@@ -244,6 +261,11 @@ func (c *Config) Validate() error {
 	}
 	if c.TxPool.Workers < 0 {
 		bad("txpool.verify_workers", "must not be negative")
+	}
+	switch c.Executor.Parallel {
+	case "", executor.ParallelBlockSTM, executor.ParallelChunks:
+	default:
+		bad("executor.parallel", fmt.Sprintf("%q is neither %q nor %q", c.Executor.Parallel, executor.ParallelChunks, executor.ParallelBlockSTM))
 	}
 	if c.PBFT.Window < 0 || c.PBFT.Window > 2 {
 		bad("pbft.window", fmt.Sprintf("%d: must be 1 (no pipelining) or 2 (0 means 2)", c.PBFT.Window))

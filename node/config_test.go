@@ -33,9 +33,14 @@ func TestConfigDefaultsAndRoundTrip(t *testing.T) {
 	if cfg.RPC.Listen != node.DefaultConfig().RPC.Listen || cfg.Path(cfg.DataDir) != filepath.Join(dir, "data") {
 		t.Fatalf("round trip changed the config: %+v", cfg)
 	}
+	// The executor section reaches the config.
+	cfg, err = node.LoadConfig(writeFile(t, dir, "exec.toml", "[executor]\nworkers = -1\nparallel = 'chunks'\n"))
+	if err != nil || cfg.Executor.Workers != -1 || cfg.Executor.Parallel != "chunks" {
+		t.Fatalf("executor section: %+v, %v", cfg.Executor, err)
+	}
 	// An empty file takes every default.
 	cfg, err = node.LoadConfig(writeFile(t, dir, "empty.toml", ""))
-	if err != nil || cfg.TxPool.MaxTxs != node.DefaultConfig().TxPool.MaxTxs {
+	if err != nil || cfg.TxPool.MaxTxs != node.DefaultConfig().TxPool.MaxTxs || cfg.Executor != (node.ExecutorConfig{Parallel: "chunks"}) {
 		t.Fatalf("empty config: %+v, %v", cfg, err)
 	}
 }
@@ -52,6 +57,7 @@ func TestConfigErrorsNameTheKey(t *testing.T) {
 		"not TOML":              "[rpc\n",
 		"pbft window":           "[pbft]\nwindow = 3\n",
 		"negative fetch rate":   "[pbft]\nfetch_requests_per_second = -1\n",
+		"parallel strategy":     "[executor]\nworkers = 2\nparallel = 'stm'\n",
 	}
 	wants := map[string]string{
 		"unknown top-level key": "datadir",
@@ -63,6 +69,7 @@ func TestConfigErrorsNameTheKey(t *testing.T) {
 		"not TOML":              "bad.toml",
 		"pbft window":           "pbft.window",
 		"negative fetch rate":   "pbft.fetch_requests_per_second",
+		"parallel strategy":     "executor.parallel",
 	}
 	for name, content := range cases {
 		file := "bad.toml"

@@ -138,7 +138,8 @@ func New(cfg Config, logger *slog.Logger) (n *Node, err error) {
 	if n.sigs, err = txverify.New(suite, g.ChainID, g.GroupID, vcfg); err != nil {
 		return nil, err
 	}
-	if n.exec, err = executor.New(executor.Config{ChainID: g.ChainID, GroupID: g.GroupID, TxGasLimit: g.TxGasLimit, BlockGasLimit: g.BlockGasLimit, MaxCompatibility: maxCompat, Verifier: n.sigs}, suite, n.logger.With("module", "executor")); err != nil {
+	if n.exec, err = executor.New(executor.Config{ChainID: g.ChainID, GroupID: g.GroupID, TxGasLimit: g.TxGasLimit, BlockGasLimit: g.BlockGasLimit, MaxCompatibility: maxCompat, Verifier: n.sigs,
+		Workers: cfg.Executor.Workers, Parallel: cfg.Executor.Parallel}, suite, n.logger.With("module", "executor")); err != nil {
 		return nil, err
 	}
 	if err := n.initGenesis(); err != nil {

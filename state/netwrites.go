@@ -18,14 +18,7 @@ import (
 func NetWriteSet(r storage.Reader, changed, maybe []Write) (*WriteSet, error) {
 	out := append(make([]Write, 0, len(changed)+len(maybe)), changed...)
 	for _, w := range maybe {
-		stored, err := r.Get(w.Key)
-		switch {
-		case errors.Is(err, storage.ErrNotFound):
-			stored = nil
-		case err != nil:
-			return nil, fmt.Errorf("%w: key %x: %w", ErrRead, w.Key, err)
-		}
-		same, err := sameValue(w, stored)
+		same, err := Unchanged(r, w)
 		if err != nil {
 			return nil, err
 		}
@@ -34,6 +27,35 @@ func NetWriteSet(r storage.Reader, changed, maybe []Write) (*WriteSet, error) {
 		}
 	}
 	return newWriteSet(out), nil
+}
+
+// SortedWriteSet is NetWriteSet(r, changed, nil) for changed sorted by key,
+// which it keeps (it neither copies nor sorts them): a parallel executor
+// that merged sorted lists of writes. It fails when they are not sorted or
+// not distinct.
+func SortedWriteSet(changed []Write) (*WriteSet, error) {
+	for i := 1; i < len(changed); i++ {
+		if bytes.Compare(changed[i-1].Key, changed[i].Key) >= 0 {
+			return nil, fmt.Errorf("state: writes not sorted by distinct keys at %d (%x after %x)", i, changed[i].Key, changed[i-1].Key)
+		}
+	}
+	ws := &WriteSet{writes: changed}
+	ws.enc = ws.encode()
+	return ws, nil
+}
+
+// Unchanged reports whether w leaves its key as r stores it, comparing
+// decoded records as WriteSet does: the check NetWriteSet makes of each
+// of its maybe writes.
+func Unchanged(r storage.Reader, w Write) (bool, error) {
+	stored, err := r.Get(w.Key)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		stored = nil
+	case err != nil:
+		return false, fmt.Errorf("%w: key %x: %w", ErrRead, w.Key, err)
+	}
+	return sameValue(w, stored)
 }
 
 // sameValue reports whether w leaves the stored value (nil when absent)

@@ -177,3 +177,30 @@ func FuzzDecodeWriteSet(f *testing.F) {
 		}
 	})
 }
+
+// SortedWriteSet gives what NetWriteSet gives for sorted distinct writes
+// that all change the state, and refuses writes out of order.
+func TestSortedWriteSet(t *testing.T) {
+	ws := []Write{
+		{Key: AccountKey(common.HexToAddress("0x01")), Value: []byte{1}},
+		{Key: AccountKey(common.HexToAddress("0x02")), Delete: true},
+		{Key: StorageKey(common.HexToAddress("0x01"), common.Hash{1}), Value: []byte{7}},
+	}
+	want, err := NetWriteSet(storage.NewMemory(), ws, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := SortedWriteSet(ws)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got.Encode(), want.Encode()) {
+		t.Fatal("SortedWriteSet encodes differently from NetWriteSet")
+	}
+	if _, err := SortedWriteSet([]Write{ws[1], ws[0]}); err == nil {
+		t.Fatal("writes out of order accepted")
+	}
+	if _, err := SortedWriteSet([]Write{ws[0], ws[0]}); err == nil {
+		t.Fatal("a repeated key accepted")
+	}
+}
