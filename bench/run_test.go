@@ -138,6 +138,36 @@ func TestRunSM(t *testing.T) {
 	}
 }
 
+// TestRunSMLongSetup funds accounts in more blocks than an SM chain's
+// block-limit window (the setup waits for each chunk of 48 funding txs):
+// native txs signed for the head at the start of the setup would expire
+// before its end.
+func TestRunSMLongSetup(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a node")
+	}
+	funder, err := crypto.SM().GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const window = 3
+	n := nodetest.Dev(t, crypto.NameSM, func(g *node.Genesis) {
+		g.Alloc = map[common.Address]node.GenesisAccount{funder.Address(): {Balance: (*math.HexOrDecimal256)(new(big.Int).Lsh(big.NewInt(1), 100))}}
+		g.BlockLimitWindow = window
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	const txs, accounts = 50, 250 // 6 chunks of funding; the run's txs in one request
+	res, err := bench.Run(ctx, bench.Config{
+		RPC: []string{"http://" + n.RPCAddr()}, Workload: bench.WorkloadTransfer, Accounts: accounts, Txs: txs, Batch: 50, Conns: 1,
+		FunderKey: funder.Bytes(), Wait: 30 * time.Second, CeilingTime: 50 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkAccounted(t, res, txs)
+}
+
 // TestRunNeedsFunds checks a run whose txs spend value refuses to start
 // without a funder instead of sending txs that cannot succeed.
 func TestRunNeedsFunds(t *testing.T) {

@@ -80,6 +80,11 @@ func (p *payer) fetchNonce(ctx context.Context, a common.Address) error {
 // send sends one setup tx and returns its hash.
 func (p *payer) send(ctx context.Context, t setupTx) (common.Hash, error) {
 	if p.key != nil {
+		// A native tx is signed for the current head: the setup can take
+		// more blocks than the chain's block-limit window (a block a tx).
+		if err := p.r.refreshBlockLimit(ctx); err != nil {
+			return common.Hash{}, err
+		}
 		tx, err := p.r.sg.sign(p.key, p.nonce, t.to, t.value, t.data, t.gas)
 		if err != nil {
 			return common.Hash{}, err
