@@ -24,6 +24,10 @@
 #                is not saturated; "" turns these runs off)
 #   DURATION     length of the half-rate runs (default 20s)
 #   SEAL_MS      the chains' minSealIntervalMs (default 0, as `gobcos up`)
+#   WINDOW       the chains' blockLimitWindow (default 100000, the most a
+#                genesis allows: native txs, signed before the timed phase,
+#                must be committed within that many blocks, and a run at a
+#                fixed rate makes many small blocks)
 #
 # Needs jq and curl. Every chain's data stays in OUT_DIR (default a new
 # temporary directory), with each run's full output in OUT_DIR/runs/.
@@ -43,6 +47,7 @@ PORT_BASE=${PORT_BASE:-18900}
 HALF_RATE=${HALF_RATE-0}
 DURATION=${DURATION:-20s}
 SEAL_MS=${SEAL_MS:-0}
+WINDOW=${WINDOW:-100000}
 
 for tool in jq curl; do
 	command -v "$tool" >/dev/null || { echo "matrix: $tool is needed" >&2; exit 1; }
@@ -72,13 +77,13 @@ stop_chain() {
 trap stop_chain EXIT
 
 # fund gives org1's admin account a balance in every genesis of chain $1
-# (and sets minSealIntervalMs to SEAL_MS).
+# (and sets minSealIntervalMs to SEAL_MS, blockLimitWindow to WINDOW).
 fund() {
 	local admin g
 	admin=$(jq -r '.orgs[0].admin' "$1/chain.json")
 	for g in "$1"/genesis.json "$1"/node*/genesis.json; do
-		jq --arg a "$admin" --argjson seal "$SEAL_MS" \
-			'.alloc = {($a): {"balance": "0x10000000000000000000000000"}} | .minSealIntervalMs = $seal' "$g" >"$g.tmp"
+		jq --arg a "$admin" --argjson seal "$SEAL_MS" --argjson window "$WINDOW" \
+			'.alloc = {($a): {"balance": "0x10000000000000000000000000"}} | .minSealIntervalMs = $seal | .blockLimitWindow = $window' "$g" >"$g.tmp"
 		mv "$g.tmp" "$g"
 	done
 }
