@@ -440,3 +440,24 @@ func (e *Executor) applyTx(evm *vm.EVM, sess *precompiled.Session, sdb *state.St
 	}
 	return r
 }
+
+// ParallelStats counts what the parallel paths did since the executor
+// started.
+type ParallelStats struct {
+	// Blocks executed in parallel, and blocks handed back to serial
+	// execution (a signature to verify failed, a transaction did not fit
+	// in the block gas limit, or one did what the path does not model).
+	Blocks, SerialFallbacks uint64
+	// ReexecutedChunks and TakenChunks: chunked execution's chunks executed
+	// again after a conflict, and chunks a worker took from another's.
+	ReexecutedChunks, TakenChunks uint64
+}
+
+// ParallelStats returns the parallel paths' counters; safe from any
+// goroutine.
+func (e *Executor) ParallelStats() ParallelStats {
+	return ParallelStats{
+		Blocks: uint64(e.parallelBlocks.Load()), SerialFallbacks: uint64(e.serialFallbacks.Load()),
+		ReexecutedChunks: uint64(e.reexecutedChunks.Load()), TakenChunks: uint64(e.stolenChunks.Load()),
+	}
+}

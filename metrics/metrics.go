@@ -148,6 +148,9 @@ func registerGauges(r prometheus.Registerer, src Source) {
 	if ps, ok := src.(PipelineSource); ok {
 		r.MustRegister(&pipelineCollector{src: ps})
 	}
+	if ps, ok := src.(ParallelSource); ok {
+		r.MustRegister(&parallelCollector{src: ps})
+	}
 }
 
 // Registry is the registry holding the node's collectors.

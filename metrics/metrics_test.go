@@ -418,6 +418,37 @@ func TestGrafanaDashboard(t *testing.T) {
 	}
 }
 
+type parallelSource struct{ *fakeSource }
+
+func (parallelSource) ParallelExecution() (uint64, uint64, uint64, uint64) { return 9, 1, 3, 4 }
+
+func TestParallelCounters(t *testing.T) {
+	m := New("g", parallelSource{&fakeSource{height: 1}})
+	mfs, err := m.Registry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, mf := range mfs {
+		if mf.GetName() != "gobcos_executor_parallel_total" {
+			continue
+		}
+		for _, x := range mf.GetMetric() {
+			for _, l := range x.GetLabel() {
+				if l.GetName() == "kind" {
+					got[l.GetValue()] = x.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	if got["blocks"] != 9 || got["serial_fallbacks"] != 1 || got["reexecuted_chunks"] != 3 || got["taken_chunks"] != 4 {
+		t.Fatalf("gobcos_executor_parallel_total: %v", got)
+	}
+	if !strings.Contains(mustRead(t, "../docs/metrics.md"), "`gobcos_executor_parallel_total`") {
+		t.Fatal("docs/metrics.md does not list gobcos_executor_parallel_total")
+	}
+}
+
 type pipeSource struct{ *fakeSource }
 
 func (pipeSource) Pipelined() (uint64, uint64, bool) { return 5, 2, true }

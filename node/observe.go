@@ -49,6 +49,13 @@ func (s metricsSource) Consensus() (view, viewChanges uint64, ok bool) {
 	return 0, 0, false
 }
 
+// ParallelExecution reports the executor's parallel execution
+// (metrics.ParallelSource).
+func (s metricsSource) ParallelExecution() (blocks, fallbacks, reexecuted, taken uint64) {
+	st := s.n.exec.ParallelStats()
+	return st.Blocks, st.SerialFallbacks, st.ReexecutedChunks, st.TakenChunks
+}
+
 // Pipelined reports the PBFT engine's pipelined work (metrics.PipelineSource).
 func (s metricsSource) Pipelined() (orders, executions uint64, ok bool) {
 	if s.n.pbft == nil {
