@@ -418,19 +418,16 @@ func TestGrafanaDashboard(t *testing.T) {
 	}
 }
 
-type parallelSource struct{ *fakeSource }
-
-func (parallelSource) ParallelExecution() (uint64, uint64, uint64, uint64) { return 9, 1, 3, 4 }
-
-func TestParallelCounters(t *testing.T) {
-	m := New("g", parallelSource{&fakeSource{height: 1}})
+// kindCounters gathers the counter name of m by its kind label.
+func kindCounters(t *testing.T, m *Metrics, name string) map[string]float64 {
+	t.Helper()
 	mfs, err := m.Registry().Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
 	got := map[string]float64{}
 	for _, mf := range mfs {
-		if mf.GetName() != "gobcos_executor_parallel_total" {
+		if mf.GetName() != name {
 			continue
 		}
 		for _, x := range mf.GetMetric() {
@@ -441,6 +438,15 @@ func TestParallelCounters(t *testing.T) {
 			}
 		}
 	}
+	return got
+}
+
+type parallelSource struct{ *fakeSource }
+
+func (parallelSource) ParallelExecution() (uint64, uint64, uint64, uint64) { return 9, 1, 3, 4 }
+
+func TestParallelCounters(t *testing.T) {
+	got := kindCounters(t, New("g", parallelSource{&fakeSource{height: 1}}), "gobcos_executor_parallel_total")
 	if got["blocks"] != 9 || got["serial_fallbacks"] != 1 || got["reexecuted_chunks"] != 3 || got["taken_chunks"] != 4 {
 		t.Fatalf("gobcos_executor_parallel_total: %v", got)
 	}
@@ -454,24 +460,7 @@ type pipeSource struct{ *fakeSource }
 func (pipeSource) Pipelined() (uint64, uint64, bool) { return 5, 2, true }
 
 func TestPipelinedCounters(t *testing.T) {
-	m := New("g", pipeSource{&fakeSource{height: 1}})
-	mfs, err := m.Registry().Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := map[string]float64{}
-	for _, mf := range mfs {
-		if mf.GetName() != "gobcos_consensus_pipelined_total" {
-			continue
-		}
-		for _, x := range mf.GetMetric() {
-			for _, l := range x.GetLabel() {
-				if l.GetName() == "kind" {
-					got[l.GetValue()] = x.GetCounter().GetValue()
-				}
-			}
-		}
-	}
+	got := kindCounters(t, New("g", pipeSource{&fakeSource{height: 1}}), "gobcos_consensus_pipelined_total")
 	if got["orders"] != 5 || got["executions"] != 2 {
 		t.Fatalf("gobcos_consensus_pipelined_total: %v", got)
 	}

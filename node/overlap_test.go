@@ -3,17 +3,11 @@ package node_test
 import (
 	"context"
 	"math/big"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/ethereum/go-ethereum/common"
-
 	"github.com/gobcos/gobcos/crypto"
-	"github.com/gobcos/gobcos/internal/contracttest"
-	"github.com/gobcos/gobcos/internal/cryptotest"
 	"github.com/gobcos/gobcos/internal/nodetest"
-	"github.com/gobcos/gobcos/node"
 	"github.com/gobcos/gobcos/sdk"
 )
 
@@ -24,63 +18,12 @@ import (
 func TestSoloOverlapCommit(t *testing.T) {
 	cfg := nodetest.DevConfig(t, crypto.NameECDSA, nil)
 	cfg.Solo.OverlapCommit = true
-	n, err := node.New(cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := n.Start(); err != nil {
-		n.Stop()
-		t.Fatal(err)
-	}
+	n := runConfig(t, cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	client, err := sdk.Dial(ctx, "ws://"+n.RPCAddr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	store := contracttest.Load(t, "Store")
-	deployer := cryptotest.Key(t, client.Suite())
-	addr, _, err := client.Deploy(ctx, deployer, store.ABI, store.Bin, big.NewInt(1))
-	if err != nil {
-		t.Fatal(err)
-	}
-
 	const senders, perSender = 4, 40
-	var (
-		mu     sync.Mutex
-		hashes []common.Hash
-		wg     sync.WaitGroup
-	)
-	for s := range senders {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			key, err := client.Suite().GenerateKey()
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			for i := range perSender {
-				input, err := store.ABI.Pack("set", big.NewInt(int64(1000*s+i+1)))
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				h, err := client.SendNative(ctx, key, &addr, big.NewInt(0), input, 0)
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				mu.Lock()
-				hashes = append(hashes, h)
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
-	if t.Failed() {
-		t.FailNow()
-	}
+	l := runStoreLoad(t, ctx, n, senders, perSender)
+	client, hashes, addr, store, deployer := l.client, l.hashes, l.addr, l.store, l.deployer
 	blocks := map[uint64]bool{}
 	var last *sdk.Receipt
 	for _, h := range hashes {
