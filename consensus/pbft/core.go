@@ -37,10 +37,14 @@ type Core struct {
 	execNum   uint64        // highest executed height
 	executing uint64        // height whose ExecRequest is outstanding; 0 if none
 	execRetry uint64        // tick before which a failed execution is not asked again
-	emitted   uint64        // highest height whose CommitRequest Ready handed out
-	cps       map[uint64]*cpSet
-	recent    []*finalBlock // the last RetainBlocks finalized blocks, oldest first
-	lastFinal uint64        // tick of the last finalization
+	// execErrHeight and execErr are the last failed execution's height and
+	// error, to log a repeat of it quietly.
+	execErrHeight uint64
+	execErr       string
+	emitted       uint64 // highest height whose CommitRequest Ready handed out
+	cps           map[uint64]*cpSet
+	recent        []*finalBlock // the last RetainBlocks finalized blocks, oldest first
+	lastFinal     uint64        // tick of the last finalization
 
 	round         *round
 	future        map[uint64][]*Message // verified envelopes for heights above the round's

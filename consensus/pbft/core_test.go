@@ -1,6 +1,7 @@
 package pbft
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -298,4 +299,36 @@ func syncFrom(t *testing.T, c *cluster, nd, peer *tnode) {
 		}
 		c.process(nd)
 	}
+}
+
+// TestFailedExecutionRetriedNextTick: an execution that fails (bodies
+// being fetched, the ledger moved) is asked again at the next tick, not
+// after ResendTicks, and the block is then committed.
+func TestFailedExecutionRetriedNextTick(t *testing.T) {
+	c := newCluster(t, 4, nil)
+	nd := c.nodes[0]
+	nd.holdExec = true
+	c.addTxs(1)
+	c.runUntil(50, "node 0 asked to execute height 1", func() bool { return len(nd.execQ) > 0 })
+	req := nd.execQ[0]
+	nd.execQ = nd.execQ[1:]
+	if err := nd.core.Executed(req.Height, nil, errors.New("tx bodies of the proposal are being fetched")); err != nil {
+		t.Fatal(err)
+	}
+	c.process(nd)
+	if len(nd.execQ) != 0 {
+		t.Fatalf("execution asked again at once: %+v", nd.execQ)
+	}
+	if c.cfg.ResendTicks < 2 {
+		t.Fatalf("ResendTicks %d: the test needs at least 2", c.cfg.ResendTicks)
+	}
+	c.tick()
+	if len(nd.execQ) != 1 || nd.execQ[0].Height != req.Height {
+		t.Fatalf("after one tick, execution requests %+v; want height %d again", nd.execQ, req.Height)
+	}
+	nd.holdExec = false
+	c.execute(nd)
+	c.deliver()
+	c.runUntil(50, "block 1 committed everywhere", c.allAt(1))
+	c.checkChains()
 }

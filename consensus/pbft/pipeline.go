@@ -52,8 +52,16 @@ func (c *Core) Executed(height uint64, header *types.Header, err error) error {
 	}
 	c.executing = 0
 	if err != nil {
-		c.execRetry = c.tick + c.cfg.ResendTicks
-		c.log.Warn("execution failed; will retry", "height", height, "err", err)
+		// The causes are passing (bodies being fetched, the ledger moved
+		// by sync, a parent not committed yet): ask again at the next
+		// tick, not after ResendTicks, and log a repeat quietly.
+		c.execRetry = c.tick + 1
+		if msg := err.Error(); height != c.execErrHeight || msg != c.execErr {
+			c.execErrHeight, c.execErr = height, msg
+			c.log.Warn("execution failed; will retry", "height", height, "err", err)
+		} else {
+			c.log.Debug("execution failed again; will retry", "height", height, "err", err)
+		}
 		return nil
 	}
 	d, parent := c.decision(height), c.headerAt(height-1)
