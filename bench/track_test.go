@@ -33,6 +33,18 @@ func (f *fakeEth) GetTransactionReceipt(h common.Hash) (map[string]any, error) {
 	return map[string]any{"transactionHash": h, "status": status}, nil
 }
 
+// ethClient serves api as the eth namespace of an in-process node.
+func ethClient(t *testing.T, api any) *rpc.Client {
+	t.Helper()
+	srv := rpc.NewServer()
+	if err := srv.RegisterName("eth", api); err != nil {
+		t.Fatal(err)
+	}
+	rc := rpc.DialInProc(srv)
+	t.Cleanup(func() { rc.Close(); srv.Stop() })
+	return rc
+}
+
 // TestTrackerPerTxFallback checks the tracker falls back to block tx
 // hashes and receipt batches when eth_getBlockReceipts is missing, and
 // records every watched tx once with its status and block.
@@ -42,15 +54,7 @@ func TestTrackerPerTxFallback(t *testing.T) {
 		blocks: map[uint64][]common.Hash{5: {h(1), h(9)}, 6: {}, 7: {h(2), h(3)}},
 		failed: map[common.Hash]bool{h(3): true},
 	}
-	srv := rpc.NewServer()
-	if err := srv.RegisterName("eth", f); err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Stop()
-	rc := rpc.DialInProc(srv)
-	defer rc.Close()
-
-	tr := newTracker(rc, 5, slog.New(slog.DiscardHandler))
+	tr := newTracker(ethClient(t, f), 5, slog.New(slog.DiscardHandler))
 	w := newWatch([]common.Hash{h(1), h(2), h(3), h(4)})
 	tr.add(w)
 	seen := time.Now()
@@ -99,15 +103,7 @@ func (f *fakeReceipts) GetBlockReceipts(n hexutil.Uint64) ([]map[string]any, err
 // and that a scan behind by more than one batch fetches every block once.
 func TestTrackerArrivalTimes(t *testing.T) {
 	f := &fakeReceipts{}
-	srv := rpc.NewServer()
-	if err := srv.RegisterName("eth", f); err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Stop()
-	rc := rpc.DialInProc(srv)
-	defer rc.Close()
-
-	tr := newTracker(rc, 1, slog.New(slog.DiscardHandler))
+	tr := newTracker(ethClient(t, f), 1, slog.New(slog.DiscardHandler))
 	hashes := make([]common.Hash, 40)
 	for i := range hashes {
 		hashes[i] = common.Hash{byte(i + 1)} // blocks 1..40

@@ -13,8 +13,9 @@ import (
 
 // configSlots keeps the SystemConfig contract's storage slots that
 // readRules read, so that reading a height's rules costs map lookups
-// instead of some fifty store reads (the config records are spread over
-// several slots each, and a height's rules read two heights' configs).
+// instead of a store read for every slot of every config record (each
+// record spans several slots, and a height's rules read two heights'
+// configs).
 // Rules are read at least once per committed block (the pool asks for the
 // next block's tx_gas_limit after each commit), which made those reads a
 // sixth of a single node's CPU when it seals small blocks.

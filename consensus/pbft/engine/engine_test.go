@@ -142,6 +142,16 @@ func (c *cluster) checkSameChain(nodes ...int) uint64 {
 	return c.SameChain(c.Sealers, pbft.Quorum(len(c.Sealers)), nodes...)
 }
 
+// commitOne has nodes commit one tx sent to all of them and returns
+// their common height (checkSameChain).
+func (c *cluster) commitOne(nodes ...int) uint64 {
+	c.T.Helper()
+	txs := []*types.Transaction{c.NewTx(500)}
+	c.Submit(txs, nodes...)
+	c.WaitCommitted(txs, nodes...)
+	return c.checkSameChain(nodes...)
+}
+
 func TestFourDrivers(t *testing.T) {
 	c := newCluster(t, crypto.ECDSA(), 4, true)
 	all := []int{0, 1, 2, 3}

@@ -85,10 +85,7 @@ func TestOrderingWhileExecuting(t *testing.T) {
 	all := []int{0, 1, 2, 3}
 	g := newGate(0)
 	c.startGated(g, all...)
-	first := []*types.Transaction{c.NewTx(500)}
-	c.Submit(first, all...)
-	c.WaitCommitted(first, all...)
-	h := c.checkSameChain(all...)
+	h := c.commitOne(all...)
 	c.waitStats("window 2", func(_ int, s Stats) bool { return s.Window == 2 }, all...)
 
 	g.height.Store(h + 1)
@@ -128,10 +125,7 @@ func TestRebuildCancelsExecution(t *testing.T) {
 	g := newGate(0)
 	c.startGated(g, 3)
 	c.startGated(newGate(0), 0, 1, 2)
-	first := []*types.Transaction{c.NewTx(500)}
-	c.Submit(first, all...)
-	c.WaitCommitted(first, all...)
-	h := c.checkSameChain(all...)
+	h := c.commitOne(all...)
 
 	g.height.Store(h + 1)
 	c.setFilter(func(_, to int, data []byte) bool { return to == 3 && isCheckpoint(data) })
@@ -162,10 +156,7 @@ func TestStopDuringExecution(t *testing.T) {
 	g := newGate(0)
 	c.startGated(g, 0)
 	c.startGated(newGate(0), 1, 2, 3)
-	first := []*types.Transaction{c.NewTx(500)}
-	c.Submit(first, all...)
-	c.WaitCommitted(first, all...)
-	h := c.checkSameChain(all...)
+	h := c.commitOne(all...)
 
 	g.height.Store(h + 1)
 	a := []*types.Transaction{c.NewTx(500)}

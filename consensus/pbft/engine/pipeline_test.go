@@ -66,10 +66,7 @@ func (c *cluster) countTxs(i int, from uint64) int {
 func TestPipelinedOrdering(t *testing.T) {
 	c := newCluster(t, crypto.ECDSA(), 4, true)
 	all := []int{0, 1, 2, 3}
-	first := []*types.Transaction{c.NewTx(500)}
-	c.Submit(first, all...)
-	c.WaitCommitted(first, all...)
-	h := c.checkSameChain(all...)
+	h := c.commitOne(all...)
 	for _, i := range all {
 		if c.Nodes[i].Ledger.Height() != h {
 			t.Fatalf("heights %v after the first tx", c.Heights())
@@ -110,10 +107,7 @@ func TestPipelinedOrdering(t *testing.T) {
 func TestPipelinedRestart(t *testing.T) {
 	c := newCluster(t, crypto.ECDSA(), 4, true)
 	all := []int{0, 1, 2, 3}
-	first := []*types.Transaction{c.NewTx(500)}
-	c.Submit(first, all...)
-	c.WaitCommitted(first, all...)
-	h := c.checkSameChain(all...)
+	h := c.commitOne(all...)
 	c.waitStats("window 2", func(_ int, s Stats) bool { return s.Window == 2 }, all...)
 
 	c.setFilter(func(_, _ int, data []byte) bool { return isCheckpoint(data) })
@@ -146,10 +140,7 @@ func TestPipelinedRestart(t *testing.T) {
 func TestWindowOneDoesNotPipeline(t *testing.T) {
 	c := newClusterWindow(t, crypto.ECDSA(), 4, true, nil, 1)
 	all := []int{0, 1, 2, 3}
-	first := []*types.Transaction{c.NewTx(500)}
-	c.Submit(first, all...)
-	c.WaitCommitted(first, all...)
-	h := c.checkSameChain(all...)
+	h := c.commitOne(all...)
 	c.setFilter(func(_, _ int, data []byte) bool { return isCheckpoint(data) })
 	a, b := []*types.Transaction{c.NewTx(500)}, []*types.Transaction{c.NewTx(500)}
 	c.Submit(a, all...)
@@ -305,10 +296,7 @@ func TestPipelinedEpochSwitch(t *testing.T) {
 func TestPipelinedSyncRebuild(t *testing.T) {
 	c := newCluster(t, crypto.ECDSA(), 4, true)
 	all := []int{0, 1, 2, 3}
-	first := []*types.Transaction{c.NewTx(500)}
-	c.Submit(first, all...)
-	c.WaitCommitted(first, all...)
-	h := c.checkSameChain(all...)
+	h := c.commitOne(all...)
 
 	c.setFilter(func(_, to int, data []byte) bool { return to == 3 && isCheckpoint(data) })
 	var txs []*types.Transaction
