@@ -44,7 +44,7 @@ const pebbleCacheSize = 64 << 20
 // process may have a directory open at a time: a second one gets ErrLocked.
 // A nil logger discards Pebble's messages.
 func OpenPebble(dir string, logger *slog.Logger) (*Pebble, error) {
-	return openPebble(dir, logger, true)
+	return openPebble(dir, logger, true, pebbleMemTableSize)
 }
 
 // pebbleMemTableSize is the largest memtable of one store (Pebble starts
@@ -63,14 +63,15 @@ const pebbleMemTableSize = 32 << 20
 const bloomBitsPerKey = 10
 
 // openPebble is OpenPebble; filters false leaves out the tables' Bloom
-// filters (a benchmark compares the two).
+// filters, and memTable sets the largest memtable (benchmarks compare
+// them).
 //
 // The filters matter for lookups of keys that are absent, which a node
 // makes for most transactions it receives (is this tx hash already
 // committed?) and at every commit: without them such a lookup searches
 // the index of a table in each level; with them it reads a filter that
 // stays in the block cache and almost always answers no.
-func openPebble(dir string, logger *slog.Logger, filters bool) (*Pebble, error) {
+func openPebble(dir string, logger *slog.Logger, filters bool, memTable uint64) (*Pebble, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -81,7 +82,7 @@ func openPebble(dir string, logger *slog.Logger, filters bool) (*Pebble, error) 
 		Cache:              cache,
 		FormatMajorVersion: pebble.FormatNewest,
 		Logger:             pebbleLogger{logger},
-		MemTableSize:       pebbleMemTableSize,
+		MemTableSize:       memTable,
 	}
 	if filters {
 		// Later levels take the filter policy of the level above them.

@@ -59,7 +59,7 @@ func BenchmarkPebbleHasAbsent(b *testing.B) {
 		filters bool
 	}{{"filters", true}, {"no-filters", false}} {
 		b.Run(c.name, func(b *testing.B) {
-			p, err := openPebble(b.TempDir(), nil, c.filters)
+			p, err := openPebble(b.TempDir(), nil, c.filters, pebbleMemTableSize)
 			if err != nil {
 				b.Fatal(err)
 			}
