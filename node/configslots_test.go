@@ -1,6 +1,8 @@
 package node
 
 import (
+	"fmt"
+	"math/big"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -122,5 +124,46 @@ func TestContractSlotsBound(t *testing.T) {
 		if len(c.slots) > 4 {
 			t.Fatalf("%d slots cached, want at most 4", len(c.slots))
 		}
+	}
+}
+
+// BenchmarkAccountFrozen asks whether one of 1,250 accounts (the bench's
+// senders) is frozen, as the pool does for every tx it admits, on a Pebble
+// store holding 100,000 other keys: from the store, and through the
+// node's cache of Permission slots.
+//
+//	go test ./node -run '^$' -bench AccountFrozen
+func BenchmarkAccountFrozen(b *testing.B) {
+	kv, err := storage.OpenPebble(b.TempDir(), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer kv.Close()
+	batch := kv.NewBatch()
+	for i := range 100_000 {
+		if err := batch.Put(state.StorageKey(common.BigToAddress(common.Big1), common.BigToHash(big.NewInt(int64(i)))), []byte{1}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := batch.Commit(); err != nil {
+		b.Fatal(err)
+	}
+	accounts := make([]common.Address, 1250)
+	for i := range accounts {
+		accounts[i] = common.BigToAddress(big.NewInt(int64(1_000_000 + i)))
+	}
+	for _, cached := range []bool{false, true} {
+		b.Run(fmt.Sprintf("cached=%v", cached), func(b *testing.B) {
+			c := contractSlots{addr: precompiled.PermissionAddress, max: frozenSlotsMax}
+			for i := 0; b.Loop(); i++ {
+				var r precompiled.SlotReader = state.NewReader(kv)
+				if cached {
+					r = c.reader(r)
+				}
+				if frozen, err := precompiled.NewGovernanceReader(r).AccountFrozen(accounts[i%len(accounts)], 10); err != nil || frozen {
+					b.Fatal(frozen, err)
+				}
+			}
+		})
 	}
 }
