@@ -35,9 +35,10 @@ func (c *poolChain) NativeNonceUsed(nonce *big.Int) (bool, error) {
 
 func (c *poolChain) TxCommitted(h common.Hash) (bool, error) { return c.n.ledger.TxCommitted(h) }
 
-// AccountFrozen reads the governance state (txpool.FrozenAccounts).
+// AccountFrozen reads the governance state (txpool.FrozenAccounts), its
+// Permission slots through the node's cache of them.
 func (c *poolChain) AccountFrozen(addr common.Address, block uint64) (bool, error) {
-	return precompiled.NewGovernanceReader(state.NewReader(c.n.kv)).AccountFrozen(addr, block)
+	return precompiled.NewGovernanceReader(c.n.frozen.reader(state.NewReader(c.n.kv))).AccountFrozen(addr, block)
 }
 
 // ErrParentMoved is an execution refused because the ledger's head is no
@@ -92,7 +93,7 @@ func (l *engineLedger) Commit(b *types.Block, receipts []*types.Receipt, senders
 	start := time.Now()
 	l.n.stateMu.Lock()
 	err := l.n.ledger.Commit(b, receipts, senders, w)
-	l.n.config.committed(st)
+	l.n.slotsCommitted(st)
 	l.n.stateMu.Unlock()
 	if err != nil {
 		return err

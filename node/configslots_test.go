@@ -1,6 +1,8 @@
 package node
 
 import (
+	"fmt"
+	"math/big"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -23,7 +25,7 @@ func (c *countingSlots) Storage(addr common.Address, slot common.Hash) (common.H
 // the commits that write the contract's storage (or whose writes it cannot
 // list).
 func TestConfigSlots(t *testing.T) {
-	var c configSlots
+	c := contractSlots{addr: precompiled.SystemConfigAddress}
 	base := &countingSlots{}
 	other := common.HexToAddress("0x1003")
 	readAll := func() {
@@ -71,5 +73,97 @@ func TestConfigSlots(t *testing.T) {
 	readAll()
 	if base.reads != 14 {
 		t.Fatalf("%d store reads after a commit of unknown writes, want 14", base.reads)
+	}
+}
+
+// hookSlots answers every slot with its own hash, after running hook (once).
+type hookSlots struct{ hook func() }
+
+func (h *hookSlots) Storage(addr common.Address, slot common.Hash) (common.Hash, error) {
+	if f := h.hook; f != nil {
+		h.hook = nil
+		f()
+	}
+	return slot, nil
+}
+
+// A read that misses the cache while a commit clears it does not keep
+// what it read (it may predate the commit); the next read goes to the
+// store again. Without the check it would serve the old value until the
+// next write of the contract.
+func TestContractSlotsReadRacingCommit(t *testing.T) {
+	c := contractSlots{addr: precompiled.PermissionAddress}
+	slot := common.Hash{1}
+	base := &hookSlots{hook: func() { c.committed("a commit whose writes are unknown") }}
+	if _, err := c.reader(base).Storage(precompiled.PermissionAddress, slot); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(c.slots); n != 0 {
+		t.Fatalf("%d slots cached from a read that raced a commit, want 0", n)
+	}
+	counting := &countingSlots{}
+	for range 2 {
+		if _, err := c.reader(counting).Storage(precompiled.PermissionAddress, slot); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if counting.reads != 1 {
+		t.Fatalf("%d store reads, want 1 (then cached)", counting.reads)
+	}
+}
+
+// The cache holds at most max slots: it starts over past them.
+func TestContractSlotsBound(t *testing.T) {
+	c := contractSlots{addr: precompiled.PermissionAddress, max: 4}
+	base := &countingSlots{}
+	r := c.reader(base)
+	for i := range 10 {
+		if _, err := r.Storage(precompiled.PermissionAddress, common.Hash{byte(i)}); err != nil {
+			t.Fatal(err)
+		}
+		if len(c.slots) > 4 {
+			t.Fatalf("%d slots cached, want at most 4", len(c.slots))
+		}
+	}
+}
+
+// BenchmarkAccountFrozen asks whether one of 1,250 accounts (the bench's
+// senders) is frozen, as the pool does for every tx it admits, on a Pebble
+// store holding 100,000 other keys: from the store, and through the
+// node's cache of Permission slots.
+//
+//	go test ./node -run '^$' -bench AccountFrozen
+func BenchmarkAccountFrozen(b *testing.B) {
+	kv, err := storage.OpenPebble(b.TempDir(), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer kv.Close()
+	batch := kv.NewBatch()
+	for i := range 100_000 {
+		if err := batch.Put(state.StorageKey(common.BigToAddress(common.Big1), common.BigToHash(big.NewInt(int64(i)))), []byte{1}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := batch.Commit(); err != nil {
+		b.Fatal(err)
+	}
+	accounts := make([]common.Address, 1250)
+	for i := range accounts {
+		accounts[i] = common.BigToAddress(big.NewInt(int64(1_000_000 + i)))
+	}
+	for _, cached := range []bool{false, true} {
+		b.Run(fmt.Sprintf("cached=%v", cached), func(b *testing.B) {
+			c := contractSlots{addr: precompiled.PermissionAddress, max: frozenSlotsMax}
+			for i := 0; b.Loop(); i++ {
+				var r precompiled.SlotReader = state.NewReader(kv)
+				if cached {
+					r = c.reader(r)
+				}
+				if frozen, err := precompiled.NewGovernanceReader(r).AccountFrozen(accounts[i%len(accounts)], 10); err != nil || frozen {
+					b.Fatal(frozen, err)
+				}
+			}
+		})
 	}
 }

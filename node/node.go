@@ -21,6 +21,7 @@ import (
 	"github.com/gobcos/gobcos/consensus/solo"
 	"github.com/gobcos/gobcos/crypto"
 	"github.com/gobcos/gobcos/executor"
+	"github.com/gobcos/gobcos/executor/precompiled"
 	"github.com/gobcos/gobcos/explorer"
 	"github.com/gobcos/gobcos/ledger"
 	"github.com/gobcos/gobcos/metrics"
@@ -81,10 +82,11 @@ type Node struct {
 	certOrg   string  // organisation of this node's certificate
 	members   members // governance node list as Raft and admission follow it (members.go)
 
-	maxCompat string      // highest compatibility version this node runs (version.go)
-	rules     rulesCache  // governance rules per height (rules.go)
-	config    configSlots // the SystemConfig slots the rules are read from (configslots.go)
-	halt      haltState   // set when the chain's version is one this node does not support
+	maxCompat string        // highest compatibility version this node runs (version.go)
+	rules     rulesCache    // governance rules per height (rules.go)
+	config    contractSlots // the SystemConfig slots the rules are read from (configslots.go)
+	frozen    contractSlots // the Permission slots the pool's frozen-account checks read
+	halt      haltState     // set when the chain's version is one this node does not support
 
 	cancel   context.CancelFunc
 	stopOnce sync.Once
@@ -114,7 +116,9 @@ func New(cfg Config, logger *slog.Logger) (n *Node, err error) {
 	if err != nil {
 		return nil, err
 	}
-	n = &Node{cfg: cfg, genesis: g, suite: suite, key: key, logger: logger.With("group", g.GroupID), maxCompat: maxCompat}
+	n = &Node{cfg: cfg, genesis: g, suite: suite, key: key, logger: logger.With("group", g.GroupID), maxCompat: maxCompat,
+		config: contractSlots{addr: precompiled.SystemConfigAddress},
+		frozen: contractSlots{addr: precompiled.PermissionAddress, max: frozenSlotsMax}}
 	opened := n // n itself is nil once an error is returned
 	defer func() {
 		if err != nil {
@@ -222,7 +226,7 @@ func (n *Node) initGenesis() error {
 	if err := n.ledger.Commit(&types.Block{Header: h}, nil, nil, writes); err != nil {
 		return fmt.Errorf("commit genesis: %w", err)
 	}
-	n.config.committed(writes)
+	n.slotsCommitted(writes)
 	n.logger.Info("genesis committed", "hash", h.Hash(n.suite), "stateRoot", root)
 	return nil
 }

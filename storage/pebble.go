@@ -44,22 +44,34 @@ const pebbleCacheSize = 64 << 20
 // process may have a directory open at a time: a second one gets ErrLocked.
 // A nil logger discards Pebble's messages.
 func OpenPebble(dir string, logger *slog.Logger) (*Pebble, error) {
-	return openPebble(dir, logger, true)
+	return openPebble(dir, logger, true, pebbleMemTableSize)
 }
+
+// pebbleMemTableSize is the largest memtable of one store (Pebble starts
+// with 256 KB and doubles each new one up to it). Pebble's default, 4 MB,
+// made a node under load flush every few full blocks: each flush writes a
+// small level-0 table, and every few of them a compaction rewrites the
+// tables below (the whole database while it is young). A larger memtable
+// flushes less often, drops the keys rewritten meanwhile (head pointers,
+// hot accounts) before they reach a table, and gives compactions fewer,
+// larger level-0 tables to merge. It costs memory only as it fills: up to
+// two memtables (the one being flushed and the next) of this size.
+const pebbleMemTableSize = 32 << 20
 
 // bloomBitsPerKey sizes the Bloom filter of each table: 10 bits a key give
 // about 1% false positives.
 const bloomBitsPerKey = 10
 
 // openPebble is OpenPebble; filters false leaves out the tables' Bloom
-// filters (a benchmark compares the two).
+// filters, and memTable sets the largest memtable (benchmarks compare
+// them).
 //
 // The filters matter for lookups of keys that are absent, which a node
 // makes for most transactions it receives (is this tx hash already
 // committed?) and at every commit: without them such a lookup searches
 // the index of a table in each level; with them it reads a filter that
 // stays in the block cache and almost always answers no.
-func openPebble(dir string, logger *slog.Logger, filters bool) (*Pebble, error) {
+func openPebble(dir string, logger *slog.Logger, filters bool, memTable uint64) (*Pebble, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -70,6 +82,7 @@ func openPebble(dir string, logger *slog.Logger, filters bool) (*Pebble, error) 
 		Cache:              cache,
 		FormatMajorVersion: pebble.FormatNewest,
 		Logger:             pebbleLogger{logger},
+		MemTableSize:       memTable,
 	}
 	if filters {
 		// Later levels take the filter policy of the level above them.

@@ -1,0 +1,90 @@
+package storage
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math/rand/v2"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// cpuTime is the CPU time this process has used, user and system, on
+// every goroutine (Pebble's flushes and compactions run on their own).
+func cpuTime(tb testing.TB) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		tb.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// writeBlock commits one batch shaped like a committed block of n value
+// transfers: per tx a body, a receipt and an index entry under random
+// keys (tx hashes), a fresh recipient account, and the sender's account,
+// one of 1,250 that are written again and again.
+func writeBlock(tb testing.TB, p *Pebble, rng *rand.PCG, n, block int) {
+	b := p.NewBatch()
+	key := make([]byte, 33) // a prefix byte and 32 random ones
+	body, receipt, index, acct := make([]byte, 110), make([]byte, 90), make([]byte, 12), make([]byte, 40)
+	for i := range n {
+		for j := 1; j < len(key); j += 8 {
+			binary.LittleEndian.PutUint64(key[j:], rng.Uint64())
+		}
+		for prefix, v := range [][]byte{body, receipt, index, acct} {
+			key[0] = byte(prefix)
+			if err := b.Put(key, v); err != nil {
+				tb.Fatal(err)
+			}
+		}
+		key[0] = 4
+		binary.BigEndian.PutUint64(key[1:], uint64((block*n+i)%1250))
+		if err := b.Put(key[:9], acct); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	if err := b.Commit(); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// BenchmarkPebbleBlockWrites commits blocks of 1,000 transfers (writeBlock,
+// about 0.4 MB each) into a store that already holds 250 of them, and
+// reports the process's CPU time per block (the key generator's included): the batch commits and the
+// flushes and compactions they cause, which run on Pebble's goroutines.
+// The store is closed (its pending flushes finished) before the clock
+// stops. Memtables of Pebble's default size (4 MB) and of the node's.
+//
+//	go test ./storage -run '^$' -bench PebbleBlockWrites -benchtime 400x
+func BenchmarkPebbleBlockWrites(b *testing.B) {
+	const txs, prefill = 1000, 250
+	for _, mt := range []uint64{4 << 20, pebbleMemTableSize} {
+		b.Run(fmt.Sprintf("memtable=%dMB", mt>>20), func(b *testing.B) {
+			p, err := openPebble(b.TempDir(), nil, true, mt)
+			if err != nil {
+				b.Fatal(err)
+			}
+			rng := rand.NewPCG(1, 2)
+			for i := range prefill {
+				writeBlock(b, p, rng, txs, i)
+			}
+			if err := p.db.Flush(); err != nil {
+				b.Fatal(err)
+			}
+			m0 := p.db.Metrics()
+			b.ResetTimer()
+			cpu := cpuTime(b)
+			for i := range b.N {
+				writeBlock(b, p, rng, txs, prefill+i)
+			}
+			m := p.db.Metrics()
+			if err := p.Close(); err != nil {
+				b.Fatal(err)
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(cpuTime(b)-cpu)/float64(b.N)/1e3, "cpu-us/block")
+			b.ReportMetric(float64(m.Flush.Count-m0.Flush.Count), "flushes")
+			b.ReportMetric(float64(m.Compact.Count-m0.Compact.Count), "compactions")
+		})
+	}
+}
