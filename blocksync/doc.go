@@ -72,7 +72,10 @@
 // blocks on a loaded machine can take longer than CatchUpDelay each, and
 // the engine is then still committing, not stalled. A node whose engine
 // commits nothing (an observer, a stalled sealer) waits at most that long
-// once; a node far behind fetches at once.
+// once; a node far behind fetches at once. The gap is measured from the
+// ledger's head as it is when the loop schedules, not as it was at the
+// last tick: small blocks commit several times a tick, and a stale head
+// made peers one block ahead look CatchUpGap ahead.
 //
 // Responses. A server answers with the consecutive blocks it has from
 // `from` on: at most min(count, its Config.MaxBlocksPerRequest), up to

@@ -12,8 +12,13 @@ import (
 
 // schedule requests the missing heights of the window above the head
 // from usable peers: consecutive runs of at most MaxBlocksPerRequest, each
-// to the least loaded peer that has it.
+// to the least loaded peer that has it. The head is read from the ledger
+// first: the consensus engine commits between the syncer's ticks (many
+// blocks a tick when blocks are small), and a head as old as the last tick
+// would make a peer that is one block ahead look CatchUpGap ahead, and
+// have blocks fetched that the engine is committing itself.
 func (st *loopState) schedule() {
+	st.refreshHead()
 	cfg := &st.s.cfg
 	highest := st.highest()
 	if st.leaveToEngine(highest) {

@@ -424,3 +424,33 @@ func TestLoopWaitFollowsEngineInterval(t *testing.T) {
 		t.Fatalf("requests %+v after %d x CatchUpDelay; want block 4", got, catchUpGrowth)
 	}
 }
+
+// TestLoopHeadReadBeforeScheduling: the engine commits several blocks
+// between two ticks of the syncer (small blocks come every few tens of
+// milliseconds); a peer's status that arrives then is measured against
+// the ledger's head, not the head seen at the last tick, so a peer one
+// block ahead of the engine is not taken for one CatchUpGap ahead and no
+// block the engine is committing is fetched.
+func TestLoopHeadReadBeforeScheduling(t *testing.T) {
+	c := newTestChain(t, newSealers(t, crypto.ECDSA(), 4), 1_700_000_000, 8)
+	cfg := loopConfig() // CatchUpDelay 500 ms in ticks of 10 ms, CatchUpGap 3
+	h := newLoopHarness(t, c, cfg, "p1")
+	l := h.st.s.ledger.(ledgerAdapter).l
+	h.st.onStatus("p1", &StatusMsg{Genesis: h.st.genesis, Number: 2, Hash: c.blocks[2].Header.Hash(c.suite)})
+	c.commitTo(t, l, 1, 1)
+	h.st.onTick()
+	h.st.schedule()
+	if h.st.head != 1 || len(h.requests("p1")) != 0 {
+		t.Fatalf("head %d, requests %+v; want head 1 and none", h.st.head, h.requests("p1"))
+	}
+	// Before the next tick the engine commits up to 5 and p1 announces 6.
+	c.commitTo(t, l, 2, 5)
+	h.st.onStatus("p1", &StatusMsg{Genesis: h.st.genesis, Number: 6, Hash: c.blocks[6].Header.Hash(c.suite)})
+	h.st.schedule()
+	if got := h.requests("p1"); h.st.head != 5 || len(got) != 0 {
+		t.Fatalf("head %d, requests %+v; want head 5 and none (p1 is 1 block ahead of the engine)", h.st.head, got)
+	}
+	if f := h.st.readyBlock(); f != nil {
+		t.Fatalf("block %d handed to the applier; the engine committed it", f.block.Header.Number)
+	}
+}

@@ -45,6 +45,9 @@ type tnode struct {
 	execQ     []ExecRequest
 	noPropose bool
 	syncReq   *SyncRequest // the last sync request
+	// commitWrites counts the Readies that asked for nothing but a
+	// HardState write right after a Ready that committed blocks.
+	commitWrites int
 	// incarnation counts restarts
 	incarnation uint64
 }
@@ -140,8 +143,13 @@ func (c *cluster) available(nd *tnode, pending []*Proposal, max int) [][]byte {
 
 // process handles a node's Ready like a driver.
 func (c *cluster) process(nd *tnode) {
+	committed := false
 	for nd.core.HasReady() {
 		rd := nd.core.Ready()
+		if committed && rd.State != nil && len(rd.Proposals)+len(rd.Messages)+len(rd.Verify)+len(rd.Execute)+len(rd.Commit) == 0 {
+			nd.commitWrites++
+		}
+		committed = len(rd.Commit) > 0
 		for _, p := range rd.Proposals {
 			nd.store.Put("p/"+p.Digest(c.suite).Hex(), p.Encode())
 		}

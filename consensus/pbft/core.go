@@ -396,6 +396,13 @@ func (c *Core) Ready() Ready {
 
 // Advance tells the core that the driver handled the last Ready, in
 // particular that its CommitRequests are committed to the ledger.
+//
+// Dropping the committed heights from the decided chain does not by itself
+// ask for the HardState to be written again: a persisted HardState that
+// still lists decisions at or below the ledger head is restored without
+// them (restore skips them), exactly as after a crash between the commit
+// and the next write, so the next write that is needed anyway (a vote, a
+// decision) carries the shorter list. This saves a synced write per block.
 func (c *Core) Advance() {
 	defer c.flush()
 	for len(c.chain) > 0 && c.chain[0].final != nil && c.chain[0].height <= c.emitted {
@@ -403,7 +410,6 @@ func (c *Core) Advance() {
 		c.chain[0] = nil
 		c.chain = c.chain[1:]
 		c.base, c.baseLink = d.final, d.digest
-		c.dirty = true
 	}
 	for d, h := range c.saved {
 		if h <= c.base.Number {

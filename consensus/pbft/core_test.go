@@ -332,3 +332,43 @@ func TestFailedExecutionRetriedNextTick(t *testing.T) {
 	c.runUntil(50, "block 1 committed everywhere", c.allAt(1))
 	c.checkChains()
 }
+
+// TestNoWriteForCommitAlone: acknowledging a commit (Advance) does not by
+// itself ask for a HardState write; a sealer restarted from the HardState
+// written before the commit (which still lists the committed height as
+// decided) skips that height and goes on with the others.
+func TestNoWriteForCommitAlone(t *testing.T) {
+	c := newCluster(t, 4, nil)
+	c.addTxs(2)
+	c.runUntil(50, "block 1 committed everywhere", c.allAt(1))
+	for _, nd := range c.nodes {
+		if nd.commitWrites != 0 {
+			t.Fatalf("node %d: %d HardState writes asked for by commits alone", nd.idx, nd.commitWrites)
+		}
+	}
+	hs, err := DecodeHardState(c.nodes[1].store.Get("hs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale := false
+	for _, d := range hs.Decided {
+		stale = stale || d.Height <= c.nodes[1].ledger.Height()
+	}
+	if !stale {
+		t.Fatalf("node 1's HardState %+v lists no committed height; the restart below tests nothing", hs.Decided)
+	}
+	c.crash(1)
+	c.restart(1)
+	c.addTxs(3)
+	c.runUntil(200, "all 5 txs committed everywhere", func() bool {
+		for _, nd := range c.nodes {
+			for id := uint64(1); id <= 5; id++ {
+				if !nd.ledger.Committed(id) {
+					return false
+				}
+			}
+		}
+		return true
+	})
+	c.checkChains()
+}

@@ -115,7 +115,10 @@
 // digest are persisted first (Ready.Proposals). The driver persists both
 // before it sends the messages of the same Ready, and commits finalized
 // blocks to the ledger before Advance; New rebuilds a core from the ledger
-// head and the last HardState. Before signing, the core checks its vote
+// head and the last HardState. A commit alone does not ask for a new
+// write: decisions at or below the ledger head in a persisted HardState
+// are skipped when it is restored, so the next write carries the shorter
+// list. Before signing, the core checks its vote
 // records, so a restarted sealer never signs two different digests for
 // one type, height and view; it re-sends exactly what it had signed.
 // Checkpoint signatures need no record: execution is deterministic.

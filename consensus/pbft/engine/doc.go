@@ -11,7 +11,11 @@
 // never blocks, queuing into a bounded inbox and dropping (and counting,
 // Stats.InboxDropped) when it is full; the core's periodic resends make
 // up for dropped messages. The Transport addresses sealers by their index
-// in the sealer list; the node maps indexes to network node ids.
+// in the sealer list; the node maps indexes to network node ids. The
+// messages already waiting in the inbox when one is taken (at most 256)
+// are stepped with it before the Ready is handled: the core accumulates
+// its output over several Steps, so what they lead to is persisted in one
+// synced write, not one per message.
 //
 // # Handling a Ready
 //

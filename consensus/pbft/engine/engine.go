@@ -393,6 +393,7 @@ func (e *Engine) run(ctx context.Context) {
 			if e.core != nil {
 				_ = e.core.Step(m.from, m.data) // drops are counted by the core
 			}
+			e.stepQueued()
 		case <-notify:
 			e.tryProp = true
 		case r := <-e.fetch.results:
@@ -407,6 +408,32 @@ func (e *Engine) run(ctx context.Context) {
 			if ctx.Err() == nil {
 				e.fail(err)
 			}
+			return
+		}
+	}
+}
+
+// maxStepBatch bounds the inbound messages stepped before their Ready is
+// handled (stepQueued).
+const maxStepBatch = 256
+
+// stepQueued steps the core with the messages already waiting in the
+// inbox, at most maxStepBatch, before their Ready is handled. The core
+// accumulates its output over several Steps (its Ready carries the latest
+// HardState and every message made since the last one), so the votes of
+// messages that queued up meanwhile (during a synced write, a commit, or
+// while the process was off the CPU) are persisted in one synced write
+// and leave together, instead of one synced write per message: on a busy
+// disk each write takes milliseconds, and a height's prepares, commits and
+// checkpoints each made one.
+func (e *Engine) stepQueued() {
+	for range maxStepBatch {
+		select {
+		case m := <-e.inbox:
+			if e.core != nil {
+				_ = e.core.Step(m.from, m.data)
+			}
+		default:
 			return
 		}
 	}
