@@ -48,15 +48,16 @@ func OpenPebble(dir string, logger *slog.Logger) (*Pebble, error) {
 }
 
 // pebbleMemTableSize is the largest memtable of one store (Pebble starts
-// with 256 KB and doubles each new one up to it). Pebble's default, 4 MB,
-// made a node under load flush every few full blocks: each flush writes a
-// small level-0 table, and every few of them a compaction rewrites the
-// tables below (the whole database while it is young). A larger memtable
-// flushes less often, drops the keys rewritten meanwhile (head pointers,
-// hot accounts) before they reach a table, and gives compactions fewer,
-// larger level-0 tables to merge. It costs memory only as it fills: up to
-// two memtables (the one being flushed and the next) of this size.
-const pebbleMemTableSize = 32 << 20
+// with 256 KB and doubles each new one up to it): Pebble's default, 4 MB.
+// 32 MB memtables were tried: they flush and compact far less under a
+// block-shaped write load (BenchmarkPebbleBlockWrites: about 40% less
+// CPU per block), but a node reads its state through the memtables, and
+// a single node running the benchmark matrix's sequence of workloads
+// (several 100,000s of txs on one chain) committed fewer txs at several
+// times the latency with them than with 4 MB (BENCHMARKS.md, "Larger
+// memtables, tried and withdrawn"). A larger memtable needs that read
+// cost understood first.
+const pebbleMemTableSize = 4 << 20
 
 // bloomBitsPerKey sizes the Bloom filter of each table: 10 bits a key give
 // about 1% false positives.

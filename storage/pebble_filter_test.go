@@ -76,31 +76,3 @@ func BenchmarkPebbleHasAbsent(b *testing.B) {
 		})
 	}
 }
-
-// A node's store keeps about 16 MB of batch writes in its memtables
-// without flushing them to a level-0 table (Pebble's default memtable of
-// 4 MB flushes after about 4 MB).
-func TestPebbleMemTableHoldsBlocks(t *testing.T) {
-	p, err := OpenPebble(t.TempDir(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-	key := make([]byte, 32)
-	val := make([]byte, 200)
-	for range 64 { // 64 batches ("blocks") of 1,000 writes of 232 bytes: 14.8 MB
-		b := p.NewBatch()
-		for range 1000 {
-			rand.Read(key)
-			if err := b.Put(key, val); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := b.Commit(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if m := p.db.Metrics(); m.Flush.Count != 0 {
-		t.Fatalf("%d flushes after 14.8 MB of writes, want none", m.Flush.Count)
-	}
-}
