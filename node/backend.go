@@ -72,7 +72,12 @@ func (b *backend) TxByHash(hash common.Hash) (*rpc.TxLookup, error) {
 	if tx := b.n.pool.Get(hash); tx != nil {
 		return &rpc.TxLookup{Tx: tx, Pending: true}, nil
 	}
-	return nil, err
+	// The tx may have left the pool for the ledger after the ledger was
+	// asked: ask it again before answering that the tx is unknown.
+	if tx, loc, err2 := b.n.ledger.TxByHash(hash); err2 == nil && loc.BlockNumber <= b.n.ledger.Height() {
+		return &rpc.TxLookup{Tx: tx, BlockNumber: loc.BlockNumber, BlockHash: loc.BlockHash, Index: loc.Index}, nil
+	}
+	return nil, fmt.Errorf("%w: %w", rpc.ErrNotFound, err)
 }
 
 // stateAt returns a read-only view of the state after block number (at
