@@ -30,9 +30,11 @@ import (
 // store's, and a reader of an older state (a storage snapshot taken while
 // commits go on) never gets a newer value.
 //
-// A commit updates the entries of the keys its write set changes that the
-// cache holds, to the written value from the version after the commit; it
-// adds no others. The cache is bounded: two generations of entries, the
+// A miss keeps the value read, not the absence of a key (a block reads
+// mostly new accounts and slots, which it then creates, as absent). A
+// commit updates the entries of the keys its write set changes that the
+// cache holds, to the written value (or absence) from the version after
+// the commit; it adds no others. The cache is bounded: two generations of entries, the
 // current one filled by misses and commits and the previous one consulted
 // when the current misses (a hit moves the entry back to the current
 // generation); when the current one is full it becomes the previous one
@@ -198,8 +200,8 @@ func (c *Cache) lookup(key []byte, v uint64) (cacheEntry, bool) {
 	return e, ok && e.since <= v
 }
 
-// keep stores val (nil: absent), read from the store by a reader of
-// version v, unless a commit began since v.
+// keep stores val, read from the store by a reader of version v, unless a
+// commit began since v.
 func (c *Cache) keep(key, val []byte, v uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -266,10 +268,9 @@ func (cr *cachedReader) Get(key []byte) ([]byte, error) {
 	}
 	cr.c.misses.Add(1)
 	val, err := cr.r.Get(key)
-	switch {
-	case errors.Is(err, storage.ErrNotFound):
-		cr.c.keep(key, nil, cr.v)
-	case err == nil:
+	if err == nil {
+		// An absent key is not kept: those a block reads are mostly new
+		// accounts and slots it then creates, read once.
 		cr.c.keep(key, bytes.Clone(val), cr.v)
 	}
 	return val, err
