@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"sort"
 	"sync"
 	"sync/atomic"
 
@@ -30,11 +29,13 @@ import (
 // store's, and a reader of an older state (a storage snapshot taken while
 // commits go on) never gets a newer value.
 //
-// A miss keeps the value read, not the absence of a key (a block reads
-// mostly new accounts and slots, which it then creates, as absent). A
+// A miss keeps the value read, or the key's absence (the frozen-status
+// slots of the senders, read by every block they send in, are absent). A
 // commit updates the entries of the keys its write set changes that the
 // cache holds, to the written value (or absence) from the version after
-// the commit; it adds no others. The cache is bounded: two generations of entries, the
+// the commit, except that it drops the entry of a key it creates (mostly
+// a new account or slot, read only by the block creating it); it adds no
+// others. The cache is bounded: two generations of entries, the
 // current one filled by misses and commits and the previous one consulted
 // when the current misses (a hit moves the entry back to the current
 // generation); when the current one is full it becomes the previous one
@@ -49,7 +50,6 @@ type Cache struct {
 	version  uint64 // committed states so far, times 2; odd while a commit is applied
 	cur, old map[string]cacheEntry
 	curBytes int
-	recent   []recentCommit // the last commits, oldest first, without gaps
 
 	hits, misses atomic.Uint64
 }
@@ -60,17 +60,6 @@ type cacheEntry struct {
 	val   []byte
 	since uint64
 }
-
-// recentCommit is a commit that took the state from version from to
-// version to by ws's writes: what a miss needs to tell from which version
-// the value it read holds.
-type recentCommit struct {
-	from, to uint64
-	ws       *WriteSet
-}
-
-// recentCommits is how many of the last commits the cache remembers.
-const recentCommits = 8
 
 // entryOverhead approximates the memory of an entry beside its key and
 // value bytes (map slot, string and slice headers).
@@ -133,17 +122,26 @@ func (c *Cache) Commit(ws *WriteSet, apply func() error) error {
 			if !cacheable(w.Key) {
 				continue
 			}
-			_, inCur := c.cur[string(w.Key)]
-			_, inOld := c.old[string(w.Key)]
-			if !inCur && !inOld {
+			e, inCur := c.cur[string(w.Key)]
+			if !inCur {
+				var inOld bool
+				if e, inOld = c.old[string(w.Key)]; !inOld {
+					continue
+				}
+				delete(c.old, string(w.Key))
+			}
+			if e.val == nil && !w.Delete {
+				// A key created: mostly a new account or slot read
+				// (absent) by its creating block alone. Dropped.
+				if inCur {
+					c.curBytes -= len(w.Key) + entryOverhead
+					delete(c.cur, string(w.Key))
+				}
 				continue
 			}
 			var val []byte
 			if !w.Delete {
 				val = w.Value
-			}
-			if inOld {
-				delete(c.old, string(w.Key))
 			}
 			c.putLocked(w.Key, cacheEntry{val: val, since: after}, inCur)
 		}
@@ -156,20 +154,14 @@ func (c *Cache) Commit(ws *WriteSet, apply func() error) error {
 	c.version = after
 	if err != nil || ws == nil {
 		c.resetLocked()
-	} else {
-		if len(c.recent) == recentCommits {
-			c.recent = append(c.recent[:0], c.recent[1:]...)
-		}
-		c.recent = append(c.recent, recentCommit{from: after - 2, to: after, ws: ws})
 	}
 	c.mu.Unlock()
 	return err
 }
 
-// resetLocked forgets every entry and commit.
+// resetLocked forgets every entry.
 func (c *Cache) resetLocked() {
 	c.cur, c.old, c.curBytes = make(map[string]cacheEntry), nil, 0
-	c.recent = nil
 }
 
 // putLocked stores e under key in the current generation, which replaced
@@ -200,35 +192,17 @@ func (c *Cache) lookup(key []byte, v uint64) (cacheEntry, bool) {
 	return e, ok && e.since <= v
 }
 
-// keep stores val, read from the store by a reader of version v, unless a
-// commit began since v.
+// keep stores val (nil: absent), read from the store by a reader of
+// version v, unless a commit began since v. The value holds from v on (it
+// may hold from earlier, which the cache does not know).
 func (c *Cache) keep(key, val []byte, v uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.version != v || v%2 != 0 {
 		return
 	}
-	// The value holds from the last recent commit that wrote key, or from
-	// before the oldest recent commit when none did.
-	since := v
-	for i := len(c.recent) - 1; i >= 0; i-- {
-		rc := &c.recent[i]
-		if rc.to != since {
-			break
-		}
-		if rc.ws.has(key) {
-			break
-		}
-		since = rc.from
-	}
 	_, replaced := c.cur[string(key)]
-	c.putLocked(key, cacheEntry{val: val, since: since}, replaced)
-}
-
-// has reports whether ws writes key.
-func (ws *WriteSet) has(key []byte) bool {
-	i := sort.Search(len(ws.writes), func(i int) bool { return bytes.Compare(ws.writes[i].Key, key) >= 0 })
-	return i < len(ws.writes) && bytes.Equal(ws.writes[i].Key, key)
+	c.putLocked(key, cacheEntry{val: val, since: v}, replaced)
 }
 
 // Reader returns a storage.Reader of r, which must hold the latest
@@ -268,9 +242,10 @@ func (cr *cachedReader) Get(key []byte) ([]byte, error) {
 	}
 	cr.c.misses.Add(1)
 	val, err := cr.r.Get(key)
-	if err == nil {
-		// An absent key is not kept: those a block reads are mostly new
-		// accounts and slots it then creates, read once.
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		cr.c.keep(key, nil, cr.v)
+	case err == nil:
 		cr.c.keep(key, bytes.Clone(val), cr.v)
 	}
 	return val, err
