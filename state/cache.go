@@ -29,8 +29,9 @@ import (
 // store's, and a reader of an older state (a storage snapshot taken while
 // commits go on) never gets a newer value.
 //
-// A miss keeps the value read, or the key's absence (the frozen-status
-// slots of the senders, read by every block they send in, are absent). A
+// A miss keeps the value read, or the key's absence (slots read over and
+// over though never set, such as the governance status of accounts never
+// frozen, which every block checks for its senders). A
 // commit updates the entries of the keys its write set changes that the
 // cache holds, to the written value (or absence) from the version after
 // the commit, except that it drops the entry of a key it creates (mostly
