@@ -151,6 +151,9 @@ func registerGauges(r prometheus.Registerer, src Source) {
 	if ps, ok := src.(ParallelSource); ok {
 		r.MustRegister(&parallelCollector{src: ps})
 	}
+	if cs, ok := src.(StateCacheSource); ok {
+		r.MustRegister(&stateCacheCollector{src: cs})
+	}
 }
 
 // Registry is the registry holding the node's collectors.

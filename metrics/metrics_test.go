@@ -477,3 +477,20 @@ func mustRead(t *testing.T, path string) string {
 	}
 	return string(b)
 }
+
+type cacheSource struct{ *fakeSource }
+
+func (cacheSource) StateCache() (uint64, uint64, int) { return 7, 2, 5 }
+
+func TestStateCacheCounters(t *testing.T) {
+	got := kindCounters(t, New("g", cacheSource{&fakeSource{height: 1}}), "gobcos_state_cache_reads_total")
+	if got["hit"] != 7 || got["miss"] != 2 {
+		t.Fatalf("gobcos_state_cache_reads_total: %v", got)
+	}
+	doc := mustRead(t, "../docs/metrics.md")
+	for _, name := range []string{"gobcos_state_cache_reads_total", "gobcos_state_cache_entries"} {
+		if !strings.Contains(doc, "`"+name+"`") {
+			t.Fatalf("docs/metrics.md does not list %s", name)
+		}
+	}
+}

@@ -25,8 +25,10 @@ type poolChain struct{ n *Node }
 
 func (c *poolChain) Height() uint64 { return c.n.ledger.Height() }
 
+// AccountNonce reads the latest committed state without stateMu, through
+// the node's state cache (a reader of the store as it is at each read).
 func (c *poolChain) AccountNonce(addr common.Address) (uint64, error) {
-	return state.NewReader(c.n.kv).Nonce(addr)
+	return state.NewReader(c.n.cache.Reader(c.n.kv)).Nonce(addr)
 }
 
 func (c *poolChain) NativeNonceUsed(nonce *big.Int) (bool, error) {
@@ -69,7 +71,7 @@ func (e *engineExecutor) ExecuteBlock(ctx context.Context, env consensus.BlockEn
 		Sealer:    env.Sealer,
 		GetHash:   env.GetHash,
 		Rules:     e.n.execRules(head, env.Number),
-	}, parentRoot, txs, e.n.kv)
+	}, parentRoot, txs, e.n.cache.Reader(e.n.kv))
 	if err != nil {
 		if errors.Is(err, executor.ErrUnsupportedVersion) {
 			e.n.halted(err)
@@ -91,8 +93,9 @@ func (l *engineLedger) Commit(b *types.Block, receipts []*types.Receipt, senders
 		return fmt.Errorf("node: executor result of type %T carries no state writes", st)
 	}
 	start := time.Now()
+	ws, _ := st.(*state.WriteSet) // nil: writes the state cache cannot list; it forgets everything
 	l.n.stateMu.Lock()
-	err := l.n.ledger.Commit(b, receipts, senders, w)
+	err := l.n.cache.Commit(ws, func() error { return l.n.ledger.Commit(b, receipts, senders, w) })
 	l.n.slotsCommitted(st)
 	l.n.stateMu.Unlock()
 	if err != nil {

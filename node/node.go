@@ -27,6 +27,7 @@ import (
 	"github.com/gobcos/gobcos/metrics"
 	"github.com/gobcos/gobcos/network"
 	"github.com/gobcos/gobcos/rpc"
+	"github.com/gobcos/gobcos/state"
 	"github.com/gobcos/gobcos/storage"
 	"github.com/gobcos/gobcos/txpool"
 	"github.com/gobcos/gobcos/txverify"
@@ -72,6 +73,8 @@ type Node struct {
 	// An execution on pending blocks (engineExecutor.ExecuteBlockOn)
 	// holds the read lock only while it checks the head and takes a
 	// storage snapshot, so that the pending commits go on meanwhile.
+	// Commits go through the state cache (cache), which executions read
+	// the latest state or the snapshot through, as the pool its nonces.
 	stateMu   sync.RWMutex
 	sealerIdx map[network.NodeID]int
 	sealerIDs []network.NodeID // the PBFT engine's running sealer set (epochs.go)
@@ -86,7 +89,11 @@ type Node struct {
 	rules     rulesCache    // governance rules per height (rules.go)
 	config    contractSlots // the SystemConfig slots the rules are read from (configslots.go)
 	frozen    contractSlots // the Permission slots the pool's frozen-account checks read
-	halt      haltState     // set when the chain's version is one this node does not support
+	// cache holds committed accounts, code and slots for executions on
+	// the latest state or a snapshot of it and for the pool's nonce
+	// reads; every commit goes through it (state.Cache.Commit).
+	cache *state.Cache
+	halt  haltState // set when the chain's version is one this node does not support
 
 	cancel   context.CancelFunc
 	stopOnce sync.Once
@@ -118,7 +125,8 @@ func New(cfg Config, logger *slog.Logger) (n *Node, err error) {
 	}
 	n = &Node{cfg: cfg, genesis: g, suite: suite, key: key, logger: logger.With("group", g.GroupID), maxCompat: maxCompat,
 		config: contractSlots{addr: precompiled.SystemConfigAddress},
-		frozen: contractSlots{addr: precompiled.PermissionAddress, max: frozenSlotsMax}}
+		frozen: contractSlots{addr: precompiled.PermissionAddress, max: frozenSlotsMax},
+		cache:  state.NewCache(stateCacheEntries, stateCacheBytes)}
 	opened := n // n itself is nil once an error is returned
 	defer func() {
 		if err != nil {
@@ -223,7 +231,7 @@ func (n *Node) initGenesis() error {
 		GasLimit:    n.genesis.BlockGasLimit,
 		Extra:       want.Bytes(),
 	}
-	if err := n.ledger.Commit(&types.Block{Header: h}, nil, nil, writes); err != nil {
+	if err := n.cache.Commit(writes, func() error { return n.ledger.Commit(&types.Block{Header: h}, nil, nil, writes) }); err != nil {
 		return fmt.Errorf("commit genesis: %w", err)
 	}
 	n.slotsCommitted(writes)

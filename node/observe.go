@@ -56,6 +56,12 @@ func (s metricsSource) ParallelExecution() (blocks, fallbacks, reexecuted, taken
 	return st.Blocks, st.SerialFallbacks, st.ReexecutedChunks, st.TakenChunks
 }
 
+// StateCache reports the node's state cache (metrics.StateCacheSource).
+func (s metricsSource) StateCache() (hits, misses uint64, entries int) {
+	st := s.n.cache.Stats()
+	return st.Hits, st.Misses, st.Entries
+}
+
 // Pipelined reports the PBFT engine's pipelined work (metrics.PipelineSource).
 func (s metricsSource) Pipelined() (orders, executions uint64, ok bool) {
 	if s.n.pbft == nil {

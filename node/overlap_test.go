@@ -63,6 +63,12 @@ func TestSoloOverlapCommit(t *testing.T) {
 	if got, wantV := out[0].(*big.Int), ev["newValue"].(*big.Int); got.Cmp(wantV) != 0 {
 		t.Fatalf("get() = %v, want %v (set by the last tx in chain order)", got, wantV)
 	}
+	if err := n.CheckStateCache(); err != nil {
+		t.Fatal(err)
+	}
+	if st := n.StateCacheStats(); st.Hits == 0 {
+		t.Fatalf("state cache: %+v, no hits", st)
+	}
 	height := n.Height()
 	client.Close()
 	if err := n.Stop(); err != nil {

@@ -247,6 +247,9 @@ func (c *pbftChain) checkSame(ctx context.Context, h uint64) {
 			}
 		}
 		client.Close()
+		if err := n.CheckStateCache(); err != nil {
+			c.t.Fatalf("node %d: %v", i, err)
+		}
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/gobcos/gobcos/executor"
 	"github.com/gobcos/gobcos/executor/precompiled"
 	"github.com/gobcos/gobcos/state"
+	"github.com/gobcos/gobcos/storage"
 	"github.com/gobcos/gobcos/types"
 )
 
@@ -66,12 +67,18 @@ func (e *engineExecutor) ExecuteBlockOn(ctx context.Context, env consensus.Block
 		return nil, err
 	}
 	snap, err := e.n.kv.NewSnapshot()
+	var base storage.Reader
+	if err == nil {
+		// The snapshot holds the head's state: the cache serves it what
+		// it knows to be current at the head (the lock is still held).
+		base = e.n.cache.Reader(snap)
+	}
 	e.n.stateMu.RUnlock()
 	if err != nil {
 		return nil, fmt.Errorf("node: executing block %d on pending blocks: %w", env.Number, err)
 	}
 	defer snap.Release()
-	overlay := state.NewOverlay(snap, layers...)
+	overlay := state.NewOverlay(base, layers...)
 	if governance != 0 {
 		// Only the parent may change governance, and only from 0.4.0 (the
 		// version in force at the parent, read from the state it leaves).

@@ -32,4 +32,8 @@
 // Overlay reads the state of blocks executed but not yet committed: their
 // write sets layered over the committed store, so that a block can execute
 // while its parent's commit is under way.
+//
+// Cache keeps committed accounts, code and slots in memory for readers of
+// the latest state (or a snapshot of it): every commit goes through it, and
+// it serves a reader only values that hold at the reader's state.
 package state

@@ -1,0 +1,305 @@
+package state
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/gobcos/gobcos/storage"
+)
+
+// Cache keeps values of the committed state (account records, code and
+// storage slots) in memory, so that executions and the tx pool, which read
+// the same accounts and slots block after block, do not read them from
+// storage each time. Every value it serves is exactly what the store
+// would give the reader at the committed state the reader reads.
+//
+// Each commit of a block's write set to the store goes through Commit,
+// one at a time, which numbers the committed states: the cache's version
+// is even between commits and odd while one is applied. An entry holds a
+// key's value (or its absence) and the version from which it is known to
+// hold, up to the current one. A reader (Reader) is made on a store
+// holding the latest committed state when it is made, and takes that
+// version: it serves an entry only if it holds from a version at or before
+// its own, and keeps a value it read from the store on a miss only if no
+// commit began since it was made (the version is still its own, and
+// even). So a read racing a commit never keeps a value older than the
+// store's, and a reader of an older state (a storage snapshot taken while
+// commits go on) never gets a newer value.
+//
+// A miss keeps the value read, or the key's absence (slots read over and
+// over though never set, such as the governance status of accounts never
+// frozen, which every block checks for its senders). A
+// commit updates the entries of the keys its write set changes that the
+// cache holds, to the written value (or absence) from the version after
+// the commit, except that it drops the entry of a key it creates (mostly
+// a new account or slot, read only by the block creating it); it adds no
+// others. The cache is bounded: two generations of entries, the
+// current one filled by misses and commits and the previous one consulted
+// when the current misses (a hit moves the entry back to the current
+// generation); when the current one is full it becomes the previous one
+// and the previous one is dropped.
+//
+// A nil *Cache caches nothing: Reader returns the store itself and Commit
+// only applies.
+type Cache struct {
+	maxEntries, maxBytes int // of each generation
+
+	mu       sync.Mutex
+	version  uint64 // committed states so far, times 2; odd while a commit is applied
+	cur, old map[string]cacheEntry
+	curBytes int
+
+	hits, misses atomic.Uint64
+}
+
+// cacheEntry is one key's value, nil when the key is absent, current from
+// version since to the cache's version.
+type cacheEntry struct {
+	val   []byte
+	since uint64
+}
+
+// entryOverhead approximates the memory of an entry beside its key and
+// value bytes (map slot, string and slice headers).
+const entryOverhead = 96
+
+// NewCache returns a cache holding at most about maxEntries entries and
+// maxBytes bytes of keys and values (both at least 2).
+func NewCache(maxEntries, maxBytes int) *Cache {
+	return &Cache{maxEntries: max(maxEntries/2, 1), maxBytes: max(maxBytes/2, 1), cur: make(map[string]cacheEntry)}
+}
+
+// CacheStats are a cache's counters.
+type CacheStats struct {
+	// Hits and Misses count the reads of cached keys (accounts, code,
+	// slots) served from memory and from the store.
+	Hits, Misses uint64
+	// Entries is the number of entries held.
+	Entries int
+}
+
+// Stats returns the cache's counters.
+func (c *Cache) Stats() CacheStats {
+	if c == nil {
+		return CacheStats{}
+	}
+	c.mu.Lock()
+	n := len(c.cur) + len(c.old)
+	c.mu.Unlock()
+	return CacheStats{Hits: c.hits.Load(), Misses: c.misses.Load(), Entries: n}
+}
+
+// cacheable reports whether k is a key the cache keeps: an account, code
+// or a storage slot (not the history, not the ledger's keys).
+func cacheable(k []byte) bool {
+	return bytes.HasPrefix(k, accountPrefix) || bytes.HasPrefix(k, storagePrefix) || bytes.HasPrefix(k, codePrefix)
+}
+
+// Commit applies a block's state writes to the store by calling apply,
+// which must write exactly ws to the store (the ledger's commit of the
+// block), and keeps the cache right across it. ws nil stands for writes
+// the cache cannot list: it then forgets everything. Commits must not
+// overlap (the caller serialises them); readers may run meanwhile. When
+// apply fails the cache forgets everything, as it cannot know what the
+// store holds.
+func (c *Cache) Commit(ws *WriteSet, apply func() error) error {
+	if c == nil {
+		return apply()
+	}
+	c.mu.Lock()
+	c.version++ // odd: readers made from now on keep nothing they read
+	after := c.version + 1
+	if ws == nil {
+		c.resetLocked()
+	} else {
+		// Entries of the written keys take the new value from the version
+		// after the commit: readers of earlier versions, those of the
+		// store before or during the write, do not serve them.
+		for i := range ws.writes {
+			w := &ws.writes[i]
+			if !cacheable(w.Key) {
+				continue
+			}
+			e, inCur := c.cur[string(w.Key)]
+			if !inCur {
+				var inOld bool
+				if e, inOld = c.old[string(w.Key)]; !inOld {
+					continue
+				}
+				delete(c.old, string(w.Key))
+			}
+			if e.val == nil && !w.Delete {
+				// A key created: mostly a new account or slot read
+				// (absent) by its creating block alone. Dropped.
+				if inCur {
+					c.curBytes -= len(w.Key) + entryOverhead
+					delete(c.cur, string(w.Key))
+				}
+				continue
+			}
+			var val []byte
+			if !w.Delete {
+				val = w.Value
+			}
+			c.putLocked(w.Key, cacheEntry{val: val, since: after}, inCur)
+		}
+	}
+	c.mu.Unlock()
+
+	err := apply()
+
+	c.mu.Lock()
+	c.version = after
+	if err != nil || ws == nil {
+		c.resetLocked()
+	}
+	c.mu.Unlock()
+	return err
+}
+
+// resetLocked forgets every entry.
+func (c *Cache) resetLocked() {
+	c.cur, c.old, c.curBytes = make(map[string]cacheEntry), nil, 0
+}
+
+// putLocked stores e under key in the current generation, which replaced
+// tells already holds key; a full generation is retired first.
+func (c *Cache) putLocked(key []byte, e cacheEntry, replaced bool) {
+	size := len(key) + len(e.val) + entryOverhead
+	if replaced {
+		old := c.cur[string(key)]
+		c.curBytes -= len(key) + len(old.val) + entryOverhead
+	} else if len(c.cur) >= c.maxEntries || c.curBytes+size > c.maxBytes {
+		c.old, c.cur, c.curBytes = c.cur, make(map[string]cacheEntry, len(c.cur)), 0
+	}
+	c.cur[string(key)] = e
+	c.curBytes += size
+}
+
+// lookup returns key's entry if one serves a reader of version v.
+func (c *Cache) lookup(key []byte, v uint64) (cacheEntry, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.cur[string(key)]
+	if !ok {
+		if e, ok = c.old[string(key)]; ok {
+			delete(c.old, string(key))
+			c.putLocked(key, e, false)
+		}
+	}
+	return e, ok && e.since <= v
+}
+
+// keep stores val (nil: absent), read from the store by a reader of
+// version v, unless a commit began since v. The value holds from v on (it
+// may hold from earlier, which the cache does not know).
+func (c *Cache) keep(key, val []byte, v uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.version != v || v%2 != 0 {
+		return
+	}
+	_, replaced := c.cur[string(key)]
+	c.putLocked(key, cacheEntry{val: val, since: v}, replaced)
+}
+
+// Reader returns a storage.Reader of r, which must hold the latest
+// committed state when Reader is called and go on holding it while the
+// reader is used (the store itself while no commit can run, or a storage
+// snapshot taken with no commit between it and this call), or hold the
+// latest committed state at each read (the store read without a lock, by
+// a reader that may see any state from the one at the call on). It serves
+// accounts, code and slots from the cache where it can; other keys, and
+// iterations, go to r.
+func (c *Cache) Reader(r storage.Reader) storage.Reader {
+	if c == nil {
+		return r
+	}
+	c.mu.Lock()
+	v := c.version
+	c.mu.Unlock()
+	return &cachedReader{c: c, r: r, v: v}
+}
+
+type cachedReader struct {
+	c *Cache
+	r storage.Reader
+	v uint64 // the cache's version when the reader was made
+}
+
+func (cr *cachedReader) Get(key []byte) ([]byte, error) {
+	if !cacheable(key) {
+		return cr.r.Get(key)
+	}
+	if e, ok := cr.c.lookup(key, cr.v); ok {
+		cr.c.hits.Add(1)
+		if e.val == nil {
+			return nil, storage.ErrNotFound
+		}
+		return bytes.Clone(e.val), nil
+	}
+	cr.c.misses.Add(1)
+	val, err := cr.r.Get(key)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		cr.c.keep(key, nil, cr.v)
+	case err == nil:
+		cr.c.keep(key, bytes.Clone(val), cr.v)
+	}
+	return val, err
+}
+
+func (cr *cachedReader) Has(key []byte) (bool, error) {
+	if !cacheable(key) {
+		return cr.r.Has(key)
+	}
+	if e, ok := cr.c.lookup(key, cr.v); ok {
+		cr.c.hits.Add(1)
+		return e.val != nil, nil
+	}
+	// A miss does not fill the cache: Has reads no value to keep.
+	cr.c.misses.Add(1)
+	return cr.r.Has(key)
+}
+
+func (cr *cachedReader) NewIterator(prefix, start []byte) storage.Iterator {
+	return cr.r.NewIterator(prefix, start)
+}
+
+// Check compares every entry serving the latest state with r, the store
+// holding it (no commit may run meanwhile), and returns the first
+// difference: a check for tests.
+func (c *Cache) Check(r storage.Reader) error {
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, m := range []map[string]cacheEntry{c.cur, c.old} {
+		for k, e := range m {
+			val, err := r.Get([]byte(k))
+			if errors.Is(err, storage.ErrNotFound) {
+				val, err = nil, nil
+			}
+			if err != nil {
+				return err
+			}
+			if !bytes.Equal(val, e.val) || (val == nil) != (e.val == nil) {
+				return &CacheMismatchError{Key: []byte(k), Cached: e.val, Stored: val}
+			}
+		}
+	}
+	return nil
+}
+
+// CacheMismatchError is a cached value that differs from the store's.
+type CacheMismatchError struct {
+	Key, Cached, Stored []byte
+}
+
+func (e *CacheMismatchError) Error() string {
+	return fmt.Sprintf("state: cached value of %x is %x, the store holds %x", e.Key, e.Cached, e.Stored)
+}
