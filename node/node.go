@@ -87,7 +87,7 @@ type Node struct {
 
 	maxCompat string        // highest compatibility version this node runs (version.go)
 	rules     rulesCache    // governance rules per height (rules.go)
-	config    contractSlots // the SystemConfig slots the rules are read from (configslots.go)
+	config    contractSlots // the SystemConfig slots the rules are read from (contractslots.go)
 	frozen    contractSlots // the Permission slots the pool's frozen-account checks read
 	// cache holds committed accounts, code and slots for executions on
 	// the latest state or a snapshot of it and for the pool's nonce
@@ -102,6 +102,14 @@ type Node struct {
 }
 
 // New opens the node's storage and builds its components; Start runs them.
+// The bounds of the node's state cache (state.Cache): the accounts and
+// slots a workload reads block after block (senders, their token
+// balances, contracts' code and hot slots), about 200 bytes an entry.
+const (
+	stateCacheEntries = 1 << 18
+	stateCacheBytes   = 64 << 20
+)
+
 // On error everything opened so far is closed again.
 func New(cfg Config, logger *slog.Logger) (n *Node, err error) {
 	if logger == nil {

@@ -106,11 +106,3 @@ func (n *Node) slotsCommitted(st any) {
 	n.config.committed(st)
 	n.frozen.committed(st)
 }
-
-// The bounds of the node's state cache (state.Cache): the accounts and
-// slots a workload reads block after block (senders, their token
-// balances, contracts' code and hot slots), about 200 bytes an entry.
-const (
-	stateCacheEntries = 1 << 18
-	stateCacheBytes   = 64 << 20
-)
