@@ -3,10 +3,13 @@ package rpc
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"runtime/debug"
 	"time"
+
+	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/gobcos/gobcos/types"
 )
@@ -76,10 +79,8 @@ func (s *Server) handleBody(ctx context.Context, body []byte, conn *wsConn) ([]b
 		resp, after := s.handleRequest(ctx, body, conn)
 		return resp, after
 	}
-	var items []json.RawMessage
-	if err := json.Unmarshal(body, &items); err != nil {
-		return errorResponse(nil, &Error{Code: CodeParseError, Message: "parse error: " + err.Error()}), nil
-	}
+	// The body is valid: it is split, not decoded again (envelope.go).
+	items := splitArray(body)
 	if len(items) == 0 {
 		return errorResponse(nil, invalidRequest("invalid request: %v", ErrEmptyBatch)), nil
 	}
@@ -156,14 +157,15 @@ func (s *Server) handleRequest(ctx context.Context, raw json.RawMessage, conn *w
 	return s.run(ctx, req, conn, nil)
 }
 
-// parseRequest checks and parses one request object; when it is not a
-// valid request, req is nil and bad is the error answer.
+// parseRequest checks and parses one request object, which must be valid
+// JSON (handleBody checks the body first); when it is not a valid
+// request, req is nil and bad is the error answer.
 func parseRequest(raw json.RawMessage) (req *request, bad []byte) {
 	if jsonKind(raw) != "an object" {
 		return nil, errorResponse(nil, invalidRequest("invalid request: want a request object, got %s", jsonKind(raw)))
 	}
-	var r jsonRequest
-	if err := json.Unmarshal(raw, &r); err != nil {
+	r, err := decodeRequest(raw)
+	if err != nil {
 		return nil, errorResponse(nil, invalidRequest("invalid request: %v", err))
 	}
 	id := r.ID
@@ -188,9 +190,7 @@ func parseRequest(raw json.RawMessage) (req *request, bad []byte) {
 	switch jsonKind(r.Params) {
 	case "nothing", "null":
 	case "an array":
-		if err := json.Unmarshal(r.Params, &params); err != nil {
-			return nil, errorResponse(id, invalidParams("invalid params: %v", err))
-		}
+		params = splitArray(r.Params)
 	case "an object":
 		return nil, errorResponse(id, invalidParams("params must be an array of positional parameters; named parameters are not supported"))
 	default:
@@ -221,6 +221,15 @@ func (s *Server) run(ctx context.Context, req *request, conn *wsConn, tx *types.
 }
 
 func (s *Server) encodeResult(id json.RawMessage, method string, result any) []byte {
+	if h, ok := result.(common.Hash); ok {
+		// A sent tx's hash, the most frequent answer: encoded as
+		// json.Marshal does, without reflection.
+		var buf [2 + 2 + 2*common.HashLength]byte
+		buf[0], buf[1], buf[2] = '"', '0', 'x'
+		hex.Encode(buf[3:], h[:])
+		buf[len(buf)-1] = '"'
+		return successResponse(id, buf[:])
+	}
 	res, err := json.Marshal(result)
 	if err != nil {
 		s.log.Error("cannot encode a result", "method", method, "err", err)
