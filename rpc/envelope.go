@@ -150,9 +150,9 @@ func decodeRequest(b []byte) (jsonRequest, error) {
 	if splitRequest(b, &r) {
 		return r, nil
 	}
-	r = jsonRequest{}
-	err := json.Unmarshal(b, &r)
-	return r, err
+	var u jsonRequest // r stays on the stack
+	err := json.Unmarshal(b, &u)
+	return u, err
 }
 
 // plainHexBytes decodes raw when it is a JSON string of 0x-prefixed hex
