@@ -3,13 +3,10 @@ package rpc
 import (
 	"bytes"
 	"context"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"runtime/debug"
 	"time"
-
-	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/gobcos/gobcos/types"
 )
@@ -221,14 +218,12 @@ func (s *Server) run(ctx context.Context, req *request, conn *wsConn, tx *types.
 }
 
 func (s *Server) encodeResult(id json.RawMessage, method string, result any) []byte {
-	if h, ok := result.(common.Hash); ok {
-		// A sent tx's hash, the most frequent answer: encoded as
-		// json.Marshal does, without reflection.
-		var buf [2 + 2 + 2*common.HashLength]byte
-		buf[0], buf[1], buf[2] = '"', '0', 'x'
-		hex.Encode(buf[3:], h[:])
-		buf[len(buf)-1] = '"'
-		return successResponse(id, buf[:])
+	hint := 128
+	if rs, ok := result.([]*rpcReceipt); ok {
+		hint += 1100 * len(rs) // a receipt without logs is about 1 KB
+	}
+	if b, ok := appendResult(responsePrefix(id, hint), result); ok {
+		return append(b, '}')
 	}
 	res, err := json.Marshal(result)
 	if err != nil {
@@ -245,16 +240,20 @@ func (s *Server) encodeResult(id json.RawMessage, method string, result any) []b
 // valid JSON without insignificant whitespace; it gets the HTML escaping
 // json.Marshal applies, res already has it.
 func successResponse(id, res json.RawMessage) []byte {
+	return append(append(responsePrefix(id, len(res)+1), res...), '}')
+}
+
+// responsePrefix is a success answer up to its result, with room for
+// extra more bytes.
+func responsePrefix(id json.RawMessage, extra int) []byte {
 	if id == nil {
 		id = nullID
 	}
 	var b bytes.Buffer
-	b.Grow(len(`{"jsonrpc":"2.0","id":,"result":}`) + len(id) + len(res))
+	b.Grow(len(`{"jsonrpc":"2.0","id":,"result":`) + len(id) + extra)
 	b.WriteString(`{"jsonrpc":"2.0","id":`)
 	json.HTMLEscape(&b, id)
 	b.WriteString(`,"result":`)
-	b.Write(res)
-	b.WriteByte('}')
 	return b.Bytes()
 }
 
