@@ -106,7 +106,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	trCtx, stopTracker := context.WithCancel(ctx)
 	defer stopTracker()
 	r.tr = newTracker(heads, chain.Head+1, r.log)
-	if raw := newRawClient(cfg.RPC[0]); raw != nil {
+	// Receipts come from the node that announces the heads: over plain
+	// HTTP when that is the first --rpc URL's node.
+	if raw := newRawClient(cfg.RPC[0]); raw != nil && cfg.HeadsURL == "" {
 		r.tr.raw = raw
 		defer raw.close()
 	}
