@@ -173,15 +173,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	res.CeilingTPS = round2(cost.Ceiling(res.Cores, res.Nodes))
 
-	if cfg.CPUProfile != nil {
-		if err := pprof.StartCPUProfile(cfg.CPUProfile); err != nil {
-			return nil, fmt.Errorf("bench: CPU profile: %w", err)
-		}
-	}
 	r.sendAndTrack(ctx, txs, res)
-	if cfg.CPUProfile != nil {
-		pprof.StopCPUProfile()
-	}
 	if res.CeilingTPS > 0 {
 		res.CeilingFraction = round4(res.TPS / res.CeilingTPS)
 	}
@@ -378,6 +370,19 @@ func (r *runner) sendEncoded(ctx context.Context, raw *rawClient, answers *bytes
 	return errs
 }
 
+// startProfile starts the CPU profile of the timed phase, if asked for,
+// and returns what stops it.
+func (r *runner) startProfile() func() {
+	if r.cfg.CPUProfile == nil {
+		return func() {}
+	}
+	if err := pprof.StartCPUProfile(r.cfg.CPUProfile); err != nil {
+		r.log.Warn("no CPU profile", "err", err)
+		return func() {}
+	}
+	return pprof.StopCPUProfile
+}
+
 // sendAndTrack is the timed phase: send txs, paced, over every connection
 // (an account's txs always over the same one, in nonce order), then wait
 // for their receipts, and fill res.
@@ -415,6 +420,7 @@ func (r *runner) sendAndTrack(ctx context.Context, txs []*types.Transaction, res
 	attempted := make([]bool, len(txs))
 	var sentOK atomic.Int64
 	bar := newProgress(r.cfg.Progress, "sending", len(txs))
+	stopProfile := r.startProfile()
 	start := time.Now()
 	var wg sync.WaitGroup
 	for q := range workers {
@@ -476,6 +482,7 @@ func (r *runner) sendAndTrack(ctx context.Context, txs []*types.Transaction, res
 	bar.finish()
 	sendTime := time.Since(start)
 	w.wait(ctx, int(sentOK.Load()), time.Now().Add(r.cfg.Wait))
+	stopProfile()
 
 	w.mu.Lock()
 	defer w.mu.Unlock()
