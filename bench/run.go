@@ -304,8 +304,8 @@ func encodeSends(txs []*types.Transaction) *encodedSends {
 			params = append(params, ",false"...)
 		}
 		params = append(params, ']')
-		if e.buf == nil {
-			e.buf = make([]byte, 0, len(txs)*(len(params)+64))
+		if e.buf == nil { // the envelope around params is under 100 bytes
+			e.buf = make([]byte, 0, len(txs)*(len(params)+100))
 		}
 		e.buf = appendRequest(e.buf, i, method, params)
 		e.end[i] = len(e.buf)
