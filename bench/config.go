@@ -66,6 +66,9 @@ type Config struct {
 	// URL); after the run each node's resident memory is read from them
 	// and reported.
 	Metrics []string
+	// CPUProfile, when set, receives a CPU profile (runtime/pprof) of the
+	// timed phase: sending the txs and following them to their receipts.
+	CPUProfile io.Writer
 	// Progress receives the progress bars (nil: none); Log the warnings.
 	Progress io.Writer
 	Log      *slog.Logger

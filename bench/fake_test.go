@@ -204,12 +204,16 @@ func TestRunBatchesPlainEthereumNode(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	const txs, accounts, batch = 140, 7, 8
+	var profile bytes.Buffer
 	res, err := bench.Run(ctx, bench.Config{
 		RPC: []string{hs.URL}, Workload: bench.WorkloadTransfer, Accounts: accounts, Txs: txs, Conns: 2, Batch: batch,
-		FunderNode: true, Nodes: 1, Wait: 20 * time.Second, CeilingTime: 10 * time.Millisecond,
+		FunderNode: true, Nodes: 1, Wait: 20 * time.Second, CeilingTime: 10 * time.Millisecond, CPUProfile: &profile,
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if profile.Len() == 0 {
+		t.Error("no CPU profile of the timed phase")
 	}
 	n.mu.Lock()
 	raw, refused := n.rawSeen, n.refused

@@ -1,11 +1,14 @@
 package bench
 
 import (
+	"bytes"
 	"context"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"math/big"
 	"runtime"
+	"runtime/pprof"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -103,6 +106,12 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	trCtx, stopTracker := context.WithCancel(ctx)
 	defer stopTracker()
 	r.tr = newTracker(heads, chain.Head+1, r.log)
+	// Receipts come from the node that announces the heads: over plain
+	// HTTP when that is the first --rpc URL's node.
+	if raw := newRawClient(cfg.RPC[0]); raw != nil && cfg.HeadsURL == "" {
+		r.tr.raw = raw
+		defer raw.close()
+	}
 	go r.tr.run(trCtx)
 
 	n := cfg.txCount()
@@ -274,6 +283,106 @@ func (r *runner) sendBatch(ctx context.Context, rc *rpc.Client, txs []*types.Tra
 	return errs
 }
 
+// encodedSends holds the JSON-RPC request object that sends each tx (its
+// id is the tx's index), encoded in advance, back to back in one buffer.
+type encodedSends struct {
+	buf []byte
+	end []int // request i is buf[end[i-1]:end[i]] (end[-1] = 0)
+}
+
+func encodeSends(txs []*types.Transaction) *encodedSends {
+	e := &encodedSends{end: make([]int, len(txs))}
+	var params []byte
+	for i, tx := range txs {
+		raw := tx.Bytes()
+		params = append(params[:0], `["0x`...)
+		params = hex.AppendEncode(params, raw)
+		params = append(params, '"')
+		method := "eth_sendRawTransaction"
+		if !tx.IsEthereum() {
+			method = "bcos_sendTransaction"
+			params = append(params, ",false"...)
+		}
+		params = append(params, ']')
+		if e.buf == nil { // the envelope around params is under 100 bytes
+			e.buf = make([]byte, 0, len(txs)*(len(params)+100))
+		}
+		e.buf = appendRequest(e.buf, i, method, params)
+		e.end[i] = len(e.buf)
+	}
+	return e
+}
+
+func (e *encodedSends) request(i int) []byte {
+	start := 0
+	if i > 0 {
+		start = e.end[i-1]
+	}
+	return e.buf[start:e.end[i]]
+}
+
+// sendEncoded sends the encoded requests of the txs at indexes idx (one
+// request, or a batch of them) and returns one error per tx, as sendBatch
+// does. answers holds the answer while it is read.
+func (r *runner) sendEncoded(ctx context.Context, raw *rawClient, answers *bytes.Buffer, enc *encodedSends, idx []int) []error {
+	var body []byte
+	if len(idx) == 1 {
+		body = enc.request(idx[0])
+	} else {
+		size := len(idx) + 1
+		for _, i := range idx {
+			size += len(enc.request(i))
+		}
+		body = make([]byte, 0, size)
+		body = append(body, '[')
+		for j, i := range idx {
+			if j > 0 {
+				body = append(body, ',')
+			}
+			body = append(body, enc.request(i)...)
+		}
+		body = append(body, ']')
+	}
+	answer, err := raw.post(ctx, body, answers)
+	var errs []error
+	if err == nil {
+		// The ids are the txs' indexes, answered in order as a rule.
+		next := 0
+		errs, err = batchResults(answer, len(idx), func(id int) int {
+			if next < len(idx) && idx[next] == id {
+				next++
+				return next - 1
+			}
+			for j, i := range idx {
+				if i == id {
+					return j
+				}
+			}
+			return -1
+		}, nil)
+	}
+	if err != nil {
+		errs = make([]error, len(idx))
+		for j := range errs {
+			errs[j] = err
+		}
+	}
+	return errs
+}
+
+// startProfile starts the CPU profile of the timed phase, if asked for,
+// and returns what stops it.
+func (r *runner) startProfile() func() {
+	if r.cfg.CPUProfile == nil {
+		return func() {}
+	}
+	if err := pprof.StartCPUProfile(r.cfg.CPUProfile); err != nil {
+		r.log.Warn("no CPU profile", "err", err)
+		return func() {}
+	}
+	return pprof.StopCPUProfile
+}
+
 // sendAndTrack is the timed phase: send txs, paced, over every connection
 // (an account's txs always over the same one, in nonce order), then wait
 // for their receipts, and fill res.
@@ -295,17 +404,31 @@ func (r *runner) sendAndTrack(ctx context.Context, txs []*types.Transaction, res
 		q := (i % r.cfg.Accounts) % workers
 		queues[q] = append(queues[q], i)
 	}
+	// Over HTTP the requests are encoded now, before the clock starts,
+	// and sent without the generic client.
+	var enc *encodedSends
+	raws := make([]*rawClient, workers)
+	for q := range raws {
+		if raws[q] = newRawClient(r.cfg.RPC[q%len(r.cfg.RPC)]); raws[q] != nil {
+			defer raws[q].close()
+			if enc == nil {
+				enc = encodeSends(txs)
+			}
+		}
+	}
 	sendErr := make([]string, len(txs))
 	attempted := make([]bool, len(txs))
 	var sentOK atomic.Int64
 	bar := newProgress(r.cfg.Progress, "sending", len(txs))
+	stopProfile := r.startProfile()
 	start := time.Now()
 	var wg sync.WaitGroup
 	for q := range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			rc := r.conns[q]
+			rc, raw := r.conns[q], raws[q]
+			var answers bytes.Buffer
 			queue := queues[q]
 			due := func(i int) time.Time {
 				return start.Add(time.Duration(float64(i) / r.cfg.Rate * float64(time.Second)))
@@ -333,7 +456,9 @@ func (r *runner) sendAndTrack(ctx context.Context, txs []*types.Transaction, res
 				}
 				w.markSent(idx, now)
 				var errs []error
-				if len(idx) == 1 {
+				if raw != nil {
+					errs = r.sendEncoded(ctx, raw, &answers, enc, idx)
+				} else if len(idx) == 1 {
 					errs = []error{r.send(ctx, rc, txs[idx[0]])}
 				} else {
 					batch = batch[:0]
@@ -357,6 +482,7 @@ func (r *runner) sendAndTrack(ctx context.Context, txs []*types.Transaction, res
 	bar.finish()
 	sendTime := time.Since(start)
 	w.wait(ctx, int(sentOK.Load()), time.Now().Add(r.cfg.Wait))
+	stopProfile()
 
 	w.mu.Lock()
 	defer w.mu.Unlock()

@@ -1,7 +1,9 @@
 package bench
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -71,7 +73,12 @@ type tracker struct {
 	blocks   int        // blocks scanned with at least one watched tx
 	subErr   error      // why subscriptions are not used, if they are not
 	perTxRx  bool       // eth_getBlockReceipts is missing: fetch per block by hash batch
-	wake     chan struct{}
+	// raw, when set, fetches blocks' receipts over plain HTTP, reading
+	// only what the tracker needs; rxBuf holds its answers (only the
+	// scanning goroutine uses it).
+	raw   *rawClient
+	rxBuf bytes.Buffer
+	wake  chan struct{}
 }
 
 // headSeen is a head's number and the time it arrived.
@@ -98,6 +105,9 @@ func newTracker(rc *rpc.Client, from uint64, log *slog.Logger) *tracker {
 func (t *tracker) add(w *watch) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if len(t.index) == 0 {
+		t.index = make(map[common.Hash]watchRef, len(w.hashes))
+	}
 	for i, h := range w.hashes {
 		t.index[h] = watchRef{w, i}
 	}
@@ -267,13 +277,11 @@ func (t *tracker) fetchReceipts(ctx context.Context, from, to uint64) ([][]recei
 	t.mu.Unlock()
 	out := make([][]receiptMsg, to-from+1)
 	if !perTx {
-		batch := make([]rpc.BatchElem, len(out))
-		for i := range batch {
-			batch[i] = rpc.BatchElem{Method: "eth_getBlockReceipts", Args: []any{hexutil.Uint64(from + uint64(i))}, Result: &out[i]}
-		}
-		err := t.rc.BatchCallContext(ctx, batch)
-		for i := 0; err == nil && i < len(batch); i++ {
-			err = batch[i].Error
+		var err error
+		if t.raw != nil {
+			err = t.rawBlockReceipts(ctx, from, out)
+		} else {
+			err = t.rpcBlockReceipts(ctx, from, out)
 		}
 		if err == nil {
 			return out, nil
@@ -293,6 +301,59 @@ func (t *tracker) fetchReceipts(ctx context.Context, from, to uint64) ([][]recei
 		out[i] = rs
 	}
 	return out, nil
+}
+
+// rpcBlockReceipts fetches the receipts of blocks from.. into out with one
+// batch of eth_getBlockReceipts over the generic client; the error is the
+// first request's error, if any.
+func (t *tracker) rpcBlockReceipts(ctx context.Context, from uint64, out [][]receiptMsg) error {
+	batch := make([]rpc.BatchElem, len(out))
+	for i := range batch {
+		batch[i] = rpc.BatchElem{Method: "eth_getBlockReceipts", Args: []any{hexutil.Uint64(from + uint64(i))}, Result: &out[i]}
+	}
+	err := t.rc.BatchCallContext(ctx, batch)
+	for i := 0; err == nil && i < len(batch); i++ {
+		err = batch[i].Error
+	}
+	return err
+}
+
+// rawBlockReceipts is rpcBlockReceipts over the tracker's raw client,
+// reading of each receipt only its tx hash and status.
+func (t *tracker) rawBlockReceipts(ctx context.Context, from uint64, out [][]receiptMsg) error {
+	body := []byte{'['}
+	for i := range out {
+		if i > 0 {
+			body = append(body, ',')
+		}
+		params := append(append([]byte(`["`), hexutil.EncodeUint64(from+uint64(i))...), `"]`...)
+		body = appendRequest(body, i, "eth_getBlockReceipts", params)
+	}
+	body = append(body, ']')
+	answer, err := t.raw.post(ctx, body, &t.rxBuf)
+	if err != nil {
+		return err
+	}
+	errs, err := batchResults(answer, len(out), nil, func(i int, result []byte) error {
+		rs, ok := scanReceipts(result)
+		if !ok {
+			rs = nil
+			if err := json.Unmarshal(result, &rs); err != nil {
+				return err
+			}
+		}
+		out[i] = rs
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, e := range errs {
+		if e != nil {
+			return e
+		}
+	}
+	return nil
 }
 
 // txReceipts fetches block n's tx hashes, then their receipts in batches.

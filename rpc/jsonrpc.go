@@ -76,10 +76,8 @@ func (s *Server) handleBody(ctx context.Context, body []byte, conn *wsConn) ([]b
 		resp, after := s.handleRequest(ctx, body, conn)
 		return resp, after
 	}
-	var items []json.RawMessage
-	if err := json.Unmarshal(body, &items); err != nil {
-		return errorResponse(nil, &Error{Code: CodeParseError, Message: "parse error: " + err.Error()}), nil
-	}
+	// The body is valid: it is split, not decoded again (envelope.go).
+	items := splitArray(body)
 	if len(items) == 0 {
 		return errorResponse(nil, invalidRequest("invalid request: %v", ErrEmptyBatch)), nil
 	}
@@ -156,14 +154,15 @@ func (s *Server) handleRequest(ctx context.Context, raw json.RawMessage, conn *w
 	return s.run(ctx, req, conn, nil)
 }
 
-// parseRequest checks and parses one request object; when it is not a
-// valid request, req is nil and bad is the error answer.
+// parseRequest checks and parses one request object, which must be valid
+// JSON (handleBody checks the body first); when it is not a valid
+// request, req is nil and bad is the error answer.
 func parseRequest(raw json.RawMessage) (req *request, bad []byte) {
 	if jsonKind(raw) != "an object" {
 		return nil, errorResponse(nil, invalidRequest("invalid request: want a request object, got %s", jsonKind(raw)))
 	}
-	var r jsonRequest
-	if err := json.Unmarshal(raw, &r); err != nil {
+	r, err := decodeRequest(raw)
+	if err != nil {
 		return nil, errorResponse(nil, invalidRequest("invalid request: %v", err))
 	}
 	id := r.ID
@@ -188,9 +187,7 @@ func parseRequest(raw json.RawMessage) (req *request, bad []byte) {
 	switch jsonKind(r.Params) {
 	case "nothing", "null":
 	case "an array":
-		if err := json.Unmarshal(r.Params, &params); err != nil {
-			return nil, errorResponse(id, invalidParams("invalid params: %v", err))
-		}
+		params = splitArray(r.Params)
 	case "an object":
 		return nil, errorResponse(id, invalidParams("params must be an array of positional parameters; named parameters are not supported"))
 	default:
@@ -221,6 +218,13 @@ func (s *Server) run(ctx context.Context, req *request, conn *wsConn, tx *types.
 }
 
 func (s *Server) encodeResult(id json.RawMessage, method string, result any) []byte {
+	hint := 128
+	if rs, ok := result.([]*rpcReceipt); ok {
+		hint += 1100 * len(rs) // a receipt without logs is about 1 KB
+	}
+	if b, ok := appendResult(responsePrefix(id, hint), result); ok {
+		return append(b, '}')
+	}
 	res, err := json.Marshal(result)
 	if err != nil {
 		s.log.Error("cannot encode a result", "method", method, "err", err)
@@ -236,16 +240,20 @@ func (s *Server) encodeResult(id json.RawMessage, method string, result any) []b
 // valid JSON without insignificant whitespace; it gets the HTML escaping
 // json.Marshal applies, res already has it.
 func successResponse(id, res json.RawMessage) []byte {
+	return append(append(responsePrefix(id, len(res)+1), res...), '}')
+}
+
+// responsePrefix is a success answer up to its result, with room for
+// extra more bytes.
+func responsePrefix(id json.RawMessage, extra int) []byte {
 	if id == nil {
 		id = nullID
 	}
 	var b bytes.Buffer
-	b.Grow(len(`{"jsonrpc":"2.0","id":,"result":}`) + len(id) + len(res))
+	b.Grow(len(`{"jsonrpc":"2.0","id":,"result":`) + len(id) + extra)
 	b.WriteString(`{"jsonrpc":"2.0","id":`)
 	json.HTMLEscape(&b, id)
 	b.WriteString(`,"result":`)
-	b.Write(res)
-	b.WriteByte('}')
 	return b.Bytes()
 }
 

@@ -79,6 +79,11 @@ func (c *call) addressArg(i int, name string) (common.Address, error) {
 }
 
 func (c *call) bytesArg(i int, name string) ([]byte, error) {
+	if i < len(c.params) {
+		if b, ok := plainHexBytes(c.params[i]); ok {
+			return b, nil
+		}
+	}
 	s, err := c.stringArg(i, name)
 	if err != nil {
 		return nil, err

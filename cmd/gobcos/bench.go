@@ -22,6 +22,7 @@ func newBenchCmd() *cobra.Command {
 		rate, keyFile string
 		value         string
 		txType        string
+		cpuProfile    string
 	)
 	cmd := &cobra.Command{
 		Use:   "bench",
@@ -97,6 +98,14 @@ spend and transfers carry --value wei.`,
 				cfg.Progress = f
 			}
 			cfg.Log = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+			if cpuProfile != "" {
+				pf, err := os.Create(cpuProfile)
+				if err != nil {
+					return err
+				}
+				defer pf.Close()
+				cfg.CPUProfile = pf
+			}
 			res, err := bench.Run(cmd.Context(), cfg)
 			if err != nil {
 				return err
@@ -127,6 +136,8 @@ spend and transfers carry --value wei.`,
 	f.Float64Var(&cfg.VerifyPerSec, "verify-rate", 0, "verifications per second per core of the suite, from 'gobcos bench ceiling' (default: measured for --ceiling-time before the run)")
 	f.DurationVar(&cfg.CeilingTime, "ceiling-time", time.Second, "how long the suite's verify cost is measured before the run")
 	f.StringSliceVar(&cfg.Metrics, "metrics", nil, "Prometheus /metrics addresses of the nodes (host:port or URL, comma-separated); each node's resident memory (RSS) after the run is reported")
+	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the bench process's timed phase (sending and tracking) to this file, for go tool pprof")
+	_ = f.MarkHidden("cpuprofile")
 	cmd.AddCommand(newBenchCeilingCmd())
 	return cmd
 }
