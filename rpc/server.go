@@ -179,6 +179,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// preallocMax bounds the buffer set aside for a request body before it
+// arrives.
+const preallocMax = 1 << 20
+
 func (s *Server) servePost(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	tooLarge := func() {
@@ -190,8 +194,10 @@ func (s *Server) servePost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// Read into a buffer of the announced size (a batch of sends is tens
-	// of kilobytes: io.ReadAll would grow and copy it several times).
-	buf := bytes.NewBuffer(make([]byte, 0, max(r.ContentLength, 0)+bytes.MinRead))
+	// of kilobytes: io.ReadAll would grow and copy it several times), up
+	// to preallocMax: a client announcing a large body it does not send
+	// gets no more memory set aside than that.
+	buf := bytes.NewBuffer(make([]byte, 0, min(max(r.ContentLength, 0), preallocMax)+bytes.MinRead))
 	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
 	body := buf.Bytes()
 	if err != nil {
