@@ -11,6 +11,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 
+	"github.com/gobcos/gobcos/internal/keyfilter"
 	"github.com/gobcos/gobcos/storage"
 	"github.com/gobcos/gobcos/types"
 )
@@ -32,10 +33,10 @@ type Ledger struct {
 	head     atomic.Pointer[headState]
 
 	// committedTxs and usedNonces hold every committed tx hash and native
-	// nonce (see keyFilter), so that lookups of absent ones, most of them,
+	// nonce (see package keyfilter), so that lookups of absent ones, most of them,
 	// read no storage. Open loads the stored ones in the background; until
 	// filtersReady, lookups read storage.
-	committedTxs, usedNonces *keyFilter
+	committedTxs, usedNonces *keyfilter.Filter
 	filtersReady             atomic.Bool
 	loadStop, loadDone       chan struct{}
 
@@ -62,7 +63,7 @@ func Open(kv storage.KV, h types.Hasher, logger *slog.Logger) (*Ledger, error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	l := &Ledger{kv: kv, hasher: h, logger: logger.With("component", "ledger"), subs: make(map[*subscription]struct{}),
-		committedTxs: newKeyFilter(), usedNonces: newKeyFilter(), loadStop: make(chan struct{}), loadDone: make(chan struct{})}
+		committedTxs: keyfilter.New(), usedNonces: keyfilter.New(), loadStop: make(chan struct{}), loadDone: make(chan struct{})}
 
 	v, err := kv.Get(keyVersion)
 	switch {
@@ -229,8 +230,8 @@ func (l *Ledger) Commit(b *types.Block, receipts []*types.Receipt, senders []com
 	// Into the filters before storage: a key readable in storage must never
 	// be missing from them (if the commit fails, the keys stay there
 	// harmlessly).
-	l.committedTxs.add(txKeys...)
-	l.usedNonces.add(nonceKeys...)
+	l.committedTxs.Add(txKeys...)
+	l.usedNonces.Add(nonceKeys...)
 	if err := batch.Commit(); err != nil {
 		return fmt.Errorf("ledger: committing block %d: %w", n, err)
 	}

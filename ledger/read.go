@@ -194,7 +194,7 @@ func (l *Ledger) TxByIndex(n uint64, i uint64) (*types.Transaction, error) {
 
 // TxCommitted reports whether a tx with hash h is in the ledger.
 func (l *Ledger) TxCommitted(h common.Hash) (bool, error) {
-	if l.filtersReady.Load() && !l.committedTxs.mayContain(h[:]) {
+	if l.filtersReady.Load() && !l.committedTxs.MayContain(h[:]) {
 		return false, nil
 	}
 	ok, err := l.kv.Has(txIndexKey(h))
@@ -216,7 +216,7 @@ func (l *Ledger) NativeNonceBlock(nonce *big.Int) (uint64, bool, error) {
 	if nonce == nil || nonce.Sign() < 0 {
 		return 0, false, nil
 	}
-	if l.filtersReady.Load() && !l.usedNonces.mayContain(nonce.Bytes()) {
+	if l.filtersReady.Load() && !l.usedNonces.MayContain(nonce.Bytes()) {
 		return 0, false, nil
 	}
 	raw, err := l.kv.Get(nonceKey(nonce))
