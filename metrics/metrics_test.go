@@ -480,11 +480,11 @@ func mustRead(t *testing.T, path string) string {
 
 type cacheSource struct{ *fakeSource }
 
-func (cacheSource) StateCache() (uint64, uint64, int) { return 7, 2, 5 }
+func (cacheSource) StateCache() (uint64, uint64, uint64, int) { return 7, 3, 2, 5 }
 
 func TestStateCacheCounters(t *testing.T) {
 	got := kindCounters(t, New("g", cacheSource{&fakeSource{height: 1}}), "gobcos_state_cache_reads_total")
-	if got["hit"] != 7 || got["miss"] != 2 {
+	if got["hit"] != 7 || got["absent"] != 3 || got["miss"] != 2 {
 		t.Fatalf("gobcos_state_cache_reads_total: %v", got)
 	}
 	doc := mustRead(t, "../docs/metrics.md")

@@ -149,6 +149,14 @@ func New(cfg Config, logger *slog.Logger) (n *Node, err error) {
 		return nil, err
 	}
 	n.kv = kv
+	cacheLog := n.logger.With("module", "state")
+	n.cache.StartLoading(kv, func(keys int, err error) {
+		if err != nil {
+			cacheLog.Warn("not using the filter of existing state keys; reads of absent keys read storage", "err", err)
+			return
+		}
+		cacheLog.Info("loaded the filter of existing state keys", "keys", keys)
+	})
 	if n.ledger, err = ledger.Open(kv, suite, n.logger.With("module", "ledger")); err != nil {
 		return nil, err
 	}
@@ -409,6 +417,7 @@ func (n *Node) stopServices() error {
 
 func (n *Node) closeStorage() error {
 	var errs []error
+	n.cache.Close() // its load reads the store
 	if n.ledger != nil {
 		if err := n.ledger.Close(); err != nil {
 			errs = append(errs, err)

@@ -57,9 +57,9 @@ func (s metricsSource) ParallelExecution() (blocks, fallbacks, reexecuted, taken
 }
 
 // StateCache reports the node's state cache (metrics.StateCacheSource).
-func (s metricsSource) StateCache() (hits, misses uint64, entries int) {
+func (s metricsSource) StateCache() (hits, absent, misses uint64, entries int) {
 	st := s.n.cache.Stats()
-	return st.Hits, st.Misses, st.Entries
+	return st.Hits, st.Filtered, st.Misses, st.Entries
 }
 
 // Pipelined reports the PBFT engine's pipelined work (metrics.PipelineSource).

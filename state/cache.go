@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/gobcos/gobcos/internal/keyfilter"
 	"github.com/gobcos/gobcos/storage"
 )
 
@@ -42,6 +43,10 @@ import (
 // generation); when the current one is full it becomes the previous one
 // and the previous one is dropped.
 //
+// Reads of keys that never existed (a transfer's new recipient, a token
+// balance never set) are answered by a filter of the keys that exist
+// (cachefilter.go), once StartLoading has loaded it, without a store read.
+//
 // A nil *Cache caches nothing: Reader returns the store itself and Commit
 // only applies.
 type Cache struct {
@@ -53,6 +58,9 @@ type Cache struct {
 	curBytes int
 
 	hits, misses atomic.Uint64
+	filtered     atomic.Uint64 // reads the filter of existing keys answered
+
+	exist existing // the keys that exist (cachefilter.go)
 }
 
 // cacheEntry is one key's value, nil when the key is absent, current from
@@ -69,7 +77,9 @@ const entryOverhead = 96
 // NewCache returns a cache holding at most about maxEntries entries and
 // maxBytes bytes of keys and values (both at least 2).
 func NewCache(maxEntries, maxBytes int) *Cache {
-	return &Cache{maxEntries: max(maxEntries/2, 1), maxBytes: max(maxBytes/2, 1), cur: make(map[string]cacheEntry)}
+	c := &Cache{maxEntries: max(maxEntries/2, 1), maxBytes: max(maxBytes/2, 1), cur: make(map[string]cacheEntry)}
+	c.exist.f, c.exist.stop = keyfilter.New(), make(chan struct{})
+	return c
 }
 
 // CacheStats are a cache's counters.
@@ -77,6 +87,9 @@ type CacheStats struct {
 	// Hits and Misses count the reads of cached keys (accounts, code,
 	// slots) served from memory and from the store.
 	Hits, Misses uint64
+	// Filtered counts the reads of keys that do not exist, answered by
+	// the filter of existing keys without a store read.
+	Filtered uint64
 	// Entries is the number of entries held.
 	Entries int
 }
@@ -89,7 +102,7 @@ func (c *Cache) Stats() CacheStats {
 	c.mu.Lock()
 	n := len(c.cur) + len(c.old)
 	c.mu.Unlock()
-	return CacheStats{Hits: c.hits.Load(), Misses: c.misses.Load(), Entries: n}
+	return CacheStats{Hits: c.hits.Load(), Misses: c.misses.Load(), Filtered: c.filtered.Load(), Entries: n}
 }
 
 // cacheable reports whether k is a key the cache keeps: an account, code
@@ -109,6 +122,7 @@ func (c *Cache) Commit(ws *WriteSet, apply func() error) error {
 	if c == nil {
 		return apply()
 	}
+	c.exist.added(ws) // before the store holds them
 	c.mu.Lock()
 	c.version++ // odd: readers made from now on keep nothing they read
 	after := c.version + 1
@@ -241,6 +255,10 @@ func (cr *cachedReader) Get(key []byte) ([]byte, error) {
 		}
 		return bytes.Clone(e.val), nil
 	}
+	if cr.c.exist.absent(key) {
+		cr.c.filtered.Add(1)
+		return nil, storage.ErrNotFound
+	}
 	cr.c.misses.Add(1)
 	val, err := cr.r.Get(key)
 	switch {
@@ -259,6 +277,10 @@ func (cr *cachedReader) Has(key []byte) (bool, error) {
 	if e, ok := cr.c.lookup(key, cr.v); ok {
 		cr.c.hits.Add(1)
 		return e.val != nil, nil
+	}
+	if cr.c.exist.absent(key) {
+		cr.c.filtered.Add(1)
+		return false, nil
 	}
 	// A miss does not fill the cache: Has reads no value to keep.
 	cr.c.misses.Add(1)

@@ -147,7 +147,9 @@ func TestCacheSnapshotAcrossCommit(t *testing.T) {
 // every value with the state it must see.
 func TestCacheDifferential(t *testing.T) {
 	for _, size := range []int{8, 1 << 12} {
-		t.Run(fmt.Sprintf("entries=%d", size), func(t *testing.T) { testCacheDifferential(t, size) })
+		for _, filter := range []bool{false, true} {
+			t.Run(fmt.Sprintf("entries=%d/filter=%v", size, filter), func(t *testing.T) { testCacheDifferential(t, size, filter) })
+		}
 	}
 }
 
@@ -156,10 +158,13 @@ type cacheBlock struct {
 	state map[string][]byte // the state after the block
 }
 
-func testCacheDifferential(t *testing.T, size int) {
-	const nkeys, blocks, depth = 40, 300, 3
+// testCacheDifferential with filter also loads the filter of existing
+// keys and never hides a commit's writes from the cache (which would turn
+// the filter off); the readers then also read keys never written.
+func testCacheDifferential(t *testing.T, size int, filter bool) {
+	const nkeys, nnever, blocks, depth = 40, 20, 300, 3
 	rng := rand.New(rand.NewPCG(1, uint64(size)))
-	keys := make([][]byte, nkeys)
+	keys := make([][]byte, nkeys+nnever) // the last nnever are never written
 	for i := range keys {
 		a := common.Address{byte(i % 7)}
 		switch i % 3 {
@@ -177,7 +182,7 @@ func testCacheDifferential(t *testing.T, size int) {
 			next[k] = v
 		}
 		var ws []Write
-		for _, k := range keys {
+		for _, k := range keys[:nkeys] {
 			if rng.IntN(3) != 0 {
 				continue
 			}
@@ -210,6 +215,14 @@ func testCacheDifferential(t *testing.T, size int) {
 		t.Fatal(err)
 	}
 	states = append(states, g.state)
+	if filter {
+		loaded := make(chan error, 1)
+		c.StartLoading(kv, func(_ int, err error) { loaded <- err })
+		if err := <-loaded; err != nil || !c.FilterReady() {
+			t.Fatalf("filter not loaded: %v", err)
+		}
+		defer c.Close()
+	}
 	stateAt := func(h int64) map[string][]byte {
 		mu.Lock()
 		defer mu.Unlock()
@@ -254,7 +267,7 @@ func testCacheDifferential(t *testing.T, size int) {
 		want := stateAt(head.Load())
 		r := c.Reader(kv)
 		for range 10 {
-			k := keys[rng.IntN(nkeys)]
+			k := keys[rng.IntN(len(keys))]
 			if rng.IntN(4) == 0 {
 				ok, err := r.Has(k)
 				if _, w := want[string(k)]; err != nil || ok != w {
@@ -315,7 +328,7 @@ func testCacheDifferential(t *testing.T, size int) {
 			on := rng.IntN(len(layers) + 1)
 			ov := NewOverlay(base, layers[:on]...)
 			for range 20 {
-				k := keys[rng.IntN(nkeys)]
+				k := keys[rng.IntN(len(keys))]
 				v, err := base.Get(k)
 				if err := check(fmt.Sprintf("snapshot %d read", h), v, err, tops[0], k); err != nil {
 					return err
@@ -354,7 +367,7 @@ func testCacheDifferential(t *testing.T, size int) {
 			}
 		}
 		ws := b.ws
-		if rng.IntN(20) == 0 {
+		if !filter && rng.IntN(20) == 0 {
 			ws = nil
 		}
 		if err := c.Commit(ws, applyTo(kv, b.ws)); err != nil {
@@ -385,6 +398,9 @@ func testCacheDifferential(t *testing.T, size int) {
 	if err := c.Check(kv); err != nil {
 		t.Fatal(err)
 	}
+	if st := c.Stats(); filter && st.Filtered == 0 {
+		t.Fatalf("the filter answered no read (%+v): the test does not exercise it", st)
+	}
 	st := c.Stats()
 	t.Logf("%d hits, %d misses, %d entries", st.Hits, st.Misses, st.Entries)
 	if st.Hits == 0 {
@@ -405,5 +421,99 @@ func TestNilCache(t *testing.T) {
 	}
 	if ok, _ := kv.Has(AccountKey(common.Address{1})); !ok {
 		t.Fatal("not applied")
+	}
+}
+
+// countingReader counts the reads that reach the store.
+type countingReader struct {
+	storage.Reader
+	reads atomic.Int64
+}
+
+func (c *countingReader) Get(key []byte) ([]byte, error) {
+	c.reads.Add(1)
+	return c.Reader.Get(key)
+}
+
+func (c *countingReader) Has(key []byte) (bool, error) {
+	c.reads.Add(1)
+	return c.Reader.Has(key)
+}
+
+// Once the filter of existing keys is loaded, reads of keys that never
+// existed do not reach the store, keys stored before the load and keys
+// committed during and after it are found, and a commit whose writes the
+// cache cannot list turns the filter off.
+func TestCacheFilterOfExistingKeys(t *testing.T) {
+	kv := storage.NewMemory()
+	c := NewCache(1000, 1<<20)
+	before := AccountKey(common.Address{1})
+	if err := c.Commit(nil, applyTo(kv, newWriteSet([]Write{{Key: before, Value: []byte("a")}}).ForBlock(0))); err != nil {
+		t.Fatal(err)
+	}
+	if c.FilterReady() {
+		t.Fatal("filter ready before it was loaded")
+	}
+	// A commit between the start of the load and its end: its key must be
+	// found although the load's iterators do not hold it.
+	c2 := NewCache(1000, 1<<20)
+	during := AccountKey(common.Address{2})
+	loaded := make(chan error, 1)
+	c2.StartLoading(kv, func(n int, err error) {
+		if err == nil && n != 1 {
+			err = fmt.Errorf("loaded %d keys, want 1", n)
+		}
+		loaded <- err
+	})
+	if err := c2.Commit(newWriteSet([]Write{{Key: during, Value: []byte("b")}}).ForBlock(1), applyTo(kv, newWriteSet([]Write{{Key: during, Value: []byte("b")}}).ForBlock(1))); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-loaded; err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	after := StorageKey(common.Address{3}, common.Hash{4})
+	ws := newWriteSet([]Write{{Key: after, Value: []byte("c")}}).ForBlock(2)
+	if err := c2.Commit(ws, applyTo(kv, ws)); err != nil {
+		t.Fatal(err)
+	}
+
+	cr := &countingReader{Reader: kv}
+	r := c2.Reader(cr)
+	for _, k := range [][]byte{before, during, after} {
+		if v, err := r.Get(k); err != nil || len(v) == 0 {
+			t.Fatalf("existing key %x: %q, %v", k, v, err)
+		}
+	}
+	found := cr.reads.Load()
+	absent := 0
+	for i := range 1000 {
+		k := AccountKey(common.Address{9, byte(i), byte(i >> 8)})
+		if _, err := r.Get(k); !errors.Is(err, storage.ErrNotFound) {
+			t.Fatalf("absent key %x: %v", k, err)
+		}
+		if ok, err := r.Has(StorageKey(common.Address{9}, common.Hash{byte(i), byte(i >> 8)})); ok || err != nil {
+			t.Fatalf("absent slot: %v, %v", ok, err)
+		}
+		absent += 2
+	}
+	// About 1% of absent keys pass a full filter; the test allows 10%.
+	if reads := cr.reads.Load() - found; reads > int64(absent/10) {
+		t.Fatalf("%d of %d reads of absent keys reached the store", reads, absent)
+	}
+	if st := c2.Stats(); st.Filtered == 0 {
+		t.Fatalf("no read answered by the filter: %+v", st)
+	}
+
+	// Writes the cache cannot list: the filter no longer answers.
+	gone := AccountKey(common.Address{5})
+	if err := c2.Commit(nil, applyTo(kv, newWriteSet([]Write{{Key: gone, Value: []byte("d")}}).ForBlock(3))); err != nil {
+		t.Fatal(err)
+	}
+	if c2.FilterReady() {
+		t.Fatal("filter still answering after a commit it could not see")
+	}
+	if v, err := c2.Reader(kv).Get(gone); err != nil || string(v) != "d" {
+		t.Fatalf("key committed unseen: %q, %v", v, err)
 	}
 }

@@ -35,5 +35,7 @@
 //
 // Cache keeps committed accounts, code and slots in memory for readers of
 // the latest state (or a snapshot of it): every commit goes through it, and
-// it serves a reader only values that hold at the reader's state.
+// it serves a reader only values that hold at the reader's state. Its
+// filter of the keys that exist answers reads of keys that never existed
+// without a store read.
 package state
