@@ -57,7 +57,9 @@
 // The result comes back to the driver goroutine, which keeps it for the
 // commit (execution results are only touched there) and gives it to the
 // core (Executed); errors keep their meaning (the core retries the
-// request at its next tick). A core rebuilt meanwhile (block sync moved
+// request at its next tick, or at once when the driver sees the cause
+// pass: fetched bodies arriving, the ledger head moving —
+// pbft.Core.RetryExecution). A core rebuilt meanwhile (block sync moved
 // the ledger, an epoch switch) is not given the result of its
 // predecessor's request: the driver first makes any rebuild that is due,
 // cancels the execution's context and drops its result and the jobs

@@ -527,6 +527,12 @@ func (e *Engine) handleReady(ctx context.Context) error {
 		e.log.Debug("core asks for sync; the node's block syncer downloads blocks", "from", rd.Sync.From, "to", rd.Sync.To)
 	}
 	e.core.Advance()
+	if len(rd.Commit) > 0 {
+		// The head moved: an execution that failed earlier because its
+		// parent was not committed is asked again now, not at the next
+		// tick. Before this Ready's refusals, which wait for the next event.
+		e.core.RetryExecution()
+	}
 	e.runVerifies(ctx)
 	for _, r := range refused {
 		if err := e.core.Executed(r.height, nil, r.err); err != nil {
