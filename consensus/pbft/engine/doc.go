@@ -114,6 +114,10 @@
 // deterministic verdict); a decided one in the wrong form is not
 // executed. The leader proposes hashes of the pool txs passing the usual
 // checks and keeps their bodies in a bounded cache (Config.FetchCacheSize).
+// When it proposes, the driver calls Params.OnProposed before the
+// pre-prepare is persisted and sent: the node sends the txs waiting for
+// gossip then, ahead of the pre-prepare on each peer's connection, so that
+// replicas hold more of the proposal's txs when it arrives and fetch fewer.
 //
 // A replica resolves the hashes from its txpool, that cache and the
 // bodies it stored for the proposal; the bodies it lacks are fetched,
