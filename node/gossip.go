@@ -45,7 +45,9 @@ type gossipItem struct {
 //
 // Outbound, txs accepted from clients and re-gossiped txs go through a
 // txgossip.Batcher: one message per peer per flush (10 ms) instead of one
-// per tx.
+// per tx. A PBFT leader also flushes it when it proposes (flushGossip),
+// before its pre-prepare leaves, so that replicas fetch fewer of the
+// proposal's txs.
 type gossipIntake struct {
 	in      chan gossipItem
 	stopped chan struct{} // closed when run returns

@@ -150,13 +150,21 @@ func (n *Node) buildPBFT(sealers [][]byte, frame int) error {
 	eng, err := pbftengine.New(pbftengine.Params{
 		Config: ecfg, Core: cc, KV: n.kv, Ledger: &engineLedger{n}, Executor: &engineExecutor{n},
 		Pool: n.pool, Verifier: n.sigs, Transport: &consensusTransport{n}, Fetch: &consensusTransport{n}, Logger: n.logger, Tracer: blockTracer{n}, Rules: n,
-		Epochs: n.pbftEpoch, OnEpoch: n.setSealers,
+		Epochs: n.pbftEpoch, OnEpoch: n.setSealers, OnProposed: n.flushGossip,
 	})
 	if err != nil {
 		return err
 	}
 	n.pbft, n.engine = eng, eng
 	return nil
+}
+
+// flushGossip sends the txs waiting in the gossip batcher now (the PBFT
+// driver calls it when this node proposes, before the pre-prepare leaves).
+func (n *Node) flushGossip() {
+	if n.gossip != nil && n.gossip.out != nil {
+		n.gossip.out.Flush()
+	}
 }
 
 // PBFTEngine is the node's PBFT driver, nil on other chains.

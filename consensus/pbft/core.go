@@ -37,6 +37,9 @@ type Core struct {
 	execNum   uint64        // highest executed height
 	executing uint64        // height whose ExecRequest is outstanding; 0 if none
 	execRetry uint64        // tick before which a failed execution is not asked again
+	// execPassing reports that the last execution failed for a passing
+	// cause (RetryExecution may ask again before execRetry).
+	execPassing bool
 	// execErrHeight and execErr are the last failed execution's height and
 	// error, to log a repeat of it quietly.
 	execErrHeight uint64

@@ -372,3 +372,39 @@ func TestNoWriteForCommitAlone(t *testing.T) {
 	})
 	c.checkChains()
 }
+
+// TestFailedExecutionRetriedOnRetryExecution: an execution that failed
+// for a passing cause is asked again as soon as the driver says the cause
+// may have cleared (RetryExecution), without waiting for a tick; with no
+// failed execution waiting, RetryExecution asks for nothing.
+func TestFailedExecutionRetriedOnRetryExecution(t *testing.T) {
+	c := newCluster(t, 4, nil)
+	nd := c.nodes[0]
+	nd.holdExec = true
+	c.addTxs(1)
+	c.runUntil(50, "node 0 asked to execute height 1", func() bool { return len(nd.execQ) > 0 })
+	req := nd.execQ[0]
+	nd.execQ = nd.execQ[1:]
+	nd.core.RetryExecution() // nothing failed: the request is still outstanding
+	c.process(nd)
+	if len(nd.execQ) != 0 {
+		t.Fatalf("execution asked again while outstanding: %+v", nd.execQ)
+	}
+	if err := nd.core.Executed(req.Height, nil, errors.New("tx bodies of the proposal are being fetched")); err != nil {
+		t.Fatal(err)
+	}
+	c.process(nd)
+	if len(nd.execQ) != 0 {
+		t.Fatalf("execution asked again at once: %+v", nd.execQ)
+	}
+	nd.core.RetryExecution()
+	c.process(nd)
+	if len(nd.execQ) != 1 || nd.execQ[0].Height != req.Height {
+		t.Fatalf("after RetryExecution and no tick, execution requests %+v; want height %d again", nd.execQ, req.Height)
+	}
+	nd.holdExec = false
+	c.execute(nd)
+	c.deliver()
+	c.runUntil(50, "block 1 committed everywhere", c.allAt(1))
+	c.checkChains()
+}

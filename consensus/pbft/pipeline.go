@@ -50,12 +50,13 @@ func (c *Core) Executed(height uint64, header *types.Header, err error) error {
 	if height == 0 || height != c.executing {
 		return fmt.Errorf("%w: height %d", ErrUnexpectedResult, height)
 	}
-	c.executing = 0
+	c.executing, c.execPassing = 0, false
 	if err != nil {
 		// The causes are passing (bodies being fetched, the ledger moved
 		// by sync, a parent not committed yet): ask again at the next
-		// tick, not after ResendTicks, and log a repeat quietly.
-		c.execRetry = c.tick + 1
+		// tick, not after ResendTicks, or sooner when the driver says the
+		// cause may have cleared (RetryExecution); log a repeat quietly.
+		c.execRetry, c.execPassing = c.tick+1, true
 		if msg := err.Error(); height != c.execErrHeight || msg != c.execErr {
 			c.execErrHeight, c.execErr = height, msg
 			c.log.Warn("execution failed; will retry", "height", height, "err", err)
@@ -82,7 +83,7 @@ func (c *Core) Executed(height uint64, header *types.Header, err error) error {
 		why = "sealer"
 	}
 	if why != "" {
-		c.execRetry = c.tick + c.cfg.ResendTicks
+		c.execRetry, c.execPassing = c.tick+c.cfg.ResendTicks, false
 		return fmt.Errorf("%w: height %d: %s", ErrBadExecution, height, why)
 	}
 	hdr := *header
@@ -98,6 +99,19 @@ func (c *Core) Executed(height uint64, header *types.Header, err error) error {
 	c.send(Broadcast, d.cpMsg, 0)
 	c.addCheckpoint(height, c.self, d.hash, env.Sig)
 	return nil
+}
+
+// RetryExecution tells the core that the cause of its last failed
+// execution (bodies being fetched, a parent not committed yet) may have
+// cleared: the driver calls it when fetched bodies arrive or the ledger
+// head moves, and the execution is asked again at once instead of at the
+// next tick. A result the core refused (ErrBadExecution) keeps its longer
+// wait; with no failed execution waiting, nothing changes.
+func (c *Core) RetryExecution() {
+	defer c.flush()
+	if c.execPassing && c.executing == 0 {
+		c.execRetry, c.execPassing = 0, false
+	}
 }
 
 func (c *Core) addCheckpoint(h uint64, s int, hash common.Hash, sig []byte) bool {

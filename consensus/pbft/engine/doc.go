@@ -57,7 +57,9 @@
 // The result comes back to the driver goroutine, which keeps it for the
 // commit (execution results are only touched there) and gives it to the
 // core (Executed); errors keep their meaning (the core retries the
-// request at its next tick). A core rebuilt meanwhile (block sync moved
+// request at its next tick, or at once when the driver sees the cause
+// pass: fetched bodies arriving, the ledger head moving —
+// pbft.Core.RetryExecution). A core rebuilt meanwhile (block sync moved
 // the ledger, an epoch switch) is not given the result of its
 // predecessor's request: the driver first makes any rebuild that is due,
 // cancels the execution's context and drops its result and the jobs
@@ -112,6 +114,10 @@
 // deterministic verdict); a decided one in the wrong form is not
 // executed. The leader proposes hashes of the pool txs passing the usual
 // checks and keeps their bodies in a bounded cache (Config.FetchCacheSize).
+// When it proposes, the driver calls Params.OnProposed before the
+// pre-prepare is persisted and sent: the node sends the txs waiting for
+// gossip then, ahead of the pre-prepare on each peer's connection, so that
+// replicas hold more of the proposal's txs when it arrives and fetch fewer.
 //
 // A replica resolves the hashes from its txpool, that cache and the
 // bodies it stored for the proposal; the bodies it lacks are fetched,

@@ -77,6 +77,12 @@ type Params struct {
 	// Tracer is told where the time of each committed block went; nil
 	// means none.
 	Tracer consensus.Tracer
+	// OnProposed, when set, is called on the driver goroutine when this
+	// node has made a proposal, before its pre-prepare is persisted and
+	// sent. The node sends the txs waiting for gossip then, ahead of the
+	// pre-prepare on each peer's connection, so that replicas hold more
+	// of the proposal's txs when it arrives and fetch fewer.
+	OnProposed func()
 	// Epochs, when set, gives the sealer configuration in force at a
 	// height. The driver asks it for head+1 at start and after every
 	// commit (so it must answer once height-1 is committed) and, when the
@@ -153,6 +159,8 @@ type Engine struct {
 	now    func() time.Time
 	traces *traces
 	rules  consensus.RulesSource
+	// onProposed is Params.OnProposed.
+	onProposed func()
 	// maxWindow is Params.Core.Window: 2 lets the driver pipeline where
 	// the chain allows (pipeline.go); the core's window follows windowAbove.
 	maxWindow uint64
@@ -260,7 +268,7 @@ func New(p Params) (*Engine, error) {
 		life:     consensus.Lifecycle{Status: consensus.Status{Engine: consensus.NamePBFT, Sealer: self >= 0}},
 		initial:  initialEpoch(p.Core),
 		epochs:   p.Epochs, onEpoch: p.OnEpoch, baseDomain: p.Core.Domain,
-		rules: p.Rules, maxWindow: p.Core.Window,
+		rules: p.Rules, maxWindow: p.Core.Window, onProposed: p.OnProposed,
 		unsaved: make(map[common.Hash]*bodiesRecord), fetchTries: make(map[common.Hash]int),
 		lacking: make(map[common.Hash]*pbft.Proposal), pipeCache: make(map[pipeKey]bool),
 	}
@@ -527,6 +535,12 @@ func (e *Engine) handleReady(ctx context.Context) error {
 		e.log.Debug("core asks for sync; the node's block syncer downloads blocks", "from", rd.Sync.From, "to", rd.Sync.To)
 	}
 	e.core.Advance()
+	if len(rd.Commit) > 0 {
+		// The head moved: an execution that failed earlier because its
+		// parent was not committed is asked again now, not at the next
+		// tick. Before this Ready's refusals, which wait for the next event.
+		e.core.RetryExecution()
+	}
 	e.runVerifies(ctx)
 	for _, r := range refused {
 		if err := e.core.Executed(r.height, nil, r.err); err != nil {
@@ -562,6 +576,9 @@ func (e *Engine) propose() {
 		return
 	}
 	e.traces.sealed(req.Height, time.Since(sealStart))
+	if e.onProposed != nil {
+		e.onProposed()
+	}
 	if head := e.ledger.Head(); head != nil && req.Height > head.Number+1 {
 		e.pipelinedOrders++
 	}

@@ -348,3 +348,63 @@ func TestLedgerMovedBySync(t *testing.T) {
 		t.Fatal("node 3's core was not rebuilt after its ledger moved")
 	}
 }
+
+// ppOrder wraps a node's transport and checks that the pre-prepare of
+// each height it proposes leaves after the driver called OnProposed.
+type ppOrder struct {
+	Transport
+	mu        sync.Mutex
+	announced int             // OnProposed calls
+	heights   map[uint64]bool // heights whose pre-prepare was sent
+	early     int             // pre-prepares of a new height sent before their OnProposed
+}
+
+func (o *ppOrder) proposed() {
+	o.mu.Lock()
+	o.announced++
+	o.mu.Unlock()
+}
+
+func (o *ppOrder) Broadcast(data []byte) error {
+	if m, err := pbft.DecodeMessage(data, 1<<30); err == nil && m.Env != nil && m.Env.Type == pbft.MsgPrePrepare {
+		o.mu.Lock()
+		if !o.heights[m.Env.Height] {
+			o.heights[m.Env.Height] = true
+			if len(o.heights) > o.announced {
+				o.early++
+			}
+		}
+		o.mu.Unlock()
+	}
+	return o.Transport.Broadcast(data)
+}
+
+// TestOnProposedBeforePrePrepare: a proposer calls Params.OnProposed (the
+// node flushes its tx gossip there) before the proposal's pre-prepare
+// leaves, once per proposal.
+func TestOnProposedBeforePrePrepare(t *testing.T) {
+	c := newCluster(t, crypto.ECDSA(), 4, false)
+	orders := make([]*ppOrder, len(c.Nodes))
+	for i := range c.Nodes {
+		c.Start(i, func(p *Params) {
+			o := &ppOrder{Transport: p.Transport, heights: make(map[uint64]bool)}
+			orders[i] = o
+			p.Transport, p.OnProposed = o, o.proposed
+		})
+	}
+	for range 3 {
+		c.commitOne(0, 1, 2, 3)
+	}
+	proposals := 0
+	for i, o := range orders {
+		o.mu.Lock()
+		if o.early != 0 || o.announced != len(o.heights) {
+			t.Errorf("node %d: %d pre-prepares before OnProposed; %d calls for %d proposed heights", i, o.early, o.announced, len(o.heights))
+		}
+		proposals += len(o.heights)
+		o.mu.Unlock()
+	}
+	if proposals < 3 {
+		t.Fatalf("%d proposals for 3 blocks", proposals)
+	}
+}

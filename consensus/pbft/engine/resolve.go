@@ -122,6 +122,11 @@ func (e *Engine) onFetched(ctx context.Context, r fetchResult) {
 		}
 	}
 	e.runVerifies(ctx)
+	if e.core != nil {
+		// An execution that failed for lack of these bodies is asked
+		// again now, not at the next tick.
+		e.core.RetryExecution()
+	}
 }
 
 // noteResolved records that the bodies of the hash-form proposal p are

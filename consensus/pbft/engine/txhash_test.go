@@ -387,3 +387,40 @@ func TestStoredBodiesServedAfterRestart(t *testing.T) {
 		t.Fatalf("after a restart the stored body is not served: %x", got)
 	}
 }
+
+// TestExecutionRetriedWhenBodiesArrive: a sealer that decided a block
+// without its bodies (it could not fetch them to vote; the others
+// decided) fails the execution, fetches, and executes again as soon as
+// the bodies arrive: no tick comes (the tick interval is an hour), so a
+// retry that waited for one would never commit the block.
+func TestExecutionRetriedWhenBodiesArrive(t *testing.T) {
+	c := newClusterWith(t, crypto.ECDSA(), 4, false, hashesFrom(1))
+	c.fmu.Lock()
+	for i := range c.Nodes {
+		c.noServe[i] = true
+	}
+	c.fmu.Unlock()
+	for i := range c.Nodes {
+		c.Start(i, func(p *Params) { p.Config.TickInterval, p.Config.FetchTimeout = time.Hour, 20*time.Millisecond })
+	}
+	tx := c.NewTx(500)
+	c.Submit([]*types.Transaction{tx}, 0, 1, 2)
+	c.WaitCommitted([]*types.Transaction{tx}, 0, 1, 2)
+	// Node 3 decides the block but cannot execute it: nobody serves.
+	deadline := time.Now().Add(30 * time.Second)
+	for c.Drivers[3].Stats().Core.Decided == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("node 3 did not decide the block; stats %+v", c.Drivers[3].Stats())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond) // a failed execution and fetch or two
+	if ok, _ := c.Nodes[3].Ledger.TxCommitted(tx.Hash()); ok {
+		t.Fatal("node 3 committed a block whose bodies nobody served")
+	}
+	c.fmu.Lock()
+	clear(c.noServe)
+	c.fmu.Unlock()
+	c.WaitCommitted([]*types.Transaction{tx}, 3)
+	c.checkSameChain(0, 1, 2, 3)
+}
