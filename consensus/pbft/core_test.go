@@ -301,10 +301,10 @@ func syncFrom(t *testing.T, c *cluster, nd, peer *tnode) {
 	}
 }
 
-// TestFailedExecutionRetriedNextTick: an execution that fails (bodies
-// being fetched, the ledger moved) is asked again at the next tick, not
-// after ResendTicks, and the block is then committed.
-func TestFailedExecutionRetriedNextTick(t *testing.T) {
+// heldExecution starts a 4-node cluster whose node 0 holds its
+// executions, and returns it, node 0 and node 0's first execution
+// request, taken off its queue.
+func heldExecution(t *testing.T) (*cluster, *tnode, ExecRequest) {
 	c := newCluster(t, 4, nil)
 	nd := c.nodes[0]
 	nd.holdExec = true
@@ -312,6 +312,13 @@ func TestFailedExecutionRetriedNextTick(t *testing.T) {
 	c.runUntil(50, "node 0 asked to execute height 1", func() bool { return len(nd.execQ) > 0 })
 	req := nd.execQ[0]
 	nd.execQ = nd.execQ[1:]
+	return c, nd, req
+}
+
+// failExecution reports req failed for a passing cause (bodies being
+// fetched) and checks that it is not asked again at once.
+func failExecution(t *testing.T, c *cluster, nd *tnode, req ExecRequest) {
+	t.Helper()
 	if err := nd.core.Executed(req.Height, nil, errors.New("tx bodies of the proposal are being fetched")); err != nil {
 		t.Fatal(err)
 	}
@@ -319,6 +326,14 @@ func TestFailedExecutionRetriedNextTick(t *testing.T) {
 	if len(nd.execQ) != 0 {
 		t.Fatalf("execution asked again at once: %+v", nd.execQ)
 	}
+}
+
+// TestFailedExecutionRetriedNextTick: an execution that fails (bodies
+// being fetched, the ledger moved) is asked again at the next tick, not
+// after ResendTicks, and the block is then committed.
+func TestFailedExecutionRetriedNextTick(t *testing.T) {
+	c, nd, req := heldExecution(t)
+	failExecution(t, c, nd, req)
 	if c.cfg.ResendTicks < 2 {
 		t.Fatalf("ResendTicks %d: the test needs at least 2", c.cfg.ResendTicks)
 	}
@@ -378,25 +393,13 @@ func TestNoWriteForCommitAlone(t *testing.T) {
 // may have cleared (RetryExecution), without waiting for a tick; with no
 // failed execution waiting, RetryExecution asks for nothing.
 func TestFailedExecutionRetriedOnRetryExecution(t *testing.T) {
-	c := newCluster(t, 4, nil)
-	nd := c.nodes[0]
-	nd.holdExec = true
-	c.addTxs(1)
-	c.runUntil(50, "node 0 asked to execute height 1", func() bool { return len(nd.execQ) > 0 })
-	req := nd.execQ[0]
-	nd.execQ = nd.execQ[1:]
+	c, nd, req := heldExecution(t)
 	nd.core.RetryExecution() // nothing failed: the request is still outstanding
 	c.process(nd)
 	if len(nd.execQ) != 0 {
 		t.Fatalf("execution asked again while outstanding: %+v", nd.execQ)
 	}
-	if err := nd.core.Executed(req.Height, nil, errors.New("tx bodies of the proposal are being fetched")); err != nil {
-		t.Fatal(err)
-	}
-	c.process(nd)
-	if len(nd.execQ) != 0 {
-		t.Fatalf("execution asked again at once: %+v", nd.execQ)
-	}
+	failExecution(t, c, nd, req)
 	nd.core.RetryExecution()
 	c.process(nd)
 	if len(nd.execQ) != 1 || nd.execQ[0].Height != req.Height {
