@@ -328,6 +328,16 @@ func failExecution(t *testing.T, c *cluster, nd *tnode, req ExecRequest) {
 	}
 }
 
+// releaseHeld lets nd execute again and runs the cluster until block 1 is
+// committed everywhere, on one chain.
+func releaseHeld(c *cluster, nd *tnode) {
+	nd.holdExec = false
+	c.execute(nd)
+	c.deliver()
+	c.runUntil(50, "block 1 committed everywhere", c.allAt(1))
+	c.checkChains()
+}
+
 // TestFailedExecutionRetriedNextTick: an execution that fails (bodies
 // being fetched, the ledger moved) is asked again at the next tick, not
 // after ResendTicks, and the block is then committed.
@@ -341,11 +351,7 @@ func TestFailedExecutionRetriedNextTick(t *testing.T) {
 	if len(nd.execQ) != 1 || nd.execQ[0].Height != req.Height {
 		t.Fatalf("after one tick, execution requests %+v; want height %d again", nd.execQ, req.Height)
 	}
-	nd.holdExec = false
-	c.execute(nd)
-	c.deliver()
-	c.runUntil(50, "block 1 committed everywhere", c.allAt(1))
-	c.checkChains()
+	releaseHeld(c, nd)
 }
 
 // TestNoWriteForCommitAlone: acknowledging a commit (Advance) does not by
@@ -405,9 +411,5 @@ func TestFailedExecutionRetriedOnRetryExecution(t *testing.T) {
 	if len(nd.execQ) != 1 || nd.execQ[0].Height != req.Height {
 		t.Fatalf("after RetryExecution and no tick, execution requests %+v; want height %d again", nd.execQ, req.Height)
 	}
-	nd.holdExec = false
-	c.execute(nd)
-	c.deliver()
-	c.runUntil(50, "block 1 committed everywhere", c.allAt(1))
-	c.checkChains()
+	releaseHeld(c, nd)
 }
