@@ -45,18 +45,11 @@ var errLoadStopped = errors.New("ledger: closed while loading the filters")
 // loadFilter adds to f the keys it yields (the part after prefix), at
 // once, so that they share one generation, and returns how many there were.
 func (l *Ledger) loadFilter(f *keyfilter.Filter, it storage.Iterator, prefix []byte) (int, error) {
-	var xs []uint64
-	for it.Next() {
-		xs = append(xs, f.Hash(it.Key()[len(prefix):]))
-		if len(xs)%4096 == 0 {
-			select {
-			case <-l.loadStop:
-				return 0, errLoadStopped
-			default:
-			}
-		}
+	xs, err := f.HashKeys(nil, it, len(prefix), l.loadStop)
+	if errors.Is(err, keyfilter.ErrStopped) {
+		return 0, errLoadStopped
 	}
-	if err := it.Error(); err != nil {
+	if err != nil {
 		return 0, fmt.Errorf("ledger: loading the index %q: %w", prefix, err)
 	}
 	f.AddHashes(xs)

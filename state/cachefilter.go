@@ -105,17 +105,12 @@ func (e *existing) load(its []storage.Iterator) (int, error) {
 	}()
 	var xs []uint64
 	for _, it := range its {
-		for it.Next() {
-			xs = append(xs, e.f.Hash(it.Key()))
-			if len(xs)%4096 == 0 {
-				select {
-				case <-e.stop:
-					return 0, errLoadStopped
-				default:
-				}
-			}
+		var err error
+		xs, err = e.f.HashKeys(xs, it, 0, e.stop)
+		if errors.Is(err, keyfilter.ErrStopped) {
+			return 0, errLoadStopped
 		}
-		if err := it.Error(); err != nil {
+		if err != nil {
 			return 0, fmt.Errorf("state: loading the existing keys: %w", err)
 		}
 	}

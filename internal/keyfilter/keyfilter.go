@@ -1,6 +1,7 @@
 package keyfilter
 
 import (
+	"errors"
 	"hash/maphash"
 	"math/bits"
 	"sync"
@@ -148,4 +149,32 @@ func (f *Filter) Bytes() int {
 		n += len(g.words) * 8
 	}
 	return n
+}
+
+// Iterator is what HashKeys reads keys from (a storage.Iterator).
+type Iterator interface {
+	Next() bool
+	Key() []byte
+	Error() error
+}
+
+// ErrStopped ends a HashKeys that its stop channel interrupted.
+var ErrStopped = errors.New("keyfilter: loading stopped")
+
+// HashKeys appends to xs the hashes of the keys it yields, less their
+// first trim bytes, for one AddHashes of all of them (so that they share
+// a generation). It checks stop every few thousand keys and then returns
+// ErrStopped.
+func (f *Filter) HashKeys(xs []uint64, it Iterator, trim int, stop <-chan struct{}) ([]uint64, error) {
+	for n := 1; it.Next(); n++ {
+		xs = append(xs, f.Hash(it.Key()[trim:]))
+		if n%4096 == 0 {
+			select {
+			case <-stop:
+				return xs, ErrStopped
+			default:
+			}
+		}
+	}
+	return xs, it.Error()
 }
