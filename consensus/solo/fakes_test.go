@@ -179,7 +179,7 @@ func (l *fakeLedger) HashByNumber(n uint64) (common.Hash, bool) {
 	return l.headers[n].Hash(l.suite), true
 }
 
-func (l *fakeLedger) Commit(b *types.Block, receipts []*types.Receipt, senders []common.Address, state any) error {
+func (l *fakeLedger) Commit(b *types.Block, receipts []*types.Receipt, senders []common.Address, state any, roots *types.BlockRoots) error {
 	l.mu.Lock()
 	hold := l.hold
 	l.mu.Unlock()

@@ -69,7 +69,7 @@ func NewNode(t testing.TB, suite crypto.Suite) *Node {
 	}
 	g := &types.Header{Timestamp: 1_700_000_000, TxRoot: types.TxRoot(suite, nil), ReceiptRoot: types.ReceiptRoot(suite, nil),
 		StateRoot: root, GasLimit: GasLimit, Extra: common.Hash{0x9e}.Bytes()}
-	if err := n.Ledger.Commit(&types.Block{Header: g}, nil, nil, writes); err != nil {
+	if err := n.Ledger.Commit(&types.Block{Header: g}, nil, nil, writes, nil); err != nil {
 		t.Fatal(err)
 	}
 	return n
@@ -184,12 +184,12 @@ var _ consensus.PendingExecutor = Executor{}
 type Ledger struct{ *ledger.Ledger }
 
 // Commit commits b with the state writes of its execution.
-func (l Ledger) Commit(b *types.Block, r []*types.Receipt, s []common.Address, st any) error {
+func (l Ledger) Commit(b *types.Block, r []*types.Receipt, s []common.Address, st any, roots *types.BlockRoots) error {
 	w, ok := st.(ledger.StateWrites)
 	if !ok {
 		return fmt.Errorf("state of type %T", st)
 	}
-	return l.Ledger.Commit(b, r, s, w)
+	return l.Ledger.Commit(b, r, s, w, roots)
 }
 
 // CommittedTx is the encoding of the committed tx with this hash, if the

@@ -283,7 +283,7 @@ func (c *cluster) syncFrom(dst, src int, to uint64) {
 			}
 			c.T.Fatalf("node %d, block %d: state root differs", dst, h)
 		}
-		if err := (drivertest.Ledger{Ledger: d.Ledger}).Commit(b, res.Receipts, nil, res.State); err != nil {
+		if err := (drivertest.Ledger{Ledger: d.Ledger}).Commit(b, res.Receipts, nil, res.State, nil); err != nil {
 			if committed() {
 				continue
 			}
