@@ -197,6 +197,9 @@ func (l *fakeLedger) Commit(b *types.Block, receipts []*types.Receipt, senders [
 	if b.Header.Number != head.Number+1 || b.Header.ParentHash != head.Hash(l.suite) {
 		l.t.Errorf("block %d does not extend head %d", b.Header.Number, head.Number)
 	}
+	if !roots.Match(l.suite, b.Header, b.Txs, receipts) { // the roots sealing computed
+		l.t.Errorf("block %d committed without the roots of its header, txs and receipts", b.Header.Number)
+	}
 	l.headers = append(l.headers, b.Header)
 	l.commits = append(l.commits, committed{b, receipts, senders, state, time.Now()})
 	l.commitCh <- b
