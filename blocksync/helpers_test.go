@@ -89,7 +89,7 @@ func (a ledgerAdapter) Commit(b *types.Block, receipts []*types.Receipt, senders
 			return fmt.Errorf("state of type %T", st)
 		}
 	}
-	return a.l.Commit(b, receipts, senders, w)
+	return a.l.Commit(b, receipts, senders, w, nil)
 }
 
 // testChain is a chain of certified blocks built with the fake executor.
@@ -162,7 +162,7 @@ func (c *testChain) extend(t testing.TB, n int) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		h, err := consensus.BuildHeader(c.suite, env, txs, res)
+		h, _, err := consensus.BuildHeader(c.suite, env, txs, res)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -209,7 +209,7 @@ func (c *testChain) commitTo(t testing.TB, l *ledger.Ledger, from, upto int) {
 		if receipts == nil {
 			receipts = []*types.Receipt{}
 		}
-		if err := l.Commit(c.blocks[n], receipts, nil, w); err != nil {
+		if err := l.Commit(c.blocks[n], receipts, nil, w, nil); err != nil {
 			t.Fatalf("committing test block %d: %v", n, err)
 		}
 	}

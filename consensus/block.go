@@ -72,31 +72,33 @@ func HashGetter(ledger any, parentNumber uint64, parentHash common.Hash) func(ui
 // BuildHeader makes the header of the block of txs executed in env with
 // result res: transaction and receipt roots, logs bloom and gas used are
 // derived here so every engine computes them alike. Signatures are left
-// empty.
-func BuildHeader(h types.Hasher, env BlockEnv, txs []*types.Transaction, res *Result) (*types.Header, error) {
+// empty. It also returns the roots it computed, for the ledger's commit of
+// the block (Ledger.Commit), which then need not compute them again.
+func BuildHeader(h types.Hasher, env BlockEnv, txs []*types.Transaction, res *Result) (*types.Header, *types.BlockRoots, error) {
 	if res == nil {
-		return nil, fmt.Errorf("%w: no result", ErrBadResult)
+		return nil, nil, fmt.Errorf("%w: no result", ErrBadResult)
 	}
 	if len(res.Receipts) != len(txs) {
-		return nil, fmt.Errorf("%w: %d receipts for %d transactions", ErrBadResult, len(res.Receipts), len(txs))
+		return nil, nil, fmt.Errorf("%w: %d receipts for %d transactions", ErrBadResult, len(res.Receipts), len(txs))
 	}
 	var gasUsed uint64
 	for i, r := range res.Receipts {
 		if r == nil {
-			return nil, fmt.Errorf("%w: receipt %d is missing", ErrBadResult, i)
+			return nil, nil, fmt.Errorf("%w: receipt %d is missing", ErrBadResult, i)
 		}
 		gasUsed += r.GasUsed
 	}
+	roots := types.ComputeBlockRoots(h, txs, res.Receipts)
 	return &types.Header{
 		ParentHash:  env.ParentHash,
 		Number:      env.Number,
 		Timestamp:   env.Timestamp,
-		TxRoot:      types.TxRoot(h, txs),
-		ReceiptRoot: types.ReceiptRoot(h, res.Receipts),
+		TxRoot:      roots.TxRoot(),
+		ReceiptRoot: roots.ReceiptRoot(),
 		StateRoot:   res.StateRoot,
-		LogsBloom:   types.LogsBloom(res.Receipts),
+		LogsBloom:   roots.LogsBloom(),
 		GasUsed:     gasUsed,
 		GasLimit:    env.GasLimit,
 		Sealer:      env.Sealer,
-	}, nil
+	}, roots, nil
 }

@@ -145,9 +145,12 @@ func TestBuildHeader(t *testing.T) {
 		StateRoot: common.Hash{5},
 	}
 	env := BlockEnv{Number: 4, Timestamp: 99, Sealer: common.Address{7}, GasLimit: 1000, ParentHash: common.Hash{6}}
-	h, err := BuildHeader(suite, env, txs, res)
+	h, roots, err := BuildHeader(suite, env, txs, res)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !roots.Match(suite, h, txs, res.Receipts) {
+		t.Fatal("the roots returned do not match the header and the block's txs and receipts")
 	}
 	want := types.Header{
 		ParentHash: env.ParentHash, Number: 4, Timestamp: 99,
@@ -162,14 +165,14 @@ func TestBuildHeader(t *testing.T) {
 		t.Fatal("bloom misses the log address")
 	}
 
-	if _, err := BuildHeader(suite, env, txs[:2], res); !errors.Is(err, ErrBadResult) {
+	if _, _, err := BuildHeader(suite, env, txs[:2], res); !errors.Is(err, ErrBadResult) {
 		t.Fatalf("receipt count mismatch: %v", err)
 	}
-	if _, err := BuildHeader(suite, env, txs, nil); !errors.Is(err, ErrBadResult) {
+	if _, _, err := BuildHeader(suite, env, txs, nil); !errors.Is(err, ErrBadResult) {
 		t.Fatalf("nil result: %v", err)
 	}
 	res.Receipts[1] = nil
-	if _, err := BuildHeader(suite, env, txs, res); !errors.Is(err, ErrBadResult) {
+	if _, _, err := BuildHeader(suite, env, txs, res); !errors.Is(err, ErrBadResult) {
 		t.Fatalf("nil receipt: %v", err)
 	}
 }

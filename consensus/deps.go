@@ -50,8 +50,12 @@ type Ledger interface {
 	Head() *types.Header
 	// Commit stores b with its receipts, the senders of its txs and the
 	// executor's write set (Result.State) atomically and durably; it
-	// refuses a block not extending the head.
-	Commit(b *types.Block, receipts []*types.Receipt, senders []common.Address, state any) error
+	// refuses a block not extending the head, or whose header does not
+	// commit to its txs and receipts. roots, when not nil, is what
+	// BuildHeader computed of b's txs and receipts: the ledger takes the
+	// roots and receipt encodings from it instead of computing them again
+	// when it matches them and b's header (types.BlockRoots.Match).
+	Commit(b *types.Block, receipts []*types.Receipt, senders []common.Address, state any, roots *types.BlockRoots) error
 }
 
 // SealerLedger is the Ledger of the PBFT and Raft drivers, which also

@@ -7,6 +7,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/gobcos/gobcos/crypto"
+	"github.com/gobcos/gobcos/storage"
 	"github.com/gobcos/gobcos/types"
 )
 
@@ -46,8 +47,60 @@ func BenchmarkCommit1000TxBlock(b *testing.B) {
 		b.StopTimer()
 		blk, rs := build()
 		b.StartTimer()
-		if err := l.Commit(blk, rs, nil, nil); err != nil {
+		if err := l.Commit(blk, rs, nil, nil, nil); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkSealCommit1000Transfers builds the header of a block of 1,000
+// native transfers (no logs, no output), as consensus.BuildHeader does,
+// and commits the block on a Memory store: the CPU a node spends on a
+// block's roots and commit, without the fsync. With "roots" the ledger is
+// handed the roots computed for the header; with "recompute" it computes
+// them again.
+func BenchmarkSealCommit1000Transfers(b *testing.B) {
+	for _, handRoots := range []bool{false, true} {
+		name := "recompute"
+		if handRoots {
+			name = "roots"
+		}
+		b.Run(name, func(b *testing.B) {
+			suite := crypto.ECDSA()
+			l := openLedger(b, storage.NewMemory(), suite)
+			c := newChain(b, suite)
+			g, grs := c.next(0)
+			mustCommit(b, l, g, grs, nil)
+			to, sender := common.Address{0x10}, common.Address{0x20}
+			var nonce int64
+			b.ReportAllocs()
+			for b.Loop() {
+				b.StopTimer()
+				txs := make([]*types.Transaction, 1000)
+				rs := make([]*types.Receipt, 1000)
+				for i := range txs {
+					nonce++
+					n := &types.NativeTx{ChainID: testChainID, GroupID: testGroupID, BlockLimit: 1 << 40, Nonce: big.NewInt(nonce),
+						To: &to, Value: big.NewInt(1), Signature: make([]byte, 65), PublicKey: make([]byte, 65)}
+					txs[i] = types.NewNativeTx(suite, n)
+					txs[i].SetSender(sender)
+					rs[i] = &types.Receipt{Status: types.ReceiptSuccess, GasUsed: 21_000}
+				}
+				b.StartTimer()
+				roots := types.ComputeBlockRoots(suite, txs, rs)
+				blk := &types.Block{Txs: txs, Header: &types.Header{
+					ParentHash: c.parHash, Number: c.parent.Number + 1, Timestamp: c.parent.Timestamp + 1,
+					TxRoot: roots.TxRoot(), ReceiptRoot: roots.ReceiptRoot(), LogsBloom: roots.LogsBloom(),
+					GasUsed: 21_000 * 1000, GasLimit: 30_000_000, Sealer: sender,
+				}}
+				if !handRoots {
+					roots = nil
+				}
+				if err := l.Commit(blk, rs, nil, nil, roots); err != nil {
+					b.Fatal(err)
+				}
+				c.advance(blk)
+			}
+		})
 	}
 }

@@ -25,7 +25,7 @@ func TestCommitRefusals(t *testing.T) {
 		// The first block must be genesis.
 		notGenesis := c.block(nil, nil)
 		notGenesis.Header.Number = 1
-		if err := l.Commit(notGenesis, nil, nil, nil); !errors.Is(err, ErrNotNextBlock) {
+		if err := l.Commit(notGenesis, nil, nil, nil, nil); !errors.Is(err, ErrNotNextBlock) {
 			t.Fatalf("non-genesis first block: %v", err)
 		}
 		g, grs := c.next(0)
@@ -36,7 +36,7 @@ func TestCommitRefusals(t *testing.T) {
 		// refuse checks err and that the ledger did not move or keep anything.
 		refuse := func(name string, want error, b *types.Block, rs []*types.Receipt, senders []common.Address, st StateWrites) {
 			t.Helper()
-			err := l.Commit(b, rs, senders, st)
+			err := l.Commit(b, rs, senders, st, nil)
 			if !errors.Is(err, want) {
 				t.Fatalf("%s: Commit = %v, want %v", name, err, want)
 			}
@@ -119,7 +119,7 @@ func TestCommitRefusals(t *testing.T) {
 		b, rs = fresh(1)
 		refuse("state in ledger space", ErrStateKeyInLedgerSpace, b, rs, nil, mapState{"l/head": "evil", "s/refused": "x"})
 		b, rs = fresh(1)
-		err = l.Commit(b, rs, nil, failingState{})
+		err = l.Commit(b, rs, nil, failingState{}, nil)
 		if err == nil || !strings.Contains(err.Error(), "out of disk") {
 			t.Fatalf("failing state writes: %v", err)
 		}
@@ -129,7 +129,7 @@ func TestCommitRefusals(t *testing.T) {
 
 		// After all that, the right next block still commits.
 		b, rs = fresh(2)
-		if err := l.Commit(b, rs, nil, nil); err != nil {
+		if err := l.Commit(b, rs, nil, nil, nil); err != nil {
 			t.Fatalf("valid block after refusals: %v", err)
 		}
 		c.advance(b)
@@ -138,7 +138,7 @@ func TestCommitRefusals(t *testing.T) {
 		}
 		l.Close()
 		b, rs = c.next(1)
-		if err := l.Commit(b, rs, nil, nil); !errors.Is(err, ErrClosed) {
+		if err := l.Commit(b, rs, nil, nil, nil); !errors.Is(err, ErrClosed) {
 			t.Fatalf("commit after Close: %v", err)
 		}
 	})
@@ -160,7 +160,7 @@ func TestUncommittedBatchInvisibleAfterReopen(t *testing.T) {
 	}
 	b2, rs2 := c.next(4)
 	kv.failCommit.Store(true)
-	if err := l.Commit(b2, rs2, nil, mapState{"s/a": "2", "s/b": "new"}); !errors.Is(err, errInjected) {
+	if err := l.Commit(b2, rs2, nil, mapState{"s/a": "2", "s/b": "new"}, nil); !errors.Is(err, errInjected) {
 		t.Fatalf("commit = %v, want the injected failure", err)
 	}
 	if l.Height() != 1 {
@@ -195,7 +195,7 @@ func TestUncommittedBatchInvisibleAfterReopen(t *testing.T) {
 		t.Fatal("state write of the failed block is visible")
 	}
 	// The chain continues with the same block.
-	if err := l.Commit(b2, rs2, nil, nil); err != nil {
+	if err := l.Commit(b2, rs2, nil, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -225,7 +225,7 @@ func TestLedgerHelperProcess(t *testing.T) {
 	c := newChain(t, suite)
 	for i := range 3 {
 		b, rs := c.next(i + 1)
-		if err := l.Commit(b, rs, nil, mapState{"s/h": fmt.Sprint(i)}); err != nil {
+		if err := l.Commit(b, rs, nil, mapState{"s/h": fmt.Sprint(i)}, nil); err != nil {
 			fmt.Println("RESULT", err)
 			os.Exit(2)
 		}

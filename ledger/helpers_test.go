@@ -289,7 +289,7 @@ func (b *faultyBatch) Commit() error {
 
 func mustCommit(t testing.TB, l *Ledger, b *types.Block, rs []*types.Receipt, st StateWrites) {
 	t.Helper()
-	if err := l.Commit(b, rs, nil, st); err != nil {
+	if err := l.Commit(b, rs, nil, st, nil); err != nil {
 		t.Fatalf("commit block %d: %v", b.Header.Number, err)
 	}
 }

@@ -223,7 +223,7 @@ func TestFailedCommitLeavesTxsUncommitted(t *testing.T) {
 	mustCommit(t, l, g, grs, nil)
 	b, rs := c.next(5)
 	kv.failCommit.Store(true)
-	if err := l.Commit(b, rs, nil, nil); err == nil {
+	if err := l.Commit(b, rs, nil, nil, nil); err == nil {
 		t.Fatal("commit succeeded with a failing store")
 	}
 	kv.failCommit.Store(false)

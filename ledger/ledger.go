@@ -137,7 +137,13 @@ func (l *Ledger) Hasher() types.Hasher { return l.hasher }
 // not extend the head, whose tx root, receipt root or logs bloom do not
 // match its contents, or that repeats a committed transaction. On error
 // nothing is written.
-func (l *Ledger) Commit(b *types.Block, receipts []*types.Receipt, senders []common.Address, state StateWrites) error {
+//
+// roots may be nil. When it matches b's header, txs and receipts
+// (types.BlockRoots.Match: computed with the ledger's hasher from exactly
+// these txs and receipts, the header carrying its roots), the roots are
+// not computed again and the receipts are stored with its encodings;
+// otherwise they are computed from the txs and receipts.
+func (l *Ledger) Commit(b *types.Block, receipts []*types.Receipt, senders []common.Address, state StateWrites, roots *types.BlockRoots) error {
 	if b == nil || b.Header == nil {
 		return fmt.Errorf("%w: block or header is nil", ErrInconsistentBlock)
 	}
@@ -173,7 +179,7 @@ func (l *Ledger) Commit(b *types.Block, receipts []*types.Receipt, senders []com
 	}
 	start := time.Now()
 	hash := hdr.Hash(l.hasher)
-	encReceipts, err := l.checkContents(b, receipts, senders)
+	encReceipts, err := l.checkContents(b, receipts, senders, roots)
 	if err != nil {
 		return err
 	}
@@ -261,8 +267,9 @@ func (l *Ledger) checkExtendsHead(hdr *types.Header) error {
 }
 
 // checkContents verifies the header commits to the txs and receipts given
-// and that no tx is repeated; it returns the receipts' encodings.
-func (l *Ledger) checkContents(b *types.Block, receipts []*types.Receipt, senders []common.Address) ([][]byte, error) {
+// (through roots when it matches them) and that no tx is repeated; it
+// returns the receipts' encodings.
+func (l *Ledger) checkContents(b *types.Block, receipts []*types.Receipt, senders []common.Address, roots *types.BlockRoots) ([][]byte, error) {
 	hdr := b.Header
 	seen := make(map[common.Hash]struct{}, len(b.Txs))
 	for i, tx := range b.Txs {
@@ -281,6 +288,9 @@ func (l *Ledger) checkContents(b *types.Block, receipts []*types.Receipt, sender
 		if ok {
 			return nil, fmt.Errorf("%w: tx %s in block %d", ErrDuplicateTx, h, hdr.Number)
 		}
+	}
+	if roots.Match(l.hasher, hdr, b.Txs, receipts) {
+		return roots.ReceiptEncodings(), nil
 	}
 	if root := types.TxRoot(l.hasher, b.Txs); root != hdr.TxRoot {
 		return nil, fmt.Errorf("%w: block %d header tx root %s, txs give %s", ErrInconsistentBlock, hdr.Number, hdr.TxRoot, root)

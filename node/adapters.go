@@ -87,7 +87,7 @@ type engineLedger struct{ n *Node }
 
 func (l *engineLedger) Head() *types.Header { return l.n.ledger.Head() }
 
-func (l *engineLedger) Commit(b *types.Block, receipts []*types.Receipt, senders []common.Address, st any) error {
+func (l *engineLedger) Commit(b *types.Block, receipts []*types.Receipt, senders []common.Address, st any, roots *types.BlockRoots) error {
 	w, ok := st.(ledger.StateWrites)
 	if !ok {
 		return fmt.Errorf("node: executor result of type %T carries no state writes", st)
@@ -95,7 +95,7 @@ func (l *engineLedger) Commit(b *types.Block, receipts []*types.Receipt, senders
 	start := time.Now()
 	ws, _ := st.(*state.WriteSet) // nil: writes the state cache cannot list; it forgets everything
 	l.n.stateMu.Lock()
-	err := l.n.cache.Commit(ws, func() error { return l.n.ledger.Commit(b, receipts, senders, w) })
+	err := l.n.cache.Commit(ws, func() error { return l.n.ledger.Commit(b, receipts, senders, w, roots) })
 	l.n.slotsCommitted(st)
 	l.n.stateMu.Unlock()
 	if err != nil {

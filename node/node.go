@@ -247,7 +247,7 @@ func (n *Node) initGenesis() error {
 		GasLimit:    n.genesis.BlockGasLimit,
 		Extra:       want.Bytes(),
 	}
-	if err := n.cache.Commit(writes, func() error { return n.ledger.Commit(&types.Block{Header: h}, nil, nil, writes) }); err != nil {
+	if err := n.cache.Commit(writes, func() error { return n.ledger.Commit(&types.Block{Header: h}, nil, nil, writes, nil) }); err != nil {
 		return fmt.Errorf("commit genesis: %w", err)
 	}
 	n.slotsCommitted(writes)

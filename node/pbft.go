@@ -236,7 +236,7 @@ func (l *syncLedger) BlockByNumber(number uint64) (*types.Block, error) {
 }
 
 func (l *syncLedger) Commit(b *types.Block, receipts []*types.Receipt, senders []common.Address, st any) error {
-	if err := (&engineLedger{l.n}).Commit(b, receipts, senders, st); err != nil {
+	if err := (&engineLedger{l.n}).Commit(b, receipts, senders, st, nil); err != nil {
 		return err
 	}
 	l.n.pool.OnCommitted(b)

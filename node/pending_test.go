@@ -93,7 +93,7 @@ func TestPendingGovernanceRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	g := &types.Header{StateRoot: root, TxRoot: types.TxRoot(suite, nil), ReceiptRoot: types.ReceiptRoot(suite, nil)}
-	if err := l.Commit(&types.Block{Header: g}, nil, nil, writes); err != nil {
+	if err := l.Commit(&types.Block{Header: g}, nil, nil, writes, nil); err != nil {
 		t.Fatal(err)
 	}
 	e := &engineExecutor{n: &Node{suite: suite, exec: ex, kv: kv, ledger: l}}

@@ -333,7 +333,7 @@ func (e *Engine) sealBlock(ctx context.Context, pe consensus.PendingExecutor, pa
 		return nil, fmt.Errorf("executing block %d: %w", env.Number, err)
 	}
 	executed := time.Now()
-	header, err := consensus.BuildHeader(e.suite, env, txs, res)
+	header, roots, err := consensus.BuildHeader(e.suite, env, txs, res)
 	if err != nil {
 		return nil, fmt.Errorf("block %d: %w", env.Number, err)
 	}
@@ -344,7 +344,7 @@ func (e *Engine) sealBlock(ctx context.Context, pe consensus.PendingExecutor, pa
 	}
 	header.Signatures = []types.CommitSig{sig}
 	return &sealed{
-		block: &types.Block{Header: header, Txs: txs}, hash: hash, res: res, senders: senders,
+		block: &types.Block{Header: header, Txs: txs}, hash: hash, res: res, roots: roots, senders: senders,
 		start: start, seal: execStart.Sub(start), exec: executed.Sub(execStart),
 	}, nil
 }

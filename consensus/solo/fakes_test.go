@@ -179,7 +179,7 @@ func (l *fakeLedger) HashByNumber(n uint64) (common.Hash, bool) {
 	return l.headers[n].Hash(l.suite), true
 }
 
-func (l *fakeLedger) Commit(b *types.Block, receipts []*types.Receipt, senders []common.Address, state any) error {
+func (l *fakeLedger) Commit(b *types.Block, receipts []*types.Receipt, senders []common.Address, state any, roots *types.BlockRoots) error {
 	l.mu.Lock()
 	hold := l.hold
 	l.mu.Unlock()
@@ -196,6 +196,9 @@ func (l *fakeLedger) Commit(b *types.Block, receipts []*types.Receipt, senders [
 	head := l.headers[len(l.headers)-1]
 	if b.Header.Number != head.Number+1 || b.Header.ParentHash != head.Hash(l.suite) {
 		l.t.Errorf("block %d does not extend head %d", b.Header.Number, head.Number)
+	}
+	if !roots.Match(l.suite, b.Header, b.Txs, receipts) { // the roots sealing computed
+		l.t.Errorf("block %d committed without the roots of its header, txs and receipts", b.Header.Number)
 	}
 	l.headers = append(l.headers, b.Header)
 	l.commits = append(l.commits, committed{b, receipts, senders, state, time.Now()})

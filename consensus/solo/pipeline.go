@@ -17,6 +17,7 @@ type sealed struct {
 	block   *types.Block
 	hash    common.Hash
 	res     *consensus.Result
+	roots   *types.BlockRoots // what the header commits to of the txs and receipts
 	senders []common.Address
 	// For the tracer: when sealing started, and the time spent taking the
 	// txs and executing them.
@@ -64,7 +65,7 @@ func (e *Engine) startCommit(s *sealed) *inflight {
 		}
 	}
 	go func() {
-		err := e.ledger.Commit(s.block, s.res.Receipts, s.senders, s.res.State)
+		err := e.ledger.Commit(s.block, s.res.Receipts, s.senders, s.res.State, s.roots)
 		fl.took = time.Since(fl.committed)
 		fl.done <- err
 	}()

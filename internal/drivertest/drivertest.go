@@ -48,10 +48,15 @@ type Node struct {
 	// PendingExecs counts the blocks the node's Executor ran on top of
 	// pending (executed, uncommitted) blocks.
 	PendingExecs atomic.Int64
-	KV           *storage.Memory
-	Ledger       *ledger.Ledger
-	Exec         *executor.Executor
-	Pool         *txpool.Pool
+	// Commits counts the blocks a driver committed through a Ledger whose
+	// N is this node, and RootsRecomputed those of them the driver did not
+	// hand the roots of (types.BlockRoots.Match), which the ledger then
+	// computed again.
+	Commits, RootsRecomputed atomic.Int64
+	KV                       *storage.Memory
+	Ledger                   *ledger.Ledger
+	Exec                     *executor.Executor
+	Pool                     *txpool.Pool
 }
 
 // NewNode makes a node over an empty store and commits the genesis block.
@@ -69,7 +74,7 @@ func NewNode(t testing.TB, suite crypto.Suite) *Node {
 	}
 	g := &types.Header{Timestamp: 1_700_000_000, TxRoot: types.TxRoot(suite, nil), ReceiptRoot: types.ReceiptRoot(suite, nil),
 		StateRoot: root, GasLimit: GasLimit, Extra: common.Hash{0x9e}.Bytes()}
-	if err := n.Ledger.Commit(&types.Block{Header: g}, nil, nil, writes); err != nil {
+	if err := n.Ledger.Commit(&types.Block{Header: g}, nil, nil, writes, nil); err != nil {
 		t.Fatal(err)
 	}
 	return n
@@ -181,15 +186,27 @@ func (a Executor) ExecuteBlockOn(ctx context.Context, env consensus.BlockEnv, pa
 var _ consensus.PendingExecutor = Executor{}
 
 // Ledger adapts a ledger to the drivers' Ledger.
-type Ledger struct{ *ledger.Ledger }
+type Ledger struct {
+	*ledger.Ledger
+	N *Node // when set, its Commits and RootsRecomputed count the commits
+}
 
 // Commit commits b with the state writes of its execution.
-func (l Ledger) Commit(b *types.Block, r []*types.Receipt, s []common.Address, st any) error {
+func (l Ledger) Commit(b *types.Block, r []*types.Receipt, s []common.Address, st any, roots *types.BlockRoots) error {
 	w, ok := st.(ledger.StateWrites)
 	if !ok {
 		return fmt.Errorf("state of type %T", st)
 	}
-	return l.Ledger.Commit(b, r, s, w)
+	if err := l.Ledger.Commit(b, r, s, w, roots); err != nil {
+		return err
+	}
+	if l.N != nil {
+		l.N.Commits.Add(1)
+		if !roots.Match(l.Ledger.Hasher(), b.Header, b.Txs, r) {
+			l.N.RootsRecomputed.Add(1)
+		}
+	}
+	return nil
 }
 
 // CommittedTx is the encoding of the committed tx with this hash, if the

@@ -138,8 +138,9 @@ type inbound struct {
 
 // execResult is kept from ExecRequest to CommitRequest.
 type execResult struct {
-	txs []*types.Transaction
-	res *consensus.Result
+	txs   []*types.Transaction
+	res   *consensus.Result
+	roots *types.BlockRoots // of txs and res.Receipts, for the commit
 }
 
 // Engine drives a pbft.Core: it owns the ticker, the transport, the
@@ -616,7 +617,7 @@ func (e *Engine) commit(c pbft.CommitRequest) error {
 	}
 	b := &types.Block{Header: c.Header, Txs: x.txs}
 	start := time.Now()
-	if err := e.ledger.Commit(b, x.res.Receipts, senders, x.res.State); err != nil {
+	if err := e.ledger.Commit(b, x.res.Receipts, senders, x.res.State, x.roots); err != nil {
 		if have, ok := e.ledger.HashByNumber(h); ok && have == hash {
 			e.base = max(e.base, h) // sync committed it meanwhile
 			return nil

@@ -122,7 +122,7 @@ func newClusterWindow(t *testing.T, suite crypto.Suite, n int, run bool, rules c
 		cfg.TickInterval = 20 * time.Millisecond
 		tn := c.Nodes[i]
 		tr := &memTransport{c: c, self: i}
-		return Params{Config: cfg, Core: cc, KV: tn.KV, Ledger: drivertest.Ledger{Ledger: tn.Ledger}, Executor: drivertest.Executor{N: tn},
+		return Params{Config: cfg, Core: cc, KV: tn.KV, Ledger: drivertest.Ledger{Ledger: tn.Ledger, N: tn}, Executor: drivertest.Executor{N: tn},
 			Pool: tn.Pool, Transport: tr, Fetch: tr, Rules: c.rules}
 	}, New)
 	for i := range n {
@@ -204,6 +204,13 @@ func TestFourDrivers(t *testing.T) {
 			t.Fatalf("node %d saw %d equivocating messages", i, d)
 		}
 	}
+	// Every node, the leaders and the replicas, executed the blocks and
+	// committed them with the roots it computed then.
+	for i, tn := range c.Nodes {
+		if n, re := tn.Commits.Load(), tn.RootsRecomputed.Load(); n == 0 || re != 0 {
+			t.Errorf("node %d: %d of its %d commits computed the roots again", i, re, n)
+		}
+	}
 	// Proposals of committed heights are pruned from the store.
 	for i, tn := range c.Nodes {
 		it := tn.KV.NewIterator(keyProposal, nil)
@@ -283,7 +290,7 @@ func (c *cluster) syncFrom(dst, src int, to uint64) {
 			}
 			c.T.Fatalf("node %d, block %d: state root differs", dst, h)
 		}
-		if err := (drivertest.Ledger{Ledger: d.Ledger}).Commit(b, res.Receipts, nil, res.State); err != nil {
+		if err := (drivertest.Ledger{Ledger: d.Ledger}).Commit(b, res.Receipts, nil, res.State, nil); err != nil {
 			if committed() {
 				continue
 			}

@@ -32,6 +32,7 @@ type execJob struct {
 type execDone struct {
 	job    *execJob
 	header *types.Header
+	roots  *types.BlockRoots // what header commits to of the txs and receipts
 	res    *consensus.Result
 	err    error
 	took   time.Duration
@@ -115,7 +116,7 @@ func (e *Engine) runJob(ctx context.Context, j *execJob) execDone {
 		d.err = fmt.Errorf("executing block %d: %w", j.req.Height, err)
 		return d
 	}
-	d.header, d.err = consensus.BuildHeader(e.suite, j.env, j.txs, d.res)
+	d.header, d.roots, d.err = consensus.BuildHeader(e.suite, j.env, j.txs, d.res)
 	if d.err != nil {
 		d.err = fmt.Errorf("block %d: %w", j.req.Height, d.err)
 	}
@@ -143,7 +144,7 @@ func (e *Engine) onExecuted(ctx context.Context, d execDone) error {
 		return nil
 	}
 	if d.err == nil {
-		e.execs[j.req.Height] = execResult{txs: j.txs, res: d.res}
+		e.execs[j.req.Height] = execResult{txs: j.txs, res: d.res, roots: d.roots}
 		e.traces.executed(j.req.Height, d.took)
 	}
 	if err := e.core.Executed(j.req.Height, d.header, d.err); err != nil {

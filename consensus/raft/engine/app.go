@@ -24,9 +24,10 @@ type app struct {
 }
 
 type sealedBlock struct {
-	hash common.Hash // header hash without Extra
-	txs  []*types.Transaction
-	res  *consensus.Result
+	hash  common.Hash // header hash without Extra
+	txs   []*types.Transaction
+	res   *consensus.Result
+	roots *types.BlockRoots // what the header commits to of txs and receipts
 	// For the block trace: when sealing began and ended, and how long
 	// executing the block took within it.
 	start, end time.Time
@@ -90,7 +91,7 @@ func (a *app) Seal(parent *types.Header, maxTxs, maxBytes int) (*types.Header, [
 		return nil, nil, fmt.Errorf("executing block %d: %w", height, err)
 	}
 	exec := time.Since(execStart)
-	h, err := consensus.BuildHeader(e.suite, env, txs, res)
+	h, roots, err := consensus.BuildHeader(e.suite, env, txs, res)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -98,7 +99,7 @@ func (a *app) Seal(parent *types.Header, maxTxs, maxBytes int) (*types.Header, [
 	for i, tx := range txs {
 		raw[i] = tx.Bytes()
 	}
-	a.sealed = &sealedBlock{hash: bareHash(e, h), txs: txs, res: res, start: start, end: time.Now(), exec: exec}
+	a.sealed = &sealedBlock{hash: bareHash(e, h), txs: txs, res: res, roots: roots, start: start, end: time.Now(), exec: exec}
 	return h, raw, nil
 }
 
@@ -109,10 +110,11 @@ func (a *app) Apply(h *types.Header, raw [][]byte) error {
 	head := e.ledger.Head()
 	var txs []*types.Transaction
 	var res *consensus.Result
+	var roots *types.BlockRoots
 	var own *sealedBlock // set when this node sealed the block
 	var exec time.Duration
 	if s := a.sealed; s != nil && s.hash == bareHash(e, h) {
-		txs, res = s.txs, s.res // this node sealed it on the same parent
+		txs, res, roots = s.txs, s.res, s.roots // this node sealed it on the same parent
 		own, exec = s, s.exec
 	} else {
 		seen := consensus.NewTxSet()
@@ -149,7 +151,8 @@ func (a *app) Apply(h *types.Header, raw [][]byte) error {
 			return fmt.Errorf("executing block %d: %w", h.Number, err)
 		}
 		exec = time.Since(execStart)
-		want, err := consensus.BuildHeader(e.suite, env, txs, res)
+		var want *types.Header
+		want, roots, err = consensus.BuildHeader(e.suite, env, txs, res)
 		if err != nil {
 			return err
 		}
@@ -169,7 +172,7 @@ func (a *app) Apply(h *types.Header, raw [][]byte) error {
 	}
 	b := &types.Block{Header: h, Txs: txs}
 	commitStart := time.Now()
-	if err := e.ledger.Commit(b, res.Receipts, senders, res.State); err != nil {
+	if err := e.ledger.Commit(b, res.Receipts, senders, res.State, roots); err != nil {
 		if have, ok := e.ledger.HashByNumber(h.Number); ok && have == h.Hash(e.suite) {
 			return nil // the block syncer committed it meanwhile
 		}

@@ -66,7 +66,7 @@ func newCluster(t *testing.T, suite crypto.Suite, n int, run bool) *cluster {
 		cc.Suite, cc.Key, cc.Sealers = c.Suite, c.Keys[i], c.Sealers
 		cc.SnapshotEntries, cc.KeepEntries = 6, 2
 		tn := c.Nodes[i]
-		return Params{Config: Config{DriverConfig: drivertest.DriverConfig()}, Core: cc, KV: tn.KV, Ledger: drivertest.Ledger{Ledger: tn.Ledger}, Executor: drivertest.Executor{N: tn},
+		return Params{Config: Config{DriverConfig: drivertest.DriverConfig()}, Core: cc, KV: tn.KV, Ledger: drivertest.Ledger{Ledger: tn.Ledger, N: tn}, Executor: drivertest.Executor{N: tn},
 			Pool: tn.Pool, Transport: &memTransport{c: c, self: i}, Tracer: &c.traces[i]}
 	}, New)
 	c.BuildAll(run)
@@ -127,6 +127,13 @@ func TestThreeDrivers(t *testing.T) {
 	c.Submit(more, all...)
 	c.WaitCommitted(append(batch, more...), all...)
 	c.checkSameChain(all...)
+	// The leaders committed their blocks with the roots computed when
+	// sealing them, the followers with those computed when checking them.
+	for i, tn := range c.Nodes {
+		if n, re := tn.Commits.Load(), tn.RootsRecomputed.Load(); n == 0 || re != 0 {
+			t.Errorf("node %d: %d of its %d commits computed the roots again", i, re, n)
+		}
+	}
 }
 
 func TestProposeConfChangeThroughDriver(t *testing.T) {
