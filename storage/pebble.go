@@ -35,6 +35,8 @@ type Pebble struct {
 	trackMu sync.Mutex
 	iters   map[*pebbleIterator]struct{}
 	snaps   map[*pebbleSnapshot]struct{}
+
+	stalls *stallCounter
 }
 
 // pebbleCacheSize is the block cache of one store.
@@ -79,10 +81,12 @@ func openPebble(dir string, logger *slog.Logger, filters bool, memTable uint64) 
 	logger = logger.With("component", "pebble", "dir", dir)
 	cache := pebble.NewCache(pebbleCacheSize)
 	defer cache.Unref() // the DB holds its own reference
+	stalls := &stallCounter{logger: logger}
 	opts := &pebble.Options{
 		Cache:              cache,
 		FormatMajorVersion: pebble.FormatNewest,
 		Logger:             pebbleLogger{logger},
+		EventListener:      stalls.listener(),
 		MemTableSize:       memTable,
 	}
 	if filters {
@@ -103,6 +107,7 @@ func openPebble(dir string, logger *slog.Logger, filters bool, memTable uint64) 
 		db:     db,
 		iters:  make(map[*pebbleIterator]struct{}),
 		snaps:  make(map[*pebbleSnapshot]struct{}),
+		stalls: stalls,
 	}, nil
 }
 
