@@ -154,6 +154,9 @@ func registerGauges(r prometheus.Registerer, src Source) {
 	if cs, ok := src.(StateCacheSource); ok {
 		r.MustRegister(&stateCacheCollector{src: cs})
 	}
+	if ss, ok := src.(StorageSource); ok {
+		r.MustRegister(&storageCollector{src: ss})
+	}
 }
 
 // Registry is the registry holding the node's collectors.

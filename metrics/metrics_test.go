@@ -494,3 +494,51 @@ func TestStateCacheCounters(t *testing.T) {
 		}
 	}
 }
+
+type storageSource struct{ *fakeSource }
+
+func (storageSource) Storage() (StorageStats, bool) {
+	return StorageStats{Flushes: 4, Compactions: 2, FlushedBytes: 400, CompactedBytes: 900,
+		WriteStalls: 1, WriteStallTime: 1500 * time.Millisecond, L0Sublevels: 3,
+		CompactionDebt: 77, DiskBytes: 1 << 20}, true
+}
+
+func TestStorageMetrics(t *testing.T) {
+	m := New("g", storageSource{&fakeSource{height: 1}})
+	got := kindCounters(t, m, "gobcos_storage_table_bytes_written_total")
+	if got["flush"] != 400 || got["compaction"] != 900 {
+		t.Fatalf("gobcos_storage_table_bytes_written_total: %v", got)
+	}
+	mfs := gather(t, m)
+	for name, want := range map[string]float64{
+		"gobcos_storage_flushes_total":             4,
+		"gobcos_storage_compactions_total":         2,
+		"gobcos_storage_write_stalls_total":        1,
+		"gobcos_storage_write_stall_seconds_total": 1.5,
+		"gobcos_storage_l0_sublevels":              3,
+		"gobcos_storage_compaction_debt_bytes":     77,
+		"gobcos_storage_disk_bytes":                1 << 20,
+	} {
+		mf := mfs[name]
+		if mf == nil || len(mf.GetMetric()) != 1 {
+			t.Fatalf("%s: missing", name)
+		}
+		x := mf.GetMetric()[0]
+		v := x.GetCounter().GetValue()
+		if x.GetGauge() != nil {
+			v = x.GetGauge().GetValue()
+		}
+		if v != want {
+			t.Fatalf("%s = %v, want %v", name, v, want)
+		}
+	}
+	if _, ok := gather(t, New("g", &fakeSource{height: 1}))["gobcos_storage_flushes_total"]; ok {
+		t.Fatal("storage metrics from a source without storage")
+	}
+	doc := mustRead(t, "../docs/metrics.md")
+	for name := range mfs {
+		if strings.HasPrefix(name, "gobcos_storage_") && !strings.Contains(doc, "`"+name+"`") {
+			t.Fatalf("docs/metrics.md does not list %s", name)
+		}
+	}
+}

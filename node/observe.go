@@ -12,6 +12,7 @@ import (
 	"github.com/gobcos/gobcos/consensus"
 	"github.com/gobcos/gobcos/metrics"
 	"github.com/gobcos/gobcos/network"
+	"github.com/gobcos/gobcos/storage"
 	"github.com/gobcos/gobcos/txpool"
 	"github.com/gobcos/gobcos/types"
 )
@@ -60,6 +61,25 @@ func (s metricsSource) ParallelExecution() (blocks, fallbacks, reexecuted, taken
 func (s metricsSource) StateCache() (hits, absent, misses uint64, entries int) {
 	st := s.n.cache.Stats()
 	return st.Hits, st.Filtered, st.Misses, st.Entries
+}
+
+// Storage reports the node's database's background work
+// (metrics.StorageSource), when its store reports it.
+func (s metricsSource) Storage() (metrics.StorageStats, bool) {
+	st, ok := s.n.kv.(interface {
+		Stats() (storage.PebbleStats, error)
+	})
+	if !ok {
+		return metrics.StorageStats{}, false
+	}
+	ps, err := st.Stats()
+	if err != nil {
+		return metrics.StorageStats{}, false
+	}
+	return metrics.StorageStats{Flushes: ps.Flushes, Compactions: ps.Compactions,
+		FlushedBytes: ps.FlushedBytes, CompactedBytes: ps.CompactedBytes,
+		WriteStalls: ps.WriteStalls, WriteStallTime: ps.WriteStallTime, L0Sublevels: ps.L0Sublevels,
+		CompactionDebt: ps.CompactionDebt, DiskBytes: ps.DiskBytes}, true
 }
 
 // Pipelined reports the PBFT engine's pipelined work (metrics.PipelineSource).

@@ -35,6 +35,8 @@ type Pebble struct {
 	trackMu sync.Mutex
 	iters   map[*pebbleIterator]struct{}
 	snaps   map[*pebbleSnapshot]struct{}
+
+	stalls *stallCounter
 }
 
 // pebbleCacheSize is the block cache of one store.
@@ -44,46 +46,69 @@ const pebbleCacheSize = 64 << 20
 // process may have a directory open at a time: a second one gets ErrLocked.
 // A nil logger discards Pebble's messages.
 func OpenPebble(dir string, logger *slog.Logger) (*Pebble, error) {
-	return openPebble(dir, logger, true, pebbleMemTableSize)
+	return openPebble(dir, logger, true, nodeTuning)
 }
 
-// pebbleMemTableSize is the largest memtable of one store (Pebble starts
-// with 256 KB and doubles each new one up to it): Pebble's default, 4 MB.
-// 32 MB memtables were tried: they flush and compact far less under a
-// block-shaped write load (BenchmarkPebbleBlockWrites: about 40% less
-// CPU per block), but a node reads its state through the memtables, and
-// a single node running the benchmark matrix's sequence of workloads
-// (several 100,000s of txs on one chain) committed fewer txs at several
-// times the latency with them than with 4 MB (BENCHMARKS.md, "Larger
-// memtables, tried and withdrawn"). A larger memtable needs that read
-// cost understood first.
-const pebbleMemTableSize = 4 << 20
+// nodeTuning gives a node's store memtables of up to 32 MB (Pebble starts
+// with 256 KB and doubles each new one up to it) and compacts level 0
+// into the level below when it reaches 8 sublevels of read amplification
+// (Pebble's defaults: 4 MB and 4).
+//
+// A node's commits are write-heavy and spread over the key space (tx
+// hashes, hashed state keys), so every level-0 table overlaps most of the
+// level below, and each compaction of level 0 rewrites that level. With
+// Pebble's defaults (4 MB, 4) the compactions wrote 3.6 bytes for each
+// byte flushed over a single node's sequence of workloads, were a fifth
+// of its CPU under a transfer load, and stalled writes 27 times (3.4 s).
+// Larger memtables flush less often, and letting level 0 collect 8
+// sublevels before compacting gives each compaction more new data per
+// byte it rewrites (BENCHMARKS.md, "Compactions: larger memtables and a
+// deeper level 0"). Point reads stay cheap: the tables' Bloom filters
+// answer for keys that are absent, and the node's state cache serves most
+// state reads before they reach the store.
+var nodeTuning = pebbleTuning{memTable: 32 << 20, l0Compaction: 8, l0StopWrites: 24}
+
+// pebbleTuning is the part of a store's Pebble options benchmarks compare.
+type pebbleTuning struct {
+	memTable                   uint64
+	l0Compaction, l0StopWrites int
+}
+
+// pebbleDefaults is Pebble's own choice of those options.
+var pebbleDefaults = pebbleTuning{memTable: 4 << 20, l0Compaction: 4, l0StopWrites: 12}
 
 // bloomBitsPerKey sizes the Bloom filter of each table: 10 bits a key give
 // about 1% false positives.
 const bloomBitsPerKey = 10
 
 // openPebble is OpenPebble; filters false leaves out the tables' Bloom
-// filters, and memTable sets the largest memtable (benchmarks compare
-// them).
+// filters, and tuning sets the memtables and level-0 thresholds
+// (benchmarks compare them).
 //
 // The filters matter for lookups of keys that are absent, which a node
 // makes for most transactions it receives (is this tx hash already
 // committed?) and at every commit: without them such a lookup searches
 // the index of a table in each level; with them it reads a filter that
 // stays in the block cache and almost always answers no.
-func openPebble(dir string, logger *slog.Logger, filters bool, memTable uint64) (*Pebble, error) {
+func openPebble(dir string, logger *slog.Logger, filters bool, tuning pebbleTuning) (*Pebble, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	logger = logger.With("component", "pebble", "dir", dir)
 	cache := pebble.NewCache(pebbleCacheSize)
 	defer cache.Unref() // the DB holds its own reference
+	stalls := &stallCounter{logger: logger}
 	opts := &pebble.Options{
 		Cache:              cache,
 		FormatMajorVersion: pebble.FormatNewest,
 		Logger:             pebbleLogger{logger},
-		MemTableSize:       memTable,
+		EventListener:      stalls.listener(),
+		MemTableSize:       tuning.memTable,
+		// Writes stop at L0StopWritesThreshold sublevels: well above
+		// the compaction threshold, so a compaction running late does
+		// not hold commits back.
+		L0CompactionThreshold: tuning.l0Compaction,
+		L0StopWritesThreshold: tuning.l0StopWrites,
 	}
 	if filters {
 		// Later levels take the filter policy of the level above them.
@@ -103,6 +128,7 @@ func openPebble(dir string, logger *slog.Logger, filters bool, memTable uint64) 
 		db:     db,
 		iters:  make(map[*pebbleIterator]struct{}),
 		snaps:  make(map[*pebbleSnapshot]struct{}),
+		stalls: stalls,
 	}, nil
 }
 

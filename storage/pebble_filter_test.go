@@ -59,7 +59,7 @@ func BenchmarkPebbleHasAbsent(b *testing.B) {
 		filters bool
 	}{{"filters", true}, {"no-filters", false}} {
 		b.Run(c.name, func(b *testing.B) {
-			p, err := openPebble(b.TempDir(), nil, c.filters, pebbleMemTableSize)
+			p, err := openPebble(b.TempDir(), nil, c.filters, nodeTuning)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -1,0 +1,102 @@
+package storage
+
+import (
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+)
+
+// PebbleStats are a Pebble store's background work and shape, for the
+// node's metrics: how much its flushes and compactions wrote (their CPU
+// grows with it), how often writes were held back because that work fell
+// behind, and how far behind it is.
+type PebbleStats struct {
+	Flushes, Compactions         uint64
+	FlushedBytes, CompactedBytes uint64 // table bytes written
+	// WriteStalls counts the times Pebble held commits back (too many
+	// memtables waiting to flush, or too many level-0 sublevels);
+	// WriteStallTime is their total length, an ongoing one included.
+	WriteStalls    uint64
+	WriteStallTime time.Duration
+	L0Sublevels    int
+	L0Tables       int64
+	// CompactionDebt estimates the bytes compactions must still rewrite
+	// to bring the levels back into shape.
+	CompactionDebt uint64
+	DiskBytes      uint64
+}
+
+// Stats reports the store's background work; ErrClosed after Close.
+func (p *Pebble) Stats() (PebbleStats, error) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if p.closed {
+		return PebbleStats{}, ErrClosed
+	}
+	m := p.db.Metrics()
+	total := m.Total()
+	s := PebbleStats{
+		Flushes:        uint64(m.Flush.Count),
+		Compactions:    uint64(m.Compact.Count),
+		FlushedBytes:   total.TableBytesFlushed,
+		CompactedBytes: total.TableBytesCompacted,
+		L0Sublevels:    int(m.Levels[0].Sublevels),
+		L0Tables:       m.Levels[0].TablesCount,
+		CompactionDebt: m.Compact.EstimatedDebt,
+		DiskBytes:      m.DiskSpaceUsage(),
+	}
+	s.WriteStalls, s.WriteStallTime = p.stalls.read(time.Now())
+	return s, nil
+}
+
+// stallCounter follows Pebble's write stalls through its event listener.
+type stallCounter struct {
+	logger *slog.Logger
+
+	mu    sync.Mutex
+	count uint64
+	total time.Duration
+	since time.Time // start of the ongoing stall; zero if none
+}
+
+func (s *stallCounter) listener() *pebble.EventListener {
+	return &pebble.EventListener{
+		WriteStallBegin: func(info pebble.WriteStallBeginInfo) { s.begin(time.Now(), info.Reason) },
+		WriteStallEnd:   func() { s.end(time.Now()) },
+	}
+}
+
+func (s *stallCounter) begin(now time.Time, reason string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.since.IsZero() {
+		return
+	}
+	s.count++
+	s.since = now
+	s.logger.Warn("writes stalled: flushes or compactions fell behind", "reason", reason)
+}
+
+func (s *stallCounter) end(now time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.since.IsZero() {
+		return
+	}
+	took := now.Sub(s.since)
+	s.total += took
+	s.since = time.Time{}
+	s.logger.Info("writes resumed", "stalled", took)
+}
+
+func (s *stallCounter) read(now time.Time) (uint64, time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.total
+	if !s.since.IsZero() {
+		t += now.Sub(s.since)
+	}
+	return s.count, t
+}
