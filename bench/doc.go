@@ -17,6 +17,14 @@
 // Ethereum-compatible node; on SM chains it sends native txs with
 // bcos_sendTransaction.
 //
+// Before the timed phase, the setup funds the accounts with what their
+// txs spend: the funding account gives up to 48 intermediate accounts
+// (fresh keys, never senders of the workload) their shares, and these
+// fund the accounts in parallel, each within the nodes' bound on a
+// sender's pending txs, so that the funding takes two or three rounds of
+// blocks whatever the account count. Setup txs are followed to their
+// receipts through the same blocks the timed phase follows.
+//
 // Ceiling measures how many tx signatures one core verifies per second with
 // the code path the txpool uses (types.Transaction.Verify), per crypto
 // suite. Every node verifies every tx once, so a cluster of n nodes on c

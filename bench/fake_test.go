@@ -27,10 +27,13 @@ import (
 // fakeNode is a plain Ethereum JSON-RPC node, as seen by the bench: no
 // bcos_* methods, no subscriptions, gas charged (a non-zero gas price), an
 // unlocked account. Each eth_blockNumber call seals the pending txs into a
-// block.
+// block. Like go-ethereum's pool it refuses a raw tx its sender cannot pay
+// for together with its pending ones, and like gobcos' pool more than 64
+// pending txs of one sender.
 type fakeNode struct {
 	mu       sync.Mutex
 	pending  []common.Hash
+	txs      []fakeTx // the pending txs' effects
 	blocks   [][]common.Hash
 	receipts map[common.Hash]map[string]any
 	rawSent  int
@@ -40,21 +43,74 @@ type fakeNode struct {
 	rawSeen     int
 	refused     int
 	chainID     uint64
+	// balance is what the sealed txs left each account but the node's
+	// own (credited when last credited); spend what a sender's pending
+	// txs may cost, senders' most pending txs at once.
+	balance  map[common.Address]*big.Int
+	credited map[common.Address]time.Time
+	spend    map[common.Address]*big.Int
+	inPool   map[common.Address]int
+	mostPool map[common.Address]int
+	// poolLag is how long after a block the pool does not see the funds
+	// it credits (go-ethereum's pool follows the head asynchronously).
+	poolLag time.Duration
+}
+
+// fakeTx is what a pending tx does once sealed.
+type fakeTx struct {
+	from, to    common.Address
+	value, cost *big.Int
+}
+
+func newFakeNode() *fakeNode {
+	return &fakeNode{receipts: map[common.Hash]map[string]any{}, chainID: 1337, blocks: [][]common.Hash{{}},
+		balance: map[common.Address]*big.Int{}, credited: map[common.Address]time.Time{}, spend: map[common.Address]*big.Int{},
+		inPool: map[common.Address]int{}, mostPool: map[common.Address]int{}}
+}
+
+// nodeAccount is the fake node's unlocked, rich account.
+var nodeAccount = common.Address{0xaa}
+
+func (n *fakeNode) balanceOf(a common.Address) *big.Int {
+	if b := n.balance[a]; b != nil {
+		return b
+	}
+	return new(big.Int)
+}
+
+// seal applies the pending txs' effects.
+func (n *fakeNode) seal() {
+	now := time.Now()
+	for _, t := range n.txs {
+		if t.from != nodeAccount {
+			n.balance[t.from] = new(big.Int).Sub(n.balanceOf(t.from), t.cost)
+			n.spend[t.from].Sub(n.spend[t.from], t.cost)
+			n.inPool[t.from]--
+		}
+		if t.value.Sign() > 0 {
+			n.balance[t.to] = new(big.Int).Add(n.balanceOf(t.to), t.value)
+			n.credited[t.to] = now
+		}
+	}
+	n.txs = nil
 }
 
 type fakeEthAPI struct{ n *fakeNode }
 
 func (a fakeEthAPI) ChainId() hexutil.Uint64                                   { return hexutil.Uint64(a.n.chainID) }
 func (a fakeEthAPI) GasPrice() *hexutil.Big                                    { return (*hexutil.Big)(common.Big1) }
-func (a fakeEthAPI) Accounts() []common.Address                                { return []common.Address{{0xaa}} }
+func (a fakeEthAPI) Accounts() []common.Address                                { return []common.Address{nodeAccount} }
 func (a fakeEthAPI) GetTransactionCount(common.Address, string) hexutil.Uint64 { return 7 }
 
-// GetBalance: the node's unlocked account is rich, every other poor.
+// GetBalance: the node's unlocked account is rich, every other holds what
+// the sealed txs gave it.
 func (a fakeEthAPI) GetBalance(addr common.Address, _ string) *hexutil.Big {
-	if addr == (common.Address{0xaa}) {
+	if addr == nodeAccount {
 		return (*hexutil.Big)(new(big.Int).Lsh(common.Big1, 100))
 	}
-	return new(hexutil.Big)
+	a.n.mu.Lock()
+	defer a.n.mu.Unlock()
+	return (*hexutil.Big)(new(big.Int).Set(a.n.balanceOf(addr)))
 }
 
 func (a fakeEthAPI) BlockNumber() hexutil.Uint64 {
@@ -63,14 +119,14 @@ func (a fakeEthAPI) BlockNumber() hexutil.Uint64 {
 	if len(a.n.pending) > 0 {
 		num := len(a.n.blocks)
 		for i, h := range a.n.pending {
-			r := map[string]any{"transactionHash": h, "status": hexutil.Uint64(1), "blockNumber": hexutil.Uint64(num)}
-			if i == 0 {
-				r["contractAddress"] = common.Address{0xcc, byte(num)}
-			}
+			// Every receipt names a contract, as a deployment's would.
+			r := map[string]any{"transactionHash": h, "status": hexutil.Uint64(1), "blockNumber": hexutil.Uint64(num),
+				"contractAddress": common.Address{0xcc, byte(num), byte(i)}}
 			a.n.receipts[h] = r
 		}
 		a.n.blocks = append(a.n.blocks, a.n.pending)
 		a.n.pending = nil
+		a.n.seal()
 	}
 	return hexutil.Uint64(len(a.n.blocks) - 1)
 }
@@ -80,7 +136,8 @@ func (a fakeEthAPI) SendRawTransaction(raw hexutil.Bytes) (common.Hash, error) {
 	if err := tx.UnmarshalBinary(raw); err != nil {
 		return common.Hash{}, err
 	}
-	if _, err := ethtypes.Sender(ethtypes.LatestSignerForChainID(tx.ChainId()), tx); err != nil {
+	from, err := ethtypes.Sender(ethtypes.LatestSignerForChainID(tx.ChainId()), tx)
+	if err != nil {
 		return common.Hash{}, err
 	}
 	a.n.mu.Lock()
@@ -90,14 +147,41 @@ func (a fakeEthAPI) SendRawTransaction(raw hexutil.Bytes) (common.Hash, error) {
 		a.n.refused++
 		return common.Hash{}, errors.New("nonce too low")
 	}
+	if a.n.spend[from] == nil {
+		a.n.spend[from] = new(big.Int)
+	}
+	have := a.n.balanceOf(from)
+	if time.Since(a.n.credited[from]) < a.n.poolLag {
+		have = new(big.Int)
+	}
+	if have.Cmp(new(big.Int).Add(a.n.spend[from], tx.Cost())) < 0 {
+		return common.Hash{}, errors.New("insufficient funds for gas * price + value")
+	}
+	if a.n.inPool[from] >= 64 {
+		return common.Hash{}, errors.New("nonce too far ahead")
+	}
+	a.n.spend[from].Add(a.n.spend[from], tx.Cost())
+	a.n.inPool[from]++
+	a.n.mostPool[from] = max(a.n.mostPool[from], a.n.inPool[from])
+	var to common.Address // a deployment credits no one
+	if tx.To() != nil {
+		to = *tx.To()
+	}
+	a.n.txs = append(a.n.txs, fakeTx{from: from, to: to, value: tx.Value(), cost: tx.Cost()})
 	a.n.pending = append(a.n.pending, tx.Hash())
 	a.n.rawSent++
 	return tx.Hash(), nil
 }
 
-func (a fakeEthAPI) SendTransaction(arg map[string]any) (common.Hash, error) {
+func (a fakeEthAPI) SendTransaction(arg struct {
+	To    *common.Address `json:"to"`
+	Value *hexutil.Big    `json:"value"`
+}) (common.Hash, error) {
 	a.n.mu.Lock()
 	defer a.n.mu.Unlock()
+	if arg.To != nil && arg.Value != nil {
+		a.n.txs = append(a.n.txs, fakeTx{from: nodeAccount, to: *arg.To, value: arg.Value.ToInt()})
+	}
 	var b [8]byte
 	binary.BigEndian.PutUint64(b[:], uint64(a.n.nodeSent))
 	h := common.BytesToHash(ethcrypto.Keccak256([]byte("node tx"), b[:]))
@@ -129,7 +213,7 @@ func (a fakeEthAPI) GetBlockReceipts(n hexutil.Uint64) []map[string]any {
 // node's account (--funder-node), deploy and mint through it, follow heads
 // by polling (no subscriptions over HTTP) and account for every tx.
 func TestRunPlainEthereumNode(t *testing.T) {
-	n := &fakeNode{receipts: map[common.Hash]map[string]any{}, chainID: 1337, blocks: [][]common.Hash{{}}}
+	n := newFakeNode()
 	srv := rpc.NewServer()
 	if err := srv.RegisterName("eth", fakeEthAPI{n}); err != nil {
 		t.Fatal(err)
@@ -191,7 +275,8 @@ func (b *batchCounter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // --batch, every tx is sent once, and each refused tx is counted under
 // its own error kind while the rest of its batch commits.
 func TestRunBatchesPlainEthereumNode(t *testing.T) {
-	n := &fakeNode{receipts: map[common.Hash]map[string]any{}, chainID: 1337, blocks: [][]common.Hash{{}}, refuseEvery: 7}
+	n := newFakeNode()
+	n.refuseEvery = 7
 	srv := rpc.NewServer()
 	if err := srv.RegisterName("eth", fakeEthAPI{n}); err != nil {
 		t.Fatal(err)

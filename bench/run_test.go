@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/common/math"
+	"github.com/ethereum/go-ethereum/rpc"
 
 	"github.com/gobcos/gobcos/bench"
 	"github.com/gobcos/gobcos/crypto"
@@ -138,10 +140,12 @@ func TestRunSM(t *testing.T) {
 	}
 }
 
-// TestRunSMLongSetup funds accounts in more blocks than an SM chain's
-// block-limit window (the setup waits for each chunk of 48 funding txs):
-// native txs signed for the head at the start of the setup would expire
-// before its end.
+// TestRunSMLongSetup sets up a mixed workload in more blocks than an SM
+// chain's block-limit window (two rounds of funding through intermediate
+// accounts, one of deployments, one of minting): native txs signed for
+// the head at the start of the setup would expire before its end. The
+// intermediates' txs, sent together, can outlast the window too: those
+// are signed again.
 func TestRunSMLongSetup(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a node")
@@ -157,9 +161,53 @@ func TestRunSMLongSetup(t *testing.T) {
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	const txs, accounts = 50, 250 // 6 chunks of funding; the run's txs in one request
+	const txs, accounts = 250, 250 // the run's txs in one request
+	url := "http://" + n.RPCAddr()
 	res, err := bench.Run(ctx, bench.Config{
-		RPC: []string{"http://" + n.RPCAddr()}, Workload: bench.WorkloadTransfer, Accounts: accounts, Txs: txs, Batch: 50, Conns: 1,
+		RPC: []string{url}, Workload: bench.WorkloadMixed, Accounts: accounts, Txs: txs, Batch: txs, Conns: 1,
+		FunderKey: funder.Bytes(), Wait: 30 * time.Second, CeilingTime: 50 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkAccounted(t, res, txs)
+	rc, err := rpc.Dial(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	var head hexutil.Uint64
+	if err := rc.Call(&head, "eth_blockNumber"); err != nil {
+		t.Fatal(err)
+	}
+	// Every block holds txs of the bench: those not of the timed phase
+	// are the setup's.
+	if setup := int(head) - res.Blocks; setup <= window {
+		t.Errorf("the setup took %d blocks, not more than the window of %d: the test proves nothing", setup, window)
+	}
+}
+
+// TestRunSMFundingResigns funds many accounts through intermediates on
+// an SM chain whose block-limit window is three blocks: their txs, sent
+// together, outlast it (most runs), and those that expire are signed
+// again.
+func TestRunSMFundingResigns(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a node")
+	}
+	funder, err := crypto.SM().GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := nodetest.Dev(t, crypto.NameSM, func(g *node.Genesis) {
+		g.Alloc = map[common.Address]node.GenesisAccount{funder.Address(): {Balance: (*math.HexOrDecimal256)(new(big.Int).Lsh(big.NewInt(1), 100))}}
+		g.BlockLimitWindow = 3
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	const txs = 600 // 13 intermediates
+	res, err := bench.Run(ctx, bench.Config{
+		RPC: []string{"http://" + n.RPCAddr()}, Workload: bench.WorkloadTransfer, Accounts: txs, Txs: txs, Batch: txs, Conns: 1,
 		FunderKey: funder.Bytes(), Wait: 30 * time.Second, CeilingTime: 50 * time.Millisecond,
 	})
 	if err != nil {

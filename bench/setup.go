@@ -9,7 +9,6 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
-	"github.com/ethereum/go-ethereum/rpc"
 
 	"github.com/gobcos/gobcos/crypto"
 )
@@ -18,12 +17,21 @@ import (
 const (
 	// mintBatchSize is how many accounts one BenchToken.mintBatch call funds.
 	mintBatchSize = 200
-	// setupChunk is how many txs of the one setup sender are sent before
-	// waiting for them to commit: nodes bound how far a sender's nonces may
-	// run ahead (gobcos 64, geth's per-account slots 16 pending + 64 queued).
+	// setupChunk is how many txs one setup sender sends before waiting for
+	// them to commit: nodes bound how far a sender's nonces may run ahead
+	// (gobcos 64, geth's per-account slots 16 pending + 64 queued).
 	setupChunk = 48
-	// setupPoll is how often setup asks for its receipts.
-	setupPoll = 100 * time.Millisecond
+	// setupPoll is how often setup asks the node for the receipts the
+	// tracker has not reported yet: a safety net, the tracker reports them
+	// as their blocks arrive.
+	setupPoll = time.Second
+	// setupRetries and setupRetryDelay bound how long a funded account's
+	// txs are sent again while the pool does not see its funds yet.
+	setupRetries    = 40
+	setupRetryDelay = 50 * time.Millisecond
+	// setupResigns is how many times native setup txs that expired are
+	// signed again.
+	setupResigns = 20
 )
 
 // setupTx is one tx of the setup phase, before it is sent.
@@ -77,24 +85,8 @@ func (p *payer) fetchNonce(ctx context.Context, a common.Address) error {
 	return nil
 }
 
-// send sends one setup tx and returns its hash.
-func (p *payer) send(ctx context.Context, t setupTx) (common.Hash, error) {
-	if p.key != nil {
-		// A native tx is signed for the current head: the setup can take
-		// more blocks than the chain's block-limit window (a block a tx).
-		if err := p.r.refreshBlockLimit(ctx); err != nil {
-			return common.Hash{}, err
-		}
-		tx, err := p.r.sg.sign(p.key, p.nonce, t.to, t.value, t.data, t.gas)
-		if err != nil {
-			return common.Hash{}, err
-		}
-		if err := p.r.send(ctx, p.r.conns[0], tx); err != nil {
-			return common.Hash{}, err
-		}
-		p.nonce++
-		return tx.Hash(), nil
-	}
+// sendNode sends one setup tx from the node's account and returns its hash.
+func (p *payer) sendNode(ctx context.Context, t setupTx) (common.Hash, error) {
 	arg := map[string]any{"from": p.account, "gas": hexutil.Uint64(t.gas), "nonce": hexutil.Uint64(p.nonce)}
 	if t.to != nil {
 		arg["to"] = t.to
@@ -117,7 +109,8 @@ func (p *payer) send(ctx context.Context, t setupTx) (common.Hash, error) {
 // their values and fees would fail one by one (on gobcos a tx over its
 // sender's balance commits as failed and leaves its nonce unused, so the
 // following txs would wait behind a nonce gap until the wait runs out).
-func (p *payer) checkBalance(ctx context.Context, txs []setupTx) error {
+// accounts is how many accounts txs fund in the end.
+func (p *payer) checkBalance(ctx context.Context, txs []setupTx, accounts int) error {
 	from := p.account
 	if p.key != nil {
 		from = p.key.Address()
@@ -135,7 +128,7 @@ func (p *payer) checkBalance(ctx context.Context, txs []setupTx) error {
 	}
 	if have := (*big.Int)(&bal); have.Cmp(total) < 0 {
 		return fmt.Errorf("%w: the funding account %v holds %v wei; funding %d accounts needs %v wei: give it a balance first (on a chain of `gobcos chain build`, in the genesis alloc before the first start; see BENCHMARKS.md, \"Chains\"), or run with --value 0 on a chain that charges no gas",
-			ErrNoFunds, from, have, len(txs), total)
+			ErrNoFunds, from, have, accounts, total)
 	}
 	return nil
 }
@@ -145,78 +138,45 @@ type setupReceipt struct {
 	ContractAddress *common.Address `json:"contractAddress"`
 }
 
-// run sends txs in chunks of setupChunk, waiting for each chunk's receipts,
-// and requires status 1 of all.
-func (p *payer) run(ctx context.Context, what string, txs []setupTx) ([]setupReceipt, error) {
-	bar := newProgress(p.r.cfg.Progress, what, len(txs))
-	defer bar.finish()
-	var out []setupReceipt
+// run sends txs in chunks of setupChunk, each once the previous one has
+// committed, requires status 1 of all and returns their hashes. bar, if
+// not nil, counts the committed txs.
+func (p *payer) run(ctx context.Context, what string, txs []setupTx, bar *progress) ([]common.Hash, error) {
+	var out []common.Hash
 	for start := 0; start < len(txs); start += setupChunk {
 		chunk := txs[start:min(start+setupChunk, len(txs))]
-		hashes := make([]common.Hash, len(chunk))
-		for i, t := range chunk {
-			h, err := p.send(ctx, t)
-			if err != nil {
-				return nil, fmt.Errorf("%w: %s: sending: %v", ErrSetup, what, err)
-			}
-			hashes[i] = h
+		var (
+			hashes []common.Hash
+			err    error
+		)
+		if p.key == nil {
+			hashes, err = p.runNode(ctx, what, chunk)
+		} else {
+			hashes, err = p.r.sendSigned(ctx, what, p.r.conns[0], p.key, p.nonce, chunk)
+			p.nonce += uint64(len(chunk))
 		}
-		rs, err := p.r.waitReceipts(ctx, hashes)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %s: %v", ErrSetup, what, err)
+			return nil, err
 		}
-		for i, rc := range rs {
-			if rc.Status != 1 {
-				return nil, fmt.Errorf("%w: %s: tx %s failed (status %d)", ErrSetup, what, hashes[i], rc.Status)
-			}
-		}
-		out = append(out, rs...)
+		out = append(out, hashes...)
 		bar.add(len(chunk))
 	}
 	return out, nil
 }
 
-// waitReceipts polls for the receipts of hashes (setup only: the timed
-// phase follows blocks instead) until all are in or --wait passes.
-func (r *runner) waitReceipts(ctx context.Context, hashes []common.Hash) ([]setupReceipt, error) {
-	rs := make([]*setupReceipt, len(hashes))
-	deadline := time.Now().Add(r.cfg.Wait)
-	for {
-		var batch []rpc.BatchElem
-		var idx []int
-		for i, rc := range rs {
-			if rc == nil {
-				rs[i] = nil
-				var res *setupReceipt
-				batch = append(batch, rpc.BatchElem{Method: "eth_getTransactionReceipt", Args: []any{hashes[i]}, Result: &res})
-				idx = append(idx, i)
-			}
+// runNode sends chunk from the node's account and waits for it.
+func (p *payer) runNode(ctx context.Context, what string, chunk []setupTx) ([]common.Hash, error) {
+	hashes := make([]common.Hash, len(chunk))
+	for i, t := range chunk {
+		h, err := p.sendNode(ctx, t)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s: sending: %v", ErrSetup, what, err)
 		}
-		if len(batch) == 0 {
-			break
-		}
-		if err := r.conns[0].BatchCallContext(ctx, batch); err != nil {
-			return nil, err
-		}
-		for j, b := range batch {
-			if res := *(b.Result.(**setupReceipt)); b.Error == nil && res != nil {
-				rs[idx[j]] = res
-			}
-		}
-		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("%d of %d txs not committed within %v", len(batch), len(hashes), r.cfg.Wait)
-		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(setupPoll):
-		}
+		hashes[i] = h
 	}
-	out := make([]setupReceipt, len(rs))
-	for i, rc := range rs {
-		out[i] = *rc
-	}
-	return out, nil
+	// The hashes are known only once sent: the watch starts late.
+	_, err := p.r.commitSetup(ctx, what, hashes, 0, nil)
+	return hashes, err
 }
 
 // setup funds the accounts (value and fees of their planned txs), deploys
@@ -263,29 +223,12 @@ func (r *runner) setup(ctx context.Context, ops []Op) error {
 		txs = append(txs, setupTx{to: &to, value: amount, gas: gasTransfer})
 	}
 	if len(txs) > 0 {
-		if err := p.checkBalance(ctx, txs); err != nil {
-			return err
-		}
-		if _, err := p.run(ctx, "funding", txs); err != nil {
+		if err := r.fund(ctx, p, txs); err != nil {
 			return err
 		}
 	}
-	for _, c := range []struct {
-		need bool
-		k    *contract
-		addr *common.Address
-	}{{kinds[KindERC20], r.ct.token, &r.ct.tokenAddr}, {kinds[KindKV], r.ct.kv, &r.ct.kvAddr}} {
-		if !c.need {
-			continue
-		}
-		rs, err := p.run(ctx, "deploying", []setupTx{{data: c.k.bin, gas: gasDeploy}})
-		if err != nil {
-			return err
-		}
-		if rs[0].ContractAddress == nil {
-			return fmt.Errorf("%w: no contract address in a deployment receipt", ErrSetup)
-		}
-		*c.addr = *rs[0].ContractAddress
+	if err := r.deploy(ctx, p, kinds); err != nil {
+		return err
 	}
 	if !kinds[KindERC20] {
 		return nil
@@ -304,8 +247,48 @@ func (r *runner) setup(ctx context.Context, ops []Op) error {
 		}
 		txs = append(txs, setupTx{to: &r.ct.tokenAddr, data: data, gas: gasMint})
 	}
-	_, err = p.run(ctx, "minting tokens", txs)
+	bar := newProgress(r.cfg.Progress, "minting tokens", len(txs))
+	defer bar.finish()
+	_, err = p.run(ctx, "minting tokens", txs, bar)
 	return err
+}
+
+// deploy deploys the contracts the workload's kinds need, together.
+func (r *runner) deploy(ctx context.Context, p *payer, kinds map[Kind]bool) error {
+	var (
+		txs   []setupTx
+		addrs []*common.Address
+	)
+	for _, c := range []struct {
+		need bool
+		k    *contract
+		addr *common.Address
+	}{{kinds[KindERC20], r.ct.token, &r.ct.tokenAddr}, {kinds[KindKV], r.ct.kv, &r.ct.kvAddr}} {
+		if c.need {
+			txs = append(txs, setupTx{data: c.k.bin, gas: gasDeploy})
+			addrs = append(addrs, c.addr)
+		}
+	}
+	if len(txs) == 0 {
+		return nil
+	}
+	bar := newProgress(r.cfg.Progress, "deploying", len(txs))
+	defer bar.finish()
+	hashes, err := p.run(ctx, "deploying", txs, bar)
+	if err != nil {
+		return err
+	}
+	rs, err := r.waitReceipts(ctx, hashes)
+	if err != nil {
+		return fmt.Errorf("%w: deploying: %v", ErrSetup, err)
+	}
+	for i, rc := range rs {
+		if rc.ContractAddress == nil {
+			return fmt.Errorf("%w: no contract address in a deployment receipt", ErrSetup)
+		}
+		*addrs[i] = *rc.ContractAddress
+	}
+	return nil
 }
 
 // ParseKeyHex decodes a hex private key (with or without 0x).

@@ -269,6 +269,28 @@ func (t *tracker) record(n uint64, rs []receiptMsg) {
 	}
 }
 
+// scanned is the highest block whose receipts are recorded (0 before any).
+func (t *tracker) scanned() uint64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return max(t.next, 1) - 1
+}
+
+// resolve records tx i of w as committed with status, as a receipt asked
+// for apart from the blocks' scan found it, unless the scan has already.
+func (t *tracker) resolve(w *watch, i int, status uint64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if ref, ok := t.index[w.hashes[i]]; !ok || ref.w != w {
+		return
+	}
+	delete(t.index, w.hashes[i])
+	w.mu.Lock()
+	w.commit[i], w.status[i] = time.Now(), status
+	w.count++
+	w.mu.Unlock()
+}
+
 // fetchReceipts returns the receipts of blocks from to to, in order: one
 // batch of eth_getBlockReceipts, or block by block when the node lacks it.
 func (t *tracker) fetchReceipts(ctx context.Context, from, to uint64) ([][]receiptMsg, error) {
