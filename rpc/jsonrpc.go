@@ -45,6 +45,9 @@ type call struct {
 	// tx is params[0] decoded as decodeTxArg decodes it, by a batch's
 	// pre-pass (predecode) for a send request; nil otherwise.
 	tx *types.Transaction
+	// sent is the outcome of sending tx when the batch sent it ahead of
+	// the request (sendRun).
+	sent sent
 	// after runs once the answer is queued (subscriptions start there, so
 	// no notification overtakes the subscription id).
 	after func()
@@ -97,6 +100,8 @@ func (s *Server) handleBody(ctx context.Context, body []byte, conn *wsConn) ([]b
 		n     int
 		after []func()
 		size  int
+		sends = make([]sent, len(items)) // the outcomes of the txs sent ahead (sendRun)
+		next  int                        // the first request sendRun did not look at
 	)
 	for i, item := range items {
 		var resp []byte
@@ -107,7 +112,10 @@ func (s *Server) handleBody(ctx context.Context, body []byte, conn *wsConn) ([]b
 		case reqs[i] == nil:
 			resp = bad[i]
 		default:
-			resp, cb = s.run(ctx, reqs[i], conn, txs[i])
+			if i >= next {
+				next = max(i+1, s.sendRun(ctx, items, reqs, txs, i, size, sends))
+			}
+			resp, cb = s.run(ctx, reqs[i], conn, txs[i], sends[i])
 		}
 		after = append(after, cb...)
 		if resp == nil {
@@ -151,7 +159,7 @@ func (s *Server) handleRequest(ctx context.Context, raw json.RawMessage, conn *w
 	if req == nil {
 		return bad, nil
 	}
-	return s.run(ctx, req, conn, nil)
+	return s.run(ctx, req, conn, nil, sent{})
 }
 
 // parseRequest checks and parses one request object, which must be valid
@@ -197,9 +205,10 @@ func parseRequest(raw json.RawMessage) (req *request, bad []byte) {
 }
 
 // run answers a parsed request; tx is its params[0] already decoded as a
-// transaction (predecode), or nil.
-func (s *Server) run(ctx context.Context, req *request, conn *wsConn, tx *types.Transaction) ([]byte, []func()) {
-	c := &call{ctx: ctx, method: req.method, params: req.params, conn: conn, tx: tx}
+// transaction (predecode), or nil, and sn the outcome of sending it when
+// the batch did (sendRun).
+func (s *Server) run(ctx context.Context, req *request, conn *wsConn, tx *types.Transaction, sn sent) ([]byte, []func()) {
+	c := &call{ctx: ctx, method: req.method, params: req.params, conn: conn, tx: tx, sent: sn}
 	result, rerr := s.dispatch(c)
 	var after []func()
 	if c.after != nil {
@@ -260,7 +269,7 @@ func responsePrefix(id json.RawMessage, extra int) []byte {
 // dispatch runs the method, turning errors and panics into error objects.
 func (s *Server) dispatch(c *call) (result any, rerr *Error) {
 	if s.observer != nil {
-		start := time.Now()
+		start := time.Now().Add(-c.sent.share)
 		defer func() { s.observe(c.method, start, rerr) }()
 	}
 	h, ok := s.methods[c.method]
