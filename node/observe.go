@@ -97,9 +97,9 @@ func (n *Node) addTxs(ctx context.Context, txs []*types.Transaction, source stri
 			n.metrics.TxRejected(source, txpool.Reason(err))
 			continue
 		}
-		n.metrics.TxAccepted(source)
 		accepted = append(accepted, txs[i].Hash())
 	}
+	n.metrics.TxsAccepted(source, len(accepted))
 	n.flow.arrived(accepted, source)
 	return errs
 }
