@@ -100,9 +100,12 @@ func (s *Server) handleBody(ctx context.Context, body []byte, conn *wsConn) ([]b
 		n     int
 		after []func()
 		size  int
-		sends = make([]sent, len(items)) // the outcomes of the txs sent ahead (sendRun)
-		next  int                        // the first request sendRun did not look at
+		sends []sent // the outcomes of the txs sent ahead (sendRun); nil: none are
+		next  int    // the first request sendRun did not look at
 	)
+	if _, ok := s.b.(TxBatchSender); ok {
+		sends = make([]sent, len(items))
+	}
 	for i, item := range items {
 		var resp []byte
 		var cb []func()
@@ -112,10 +115,14 @@ func (s *Server) handleBody(ctx context.Context, body []byte, conn *wsConn) ([]b
 		case reqs[i] == nil:
 			resp = bad[i]
 		default:
-			if i >= next {
-				next = max(i+1, s.sendRun(ctx, items, reqs, txs, i, size, sends))
+			var sn sent
+			if sends != nil {
+				if i >= next {
+					next = max(i+1, s.sendRun(ctx, items, reqs, txs, i, size, sends))
+				}
+				sn = sends[i]
 			}
-			resp, cb = s.run(ctx, reqs[i], conn, txs[i], sends[i])
+			resp, cb = s.run(ctx, reqs[i], conn, txs[i], sn)
 		}
 		after = append(after, cb...)
 		if resp == nil {

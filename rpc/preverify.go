@@ -89,7 +89,7 @@ func sendable(req *request, tx *types.Transaction) bool {
 	return false
 }
 
-// sendRun sends, when the backend is a TxBatchSender, the txs of the run
+// sendRun sends, the backend being a TxBatchSender, the txs of the run
 // of consecutive sendable requests starting at i, recording each outcome
 // in out, and returns the index after the run; the requests then answer
 // with the outcome instead of sending. A run stops where the batch's
