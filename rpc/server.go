@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -39,7 +40,7 @@ type Server struct {
 	observer     CallObserver // nil: none
 
 	mu      sync.Mutex
-	closed  bool
+	closed  atomic.Bool // set under mu; read without it where a snapshot does (isClosed)
 	servers []*http.Server
 	conns   map[*wsConn]struct{}
 	quit    chan struct{}
@@ -97,7 +98,7 @@ func (s *Server) Serve(ln net.Listener) error {
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
 	s.mu.Lock()
-	if s.closed {
+	if s.closed.Load() {
 		s.mu.Unlock()
 		return ErrServerClosed
 	}
@@ -115,11 +116,11 @@ func (s *Server) Serve(ln net.Listener) error {
 // for in-flight HTTP requests until ctx ends.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
-	if s.closed {
+	if s.closed.Load() {
 		s.mu.Unlock()
 		return nil
 	}
-	s.closed = true
+	s.closed.Store(true)
 	servers := s.servers
 	conns := make([]*wsConn, 0, len(s.conns))
 	for c := range s.conns {
@@ -147,11 +148,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-func (s *Server) isClosed() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.closed
-}
+// isClosed reports whether Shutdown began; a request checks it without
+// taking s.mu.
+func (s *Server) isClosed() bool { return s.closed.Load() }
 
 const getText = "gobcos JSON-RPC endpoint: send JSON-RPC 2.0 requests with HTTP POST (Content-Type: application/json), or connect with a WebSocket for subscriptions.\n"
 
