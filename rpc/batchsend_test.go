@@ -181,3 +181,33 @@ func TestBatchSendPanic(t *testing.T) {
 		t.Fatalf("eth_chainId: %+v", rs[2].Error)
 	}
 }
+
+// TestRequestNamesSpelt: a method or version spelt with escapes is read
+// as when spelt plainly; the plain spelling of a known method takes the
+// server's own name, and "2.0" is checked, without copies.
+func TestRequestNamesSpelt(t *testing.T) {
+	s := NewServer(newFakeChain(t), Config{}, nil)
+	t.Cleanup(func() { s.Shutdown(context.Background()) })
+	body := `[{"jsonrpc":"2.0","id":1,"method":"eth_chainId"},
+		{"jsonrpc":"\u0032.0","id":2,"method":"eth_\u0063hainId"},
+		{"jsonrpc":"2.1","id":3,"method":"eth_chainId"},
+		{"jsonrpc":"2.0","id":4,"method":"eth_noSuchMethod"}]`
+	var rs []rpcResp
+	if err := json.Unmarshal(post(t, s.Handler(), body).Body.Bytes(), &rs); err != nil || len(rs) != 4 {
+		t.Fatalf("batch answer: %v", err)
+	}
+	if rs[0].Error != nil || rs[1].Error != nil || string(rs[0].Result) != string(rs[1].Result) {
+		t.Fatalf("plain and escaped spellings: %+v %+v", rs[0], rs[1])
+	}
+	if rs[2].Error == nil || rs[2].Error.Code != CodeInvalidRequest || rs[3].Error == nil || rs[3].Error.Code != CodeMethodNotFound {
+		t.Fatalf("bad version, unknown method: %+v %+v", rs[2].Error, rs[3].Error)
+	}
+	var req request
+	if bad := s.parseRequest([]byte(`{"jsonrpc":"2.0","method":"eth_chainId"}`), &req); bad != nil || req.method != "eth_chainId" {
+		t.Fatalf("parsed %+v, %s", req, bad)
+	}
+	raw := []byte(`{"jsonrpc":"2.0","id":7,"method":"eth_chainId"}`)
+	if n := testing.AllocsPerRun(100, func() { s.parseRequest(raw, &req) }); n != 0 {
+		t.Fatalf("parsing a plain request without params allocates %v times, want 0", n)
+	}
+}

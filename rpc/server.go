@@ -31,6 +31,7 @@ type Server struct {
 	groupID string
 
 	methods      map[string]handlerFunc
+	methodNames  map[string]string // each key of methods, to itself
 	receiptCache *lru[common.Hash, []*bcosReceipt]
 	blockCache   *lru[uint64, *types.Block] // recent committed blocks by number, from commit events
 	filters      *filterManager
@@ -74,6 +75,10 @@ func NewServer(b Backend, cfg Config, logger *slog.Logger) *Server {
 		CheckOrigin:     s.originAllowed,
 	}
 	s.methods = s.registerMethods()
+	s.methodNames = make(map[string]string, len(s.methods))
+	for name := range s.methods {
+		s.methodNames[name] = name
+	}
 	s.filters = newFilterManager(s)
 	s.hub = newHub(s)
 	s.wg.Add(2)
