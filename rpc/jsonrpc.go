@@ -299,7 +299,7 @@ func (s *Server) dispatch(c *call) (result any, rerr *Error) {
 	if !ok {
 		return nil, methodNotFound(c.method)
 	}
-	if s.isClosed() {
+	if s.isClosed() && !c.sent.done { // a tx sent ahead is answered with its outcome
 		return nil, &Error{Code: CodeServer, Message: ErrServerClosed.Error()}
 	}
 	defer func() {
