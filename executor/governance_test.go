@@ -297,6 +297,9 @@ func TestPermissions(t *testing.T) {
 		if f, err := g.gov().AccountFrozen(x.addr(), blk); err != nil || f != want {
 			t.Fatalf("AccountFrozen at %d = %v %v", blk, f, err)
 		}
+		if st, err := g.gov().AccountFreezeStatus(x.addr()); err != nil || st.FrozenAt(blk) != want {
+			t.Fatalf("AccountFreezeStatus(...).FrozenAt(%d) = %v %v", blk, st.FrozenAt(blk), err)
+		}
 	}
 	g.refused("already frozen", gov, committee, "proposeFreeze", x.addr(), precompiled.FreezeAccount, uint64(0))
 	g.refused("only regulators freeze directly", dep, permAddr, "unfreezeAccount", x.addr())

@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -64,6 +65,17 @@ type Metrics struct {
 	rpcCalls        *prometheus.CounterVec
 	rpcErrors       *prometheus.CounterVec
 	rpcDuration     *prometheus.HistogramVec
+
+	// rpcMethods holds, by method, the series of rpcCalls and rpcDuration
+	// (*rpcSeries): a call does not look them up by label value.
+	rpcMethods sync.Map
+}
+
+// rpcSeries are one method's series of the calls counter and the
+// duration histogram.
+type rpcSeries struct {
+	calls    prometheus.Counter
+	duration prometheus.Observer
 }
 
 // New makes the collectors of the node serving group and registers them,
@@ -196,11 +208,14 @@ func (m *Metrics) Phase(name string, took time.Duration) {
 }
 
 // TxAccepted counts a transaction admitted to the pool from source.
-func (m *Metrics) TxAccepted(source string) {
-	if m == nil {
+func (m *Metrics) TxAccepted(source string) { m.TxsAccepted(source, 1) }
+
+// TxsAccepted counts n transactions from source admitted to the pool.
+func (m *Metrics) TxsAccepted(source string, n int) {
+	if m == nil || n == 0 {
 		return
 	}
-	m.txsAccepted.WithLabelValues(source).Inc()
+	m.txsAccepted.WithLabelValues(source).Add(float64(n))
 }
 
 // TxRejected counts a transaction from source that the pool refused for
@@ -246,9 +261,19 @@ func (m *Metrics) RPCCall(method string, took time.Duration, failed bool) {
 	if m == nil {
 		return
 	}
-	m.rpcCalls.WithLabelValues(method).Inc()
+	se := m.rpcSeriesOf(method)
+	se.calls.Inc()
 	if failed {
-		m.rpcErrors.WithLabelValues(method).Inc()
+		m.rpcErrors.WithLabelValues(method).Inc() // the series exists once a call failed
 	}
-	m.rpcDuration.WithLabelValues(method).Observe(took.Seconds())
+	se.duration.Observe(took.Seconds())
+}
+
+// rpcSeriesOf returns method's series, made on its first call.
+func (m *Metrics) rpcSeriesOf(method string) *rpcSeries {
+	if se, ok := m.rpcMethods.Load(method); ok {
+		return se.(*rpcSeries)
+	}
+	se, _ := m.rpcMethods.LoadOrStore(method, &rpcSeries{calls: m.rpcCalls.WithLabelValues(method), duration: m.rpcDuration.WithLabelValues(method)})
+	return se.(*rpcSeries)
 }

@@ -254,6 +254,9 @@ func TestCountersMove(t *testing.T) {
 	m.P2PSent("sync", 10)
 	m.P2PSent("sync", 5)
 	m.TxRejected("gossip", "pool_full")
+	m.TxAccepted("rpc")
+	m.TxsAccepted("rpc", 50)
+	m.TxsAccepted("gossip", 0)
 	checks := []struct {
 		what string
 		got  float64
@@ -267,6 +270,8 @@ func TestCountersMove(t *testing.T) {
 		{"sync bytes", testutil.ToFloat64(m.p2pSentBytes.WithLabelValues("sync")), 15},
 		{"sync messages", testutil.ToFloat64(m.p2pSentMsgs.WithLabelValues("sync")), 2},
 		{"rejected", testutil.ToFloat64(m.txsRejected.WithLabelValues("gossip", "pool_full")), 1},
+		{"accepted", testutil.ToFloat64(m.txsAccepted.WithLabelValues("rpc")), 51},
+		{"rpc durations", float64(testutil.CollectAndCount(m.rpcDuration)), 1},
 	}
 	for _, c := range checks {
 		if c.got != c.want {

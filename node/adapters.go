@@ -37,10 +37,14 @@ func (c *poolChain) NativeNonceUsed(nonce *big.Int) (bool, error) {
 
 func (c *poolChain) TxCommitted(h common.Hash) (bool, error) { return c.n.ledger.TxCommitted(h) }
 
-// AccountFrozen reads the governance state (txpool.FrozenAccounts), its
-// Permission slots through the node's cache of them.
+// AccountFrozen reads the governance state (txpool.FrozenAccounts): the
+// account's frozen status from the node's cache of them, else read with
+// the Permission slots through the node's cache of those.
 func (c *poolChain) AccountFrozen(addr common.Address, block uint64) (bool, error) {
-	return precompiled.NewGovernanceReader(c.n.frozen.reader(state.NewReader(c.n.kv))).AccountFrozen(addr, block)
+	st, err := c.n.freezes.get(addr, func() (precompiled.FreezeStatus, error) {
+		return precompiled.NewGovernanceReader(c.n.frozen.reader(state.NewReader(c.n.kv))).AccountFreezeStatus(addr)
+	})
+	return st.FrozenAt(block), err
 }
 
 // ErrParentMoved is an execution refused because the ledger's head is no

@@ -24,6 +24,7 @@ type backend struct{ n *Node }
 
 var _ rpc.Backend = (*backend)(nil)
 var _ rpc.TxPreverifier = (*backend)(nil)
+var _ rpc.TxBatchSender = (*backend)(nil)
 var _ rpc.PoolInspector = (*backend)(nil)
 
 func (b *backend) ChainID() uint64       { return b.n.genesis.ChainID }
@@ -163,6 +164,29 @@ func (b *backend) SendTx(ctx context.Context, tx *types.Transaction) error {
 	}
 	b.n.gossipTx(tx)
 	return nil
+}
+
+// SendTxs implements rpc.TxBatchSender: SendTx for each tx, in order,
+// with one admission to the pool for all of them.
+func (b *backend) SendTxs(ctx context.Context, txs []*types.Transaction) []error {
+	errs := make([]error, len(txs))
+	add := make([]*types.Transaction, 0, len(txs))
+	at := make([]int, 0, len(txs)) // add[k] is txs[at[k]]
+	for i, tx := range txs {
+		if err := b.n.checkUpgradeProposal(tx); err != nil {
+			errs[i] = err
+			continue
+		}
+		add = append(add, tx)
+		at = append(at, i)
+	}
+	for k, err := range b.n.addTxs(ctx, add, txSourceRPC) {
+		errs[at[k]] = err
+		if err == nil {
+			b.n.gossipTx(add[k])
+		}
+	}
+	return errs
 }
 
 // PreverifyTxs checks the signatures of a JSON-RPC batch's txs together,

@@ -46,15 +46,16 @@ func (c *contractSlots) reader(r precompiled.SlotReader) precompiled.SlotReader 
 
 // committed drops the cache when st, the state writes of a block just
 // committed (stateMu's write lock held), touch the contract's storage, or
-// are of a type whose writes it cannot list.
-func (c *contractSlots) committed(st any) {
+// are of a type whose writes it cannot list. It reports whether it did.
+func (c *contractSlots) committed(st any) bool {
 	if ws, ok := st.(*state.WriteSet); ok && !touchesPrefix(ws.Writes(), state.StoragePrefix(c.addr)) {
-		return
+		return false
 	}
 	c.mu.Lock()
 	c.slots = nil
 	c.gen++
 	c.mu.Unlock()
+	return true
 }
 
 // touchesPrefix reports whether a write of ws, sorted by key as a write
@@ -104,5 +105,7 @@ const frozenSlotsMax = 1 << 16
 // writes st (stateMu's write lock held).
 func (n *Node) slotsCommitted(st any) {
 	n.config.committed(st)
-	n.frozen.committed(st)
+	if n.frozen.committed(st) {
+		n.freezes.drop() // after the slots its statuses are read through
+	}
 }

@@ -111,14 +111,16 @@ func (n *Node) addTx(ctx context.Context, tx *types.Transaction, source string) 
 // parallel; one error per tx.
 func (n *Node) addTxs(ctx context.Context, txs []*types.Transaction, source string) []error {
 	errs := n.pool.Add(ctx, txs)
+	accepted := make([]common.Hash, 0, len(txs))
 	for i, err := range errs {
 		if err != nil {
 			n.metrics.TxRejected(source, txpool.Reason(err))
 			continue
 		}
-		n.metrics.TxAccepted(source)
-		n.flow.arrived(txs[i].Hash(), source)
+		accepted = append(accepted, txs[i].Hash())
 	}
+	n.metrics.TxsAccepted(source, len(accepted))
+	n.flow.arrived(accepted, source)
 	return errs
 }
 
@@ -202,15 +204,21 @@ func (f *txFlow) sampled(h common.Hash) bool {
 // are on, the sampled ones otherwise.
 func (f *txFlow) followed(h common.Hash) bool { return f.metrics != nil || f.sampled(h) }
 
-// arrived records a tx admitted to the pool.
-func (f *txFlow) arrived(h common.Hash, source string) {
-	if !f.followed(h) {
+// arrived records txs admitted to the pool together, those of hs that
+// are followed.
+func (f *txFlow) arrived(hs []common.Hash, source string) {
+	if len(hs) == 0 {
 		return
 	}
 	now := time.Now()
 	f.mu.Lock()
-	if len(f.arrivals) < maxFlowTxs {
-		f.arrivals[h] = arrival{at: now, source: source}
+	for _, h := range hs {
+		if len(f.arrivals) >= maxFlowTxs {
+			break
+		}
+		if f.followed(h) {
+			f.arrivals[h] = arrival{at: now, source: source}
+		}
 	}
 	f.mu.Unlock()
 }

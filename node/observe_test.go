@@ -44,8 +44,8 @@ func TestTxFlowSamplesByHashAndLogsOneLine(t *testing.T) {
 	f := newTxFlow(log, m, 4, func(h common.Hash) bool { return pending[h] })
 	sampled, other := pickTxs(t, f)
 
-	f.arrived(sampled.Hash(), txSourceRPC)
-	f.arrived(other.Hash(), txSourceGossip)
+	f.arrived([]common.Hash{sampled.Hash()}, txSourceRPC)
+	f.arrived([]common.Hash{other.Hash()}, txSourceGossip)
 	if buf.Len() != 0 {
 		t.Fatalf("arrival logged: %s", buf.String())
 	}
@@ -78,13 +78,19 @@ func TestTxFlowSamplesByHashAndLogsOneLine(t *testing.T) {
 func TestTxFlowWithoutMetricsFollowsOnlySampled(t *testing.T) {
 	f := newTxFlow(slog.New(slog.DiscardHandler), nil, 4, nil)
 	sampled, other := pickTxs(t, f)
-	f.arrived(sampled.Hash(), txSourceRPC)
-	f.arrived(other.Hash(), txSourceRPC)
+	f.arrived([]common.Hash{sampled.Hash()}, txSourceRPC)
+	f.arrived([]common.Hash{other.Hash()}, txSourceRPC)
 	if len(f.arrivals) != 1 {
 		t.Fatalf("followed %d txs, want only the sampled one", len(f.arrivals))
 	}
+	// Txs arriving together: the sampled ones are followed.
+	g := newTxFlow(slog.New(slog.DiscardHandler), nil, 4, nil)
+	g.arrived([]common.Hash{other.Hash(), sampled.Hash(), other.Hash()}, txSourceRPC)
+	if _, ok := g.arrivals[sampled.Hash()]; !ok || len(g.arrivals) != 1 {
+		t.Fatalf("followed %d txs of a batch, want only the sampled one", len(g.arrivals))
+	}
 	off := newTxFlow(slog.New(slog.DiscardHandler), nil, 0, nil)
-	off.arrived(sampled.Hash(), txSourceRPC)
+	off.arrived([]common.Hash{sampled.Hash()}, txSourceRPC)
 	if len(off.arrivals) != 0 || off.sampled(sampled.Hash()) {
 		t.Fatal("tx_flow_sample = 0 still follows txs")
 	}
@@ -95,9 +101,9 @@ func TestTxFlowPrunesTxsThatLeftThePool(t *testing.T) {
 	f := newTxFlow(slog.New(slog.DiscardHandler), metrics.New("g", nil), 100, func(h common.Hash) bool { return pending[h] })
 	kept, gone, in := flowTx(1), flowTx(2), flowTx(3)
 	pending[kept.Hash()] = true
-	f.arrived(kept.Hash(), txSourceRPC)
-	f.arrived(gone.Hash(), txSourceRPC)
-	f.arrived(in.Hash(), txSourceRPC)
+	f.arrived([]common.Hash{kept.Hash()}, txSourceRPC)
+	f.arrived([]common.Hash{gone.Hash()}, txSourceRPC)
+	f.arrived([]common.Hash{in.Hash()}, txSourceRPC)
 	f.committed(&types.Block{Header: &types.Header{Number: pruneEvery}, Txs: []*types.Transaction{in}})
 	if _, ok := f.arrivals[kept.Hash()]; !ok || len(f.arrivals) != 1 {
 		t.Fatalf("after prune: %v", f.arrivals)

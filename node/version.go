@@ -64,8 +64,10 @@ func msDuration(ms uint64) time.Duration { return time.Duration(ms) * time.Milli
 // chain rule (nodes of other binaries judge for themselves); a tx that is
 // no upgrade proposal passes.
 func (n *Node) checkUpgradeProposal(tx *types.Transaction) error {
-	to := tx.To()
-	if to == nil || *to != precompiled.CommitteeAddress || len(tx.Data()) < 4 {
+	if len(tx.Data()) < 4 { // before To, which copies the address
+		return nil
+	}
+	if to := tx.To(); to == nil || *to != precompiled.CommitteeAddress {
 		return nil
 	}
 	a, ok := precompiled.ABI(precompiled.CommitteeAddress)

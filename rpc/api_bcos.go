@@ -218,7 +218,7 @@ func (s *Server) bcosSendTransaction(c *call) (any, error) {
 		return nil, err
 	}
 	if !wait {
-		if err := s.b.SendTx(c.ctx, tx); err != nil {
+		if err := s.sendTx(c, tx); err != nil {
 			return nil, err
 		}
 		return tx.Hash(), nil

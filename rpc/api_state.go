@@ -237,7 +237,7 @@ func (s *Server) ethSendRawTransaction(c *call) (any, error) {
 	if !tx.IsEthereum() {
 		return nil, argError(0, "transaction", errors.New("eth_sendRawTransaction accepts only Ethereum-signed transactions; send native (type 0x60) transactions with bcos_sendTransaction"))
 	}
-	if err := s.b.SendTx(c.ctx, tx); err != nil {
+	if err := s.sendTx(c, tx); err != nil {
 		return nil, err
 	}
 	return tx.Hash(), nil

@@ -45,6 +45,9 @@ type call struct {
 	// tx is params[0] decoded as decodeTxArg decodes it, by a batch's
 	// pre-pass (predecode) for a send request; nil otherwise.
 	tx *types.Transaction
+	// sent is the outcome of sending tx when the batch sent it ahead of
+	// the request (sendRun).
+	sent sent
 	// after runs once the answer is queued (subscriptions start there, so
 	// no notification overtakes the subscription id).
 	after func()
@@ -88,16 +91,25 @@ func (s *Server) handleBody(ctx context.Context, body []byte, conn *wsConn) ([]b
 	// once (and their signatures checked together) before any request runs.
 	reqs := make([]*request, len(items))
 	bad := make([][]byte, len(items))
+	parsed := make([]request, len(items))
 	for i, item := range items {
-		reqs[i], bad[i] = parseRequest(item)
+		if bad[i] = s.parseRequest(item, &parsed[i]); bad[i] == nil {
+			reqs[i] = &parsed[i]
+		}
 	}
+	calls := make([]call, len(items))
 	txs := s.predecode(ctx, reqs)
 	var (
 		out   = []byte{'['}
 		n     int
 		after []func()
 		size  int
+		sends []sent // the outcomes of the txs sent ahead (sendRun); nil: none are
+		next  int    // the first request sendRun did not look at
 	)
+	if _, ok := s.b.(TxBatchSender); ok {
+		sends = make([]sent, len(items))
+	}
 	for i, item := range items {
 		var resp []byte
 		var cb []func()
@@ -107,7 +119,15 @@ func (s *Server) handleBody(ctx context.Context, body []byte, conn *wsConn) ([]b
 		case reqs[i] == nil:
 			resp = bad[i]
 		default:
-			resp, cb = s.run(ctx, reqs[i], conn, txs[i])
+			var sn sent
+			if sends != nil {
+				if i >= next {
+					next = max(i+1, s.sendRun(ctx, items, reqs, txs, i, size, sends))
+				}
+				sn = sends[i]
+			}
+			calls[i] = call{ctx: ctx, method: reqs[i].method, params: reqs[i].params, conn: conn, tx: txs[i], sent: sn}
+			resp, cb = s.run(&calls[i], reqs[i])
 		}
 		after = append(after, cb...)
 		if resp == nil {
@@ -147,41 +167,41 @@ type request struct {
 
 // handleRequest answers one request object; nil for a notification.
 func (s *Server) handleRequest(ctx context.Context, raw json.RawMessage, conn *wsConn) ([]byte, []func()) {
-	req, bad := parseRequest(raw)
-	if req == nil {
+	var req request
+	if bad := s.parseRequest(raw, &req); bad != nil {
 		return bad, nil
 	}
-	return s.run(ctx, req, conn, nil)
+	return s.run(&call{ctx: ctx, method: req.method, params: req.params, conn: conn}, &req)
 }
 
 // parseRequest checks and parses one request object, which must be valid
-// JSON (handleBody checks the body first); when it is not a valid
-// request, req is nil and bad is the error answer.
-func parseRequest(raw json.RawMessage) (req *request, bad []byte) {
+// JSON (handleBody checks the body first), into req; when it is not a
+// valid request, bad is the error answer (and req is not to be used).
+func (s *Server) parseRequest(raw json.RawMessage, req *request) (bad []byte) {
 	if jsonKind(raw) != "an object" {
-		return nil, errorResponse(nil, invalidRequest("invalid request: want a request object, got %s", jsonKind(raw)))
+		return errorResponse(nil, invalidRequest("invalid request: want a request object, got %s", jsonKind(raw)))
 	}
 	r, err := decodeRequest(raw)
 	if err != nil {
-		return nil, errorResponse(nil, invalidRequest("invalid request: %v", err))
+		return errorResponse(nil, invalidRequest("invalid request: %v", err))
 	}
 	id := r.ID
 	switch jsonKind(id) {
 	case "nothing", "a string", "a number", "null":
 	default:
-		return nil, errorResponse(nil, invalidRequest("invalid request: id must be a string, a number or null, got %s", jsonKind(id)))
+		return errorResponse(nil, invalidRequest("invalid request: id must be a string, a number or null, got %s", jsonKind(id)))
 	}
-	if r.Version != nil {
+	if r.Version != nil && string(r.Version) != `"2.0"` {
 		if v, err := jsonString(r.Version); err != nil || v != "2.0" {
-			return nil, errorResponse(id, invalidRequest(`invalid request: "jsonrpc" must be "2.0"`))
+			return errorResponse(id, invalidRequest(`invalid request: "jsonrpc" must be "2.0"`))
 		}
 	}
-	method, err := jsonString(r.Method)
+	method, err := s.methodName(r.Method)
 	if err != nil {
-		return nil, errorResponse(id, invalidRequest("invalid request: method: %v", err))
+		return errorResponse(id, invalidRequest("invalid request: method: %v", err))
 	}
 	if method == "" {
-		return nil, errorResponse(id, invalidRequest("invalid request: method is empty"))
+		return errorResponse(id, invalidRequest("invalid request: method is empty"))
 	}
 	var params []json.RawMessage
 	switch jsonKind(r.Params) {
@@ -189,17 +209,29 @@ func parseRequest(raw json.RawMessage) (req *request, bad []byte) {
 	case "an array":
 		params = splitArray(r.Params)
 	case "an object":
-		return nil, errorResponse(id, invalidParams("params must be an array of positional parameters; named parameters are not supported"))
+		return errorResponse(id, invalidParams("params must be an array of positional parameters; named parameters are not supported"))
 	default:
-		return nil, errorResponse(id, invalidParams("params must be an array, got %s", jsonKind(r.Params)))
+		return errorResponse(id, invalidParams("params must be an array, got %s", jsonKind(r.Params)))
 	}
-	return &request{id: id, method: method, params: params}, nil
+	*req = request{id: id, method: method, params: params}
+	return nil
 }
 
-// run answers a parsed request; tx is its params[0] already decoded as a
-// transaction (predecode), or nil.
-func (s *Server) run(ctx context.Context, req *request, conn *wsConn, tx *types.Transaction) ([]byte, []func()) {
-	c := &call{ctx: ctx, method: req.method, params: req.params, conn: conn, tx: tx}
+// methodName decodes a request's method: the name of a method the server
+// has when raw spells it plainly (no copy made), else as jsonString does.
+func (s *Server) methodName(raw json.RawMessage) (string, error) {
+	if n := len(raw); n >= 2 && raw[0] == '"' && raw[n-1] == '"' {
+		if name, ok := s.methodNames[string(raw[1:n-1])]; ok {
+			return name, nil
+		}
+	}
+	return jsonString(raw)
+}
+
+// run answers req by the call c made of it (with its params[0] already
+// decoded as a transaction by predecode, and the outcome of sending it
+// when the batch did: sendRun).
+func (s *Server) run(c *call, req *request) ([]byte, []func()) {
 	result, rerr := s.dispatch(c)
 	var after []func()
 	if c.after != nil {
@@ -260,14 +292,14 @@ func responsePrefix(id json.RawMessage, extra int) []byte {
 // dispatch runs the method, turning errors and panics into error objects.
 func (s *Server) dispatch(c *call) (result any, rerr *Error) {
 	if s.observer != nil {
-		start := time.Now()
+		start := time.Now().Add(-c.sent.share)
 		defer func() { s.observe(c.method, start, rerr) }()
 	}
 	h, ok := s.methods[c.method]
 	if !ok {
 		return nil, methodNotFound(c.method)
 	}
-	if s.isClosed() {
+	if s.isClosed() && !c.sent.done { // a tx sent ahead is answered with its outcome
 		return nil, &Error{Code: CodeServer, Message: ErrServerClosed.Error()}
 	}
 	defer func() {

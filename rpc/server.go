@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -30,6 +31,7 @@ type Server struct {
 	groupID string
 
 	methods      map[string]handlerFunc
+	methodNames  map[string]string // each key of methods, to itself
 	receiptCache *lru[common.Hash, []*bcosReceipt]
 	blockCache   *lru[uint64, *types.Block] // recent committed blocks by number, from commit events
 	filters      *filterManager
@@ -39,7 +41,7 @@ type Server struct {
 	observer     CallObserver // nil: none
 
 	mu      sync.Mutex
-	closed  bool
+	closed  atomic.Bool // set under mu; read without it where a snapshot does (isClosed)
 	servers []*http.Server
 	conns   map[*wsConn]struct{}
 	quit    chan struct{}
@@ -73,6 +75,10 @@ func NewServer(b Backend, cfg Config, logger *slog.Logger) *Server {
 		CheckOrigin:     s.originAllowed,
 	}
 	s.methods = s.registerMethods()
+	s.methodNames = make(map[string]string, len(s.methods))
+	for name := range s.methods {
+		s.methodNames[name] = name
+	}
 	s.filters = newFilterManager(s)
 	s.hub = newHub(s)
 	s.wg.Add(2)
@@ -97,7 +103,7 @@ func (s *Server) Serve(ln net.Listener) error {
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
 	s.mu.Lock()
-	if s.closed {
+	if s.closed.Load() {
 		s.mu.Unlock()
 		return ErrServerClosed
 	}
@@ -115,11 +121,11 @@ func (s *Server) Serve(ln net.Listener) error {
 // for in-flight HTTP requests until ctx ends.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
-	if s.closed {
+	if s.closed.Load() {
 		s.mu.Unlock()
 		return nil
 	}
-	s.closed = true
+	s.closed.Store(true)
 	servers := s.servers
 	conns := make([]*wsConn, 0, len(s.conns))
 	for c := range s.conns {
@@ -147,11 +153,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-func (s *Server) isClosed() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.closed
-}
+// isClosed reports whether Shutdown began; a request checks it without
+// taking s.mu.
+func (s *Server) isClosed() bool { return s.closed.Load() }
 
 const getText = "gobcos JSON-RPC endpoint: send JSON-RPC 2.0 requests with HTTP POST (Content-Type: application/json), or connect with a WebSocket for subscriptions.\n"
 

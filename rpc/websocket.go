@@ -56,7 +56,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 		subs:   make(map[string]*subscription),
 	}
 	s.mu.Lock()
-	if s.closed {
+	if s.closed.Load() {
 		s.mu.Unlock()
 		c.close(websocket.CloseGoingAway, "server shutting down")
 		return

@@ -36,13 +36,14 @@ func (p *Pool) admit(tx *types.Transaction, height uint64) (bool, error) {
 
 // checkChain applies the admission rules that read only the chain's
 // governance state (a frozen sender, the tx_gas_limit in force) for the
-// block after height. Add runs it before taking p.mu, so that admissions
-// and commits do not wait for these reads.
-func (p *Pool) checkChain(tx *types.Transaction, height uint64) error {
+// block after height; g carries the tx_gas_limit from one tx of a batch
+// to the next. Add runs it before taking p.mu, so that admissions and
+// commits do not wait for these reads.
+func (p *Pool) checkChain(tx *types.Transaction, height uint64, g *gasLimitRead) error {
 	if err := p.checkFrozen(tx.Sender(), height); err != nil {
 		return err
 	}
-	return p.checkGasLimit(tx, height)
+	return p.checkGasLimit(tx, height, g)
 }
 
 // checkCommitted refuses a tx the chain already holds.

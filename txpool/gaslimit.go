@@ -17,19 +17,30 @@ type TxGasLimits interface {
 	TxGasLimit(block uint64) (uint64, error)
 }
 
+// gasLimitRead is the tx_gas_limit in force for the block after a
+// height, read once for a batch of txs, when the first needs it.
+type gasLimitRead struct {
+	done  bool
+	limit uint64
+	ok    bool // the chain has one (TxGasLimits)
+	err   error
+}
+
 // checkGasLimit refuses a tx over the limit in force for the block after
-// height.
-func (p *Pool) checkGasLimit(tx *types.Transaction, height uint64) error {
-	gl, ok := p.chain.(TxGasLimits)
-	if !ok {
+// height, which it reads into g unless g holds it.
+func (p *Pool) checkGasLimit(tx *types.Transaction, height uint64, g *gasLimitRead) error {
+	if !g.done {
+		g.limit, g.ok, g.err = p.txGasLimit(height)
+		g.done = true
+	}
+	if !g.ok {
 		return nil
 	}
-	limit, err := gl.TxGasLimit(height + 1)
-	if err != nil {
-		return fmt.Errorf("%w: reading tx_gas_limit: %v", ErrChainState, err)
+	if g.err != nil {
+		return fmt.Errorf("%w: reading tx_gas_limit: %v", ErrChainState, g.err)
 	}
-	if tx.Gas() > limit {
-		return fmt.Errorf("%w: the tx asks for %d gas, the chain's tx_gas_limit is %d; lower the tx's gas limit", ErrGasLimitTooHigh, tx.Gas(), limit)
+	if tx.Gas() > g.limit {
+		return fmt.Errorf("%w: the tx asks for %d gas, the chain's tx_gas_limit is %d; lower the tx's gas limit", ErrGasLimitTooHigh, tx.Gas(), g.limit)
 	}
 	return nil
 }

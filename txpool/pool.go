@@ -135,9 +135,10 @@ func (p *Pool) Add(ctx context.Context, txs []*types.Transaction) []error {
 	// A block committed between these checks and the lock below is the
 	// same race as one committed right after the lock is released.
 	height := p.chain.Height()
+	var gas gasLimitRead
 	for _, i := range todo {
 		if errs[i] == nil {
-			errs[i] = p.checkChain(txs[i], height)
+			errs[i] = p.checkChain(txs[i], height, &gas)
 		}
 	}
 

@@ -67,9 +67,32 @@ func (g *GovernanceReader) Nodes(height uint64) ([]ConsensusNode, error) {
 
 // AccountFrozen reports whether addr is frozen at block.
 func (g *GovernanceReader) AccountFrozen(addr common.Address, block uint64) (bool, error) {
-	var frozen bool
-	err := g.read(PermissionAddress, func(t *tables) { frozen = statusAt(t, tblAccount, addr, block) == 1 })
-	return frozen, err
+	st, err := g.AccountFreezeStatus(addr)
+	return st.FrozenAt(block), err
+}
+
+// FreezeStatus is an account's frozen status as governance recorded it,
+// which answers for every block (FrozenAt). The zero value is the status
+// of an account never frozen.
+type FreezeStatus struct{ r statusRecord }
+
+// FrozenAt reports whether the account is frozen at block.
+func (s FreezeStatus) FrozenAt(block uint64) bool { return s.r.at(block) == 1 }
+
+// AccountFreezeStatus returns addr's frozen status: a reader that asks
+// about many blocks, or about the same account over and over, reads it
+// once.
+func (g *GovernanceReader) AccountFreezeStatus(addr common.Address) (FreezeStatus, error) {
+	var st FreezeStatus
+	err := g.read(PermissionAddress, func(t *tables) {
+		if !t.get(tblAccount, addr[:], &st.r) {
+			st.r = statusRecord{}
+		}
+	})
+	if err != nil {
+		return FreezeStatus{}, err
+	}
+	return st, nil
 }
 
 // ContractStatus returns a contract's status at block (ContractNormal,
