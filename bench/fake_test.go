@@ -169,7 +169,7 @@ func (a fakeEthAPI) SendRawTransaction(raw hexutil.Bytes) (common.Hash, error) {
 	if a.n.inPool[from] >= 64 {
 		return common.Hash{}, errors.New("nonce too far ahead")
 	}
-	if err := a.n.checkGas(tx.Hash(), tx.To(), tx.Data(), tx.Gas()); err != nil {
+	if err := a.n.checkGas(tx.Hash(), tx.To(), tx.Data(), tx.Gas(), tx.GasFeeCap()); err != nil {
 		return common.Hash{}, err
 	}
 	a.n.spend[from].Add(a.n.spend[from], tx.Cost())
@@ -196,7 +196,7 @@ func (a fakeEthAPI) SendTransaction(arg struct {
 	var b [8]byte
 	binary.BigEndian.PutUint64(b[:], uint64(a.n.nodeSent))
 	h := common.BytesToHash(ethcrypto.Keccak256([]byte("node tx"), b[:]))
-	if err := a.n.checkGas(h, arg.To, arg.Input, uint64(arg.Gas)); err != nil {
+	if err := a.n.checkGas(h, arg.To, arg.Input, uint64(arg.Gas), nil); err != nil {
 		return common.Hash{}, err
 	}
 	if arg.To != nil && arg.Value != nil {

@@ -25,6 +25,11 @@ const (
 	maxTxGas = 1 << 24
 )
 
+// txFeeCap is the most fees a tx sent to go-ethereum (and clients that
+// follow it) may cost: its default --rpc.txfeecap, 1 ether. The node does
+// not tell its setting.
+var txFeeCap = new(big.Int).Exp(big.NewInt(10), big.NewInt(18), nil)
+
 // estimator asks the node for gas estimates; once the node has shown it
 // does not answer them, it returns the fixed limits.
 type estimator struct {
@@ -92,16 +97,23 @@ func (e *estimator) gasFor(ctx context.Context, what string, from common.Address
 	return withHeadroom(est, fixed), nil
 }
 
-// txGasCap returns the most gas one tx may carry on the node: the lower of
-// EIP-7825's cap and the latest block's gas limit.
+// txGasCap returns the most gas one tx may carry on the node: the lowest
+// of EIP-7825's cap, the latest block's gas limit and what keeps the tx's
+// fees at the bench's gas price within txFeeCap.
 func (r *runner) txGasCap(ctx context.Context) uint64 {
+	limit := uint64(maxTxGas)
 	var head struct {
 		GasLimit hexutil.Uint64 `json:"gasLimit"`
 	}
-	if err := r.conns[0].CallContext(ctx, &head, "eth_getBlockByNumber", "latest", false); err != nil || head.GasLimit == 0 {
-		return maxTxGas
+	if err := r.conns[0].CallContext(ctx, &head, "eth_getBlockByNumber", "latest", false); err == nil && head.GasLimit > 0 {
+		limit = min(limit, uint64(head.GasLimit))
 	}
-	return min(maxTxGas, uint64(head.GasLimit))
+	if price := r.sg.maxFee(1); price.Sign() > 0 {
+		if byFee := new(big.Int).Div(txFeeCap, price); byFee.IsUint64() {
+			limit = min(limit, byFee.Uint64())
+		}
+	}
+	return limit
 }
 
 // address is the account the setup txs come from.
@@ -139,7 +151,7 @@ func (r *runner) mintPlan(ctx context.Context, e *estimator, from common.Address
 			return k, min(limit, max(gasMint, need)), nil
 		}
 		if k == 1 {
-			return 0, 0, fmt.Errorf("%w: minting tokens: a mint to one account needs %d gas, over the node's per-tx limit %d", ErrSetup, need, limit)
+			return 0, 0, fmt.Errorf("%w: minting tokens: a mint to one account needs %d gas, over the per-tx limit %d (the lowest of 2^24, the block gas limit and what keeps its fees within 1 ether at the gas price %v wei)", ErrSetup, need, limit, r.sg.maxFee(1))
 		}
 		// Scale down by the ratio, at least by one.
 		k = min(k-1, max(1, int(uint64(k)*limit/need)))

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"math/big"
 	"net/http/httptest"
 	"sync"
 	"testing"
@@ -27,7 +28,12 @@ type fakeGas struct {
 	// txCap is the most gas one tx may carry, blockLimit the blocks' gas
 	// limit.
 	txCap, blockLimit uint64
+	// price is the gas price (nil: 1 wei); like go-ethereum the node
+	// refuses a tx whose fees may exceed 1 ether.
+	price *big.Int
 }
+
+var oneEther = new(big.Int).Exp(big.NewInt(10), big.NewInt(18), nil)
 
 var mintBatchID = ethcrypto.Keccak256([]byte("mintBatch(address[],uint256)"))[:4]
 
@@ -47,12 +53,19 @@ func (g *fakeGas) cost(to *common.Address, data []byte) uint64 {
 
 // checkGas refuses a tx over the per-tx cap and marks one with too little
 // gas as failed. The caller holds n.mu.
-func (n *fakeNode) checkGas(h common.Hash, to *common.Address, data []byte, gas uint64) error {
+// feePerGas is the most the tx pays per gas (nil: the node's price).
+func (n *fakeNode) checkGas(h common.Hash, to *common.Address, data []byte, gas uint64, feePerGas *big.Int) error {
 	if n.gas == nil {
 		return nil
 	}
 	if gas > n.gas.txCap {
 		return errors.New("transaction gas limit too high")
+	}
+	if feePerGas == nil {
+		feePerGas = n.gas.price
+	}
+	if feePerGas != nil && new(big.Int).Mul(feePerGas, new(big.Int).SetUint64(gas)).Cmp(oneEther) > 0 {
+		return errors.New("tx fee exceeds the configured cap (1.00 ether)")
 	}
 	if gas < n.gas.cost(to, data) {
 		n.failed[h] = true
@@ -80,6 +93,13 @@ func (a fakeGasAPI) EstimateGas(arg struct {
 	return hexutil.Uint64(gas), nil
 }
 
+func (a fakeGasAPI) GasPrice() *hexutil.Big {
+	if a.n.gas.price != nil {
+		return (*hexutil.Big)(a.n.gas.price)
+	}
+	return (*hexutil.Big)(common.Big1)
+}
+
 func (a fakeGasAPI) GetBlockByNumber(string, bool) map[string]any {
 	return map[string]any{"gasLimit": hexutil.Uint64(a.n.gas.blockLimit)}
 }
@@ -91,36 +111,50 @@ func (a fakeGasAPI) GetBlockByNumber(string, bool) map[string]any {
 // from the node's estimates, size the mint batches under the per-tx cap,
 // and every tx must succeed.
 func TestRunGasFromEstimates(t *testing.T) {
-	n := newFakeNode()
-	n.gas = &fakeGas{deploy: 2_000_000, mintBase: 50_000, mintPerAccount: 2_000_000, call: 120_000,
-		txCap: 1 << 24, blockLimit: 30_000_000}
-	srv := rpc.NewServer()
-	if err := srv.RegisterName("eth", fakeGasAPI{fakeEthAPI{n}}); err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Stop()
-	hs := httptest.NewServer(srv)
-	defer hs.Close()
+	for _, c := range []struct {
+		name  string
+		price *big.Int
+		mints int
+	}{
+		// A batch of 12 (24M gas) exceeds the cap; 6 fit (12.05M, 15.06M
+		// with headroom): two mints.
+		{"per-tx cap", nil, 2},
+		// At 100 gwei (the bench pays twice that) 1 ether of fees buys 5M
+		// gas: one account per mint.
+		{"fee cap", big.NewInt(100e9), 12},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			n := newFakeNode()
+			n.gas = &fakeGas{deploy: 2_000_000, mintBase: 50_000, mintPerAccount: 2_000_000, call: 120_000,
+				txCap: 1 << 24, blockLimit: 30_000_000, price: c.price}
+			srv := rpc.NewServer()
+			if err := srv.RegisterName("eth", fakeGasAPI{fakeEthAPI{n}}); err != nil {
+				t.Fatal(err)
+			}
+			defer srv.Stop()
+			hs := httptest.NewServer(srv)
+			defer hs.Close()
 
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	const txs, accounts = 120, 12
-	res, err := bench.Run(ctx, bench.Config{
-		RPC: []string{hs.URL}, Workload: bench.WorkloadMixed, Accounts: accounts, Conflict: 0.5, Txs: txs,
-		FunderNode: true, Nodes: 1, Wait: 20 * time.Second, CeilingTime: 10 * time.Millisecond, DynamicFee: true,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Committed != txs || res.Succeeded != txs || len(res.Errors) != 0 {
-		t.Errorf("committed %d succeeded %d errors %v, want all %d", res.Committed, res.Succeeded, res.Errors, txs)
-	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	// A batch of 12 (24M gas) exceeds the cap; 6 fit (12.05M, 15.06M
-	// with headroom): two mints, after two deployments and the funding.
-	if n.nodeSent != accounts+2+2 || len(n.failed) != 0 {
-		t.Errorf("node sent %d txs (want %d), %d failed", n.nodeSent, accounts+4, len(n.failed))
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			const txs, accounts = 120, 12
+			res, err := bench.Run(ctx, bench.Config{
+				RPC: []string{hs.URL}, Workload: bench.WorkloadMixed, Accounts: accounts, Conflict: 0.5, Txs: txs,
+				FunderNode: true, Nodes: 1, Wait: 20 * time.Second, CeilingTime: 10 * time.Millisecond, DynamicFee: true,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Committed != txs || res.Succeeded != txs || len(res.Errors) != 0 {
+				t.Errorf("committed %d succeeded %d errors %v, want all %d", res.Committed, res.Succeeded, res.Errors, txs)
+			}
+			n.mu.Lock()
+			defer n.mu.Unlock()
+			// The funding, two deployments and the mints.
+			if want := accounts + 2 + c.mints; n.nodeSent != want || len(n.failed) != 0 {
+				t.Errorf("node sent %d txs (want %d), %d failed", n.nodeSent, want, len(n.failed))
+			}
+		})
 	}
 }
 
