@@ -38,10 +38,13 @@ func loadContract(name string) (*contract, error) {
 	return &contract{abi: a, bin: common.FromHex(strings.TrimSpace(string(rawBin)))}, nil
 }
 
-// contracts holds the workloads' contracts and their addresses once deployed.
+// contracts holds the workloads' contracts, their addresses once deployed
+// and the gas limit of a call of each kind (gasCall until the node's
+// estimates replace it).
 type contracts struct {
 	token, kv         *contract
 	tokenAddr, kvAddr common.Address
+	callGas           map[Kind]uint64
 }
 
 func loadContracts() (*contracts, error) {
@@ -53,5 +56,5 @@ func loadContracts() (*contracts, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &contracts{token: t, kv: k}, nil
+	return &contracts{token: t, kv: k, callGas: map[Kind]uint64{KindERC20: gasCall, KindKV: gasCall}}, nil
 }

@@ -23,7 +23,13 @@
 // fund the accounts in parallel, each within the nodes' bound on a
 // sender's pending txs, so that the funding takes two or three rounds of
 // blocks whatever the account count. Setup txs are followed to their
-// receipts through the same blocks the timed phase follows.
+// receipts through the same blocks the timed phase follows. Nodes price
+// gas differently, so the gas limits of the deployments, the token mints
+// and the workload's contract calls are the node's eth_estimateGas with a
+// quarter of headroom (never below fixed limits, which a node without
+// eth_estimateGas gets), and a mint funds as many accounts as keep it
+// within the node's per-tx gas and fee caps; the setup therefore deploys
+// and mints before it funds the accounts.
 //
 // Ceiling measures how many tx signatures one core verifies per second with
 // the code path the txpool uses (types.Transaction.Verify), per crypto

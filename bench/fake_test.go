@@ -54,6 +54,11 @@ type fakeNode struct {
 	// poolLag is how long after a block the pool does not see the funds
 	// it credits (go-ethereum's pool follows the head asynchronously).
 	poolLag time.Duration
+	// gas, if set, prices the txs: a tx with less gas than its cost
+	// fails (status 0), one over the per-tx cap is refused.
+	gas *fakeGas
+	// failed holds the pending txs that ran out of gas.
+	failed map[common.Hash]bool
 }
 
 // fakeTx is what a pending tx does once sealed.
@@ -65,7 +70,7 @@ type fakeTx struct {
 func newFakeNode() *fakeNode {
 	return &fakeNode{receipts: map[common.Hash]map[string]any{}, chainID: 1337, blocks: [][]common.Hash{{}},
 		balance: map[common.Address]*big.Int{}, credited: map[common.Address]time.Time{}, spend: map[common.Address]*big.Int{},
-		inPool: map[common.Address]int{}, mostPool: map[common.Address]int{}}
+		inPool: map[common.Address]int{}, mostPool: map[common.Address]int{}, failed: map[common.Hash]bool{}}
 }
 
 // nodeAccount is the fake node's unlocked, rich account.
@@ -120,7 +125,11 @@ func (a fakeEthAPI) BlockNumber() hexutil.Uint64 {
 		num := len(a.n.blocks)
 		for i, h := range a.n.pending {
 			// Every receipt names a contract, as a deployment's would.
-			r := map[string]any{"transactionHash": h, "status": hexutil.Uint64(1), "blockNumber": hexutil.Uint64(num),
+			status := hexutil.Uint64(1)
+			if a.n.failed[h] {
+				status = 0
+			}
+			r := map[string]any{"transactionHash": h, "status": status, "blockNumber": hexutil.Uint64(num),
 				"contractAddress": common.Address{0xcc, byte(num), byte(i)}}
 			a.n.receipts[h] = r
 		}
@@ -160,6 +169,9 @@ func (a fakeEthAPI) SendRawTransaction(raw hexutil.Bytes) (common.Hash, error) {
 	if a.n.inPool[from] >= 64 {
 		return common.Hash{}, errors.New("nonce too far ahead")
 	}
+	if err := a.n.checkGas(tx.Hash(), tx.To(), tx.Data(), tx.Gas(), tx.GasFeeCap()); err != nil {
+		return common.Hash{}, err
+	}
 	a.n.spend[from].Add(a.n.spend[from], tx.Cost())
 	a.n.inPool[from]++
 	a.n.mostPool[from] = max(a.n.mostPool[from], a.n.inPool[from])
@@ -176,15 +188,20 @@ func (a fakeEthAPI) SendRawTransaction(raw hexutil.Bytes) (common.Hash, error) {
 func (a fakeEthAPI) SendTransaction(arg struct {
 	To    *common.Address `json:"to"`
 	Value *hexutil.Big    `json:"value"`
+	Gas   hexutil.Uint64  `json:"gas"`
+	Input hexutil.Bytes   `json:"input"`
 }) (common.Hash, error) {
 	a.n.mu.Lock()
 	defer a.n.mu.Unlock()
-	if arg.To != nil && arg.Value != nil {
-		a.n.txs = append(a.n.txs, fakeTx{from: nodeAccount, to: *arg.To, value: arg.Value.ToInt()})
-	}
 	var b [8]byte
 	binary.BigEndian.PutUint64(b[:], uint64(a.n.nodeSent))
 	h := common.BytesToHash(ethcrypto.Keccak256([]byte("node tx"), b[:]))
+	if err := a.n.checkGas(h, arg.To, arg.Input, uint64(arg.Gas), nil); err != nil {
+		return common.Hash{}, err
+	}
+	if arg.To != nil && arg.Value != nil {
+		a.n.txs = append(a.n.txs, fakeTx{from: nodeAccount, to: *arg.To, value: arg.Value.ToInt()})
+	}
 	a.n.pending = append(a.n.pending, h)
 	a.n.nodeSent++
 	return h, nil

@@ -111,10 +111,7 @@ func (p *payer) sendNode(ctx context.Context, t setupTx) (common.Hash, error) {
 // following txs would wait behind a nonce gap until the wait runs out).
 // accounts is how many accounts txs fund in the end.
 func (p *payer) checkBalance(ctx context.Context, txs []setupTx, accounts int) error {
-	from := p.account
-	if p.key != nil {
-		from = p.key.Address()
-	}
+	from := p.address()
 	total := new(big.Int)
 	for _, t := range txs {
 		if t.value != nil {
@@ -179,8 +176,9 @@ func (p *payer) runNode(ctx context.Context, what string, chunk []setupTx) ([]co
 	return hashes, err
 }
 
-// setup funds the accounts (value and fees of their planned txs), deploys
-// the workload's contracts and mints tokens, each step waiting for its
+// setup deploys the workload's contracts, mints tokens, sets the gas of
+// the workload's calls from the node's estimates and funds the accounts
+// (value and fees of their planned txs), each step waiting for its
 // receipts.
 func (r *runner) setup(ctx context.Context, ops []Op) error {
 	funded := r.funder != nil || r.cfg.FunderNode
@@ -191,23 +189,44 @@ func (r *runner) setup(ctx context.Context, ops []Op) error {
 			r.value.SetInt64(1)
 		}
 	}
-	need := make([]*big.Int, len(r.keys))
-	for i := range need {
-		need[i] = new(big.Int)
-	}
 	kinds := map[Kind]bool{}
 	for _, op := range ops {
 		kinds[op.Kind] = true
-		_, value, _, gas, err := r.ct.opTx(op, r.value)
+	}
+	// Without a funder, refuse before deploying when the txs cost
+	// anything (the estimates only raise their gas).
+	if !funded {
+		need, err := r.needs(ops)
 		if err != nil {
 			return err
 		}
-		if value != nil {
-			need[op.From].Add(need[op.From], value)
+		for _, amount := range need {
+			if amount.Sign() != 0 {
+				return fmt.Errorf("%w: the txs need %v wei per account (value and fees): pass --key with a funded account, or --value 0 on a chain that charges no gas", ErrNoFunds, amount)
+			}
 		}
-		need[op.From].Add(need[op.From], r.sg.maxFee(gas))
 	}
 	p, err := r.newPayer(ctx)
+	if err != nil {
+		return err
+	}
+	e := &estimator{r: r}
+	if err := r.deploy(ctx, p, e, kinds); err != nil {
+		return err
+	}
+	if kinds[KindERC20] {
+		if err := r.mint(ctx, p, e); err != nil {
+			return err
+		}
+	}
+	// The calls' estimates need the contracts and the senders' tokens.
+	if err := r.estimateCalls(ctx, e, ops); err != nil {
+		return err
+	}
+	if !funded {
+		return nil
+	}
+	need, err := r.needs(ops)
 	if err != nil {
 		return err
 	}
@@ -216,36 +235,49 @@ func (r *runner) setup(ctx context.Context, ops []Op) error {
 		if amount.Sign() == 0 {
 			continue
 		}
-		if !funded {
-			return fmt.Errorf("%w: the txs need %v wei per account (value and fees): pass --key with a funded account, or --value 0 on a chain that charges no gas", ErrNoFunds, amount)
-		}
 		to := r.keys[i].Address()
 		txs = append(txs, setupTx{to: &to, value: amount, gas: gasTransfer})
 	}
-	if len(txs) > 0 {
-		if err := r.fund(ctx, p, txs); err != nil {
-			return err
-		}
-	}
-	if err := r.deploy(ctx, p, kinds); err != nil {
-		return err
-	}
-	if !kinds[KindERC20] {
+	if len(txs) == 0 {
 		return nil
 	}
-	txs = txs[:0]
-	for start := 0; start < len(r.keys); start += mintBatchSize {
-		batch := r.keys[start:min(start+mintBatchSize, len(r.keys))]
-		to := make([]common.Address, len(batch))
-		for i, k := range batch {
-			to[i] = k.Address()
+	return r.fund(ctx, p, txs)
+}
+
+// needs returns what each account's planned txs spend: values and fees.
+func (r *runner) needs(ops []Op) ([]*big.Int, error) {
+	need := make([]*big.Int, len(r.keys))
+	for i := range need {
+		need[i] = new(big.Int)
+	}
+	for _, op := range ops {
+		_, value, _, gas, err := r.ct.opTx(op, r.value)
+		if err != nil {
+			return nil, err
 		}
-		// Enough tokens for every planned transfer of 1.
-		data, err := r.ct.token.abi.Pack("mintBatch", to, big.NewInt(1<<40))
+		if value != nil {
+			need[op.From].Add(need[op.From], value)
+		}
+		need[op.From].Add(need[op.From], r.sg.maxFee(gas))
+	}
+	return need, nil
+}
+
+// mint gives every account tokens, in mintBatch calls of as many accounts
+// as the node's per-tx gas cap allows (at most mintBatchSize).
+func (r *runner) mint(ctx context.Context, p *payer, e *estimator) error {
+	batch, gas, err := r.mintPlan(ctx, e, p.address())
+	if err != nil {
+		return err
+	}
+	r.log.Info("gas limit", "tx", "mintBatch", "accounts", batch, "gas", gas)
+	var txs []setupTx
+	for start := 0; start < len(r.keys); start += batch {
+		data, err := r.mintData(start, min(batch, len(r.keys)-start))
 		if err != nil {
 			return err
 		}
-		txs = append(txs, setupTx{to: &r.ct.tokenAddr, data: data, gas: gasMint})
+		txs = append(txs, setupTx{to: &r.ct.tokenAddr, data: data, gas: gas})
 	}
 	bar := newProgress(r.cfg.Progress, "minting tokens", len(txs))
 	defer bar.finish()
@@ -254,7 +286,7 @@ func (r *runner) setup(ctx context.Context, ops []Op) error {
 }
 
 // deploy deploys the contracts the workload's kinds need, together.
-func (r *runner) deploy(ctx context.Context, p *payer, kinds map[Kind]bool) error {
+func (r *runner) deploy(ctx context.Context, p *payer, e *estimator, kinds map[Kind]bool) error {
 	var (
 		txs   []setupTx
 		addrs []*common.Address
@@ -263,9 +295,16 @@ func (r *runner) deploy(ctx context.Context, p *payer, kinds map[Kind]bool) erro
 		need bool
 		k    *contract
 		addr *common.Address
-	}{{kinds[KindERC20], r.ct.token, &r.ct.tokenAddr}, {kinds[KindKV], r.ct.kv, &r.ct.kvAddr}} {
+		name string
+	}{{kinds[KindERC20], r.ct.token, &r.ct.tokenAddr, "BenchToken"}, {kinds[KindKV], r.ct.kv, &r.ct.kvAddr, "BenchKV"}} {
 		if c.need {
-			txs = append(txs, setupTx{data: c.k.bin, gas: gasDeploy})
+			t := setupTx{data: c.k.bin}
+			var err error
+			if t.gas, err = e.gasFor(ctx, "deploying "+c.name, p.address(), t, gasDeploy); err != nil {
+				return err
+			}
+			r.log.Info("gas limit", "tx", "deploy "+c.name, "gas", t.gas)
+			txs = append(txs, t)
 			addrs = append(addrs, c.addr)
 		}
 	}

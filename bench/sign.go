@@ -12,8 +12,11 @@ import (
 	"github.com/gobcos/gobcos/types"
 )
 
-// Gas limits of the workloads' txs: enough for the costliest case (a first
-// write to a fresh slot), with room.
+// Fixed gas limits of the workloads' txs: enough for the costliest case (a
+// first write to a fresh slot), with room, at gobcos' and go-ethereum's
+// prices before Osaka. The setup raises those of contract calls, deploys
+// and mints to the node's estimates with headroom (gas.go); a node without
+// eth_estimateGas gets these.
 const (
 	gasTransfer = 21_000
 	gasCall     = 90_000
@@ -101,11 +104,11 @@ func (c *contracts) opTx(op Op, value *big.Int) (*common.Address, *big.Int, []by
 	case KindERC20:
 		data, err := c.token.abi.Pack("transfer", op.To, big.NewInt(1))
 		to := c.tokenAddr
-		return &to, nil, data, gasCall, err
+		return &to, nil, data, c.callGas[KindERC20], err
 	case KindKV:
 		data, err := c.kv.abi.Pack("set", op.Key, new(big.Int).SetUint64(op.Seq+1))
 		to := c.kvAddr
-		return &to, nil, data, gasCall, err
+		return &to, nil, data, c.callGas[KindKV], err
 	}
 	return nil, nil, nil, 0, fmt.Errorf("%w: op kind %v", ErrConfig, op.Kind)
 }
