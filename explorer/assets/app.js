@@ -12,6 +12,7 @@
   let groupNodes = [];      // bcos_getGroupNodes of the primary node
   let sealers = [];         // bcos_getSealerList, in signature index order
   let refresh = null;       // re-renders the live parts of the current page
+  let missedHead = false;   // a block arrived while the page had no refresh yet (its first load)
   let routeSeq = 0;         // drops answers of pages left meanwhile
   let pendingFilter = null;
   let lastHead = 0;         // the latest block the event stream reported
@@ -94,7 +95,7 @@
     main: () => main,
     current: (seq) => seq === routeSeq,
     lastHead: () => lastHead,
-    setRefresh: (f) => { refresh = f; },
+    setRefresh: (f) => installRefresh(f),
     setLive: (ok) => setLive(ok),
     addPage: (name, render) => { pages[name] = render; },
   };
@@ -185,7 +186,7 @@
       }
     };
     await update();
-    refresh = update;
+    installRefresh(update);
   }
 
   // ---- block ---------------------------------------------------------
@@ -269,7 +270,7 @@
       ]) + "</div>" +
       "<div class=\"panel\"><h2>Logs (" + (rc ? rc.logs.length : 0) + ")</h2>" + (logs ? "<table><thead><tr><th>#</th><th>Address</th><th>Event</th></tr></thead><tbody>" + logs + "</tbody></table>" : "<p class=\"muted\">No logs.</p>") + "</div>" +
       "<div class=\"panel\"><h2>Merkle proof</h2>" + proofHTML + "</div>";
-    if (pending) refresh = () => { if (seq === routeSeq) route(); };
+    if (pending) installRefresh(() => { if (seq === routeSeq) route(); });
   }
 
   // ---- address -------------------------------------------------------
@@ -332,7 +333,7 @@
       document.getElementById("pending-box").innerHTML = rows.length ? "<table><thead><tr><th>Hash</th><th>From</th><th>To</th><th>Gas</th></tr></thead><tbody>" + rows.join("") + "</tbody></table>" : "<p class=\"muted\">None waiting.</p>";
     };
     await update();
-    refresh = update;
+    installRefresh(update);
   }
 
   // ---- ABIs ----------------------------------------------------------
@@ -360,6 +361,7 @@
   async function route() {
     const seq = ++routeSeq;
     refresh = null;
+    missedHead = false;
     const parts = (location.hash.replace(/^#\/?/, "") || "").split("/");
     try {
       if (groupNodes.length === 0) await loadGroup();
@@ -398,7 +400,7 @@
   // runRefresh re-renders the live parts of the page, one run at a time;
   // a block arriving during a run triggers one more.
   async function runRefresh() {
-    if (!refresh) return;
+    if (!refresh) { missedHead = true; return; }
     if (refreshing) { again = true; return; }
     refreshing = true;
     try {
@@ -408,6 +410,17 @@
         if (f) await f().catch(() => setLive(false));
       } while (again);
     } finally { refreshing = false; }
+  }
+
+  // installRefresh makes f the page's refresh once its first load is
+  // done; a block that arrived during that load (which may have read the
+  // node before it) refreshes the page at once instead of at the next block.
+  function installRefresh(f) {
+    refresh = f;
+    if (missedHead) {
+      missedHead = false;
+      runRefresh();
+    }
   }
 
   function startPolling() {
