@@ -3,7 +3,6 @@ package node
 import (
 	"bytes"
 	"sort"
-	"sync"
 
 	"github.com/ethereum/go-ethereum/common"
 
@@ -27,16 +26,15 @@ import (
 // The slots change only by a block that writes the contract's storage:
 // committed clears the cache then, under stateMu's write lock, after the
 // ledger wrote the block. A read not under stateMu's read lock (the
-// pool's) may race with such a commit: it keeps the value it read only if
-// no clear happened since it missed the cache (gen), so the cache never
-// serves a value older than the committed state once committed returned.
+// pool's) may race with such a commit (genCache).
 type contractSlots struct {
-	addr common.Address
-	max  int // entries kept at most (the cache starts over past it); 0: no bound
+	addr  common.Address
+	slots genCache[common.Hash, common.Hash]
+}
 
-	mu    sync.Mutex
-	slots map[common.Hash]common.Hash
-	gen   uint64 // clears so far
+// newContractSlots caches addr's slots, at most max of them (0: no bound).
+func newContractSlots(addr common.Address, max int) *contractSlots {
+	return &contractSlots{addr: addr, slots: genCache[common.Hash, common.Hash]{max: max}}
 }
 
 // reader returns r with the contract's slots served from the cache.
@@ -51,10 +49,7 @@ func (c *contractSlots) committed(st any) bool {
 	if ws, ok := st.(*state.WriteSet); ok && !touchesPrefix(ws.Writes(), state.StoragePrefix(c.addr)) {
 		return false
 	}
-	c.mu.Lock()
-	c.slots = nil
-	c.gen++
-	c.mu.Unlock()
+	c.slots.drop()
 	return true
 }
 
@@ -71,30 +66,10 @@ type cachedSlots struct {
 }
 
 func (cs cachedSlots) Storage(addr common.Address, slot common.Hash) (common.Hash, error) {
-	c := cs.c
-	if addr != c.addr {
+	if addr != cs.c.addr {
 		return cs.r.Storage(addr, slot)
 	}
-	c.mu.Lock()
-	v, ok := c.slots[slot]
-	gen := c.gen
-	c.mu.Unlock()
-	if ok {
-		return v, nil
-	}
-	v, err := cs.r.Storage(addr, slot)
-	if err != nil {
-		return v, err
-	}
-	c.mu.Lock()
-	if c.gen == gen {
-		if c.slots == nil || (c.max > 0 && len(c.slots) >= c.max) {
-			c.slots = make(map[common.Hash]common.Hash)
-		}
-		c.slots[slot] = v
-	}
-	c.mu.Unlock()
-	return v, nil
+	return cs.c.slots.get(slot, func() (common.Hash, error) { return cs.r.Storage(addr, slot) })
 }
 
 // frozenSlotsMax bounds the cache of Permission slots: about 100 bytes an

@@ -25,7 +25,7 @@ func (c *countingSlots) Storage(addr common.Address, slot common.Hash) (common.H
 // the commits that write the contract's storage (or whose writes it cannot
 // list).
 func TestConfigSlots(t *testing.T) {
-	c := contractSlots{addr: precompiled.SystemConfigAddress}
+	c := newContractSlots(precompiled.SystemConfigAddress, 0)
 	base := &countingSlots{}
 	other := common.HexToAddress("0x1003")
 	readAll := func() {
@@ -92,13 +92,13 @@ func (h *hookSlots) Storage(addr common.Address, slot common.Hash) (common.Hash,
 // store again. Without the check it would serve the old value until the
 // next write of the contract.
 func TestContractSlotsReadRacingCommit(t *testing.T) {
-	c := contractSlots{addr: precompiled.PermissionAddress}
+	c := newContractSlots(precompiled.PermissionAddress, 0)
 	slot := common.Hash{1}
 	base := &hookSlots{hook: func() { c.committed("a commit whose writes are unknown") }}
 	if _, err := c.reader(base).Storage(precompiled.PermissionAddress, slot); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(c.slots); n != 0 {
+	if n := len(c.slots.entries); n != 0 {
 		t.Fatalf("%d slots cached from a read that raced a commit, want 0", n)
 	}
 	counting := &countingSlots{}
@@ -114,15 +114,15 @@ func TestContractSlotsReadRacingCommit(t *testing.T) {
 
 // The cache holds at most max slots: it starts over past them.
 func TestContractSlotsBound(t *testing.T) {
-	c := contractSlots{addr: precompiled.PermissionAddress, max: 4}
+	c := newContractSlots(precompiled.PermissionAddress, 4)
 	base := &countingSlots{}
 	r := c.reader(base)
 	for i := range 10 {
 		if _, err := r.Storage(precompiled.PermissionAddress, common.Hash{byte(i)}); err != nil {
 			t.Fatal(err)
 		}
-		if len(c.slots) > 4 {
-			t.Fatalf("%d slots cached, want at most 4", len(c.slots))
+		if len(c.slots.entries) > 4 {
+			t.Fatalf("%d slots cached, want at most 4", len(c.slots.entries))
 		}
 	}
 }
@@ -154,7 +154,7 @@ func BenchmarkAccountFrozen(b *testing.B) {
 	}
 	for _, cached := range []bool{false, true} {
 		b.Run(fmt.Sprintf("cached=%v", cached), func(b *testing.B) {
-			c := contractSlots{addr: precompiled.PermissionAddress, max: frozenSlotsMax}
+			c := newContractSlots(precompiled.PermissionAddress, frozenSlotsMax)
 			for i := 0; b.Loop(); i++ {
 				var r precompiled.SlotReader = state.NewReader(kv)
 				if cached {

@@ -52,7 +52,7 @@ func TestFreezeStatusesReadRacingDrop(t *testing.T) {
 	if _, err := f.get(a, func() (precompiled.FreezeStatus, error) { f.drop(); return precompiled.FreezeStatus{}, nil }); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(f.statuses); n != 0 {
+	if n := len(f.entries); n != 0 {
 		t.Fatalf("%d statuses kept from a read that raced a drop, want 0", n)
 	}
 }
@@ -64,8 +64,8 @@ func TestFreezeStatusesBound(t *testing.T) {
 		if _, err := f.get(common.Address{byte(i)}, func() (precompiled.FreezeStatus, error) { return precompiled.FreezeStatus{}, nil }); err != nil {
 			t.Fatal(err)
 		}
-		if len(f.statuses) > 4 {
-			t.Fatalf("%d statuses cached, want at most 4", len(f.statuses))
+		if len(f.entries) > 4 {
+			t.Fatalf("%d statuses cached, want at most 4", len(f.entries))
 		}
 	}
 }

@@ -87,8 +87,8 @@ type Node struct {
 
 	maxCompat string         // highest compatibility version this node runs (version.go)
 	rules     rulesCache     // governance rules per height (rules.go)
-	config    contractSlots  // the SystemConfig slots the rules are read from (contractslots.go)
-	frozen    contractSlots  // the Permission slots the pool's frozen-account checks read
+	config    *contractSlots // the SystemConfig slots the rules are read from (contractslots.go)
+	frozen    *contractSlots // the Permission slots the pool's frozen-account checks read
 	freezes   freezeStatuses // the accounts' frozen statuses the pool reads, read through frozen
 	// cache holds committed accounts, code and slots for executions on
 	// the latest state or a snapshot of it and for the pool's nonce
@@ -133,8 +133,8 @@ func New(cfg Config, logger *slog.Logger) (n *Node, err error) {
 		return nil, err
 	}
 	n = &Node{cfg: cfg, genesis: g, suite: suite, key: key, logger: logger.With("group", g.GroupID), maxCompat: maxCompat,
-		config:  contractSlots{addr: precompiled.SystemConfigAddress},
-		frozen:  contractSlots{addr: precompiled.PermissionAddress, max: frozenSlotsMax},
+		config:  newContractSlots(precompiled.SystemConfigAddress, 0),
+		frozen:  newContractSlots(precompiled.PermissionAddress, frozenSlotsMax),
 		freezes: freezeStatuses{max: frozenSlotsMax},
 		cache:   state.NewCache(stateCacheEntries, stateCacheBytes)}
 	opened := n // n itself is nil once an error is returned
