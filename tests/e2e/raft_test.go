@@ -32,11 +32,7 @@ func testRaftKillLeader(t *testing.T, suite string, n int) {
 	t.Logf("%d nodes: height %d, leader node%d, %d txs confirmed", n, h, leader.idx, len(l.confirmed()))
 
 	leader.kill()
-	h = grows(t, c, h, 3, 60*time.Second, "raft nodes after SIGKILL of the leader")
-	next := c.raftLeader(t, h)
-	if next == leader {
-		t.Fatalf("block %d was sealed by the killed leader node%d", h, leader.idx)
-	}
+	h, next := c.nextLeader(t, leader, h, 60*time.Second, "raft nodes after SIGKILL of the leader")
 	t.Logf("leader node%d killed: node%d leads, height %d", leader.idx, next.idx, h)
 
 	// Kill followers until only a minority runs.
@@ -74,10 +70,10 @@ func TestRaftIsolatedLeader(t *testing.T) {
 	old := c.raftLeader(t, h)
 
 	old.signal(syscall.SIGSTOP)
-	h = grows(t, c, h, 5, 90*time.Second, "4 raft nodes while the leader is stopped")
-	next := c.raftLeader(t, h)
-	if next == old {
-		t.Fatalf("block %d sealed by the stopped leader node%d", h, old.idx)
+	h, next := c.nextLeader(t, old, h, 90*time.Second, "4 raft nodes while the leader is stopped")
+	h = grows(t, c, h, 2, 60*time.Second, "4 raft nodes under the new leader")
+	if got := c.raftLeader(t, h); got == old {
+		t.Fatalf("block %d sealed by the stopped leader node%d after node%d led", h, old.idx, next.idx)
 	}
 	old.signal(syscall.SIGCONT)
 	t.Logf("leader node%d stopped: node%d leads, height %d", old.idx, next.idx, h)
@@ -86,6 +82,23 @@ func TestRaftIsolatedLeader(t *testing.T) {
 	waitHeight(t, []*node{old}, h, 90*time.Second, "old leader catches up")
 	h = l.settle(t, c)
 	checkRaftBlocks(t, c, h)
+}
+
+// nextLeader waits for the first block above from that old did not seal
+// and returns its height and sealer. Blocks old proposed before it went
+// down may still commit under the next leader (they were in the log), so
+// the blocks right after from can carry old's seal; but a block of the
+// next term must come within the bound, and from then on old seals none.
+func (c *cluster) nextLeader(t *testing.T, old *node, from uint64, within time.Duration, what string) (uint64, *node) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for n := from + 1; ; n++ {
+		grows(t, c, n-1, 1, max(time.Until(deadline), 0), what)
+		if nd := c.raftLeader(t, n); nd != old {
+			return n, nd
+		}
+		t.Logf("block %d: proposed by node%d before it went down, committed after", n, old.idx)
+	}
 }
 
 // raftBlock is what the tests read of a block.
