@@ -7,10 +7,10 @@ import (
 
 // OnCommitted updates the pool after block b was committed to the chain:
 // it removes b's txs, drops pooled txs that b made invalid (Ethereum txs
-// whose nonce is now used, native txs reusing a nonce b committed, native
-// txs whose block limit is not above b's number, txs above a lowered
-// tx_gas_limit), and promotes queued
-// Ethereum txs whose nonce gap is now filled.
+// whose nonce is now used, by an Ethereum or a native tx of their sender,
+// native txs reusing a nonce b committed, native txs whose block limit is
+// not above b's number, txs above a lowered tx_gas_limit), and promotes
+// queued Ethereum txs whose nonce gap is now filled.
 func (p *Pool) OnCommitted(b *types.Block) {
 	if b == nil || b.Header == nil {
 		return
@@ -18,8 +18,12 @@ func (p *Pool) OnCommitted(b *types.Block) {
 	height := b.Header.Number
 	limit, hasLimit, limitErr := p.txGasLimit(height) // read before the lock: admissions wait on it
 	p.mu.Lock()
-	// touched maps each sender of an Ethereum tx in b to the nonce after
-	// its last tx in b: a lower bound of its committed nonce now.
+	// touched maps the senders whose account nonce b may have changed to
+	// a lower bound of that nonce now: the nonce after their last Ethereum
+	// tx in b, or 0 for senders of native txs only. Executing a native tx
+	// advances its sender's account nonce too, and the sender's pooled
+	// Ethereum txs must follow; native senders are recorded only when the
+	// pool holds Ethereum txs of theirs (the others have nothing to refresh).
 	touched := make(map[common.Address]uint64)
 	removed := 0
 	for _, tx := range b.Txs {
@@ -41,6 +45,14 @@ func (p *Pool) OnCommitted(b *types.Block) {
 			p.log.Debug("dropping tx: native nonce used by a committed tx", "tx", e.hash, "block", height)
 			p.remove(e)
 			removed++
+		}
+		if len(p.accounts) == 0 {
+			continue // no Ethereum tx pooled: nothing to refresh
+		}
+		if s, ok := p.senderOf(tx); ok && p.accounts[s] != nil {
+			if _, seen := touched[s]; !seen {
+				touched[s] = 0
+			}
 		}
 	}
 

@@ -153,6 +153,9 @@ func TestOnCommittedDropsReusedNativeNonce(t *testing.T) {
 	mine := nativeTx(t, suite, cryptotest.Key(t, suite), 42, 30)
 	theirs := nativeTx(t, suite, cryptotest.Key(t, suite), 42, 30)
 	mustAdd(t, p, mine)
+	if _, err := theirs.Verify(suite, testChainID, testGroup); err != nil {
+		t.Fatal(err) // a block's txs are verified before it commits
+	}
 	p.OnCommitted(chain.commit(t, theirs))
 	if p.Has(mine.Hash()) {
 		t.Fatal("tx reusing a committed native nonce kept")

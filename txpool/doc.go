@@ -18,6 +18,9 @@
 // order, deterministically. OnCommitted is called after every committed
 // block: it removes the block's txs, promotes queued txs, and drops native
 // txs whose block limit has passed and Ethereum txs whose nonce is stale.
+// A native tx does not carry its sender's account nonce but, once executed,
+// advances it: after a block, the pool re-reads the account nonce of every
+// sender in it (Ethereum or native) it holds Ethereum txs of.
 //
 // The pool reaches the chain only through the small Chain interface, so it
 // is tested without a ledger. A Chain may also implement FrozenAccounts

@@ -29,6 +29,7 @@ type fakeChain struct {
 	committed  map[common.Hash]bool
 	err        error // returned by every lookup when set
 	lookups    int   // TxCommitted calls
+	nonceReads int   // AccountNonce calls
 }
 
 func newFakeChain(height uint64) *fakeChain {
@@ -49,7 +50,14 @@ func (c *fakeChain) Height() uint64 {
 func (c *fakeChain) AccountNonce(a common.Address) (uint64, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.nonceReads++
 	return c.nonces[a], c.err
+}
+
+func (c *fakeChain) accountNonceReads() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.nonceReads
 }
 
 func (c *fakeChain) NativeNonceUsed(n *big.Int) (bool, error) {
@@ -84,6 +92,8 @@ func (c *fakeChain) setErr(err error) {
 }
 
 // commit records b's txs as committed and returns b, for OnCommitted.
+// Like the executor, it advances the sender's account nonce for native txs
+// too (they skip the nonce check but are counted).
 func (c *fakeChain) commit(t testing.TB, txs ...*types.Transaction) *types.Block {
 	t.Helper()
 	c.mu.Lock()
@@ -91,16 +101,17 @@ func (c *fakeChain) commit(t testing.TB, txs ...*types.Transaction) *types.Block
 	c.height++
 	for _, tx := range txs {
 		c.committed[tx.Hash()] = true
+		s, ok := tx.CachedSender()
+		if !ok {
+			t.Fatalf("committing unverified tx %s", tx.Hash())
+		}
 		if tx.IsEthereum() {
-			s, ok := tx.CachedSender()
-			if !ok {
-				t.Fatalf("committing unverified tx %s", tx.Hash())
-			}
 			if tx.Nonce()+1 > c.nonces[s] {
 				c.nonces[s] = tx.Nonce() + 1
 			}
 		} else {
 			c.nativeUsed[nonceKey(tx.Native().Nonce)] = true
+			c.nonces[s]++
 		}
 	}
 	return &types.Block{Header: &types.Header{Number: c.height}, Txs: txs}
