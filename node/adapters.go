@@ -100,6 +100,11 @@ func (l *engineLedger) Commit(b *types.Block, receipts []*types.Receipt, senders
 	ws, _ := st.(*state.WriteSet) // nil: writes the state cache cannot list; it forgets everything
 	l.n.stateMu.Lock()
 	err := l.n.cache.Commit(ws, func() error { return l.n.ledger.Commit(b, receipts, senders, w, roots) })
+	if err == nil {
+		l.n.gov.committed(b.Header.Number, st)
+	} else {
+		l.n.gov.open(l.n.ledger.Height()) // as if governance changed at the head
+	}
 	l.n.slotsCommitted(st)
 	l.n.stateMu.Unlock()
 	if err != nil {

@@ -33,10 +33,18 @@ var errSealersPending = fmt.Errorf("node: the sealer set of this height: %w", co
 // maximum.
 func (n *Node) pbftEpoch(height uint64) (pbftengine.Epoch, error) {
 	at := max(height, 1) - 1
-	if head := n.ledger.Height(); height > head+1 {
-		if height > head+2 {
-			return pbftengine.Epoch{}, fmt.Errorf("%w: height %d, head %d", errSealersPending, height, head)
+	head := n.ledger.Height()
+	if height > head+2 {
+		return pbftengine.Epoch{}, fmt.Errorf("%w: height %d, head %d", errSealersPending, height, head)
+	}
+	if e, ok := n.gov.epochAt(head, height); ok {
+		if height == head+2 && !precompiled.Pipelined(e.compat) {
+			return pbftengine.Epoch{}, fmt.Errorf("%w: height %d, head %d, compatibility version %s at %d", errSealersPending, height, head, e.compat, height-1)
 		}
+		return e.ep, nil
+	}
+	gen := n.gov.generation()
+	if height > head+1 {
 		compat, err := read(&backend{n}, head, func(r *state.Reader) (string, error) {
 			p, err := precompiled.NewGovernanceReader(r).Params(height - 1)
 			return p.Compatibility, err
@@ -53,6 +61,7 @@ func (n *Node) pbftEpoch(height uint64) (pbftengine.Epoch, error) {
 		sealers [][]byte
 		weights []uint64
 		period  uint64
+		compat  string // the compatibility version in force at height
 	}
 	r, err := read(&backend{n}, at, func(r *state.Reader) (result, error) {
 		g := precompiled.NewGovernanceReader(r)
@@ -75,6 +84,7 @@ func (n *Node) pbftEpoch(height uint64) (pbftengine.Epoch, error) {
 		if v, ok := cfg[precompiled.KeyCompatibilityVersion]; ok {
 			compat = v.Value
 		}
+		out.compat = compat
 		if precompiled.CompareVersions(compat, precompiled.CompatV0_3) < 0 || consensus.UnitWeights(out.weights) {
 			out.weights = nil // one vote per sealer
 		}
@@ -99,7 +109,9 @@ func (n *Node) pbftEpoch(height uint64) (pbftengine.Epoch, error) {
 	if r.period == 0 {
 		r.period = n.genesis.PBFTLeaderPeriod()
 	}
-	return pbftengine.Epoch{Sealers: r.sealers, Weights: r.weights, LeaderPeriod: r.period}, nil
+	ep := pbftengine.Epoch{Sealers: r.sealers, Weights: r.weights, LeaderPeriod: r.period}
+	n.gov.keepEpoch(gen, head, height, govEpoch{ep: ep, compat: r.compat})
+	return ep, nil
 }
 
 // pbftSigners is block sync's sealer set on a PBFT chain: the sealers in

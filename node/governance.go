@@ -2,6 +2,7 @@ package node
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -90,10 +91,18 @@ func (g *Genesis) addGovernanceState(alloc map[common.Address]executor.GenesisAc
 // network admission (members.go), the PBFT sealer set and block sync's
 // PBFT certificate check (epochs.go) follow it.
 func (n *Node) ConsensusNodes(height uint64) ([]precompiled.ConsensusNode, error) {
-	at := min(max(height, 1)-1, n.ledger.Height())
-	return read(&backend{n}, at, func(r *state.Reader) ([]precompiled.ConsensusNode, error) {
+	head := n.ledger.Height()
+	if nodes, ok := n.gov.nodesAt(head, height); ok {
+		return nodes, nil
+	}
+	gen := n.gov.generation()
+	nodes, err := read(&backend{n}, min(max(height, 1)-1, head), func(r *state.Reader) ([]precompiled.ConsensusNode, error) {
 		return precompiled.NewGovernanceReader(r).Nodes(height)
 	})
+	if err == nil {
+		n.gov.keepNodes(gen, head, height, slices.Clone(nodes))
+	}
+	return nodes, err
 }
 
 // governance reads the governance state after the head block.

@@ -90,6 +90,7 @@ type Node struct {
 	config    *contractSlots // the SystemConfig slots the rules are read from (contractslots.go)
 	frozen    *contractSlots // the Permission slots the pool's frozen-account checks read
 	freezes   freezeStatuses // the accounts' frozen statuses the pool reads, read through frozen
+	gov       govCache       // the PBFT configuration and node list past the last governance change (govcache.go)
 	// cache holds committed accounts, code and slots for executions on
 	// the latest state or a snapshot of it and for the pool's nonce
 	// reads; every commit goes through it (state.Cache.Commit).
@@ -175,6 +176,7 @@ func New(cfg Config, logger *slog.Logger) (n *Node, err error) {
 	if err := n.initGenesis(); err != nil {
 		return nil, err
 	}
+	n.gov.open(n.ledger.Height())
 	if err := n.checkCompatibility(); err != nil {
 		return nil, err
 	}

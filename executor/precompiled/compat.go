@@ -44,10 +44,15 @@ var compatVersions = []string{CompatV0_1, CompatV0_2, CompatV0_3, CompatV0_4}
 // the deploy mode are read at execution only and keep their timing.
 func GovernanceDelay(compat string) uint64 {
 	if CompareVersions(compat, CompatV0_4) >= 0 {
-		return 2
+		return MaxGovernanceDelay
 	}
 	return 1
 }
+
+// MaxGovernanceDelay is the largest GovernanceDelay of any version: with
+// no change to the system config or the node list since block X, every
+// block from X+MaxGovernanceDelay on has the same ones.
+const MaxGovernanceDelay = 2
 
 // Pipelined reports whether the rules of block X (its system config and
 // consensus node list) are fixed by block X-2, given compat, the
