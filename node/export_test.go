@@ -13,11 +13,13 @@ func (n *Node) CheckStateCache() error {
 // StateCacheStats are the node's state cache counters.
 func (n *Node) StateCacheStats() state.CacheStats { return n.cache.Stats() }
 
-// GovernanceCached reports whether the PBFT configuration and the node
-// list of the block after the head are served from the governance cache.
-func (n *Node) GovernanceCached() (epoch, nodes bool) {
+// GovernanceCached reports whether the PBFT configuration, the node list
+// and the rules of the block after the head are served from the
+// governance cache.
+func (n *Node) GovernanceCached() (epoch, nodes, rules bool) {
 	head := n.ledger.Height()
 	_, epoch = n.gov.epochAt(head, head+1)
 	_, nodes = n.gov.nodesAt(head, head+1)
-	return epoch, nodes
+	_, rules = n.gov.rulesAt(head, head+1)
+	return epoch, nodes, rules
 }

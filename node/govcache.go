@@ -4,15 +4,17 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/gobcos/gobcos/consensus"
 	pbftengine "github.com/gobcos/gobcos/consensus/pbft/engine"
+	"github.com/gobcos/gobcos/executor"
 	"github.com/gobcos/gobcos/executor/precompiled"
 	"github.com/gobcos/gobcos/state"
 )
 
 // govCache keeps the governance reads consensus follows, the PBFT
-// configuration (pbftEpoch) and the consensus node list
-// (ConsensusNodes), for the heights where they no longer depend on the
-// height. A change to the system config or the node list made in block X
+// configuration (pbftEpoch), the consensus node list (ConsensusNodes) and
+// the rules read from the system config (readRules), for the heights
+// where they no longer depend on the height. A change to the system config or the node list made in block X
 // is in force from X+1 or X+2 (precompiled.GovernanceDelay), so with no
 // such change since block X every height from X+MaxGovernanceDelay on has
 // the same configuration and node list. Without the cache the node read
@@ -37,8 +39,16 @@ type govCache struct {
 	stable   uint64
 	gen      uint64 // drops so far
 	epoch    *govEpoch
+	rules    *govRules
 	nodes    []precompiled.ConsensusNode
 	hasNodes bool
+}
+
+// govRules is what readRules reads of a height: the rules as the node and
+// as the executor sees them.
+type govRules struct {
+	r  consensus.Rules
+	er executor.Rules
 }
 
 // govEpoch is what pbftEpoch reads of a height: its PBFT configuration
@@ -79,7 +89,7 @@ func (c *govCache) committed(number uint64, st any) {
 func (c *govCache) drop(number uint64) {
 	c.gen++
 	c.stable = number + precompiled.MaxGovernanceDelay
-	c.epoch, c.nodes, c.hasNodes = nil, nil, false
+	c.epoch, c.rules, c.nodes, c.hasNodes = nil, nil, nil, false
 }
 
 // holds reports whether the kept values are those of height, with head
@@ -99,6 +109,16 @@ func (c *govCache) epochAt(head, height uint64) (govEpoch, bool) {
 	e := *c.epoch
 	e.ep.Sealers, e.ep.Weights = slices.Clone(e.ep.Sealers), slices.Clone(e.ep.Weights)
 	return e, true
+}
+
+// rulesAt returns the kept rules of height.
+func (c *govCache) rulesAt(head, height uint64) (govRules, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.rules == nil || !c.holds(head, height) {
+		return govRules{}, false
+	}
+	return *c.rules, true
 }
 
 // nodesAt returns the kept node list of height.
@@ -126,6 +146,16 @@ func (c *govCache) keepEpoch(gen, head, height uint64, e govEpoch) {
 	defer c.mu.Unlock()
 	if c.gen == gen && c.holds(head, height) {
 		c.epoch = &e
+	}
+}
+
+// keepRules keeps r, read for height with the ledger at head, if no drop
+// happened since gen and height is past the last change.
+func (c *govCache) keepRules(gen, head, height uint64, r govRules) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen == gen && c.holds(head, height) {
+		c.rules = &r
 	}
 }
 

@@ -305,15 +305,15 @@ func testPBFTChain(t *testing.T, suite string) {
 	}
 	c.waitHeight(h2)
 	c.checkSame(ctx, h2)
-	// Past the genesis's governance state, the engine's and network
-	// admission's reads of it are served from the governance cache.
+	// Past the genesis's governance state, the engine's, the rules' and
+	// network admission's reads of it are served from the governance cache.
 	for deadline := time.Now().Add(5 * time.Second); ; {
-		epoch, nodes := c.nodes[0].GovernanceCached()
-		if epoch && nodes {
+		epoch, nodes, rules := c.nodes[0].GovernanceCached()
+		if epoch && nodes && rules {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("at height %d, governance cache holds the configuration: %v, the node list: %v", h2, epoch, nodes)
+			t.Fatalf("at height %d, governance cache holds the configuration: %v, the node list: %v, the rules: %v", h2, epoch, nodes, rules)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

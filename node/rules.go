@@ -117,6 +117,20 @@ func (n *Node) execRules(head *types.Header, height uint64) *executor.Rules {
 // readRules reads the rules of height once from the latest state (head's),
 // as the node and as the executor sees them.
 func (n *Node) readRules(head *types.Header, height uint64) (consensus.Rules, executor.Rules, error) {
+	var headNumber uint64
+	if head != nil {
+		headNumber = head.Number
+		if x, ok := n.gov.rulesAt(headNumber, height); ok {
+			// height and its parent are past the last governance change:
+			// the parent's compatibility version is height's.
+			if height > headNumber+1 && (height > headNumber+2 || !precompiled.Pipelined(x.er.Compatibility)) {
+				return consensus.Rules{}, executor.Rules{}, fmt.Errorf("%w: block %d, head %d (compatibility version %s at block %d)",
+					consensus.ErrRulesPending, height, headNumber, x.er.Compatibility, height-1)
+			}
+			return x.r, x.er, nil
+		}
+	}
+	gen := n.gov.generation()
 	g := n.genesis
 	gr := precompiled.NewGovernanceReader(n.config.reader(state.NewReader(n.kv)))
 	parent, err := gr.Params(max(height, 1) - 1)
@@ -153,6 +167,9 @@ func (n *Node) readRules(head *types.Header, height uint64) (consensus.Rules, ex
 	}
 	if p.Has[precompiled.KeyMinSealIntervalMs] {
 		r.MinSealInterval = p.MinSealInterval
+	}
+	if head != nil {
+		n.gov.keepRules(gen, headNumber, height, govRules{r: r, er: er})
 	}
 	return r, er, nil
 }
