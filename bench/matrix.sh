@@ -14,8 +14,11 @@
 #   WORKLOADS    workloads (default "transfer erc20 kv mixed")
 #   CONFLICTS    conflict shares (default "0 0.5")
 #   BATCH        txs per JSON-RPC batch, 0 for one tx per request (default 50)
-#   TXS_1, TXS_4 txs per run on 1 and on 4 nodes (default 30000 and 20000;
-#                SM runs use half, SM signing being slower)
+#   TXS_1, TXS_4 txs per run on 1 and on 4 nodes (default 100000 and 60000;
+#                SM runs use half, SM signing being slower): long enough
+#                that a run's maximum rate is one the chain sustains, its
+#                memtable flushes and compactions included, not a burst
+#                that fits in the node's memory
 #   VERIFY_ECDSA, VERIFY_SM  verifications per second per core for the
 #                ceiling (default: measured once by `gobcos bench ceiling`)
 #   PORT_BASE    first RPC port (default 18900; P2P ports start 13000 above)
@@ -41,8 +44,8 @@ SUITES=${SUITES:-"ecdsa sm"}
 WORKLOADS=${WORKLOADS:-"transfer erc20 kv mixed"}
 CONFLICTS=${CONFLICTS:-"0 0.5"}
 BATCH=${BATCH:-50}
-TXS_1=${TXS_1:-30000}
-TXS_4=${TXS_4:-20000}
+TXS_1=${TXS_1:-100000}
+TXS_4=${TXS_4:-60000}
 PORT_BASE=${PORT_BASE:-18900}
 HALF_RATE=${HALF_RATE-0}
 DURATION=${DURATION:-20s}
