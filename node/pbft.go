@@ -142,8 +142,8 @@ func (n *Node) buildPBFT(sealers [][]byte, frame int) error {
 	cc.MaxProposalBytes = min(cc.MaxProposalBytes, cc.MaxMessageSize/2)
 	cc.TimeoutTicks = max(2, uint64(g.PBFTConsensusTimeout()/pbftTick))
 	cc.HeartbeatTicks = max(1, min(cc.HeartbeatTicks, cc.TimeoutTicks/3))
-	cc.MinSealTicks = uint64(time.Duration(g.MinSealIntervalMs) * time.Millisecond / pbftTick)
 	ecfg := n.cfg.PBFT.engineConfig(pbftengine.DefaultConfig())
+	ecfg.MinSealInterval = msDuration(g.MinSealIntervalMs) // by the clock, not in ticks (the engine's seal.go)
 	ecfg.ChainID, ecfg.GroupID = g.ChainID, g.GroupID
 	ecfg.TickInterval = pbftTick
 	ecfg.BlockGasLimit, ecfg.BlockLimitWindow = g.BlockGasLimit, g.BlockLimitWindow

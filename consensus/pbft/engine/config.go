@@ -13,6 +13,11 @@ type Config struct {
 	// ProposeEveryTicks is how often, at most, the driver asks the pool for
 	// transactions while the core wants a proposal and no notification came.
 	ProposeEveryTicks uint64
+	// MinSealInterval is the least time between the start of a round (the
+	// height before decided, or a view change) and this node's proposal
+	// as its leader, until the chain's rules (Params.Rules) say otherwise.
+	// A Core.MinSealTicks above it counts instead, in TickInterval units.
+	MinSealInterval time.Duration
 	// FetchTimeout is how long a replica waits for a peer's answer to a
 	// tx fetch request before it asks the next sealer.
 	FetchTimeout time.Duration
@@ -44,6 +49,8 @@ func (c Config) Validate() error {
 	switch {
 	case c.ProposeEveryTicks == 0:
 		return fmt.Errorf("%w: ProposeEveryTicks is 0, must be positive", ErrInvalidConfig)
+	case c.MinSealInterval < 0:
+		return fmt.Errorf("%w: MinSealInterval is %v, must not be negative", ErrInvalidConfig, c.MinSealInterval)
 	case c.FetchTimeout <= 0:
 		return fmt.Errorf("%w: FetchTimeout is %v, must be positive", ErrInvalidConfig, c.FetchTimeout)
 	case c.FetchCacheSize <= 0:

@@ -17,6 +17,12 @@
 // its output over several Steps, so what they lead to is persisted in one
 // synced write, not one per message.
 //
+// The minimum seal interval (Config.MinSealInterval, then the chain's
+// rules) is the driver's, by the clock: a leader's proposal waits until
+// the interval has passed since its round began, and a timer wakes the
+// driver when it has (seal.go). The core's own count (MinSealTicks) would
+// hold only whole ticks, rounded down; the driver keeps it at 0.
+//
 // # Handling a Ready
 //
 // In the order the core prescribes: Ready.Proposals and Ready.State are

@@ -179,17 +179,23 @@ type Engine struct {
 	onEpoch    func([][]byte, int)
 
 	// Owned by the run goroutine.
-	ep        Epoch       // the running configuration, if known
-	epID      common.Hash // its id
-	known     bool        // ep is the configuration of base+1
-	checked   uint64      // head for which Epochs was last asked
-	epochErr  string      // last error reading the configuration
-	lastHSID  common.Hash // configuration lastHS belongs to
-	core      *pbft.Core  // nil while this node is not a sealer
-	base      uint64      // ledger head the core was built on or last acknowledged
-	lastHS    *pbft.HardState
-	execs     map[uint64]execResult
-	tryProp   bool
+	ep       Epoch       // the running configuration, if known
+	epID     common.Hash // its id
+	known    bool        // ep is the configuration of base+1
+	checked  uint64      // head for which Epochs was last asked
+	epochErr string      // last error reading the configuration
+	lastHSID common.Hash // configuration lastHS belongs to
+	core     *pbft.Core  // nil while this node is not a sealer
+	base     uint64      // ledger head the core was built on or last acknowledged
+	lastHS   *pbft.HardState
+	execs    map[uint64]execResult
+	tryProp  bool
+	// The minimum seal interval (seal.go): the one in force, the round it
+	// counts from, and the timer that ends it.
+	minSeal   time.Duration
+	round     sealRound
+	sealTimer *time.Timer
+	sealC     <-chan time.Time
 	ticks     uint64
 	rebuilds  uint64
 	available bool
@@ -256,6 +262,10 @@ func New(p Params) (*Engine, error) {
 	if ccfg.Logger == nil {
 		ccfg.Logger = logger
 	}
+	// The driver holds proposals back for the minimum seal interval by the
+	// clock (seal.go); the core would count it in whole ticks.
+	minSeal := max(p.Config.MinSealInterval, time.Duration(ccfg.MinSealTicks)*p.Config.TickInterval)
+	ccfg.MinSealTicks = 0
 	e := &Engine{
 		cfg: p.Config, ccfg: ccfg, suite: p.Core.Suite,
 		ledger: p.Ledger, exec: p.Executor, pool: p.Pool, tr: p.Transport, sigs: p.Verifier,
@@ -272,6 +282,7 @@ func New(p Params) (*Engine, error) {
 		rules: p.Rules, maxWindow: p.Core.Window, onProposed: p.OnProposed,
 		unsaved: make(map[common.Hash]*bodiesRecord), fetchTries: make(map[common.Hash]int),
 		lacking: make(map[common.Hash]*pbft.Proposal), pipeCache: make(map[pipeKey]bool),
+		minSeal: minSeal,
 	}
 	e.fetch = newFetcher(e, p.Fetch, p.Config, p.Core.MaxMessageSize)
 	e.self.Store(int64(self))
@@ -405,6 +416,9 @@ func (e *Engine) run(ctx context.Context) {
 			e.stepQueued()
 		case <-notify:
 			e.tryProp = true
+		case <-e.sealC:
+			e.sealC = nil
+			e.tryProp = true
 		case r := <-e.fetch.results:
 			e.onFetched(ctx, r)
 		case d := <-e.execDone:
@@ -473,6 +487,7 @@ func (e *Engine) process(ctx context.Context) error {
 			return err
 		}
 	}
+	e.noteRound()
 	e.publish()
 	return nil
 }
@@ -553,9 +568,16 @@ func (e *Engine) handleReady(ctx context.Context) error {
 
 // propose gives the core a proposal when it wants one and the pool has txs.
 func (e *Engine) propose() {
+	e.noteRound()
 	req, ok := e.core.ProposalWanted()
 	if head := e.ledger.Head(); ok && (head == nil || !e.readyAt(req.Height, head.Number)) {
 		ok = false // the parent's commit comes first; it asks again (tryProp)
+	}
+	if ok {
+		if wait := e.sealWait(); wait > 0 {
+			ok = false // the minimum seal interval holds; it asks again when it ends
+			e.wakeToPropose(wait)
+		}
 	}
 	if !ok {
 		// Not proposing, but the core must know whether txs wait here: a

@@ -26,23 +26,23 @@ func (e *Engine) applyTiming(height uint64) {
 		return // this node cannot take part at height; verify and propose say why
 	}
 	tick := e.cfg.TickInterval
-	timeout, seal := e.ccfg.TimeoutTicks, e.ccfg.MinSealTicks
+	timeout := e.ccfg.TimeoutTicks
 	if r.ConsensusTimeout > 0 {
 		timeout = max(2, uint64(r.ConsensusTimeout/tick))
 	}
-	seal = uint64(r.MinSealInterval / tick)
 	timeout = max(2, timeout) // as Core.SetTiming
-	if e.ccfg.TimeoutTicks == timeout && e.ccfg.MinSealTicks == seal {
+	if e.ccfg.TimeoutTicks == timeout && e.minSeal == r.MinSealInterval {
 		return
 	}
-	// The configuration keeps the values for the cores built later (a new
-	// epoch, a rebuild after sync); a running core takes them at once.
-	e.ccfg.TimeoutTicks, e.ccfg.MinSealTicks = timeout, seal
+	// The configuration keeps the timeout for the cores built later (a new
+	// epoch, a rebuild after sync); a running core takes it at once. The
+	// minimum seal interval is the driver's (seal.go): the core's stays 0.
+	e.ccfg.TimeoutTicks, e.minSeal = timeout, r.MinSealInterval
 	e.ccfg.HeartbeatTicks = max(1, min(e.ccfg.HeartbeatTicks, e.ccfg.TimeoutTicks/3))
 	if e.core != nil {
-		e.core.SetTiming(timeout, seal)
+		e.core.SetTiming(timeout, 0)
 	}
-	e.log.Info("consensus timing follows the chain's config", "height", height, "timeoutTicks", timeout, "minSealTicks", seal)
+	e.log.Info("consensus timing follows the chain's config", "height", height, "timeoutTicks", timeout, "minSealInterval", r.MinSealInterval)
 }
 
 // checkRules applies the block rules of height to a proposal's txs.

@@ -80,11 +80,11 @@ func TestTimingFollowsRules(t *testing.T) {
 	}
 	e.core = core
 	e.applyTiming(1)
-	// 20 ms ticks: 1 s is 50 ticks, 100 ms 5.
-	if timeout, seal := core.Timing(); timeout != 50 || seal != 5 {
+	// 20 ms ticks: 1 s is 50 ticks; the seal interval is the driver's (seal.go).
+	if timeout, seal := core.Timing(); timeout != 50 || seal != 0 || e.minSeal != 100*time.Millisecond {
 		t.Fatalf("timing %d %d", timeout, seal)
 	}
-	if e.ccfg.TimeoutTicks != 50 || e.ccfg.MinSealTicks != 5 || e.ccfg.HeartbeatTicks >= e.ccfg.TimeoutTicks {
+	if e.ccfg.TimeoutTicks != 50 || e.ccfg.MinSealTicks != 0 || e.ccfg.HeartbeatTicks >= e.ccfg.TimeoutTicks {
 		t.Fatalf("kept for rebuilds: %+v", e.ccfg)
 	}
 	if _, err := e.ccfg.Validate(); err != nil {
