@@ -24,7 +24,7 @@ func (n *Node) buildRaft(sealers [][]byte, frame int) error {
 	cc := raft.DefaultConfig()
 	cc.Suite, cc.Key, cc.Sealers = n.suite, n.key, sealers
 	cc.MaxBlockTxs = maxBlockTxs // the engine applies tx_count_limit in force (Rules)
-	cc.MinSealTicks = uint64(time.Duration(g.MinSealIntervalMs) * time.Millisecond / raftTick)
+	cc.MinSealInterval = msDuration(g.MinSealIntervalMs) // by the clock, not in ticks
 	cc.MaxMessageSize = frame - 1024
 	cc.MaxSizePerMsg = uint64(min(4<<20, cc.MaxMessageSize/4))
 	cc.Logger = n.logger.With("module", "consensus", "engine", "raft")

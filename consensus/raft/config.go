@@ -3,6 +3,7 @@ package raft
 import (
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/gobcos/gobcos/crypto"
 )
@@ -25,6 +26,11 @@ type Config struct {
 	// MinSealTicks is the least number of ticks between two blocks sealed
 	// by one leader.
 	MinSealTicks uint64
+	// MinSealInterval is the least time between two blocks sealed by one
+	// leader, by Now (time.Now when nil); with MinSealTicks, both hold.
+	// The driver wakes the core when it ends (SealWait).
+	MinSealInterval time.Duration
+	Now             func() time.Time
 	// SnapshotEntries: a snapshot is taken every SnapshotEntries applied
 	// entries; the log is then compacted, keeping KeepEntries entries
 	// before the snapshot for followers that are a little behind.
@@ -67,6 +73,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("%w: election %d and heartbeat %d ticks; need election > heartbeat >= 1", ErrInvalidConfig, c.ElectionTicks, c.HeartbeatTicks)
 	case c.MaxBlockTxs < 1:
 		return fmt.Errorf("%w: MaxBlockTxs is %d", ErrInvalidConfig, c.MaxBlockTxs)
+	case c.MinSealInterval < 0:
+		return fmt.Errorf("%w: MinSealInterval is %v", ErrInvalidConfig, c.MinSealInterval)
 	case c.SnapshotEntries < 1:
 		return fmt.Errorf("%w: SnapshotEntries is 0", ErrInvalidConfig)
 	case c.SyncTicks < 1:

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 	etcdraft "go.etcd.io/raft/v3"
@@ -93,6 +94,7 @@ type Core struct {
 	syncTarget uint64      // ledger height the latest snapshot covers
 
 	ticks, lastSeal, lastSync uint64
+	lastSealAt                time.Time // by Config.Now, for MinSealInterval
 	sealWanted                bool
 	stats                     Stats
 	err                       error // fatal: the core stopped
@@ -520,6 +522,10 @@ func (c *Core) maybeSeal() bool {
 		c.sealWanted = true // retried at the next tick
 		return false
 	}
+	if c.sealIntervalLeft() > 0 {
+		c.sealWanted = true // retried when the driver's timer ends (SealWait), or at a tick
+		return false
+	}
 	idx, ok := c.signerIdx[string(c.self)]
 	if !ok {
 		return false
@@ -546,6 +552,7 @@ func (c *Core) maybeSeal() bool {
 		return false
 	}
 	c.lastSeal = max(c.ticks, 1)
+	c.lastSealAt = c.now()
 	c.stats.Proposed++
 	return true
 }

@@ -15,7 +15,8 @@
 // # Blocks are log entries
 //
 // Only the leader seals: when every entry of its log is committed and
-// applied, at least MinSealTicks after its previous block, and its pool
+// applied, at least MinSealTicks and MinSealInterval (by the clock; the
+// driver wakes the core when it ends, SealWait) after its previous block, and its pool
 // has transactions (no empty blocks), it executes up to MaxBlockTxs of
 // them on its head, builds the header, writes the raft position into
 // Header.Extra and signs the header hash (consensus.SignCommit, with its

@@ -297,8 +297,18 @@ func (e *Engine) run(ctx context.Context) {
 	defer ticker.Stop()
 	notify := e.pool.Notify()
 	err := e.core.Process()
+	var seal *time.Timer // ends the minimum seal interval a block waits on
+	var sealC <-chan time.Time
 	for err == nil {
 		e.publish()
+		if w := e.core.SealWait(); w > 0 {
+			if seal == nil {
+				seal = time.NewTimer(w)
+			} else {
+				seal.Reset(w)
+			}
+			sealC = seal.C
+		}
 		if t := e.tickInterval(); t != tick { // a block changed the timeout
 			tick = t
 			ticker.Reset(tick)
@@ -322,6 +332,10 @@ func (e *Engine) run(ctx context.Context) {
 			_ = e.core.Step(m.from, m.data) // bad messages are counted by the core
 			err = e.core.Err()
 		case <-notify:
+			e.core.TrySeal()
+			err = e.core.Process()
+		case <-sealC:
+			sealC = nil
 			e.core.TrySeal()
 			err = e.core.Process()
 		case r := <-e.confs:

@@ -31,9 +31,9 @@ const minTick = 5 * time.Millisecond
 // timeout/ElectionTicks: elections then happen after timeout to
 // 2*timeout without a heartbeat, and heartbeats every
 // HeartbeatTicks/ElectionTicks of it. A zero timeout (no rules, or a
-// source that does not give one) keeps Config.TickInterval. Tick-counted
-// intervals that are not raft's (the seal interval, the sync retry) are
-// converted to the new tick so they keep their length.
+// source that does not give one) keeps Config.TickInterval. The sync
+// retry, counted in ticks but not raft's, is converted to the new tick so
+// it keeps its length; the seal interval is counted by the clock.
 func (e *Engine) applyTiming(height uint64) {
 	if e.rules == nil || e.core == nil {
 		return
@@ -51,11 +51,13 @@ func (e *Engine) applyTiming(height uint64) {
 		e.log.Info("election timeout follows the chain's config", "height", height,
 			"electionTimeout", e.electionTimeout(), "heartbeat", tick*time.Duration(e.ccfg.HeartbeatTicks), "tick", tick)
 	}
-	ticks := uint64(r.MinSealInterval / tick)
-	if ticks != e.ccfg.MinSealTicks {
-		e.ccfg.MinSealTicks = ticks
-		e.core.SetMinSealTicks(ticks)
-		e.log.Info("minimum seal interval follows the chain's config", "height", height, "ticks", ticks)
+	if r.MinSealInterval != e.ccfg.MinSealInterval || e.ccfg.MinSealTicks != 0 {
+		// By the clock, not in ticks (which rounded it down): the driver
+		// wakes the core when it ends (run, SealWait).
+		e.ccfg.MinSealInterval, e.ccfg.MinSealTicks = r.MinSealInterval, 0
+		e.core.SetMinSealInterval(r.MinSealInterval)
+		e.core.SetMinSealTicks(0)
+		e.log.Info("minimum seal interval follows the chain's config", "height", height, "interval", r.MinSealInterval)
 	}
 }
 

@@ -61,8 +61,8 @@ func TestMinSealFollowsRules(t *testing.T) {
 	}
 	e.core = core
 	e.applyTiming(1)
-	if e.ccfg.MinSealTicks != 10 { // 20 ms ticks
-		t.Fatalf("MinSealTicks %d, want 10", e.ccfg.MinSealTicks)
+	if e.ccfg.MinSealInterval != 200*time.Millisecond || e.ccfg.MinSealTicks != 0 { // by the clock, not in ticks
+		t.Fatalf("MinSealInterval %v, MinSealTicks %d; want 200ms, 0", e.ccfg.MinSealInterval, e.ccfg.MinSealTicks)
 	}
 }
 
@@ -90,20 +90,21 @@ func TestElectionTimeoutFollowsRules(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.core = core
-	check := func(height uint64, tick, election time.Duration, seal, sync uint64) {
+	check := func(height uint64, tick, election, seal time.Duration, sync uint64) {
 		t.Helper()
 		e.applyTiming(height)
 		s := e.Stats()
-		if s.Tick != tick || s.ElectionTimeout != election || e.ccfg.MinSealTicks != seal || e.ccfg.SyncTicks != sync {
-			t.Fatalf("height %d: tick %v, election timeout %v, seal %d ticks, sync %d ticks; want %v, %v, %d, %d",
-				height, s.Tick, s.ElectionTimeout, e.ccfg.MinSealTicks, e.ccfg.SyncTicks, tick, election, seal, sync)
+		if s.Tick != tick || s.ElectionTimeout != election || e.ccfg.MinSealInterval != seal || e.ccfg.SyncTicks != sync {
+			t.Fatalf("height %d: tick %v, election timeout %v, seal %v, sync %d ticks; want %v, %v, %v, %d",
+				height, s.Tick, s.ElectionTimeout, e.ccfg.MinSealInterval, e.ccfg.SyncTicks, tick, election, seal, sync)
 		}
 	}
-	check(1, 20*time.Millisecond, 200*time.Millisecond, 20, 20) // the configured 20 ms tick
-	check(3, 200*time.Millisecond, 2*time.Second, 2, 2)         // 2 s: ten 200 ms ticks
-	check(4, 200*time.Millisecond, 2*time.Second, 2, 2)
+	const seal = 400 * time.Millisecond
+	check(1, 20*time.Millisecond, 200*time.Millisecond, seal, 20) // the configured 20 ms tick
+	check(3, 200*time.Millisecond, 2*time.Second, seal, 2)        // 2 s: ten 200 ms ticks
+	check(4, 200*time.Millisecond, 2*time.Second, seal, 2)
 	check(5, minTick, 10*minTick, 0, 80) // under ten minimum ticks: the minimum
-	check(2, 20*time.Millisecond, 200*time.Millisecond, 20, 20)
+	check(2, 20*time.Millisecond, 200*time.Millisecond, seal, 20)
 }
 
 // TestRunningDriversFollowTimeout: running drivers take a new consensus
