@@ -24,7 +24,8 @@ func (n *Node) buildRaft(sealers [][]byte, frame int) error {
 	cc := raft.DefaultConfig()
 	cc.Suite, cc.Key, cc.Sealers = n.suite, n.key, sealers
 	cc.MaxBlockTxs = maxBlockTxs // the engine applies tx_count_limit in force (Rules)
-	cc.MinSealInterval = msDuration(g.MinSealIntervalMs) // by the clock, not in ticks
+	// By the clock, not in ticks; the engine follows the value in force.
+	cc.MinSealInterval = msDuration(g.MinSealIntervalMs)
 	cc.MaxMessageSize = frame - 1024
 	cc.MaxSizePerMsg = uint64(min(4<<20, cc.MaxMessageSize/4))
 	cc.Logger = n.logger.With("module", "consensus", "engine", "raft")
