@@ -99,13 +99,14 @@ func (l *engineLedger) Commit(b *types.Block, receipts []*types.Receipt, senders
 	start := time.Now()
 	ws, _ := st.(*state.WriteSet) // nil: writes the state cache cannot list; it forgets everything
 	l.n.stateMu.Lock()
+	release := l.n.slotsCommitting(st)
 	err := l.n.cache.Commit(ws, func() error { return l.n.ledger.Commit(b, receipts, senders, w, roots) })
 	if err == nil {
 		l.n.gov.committed(b.Header.Number, st)
 	} else {
 		l.n.gov.open(l.n.ledger.Height()) // as if governance changed at the head
 	}
-	l.n.slotsCommitted(st)
+	release()
 	l.n.stateMu.Unlock()
 	if err != nil {
 		return err

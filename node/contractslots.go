@@ -42,15 +42,11 @@ func (c *contractSlots) reader(r precompiled.SlotReader) precompiled.SlotReader 
 	return cachedSlots{c: c, r: r}
 }
 
-// committed drops the cache when st, the state writes of a block just
-// committed (stateMu's write lock held), touch the contract's storage, or
-// are of a type whose writes it cannot list. It reports whether it did.
-func (c *contractSlots) committed(st any) bool {
-	if ws, ok := st.(*state.WriteSet); ok && !touchesPrefix(ws.Writes(), state.StoragePrefix(c.addr)) {
-		return false
-	}
-	c.slots.drop()
-	return true
+// changedBy reports whether st, the state writes of a block, touch the
+// contract's storage, or are of a type whose writes it cannot list.
+func (c *contractSlots) changedBy(st any) bool {
+	ws, ok := st.(*state.WriteSet)
+	return !ok || touchesPrefix(ws.Writes(), state.StoragePrefix(c.addr))
 }
 
 // touchesPrefix reports whether a write of ws, sorted by key as a write
@@ -76,11 +72,29 @@ func (cs cachedSlots) Storage(addr common.Address, slot common.Hash) (common.Has
 // entry, one entry per account the pool saw since the cache last started.
 const frozenSlotsMax = 1 << 16
 
-// slotsCommitted tells the caches of contract slots of a commit's state
-// writes st (stateMu's write lock held).
-func (n *Node) slotsCommitted(st any) {
-	n.config.committed(st)
-	if n.frozen.committed(st) {
-		n.freezes.drop() // after the slots its statuses are read through
+// slotsCommitting holds the caches of contract slots, and the statuses
+// read through them, that a block with state writes st changes; the
+// returned function releases them, dropping what they kept. The node's
+// commit calls it under stateMu's write lock before the ledger writes the
+// block, and the function after: the block becomes visible (its head, its
+// receipts) while the caches are held, so a reader that saw it never gets
+// a value from before it (a frozen account's tx admitted by the pool).
+func (n *Node) slotsCommitting(st any) (release func()) {
+	config, frozen := n.config.changedBy(st), n.frozen.changedBy(st)
+	if config {
+		n.config.slots.hold()
+	}
+	if frozen {
+		n.frozen.slots.hold()
+		n.freezes.hold()
+	}
+	return func() {
+		if config {
+			n.config.slots.release()
+		}
+		if frozen {
+			n.frozen.slots.release()
+			n.freezes.release() // after the slots its statuses are read through
+		}
 	}
 }

@@ -58,21 +58,63 @@ func TestConfigSlots(t *testing.T) {
 		t.Fatalf("%d store reads, want 5 (3 config slots once, the other address twice)", base.reads)
 	}
 	// Writes around the contract's storage, not in it: kept.
-	c.committed(writeSet(state.AccountKey(precompiled.SystemConfigAddress), state.StorageKey(other, common.Hash{9}),
+	commitThrough(c, writeSet(state.AccountKey(precompiled.SystemConfigAddress), state.StorageKey(other, common.Hash{9}),
 		state.StorageKey(common.HexToAddress("0x1001"), common.Hash{9})))
 	readAll()
 	if base.reads != 6 {
 		t.Fatalf("%d store reads after an unrelated commit, want 6", base.reads)
 	}
-	c.committed(writeSet(state.AccountKey(other), state.StorageKey(precompiled.SystemConfigAddress, common.Hash{7})))
+	commitThrough(c, writeSet(state.AccountKey(other), state.StorageKey(precompiled.SystemConfigAddress, common.Hash{7})))
 	readAll()
 	if base.reads != 10 {
 		t.Fatalf("%d store reads after a config write, want 10 (read again)", base.reads)
 	}
-	c.committed("not a write set")
+	commitThrough(c, "not a write set")
 	readAll()
 	if base.reads != 14 {
 		t.Fatalf("%d store reads after a commit of unknown writes, want 14", base.reads)
+	}
+}
+
+// commitThrough runs a block's commit with state writes st past c, as
+// the node's commit does (slotsCommitting).
+func commitThrough(c *contractSlots, st any) {
+	if c.changedBy(st) {
+		c.slots.hold()
+		c.slots.release()
+	}
+}
+
+// While a commit that changes the contract is under way (the block may
+// already be visible), reads go to the store and nothing is kept or
+// served from before: the cached value is not served, the value read is
+// not kept; after the release the next read is kept.
+func TestContractSlotsHeldDuringCommit(t *testing.T) {
+	c := newContractSlots(precompiled.PermissionAddress, 0)
+	slot := common.Hash{1}
+	counting := &countingSlots{}
+	read := func() {
+		t.Helper()
+		if _, err := c.reader(counting).Storage(precompiled.PermissionAddress, slot); err != nil {
+			t.Fatal(err)
+		}
+	}
+	read()
+	read()
+	if counting.reads != 1 {
+		t.Fatalf("%d store reads before the commit, want 1", counting.reads)
+	}
+	c.slots.hold()
+	read()
+	read()
+	if counting.reads != 3 {
+		t.Fatalf("%d store reads while held, want 3 (no cached value served)", counting.reads)
+	}
+	c.slots.release()
+	read()
+	read()
+	if counting.reads != 4 {
+		t.Fatalf("%d store reads after the release, want 4 (read once, then cached)", counting.reads)
 	}
 }
 
@@ -94,7 +136,7 @@ func (h *hookSlots) Storage(addr common.Address, slot common.Hash) (common.Hash,
 func TestContractSlotsReadRacingCommit(t *testing.T) {
 	c := newContractSlots(precompiled.PermissionAddress, 0)
 	slot := common.Hash{1}
-	base := &hookSlots{hook: func() { c.committed("a commit whose writes are unknown") }}
+	base := &hookSlots{hook: func() { commitThrough(c, "a commit whose writes are unknown") }}
 	if _, err := c.reader(base).Storage(precompiled.PermissionAddress, slot); err != nil {
 		t.Fatal(err)
 	}

@@ -13,7 +13,8 @@ import (
 // an account never frozen, asked about over and over.
 //
 // A status changes only by a block that writes the Permission contract's
-// storage: the node drops the statuses then (slotsCommitted), after the
-// cache of Permission slots they are read through, under stateMu's write
-// lock; a read racing with the drop is handled as genCache says.
+// storage: the node holds the statuses while it commits such a block and
+// drops them after, with the cache of Permission slots they are read
+// through (slotsCommitting), under stateMu's write lock; a read racing
+// with the commit is handled as genCache says.
 type freezeStatuses = genCache[common.Address, precompiled.FreezeStatus]

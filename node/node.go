@@ -251,10 +251,12 @@ func (n *Node) initGenesis() error {
 		GasLimit:    n.genesis.BlockGasLimit,
 		Extra:       want.Bytes(),
 	}
-	if err := n.cache.Commit(writes, func() error { return n.ledger.Commit(&types.Block{Header: h}, nil, nil, writes, nil) }); err != nil {
+	release := n.slotsCommitting(writes)
+	err = n.cache.Commit(writes, func() error { return n.ledger.Commit(&types.Block{Header: h}, nil, nil, writes, nil) })
+	release()
+	if err != nil {
 		return fmt.Errorf("commit genesis: %w", err)
 	}
-	n.slotsCommitted(writes)
 	n.logger.Info("genesis committed", "hash", h.Hash(n.suite), "stateRoot", root)
 	return nil
 }
