@@ -120,6 +120,11 @@ func (p *Pool) admitNative(e *entry, height uint64) (bool, error) {
 		return false, fmt.Errorf("%w: looking up native nonce %v: %v", ErrChainState, n.Nonce, err)
 	}
 	if used {
+		// The committed tx may be this one, committed since checkCommitted
+		// asked: say so, not that its nonce is taken.
+		if err := p.checkCommitted(e.hash); err != nil {
+			return false, err
+		}
 		return false, fmt.Errorf("%w: nonce %v is used by a committed tx; sign the tx again with a fresh random nonce",
 			ErrNativeNonceUsed, n.Nonce)
 	}

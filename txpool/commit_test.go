@@ -4,6 +4,8 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/ethereum/go-ethereum/common"
+
 	"github.com/gobcos/gobcos/crypto"
 	"github.com/gobcos/gobcos/internal/cryptotest"
 	"github.com/gobcos/gobcos/types"
@@ -166,4 +168,35 @@ func TestOnCommittedNilBlock(t *testing.T) {
 	p := newTestPool(t, crypto.ECDSA(), testConfig(), newFakeChain(10))
 	p.OnCommitted(nil)
 	p.OnCommitted(&types.Block{})
+}
+
+// committingChain commits its tx (by hash and native nonce) right after the
+// pool first asks whether the tx is committed: a block committed between
+// the pool's two checks.
+type committingChain struct {
+	*fakeChain
+	tx *types.Transaction
+}
+
+func (c *committingChain) TxCommitted(h common.Hash) (bool, error) {
+	ok, err := c.fakeChain.TxCommitted(h)
+	c.mu.Lock()
+	c.committed[c.tx.Hash()] = true
+	c.nativeUsed[nonceKey(c.tx.Native().Nonce)] = true
+	c.mu.Unlock()
+	return ok, err
+}
+
+// TestNativeTxCommittedDuringAdmission: a native tx that a block commits
+// while the pool admits it is refused as already committed, not as
+// reusing a nonce (its own).
+func TestNativeTxCommittedDuringAdmission(t *testing.T) {
+	suite := crypto.ECDSA()
+	key := cryptotest.Key(t, suite)
+	tx := nativeTx(t, suite, key, 7, 10)
+	chain := &committingChain{fakeChain: newFakeChain(1), tx: tx}
+	p := newTestPool(t, suite, testConfig(), chain)
+	if err := addOne(t, p, tx); !errors.Is(err, ErrAlreadyCommitted) {
+		t.Fatalf("tx committed during its admission: %v, want %v", err, ErrAlreadyCommitted)
+	}
 }
