@@ -208,7 +208,23 @@ func TestBlockTraces(t *testing.T) {
 	batch := []*types.Transaction{c.NewTx(500), c.NewTx(500), c.NewTx(500)}
 	c.Submit(batch, all...)
 	c.WaitCommitted(batch, all...)
-	c.checkSameChain(all...)
+	top := c.checkSameChain(all...)
+	// A node traces a block just after committing it: wait for the traces
+	// of the blocks the test saw committed.
+	for _, i := range all {
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+			traced := uint64(0)
+			for _, bt := range c.traces[i].all() {
+				traced = max(traced, bt.Number)
+			}
+			if traced >= top {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("node %d traced blocks up to %d of %d", i, traced, top)
+			}
+		}
+	}
 	proposed := 0
 	for _, i := range all {
 		tn, traces := c.Nodes[i], c.traces[i].all()
