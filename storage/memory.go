@@ -137,6 +137,9 @@ func (b *memBatch) Len() int  { return len(b.ops) }
 func (b *memBatch) Size() int { return b.size }
 func (b *memBatch) Reset()    { b.ops, b.size = b.ops[:0], 0 }
 
+// CommitNoSync is Commit: the memory store has no disk to wait for.
+func (b *memBatch) CommitNoSync() error { return b.Commit() }
+
 func (b *memBatch) Commit() error {
 	b.db.mu.Lock()
 	defer b.db.mu.Unlock()

@@ -352,7 +352,15 @@ func (b *pebbleBatch) Reset() {
 }
 
 // Commit applies the batch atomically and waits for the WAL fsync.
-func (b *pebbleBatch) Commit() error {
+func (b *pebbleBatch) Commit() error { return b.apply(pebble.Sync) }
+
+// CommitNoSync applies the batch atomically without waiting for the disk:
+// a crash may lose it, together with every write after it and nothing
+// before it (the WAL is written in order), until a later synced commit or
+// write of the same store makes it durable.
+func (b *pebbleBatch) CommitNoSync() error { return b.apply(pebble.NoSync) }
+
+func (b *pebbleBatch) apply(opts *pebble.WriteOptions) error {
 	b.db.mu.RLock()
 	defer b.db.mu.RUnlock()
 	if b.db.closed {
@@ -364,7 +372,7 @@ func (b *pebbleBatch) Commit() error {
 	if b.b.Count() == 0 {
 		return nil
 	}
-	if err := b.db.db.Apply(b.b, pebble.Sync); err != nil {
+	if err := b.db.db.Apply(b.b, opts); err != nil {
 		return fmt.Errorf("storage: pebble batch commit: %w", err)
 	}
 	b.committed = true

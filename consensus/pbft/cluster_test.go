@@ -1,6 +1,7 @@
 package pbft
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -48,6 +49,14 @@ type tnode struct {
 	// commitWrites counts the Readies that asked for nothing but a
 	// HardState write right after a Ready that committed blocks.
 	commitWrites int
+	// durable is the last HardState of a Ready with MustSync: what a
+	// crash of a driver that syncs only those would keep. lazyWrites
+	// counts the Readies with a State but no MustSync.
+	durable    *HardState
+	lazyWrites int
+	// unsyncedVotes records votes this node sent that its durable state
+	// did not hold when they left.
+	unsyncedVotes []string
 	// incarnation counts restarts
 	incarnation uint64
 }
@@ -155,12 +164,18 @@ func (c *cluster) process(nd *tnode) {
 		}
 		if rd.State != nil {
 			nd.store.Put("hs", EncodeHardState(rd.State))
+			if rd.MustSync {
+				nd.durable = rd.State
+			} else {
+				nd.lazyWrites++
+			}
 		}
 		for _, m := range rd.Messages {
 			dm, err := DecodeMessage(m.Data, c.cfg.MaxMessageSize)
 			if err != nil {
 				c.t.Fatalf("node %d sent an undecodable message: %v", nd.idx, err)
 			}
+			nd.checkDurableVote(dm)
 			nd.sent = append(nd.sent, dm)
 			nd.sentRaw = append(nd.sentRaw, m.Data)
 			for to := range c.nodes {
@@ -310,4 +325,27 @@ func (nd *tnode) sentOf(typ MsgType) []*Envelope {
 		}
 	}
 	return out
+}
+
+// checkDurableVote records a pre-prepare, prepare or commit the node sends
+// at a height and view its durable state does not hold the vote of.
+func (nd *tnode) checkDurableVote(m *Message) {
+	if m.Kind != KindEnvelope {
+		return
+	}
+	e := m.Env
+	if e.Type != MsgPrePrepare && e.Type != MsgPrepare && e.Type != MsgCommit {
+		return
+	}
+	if hs := nd.durable; hs != nil && hs.Height == e.Height {
+		for _, v := range hs.Votes {
+			if v.Type == e.Type && v.View == e.View && v.Digest == e.Digest {
+				return
+			}
+		}
+	}
+	if hs := nd.durable; hs != nil && hs.Height > e.Height {
+		return // a resend of a vote of a decided height
+	}
+	nd.unsyncedVotes = append(nd.unsyncedVotes, fmt.Sprintf("%v at height %d view %d", e.Type, e.Height, e.View))
 }

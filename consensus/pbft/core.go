@@ -70,8 +70,12 @@ type Core struct {
 
 	rd    Ready
 	dirty bool
-	drops DropCounts
-	stats Stats
+	// binding: the state changed in a way this node's signatures rely on
+	// (a vote, a prepared certificate, a view): the next Ready's state
+	// must be durable before its messages leave (Ready.MustSync).
+	binding bool
+	drops   DropCounts
+	stats   Stats
 }
 
 // decision is a decided height on its way to the ledger.
@@ -478,7 +482,8 @@ func (c *Core) flush() {
 	}
 	if c.dirty {
 		c.rd.State = c.hardState()
-		c.dirty = false
+		c.rd.MustSync = c.rd.MustSync || c.binding
+		c.dirty, c.binding = false, false
 	}
 }
 

@@ -394,6 +394,28 @@ func TestNoWriteForCommitAlone(t *testing.T) {
 	c.checkChains()
 }
 
+// TestMustSyncForVotesOnly: every vote a sealer sends is in a state its
+// driver was asked to sync first (Ready.MustSync), and the states that
+// hold only what the sealer learns again after a crash (a decision, the
+// next height, a finalized block) are not asked to be synced.
+func TestMustSyncForVotesOnly(t *testing.T) {
+	c := newCluster(t, 4, nil)
+	c.addTxs(3)
+	c.runUntil(50, "block 1 committed everywhere", c.allAt(1))
+	c.addTxs(3)
+	c.runUntil(100, "block 2 committed everywhere", c.allAt(2))
+	for _, nd := range c.nodes {
+		if len(nd.unsyncedVotes) > 0 {
+			t.Errorf("node %d sent votes its synced state did not hold: %v", nd.idx, nd.unsyncedVotes)
+		}
+		// Per block: the decision (with the next height) and the
+		// finalized block's certificate.
+		if nd.lazyWrites < 2 {
+			t.Errorf("node %d: %d states written without sync over 2 blocks, want at least 2", nd.idx, nd.lazyWrites)
+		}
+	}
+}
+
 // TestFailedExecutionRetriedOnRetryExecution: an execution that failed
 // for a passing cause is asked again as soon as the driver says the cause
 // may have cleared (RetryExecution), without waiting for a tick; with no

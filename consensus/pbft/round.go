@@ -85,7 +85,10 @@ func (c *Core) newRound(height, view uint64) {
 		verify: make(map[common.Hash]verifyState), vcs: make([]*vcEntry, c.n),
 		maxView: make([]uint64, c.n), futureV: make(map[uint64][]*Message),
 	}
-	c.dirty = true
+	// A restore that finds the state of an earlier height starts this one
+	// in view 0; a later view must be durable, or the sealer would come
+	// back in a view its peers left (they may need its votes to move on).
+	c.dirty, c.binding = true, c.binding || view > 0
 	msgs := c.future[height]
 	for h := range c.future {
 		if h <= height {
@@ -135,7 +138,7 @@ func (c *Core) vote(typ MsgType, view uint64, d common.Hash) bool {
 	if typ == MsgPrepare || typ == MsgViewChange {
 		r.fresh = false
 	}
-	c.dirty = true
+	c.dirty, c.binding = true, true
 	return true
 }
 
@@ -533,7 +536,7 @@ func (c *Core) setPrepared(view uint64, d common.Hash, vv *viewVotes) {
 	pc.Prepares, _ = c.quorumPrefix(pc.Prepares)
 	r.prepared = pc
 	c.saveProposal(r.props[d])
-	c.dirty = true
+	c.dirty, c.binding = true, true
 }
 
 // commitProof is the quorum of commits that decided (view, digest).
@@ -578,7 +581,7 @@ func (c *Core) enterView(view uint64, viaNV bool, constraint common.Hash) {
 	r.view, r.changing, r.viaNV, r.constraint = view, false, viaNV, constraint
 	r.timer, r.requested, r.lastHB = 0, false, 0
 	r.out = slices.DeleteFunc(r.out, func(m sentMsg) bool { return !m.commit })
-	c.dirty = true
+	c.dirty, c.binding = true, true
 	r.pruneVotes()
 	msgs := r.futureV[view]
 	for v := range r.futureV {

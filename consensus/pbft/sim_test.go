@@ -158,6 +158,10 @@ type simReplica struct {
 	exec      *ExecRequest
 	execAt    uint64
 	lastRound uint64
+	// unsynced holds the writes of Readys that did not ask for sync, as
+	// a disk's cache would: a crash loses them (the replica is dropped),
+	// the next Ready with MustSync makes them durable.
+	unsynced map[string][]byte
 }
 
 func (r *simReplica) Deliver(from int, data []byte) {
@@ -229,19 +233,30 @@ func (r *simReplica) process() {
 			}
 		}
 		if h := r.core.round.height; h > r.lastRound {
-			// A crash point right after a decision was persisted: the
-			// others must not decide otherwise while this one is down.
+			// A crash point right after a decision (written without
+			// sync, so lost by the crash unless a vote's write made it
+			// durable): the others must not decide otherwise while this
+			// one is down.
 			r.lastRound = h
 			r.h.CrashPoint(0.01)
 		}
 	}
 	for r.core.HasReady() {
 		rd := r.core.Ready()
+		if r.unsynced == nil {
+			r.unsynced = make(map[string][]byte)
+		}
 		for _, p := range rd.Proposals {
-			r.h.Store.Put("p/"+p.Digest(r.f.suite).Hex(), p.Encode())
+			r.unsynced["p/"+p.Digest(r.f.suite).Hex()] = p.Encode()
 		}
 		if rd.State != nil {
-			r.h.Store.Put("hs", EncodeHardState(rd.State))
+			r.unsynced["hs"] = EncodeHardState(rd.State)
+		}
+		if rd.MustSync {
+			for k, v := range r.unsynced {
+				r.h.Store.Put(k, v)
+			}
+			clear(r.unsynced)
 		}
 		for _, m := range rd.Messages {
 			if r.byz != nil {

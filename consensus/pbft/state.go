@@ -139,12 +139,21 @@ type SyncRequest struct {
 type Ready struct {
 	Proposals []*Proposal
 	State     *HardState // nil when unchanged
-	Messages  []Outbound
-	Verify    []VerifyRequest
-	Execute   []ExecRequest
-	Commit    []CommitRequest
-	Propose   *ProposalRequest
-	Sync      *SyncRequest
+	// MustSync reports that State (with Proposals) records something this
+	// node's signatures rely on: a vote, a prepared certificate or a
+	// view. It must be durable before any of Messages is sent. Without
+	// it, State records only what the node learns again from its peers
+	// or its ledger after a crash (a decision, a new height, a
+	// certificate), so the driver may write it without waiting for the
+	// disk, or later with the next write that must be durable: a state
+	// older than State, restored after a crash, is safe.
+	MustSync bool
+	Messages []Outbound
+	Verify   []VerifyRequest
+	Execute  []ExecRequest
+	Commit   []CommitRequest
+	Propose  *ProposalRequest
+	Sync     *SyncRequest
 }
 
 // Empty reports a Ready with nothing to do.

@@ -20,7 +20,7 @@ func (c *Core) startViewChange(t uint64) {
 	r.view, r.changing, r.viaNV, r.constraint = t, true, false, common.Hash{}
 	r.timer, r.requested = 0, false
 	r.out = slices.DeleteFunc(r.out, func(m sentMsg) bool { return !m.commit })
-	c.dirty = true
+	c.dirty, c.binding = true, true
 	c.stats.ViewChanges++
 	c.sendViewChange()
 	r.pruneVotes()

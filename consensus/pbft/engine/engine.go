@@ -496,13 +496,15 @@ func (e *Engine) process(ctx context.Context) error {
 func (e *Engine) handleReady(ctx context.Context) error {
 	rd := e.core.Ready()
 	e.traces.ready(&rd)
-	// 1. Persist proposals and state before anything is sent.
+	// 1. Persist proposals and state before anything is sent: durably
+	// when the core says its messages rely on them (MustSync); else
+	// without waiting for the disk, as a crash may lose them.
 	committed := e.base
 	e.prepareProposals(ctx, rd.Proposals)
 	for _, v := range rd.Verify {
 		e.prepareProposals(ctx, []*pbft.Proposal{v.Proposal}) // fetching starts at once
 	}
-	if err := e.st.persist(rd.Proposals, e.unsaved, rd.State, e.epID, committed, func(p *pbft.Proposal) common.Hash { return p.Digest(e.suite) }); err != nil {
+	if err := e.st.persist(rd.Proposals, e.unsaved, rd.State, e.epID, committed, func(p *pbft.Proposal) common.Hash { return p.Digest(e.suite) }, rd.MustSync); err != nil {
 		return err
 	}
 	clear(e.unsaved)

@@ -28,11 +28,25 @@ func bodiesKey(d common.Hash) []byte   { return append(append([]byte{}, keyBodie
 
 // store persists what the core must not forget: its proposals by digest
 // (with the tx bodies resolved for proposals with tx hashes) and its
-// HardState, in one synced batch per Ready.
+// HardState, in one batch per Ready: synced when the Ready says it must
+// be (MustSync), else left for the next synced write of the node's store
+// to make durable.
 type store struct {
 	kv     storage.KV
 	saved  map[common.Hash]uint64 // digest -> height of the proposals stored
 	bodies map[common.Hash]uint64 // digest -> height of the bodies records stored
+	// epoch is the configuration id the store holds next to the
+	// HardState (valid when hasEpoch): it is written again only when it
+	// changes.
+	epoch    common.Hash
+	hasEpoch bool
+}
+
+// lazyBatch is a batch that can be applied without waiting for the disk;
+// a later synced write of the same store makes it durable, and a crash
+// loses it only with every write after it. storage.Pebble's batches are.
+type lazyBatch interface {
+	CommitNoSync() error
 }
 
 // loadHardState returns the persisted state, or nil on a first start, and
@@ -53,6 +67,7 @@ func (s *store) loadHardState() (*pbft.HardState, common.Hash, error) {
 	switch idb, err := s.kv.Get(keyHardStateEpoch); {
 	case err == nil && len(idb) == common.HashLength:
 		id = common.BytesToHash(idb)
+		s.epoch, s.hasEpoch = id, true
 	case err != nil && !errors.Is(err, storage.ErrNotFound):
 		return nil, common.Hash{}, fmt.Errorf("%w: reading hard state epoch: %v", ErrPersist, err)
 	}
@@ -131,10 +146,13 @@ func (s *store) loadProposal(d common.Hash) (*pbft.Proposal, error) {
 }
 
 // persist writes proposals, the bodies of proposals with tx hashes, and hs
-// (nil: unchanged) with the id of the configuration that made it durably,
-// and deletes the proposals and bodies stored for heights at or below
-// committed: the core never loads those again.
-func (s *store) persist(props []*pbft.Proposal, bodies map[common.Hash]*bodiesRecord, hs *pbft.HardState, epoch common.Hash, committed uint64, digest func(*pbft.Proposal) common.Hash) error {
+// (nil: unchanged) with the id of the configuration that made it, and
+// deletes the proposals and bodies stored for heights at or below
+// committed: the core never loads those again. With sync the write is
+// durable when persist returns; without, it is durable with the next
+// synced write of the store, and a crash before that restores an older
+// state (which the core's Ready allows when it does not ask for sync).
+func (s *store) persist(props []*pbft.Proposal, bodies map[common.Hash]*bodiesRecord, hs *pbft.HardState, epoch common.Hash, committed uint64, digest func(*pbft.Proposal) common.Hash, sync bool) error {
 	if len(props) == 0 && len(bodies) == 0 && hs == nil {
 		return nil
 	}
@@ -176,12 +194,23 @@ func (s *store) persist(props []*pbft.Proposal, bodies map[common.Hash]*bodiesRe
 		if err := b.Put(keyHardState, pbft.EncodeHardState(hs)); err != nil {
 			return fmt.Errorf("%w: %v", ErrPersist, err)
 		}
-		if err := b.Put(keyHardStateEpoch, epoch[:]); err != nil {
-			return fmt.Errorf("%w: %v", ErrPersist, err)
+		if !s.hasEpoch || s.epoch != epoch {
+			if err := b.Put(keyHardStateEpoch, epoch[:]); err != nil {
+				return fmt.Errorf("%w: %v", ErrPersist, err)
+			}
 		}
 	}
-	if err := b.Commit(); err != nil {
+	var err error
+	if lb, ok := b.(lazyBatch); ok && !sync {
+		err = lb.CommitNoSync()
+	} else {
+		err = b.Commit()
+	}
+	if err != nil {
 		return fmt.Errorf("%w: %v", ErrPersist, err)
+	}
+	if hs != nil {
+		s.epoch, s.hasEpoch = epoch, true
 	}
 	for _, d := range pruned {
 		delete(s.saved, d)

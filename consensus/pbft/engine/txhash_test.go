@@ -373,7 +373,7 @@ func TestStoredBodiesServedAfterRestart(t *testing.T) {
 	d := p.Digest(c.Suite)
 	st := &store{kv: c.Nodes[0].KV, saved: make(map[common.Hash]uint64), bodies: make(map[common.Hash]uint64)}
 	rec := map[common.Hash]*bodiesRecord{d: {Height: 1, Bodies: [][]byte{tx.Bytes()}}}
-	if err := st.persist([]*pbft.Proposal{p}, rec, nil, common.Hash{}, 0, func(*pbft.Proposal) common.Hash { return d }); err != nil {
+	if err := st.persist([]*pbft.Proposal{p}, rec, nil, common.Hash{}, 0, func(*pbft.Proposal) common.Hash { return d }, true); err != nil {
 		t.Fatal(err)
 	}
 	e := c.Build(0)
