@@ -8,6 +8,9 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -71,9 +74,11 @@ func superviseChain(cmd *cobra.Command, dir string, opts chainbuild.Options, exp
 			<-done
 		}
 	}
+	env, procs := nodeEnv(os.Environ(), runtime.NumCPU(), len(m.Nodes))
 	for _, e := range m.Nodes {
 		cfg := filepath.Join(dir, e.Name, node.ConfigFile)
 		c := exec.Command(self, "node", "--config", cfg)
+		c.Env = env
 		superviseProcess(c)
 		logFile, err := os.OpenFile(filepath.Join(dir, e.Name, "node.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 		if err != nil {
@@ -104,6 +109,9 @@ func superviseChain(cmd *cobra.Command, dir string, opts chainbuild.Options, exp
 		}(e.Name, c, stdout)
 	}
 	fmt.Fprintf(out, "gobcos %s: %d nodes, chain %d, group %s, crypto %s, consensus %s\n", node.Version, len(m.Nodes), m.ChainID, m.GroupID, m.CryptoSuite, m.Consensus)
+	if procs > 0 {
+		fmt.Fprintf(out, "the nodes share this machine's %d cores: each runs Go code on at most %d (GOMAXPROCS; set it to choose)\n", runtime.NumCPU(), procs)
+	}
 	for _, e := range m.Nodes {
 		metrics := ""
 		if a := e.MetricsAddr(); a != "" {
@@ -148,4 +156,20 @@ func tail(path string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// nodeEnv is the environment of the node processes of a chain of nodes
+// nodes run on one machine with cores cores: environ with GOMAXPROCS set
+// to each node's share of the cores (rounded up), so that the nodes'
+// schedulers do not each spin up threads for every core they share. procs
+// is that share, or 0 when environ sets GOMAXPROCS already (kept as the
+// user's choice).
+func nodeEnv(environ []string, cores, nodes int) (env []string, procs int) {
+	for _, kv := range environ {
+		if strings.HasPrefix(kv, "GOMAXPROCS=") {
+			return environ, 0
+		}
+	}
+	procs = max(1, (cores+max(nodes, 1)-1)/max(nodes, 1))
+	return append(slices.Clone(environ), "GOMAXPROCS="+strconv.Itoa(procs)), procs
 }

@@ -115,7 +115,15 @@
 // digest are persisted first (Ready.Proposals). The driver persists both
 // before it sends the messages of the same Ready, and commits finalized
 // blocks to the ledger before Advance; New rebuilds a core from the ledger
-// head and the last HardState. A commit alone does not ask for a new
+// head and the last HardState. Ready.MustSync says whether the write must
+// be durable before the messages leave: it is when the state records a
+// vote, a prepared certificate, a view change or a view above 0 (what the
+// sealer's signatures rely on, and the view a restore could not find
+// again). A decision, the next height in view 0 or a block's certificate
+// alone are learnt again from the peers or the ledger after a crash, so
+// the driver may leave their write to be made durable by the next synced
+// one; the deterministic simulation loses such writes at its crashes.
+// A commit alone does not ask for a new
 // write: decisions at or below the ledger head in a persisted HardState
 // are skipped when it is restored, so the next write carries the shorter
 // list. Before signing, the core checks its vote

@@ -15,7 +15,7 @@
 // messages already waiting in the inbox when one is taken (at most 256)
 // are stepped with it before the Ready is handled: the core accumulates
 // its output over several Steps, so what they lead to is persisted in one
-// synced write, not one per message.
+// write, not one per message.
 //
 // The minimum seal interval (Config.MinSealInterval, then the chain's
 // rules) is the driver's, by the clock: a leader's proposal waits until
@@ -28,9 +28,13 @@
 // In the order the core prescribes: Ready.Proposals and Ready.State are
 // written to the node's storage.KV under Prefix ("c/": "c/hs" the
 // HardState, "c/p/<digest>" the proposals, "c/b/<digest>" the bodies of
-// proposals with tx hashes) in one synced batch, before any
-// message of the same Ready is sent, so a restarted sealer never signs
-// two different things for one height and view. Then the messages are
+// proposals with tx hashes) in one batch, before any message of the
+// same Ready is sent. The batch is synced when the Ready says so
+// (MustSync: it holds a vote), so a restarted sealer never signs two
+// different things for one height and view; otherwise it is applied
+// without waiting for the disk, and the next synced write of the node's
+// store (a vote, the ledger's commit of a block) makes it durable, the
+// WAL being written in order. Then the messages are
 // sent, verify requests are queued, execute requests are prepared and
 // handed to the execution goroutine (below), finalized blocks are
 // committed to the ledger (block, receipts, senders, write set) and the
@@ -82,7 +86,7 @@
 // meanwhile (package node, ExecuteBlockOn).
 //
 // Commits stay on the driver goroutine: HardState and proposals are
-// synced before the messages of their Ready leave, and a finalized block
+// written before the messages of their Ready leave, and a finalized block
 // is committed before Advance and before the core's next Ready, which may
 // carry the votes of the next heights (the window moves with the head).
 // Committing on another goroutine would need the core to wait for it
@@ -157,8 +161,8 @@
 // network.ModuleTxFetch, between sealers only).
 //
 // Durability: the bodies of a hash-form proposal, once all are known,
-// are written under "c/b/<digest>" in the same synced batch as the next
-// Ready's proposals and HardState, so before any vote for it (the
+// are written under "c/b/<digest>" in the same batch as the next
+// Ready's proposals and HardState, so durably before any vote for it (the
 // leader's pre-prepare, a replica's prepare after verification) leaves;
 // they are pruned with the proposals once the height is committed. A
 // proposal voted for without verification (a new view's re-proposal:
