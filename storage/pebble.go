@@ -5,8 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -46,7 +48,28 @@ const pebbleCacheSize = 64 << 20
 // process may have a directory open at a time: a second one gets ErrLocked.
 // A nil logger discards Pebble's messages.
 func OpenPebble(dir string, logger *slog.Logger) (*Pebble, error) {
-	return openPebble(dir, logger, true, nodeTuning)
+	t := nodeTuning
+	t.memTable = staggeredMemTable(dir, t.memTable)
+	return openPebble(dir, logger, true, t)
+}
+
+// staggeredMemTable is size plus up to a quarter, chosen by the store's
+// directory. Nodes of one chain commit the same blocks, so with
+// memtables of one size their stores flush, and then compact, at the same
+// moment; on a machine that runs several of them (a local chain, a
+// consortium member's nodes sharing a host) those bursts come together
+// and stall every node's commits at once (BENCHMARKS.md, "Memtable
+// flushes staggered"). A size per directory spreads them out; it is the
+// same at every start of the store.
+func staggeredMemTable(dir string, size uint64) uint64 {
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
+	h := fnv.New32a()
+	h.Write([]byte(dir))
+	// 64..80 sixty-fourths: 1 to 1.25 times size. Not smaller: size is
+	// what the benchmarks chose (above), and more flushes cost more.
+	return size / 64 * uint64(64+h.Sum32()%17)
 }
 
 // nodeTuning gives a node's store memtables of up to 32 MB (Pebble starts

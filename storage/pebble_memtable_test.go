@@ -97,3 +97,23 @@ func BenchmarkPebbleBlockWrites(b *testing.B) {
 		})
 	}
 }
+
+func TestStaggeredMemTable(t *testing.T) {
+	const size = 32 << 20
+	seen := make(map[uint64]bool)
+	for i := range 64 {
+		dir := fmt.Sprintf("chain/node%d/data", i)
+		got := staggeredMemTable(dir, size)
+		if got < size || got > size*5/4 {
+			t.Fatalf("%s: memtable of %d bytes, outside %d to %d", dir, got, size, size*5/4)
+		}
+		if again := staggeredMemTable(dir, size); again != got {
+			t.Fatalf("%s: %d then %d: the size must not change between starts", dir, got, again)
+		}
+		seen[got] = true
+	}
+	// The nodes of a chain get different sizes (17 are possible).
+	if len(seen) < 12 {
+		t.Fatalf("64 directories got only %d sizes", len(seen))
+	}
+}
