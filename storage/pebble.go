@@ -73,7 +73,8 @@ func staggeredMemTable(dir string, size uint64) uint64 {
 }
 
 // nodeTuning gives a node's store memtables of up to 32 MB (Pebble starts
-// with 256 KB and doubles each new one up to it) and compacts level 0
+// with 256 KB and doubles each new one up to it; OpenPebble adds up to a
+// quarter, by directory: staggeredMemTable) and compacts level 0
 // into the level below when it reaches 8 sublevels of read amplification
 // (Pebble's defaults: 4 MB and 4).
 //
