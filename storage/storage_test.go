@@ -121,7 +121,7 @@ func TestPebbleHelperProcess(t *testing.T) {
 		}
 		fmt.Println("RESULT other error:", err)
 		os.Exit(0)
-	case "crash":
+	case "crash", "lazy":
 		kv, err := storage.OpenPebble(dir, nil)
 		if err != nil {
 			fmt.Println("RESULT open failed:", err)
@@ -131,7 +131,13 @@ func TestPebbleHelperProcess(t *testing.T) {
 		for i := range 100 {
 			_ = b.Put(fmt.Appendf(nil, "k%03d", i), fmt.Appendf(nil, "v%d", i))
 		}
-		if err := b.Commit(); err != nil {
+		if mode == "lazy" {
+			// Applied without sync: the synced write below makes it durable.
+			err = b.(interface{ CommitNoSync() error }).CommitNoSync()
+		} else {
+			err = b.Commit()
+		}
+		if err != nil {
 			fmt.Println("RESULT commit failed:", err)
 			os.Exit(2)
 		}
@@ -143,27 +149,6 @@ func TestPebbleHelperProcess(t *testing.T) {
 		_ = u.Put([]byte("zz"), []byte("never committed"))
 		fmt.Println("RESULT committed")
 		os.Exit(0) // no Close: the process dies with the store open
-	case "lazy":
-		kv, err := storage.OpenPebble(dir, nil)
-		if err != nil {
-			fmt.Println("RESULT open failed:", err)
-			os.Exit(2)
-		}
-		b := kv.NewBatch()
-		for i := range 100 {
-			_ = b.Put(fmt.Appendf(nil, "k%03d", i), fmt.Appendf(nil, "v%d", i))
-		}
-		if err := b.(interface{ CommitNoSync() error }).CommitNoSync(); err != nil {
-			fmt.Println("RESULT commit failed:", err)
-			os.Exit(2)
-		}
-		// A synced write after the batch makes both durable.
-		if err := kv.Delete([]byte("k000")); err != nil {
-			fmt.Println("RESULT delete failed:", err)
-			os.Exit(2)
-		}
-		fmt.Println("RESULT committed")
-		os.Exit(0)
 	}
 	fmt.Println("RESULT unknown mode", mode)
 	os.Exit(2)
@@ -193,35 +178,26 @@ func TestPebbleSecondProcessGetsLockError(t *testing.T) {
 	}
 }
 
+// TestPebbleProcessExitWithoutCloseKeepsCommits: a process that exits
+// without Close keeps its synced commits ("crash"), and a batch applied
+// with CommitNoSync when a synced write follows it ("lazy": the WAL is
+// synced in order).
 func TestPebbleProcessExitWithoutCloseKeepsCommits(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a process")
 	}
-	dir := t.TempDir()
-	out, err := runHelper(t, "crash", dir)
-	if err != nil || !strings.Contains(out, "RESULT committed") {
-		t.Fatalf("helper: %v\n%s", err, out)
+	for _, mode := range []string{"crash", "lazy"} {
+		t.Run(mode, func(t *testing.T) {
+			dir := t.TempDir()
+			out, err := runHelper(t, mode, dir)
+			if err != nil || !strings.Contains(out, "RESULT committed") {
+				t.Fatalf("helper: %v\n%s", err, out)
+			}
+			kv := openPebble(t, dir)
+			defer kv.Close()
+			checkReopened(t, kv)
+		})
 	}
-	kv := openPebble(t, dir)
-	defer kv.Close()
-	checkReopened(t, kv)
-}
-
-// TestPebbleBatchWithoutSyncDurableWithNextSyncedWrite: a batch applied
-// with CommitNoSync, followed by a synced write, survives the process's
-// exit without Close (the WAL is synced in order).
-func TestPebbleBatchWithoutSyncDurableWithNextSyncedWrite(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a process")
-	}
-	dir := t.TempDir()
-	out, err := runHelper(t, "lazy", dir)
-	if err != nil || !strings.Contains(out, "RESULT committed") {
-		t.Fatalf("helper: %v\n%s", err, out)
-	}
-	kv := openPebble(t, dir)
-	defer kv.Close()
-	checkReopened(t, kv)
 }
 
 // BenchmarkPebbleBatchCommit1000 commits (with fsync) batches of 1,000
