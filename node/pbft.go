@@ -14,7 +14,8 @@ import (
 	"github.com/gobcos/gobcos/types"
 )
 
-// pbftTick is the PBFT driver's tick; genesis durations are counted in it.
+// pbftTick is the PBFT driver's tick; the genesis consensus timeout is
+// counted in it (the minimum seal interval is held by the clock).
 const pbftTick = 100 * time.Millisecond
 
 // buildNetwork builds the P2P host, the block syncer and, on a sealer, the
