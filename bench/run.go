@@ -186,7 +186,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 // refreshBlockLimit makes the native txs signed next valid for the
 // chain's block-limit window from its current head. A run whose txs are
 // not all committed within that many blocks sees its last ones refused
-// ("block limit"): native txs cannot be signed long in advance.
+// ("block limit") or left out of every block (ErrKindExpired): native
+// txs cannot be signed long in advance.
 func (r *runner) refreshBlockLimit(ctx context.Context) error {
 	if r.sg.format != FormatNative {
 		return nil
@@ -481,8 +482,15 @@ func (r *runner) sendAndTrack(ctx context.Context, txs []*types.Transaction, res
 	wg.Wait()
 	bar.finish()
 	sendTime := time.Since(start)
-	w.wait(ctx, int(sentOK.Load()), time.Now().Add(r.cfg.Wait))
+	// A native tx is valid up to its block limit: once the tracker has
+	// scanned that block, those still missing expired.
+	var expired func() bool
+	if limit := r.sg.blockLimit; r.sg.format == FormatNative && limit > 0 {
+		expired = func() bool { return r.tr.scanned() >= limit }
+	}
+	w.wait(ctx, int(sentOK.Load()), time.Now().Add(r.cfg.Wait), expired)
 	stopProfile()
+	pastLimit := expired != nil && expired()
 
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -507,6 +515,8 @@ func (r *runner) sendAndTrack(ctx context.Context, txs []*types.Transaction, res
 			res.Unsent++
 		case sendErr[i] != "":
 			res.Errors[sendErr[i]]++
+		case pastLimit:
+			res.Errors[ErrKindExpired]++
 		default:
 			res.Errors[ErrKindNotCommitted]++
 		}

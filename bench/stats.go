@@ -138,6 +138,9 @@ func rateString(r float64) string {
 const (
 	ErrKindReverted     = "reverted (receipt status 0)"
 	ErrKindNotCommitted = "not committed before the wait ended"
+	// ErrKindExpired counts native txs the node accepted but no block
+	// took before the chain passed their block limit.
+	ErrKindExpired = "expired (block limit passed)"
 )
 
 // classifySend names the kind of a send error.

@@ -406,10 +406,18 @@ func (t *tracker) txReceipts(ctx context.Context, n uint64) ([]receiptMsg, error
 }
 
 // wait returns once every tx of w is committed, want of them are, ctx ends
-// or the deadline passes.
-func (w *watch) wait(ctx context.Context, want int, deadline time.Time) {
+// or the deadline passes; or, when over is not nil, once it reports that
+// the txs still missing can no longer commit (asked every
+// headPollInterval).
+func (w *watch) wait(ctx context.Context, want int, deadline time.Time, over func() bool) {
 	timer := time.NewTimer(time.Until(deadline))
 	defer timer.Stop()
+	var check <-chan time.Time
+	if over != nil {
+		tick := time.NewTicker(headPollInterval)
+		defer tick.Stop()
+		check = tick.C
+	}
 	for w.committed() < want {
 		select {
 		case <-ctx.Done():
@@ -417,6 +425,10 @@ func (w *watch) wait(ctx context.Context, want int, deadline time.Time) {
 		case <-timer.C:
 			return
 		case <-w.notify:
+		case <-check:
+			if over() {
+				return
+			}
 		}
 	}
 }
