@@ -29,6 +29,9 @@ type cluster struct {
 	record bool
 	syncs  []tmsg // sync requests, served between rounds (from = requester, to = height)
 	cut    map[int]bool
+	// lazyWrites and syncedWrites count the nodes' store writes made
+	// without and with sync; stop loses the unsynced ones.
+	lazyWrites, syncedWrites int
 }
 
 type tnode struct {
@@ -72,7 +75,7 @@ func (c *cluster) start(i int) {
 	n := c.nodes[i]
 	cfg := c.cfg
 	cfg.Key = c.keys[i]
-	core, err := New(cfg, memStore{n.store}, n, n)
+	core, err := New(cfg, newMemStore(n.store, &c.lazyWrites, &c.syncedWrites), n, n)
 	if err != nil {
 		c.t.Fatalf("node %d: %v", i, err)
 	}

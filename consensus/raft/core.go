@@ -305,7 +305,7 @@ func (c *Core) Process() error {
 
 func (c *Core) handleReady() error {
 	rd := c.rn.Ready()
-	if err := c.st.save(rd.Snapshot, rd.Entries, rd.HardState); err != nil {
+	if err := c.st.save(rd.Snapshot, rd.Entries, rd.HardState, rd.MustSync); err != nil {
 		return err
 	}
 	if !etcdraft.IsEmptySnap(rd.Snapshot) {

@@ -5,6 +5,9 @@ import (
 	"slices"
 	"testing"
 
+	pb "go.etcd.io/raft/v3/raftpb"
+	"google.golang.org/protobuf/proto"
+
 	"github.com/gobcos/gobcos/consensus"
 	"github.com/gobcos/gobcos/consensus/enginetest"
 	"github.com/gobcos/gobcos/types"
@@ -150,6 +153,40 @@ func TestRestartFromPersistedState(t *testing.T) {
 	c.runUntil(600, "commit without node 1", func() bool { return c.allCommitted(0, 2) })
 	c.start(1)
 	c.runUntil(600, "node 1 catches up", func() bool { return c.allCommitted(0, 1, 2) })
+	c.sameChains()
+}
+
+// TestCommitIndexNotSynced: a Ready that only moves the commit index is
+// written without sync (the store fails an unsynced write of entries, a
+// term or a vote), and nodes stopped with such writes lost restart and
+// go on on the same chain.
+func TestCommitIndexNotSynced(t *testing.T) {
+	c := newCluster(t, 3, 3, nil)
+	c.submit(20)
+	c.runUntil(600, "commit", func() bool { return c.allCommitted(0, 1, 2) })
+	if c.lazyWrites == 0 || c.syncedWrites == 0 {
+		t.Fatalf("%d unsynced and %d synced writes, want both", c.lazyWrites, c.syncedWrites)
+	}
+	lost := 0
+	for i, n := range c.nodes {
+		var hs pb.HardState
+		if err := proto.Unmarshal(n.store.Get(keyHardState), &hs); err != nil {
+			t.Fatal(err)
+		}
+		if hs.GetCommit() < n.core.rn.Status().GetCommit() {
+			lost++
+		}
+		c.stop(i)
+	}
+	if lost == 0 {
+		t.Fatal("every node's commit index was durable at the stop: the restart tests nothing")
+	}
+	c.msgs = nil
+	for i := range c.nodes {
+		c.start(i)
+	}
+	c.submit(10)
+	c.runUntil(600, "commit after restart", func() bool { return c.allCommitted(0, 1, 2) })
 	c.sameChains()
 }
 

@@ -47,7 +47,11 @@
 // The raft log, HardState, latest snapshot and applied ConfState are kept
 // in the Store (keys "hs", "cs", "snap", "first", "e/<index>"; the node
 // puts them under its own prefix), each Ready in one atomic write before
-// its messages are sent. Every SnapshotEntries applied entries the core
+// its messages are sent. The write is synced when raft's MustSync asks
+// (new entries, a new term or vote) or it carries a snapshot; a Ready
+// that only moves the commit index is written without waiting for the
+// disk: a crash may lose it, and the restarted node learns the commit
+// index again from the leader. Every SnapshotEntries applied entries the core
 // takes a snapshot whose data is the height and hash of the head it
 // covers and the signer list, and compacts the log, keeping KeepEntries
 // entries. A follower too far behind receives the snapshot instead of the

@@ -8,6 +8,8 @@ import (
 	"slices"
 
 	"github.com/ethereum/go-ethereum/common"
+	pb "go.etcd.io/raft/v3/raftpb"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/gobcos/gobcos/consensus"
 	"github.com/gobcos/gobcos/consensus/enginetest"
@@ -31,17 +33,89 @@ func testKeys(suite crypto.Suite, n int, salt uint64) ([]crypto.PrivateKey, [][]
 	return keys, pubs
 }
 
-// memStore is a Store over an enginetest.Store (or a plain map).
-type memStore struct{ s *enginetest.Store }
+// memStore is a Store over an enginetest.Store, the part of a replica
+// that survives its crashes. Writes not synced wait in pending, as in a
+// write-ahead log not yet flushed: the next synced write makes them
+// durable first, and a crash (a new memStore over the same Store) loses
+// them. Reads see them, as a store's reads see its unsynced writes.
+type memStore struct {
+	s       *enginetest.Store
+	pending []Op
+	// lazy and synced count the writes of each kind, over the lives of
+	// the replicas sharing the counters.
+	lazy, synced *int
+}
 
-func (m memStore) Get(key string) ([]byte, error) { return m.s.Get(key), nil }
+func newMemStore(s *enginetest.Store, lazy, synced *int) *memStore {
+	return &memStore{s: s, lazy: lazy, synced: synced}
+}
 
-func (m memStore) Write(ops []Op) error {
+func (m *memStore) Get(key string) ([]byte, error) {
+	for i := len(m.pending) - 1; i >= 0; i-- {
+		if op := m.pending[i]; op.Key == key {
+			if op.Delete {
+				return nil, nil
+			}
+			return slices.Clone(op.Value), nil
+		}
+	}
+	return m.s.Get(key), nil
+}
+
+func (m *memStore) Write(ops []Op, sync bool) error {
+	if !sync {
+		if err := m.checkLazy(ops); err != nil {
+			return err
+		}
+	}
 	for _, op := range ops {
+		op.Value = slices.Clone(op.Value)
+		m.pending = append(m.pending, op)
+	}
+	if !sync {
+		if m.lazy != nil {
+			*m.lazy++
+		}
+		return nil
+	}
+	if m.synced != nil {
+		*m.synced++
+	}
+	for _, op := range m.pending {
 		if op.Delete {
 			m.s.Delete(op.Key)
 		} else {
 			m.s.Put(op.Key, op.Value)
+		}
+	}
+	m.pending = nil
+	return nil
+}
+
+// checkLazy fails an unsynced write that raft needs durable: log
+// entries, a snapshot, or a hard state whose term or vote differs from
+// the one stored before it.
+func (m *memStore) checkLazy(ops []Op) error {
+	for _, op := range ops {
+		switch {
+		case op.Key == keyHardState:
+			var next, prev pb.HardState
+			cur, err := m.Get(keyHardState)
+			if err != nil {
+				return err
+			}
+			if err := proto.Unmarshal(op.Value, &next); err != nil {
+				return err
+			}
+			if err := proto.Unmarshal(cur, &prev); err != nil {
+				return err
+			}
+			if next.GetTerm() != prev.GetTerm() || next.GetVote() != prev.GetVote() {
+				return fmt.Errorf("term %d vote %d written without sync over term %d vote %d",
+					next.GetTerm(), next.GetVote(), prev.GetTerm(), prev.GetVote())
+			}
+		default:
+			return fmt.Errorf("%q written without sync", op.Key)
 		}
 	}
 	return nil
@@ -113,6 +187,9 @@ type simFactory struct {
 	confRate float64
 	cores    []*Core
 	stats    Stats // summed over crashed cores
+	// lazyWrites and syncedWrites count the cores' store writes made
+	// without and with sync (a crash loses the unsynced ones).
+	lazyWrites, syncedWrites int
 }
 
 func newSimFactory(suite crypto.Suite, n int, seed uint64) *simFactory {
@@ -157,7 +234,7 @@ func (f *simFactory) NewReplica(h *enginetest.Host, _ bool) (enginetest.Replica,
 	cfg := f.cfg
 	cfg.Key = f.keys[h.ID]
 	app := &simApp{h: h, sealer: f.suite.Address(f.pubs[h.ID])}
-	core, err := New(cfg, memStore{h.Store}, app, &simTransport{h: h, byID: f.byID})
+	core, err := New(cfg, newMemStore(h.Store, &f.lazyWrites, &f.syncedWrites), app, &simTransport{h: h, byID: f.byID})
 	if err != nil {
 		return nil, err
 	}

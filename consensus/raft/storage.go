@@ -14,8 +14,11 @@ import (
 type Store interface {
 	// Get returns the value of key, or nil and no error when it is absent.
 	Get(key string) ([]byte, error)
-	// Write applies ops atomically and durably, in order.
-	Write(ops []Op) error
+	// Write applies ops atomically, in order. With sync they are durable
+	// when it returns; without, a crash may lose them, but only together
+	// with every write after them until the next synced one, which makes
+	// them durable too (one write-ahead log).
+	Write(ops []Op, sync bool) error
 }
 
 // Op is one write of a Store batch: a put, or a delete when Delete is set.
@@ -85,7 +88,7 @@ func openLogStore(kv Store, genesis *pb.ConfState) (*logStore, error) {
 			ops = append(ops, Op{Key: entryKey(i), Delete: true})
 		}
 		ops = append(ops, Op{Key: keyFirst, Value: binary.BigEndian.AppendUint64(nil, si+1)})
-		if err := kv.Write(ops); err != nil {
+		if err := kv.Write(ops, true); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrPersist, err)
 		}
 	}
@@ -133,8 +136,12 @@ func mustMarshal(m proto.Message) []byte {
 }
 
 // save persists a Ready's snapshot, entries and hard state in one batch,
-// then updates the in-memory log.
-func (s *logStore) save(snap *pb.Snapshot, ents []*pb.Entry, hs *pb.HardState) error {
+// then updates the in-memory log. sync is the Ready's MustSync: raft
+// needs its entries, term and vote durable before it acts on them, not
+// its commit index, which a restarted node learns again from the leader
+// (and which the ledger's synced commit of the blocks it covers makes
+// durable first anyway). A snapshot is always synced.
+func (s *logStore) save(snap *pb.Snapshot, ents []*pb.Entry, hs *pb.HardState, sync bool) error {
 	var ops []Op
 	first, last := s.first, s.last
 	hasSnap := !etcdraft.IsEmptySnap(snap)
@@ -166,7 +173,7 @@ func (s *logStore) save(snap *pb.Snapshot, ents []*pb.Entry, hs *pb.HardState) e
 	if len(ops) == 0 {
 		return nil
 	}
-	if err := s.kv.Write(ops); err != nil {
+	if err := s.kv.Write(ops, sync || hasSnap); err != nil {
 		return fmt.Errorf("%w: %v", ErrPersist, err)
 	}
 	s.first, s.last = first, last
@@ -188,7 +195,7 @@ func (s *logStore) save(snap *pb.Snapshot, ents []*pb.Entry, hs *pb.HardState) e
 
 // saveConfState persists the ConfState after an applied change.
 func (s *logStore) saveConfState(cs *pb.ConfState) error {
-	if err := s.kv.Write([]Op{{Key: keyConfState, Value: mustMarshal(cs)}}); err != nil {
+	if err := s.kv.Write([]Op{{Key: keyConfState, Value: mustMarshal(cs)}}, true); err != nil {
 		return fmt.Errorf("%w: %v", ErrPersist, err)
 	}
 	return nil
@@ -213,7 +220,7 @@ func (s *logStore) snapshot(i uint64, cs *pb.ConfState, data []byte, keep uint64
 		}
 	}
 	ops = append(ops, Op{Key: keyFirst, Value: binary.BigEndian.AppendUint64(nil, max(first, compact+1))})
-	if err := s.kv.Write(ops); err != nil {
+	if err := s.kv.Write(ops, true); err != nil {
 		return fmt.Errorf("%w: %v", ErrPersist, err)
 	}
 	if compact >= first {

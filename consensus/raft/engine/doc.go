@@ -13,7 +13,9 @@
 //
 // The raft log, hard state, configuration and snapshots are written to the
 // node's storage.KV under Prefix ("c/r/"), each of raft's Ready in one
-// synced batch before its messages are sent.
+// batch before its messages are sent: synced when raft's MustSync asks,
+// otherwise committed without sync (storage's CommitNoSync), made durable
+// by the next synced write of the node's store, such as a block's commit.
 //
 // Sealing (on the leader) takes executable transactions from the pool
 // that pass the same deterministic checks as a block's transactions on

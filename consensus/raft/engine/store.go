@@ -22,7 +22,7 @@ func (s kvStore) Get(key string) ([]byte, error) {
 	return b, err
 }
 
-func (s kvStore) Write(ops []raft.Op) error {
+func (s kvStore) Write(ops []raft.Op, sync bool) error {
 	b := s.kv.NewBatch()
 	for _, op := range ops {
 		var err error
@@ -35,5 +35,15 @@ func (s kvStore) Write(ops []raft.Op) error {
 			return err
 		}
 	}
+	if lb, ok := b.(lazyBatch); ok && !sync {
+		return lb.CommitNoSync()
+	}
 	return b.Commit()
+}
+
+// lazyBatch is a batch that can be applied without waiting for the disk;
+// a later synced write of the same store makes it durable, and a crash
+// loses it only with every write after it. storage.Pebble's batches are.
+type lazyBatch interface {
+	CommitNoSync() error
 }
