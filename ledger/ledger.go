@@ -23,11 +23,21 @@ type StateWrites interface {
 	ApplyTo(w storage.Writer) error
 }
 
+// latestStateWrites is StateWrites that can also be applied without their
+// history (state.WriteSet is), for Options.NoStateHistory.
+type latestStateWrites interface {
+	ApplyLatest(w storage.Writer) error
+}
+
 // Ledger is one group's block store over a storage.KV.
 type Ledger struct {
 	kv     storage.KV
 	hasher types.Hasher
 	logger *slog.Logger
+
+	// latestOnly applies the state's write sets without their history
+	// (Options.NoStateHistory).
+	latestOnly bool
 
 	commitMu sync.Mutex // serialises Commit
 	head     atomic.Pointer[headState]
@@ -56,13 +66,27 @@ type headState struct {
 // A nil logger discards messages. The ledger does not own kv: closing the
 // ledger leaves kv open.
 func Open(kv storage.KV, h types.Hasher, logger *slog.Logger) (*Ledger, error) {
+	return OpenWith(kv, h, logger, Options{})
+}
+
+// Options are a ledger's choices that do not change what it commits.
+type Options struct {
+	// NoStateHistory commits each block's state writes without the
+	// state's history (state.WriteSet.ApplyLatest): a node that answers
+	// state queries only at the latest block, with about half the state
+	// keys written per block. The blocks, receipts and roots are the same.
+	NoStateHistory bool
+}
+
+// OpenWith is Open with options.
+func OpenWith(kv storage.KV, h types.Hasher, logger *slog.Logger, opts Options) (*Ledger, error) {
 	if kv == nil || h == nil {
 		return nil, errors.New("ledger: Open needs a storage.KV and a hasher")
 	}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	l := &Ledger{kv: kv, hasher: h, logger: logger.With("component", "ledger"), subs: make(map[*subscription]struct{}),
+	l := &Ledger{kv: kv, hasher: h, logger: logger.With("component", "ledger"), subs: make(map[*subscription]struct{}), latestOnly: opts.NoStateHistory,
 		committedTxs: keyfilter.New(), usedNonces: keyfilter.New(), loadStop: make(chan struct{}), loadDone: make(chan struct{})}
 
 	v, err := kv.Get(keyVersion)
@@ -226,7 +250,11 @@ func (l *Ledger) Commit(b *types.Block, receipts []*types.Receipt, senders []com
 		return fmt.Errorf("ledger: preparing block %d: %w", n, err)
 	}
 	if state != nil {
-		if err := state.ApplyTo(stateWriter{batch}); err != nil {
+		apply := state.ApplyTo
+		if lw, ok := state.(latestStateWrites); ok && l.latestOnly {
+			apply = lw.ApplyLatest
+		}
+		if err := apply(stateWriter{batch}); err != nil {
 			return fmt.Errorf("ledger: applying state writes of block %d: %w", n, err)
 		}
 	}

@@ -48,6 +48,8 @@ type Config struct {
 	Solo SoloConfig `toml:"solo"`
 	// PBFT tunes the PBFT engine of a PBFT chain.
 	PBFT PBFTConfig `toml:"pbft"`
+	// State chooses what of the state the node keeps.
+	State StateConfig `toml:"state"`
 
 	// TestMaxCompatibility lowers the highest chain compatibility version
 	// this node supports below its binary's, so that tests can run nodes
@@ -105,6 +107,25 @@ type SoloConfig struct {
 	// CPU per tx) and lower tail latency (BENCHMARKS.md); it is for
 	// machines where the disk, not the CPU, bounds the block rate.
 	OverlapCommit bool `toml:"overlap_commit" comment:"Execute the next block while the previous one commits (fsync); off by default, see BENCHMARKS.md."`
+}
+
+// History values of StateConfig.
+const (
+	// StateHistoryAll keeps every block's state writes by block, so that
+	// state queries and calls can ask for any past block.
+	StateHistoryAll = "all"
+	// StateHistoryNone keeps only the latest state: past blocks' state is
+	// refused (the blocks, receipts and logs stay queryable).
+	StateHistoryNone = "none"
+)
+
+// StateConfig chooses what of the state the node keeps.
+type StateConfig struct {
+	// History is StateHistoryAll (the default; "" means it) or
+	// StateHistoryNone. A node that ran with "none" answers no past state
+	// even after going back to "all": the keys written meanwhile have no
+	// past entries.
+	History string `toml:"history" comment:"\"all\" keeps the state of every block for queries at past blocks (the default); \"none\" keeps only the latest state, writing about half the state keys per block."`
 }
 
 // PBFTConfig tunes the PBFT engine (PBFT chains; ignored by others).
@@ -212,6 +233,7 @@ func DefaultConfig() Config {
 		Log:      LogConfig{Level: "info", Format: "text", TxFlowSample: 100},
 		PBFT: PBFTConfig{Window: 2, FetchTimeoutMs: 1000, FetchCacheTxs: 50_000,
 			FetchRequestsPerSecond: 50, FetchBytesPerSecond: 16 << 20},
+		State: StateConfig{History: StateHistoryAll},
 	}
 }
 
@@ -266,6 +288,11 @@ func (c *Config) Validate() error {
 	case "", executor.ParallelBlockSTM, executor.ParallelChunks:
 	default:
 		bad("executor.parallel", fmt.Sprintf("%q is neither %q nor %q", c.Executor.Parallel, executor.ParallelChunks, executor.ParallelBlockSTM))
+	}
+	switch c.State.History {
+	case "", StateHistoryAll, StateHistoryNone:
+	default:
+		bad("state.history", fmt.Sprintf("%q is neither %q nor %q", c.State.History, StateHistoryAll, StateHistoryNone))
 	}
 	if c.PBFT.Window < 0 || c.PBFT.Window > 2 {
 		bad("pbft.window", fmt.Sprintf("%d: must be 1 (no pipelining) or 2 (0 means 2)", c.PBFT.Window))

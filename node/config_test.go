@@ -58,6 +58,7 @@ func TestConfigErrorsNameTheKey(t *testing.T) {
 		"pbft window":           "[pbft]\nwindow = 3\n",
 		"negative fetch rate":   "[pbft]\nfetch_requests_per_second = -1\n",
 		"parallel strategy":     "[executor]\nworkers = 2\nparallel = 'stm'\n",
+		"state history":         "[state]\nhistory = 'recent'\n",
 	}
 	wants := map[string]string{
 		"unknown top-level key": "datadir",
@@ -70,6 +71,7 @@ func TestConfigErrorsNameTheKey(t *testing.T) {
 		"pbft window":           "pbft.window",
 		"negative fetch rate":   "pbft.fetch_requests_per_second",
 		"parallel strategy":     "executor.parallel",
+		"state history":         "state.history",
 	}
 	for name, content := range cases {
 		file := "bad.toml"

@@ -15,6 +15,8 @@ import (
 
 	"github.com/gobcos/gobcos/crypto"
 	"github.com/gobcos/gobcos/internal/contracttest"
+	"github.com/gobcos/gobcos/internal/nodetest"
+	"github.com/gobcos/gobcos/node"
 )
 
 func TestPastBlockReads(t *testing.T) {
@@ -96,4 +98,61 @@ func TestPastBlockReads(t *testing.T) {
 	}
 	defer ec2.Close()
 	check(ec2)
+}
+
+// TestNoStateHistory runs a node with [state] history = "none": calls and
+// state queries at the latest block answer, those at an earlier block are
+// refused with an error that says why, and blocks and receipts of every
+// block stay readable.
+func TestNoStateHistory(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cfg := nodetest.DevConfig(t, crypto.NameECDSA, nil)
+	cfg.State.History = node.StateHistoryNone
+	n := runConfig(t, cfg)
+	ec, err := ethclient.DialContext(ctx, "http://"+n.RPCAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ec.Close()
+	chainID, _ := ec.ChainID(ctx)
+	key, _ := ethcrypto.GenerateKey()
+	from := ethcrypto.PubkeyToAddress(key.PublicKey)
+	signer := ethtypes.LatestSignerForChainID(chainID)
+	store := contracttest.Load(t, "Store")
+	initArgs, _ := store.ABI.Pack("", big.NewInt(5))
+	deploy := ethtypes.MustSignNewTx(key, signer, &ethtypes.LegacyTx{Nonce: 0, GasPrice: new(big.Int), Gas: 1_000_000, Data: append(append([]byte(nil), store.Bin...), initArgs...)})
+	if err := ec.SendTransaction(ctx, deploy); err != nil {
+		t.Fatal(err)
+	}
+	r1 := waitReceipt(t, ctx, ec, deploy.Hash())
+	addr := r1.ContractAddress
+	in, _ := store.ABI.Pack("set", big.NewInt(9))
+	set := ethtypes.MustSignNewTx(key, signer, &ethtypes.LegacyTx{Nonce: 1, GasPrice: new(big.Int), Gas: 200_000, To: &addr, Data: in})
+	if err := ec.SendTransaction(ctx, set); err != nil {
+		t.Fatal(err)
+	}
+	r2 := waitReceipt(t, ctx, ec, set.Hash())
+	get := store.ABI.Methods["get"].ID
+	out, err := ec.CallContract(ctx, ethereum.CallMsg{To: &addr, Data: get}, nil)
+	if err != nil || new(big.Int).SetBytes(out).Int64() != 9 {
+		t.Fatalf("get() at the latest block = %x, %v; want 9", out, err)
+	}
+	if nonce, err := ec.NonceAt(ctx, from, r2.BlockNumber); err != nil || nonce != 2 {
+		t.Fatalf("nonce at the head, by number = %d, %v", nonce, err)
+	}
+	_, err = ec.CallContract(ctx, ethereum.CallMsg{To: &addr, Data: get}, r1.BlockNumber)
+	if err == nil || !strings.Contains(err.Error(), "no state history") {
+		t.Fatalf("get() at block %v = %v, want an error saying the node keeps no state history", r1.BlockNumber, err)
+	}
+	t.Logf("past block error: %v", err)
+	if _, err := ec.BalanceAt(ctx, from, r1.BlockNumber); err == nil {
+		t.Fatal("balance at a past block answered without history")
+	}
+	if b, err := ec.BlockByNumber(ctx, r1.BlockNumber); err != nil || len(b.Transactions()) != 1 {
+		t.Fatalf("block %v: %v", r1.BlockNumber, err)
+	}
+	if r, err := ec.TransactionReceipt(ctx, deploy.Hash()); err != nil || r.ContractAddress != addr {
+		t.Fatalf("receipt of the deployment: %v", err)
+	}
 }

@@ -160,7 +160,8 @@ func New(cfg Config, logger *slog.Logger) (n *Node, err error) {
 		}
 		cacheLog.Info("loaded the filter of existing state keys", "keys", keys)
 	})
-	if n.ledger, err = ledger.Open(kv, suite, n.logger.With("module", "ledger")); err != nil {
+	lopts := ledger.Options{NoStateHistory: cfg.State.History == StateHistoryNone}
+	if n.ledger, err = ledger.OpenWith(kv, suite, n.logger.With("module", "ledger"), lopts); err != nil {
 		return nil, err
 	}
 	// One verifier for the pool, the engine, the executor and block sync:

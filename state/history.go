@@ -147,8 +147,10 @@ func AtBlock(r storage.Reader, number uint64) (storage.Reader, error) {
 		return nil, fmt.Errorf("%w: state of block %d requested, the store holds blocks up to %d", ErrFutureBlock, number, head)
 	case number == head:
 		return r, nil
+	case number < from && from == head:
+		return nil, fmt.Errorf("%w: state of block %d requested, the store keeps only the latest block's (%d): the node keeps no state history ([state] history = \"none\") or its data directory was written without it", ErrNoHistory, number, head)
 	case number < from:
-		return nil, fmt.Errorf("%w: state of block %d requested, history starts at block %d (the data directory was written by a release that kept no history)", ErrNoHistory, number, from)
+		return nil, fmt.Errorf("%w: state of block %d requested, history starts at block %d", ErrNoHistory, number, from)
 	}
 	return &pastView{r: r, number: number}, nil
 }

@@ -2,11 +2,14 @@ package state
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"maps"
+	"math/big"
 	"math/rand"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -435,4 +438,67 @@ func BenchmarkApplyTo(b *testing.B) {
 			}
 		}
 	})
+}
+
+// commitLatest is commit without history (WriteSet.ApplyLatest).
+func commitLatest(t *testing.T, s *StateDB, kv storage.KV) {
+	t.Helper()
+	ws, err := s.WriteSet()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, head, _, err := HistoryRange(kv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ws.ForBlock(head + 1).ApplyLatest(kv); err != nil {
+		t.Fatalf("ApplyLatest: %v", err)
+	}
+}
+
+// TestApplyLatestKeepsNoHistory: write sets applied without history give
+// the same latest state and roots as with it, write no history entry, and
+// past blocks are refused from then on, even those whose history was
+// kept before (keys written since have no past entries).
+func TestApplyLatestKeepsNoHistory(t *testing.T) {
+	archive, latest := seeded(t), seeded(t) // block 0 with history in both
+	if _, err := AtBlock(latest, 0); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 { // blocks 1 to 3
+		for _, kv := range []*storage.Memory{archive, latest} {
+			s := New(kv)
+			s.SetBalance(addrA, uint256.NewInt(uint64(200+i)))
+			s.SetState(addrA, slot2, common.BigToHash(big.NewInt(int64(i+1))))
+			if kv == archive {
+				commit(t, s, kv)
+			} else {
+				commitLatest(t, s, kv)
+			}
+		}
+	}
+	if a, l := flatState(t, archive), flatState(t, latest); !maps.Equal(a, l) {
+		t.Fatalf("latest states differ:\n%x\n%x", a, l)
+	}
+	// Only block 0's entries, written with history, may be in latest.
+	hist := iterate(t, latest, historyPrefix, nil)
+	for k := range hist {
+		if !strings.HasSuffix(k, string(binary.BigEndian.AppendUint64(nil, ^uint64(0)))) {
+			t.Errorf("history entry %x written without history", k)
+		}
+	}
+	if all := iterate(t, archive, historyPrefix, nil); len(all) <= len(hist) {
+		t.Errorf("the archive holds %d history entries, the other %d", len(all), len(hist))
+	}
+	if r := mustAt(t, latest, 3); r == nil {
+		t.Fatal("no view of the head")
+	}
+	for n := range uint64(3) {
+		if _, err := AtBlock(latest, n); !errors.Is(err, ErrNoHistory) {
+			t.Errorf("AtBlock(%d) without history = %v, want ErrNoHistory", n, err)
+		}
+		if _, err := AtBlock(archive, n); err != nil {
+			t.Errorf("AtBlock(%d) with history: %v", n, err)
+		}
+	}
 }

@@ -62,7 +62,16 @@ func (ws *WriteSet) Block() (number uint64, ok bool) { return ws.number, ws.numb
 // the meta key naming the last block applied. Write sets must be applied
 // in block order, each exactly once. It fails with ErrUnnumbered when the
 // write set has no block number.
-func (ws *WriteSet) ApplyTo(w storage.Writer) error {
+func (ws *WriteSet) ApplyTo(w storage.Writer) error { return ws.apply(w, true) }
+
+// ApplyLatest applies the write set as ApplyTo does but records no history:
+// the store keeps only the latest state. It also removes the record of
+// where the history starts, so that AtBlock refuses every block but the
+// last applied (keys written from now on have no past entries, so the
+// history kept so far no longer answers for any later block).
+func (ws *WriteSet) ApplyLatest(w storage.Writer) error { return ws.apply(w, false) }
+
+func (ws *WriteSet) apply(w storage.Writer, history bool) error {
 	if !ws.numbered {
 		return fmt.Errorf("%w: label it with ForBlock before applying it", ErrUnnumbered)
 	}
@@ -77,7 +86,7 @@ func (ws *WriteSet) ApplyTo(w storage.Writer) error {
 		} else {
 			err = w.Put(x.Key, x.Value)
 		}
-		if err == nil && versioned(x.Key) {
+		if err == nil && history && versioned(x.Key) {
 			err = w.Put(historyKey(x.Key, ws.number), historyValue(x))
 		}
 		if err != nil {
@@ -86,7 +95,11 @@ func (ws *WriteSet) ApplyTo(w storage.Writer) error {
 	}
 	n := binary.BigEndian.AppendUint64(nil, ws.number)
 	err := w.Put(metaHeadKey, n)
-	if err == nil && ws.number == 0 {
+	switch {
+	case err != nil:
+	case !history:
+		err = w.Delete(metaFromKey)
+	case ws.number == 0:
 		err = w.Put(metaFromKey, n)
 	}
 	if err != nil {
