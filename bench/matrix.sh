@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the benchmark matrix of BENCHMARKS.md ("The matrix"): for each chain
-# (1 Solo node, 4 PBFT nodes) and crypto suite (ECDSA, SM), builds and funds
+# (1 Solo node, 4 PBFT or Raft nodes) and crypto suite (ECDSA, SM), builds and funds
 # a fresh chain, starts it, runs `gobcos bench` for every workload and
 # conflict share, stops the chain, and finally prints one markdown table of
 # the JSON summary lines. Everything runs on 127.0.0.1.
@@ -10,6 +10,8 @@
 # Environment (all optional):
 #   GOBCOS       gobcos binary to use (default: built from this checkout)
 #   NODES        chains to measure, node counts (default "1 4")
+#   CONSENSUS    engine of the chains of more than one node: pbft (default)
+#                or raft; a single node runs Solo
 #   SUITES       crypto suites (default "ecdsa sm")
 #   WORKLOADS    workloads (default "transfer erc20 kv mixed")
 #   CONFLICTS    conflict shares (default "0 0.5")
@@ -40,6 +42,14 @@ out=${1:-$(mktemp -d -t gobcos-matrix.XXXXXX)}
 mkdir -p "$out/runs"
 out=$(cd "$out" && pwd)
 NODES=${NODES:-"1 4"}
+CONSENSUS=${CONSENSUS:-pbft}
+case $CONSENSUS in
+pbft | raft) ;;
+*)
+	echo "matrix: CONSENSUS must be pbft or raft, not $CONSENSUS" >&2
+	exit 1
+	;;
+esac
 SUITES=${SUITES:-"ecdsa sm"}
 WORKLOADS=${WORKLOADS:-"transfer erc20 kv mixed"}
 CONFLICTS=${CONFLICTS:-"0 0.5"}
@@ -128,7 +138,7 @@ for nodes in $NODES; do
 		p2p_port=$((rpc_port + 13000))
 		chain_no=$((chain_no + 1))
 		dir=$out/chain-$nodes-$suite
-		consensus=pbft
+		consensus=$CONSENSUS
 		((nodes == 1)) && consensus=solo
 		"$GOBCOS" chain build --nodes "$nodes" --consensus "$consensus" --crypto "$suite" --dir "$dir" \
 			--rpc-port "$rpc_port" --p2p-port "$p2p_port" --metrics-port 0 >"$out/build-$nodes-$suite.log"

@@ -104,7 +104,28 @@ func (a *app) Seal(parent *types.Header, maxTxs, maxBytes int) (*types.Header, [
 }
 
 // Apply checks, executes and commits a committed block on the head.
+//
+// The node's block syncer commits blocks straight into the ledger, and may
+// commit h while Apply checks or executes it: its txs then read as
+// committed, or the execution finds the head moved. An Apply that fails
+// when the ledger holds h is therefore a success (the syncer applied it),
+// not a rejected block nor a fatal error.
 func (a *app) Apply(h *types.Header, raw [][]byte) error {
+	err := a.apply(h, raw)
+	if err != nil && a.e.holds(h) {
+		a.e.log.Debug("block committed by block sync while applying it", "number", h.Number, "err", err)
+		return nil
+	}
+	return err
+}
+
+// holds reports whether the ledger holds h.
+func (e *Engine) holds(h *types.Header) bool {
+	have, ok := e.ledger.HashByNumber(h.Number)
+	return ok && have == h.Hash(e.suite)
+}
+
+func (a *app) apply(h *types.Header, raw [][]byte) error {
 	e := a.e
 	start := time.Now()
 	head := e.ledger.Head()
@@ -173,10 +194,7 @@ func (a *app) Apply(h *types.Header, raw [][]byte) error {
 	b := &types.Block{Header: h, Txs: txs}
 	commitStart := time.Now()
 	if err := e.ledger.Commit(b, res.Receipts, senders, res.State, roots); err != nil {
-		if have, ok := e.ledger.HashByNumber(h.Number); ok && have == h.Hash(e.suite) {
-			return nil // the block syncer committed it meanwhile
-		}
-		return fmt.Errorf("committing block %d: %w", h.Number, err)
+		return fmt.Errorf("committing block %d: %w", h.Number, err) // Apply checks whether the syncer committed it
 	}
 	e.pool.OnCommitted(b)
 	e.committed(h, len(txs))

@@ -1,11 +1,15 @@
 package engine
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/gobcos/gobcos/consensus"
 	"github.com/gobcos/gobcos/consensus/raft"
@@ -262,5 +266,75 @@ func TestBlockTraces(t *testing.T) {
 	}
 	if proposed == 0 {
 		t.Fatal("no trace marks its node as the block's proposer")
+	}
+}
+
+// syncingExec commits, at its first execution, the block being executed
+// through sync (as the node's block syncer may meanwhile) and then fails
+// as the node's executor does when the ledger head moved.
+type syncingExec struct {
+	Executor
+	sync func()
+	done bool
+}
+
+func (x *syncingExec) ExecuteBlock(ctx context.Context, env consensus.BlockEnv, root common.Hash, txs []*types.Transaction) (*consensus.Result, error) {
+	if !x.done {
+		x.done = true
+		x.sync()
+		return nil, fmt.Errorf("test: the ledger head moved: block %d is no longer the head's child", env.Number)
+	}
+	return x.Executor.ExecuteBlock(ctx, env, root, txs)
+}
+
+// TestApplyBlockSyncedMeanwhile: a committed block that the block syncer
+// commits while the driver applies it is applied, not a fatal error (two
+// of 4 Raft nodes stopped so under load) nor a rejected block.
+func TestApplyBlockSyncedMeanwhile(t *testing.T) {
+	c := newCluster(t, crypto.ECDSA(), 3, true)
+	c.Stop(2)
+	for range 2 { // two blocks at least
+		batch := []*types.Transaction{c.NewTx(500), c.NewTx(500)}
+		c.Submit(batch, 0, 1)
+		c.WaitCommitted(batch, 0, 1)
+	}
+	e, dst := c.Drivers[2], c.Nodes[2].Ledger
+	parent := dst.Head()
+	b, err := c.Nodes[0].Ledger.BlockByNumber(parent.Number + 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := make([][]byte, len(b.Txs))
+	senders := make([]common.Address, len(b.Txs))
+	for i, tx := range b.Txs {
+		raw[i] = tx.Bytes()
+		if senders[i], err = tx.Verify(c.Suite, drivertest.ChainID, drivertest.GroupID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	synced := func() {
+		res, err := drivertest.Executor{N: c.Nodes[2]}.ExecuteBlock(t.Context(), e.env(parent, b.Header.Timestamp, b.Header.Sealer), parent.StateRoot, b.Txs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := (drivertest.Ledger{Ledger: dst}).Commit(b, res.Receipts, senders, res.State, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.exec = &syncingExec{Executor: e.exec, sync: synced}
+	if err := (&app{e: e, ctx: t.Context()}).Apply(b.Header, raw); err != nil {
+		t.Fatalf("applying block %d, committed by sync meanwhile: %v", b.Header.Number, err)
+	}
+	// A failure stays one when the ledger does not hold the block: the
+	// next block without its txs does not execute to its header.
+	next, err := c.Nodes[0].Ledger.BlockByNumber(b.Header.Number + 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(next.Txs) == 0 {
+		t.Fatalf("block %d holds no tx", next.Header.Number)
+	}
+	if err := (&app{e: e, ctx: t.Context()}).Apply(next.Header, nil); err == nil {
+		t.Fatalf("block %d applied without its txs", next.Header.Number)
 	}
 }
