@@ -27,29 +27,9 @@ func TestPastBlockReads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	chainID, _ := ec.ChainID(ctx)
-	key, _ := ethcrypto.GenerateKey()
-	from := ethcrypto.PubkeyToAddress(key.PublicKey)
-	signer := ethtypes.LatestSignerForChainID(chainID)
-	store := contracttest.Load(t, "Store")
-	initArgs, _ := store.ABI.Pack("", big.NewInt(5))
-	deploy := ethtypes.MustSignNewTx(key, signer, &ethtypes.LegacyTx{Nonce: 0, GasPrice: new(big.Int), Gas: 1_000_000, Data: append(append([]byte(nil), store.Bin...), initArgs...)})
-	if err := ec.SendTransaction(ctx, deploy); err != nil {
-		t.Fatal(err)
-	}
-	r1 := waitReceipt(t, ctx, ec, deploy.Hash())
-	addr := r1.ContractAddress
-	var blocks []*ethtypes.Receipt
-	blocks = append(blocks, r1)
-	for i, v := range []int64{9, 11} {
-		in, _ := store.ABI.Pack("set", big.NewInt(v))
-		tx := ethtypes.MustSignNewTx(key, signer, &ethtypes.LegacyTx{Nonce: uint64(i + 1), GasPrice: new(big.Int), Gas: 200_000, To: &addr, Data: in})
-		if err := ec.SendTransaction(ctx, tx); err != nil {
-			t.Fatal(err)
-		}
-		blocks = append(blocks, waitReceipt(t, ctx, ec, tx.Hash()))
-	}
+	blocks, addr, from, store := storeWrites(t, ctx, ec, 9, 11)
 	get := store.ABI.Methods["get"].ID
+	r1 := blocks[0]
 	check := func(ec *ethclient.Client) {
 		for i, want := range []int64{5, 9, 11} {
 			bn := blocks[i].BlockNumber
@@ -115,24 +95,8 @@ func TestNoStateHistory(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ec.Close()
-	chainID, _ := ec.ChainID(ctx)
-	key, _ := ethcrypto.GenerateKey()
-	from := ethcrypto.PubkeyToAddress(key.PublicKey)
-	signer := ethtypes.LatestSignerForChainID(chainID)
-	store := contracttest.Load(t, "Store")
-	initArgs, _ := store.ABI.Pack("", big.NewInt(5))
-	deploy := ethtypes.MustSignNewTx(key, signer, &ethtypes.LegacyTx{Nonce: 0, GasPrice: new(big.Int), Gas: 1_000_000, Data: append(append([]byte(nil), store.Bin...), initArgs...)})
-	if err := ec.SendTransaction(ctx, deploy); err != nil {
-		t.Fatal(err)
-	}
-	r1 := waitReceipt(t, ctx, ec, deploy.Hash())
-	addr := r1.ContractAddress
-	in, _ := store.ABI.Pack("set", big.NewInt(9))
-	set := ethtypes.MustSignNewTx(key, signer, &ethtypes.LegacyTx{Nonce: 1, GasPrice: new(big.Int), Gas: 200_000, To: &addr, Data: in})
-	if err := ec.SendTransaction(ctx, set); err != nil {
-		t.Fatal(err)
-	}
-	r2 := waitReceipt(t, ctx, ec, set.Hash())
+	rs, addr, from, store := storeWrites(t, ctx, ec, 9)
+	r1, r2 := rs[0], rs[1]
 	get := store.ABI.Methods["get"].ID
 	out, err := ec.CallContract(ctx, ethereum.CallMsg{To: &addr, Data: get}, nil)
 	if err != nil || new(big.Int).SetBytes(out).Int64() != 9 {
@@ -152,7 +116,38 @@ func TestNoStateHistory(t *testing.T) {
 	if b, err := ec.BlockByNumber(ctx, r1.BlockNumber); err != nil || len(b.Transactions()) != 1 {
 		t.Fatalf("block %v: %v", r1.BlockNumber, err)
 	}
-	if r, err := ec.TransactionReceipt(ctx, deploy.Hash()); err != nil || r.ContractAddress != addr {
+	if r, err := ec.TransactionReceipt(ctx, r1.TxHash); err != nil || r.ContractAddress != addr {
 		t.Fatalf("receipt of the deployment: %v", err)
 	}
+}
+
+// storeWrites deploys the Store contract (value 5) over ec from a new key,
+// then sets it to each of values in turn, one tx and block each. It
+// returns their receipts (the deployment's first), the contract's address,
+// the sender and the contract.
+func storeWrites(t *testing.T, ctx context.Context, ec *ethclient.Client, values ...int64) ([]*ethtypes.Receipt, common.Address, common.Address, contracttest.Artifact) {
+	t.Helper()
+	chainID, err := ec.ChainID(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _ := ethcrypto.GenerateKey()
+	signer := ethtypes.LatestSignerForChainID(chainID)
+	store := contracttest.Load(t, "Store")
+	initArgs, _ := store.ABI.Pack("", big.NewInt(5))
+	deploy := ethtypes.MustSignNewTx(key, signer, &ethtypes.LegacyTx{Nonce: 0, GasPrice: new(big.Int), Gas: 1_000_000, Data: append(append([]byte(nil), store.Bin...), initArgs...)})
+	if err := ec.SendTransaction(ctx, deploy); err != nil {
+		t.Fatal(err)
+	}
+	receipts := []*ethtypes.Receipt{waitReceipt(t, ctx, ec, deploy.Hash())}
+	addr := receipts[0].ContractAddress
+	for i, v := range values {
+		in, _ := store.ABI.Pack("set", big.NewInt(v))
+		tx := ethtypes.MustSignNewTx(key, signer, &ethtypes.LegacyTx{Nonce: uint64(i + 1), GasPrice: new(big.Int), Gas: 200_000, To: &addr, Data: in})
+		if err := ec.SendTransaction(ctx, tx); err != nil {
+			t.Fatal(err)
+		}
+		receipts = append(receipts, waitReceipt(t, ctx, ec, tx.Hash()))
+	}
+	return receipts, addr, ethcrypto.PubkeyToAddress(key.PublicKey), store
 }
