@@ -378,10 +378,7 @@ func (b *pebbleBatch) Reset() {
 // Commit applies the batch atomically and waits for the WAL fsync.
 func (b *pebbleBatch) Commit() error { return b.apply(pebble.Sync) }
 
-// CommitNoSync applies the batch atomically without waiting for the disk:
-// a crash may lose it, together with every write after it and nothing
-// before it (the WAL is written in order), until a later synced commit or
-// write of the same store makes it durable.
+// CommitNoSync applies the batch without waiting for the WAL fsync.
 func (b *pebbleBatch) CommitNoSync() error { return b.apply(pebble.NoSync) }
 
 func (b *pebbleBatch) apply(opts *pebble.WriteOptions) error {

@@ -35,6 +35,11 @@ type Batch interface {
 	// Commit applies the batch atomically and durably (synced to disk before
 	// it returns). The batch may be reused after Reset.
 	Commit() error
+	// CommitNoSync applies the batch atomically without waiting for the
+	// disk: a crash may lose it, together with every write after it and
+	// nothing before it (one write-ahead log), until a later synced commit
+	// or write of the same store makes it durable.
+	CommitNoSync() error
 	// Reset empties the batch.
 	Reset()
 }

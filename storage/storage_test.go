@@ -133,7 +133,7 @@ func TestPebbleHelperProcess(t *testing.T) {
 		}
 		if mode == "lazy" {
 			// Applied without sync: the synced write below makes it durable.
-			err = b.(interface{ CommitNoSync() error }).CommitNoSync()
+			err = b.CommitNoSync()
 		} else {
 			err = b.Commit()
 		}

@@ -42,12 +42,6 @@ type store struct {
 	hasEpoch bool
 }
 
-// lazyBatch is a batch that can be applied without waiting for the disk;
-// a later synced write of the same store makes it durable, and a crash
-// loses it only with every write after it. storage.Pebble's batches are.
-type lazyBatch interface {
-	CommitNoSync() error
-}
 
 // loadHardState returns the persisted state, or nil on a first start, and
 // the id of the configuration that wrote it (zero if not recorded).
@@ -200,13 +194,11 @@ func (s *store) persist(props []*pbft.Proposal, bodies map[common.Hash]*bodiesRe
 			}
 		}
 	}
-	var err error
-	if lb, ok := b.(lazyBatch); ok && !sync {
-		err = lb.CommitNoSync()
-	} else {
-		err = b.Commit()
+	commit := b.Commit
+	if !sync {
+		commit = b.CommitNoSync
 	}
-	if err != nil {
+	if err := commit(); err != nil {
 		return fmt.Errorf("%w: %v", ErrPersist, err)
 	}
 	if hs != nil {

@@ -35,15 +35,8 @@ func (s kvStore) Write(ops []raft.Op, sync bool) error {
 			return err
 		}
 	}
-	if lb, ok := b.(lazyBatch); ok && !sync {
-		return lb.CommitNoSync()
+	if !sync {
+		return b.CommitNoSync()
 	}
 	return b.Commit()
-}
-
-// lazyBatch is a batch that can be applied without waiting for the disk;
-// a later synced write of the same store makes it durable, and a crash
-// loses it only with every write after it. storage.Pebble's batches are.
-type lazyBatch interface {
-	CommitNoSync() error
 }
