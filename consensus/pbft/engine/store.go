@@ -42,7 +42,6 @@ type store struct {
 	hasEpoch bool
 }
 
-
 // loadHardState returns the persisted state, or nil on a first start, and
 // the id of the configuration that wrote it (zero if not recorded).
 func (s *store) loadHardState() (*pbft.HardState, common.Hash, error) {
