@@ -69,10 +69,7 @@ func checkWindowRun(t *testing.T, res *bench.Result, txs int) {
 // which all but lost committed and succeeded.
 func checkAccountedBut(t *testing.T, res *bench.Result, txs, lost int) {
 	t.Helper()
-	sent := txs
-	if n := res.Errors["send: block limit"]; n > 0 {
-		sent -= n
-	}
+	sent := txs - res.Errors["send: block limit"]
 	if res.Txs != txs || res.Sent != sent || res.Committed != txs-lost || res.Succeeded != txs-lost {
 		t.Errorf("%s: txs %d sent %d committed %d succeeded %d, want %d, %d sent; errors %v",
 			res.Workload, res.Txs, res.Sent, res.Committed, res.Succeeded, txs-lost, sent, res.Errors)

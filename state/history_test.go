@@ -490,9 +490,7 @@ func TestApplyLatestKeepsNoHistory(t *testing.T) {
 	if all := iterate(t, archive, historyPrefix, nil); len(all) <= len(hist) {
 		t.Errorf("the archive holds %d history entries, the other %d", len(all), len(hist))
 	}
-	if r := mustAt(t, latest, 3); r == nil {
-		t.Fatal("no view of the head")
-	}
+	mustAt(t, latest, 3) // the head answers
 	for n := range uint64(3) {
 		if _, err := AtBlock(latest, n); !errors.Is(err, ErrNoHistory) {
 			t.Errorf("AtBlock(%d) without history = %v, want ErrNoHistory", n, err)
