@@ -111,7 +111,10 @@
 // so a parameter or version change in force at the height is in force
 // for every verdict on it. Verdicts are given to the core as they become
 // known (after Advance, or when fetched bodies arrive), not necessarily
-// in the Ready that asked.
+// in the Ready that asked. A request whose height the ledger reaches
+// first gets none (the core is rebuilt on the new head), also when block
+// sync commits that height during its verification: the proposal's txs
+// then read as committed, which is no fault of the proposal.
 //
 // # Proposals with tx hashes (compatibility version 0.3.0)
 //

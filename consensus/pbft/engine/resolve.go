@@ -196,6 +196,13 @@ func (e *Engine) runVerifies(ctx context.Context) {
 			keep = append(keep, req)
 			continue
 		}
+		if err != nil && e.passed(req.Height) {
+			// Block sync committed this height while it was being
+			// verified: its txs now read as committed, which says nothing
+			// against the proposal. Dropped, as above; the core is rebuilt
+			// on the new head.
+			continue
+		}
 		if req.Height > head.Number+1 {
 			e.pipelinedOrders++
 		}
@@ -206,6 +213,15 @@ func (e *Engine) runVerifies(ctx context.Context) {
 	if len(e.waiting) > maxWaiting {
 		e.waiting = append(e.waiting[:0], e.waiting[len(e.waiting)-maxWaiting:]...)
 	}
+}
+
+// passed reports whether the ledger's head is at or above height: a
+// block of that height is committed, so a verification of it is moot.
+// During a verification only block sync can have committed it: the
+// driver's own commits run on the driver goroutine, as verifications do.
+func (e *Engine) passed(height uint64) bool {
+	head := e.ledger.Head()
+	return head != nil && head.Number >= height
 }
 
 // verdict verifies req (its parent committed): the proposal must be in
