@@ -26,6 +26,11 @@ var (
 	ErrEmptyProposal = errors.New("a proposal needs at least one transaction")
 	// ErrProposalTooLarge: more transactions or bytes than the config allows.
 	ErrProposalTooLarge = errors.New("proposal exceeds the block limits")
+	// ErrExecDeferred marks an execution error whose cause passes by
+	// itself (tx bodies being fetched, a parent not committed yet, the
+	// ledger moved by sync): Executed logs it as information, where other
+	// execution errors are warnings. Errors wrap it or match it (errors.Is).
+	ErrExecDeferred = errors.New("execution deferred")
 	// ErrUnexpectedResult: an execution result for a height the core did
 	// not ask to execute (or asked again since).
 	ErrUnexpectedResult = errors.New("execution result was not requested")

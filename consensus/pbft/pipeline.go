@@ -1,6 +1,7 @@
 package pbft
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 
@@ -44,7 +45,8 @@ func (c *Core) requestExecution() bool {
 
 // Executed gives the result of an ExecRequest: the executed header (its
 // Extra and Signatures are set by the core), or the error that prevented
-// execution (the request is repeated later).
+// execution (the request is repeated later; logged as a warning, or as
+// information when it matches ErrExecDeferred).
 func (c *Core) Executed(height uint64, header *types.Header, err error) error {
 	defer c.flush()
 	if height == 0 || height != c.executing {
@@ -59,7 +61,11 @@ func (c *Core) Executed(height uint64, header *types.Header, err error) error {
 		c.execRetry, c.execPassing = c.tick+1, true
 		if msg := err.Error(); height != c.execErrHeight || msg != c.execErr {
 			c.execErrHeight, c.execErr = height, msg
-			c.log.Warn("execution failed; will retry", "height", height, "err", err)
+			if errors.Is(err, ErrExecDeferred) {
+				c.log.Info("execution deferred; will retry", "height", height, "err", err)
+			} else {
+				c.log.Warn("execution failed; will retry", "height", height, "err", err)
+			}
 		} else {
 			c.log.Debug("execution failed again; will retry", "height", height, "err", err)
 		}

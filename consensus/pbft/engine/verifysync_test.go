@@ -2,6 +2,8 @@ package engine
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"testing"
@@ -9,6 +11,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 
+	"github.com/gobcos/gobcos/consensus/pbft"
 	"github.com/gobcos/gobcos/crypto"
 	"github.com/gobcos/gobcos/types"
 )
@@ -97,4 +100,25 @@ func TestVerifyOfHeightSyncedMeanwhile(t *testing.T) {
 		t.Fatalf("node 3 blamed the leader %d times", n)
 	}
 	c.commitOne(all...)
+}
+
+// TestDeferredRefusals: the driver's refusals whose cause passes by itself
+// are, wrapped as the driver returns them, still themselves and
+// pbft.ErrExecDeferred (the core logs them as information); the others
+// are not.
+func TestDeferredRefusals(t *testing.T) {
+	for _, sentinel := range []error{ErrBodiesMissing, ErrParentNotHead, ErrNotPipelined} {
+		err := fmt.Errorf("%w: block 7", sentinel)
+		if !errors.Is(err, sentinel) || !errors.Is(err, pbft.ErrExecDeferred) {
+			t.Errorf("%v: is itself %v, is deferred %v", err, errors.Is(err, sentinel), errors.Is(err, pbft.ErrExecDeferred))
+		}
+	}
+	for _, other := range []error{ErrInvalidTx, ErrWrongForm, ErrPersist} {
+		if errors.Is(fmt.Errorf("%w: block 7", other), pbft.ErrExecDeferred) {
+			t.Errorf("%v counts as deferred", other)
+		}
+	}
+	if errors.Is(ErrBodiesMissing, ErrNotPipelined) {
+		t.Error("two deferred refusals match each other")
+	}
 }
