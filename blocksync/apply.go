@@ -50,8 +50,20 @@ func (s *Syncer) runApplier(ctx context.Context, blocks <-chan *fetched, results
 }
 
 // apply checks that f extends the ledger's head, executes it on the
-// head's state, compares the roots with its header and commits it.
+// head's state, compares the roots with its header and commits it. A
+// failure after the head reached f's block (the node's consensus engine
+// committed it meanwhile) is no failure: f is stale.
 func (s *Syncer) apply(ctx context.Context, f *fetched) applyResult {
+	r := s.applyOnce(ctx, f)
+	if r.outcome == applyFailed && r.err != ErrNoHead {
+		if now := s.ledger.Head(); now != nil && now.Number >= f.block.Header.Number {
+			return applyResult{f: f, outcome: applyStale}
+		}
+	}
+	return r
+}
+
+func (s *Syncer) applyOnce(ctx context.Context, f *fetched) applyResult {
 	b := f.block
 	h := b.Header
 	head := s.ledger.Head()
@@ -92,9 +104,6 @@ func (s *Syncer) apply(ctx context.Context, f *fetched) applyResult {
 	}
 	// Once the commit begins it completes even if ctx ends; Stop waits.
 	if err := s.ledger.Commit(b, res.Receipts, senders, res.State); err != nil {
-		if now := s.ledger.Head(); now != nil && now.Number >= h.Number {
-			return applyResult{f: f, outcome: applyStale} // someone else committed it meanwhile
-		}
 		return applyResult{f: f, outcome: applyFailed, err: fmt.Errorf("committing block %d: %w", h.Number, err)}
 	}
 	return applyResult{f: f, outcome: applyCommitted}

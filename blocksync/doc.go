@@ -64,7 +64,9 @@
 // Leaving near blocks to consensus. A sealer hears a peer announce a block
 // that the peer committed a moment before it does: fetching it then costs
 // both sides a block's reading, encoding, decoding and checks, and the
-// block is dropped when the engine commits it first. So while no peer is
+// block is dropped when the engine commits it first (also while the
+// syncer executes or commits it: whatever that then fails on, the block
+// is stale, not a failed apply). So while no peer is
 // Config.CatchUpGap or more blocks ahead, nothing is requested until the
 // ledger's head has not been moved by someone else (the consensus engine)
 // for Config.CatchUpDelay, or for twice the interval between the engine's
