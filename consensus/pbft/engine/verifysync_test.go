@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/gobcos/gobcos/consensus/pbft"
 	"github.com/gobcos/gobcos/crypto"
+	"github.com/gobcos/gobcos/internal/logtest"
 	"github.com/gobcos/gobcos/types"
 )
 
@@ -33,28 +33,6 @@ func (l syncingLedger) TxCommitted(h common.Hash) (bool, error) {
 	return l.Ledger.TxCommitted(h)
 }
 
-// msgCounter is a log handler counting records by message.
-type msgCounter struct {
-	mu sync.Mutex
-	n  map[string]int
-}
-
-func (h *msgCounter) Enabled(context.Context, slog.Level) bool { return true }
-func (h *msgCounter) WithAttrs([]slog.Attr) slog.Handler       { return h }
-func (h *msgCounter) WithGroup(string) slog.Handler            { return h }
-func (h *msgCounter) Handle(_ context.Context, r slog.Record) error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.n[r.Message]++
-	return nil
-}
-
-func (h *msgCounter) count(msg string) int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.n[msg]
-}
-
 // TestVerifyOfHeightSyncedMeanwhile: a lagging sealer verifies a proposal
 // while block sync commits the block of that height (found in a 4-node
 // benchmark). The proposal's txs then read as committed; that must not
@@ -66,7 +44,7 @@ func TestVerifyOfHeightSyncedMeanwhile(t *testing.T) {
 		c.Start(i)
 	}
 	tx := c.NewTx(500)
-	logs := &msgCounter{n: make(map[string]int)}
+	logs := logtest.NewCounter()
 	var once sync.Once
 	synced := make(chan uint64, 1)
 	c.Start(3, func(p *Params) {
@@ -93,10 +71,10 @@ func TestVerifyOfHeightSyncedMeanwhile(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("node 3 never verified the proposal holding the tx")
 	}
-	if n := logs.count("proposal rejected by verification"); n != 0 {
+	if n := logs.Count(slog.LevelWarn, "proposal rejected by verification"); n != 0 {
 		t.Fatalf("node 3 rejected %d proposals after syncing their height", n)
 	}
-	if n := logs.count("view change: leader misbehaved"); n != 0 {
+	if n := logs.Count(slog.LevelWarn, "view change: leader misbehaved"); n != 0 {
 		t.Fatalf("node 3 blamed the leader %d times", n)
 	}
 	c.commitOne(all...)
