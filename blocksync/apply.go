@@ -55,7 +55,7 @@ func (s *Syncer) runApplier(ctx context.Context, blocks <-chan *fetched, results
 // committed it meanwhile) is no failure: f is stale.
 func (s *Syncer) apply(ctx context.Context, f *fetched) applyResult {
 	r := s.applyOnce(ctx, f)
-	if r.outcome == applyFailed && r.err != ErrNoHead {
+	if r.outcome == applyFailed {
 		if now := s.ledger.Head(); now != nil && now.Number >= f.block.Header.Number {
 			return applyResult{f: f, outcome: applyStale}
 		}

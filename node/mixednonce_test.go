@@ -57,17 +57,5 @@ func TestNativeTxFillsEthNonceGap(t *testing.T) {
 	if !r.Succeeded() {
 		t.Fatalf("Ethereum tx failed: %+v", r)
 	}
-	// The pool drops a committed tx just after the ledger shows its
-	// receipt (the engine tells the pool after the commit): wait for it.
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if err := client.RPC().CallContext(ctx, &status, "txpool_status"); err != nil {
-			t.Fatal(err)
-		}
-		if status["queued"] == 0 && status["pending"] == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("txpool_status after both committed: %v", status)
-		}
-	}
+	waitPoolEmpty(t, ctx, client.RPC())
 }

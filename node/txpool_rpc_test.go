@@ -76,15 +76,24 @@ func TestTxpoolRPC(t *testing.T) {
 			}
 		}
 	}
-	// The pool drops committed txs just after the ledger shows their
-	// receipts (the engine tells the pool after the commit): wait for it.
+	waitPoolEmpty(t, ctx, c)
+}
+
+// waitPoolEmpty waits until txpool_status reports no tx. The pool drops a
+// committed tx just after the ledger shows its receipt (the engine tells
+// the pool after the commit), so a client may see both for a moment.
+func waitPoolEmpty(t *testing.T, ctx context.Context, c *gethrpc.Client) {
+	t.Helper()
+	var s map[string]hexutil.Uint64
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		s := status()
+		if err := c.CallContext(ctx, &s, "txpool_status"); err != nil {
+			t.Fatal(err)
+		}
 		if s["queued"] == 0 && s["pending"] == 0 {
-			break
+			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("status after both committed: %v", s)
+			t.Fatalf("txpool_status after the txs committed: %v", s)
 		}
 	}
 }
