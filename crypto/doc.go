@@ -7,4 +7,9 @@
 // different suites can live in one process. No primitive is implemented
 // here: secp256k1 and Keccak come from go-ethereum, SM2 and SM3 from
 // github.com/emmansun/gmsm.
+//
+// The SM suite keeps the public keys whose signatures it verified lately
+// parsed, with their Z values (smkeys.go): a sender's or sealer's next
+// signature then costs the curve arithmetic alone, about a tenth less. So
+// a node makes its suite once (SM or ByName) and passes that value around.
 package crypto

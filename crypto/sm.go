@@ -14,10 +14,12 @@ import (
 var smUID = []byte("1234567812345678")
 
 // smSuite is SM2 signatures over SM3 hashes (GB/T 32918, GB/T 32905).
-type smSuite struct{}
+// It keeps the public keys it verified lately parsed (smkeys.go).
+type smSuite struct{ keys *smKeyCache }
 
-// SM returns the SM2 + SM3 suite.
-func SM() Suite { return smSuite{} }
+// SM returns the SM2 + SM3 suite. Each call makes a suite with its own
+// cache of parsed public keys: a node makes one and passes it around.
+func SM() Suite { return smSuite{keys: newSMKeyCache(smKeyCacheSize)} }
 
 func (smSuite) Name() string       { return NameSM }
 func (smSuite) SignatureSize() int { return 64 }
@@ -58,18 +60,29 @@ func (smSuite) ValidatePublicKey(pub []byte) error {
 // Verify checks an SM2 signature (r || s, 64 bytes) over digest, which SM2
 // treats as the message: the standard's e = SM3(Z || M) with the default
 // user id is computed inside, so digest may have any length (chain data
-// always passes a 32-byte hash).
-func (smSuite) Verify(pub, digest, sig []byte) error {
+// always passes a 32-byte hash). As sm2.VerifyWithSM2, with pub's parsed
+// form and Z value taken from the suite's cache.
+func (su smSuite) Verify(pub, digest, sig []byte) error {
 	if len(sig) != 64 {
 		return fmt.Errorf("%w: length %d, want 64", ErrInvalidSignature, len(sig))
 	}
-	pk, err := sm2.NewPublicKey(pub)
-	if err != nil {
-		return fmt.Errorf("%w: %v", ErrInvalidPublicKey, err)
+	p := su.keys.get(pub)
+	fresh := p == nil
+	if fresh {
+		var err error
+		if p, err = parseSMPublic(pub); err != nil {
+			return fmt.Errorf("%w: %v", ErrInvalidPublicKey, err)
+		}
 	}
+	h := sm3.New()
+	h.Write(p.za)
+	h.Write(digest)
 	r, s := new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:])
-	if !sm2.VerifyWithSM2(pk, smUID, digest, r, s) {
+	if !sm2.Verify(p.pk, h.Sum(nil), r, s) {
 		return ErrInvalidSignature
+	}
+	if fresh {
+		su.keys.put(pub, p)
 	}
 	return nil
 }

@@ -24,7 +24,8 @@ var (
 )
 
 // Suite is the set of primitives one chain uses. Implementations are
-// stateless values safe for concurrent use.
+// values safe for concurrent use; their only state is a cache that does
+// not change any result (the SM suite's parsed public keys).
 type Suite interface {
 	// Name is NameECDSA or NameSM.
 	Name() string
