@@ -21,6 +21,24 @@ func smReference(pub, digest, sig []byte) bool {
 	return sm2.VerifyWithSM2(pk, smUID, digest, r, s)
 }
 
+// smSigned is a fresh SM key's public key, and its signature over the
+// hash of msg with that hash.
+type smSigned struct{ pub, digest, sig []byte }
+
+func signSM(tb testing.TB, su Suite, msg []byte) smSigned {
+	tb.Helper()
+	k, err := su.GenerateKey()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	d := su.Hash(msg)
+	sig, err := k.Sign(d[:])
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return smSigned{k.PublicKey(), d[:], sig}
+}
+
 // TestSMKeyCacheAgreesWithLibrary checks valid, tampered and misattributed
 // signatures, each verified while its key is new to the cache and again
 // once it is kept, and with a cache so small that keys keep being
@@ -84,19 +102,12 @@ func TestSMKeyCacheAgreesWithLibrary(t *testing.T) {
 // and never kept, nor a key whose signature does not verify.
 func TestSMKeyCacheKeepsNoBadKey(t *testing.T) {
 	su := smSuite{keys: newSMKeyCache(16)}
-	k, err := su.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	digest := su.Hash([]byte("m"))
-	sig, err := k.Sign(digest[:])
-	if err != nil {
-		t.Fatal(err)
-	}
-	bad := k.PublicKey()
+	m := signSM(t, su, []byte("m"))
+	digest, sig := m.digest, m.sig
+	bad := bytes.Clone(m.pub)
 	bad[64] ^= 0x01 // y no longer on the curve
 	for range 2 {
-		if err := su.Verify(bad, digest[:], sig); !errors.Is(err, ErrInvalidPublicKey) {
+		if err := su.Verify(bad, digest, sig); !errors.Is(err, ErrInvalidPublicKey) {
 			t.Fatalf("off-curve key: %v, want ErrInvalidPublicKey", err)
 		}
 	}
@@ -106,20 +117,20 @@ func TestSMKeyCacheKeepsNoBadKey(t *testing.T) {
 	// A good key under a signature that does not verify is not kept either.
 	tampered := bytes.Clone(sig)
 	tampered[0] ^= 0x01
-	if err := su.Verify(k.PublicKey(), digest[:], tampered); !errors.Is(err, ErrInvalidSignature) {
+	if err := su.Verify(m.pub, digest, tampered); !errors.Is(err, ErrInvalidSignature) {
 		t.Fatalf("tampered signature: %v, want ErrInvalidSignature", err)
 	}
 	if n := len(su.keys.keys); n != 0 {
 		t.Fatalf("cache holds %d keys after an invalid signature", n)
 	}
-	if err := su.Verify(k.PublicKey(), digest[:], sig); err != nil {
+	if err := su.Verify(m.pub, digest, sig); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(su.keys.keys); n != 1 {
 		t.Fatalf("cache holds %d keys, want 1", n)
 	}
 	// A zero-value suite (no cache) verifies as well.
-	if err := (smSuite{}).Verify(k.PublicKey(), digest[:], sig); err != nil {
+	if err := (smSuite{}).Verify(m.pub, digest, sig); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -128,19 +139,9 @@ func TestSMKeyCacheKeepsNoBadKey(t *testing.T) {
 // cache smaller than the keys in use (run with -race).
 func TestSMKeyCacheConcurrent(t *testing.T) {
 	su := smSuite{keys: newSMKeyCache(2)}
-	type signed struct{ pub, digest, sig []byte }
-	var all []signed
+	var all []smSigned
 	for i := range 6 {
-		k, err := su.GenerateKey()
-		if err != nil {
-			t.Fatal(err)
-		}
-		d := su.Hash([]byte{byte(i)})
-		sig, err := k.Sign(d[:])
-		if err != nil {
-			t.Fatal(err)
-		}
-		all = append(all, signed{k.PublicKey(), d[:], sig})
+		all = append(all, signSM(t, su, []byte{byte(i)}))
 	}
 	var wg sync.WaitGroup
 	errs := make(chan error, 4)
@@ -168,23 +169,14 @@ func TestSMKeyCacheConcurrent(t *testing.T) {
 // the cache each time (a zero-value suite keeps none).
 func BenchmarkSMVerify(b *testing.B) {
 	su := SM()
-	k, err := su.GenerateKey()
-	if err != nil {
-		b.Fatal(err)
-	}
-	d := su.Hash([]byte("bench"))
-	sig, err := k.Sign(d[:])
-	if err != nil {
-		b.Fatal(err)
-	}
-	pub := k.PublicKey()
+	m := signSM(b, su, []byte("bench"))
 	for _, c := range []struct {
 		name string
 		su   Suite
 	}{{"known-key", su}, {"new-key", smSuite{}}} {
 		b.Run(c.name, func(b *testing.B) {
 			for b.Loop() {
-				if err := c.su.Verify(pub, d[:], sig); err != nil {
+				if err := c.su.Verify(m.pub, m.digest, m.sig); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -196,18 +188,10 @@ func BenchmarkSMVerify(b *testing.B) {
 // its key cache, asked twice) answers as the library does.
 func FuzzSMVerify(f *testing.F) {
 	su := smSuite{keys: newSMKeyCache(8)}
-	k, err := su.GenerateKey()
-	if err != nil {
-		f.Fatal(err)
-	}
-	d := su.Hash([]byte("seed"))
-	sig, err := k.Sign(d[:])
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Add(k.PublicKey(), d[:], sig)
-	f.Add(k.PublicKey(), d[:], make([]byte, 64))
-	f.Add(append([]byte{4}, make([]byte, 64)...), d[:], sig)
+	m := signSM(f, su, []byte("seed"))
+	f.Add(m.pub, m.digest, m.sig)
+	f.Add(m.pub, m.digest, make([]byte, 64))
+	f.Add(append([]byte{4}, make([]byte, 64)...), m.digest, m.sig)
 	f.Add([]byte{}, []byte{}, []byte{})
 	f.Fuzz(func(t *testing.T, pub, digest, sig []byte) {
 		want := smReference(pub, digest, sig)
