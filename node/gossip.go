@@ -27,6 +27,9 @@ const (
 	// remembered (so that re-gossip does not echo them back); txs beyond
 	// it are re-gossiped to every peer.
 	maxOrigins = 16384
+	// maxArriving bounds the gossiped txs kept by hash while they wait
+	// for the pool: about what the queue and one admission hold.
+	maxArriving = 2 * gossipQueue
 )
 
 // gossipItem is a decoded tx a peer gossiped.
@@ -48,6 +51,14 @@ type gossipItem struct {
 // per tx. A PBFT leader also flushes it when it proposes (flushGossip),
 // before its pre-prepare leaves, so that replicas fetch fewer of the
 // proposal's txs.
+//
+// Between the two, a gossiped tx is findable by hash from the moment its
+// batch is decoded until its admission ends (arrivingTx): a PBFT leader
+// sends a batch just before the pre-prepare that names its txs, on the
+// same connection, so they are often still waiting for the pool when the
+// driver resolves the proposal. Found here, they are not fetched again
+// from the leader; the driver checks their signatures as it does a
+// fetched body's.
 type gossipIntake struct {
 	in      chan gossipItem
 	stopped chan struct{} // closed when run returns
@@ -57,14 +68,16 @@ type gossipIntake struct {
 
 	received, receivedTxs, bad atomic.Uint64
 
-	mu      sync.Mutex
-	origins map[common.Hash]network.NodeID // peer a pooled tx came from
+	mu       sync.Mutex
+	origins  map[common.Hash]network.NodeID     // peer a pooled tx came from
+	arriving map[common.Hash]*types.Transaction // decoded, admission not ended
 }
 
 func newGossipIntake() *gossipIntake {
 	return &gossipIntake{
 		in: make(chan gossipItem, gossipQueue), stopped: make(chan struct{}),
 		limits: txgossip.DefaultLimits(), origins: make(map[common.Hash]network.NodeID),
+		arriving: make(map[common.Hash]*types.Transaction),
 	}
 }
 
@@ -109,6 +122,37 @@ func (g *gossipIntake) offer(from network.NodeID, tx *types.Transaction) {
 	case g.in <- gossipItem{from, tx}:
 	case <-g.stopped:
 	}
+}
+
+// arrive makes txs, just decoded from a peer's batch, findable by hash
+// until their admission ends (admitted).
+func (g *gossipIntake) arrive(txs []*types.Transaction) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, tx := range txs {
+		if len(g.arriving) >= maxArriving {
+			return
+		}
+		g.arriving[tx.Hash()] = tx
+	}
+}
+
+// admitted forgets the txs of a batch whose admission ended, accepted
+// or not: the pool holds those it accepted.
+func (g *gossipIntake) admitted(batch []gossipItem) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, it := range batch {
+		delete(g.arriving, it.tx.Hash())
+	}
+}
+
+// arrivingTx returns the gossiped tx with this hash that waits for the
+// pool, or nil. Its signature is not checked yet.
+func (g *gossipIntake) arrivingTx(h common.Hash) *types.Transaction {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.arriving[h]
 }
 
 // origin is the peer a gossiped tx came from, if remembered.
@@ -159,6 +203,7 @@ func (g *gossipIntake) run(ctx context.Context, n *Node) {
 		actx, cancel := context.WithTimeout(ctx, gossipAddTimeout)
 		errs := n.addTxs(actx, txs, txSourceGossip)
 		cancel()
+		g.admitted(batch)
 		g.mu.Lock()
 		for i, err := range errs {
 			if err == nil && len(g.origins) < maxOrigins {
@@ -213,6 +258,7 @@ func (n *Node) onGossipTx(from network.NodeID, m network.Message) {
 	}
 	g.received.Add(1)
 	g.receivedTxs.Add(uint64(len(txs)))
+	g.arrive(txs)
 	for _, tx := range txs {
 		g.offer(from, tx) // added to the pool in batches (run)
 	}

@@ -188,3 +188,74 @@ func TestGossipBadMessages(t *testing.T) {
 		t.Fatalf("origin of a gossiped tx: %x, %v", from[:2], ok)
 	}
 }
+
+// TestGossipedTxsFoundBeforeAdmission: the PBFT driver's view of the pool
+// (enginePool) finds a gossiped tx from the moment its batch is decoded,
+// while it waits for the pool, so that a proposal naming it is resolved
+// without fetching it; once its admission ends the intake forgets it,
+// accepted (then the pool has it) or refused.
+func TestGossipedTxsFoundBeforeAdmission(t *testing.T) {
+	suite := crypto.ECDSA()
+	const chainID = 5
+	n, _, pool := gossipNode(t, suite, chainID)
+	g := n.gossip
+	view := enginePool{pool, g}
+
+	good := signedTxs(t, suite, chainID, 3)
+	refused := signedTxs(t, suite, chainID+1, 1)[0] // another chain's
+	txs := append(append([]*types.Transaction{}, good...), refused)
+	raw := make([][]byte, len(txs))
+	for i, tx := range txs {
+		raw[i] = tx.Bytes()
+	}
+	payload, err := txgossip.Encode(raw, txgossip.DefaultLimits())
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.onGossipTx(network.NodeID{1}, network.Message{Module: network.ModuleTxGossip, Payload: payload})
+	for _, tx := range txs {
+		if pool.Get(tx.Hash()) != nil {
+			t.Fatal("a gossiped tx reached the pool with no intake running")
+		}
+		if got := view.Get(tx.Hash()); got == nil || got.Hash() != tx.Hash() {
+			t.Fatalf("gossiped tx %s waiting for the pool not found", tx.Hash())
+		}
+	}
+	if view.Get(common.Hash{1}) != nil {
+		t.Fatal("found a tx never gossiped")
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		g.run(ctx, n)
+	}()
+	defer func() { cancel(); <-done }()
+	deadline := time.Now().Add(30 * time.Second)
+	for c, _ := pool.Stats(); c != len(good); c, _ = pool.Stats() {
+		if time.Now().After(deadline) {
+			t.Fatalf("pool holds %d txs, want %d", c, len(good))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	// Admission ends after the pool call returns: wait for the intake to
+	// forget the batch.
+	for g.arrivingTx(refused.Hash()) != nil {
+		if time.Now().After(deadline) {
+			t.Fatal("the intake still holds a refused tx after its admission")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	for _, tx := range good {
+		if g.arrivingTx(tx.Hash()) != nil {
+			t.Fatalf("the intake still holds admitted tx %s", tx.Hash())
+		}
+		if view.Get(tx.Hash()) == nil {
+			t.Fatalf("admitted tx %s not found", tx.Hash())
+		}
+	}
+	if view.Get(refused.Hash()) != nil {
+		t.Fatal("a refused tx is still found")
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/gobcos/gobcos/consensus/pbft"
 	pbftengine "github.com/gobcos/gobcos/consensus/pbft/engine"
 	"github.com/gobcos/gobcos/network"
+	"github.com/gobcos/gobcos/txpool"
 	"github.com/gobcos/gobcos/types"
 )
 
@@ -150,7 +151,7 @@ func (n *Node) buildPBFT(sealers [][]byte, frame int) error {
 	ecfg.BlockGasLimit, ecfg.BlockLimitWindow = g.BlockGasLimit, g.BlockLimitWindow
 	eng, err := pbftengine.New(pbftengine.Params{
 		Config: ecfg, Core: cc, KV: n.kv, Ledger: &engineLedger{n}, Executor: &engineExecutor{n},
-		Pool: n.pool, Verifier: n.sigs, Transport: &consensusTransport{n}, Fetch: &consensusTransport{n}, Logger: n.logger, Tracer: blockTracer{n}, Rules: n,
+		Pool: enginePool{n.pool, n.gossip}, Verifier: n.sigs, Transport: &consensusTransport{n}, Fetch: &consensusTransport{n}, Logger: n.logger, Tracer: blockTracer{n}, Rules: n,
 		Epochs: n.pbftEpoch, OnEpoch: n.setSealers, OnProposed: n.flushGossip,
 	})
 	if err != nil {
@@ -158,6 +159,23 @@ func (n *Node) buildPBFT(sealers [][]byte, frame int) error {
 	}
 	n.pbft, n.engine = eng, eng
 	return nil
+}
+
+// enginePool is the pool as the PBFT driver sees it: Get also finds the
+// gossiped txs still on their way to the pool (gossipIntake.arrivingTx),
+// so that the driver resolves a proposal's hashes without fetching bodies
+// this node already holds. The driver checks the signatures of the txs it
+// resolves; it serves bodies to peers, which check them too.
+type enginePool struct {
+	*txpool.Pool
+	gossip *gossipIntake
+}
+
+func (p enginePool) Get(h common.Hash) *types.Transaction {
+	if tx := p.Pool.Get(h); tx != nil {
+		return tx
+	}
+	return p.gossip.arrivingTx(h)
 }
 
 // flushGossip sends the txs waiting in the gossip batcher now (the PBFT
