@@ -30,7 +30,7 @@ func TestNormalCase(t *testing.T) {
 		if st.Stats.ViewChanges != 0 || st.View != 0 || st.Finalized != 1 || st.Height != 2 {
 			t.Fatalf("node %d status %+v", nd.idx, st)
 		}
-		if d := st.Drops; d.Total() != d[DropOldHeight]+d[DropDuplicate] {
+		if d := st.Drops; d.Total() != d[DropOldHeight]+d[DropDuplicate]+d[DropSurplus] {
 			t.Fatalf("node %d dropped unexpected messages: %v", nd.idx, d.Map())
 		}
 	}

@@ -21,19 +21,23 @@ const (
 	DropInvalidProposal
 	DropBadCertificate
 	DropUnexpected
+	// DropSurplus is a prepare this node no longer needs (Core.surplus);
+	// its signature is not checked.
+	DropSurplus
 	numDropReasons
 )
 
 var dropNames = [numDropReasons]string{
 	"oversize", "malformed", "not_sealer", "bad_signature", "old_height", "future_height",
 	"old_view", "future_view", "duplicate", "equivocation", "not_leader", "invalid_proposal",
-	"bad_certificate", "unexpected",
+	"bad_certificate", "unexpected", "surplus",
 }
 
 var dropErrs = [numDropReasons]error{
 	ErrDropOversize, ErrDropMalformed, ErrDropNotSealer, ErrDropBadSignature, ErrDropOldHeight,
 	ErrDropFutureHeight, ErrDropOldView, ErrDropFutureView, ErrDropDuplicate, ErrDropEquivocation,
 	ErrDropNotLeader, ErrDropInvalidProposal, ErrDropBadCertificate, ErrDropUnexpected,
+	ErrDropSurplus,
 }
 
 // String is the reason's metric label, e.g. "bad_signature".

@@ -88,7 +88,69 @@ func TestDropsCountedPerReason(t *testing.T) {
 		t.Fatalf("an invalid proposal from the leader should start a view change; view %d", nd.core.Status().View)
 	}
 	m := nd.core.Drops().Map()
-	if len(m) != int(numDropReasons) {
-		t.Fatalf("not every reason was counted: %v", m)
+	if _, ok := m[DropSurplus.String()]; ok || len(m) != int(numDropReasons)-1 {
+		t.Fatalf("not every reason but surplus (TestSurplusPrepareNotVerified) was counted: %v", m)
 	}
+}
+
+// TestSurplusPrepareNotVerified: once a sealer has sent its commit in a
+// view, a prepare of that view is dropped as surplus before its signature
+// is checked (a tampered one too: without the surplus rule it would be
+// checked, and dropped for its bad signature), and the rounds go on.
+func TestSurplusPrepareNotVerified(t *testing.T) {
+	c := newCluster(t, 4, nil)
+	leader := c.nodes[0].core.Leader(1, 0)
+	target := (leader + 1) % 4
+	late := (leader + 2) % 4
+	nd := c.nodes[target]
+	var held *Envelope
+	holding := true
+	c.drop = func(from, to int, m *Message) bool {
+		if !holding || to != target || m.Kind != KindEnvelope {
+			return false
+		}
+		switch {
+		case m.Env.Type == MsgPrepare && from == late:
+			held = m.Env
+			return true
+		case m.Env.Type == MsgCommit:
+			return true // the target stays at height 1 after its commit
+		}
+		return false
+	}
+	c.addTxs(2)
+	c.runUntil(50, "the target sent its commit", func() bool { return len(nd.sentOf(MsgCommit)) > 0 })
+	if held == nil {
+		t.Fatal("the late sealer's prepare was never sent")
+	}
+	if nd.core.Status().Height != 1 {
+		t.Fatalf("target at height %d, want 1", nd.core.Status().Height)
+	}
+
+	tampered := *held
+	tampered.Sig = append([]byte(nil), held.Sig...)
+	tampered.Sig[0] ^= 1
+	for _, e := range []*Envelope{&tampered, held} {
+		before := nd.core.Drops()
+		if err := nd.core.Step(late, EncodeEnvelope(e, nil)); !errors.Is(err, ErrDropSurplus) {
+			t.Fatalf("a prepare after the commit: error %v, want %v", err, ErrDropSurplus)
+		}
+		if after := nd.core.Drops(); after[DropSurplus] != before[DropSurplus]+1 || after[DropBadSignature] != before[DropBadSignature] {
+			t.Fatalf("counters %v -> %v, want one more surplus", before.Map(), after.Map())
+		}
+	}
+
+	holding = false
+	c.addTxs(3)
+	c.runUntil(200, "5 txs committed everywhere", func() bool {
+		for _, n := range c.nodes {
+			for id := uint64(1); id <= 5; id++ {
+				if !n.ledger.Committed(id) {
+					return false
+				}
+			}
+		}
+		return true
+	})
+	c.checkChains()
 }

@@ -61,4 +61,5 @@ var (
 	ErrDropInvalidProposal = errors.New("pbft message dropped: invalid proposal")
 	ErrDropBadCertificate  = errors.New("pbft message dropped: invalid certificate or proof")
 	ErrDropUnexpected      = errors.New("pbft message dropped: not expected in the current state")
+	ErrDropSurplus         = errors.New("pbft message dropped: a prepare this node no longer needs")
 )
