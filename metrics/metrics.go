@@ -160,6 +160,9 @@ func registerGauges(r prometheus.Registerer, src Source) {
 	if ps, ok := src.(PipelineSource); ok {
 		r.MustRegister(&pipelineCollector{src: ps})
 	}
+	if ds, ok := src.(ConsensusDropSource); ok {
+		r.MustRegister(&consensusDropCollector{src: ds})
+	}
 	if ps, ok := src.(ParallelSource); ok {
 		r.MustRegister(&parallelCollector{src: ps})
 	}

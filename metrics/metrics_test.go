@@ -426,6 +426,12 @@ func TestGrafanaDashboard(t *testing.T) {
 // kindCounters gathers the counter name of m by its kind label.
 func kindCounters(t *testing.T, m *Metrics, name string) map[string]float64 {
 	t.Helper()
+	return labelCounters(t, m, name, "kind")
+}
+
+// labelCounters are the values of counter name by its label label.
+func labelCounters(t *testing.T, m *Metrics, name, label string) map[string]float64 {
+	t.Helper()
 	mfs, err := m.Registry().Gather()
 	if err != nil {
 		t.Fatal(err)
@@ -437,7 +443,7 @@ func kindCounters(t *testing.T, m *Metrics, name string) map[string]float64 {
 		}
 		for _, x := range mf.GetMetric() {
 			for _, l := range x.GetLabel() {
-				if l.GetName() == "kind" {
+				if l.GetName() == label {
 					got[l.GetValue()] = x.GetCounter().GetValue()
 				}
 			}
@@ -471,6 +477,22 @@ func TestPipelinedCounters(t *testing.T) {
 	}
 	if !strings.Contains(mustRead(t, "../docs/metrics.md"), "`gobcos_consensus_pipelined_total`") {
 		t.Fatal("docs/metrics.md does not list gobcos_consensus_pipelined_total")
+	}
+}
+
+type dropSource struct{ *fakeSource }
+
+func (dropSource) ConsensusDrops() (map[string]uint64, bool) {
+	return map[string]uint64{"surplus": 7, "bad_signature": 2}, true
+}
+
+func TestConsensusDropCounters(t *testing.T) {
+	got := labelCounters(t, New("g", dropSource{&fakeSource{height: 1}}), "gobcos_consensus_dropped_total", "reason")
+	if len(got) != 2 || got["surplus"] != 7 || got["bad_signature"] != 2 {
+		t.Fatalf("gobcos_consensus_dropped_total: %v", got)
+	}
+	if !strings.Contains(mustRead(t, "../docs/metrics.md"), "`gobcos_consensus_dropped_total`") {
+		t.Fatal("docs/metrics.md does not list gobcos_consensus_dropped_total")
 	}
 }
 

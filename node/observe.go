@@ -91,6 +91,15 @@ func (s metricsSource) Pipelined() (orders, executions uint64, ok bool) {
 	return st.PipelinedOrders, st.PipelinedExecs, true
 }
 
+// ConsensusDrops reports the PBFT messages the engine dropped, by reason
+// (metrics.ConsensusDropSource).
+func (s metricsSource) ConsensusDrops() (map[string]uint64, bool) {
+	if s.n.pbft == nil {
+		return nil, false
+	}
+	return s.n.pbft.Stats().Drops.Map(), true
+}
+
 // TxFetch reports the PBFT engine's tx fetching (metrics.TxFetchSource).
 func (s metricsSource) TxFetch() (metrics.TxFetchStats, bool) {
 	if s.n.pbft == nil {

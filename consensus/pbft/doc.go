@@ -140,7 +140,10 @@
 // non-sealers, with bad signatures, for heights or views outside the
 // buffered windows, duplicated or replayed, conflicting with an earlier
 // message of their sender, or carrying invalid proposals or certificates
-// are dropped and counted per reason (Core.Drops, DropReason). Envelope
+// are dropped and counted per reason (Core.Drops, DropReason), and so are
+// prepares that come after this sealer sent its commit in their view,
+// before their signature is checked (DropSurplus: the quorum is already
+// held). Envelope
 // signatures are bound to Config.Domain, so messages of one chain or
 // group cannot be replayed in another.
 //

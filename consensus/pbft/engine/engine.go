@@ -127,8 +127,11 @@ type Stats struct {
 	TxsServed      uint64 // tx bodies sent to peers that asked
 	FetchDropped   uint64 // peers' requests dropped: over their rate or the serve queue full
 	FetchMalformed uint64 // fetch messages that did not decode
-	Drops          pbft.DropCounts
-	Core           pbft.Stats
+	// Drops counts the messages the cores dropped, by reason, since the
+	// engine started: those of the cores it replaced (after a sync, at a
+	// new sealer set) included.
+	Drops pbft.DropCounts
+	Core  pbft.Stats
 }
 
 type inbound struct {
@@ -203,6 +206,8 @@ type Engine struct {
 	// pipelinedOrders proposals and verdicts above head+1.
 	pipelinedExecs, pipelinedOrders uint64
 	pipeCache                       map[pipeKey]bool // pipelinedAt's answers (pipeline.go)
+	// retiredDrops are the drop counters of the cores replaced so far.
+	retiredDrops pbft.DropCounts
 	// Proposals with tx hashes (resolve.go).
 	waiting    []pbft.VerifyRequest           // verify requests not answered yet
 	unsaved    map[common.Hash]*bodiesRecord  // resolved bodies for the next persist
@@ -695,6 +700,7 @@ func (e *Engine) maybeRebuild() error {
 		return nil
 	}
 	e.log.Info("ledger moved ahead by sync; pbft core rebuilt", "from", e.base, "head", head.Number)
+	e.retireCore()
 	e.core, e.base = core, head.Number
 	e.applyTiming(head.Number + 1)
 	e.core.SetTxsAvailable(e.available)
@@ -704,6 +710,17 @@ func (e *Engine) maybeRebuild() error {
 	e.traces.forget(head.Number)
 	e.tryProp = true
 	return nil
+}
+
+// retireCore keeps the drop counters of the core about to be replaced.
+func (e *Engine) retireCore() {
+	if e.core == nil {
+		return
+	}
+	d := e.core.Drops()
+	for i := range d {
+		e.retiredDrops[i] += d[i]
+	}
 }
 
 // publish refreshes Status and Stats.
@@ -724,7 +741,10 @@ func (e *Engine) publish() {
 	e.life.Status.View, e.life.Status.Leader = cs.View, e.core != nil && cs.Leader == e.Index() && !cs.ViewChanging
 	e.stats.Rebuilds, e.stats.PipelinedExecs, e.stats.PipelinedOrders = e.rebuilds, e.pipelinedExecs, e.pipelinedOrders
 	if e.core != nil {
-		e.stats.Drops, e.stats.Core = cs.Drops, cs.Stats
+		e.stats.Drops, e.stats.Core = e.retiredDrops, cs.Stats
+		for i, n := range cs.Drops {
+			e.stats.Drops[i] += n
+		}
 		e.stats.Decided, e.stats.Executed, e.stats.Finalized, e.stats.Window = cs.Decided, cs.Executed, cs.Finalized, e.core.Window()
 	}
 }

@@ -335,6 +335,9 @@ func TestLedgerMovedBySync(t *testing.T) {
 	first := []*types.Transaction{c.NewTx(500)}
 	c.Submit(first, all...)
 	c.WaitCommitted(first, all...)
+	// Dropped messages are counted across the rebuild (the metrics'
+	// counters never go back).
+	dropped := c.Drivers[3].Stats().Drops
 
 	c.Cut(3, true)
 	for range 3 {
@@ -353,6 +356,15 @@ func TestLedgerMovedBySync(t *testing.T) {
 	c.checkSameChain(1, 2, 3)
 	if r := c.Drivers[3].Stats().Rebuilds; r == 0 {
 		t.Fatal("node 3's core was not rebuilt after its ledger moved")
+	}
+	if dropped.Total() == 0 {
+		t.Fatal("node 3 dropped nothing before its rebuild: the test needs some drops to carry")
+	}
+	now := c.Drivers[3].Stats().Drops
+	for r, n := range dropped {
+		if now[r] < n {
+			t.Fatalf("node 3's %s drops went from %d to %d over the rebuild", pbft.DropReason(r), n, now[r])
+		}
 	}
 }
 

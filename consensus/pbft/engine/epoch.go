@@ -137,6 +137,7 @@ func (e *Engine) checkEpoch(head *types.Header) {
 		}
 		e.epochErr = err.Error()
 		wasActive := e.core != nil || e.known
+		e.retireCore()
 		e.known, e.core = false, nil
 		if wasActive {
 			e.publishRole(-1)
@@ -157,6 +158,7 @@ func (e *Engine) switchEpoch(head *types.Header, ep Epoch) error {
 	prev, prevKnown := e.ep, e.known
 	e.ep, e.epID, e.known = ep, e.epochID(ep), false
 	e.ccfg.Sealers, e.ccfg.Weights, e.ccfg.LeaderPeriod, e.ccfg.Domain = ep.Sealers, ep.Weights, ep.LeaderPeriod, e.domainFor(ep)
+	e.retireCore()
 	e.core, e.base = nil, head.Number
 	clear(e.execs)
 	e.waiting = e.waiting[:0]
