@@ -284,6 +284,21 @@ func (c *cluster) allAt(h uint64) func() bool {
 	}
 }
 
+// allCommitted holds when every node's ledger holds the txs with ids 1
+// to n.
+func (c *cluster) allCommitted(n uint64) func() bool {
+	return func() bool {
+		for _, nd := range c.nodes {
+			for id := uint64(1); id <= n; id++ {
+				if !nd.ledger.Committed(id) {
+					return false
+				}
+			}
+		}
+		return true
+	}
+}
+
 // checkChains verifies that all ledgers agree and carry valid certificates.
 func (c *cluster) checkChains() {
 	c.t.Helper()

@@ -36,16 +36,7 @@ func TestNormalCase(t *testing.T) {
 	}
 	// More transactions make more blocks on the same chain.
 	c.addTxs(5)
-	c.runUntil(100, "all 8 txs committed", func() bool {
-		for _, nd := range c.nodes {
-			for id := uint64(1); id <= 8; id++ {
-				if !nd.ledger.Committed(id) {
-					return false
-				}
-			}
-		}
-		return true
-	})
+	c.runUntil(100, "all 8 txs committed", c.allCommitted(8))
 	c.checkChains()
 }
 
@@ -381,16 +372,7 @@ func TestNoWriteForCommitAlone(t *testing.T) {
 	c.crash(1)
 	c.restart(1)
 	c.addTxs(3)
-	c.runUntil(200, "all 5 txs committed everywhere", func() bool {
-		for _, nd := range c.nodes {
-			for id := uint64(1); id <= 5; id++ {
-				if !nd.ledger.Committed(id) {
-					return false
-				}
-			}
-		}
-		return true
-	})
+	c.runUntil(200, "all 5 txs committed everywhere", c.allCommitted(5))
 	c.checkChains()
 }
 

@@ -142,15 +142,6 @@ func TestSurplusPrepareNotVerified(t *testing.T) {
 
 	holding = false
 	c.addTxs(3)
-	c.runUntil(200, "5 txs committed everywhere", func() bool {
-		for _, n := range c.nodes {
-			for id := uint64(1); id <= 5; id++ {
-				if !n.ledger.Committed(id) {
-					return false
-				}
-			}
-		}
-		return true
-	})
+	c.runUntil(200, "5 txs committed everywhere", c.allCommitted(5))
 	c.checkChains()
 }
