@@ -52,7 +52,7 @@ type gossipItem struct {
 // before its pre-prepare leaves, so that replicas fetch fewer of the
 // proposal's txs.
 //
-// Between the two, a gossiped tx is findable by hash from the moment its
+// On its way in, a gossiped tx is findable by hash from the moment its
 // batch is decoded until its admission ends (arrivingTx): a PBFT leader
 // sends a batch just before the pre-prepare that names its txs, on the
 // same connection, so they are often still waiting for the pool when the
