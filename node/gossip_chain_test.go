@@ -60,10 +60,11 @@ func TestGossipBatches(t *testing.T) {
 	// Gossip is best effort: a batch already written to a connection that
 	// the peers replace right after start (both dialled each other) can be
 	// lost with it (what was still queued moves to the new one), and nothing
-	// re-gossips txs that committed meanwhile. So every other node must
-	// have received txs in batches, and one of them all of the txs (a
-	// slow node may read its last batch after the block committed: wait a
-	// little for that).
+	// re-gossips txs that committed meanwhile; when node 0 sent all the txs
+	// in one batch, a node can have received none (seen once in CI). So
+	// what the other nodes received must have come in batches, and one of
+	// them must have received all of the txs (a slow node may read its last
+	// batch after the block committed: wait a little for that).
 	full := false
 	for i, n := range c.nodes[1:] {
 		st := n.GossipStats()
@@ -71,7 +72,7 @@ func TestGossipBatches(t *testing.T) {
 			time.Sleep(20 * time.Millisecond)
 		}
 		t.Logf("node %d gossip: %+v", i+1, st)
-		if st.TxsReceived == 0 || st.BatchesReceived >= st.TxsReceived || st.BadMessages != 0 {
+		if (st.TxsReceived > 0 && st.BatchesReceived >= st.TxsReceived) || st.BadMessages != 0 {
 			t.Fatalf("node %d received %d txs in %d batches (%d bad)", i+1, st.TxsReceived, st.BatchesReceived, st.BadMessages)
 		}
 		full = full || st.TxsReceived >= count
