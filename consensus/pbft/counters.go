@@ -68,6 +68,14 @@ func (d DropCounts) Total() uint64 {
 	return t
 }
 
+// Plus returns the counts of d and o added up, reason by reason.
+func (d DropCounts) Plus(o DropCounts) DropCounts {
+	for r, n := range o {
+		d[r] += n
+	}
+	return d
+}
+
 // Map returns the non-zero counts keyed by reason label.
 func (d DropCounts) Map() map[string]uint64 {
 	m := make(map[string]uint64)

@@ -717,10 +717,7 @@ func (e *Engine) retireCore() {
 	if e.core == nil {
 		return
 	}
-	d := e.core.Drops()
-	for i := range d {
-		e.retiredDrops[i] += d[i]
-	}
+	e.retiredDrops = e.retiredDrops.Plus(e.core.Drops())
 }
 
 // publish refreshes Status and Stats.
@@ -741,10 +738,7 @@ func (e *Engine) publish() {
 	e.life.Status.View, e.life.Status.Leader = cs.View, e.core != nil && cs.Leader == e.Index() && !cs.ViewChanging
 	e.stats.Rebuilds, e.stats.PipelinedExecs, e.stats.PipelinedOrders = e.rebuilds, e.pipelinedExecs, e.pipelinedOrders
 	if e.core != nil {
-		e.stats.Drops, e.stats.Core = e.retiredDrops, cs.Stats
-		for i, n := range cs.Drops {
-			e.stats.Drops[i] += n
-		}
+		e.stats.Drops, e.stats.Core = e.retiredDrops.Plus(cs.Drops), cs.Stats
 		e.stats.Decided, e.stats.Executed, e.stats.Finalized, e.stats.Window = cs.Decided, cs.Executed, cs.Finalized, e.core.Window()
 	}
 }
