@@ -206,6 +206,12 @@ type Engine struct {
 	// pipelinedOrders proposals and verdicts above head+1.
 	pipelinedExecs, pipelinedOrders uint64
 	pipeCache                       map[pipeKey]bool // pipelinedAt's answers (pipeline.go)
+	// headHashOf memoizes the hash of the last ledger head asked for
+	// (headHash in pipeline.go).
+	headHashOf struct {
+		h    *types.Header
+		hash common.Hash
+	}
 	// retiredDrops are the drop counters of the cores replaced so far.
 	retiredDrops pbft.DropCounts
 	// Proposals with tx hashes (resolve.go).
@@ -353,7 +359,7 @@ func (e *Engine) begin(context.Context) error {
 	e.checked = head.Number
 	e.applyTiming(head.Number + 1)
 	e.life.Status.Sealer = e.Index() >= 0
-	e.life.Status.Height, e.life.Status.BlockHash = head.Number, head.Hash(e.suite)
+	e.life.Status.Height, e.life.Status.BlockHash = head.Number, e.headHash(head)
 	e.log.Info("started", "height", head.Number, "sealer", e.Index(), "sealers", len(e.ccfg.Sealers), "restored", hs != nil && e.core != nil)
 	return nil
 }
@@ -732,7 +738,7 @@ func (e *Engine) publish() {
 	e.life.Lock()
 	defer e.life.Unlock()
 	if head != nil {
-		e.life.Status.Height, e.life.Status.BlockHash = head.Number, head.Hash(e.suite)
+		e.life.Status.Height, e.life.Status.BlockHash = head.Number, e.headHash(head)
 	}
 	e.life.Status.Sealer = e.Index() >= 0
 	e.life.Status.View, e.life.Status.Leader = cs.View, e.core != nil && cs.Leader == e.Index() && !cs.ViewChanging

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gobcos/gobcos/consensus"
 	"github.com/gobcos/gobcos/consensus/pbft"
+	"github.com/gobcos/gobcos/types"
 )
 
 // Pipelining (doc.go, "Pipelining"): with Params.Core.Window = 2 the
@@ -109,7 +110,7 @@ func (e *Engine) execParent(x pbft.ExecRequest) ([]consensus.Pending, error) {
 	if head == nil {
 		return nil, fmt.Errorf("%w: no head", ErrParentNotHead)
 	}
-	headHash := head.Hash(e.suite)
+	headHash := e.headHash(head)
 	if head.Number == x.Parent.Number && headHash == x.Parent.Hash(e.suite) {
 		return nil, nil
 	}
@@ -127,4 +128,14 @@ func (e *Engine) execParent(x pbft.ExecRequest) ([]consensus.Pending, error) {
 		return nil, fmt.Errorf("%w: block %d before its parent is committed (not pipelined: compatibility version below 0.4.0 or a new sealer configuration)", ErrNotPipelined, x.Height)
 	}
 	return []consensus.Pending{{Header: x.Parent, State: p.res.State}}, nil
+}
+
+// headHash is the hash of head, a header the ledger returned as its head
+// (which nobody modifies): the driver asks for it after every message it
+// steps (publish) and for every execution, so the last one is kept.
+func (e *Engine) headHash(head *types.Header) common.Hash {
+	if e.headHashOf.h != head {
+		e.headHashOf.h, e.headHashOf.hash = head, head.Hash(e.suite)
+	}
+	return e.headHashOf.hash
 }

@@ -320,3 +320,24 @@ func TestPipelinedSyncRebuild(t *testing.T) {
 	}
 	t.Logf("node 3: %d rebuilds, %d pipelined executions", c.Drivers[3].Stats().Rebuilds, c.Drivers[3].Stats().PipelinedExecs)
 }
+
+// The head's hash is kept for the head it was computed of: asked again for
+// the same header it is not computed again, and a new head gets its own.
+func TestHeadHashKeptPerHead(t *testing.T) {
+	e := &Engine{suite: crypto.ECDSA()}
+	h1 := &types.Header{Number: 7, GasLimit: 1}
+	want1 := h1.Hash(e.suite)
+	if got := e.headHash(h1); got != want1 {
+		t.Fatalf("hash of head 7: %s, want %s", got, want1)
+	}
+	// Changed behind the memo's back (which a ledger head never is): the
+	// kept hash is returned, showing it was not computed again.
+	h1.GasLimit = 2
+	if got := e.headHash(h1); got != want1 {
+		t.Fatalf("second ask for head 7 computed the hash again: %s, want the kept %s", got, want1)
+	}
+	h2 := &types.Header{Number: 8, ParentHash: want1}
+	if got, want := e.headHash(h2), h2.Hash(e.suite); got != want {
+		t.Fatalf("hash of head 8: %s, want %s", got, want)
+	}
+}
