@@ -41,7 +41,9 @@ WebSocket on one port) on --rpc-port + i and writing its log to DIR/nodeI/node.l
 Later runs resume the chain found in --dir. Ctrl-C or SIGTERM stops every node
 cleanly: each finishes the block it is committing. The node processes share
 this machine's cores: unless GOMAXPROCS is set, each gets its share of them,
-rounded up (GOMAXPROCS=1 for 4 nodes on 2 cores).`,
+rounded up (GOMAXPROCS=1 for 4 nodes on 2 cores). They also get
+GLIBC_TUNABLES=glibc.malloc.hugetlb=1 (unless GLIBC_TUNABLES sets it): their
+database memtables in transparent huge pages.`,
 		Example: `  gobcos up
   gobcos up --nodes 1 --dir ./dev --rpc-port 8545
   gobcos up --consensus raft --nodes 3 --dir ./raft-chain
