@@ -107,6 +107,9 @@ func (h *Host) setup(raw net.Conn, outbound bool, addr string) (*peer, error) {
 	defer cancel()
 	stop := context.AfterFunc(ctx, func() { raw.Close() })
 	p, err := h.secure(ctx, raw, outbound, addr)
+	if p != nil {
+		defer h.endPending(p.id) // begun by secure
+	}
 	if !stop() && err == nil {
 		// The deadline or Close fired while finishing: the conn is closed.
 		err = fmt.Errorf("%w: %v", ErrHandshake, ctx.Err())
@@ -116,6 +119,9 @@ func (h *Host) setup(raw net.Conn, outbound bool, addr string) (*peer, error) {
 			h.stats.handshakeFailed.Add(1)
 		}
 		return nil, err
+	}
+	if h.cfg.beforeRegister != nil {
+		h.cfg.beforeRegister(p)
 	}
 	return p, h.register(p)
 }
@@ -142,6 +148,15 @@ func (h *Host) secure(ctx context.Context, raw net.Conn, outbound bool, addr str
 			h.mu.Unlock()
 		}
 		return fail(ErrSelfConnection)
+	}
+	// From the hello on, the peer may register this connection and close
+	// another one to this node in its favour: that one's end must not
+	// unregister the peer before this one registers (unregister).
+	h.beginPending(sc.Peer.NodeID)
+	fail = func(err error) (*peer, error) {
+		sc.Close()
+		h.endPending(sc.Peer.NodeID)
+		return nil, err
 	}
 	var nonce uint64
 	if outbound {
@@ -211,7 +226,8 @@ func (h *Host) register(p *peer) error {
 		return ErrClosed
 	}
 	old := h.peers[p.id]
-	if old != nil && !h.prefer(p, old) {
+	gone := old != nil && old.gone // ended: p replaces it whichever is preferred
+	if old != nil && !gone && !h.prefer(p, old) {
 		h.mu.Unlock()
 		h.stats.duplicates.Add(1)
 		p.conn.Close()
@@ -220,7 +236,9 @@ func (h *Host) register(p *peer) error {
 	h.peers[p.id] = p
 	h.mu.Unlock()
 	if old != nil {
-		h.stats.duplicates.Add(1)
+		if !gone {
+			h.stats.duplicates.Add(1)
+		}
 		old.handOff(p) // its unsent frames go to p (handoff.go)
 	}
 	h.log.Info("peer connected", "peer", p.id.Short(), "name", p.conn.Peer.Name, "org", p.conn.Peer.Org,
@@ -229,10 +247,56 @@ func (h *Host) register(p *peer) error {
 	return nil
 }
 
+// unregister removes p, whose connection ended, unless another
+// connection to the same node is being set up: the peer may have closed
+// p in favour of that one (both dialled; the one kept is chosen by
+// prefer), and removing p would leave the node unconnected until that
+// one registers. p then stays, marked gone, with what is sent to it
+// queued; the replacement takes it over (register, handOff), and if the
+// replacement fails p is removed then (endPending).
 func (h *Host) unregister(p *peer) {
 	h.mu.Lock()
-	if h.peers[p.id] == p {
-		delete(h.peers, p.id)
+	defer h.mu.Unlock()
+	if h.peers[p.id] != p {
+		return
 	}
+	if h.pending[p.id] > 0 {
+		p.gone = true
+		return
+	}
+	delete(h.peers, p.id)
+}
+
+// beginPending notes a connection to id past its TLS handshake.
+func (h *Host) beginPending(id NodeID) {
+	h.mu.Lock()
+	h.pending[id]++
 	h.mu.Unlock()
+}
+
+// endPending notes that a connection to id registered or failed. With
+// none left in set-up, a gone peer still registered for id is removed,
+// and what was queued for it is counted as dropped.
+func (h *Host) endPending(id NodeID) {
+	h.mu.Lock()
+	if h.pending[id]--; h.pending[id] > 0 {
+		h.mu.Unlock()
+		return
+	}
+	delete(h.pending, id)
+	p := h.peers[id]
+	if p == nil || !p.gone {
+		h.mu.Unlock()
+		return
+	}
+	delete(h.peers, id)
+	h.mu.Unlock()
+	p.qmu.Lock()
+	lost := len(drain(p.queue, nil))
+	p.qmu.Unlock()
+	if lost > 0 {
+		p.dropped.Add(uint64(lost))
+		h.stats.sendDropped.Add(uint64(lost))
+	}
+	h.log.Debug("connection ended, no replacement", "peer", id.Short(), "dropped", lost)
 }

@@ -93,7 +93,11 @@
 // One connection per node id. When two exist (both nodes dialed, or a
 // reconnect raced an old connection), both ends keep the same one: the one
 // dialed by the smaller node id, or between two dialed by the same node,
-// the larger nonce; the other is closed. When the kept connection replaces
+// the larger nonce; the other is closed. A connection that ends while
+// another to the same node is past its TLS handshake stays registered,
+// its sends queued, until that one registers or fails: the peer may have
+// closed it in favour of that one, and the node stays connected through
+// the switch. When the kept connection replaces
 // one already in use, what the old one had queued and not written moves to
 // the new one's queue, ahead of what was sent since (Stats.Moved); frames
 // the old writer was cutting off mid-write, and any that do not fit the

@@ -84,6 +84,10 @@ type Config struct {
 	GroupMembers GroupPolicy
 	// Logger; nil discards.
 	Logger *slog.Logger
+
+	// beforeRegister, set by tests only, runs after a connection's hellos
+	// and before it is registered.
+	beforeRegister func(*peer)
 }
 
 func (c *Config) setDefaults() error {
@@ -209,9 +213,12 @@ type Host struct {
 	// of older generations are recomputed.
 	groupGen atomic.Uint64
 
-	mu      sync.Mutex
-	ln      net.Listener
-	peers   map[NodeID]*peer
+	mu    sync.Mutex
+	ln    net.Listener
+	peers map[NodeID]*peer
+	// pending counts the connections to each node past their TLS
+	// handshake and not yet registered or failed (connect.go).
+	pending map[NodeID]int
 	addrIDs map[string]NodeID
 	dialing map[string]bool
 	started bool
@@ -228,7 +235,7 @@ func NewHost(cfg Config) (*Host, error) {
 	return &Host{
 		cfg: cfg, tr: cfg.Transport, id: id, log: orDiscard(cfg.Logger).With("node", id.Short()),
 		ctx: ctx, cancel: cancel, sem: make(chan struct{}, cfg.MaxPendingHandshakes),
-		handlers: map[handlerKey]Handler{}, peers: map[NodeID]*peer{},
+		handlers: map[handlerKey]Handler{}, peers: map[NodeID]*peer{}, pending: map[NodeID]int{},
 		addrIDs: map[string]NodeID{}, dialing: map[string]bool{},
 	}, nil
 }

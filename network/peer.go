@@ -37,8 +37,12 @@ type peer struct {
 
 	queue    chan []byte
 	stopping chan struct{} // closed to stop the writer
-	done     chan struct{} // closed once the reader has exited and the peer is unregistered
+	done     chan struct{} // closed once the reader has exited and the peer is unregistered (or gone)
 	stopOnce sync.Once
+	// gone, guarded by h.mu: the connection ended while another to the
+	// same node was being set up; the peer stays registered, its sends
+	// queued, until that one registers or fails (Host.unregister).
+	gone bool
 
 	// Hand-off to a connection replacing this one (handoff.go). qmu
 	// orders enqueue (read-locked) against the hand-off (locked), after
