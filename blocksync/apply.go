@@ -129,7 +129,7 @@ func checkResult(hs types.Hasher, b *types.Block, res *consensus.Result) ([]comm
 	if root := types.ReceiptRoot(hs, res.Receipts); root != h.ReceiptRoot {
 		return nil, fmt.Errorf("%w: block %d receipt root: header %s, executed %s", ErrRootMismatch, h.Number, h.ReceiptRoot, root)
 	}
-	if types.LogsBloom(res.Receipts) != h.LogsBloom {
+	if res.LogsBloom() != h.LogsBloom {
 		return nil, fmt.Errorf("%w: block %d logs bloom differs from the executed receipts'", ErrRootMismatch, h.Number)
 	}
 	if gas != h.GasUsed {

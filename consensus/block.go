@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+	ethtypes "github.com/ethereum/go-ethereum/core/types"
+
 	"github.com/gobcos/gobcos/types"
 )
 
@@ -29,6 +31,17 @@ type Result struct {
 	// State is the executor's write set, opaque to consensus and handed to
 	// the ledger's commit as is.
 	State any
+	// Bloom, when not nil, is the logs bloom of Receipts (types.LogsBloom),
+	// as the executor computed it; nil: it is computed from Receipts.
+	Bloom *ethtypes.Bloom
+}
+
+// LogsBloom is the logs bloom of r's receipts: Bloom when set.
+func (r *Result) LogsBloom() ethtypes.Bloom {
+	if r.Bloom != nil {
+		return *r.Bloom
+	}
+	return types.LogsBloom(r.Receipts)
 }
 
 // BlockTime is the timestamp of a block sealed at now: now in seconds
@@ -88,7 +101,7 @@ func BuildHeader(h types.Hasher, env BlockEnv, txs []*types.Transaction, res *Re
 		}
 		gasUsed += r.GasUsed
 	}
-	roots := types.ComputeBlockRoots(h, txs, res.Receipts)
+	roots := types.ComputeBlockRootsWithBloom(h, txs, res.Receipts, res.LogsBloom())
 	return &types.Header{
 		ParentHash:  env.ParentHash,
 		Number:      env.Number,

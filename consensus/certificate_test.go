@@ -164,6 +164,15 @@ func TestBuildHeader(t *testing.T) {
 	if !h.LogsBloom.Test(log.Address.Bytes()) {
 		t.Fatal("bloom misses the log address")
 	}
+	// The executor's bloom, when given, is the header's: it is not
+	// computed again (a bloom with one more bit shows which was used).
+	given := types.LogsBloom(res.Receipts)
+	given[0] |= 0x80
+	res.Bloom = &given
+	if h, roots, err := BuildHeader(suite, env, txs, res); err != nil || h.LogsBloom != given || roots.LogsBloom() != given {
+		t.Fatalf("header bloom with the executor's given: %v", err)
+	}
+	res.Bloom = nil
 
 	if _, _, err := BuildHeader(suite, env, txs[:2], res); !errors.Is(err, ErrBadResult) {
 		t.Fatalf("receipt count mismatch: %v", err)

@@ -39,20 +39,25 @@ func newBloomCache() *bloomCache {
 // logsBloom is types.LogsBloom of r's logs.
 func (c *bloomCache) logsBloom(r *types.Receipt) ethtypes.Bloom {
 	var b ethtypes.Bloom
+	c.add(&b, r)
+	return b
+}
+
+// add sets in b the bits of r's logs.
+func (c *bloomCache) add(b *ethtypes.Bloom, r *types.Receipt) {
 	for _, l := range r.Logs {
 		var it bloomItem
 		it.n = common.AddressLength
 		copy(it.b[:], l.Address[:])
-		setBloomBits(&b, c.hash(it))
+		setBloomBits(b, c.hash(it))
 		for i := range l.Topics {
 			if i == 0 {
-				setBloomBits(&b, c.hash(bloomItem{n: common.HashLength, b: l.Topics[0]}))
+				setBloomBits(b, c.hash(bloomItem{n: common.HashLength, b: l.Topics[0]}))
 			} else {
-				setBloomBits(&b, c.keccak6(l.Topics[i][:]))
+				setBloomBits(b, c.keccak6(l.Topics[i][:]))
 			}
 		}
 	}
-	return b
 }
 
 // hash returns the first 6 bytes of it's Keccak-256 hash.
@@ -83,4 +88,20 @@ func setBloomBits(b *ethtypes.Bloom, h [6]byte) {
 		idx := ethtypes.BloomByteLength - int((binary.BigEndian.Uint16(h[i:])&0x7ff)>>3) - 1
 		b[idx] |= v
 	}
+}
+
+// receiptsBloom is types.LogsBloom of rs, with a kept bloomCache.
+func (e *Executor) receiptsBloom(rs []*types.Receipt) ethtypes.Bloom {
+	c, _ := e.blooms.Get().(*bloomCache)
+	if c == nil {
+		c = newBloomCache()
+	} else if len(c.bits) > maxBloomCache {
+		clear(c.bits)
+	}
+	defer e.blooms.Put(c)
+	var b ethtypes.Bloom
+	for _, r := range rs {
+		c.add(&b, r)
+	}
+	return b
 }

@@ -146,6 +146,8 @@ type Executor struct {
 	// chunkScratch keeps the chunk workers' StateDBs and maps
 	// (*chunkScratch) from block to block.
 	chunkScratch sync.Pool
+	// blooms keeps serial execution's bloom caches (*bloomCache).
+	blooms sync.Pool
 }
 
 // New returns an executor for a chain. logger may be nil.
@@ -385,7 +387,7 @@ func (e *Executor) executeSerial(ctx context.Context, env BlockEnv, parentRoot c
 	}
 	res.Writes = ws.ForBlock(env.Number) // numbered for the state history
 	res.StateRoot = ws.Root(parentRoot, e.suite)
-	res.Bloom = types.LogsBloom(res.Receipts)
+	res.Bloom = e.receiptsBloom(res.Receipts)
 	e.log.Debug("executed block", "number", env.Number, "txs", len(txs), "gasUsed", res.GasUsed,
 		"writes", ws.Len(), "stateRoot", res.StateRoot, "elapsed", time.Since(start))
 	return res, nil

@@ -297,6 +297,9 @@ func sameResult(t testing.TB, label string, want, got *BlockResult) {
 	if gb, _ := got.Writes.Block(); gb != blockOf(want.Writes.Block()) {
 		t.Errorf("%s: write set numbered %d, serial %d", label, gb, blockOf(want.Writes.Block()))
 	}
+	if want.Bloom != types.LogsBloom(want.Receipts) {
+		t.Errorf("%s: serial bloom %x is not the receipts' logs bloom", label, want.Bloom)
+	}
 	if got.GasUsed != want.GasUsed || got.Bloom != want.Bloom {
 		t.Errorf("%s: gas %d bloom %x, serial %d %x", label, got.GasUsed, got.Bloom, want.GasUsed, want.Bloom)
 	}

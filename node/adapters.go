@@ -83,7 +83,7 @@ func (e *engineExecutor) ExecuteBlock(ctx context.Context, env consensus.BlockEn
 		return nil, err
 	}
 	e.n.metrics.BlockExecuted(time.Since(start))
-	return &consensus.Result{Receipts: res.Receipts, StateRoot: res.StateRoot, State: res.Writes}, nil
+	return &consensus.Result{Receipts: res.Receipts, StateRoot: res.StateRoot, State: res.Writes, Bloom: &res.Bloom}, nil
 }
 
 // engineLedger is the consensus engine's view of the ledger.

@@ -26,13 +26,20 @@ type BlockRoots struct {
 // LogsBloom do, and keeps the receipts' encodings (EncodeReceipt). The
 // receipts must not be changed afterwards.
 func ComputeBlockRoots(h Hasher, txs []*Transaction, receipts []*Receipt) *BlockRoots {
+	return ComputeBlockRootsWithBloom(h, txs, receipts, LogsBloom(receipts))
+}
+
+// ComputeBlockRootsWithBloom is ComputeBlockRoots with the receipts' logs
+// bloom computed by the caller (as LogsBloom does): an executor that built
+// it while executing need not hash every log again.
+func ComputeBlockRootsWithBloom(h Hasher, txs []*Transaction, receipts []*Receipt, bloom ethtypes.Bloom) *BlockRoots {
 	r := &BlockRoots{
 		hasher:      h,
 		txs:         append([]*Transaction(nil), txs...),
 		receipts:    append([]*Receipt(nil), receipts...),
 		encReceipts: make([][]byte, len(receipts)),
 		txRoot:      TxRoot(h, txs),
-		bloom:       LogsBloom(receipts),
+		bloom:       bloom,
 	}
 	leaves := make([]common.Hash, len(receipts))
 	for i, rc := range receipts {
