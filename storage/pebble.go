@@ -261,6 +261,11 @@ func pebbleHas(r pebbleReader, key []byte) (bool, error) {
 // newIterator must be called with p.mu held for reading and p open.
 func (p *Pebble) newIterator(r pebbleReader, prefix, start []byte) Iterator {
 	lower := append(bytes.Clone(prefix), start...)
+	if len(lower) == 0 {
+		// No bound, as an empty one means; Pebble's invariant checks (on
+		// in race builds) seek with the bound's first byte.
+		lower = nil
+	}
 	opts := &pebble.IterOptions{LowerBound: lower, UpperBound: prefixEnd(prefix)}
 	pi, err := r.NewIter(opts)
 	if err != nil {
