@@ -230,7 +230,7 @@ func (h *Host) register(p *peer) error {
 	if old != nil && !gone && !h.prefer(p, old) {
 		h.mu.Unlock()
 		h.stats.duplicates.Add(1)
-		p.conn.Close()
+		h.drainRefused(p) // the peer may have begun to use it
 		return ErrDuplicate
 	}
 	h.peers[p.id] = p
@@ -260,17 +260,24 @@ func (h *Host) unregister(p *peer) {
 	if h.peers[p.id] != p {
 		return
 	}
-	if h.pending[p.id] > 0 {
+	if l := h.links[p.id]; l != nil && l.pending > 0 {
 		p.gone = true
 		return
 	}
 	delete(h.peers, p.id)
 }
 
-// beginPending notes a connection to id past its TLS handshake.
+// beginPending notes a connection to id past its TLS handshake: until
+// it registers or fails, the frames of id's other connections wait
+// (link.settle).
 func (h *Host) beginPending(id NodeID) {
 	h.mu.Lock()
-	h.pending[id]++
+	l := h.linkLocked(id)
+	if l.pending == 0 {
+		l.settled = make(chan struct{})
+		l.busy.Store(true)
+	}
+	l.pending++
 	h.mu.Unlock()
 }
 
@@ -279,11 +286,13 @@ func (h *Host) beginPending(id NodeID) {
 // and what was queued for it is counted as dropped.
 func (h *Host) endPending(id NodeID) {
 	h.mu.Lock()
-	if h.pending[id]--; h.pending[id] > 0 {
+	l := h.linkLocked(id)
+	if l.pending--; l.pending > 0 {
 		h.mu.Unlock()
 		return
 	}
-	delete(h.pending, id)
+	l.busy.Store(false)
+	close(l.settled)
 	p := h.peers[id]
 	if p == nil || !p.gone {
 		h.mu.Unlock()

@@ -84,7 +84,8 @@
 // the server has checked its certificate, so waiting for the hello is what
 // tells a dialer it was admitted. Hellos after the first are ignored.
 // Later control messages are pings, "PING" and a sequence number (uint64),
-// answered by a pong, "PONG" and the same number. Unknown or malformed
+// answered by a pong, "PONG" and the same number, and a bye, "BYE." and 0:
+// the last frame its sender writes on the connection. Unknown or malformed
 // control messages are counted (Stats.Unhandled) and ignored. Any bytes
 // received count as a sign of life for the keepalive.
 //
@@ -93,20 +94,27 @@
 // One connection per node id. When two exist (both nodes dialed, or a
 // reconnect raced an old connection), both ends keep the same one: the one
 // dialed by the smaller node id, or between two dialed by the same node,
-// the larger nonce; the other is closed. A connection that ends while
-// another to the same node is past its TLS handshake stays registered,
-// its sends queued, until that one registers or fails: the peer may have
-// closed it in favour of that one, and the node stays connected through
-// the switch. When the kept connection replaces
-// one already in use, what the old one had queued and not written moves to
-// the new one's queue, ahead of what was sent since (Stats.Moved); frames
-// the old writer was cutting off mid-write, and any that do not fit the
-// new queue, are dropped and counted (Stats.SendDropped), never silently
-// lost (handoff.go). Frames already written to the old connection may
-// still be lost with it, as on any disconnection. Connections to a dialed address
-// are re-established after a failure or a disconnection with exponential
-// back-off (Config.BackoffMin..BackoffMax) with equal jitter (each delay
-// uniform in [d/2, d], randomness from Config.Random).
+// the larger nonce. The other is drained, not cut (drain.go): each side
+// writes what it had buffered on it and a bye, and reads it until the
+// other's bye or its end (at most 2 s), so what either side had written on
+// it still arrives; the kept connection is read once the other has
+// drained, so a peer's frames are handled in the order it sent them, one
+// at a time. A connection that ends while another to the same node is
+// past its TLS handshake stays registered, its sends queued, until that
+// one registers or fails: the peer may have given it up in favour of that
+// one, and the node stays connected through the switch. When the kept
+// connection replaces one already in use, what the old one had queued and
+// not written moves to the new one's queue, ahead of what was sent since
+// (Stats.Moved); frames that cannot be written on the old one in time (a
+// peer that stopped reading), and any that do not fit the new queue, are
+// dropped and counted (Stats.SendDropped), never silently lost
+// (handoff.go). Frames in flight when a connection fails are lost with
+// it, as on any disconnection.
+//
+// Connections to a dialed address are re-established after a failure or a
+// disconnection with exponential back-off (Config.BackoffMin..BackoffMax)
+// with equal jitter (each delay uniform in [d/2, d], randomness from
+// Config.Random).
 //
 // Sending never blocks: each peer has a bounded queue (Config.SendQueueSize)
 // drained by a writer goroutine; a full queue drops the message, counts it

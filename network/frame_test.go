@@ -140,13 +140,15 @@ func FuzzDecodeHello(f *testing.F) {
 	})
 }
 
-// FuzzDecodeControl: the decoder of module-0 messages (hello, ping, pong)
+// FuzzDecodeControl: the decoder of module-0 messages (hello, ping, pong, bye)
 // never panics, and what it accepts re-encodes to the same bytes.
 func FuzzDecodeControl(f *testing.F) {
 	f.Add(hello{Version: protocolVersion, Nonce: 1}.encode())
 	f.Add(encodePing(1))
 	f.Add(encodePong(1<<64 - 1))
 	f.Add([]byte("PING"))
+	f.Add(encodeBye())
+	f.Add(encodeSeq(byeMagic, 1))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		c, err := decodeControl(b)
 		if err != nil {
@@ -160,6 +162,8 @@ func FuzzDecodeControl(f *testing.F) {
 			again = encodePing(c.seq)
 		case controlPong:
 			again = encodePong(c.seq)
+		case controlBye:
+			again = encodeBye()
 		default:
 			t.Fatalf("accepted %x as kind %d", b, c.kind)
 		}

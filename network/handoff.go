@@ -1,19 +1,30 @@
 package network
 
+import "time"
+
 // A connection replacing another to the same peer (Host.register) takes
-// over what the old one had not sent: its queue, and the frames its
-// writer had taken but not put on the wire. Frames the old writer was
-// writing when the connection closed may have reached the peer in part
-// and are counted as dropped (SendDropped, PeerInfo.Dropped); so is
-// whatever does not fit in the new queue. Nothing is lost uncounted.
+// over what the old one had not sent: its queue, and the frame its writer
+// had taken but not written. What the old writer had buffered is written
+// on the old connection, which is then drained (drain.go): the peer reads
+// it to its end. Frames that cannot be written there in time (a peer that
+// stopped reading), and whatever does not fit in the new queue, are
+// counted as dropped (SendDropped, PeerInfo.Dropped). Nothing is lost
+// uncounted.
 
 // handOff stops p, replaced by n (registered, not yet started), and moves
 // p's unsent frames to n's queue ahead of anything sent to n meanwhile.
 // Frames sent to p from now on go to n.
 func (p *peer) handOff(n *peer) {
 	p.replaced.Store(true)
-	p.stop(false)
-	<-p.writerDone // p is started by its own register, which published it first
+	p.stop(true) // the writer finishes what it buffered, here, and stops
+	select {     // p is started by its own register, which published it first
+	case <-p.writerDone:
+	case <-time.After(drainWriteTimeout):
+		p.closeConn(0) // stuck on a peer that stopped reading: cut off
+		<-p.writerDone
+	}
+	n.after = p // n reads once p has drained (n is not started yet)
+	defer p.beginDrain()
 	p.qmu.Lock()
 	p.next = n
 	moved := p.held

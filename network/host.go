@@ -159,6 +159,9 @@ type Stats struct {
 	Unhandled       uint64 // frames with no handler for (group, module)
 	HandshakeFailed uint64 // handshakes or hellos that failed (incl. refusals)
 	Duplicates      uint64 // connections closed as duplicates of another
+	// Drained counts frames received on connections being drained: a
+	// replaced one, or a refused duplicate the peer had begun to use.
+	Drained uint64
 	// Moved counts frames a replaced duplicate had not sent, moved to the
 	// connection replacing it (what does not fit is in SendDropped).
 	Moved   uint64
@@ -178,9 +181,9 @@ type Stats struct {
 }
 
 type hostStats struct {
-	sendDropped, rateLimited, oversized, malformed, unhandled, handshakeFailed, duplicates, busy, dropped, moved atomic.Uint64
-	keepaliveTimeouts, pingsSent, groupDropped                                                                   atomic.Uint64
-	groupReasons                                                                                                 [numGroupDropReasons]atomic.Uint64
+	sendDropped, rateLimited, oversized, malformed, unhandled, handshakeFailed, duplicates, busy, dropped, moved, drained atomic.Uint64
+	keepaliveTimeouts, pingsSent, groupDropped                                                                            atomic.Uint64
+	groupReasons                                                                                                          [numGroupDropReasons]atomic.Uint64
 
 	mu          sync.Mutex
 	dropReasons map[RefusalReason]uint64
@@ -216,10 +219,11 @@ type Host struct {
 	mu    sync.Mutex
 	ln    net.Listener
 	peers map[NodeID]*peer
-	// pending counts the connections to each node past their TLS
-	// handshake and not yet registered or failed (connect.go).
-	pending map[NodeID]int
+	// links hold what the connections to one node share (drain.go).
+	links   map[NodeID]*link
 	addrIDs map[string]NodeID
+	// drains are the connections being drained (drain.go).
+	drains  map[*peer]struct{}
 	dialing map[string]bool
 	started bool
 	closed  bool
@@ -235,8 +239,9 @@ func NewHost(cfg Config) (*Host, error) {
 	return &Host{
 		cfg: cfg, tr: cfg.Transport, id: id, log: orDiscard(cfg.Logger).With("node", id.Short()),
 		ctx: ctx, cancel: cancel, sem: make(chan struct{}, cfg.MaxPendingHandshakes),
-		handlers: map[handlerKey]Handler{}, peers: map[NodeID]*peer{}, pending: map[NodeID]int{},
+		handlers: map[handlerKey]Handler{}, peers: map[NodeID]*peer{}, links: map[NodeID]*link{},
 		addrIDs: map[string]NodeID{}, dialing: map[string]bool{},
+		drains: map[*peer]struct{}{},
 	}, nil
 }
 
@@ -439,7 +444,7 @@ func (h *Host) Stats() Stats {
 		DropReasons: reasons, KeepaliveTimeouts: s.keepaliveTimeouts.Load(), PingsSent: s.pingsSent.Load(),
 		Peers: n, SendDropped: s.sendDropped.Load(), RateLimited: s.rateLimited.Load(),
 		Oversized: s.oversized.Load(), Malformed: s.malformed.Load(), Unhandled: s.unhandled.Load(),
-		HandshakeFailed: s.handshakeFailed.Load(), Duplicates: s.duplicates.Load(), Moved: s.moved.Load(), Busy: s.busy.Load(),
+		HandshakeFailed: s.handshakeFailed.Load(), Duplicates: s.duplicates.Load(), Moved: s.moved.Load(), Drained: s.drained.Load(), Busy: s.busy.Load(),
 		Dropped: s.dropped.Load(), GroupDropped: s.groupDropped.Load(), GroupDropReasons: s.groupDropStats(),
 	}
 }
@@ -458,6 +463,9 @@ func (h *Host) Close() error {
 	peers := make([]*peer, 0, len(h.peers))
 	for _, p := range h.peers {
 		peers = append(peers, p)
+	}
+	for p := range h.drains {
+		p.closeConn(0) // nothing more to wait for
 	}
 	h.mu.Unlock()
 	h.cancel()

@@ -44,21 +44,26 @@ func addrOf(h *Host) string { return h.Addr().String() }
 // broadcasts and unicasts.
 func TestFullMesh(t *testing.T) { forSuites(t, testFullMesh) }
 
-func testFullMesh(t *testing.T, s crypto.Suite) {
+// newMesh starts n hosts of one chain (two organisations, alternating)
+// that do not dial each other yet (dialAll).
+func newMesh(t *testing.T, s crypto.Suite, n int, mod func(*Config)) ([]*testNode, []*Host) {
+	t.Helper()
 	p := newPKI(t, s)
 	var nodes []*testNode
-	for i := range 4 {
+	for i := range n {
 		nodes = append(nodes, p.node(t, p.org(t, fmt.Sprintf("org%d", i%2)), fmt.Sprintf("node%d", i), validAround(time.Now())))
 	}
 	list := newMemberList(nodes...)
-	hosts := make([]*Host, 4)
-	boxes := make([]*inbox, 4)
-	for i, n := range nodes {
+	hosts := make([]*Host, n)
+	for i, nd := range nodes {
 		adm := newAdmission(t, p, list, func(c *AdmissionConfig) { c.Now = nil })
-		boxes[i] = newInbox()
-		hosts[i] = testHost(t, n, adm, nil)
-		hosts[i].Handle("group0", ModuleConsensus, boxes[i].handler)
+		hosts[i] = testHost(t, nd, adm, mod)
 	}
+	return nodes, hosts
+}
+
+// dialAll has every host dial every other.
+func dialAll(hosts []*Host) {
 	for i, h := range hosts {
 		for j, o := range hosts {
 			if i != j {
@@ -66,6 +71,16 @@ func testFullMesh(t *testing.T, s crypto.Suite) {
 			}
 		}
 	}
+}
+
+func testFullMesh(t *testing.T, s crypto.Suite) {
+	nodes, hosts := newMesh(t, s, 4, nil)
+	boxes := make([]*inbox, 4)
+	for i, h := range hosts {
+		boxes[i] = newInbox()
+		h.Handle("group0", ModuleConsensus, boxes[i].handler)
+	}
+	dialAll(hosts)
 	eventually(t, "a stable full mesh", func() bool {
 		for i, h := range hosts {
 			ps := h.Peers()

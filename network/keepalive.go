@@ -13,11 +13,14 @@ const (
 )
 
 // Control messages travel in module 0 with group "": the hello, then
-// pings and pongs. A ping or pong payload is its magic and a uint64
-// sequence number (big-endian); a pong echoes the ping's number.
+// pings and pongs, and a bye. A ping or pong payload is its magic and a
+// uint64 sequence number (big-endian); a pong echoes the ping's number. A
+// bye (number 0) is the last frame its sender writes on the connection
+// (drain.go).
 const (
 	pingMagic   = "PING"
 	pongMagic   = "PONG"
+	byeMagic    = "BYE."
 	controlSize = 4 + 8
 )
 
@@ -27,17 +30,19 @@ const (
 	controlHello controlKind = iota + 1
 	controlPing
 	controlPong
+	controlBye
 )
 
 // control is a decoded module-0 message.
 type control struct {
 	kind  controlKind
 	hello hello  // controlHello
-	seq   uint64 // controlPing, controlPong
+	seq   uint64 // controlPing, controlPong (0 in a bye)
 }
 
 func encodePing(seq uint64) []byte { return encodeSeq(pingMagic, seq) }
 func encodePong(seq uint64) []byte { return encodeSeq(pongMagic, seq) }
+func encodeBye() []byte            { return encodeSeq(byeMagic, 0) }
 
 func encodeSeq(magic string, seq uint64) []byte {
 	b := make([]byte, controlSize)
@@ -56,35 +61,38 @@ func decodeControl(b []byte) (control, error) {
 	case helloMagic:
 		h, err := decodeHello(b)
 		return control{kind: controlHello, hello: h}, err
-	case pingMagic, pongMagic:
+	case pingMagic, pongMagic, byeMagic:
 		if len(b) != controlSize {
 			return control{}, fmt.Errorf("%w: %s of %d bytes, want %d", ErrProtocol, b[:4], len(b), controlSize)
 		}
-		k := controlPing
-		if string(b[:4]) == pongMagic {
-			k = controlPong
+		k := map[string]controlKind{pingMagic: controlPing, pongMagic: controlPong, byeMagic: controlBye}[string(b[:4])]
+		seq := binary.BigEndian.Uint64(b[4:])
+		if k == controlBye && seq != 0 {
+			return control{}, fmt.Errorf("%w: bye numbered %d", ErrProtocol, seq)
 		}
-		return control{kind: k, seq: binary.BigEndian.Uint64(b[4:])}, nil
+		return control{kind: k, seq: seq}, nil
 	}
 	return control{}, fmt.Errorf("%w: unknown control message %x", ErrProtocol, b[:4])
 }
 
-// onControl handles a control message from p on its reader: a ping is
-// answered with a pong; hellos after the first and pongs need nothing
+// onControl handles a control message from p on its reader and returns
+// its kind (0 if unknown): a ping is answered with a pong, a bye is for
+// the reader (drain.go); hellos after the first and pongs need nothing
 // (the bytes received already counted as traffic). Unknown control
 // messages are counted as unhandled and ignored, so later versions may
 // add some.
-func (p *peer) onControl(m Message) {
+func (p *peer) onControl(m Message) controlKind {
 	c, err := decodeControl(m.Payload)
 	if err != nil || m.Group != "" {
 		p.h.stats.unhandled.Add(1)
-		return
+		return 0
 	}
 	if c.kind == controlPing {
 		if f, err := EncodeFrame(Message{Module: ModuleHello, Payload: encodePong(c.seq)}, MinMaxFrameSize); err == nil {
 			_ = p.enqueue(f) // a full queue means traffic is flowing anyway
 		}
 	}
+	return c.kind
 }
 
 // elapsed is the monotonic time since the peer connected.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -43,6 +44,19 @@ type peer struct {
 	// same node was being set up; the peer stays registered, its sends
 	// queued, until that one registers or fails (Host.unregister).
 	gone bool
+	// readerExited, guarded by h.mu: the reader is done (Host.endDrain).
+	readerExited bool
+	// link is shared by every connection to the node (drain.go).
+	link *link
+	// holdsDispatch: the reader starts holding link.dmu (drainRefused).
+	holdsDispatch bool
+	// after is the connection this one replaced: this one's reader starts
+	// once that one has drained, so the peer's frames arrive in order.
+	after *peer
+	// draining: this side wrote its last frame, a bye; the reader goes
+	// on until the peer's bye or the end of the connection (drain.go).
+	draining atomic.Bool
+	byeOnce  sync.Once
 
 	// Hand-off to a connection replacing this one (handoff.go). qmu
 	// orders enqueue (read-locked) against the hand-off (locked), after
@@ -74,6 +88,7 @@ type peer struct {
 func newPeer(h *Host, sc *SecureConn, outbound bool, nonce uint64) *peer {
 	return &peer{
 		h: h, conn: sc, id: sc.Peer.NodeID, outbound: outbound, nonce: nonce, since: time.Now(),
+		link:       h.linkOf(sc.Peer.NodeID),
 		queue:      make(chan []byte, h.cfg.SendQueueSize),
 		stopping:   make(chan struct{}),
 		done:       make(chan struct{}),
@@ -185,14 +200,21 @@ func (p *peer) writeLoop() {
 		}
 		return true
 	}
-	// handOver keeps for the replacing connection what this writer took
-	// and did not put on the wire.
+	// handOver ends this writer on a replaced connection: what is in w's
+	// buffer is written here (the peer reads this connection to its end,
+	// drain.go), and f, taken from the queue and not written, is kept for
+	// the replacing connection.
 	handOver := func(f []byte) {
-		p.held = append(p.held, buffered...)
+		if w.Buffered() > 0 {
+			_ = p.conn.SetWriteDeadline(time.Now().Add(drainWriteTimeout))
+			if w.Flush() != nil {
+				p.sent.Add(-uint64(len(buffered))) // counted as written, lost instead
+				p.lostInFlight(len(buffered))
+			}
+		}
 		if f != nil {
 			p.held = append(p.held, f)
 		}
-		p.sent.Add(-uint64(len(buffered))) // counted as written, never sent here
 	}
 	for {
 		select {
@@ -202,7 +224,9 @@ func (p *peer) writeLoop() {
 				return
 			}
 			if !write(f) {
-				p.stop(false)
+				if !p.replaced.Load() { // a replaced connection is still read to its end
+					p.stop(false)
+				}
 				return
 			}
 		case <-p.stopping:
@@ -233,6 +257,16 @@ func (p *peer) writeLoop() {
 func (p *peer) readLoop() {
 	defer p.h.wg.Done()
 	log := p.h.log.With("peer", p.id.Short(), "name", p.conn.Peer.Name)
+	if a := p.after; a != nil {
+		select { // the replaced connection's frames first
+		case <-a.done:
+		case <-p.h.ctx.Done():
+		}
+	}
+	// A refused duplicate is drained from the start, holding the dispatch
+	// lock its set-up took (drainRefused): what the peer wrote on it came
+	// before what it writes on the kept connection, whose frames wait.
+	hold := p.holdsDispatch
 	r := bufio.NewReaderSize(activityReader{p}, 64<<10)
 	var err error
 	for {
@@ -248,10 +282,30 @@ func (p *peer) readLoop() {
 			continue
 		}
 		if m.Module == ModuleHello {
-			p.onControl(m)
+			if p.onControl(m) == controlBye {
+				p.onBye()
+				err = io.EOF
+				break
+			}
 			continue
 		}
+		if p.draining.Load() {
+			p.h.stats.drained.Add(1)
+		}
+		if hold {
+			p.h.dispatch(p, m)
+			continue
+		}
+		p.link.settle(p.h)
+		p.link.dmu.Lock()
 		p.h.dispatch(p, m)
+		p.link.dmu.Unlock()
+	}
+	if hold {
+		p.link.dmu.Unlock()
+	}
+	if p.draining.Load() && (errors.Is(err, io.EOF) || errors.Is(err, os.ErrDeadlineExceeded)) {
+		err = nil // the drain's end
 	}
 	switch {
 	case errors.Is(err, ErrFrameTooLarge):
@@ -260,13 +314,17 @@ func (p *peer) readLoop() {
 	case errors.Is(err, ErrBadFrame), errors.Is(err, ErrProtocol):
 		p.h.stats.malformed.Add(1)
 		log.Warn("closing connection: malformed frame", "err", err)
-	case errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed):
-		log.Debug("connection closed")
+	case err == nil || errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed):
+		log.Debug("connection closed", "drained", p.draining.Load())
 	default:
 		log.Info("connection lost", "err", err)
 	}
 	p.stop(false)
+	if p.replaced.Load() || p.draining.Load() {
+		p.closeConn(0) // its writer, stopped for the replacement, left it open
+	}
 	p.h.unregister(p)
+	p.h.endDrain(p)
 	close(p.done)
 }
 

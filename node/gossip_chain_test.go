@@ -57,27 +57,19 @@ func TestGossipBatches(t *testing.T) {
 	if st.TxsSent < count || st.BatchesSent >= st.TxsSent || st.Dropped != 0 {
 		t.Fatalf("node 0 sent %d txs in %d batches (%d dropped)", st.TxsSent, st.BatchesSent, st.Dropped)
 	}
-	// Gossip is best effort: a batch already written to a connection that
-	// the peers replace right after start (both dialled each other) can be
-	// lost with it (what was still queued moves to the new one), and nothing
-	// re-gossips txs that committed meanwhile; when node 0 sent all the txs
-	// in one batch, a node can have received none (seen once in CI). So
-	// what the other nodes received must have come in batches, and one of
-	// them must have received all of the txs (a slow node may read its last
-	// batch after the block committed: wait a little for that).
-	full := false
+	// Every other node receives all of the txs, in batches: node 0 sent
+	// them to its three peers, and a connection replaced right after start
+	// (both nodes dialled) is drained, not cut (network: drain.go). A slow
+	// node may read its last batch after the block committed: wait a
+	// little for that.
 	for i, n := range c.nodes[1:] {
 		st := n.GossipStats()
 		for deadline := time.Now().Add(5 * time.Second); st.TxsReceived < count && time.Now().Before(deadline); st = n.GossipStats() {
 			time.Sleep(20 * time.Millisecond)
 		}
 		t.Logf("node %d gossip: %+v", i+1, st)
-		if (st.TxsReceived > 0 && st.BatchesReceived >= st.TxsReceived) || st.BadMessages != 0 {
+		if st.TxsReceived < count || st.BatchesReceived >= st.TxsReceived || st.BadMessages != 0 {
 			t.Fatalf("node %d received %d txs in %d batches (%d bad)", i+1, st.TxsReceived, st.BatchesReceived, st.BadMessages)
 		}
-		full = full || st.TxsReceived >= count
-	}
-	if !full {
-		t.Fatalf("no node received all %d txs by gossip", count)
 	}
 }
