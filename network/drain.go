@@ -19,9 +19,9 @@ import (
 // that replaced another starts reading once that one has drained, and the
 // frames of a connection wait while another to the same node is in
 // set-up (link.settle), so the peer's frames are handled in the order it
-// sent them. A peer of an older
-// version ignores the bye (an unknown control message) and closes the
-// connection when it replaces it; the drain then ends at that close.
+// sent them. A peer of an older version ignores the bye (an unknown
+// control message) and closes the connection when it replaces it; the
+// drain then ends at that close.
 
 const (
 	// drainTimeout bounds how long a drained connection is read.
