@@ -129,15 +129,9 @@ func (p *peer) onBye() {
 	if p.draining.Load() {
 		return
 	}
-	p.replaced.Store(true)
-	p.stop(true)
-	select {
-	case <-p.writerDone:
-	case <-time.After(drainWriteTimeout):
-		p.closeConn(0)
-		return
+	if p.stopWriter() {
+		p.sendBye()
 	}
-	p.sendBye()
 }
 
 // drainRefused drains p, a connection refused as a duplicate that the

@@ -2,6 +2,23 @@ package network
 
 import "time"
 
+// stopWriter has p's writer, as for a replacement, write what it buffered
+// (on p) and stop, leaving p's queue for the connection that replaces it
+// and p open for its drain. A writer stuck on a peer that stopped reading
+// is cut off after drainWriteTimeout, closing p: false.
+func (p *peer) stopWriter() bool {
+	p.replaced.Store(true)
+	p.stop(true)
+	select {
+	case <-p.writerDone:
+		return true
+	case <-time.After(drainWriteTimeout):
+		p.closeConn(0)
+		<-p.writerDone
+		return false
+	}
+}
+
 // A connection replacing another to the same peer (Host.register) takes
 // over what the old one had not sent: its queue, and the frame its writer
 // had taken but not written. What the old writer had buffered is written
@@ -15,15 +32,8 @@ import "time"
 // p's unsent frames to n's queue ahead of anything sent to n meanwhile.
 // Frames sent to p from now on go to n.
 func (p *peer) handOff(n *peer) {
-	p.replaced.Store(true)
-	p.stop(true) // the writer finishes what it buffered, here, and stops
-	select {     // p is started by its own register, which published it first
-	case <-p.writerDone:
-	case <-time.After(drainWriteTimeout):
-		p.closeConn(0) // stuck on a peer that stopped reading: cut off
-		<-p.writerDone
-	}
-	n.after = p // n reads once p has drained (n is not started yet)
+	p.stopWriter() // p is started by its own register, which published it first
+	n.after = p    // n reads once p has drained (n is not started yet)
 	defer p.beginDrain()
 	p.qmu.Lock()
 	p.next = n

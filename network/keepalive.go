@@ -65,7 +65,13 @@ func decodeControl(b []byte) (control, error) {
 		if len(b) != controlSize {
 			return control{}, fmt.Errorf("%w: %s of %d bytes, want %d", ErrProtocol, b[:4], len(b), controlSize)
 		}
-		k := map[string]controlKind{pingMagic: controlPing, pongMagic: controlPong, byeMagic: controlBye}[string(b[:4])]
+		k := controlPing
+		switch string(b[:4]) {
+		case pongMagic:
+			k = controlPong
+		case byeMagic:
+			k = controlBye
+		}
 		seq := binary.BigEndian.Uint64(b[4:])
 		if k == controlBye && seq != 0 {
 			return control{}, fmt.Errorf("%w: bye numbered %d", ErrProtocol, seq)
