@@ -123,7 +123,7 @@ func TestAbsentLookupsReadNoStorage(t *testing.T) {
 			t.Fatalf("unused nonce: NativeNonceUsed = %v, %v", used, err)
 		}
 	}
-	// About 1% of 2 x 2000 lookups may be false positives.
+	// About 0.1% of 2 x 2000 lookups may be false positives.
 	if n := kv.reads.Load(); n > lookups/10 {
 		t.Fatalf("%d lookups of absent keys made %d storage reads, want almost none", 2*lookups, n)
 	}

@@ -497,7 +497,7 @@ func TestCacheFilterOfExistingKeys(t *testing.T) {
 		}
 		absent += 2
 	}
-	// About 1% of absent keys pass a full filter; the test allows 10%.
+	// About 0.1% of absent keys pass a full filter; the test allows 10%.
 	if reads := cr.reads.Load() - found; reads > int64(absent/10) {
 		t.Fatalf("%d of %d reads of absent keys reached the store", reads, absent)
 	}

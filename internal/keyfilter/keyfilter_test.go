@@ -57,8 +57,9 @@ func TestGrowsWithoutFalseNegatives(t *testing.T) {
 			fp++
 		}
 	}
-	if rate := float64(fp) / probes; rate > 0.05 {
-		t.Fatalf("false-positive rate %.3f, want about 0.01 to 0.02", rate)
+	// About 0.1% a generation, and the test's keys fill 3 of them.
+	if rate := float64(fp) / probes; rate > 0.01 {
+		t.Fatalf("false-positive rate %.4f, want about 0.002 to 0.003", rate)
 	}
 	t.Logf("%d generations, %d bytes, false positives %.4f", len(*f.gens.Load()), f.Bytes(), float64(fp)/probes)
 }
