@@ -39,10 +39,14 @@ func (c *poolChain) TxCommitted(h common.Hash) (bool, error) { return c.n.ledger
 
 // AccountFrozen reads the governance state (txpool.FrozenAccounts): the
 // account's frozen status from the node's cache of them, else read with
-// the Permission slots through the node's cache of those.
+// the Permission slots through the node's cache of those, and those
+// through the state cache, whose filter of existing keys answers for the
+// record of an account never frozen (almost every sender) without a store
+// read.
 func (c *poolChain) AccountFrozen(addr common.Address, block uint64) (bool, error) {
 	st, err := c.n.freezes.get(addr, func() (precompiled.FreezeStatus, error) {
-		return precompiled.NewGovernanceReader(c.n.frozen.reader(state.NewReader(c.n.kv))).AccountFreezeStatus(addr)
+		r := state.NewReader(c.n.cache.Reader(c.n.kv))
+		return precompiled.NewGovernanceReader(c.n.frozen.reader(r)).AccountFreezeStatus(addr)
 	})
 	return st.FrozenAt(block), err
 }
