@@ -209,6 +209,7 @@ func (l *Ledger) Commit(b *types.Block, receipts []*types.Receipt, senders []com
 	}
 
 	batch := l.kv.NewBatch()
+	defer batch.Release()
 	n := hdr.Number
 	put := func(k, v []byte) {
 		if err == nil {

@@ -136,6 +136,7 @@ func (b *memBatch) Delete(key []byte) error {
 func (b *memBatch) Len() int  { return len(b.ops) }
 func (b *memBatch) Size() int { return b.size }
 func (b *memBatch) Reset()    { b.ops, b.size = b.ops[:0], 0 }
+func (b *memBatch) Release()  { b.ops, b.size = nil, 0 }
 
 // CommitNoSync is Commit: the memory store has no disk to wait for.
 func (b *memBatch) CommitNoSync() error { return b.Commit() }

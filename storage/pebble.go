@@ -311,8 +311,16 @@ func (p *Pebble) NewBatch() Batch {
 		// Writes still collect; Commit reports ErrClosed.
 		return &pebbleBatch{db: p, b: new(pebble.Batch)}
 	}
-	return &pebbleBatch{db: p, b: p.db.NewBatch()}
+	return &pebbleBatch{db: p, b: p.db.NewBatch(pebble.WithMaxRetainedSizeBytes(batchRetained))}
 }
+
+// batchRetained is the largest batch buffer a released batch leaves for
+// the next one (Pebble's default is 1 MB). A node writes a batch per block
+// (and per consensus step): a block of 1000 transfers takes about 1.3 MB,
+// and each new batch otherwise grows its buffer from 1 KB by doubling,
+// some 90 MB of allocations in 20 s on a node at 1400 tx/s (BENCHMARKS.md,
+// "Sharper key filters, the frozen-sender check cached, batches reused").
+const batchRetained = 4 << 20
 
 // Close releases any iterators and snapshots still open, flushes the
 // memtable to disk and closes the database. Closing twice returns ErrClosed.
@@ -378,6 +386,16 @@ func (b *pebbleBatch) Reset() {
 	b.b.Reset()
 	b.size = 0
 	b.committed = false
+}
+
+// Release returns the Pebble batch to Pebble's pool, with its buffer
+// unless that grew past batchRetained.
+func (b *pebbleBatch) Release() {
+	if b.b == nil {
+		return
+	}
+	_ = b.b.Close() // a batch that failed is left to the GC by Pebble itself
+	b.b = nil
 }
 
 // Commit applies the batch atomically and waits for the WAL fsync.

@@ -42,6 +42,10 @@ type Batch interface {
 	CommitNoSync() error
 	// Reset empties the batch.
 	Reset()
+	// Release hands the batch's memory back for later batches; the batch
+	// must not be used after it. A batch never released is left to the
+	// garbage collector.
+	Release()
 }
 
 // Iterator walks keys in ascending order. Key and Value are valid until

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -35,6 +36,7 @@ func TestKV(t *testing.T, open func(t *testing.T) storage.KV) {
 	run("IteratorKeepsOldEntries", testIteratorKeepsOldEntries)
 	run("Batch", testBatch)
 	run("BatchReset", testBatchReset)
+	run("BatchRelease", testBatchRelease)
 	run("BatchAtomicUnderConcurrentReads", testBatchAtomic)
 	run("Snapshot", testSnapshot)
 	run("ConcurrentAccess", testConcurrent)
@@ -402,6 +404,46 @@ func testBatchReset(t *testing.T, kv storage.KV) {
 	mustMiss(t, kv, "dropped")
 	mustGet(t, kv, "a", "1")
 	mustGet(t, kv, "b", "2")
+}
+
+// testBatchRelease releases batches, committed and never committed, and
+// checks that what they committed stays and that later
+// batches (which may reuse their memory) write only what they are given.
+func testBatchRelease(t *testing.T, kv storage.KV) {
+	big := strings.Repeat("v", 64<<10)
+	for i := range 20 {
+		b := kv.NewBatch()
+		mustPut(t, b, fmt.Sprintf("r/%02d", i), big)
+		if i%3 == 0 {
+			b.Release() // never committed
+			continue
+		}
+		if err := b.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		b.Release()
+	}
+	b := kv.NewBatch()
+	mustPut(t, b, "r/last", "x")
+	if b.Len() != 1 || b.Size() != len("r/last")+1 {
+		t.Fatalf("a new batch after releases: Len %d Size %d, want 1 and %d", b.Len(), b.Size(), len("r/last")+1)
+	}
+	if err := b.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	b.Release()
+	for i := range 20 {
+		k := fmt.Sprintf("r/%02d", i)
+		if i%3 == 0 {
+			mustMiss(t, kv, k)
+		} else {
+			mustGet(t, kv, k, big)
+		}
+	}
+	mustGet(t, kv, "r/last", "x")
+	if got := collect(t, kv, "r/", ""); len(got) != 14 {
+		t.Fatalf("%d keys under r/, want 14 (13 committed and r/last): %q", len(got), got)
+	}
 }
 
 // testBatchAtomic commits batches that write the same value to several

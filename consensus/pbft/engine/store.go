@@ -150,6 +150,7 @@ func (s *store) persist(props []*pbft.Proposal, bodies map[common.Hash]*bodiesRe
 		return nil
 	}
 	b := s.kv.NewBatch()
+	defer b.Release()
 	for _, p := range props {
 		d := digest(p)
 		if err := b.Put(proposalKey(d), p.Encode()); err != nil {

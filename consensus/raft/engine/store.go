@@ -24,6 +24,7 @@ func (s kvStore) Get(key string) ([]byte, error) {
 
 func (s kvStore) Write(ops []raft.Op, sync bool) error {
 	b := s.kv.NewBatch()
+	defer b.Release()
 	for _, op := range ops {
 		var err error
 		if op.Delete {
