@@ -3,6 +3,7 @@ package rpc
 import (
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/ethereum/go-ethereum/common"
 
@@ -105,10 +106,39 @@ func (s *Server) blockByRef(ref stateRef) (*types.Block, error) {
 	return s.blockByTag(ref.tag)
 }
 
+// lazyReceipts are a block's receipt objects, built from its receipts on
+// first use: a committed block's receipts are cached as it is committed,
+// for the clients that ask for them next, but a node nobody asks (most
+// nodes of a chain whose clients talk to one of them) never builds them.
+type lazyReceipts struct {
+	once sync.Once
+	s    *Server
+	b    *types.Block
+	hash common.Hash
+	raw  []*types.Receipt
+	out  []*bcosReceipt
+}
+
+func (l *lazyReceipts) get() []*bcosReceipt {
+	l.once.Do(func() {
+		l.out = l.s.blockReceipts(l.b, l.hash, l.raw)
+		l.s, l.b, l.raw = nil, nil, nil
+	})
+	return l.out
+}
+
+// cacheReceipts caches the receipts of block b (with hash hash), to be
+// built when first asked for.
+func (s *Server) cacheReceipts(b *types.Block, hash common.Hash, raw []*types.Receipt) *lazyReceipts {
+	l := &lazyReceipts{s: s, b: b, hash: hash, raw: raw}
+	s.receiptCache.add(hash, l)
+	return l
+}
+
 // receiptsOf returns the receipt objects of a block, cached by block hash.
 func (s *Server) receiptsOf(b *types.Block, hash common.Hash) ([]*bcosReceipt, error) {
-	if rs, ok := s.receiptCache.get(hash); ok {
-		return rs, nil
+	if l, ok := s.receiptCache.get(hash); ok {
+		return l.get(), nil
 	}
 	raw, err := s.b.Receipts(b.Header.Number)
 	if isNotFound(err) {
@@ -120,9 +150,7 @@ func (s *Server) receiptsOf(b *types.Block, hash common.Hash) ([]*bcosReceipt, e
 	if len(raw) != len(b.Txs) {
 		return nil, fmt.Errorf("block #%d has %d transactions but %d receipts", b.Header.Number, len(b.Txs), len(raw))
 	}
-	rs := s.blockReceipts(b, hash, raw)
-	s.receiptCache.add(hash, rs)
-	return rs, nil
+	return s.cacheReceipts(b, hash, raw).get(), nil
 }
 
 // stateNumber resolves the block a state query names (a tag, a number, or

@@ -2,7 +2,9 @@ package rpc
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -91,5 +93,47 @@ func TestRecentBlocksFromCommitEvents(t *testing.T) {
 	}
 	if byHash := e.ok("eth_getBlockByHash", b.Header.Hash(e.f.suite).Hex(), true); string(byHash) != string(byNumber) {
 		t.Fatalf("cached block differs from the stored one:\n%s\n%s", byNumber, byHash)
+	}
+}
+
+// The receipts of a block announced by a commit event are kept as they
+// came, and turned into receipt objects only when a client asks for them
+// (most nodes of a chain are never asked); what they give then is what a
+// server reading them from the backend gives.
+func TestCommittedReceiptsBuiltWhenAsked(t *testing.T) {
+	e := newTestEnv(t, Config{})
+	e.ok("eth_sendRawTransaction", hexutil.Encode(e.alice.legacy(&tokenAddr, 3, nil).Bytes()))
+	e.ok("eth_sendRawTransaction", hexutil.Encode(e.alice.dynamic(&otherAddr, 4).Bytes()))
+	b := e.f.mine()
+	if len(b.Txs) != 2 {
+		t.Fatalf("mined %d txs, want 2", len(b.Txs))
+	}
+	hash := b.Header.Hash(e.f.suite)
+	var cached *lazyReceipts
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(time.Millisecond) {
+		if l, ok := e.s.receiptCache.get(hash); ok {
+			cached = l
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the commit event never reached the receipt cache")
+		}
+	}
+	if cached.out != nil {
+		t.Fatal("receipt objects built at commit, before anyone asked")
+	}
+	got := e.ok("eth_getBlockReceipts", b.Header.Hash(e.f.suite).Hex())
+	if cached.out == nil {
+		t.Fatal("the cached receipts were not used")
+	}
+	other := NewServer(e.f, Config{}, nil)
+	defer other.Shutdown(context.Background())
+	w := post(t, other.Handler(), fmt.Sprintf(`{"jsonrpc":"2.0","id":1,"method":"eth_getBlockReceipts","params":[%q]}`, hash.Hex()))
+	var r rpcResp
+	if err := json.Unmarshal(w.Body.Bytes(), &r); err != nil || r.Error != nil {
+		t.Fatalf("reading server: %s %v", w.Body.String(), err)
+	}
+	if string(got) != string(r.Result) {
+		t.Fatalf("receipts built from the commit event differ from those read from the backend:\n%s\n%s", got, r.Result)
 	}
 }

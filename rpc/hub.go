@@ -176,10 +176,9 @@ func (h *hub) onCommit(ev CommitEvent) {
 	blk := ev.Block
 	hash := s.headerHash(blk.Header)
 	s.blockCache.add(blk.Header.Number, blk)
-	var receipts []*bcosReceipt
+	var receipts *lazyReceipts
 	if len(ev.Receipts) == len(blk.Txs) {
-		receipts = s.blockReceipts(blk, hash, ev.Receipts)
-		s.receiptCache.add(hash, receipts)
+		receipts = s.cacheReceipts(blk, hash, ev.Receipts)
 	} else {
 		s.log.Error("commit event with mismatched receipts", "block", blk.Header.Number, "txs", len(blk.Txs), "receipts", len(ev.Receipts))
 	}
@@ -196,7 +195,10 @@ func (h *hub) onCommit(ev CommitEvent) {
 			if !sub.query.inRange(blk.Header.Number) || !sub.query.bloomMatches(blk.Header.LogsBloom) {
 				continue
 			}
-			for _, r := range receipts {
+			if receipts == nil {
+				continue
+			}
+			for _, r := range receipts.get() {
 				for _, l := range r.Logs {
 					if !sub.query.matchesLog(l) {
 						continue
@@ -209,19 +211,29 @@ func (h *hub) onCommit(ev CommitEvent) {
 		}
 	}
 
+	if receipts == nil {
+		return
+	}
+	type waiting struct {
+		index int
+		chans []chan *bcosReceipt
+	}
+	var woken []waiting
 	h.mu.Lock()
-	var wake []func()
-	for _, r := range receipts {
-		if list, ok := h.waiters[r.TransactionHash]; ok {
-			for _, ch := range list {
-				wake = append(wake, func() { ch <- r })
+	if len(h.waiters) > 0 {
+		for i, tx := range blk.Txs {
+			if list, ok := h.waiters[tx.Hash()]; ok {
+				woken = append(woken, waiting{i, list})
+				delete(h.waiters, tx.Hash())
 			}
-			delete(h.waiters, r.TransactionHash)
 		}
 	}
 	h.mu.Unlock()
-	for _, f := range wake {
-		f() // buffered, one value each: never blocks
+	for _, w := range woken {
+		r := receipts.get()[w.index]
+		for _, ch := range w.chans {
+			ch <- r // buffered, one value each: never blocks
+		}
 	}
 }
 

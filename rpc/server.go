@@ -32,7 +32,7 @@ type Server struct {
 
 	methods      map[string]handlerFunc
 	methodNames  map[string]string // each key of methods, to itself
-	receiptCache *lru[common.Hash, []*bcosReceipt]
+	receiptCache *lru[common.Hash, *lazyReceipts]
 	blockCache   *lru[uint64, *types.Block] // recent committed blocks by number, from commit events
 	filters      *filterManager
 	hub          *hub
@@ -63,7 +63,7 @@ func NewServer(b Backend, cfg Config, logger *slog.Logger) *Server {
 		suite:        b.Suite(),
 		chainID:      b.ChainID(),
 		groupID:      b.GroupID(),
-		receiptCache: newLRU[common.Hash, []*bcosReceipt](32),
+		receiptCache: newLRU[common.Hash, *lazyReceipts](32),
 		blockCache:   newLRU[uint64, *types.Block](32),
 		now:          time.Now,
 		conns:        make(map[*wsConn]struct{}),
