@@ -319,7 +319,8 @@ func (p *Pebble) NewBatch() Batch {
 // (and per consensus step): a block of 1000 transfers takes about 1.3 MB,
 // and each new batch otherwise grows its buffer from 1 KB by doubling,
 // some 90 MB of allocations in 20 s on a node at 1400 tx/s (BENCHMARKS.md,
-// "Sharper key filters, the frozen-sender check cached, batches reused").
+// "Sharper key filters, the frozen-sender check through the state cache,
+// batches reused, receipts built when asked").
 const batchRetained = 4 << 20
 
 // Close releases any iterators and snapshots still open, flushes the

@@ -31,7 +31,8 @@ type Filter struct {
 // generations, which let 0.6% of lookups of absent keys through to
 // storage, in 16.6 MB; at 10 bits a key (1% a generation) it was 5.7%,
 // in 10.4 MB, each of them a search through the memtables and level 0
-// (BENCHMARKS.md, "Sharper key filters").
+// (BENCHMARKS.md, "Sharper key filters, the frozen-sender check through
+// the state cache, batches reused, receipts built when asked").
 const (
 	bitsPerKey = 16
 	probes     = 7
