@@ -1,7 +1,11 @@
 package ledger
 
 import (
+	"bytes"
+	"encoding/binary"
 	"math/big"
+	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -102,5 +106,78 @@ func BenchmarkSealCommit1000Transfers(b *testing.B) {
 				c.advance(blk)
 			}
 		})
+	}
+}
+
+// randomWrites stands in for a block's state write set in
+// BenchmarkCommitSmallBlocks: per tx, two account keys and their two
+// history entries, at random places of the key space as hashed accounts
+// and their history are, in sorted order as a write set applies them.
+type randomWrites [][]byte
+
+func (w randomWrites) ApplyTo(s storage.Writer) error {
+	for _, k := range w {
+		if err := s.Put(k, k[:20]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// BenchmarkCommitSmallBlocks commits blocks of 40 native transfers with
+// their state writes on Pebble (fsync per block) whose memtable already
+// holds some 150,000 keys: the blocks of a chain at a moderate, steady
+// rate. A block's keys land at random places of a large skiplist, so
+// inserting them, not encoding, is most of the CPU (BENCHMARKS.md, "At
+// half the maximum rate: where the extra CPU goes"). Run it with a fixed
+// count (-benchtime 2000x) so that every run fills the memtable alike.
+func BenchmarkCommitSmallBlocks(b *testing.B) {
+	suite := crypto.ECDSA()
+	kv := openPebble(b, b.TempDir())
+	defer kv.Close()
+	l := openLedger(b, kv, suite)
+	c := newChain(b, suite)
+	g, grs := c.next(0)
+	mustCommit(b, l, g, grs, nil)
+	rng := rand.New(rand.NewPCG(1, 2))
+	var nonce int64
+	build := func() (*types.Block, []*types.Receipt, randomWrites) {
+		const n = 40
+		txs := make([]*types.Transaction, n)
+		rs := make([]*types.Receipt, n)
+		ws := make(randomWrites, 0, 4*n)
+		for i := range txs {
+			nonce++
+			var to, from common.Address
+			for _, a := range []*common.Address{&to, &from} {
+				binary.LittleEndian.PutUint64(a[:], rng.Uint64())
+				binary.LittleEndian.PutUint64(a[8:], rng.Uint64())
+				ws = append(ws, append([]byte("s/a/"), a[:]...), append([]byte("s/h/s/a/"), a[:]...))
+			}
+			tx := &types.NativeTx{ChainID: testChainID, GroupID: testGroupID, BlockLimit: 1 << 40, Nonce: big.NewInt(rng.Int64()),
+				To: &to, Value: big.NewInt(1), Signature: make([]byte, 65), PublicKey: make([]byte, 65)}
+			txs[i] = types.NewNativeTx(suite, tx)
+			txs[i].SetSender(from)
+			rs[i] = &types.Receipt{Status: types.ReceiptSuccess, GasUsed: 21_000}
+		}
+		slices.SortFunc(ws, bytes.Compare)
+		blk := c.block(txs, rs)
+		c.advance(blk)
+		return blk, rs, ws
+	}
+	for range 500 {
+		blk, rs, ws := build()
+		if err := l.Commit(blk, rs, nil, ws, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		blk, rs, ws := build()
+		b.StartTimer()
+		if err := l.Commit(blk, rs, nil, ws, nil); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 
@@ -259,5 +260,64 @@ func TestProcessExitWithoutCloseKeepsBlocks(t *testing.T) {
 	}
 	if v, _ := kv.Get([]byte("s/h")); string(v) != "2" {
 		t.Fatalf("state after restart = %q", v)
+	}
+}
+
+// recordingKV records the keys put into its batches, in order.
+type recordingKV struct {
+	storage.KV
+	keys []string
+}
+
+func (r *recordingKV) NewBatch() storage.Batch { return &recordingBatch{Batch: r.KV.NewBatch(), kv: r} }
+
+type recordingBatch struct {
+	storage.Batch
+	kv *recordingKV
+}
+
+func (b *recordingBatch) Put(k, v []byte) error {
+	b.kv.keys = append(b.kv.keys, string(k))
+	return b.Batch.Put(k, v)
+}
+
+// TestCommitGroupsKeysByKind checks that a block's batch holds its tx
+// records, receipt records, hash index and nonce index each as one run of
+// keys, the records in ascending order: Pebble inserts a key next to the
+// previous one cheaply, and one elsewhere with a search from the top of
+// its skiplist (BenchmarkCommitSmallBlocks).
+func TestCommitGroupsKeysByKind(t *testing.T) {
+	suite := crypto.ECDSA()
+	kv := &recordingKV{KV: storage.NewMemory()}
+	l := openLedger(t, kv, suite)
+	c := newChain(t, suite)
+	g, grs := c.next(0)
+	mustCommit(t, l, g, grs, nil)
+	b, rs := c.next(12)
+	kv.keys = nil
+	mustCommit(t, l, b, rs, nil)
+
+	kinds := []string{string(prefixTx), string(prefixReceipt), string(prefixTxIndex), string(prefixNonceIdx)}
+	for _, kind := range kinds {
+		first, last, n := -1, -1, 0
+		for i, k := range kv.keys {
+			if strings.HasPrefix(k, kind) {
+				if first < 0 {
+					first = i
+				}
+				last = i
+				n++
+			}
+		}
+		if n == 0 {
+			t.Fatalf("no %q keys in the block's batch", kind)
+		}
+		if last-first+1 != n {
+			t.Errorf("the %d %q keys are spread over positions %d to %d of the batch, among other keys", n, kind, first, last)
+		}
+		run := kv.keys[first : last+1]
+		if (kind == string(prefixTx) || kind == string(prefixReceipt)) && !slices.IsSorted(run) {
+			t.Errorf("the %q keys are not in ascending order", kind)
+		}
 	}
 }

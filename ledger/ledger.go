@@ -223,29 +223,41 @@ func (l *Ledger) Commit(b *types.Block, receipts []*types.Receipt, senders []com
 	put(canonKey(n), hash[:])
 	put(hashNumKey(hash), be64(n))
 
+	// The batch holds the block's keys grouped by kind: Pebble inserts a
+	// key next to the one before it cheaply, but one that lands elsewhere
+	// in the memtable's skiplist takes a search from its top. Grouped, the
+	// tx and receipt records (consecutive keys) cost one search per
+	// block each, not one per tx; only the hash and nonce indexes are
+	// spread out by nature (BENCHMARKS.md, "Ledger keys grouped").
+	for i, tx := range b.Txs {
+		put(txKey(n, uint32(i)), encodeRecord(&txRecord{Hash: tx.Hash(), Sender: senders[i], Tx: tx.Bytes()}))
+	}
 	filled := make([]*types.Receipt, len(receipts))
-	txKeys := make([][]byte, 0, len(b.Txs))
-	var nonceKeys [][]byte
 	var cumGas, logIndex uint64
 	for i, tx := range b.Txs {
 		txHash := tx.Hash()
-		idx := uint32(i)
-		put(txKey(n, idx), encodeRecord(&txRecord{Hash: txHash, Sender: senders[i], Tx: tx.Bytes()}))
-		put(txIndexKey(txHash), encodeLocation(n, idx))
-		txKeys = append(txKeys, txHash[:])
-		if nat := tx.Native(); nat != nil && nat.Nonce != nil {
-			put(nonceKey(nat.Nonce), be64(n))
-			nonceKeys = append(nonceKeys, nat.Nonce.Bytes())
-		}
 		r := receipts[i]
 		cumGas += r.GasUsed
 		rec := &receiptRecord{
 			Receipt: encReceipts[i], TxHash: txHash, From: senders[i], To: tx.To(),
 			CumulativeGasUsed: cumGas, FirstLogIndex: logIndex,
 		}
-		put(receiptKey(n, idx), encodeRecord(rec))
+		put(receiptKey(n, uint32(i)), encodeRecord(rec))
 		filled[i] = fillReceipt(r, rec, n, hash, uint64(i))
 		logIndex += uint64(len(r.Logs))
+	}
+	txKeys := make([][]byte, 0, len(b.Txs))
+	var nonceKeys [][]byte
+	for i, tx := range b.Txs {
+		txHash := tx.Hash()
+		put(txIndexKey(txHash), encodeLocation(n, uint32(i)))
+		txKeys = append(txKeys, txHash[:])
+	}
+	for _, tx := range b.Txs {
+		if nat := tx.Native(); nat != nil && nat.Nonce != nil {
+			put(nonceKey(nat.Nonce), be64(n))
+			nonceKeys = append(nonceKeys, nat.Nonce.Bytes())
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("ledger: preparing block %d: %w", n, err)
