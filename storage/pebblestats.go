@@ -61,11 +61,37 @@ type stallCounter struct {
 	since time.Time // start of the ongoing stall; zero if none
 }
 
+// listener follows the write stalls, and logs each flush and compaction
+// with what it wrote and how long it took: on a machine that runs
+// several nodes, their flushes at the same moment are what slows a chain
+// down for a second or two (BENCHMARKS.md, "Flushes and the chain's
+// pauses").
 func (s *stallCounter) listener() *pebble.EventListener {
 	return &pebble.EventListener{
 		WriteStallBegin: func(info pebble.WriteStallBeginInfo) { s.begin(time.Now(), info.Reason) },
 		WriteStallEnd:   func() { s.end(time.Now()) },
+		FlushEnd: func(info pebble.FlushInfo) {
+			if info.Err == nil && !info.Ingest {
+				s.logger.Info("flushed memtables", "memtables", info.Input, "memtable_bytes", info.InputBytes,
+					"table_bytes", tableBytes(info.Output), "took", info.TotalDuration)
+			}
+		},
+		CompactionEnd: func(info pebble.CompactionInfo) {
+			if info.Err == nil {
+				s.logger.Info("compacted tables", "reason", info.Reason, "to_level", info.Output.Level,
+					"table_bytes", tableBytes(info.Output.Tables), "took", info.TotalDuration)
+			}
+		},
 	}
+}
+
+// tableBytes is the size of the tables a flush or compaction wrote.
+func tableBytes(ts []pebble.TableInfo) uint64 {
+	var n uint64
+	for _, t := range ts {
+		n += t.Size
+	}
+	return n
 }
 
 func (s *stallCounter) begin(now time.Time, reason string) {

@@ -1,9 +1,13 @@
 package storage
 
 import (
+	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -62,4 +66,57 @@ func TestStallCounter(t *testing.T) {
 	if n, d := s.read(t0.Add(time.Minute)); n != 2 || d != 3500*time.Millisecond {
 		t.Fatalf("after two stalls: %d, %v; want 2, 3.5s", n, d)
 	}
+}
+
+// TestPebbleLogsFlushesAndCompactions checks that a store logs its
+// flushes and compactions, with what they wrote.
+func TestPebbleLogsFlushesAndCompactions(t *testing.T) {
+	var log lockedBuffer
+	p, err := OpenPebble(t.TempDir(), slog.New(slog.NewTextHandler(&log, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	for round := range 2 {
+		b := p.NewBatch()
+		for i := range 1000 {
+			if err := b.Put(fmt.Appendf(nil, "k%06d", i), fmt.Appendf(nil, "round %d", round)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := b.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.db.Flush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.db.Compact(context.Background(), []byte("k"), []byte("l"), true); err != nil {
+		t.Fatal(err)
+	}
+	got := log.String()
+	for _, want := range []string{`msg="flushed memtables" component=pebble`, `msg="compacted tables" component=pebble`, "table_bytes=", "took="} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the log lacks %q:\n%s", want, got)
+		}
+	}
+}
+
+// lockedBuffer is a log destination that Pebble's goroutines may write
+// to while the test reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
