@@ -116,9 +116,10 @@ type memOp struct {
 }
 
 type memBatch struct {
-	db   *Memory
-	ops  []memOp
-	size int
+	db        *Memory
+	ops       []memOp
+	size      int
+	committed bool
 }
 
 func (b *memBatch) Put(key, value []byte) error {
@@ -135,7 +136,7 @@ func (b *memBatch) Delete(key []byte) error {
 
 func (b *memBatch) Len() int  { return len(b.ops) }
 func (b *memBatch) Size() int { return b.size }
-func (b *memBatch) Reset()    { b.ops, b.size = b.ops[:0], 0 }
+func (b *memBatch) Reset()    { b.ops, b.size, b.committed = b.ops[:0], 0, false }
 func (b *memBatch) Release()  { b.ops, b.size = nil, 0 }
 
 // CommitNoSync is Commit: the memory store has no disk to wait for.
@@ -147,6 +148,13 @@ func (b *memBatch) Commit() error {
 	if b.db.closed {
 		return ErrClosed
 	}
+	if b.committed {
+		return ErrBatchCommitted
+	}
+	if len(b.ops) == 0 {
+		return nil
+	}
+	b.committed = true
 	for _, op := range b.ops {
 		if op.del {
 			delete(b.db.m, string(op.key))

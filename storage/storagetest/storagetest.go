@@ -396,6 +396,9 @@ func testBatchReset(t *testing.T, kv storage.KV) {
 	if err := b.Commit(); err != nil {
 		t.Fatal(err)
 	}
+	if err := b.Commit(); !errors.Is(err, storage.ErrBatchCommitted) {
+		t.Fatalf("committing a committed batch again: %v, want ErrBatchCommitted", err)
+	}
 	b.Reset()
 	mustPut(t, b, "b", "2")
 	if err := b.Commit(); err != nil {
