@@ -1,15 +1,15 @@
 package storage
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/gobcos/gobcos/internal/proctest"
 )
 
 func TestPebbleStatsCountFlushes(t *testing.T) {
@@ -71,7 +71,7 @@ func TestStallCounter(t *testing.T) {
 // TestPebbleLogsFlushesAndCompactions checks that a store logs its
 // flushes and compactions, with what they wrote.
 func TestPebbleLogsFlushesAndCompactions(t *testing.T) {
-	var log lockedBuffer
+	var log proctest.Log // Pebble's goroutines write to it
 	p, err := OpenPebble(t.TempDir(), slog.New(slog.NewTextHandler(&log, nil)))
 	if err != nil {
 		t.Fatal(err)
@@ -100,23 +100,4 @@ func TestPebbleLogsFlushesAndCompactions(t *testing.T) {
 			t.Errorf("the log lacks %q:\n%s", want, got)
 		}
 	}
-}
-
-// lockedBuffer is a log destination that Pebble's goroutines may write
-// to while the test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
