@@ -111,8 +111,9 @@ func BenchmarkSealCommit1000Transfers(b *testing.B) {
 
 // randomWrites stands in for a block's state write set in
 // BenchmarkCommitSmallBlocks: per tx, two account keys and their two
-// history entries, at random places of the key space as hashed accounts
-// and their history are, in sorted order as a write set applies them.
+// history entries, at random places of the key space as the accounts of
+// random addresses and their history are, in sorted order as a write set
+// applies them.
 type randomWrites [][]byte
 
 func (w randomWrites) ApplyTo(s storage.Writer) error {
@@ -140,14 +141,12 @@ func BenchmarkCommitSmallBlocks(b *testing.B) {
 	g, grs := c.next(0)
 	mustCommit(b, l, g, grs, nil)
 	rng := rand.New(rand.NewPCG(1, 2))
-	var nonce int64
 	build := func() (*types.Block, []*types.Receipt, randomWrites) {
 		const n = 40
 		txs := make([]*types.Transaction, n)
 		rs := make([]*types.Receipt, n)
 		ws := make(randomWrites, 0, 4*n)
 		for i := range txs {
-			nonce++
 			var to, from common.Address
 			for _, a := range []*common.Address{&to, &from} {
 				binary.LittleEndian.PutUint64(a[:], rng.Uint64())

@@ -63,8 +63,8 @@ type stallCounter struct {
 
 // listener follows the write stalls, and logs each flush and compaction
 // with what it wrote and how long it took: on a machine that runs
-// several nodes, their flushes at the same moment are what slows a chain
-// down for a second or two (BENCHMARKS.md, "Flushes and the chain's
+// several nodes, the flushes are what pauses a chain for a second or two
+// (BENCHMARKS.md, "Ledger keys grouped; memtable flushes and the chain's
 // pauses").
 func (s *stallCounter) listener() *pebble.EventListener {
 	return &pebble.EventListener{
