@@ -29,7 +29,7 @@ type Filter struct {
 // generation. The generations' rates add up: 5 million keys added a
 // thousand at a time (a ledger's tx hashes, block by block) fill 7
 // generations, which let 0.6% of lookups of absent keys through to
-// storage, in 16.6 MB; at 10 bits a key (1% a generation) it was 5.7%,
+// storage, in 16.7 MB; at 10 bits a key (1% a generation) it was 5.6%,
 // in 10.4 MB, each of them a search through the memtables and level 0
 // (BENCHMARKS.md, "Sharper key filters, the frozen-sender check through
 // the state cache, batches reused, receipts built when asked").
