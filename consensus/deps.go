@@ -49,7 +49,8 @@ type Ledger interface {
 	// Head is the header of the latest committed block (genesis at first).
 	Head() *types.Header
 	// Commit stores b with its receipts, the senders of its txs and the
-	// executor's write set (Result.State) atomically and durably; it
+	// executor's write set (Result.State) atomically and durably (for the
+	// PBFT driver, durably with its next synced write: package node); it
 	// refuses a block not extending the head, or whose header does not
 	// commit to its txs and receipts. roots, when not nil, is what
 	// BuildHeader computed of b's txs and receipts: the ledger takes the

@@ -208,8 +208,12 @@ const (
 
 // TestLedgerHelperProcess commits blocks then exits without closing
 // anything, as a killed node would.
+// In mode "unsynced-then-synced" the blocks are committed without sync
+// and a synced write of the same store follows them, as a PBFT sealer's
+// next vote follows its unsynced commits.
 func TestLedgerHelperProcess(t *testing.T) {
-	if os.Getenv(helperEnv) != "exit-without-close" {
+	mode := os.Getenv(helperEnv)
+	if mode != "exit-without-close" && mode != "unsynced-then-synced" {
 		t.Skip("only runs as a helper process")
 	}
 	kv, err := storage.OpenPebble(os.Getenv(helperDirEnv), nil)
@@ -226,7 +230,22 @@ func TestLedgerHelperProcess(t *testing.T) {
 	c := newChain(t, suite)
 	for i := range 3 {
 		b, rs := c.next(i + 1)
-		if err := l.Commit(b, rs, nil, mapState{"s/h": fmt.Sprint(i)}, nil); err != nil {
+		commit := l.Commit
+		if mode == "unsynced-then-synced" {
+			commit = l.CommitUnsynced
+		}
+		if err := commit(b, rs, nil, mapState{"s/h": fmt.Sprint(i)}, nil); err != nil {
+			fmt.Println("RESULT", err)
+			os.Exit(2)
+		}
+	}
+	if mode == "unsynced-then-synced" {
+		batch := kv.NewBatch()
+		if err := batch.Put([]byte("c/vote"), []byte("after block 2")); err != nil {
+			fmt.Println("RESULT", err)
+			os.Exit(2)
+		}
+		if err := batch.Commit(); err != nil {
 			fmt.Println("RESULT", err)
 			os.Exit(2)
 		}
@@ -236,18 +255,38 @@ func TestLedgerHelperProcess(t *testing.T) {
 }
 
 func TestProcessExitWithoutCloseKeepsBlocks(t *testing.T) {
+	exitWithoutClose(t, "exit-without-close")
+}
+
+// TestUnsyncedCommitsDurableWithNextSyncedWrite: blocks committed with
+// CommitUnsynced, then one synced write to the same store, then the
+// process exits without closing anything (Pebble's log buffer is lost
+// with it): the reopened ledger holds every block, because the synced
+// write carried the log before it.
+func TestUnsyncedCommitsDurableWithNextSyncedWrite(t *testing.T) {
+	kv := exitWithoutClose(t, "unsynced-then-synced")
+	if v, _ := kv.Get([]byte("c/vote")); string(v) != "after block 2" {
+		t.Fatalf("the synced write after the blocks = %q", v)
+	}
+}
+
+// exitWithoutClose runs the helper process in mode, then checks the
+// blocks and state it committed survived its exit, and returns the
+// reopened store.
+func exitWithoutClose(t *testing.T, mode string) storage.KV {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("starts a process")
 	}
 	dir := t.TempDir()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestLedgerHelperProcess$", "-test.count=1")
-	cmd.Env = append(os.Environ(), helperEnv+"=exit-without-close", helperDirEnv+"="+dir)
+	cmd.Env = append(os.Environ(), helperEnv+"="+mode, helperDirEnv+"="+dir)
 	out, err := cmd.CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "RESULT committed") {
 		t.Fatalf("helper: %v\n%s", err, out)
 	}
 	kv := openPebble(t, dir)
-	defer kv.Close()
+	t.Cleanup(func() { kv.Close() })
 	l := openLedger(t, kv, crypto.ECDSA())
 	if l.Height() != 2 || !strings.Contains(string(out), l.HeadHash().Hex()) {
 		t.Fatalf("after the process died: head %d %s\n%s", l.Height(), l.HeadHash().Hex(), out)
@@ -261,6 +300,7 @@ func TestProcessExitWithoutCloseKeepsBlocks(t *testing.T) {
 	if v, _ := kv.Get([]byte("s/h")); string(v) != "2" {
 		t.Fatalf("state after restart = %q", v)
 	}
+	return kv
 }
 
 // recordingKV records the keys put into its batches, in order.
@@ -319,5 +359,57 @@ func TestCommitGroupsKeysByKind(t *testing.T) {
 		if (kind == string(prefixTx) || kind == string(prefixReceipt)) && !slices.IsSorted(run) {
 			t.Errorf("the %q keys are not in ascending order", kind)
 		}
+	}
+}
+
+// syncCountingKV counts its batches' synced and unsynced commits.
+type syncCountingKV struct {
+	storage.KV
+	synced, unsynced int
+}
+
+func (s *syncCountingKV) NewBatch() storage.Batch {
+	return &syncCountingBatch{Batch: s.KV.NewBatch(), kv: s}
+}
+
+type syncCountingBatch struct {
+	storage.Batch
+	kv *syncCountingKV
+}
+
+func (b *syncCountingBatch) Commit() error { b.kv.synced++; return b.Batch.Commit() }
+
+func (b *syncCountingBatch) CommitNoSync() error { b.kv.unsynced++; return b.Batch.CommitNoSync() }
+
+// TestCommitUnsyncedDoesNotSync: Commit syncs its batch, CommitUnsynced
+// applies the same block without sync, and the block is the head and
+// readable at once.
+func TestCommitUnsyncedDoesNotSync(t *testing.T) {
+	suite := crypto.ECDSA()
+	kv := &syncCountingKV{KV: storage.NewMemory()}
+	l := openLedger(t, kv, suite)
+	c := newChain(t, suite)
+	g, grs := c.next(0)
+	mustCommit(t, l, g, grs, nil)
+	if kv.synced != 1 || kv.unsynced != 0 {
+		t.Fatalf("Commit: %d synced and %d unsynced batch commits, want 1 and 0", kv.synced, kv.unsynced)
+	}
+	b, rs := c.next(3)
+	if err := l.CommitUnsynced(b, rs, nil, mapState{"s/a": "1"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if kv.synced != 1 || kv.unsynced != 1 {
+		t.Fatalf("CommitUnsynced: %d synced and %d unsynced batch commits, want 1 and 1", kv.synced, kv.unsynced)
+	}
+	if l.Height() != 1 || l.HeadHash() != b.Header.Hash(suite) {
+		t.Fatalf("head %d after CommitUnsynced of block 1", l.Height())
+	}
+	for _, tx := range b.Txs {
+		if ok, _ := l.TxCommitted(tx.Hash()); !ok {
+			t.Fatalf("%s not committed", describe(tx))
+		}
+	}
+	if v, _ := kv.Get([]byte("s/a")); string(v) != "1" {
+		t.Fatalf("state s/a = %q, want 1", v)
 	}
 }

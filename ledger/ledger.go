@@ -168,6 +168,24 @@ func (l *Ledger) Hasher() types.Hasher { return l.hasher }
 // not computed again and the receipts are stored with its encodings;
 // otherwise they are computed from the txs and receipts.
 func (l *Ledger) Commit(b *types.Block, receipts []*types.Receipt, senders []common.Address, state StateWrites, roots *types.BlockRoots) error {
+	return l.commit(b, receipts, senders, state, roots, true)
+}
+
+// CommitUnsynced is Commit without waiting for the disk: the batch is
+// applied and b becomes the head, but it is durable only once a later
+// synced write of the same store has been made (the store's log is
+// written in order, so that write carries it). A crash before then may
+// lose b and the blocks committed after it, never part of one, and the
+// ledger reopens at the block below. It is for a caller that can commit
+// b again after such a crash from records of its own that it writes with
+// sync before b's commit, such as a PBFT sealer's commit votes
+// (package node), and that makes a synced write before relying on b's
+// durability for anything else.
+func (l *Ledger) CommitUnsynced(b *types.Block, receipts []*types.Receipt, senders []common.Address, state StateWrites, roots *types.BlockRoots) error {
+	return l.commit(b, receipts, senders, state, roots, false)
+}
+
+func (l *Ledger) commit(b *types.Block, receipts []*types.Receipt, senders []common.Address, state StateWrites, roots *types.BlockRoots, sync bool) error {
 	if b == nil || b.Header == nil {
 		return fmt.Errorf("%w: block or header is nil", ErrInconsistentBlock)
 	}
@@ -279,12 +297,16 @@ func (l *Ledger) Commit(b *types.Block, receipts []*types.Receipt, senders []com
 	// harmlessly).
 	l.committedTxs.Add(txKeys...)
 	l.usedNonces.Add(nonceKeys...)
-	if err := batch.Commit(); err != nil {
+	commit := batch.Commit
+	if !sync {
+		commit = batch.CommitNoSync
+	}
+	if err := commit(); err != nil {
 		return fmt.Errorf("ledger: committing block %d: %w", n, err)
 	}
 	head := *hdr // the caller keeps b; a later change to it must not move our head
 	l.head.Store(&headState{header: &head, hash: hash})
-	l.logger.Debug("committed block", "number", n, "hash", hash, "txs", len(b.Txs),
+	l.logger.Debug("committed block", "number", n, "hash", hash, "txs", len(b.Txs), "synced", sync,
 		"batch_bytes", batch.Size(), "took", time.Since(start))
 	l.notify(&CommitEvent{Block: b, Hash: hash, Receipts: filled})
 	return nil

@@ -91,7 +91,18 @@ func (e *engineExecutor) ExecuteBlock(ctx context.Context, env consensus.BlockEn
 }
 
 // engineLedger is the consensus engine's view of the ledger.
-type engineLedger struct{ n *Node }
+type engineLedger struct {
+	n *Node
+	// unsynced commits blocks without waiting for the disk
+	// (ledger.CommitUnsynced). The PBFT driver's ledger sets it: a sealer
+	// syncs its commit vote for a height before sending it, and its
+	// HardState keeps the decided heights above the ledger head, in the
+	// same store as the ledger. So a crash (of every node at once, too)
+	// that loses a committed block leaves votes from which PBFT decides
+	// the same block again, and its next synced vote makes the commits
+	// before it durable (consensus/pbft/engine doc, "What is persisted").
+	unsynced bool
+}
 
 func (l *engineLedger) Head() *types.Header { return l.n.ledger.Head() }
 
@@ -104,7 +115,11 @@ func (l *engineLedger) Commit(b *types.Block, receipts []*types.Receipt, senders
 	ws, _ := st.(*state.WriteSet) // nil: writes the state cache cannot list; it forgets everything
 	l.n.stateMu.Lock()
 	release := l.n.slotsCommitting(st)
-	err := l.n.cache.Commit(ws, func() error { return l.n.ledger.Commit(b, receipts, senders, w, roots) })
+	commit := l.n.ledger.Commit
+	if l.unsynced {
+		commit = l.n.ledger.CommitUnsynced
+	}
+	err := l.n.cache.Commit(ws, func() error { return commit(b, receipts, senders, w, roots) })
 	if err == nil {
 		l.n.gov.committed(b.Header.Number, st)
 	} else {

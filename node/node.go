@@ -203,7 +203,7 @@ func New(cfg Config, logger *slog.Logger) (n *Node, err error) {
 	} else {
 		scfg := solo.Config{MaxTxsPerBlock: g.BlockTxLimit, MinSealInterval: time.Duration(g.MinSealIntervalMs) * time.Millisecond, BlockGasLimit: g.BlockGasLimit,
 			Serial: !cfg.Solo.OverlapCommit}
-		eng, err := solo.New(solo.Params{Config: scfg, Suite: suite, Key: key, Txs: n.pool, Executor: &engineExecutor{n}, Ledger: &engineLedger{n}, Logger: n.logger, Tracer: blockTracer{n}, Rules: n})
+		eng, err := solo.New(solo.Params{Config: scfg, Suite: suite, Key: key, Txs: n.pool, Executor: &engineExecutor{n}, Ledger: &engineLedger{n: n}, Logger: n.logger, Tracer: blockTracer{n}, Rules: n})
 		if err != nil {
 			return nil, err
 		}

@@ -150,7 +150,7 @@ func (n *Node) buildPBFT(sealers [][]byte, frame int) error {
 	ecfg.TickInterval = pbftTick
 	ecfg.BlockGasLimit, ecfg.BlockLimitWindow = g.BlockGasLimit, g.BlockLimitWindow
 	eng, err := pbftengine.New(pbftengine.Params{
-		Config: ecfg, Core: cc, KV: n.kv, Ledger: &engineLedger{n}, Executor: &engineExecutor{n},
+		Config: ecfg, Core: cc, KV: n.kv, Ledger: &engineLedger{n: n, unsynced: true}, Executor: &engineExecutor{n},
 		Pool: enginePool{n.pool, n.gossip}, Verifier: n.sigs, Transport: &consensusTransport{n}, Fetch: &consensusTransport{n}, Logger: n.logger, Tracer: blockTracer{n}, Rules: n,
 		Epochs: n.pbftEpoch, OnEpoch: n.setSealers, OnProposed: n.flushGossip,
 	})
@@ -255,7 +255,7 @@ func (l *syncLedger) BlockByNumber(number uint64) (*types.Block, error) {
 }
 
 func (l *syncLedger) Commit(b *types.Block, receipts []*types.Receipt, senders []common.Address, st any) error {
-	if err := (&engineLedger{l.n}).Commit(b, receipts, senders, st, nil); err != nil {
+	if err := (&engineLedger{n: l.n}).Commit(b, receipts, senders, st, nil); err != nil {
 		return err
 	}
 	l.n.pool.OnCommitted(b)

@@ -34,7 +34,7 @@ func (n *Node) buildRaft(sealers [][]byte, frame int) error {
 	ecfg.TickInterval = raftTick
 	ecfg.BlockGasLimit, ecfg.BlockLimitWindow = g.BlockGasLimit, g.BlockLimitWindow
 	eng, err := raftengine.New(raftengine.Params{
-		Config: ecfg, Core: cc, KV: n.kv, Ledger: &engineLedger{n}, Executor: &engineExecutor{n},
+		Config: ecfg, Core: cc, KV: n.kv, Ledger: &engineLedger{n: n}, Executor: &engineExecutor{n},
 		Pool: n.pool, Verifier: n.sigs, Transport: &raftTransport{n}, Logger: n.logger, Tracer: blockTracer{n}, Rules: n,
 	})
 	if err != nil {

@@ -79,11 +79,15 @@ type Ledger struct {
 	hasher types.Hasher
 	blocks []*Block // by number; blocks[0] holds the genesis header
 	txAt   map[uint64]uint64
+	// durable is the number of blocks a crash keeps: blocks appended by
+	// AppendUnsynced after them are lost by a crash unless a Sync (or a
+	// synced Append) came first.
+	durable int
 }
 
 // NewLedger starts a ledger at the genesis header.
 func NewLedger(h types.Hasher, genesis *types.Header) *Ledger {
-	return &Ledger{hasher: h, blocks: []*Block{{Header: genesis}}, txAt: make(map[uint64]uint64)}
+	return &Ledger{hasher: h, blocks: []*Block{{Header: genesis}}, txAt: make(map[uint64]uint64), durable: 1}
 }
 
 // Head is the latest committed header.
@@ -103,9 +107,21 @@ func (l *Ledger) Block(n uint64) *Block {
 // Committed reports whether the fake tx with id is in the chain.
 func (l *Ledger) Committed(id uint64) bool { _, ok := l.txAt[id]; return ok }
 
-// Append commits b on top of the head. It checks the link and that no
-// transaction repeats, and never half-applies a block.
+// Append commits b on top of the head, durably: it and every block
+// before it survive crashes. It checks the link and that no transaction
+// repeats, and never half-applies a block.
 func (l *Ledger) Append(b *Block) error {
+	if err := l.AppendUnsynced(b); err != nil {
+		return err
+	}
+	l.Sync()
+	return nil
+}
+
+// AppendUnsynced is Append without sync: a crash loses b unless a Sync
+// or a synced Append follows it, as a store's log written in order
+// would.
+func (l *Ledger) AppendUnsynced(b *Block) error {
 	head := l.Head()
 	if b.Header.Number != head.Number+1 || b.Header.ParentHash != head.Hash(l.hasher) {
 		return fmt.Errorf("%w: block %d on head %d", ErrBadAppend, b.Header.Number, head.Number)
@@ -126,6 +142,25 @@ func (l *Ledger) Append(b *Block) error {
 	}
 	l.blocks = append(l.blocks, b)
 	return nil
+}
+
+// Sync makes every block appended so far durable.
+func (l *Ledger) Sync() { l.durable = len(l.blocks) }
+
+// loseUnsynced drops the blocks a crash loses (those after the last
+// Sync) and returns how many.
+func (l *Ledger) loseUnsynced() int {
+	lost := l.blocks[l.durable:]
+	for _, b := range lost {
+		for _, tx := range b.Txs {
+			if id, err := DecodeTx(l.hasher, tx); err == nil {
+				delete(l.txAt, id)
+			}
+		}
+	}
+	clear(lost)
+	l.blocks = l.blocks[:l.durable]
+	return len(lost)
 }
 
 // CheckTxs is the txpool's verdict on a proposal's transactions: each

@@ -77,6 +77,7 @@ type Result struct {
 	Delivered   uint64
 	Restarts    int
 	CrashPoints int // crashes the adapter asked for
+	LostBlocks  int // committed blocks crashes took from ledgers (Host.CommitUnsynced)
 	SyncServed  int
 }
 
@@ -120,9 +121,22 @@ func (h *Host) CheckTxs(pending [][][]byte, txs [][]byte) error {
 	return CheckTxs(h.Hasher, h.Ledger, pending, txs)
 }
 
-// Commit appends b to the replica's ledger and checks the invariants.
-func (h *Host) Commit(b *Block) error {
-	if err := h.Ledger.Append(b); err != nil {
+// Commit appends b to the replica's ledger durably and checks the
+// invariants.
+func (h *Host) Commit(b *Block) error { return h.commit(b, h.Ledger.Append) }
+
+// CommitUnsynced is Commit without sync: a crash of the replica loses b
+// unless SyncLedger (or a synced Commit) follows it. The harness checks
+// that a block lost so is committed again as it was (the invariants of
+// Commit hold across crashes).
+func (h *Host) CommitUnsynced(b *Block) error { return h.commit(b, h.Ledger.AppendUnsynced) }
+
+// SyncLedger makes the replica's commits so far durable, as a synced
+// write to the store its ledger shares would.
+func (h *Host) SyncLedger() { h.Ledger.Sync() }
+
+func (h *Host) commit(b *Block, appendBlock func(*Block) error) error {
+	if err := appendBlock(b); err != nil {
 		if !h.byzantine {
 			h.run.fail("replica %d: commit of block %d: %v", h.ID, b.Header.Number, err)
 		}
@@ -406,7 +420,10 @@ func (r *run) apply(ev event) error {
 		r.replicas[ev.a] = nil
 		r.nw.down[ev.a] = true
 		r.nw.loseLastSends(ev.a, 0.5)
-		r.logf("t=%d crash %d", r.nw.now, ev.a)
+		lost := r.ledgers[ev.a].loseUnsynced()
+		r.res.LostBlocks += lost
+		r.pool.cursor[ev.a] = 0 // its ledger may hold fewer txs now
+		r.logf("t=%d crash %d (%d unsynced blocks lost)", r.nw.now, ev.a, lost)
 	case evRestart:
 		if r.replicas[ev.a] != nil {
 			return nil

@@ -22,6 +22,10 @@ type Sweep[T any] struct {
 	// Committed says who commits every tx in the final log line, e.g.
 	// "every honest sealer".
 	Committed string
+	// LosesBlocks says the engine commits blocks without sync
+	// (Host.CommitUnsynced): the sweep then fails if no crash in it lost
+	// a committed block, which the runs must commit again as before.
+	LosesBlocks bool
 	// Run runs one seed (logf, when not nil, traces the run); Add sums
 	// what it reports and Summary says the sum.
 	Run     func(seed uint64, logf func(string, ...any)) (*Result, T, error)
@@ -53,6 +57,7 @@ func (s Sweep[T]) Test(t *testing.T) {
 	}
 	start := time.Now()
 	var ticks, txs uint64
+	lost, restarts := 0, 0
 	for i := range count {
 		seed := uint64(s.N)*1_000_000 + uint64(i)
 		res, v, err := s.Run(seed, nil)
@@ -61,8 +66,13 @@ func (s Sweep[T]) Test(t *testing.T) {
 		}
 		ticks += res.Ticks
 		txs += uint64(res.Txs)
+		lost += res.LostBlocks
+		restarts += res.Restarts
 		s.Add(v)
 	}
-	t.Logf("%d seeds, %d ticks, %d txs committed by %s, in %v; %+v",
-		count, ticks, txs, s.Committed, time.Since(start).Round(time.Millisecond), s.Summary())
+	t.Logf("%d seeds, %d ticks, %d txs committed by %s, in %v; %d restarts, %d unsynced blocks lost by crashes and committed again; %+v",
+		count, ticks, txs, s.Committed, time.Since(start).Round(time.Millisecond), restarts, lost, s.Summary())
+	if s.LosesBlocks && lost == 0 {
+		t.Errorf("no crash of the %d seeds lost an unsynced block: the sweep did not test committing them again", count)
+	}
 }

@@ -126,7 +126,16 @@
 // A commit alone does not ask for a new
 // write: decisions at or below the ledger head in a persisted HardState
 // are skipped when it is restored, so the next write carries the shorter
-// list. Before signing, the core checks its vote
+// list. Nor need the ledger commit itself be synced when the driver
+// writes it to the store of the HardState (one log, written in order):
+// a HardState without a decided height is only written after Advance,
+// so after the height's commit. Each sealer whose commit vote decided
+// the height synced that vote before sending it, and its synced state
+// holds the vote, or the decision, or (a synced write having carried it)
+// the commit. So after a crash that lost the commit (on every sealer at
+// once, too) the sealers decide the same proposal again, as PBFT decides
+// no other at a height where one was decided. The deterministic simulation
+// loses unsynced commits at its crashes. Before signing, the core checks its vote
 // records, so a restarted sealer never signs two different digests for
 // one type, height and view; it re-sends exactly what it had signed.
 // Checkpoint signatures need no record: execution is deterministic.

@@ -66,7 +66,7 @@ func TestSafety(t *testing.T) {
 			var all simTotals
 			enginetest.Sweep[*simTotals]{
 				N: n, Count: safetyCounts[n], ShortDivisor: 10, Seed: *flagSeed, Seeds: *flagSeeds,
-				Package: "./consensus/pbft/", Committed: "every honest sealer",
+				Package: "./consensus/pbft/", Committed: "every honest sealer", LosesBlocks: true,
 				Run: func(seed uint64, logf func(string, ...any)) (*enginetest.Result, *simTotals, error) {
 					return runSeed(n, seed, logf)
 				},

@@ -38,7 +38,13 @@
 // sent, verify requests are queued, execute requests are prepared and
 // handed to the execution goroutine (below), finalized blocks are
 // committed to the ledger (block, receipts, senders, write set) and the
-// txpool is told (OnCommitted), and Advance is called. Verdicts, and the
+// txpool is told (OnCommitted), and Advance is called. The node's ledger
+// commits them without waiting for the disk (ledger.CommitUnsynced):
+// the store being shared and its log written in order, the next synced
+// write (a vote) makes them durable, and until then the synced commit
+// vote, or the HardState's decided heights above the ledger head, let
+// the sealers decide the same block again after a crash (package pbft,
+// "What is persisted"). Verdicts, and the
 // refusals of execute requests that cannot start, are given to the core
 // after Advance; execution results when they arrive. A failure to
 // persist or commit stops the driver (logged): going on could break the
