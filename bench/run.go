@@ -422,6 +422,7 @@ func (r *runner) sendAndTrack(ctx context.Context, txs []*types.Transaction, res
 	var sentOK atomic.Int64
 	bar := newProgress(r.cfg.Progress, "sending", len(txs))
 	stopProfile := r.startProfile()
+	stopProbe := startSpeedProbe(speedProbeInterval)
 	start := time.Now()
 	var wg sync.WaitGroup
 	for q := range workers {
@@ -490,6 +491,7 @@ func (r *runner) sendAndTrack(ctx context.Context, txs []*types.Transaction, res
 	}
 	w.wait(ctx, int(sentOK.Load()), time.Now().Add(r.cfg.Wait), expired)
 	stopProfile()
+	res.Speed = stopProbe()
 	pastLimit := expired != nil && expired()
 
 	w.mu.Lock()

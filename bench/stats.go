@@ -72,6 +72,9 @@ type Result struct {
 	SignSeconds     float64 `json:"signSeconds"`
 	// Memory is each node's memory after the run (Config.Metrics).
 	Memory []NodeMemory `json:"memory,omitempty"`
+	// Speed is the machine speed probe's figures over the timed phase
+	// (speed.go); nil where it cannot run.
+	Speed *Speed `json:"speedProbe,omitempty"`
 }
 
 // JSON is the one-line summary.
@@ -103,6 +106,10 @@ func (r *Result) Print(w io.Writer) {
 	if r.CeilingTPS > 0 {
 		fmt.Fprintf(w, "ceiling (%d cores, %d node(s), %s verify): %.0f tx/s; this run reached %.1f%% of it\n",
 			r.Cores, r.Nodes, r.Suite, r.CeilingTPS, 100*r.CeilingFraction)
+	}
+	if s := r.Speed; s != nil {
+		fmt.Fprintf(w, "machine speed probe: %.0f us of thread CPU per %d hashes at the median (p90 %.0f, fastest %.0f, %d samples); higher means slower cores\n",
+			s.P50Us, speedProbeHashes, s.P90Us, s.MinUs, s.Samples)
 	}
 	for _, m := range r.Memory {
 		if m.Error != "" {

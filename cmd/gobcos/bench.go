@@ -32,7 +32,10 @@ signs every tx in advance, sends them over several connections per --rpc URL at
 --rate, follows new blocks through an eth_subscribe newHeads subscription
 (WebSocket on the first URL, or --ws), fetches each block's receipts once, and
 prints committed TPS, latency percentiles, errors by kind, the fraction of the
-signature-verification ceiling reached, and one JSON summary line.
+signature-verification ceiling reached, a machine speed probe (the thread CPU
+time a fixed amount of hashing took during the run: higher means the cores ran
+slower, as a virtual machine's do when its host is busy), and one JSON summary
+line.
 
 Workloads: transfer (value transfers), erc20 (token transfers), kv (key-value
 writes), mixed (the three in turn). --conflict is the share of txs touching one
