@@ -9,8 +9,8 @@
 // on WebSocket connections), follows new blocks through an
 // eth_subscribe("newHeads") subscription, fetches each block's receipts
 // once, and reports committed TPS, latency percentiles and errors by kind
-// (per tx, also in a batch). During the timed phase a probe times a fixed
-// amount of hashing every half second in its thread's CPU time (Speed):
+// (per tx, also in a batch). During the timed phase a probe times
+// Keccak-256 hashes every half second in its thread's CPU time (Speed):
 // on a shared or virtual machine the cores' speed varies with what else
 // the host runs, and the probe tells runs on slowed cores apart. Over http:// URLs the requests of the timed
 // phase are encoded before it starts and the answers read selectively

@@ -127,7 +127,7 @@ record() {
 	[[ -n $line ]] || return 0
 	line=$(jq -c --arg load "$2" '. + {load: ($load | tonumber)}' <<<"$line")
 	echo "$line" >>"$results"
-	jq -r '"  \(.tps | floor) tx/s committed, \(.committed)/\(.txs), p50 \(.latencyMs.p50) ms, \(.ceilingFraction * 1000 | round / 10)% of the ceiling, speed probe \(.speedProbe.p50Us // "-") us"' <<<"$line" >&2
+	jq -r '"  \(.tps | floor) tx/s committed, \(.committed)/\(.txs), p50 \(.latencyMs.p50) ms, \(.ceilingFraction * 1000 | round / 10)% of the ceiling, speed probe \(.speedProbe.p50NsPerHash // "-") ns"' <<<"$line" >&2
 	echo "$line"
 }
 : >"$results"
@@ -183,8 +183,8 @@ for nodes in $NODES; do
 done
 
 echo
-echo "| nodes | suite | workload | conflict | rate | txs signed | committed / sent | blocks | committed TPS | latency ms p50 / p95 / p99 | of ceiling | errors | load | speed probe us |"
+echo "| nodes | suite | workload | conflict | rate | txs signed | committed / sent | blocks | committed TPS | latency ms p50 / p95 / p99 | of ceiling | errors | load | speed probe ns |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
-jq -r '"| \(.nodes) | \(.suite) | \(.workload) | \(.conflict) | \(if .rate > 0 then .rate else "max" end) | \(.txs) | \(.committed) / \(.sent) | \(.blocks) | **\(.tps | round)** | \(.latencyMs.p50 | round) / \(.latencyMs.p95 | round) / \(.latencyMs.p99 | round) | \(.ceilingFraction * 1000 | round / 10)% | \([.errors // {} | to_entries[] | "\(.value) \(.key)"] | if length == 0 then "0" else join(", ") end) | \(.load) | \(.speedProbe.p50Us // "-") |"' "$results"
+jq -r '"| \(.nodes) | \(.suite) | \(.workload) | \(.conflict) | \(if .rate > 0 then .rate else "max" end) | \(.txs) | \(.committed) / \(.sent) | \(.blocks) | **\(.tps | round)** | \(.latencyMs.p50 | round) / \(.latencyMs.p95 | round) / \(.latencyMs.p99 | round) | \(.ceilingFraction * 1000 | round / 10)% | \([.errors // {} | to_entries[] | "\(.value) \(.key)"] | if length == 0 then "0" else join(", ") end) | \(.load) | \(.speedProbe.p50NsPerHash // "-") |"' "$results"
 echo
 echo "results: $results"

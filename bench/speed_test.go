@@ -21,7 +21,7 @@ func TestSpeedProbeSamples(t *testing.T) {
 	if s == nil || s.Samples < 2 {
 		t.Fatalf("probe over 80 ms at 5 ms intervals: %+v", s)
 	}
-	if s.MinUs <= 0 || s.MinUs > s.P50Us || s.P50Us > s.P90Us {
+	if s.MinNs <= 0 || s.MinNs > s.P50Ns || s.P50Ns > s.P90Ns {
 		t.Fatalf("probe figures out of order: %+v", s)
 	}
 }
@@ -31,11 +31,11 @@ func TestSpeedOf(t *testing.T) {
 		t.Fatal("no samples gave figures")
 	}
 	var samples []time.Duration
-	for _, us := range []int{900, 100, 500, 300, 700, 200, 400, 800, 600, 1000} {
-		samples = append(samples, time.Duration(us)*time.Microsecond)
+	for _, ns := range []int{900, 100, 500, 300, 700, 200, 400, 800, 600, 1000} {
+		samples = append(samples, time.Duration(ns))
 	}
 	got := *speedOf(samples)
-	want := Speed{Samples: 10, P50Us: 500, P90Us: 900, MinUs: 100}
+	want := Speed{Samples: 10, P50Ns: 500, P90Ns: 900, MinNs: 100}
 	if got != want {
 		t.Fatalf("speedOf = %+v, want %+v", got, want)
 	}
@@ -43,9 +43,9 @@ func TestSpeedOf(t *testing.T) {
 
 func TestResultPrintsSpeed(t *testing.T) {
 	var b bytes.Buffer
-	(&Result{Speed: &Speed{Samples: 40, P50Us: 1340, P90Us: 1800, MinUs: 1210}}).Print(&b)
+	(&Result{Speed: &Speed{Samples: 40, P50Ns: 3340, P90Ns: 3800, MinNs: 3210}}).Print(&b)
 	out := b.String()
-	for _, want := range []string{"machine speed probe: 1340 us", "p90 1800", "fastest 1210", `"speedProbe":{"samples":40,"p50Us":1340,"p90Us":1800,"minUs":1210}`} {
+	for _, want := range []string{"machine speed probe: 3340 ns", "p90 3800", "fastest 3210", `"speedProbe":{"samples":40,"p50NsPerHash":3340,"p90NsPerHash":3800,"minNsPerHash":3210}`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q:\n%s", want, out)
 		}

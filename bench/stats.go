@@ -108,8 +108,8 @@ func (r *Result) Print(w io.Writer) {
 			r.Cores, r.Nodes, r.Suite, r.CeilingTPS, 100*r.CeilingFraction)
 	}
 	if s := r.Speed; s != nil {
-		fmt.Fprintf(w, "machine speed probe: %.0f us of thread CPU per %d hashes at the median (p90 %.0f, fastest %.0f, %d samples); higher means slower cores\n",
-			s.P50Us, speedProbeHashes, s.P90Us, s.MinUs, s.Samples)
+		fmt.Fprintf(w, "machine speed probe: %.0f ns of thread CPU per Keccak-256 of 1 KiB at the median (p90 %.0f, fastest %.0f, %d samples); higher means slower cores\n",
+			s.P50Ns, s.P90Ns, s.MinNs, s.Samples)
 	}
 	for _, m := range r.Memory {
 		if m.Error != "" {

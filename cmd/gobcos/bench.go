@@ -33,7 +33,7 @@ signs every tx in advance, sends them over several connections per --rpc URL at
 (WebSocket on the first URL, or --ws), fetches each block's receipts once, and
 prints committed TPS, latency percentiles, errors by kind, the fraction of the
 signature-verification ceiling reached, a machine speed probe (the thread CPU
-time a fixed amount of hashing took during the run: higher means the cores ran
+time a Keccak-256 hash of 1 KiB took during the run: higher means the cores ran
 slower, as a virtual machine's do when its host is busy), and one JSON summary
 line.
 
