@@ -16,11 +16,12 @@ import (
 // half second as the fastest of speedProbeRounds rounds of
 // speedProbeHashes hashes. Being the thread's CPU time, not the clock's,
 // waiting for a core does not count; the fastest round leaves out the
-// rounds an interrupt's work was charged to (this kernel counts it to the
-// thread it interrupts). So the figure grows when the hardware runs
-// slower, as a virtual machine's does while its host runs other work on
-// the same cores. On one machine, a run whose P50 is well above
-// another's ran on slower cores, whatever the software measured.
+// rounds an interrupt's work was charged to (a Linux kernel without IRQ
+// time accounting counts it to the thread it interrupts). So the figure
+// grows when the hardware runs slower, as a virtual machine's does while
+// its host runs other work on the same cores. On one machine, a run whose
+// P50 is well above another's ran on slower cores, whatever the software
+// measured.
 type Speed struct {
 	Samples int     `json:"samples"`
 	P50Ns   float64 `json:"p50NsPerHash"`
