@@ -329,10 +329,7 @@ func (b *recordingBatch) Put(k, v []byte) error {
 func TestCommitGroupsKeysByKind(t *testing.T) {
 	suite := crypto.ECDSA()
 	kv := &recordingKV{KV: storage.NewMemory()}
-	l := openLedger(t, kv, suite)
-	c := newChain(t, suite)
-	g, grs := c.next(0)
-	mustCommit(t, l, g, grs, nil)
+	l, c := openAtGenesis(t, kv, suite)
 	b, rs := c.next(12)
 	kv.keys = nil
 	mustCommit(t, l, b, rs, nil)
@@ -387,10 +384,7 @@ func (b *syncCountingBatch) CommitNoSync() error { b.kv.unsynced++; return b.Bat
 func TestCommitUnsyncedDoesNotSync(t *testing.T) {
 	suite := crypto.ECDSA()
 	kv := &syncCountingKV{KV: storage.NewMemory()}
-	l := openLedger(t, kv, suite)
-	c := newChain(t, suite)
-	g, grs := c.next(0)
-	mustCommit(t, l, g, grs, nil)
+	l, c := openAtGenesis(t, kv, suite)
 	if kv.synced != 1 || kv.unsynced != 0 {
 		t.Fatalf("Commit: %d synced and %d unsynced batch commits, want 1 and 0", kv.synced, kv.unsynced)
 	}

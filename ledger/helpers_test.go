@@ -287,6 +287,17 @@ func (b *faultyBatch) Commit() error {
 	return b.Batch.Commit()
 }
 
+// openAtGenesis opens a ledger on kv and commits a new chain's genesis
+// block to it.
+func openAtGenesis(t testing.TB, kv storage.KV, suite crypto.Suite) (*Ledger, *chain) {
+	t.Helper()
+	l := openLedger(t, kv, suite)
+	c := newChain(t, suite)
+	g, grs := c.next(0)
+	mustCommit(t, l, g, grs, nil)
+	return l, c
+}
+
 func mustCommit(t testing.TB, l *Ledger, b *types.Block, rs []*types.Receipt, st StateWrites) {
 	t.Helper()
 	if err := l.Commit(b, rs, nil, st, nil); err != nil {

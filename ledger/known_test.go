@@ -106,10 +106,7 @@ func TestCommittedLookupsAcrossReopen(t *testing.T) {
 func TestAbsentLookupsReadNoStorage(t *testing.T) {
 	suite := crypto.SM()
 	kv := &readCountingKV{KV: storage.NewMemory()}
-	l := openLedger(t, kv, suite)
-	c := newChain(t, suite)
-	g, grs := c.next(0)
-	mustCommit(t, l, g, grs, nil)
+	l, c := openAtGenesis(t, kv, suite)
 	b, rs := c.next(20)
 	mustCommit(t, l, b, rs, nil)
 
@@ -159,10 +156,7 @@ func TestAbsentLookupsReadNoStorage(t *testing.T) {
 func TestCloseStopsFilterLoad(t *testing.T) {
 	suite := crypto.ECDSA()
 	kv := storage.NewMemory()
-	l := openLedger(t, kv, suite)
-	c := newChain(t, suite)
-	g, grs := c.next(0)
-	mustCommit(t, l, g, grs, nil)
+	l, c := openAtGenesis(t, kv, suite)
 	b, rs := c.next(10)
 	mustCommit(t, l, b, rs, nil)
 	for range 20 {
@@ -217,10 +211,7 @@ func (*failingIter) Release()      {}
 func TestFailedCommitLeavesTxsUncommitted(t *testing.T) {
 	suite := crypto.ECDSA()
 	kv := &faultyKV{KV: storage.NewMemory()}
-	l := openLedger(t, kv, suite)
-	c := newChain(t, suite)
-	g, grs := c.next(0)
-	mustCommit(t, l, g, grs, nil)
+	l, c := openAtGenesis(t, kv, suite)
 	b, rs := c.next(5)
 	kv.failCommit.Store(true)
 	if err := l.Commit(b, rs, nil, nil, nil); err == nil {
