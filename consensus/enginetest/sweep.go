@@ -23,8 +23,9 @@ type Sweep[T any] struct {
 	// "every honest sealer".
 	Committed string
 	// LosesBlocks says the engine commits blocks without sync
-	// (Host.CommitUnsynced): the sweep then fails if no crash in it lost
-	// a committed block, which the runs must commit again as before.
+	// (Host.CommitUnsynced): a sweep of 50 seeds or more then fails if no
+	// crash in it lost a committed block, which the runs must commit
+	// again as before.
 	LosesBlocks bool
 	// Run runs one seed (logf, when not nil, traces the run); Add sums
 	// what it reports and Summary says the sum.
@@ -72,7 +73,8 @@ func (s Sweep[T]) Test(t *testing.T) {
 	}
 	t.Logf("%d seeds, %d ticks, %d txs committed by %s, in %v; %d restarts, %d unsynced blocks lost by crashes and committed again; %+v",
 		count, ticks, txs, s.Committed, time.Since(start).Round(time.Millisecond), restarts, lost, s.Summary())
-	if s.LosesBlocks && lost == 0 {
+	// A few seeds (-seeds) may hold no such crash; 50 hold dozens.
+	if s.LosesBlocks && lost == 0 && count >= 50 {
 		t.Errorf("no crash of the %d seeds lost an unsynced block: the sweep did not test committing them again", count)
 	}
 }
