@@ -100,7 +100,7 @@ type engineLedger struct {
 	// same store as the ledger. So a crash (of every node at once, too)
 	// that loses a committed block leaves votes from which PBFT decides
 	// the same block again, and its next synced vote makes the commits
-	// before it durable (consensus/pbft/engine doc, "What is persisted").
+	// before it durable (package pbft doc, "What is persisted").
 	unsynced bool
 }
 

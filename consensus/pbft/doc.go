@@ -134,10 +134,11 @@
 // holds the vote, or the decision, or (a synced write having carried it)
 // the commit. So after a crash that lost the commit (on every sealer at
 // once, too) the sealers decide the same proposal again, as PBFT decides
-// no other at a height where one was decided. The deterministic simulation
-// loses unsynced commits at its crashes. Before signing, the core checks its vote
-// records, so a restarted sealer never signs two different digests for
-// one type, height and view; it re-sends exactly what it had signed.
+// no other at a height where one was decided. The deterministic
+// simulation loses unsynced commits at its crashes. Before signing, the
+// core checks its vote records, so a restarted sealer never signs two
+// different digests for one type, height and view; it re-sends exactly
+// what it had signed.
 // Checkpoint signatures need no record: execution is deterministic.
 //
 // # Inbound messages
