@@ -12,10 +12,11 @@
 // (per tx, also in a batch). During the timed phase a probe times
 // Keccak-256 hashes every half second in its thread's CPU time (Speed):
 // on a shared or virtual machine the cores' speed varies with what else
-// the host runs, and the probe tells runs on slowed cores apart. Over http:// URLs the requests of the timed
-// phase are encoded before it starts and the answers read selectively
-// (of a receipt, only its tx hash and status), so that the bench takes
-// little CPU from a node on the same machine. For Ethereum-format txs it
+// the host runs, and the probe tells runs on slowed cores apart. Over
+// http:// URLs the requests of the timed phase are encoded before it
+// starts and the answers read selectively (of a receipt, only its tx hash
+// and status), so that the bench takes little CPU from a node on the same
+// machine. For Ethereum-format txs it
 // speaks only standard Ethereum JSON-RPC, so it runs unchanged against any
 // Ethereum-compatible node; on SM chains it sends native txs with
 // bcos_sendTransaction.

@@ -5,7 +5,6 @@ import (
 	"math"
 	"runtime"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/ethereum/go-ethereum/crypto"
@@ -43,8 +42,7 @@ func startSpeedProbe(interval time.Duration) func() *Speed {
 		return func() *Speed { return nil }
 	}
 	var (
-		mu      sync.Mutex
-		samples []time.Duration
+		samples []time.Duration // the goroutine's until it exits
 		done    = make(chan struct{})
 		exited  = make(chan struct{})
 	)
@@ -57,9 +55,7 @@ func startSpeedProbe(interval time.Duration) func() *Speed {
 		defer t.Stop()
 		for {
 			if d, ok := probeOnce(buf); ok {
-				mu.Lock()
 				samples = append(samples, d)
-				mu.Unlock()
 			}
 			select {
 			case <-done:
@@ -71,8 +67,6 @@ func startSpeedProbe(interval time.Duration) func() *Speed {
 	return func() *Speed {
 		close(done)
 		<-exited
-		mu.Lock()
-		defer mu.Unlock()
 		return speedOf(samples)
 	}
 }
