@@ -1,7 +1,10 @@
 package types_test
 
 import (
+	"bytes"
 	"testing"
+
+	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/gobcos/gobcos/crypto"
 	"github.com/gobcos/gobcos/types"
@@ -45,5 +48,36 @@ func FuzzDecodeBlock(f *testing.F) {
 		}
 		_ = blk.Header.Hash(s)
 		_ = types.EncodeBlock(blk)
+	})
+}
+
+// FuzzDecodeReceipt feeds arbitrary bytes to the receipt decoder, which
+// reads receipts a node serves in receipt proofs (the SDK checks them
+// against the receipts root): it must return an error or a receipt that
+// re-encodes to the same bytes, never panic.
+func FuzzDecodeReceipt(f *testing.F) {
+	addr := common.HexToAddress("0x00000000000000000000000000000000000000b1")
+	for _, r := range []*types.Receipt{
+		{},
+		{Status: types.ReceiptSuccess, GasUsed: 21_000},
+		{Status: types.ReceiptSuccess, GasUsed: 90_000, ContractAddress: addr},
+		{Status: types.ReceiptFailed, GasUsed: 30_000, Output: []byte{0x08, 0xc3, 0x79, 0xa0}, ErrorMessage: "execution reverted"},
+		{Status: types.ReceiptSuccess, GasUsed: 50_000, Logs: []*types.Log{
+			{Address: addr, Topics: []common.Hash{{1}, {2}}, Data: []byte{0x2a}},
+			{Address: addr},
+		}},
+	} {
+		f.Add(types.EncodeReceipt(r))
+	}
+	f.Add([]byte{0xc0})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r, err := types.DecodeReceipt(b)
+		if err != nil {
+			return
+		}
+		if enc := types.EncodeReceipt(r); !bytes.Equal(enc, b) {
+			t.Fatalf("decoded receipt re-encodes differently: %x, from %x", enc, b)
+		}
+		_ = types.LogsBloom([]*types.Receipt{r})
 	})
 }
