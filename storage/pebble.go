@@ -90,16 +90,63 @@ func staggeredMemTable(dir string, size uint64) uint64 {
 // deeper level 0"). Point reads stay cheap: the tables' Bloom filters
 // answer for keys that are absent, and the node's state cache serves most
 // state reads before they reach the store.
-var nodeTuning = pebbleTuning{memTable: 32 << 20, l0Compaction: 8, l0StopWrites: 24}
+//
+// Its tables also end where a key family ends (keyFamilySpan).
+var nodeTuning = pebbleTuning{memTable: 32 << 20, l0Compaction: 8, l0StopWrites: 24, familyTables: true}
 
 // pebbleTuning is the part of a store's Pebble options benchmarks compare.
 type pebbleTuning struct {
 	memTable                   uint64
 	l0Compaction, l0StopWrites int
+	// familyTables ends every table a flush or compaction writes at the
+	// end of its first key's family (keyFamilySpan).
+	familyTables bool
 }
 
 // pebbleDefaults is Pebble's own choice of those options.
 var pebbleDefaults = pebbleTuning{memTable: 4 << 20, l0Compaction: 4, l0StopWrites: 12}
+
+// keyFamilyLen is how many leading bytes name a key's family. A group's
+// keys are laid out as "<space>/<family>/...": "l/t/" and "l/r/" then a
+// block number (the ledger's tx and receipt records), "l/x/" then a tx
+// hash, "s/h/" then a state key and an inverted block number, and so on.
+const keyFamilyLen = 4
+
+// keyFamilySpan is the stores' span policy: a table that a flush or a
+// compaction writes ends where the family of its first key ends, so no
+// table holds keys of two families.
+//
+// Some families only grow at their end: the ledger's records, keyed by
+// block number, most of the bytes a block writes. Others take keys all
+// over their range: tx hashes, state keys. A table holding the last
+// records of an appended family and the first keys of the next family
+// overlaps every later block's records, so each compaction of those
+// records into its level rewrote the table, old records and all, and
+// merged both families again. Ended at the family, the older tables of an
+// appended family overlap nothing new: they move down the levels without
+// being rewritten (BENCHMARKS.md, "Tables ended at key families").
+func keyFamilySpan(start []byte) (pebble.SpanPolicy, []byte, error) {
+	return pebble.SpanPolicy{}, familyEnd(start), nil
+}
+
+// familyEnd is the first key after every key of start's family, its first
+// keyFamilyLen bytes (all of a shorter key), or nil if start has no family:
+// a key not laid out as "<space>/..." (then the table ends only at its
+// target size, as without the policy, and so does the rest of that flush
+// or compaction; a table per key would be the price otherwise).
+func familyEnd(start []byte) []byte {
+	if len(start) < 2 || start[1] != '/' {
+		return nil
+	}
+	end := append([]byte(nil), start[:min(keyFamilyLen, len(start))]...)
+	for i := len(end) - 1; i >= 0; i-- {
+		if end[i] < 0xff {
+			end[i]++
+			return end[:i+1]
+		}
+	}
+	return nil
+}
 
 // bloomBitsPerKey sizes the Bloom filter of each table: 10 bits a key give
 // about 1% false positives.
@@ -133,6 +180,9 @@ func openPebble(dir string, logger *slog.Logger, filters bool, tuning pebbleTuni
 		// not hold commits back.
 		L0CompactionThreshold: tuning.l0Compaction,
 		L0StopWritesThreshold: tuning.l0StopWrites,
+	}
+	if tuning.familyTables {
+		opts.Experimental.SpanPolicyFunc = keyFamilySpan
 	}
 	if filters {
 		// Later levels take the filter policy of the level above them.

@@ -36,12 +36,11 @@ func (p *Pebble) Stats() (PebbleStats, error) {
 		return PebbleStats{}, ErrClosed
 	}
 	m := p.db.Metrics()
-	total := m.Total()
 	s := PebbleStats{
 		Flushes:        uint64(m.Flush.Count),
 		Compactions:    uint64(m.Compact.Count),
-		FlushedBytes:   total.TableBytesFlushed,
-		CompactedBytes: total.TableBytesCompacted,
+		FlushedBytes:   flushedTableBytes(m),
+		CompactedBytes: m.Total().TableBytesCompacted,
 		L0Sublevels:    int(m.Levels[0].Sublevels),
 		L0Tables:       m.Levels[0].TablesCount,
 		CompactionDebt: m.Compact.EstimatedDebt,
@@ -49,6 +48,17 @@ func (p *Pebble) Stats() (PebbleStats, error) {
 	}
 	s.WriteStalls, s.WriteStallTime = p.stalls.read(time.Now())
 	return s, nil
+}
+
+// flushedTableBytes is the table bytes flushes wrote. Not
+// Metrics.Total's TableBytesFlushed: that adds the bytes written to the
+// write-ahead log, which flushes do not write.
+func flushedTableBytes(m *pebble.Metrics) uint64 {
+	var n uint64
+	for _, l := range m.Levels {
+		n += l.TableBytesFlushed
+	}
+	return n
 }
 
 // stallCounter follows Pebble's write stalls through its event listener.

@@ -30,6 +30,10 @@ func TestPebbleStatsCountFlushes(t *testing.T) {
 	if err := b.Commit(); err != nil {
 		t.Fatal(err)
 	}
+	// Committed to the write-ahead log, not flushed yet: no table bytes.
+	if s, err := p.Stats(); err != nil || s.FlushedBytes != s0.FlushedBytes {
+		t.Fatalf("before the flush: %+v (%v), want the flushed bytes of %+v", s, err, s0)
+	}
 	if err := p.db.Flush(); err != nil {
 		t.Fatal(err)
 	}
