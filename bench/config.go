@@ -66,6 +66,9 @@ type Config struct {
 	// URL); after the run each node's resident memory is read from them
 	// and reported.
 	Metrics []string
+	// Timeline adds the run's course to the result, second by second of
+	// the sending phase: the txs sent, committed, and their latency.
+	Timeline bool
 	// CPUProfile, when set, receives a CPU profile (runtime/pprof) of the
 	// timed phase: sending the txs and following them to their receipts.
 	CPUProfile io.Writer

@@ -26,7 +26,8 @@
 #   PORT_BASE    first RPC port (default 18900; P2P ports start 13000 above)
 #   HALF_RATE    conflict shares also run at half the committed TPS just
 #                measured, for DURATION (default "0": latency of a chain that
-#                is not saturated; "" turns these runs off)
+#                is not saturated; "" turns these runs off); their output in
+#                OUT_DIR/runs/ has the run's timeline (bench --timeline)
 #   DURATION     length of the half-rate runs (default 20s)
 #   SEAL_MS      the chains' minSealIntervalMs (default 0, as `gobcos up`)
 #   WINDOW       the chains' blockLimitWindow (default 100000, the most a
@@ -174,7 +175,7 @@ for nodes in $NODES; do
 				echo "$(date -u +%H:%M:%S) $name: $rate tx/s for $DURATION (load $load)"
 				"$GOBCOS" bench --rpc "$rpcs" --key "$dir/orgs/org1/admin.key" --verify-rate "$verify" \
 					--conns "$conns" --batch "$BATCH" --workload "$workload" --conflict "$conflict" \
-					--rate "$rate" --duration "$DURATION" >"$out/runs/$name.txt" 2>&1 || echo "  bench failed, see $out/runs/$name.txt"
+					--rate "$rate" --duration "$DURATION" --timeline >"$out/runs/$name.txt" 2>&1 || echo "  bench failed, see $out/runs/$name.txt"
 				record "$name" "$load" >/dev/null
 			done
 		done

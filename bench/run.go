@@ -536,6 +536,9 @@ func (r *runner) sendAndTrack(ctx context.Context, txs []*types.Transaction, res
 		}
 	}
 	res.Latency = latencyOf(lat)
+	if r.cfg.Timeline {
+		res.Timeline = timeline(start, w.sent, w.commit)
+	}
 	r.tr.mu.Lock()
 	res.Blocks = r.tr.blocks
 	r.tr.mu.Unlock()

@@ -75,6 +75,8 @@ type Result struct {
 	// Speed is the machine speed probe's figures over the timed phase
 	// (speed.go); nil where it cannot run.
 	Speed *Speed `json:"speedProbe,omitempty"`
+	// Timeline is the run second by second (Config.Timeline; timeline.go).
+	Timeline []Second `json:"timeline,omitempty"`
 }
 
 // JSON is the one-line summary.
@@ -103,6 +105,7 @@ func (r *Result) Print(w io.Writer) {
 	}
 	fmt.Fprintf(w, "committed TPS: %.0f over %.1fs\n", r.TPS, r.Seconds)
 	fmt.Fprintf(w, "latency ms: p50 %.1f  p95 %.1f  p99 %.1f  max %.1f\n", r.Latency.P50, r.Latency.P95, r.Latency.P99, r.Latency.Max)
+	printTimeline(w, r.Timeline)
 	if r.CeilingTPS > 0 {
 		fmt.Fprintf(w, "ceiling (%d cores, %d node(s), %s verify): %.0f tx/s; this run reached %.1f%% of it\n",
 			r.Cores, r.Nodes, r.Suite, r.CeilingTPS, 100*r.CeilingFraction)
