@@ -9,12 +9,14 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
+	"github.com/cockroachdb/pebble/v2/vfs"
 )
 
 // Pebble is a KV stored in a Pebble database on local disk, the default
@@ -91,8 +93,10 @@ func staggeredMemTable(dir string, size uint64) uint64 {
 // answer for keys that are absent, and the node's state cache serves most
 // state reads before they reach the store.
 //
-// Its tables also end where a key family ends (keyFamilySpan).
-var nodeTuning = pebbleTuning{memTable: 32 << 20, l0Compaction: 8, l0StopWrites: 24, familyTables: true}
+// Its tables also end where a key family ends (keyFamilySpan), and its
+// flushes and compactions yield the processor once per block they write
+// (yieldingFS).
+var nodeTuning = pebbleTuning{memTable: 32 << 20, l0Compaction: 8, l0StopWrites: 24, familyTables: true, writeYield: runtime.Gosched}
 
 // pebbleTuning is the part of a store's Pebble options benchmarks compare.
 type pebbleTuning struct {
@@ -101,6 +105,9 @@ type pebbleTuning struct {
 	// familyTables ends every table a flush or compaction writes at the
 	// end of its first key's family (keyFamilySpan).
 	familyTables bool
+	// writeYield, if set, is called by flushes and compactions once per
+	// block they write (yieldingFS): runtime.Gosched, or a counter in tests.
+	writeYield func()
 }
 
 // pebbleDefaults is Pebble's own choice of those options.
@@ -183,6 +190,9 @@ func openPebble(dir string, logger *slog.Logger, filters bool, tuning pebbleTuni
 	}
 	if tuning.familyTables {
 		opts.Experimental.SpanPolicyFunc = keyFamilySpan
+	}
+	if tuning.writeYield != nil {
+		opts.FS = yieldingFS{FS: vfs.Default, yield: tuning.writeYield}
 	}
 	if filters {
 		// Later levels take the filter policy of the level above them.
