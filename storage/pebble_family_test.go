@@ -156,46 +156,16 @@ func settle(p *Pebble) {
 // BenchmarkPebbleLedgerLayout commits blocks of 1,000 transfers laid out
 // as in a group's store (ledgerLayoutBlock, about 0.5 MB each) into a
 // store that already holds 250 of them, with and without tables ended at
-// key families, and reports as BenchmarkPebbleBlockWrites does, the
-// compactions the writes started waited for (settle), plus the table
-// bytes compactions moved down a level without rewriting them.
+// key families, and reports as BenchmarkPebbleBlockWrites does
+// (benchBlockWrites), the compactions the writes started waited for.
 //
 //	go test ./storage -run '^$' -bench PebbleLedgerLayout -benchtime 800x
 func BenchmarkPebbleLedgerLayout(b *testing.B) {
-	const txs, prefill = 1000, 250
 	for _, families := range []bool{false, true} {
 		b.Run(fmt.Sprintf("family-tables=%v", families), func(b *testing.B) {
 			tuning := nodeTuning
 			tuning.familyTables = families
-			p, err := openPebble(b.TempDir(), nil, true, tuning)
-			if err != nil {
-				b.Fatal(err)
-			}
-			rng := rand.NewPCG(1, 2)
-			for i := range prefill {
-				ledgerLayoutBlock(b, p, rng, txs, i)
-			}
-			if err := p.db.Flush(); err != nil {
-				b.Fatal(err)
-			}
-			m0 := p.db.Metrics()
-			b.ResetTimer()
-			cpu := cpuTime(b)
-			for i := range b.N {
-				ledgerLayoutBlock(b, p, rng, txs, prefill+i)
-			}
-			settle(p)
-			m := p.db.Metrics()
-			if err := p.Close(); err != nil {
-				b.Fatal(err)
-			}
-			b.StopTimer()
-			b.ReportMetric(float64(cpuTime(b)-cpu)/float64(b.N)/1e3, "cpu-us/block")
-			b.ReportMetric(float64(m.Compact.Count-m0.Compact.Count), "compactions")
-			t, t0 := m.Total(), m0.Total()
-			b.ReportMetric(float64(t.TableBytesCompacted-t0.TableBytesCompacted)/float64(b.N)/1e6, "compacted-MB/block")
-			b.ReportMetric(float64(t.TableBytesMoved-t0.TableBytesMoved)/float64(b.N)/1e6, "moved-MB/block")
-			b.ReportMetric(float64(m.Compact.EstimatedDebt)/1e6, "debt-MB")
+			benchBlockWrites(b, tuning, ledgerLayoutBlock, true)
 		})
 	}
 }
