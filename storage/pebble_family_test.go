@@ -67,7 +67,7 @@ func ledgerLayoutBlock(tb testing.TB, p *Pebble, rng *rand.PCG, n, block int) {
 		put(append([]byte("l/x/"), hash...), make([]byte, 12))
 		random(acct)
 		sender := binary.BigEndian.AppendUint64(make([]byte, 0, 20), uint64((block*n+i)%1250))[:20]
-		for _, a := range [][]byte{acct[:20], sender[:20]} {
+		for _, a := range [][]byte{acct[:20], sender} {
 			put(append([]byte("s/a/"), a...), acct[:8])
 			h := binary.BigEndian.AppendUint64(append([]byte("s/h/s/a/"), a...), ^uint64(block))
 			put(h, acct[:9])
