@@ -64,7 +64,8 @@ type Config struct {
 	CeilingTime time.Duration
 	// Metrics are the nodes' Prometheus /metrics addresses (host:port or
 	// URL); after the run each node's resident memory is read from them
-	// and reported.
+	// and reported, and the nodes' CPU time is read before and after the
+	// timed phase (Result.NodeCPU).
 	Metrics []string
 	// Timeline adds the run's course to the result, second by second of
 	// the sending phase: the txs sent, committed, and their latency.

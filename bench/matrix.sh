@@ -23,7 +23,8 @@
 #                that fits in the node's memory
 #   VERIFY_ECDSA, VERIFY_SM  verifications per second per core for the
 #                ceiling (default: measured once by `gobcos bench ceiling`)
-#   PORT_BASE    first RPC port (default 18900; P2P ports start 13000 above)
+#   PORT_BASE    first RPC port (default 18900; P2P ports start 13000 above,
+#                the nodes' /metrics 2000 above: the bench reads their CPU)
 #   HALF_RATE    conflict shares also run at half the committed TPS just
 #                measured, for DURATION (default "0": latency of a chain that
 #                is not saturated; "" turns these runs off); their output in
@@ -128,7 +129,7 @@ record() {
 	[[ -n $line ]] || return 0
 	line=$(jq -c --arg load "$2" '. + {load: ($load | tonumber)}' <<<"$line")
 	echo "$line" >>"$results"
-	jq -r '"  \(.tps | floor) tx/s committed, \(.committed)/\(.txs), p50 \(.latencyMs.p50) ms, \(.ceilingFraction * 1000 | round / 10)% of the ceiling, speed probe \(.speedProbe.p50NsPerHash // "-") ns"' <<<"$line" >&2
+	jq -r '"  \(.tps | floor) tx/s committed, \(.committed)/\(.txs), p50 \(.latencyMs.p50) ms, \(.ceilingFraction * 1000 | round / 10)% of the ceiling, node CPU \(.nodeCpu.usPerTx // "-") us/tx, speed probe \(.speedProbe.p50NsPerHash // "-") ns"' <<<"$line" >&2
 	echo "$line"
 }
 : >"$results"
@@ -137,12 +138,13 @@ for nodes in $NODES; do
 	for suite in $SUITES; do
 		rpc_port=$((PORT_BASE + chain_no * 10))
 		p2p_port=$((rpc_port + 13000))
+		metrics_port=$((rpc_port + 2000))
 		chain_no=$((chain_no + 1))
 		dir=$out/chain-$nodes-$suite
 		consensus=$CONSENSUS
 		((nodes == 1)) && consensus=solo
 		"$GOBCOS" chain build --nodes "$nodes" --consensus "$consensus" --crypto "$suite" --dir "$dir" \
-			--rpc-port "$rpc_port" --p2p-port "$p2p_port" --metrics-port 0 >"$out/build-$nodes-$suite.log"
+			--rpc-port "$rpc_port" --p2p-port "$p2p_port" --metrics-port "$metrics_port" >"$out/build-$nodes-$suite.log"
 		fund "$dir"
 		"$GOBCOS" up --dir "$dir" --explorer-port 0 >"$out/up-$nodes-$suite.log" 2>&1 &
 		up_pid=$!
@@ -150,6 +152,9 @@ for nodes in $NODES; do
 		for ((i = 0; i < nodes; i++)); do urls+=("http://127.0.0.1:$((rpc_port + i))"); done
 		wait_rpc "${urls[@]}"
 		rpcs=$(IFS=,; echo "${urls[*]}")
+		metrics=()
+		for ((i = 0; i < nodes; i++)); do metrics+=("127.0.0.1:$((metrics_port + i))"); done
+		metrics=$(IFS=,; echo "${metrics[*]}")
 
 		verify=$VERIFY_ECDSA
 		[[ $suite == sm ]] && verify=$VERIFY_SM
@@ -164,7 +169,7 @@ for nodes in $NODES; do
 				load=$(cut -d' ' -f1 /proc/loadavg)
 				echo "$(date -u +%H:%M:%S) $name: $txs txs (load $load)"
 				"$GOBCOS" bench --rpc "$rpcs" --key "$dir/orgs/org1/admin.key" --verify-rate "$verify" \
-					--conns "$conns" --batch "$BATCH" --workload "$workload" --conflict "$conflict" \
+					--conns "$conns" --batch "$BATCH" --workload "$workload" --conflict "$conflict" --metrics "$metrics" \
 					--txs "$txs" >"$out/runs/$name.txt" 2>&1 || echo "  bench failed, see $out/runs/$name.txt"
 				line=$(record "$name" "$load")
 				[[ -n $line && " $HALF_RATE " == *" $conflict "* ]] || continue
@@ -174,7 +179,7 @@ for nodes in $NODES; do
 				load=$(cut -d' ' -f1 /proc/loadavg)
 				echo "$(date -u +%H:%M:%S) $name: $rate tx/s for $DURATION (load $load)"
 				"$GOBCOS" bench --rpc "$rpcs" --key "$dir/orgs/org1/admin.key" --verify-rate "$verify" \
-					--conns "$conns" --batch "$BATCH" --workload "$workload" --conflict "$conflict" \
+					--conns "$conns" --batch "$BATCH" --workload "$workload" --conflict "$conflict" --metrics "$metrics" \
 					--rate "$rate" --duration "$DURATION" --timeline >"$out/runs/$name.txt" 2>&1 || echo "  bench failed, see $out/runs/$name.txt"
 				record "$name" "$load" >/dev/null
 			done
@@ -184,8 +189,8 @@ for nodes in $NODES; do
 done
 
 echo
-echo "| nodes | suite | workload | conflict | rate | txs signed | committed / sent | blocks | committed TPS | latency ms p50 / p95 / p99 | of ceiling | errors | load | speed probe ns |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
-jq -r '"| \(.nodes) | \(.suite) | \(.workload) | \(.conflict) | \(if .rate > 0 then .rate else "max" end) | \(.txs) | \(.committed) / \(.sent) | \(.blocks) | **\(.tps | round)** | \(.latencyMs.p50 | round) / \(.latencyMs.p95 | round) / \(.latencyMs.p99 | round) | \(.ceilingFraction * 1000 | round / 10)% | \([.errors // {} | to_entries[] | "\(.value) \(.key)"] | if length == 0 then "0" else join(", ") end) | \(.load) | \(.speedProbe.p50NsPerHash // "-") |"' "$results"
+echo "| nodes | suite | workload | conflict | rate | txs signed | committed / sent | blocks | committed TPS | latency ms p50 / p95 / p99 | of ceiling | node CPU us/tx | errors | load | speed probe ns |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+jq -r '"| \(.nodes) | \(.suite) | \(.workload) | \(.conflict) | \(if .rate > 0 then .rate else "max" end) | \(.txs) | \(.committed) / \(.sent) | \(.blocks) | **\(.tps | round)** | \(.latencyMs.p50 | round) / \(.latencyMs.p95 | round) / \(.latencyMs.p99 | round) | \(.ceilingFraction * 1000 | round / 10)% | \(.nodeCpu.usPerTx // "-" | if type == "number" then round else . end) | \([.errors // {} | to_entries[] | "\(.value) \(.key)"] | if length == 0 then "0" else join(", ") end) | \(.load) | \(.speedProbe.p50NsPerHash // "-") |"' "$results"
 echo
 echo "results: $results"

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 )
@@ -40,45 +41,135 @@ func metricsURL(s string) string {
 	return s
 }
 
-// ReadMemory scrapes the memory figures of one node's /metrics.
-func ReadMemory(ctx context.Context, url string) NodeMemory {
-	m := NodeMemory{URL: metricsURL(url)}
+// scrape reads and parses one node's /metrics at url (complete, as
+// metricsURL gives it).
+func scrape(ctx context.Context, url string) (map[string]*dto.MetricFamily, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, m.URL, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		m.Error = err.Error()
-		return m
+		return nil, err
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		m.Error = err.Error()
-		return m
+		return nil, err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		m.Error = "GET " + m.URL + ": " + resp.Status
-		return m
+		return nil, fmt.Errorf("GET %s: %s", url, resp.Status)
 	}
 	p := expfmt.NewTextParser(model.UTF8Validation)
 	mfs, err := p.TextToMetricFamilies(io.LimitReader(resp.Body, maxMetricsBytes))
 	if err != nil {
-		m.Error = fmt.Sprintf("parsing %s: %v", m.URL, err)
+		return nil, fmt.Errorf("parsing %s: %v", url, err)
+	}
+	return mfs, nil
+}
+
+// value is the value of the first series of the gauge or counter name.
+func value(mfs map[string]*dto.MetricFamily, name string) (float64, bool) {
+	mf := mfs[name]
+	if mf == nil || len(mf.GetMetric()) == 0 {
+		return 0, false
+	}
+	m := mf.GetMetric()[0]
+	switch {
+	case m.GetGauge() != nil:
+		return m.GetGauge().GetValue(), true
+	case m.GetCounter() != nil:
+		return m.GetCounter().GetValue(), true
+	}
+	return 0, false
+}
+
+// ReadMemory scrapes the memory figures of one node's /metrics.
+func ReadMemory(ctx context.Context, url string) NodeMemory {
+	m := NodeMemory{URL: metricsURL(url)}
+	mfs, err := scrape(ctx, m.URL)
+	if err != nil {
+		m.Error = err.Error()
 		return m
 	}
-	gauge := func(name string) (float64, bool) {
-		mf := mfs[name]
-		if mf == nil || len(mf.GetMetric()) == 0 || mf.GetMetric()[0].GetGauge() == nil {
-			return 0, false
-		}
-		return mf.GetMetric()[0].GetGauge().GetValue(), true
-	}
-	rss, ok := gauge("process_resident_memory_bytes")
+	rss, ok := value(mfs, "process_resident_memory_bytes")
 	if !ok {
 		m.Error = m.URL + " exports no process_resident_memory_bytes"
 		return m
 	}
 	m.RSSBytes = rss
-	m.HeapBytes, _ = gauge("go_memstats_heap_inuse_bytes")
+	m.HeapBytes, _ = value(mfs, "go_memstats_heap_inuse_bytes")
 	return m
+}
+
+// NodeCPU is the CPU time the nodes used while a run's txs were sent and
+// committed: the growth of each node's process_cpu_seconds_total from just
+// before the first send to just after the last commit was seen
+// (Config.Metrics). Divided by the committed txs it is the nodes' CPU cost
+// of a tx: on a machine the nodes share, what their throughput comes down
+// to.
+type NodeCPU struct {
+	// Seconds is summed over the nodes read both times, Nodes of them.
+	Seconds float64 `json:"seconds"`
+	Nodes   int     `json:"nodes"`
+	// UsPerTx is Seconds per committed tx, in microseconds; Cores is
+	// Seconds over the run's length: the cores the nodes kept busy.
+	UsPerTx float64 `json:"usPerTx"`
+	Cores   float64 `json:"cores"`
+	// Errors says why nodes could not be read, one entry each.
+	Errors []string `json:"errors,omitempty"`
+}
+
+// cpuReading is one node's process CPU seconds, or why it is unknown.
+type cpuReading struct {
+	seconds float64
+	err     error
+}
+
+// readCPU reads process_cpu_seconds_total of each node.
+func readCPU(ctx context.Context, urls []string) []cpuReading {
+	out := make([]cpuReading, len(urls))
+	for i, u := range urls {
+		u = metricsURL(u)
+		mfs, err := scrape(ctx, u)
+		if err != nil {
+			out[i].err = err
+			continue
+		}
+		v, ok := value(mfs, "process_cpu_seconds_total")
+		if !ok {
+			out[i].err = fmt.Errorf("%s exports no process_cpu_seconds_total", u)
+			continue
+		}
+		out[i].seconds = v
+	}
+	return out
+}
+
+// nodeCPU is the CPU the nodes used between two readings, over committed
+// txs and seconds of run; nil without readings.
+func nodeCPU(before, after []cpuReading, committed int, seconds float64) *NodeCPU {
+	if len(before) == 0 || len(before) != len(after) {
+		return nil
+	}
+	c := &NodeCPU{}
+	for i := range before {
+		switch {
+		case before[i].err != nil:
+			c.Errors = append(c.Errors, before[i].err.Error())
+		case after[i].err != nil:
+			c.Errors = append(c.Errors, after[i].err.Error())
+		case after[i].seconds < before[i].seconds:
+			c.Errors = append(c.Errors, fmt.Sprintf("node %d: process_cpu_seconds_total went back (%g to %g): restarted?", i, before[i].seconds, after[i].seconds))
+		default:
+			c.Seconds += after[i].seconds - before[i].seconds
+			c.Nodes++
+		}
+	}
+	c.Seconds = round2(c.Seconds)
+	if c.Nodes > 0 && committed > 0 {
+		c.UsPerTx = round2(c.Seconds * 1e6 / float64(committed))
+	}
+	if c.Nodes > 0 && seconds > 0 {
+		c.Cores = round2(c.Seconds / seconds)
+	}
+	return c
 }

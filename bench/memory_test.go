@@ -2,9 +2,11 @@ package bench
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -62,6 +64,60 @@ func TestReadMemory(t *testing.T) {
 	out := b.String()
 	if !strings.Contains(out, "memory of http://n0/metrics: RSS 138 MiB, Go heap in use 50 MiB") ||
 		!strings.Contains(out, "memory of http://n1/metrics: unknown (refused)") || !strings.Contains(out, `"rssBytes":144957440`) {
+		t.Fatalf("report:\n%s", out)
+	}
+}
+
+// TestNodeCPU requires the nodes' CPU over a run to be the growth of their
+// process_cpu_seconds_total, per committed tx and per second of run, with
+// the nodes that could not be read left out and named.
+func TestNodeCPU(t *testing.T) {
+	var calls atomic.Int64
+	mux := http.NewServeMux()
+	// Each scrape of /n0 and /n1 reports 1.5 s and 2 s more than the one
+	// before.
+	for i, step := range []float64{1.5, 2} {
+		var n atomic.Int64
+		mux.HandleFunc(fmt.Sprintf("/n%d", i), func(w http.ResponseWriter, _ *http.Request) {
+			calls.Add(1)
+			fmt.Fprintf(w, "# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total %g\n", 10+step*float64(n.Add(1)))
+		})
+	}
+	mux.HandleFunc("/nocpu", func(w http.ResponseWriter, _ *http.Request) {
+		w.Write([]byte("# TYPE up gauge\nup 1\n"))
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	ctx := context.Background()
+	urls := []string{srv.URL + "/n0", srv.URL + "/n1", srv.URL + "/nocpu"}
+
+	before := readCPU(ctx, urls)
+	after := readCPU(ctx, urls)
+	c := nodeCPU(before, after, 7000, 2)
+	if calls.Load() != 4 {
+		t.Fatalf("%d scrapes of the two nodes, want 4", calls.Load())
+	}
+	if c.Nodes != 2 || c.Seconds != 3.5 || c.UsPerTx != 500 || c.Cores != 1.75 {
+		t.Fatalf("node CPU %+v, want 3.5 s over 2 nodes, 500 us a tx, 1.75 cores", c)
+	}
+	if len(c.Errors) != 1 || !strings.Contains(c.Errors[0], "exports no process_cpu_seconds_total") {
+		t.Fatalf("errors %q, want the node without the counter named", c.Errors)
+	}
+
+	// A node that restarted in between is left out; no metrics, no figure.
+	back := nodeCPU([]cpuReading{{seconds: 50}}, []cpuReading{{seconds: 3}}, 100, 1)
+	if back.Nodes != 0 || back.UsPerTx != 0 || len(back.Errors) != 1 || !strings.Contains(back.Errors[0], "restarted") {
+		t.Fatalf("restarted node: %+v", back)
+	}
+	if nodeCPU(nil, nil, 100, 1) != nil {
+		t.Fatal("a figure without metrics")
+	}
+
+	var b strings.Builder
+	(&Result{NodeCPU: c}).Print(&b)
+	out := b.String()
+	if !strings.Contains(out, "node CPU: 3.50 s over 2 node(s) while the txs were sent and committed: 500 us per committed tx, 1.75 cores") ||
+		!strings.Contains(out, "node CPU: a node left out (") || !strings.Contains(out, `"nodeCpu":{"seconds":3.5,"nodes":2,"usPerTx":500,"cores":1.75`) {
 		t.Fatalf("report:\n%s", out)
 	}
 }

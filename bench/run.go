@@ -173,7 +173,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	res.CeilingTPS = round2(cost.Ceiling(res.Cores, res.Nodes))
 
+	cpu0 := readCPU(ctx, cfg.Metrics)
 	r.sendAndTrack(ctx, txs, res)
+	res.NodeCPU = nodeCPU(cpu0, readCPU(ctx, cfg.Metrics), res.Committed, res.Seconds)
 	if res.CeilingTPS > 0 {
 		res.CeilingFraction = round4(res.TPS / res.CeilingTPS)
 	}

@@ -70,8 +70,10 @@ type Result struct {
 	CeilingFraction float64 `json:"ceilingFraction"`
 	Cores           int     `json:"cores"`
 	SignSeconds     float64 `json:"signSeconds"`
-	// Memory is each node's memory after the run (Config.Metrics).
-	Memory []NodeMemory `json:"memory,omitempty"`
+	// Memory is each node's memory after the run, NodeCPU the nodes' CPU
+	// during it (Config.Metrics).
+	Memory  []NodeMemory `json:"memory,omitempty"`
+	NodeCPU *NodeCPU     `json:"nodeCpu,omitempty"`
 	// Speed is the machine speed probe's figures over the timed phase
 	// (speed.go); nil where it cannot run.
 	Speed *Speed `json:"speedProbe,omitempty"`
@@ -113,6 +115,15 @@ func (r *Result) Print(w io.Writer) {
 	if s := r.Speed; s != nil {
 		fmt.Fprintf(w, "machine speed probe: %.0f ns of thread CPU per Keccak-256 of 1 KiB at the median (p90 %.0f, fastest %.0f, %d samples); higher means slower cores\n",
 			s.P50Ns, s.P90Ns, s.MinNs, s.Samples)
+	}
+	if c := r.NodeCPU; c != nil {
+		if c.Nodes > 0 {
+			fmt.Fprintf(w, "node CPU: %.2f s over %d node(s) while the txs were sent and committed: %.0f us per committed tx, %.2f cores\n",
+				c.Seconds, c.Nodes, c.UsPerTx, c.Cores)
+		}
+		for _, e := range c.Errors {
+			fmt.Fprintf(w, "node CPU: a node left out (%s)\n", e)
+		}
 	}
 	for _, m := range r.Memory {
 		if m.Error != "" {

@@ -138,7 +138,7 @@ spend and transfers carry --value wei.`,
 	f.StringVar(&cfg.Suite, "suite", "", "crypto suite for the ceiling (default: the chain's)")
 	f.Float64Var(&cfg.VerifyPerSec, "verify-rate", 0, "verifications per second per core of the suite, from 'gobcos bench ceiling' (default: measured for --ceiling-time before the run)")
 	f.DurationVar(&cfg.CeilingTime, "ceiling-time", time.Second, "how long the suite's verify cost is measured before the run")
-	f.StringSliceVar(&cfg.Metrics, "metrics", nil, "Prometheus /metrics addresses of the nodes (host:port or URL, comma-separated); each node's resident memory (RSS) after the run is reported")
+	f.StringSliceVar(&cfg.Metrics, "metrics", nil, "Prometheus /metrics addresses of the nodes (host:port or URL, comma-separated); each node's resident memory (RSS) after the run is reported, and the CPU time the nodes used while the txs were sent and committed, per committed tx")
 	f.BoolVar(&cfg.Timeline, "timeline", false, "also report the run second by second: the txs sent in each second of the sending phase, how many were committed, and their latency p50 and p95")
 	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the bench process's timed phase (sending and tracking) to this file, for go tool pprof")
 	_ = f.MarkHidden("cpuprofile")
