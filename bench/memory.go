@@ -102,8 +102,8 @@ func ReadMemory(ctx context.Context, url string) NodeMemory {
 
 // NodeCPU is the CPU time the nodes used while a run's txs were sent and
 // committed: the growth of each node's process_cpu_seconds_total from just
-// before the first send to just after the last commit was seen
-// (Config.Metrics). Divided by the committed txs it is the nodes' CPU cost
+// before the first send to the end of the tracking (the last commit seen,
+// or Config.Wait running out for txs never committed) (Config.Metrics). Divided by the committed txs it is the nodes' CPU cost
 // of a tx: on a machine the nodes share, what their throughput comes down
 // to.
 type NodeCPU struct {
