@@ -12,7 +12,10 @@
 // (per tx, also in a batch). During the timed phase a probe times
 // Keccak-256 hashes every half second in its thread's CPU time (Speed):
 // on a shared or virtual machine the cores' speed varies with what else
-// the host runs, and the probe tells runs on slowed cores apart. Over
+// the host runs, and the probe tells runs on slowed cores apart. Given
+// the nodes' Prometheus addresses (Config.Metrics), it also reports the
+// CPU time the nodes used during the timed phase, per committed tx
+// (NodeCPU), and each node's memory after it. Over
 // http:// URLs the requests of the timed phase are encoded before it
 // starts and the answers read selectively (of a receipt, only its tx hash
 // and status), so that the bench takes little CPU from a node on the same
