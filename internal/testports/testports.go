@@ -27,8 +27,11 @@ func ephemeralLow() int {
 }
 
 // Base returns a port p such that p .. p+n-1 are free on all interfaces
-// (a P2P listener binds 0.0.0.0) and lie below the ephemeral range. It
-// fails the test when it finds none.
+// (a P2P listener binds 0.0.0.0) and lie below the ephemeral range, and
+// reserves them until the test ends: every caller of Base on this machine,
+// in this process or in another package's test binary that go test runs
+// at the same time, gets a range that overlaps no reserved one (reserve).
+// It fails the test when it finds none.
 func Base(t testing.TB, n int) int {
 	t.Helper()
 	high := ephemeralLow() - n
@@ -37,12 +40,40 @@ func Base(t testing.TB, n int) int {
 	}
 	for range 500 {
 		base := lowest + rand.IntN(high-lowest)
+		release, ok := reserve(base, n)
+		if !ok {
+			continue
+		}
 		if free(base, n) {
+			t.Cleanup(release)
 			return base
 		}
+		release()
 	}
 	t.Fatalf("testports: no %d free consecutive ports found", n)
 	return 0
+}
+
+// reserve takes the lock of each port of base .. base+n-1 (lockPort), or
+// none of them. The listen check alone let two test binaries pick
+// overlapping ranges at the same time: one's node then found its port
+// taken by the other's.
+func reserve(base, n int) (release func(), ok bool) {
+	releases := make([]func(), 0, n)
+	release = func() {
+		for _, r := range releases {
+			r()
+		}
+	}
+	for i := range n {
+		r, ok := lockPort(base + i)
+		if !ok {
+			release()
+			return nil, false
+		}
+		releases = append(releases, r)
+	}
+	return release, true
 }
 
 // free reports whether base .. base+n-1 can all be listened on.

@@ -28,3 +28,29 @@ func TestBase(t *testing.T) {
 		}
 	}
 }
+
+// TestReserve requires a reserved range to keep every overlapping range,
+// in this process or another, from being reserved until it is released.
+func TestReserve(t *testing.T) {
+	base := Base(t, 4)
+	if _, ok := reserve(base+3, 2); ok {
+		t.Fatal("a range overlapping one Base handed out was reserved again")
+	}
+	other := Base(t, 4)
+	if other+4 > base && other < base+4 {
+		t.Fatalf("Base handed out %d..%d over the reserved %d..%d", other, other+3, base, base+3)
+	}
+	release, ok := reserve(base+10, 3)
+	if !ok {
+		t.Skip("ports next to the range are reserved by another test binary")
+	}
+	if _, ok := reserve(base+11, 1); ok {
+		t.Fatal("a reserved port was reserved twice")
+	}
+	release()
+	again, ok := reserve(base+11, 1)
+	if !ok {
+		t.Fatal("a released port could not be reserved")
+	}
+	again()
+}
