@@ -82,21 +82,42 @@ func value(mfs map[string]*dto.MetricFamily, name string) (float64, bool) {
 	return 0, false
 }
 
+// nodeScrape is one reading of a node's /metrics.
+type nodeScrape struct {
+	url string // complete, as metricsURL gives it
+	mfs map[string]*dto.MetricFamily
+	err error
+}
+
+// scrapeNodes reads the /metrics of each node address (host:port or URL).
+func scrapeNodes(ctx context.Context, addrs []string) []nodeScrape {
+	out := make([]nodeScrape, len(addrs))
+	for i, a := range addrs {
+		out[i].url = metricsURL(a)
+		out[i].mfs, out[i].err = scrape(ctx, out[i].url)
+	}
+	return out
+}
+
 // ReadMemory scrapes the memory figures of one node's /metrics.
 func ReadMemory(ctx context.Context, url string) NodeMemory {
-	m := NodeMemory{URL: metricsURL(url)}
-	mfs, err := scrape(ctx, m.URL)
-	if err != nil {
-		m.Error = err.Error()
+	return scrapeNodes(ctx, []string{url})[0].memory()
+}
+
+// memory is the node's memory figures in the reading.
+func (s nodeScrape) memory() NodeMemory {
+	m := NodeMemory{URL: s.url}
+	if s.err != nil {
+		m.Error = s.err.Error()
 		return m
 	}
-	rss, ok := value(mfs, "process_resident_memory_bytes")
+	rss, ok := value(s.mfs, "process_resident_memory_bytes")
 	if !ok {
 		m.Error = m.URL + " exports no process_resident_memory_bytes"
 		return m
 	}
 	m.RSSBytes = rss
-	m.HeapBytes, _ = value(mfs, "go_memstats_heap_inuse_bytes")
+	m.HeapBytes, _ = value(s.mfs, "go_memstats_heap_inuse_bytes")
 	return m
 }
 
@@ -124,19 +145,17 @@ type cpuReading struct {
 	err     error
 }
 
-// readCPU reads process_cpu_seconds_total of each node.
-func readCPU(ctx context.Context, urls []string) []cpuReading {
-	out := make([]cpuReading, len(urls))
-	for i, u := range urls {
-		u = metricsURL(u)
-		mfs, err := scrape(ctx, u)
-		if err != nil {
-			out[i].err = err
+// cpuOf is each reading's process_cpu_seconds_total.
+func cpuOf(scrapes []nodeScrape) []cpuReading {
+	out := make([]cpuReading, len(scrapes))
+	for i, s := range scrapes {
+		if s.err != nil {
+			out[i].err = s.err
 			continue
 		}
-		v, ok := value(mfs, "process_cpu_seconds_total")
+		v, ok := value(s.mfs, "process_cpu_seconds_total")
 		if !ok {
-			out[i].err = fmt.Errorf("%s exports no process_cpu_seconds_total", u)
+			out[i].err = fmt.Errorf("%s exports no process_cpu_seconds_total", s.url)
 			continue
 		}
 		out[i].seconds = v

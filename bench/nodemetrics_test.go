@@ -91,8 +91,8 @@ func TestNodeCPU(t *testing.T) {
 	ctx := context.Background()
 	urls := []string{srv.URL + "/n0", srv.URL + "/n1", srv.URL + "/nocpu"}
 
-	before := readCPU(ctx, urls)
-	after := readCPU(ctx, urls)
+	before := cpuOf(scrapeNodes(ctx, urls))
+	after := cpuOf(scrapeNodes(ctx, urls))
 	c := nodeCPU(before, after, 7000, 2)
 	if calls.Load() != 4 {
 		t.Fatalf("%d scrapes of the two nodes, want 4", calls.Load())

@@ -173,14 +173,16 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	res.CeilingTPS = round2(cost.Ceiling(res.Cores, res.Nodes))
 
-	cpu0 := readCPU(ctx, cfg.Metrics)
+	before := scrapeNodes(ctx, cfg.Metrics)
 	r.sendAndTrack(ctx, txs, res)
-	res.NodeCPU = nodeCPU(cpu0, readCPU(ctx, cfg.Metrics), res.Committed, res.Seconds)
+	// One reading after the run gives both the nodes' CPU and their memory.
+	after := scrapeNodes(ctx, cfg.Metrics)
+	res.NodeCPU = nodeCPU(cpuOf(before), cpuOf(after), res.Committed, res.Seconds)
+	for _, s := range after {
+		res.Memory = append(res.Memory, s.memory())
+	}
 	if res.CeilingTPS > 0 {
 		res.CeilingFraction = round4(res.TPS / res.CeilingTPS)
-	}
-	for _, u := range cfg.Metrics {
-		res.Memory = append(res.Memory, ReadMemory(ctx, u))
 	}
 	return res, nil
 }
