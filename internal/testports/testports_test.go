@@ -29,8 +29,10 @@ func TestBase(t *testing.T) {
 	}
 }
 
-// TestReserve requires a reserved range to keep every overlapping range,
-// in this process or another, from being reserved until it is released.
+// TestReserve requires a reserved range to keep every overlapping range
+// from being reserved until it is released. It runs in one process: the
+// locks belong to open files, not to processes, so a second reservation
+// here meets the same refusal another test binary's would.
 func TestReserve(t *testing.T) {
 	base := Base(t, 4)
 	if _, ok := reserve(base+3, 2); ok {
