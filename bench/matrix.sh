@@ -152,9 +152,9 @@ for nodes in $NODES; do
 		for ((i = 0; i < nodes; i++)); do urls+=("http://127.0.0.1:$((rpc_port + i))"); done
 		wait_rpc "${urls[@]}"
 		rpcs=$(IFS=,; echo "${urls[*]}")
-		metrics=()
-		for ((i = 0; i < nodes; i++)); do metrics+=("127.0.0.1:$((metrics_port + i))"); done
-		metrics=$(IFS=,; echo "${metrics[*]}")
+		metrics_addrs=()
+		for ((i = 0; i < nodes; i++)); do metrics_addrs+=("127.0.0.1:$((metrics_port + i))"); done
+		metrics=$(IFS=,; echo "${metrics_addrs[*]}")
 
 		verify=$VERIFY_ECDSA
 		[[ $suite == sm ]] && verify=$VERIFY_SM
