@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -59,24 +60,34 @@ func (e *httpError) Error() string {
 }
 
 // rawClient posts JSON-RPC bodies to one HTTP URL over its own keep-alive
-// connections.
+// connections: a plain http:// URL over one connection it reads and
+// writes itself (connClient), others with net/http's client.
 type rawClient struct {
 	url string
+	cc  *connClient
 	hc  *http.Client
 }
 
-// newRawClient is a client of url, or nil when url is not an HTTP URL
-// (WebSocket URLs keep the generic client).
-func newRawClient(url string) *rawClient {
-	if !strings.HasPrefix(url, "http://") && !strings.HasPrefix(url, "https://") {
+// newRawClient is a client of rawURL, or nil when rawURL is not an HTTP
+// URL (WebSocket URLs keep the generic client).
+func newRawClient(rawURL string) *rawClient {
+	if !strings.HasPrefix(rawURL, "http://") && !strings.HasPrefix(rawURL, "https://") {
 		return nil
 	}
-	return &rawClient{url: url, hc: &http.Client{Transport: &http.Transport{MaxIdleConns: 4, MaxIdleConnsPerHost: 4, IdleConnTimeout: time.Minute}}}
+	if u, err := url.Parse(rawURL); err == nil {
+		if cc := newConnClient(u); cc != nil {
+			return &rawClient{url: rawURL, cc: cc}
+		}
+	}
+	return &rawClient{url: rawURL, hc: &http.Client{Transport: &http.Transport{MaxIdleConns: 4, MaxIdleConnsPerHost: 4, IdleConnTimeout: time.Minute}}}
 }
 
 // post sends body and returns the answer's body, read into buf (which it
 // may grow; the answer is valid until buf's next use).
 func (c *rawClient) post(ctx context.Context, body []byte, buf *bytes.Buffer) ([]byte, error) {
+	if c.cc != nil {
+		return c.cc.post(ctx, body, buf)
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
 	if err != nil {
 		return nil, err
@@ -99,7 +110,13 @@ func (c *rawClient) post(ctx context.Context, body []byte, buf *bytes.Buffer) ([
 	return buf.Bytes(), nil
 }
 
-func (c *rawClient) close() { c.hc.CloseIdleConnections() }
+func (c *rawClient) close() {
+	if c.cc != nil {
+		c.cc.close()
+		return
+	}
+	c.hc.CloseIdleConnections()
+}
 
 // appendRequest appends one request object with a numeric id and params
 // already encoded as a JSON array.
