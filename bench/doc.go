@@ -17,9 +17,10 @@
 // CPU time the nodes used during the timed phase, per committed tx
 // (NodeCPU), and each node's memory after it. Over
 // http:// URLs the requests of the timed phase are encoded before it
-// starts and the answers read selectively (of a receipt, only its tx hash
-// and status), so that the bench takes little CPU from a node on the same
-// machine. For Ethereum-format txs it
+// starts, posted on connections the bench writes and reads itself (no
+// handovers between goroutines per request), and the answers read
+// selectively (of a receipt, only its tx hash and status), so that the
+// bench takes little CPU from a node on the same machine. For Ethereum-format txs it
 // speaks only standard Ethereum JSON-RPC, so it runs unchanged against any
 // Ethereum-compatible node; on SM chains it sends native txs with
 // bcos_sendTransaction.

@@ -9,9 +9,16 @@ import (
 )
 
 func TestSpeedProbeSamples(t *testing.T) {
-	stop := startSpeedProbe(5 * time.Millisecond)
-	time.Sleep(80 * time.Millisecond)
-	s := stop()
+	// A loaded machine (go test runs packages side by side) may not run
+	// the probe's thread in a short window: longer ones follow.
+	var s *Speed
+	for _, window := range []time.Duration{80 * time.Millisecond, time.Second, 10 * time.Second} {
+		stop := startSpeedProbe(5 * time.Millisecond)
+		time.Sleep(window)
+		if s = stop(); s == nil || s.Samples >= 2 {
+			break
+		}
+	}
 	if runtime.GOOS != "linux" {
 		if s != nil {
 			t.Fatalf("probe reported %+v where it cannot read thread CPU time", s)
@@ -19,7 +26,7 @@ func TestSpeedProbeSamples(t *testing.T) {
 		return
 	}
 	if s == nil || s.Samples < 2 {
-		t.Fatalf("probe over 80 ms at 5 ms intervals: %+v", s)
+		t.Fatalf("probe over up to 10 s at 5 ms intervals: %+v", s)
 	}
 	if s.MinNs <= 0 || s.MinNs > s.P50Ns || s.P50Ns > s.P90Ns {
 		t.Fatalf("probe figures out of order: %+v", s)
