@@ -38,9 +38,10 @@ type connClient struct {
 
 	mu    sync.Mutex // one request at a time
 	conn  net.Conn
-	br    *bufio.Reader
-	hdr   []byte    // head with this request's length
-	parts [2][]byte // hdr and the body, written at once (writev)
+	br    *bufio.Reader // reads conn through got
+	got   int64         // bytes read from conn since the request was written
+	hdr   []byte        // head with this request's length
+	parts [2][]byte     // hdr and the body, written at once (writev)
 }
 
 // newConnClient is a client of u, or nil when u is not a URL it serves:
@@ -93,11 +94,20 @@ func (c *connClient) dial(ctx context.Context) error {
 	}
 	c.conn = conn
 	if c.br == nil {
-		c.br = bufio.NewReaderSize(conn, 64<<10)
+		c.br = bufio.NewReaderSize(countingReader{c}, 64<<10)
 	} else {
-		c.br.Reset(conn)
+		c.br.Reset(countingReader{c})
 	}
 	return nil
+}
+
+// countingReader reads the client's connection, counting the bytes.
+type countingReader struct{ c *connClient }
+
+func (r countingReader) Read(p []byte) (int, error) {
+	n, err := r.c.conn.Read(p)
+	r.c.got += int64(n)
+	return n, err
 }
 
 // roundTrip writes one request on the open connection and reads its
@@ -131,9 +141,10 @@ func (c *connClient) roundTrip(ctx context.Context, body []byte, buf *bytes.Buff
 	if _, err := bufs.WriteTo(c.conn); err != nil {
 		return nil, true, err
 	}
+	c.got = 0 // a kept connection holds nothing unread between answers
 	resp, err := http.ReadResponse(c.br, nil)
 	if err != nil {
-		return nil, c.br.Buffered() == 0 && (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET)), err
+		return nil, c.got == 0 && c.br.Buffered() == 0 && (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET)), err
 	}
 	buf.Reset()
 	_, err = buf.ReadFrom(resp.Body)

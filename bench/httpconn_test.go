@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -112,6 +113,54 @@ func TestConnClientIdleConnectionDropped(t *testing.T) {
 	}
 	if n := conns.Load(); n != 3 {
 		t.Fatalf("%d connections opened, want 3", n)
+	}
+}
+
+// A server that dies partway through an answer on a kept connection may
+// have acted on the request: it is not sent again.
+func TestConnClientNoRetryAfterPartialAnswer(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var requests atomic.Int32
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer conn.Close()
+				br := bufio.NewReader(conn)
+				for {
+					req, err := http.ReadRequest(br)
+					if err != nil {
+						return
+					}
+					io.Copy(io.Discard, req.Body)
+					if requests.Add(1) == 1 {
+						io.WriteString(conn, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+						continue
+					}
+					io.WriteString(conn, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n") // then dies
+					return
+				}
+			}()
+		}
+	}()
+	c := newRawClient("http://" + ln.Addr().String())
+	defer c.close()
+	var buf bytes.Buffer
+	if got, err := c.post(context.Background(), []byte("{}"), &buf); err != nil || string(got) != "ok" {
+		t.Fatalf("first post: %q, %v", got, err)
+	}
+	if _, err := c.post(context.Background(), []byte("{}"), &buf); err == nil {
+		t.Fatal("a cut-off answer gave no error")
+	}
+	if n := requests.Load(); n != 2 {
+		t.Fatalf("the server got %d requests, want 2: a request partly answered was sent again", n)
 	}
 }
 
