@@ -22,11 +22,12 @@ import (
 // it measures: net/http's client hands every request and answer between
 // the caller and the connection's reader and writer goroutines, and at a
 // fixed rate, with a tx or two per request, those handovers and their
-// wakeups cost the bench several times what the request itself does
-// (BENCHMARKS.md, "A leaner load generator at a fixed rate"). The request is
-// written by hand (its line and four headers never change); the answer is
-// read with net/http's own parser (http.ReadResponse), so any HTTP/1.1
-// answer a server may give (a length, chunks, or a close) is read right.
+// wakeups cost the bench as much as the request's own system calls
+// (BENCHMARKS.md, "A leaner load generator at a fixed rate"). The request
+// is written by hand (its line and headers never change but for the
+// length); the answer is read with net/http's own parser
+// (http.ReadResponse), so any HTTP/1.1 answer a server may give (a length,
+// chunks, or a close) is read right.
 //
 // A connection the server closed while idle is found when the next request
 // gets no answer at all; that request is sent once more on a new

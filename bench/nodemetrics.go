@@ -141,6 +141,7 @@ type NodeCPU struct {
 
 // cpuReading is one node's process CPU seconds, or why it is unknown.
 type cpuReading struct {
+	url     string
 	seconds float64
 	err     error
 }
@@ -149,6 +150,7 @@ type cpuReading struct {
 func cpuOf(scrapes []nodeScrape) []cpuReading {
 	out := make([]cpuReading, len(scrapes))
 	for i, s := range scrapes {
+		out[i].url = s.url
 		if s.err != nil {
 			out[i].err = s.err
 			continue
@@ -177,7 +179,7 @@ func nodeCPU(before, after []cpuReading, committed int, seconds float64) *NodeCP
 		case after[i].err != nil:
 			c.Errors = append(c.Errors, after[i].err.Error())
 		case after[i].seconds < before[i].seconds:
-			c.Errors = append(c.Errors, fmt.Sprintf("node %d: process_cpu_seconds_total went back (%g to %g): restarted?", i, before[i].seconds, after[i].seconds))
+			c.Errors = append(c.Errors, fmt.Sprintf("%s: process_cpu_seconds_total went back (%g to %g): restarted?", after[i].url, before[i].seconds, after[i].seconds))
 		default:
 			c.Seconds += after[i].seconds - before[i].seconds
 			c.Nodes++
