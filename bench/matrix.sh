@@ -9,7 +9,8 @@
 #
 # Environment (all optional):
 #   GOBCOS       gobcos binary to use (default: built from this checkout)
-#   NODES        chains to measure, node counts (default "1 4")
+#   NODES        chains to measure, node counts (default "1 4"; empty for
+#                none, e.g. to measure geth alone)
 #   CONSENSUS    engine of the chains of more than one node: pbft (default)
 #                or raft; a single node runs Solo
 #   SUITES       crypto suites (default "ecdsa sm")
@@ -35,6 +36,17 @@
 #                genesis allows: native txs, signed before the timed phase,
 #                must be committed within that many blocks, and a run at a
 #                fixed rate makes many small blocks)
+#   GETH         a geth binary: after the gobcos chains, the same workloads
+#                and conflict shares (and half-rate runs) against `geth --dev`
+#                on this machine, in the same table ("geth --dev" rows). The
+#                bench speaks plain Ethereum JSON-RPC to it and funds its
+#                accounts from geth's dev account (--funder-node). Build one
+#                from the module proxy with
+#                  GOBIN=$PWD go install github.com/ethereum/go-ethereum/cmd/geth@v1.16.7
+#   TXS_GETH     txs per geth run (default 20000: geth --dev commits about a
+#                thousand transfers a second here)
+#   GETH_PORT    geth's HTTP port (default 18750; WebSocket one above, its
+#                engine API two above)
 #
 # Needs jq and curl. Every chain's data stays in OUT_DIR (default a new
 # temporary directory), with each run's full output in OUT_DIR/runs/.
@@ -43,7 +55,7 @@ set -euo pipefail
 out=${1:-$(mktemp -d -t gobcos-matrix.XXXXXX)}
 mkdir -p "$out/runs"
 out=$(cd "$out" && pwd)
-NODES=${NODES:-"1 4"}
+NODES=${NODES-"1 4"}
 CONSENSUS=${CONSENSUS:-pbft}
 case $CONSENSUS in
 pbft | raft) ;;
@@ -63,10 +75,17 @@ HALF_RATE=${HALF_RATE-0}
 DURATION=${DURATION:-20s}
 SEAL_MS=${SEAL_MS:-0}
 WINDOW=${WINDOW:-100000}
+GETH=${GETH:-}
+TXS_GETH=${TXS_GETH:-20000}
+GETH_PORT=${GETH_PORT:-18750}
 
 for tool in jq curl; do
 	command -v "$tool" >/dev/null || { echo "matrix: $tool is needed" >&2; exit 1; }
 done
+if [[ -n $GETH ]] && ! "$GETH" version >/dev/null 2>&1; then
+	echo "matrix: GETH=$GETH does not run (geth version)" >&2
+	exit 1
+fi
 if [[ -z ${GOBCOS:-} ]]; then
 	GOBCOS=$out/gobcos
 	echo "building gobcos into $GOBCOS"
@@ -122,16 +141,46 @@ wait_rpc() {
 results=$out/results.jsonl
 
 # record appends run $1's JSON summary line, with the load average $2 seen
-# before it, to the results, prints a one-line summary and echoes the line.
+# before it and the chain's name $3 (default gobcos), to the results, prints
+# a one-line summary and echoes the line.
 record() {
 	local line
 	line=$(grep '^{' "$out/runs/$1.txt" | tail -n 1 || true)
 	[[ -n $line ]] || return 0
-	line=$(jq -c --arg load "$2" '. + {load: ($load | tonumber)}' <<<"$line")
+	line=$(jq -c --arg load "$2" --arg chain "${3:-gobcos}" '. + {load: ($load | tonumber), chain: $chain}' <<<"$line")
 	echo "$line" >>"$results"
 	jq -r '"  \(.tps | floor) tx/s committed, \(.committed)/\(.txs), p50 \(.latencyMs.p50) ms, \(.ceilingFraction * 1000 | round / 10)% of the ceiling, node CPU \(.nodeCpu.usPerTx // "-") us/tx, speed probe \(.speedProbe.p50NsPerHash // "-") ns"' <<<"$line" >&2
 	echo "$line"
 }
+
+# run_cells runs every workload and conflict share on the running chain:
+# $3 txs at the maximum rate, then (for the HALF_RATE shares) half the TPS
+# just committed for DURATION. $1 prefixes the runs' names, $2 names the
+# chain in the results; the rest are the bench's arguments for the chain.
+run_cells() {
+	local prefix=$1 chain=$2 txs=$3 workload conflict name load line rate
+	shift 3
+	for workload in $WORKLOADS; do
+		for conflict in $CONFLICTS; do
+			name=$prefix-$workload-$conflict
+			load=$(cut -d' ' -f1 /proc/loadavg)
+			echo "$(date -u +%H:%M:%S) $name: $txs txs (load $load)"
+			"$GOBCOS" bench "$@" --workload "$workload" --conflict "$conflict" \
+				--txs "$txs" >"$out/runs/$name.txt" 2>&1 || echo "  bench failed, see $out/runs/$name.txt"
+			line=$(record "$name" "$load" "$chain")
+			[[ -n $line && " $HALF_RATE " == *" $conflict "* ]] || continue
+			rate=$(jq -r '.tps / 2 | floor' <<<"$line")
+			((rate > 0)) || continue
+			name=$name-half
+			load=$(cut -d' ' -f1 /proc/loadavg)
+			echo "$(date -u +%H:%M:%S) $name: $rate tx/s for $DURATION (load $load)"
+			"$GOBCOS" bench "$@" --workload "$workload" --conflict "$conflict" \
+				--rate "$rate" --duration "$DURATION" --timeline >"$out/runs/$name.txt" 2>&1 || echo "  bench failed, see $out/runs/$name.txt"
+			record "$name" "$load" "$chain" >/dev/null
+		done
+	done
+}
+
 : >"$results"
 chain_no=0
 for nodes in $NODES; do
@@ -163,34 +212,33 @@ for nodes in $NODES; do
 		[[ $suite == sm ]] && txs=$((txs / 2))
 		conns=4
 		((nodes > 1)) && conns=2
-		for workload in $WORKLOADS; do
-			for conflict in $CONFLICTS; do
-				name=$nodes-$suite-$workload-$conflict
-				load=$(cut -d' ' -f1 /proc/loadavg)
-				echo "$(date -u +%H:%M:%S) $name: $txs txs (load $load)"
-				"$GOBCOS" bench --rpc "$rpcs" --key "$dir/orgs/org1/admin.key" --verify-rate "$verify" \
-					--conns "$conns" --batch "$BATCH" --workload "$workload" --conflict "$conflict" --metrics "$metrics" \
-					--txs "$txs" >"$out/runs/$name.txt" 2>&1 || echo "  bench failed, see $out/runs/$name.txt"
-				line=$(record "$name" "$load")
-				[[ -n $line && " $HALF_RATE " == *" $conflict "* ]] || continue
-				rate=$(jq -r '.tps / 2 | floor' <<<"$line")
-				((rate > 0)) || continue
-				name=$name-half
-				load=$(cut -d' ' -f1 /proc/loadavg)
-				echo "$(date -u +%H:%M:%S) $name: $rate tx/s for $DURATION (load $load)"
-				"$GOBCOS" bench --rpc "$rpcs" --key "$dir/orgs/org1/admin.key" --verify-rate "$verify" \
-					--conns "$conns" --batch "$BATCH" --workload "$workload" --conflict "$conflict" --metrics "$metrics" \
-					--rate "$rate" --duration "$DURATION" --timeline >"$out/runs/$name.txt" 2>&1 || echo "  bench failed, see $out/runs/$name.txt"
-				record "$name" "$load" >/dev/null
-			done
-		done
+		run_cells "$nodes-$suite" gobcos "$txs" --rpc "$rpcs" --key "$dir/orgs/org1/admin.key" --verify-rate "$verify" \
+			--conns "$conns" --batch "$BATCH" --metrics "$metrics"
 		stop_chain
 	done
 done
 
+if [[ -n $GETH ]]; then
+	# geth --dev seals a block whenever txs are pending, as the Solo engine
+	# does. The larger txpool limits keep its default 5120 pending slots
+	# from refusing the bench's burst.
+	"$GETH" --dev --datadir "$out/geth-dev" --verbosity 2 \
+		--http --http.addr 127.0.0.1 --http.port "$GETH_PORT" --http.api eth,net,web3 \
+		--ws --ws.addr 127.0.0.1 --ws.port $((GETH_PORT + 1)) --ws.api eth,net,web3 \
+		--authrpc.addr 127.0.0.1 --authrpc.port $((GETH_PORT + 2)) --port 0 --nodiscover --maxpeers 0 \
+		--txpool.globalslots 100000 --txpool.accountslots 64 --txpool.globalqueue 100000 --txpool.accountqueue 64 \
+		>"$out/geth.log" 2>&1 &
+	up_pid=$!
+	wait_rpc "http://127.0.0.1:$GETH_PORT"
+	"$GETH" version | sed -n 's/^Version: /geth /p'
+	run_cells geth geth "$TXS_GETH" --rpc "http://127.0.0.1:$GETH_PORT" --ws "ws://127.0.0.1:$((GETH_PORT + 1))" \
+		--funder-node --nodes 1 --verify-rate "$VERIFY_ECDSA" --conns 4 --batch "$BATCH"
+	stop_chain
+fi
+
 echo
 echo "| nodes | suite | workload | conflict | rate | txs signed | committed / sent | blocks | committed TPS | latency ms p50 / p95 / p99 | of ceiling | node CPU us/tx | errors | load | speed probe ns |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
-jq -r '"| \(.nodes) | \(.suite) | \(.workload) | \(.conflict) | \(if .rate > 0 then .rate else "max" end) | \(.txs) | \(.committed) / \(.sent) | \(.blocks) | **\(.tps | round)** | \(.latencyMs.p50 | round) / \(.latencyMs.p95 | round) / \(.latencyMs.p99 | round) | \(.ceilingFraction * 1000 | round / 10)% | \(.nodeCpu.usPerTx // "-" | if type == "number" then round else . end) | \([.errors // {} | to_entries[] | "\(.value) \(.key)"] | if length == 0 then "0" else join(", ") end) | \(.load) | \(.speedProbe.p50NsPerHash // "-") |"' "$results"
+jq -r '"| \(if .chain == "geth" then "geth --dev" else .nodes end) | \(.suite) | \(.workload) | \(.conflict) | \(if .rate > 0 then .rate else "max" end) | \(.txs) | \(.committed) / \(.sent) | \(.blocks) | **\(.tps | round)** | \(.latencyMs.p50 | round) / \(.latencyMs.p95 | round) / \(.latencyMs.p99 | round) | \(.ceilingFraction * 1000 | round / 10)% | \(.nodeCpu.usPerTx // "-" | if type == "number" then round else . end) | \([.errors // {} | to_entries[] | "\(.value) \(.key)"] | if length == 0 then "0" else join(", ") end) | \(.load) | \(.speedProbe.p50NsPerHash // "-") |"' "$results"
 echo
 echo "results: $results"
