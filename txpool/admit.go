@@ -23,7 +23,7 @@ func (p *Pool) admit(tx *types.Transaction, height uint64) (bool, error) {
 	if err := p.checkCommitted(h); err != nil {
 		return false, err
 	}
-	e := &entry{tx: tx, hash: h, sender: tx.Sender(), size: tx.Size()}
+	e := &entry{tx: tx, hash: h, sender: tx.Sender(), size: tx.Size(), expiryIdx: -1}
 	if tx.IsEthereum() {
 		acct, err := p.ethAccount(e)
 		if err != nil {
@@ -132,8 +132,8 @@ func (p *Pool) admitNative(e *entry, height uint64) (bool, error) {
 		return false, err
 	}
 	p.nativeNonces[e.nonceKey] = e
+	p.insert(e) // gives e its arrival order, which the heap compares
 	heap.Push(&p.expiry, e)
-	p.insert(e)
 	return true, nil
 }
 
@@ -181,6 +181,7 @@ func (p *Pool) remove(e *entry) {
 		if p.nativeNonces[e.nonceKey] == e {
 			delete(p.nativeNonces, e.nonceKey)
 		}
+		p.expiry.drop(e)
 		return
 	}
 	acct := p.accounts[e.sender]

@@ -20,7 +20,10 @@ type entry struct {
 	nonceKey   string // native random nonce, as bytes
 	blockLimit uint64 // native only
 
-	removed    bool // set when the entry leaves the pool (lazy deletion from expiry)
+	removed bool // set when the entry leaves the pool
+	// expiryIdx is the entry's place in the pool's expiry heap, -1 when
+	// it is in none (Ethereum txs, and native ones once removed).
+	expiryIdx  int
 	prev, next *entry
 }
 
@@ -67,9 +70,10 @@ func (a *account) advance() {
 	}
 }
 
-// expiryHeap orders native entries by block limit, then arrival. Entries
-// removed from the pool stay until popped (they are skipped then), which
-// bounds the heap: every entry expires within BlockLimitWindow blocks.
+// expiryHeap orders the pooled native entries by block limit, then
+// arrival. An entry leaves it when it leaves the pool (drop), so the heap
+// holds no more than the pool: a committed tx, whose block limit may lie
+// up to BlockLimitWindow blocks ahead, is not kept alive by it.
 type expiryHeap []*entry
 
 func (h expiryHeap) Len() int { return len(h) }
@@ -79,25 +83,37 @@ func (h expiryHeap) Less(i, j int) bool {
 	}
 	return h[i].seq < h[j].seq
 }
-func (h expiryHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *expiryHeap) Push(x any)   { *h = append(*h, x.(*entry)) }
+func (h expiryHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].expiryIdx, h[j].expiryIdx = i, j
+}
+func (h *expiryHeap) Push(x any) {
+	e := x.(*entry)
+	e.expiryIdx = len(*h)
+	*h = append(*h, e)
+}
 func (h *expiryHeap) Pop() any {
 	old := *h
 	e := old[len(old)-1]
 	old[len(old)-1] = nil
 	*h = old[:len(old)-1]
+	e.expiryIdx = -1
 	return e
 }
 
-// popExpired removes from the heap and returns the live entries whose
-// block limit is <= height.
+// drop takes e out of the heap if it is in it.
+func (h *expiryHeap) drop(e *entry) {
+	if e.expiryIdx >= 0 && e.expiryIdx < len(*h) && (*h)[e.expiryIdx] == e {
+		heap.Remove(h, e.expiryIdx)
+	}
+}
+
+// popExpired removes from the heap and returns the entries whose block
+// limit is <= height.
 func (h *expiryHeap) popExpired(height uint64) []*entry {
 	var out []*entry
 	for h.Len() > 0 && (*h)[0].blockLimit <= height {
-		e := heap.Pop(h).(*entry)
-		if !e.removed {
-			out = append(out, e)
-		}
+		out = append(out, heap.Pop(h).(*entry))
 	}
 	return out
 }
