@@ -105,7 +105,7 @@ func TestCommittedNativeTxsNotRetained(t *testing.T) {
 		txs[i] = nativeTx(t, suite, key, int64(i+1), chain.Height()+90_000)
 	}
 	mustAdd(t, p, txs...)
-	// Watch the committed txs: each finalizer runs once nothing holds it.
+	// Watch the committed txs: each cleanup runs once nothing holds its tx.
 	collected := make(chan struct{}, n)
 	for _, tx := range txs {
 		runtime.AddCleanup(tx, func(c chan struct{}) { c <- struct{}{} }, collected)
