@@ -32,7 +32,8 @@
 #                is not saturated; "" turns these runs off); their output in
 #                OUT_DIR/runs/ has the run's timeline (bench --timeline)
 #   DURATION     length of the half-rate runs (default 20s)
-#   SEAL_MS      the chains' minSealIntervalMs (default 0, as `gobcos up`)
+#   SEAL_MS      the chains' minSealIntervalMs (default: as `gobcos chain
+#                build` writes it, 20 for PBFT chains and 0 for one node)
 #   WINDOW       the chains' blockLimitWindow (default 100000, the most a
 #                genesis allows: native txs, signed before the timed phase,
 #                must be committed within that many blocks, and a run at a
@@ -74,7 +75,7 @@ TXS_4=${TXS_4:-60000}
 PORT_BASE=${PORT_BASE:-18900}
 HALF_RATE=${HALF_RATE-0}
 DURATION=${DURATION:-20s}
-SEAL_MS=${SEAL_MS:-0}
+SEAL_MS=${SEAL_MS:-}
 WINDOW=${WINDOW:-100000}
 GETH=${GETH:-}
 TXS_GETH=${TXS_GETH:-20000}
@@ -120,13 +121,14 @@ stop_chain() {
 trap stop_chain EXIT
 
 # fund gives org1's admin account a balance in every genesis of chain $1
-# (and sets minSealIntervalMs to SEAL_MS, blockLimitWindow to WINDOW).
+# (and sets blockLimitWindow to WINDOW, minSealIntervalMs to SEAL_MS if set).
 fund() {
 	local admin g
 	admin=$(jq -r '.orgs[0].admin' "$1/chain.json")
 	for g in "$1"/genesis.json "$1"/node*/genesis.json; do
-		jq --arg a "$admin" --argjson seal "$SEAL_MS" --argjson window "$WINDOW" \
-			'.alloc = {($a): {"balance": "0x10000000000000000000000000"}} | .minSealIntervalMs = $seal | .blockLimitWindow = $window' "$g" >"$g.tmp"
+		jq --arg a "$admin" --arg seal "$SEAL_MS" --argjson window "$WINDOW" \
+			'.alloc = {($a): {"balance": "0x10000000000000000000000000"}} | .blockLimitWindow = $window
+			| if $seal != "" then .minSealIntervalMs = ($seal | tonumber) else . end' "$g" >"$g.tmp"
 		mv "$g.tmp" "$g"
 	done
 }
@@ -204,6 +206,7 @@ for nodes in $NODES; do
 		"$GOBCOS" chain build --nodes "$nodes" --consensus "$consensus" --crypto "$suite" --dir "$dir" \
 			--rpc-port "$rpc_port" --p2p-port "$p2p_port" --metrics-port "$metrics_port" >"$out/build-$nodes-$suite.log"
 		fund "$dir"
+		echo "$nodes-$suite: $consensus, minSealIntervalMs $(jq .minSealIntervalMs "$dir/genesis.json")"
 		"$GOBCOS" up --dir "$dir" --explorer-port 0 >"$out/up-$nodes-$suite.log" 2>&1 &
 		up_pid=$!
 		urls=()

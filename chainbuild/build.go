@@ -171,6 +171,7 @@ func genesisFor(opts Options, suite crypto.Suite, now time.Time, orgs []orgMater
 	if g.Consensus == node.ConsensusPBFT {
 		g.LeaderPeriod = node.DefaultLeaderPeriod
 		g.ConsensusTimeoutMs = node.DefaultConsensusTimeoutMs
+		g.MinSealIntervalMs = node.PBFTMinSealIntervalMs
 	}
 	if g.Consensus == node.ConsensusRaft {
 		g.ConsensusTimeoutMs = node.RaftConsensusTimeoutMs

@@ -51,7 +51,8 @@ func testBuild(t *testing.T, suite crypto.Suite) {
 		t.Fatal(err)
 	}
 	if g.Hash() != res.Genesis.Hash() || g.ChainID != 777 || g.GroupID != "g1" || g.Consensus != node.ConsensusPBFT ||
-		len(g.Sealers) != 4 || g.PBFTLeaderPeriod() != 1 || g.PBFTConsensusTimeout() != 3*time.Second {
+		len(g.Sealers) != 4 || g.PBFTLeaderPeriod() != 1 || g.PBFTConsensusTimeout() != 3*time.Second ||
+		g.MinSealIntervalMs != node.PBFTMinSealIntervalMs {
 		t.Fatalf("genesis %+v", g)
 	}
 
@@ -427,7 +428,7 @@ func TestBuildSoloRuns(t *testing.T) {
 		t.Fatalf("network %+v", cfg.Network)
 	}
 	g, err := node.LoadGenesis(cfg.Path(cfg.Genesis))
-	if err != nil || g.Consensus != node.ConsensusSolo || g.LeaderPeriod != 0 || len(g.Committee) != 1 {
+	if err != nil || g.Consensus != node.ConsensusSolo || g.LeaderPeriod != 0 || g.MinSealIntervalMs != 0 || len(g.Committee) != 1 {
 		t.Fatalf("genesis %+v, %v", g, err)
 	}
 	cfg.RPC.Listen = "127.0.0.1:0"

@@ -104,6 +104,9 @@ func TestPBFTPipelining(t *testing.T) {
 	c.editGenesis(func(g *node.Genesis) {
 		g.CompatibilityVersion = precompiled.CompatV0_3
 		g.ConsensusTimeoutMs = 1000
+		// Under this light load a minimum seal interval would hold each
+		// proposal until the block before it is committed: no pipelining.
+		g.MinSealIntervalMs = 0
 	})
 	c.startAll()
 	suite := c.nodes[1].Genesis().Suite()

@@ -587,7 +587,7 @@ func (e *Engine) propose() {
 		ok = false // the parent's commit comes first; it asks again (tryProp)
 	}
 	if ok {
-		if wait := e.sealWait(); wait > 0 {
+		if wait := e.sealWait(); wait > 0 && !e.fullBlockWaits(req) {
 			ok = false // the minimum seal interval holds; it asks again when it ends
 			e.wakeToPropose(wait)
 		}

@@ -1,13 +1,20 @@
 package engine
 
-import "time"
+import (
+	"time"
+
+	"github.com/gobcos/gobcos/consensus/pbft"
+)
 
 // The minimum seal interval: a leader proposes a height no sooner than
 // the interval after its round began (the height before was decided, or
-// a view change started the round). The core can count it only in whole
-// ticks (Core.MinSealTicks, rounded down: an interval under a tick never
-// held), so the driver keeps the core's count at 0 and holds proposals
-// back itself, by the clock, waking when the interval ends.
+// a view change started the round), unless the pool holds a full block.
+// It spaces the blocks of a lightly loaded chain (each block costs the
+// sealers CPU and storage whatever it holds) without slowing a loaded one.
+// The core can count it only in whole ticks (Core.MinSealTicks, rounded
+// down: an interval under a tick never held), so the driver keeps the
+// core's count at 0 and holds proposals back itself, by the clock, waking
+// when the interval ends.
 
 // noteRound records when the core's round changed height or view.
 func (e *Engine) noteRound() {
@@ -27,6 +34,43 @@ func (e *Engine) sealWait() time.Duration {
 		return 0
 	}
 	return max(0, e.minSeal-time.Since(e.round.start))
+}
+
+// poolCounter is the pool's count of the txs it holds (the txpool's
+// Stats), optional: without it the interval always holds.
+type poolCounter interface {
+	Stats() (count int, bytes int)
+}
+
+// fullBlockWaits says whether the pool holds enough txs for a full block
+// at req besides those of the ordered blocks below it, which stay pooled
+// until committed. The count also holds txs that cannot be sealed yet (a
+// nonce gap): at worst a block goes out before the interval, which only
+// changes its timing.
+func (e *Engine) fullBlockWaits(req pbft.ProposalRequest) bool {
+	pc, ok := e.pool.(poolCounter)
+	if !ok {
+		return false
+	}
+	limit := req.MaxTxs
+	if rules, err := e.rulesAt(req.Height); err == nil && rules.MaxTxs > 0 {
+		limit = min(limit, rules.MaxTxs)
+	}
+	if limit <= 0 {
+		return false
+	}
+	var head uint64
+	if h := e.ledger.Head(); h != nil {
+		head = h.Number
+	}
+	inFlight := 0
+	for _, p := range req.Pending {
+		if p.Height > head {
+			inFlight += len(p.Txs)
+		}
+	}
+	n, _ := pc.Stats()
+	return n >= limit+inFlight
 }
 
 // wakeToPropose makes the run loop ask for a proposal again after d.
