@@ -105,11 +105,12 @@ const (
 // PBFTMinSealIntervalMs is the minimum seal interval `gobcos chain build`
 // writes for PBFT chains. A block costs the sealers CPU and storage
 // whatever it holds, and a PBFT leader proposes as soon as it may: with
-// no interval, 4 sealers sharing 2 cores made a block for every tx or two
-// at 100 to 400 tx/s and used three quarters of the cores doing it. 20 ms
-// halves that CPU at those rates for 8 to 14 ms more latency; a full
-// block is never held back (the PBFT engine's seal.go; BENCHMARKS.md,
-// "A minimum seal interval for PBFT chains").
+// no interval, 4 sealers sharing 2 cores made a block for every one to
+// three txs at 100 to 400 tx/s and used up to three quarters of the cores
+// doing it. 20 ms halved that CPU at 100 tx/s and cut it by a third at
+// 400, for 8 to 14 ms more latency; a full block is never held back (the
+// PBFT engine's seal.go; BENCHMARKS.md, "A minimum seal interval for PBFT
+// chains").
 const PBFTMinSealIntervalMs = 20
 
 // RaftConsensusTimeoutMs is the election timeout `gobcos chain build`
