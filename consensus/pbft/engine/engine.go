@@ -25,6 +25,9 @@ type TxPool interface {
 	consensus.TxPool
 	// Get returns the pooled tx with this hash, or nil.
 	Get(hash common.Hash) *types.Transaction
+	// Stats returns how many txs the pool holds and their encoded size;
+	// the count tells the minimum seal interval a full block waits.
+	Stats() (count int, bytes int)
 }
 
 // Executor is what the driver needs of the executor (package consensus).

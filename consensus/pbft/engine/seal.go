@@ -36,22 +36,12 @@ func (e *Engine) sealWait() time.Duration {
 	return max(0, e.minSeal-time.Since(e.round.start))
 }
 
-// poolCounter is the pool's count of the txs it holds (the txpool's
-// Stats), optional: without it the interval always holds.
-type poolCounter interface {
-	Stats() (count int, bytes int)
-}
-
 // fullBlockWaits says whether the pool holds enough txs for a full block
 // at req besides those of the ordered blocks below it, which stay pooled
 // until committed. The count also holds txs that cannot be sealed yet (a
 // nonce gap): at worst a block goes out before the interval, which only
 // changes its timing.
 func (e *Engine) fullBlockWaits(req pbft.ProposalRequest) bool {
-	pc, ok := e.pool.(poolCounter)
-	if !ok {
-		return false
-	}
 	limit := req.MaxTxs
 	if rules, err := e.rulesAt(req.Height); err == nil && rules.MaxTxs > 0 {
 		limit = min(limit, rules.MaxTxs)
@@ -69,7 +59,7 @@ func (e *Engine) fullBlockWaits(req pbft.ProposalRequest) bool {
 			inFlight += len(p.Txs)
 		}
 	}
-	n, _ := pc.Stats()
+	n, _ := e.pool.Stats()
 	return n >= limit+inFlight
 }
 
