@@ -19,23 +19,7 @@ import (
 // proposals followed each decision by less than the interval.
 func TestMinSealIntervalByClock(t *testing.T) {
 	const interval = 39 * time.Millisecond
-	rules := consensus.RulesFunc(func(uint64) (consensus.Rules, error) {
-		return consensus.Rules{MaxTxs: 2, MinSealInterval: interval}, nil
-	})
-	c := newClusterWith(t, crypto.ECDSA(), 4, false, rules)
-	var (
-		mu    sync.Mutex
-		times []time.Time
-	)
-	for i := range c.Nodes {
-		c.Start(i, func(p *Params) {
-			p.OnProposed = func() {
-				mu.Lock()
-				times = append(times, time.Now())
-				mu.Unlock()
-			}
-		})
-	}
+	c, proposals := sealCluster(t, 2, interval)
 	var txs []*types.Transaction
 	for range 8 {
 		tx := c.NewTx(500)
@@ -45,8 +29,7 @@ func TestMinSealIntervalByClock(t *testing.T) {
 	}
 	c.checkSameChain(0, 1, 2, 3)
 
-	mu.Lock()
-	defer mu.Unlock()
+	times := proposals()
 	if len(times) < len(txs) {
 		t.Fatalf("%d proposals for %d one-tx blocks", len(times), len(txs))
 	}
@@ -65,10 +48,34 @@ func TestMinSealIntervalByClock(t *testing.T) {
 // consecutive proposals an interval apart.
 func TestFullBlockNotHeldByMinSealInterval(t *testing.T) {
 	const interval = 10 * time.Minute
+	c, proposals := sealCluster(t, 1, interval)
+	var txs []*types.Transaction
+	for range 6 {
+		txs = append(txs, c.NewTx(500))
+	}
+	c.Submit(txs, 0, 1, 2, 3)
+	c.WaitCommitted(txs, 0, 1, 2, 3)
+	c.checkSameChain(0, 1, 2, 3)
+
+	times := proposals()
+	if len(times) < len(txs) {
+		t.Fatalf("%d proposals for %d one-tx blocks", len(times), len(txs))
+	}
+	for i := 1; i < len(times); i++ {
+		if gap := times[i].Sub(times[i-1]); gap >= interval {
+			t.Errorf("proposal %d came %v after the one before: a full block waited for the interval", i, gap)
+		}
+	}
+}
+
+// sealCluster starts 4 sealers whose blocks hold at most maxTxs txs, with
+// the minimum seal interval; proposals returns the times of the proposals
+// made so far, by any of them, in order.
+func sealCluster(t *testing.T, maxTxs int, interval time.Duration) (c *cluster, proposals func() []time.Time) {
 	rules := consensus.RulesFunc(func(uint64) (consensus.Rules, error) {
-		return consensus.Rules{MaxTxs: 1, MinSealInterval: interval}, nil
+		return consensus.Rules{MaxTxs: maxTxs, MinSealInterval: interval}, nil
 	})
-	c := newClusterWith(t, crypto.ECDSA(), 4, false, rules)
+	c = newClusterWith(t, crypto.ECDSA(), 4, false, rules)
 	var (
 		mu    sync.Mutex
 		times []time.Time
@@ -82,22 +89,9 @@ func TestFullBlockNotHeldByMinSealInterval(t *testing.T) {
 			}
 		})
 	}
-	var txs []*types.Transaction
-	for range 6 {
-		txs = append(txs, c.NewTx(500))
-	}
-	c.Submit(txs, 0, 1, 2, 3)
-	c.WaitCommitted(txs, 0, 1, 2, 3)
-	c.checkSameChain(0, 1, 2, 3)
-
-	mu.Lock()
-	defer mu.Unlock()
-	if len(times) < len(txs) {
-		t.Fatalf("%d proposals for %d one-tx blocks", len(times), len(txs))
-	}
-	for i := 1; i < len(times); i++ {
-		if gap := times[i].Sub(times[i-1]); gap >= interval {
-			t.Errorf("proposal %d came %v after the one before: a full block waited for the interval", i, gap)
-		}
+	return c, func() []time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]time.Time(nil), times...)
 	}
 }
