@@ -219,32 +219,60 @@ export async function startTarget(cfg) {
       killNow: () => {},
     };
   }
+  let bin = cfg.bin;
+  const binDirs = [];
+  if (cfg.kind === 'gobcos' && !bin) {
+    const binDir = mkdtempSync(path.join(os.tmpdir(), 'gobcos-bin-'));
+    binDirs.push(binDir);
+    bin = path.join(binDir, 'gobcos');
+    await runToEnd(
+      'go build',
+      'go',
+      ['build', '-o', bin, './cmd/gobcos'],
+      { cwd: cfg.repoRoot, verbose: cfg.verbose },
+      cfg.buildTimeoutMs,
+    ).catch((err) => {
+      for (const d of binDirs) rmSync(d, { recursive: true, force: true });
+      throw err;
+    });
+  } else if (cfg.kind !== 'gobcos' && cfg.kind !== 'geth') {
+    throw new Error(`unknown target kind ${cfg.kind}`);
+  }
+  // The port freePort finds is free only for a moment, and gobcos up takes
+  // the ports above it too (P2P, metrics, explorer): another process may
+  // bind one of them first. A start that failed on a taken port is tried
+  // again with new ports in a new data directory, at most PORT_ATTEMPTS times.
+  for (let attempt = 1; ; attempt++) {
+    const target = await spawnTarget(cfg, bin, binDirs);
+    try {
+      target.url = await waitReady(target.proc, target.port, cfg.readyTimeoutMs);
+    } catch (err) {
+      if (attempt < PORT_ATTEMPTS && !target.proc.running && /address already in use/.test(target.proc.outputText)) {
+        process.stderr.write(`${cfg.kind} found a port taken (${target.describe()}); trying other ports\n`);
+        await target.stop({ keepBin: true });
+        continue;
+      }
+      throw err;
+    }
+    target.wsUrl = wsUrlOf(target.url);
+    return target;
+  }
+}
+
+const PORT_ATTEMPTS = 3;
+
+/**
+ * Spawns one attempt of the target cfg describes with the binary bin, in a
+ * new data directory, on a port free a moment ago; binDirs are temporary
+ * directories its stop removes too (unless keepBin). Calls cfg.onSpawn.
+ */
+async function spawnTarget(cfg, bin, binDirs) {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), `${cfg.kind}-ethers-test-`));
   const port = await freePort();
-  let bin = cfg.bin;
   let args;
-  const tmpDirs = [dataDir];
-  const removeTmpDirs = () => {
-    for (const d of tmpDirs) rmSync(d, { recursive: true, force: true });
-  };
   if (cfg.kind === 'gobcos') {
-    if (!bin) {
-      const binDir = mkdtempSync(path.join(os.tmpdir(), 'gobcos-bin-'));
-      tmpDirs.push(binDir);
-      bin = path.join(binDir, 'gobcos');
-      await runToEnd(
-        'go build',
-        'go',
-        ['build', '-o', bin, './cmd/gobcos'],
-        { cwd: cfg.repoRoot, verbose: cfg.verbose },
-        cfg.buildTimeoutMs,
-      ).catch((err) => {
-        removeTmpDirs();
-        throw err;
-      });
-    }
     args = ['up', '--dir', dataDir, '--rpc-port', String(port), ...(cfg.extraArgs || [])];
-  } else if (cfg.kind === 'geth') {
+  } else {
     // HTTP and WebSocket on one port, as gobcos serves them; a block per tx.
     args = [
       '--dev', '--dev.period', '0', '--datadir', dataDir,
@@ -253,9 +281,6 @@ export async function startTarget(cfg) {
       '--ipcdisable', '--nodiscover', '--maxpeers', '0', '--port', '0', '--authrpc.port', String(await freePort()),
       '--verbosity', '3',
     ];
-  } else {
-    removeTmpDirs();
-    throw new Error(`unknown target kind ${cfg.kind}`);
   }
   const proc = new Proc(cfg.kind, bin, args, { cwd: cfg.repoRoot, verbose: cfg.verbose });
   const target = {
@@ -263,17 +288,18 @@ export async function startTarget(cfg) {
     url: null,
     wsUrl: null,
     dataDir,
+    proc,
+    port,
     output: () => proc.outputText,
     describe: () => `${proc.cmdline} (pid ${proc.child.pid}, ${proc.describeExit()})`,
     killNow: () => proc.killNow(),
-    stop: async ({ keepDataDir = false } = {}) => {
+    stop: async ({ keepDataDir = false, keepBin = false } = {}) => {
       await proc.stop();
-      if (!keepDataDir) removeTmpDirs();
+      if (!keepDataDir) rmSync(dataDir, { recursive: true, force: true });
+      if (!keepBin) for (const d of binDirs) rmSync(d, { recursive: true, force: true });
     },
   };
   // The caller must be able to stop the process even if it never gets ready.
   if (cfg.onSpawn) cfg.onSpawn(target);
-  target.url = await waitReady(proc, port, cfg.readyTimeoutMs);
-  target.wsUrl = wsUrlOf(target.url);
   return target;
 }
