@@ -20,8 +20,9 @@
 // The minimum seal interval (Config.MinSealInterval, then the chain's
 // rules) is the driver's, by the clock: a leader's proposal waits until
 // the interval has passed since its round began, unless the pool holds a
-// full block, and a timer wakes the driver when it has (seal.go). The core's own count (MinSealTicks) would
-// hold only whole ticks, rounded down; the driver keeps it at 0.
+// full block, and a timer wakes the driver when it has (seal.go). The
+// core's own count (MinSealTicks) would hold only whole ticks, rounded
+// down; the driver keeps it at 0.
 //
 // # Handling a Ready
 //

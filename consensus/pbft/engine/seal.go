@@ -3,6 +3,7 @@ package engine
 import (
 	"time"
 
+	"github.com/gobcos/gobcos/consensus"
 	"github.com/gobcos/gobcos/consensus/pbft"
 )
 
@@ -42,10 +43,11 @@ func (e *Engine) sealWait() time.Duration {
 // nonce gap): at worst a block goes out before the interval, which only
 // changes its timing.
 func (e *Engine) fullBlockWaits(req pbft.ProposalRequest) bool {
-	limit := req.MaxTxs
-	if rules, err := e.rulesAt(req.Height); err == nil && rules.MaxTxs > 0 {
-		limit = min(limit, rules.MaxTxs)
+	rules, err := e.rulesAt(req.Height)
+	if err != nil {
+		return false // candidates will not propose either
 	}
+	limit := blockTxLimit(req, rules)
 	if limit <= 0 {
 		return false
 	}
@@ -61,6 +63,15 @@ func (e *Engine) fullBlockWaits(req pbft.ProposalRequest) bool {
 	}
 	n, _ := e.pool.Stats()
 	return n >= limit+inFlight
+}
+
+// blockTxLimit is the most txs a block at req may hold under rules: the
+// core's cap and the chain's tx_count_limit.
+func blockTxLimit(req pbft.ProposalRequest, rules consensus.Rules) int {
+	if rules.MaxTxs > 0 {
+		return min(req.MaxTxs, rules.MaxTxs)
+	}
+	return req.MaxTxs
 }
 
 // wakeToPropose makes the run loop ask for a proposal again after d.

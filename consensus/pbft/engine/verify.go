@@ -87,10 +87,7 @@ func (e *Engine) candidates(req pbft.ProposalRequest) [][]byte {
 		e.log.Debug("not proposing", "height", req.Height, "err", err)
 		return nil
 	}
-	limit := req.MaxTxs
-	if rules.MaxTxs > 0 {
-		limit = min(limit, rules.MaxTxs)
-	}
+	limit := blockTxLimit(req, rules)
 	pending := e.pendingOf(req.Pending)
 	seen := consensus.NewTxSet()
 	var out [][]byte
