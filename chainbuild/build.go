@@ -171,10 +171,11 @@ func genesisFor(opts Options, suite crypto.Suite, now time.Time, orgs []orgMater
 	if g.Consensus == node.ConsensusPBFT {
 		g.LeaderPeriod = node.DefaultLeaderPeriod
 		g.ConsensusTimeoutMs = node.DefaultConsensusTimeoutMs
-		g.MinSealIntervalMs = node.PBFTMinSealIntervalMs
+		g.MinSealIntervalMs = node.ChainMinSealIntervalMs
 	}
 	if g.Consensus == node.ConsensusRaft {
 		g.ConsensusTimeoutMs = node.RaftConsensusTimeoutMs
+		g.MinSealIntervalMs = node.ChainMinSealIntervalMs
 	}
 	for _, o := range orgs {
 		name := o.auth.Cert.Subject.CommonName

@@ -52,7 +52,7 @@ func testBuild(t *testing.T, suite crypto.Suite) {
 	}
 	if g.Hash() != res.Genesis.Hash() || g.ChainID != 777 || g.GroupID != "g1" || g.Consensus != node.ConsensusPBFT ||
 		len(g.Sealers) != 4 || g.PBFTLeaderPeriod() != 1 || g.PBFTConsensusTimeout() != 3*time.Second ||
-		g.MinSealIntervalMs != node.PBFTMinSealIntervalMs {
+		g.MinSealIntervalMs != node.ChainMinSealIntervalMs {
 		t.Fatalf("genesis %+v", g)
 	}
 

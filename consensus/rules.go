@@ -57,6 +57,15 @@ type RulesFunc func(height uint64) (Rules, error)
 // RulesAt implements RulesSource.
 func (f RulesFunc) RulesAt(height uint64) (Rules, error) { return f(height) }
 
+// BlockTxLimit is the most txs a proposer may put in a block under r when
+// the engine itself allows limit: the lower of the two.
+func (r Rules) BlockTxLimit(limit int) int {
+	if r.MaxTxs > 0 {
+		return min(limit, r.MaxTxs)
+	}
+	return limit
+}
+
 // Sealable reports whether a proposer may put tx in a block under r.
 func (r Rules) Sealable(tx *types.Transaction) bool {
 	return r.TxGasLimit == 0 || tx.Gas() <= r.TxGasLimit

@@ -32,7 +32,8 @@ func TestChainBuildRaft(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if g.Consensus != node.ConsensusRaft || len(g.Sealers) != 3 || g.LeaderPeriod != 0 || g.ConsensusTimeoutMs != node.RaftConsensusTimeoutMs {
-		t.Fatalf("genesis: consensus %q, %d sealers, leader period %d, timeout %d", g.Consensus, len(g.Sealers), g.LeaderPeriod, g.ConsensusTimeoutMs)
+	if g.Consensus != node.ConsensusRaft || len(g.Sealers) != 3 || g.LeaderPeriod != 0 || g.ConsensusTimeoutMs != node.RaftConsensusTimeoutMs ||
+		g.MinSealIntervalMs != node.ChainMinSealIntervalMs {
+		t.Fatalf("genesis: consensus %q, %d sealers, leader period %d, timeout %d, seal interval %d", g.Consensus, len(g.Sealers), g.LeaderPeriod, g.ConsensusTimeoutMs, g.MinSealIntervalMs)
 	}
 }

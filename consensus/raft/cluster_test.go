@@ -201,6 +201,16 @@ func (n *tnode) Seal(parent *types.Header, maxTxs, _ int) (*types.Header, [][]by
 	return enginetest.Execute(n.c.suite, parent, parent.Timestamp+1, n.c.suite.Address(n.c.pubs[n.i]), txs), txs, nil
 }
 
+func (n *tnode) FullBlock(_ *types.Header, maxTxs, _ int) bool {
+	pending := 0
+	for _, tx := range n.c.txs {
+		if id, _ := enginetest.DecodeTx(n.c.suite, tx); !n.ledger.Committed(id) {
+			pending++
+		}
+	}
+	return pending >= maxTxs
+}
+
 func (n *tnode) Apply(h *types.Header, txs [][]byte) error {
 	if err := enginetest.CheckTxs(n.c.suite, n.ledger, nil, txs); err != nil {
 		return fmt.Errorf("%w: %v", ErrRejected, err)

@@ -29,6 +29,11 @@ type App interface {
 	// Signatures empty) and the encoded transactions; a nil header means
 	// there is nothing to seal.
 	Seal(parent *types.Header, maxTxs, maxBytes int) (*types.Header, [][]byte, error)
+	// FullBlock reports whether the pool holds at least a full block on
+	// parent: maxTxs transactions (or the chain's lower limit), or
+	// maxBytes of them. A full block does not wait for the minimum seal
+	// interval.
+	FullBlock(parent *types.Header, maxTxs, maxBytes int) bool
 	// Apply executes txs on the head and commits the block when the result
 	// matches header. An error wrapping ErrRejected means every replica
 	// refuses the block alike (it is skipped); any other error stops the core.
@@ -518,21 +523,21 @@ func (c *Core) maybeSeal() bool {
 	if err != nil || bs.HardState.GetCommit() != last || c.applied != last || len(c.queue) > 0 || c.stalled() {
 		return false
 	}
-	if c.lastSeal != 0 && c.ticks < c.lastSeal+c.cfg.MinSealTicks {
-		c.sealWanted = true // retried at the next tick
-		return false
-	}
-	if c.sealIntervalLeft() > 0 {
-		c.sealWanted = true // retried when the driver's timer ends (SealWait), or at a tick
-		return false
-	}
 	idx, ok := c.signerIdx[string(c.self)]
 	if !ok {
 		return false
 	}
 	head := c.app.Head()
 	// A block entry must fit in one message, with room for the header.
-	h, txs, err := c.app.Seal(head, c.cfg.MaxBlockTxs, c.cfg.MaxMessageSize/2)
+	maxBytes := c.cfg.MaxMessageSize / 2
+	ticksHold := c.lastSeal != 0 && c.ticks < c.lastSeal+c.cfg.MinSealTicks
+	if (ticksHold || c.sealIntervalLeft() > 0) && !c.app.FullBlock(head, c.cfg.MaxBlockTxs, maxBytes) {
+		// Retried at the next tick, when the driver's timer ends
+		// (SealWait), or when the pool grows.
+		c.sealWanted = true
+		return false
+	}
+	h, txs, err := c.app.Seal(head, c.cfg.MaxBlockTxs, maxBytes)
 	if err != nil {
 		c.log.Warn("sealing failed", "height", head.Number+1, "err", err)
 		return false

@@ -16,8 +16,9 @@
 //
 // Only the leader seals: when every entry of its log is committed and
 // applied, at least MinSealTicks and MinSealInterval (by the clock; the
-// driver wakes the core when it ends, SealWait) after its previous block, and its pool
-// has transactions (no empty blocks), it executes up to MaxBlockTxs of
+// driver wakes the core when it ends, SealWait) after its previous block
+// unless its pool holds a full block (App.FullBlock), and its pool has
+// transactions (no empty blocks), it executes up to MaxBlockTxs of
 // them on its head, builds the header, writes the raft position into
 // Header.Extra and signs the header hash (consensus.SignCommit, with its
 // index in the signer list). Extra of a Raft block is 16 bytes: the raft

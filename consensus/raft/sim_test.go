@@ -147,6 +147,10 @@ func (a *simApp) Seal(parent *types.Header, maxTxs, _ int) (*types.Header, [][]b
 	return enginetest.Execute(a.h.Hasher, parent, ts, a.sealer, txs), txs, nil
 }
 
+func (a *simApp) FullBlock(_ *types.Header, maxTxs, _ int) bool {
+	return len(a.h.Available(nil, maxTxs)) >= maxTxs
+}
+
 var errExecMismatch = errors.New("execution result differs from the leader's header")
 
 func (a *simApp) Apply(h *types.Header, txs [][]byte) error {

@@ -3,7 +3,6 @@ package engine
 import (
 	"time"
 
-	"github.com/gobcos/gobcos/consensus"
 	"github.com/gobcos/gobcos/consensus/pbft"
 )
 
@@ -47,7 +46,7 @@ func (e *Engine) fullBlockWaits(req pbft.ProposalRequest) bool {
 	if err != nil {
 		return false // candidates will not propose either
 	}
-	limit := blockTxLimit(req, rules)
+	limit := rules.BlockTxLimit(req.MaxTxs)
 	if limit <= 0 {
 		return false
 	}
@@ -63,15 +62,6 @@ func (e *Engine) fullBlockWaits(req pbft.ProposalRequest) bool {
 	}
 	n, _ := e.pool.Stats()
 	return n >= limit+inFlight
-}
-
-// blockTxLimit is the most txs a block at req may hold under rules: the
-// core's cap and the chain's tx_count_limit.
-func blockTxLimit(req pbft.ProposalRequest, rules consensus.Rules) int {
-	if rules.MaxTxs > 0 {
-		return min(req.MaxTxs, rules.MaxTxs)
-	}
-	return req.MaxTxs
 }
 
 // wakeToPropose makes the run loop ask for a proposal again after d.

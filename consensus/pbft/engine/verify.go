@@ -87,7 +87,7 @@ func (e *Engine) candidates(req pbft.ProposalRequest) [][]byte {
 		e.log.Debug("not proposing", "height", req.Height, "err", err)
 		return nil
 	}
-	limit := blockTxLimit(req, rules)
+	limit := rules.BlockTxLimit(req.MaxTxs)
 	pending := e.pendingOf(req.Pending)
 	seen := consensus.NewTxSet()
 	var out [][]byte

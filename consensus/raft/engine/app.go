@@ -61,9 +61,7 @@ func (a *app) Seal(parent *types.Header, maxTxs, maxBytes int) (*types.Header, [
 	if err != nil {
 		return nil, nil, err
 	}
-	if rules.MaxTxs > 0 {
-		maxTxs = min(maxTxs, rules.MaxTxs)
-	}
+	maxTxs = rules.BlockTxLimit(maxTxs)
 	seen := consensus.NewTxSet()
 	var txs []*types.Transaction
 	size := 0
@@ -101,6 +99,22 @@ func (a *app) Seal(parent *types.Header, maxTxs, maxBytes int) (*types.Header, [
 	}
 	a.sealed = &sealedBlock{hash: bareHash(e, h), txs: txs, res: res, roots: roots, start: start, end: time.Now(), exec: exec}
 	return h, raw, nil
+}
+
+// FullBlock reports whether the pool holds a full block on parent: as
+// many txs as Seal would take, or maxBytes of them. It counts every pooled
+// tx, as the PBFT driver does: an estimate that errs toward sealing.
+func (a *app) FullBlock(parent *types.Header, maxTxs, maxBytes int) bool {
+	rules, err := a.e.rulesAt(parent.Number + 1)
+	if err != nil {
+		return false // Seal fails alike; waiting costs nothing
+	}
+	limit := rules.BlockTxLimit(maxTxs)
+	if limit <= 0 {
+		return false
+	}
+	n, size := a.e.pool.Stats()
+	return n >= limit || size >= maxBytes
 }
 
 // Apply checks, executes and commits a committed block on the head.

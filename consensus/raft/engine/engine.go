@@ -17,13 +17,21 @@ import (
 	"github.com/gobcos/gobcos/types"
 )
 
-// TxPool, Executor and Ledger are what the driver needs of the txpool,
-// the executor and the group's ledger (package consensus).
+// Executor and Ledger are what the driver needs of the executor and the
+// group's ledger (package consensus).
 type (
-	TxPool   = consensus.TxPool
 	Executor = consensus.Executor
 	Ledger   = consensus.SealerLedger
 )
+
+// TxPool is what the driver needs of the txpool: the engines' shared pool
+// (package consensus) and its size, which tells the minimum seal interval
+// that a full block waits.
+type TxPool interface {
+	consensus.TxPool
+	// Stats returns how many txs the pool holds and their encoded size.
+	Stats() (count int, bytes int)
+}
 
 // Transport carries raft messages to a group member, named by its public
 // key. It must not block for long (queue or drop: raft retransmits).

@@ -47,6 +47,44 @@ func TestSealAndApplyFollowRules(t *testing.T) {
 	}
 }
 
+// TestFullBlockFollowsRules: the pool holds a full block when its txs
+// reach the lower of the core's cap and tx_count_limit, or the byte bound;
+// where the rules cannot be read, no block counts as full.
+func TestFullBlockFollowsRules(t *testing.T) {
+	c := newCluster(t, crypto.ECDSA(), 3, false)
+	e := c.Drivers[0]
+	limit := 0
+	e.rules = consensus.RulesFunc(func(h uint64) (consensus.Rules, error) {
+		if h == 1 {
+			return consensus.Rules{MaxTxs: limit}, nil
+		}
+		return consensus.Rules{}, errors.New("unreadable")
+	})
+	txs := []*types.Transaction{c.NewTx(100), c.NewTx(100), c.NewTx(100)}
+	c.Submit(txs, 0)
+	a := &app{e: e, ctx: t.Context()}
+	head := c.Nodes[0].Ledger.Head()
+	for _, tc := range []struct {
+		limit, maxTxs, maxBytes int
+		want                    bool
+	}{
+		{0, 1000, 1 << 20, false}, // 3 txs of 1000
+		{0, 3, 1 << 20, true},     // the core's cap
+		{4, 3, 1 << 20, true},
+		{2, 1000, 1 << 20, true}, // tx_count_limit
+		{4, 1000, 1 << 20, false},
+		{0, 1000, len(txs[0].Bytes()) * 3, true}, // the byte bound
+	} {
+		limit = tc.limit
+		if got := a.FullBlock(head, tc.maxTxs, tc.maxBytes); got != tc.want {
+			t.Errorf("tx_count_limit %d, cap %d txs and %d bytes: FullBlock %v, want %v", tc.limit, tc.maxTxs, tc.maxBytes, got, tc.want)
+		}
+	}
+	if a.FullBlock(&types.Header{Number: 1}, 1, 1<<20) {
+		t.Error("a full block where the rules cannot be read")
+	}
+}
+
 // TestMinSealFollowsRules: the leader's minimum seal interval follows the
 // value in force.
 func TestMinSealFollowsRules(t *testing.T) {
