@@ -112,7 +112,7 @@ const (
 // CPU at 400 tx/s with it. A full block is never held back (the engines'
 // FullBlock checks; BENCHMARKS.md, "A minimum seal interval for PBFT
 // chains" and "A minimum seal interval for Raft chains"). Solo chains keep
-// none: one node's block is cheap, and its leader waits between any two.
+// none.
 const ChainMinSealIntervalMs = 20
 
 // RaftConsensusTimeoutMs is the election timeout `gobcos chain build`

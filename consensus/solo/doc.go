@@ -8,7 +8,10 @@
 // no more declared gas than Config.BlockGasLimit), executes them on the
 // head's state, builds the header, signs its hash as sealer 0 (the
 // block's commit certificate), commits the block to the ledger and then
-// tells the txpool. Between two blocks it waits Config.MinSealInterval.
+// tells the txpool. Between two blocks it waits Config.MinSealInterval
+// (then the chain's rules) from the last commit, unless the pool holds a
+// full block: the interval spaces the blocks of a light load and does not
+// slow a heavy one.
 // A failed execution or commit is logged and retried after a back-off;
 // it never panics.
 //

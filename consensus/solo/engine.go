@@ -12,15 +12,22 @@ import (
 	"github.com/gobcos/gobcos/types"
 )
 
-// TxSource, Executor and Ledger are what the engine needs of the txpool,
-// the executor and the group's ledger (package consensus). The Ledger may
-// also implement consensus.HashByNumber to serve BLOCKHASH for older
-// ancestors.
+// Executor and Ledger are what the engine needs of the executor and the
+// group's ledger (package consensus). The Ledger may also implement
+// consensus.HashByNumber to serve BLOCKHASH for older ancestors.
 type (
-	TxSource = consensus.TxPool
 	Executor = consensus.Executor
 	Ledger   = consensus.Ledger
 )
+
+// TxSource is what the engine needs of the txpool: the engines' shared
+// pool (package consensus) and its size, which tells the minimum seal
+// interval that a full block waits.
+type TxSource interface {
+	consensus.TxPool
+	// Stats returns how many txs the pool holds and their encoded size.
+	Stats() (count int, bytes int)
+}
 
 // Retry back-off after a failed block.
 const (
@@ -176,12 +183,14 @@ func (e *Engine) run(ctx context.Context) {
 			}
 			continue
 		}
-		if rules.MinSealInterval > 0 && fl != nil {
+		// The interval spaces partial blocks; a full one does not wait.
+		hold := rules.MinSealInterval > 0 && !e.fullBlock(rules, fl)
+		if hold && fl != nil {
 			settleNow() // no overlap: the interval runs from the commit
 			continue
 		}
-		if rules.MinSealInterval > 0 && !lastCommit.IsZero() {
-			if !sleep(ctx, time.Until(lastCommit.Add(rules.MinSealInterval))) {
+		if hold && !lastCommit.IsZero() {
+			if !e.waitInterval(ctx, lastCommit.Add(rules.MinSealInterval), rules, notify) {
 				return
 			}
 		}
@@ -238,6 +247,44 @@ func (e *Engine) run(ctx context.Context) {
 		fl = e.startCommit(next)
 		if pe == nil {
 			settleNow()
+		}
+	}
+}
+
+// fullBlock reports whether the pool holds a full block under rules
+// besides fl's txs, which it keeps until fl is committed. The count also
+// holds txs that cannot be sealed yet (a nonce gap): at worst a block goes
+// out before the interval, which only changes its timing.
+func (e *Engine) fullBlock(rules consensus.Rules, fl *inflight) bool {
+	if rules.MaxTxs <= 0 {
+		return false
+	}
+	n, _ := e.txs.Stats()
+	if fl != nil {
+		n -= len(fl.block.Txs)
+	}
+	return n >= rules.MaxTxs
+}
+
+// waitInterval waits until deadline, or until the pool holds a full block
+// under rules (told by notify, the pool's); false when ctx ended.
+func (e *Engine) waitInterval(ctx context.Context, deadline time.Time, rules consensus.Rules, notify <-chan struct{}) bool {
+	d := time.Until(deadline)
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-t.C:
+			return true
+		case <-notify:
+			if e.fullBlock(rules, nil) {
+				return true
+			}
 		}
 	}
 }

@@ -284,17 +284,25 @@ func TestGasLimitSplitsBlocks(t *testing.T) {
 	}
 }
 
+// TestMinSealInterval: blocks that are not full are committed at least
+// the interval apart (one tx waits at a time; a block holds up to 2).
 func TestMinSealInterval(t *testing.T) {
 	suite := crypto.ECDSA()
 	cfg := DevConfig()
-	cfg.MaxTxsPerBlock = 1
+	cfg.MaxTxsPerBlock = 2
 	cfg.MinSealInterval = 30 * time.Millisecond
 	h := newHarness(t, suite, cfg, nil)
-	h.pool.add(makeTxs(t, suite, 3, 0)...)
+	txs := makeTxs(t, suite, 3, 0)
+	h.pool.add(txs[0])
 	if err := h.engine.Start(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	h.ledger.waitBlocks(t, 3)
+	for i := 1; i <= len(txs); i++ {
+		h.ledger.waitBlocks(t, 1)
+		if i < len(txs) {
+			h.pool.add(txs[i])
+		}
+	}
 	if err := h.engine.Stop(); err != nil {
 		t.Fatal(err)
 	}
@@ -303,6 +311,34 @@ func TestMinSealInterval(t *testing.T) {
 		if gap := c[i].at.Sub(c[i-1].at); gap < cfg.MinSealInterval {
 			t.Fatalf("blocks %d and %d committed %v apart, the minimum is %v", i, i+1, gap, cfg.MinSealInterval)
 		}
+	}
+}
+
+// TestFullBlockNotHeldByMinSealInterval: a pool holding a full block gets
+// it sealed without waiting for the interval; the partial block left
+// waits for it.
+func TestFullBlockNotHeldByMinSealInterval(t *testing.T) {
+	suite := crypto.ECDSA()
+	cfg := DevConfig()
+	cfg.MaxTxsPerBlock = 2
+	cfg.MinSealInterval = time.Hour
+	h := newHarness(t, suite, cfg, nil)
+	h.pool.add(makeTxs(t, suite, 5, 0)...)
+	if err := h.engine.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	blocks := h.ledger.waitBlocks(t, 2) // fails after 30 s, well within the hour
+	if len(blocks[0].Txs) != 2 || len(blocks[1].Txs) != 2 {
+		t.Fatalf("blocks of %d and %d txs, want two full ones", len(blocks[0].Txs), len(blocks[1].Txs))
+	}
+	time.Sleep(200 * time.Millisecond)
+	if n := len(h.ledger.all()); n != 2 {
+		t.Fatalf("%d blocks: the last tx, not a full block, must wait for the interval", n)
+	}
+	h.pool.add(makeTxs(t, suite, 1, 0)...) // now a full block again
+	h.ledger.waitBlocks(t, 1)
+	if err := h.engine.Stop(); err != nil {
+		t.Fatal(err)
 	}
 }
 

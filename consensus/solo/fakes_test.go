@@ -55,6 +55,15 @@ func (p *fakePool) Pending(max int) []*types.Transaction {
 
 func (p *fakePool) Notify() <-chan struct{} { return p.notify }
 
+func (p *fakePool) Stats() (count int, bytes int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, tx := range p.txs {
+		bytes += len(tx.Bytes())
+	}
+	return len(p.txs), bytes
+}
+
 func (p *fakePool) OnCommitted(b *types.Block) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
