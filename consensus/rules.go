@@ -24,7 +24,8 @@ type Rules struct {
 	// ConsensusTimeout is the PBFT view-change timeout and the Raft
 	// election timeout (local timing).
 	ConsensusTimeout time.Duration
-	// MinSealInterval is the least time between two blocks (local timing).
+	// MinSealInterval is the least time between two partial blocks (local
+	// timing): no engine holds back a full block for it.
 	MinSealInterval time.Duration
 	// TxHashProposals is set when a PBFT proposal at the height carries
 	// its transactions' 32-byte hashes instead of their bodies

@@ -108,7 +108,7 @@ const (
 // interval, 4 PBFT sealers sharing 2 cores made a block for every one to
 // three txs at 100 to 400 tx/s and used up to three quarters of the cores
 // doing it. 20 ms halved that CPU at 100 tx/s and cut it by a third at
-// 400, for 8 to 14 ms more latency; 4 Raft sealers used 35 to 45% less
+// 400, for 8 to 14 ms more latency; 4 Raft sealers used 38 to 45% less
 // CPU at 400 tx/s with it. A full block is never held back (the engines'
 // FullBlock checks; BENCHMARKS.md, "A minimum seal interval for PBFT
 // chains" and "A minimum seal interval for Raft chains"). Solo chains keep

@@ -24,11 +24,12 @@ type Config struct {
 	// MaxBlockTxs bounds the transactions of one block.
 	MaxBlockTxs int
 	// MinSealTicks is the least number of ticks between two blocks sealed
-	// by one leader.
+	// by one leader, unless its pool holds a full block (App.FullBlock).
 	MinSealTicks uint64
 	// MinSealInterval is the least time between two blocks sealed by one
-	// leader, by Now (time.Now when nil); with MinSealTicks, both hold.
-	// The driver wakes the core when it ends (SealWait).
+	// leader, by Now (time.Now when nil); with MinSealTicks, both hold, and
+	// neither holds back a full block. The driver wakes the core when it
+	// ends (SealWait).
 	MinSealInterval time.Duration
 	Now             func() time.Time
 	// SnapshotEntries: a snapshot is taken every SnapshotEntries applied

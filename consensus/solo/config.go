@@ -9,8 +9,8 @@ import (
 type Config struct {
 	// MaxTxsPerBlock is the most transactions a block holds.
 	MaxTxsPerBlock int
-	// MinSealInterval is the least time between two blocks (0: seal as soon
-	// as transactions are pending).
+	// MinSealInterval is the least time between two blocks unless the pool
+	// holds a full block (0: seal as soon as transactions are pending).
 	MinSealInterval time.Duration
 	// BlockGasLimit is the block's gas limit: the header's GasLimit, and a
 	// bound on the gas the sealed txs declare together (a tx declaring more

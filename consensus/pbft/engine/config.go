@@ -15,7 +15,8 @@ type Config struct {
 	ProposeEveryTicks uint64
 	// MinSealInterval is the least time between the start of a round (the
 	// height before decided, or a view change) and this node's proposal
-	// as its leader, until the chain's rules (Params.Rules) say otherwise.
+	// as its leader, until the chain's rules (Params.Rules) say otherwise;
+	// it does not hold back a full block (seal.go).
 	// A Core.MinSealTicks above it counts instead, in TickInterval units.
 	MinSealInterval time.Duration
 	// FetchTimeout is how long a replica waits for a peer's answer to a
