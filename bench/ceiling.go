@@ -1,10 +1,14 @@
 package bench
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"math/big"
 	"runtime"
+	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -18,9 +22,20 @@ type VerifyCost struct {
 	Suite string `json:"suite"`
 	// Format is the tx format measured: Ethereum txs (sender recovery) on
 	// ECDSA, native txs (SM2 verify with the carried public key) on SM.
-	Format string  `json:"format"`
+	Format string `json:"format"`
+	// PerSec is what one core verifies a second, the ceiling's basis. As
+	// MeasureVerifyAllCores measures it, it is the mean of PerCore: every
+	// core verifying at once, as every core of a loaded cluster works.
 	PerSec float64 `json:"verifiesPerSecPerCore"`
 	Micros float64 `json:"microsPerVerify"`
+	// PerCore is each core's rate in an all-cores measurement, one worker
+	// a core; nil for a one-core measurement (MeasureVerify).
+	PerCore []float64 `json:"perCore,omitempty"`
+	// OneCore is the rate of one core while the others idle (MeasureVerify),
+	// where a report has both; it is the basis the ceiling had before the
+	// all-cores measurement, and higher on a machine whose cores slow each
+	// other down or differ.
+	OneCore float64 `json:"verifiesPerSecOneCore,omitempty"`
 }
 
 // Ceiling is the most txs per second cores cores can verify when each
@@ -35,48 +50,121 @@ func (c VerifyCost) Ceiling(cores, nodes int) float64 {
 // verifySample is how many distinct signed txs a measurement cycles through.
 const verifySample = 256
 
-// MeasureVerify measures, on the calling goroutine (one core), how many
-// txs per second the txpool's path verifies for suite: decode the raw tx
-// and types.Transaction.Verify it (sender recovery for Ethereum txs on
-// ECDSA, SM2 verification of native txs on SM). It runs for about d.
-func MeasureVerify(suite crypto.Suite, d time.Duration) (VerifyCost, error) {
-	const chainID, group = 20200, "group0"
+// verifyWork is a measurement's signed txs and what checks them.
+type verifyWork struct {
+	suite  crypto.Suite
+	format string
+	raws   [][]byte
+}
+
+const verifyChainID, verifyGroup = 20200, "group0"
+
+func newVerifyWork(suite crypto.Suite) (*verifyWork, error) {
 	format := FormatEth
 	if suite.Name() != crypto.NameECDSA {
 		format = FormatNative
 	}
-	s := newSigner(&Chain{ChainID: chainID, GroupID: group, Suite: suite, GasPrice: new(big.Int), Tip: new(big.Int), BlockLimitWindow: 1000}, format, false)
+	s := newSigner(&Chain{ChainID: verifyChainID, GroupID: verifyGroup, Suite: suite, GasPrice: new(big.Int), Tip: new(big.Int), BlockLimitWindow: 1000}, format, false)
 	raws := make([][]byte, verifySample)
 	to := common.HexToAddress("0x00000000000000000000000000000000000000b1")
 	for i := range raws {
 		key, err := suite.GenerateKey()
 		if err != nil {
-			return VerifyCost{}, err
+			return nil, err
 		}
 		tx, err := s.sign(key, uint64(i), &to, big.NewInt(1), nil, gasTransfer)
 		if err != nil {
-			return VerifyCost{}, err
+			return nil, err
 		}
 		raws[i] = tx.Bytes()
 	}
+	return &verifyWork{suite: suite, format: format, raws: raws}, nil
+}
+
+// run decodes and verifies the txs in turn, starting at the sample's
+// offset first, for about d on the calling goroutine, and returns the
+// rate. raws are only read, so several goroutines may run at once.
+func (w *verifyWork) run(first int, d time.Duration) (float64, error) {
 	ops := 0
 	start := time.Now()
 	var elapsed time.Duration
 	for elapsed < d {
 		for range 16 {
-			tx, err := types.DecodeTx(suite, raws[ops%verifySample])
+			tx, err := types.DecodeTx(w.suite, w.raws[(first+ops)%verifySample])
 			if err != nil {
-				return VerifyCost{}, fmt.Errorf("bench: decoding a signed tx: %w", err)
+				return 0, fmt.Errorf("bench: decoding a signed tx: %w", err)
 			}
-			if _, err := tx.Verify(suite, chainID, group); err != nil {
-				return VerifyCost{}, fmt.Errorf("bench: verifying a signed tx: %w", err)
+			if _, err := tx.Verify(w.suite, verifyChainID, verifyGroup); err != nil {
+				return 0, fmt.Errorf("bench: verifying a signed tx: %w", err)
 			}
 			ops++
 		}
 		elapsed = time.Since(start)
 	}
-	per := float64(ops) / elapsed.Seconds()
-	return VerifyCost{Suite: suite.Name(), Format: format, PerSec: per, Micros: 1e6 / per}, nil
+	return float64(ops) / elapsed.Seconds(), nil
+}
+
+// MeasureVerify measures, on the calling goroutine (one core, the others
+// left idle), how many txs per second the txpool's path verifies for
+// suite: decode the raw tx and types.Transaction.Verify it (sender
+// recovery for Ethereum txs on ECDSA, SM2 verification of native txs on
+// SM). It runs for about d.
+func MeasureVerify(suite crypto.Suite, d time.Duration) (VerifyCost, error) {
+	w, err := newVerifyWork(suite)
+	if err != nil {
+		return VerifyCost{}, err
+	}
+	per, err := w.run(0, d)
+	if err != nil {
+		return VerifyCost{}, err
+	}
+	return VerifyCost{Suite: suite.Name(), Format: w.format, PerSec: per, Micros: 1e6 / per}, nil
+}
+
+// MeasureVerifyAllCores measures the same path with one worker on each of
+// cores cores at once, each on its own OS thread, for about d, and gives
+// the mean per core. That is what a cluster's cores verify when all of
+// them work: on a machine whose cores share caches, memory, power or a
+// virtual machine's host, or are unequal, it is less than one core alone
+// does (MeasureVerify). GOMAXPROCS is raised to cores for the
+// measurement if it is lower.
+func MeasureVerifyAllCores(suite crypto.Suite, cores int, d time.Duration) (VerifyCost, error) {
+	if cores < 1 {
+		return VerifyCost{}, fmt.Errorf("%w: %d cores to measure", ErrConfig, cores)
+	}
+	w, err := newVerifyWork(suite)
+	if err != nil {
+		return VerifyCost{}, err
+	}
+	if prev := runtime.GOMAXPROCS(0); prev < cores {
+		runtime.GOMAXPROCS(cores)
+		defer runtime.GOMAXPROCS(prev)
+	}
+	rates := make([]float64, cores)
+	errs := make([]error, cores)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range cores {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			<-start
+			rates[i], errs[i] = w.run(i*verifySample/cores, d)
+		}()
+	}
+	close(start)
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return VerifyCost{}, err
+	}
+	var sum float64
+	for _, r := range rates {
+		sum += r
+	}
+	per := sum / float64(cores)
+	return VerifyCost{Suite: suite.Name(), Format: w.format, PerSec: per, Micros: 1e6 / per, PerCore: rates}, nil
 }
 
 // CeilingReport is the result of `gobcos bench ceiling`.
@@ -94,15 +182,21 @@ type CeilingRow struct {
 	TPS   float64 `json:"tps"`
 }
 
-// MeasureCeiling measures every suite for d each and computes the
-// ceilings of the given node counts on this machine's cores.
+// MeasureCeiling measures every suite on one core alone and then on all
+// cores at once, for d each, and computes the ceilings of the given node
+// counts on this machine's cores from the all-cores rate.
 func MeasureCeiling(nodes []int, d time.Duration) (*CeilingReport, error) {
 	r := &CeilingReport{Cores: runtime.NumCPU(), Nodes: nodes}
 	for _, s := range []crypto.Suite{crypto.ECDSA(), crypto.SM()} {
-		c, err := MeasureVerify(s, d)
+		one, err := MeasureVerify(s, d)
 		if err != nil {
 			return nil, err
 		}
+		c, err := MeasureVerifyAllCores(s, r.Cores, d)
+		if err != nil {
+			return nil, err
+		}
+		c.OneCore = one.PerSec
 		r.Costs = append(r.Costs, c)
 		for _, n := range nodes {
 			r.Limits = append(r.Limits, CeilingRow{Suite: s.Name(), Nodes: n, TPS: c.Ceiling(r.Cores, n)})
@@ -113,13 +207,28 @@ func MeasureCeiling(nodes []int, d time.Duration) (*CeilingReport, error) {
 
 // Print writes the report for people, then as one JSON line.
 func (r *CeilingReport) Print(w io.Writer) {
-	fmt.Fprintf(w, "signature verification on one core (decode + types.Transaction.Verify, as the txpool does):\n")
+	fmt.Fprintf(w, "signature verification (decode + types.Transaction.Verify, as the txpool does), %d cores verifying at once:\n", r.Cores)
 	for _, c := range r.Costs {
-		fmt.Fprintf(w, "  %-5s %-6s txs: %8.0f verifies/s per core (%.1f us each)\n", c.Suite, c.Format, c.PerSec, c.Micros)
+		fmt.Fprintf(w, "  %-5s %-6s txs: %8.0f verifies/s per core (%.1f us each)", c.Suite, c.Format, c.PerSec, c.Micros)
+		if len(c.PerCore) > 1 {
+			fmt.Fprintf(w, "; the cores: %s", formatRates(c.PerCore))
+		}
+		if c.OneCore > 0 {
+			fmt.Fprintf(w, "; one core alone: %.0f", c.OneCore)
+		}
+		fmt.Fprintln(w)
 	}
 	fmt.Fprintf(w, "cluster ceiling = cores / (nodes x verify cost), %d cores:\n", r.Cores)
 	for _, l := range r.Limits {
 		fmt.Fprintf(w, "  %-5s %2d node(s): %8.0f tx/s\n", l.Suite, l.Nodes, l.TPS)
 	}
 	fmt.Fprintln(w, mustJSON(r))
+}
+
+func formatRates(rates []float64) string {
+	parts := make([]string, len(rates))
+	for i, r := range rates {
+		parts[i] = strconv.FormatFloat(r, 'f', 0, 64)
+	}
+	return strings.Join(parts, ", ")
 }

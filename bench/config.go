@@ -58,7 +58,8 @@ type Config struct {
 	Nodes int
 	Suite string
 	// VerifyPerSec is the suite's verifications per second per core, as
-	// `gobcos bench ceiling` measured it; 0 measures it before the run.
+	// `gobcos bench ceiling` measured it; 0 measures it before the run, on
+	// all cores at once (MeasureVerifyAllCores).
 	VerifyPerSec float64
 	// CeilingTime is how long the suite's verify cost is measured (0: 1s).
 	CeilingTime time.Duration

@@ -39,9 +39,13 @@
 // within the node's per-tx gas and fee caps; the setup therefore deploys
 // and mints before it funds the accounts.
 //
-// Ceiling measures how many tx signatures one core verifies per second with
+// Ceiling measures how many tx signatures a core verifies per second with
 // the code path the txpool uses (types.Transaction.Verify), per crypto
-// suite. Every node verifies every tx once, so a cluster of n nodes on c
-// cores cannot commit more than c / (n x verify cost) txs per second; every
-// result is also reported as a fraction of that ceiling.
+// suite, with every core verifying at once (one worker a core), as every
+// core of a loaded cluster works; it also gives one core's rate with the
+// others idle, which is higher on a machine whose cores slow each other
+// down or differ. Every node verifies every tx once, so a cluster of n
+// nodes on c cores cannot commit more than c / (n x verify cost) txs per
+// second, the verify cost being the all-cores one; every result is also
+// reported as a fraction of that ceiling.
 package bench

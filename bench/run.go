@@ -167,7 +167,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	cost := VerifyCost{Suite: ceilSuite.Name(), PerSec: cfg.VerifyPerSec}
 	if cost.PerSec <= 0 {
-		if cost, err = MeasureVerify(ceilSuite, cfg.CeilingTime); err != nil {
+		if cost, err = MeasureVerifyAllCores(ceilSuite, res.Cores, cfg.CeilingTime); err != nil {
 			return nil, err
 		}
 	}

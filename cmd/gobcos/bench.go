@@ -154,11 +154,15 @@ func newBenchCeilingCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "ceiling",
 		Short: "Measure signature verifications per second per core and the cluster ceiling",
-		Long: `ceiling measures, for each crypto suite, how many txs one core verifies per
+		Long: `ceiling measures, for each crypto suite, how many txs a core verifies per
 second along the txpool's path (decode and verify: sender recovery of Ethereum
-txs on ECDSA, SM2 verification of native txs on SM), and prints the ceiling of
-a cluster on this machine: cores / (nodes x verify cost). Every node verifies
-every tx once, so no chain of that many nodes on this machine can commit more.`,
+txs on ECDSA, SM2 verification of native txs on SM) with every core verifying
+at once, and prints the ceiling of a cluster on this machine: cores / (nodes x
+verify cost). Every node verifies every tx once, so no chain of that many nodes
+on this machine can commit more. It also prints each core's rate and the rate
+of one core alone (the others idle), which is higher where cores share caches,
+memory or a virtual machine's host, or differ: a loaded cluster never has that
+rate on every core at once.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			for _, n := range nodes {
@@ -175,6 +179,6 @@ every tx once, so no chain of that many nodes on this machine can commit more.`,
 		},
 	}
 	cmd.Flags().IntSliceVar(&nodes, "nodes", []int{1, 4}, "node counts to compute the ceiling for")
-	cmd.Flags().DurationVar(&d, "time", 2*time.Second, "how long each suite is measured")
+	cmd.Flags().DurationVar(&d, "time", 2*time.Second, "how long each suite is measured on one core, and again on all cores")
 	return cmd
 }
