@@ -6,6 +6,7 @@ import (
 	"errors"
 	"math"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -15,9 +16,10 @@ import (
 )
 
 func TestMeasureVerifyAllCores(t *testing.T) {
-	// The measurement raises GOMAXPROCS to the cores it measures and puts
-	// it back.
+	// The measurement raises GOMAXPROCS to the cores it measures, turns the
+	// garbage collector off while it times, and puts both back.
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	defer debug.SetGCPercent(debug.SetGCPercent(123))
 	for _, s := range []crypto.Suite{crypto.ECDSA(), crypto.SM()} {
 		c, err := bench.MeasureVerifyAllCores(s, 3, 20*time.Millisecond)
 		if err != nil {
@@ -25,6 +27,9 @@ func TestMeasureVerifyAllCores(t *testing.T) {
 		}
 		if got := runtime.GOMAXPROCS(0); got != 1 {
 			t.Fatalf("%s: GOMAXPROCS %d after the measurement, want 1 as before it", s.Name(), got)
+		}
+		if got := debug.SetGCPercent(123); got != 123 {
+			t.Fatalf("%s: GC percent %d after the measurement, want 123 as before it", s.Name(), got)
 		}
 		if c.Suite != s.Name() || len(c.PerCore) != 3 {
 			t.Fatalf("%s: %+v, want 3 per-core rates", s.Name(), c)

@@ -42,9 +42,10 @@
 // Ceiling measures how many tx signatures a core verifies per second with
 // the code path the txpool uses (types.Transaction.Verify), per crypto
 // suite, with every core verifying at once (one worker a core), as every
-// core of a loaded cluster works; it also gives one core's rate with the
-// others idle, which is higher on a machine whose cores slow each other
-// down or differ. Every node verifies every tx once, so a cluster of n
+// core of a loaded cluster works, timed in slices with the garbage
+// collector run between them (the checks' cost, not the collector's); it
+// also gives one core's rate with the others idle, which is higher on a
+// machine whose cores slow each other down or differ. Every node verifies every tx once, so a cluster of n
 // nodes on c cores cannot commit more than c / (n x verify cost) txs per
 // second, the verify cost being the all-cores one; every result is also
 // reported as a fraction of that ceiling.

@@ -159,10 +159,11 @@ second along the txpool's path (decode and verify: sender recovery of Ethereum
 txs on ECDSA, SM2 verification of native txs on SM) with every core verifying
 at once, and prints the ceiling of a cluster on this machine: cores / (nodes x
 verify cost). Every node verifies every tx once, so no chain of that many nodes
-on this machine can commit more. It also prints each core's rate and the rate
-of one core alone (the others idle), which is higher where cores share caches,
-memory or a virtual machine's host, or differ: a loaded cluster never has that
-rate on every core at once.`,
+on this machine can commit more. The checks are timed in slices with the garbage
+collector run between them, so the rate is theirs, not the collector's. It also
+prints each core's rate and the rate of one core alone (the others idle), which
+is higher where cores share caches, memory or a virtual machine's host, or
+differ: a loaded cluster never has that rate on every core at once.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			for _, n := range nodes {
