@@ -223,7 +223,9 @@ func (s *StateDB) SubBalance(addr common.Address, amount *uint256.Int, _ tracing
 		return prev
 	}
 	if prev.Lt(amount) {
-		s.setErr(fmt.Errorf("state: balance of %v (%v) below the %v subtracted", addr, &prev, amount))
+		// A copy for the message: prev itself stays on the stack.
+		bal := prev
+		s.setErr(fmt.Errorf("state: balance of %v (%v) below the %v subtracted", addr, &bal, amount))
 		s.setBalance(obj, new(uint256.Int))
 		return prev
 	}

@@ -2,9 +2,11 @@ package state
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/tracing"
 	ethtypes "github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/params"
@@ -436,5 +438,26 @@ func TestCorruptRecords(t *testing.T) {
 	}
 	if _, err := r.Storage(addrB, slot1); err == nil {
 		t.Fatalf("corrupt slot accepted")
+	}
+}
+
+// TestSubBalanceAllocatesNothing: subtracting from a balance that covers
+// it allocates nothing (the EVM does it twice a transaction: the gas
+// bought and the value sent). The previous balance once escaped to the
+// heap through the underflow's error message.
+func TestSubBalanceAllocatesNothing(t *testing.T) {
+	s := New(storage.NewMemory())
+	s.AddBalance(addrA, uint256.NewInt(1<<62), tracing.BalanceChangeUnspecified)
+	one := uint256.NewInt(1)
+	for range 4096 { // the journal grows to its size first
+		s.SubBalance(addrA, one, tracing.BalanceChangeUnspecified)
+	}
+	if n := testing.AllocsPerRun(1000, func() { s.SubBalance(addrA, one, tracing.BalanceChangeUnspecified) }); n >= 0.5 {
+		t.Fatalf("SubBalance allocated %v times a call", n)
+	}
+	// The underflow still reports the balance it found.
+	s.SubBalance(addrB, one, tracing.BalanceChangeUnspecified)
+	if err := s.Error(); err == nil || !strings.Contains(err.Error(), "(0) below the 1 subtracted") {
+		t.Fatalf("underflow error %v", err)
 	}
 }
