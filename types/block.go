@@ -127,9 +127,9 @@ func DecodeBlock(h Hasher, b []byte) (*Block, error) {
 // over its hash.
 func TxLeaves(h Hasher, txs []*Transaction) []common.Hash {
 	out := make([]common.Hash, len(txs))
+	m := newMerkleHasher(h)
 	for i, tx := range txs {
-		th := tx.Hash()
-		out[i] = MerkleLeaf(h, th[:])
+		out[i] = m.hashLeaf(tx.Hash())
 	}
 	return out
 }

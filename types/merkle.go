@@ -18,10 +18,53 @@ import (
 // Keccak-256 that is Ethereum's empty trie root, so clients that compare an
 // empty block's transactionsRoot with Ethereum's constant accept our blocks.
 
-// MerkleLeaf hashes one leaf's data.
-func MerkleLeaf(h Hasher, data []byte) common.Hash { return h.Hash([]byte{0}, data) }
+// The prefixes of leaves and inner nodes. A Hasher only reads them.
+var (
+	leafPrefix  = []byte{0}
+	innerPrefix = []byte{1}
+)
 
-func merkleInner(h Hasher, l, r common.Hash) common.Hash { return h.Hash([]byte{1}, l[:], r[:]) }
+// MerkleLeaf hashes one leaf's data.
+func MerkleLeaf(h Hasher, data []byte) common.Hash { return h.Hash(leafPrefix, data) }
+
+func merkleInner(h Hasher, l, r common.Hash) common.Hash { return h.Hash(innerPrefix, l[:], r[:]) }
+
+// merkleHasher hashes the nodes of a tree through buffers of its own. A
+// Hasher is an interface, so the arguments of each call would otherwise be
+// moved to the heap: two or three allocations a node, thousands a block.
+// It gives the hashes MerkleLeaf and merkleInner give.
+type merkleHasher struct {
+	h    Hasher
+	node [1 + 2*common.HashLength]byte
+	args [2][]byte
+}
+
+func newMerkleHasher(h Hasher) *merkleHasher { return &merkleHasher{h: h} }
+
+// leaf is MerkleLeaf(h, data).
+func (m *merkleHasher) leaf(data []byte) common.Hash {
+	m.args[0], m.args[1] = leafPrefix, data
+	sum := m.h.Hash(m.args[:]...)
+	m.args[1] = nil // keeps nothing of the caller's
+	return sum
+}
+
+// hashLeaf is MerkleLeaf(h, x[:]).
+func (m *merkleHasher) hashLeaf(x common.Hash) common.Hash {
+	m.node[0] = leafPrefix[0]
+	copy(m.node[1:], x[:])
+	m.args[0] = m.node[:1+common.HashLength]
+	return m.h.Hash(m.args[:1]...)
+}
+
+// inner is merkleInner(h, l, r).
+func (m *merkleHasher) inner(l, r common.Hash) common.Hash {
+	m.node[0] = innerPrefix[0]
+	copy(m.node[1:], l[:])
+	copy(m.node[1+common.HashLength:], r[:])
+	m.args[0] = m.node[:]
+	return m.h.Hash(m.args[:1]...)
+}
 
 // EmptyRoot is the root of a tree with no leaves.
 func EmptyRoot(h Hasher) common.Hash { return h.Hash([]byte{0x80}) }
@@ -31,23 +74,24 @@ func MerkleRoot(h Hasher, leaves []common.Hash) common.Hash {
 	if len(leaves) == 0 {
 		return EmptyRoot(h)
 	}
+	m := newMerkleHasher(h)
 	level := leaves
 	for len(level) > 1 {
-		level = merkleLevel(h, level)
+		level = m.level(level)
 	}
 	return level[0]
 }
 
-// merkleLevel hashes one level into the next: pairs are combined, an odd
-// last node is carried up unchanged.
-func merkleLevel(h Hasher, level []common.Hash) []common.Hash {
+// level hashes one level into the next: pairs are combined, an odd last
+// node is carried up unchanged.
+func (m *merkleHasher) level(level []common.Hash) []common.Hash {
 	next := make([]common.Hash, 0, (len(level)+1)/2)
 	for i := 0; i < len(level); i += 2 {
 		if i+1 == len(level) {
 			next = append(next, level[i])
 			continue
 		}
-		next = append(next, merkleInner(h, level[i], level[i+1]))
+		next = append(next, m.inner(level[i], level[i+1]))
 	}
 	return next
 }
@@ -64,13 +108,14 @@ func MerkleProof(h Hasher, leaves []common.Hash, index int) ([]ProofStep, error)
 		return nil, fmt.Errorf("merkle proof: index %d out of range [0,%d)", index, len(leaves))
 	}
 	var proof []ProofStep
+	m := newMerkleHasher(h)
 	level := leaves
 	for len(level) > 1 {
 		sib := index ^ 1
 		if sib < len(level) {
 			proof = append(proof, ProofStep{Hash: level[sib], Left: sib < index})
 		}
-		level = merkleLevel(h, level)
+		level = m.level(level)
 		index /= 2
 	}
 	return proof, nil

@@ -64,8 +64,9 @@ func DecodeReceipt(b []byte) (*Receipt, error) {
 // receipt, over its encoding.
 func ReceiptLeaves(h Hasher, rs []*Receipt) []common.Hash {
 	out := make([]common.Hash, len(rs))
+	m := newMerkleHasher(h)
 	for i, r := range rs {
-		out[i] = MerkleLeaf(h, EncodeReceipt(r))
+		out[i] = m.leaf(EncodeReceipt(r))
 	}
 	return out
 }

@@ -42,9 +42,10 @@ func ComputeBlockRootsWithBloom(h Hasher, txs []*Transaction, receipts []*Receip
 		bloom:       bloom,
 	}
 	leaves := make([]common.Hash, len(receipts))
+	m := newMerkleHasher(h)
 	for i, rc := range receipts {
 		r.encReceipts[i] = EncodeReceipt(rc)
-		leaves[i] = MerkleLeaf(h, r.encReceipts[i])
+		leaves[i] = m.leaf(r.encReceipts[i])
 	}
 	r.receiptRoot = MerkleRoot(h, leaves)
 	return r
