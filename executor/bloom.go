@@ -20,6 +20,10 @@ import (
 type bloomCache struct {
 	bits   map[bloomItem][6]byte // the first 6 bytes of the item's hash
 	hasher crypto.KeccakState
+	// in and out are what the hasher reads and writes: locals would go to
+	// the heap through its interface.
+	in  [common.HashLength]byte
+	out [6]byte
 }
 
 // bloomItem is an address (n = 20) or a topic (n = 32).
@@ -64,18 +68,20 @@ func (c *bloomCache) add(b *ethtypes.Bloom, r *types.Receipt) {
 func (c *bloomCache) hash(it bloomItem) [6]byte {
 	h, ok := c.bits[it]
 	if !ok {
-		h = c.keccak6(it.b[:it.n])
+		// Through the cache's buffer: it itself would go to the heap.
+		c.in = it.b
+		h = c.keccak6(c.in[:it.n])
 		c.bits[it] = h
 	}
 	return h
 }
 
 // keccak6 returns the first 6 bytes of b's Keccak-256 hash.
-func (c *bloomCache) keccak6(b []byte) (h [6]byte) {
+func (c *bloomCache) keccak6(b []byte) [6]byte {
 	c.hasher.Reset()
 	c.hasher.Write(b)
-	c.hasher.Read(h[:])
-	return h
+	c.hasher.Read(c.out[:])
+	return c.out
 }
 
 // setBloomBits sets the 3 bits of an item whose hash starts with h: for i

@@ -38,6 +38,20 @@ func TestBloomCacheMatchesLogsBloom(t *testing.T) {
 	}
 }
 
+// A receipt's bloom allocates nothing once its address and event are
+// cached: the other topics are hashed into the cache's own buffer.
+func TestBloomCacheAllocatesNothing(t *testing.T) {
+	c := newBloomCache()
+	r := &types.Receipt{Logs: []*types.Log{{Address: common.Address{1}, Topics: []common.Hash{{2}, {3}, {4}}}}}
+	want := types.LogsBloom([]*types.Receipt{r})
+	if got := c.logsBloom(r); got != want {
+		t.Fatalf("bloom %x, want %x", got, want)
+	}
+	if n := testing.AllocsPerRun(100, func() { c.logsBloom(r) }); n != 0 {
+		t.Fatalf("logsBloom allocated %v times a receipt", n)
+	}
+}
+
 // sortWrites sorts like the write set does, on either side of its
 // threshold for sorting on two goroutines.
 func TestSortWrites(t *testing.T) {
