@@ -32,8 +32,7 @@ func merkleInner(h Hasher, l, r common.Hash) common.Hash { return h.Hash(innerPr
 // merkleHasher hashes the nodes of a tree through buffers of its own. A
 // Hasher is an interface, so the arguments of each call would otherwise be
 // moved to the heap: 4 allocations a node besides the hash's own, thousands
-// a block.
-// It gives the hashes MerkleLeaf and merkleInner give.
+// a block. It gives the hashes MerkleLeaf and merkleInner give.
 type merkleHasher struct {
 	h    Hasher
 	node [1 + 2*common.HashLength]byte
