@@ -165,11 +165,9 @@ func MeasureVerify(suite crypto.Suite, d time.Duration) (VerifyCost, error) {
 	if err != nil {
 		return VerifyCost{}, err
 	}
-	rates, err := w.measure(1, d)
-	if err != nil {
-		return VerifyCost{}, err
-	}
-	return VerifyCost{Suite: suite.Name(), Format: w.format, PerSec: rates[0], Micros: 1e6 / rates[0]}, nil
+	c, err := w.cost(1, d)
+	c.PerCore = nil // one core: PerSec says it
+	return c, err
 }
 
 // MeasureVerifyAllCores measures the same path with one worker on each of
@@ -186,7 +184,13 @@ func MeasureVerifyAllCores(suite crypto.Suite, cores int, d time.Duration) (Veri
 	if err != nil {
 		return VerifyCost{}, err
 	}
-	rates, err := w.measure(cores, d)
+	return w.cost(cores, d)
+}
+
+// cost measures w on workers cores at once (measure) and gives the mean
+// rate per core, with each core's.
+func (w *verifyWork) cost(workers int, d time.Duration) (VerifyCost, error) {
+	rates, err := w.measure(workers, d)
 	if err != nil {
 		return VerifyCost{}, err
 	}
@@ -194,8 +198,8 @@ func MeasureVerifyAllCores(suite crypto.Suite, cores int, d time.Duration) (Veri
 	for _, r := range rates {
 		sum += r
 	}
-	per := sum / float64(cores)
-	return VerifyCost{Suite: suite.Name(), Format: w.format, PerSec: per, Micros: 1e6 / per, PerCore: rates}, nil
+	per := sum / float64(workers)
+	return VerifyCost{Suite: w.suite.Name(), Format: w.format, PerSec: per, Micros: 1e6 / per, PerCore: rates}, nil
 }
 
 // CeilingReport is the result of `gobcos bench ceiling`.
@@ -219,11 +223,15 @@ type CeilingRow struct {
 func MeasureCeiling(nodes []int, d time.Duration) (*CeilingReport, error) {
 	r := &CeilingReport{Cores: runtime.NumCPU(), Nodes: nodes}
 	for _, s := range []crypto.Suite{crypto.ECDSA(), crypto.SM()} {
-		one, err := MeasureVerify(s, d)
+		w, err := newVerifyWork(s) // one signed sample for both measurements
 		if err != nil {
 			return nil, err
 		}
-		c, err := MeasureVerifyAllCores(s, r.Cores, d)
+		one, err := w.cost(1, d)
+		if err != nil {
+			return nil, err
+		}
+		c, err := w.cost(r.Cores, d)
 		if err != nil {
 			return nil, err
 		}
