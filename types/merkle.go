@@ -18,21 +18,19 @@ import (
 // Keccak-256 that is Ethereum's empty trie root, so clients that compare an
 // empty block's transactionsRoot with Ethereum's constant accept our blocks.
 
-// The prefixes of leaves and inner nodes. A Hasher only reads them.
-var (
-	leafPrefix  = []byte{0}
-	innerPrefix = []byte{1}
-)
+// The prefixes of leaves and inner nodes.
+const leafTag, innerTag byte = 0, 1
+
+// leafPrefix is leafTag as a hash argument; a Hasher only reads it.
+var leafPrefix = []byte{leafTag}
 
 // MerkleLeaf hashes one leaf's data.
-func MerkleLeaf(h Hasher, data []byte) common.Hash { return h.Hash(leafPrefix, data) }
+func MerkleLeaf(h Hasher, data []byte) common.Hash { return newMerkleHasher(h).leaf(data) }
 
-func merkleInner(h Hasher, l, r common.Hash) common.Hash { return h.Hash(innerPrefix, l[:], r[:]) }
-
-// merkleHasher hashes the nodes of a tree through buffers of its own. A
-// Hasher is an interface, so the arguments of each call would otherwise be
-// moved to the heap: 4 allocations a node besides the hash's own, thousands
-// a block. It gives the hashes MerkleLeaf and merkleInner give.
+// merkleHasher hashes the leaves and inner nodes of a tree through
+// buffers of its own, one per tree: a Hasher is an interface, so the
+// arguments of each call would otherwise be moved to the heap, 4
+// allocations a node besides the hash's own, thousands a block.
 type merkleHasher struct {
 	h    Hasher
 	node [1 + 2*common.HashLength]byte
@@ -41,7 +39,7 @@ type merkleHasher struct {
 
 func newMerkleHasher(h Hasher) *merkleHasher { return &merkleHasher{h: h} }
 
-// leaf is MerkleLeaf(h, data).
+// leaf is H(0x00 || data).
 func (m *merkleHasher) leaf(data []byte) common.Hash {
 	m.args[0], m.args[1] = leafPrefix, data
 	sum := m.h.Hash(m.args[:]...)
@@ -49,17 +47,17 @@ func (m *merkleHasher) leaf(data []byte) common.Hash {
 	return sum
 }
 
-// hashLeaf is MerkleLeaf(h, x[:]).
+// hashLeaf is leaf(x[:]).
 func (m *merkleHasher) hashLeaf(x common.Hash) common.Hash {
-	m.node[0] = leafPrefix[0]
+	m.node[0] = leafTag
 	copy(m.node[1:], x[:])
 	m.args[0] = m.node[:1+common.HashLength]
 	return m.h.Hash(m.args[:1]...)
 }
 
-// inner is merkleInner(h, l, r).
+// inner is H(0x01 || l || r).
 func (m *merkleHasher) inner(l, r common.Hash) common.Hash {
-	m.node[0] = innerPrefix[0]
+	m.node[0] = innerTag
 	copy(m.node[1:], l[:])
 	copy(m.node[1+common.HashLength:], r[:])
 	m.args[0] = m.node[:]
@@ -124,12 +122,13 @@ func MerkleProof(h Hasher, leaves []common.Hash, index int) ([]ProofStep, error)
 // VerifyMerkleProof checks that leaf (already hashed with MerkleLeaf) is in
 // the tree with the given root.
 func VerifyMerkleProof(h Hasher, root, leaf common.Hash, proof []ProofStep) error {
+	m := newMerkleHasher(h)
 	cur := leaf
 	for _, s := range proof {
 		if s.Left {
-			cur = merkleInner(h, s.Hash, cur)
+			cur = m.inner(s.Hash, cur)
 		} else {
-			cur = merkleInner(h, cur, s.Hash)
+			cur = m.inner(cur, s.Hash)
 		}
 	}
 	if cur != root {
