@@ -146,6 +146,9 @@ type Executor struct {
 	// chunkScratch keeps the chunk workers' StateDBs and maps
 	// (*chunkScratch) from block to block.
 	chunkScratch sync.Pool
+	// serialScratch keeps serial execution's StateDBs (*state.StateDB)
+	// from block to block, with their maps' memory.
+	serialScratch sync.Pool
 	// blooms keeps serial execution's bloom caches (*bloomCache).
 	blooms sync.Pool
 }
@@ -346,7 +349,16 @@ func (e *Executor) ExecuteBlock(ctx context.Context, env BlockEnv, parentRoot co
 // executeSerial is ExecuteBlock running one transaction after the other.
 func (e *Executor) executeSerial(ctx context.Context, env BlockEnv, parentRoot common.Hash, txs []*types.Transaction, st storage.Reader) (*BlockResult, error) {
 	start := time.Now()
-	sdb := state.New(st)
+	sdb, _ := e.serialScratch.Get().(*state.StateDB)
+	if sdb == nil {
+		sdb = state.New(st)
+	} else {
+		sdb.Reset(st)
+	}
+	defer func() {
+		sdb.Reset(nil) // keeps nothing of this block alive
+		e.serialScratch.Put(sdb)
+	}()
 	evm, sess := e.newEVM(env, sdb)
 	defer evm.Release()
 	stop := context.AfterFunc(ctx, evm.Cancel)

@@ -57,6 +57,27 @@ func (o *object) reuse(addr common.Address, origin *Account) {
 	o.originStorage, o.pendingStorage, o.dirtyStorage = orig, pending, dirty
 }
 
+// keepStorage empties o's storage maps for reuse by the same account and
+// reports whether any is left to keep: the committed and block layers
+// unless either held more than maxSlots slots. The transaction layer is
+// dropped: it is small, and a map that once grew large would make every
+// later transaction's finalise walk its whole table.
+func (o *object) keepStorage(maxSlots int) bool {
+	if len(o.originStorage) > maxSlots || len(o.pendingStorage) > maxSlots {
+		o.dropStorage()
+		return false
+	}
+	clear(o.originStorage)
+	clear(o.pendingStorage)
+	o.dirtyStorage = nil
+	return o.originStorage != nil || o.pendingStorage != nil
+}
+
+// dropStorage lets go of o's storage maps.
+func (o *object) dropStorage() {
+	o.originStorage, o.pendingStorage, o.dirtyStorage = nil, nil, nil
+}
+
 // empty reports EIP-161 emptiness of the current account.
 func (o *object) empty() bool { return o.data.empty() }
 

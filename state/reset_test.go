@@ -1,6 +1,8 @@
 package state
 
 import (
+	"math/big"
+	"reflect"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -56,5 +58,55 @@ func TestResetForgetsEverything(t *testing.T) {
 	s.Reset(storage.NewMemory())
 	if s.Exist(addr) || s.GetState(addr, x) != (common.Hash{}) {
 		t.Fatal("account still visible after Reset onto an empty store")
+	}
+}
+
+// TestResetKeepsStorageMaps: an account whose storage a block used gets
+// its object and storage maps back, emptied, when the next block (after
+// any number of Resets of an unused StateDB) uses it again; a block that
+// does not use it lets them go, and so does a map past maxKeptSlots.
+func TestResetKeepsStorageMaps(t *testing.T) {
+	addr, other := common.HexToAddress("0xaa"), common.HexToAddress("0xbb")
+	x := common.HexToHash("0x01")
+	kv := stored(t, addr, x, common.HexToHash("0x11"))
+	s := New(kv)
+	eoas := func() { // accounts without storage, taking objects first
+		for i := range 50 {
+			s.GetBalance(common.BigToAddress(big.NewInt(int64(0x1000 + i))))
+		}
+	}
+	eoas()
+	for i := range 100 {
+		s.GetState(addr, common.BigToHash(big.NewInt(int64(i+2))))
+	}
+	obj := s.objects[addr]
+	orig := reflect.ValueOf(obj.originStorage).UnsafePointer()
+
+	s.Reset(nil)
+	s.Reset(kv)
+	eoas()
+	if got := s.GetState(addr, x); got != common.HexToHash("0x11") {
+		t.Fatalf("slot x after Reset: %v", got)
+	}
+	if s.objects[addr] != obj || reflect.ValueOf(obj.originStorage).UnsafePointer() != orig {
+		t.Fatal("the account's object and committed-slot map were not reused")
+	}
+	if n := len(obj.originStorage); n != 1 {
+		t.Fatalf("the reused map holds %d slots, want the 1 read since", n)
+	}
+
+	s.Reset(kv)
+	s.GetBalance(other) // a block that does not use addr
+	s.Reset(kv)
+	if _, ok := s.kept[addr]; ok {
+		t.Fatal("an account the last block did not use is still kept")
+	}
+
+	for i := range maxKeptSlots + 1 {
+		s.GetState(addr, common.BigToHash(big.NewInt(int64(i))))
+	}
+	s.Reset(kv)
+	if _, ok := s.kept[addr]; ok {
+		t.Fatalf("a map of more than %d slots was kept", maxKeptSlots)
 	}
 }

@@ -50,7 +50,19 @@ type StateDB struct {
 	logs    []*types.Log // logs of the current transaction
 
 	free []*object // objects of before the last Reset, for reuse
+	// kept holds, by address, the objects of before the last Reset whose
+	// storage maps are kept (emptied) for the same account: the contracts
+	// a chain's blocks use are mostly the same from block to block, and
+	// their maps need not grow again from nothing.
+	kept map[common.Address]*object
 }
+
+// Bounds on what Reset keeps in kept: the objects of at most maxKept
+// accounts, and none of a map that held more than maxKeptSlots slots.
+const (
+	maxKept      = 256
+	maxKeptSlots = 1 << 14
+)
 
 // accessSlot is a storage slot of an address in the access list.
 type accessSlot struct {
@@ -91,7 +103,11 @@ func (s *StateDB) object(addr common.Address) *object {
 		acct = nil
 	}
 	var obj *object
-	if n := len(s.free); n > 0 {
+	if k := s.kept[addr]; k != nil {
+		delete(s.kept, addr)
+		obj = k
+		obj.reuse(addr, acct)
+	} else if n := len(s.free); n > 0 {
 		obj = s.free[n-1]
 		s.free = s.free[:n-1]
 		obj.reuse(addr, acct)
@@ -557,7 +573,24 @@ func (s *StateDB) finalise() {
 // it allocated: a parallel executor reuses one StateDB per worker.
 func (s *StateDB) Reset(r storage.Reader) {
 	s.r, s.err = r, nil
-	for _, obj := range s.objects {
+	if len(s.objects) > 0 {
+		// Kept objects the block since the last Reset did not use are let
+		// go (a Reset of an unused StateDB keeps them).
+		for _, obj := range s.kept {
+			obj.dropStorage()
+			s.free = append(s.free, obj)
+		}
+		clear(s.kept)
+	}
+	for addr, obj := range s.objects {
+		if obj.keepStorage(maxKeptSlots) && len(s.kept) < maxKept {
+			if s.kept == nil {
+				s.kept = make(map[common.Address]*object)
+			}
+			s.kept[addr] = obj
+			continue
+		}
+		obj.dropStorage()
 		s.free = append(s.free, obj)
 	}
 	clear(s.objects)
