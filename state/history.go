@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/ethereum/go-ethereum/common"
-
 	"github.com/gobcos/gobcos/storage"
 )
 
@@ -39,13 +37,6 @@ const (
 	histDeleted byte = 0
 	histPut     byte = 1
 	suffixLen        = 8 // be64(^N) after the flat key
-)
-
-// Lengths of the versioned keys, fixed per kind: history iterators rely on
-// no key of a kind being a prefix of another.
-var (
-	accountKeyLen = len(accountPrefix) + common.AddressLength
-	storageKeyLen = len(storagePrefix) + common.AddressLength + common.HashLength
 )
 
 // reservedKey reports whether k lies in the state's bookkeeping space

@@ -26,10 +26,20 @@ var (
 	storagePrefix = []byte("s/s/")
 )
 
+// Lengths of the account and storage keys, fixed per kind: history
+// iterators rely on no key of a kind being a prefix of another.
+const (
+	accountKeyLen = len("s/a/") + common.AddressLength
+	storageKeyLen = len("s/s/") + common.AddressLength + common.HashLength
+)
+
 // AccountKey is the storage key of an account record.
 func AccountKey(addr common.Address) []byte {
-	k := make([]byte, 0, len(accountPrefix)+common.AddressLength)
-	return append(append(k, accountPrefix...), addr[:]...)
+	return appendAccountKey(make([]byte, 0, accountKeyLen), addr)
+}
+
+func appendAccountKey(dst []byte, addr common.Address) []byte {
+	return append(append(dst, accountPrefix...), addr[:]...)
 }
 
 // CodeKey is the storage key of contract code with the given Keccak-256 hash.
@@ -40,13 +50,43 @@ func CodeKey(hash common.Hash) []byte {
 
 // StoragePrefix is the common prefix of all storage slots of an account.
 func StoragePrefix(addr common.Address) []byte {
-	k := make([]byte, 0, len(storagePrefix)+common.AddressLength+common.HashLength)
+	k := make([]byte, 0, storageKeyLen)
 	return append(append(k, storagePrefix...), addr[:]...)
 }
 
 // StorageKey is the storage key of one slot of an account.
 func StorageKey(addr common.Address, slot common.Hash) []byte {
-	return append(StoragePrefix(addr), slot[:]...)
+	return appendStorageKey(make([]byte, 0, storageKeyLen), addr, slot)
+}
+
+func appendStorageKey(dst []byte, addr common.Address, slot common.Hash) []byte {
+	return append(append(append(dst, storagePrefix...), addr[:]...), slot[:]...)
+}
+
+// keyArena hands out account and storage keys carved from shared chunks
+// of memory, one allocation for many keys. A chunk is never reused: a key
+// stays valid as long as anything (a read set, a write set) holds it.
+type keyArena struct{ chunk []byte }
+
+// keyChunk is the size of an arena's chunks: 77 storage keys.
+const keyChunk = 77 * storageKeyLen
+
+// take returns n bytes of the arena, of capacity n.
+func (a *keyArena) take(n int) []byte {
+	if len(a.chunk) < n {
+		a.chunk = make([]byte, keyChunk)
+	}
+	k := a.chunk[:n:n]
+	a.chunk = a.chunk[n:]
+	return k
+}
+
+func (a *keyArena) accountKey(addr common.Address) []byte {
+	return appendAccountKey(a.take(accountKeyLen)[:0], addr)
+}
+
+func (a *keyArena) storageKey(addr common.Address, slot common.Hash) []byte {
+	return appendStorageKey(a.take(storageKeyLen)[:0], addr, slot)
 }
 
 // Account is the record of one account.

@@ -12,8 +12,8 @@ import (
 )
 
 // readAccount reads an account record; nil when the account does not exist.
-func readAccount(r storage.Reader, addr common.Address) (*Account, error) {
-	b, err := r.Get(AccountKey(addr))
+func readAccount(r storage.Reader, key []byte, addr common.Address) (*Account, error) {
+	b, err := r.Get(key)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, nil
 	}
@@ -63,8 +63,8 @@ func readCode(r storage.Reader, h common.Hash) ([]byte, error) {
 }
 
 // readSlot reads a storage slot; zero when it is not stored.
-func readSlot(r storage.Reader, addr common.Address, slot common.Hash) (common.Hash, error) {
-	b, err := r.Get(StorageKey(addr, slot))
+func readSlot(r storage.Reader, key []byte, addr common.Address, slot common.Hash) (common.Hash, error) {
+	b, err := r.Get(key)
 	if errors.Is(err, storage.ErrNotFound) {
 		return common.Hash{}, nil
 	}
@@ -90,11 +90,13 @@ type Reader struct {
 func NewReader(r storage.Reader) *Reader { return &Reader{r: r} }
 
 // Account returns the account record of addr, or nil when it does not exist.
-func (r *Reader) Account(addr common.Address) (*Account, error) { return readAccount(r.r, addr) }
+func (r *Reader) Account(addr common.Address) (*Account, error) {
+	return readAccount(r.r, AccountKey(addr), addr)
+}
 
 // Balance returns addr's balance (zero for absent accounts).
 func (r *Reader) Balance(addr common.Address) (*big.Int, error) {
-	a, err := readAccount(r.r, addr)
+	a, err := readAccount(r.r, AccountKey(addr), addr)
 	if err != nil || a == nil {
 		return new(big.Int), err
 	}
@@ -103,7 +105,7 @@ func (r *Reader) Balance(addr common.Address) (*big.Int, error) {
 
 // Nonce returns addr's nonce (zero for absent accounts).
 func (r *Reader) Nonce(addr common.Address) (uint64, error) {
-	a, err := readAccount(r.r, addr)
+	a, err := readAccount(r.r, AccountKey(addr), addr)
 	if err != nil || a == nil {
 		return 0, err
 	}
@@ -112,7 +114,7 @@ func (r *Reader) Nonce(addr common.Address) (uint64, error) {
 
 // Code returns addr's contract code (nil for accounts without code).
 func (r *Reader) Code(addr common.Address) ([]byte, error) {
-	a, err := readAccount(r.r, addr)
+	a, err := readAccount(r.r, AccountKey(addr), addr)
 	if err != nil || a == nil {
 		return nil, err
 	}
@@ -124,5 +126,5 @@ func (r *Reader) CodeByHash(h common.Hash) ([]byte, error) { return readCode(r.r
 
 // Storage returns the value of one storage slot of addr (zero when unset).
 func (r *Reader) Storage(addr common.Address, slot common.Hash) (common.Hash, error) {
-	return readSlot(r.r, addr, slot)
+	return readSlot(r.r, StorageKey(addr, slot), addr, slot)
 }

@@ -55,6 +55,8 @@ type StateDB struct {
 	// a chain's blocks use are mostly the same from block to block, and
 	// their maps need not grow again from nothing.
 	kept map[common.Address]*object
+
+	keys keyArena // the keys of the reads and writes
 }
 
 // Bounds on what Reset keeps in kept: the objects of at most maxKept
@@ -97,7 +99,7 @@ func (s *StateDB) object(addr common.Address) *object {
 	if obj := s.objects[addr]; obj != nil {
 		return obj
 	}
-	acct, err := readAccount(s.r, addr)
+	acct, err := readAccount(s.r, s.keys.accountKey(addr), addr)
 	if err != nil {
 		s.setErr(err)
 		acct = nil
@@ -169,7 +171,7 @@ func (s *StateDB) originState(obj *object, slot common.Hash) common.Hash {
 	var v common.Hash
 	if obj.origin != nil { // absent accounts have no storage
 		var err error
-		v, err = readSlot(s.r, obj.addr, slot)
+		v, err = readSlot(s.r, s.keys.storageKey(obj.addr, slot), obj.addr, slot)
 		if err != nil {
 			s.setErr(err)
 			return common.Hash{}

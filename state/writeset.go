@@ -241,9 +241,9 @@ func (s *StateDB) AppendChanges(dst []Write) ([]Write, error) {
 	for addr, obj := range s.objects {
 		switch {
 		case obj.live && (obj.origin == nil || *obj.origin != obj.data):
-			put(AccountKey(addr), encodeAccount(&obj.data))
+			put(s.keys.accountKey(addr), encodeAccount(&obj.data))
 		case !obj.live && obj.origin != nil:
-			del(AccountKey(addr))
+			del(s.keys.accountKey(addr))
 		}
 		if h := obj.data.CodeHash; obj.live && h != ethtypes.EmptyCodeHash && !codeDone[h] &&
 			(obj.origin == nil || obj.origin.CodeHash != h) {
@@ -272,9 +272,9 @@ func (s *StateDB) storageWrites(obj *object, put func(k, v []byte), del func(k [
 		switch {
 		case final == stored:
 		case final == (common.Hash{}):
-			del(StorageKey(obj.addr, slot))
+			del(s.keys.storageKey(obj.addr, slot))
 		default:
-			put(StorageKey(obj.addr, slot), encodeSlot(final))
+			put(s.keys.storageKey(obj.addr, slot), encodeSlot(final))
 		}
 	}
 	if !obj.wiped || obj.origin == nil {

@@ -122,10 +122,12 @@ func setStatus(t *tables, table string, addr common.Address, status uint8, next 
 }
 
 func statusAt(t *tables, table string, addr common.Address, block uint64) uint8 {
-	var r statusRecord
-	if !t.get(table, addr[:], &r) {
-		return 0
+	b := t.getBytes(table, addr[:])
+	if b == nil {
+		return 0 // the common case, checked for every transaction's sender
 	}
+	var r statusRecord
+	decodeRecord(table, b, &r)
 	return r.at(block)
 }
 

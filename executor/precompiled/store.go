@@ -78,11 +78,48 @@ func (s readerIO) get(slot common.Hash) common.Hash {
 }
 func (s readerIO) set(common.Hash, common.Hash) { panic("precompiled: write through a state reader") }
 
-// tables is the table layer over one contract's storage.
-type tables struct{ io slotIO }
+// tables is the table layer over one contract's storage. It is not safe
+// for concurrent use.
+type tables struct {
+	io slotIO
+
+	hasher crypto.KeccakState // keccak's, made on first use
+	buf    []byte
+	out    common.Hash
+}
 
 func recordSlot(table string, key []byte) common.Hash {
-	return crypto.Keccak256Hash([]byte(table), []byte{0}, key)
+	var t tables
+	return t.recordSlot(table, key)
+}
+
+// recordSlot is the package's recordSlot hashed with t's own Keccak state
+// and buffer, made on first use: a session's tables are asked for the
+// sender's record on every transaction.
+func (t *tables) recordSlot(table string, key []byte) common.Hash {
+	t.buf = append(append(append(t.buf[:0], table...), 0), key...)
+	return t.keccak()
+}
+
+// keccak hashes t.buf with t's Keccak state (made on first use). The
+// parts are copied into the buffer, and the hash read into t's own
+// array, because what passes through the state's interface escapes.
+func (t *tables) keccak() common.Hash {
+	if t.hasher == nil {
+		t.hasher = crypto.NewKeccakState()
+	}
+	t.hasher.Reset()
+	t.hasher.Write(t.buf)
+	t.hasher.Read(t.out[:])
+	return t.out
+}
+
+// dataSlot is the first of the slots holding the bytes of the record
+// whose base slot is base: keccak256(base).
+func (t *tables) dataSlot(base common.Hash) *big.Int {
+	t.buf = append(t.buf[:0], base[:]...)
+	h := t.keccak()
+	return new(big.Int).SetBytes(h[:])
 }
 
 // wordUint64 is the number in a slot's low 64 bits (the slots read with
@@ -92,14 +129,14 @@ func wordUint64(w common.Hash) uint64 { return binary.BigEndian.Uint64(w[24:]) }
 
 // getBytes returns a record, nil when absent.
 func (t *tables) getBytes(table string, key []byte) []byte {
-	base := recordSlot(table, key)
+	base := t.recordSlot(table, key)
 	n := wordUint64(t.io.get(base))
 	if n == 0 {
 		return nil
 	}
 	n--
 	out := make([]byte, 0, n)
-	data := crypto.Keccak256Hash(base[:]).Big()
+	data := t.dataSlot(base)
 	for i := uint64(0); uint64(len(out)) < n; i++ {
 		w := t.io.get(common.BigToHash(new(big.Int).Add(data, new(big.Int).SetUint64(i))))
 		out = append(out, w[:min(32, int(n)-len(out))]...)
@@ -110,10 +147,10 @@ func (t *tables) getBytes(table string, key []byte) []byte {
 // putBytes writes a record (clearing the slots the old one used beyond
 // the new one's length).
 func (t *tables) putBytes(table string, key, value []byte) {
-	base := recordSlot(table, key)
+	base := t.recordSlot(table, key)
 	old := wordUint64(t.io.get(base))
 	t.io.set(base, common.BigToHash(new(big.Int).SetUint64(uint64(len(value))+1)))
-	data := crypto.Keccak256Hash(base[:]).Big()
+	data := t.dataSlot(base)
 	words := (len(value) + 31) / 32
 	for i := 0; i < words; i++ {
 		var w common.Hash
@@ -129,12 +166,12 @@ func (t *tables) putBytes(table string, key, value []byte) {
 
 // del removes a record.
 func (t *tables) del(table string, key []byte) {
-	base := recordSlot(table, key)
+	base := t.recordSlot(table, key)
 	old := wordUint64(t.io.get(base))
 	if old == 0 {
 		return
 	}
-	data := crypto.Keccak256Hash(base[:]).Big()
+	data := t.dataSlot(base)
 	for i := uint64(0); i < (old-1+31)/32; i++ {
 		t.io.set(common.BigToHash(new(big.Int).Add(data, new(big.Int).SetUint64(i))), common.Hash{})
 	}
@@ -147,11 +184,16 @@ func (t *tables) get(table string, key []byte, v any) bool {
 	if b == nil {
 		return false
 	}
+	decodeRecord(table, b, v)
+	return true
+}
+
+// decodeRecord decodes a record of table read with getBytes into v.
+func decodeRecord(table string, b []byte, v any) {
 	if err := rlp.DecodeBytes(b, v); err != nil {
 		// Only this package writes these records: damage is a broken invariant.
 		panic("precompiled: corrupt record in " + table + ": " + err.Error())
 	}
-	return true
 }
 
 // put RLP-encodes v into a record.
@@ -165,11 +207,11 @@ func (t *tables) put(table string, key []byte, v any) {
 
 // getUint / putUint store a number in a record's base slot directly.
 func (t *tables) getUint(table string, key []byte) uint64 {
-	return wordUint64(t.io.get(recordSlot(table, key)))
+	return wordUint64(t.io.get(t.recordSlot(table, key)))
 }
 
 func (t *tables) putUint(table string, key []byte, v uint64) {
-	t.io.set(recordSlot(table, key), common.BigToHash(new(big.Int).SetUint64(v)))
+	t.io.set(t.recordSlot(table, key), common.BigToHash(new(big.Int).SetUint64(v)))
 }
 
 func indexKey(i uint64) []byte {
