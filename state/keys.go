@@ -1,6 +1,7 @@
 package state
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -101,45 +102,77 @@ func (a *Account) empty() bool {
 	return a.Nonce == 0 && a.Balance.IsZero() && a.CodeHash == ethtypes.EmptyCodeHash
 }
 
-// accountRLP is the stored form. An account without code stores an empty
-// code hash, which keeps externally owned accounts small.
-type accountRLP struct {
-	Nonce    uint64
-	Balance  *uint256.Int
-	CodeHash []byte
-}
+// The stored form of an account is the RLP list [nonce, balance, code
+// hash], the code hash empty for an account without code, which keeps
+// externally owned accounts small. It is written and read with the RLP
+// package's buffer and splitters, which allocate nothing of their own:
+// every transaction reads and writes accounts.
 
 // encodeAccount is the canonical stored encoding of an account.
 func encodeAccount(a *Account) []byte {
-	enc := accountRLP{Nonce: a.Nonce, Balance: &a.Balance}
+	w := rlp.NewEncoderBuffer(nil)
+	l := w.List()
+	w.WriteUint64(a.Nonce)
+	w.WriteUint256(&a.Balance)
 	if a.CodeHash != ethtypes.EmptyCodeHash {
-		enc.CodeHash = a.CodeHash[:]
+		w.WriteBytes(a.CodeHash[:])
+	} else {
+		w.WriteBytes(nil)
 	}
-	b, err := rlp.EncodeToBytes(&enc)
-	if err != nil {
-		panic(fmt.Sprintf("state: encoding an account cannot fail: %v", err))
-	}
+	w.ListEnd(l)
+	b := w.ToBytes()
+	_ = w.Flush() // returns the buffer to the RLP package's pool
 	return b
 }
 
-// decodeAccount decodes encodeAccount's output.
+// decodeAccount decodes encodeAccount's output, as strictly as decoding
+// it into a struct of those three fields would: canonical integers, a
+// balance of at most 32 bytes, nothing before or after the list's three
+// items.
 func decodeAccount(b []byte) (*Account, error) {
-	var dec accountRLP
-	if err := rlp.DecodeBytes(b, &dec); err != nil {
+	a := &Account{CodeHash: ethtypes.EmptyCodeHash}
+	if err := a.decode(b); err != nil {
 		return nil, fmt.Errorf("%w: account: %v", ErrCorrupt, err)
 	}
-	a := &Account{Nonce: dec.Nonce, CodeHash: ethtypes.EmptyCodeHash}
-	if dec.Balance != nil {
-		a.Balance = *dec.Balance
+	return a, nil
+}
+
+func (a *Account) decode(b []byte) error {
+	items, rest, err := rlp.SplitList(b)
+	if err != nil {
+		return err
 	}
-	switch len(dec.CodeHash) {
+	if len(rest) != 0 {
+		return fmt.Errorf("%d bytes after the record", len(rest))
+	}
+	if a.Nonce, items, err = rlp.SplitUint64(items); err != nil {
+		return fmt.Errorf("nonce: %w", err)
+	}
+	balance, items, err := rlp.SplitString(items)
+	switch {
+	case err != nil:
+		return fmt.Errorf("balance: %w", err)
+	case len(balance) > 32:
+		return fmt.Errorf("balance of %d bytes", len(balance))
+	case len(balance) > 0 && balance[0] == 0:
+		return errors.New("balance: non-canonical integer (leading zero bytes)")
+	}
+	a.Balance.SetBytes(balance)
+	code, items, err := rlp.SplitString(items)
+	if err != nil {
+		return fmt.Errorf("code hash: %w", err)
+	}
+	switch len(code) {
 	case 0:
 	case common.HashLength:
-		a.CodeHash = common.BytesToHash(dec.CodeHash)
+		a.CodeHash = common.Hash(code)
 	default:
-		return nil, fmt.Errorf("%w: account code hash of %d bytes", ErrCorrupt, len(dec.CodeHash))
+		return fmt.Errorf("code hash of %d bytes", len(code))
 	}
-	return a, nil
+	if len(items) != 0 {
+		return errors.New("more than three items")
+	}
+	return nil
 }
 
 // encodeSlot is the stored form of a non-zero storage value.
