@@ -57,20 +57,20 @@ func (o *object) reuse(addr common.Address, origin *Account) {
 	o.originStorage, o.pendingStorage, o.dirtyStorage = orig, pending, dirty
 }
 
-// keepStorage empties o's storage maps for reuse by the same account and
-// reports whether any is left to keep: the committed and block layers
-// unless either held more than maxSlots slots. The transaction layer is
-// dropped: it is small, and a map that once grew large would make every
-// later transaction's finalise walk its whole table.
-func (o *object) keepStorage(maxSlots int) bool {
-	if len(o.originStorage) > maxSlots || len(o.pendingStorage) > maxSlots {
-		o.dropStorage()
-		return false
-	}
+// keepStorage empties o's storage maps for reuse by the same account.
+// The transaction layer is dropped: it is small, and a map that once grew
+// large would make every later transaction's finalise walk its whole
+// table.
+func (o *object) keepStorage() {
 	clear(o.originStorage)
 	clear(o.pendingStorage)
 	o.dirtyStorage = nil
-	return o.originStorage != nil || o.pendingStorage != nil
+}
+
+// keptSlots is how many slots o's committed and block layers hold, a
+// measure of the memory keepStorage keeps; ok is false when o has neither.
+func (o *object) keptSlots() (n int, ok bool) {
+	return len(o.originStorage) + len(o.pendingStorage), o.originStorage != nil || o.pendingStorage != nil
 }
 
 // dropStorage lets go of o's storage maps.

@@ -64,7 +64,7 @@ func TestResetForgetsEverything(t *testing.T) {
 // TestResetKeepsStorageMaps: an account whose storage a block used gets
 // its object and storage maps back, emptied, when the next block (after
 // any number of Resets of an unused StateDB) uses it again; a block that
-// does not use it lets them go, and so does a map past maxKeptSlots.
+// does not use it lets them go, and so do maps past maxKeptSlots.
 func TestResetKeepsStorageMaps(t *testing.T) {
 	addr, other := common.HexToAddress("0xaa"), common.HexToAddress("0xbb")
 	x := common.HexToHash("0x01")
@@ -107,6 +107,19 @@ func TestResetKeepsStorageMaps(t *testing.T) {
 	}
 	s.Reset(kv)
 	if _, ok := s.kept[addr]; ok {
-		t.Fatalf("a map of more than %d slots was kept", maxKeptSlots)
+		t.Fatalf("maps of more than %d slots were kept", maxKeptSlots)
+	}
+
+	// The bound is on all kept maps together: of two accounts holding more
+	// than it between them, one is kept.
+	s.Reset(kv)
+	for _, a := range []common.Address{addr, other} {
+		for i := range maxKeptSlots/2 + 1 {
+			s.GetState(a, common.BigToHash(big.NewInt(int64(i))))
+		}
+	}
+	s.Reset(kv)
+	if len(s.kept) != 1 {
+		t.Fatalf("%d accounts kept, want 1", len(s.kept))
 	}
 }

@@ -60,10 +60,11 @@ type StateDB struct {
 }
 
 // Bounds on what Reset keeps in kept: the objects of at most maxKept
-// accounts, and none of a map that held more than maxKeptSlots slots.
+// accounts, whose maps held at most maxKeptSlots slots together (a few
+// MB: a map keeps the memory of the most it held).
 const (
 	maxKept      = 256
-	maxKeptSlots = 1 << 14
+	maxKeptSlots = 1 << 16
 )
 
 // accessSlot is a storage slot of an address in the access list.
@@ -584,8 +585,11 @@ func (s *StateDB) Reset(r storage.Reader) {
 		}
 		clear(s.kept)
 	}
+	budget := maxKeptSlots
 	for addr, obj := range s.objects {
-		if obj.keepStorage(maxKeptSlots) && len(s.kept) < maxKept {
+		if n, ok := obj.keptSlots(); ok && n <= budget && len(s.kept) < maxKept {
+			budget -= n
+			obj.keepStorage()
 			if s.kept == nil {
 				s.kept = make(map[common.Address]*object)
 			}
