@@ -58,13 +58,12 @@ func (o *object) reuse(addr common.Address, origin *Account) {
 }
 
 // keepStorage empties o's storage maps for reuse by the same account.
-// The transaction layer is dropped: it is small, and a map that once grew
-// large would make every later transaction's finalise walk its whole
-// table.
+// The transaction layer is kept too: finaliseStorage lets it go when it
+// grew large.
 func (o *object) keepStorage() {
 	clear(o.originStorage)
 	clear(o.pendingStorage)
-	o.dirtyStorage = nil
+	clear(o.dirtyStorage)
 }
 
 // keptSlots is how many slots o's committed and block layers hold, a
@@ -102,5 +101,16 @@ func (o *object) finaliseStorage() {
 	for k, v := range o.dirtyStorage {
 		o.pendingStorage[k] = v
 	}
+	if len(o.dirtyStorage) > maxKeptDirty {
+		// A map keeps the table of the most it held, and walking it walks
+		// that table: a transaction that wrote many slots would slow the
+		// finalise of every later one.
+		o.dirtyStorage = nil
+		return
+	}
 	clear(o.dirtyStorage)
 }
+
+// maxKeptDirty is the most slots a transaction layer may have held to be
+// kept for the next transaction.
+const maxKeptDirty = 64

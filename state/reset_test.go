@@ -123,3 +123,29 @@ func TestResetKeepsStorageMaps(t *testing.T) {
 		t.Fatalf("%d accounts kept, want 1", len(s.kept))
 	}
 }
+
+// TestLargeTransactionLayerLetGo: the transaction layer of an account is
+// kept from transaction to transaction unless it held more than
+// maxKeptDirty slots, whose table every later finalise would walk.
+func TestLargeTransactionLayerLetGo(t *testing.T) {
+	addr := common.HexToAddress("0xaa")
+	s := New(storage.NewMemory())
+	s.SetBalance(addr, uint256.NewInt(1))
+	write := func(n int) {
+		for i := range n {
+			s.SetState(addr, common.BigToHash(big.NewInt(int64(i))), common.BigToHash(big.NewInt(int64(i+n))))
+		}
+		s.Finalise(rules)
+	}
+	write(maxKeptDirty)
+	if s.objects[addr].dirtyStorage == nil {
+		t.Fatalf("a transaction layer of %d slots was let go", maxKeptDirty)
+	}
+	write(maxKeptDirty + 1)
+	if s.objects[addr].dirtyStorage != nil {
+		t.Fatalf("a transaction layer of %d slots was kept", maxKeptDirty+1)
+	}
+	if got := s.GetState(addr, common.BigToHash(big.NewInt(maxKeptDirty))); got != common.BigToHash(big.NewInt(2*maxKeptDirty+1)) {
+		t.Fatalf("the last transaction's write reads %v", got)
+	}
+}
