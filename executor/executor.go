@@ -253,19 +253,24 @@ func (e *Executor) message(tx *types.Transaction, from common.Address, txGasLimi
 	if gas > txGasLimit {
 		return nil, fmt.Errorf("%w: tx asks for %d, limit is %d", ErrGasLimitTooHigh, gas, txGasLimit)
 	}
-	// The message and its amounts in one allocation (gas is free here:
+	// The message, its amounts and its recipient in one allocation (gas is free here:
 	// the prices are zero).
 	m := new(struct {
 		msg                          core.Message
 		value, price, feeCap, tipCap uint256.Int
+		to                           common.Address
 	})
-	if m.value.SetFromBig(tx.Value()) {
+	if tx.ValueU256(&m.value) {
 		return nil, ErrValueTooLarge
+	}
+	var to *common.Address
+	if a, ok := tx.ToAddress(); ok {
+		m.to, to = a, &m.to
 	}
 	msg := &m.msg
 	*msg = core.Message{
 		From:      from,
-		To:        tx.To(),
+		To:        to,
 		Nonce:     tx.Nonce(),
 		Value:     &m.value,
 		GasLimit:  gas,

@@ -10,6 +10,7 @@ import (
 	ethtypes "github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/rlp"
+	"github.com/holiman/uint256"
 )
 
 // NativeTxType is the first byte of an encoded native transaction. It is an
@@ -200,6 +201,34 @@ func (tx *Transaction) Value() *big.Int {
 		return tx.eth.Value()
 	}
 	return new(big.Int).Set(bigOrZero(tx.native.Value))
+}
+
+// ToAddress is To by value: the recipient, and false for a contract
+// creation. For a native tx it copies nothing to the heap.
+func (tx *Transaction) ToAddress() (common.Address, bool) {
+	var to *common.Address
+	if tx.eth != nil {
+		to = tx.eth.To()
+	} else {
+		to = tx.native.To
+	}
+	if to == nil {
+		return common.Address{}, false
+	}
+	return *to, true
+}
+
+// ValueU256 sets v to Value and reports whether Value overflows 256 bits
+// (uint256.Int.SetFromBig). For a native tx it allocates nothing.
+func (tx *Transaction) ValueU256(v *uint256.Int) (overflow bool) {
+	if tx.eth != nil {
+		return v.SetFromBig(tx.eth.Value())
+	}
+	if tx.native.Value == nil {
+		v.Clear()
+		return false
+	}
+	return v.SetFromBig(tx.native.Value)
 }
 
 // Data is the call input or contract init code.
