@@ -22,16 +22,21 @@ import (
 const Prefix = "s/"
 
 var (
-	accountPrefix = []byte("s/a/")
+	accountPrefix = []byte(accountPrefixString)
 	codePrefix    = []byte("s/c/")
-	storagePrefix = []byte("s/s/")
+	storagePrefix = []byte(storagePrefixString)
+)
+
+const (
+	accountPrefixString = "s/a/"
+	storagePrefixString = "s/s/"
 )
 
 // Lengths of the account and storage keys, fixed per kind: history
 // iterators rely on no key of a kind being a prefix of another.
 const (
-	accountKeyLen = len("s/a/") + common.AddressLength
-	storageKeyLen = len("s/s/") + common.AddressLength + common.HashLength
+	accountKeyLen = len(accountPrefixString) + common.AddressLength
+	storageKeyLen = len(storagePrefixString) + common.AddressLength + common.HashLength
 )
 
 // AccountKey is the storage key of an account record.
