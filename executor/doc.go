@@ -150,6 +150,11 @@
 // merge of the chunks' writes) runs on one core. On heavy transactions
 // (BenchmarkExecuteCompute, same session) both strategies reach 1.9 to 2.1
 // times serial speed.
+// Since serial execution and the chunk workers keep their StateDBs, with
+// the storage maps of the contracts a block used, from block to block
+// (2026-12-07), serial execution runs a quarter faster and the chunks 6 to
+// 13%: 1.37 to 1.45 times serial speed in three alternated sets that day
+// (BENCHMARKS.md, "Serial execution keeps its state from block to block").
 // With half the transfers sent to one account (BenchmarkExecuteERC20Conflict)
 // it takes 15.6 to 17 ms against serial 14 to 14.6 and Block-STM 17.1 to
 // 20.5: the second chunk runs twice. Parallel execution is off by default;
