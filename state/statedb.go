@@ -573,7 +573,10 @@ func (s *StateDB) finalise() {
 }
 
 // Reset empties s and points it at r, as New(r) would, keeping the memory
-// it allocated: a parallel executor reuses one StateDB per worker.
+// it allocated: the executor reuses one StateDB per worker, serial or
+// parallel, from block to block. The storage maps of the accounts the
+// block used are kept, emptied, for the same accounts (within maxKept and
+// maxKeptSlots) until a block that does not use them.
 func (s *StateDB) Reset(r storage.Reader) {
 	s.r, s.err = r, nil
 	if len(s.objects) > 0 {
