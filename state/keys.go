@@ -119,11 +119,11 @@ func encodeAccount(a *Account) []byte {
 	l := w.List()
 	w.WriteUint64(a.Nonce)
 	w.WriteUint256(&a.Balance)
+	var code []byte // empty for an account without code
 	if a.CodeHash != ethtypes.EmptyCodeHash {
-		w.WriteBytes(a.CodeHash[:])
-	} else {
-		w.WriteBytes(nil)
+		code = a.CodeHash[:]
 	}
+	w.WriteBytes(code)
 	w.ListEnd(l)
 	b := w.ToBytes()
 	_ = w.Flush() // returns the buffer to the RLP package's pool

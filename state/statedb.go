@@ -105,14 +105,14 @@ func (s *StateDB) object(addr common.Address) *object {
 		s.setErr(err)
 		acct = nil
 	}
-	var obj *object
-	if k := s.kept[addr]; k != nil {
+	obj := s.kept[addr]
+	if obj != nil {
 		delete(s.kept, addr)
-		obj = k
-		obj.reuse(addr, acct)
 	} else if n := len(s.free); n > 0 {
 		obj = s.free[n-1]
 		s.free = s.free[:n-1]
+	}
+	if obj != nil {
 		obj.reuse(addr, acct)
 	} else {
 		obj = newObject(addr, acct)

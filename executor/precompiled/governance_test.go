@@ -135,7 +135,7 @@ func TestGovernanceReaderOnCommittedState(t *testing.T) {
 
 	// A damaged record is an error, not a panic.
 	bad := state.New(kv)
-	bad.SetState(ConsensusNodesAddress, recordSlot(tblNode, k), common.BigToHash(common.Big3))
+	bad.SetState(ConsensusNodesAddress, new(tables).recordSlot(tblNode, k), common.BigToHash(common.Big3))
 	ws, _ = bad.WriteSet()
 	if err := ws.ForBlock(1).ApplyTo(kv); err != nil {
 		t.Fatal(err)

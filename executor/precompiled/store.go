@@ -88,14 +88,10 @@ type tables struct {
 	out    common.Hash
 }
 
-func recordSlot(table string, key []byte) common.Hash {
-	var t tables
-	return t.recordSlot(table, key)
-}
-
-// recordSlot is the package's recordSlot hashed with t's own Keccak state
-// and buffer, made on first use: a session's tables are asked for the
-// sender's record on every transaction.
+// recordSlot is the base slot of record (table, key): keccak256(table ||
+// 0x00 || key). It hashes with t's own Keccak state and buffer, made on
+// first use: a session's tables are asked for the sender's record on
+// every transaction.
 func (t *tables) recordSlot(table string, key []byte) common.Hash {
 	t.buf = append(append(append(t.buf[:0], table...), 0), key...)
 	return t.keccak()

@@ -21,8 +21,8 @@ func TestRecordSlotLayout(t *testing.T) {
 		if got := tb.recordSlot(c.table, []byte(c.key)); got != want {
 			t.Fatalf("%q/%x: %v, want %v", c.table, c.key, got, want)
 		}
-		if got := recordSlot(c.table, []byte(c.key)); got != want {
-			t.Fatalf("recordSlot %q/%x: %v, want %v", c.table, c.key, got, want)
+		if got := new(tables).recordSlot(c.table, []byte(c.key)); got != want {
+			t.Fatalf("fresh tables, %q/%x: %v, want %v", c.table, c.key, got, want)
 		}
 	}
 }
