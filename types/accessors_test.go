@@ -35,15 +35,7 @@ func TestToAddressAndValueU256(t *testing.T) {
 		&ethtypes.LegacyTx{Nonce: 1, Gas: 21000, GasPrice: big.NewInt(0), To: &to, Value: big.NewInt(7)},
 		&ethtypes.LegacyTx{Nonce: 2, Gas: 90000, GasPrice: big.NewInt(0), Value: big.NewInt(0)},
 	} {
-		signed, err := ethtypes.SignNewTx(ek, ethtypes.LatestSignerForChainID(big.NewInt(testChainID)), inner)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tx, err := types.NewEthTx(signed)
-		if err != nil {
-			t.Fatal(err)
-		}
-		txs = append(txs, tx)
+		txs = append(txs, signEth(t, ek, testChainID, inner))
 	}
 	for i, tx := range txs {
 		a, ok := tx.ToAddress()

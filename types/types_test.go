@@ -2,6 +2,7 @@ package types_test
 
 import (
 	"bytes"
+	"crypto/ecdsa"
 	"errors"
 	"math/big"
 	"testing"
@@ -39,6 +40,12 @@ func ethTx(t testing.TB, k crypto.PrivateKey, chainID int64, dynamic bool) *type
 	if dynamic {
 		inner = &ethtypes.DynamicFeeTx{ChainID: big.NewInt(chainID), Nonce: 1, Gas: 21000, GasFeeCap: big.NewInt(0), GasTipCap: big.NewInt(0), To: &to}
 	}
+	return signEth(t, ek, chainID, inner)
+}
+
+// signEth signs inner for chainID with ek and wraps it.
+func signEth(t testing.TB, ek *ecdsa.PrivateKey, chainID int64, inner ethtypes.TxData) *types.Transaction {
+	t.Helper()
 	signed, err := ethtypes.SignNewTx(ek, ethtypes.LatestSignerForChainID(big.NewInt(chainID)), inner)
 	if err != nil {
 		t.Fatal(err)
