@@ -115,9 +115,11 @@ func (e *Executor) getChunkScratch() *chunkScratch {
 	return s
 }
 
+// putChunkScratch keeps s for the next block. Its StateDB and its reads
+// are emptied when a chunk uses them again (run), by the worker running
+// that chunk, rather than here, at the end of the block; until then they
+// hold the last block's state.
 func (e *Executor) putChunkScratch(s *chunkScratch) {
-	s.sdb.Reset(nil) // keeps nothing of this block alive
-	s.reads.reset()
 	e.chunkScratch.Put(s)
 }
 
@@ -389,6 +391,7 @@ func (b *chunkBlock) run(ch *chunkRun) {
 	var r storage.Reader = b.st
 	if ch.start > 0 {
 		ch.reads = ch.scr.reads
+		ch.reads.reset()
 		r = &recordingReader{r: b.st, reads: ch.reads, tx: -1}
 	}
 	sdb := ch.scr.sdb

@@ -360,10 +360,9 @@ func (e *Executor) executeSerial(ctx context.Context, env BlockEnv, parentRoot c
 	} else {
 		sdb.Reset(st)
 	}
-	defer func() {
-		sdb.Reset(nil) // keeps nothing of this block alive
-		e.serialScratch.Put(sdb)
-	}()
+	// The StateDB is emptied when the next block takes it (Reset above),
+	// not at the end of this one: until then it holds this block's state.
+	defer e.serialScratch.Put(sdb)
 	evm, sess := e.newEVM(env, sdb)
 	defer evm.Release()
 	stop := context.AfterFunc(ctx, evm.Cancel)
