@@ -13,6 +13,8 @@ import (
 
 	"github.com/gobcos/gobcos/crypto"
 	"github.com/gobcos/gobcos/executor/precompiled"
+	"github.com/gobcos/gobcos/state"
+	"github.com/gobcos/gobcos/storage"
 	"github.com/gobcos/gobcos/types"
 )
 
@@ -86,11 +88,48 @@ func BenchmarkExecuteERC20(b *testing.B) {
 		to := common.BigToAddress(big.NewInt(int64(0x10000 + i)))
 		return s.tx(b, &tokenAddr, nil, tokenCall(to, 5), 100_000)
 	})
-	benchWorkers(b, w, txs, benchStrategies(2, 4), func(res *BlockResult) {
+	benchWorkers(b, w, txs, benchStrategies(2, 4), nil, func(res *BlockResult) {
 		if res.Receipts[n-1].Status != types.ReceiptSuccess {
 			b.Fatal(res.Receipts[n-1].ErrorMessage)
 		}
 	})
+}
+
+// BenchmarkExecuteERC20Cached is BenchmarkExecuteERC20 reading the state
+// as a node does: through a state cache of the node's bounds, full, as a
+// node's is once it has run a while (with the block's accounts and slots,
+// and as many others as it holds).
+func BenchmarkExecuteERC20Cached(b *testing.B) {
+	const n = 1000
+	w := newParWorld(b, n, 1)
+	txs := verifiedNatives(b, w, n, func(i int, s nativeSigner) *types.Transaction {
+		to := common.BigToAddress(big.NewInt(int64(0x10000 + i)))
+		return s.tx(b, &tokenAddr, nil, tokenCall(to, 5), 100_000)
+	})
+	c := state.NewCache(state.DefaultCacheEntries, state.DefaultCacheBytes)
+	fillCache(b, c, state.DefaultCacheEntries)
+	benchWorkers(b, w, txs, benchStrategies(2), func() storage.Reader { return c.Reader(w.c.kv) }, func(res *BlockResult) {
+		if res.Receipts[n-1].Status != types.ReceiptSuccess {
+			b.Fatal(res.Receipts[n-1].ErrorMessage)
+		}
+	})
+}
+
+// fillCache fills c with n storage slots of an account no transaction
+// touches, read through c from a store of their own.
+func fillCache(b *testing.B, c *state.Cache, n int) {
+	kv := storage.NewMemory()
+	r := c.Reader(kv)
+	for i := range n {
+		slot := common.BigToHash(big.NewInt(int64(i)))
+		key := state.StorageKey(common.Address{0xfe}, slot)
+		if err := kv.Put(key, slot[:]); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := r.Get(key); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
 
 // BenchmarkExecuteERC20Paired executes BenchmarkExecuteERC20's block
@@ -161,7 +200,7 @@ func BenchmarkExecuteERC20Conflict(b *testing.B) {
 		}
 		return s.tx(b, &tokenAddr, nil, tokenCall(to, 5), 100_000)
 	})
-	benchWorkers(b, w, txs, benchStrategies(2), func(res *BlockResult) {
+	benchWorkers(b, w, txs, benchStrategies(2), nil, func(res *BlockResult) {
 		if res.Receipts[n-1].Status != types.ReceiptSuccess {
 			b.Fatal(res.Receipts[n-1].ErrorMessage)
 		}
@@ -178,7 +217,7 @@ func BenchmarkExecuteCompute(b *testing.B) {
 	txs := verifiedNatives(b, w, n, func(_ int, s nativeSigner) *types.Transaction {
 		return s.tx(b, &w.storeAt, nil, w.store.pack(b, "spin"), 500_000)
 	})
-	benchWorkers(b, w, txs, benchStrategies(2), nil)
+	benchWorkers(b, w, txs, benchStrategies(2), nil, nil)
 }
 
 // benchCase is one way of executing a block: serial (workers 1), or a
@@ -225,7 +264,10 @@ func verifiedNatives(b *testing.B, w *parWorld, n int, mk func(i int, s nativeSi
 // case and reports transactions per second and the CPU time per block;
 // check, when not nil, looks at every result. A block that falls back to
 // serial execution fails the benchmark.
-func benchWorkers(b *testing.B, w *parWorld, txs []*types.Transaction, cases []benchCase, check func(*BlockResult)) {
+func benchWorkers(b *testing.B, w *parWorld, txs []*types.Transaction, cases []benchCase, st func() storage.Reader, check func(*BlockResult)) {
+	if st == nil {
+		st = func() storage.Reader { return w.c.kv }
+	}
 	for _, bc := range cases {
 		b.Run(bc.String(), func(b *testing.B) {
 			cfg := testConfig()
@@ -238,7 +280,7 @@ func benchWorkers(b *testing.B, w *parWorld, txs []*types.Transaction, cases []b
 			b.ReportAllocs()
 			cpu0 := processCPU()
 			for b.Loop() {
-				res, err := e.ExecuteBlock(context.Background(), env, w.c.root, txs, w.c.kv)
+				res, err := e.ExecuteBlock(context.Background(), env, w.c.root, txs, st())
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -104,14 +104,6 @@ type Node struct {
 }
 
 // New opens the node's storage and builds its components; Start runs them.
-// The bounds of the node's state cache (state.Cache): the accounts and
-// slots a workload reads block after block (senders, their token
-// balances, contracts' code and hot slots), about 200 bytes an entry.
-const (
-	stateCacheEntries = 1 << 18
-	stateCacheBytes   = 64 << 20
-)
-
 // On error everything opened so far is closed again.
 func New(cfg Config, logger *slog.Logger) (n *Node, err error) {
 	if logger == nil {
@@ -137,7 +129,7 @@ func New(cfg Config, logger *slog.Logger) (n *Node, err error) {
 		config:  newContractSlots(precompiled.SystemConfigAddress, 0),
 		frozen:  newContractSlots(precompiled.PermissionAddress, frozenSlotsMax),
 		freezes: freezeStatuses{max: frozenSlotsMax},
-		cache:   state.NewCache(stateCacheEntries, stateCacheBytes)}
+		cache:   state.NewCache(state.DefaultCacheEntries, state.DefaultCacheBytes)}
 	opened := n // n itself is nil once an error is returned
 	defer func() {
 		if err != nil {

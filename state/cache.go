@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"sync"
 	"sync/atomic"
 
@@ -41,7 +42,8 @@ import (
 // current one filled by misses and commits and the previous one consulted
 // when the current misses (a hit moves the entry back to the current
 // generation); when the current one is full it becomes the previous one
-// and the previous one is dropped.
+// and the previous one is dropped. A generation keeps its entries where
+// the garbage collector has nothing to trace (cachegen.go).
 //
 // Reads of keys that never existed (a transfer's new recipient, a token
 // balance never set) are answered by a filter of the keys that exist
@@ -52,10 +54,11 @@ import (
 type Cache struct {
 	maxEntries, maxBytes int // of each generation
 
-	mu       sync.Mutex
-	version  uint64 // committed states so far, times 2; odd while a commit is applied
-	cur, old map[string]cacheEntry
-	curBytes int
+	mu      sync.Mutex
+	version uint64                  // committed states so far, times 2; odd while a commit is applied
+	hash    func(key []byte) uint64 // the generations' index hash
+	cur     *generation
+	old     *generation // nil when there is none
 
 	hits, misses atomic.Uint64
 	filtered     atomic.Uint64 // reads the filter of existing keys answered
@@ -70,14 +73,26 @@ type cacheEntry struct {
 	since uint64
 }
 
-// entryOverhead approximates the memory of an entry beside its key and
-// value bytes (map slot, string and slice headers).
-const entryOverhead = 96
+// The bounds of a node's state cache: the accounts and slots a workload
+// reads block after block (senders, their token balances, contracts' code
+// and hot slots).
+const (
+	DefaultCacheEntries = 1 << 18
+	DefaultCacheBytes   = 64 << 20
+)
+
+// maxGenerationBytes bounds a generation's bytes: its records' offsets
+// and lengths are uint32.
+const maxGenerationBytes = 1 << 30
 
 // NewCache returns a cache holding at most about maxEntries entries and
-// maxBytes bytes of keys and values (both at least 2).
+// maxBytes bytes (both at least 2): keys, values and their bookkeeping,
+// including the records of values replaced since their generation began.
 func NewCache(maxEntries, maxBytes int) *Cache {
-	c := &Cache{maxEntries: max(maxEntries/2, 1), maxBytes: max(maxBytes/2, 1), cur: make(map[string]cacheEntry)}
+	seed := maphash.MakeSeed()
+	c := &Cache{maxEntries: max(maxEntries/2, 1), maxBytes: min(max(maxBytes/2, 1), maxGenerationBytes),
+		hash: func(key []byte) uint64 { return maphash.Bytes(seed, key) }}
+	c.cur = newGeneration(c.hash)
 	c.exist.f, c.exist.stop = keyfilter.New(), make(chan struct{})
 	return c
 }
@@ -100,7 +115,10 @@ func (c *Cache) Stats() CacheStats {
 		return CacheStats{}
 	}
 	c.mu.Lock()
-	n := len(c.cur) + len(c.old)
+	n := c.cur.len()
+	if c.old != nil {
+		n += c.old.len()
+	}
 	c.mu.Unlock()
 	return CacheStats{Hits: c.hits.Load(), Misses: c.misses.Load(), Filtered: c.filtered.Load(), Entries: n}
 }
@@ -137,28 +155,28 @@ func (c *Cache) Commit(ws *WriteSet, apply func() error) error {
 			if !cacheable(w.Key) {
 				continue
 			}
-			e, inCur := c.cur[string(w.Key)]
+			e, inCur := c.cur.get(w.Key)
 			if !inCur {
 				var inOld bool
-				if e, inOld = c.old[string(w.Key)]; !inOld {
+				if c.old != nil {
+					e, inOld = c.old.get(w.Key)
+				}
+				if !inOld {
 					continue
 				}
-				delete(c.old, string(w.Key))
+				c.old.del(w.Key)
 			}
 			if e.val == nil && !w.Delete {
 				// A key created: mostly a new account or slot read
 				// (absent) by its creating block alone. Dropped.
-				if inCur {
-					c.curBytes -= len(w.Key) + entryOverhead
-					delete(c.cur, string(w.Key))
-				}
+				c.cur.del(w.Key)
 				continue
 			}
 			var val []byte
 			if !w.Delete {
 				val = w.Value
 			}
-			c.putLocked(w.Key, cacheEntry{val: val, since: after}, inCur)
+			c.putLocked(w.Key, cacheEntry{val: val, since: after})
 		}
 	}
 	c.mu.Unlock()
@@ -176,48 +194,52 @@ func (c *Cache) Commit(ws *WriteSet, apply func() error) error {
 
 // resetLocked forgets every entry.
 func (c *Cache) resetLocked() {
-	c.cur, c.old, c.curBytes = make(map[string]cacheEntry), nil, 0
+	c.cur, c.old = newGeneration(c.hash), nil
 }
 
-// putLocked stores e under key in the current generation, which replaced
-// tells already holds key; a full generation is retired first.
-func (c *Cache) putLocked(key []byte, e cacheEntry, replaced bool) {
-	size := len(key) + len(e.val) + entryOverhead
-	if replaced {
-		old := c.cur[string(key)]
-		c.curBytes -= len(key) + len(old.val) + entryOverhead
-	} else if len(c.cur) >= c.maxEntries || c.curBytes+size > c.maxBytes {
-		c.old, c.cur, c.curBytes = c.cur, make(map[string]cacheEntry, len(c.cur)), 0
+// putLocked stores e under key in the current generation, the only one
+// that holds key afterwards; a full generation is retired first. An entry
+// larger than a generation is not kept.
+func (c *Cache) putLocked(key []byte, e cacheEntry) {
+	if c.old != nil {
+		c.old.del(key)
 	}
-	c.cur[string(key)] = e
-	c.curBytes += size
+	size := recordSize(key, e.val) + indexOverhead
+	if size > c.maxBytes {
+		c.cur.del(key)
+		return
+	}
+	if c.cur.len() >= c.maxEntries || c.cur.bytes()+size > c.maxBytes {
+		c.old, c.cur = c.cur, newGeneration(c.hash)
+		c.old.del(key)
+	}
+	c.cur.put(key, e)
 }
 
-// lookup returns key's entry if one serves a reader of version v.
+// lookup returns key's entry if one serves a reader of version v. The
+// entry's value is the cache's memory: the caller copies it.
 func (c *Cache) lookup(key []byte, v uint64) (cacheEntry, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e, ok := c.cur[string(key)]
-	if !ok {
-		if e, ok = c.old[string(key)]; ok {
-			delete(c.old, string(key))
-			c.putLocked(key, e, false)
+	e, ok := c.cur.get(key)
+	if !ok && c.old != nil {
+		if e, ok = c.old.get(key); ok {
+			c.putLocked(key, e)
 		}
 	}
 	return e, ok && e.since <= v
 }
 
-// keep stores val (nil: absent), read from the store by a reader of
-// version v, unless a commit began since v. The value holds from v on (it
-// may hold from earlier, which the cache does not know).
+// keep stores a copy of val (nil: absent), read from the store by a
+// reader of version v, unless a commit began since v. The value holds from
+// v on (it may hold from earlier, which the cache does not know).
 func (c *Cache) keep(key, val []byte, v uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.version != v || v%2 != 0 {
 		return
 	}
-	_, replaced := c.cur[string(key)]
-	c.putLocked(key, cacheEntry{val: val, since: v}, replaced)
+	c.putLocked(key, cacheEntry{val: val, since: v})
 }
 
 // Reader returns a storage.Reader of r, which must hold the latest
@@ -265,7 +287,7 @@ func (cr *cachedReader) Get(key []byte) ([]byte, error) {
 	case errors.Is(err, storage.ErrNotFound):
 		cr.c.keep(key, nil, cr.v)
 	case err == nil:
-		cr.c.keep(key, bytes.Clone(val), cr.v)
+		cr.c.keep(key, val, cr.v)
 	}
 	return val, err
 }
@@ -300,21 +322,23 @@ func (c *Cache) Check(r storage.Reader) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for _, m := range []map[string]cacheEntry{c.cur, c.old} {
-		for k, e := range m {
-			val, err := r.Get([]byte(k))
-			if errors.Is(err, storage.ErrNotFound) {
-				val, err = nil, nil
-			}
-			if err != nil {
-				return err
-			}
-			if !bytes.Equal(val, e.val) || (val == nil) != (e.val == nil) {
-				return &CacheMismatchError{Key: []byte(k), Cached: e.val, Stored: val}
-			}
+	check := func(k []byte, e cacheEntry) error {
+		val, err := r.Get(k)
+		if errors.Is(err, storage.ErrNotFound) {
+			val, err = nil, nil
 		}
+		if err != nil {
+			return err
+		}
+		if !bytes.Equal(val, e.val) || (val == nil) != (e.val == nil) {
+			return &CacheMismatchError{Key: bytes.Clone(k), Cached: bytes.Clone(e.val), Stored: val}
+		}
+		return nil
 	}
-	return nil
+	if err := c.cur.each(check); err != nil || c.old == nil {
+		return err
+	}
+	return c.old.each(check)
 }
 
 // CacheMismatchError is a cached value that differs from the store's.

@@ -78,8 +78,10 @@ func TestCacheReadRacingCommit(t *testing.T) {
 				r := c.Reader(hr)
 				// Evict the key, so that the racing read misses.
 				c.mu.Lock()
-				delete(c.cur, string(key))
-				delete(c.old, string(key))
+				c.cur.del(key)
+				if c.old != nil {
+					c.old.del(key)
+				}
 				c.mu.Unlock()
 				if v, err := r.Get(key); err != nil || string(v) != prev {
 					t.Fatalf("racing read %q %v, want %q", v, err, prev)
@@ -148,9 +150,20 @@ func TestCacheSnapshotAcrossCommit(t *testing.T) {
 func TestCacheDifferential(t *testing.T) {
 	for _, size := range []int{8, 1 << 12} {
 		for _, filter := range []bool{false, true} {
-			t.Run(fmt.Sprintf("entries=%d/filter=%v", size, filter), func(t *testing.T) { testCacheDifferential(t, size, filter) })
+			t.Run(fmt.Sprintf("entries=%d/filter=%v", size, filter), func(t *testing.T) {
+				testCacheDifferential(t, NewCache(size, 1<<20), filter)
+			})
 		}
 	}
+	// Generations retired by their bytes, and values too large to keep.
+	t.Run("bytes=240", func(t *testing.T) { testCacheDifferential(t, NewCache(1<<12, 240), false) })
+	// Every key with the same index hash: each put evicts the last.
+	t.Run("collisions", func(t *testing.T) {
+		c := NewCache(1<<12, 1<<20)
+		c.hash = func([]byte) uint64 { return 7 }
+		c.resetLocked()
+		testCacheDifferential(t, c, true)
+	})
 }
 
 type cacheBlock struct {
@@ -161,9 +174,9 @@ type cacheBlock struct {
 // testCacheDifferential with filter also loads the filter of existing
 // keys and never hides a commit's writes from the cache (which would turn
 // the filter off); the readers then also read keys never written.
-func testCacheDifferential(t *testing.T, size int, filter bool) {
+func testCacheDifferential(t *testing.T, c *Cache, filter bool) {
 	const nkeys, nnever, blocks, depth = 40, 20, 300, 3
-	rng := rand.New(rand.NewPCG(1, uint64(size)))
+	rng := rand.New(rand.NewPCG(1, uint64(c.maxEntries)))
 	keys := make([][]byte, nkeys+nnever) // the last nnever are never written
 	for i := range keys {
 		a := common.Address{byte(i % 7)}
@@ -202,7 +215,6 @@ func testCacheDifferential(t *testing.T, size int, filter bool) {
 	}
 
 	kv := storage.NewMemory()
-	c := NewCache(size, 1<<20)
 	var (
 		stateMu sync.RWMutex // orders commits against locked reads, as the node's does
 		head    atomic.Int64 // committed height, set after the commit

@@ -1,0 +1,62 @@
+package state
+
+import (
+	"encoding/binary"
+	"runtime"
+	"testing"
+
+	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/gobcos/gobcos/storage"
+)
+
+// fillCache fills c with n storage slots of one contract, read through it
+// from a store of their own: entries as a node's blocks leave them.
+func fillCache(tb testing.TB, c *Cache, n int) [][]byte {
+	tb.Helper()
+	kv := storage.NewMemory()
+	keys := make([][]byte, n)
+	for i := range keys {
+		var slot common.Hash
+		binary.BigEndian.PutUint64(slot[24:], uint64(i))
+		keys[i] = StorageKey(common.Address{0xfe}, slot)
+		if err := kv.Put(keys[i], slot[:]); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	r := c.Reader(kv)
+	for _, k := range keys {
+		if _, err := r.Get(k); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return keys
+}
+
+// BenchmarkCacheGC times a full garbage collection while a state cache of
+// a node's bounds is held, full: what the cache adds to every collection.
+func BenchmarkCacheGC(b *testing.B) {
+	c := NewCache(DefaultCacheEntries, DefaultCacheBytes)
+	fillCache(b, c, DefaultCacheEntries)
+	runtime.GC()
+	for b.Loop() {
+		runtime.GC()
+	}
+	b.ReportMetric(float64(c.Stats().Entries), "entries")
+}
+
+// BenchmarkCacheGet reads the slots a full cache of a node's bounds holds,
+// in turn.
+func BenchmarkCacheGet(b *testing.B) {
+	c := NewCache(DefaultCacheEntries, DefaultCacheBytes)
+	keys := fillCache(b, c, DefaultCacheEntries)
+	keys = keys[len(keys)-DefaultCacheEntries/4:] // held whichever generation they are in
+	r := c.Reader(storage.NewMemory())
+	i := 0
+	for b.Loop() {
+		if _, err := r.Get(keys[i%len(keys)]); err != nil {
+			b.Fatal(err)
+		}
+		i += 7919 // a prime: the keys in no order
+	}
+}
