@@ -3,6 +3,7 @@ package state
 import (
 	"encoding/binary"
 	"runtime"
+	"sync/atomic"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -59,4 +60,24 @@ func BenchmarkCacheGet(b *testing.B) {
 		}
 		i += 7919 // a prime: the keys in no order
 	}
+}
+
+// BenchmarkCacheGetParallel is BenchmarkCacheGet on every core at once, as
+// the workers of parallel execution and RPC handlers read.
+func BenchmarkCacheGetParallel(b *testing.B) {
+	c := NewCache(DefaultCacheEntries, DefaultCacheBytes)
+	keys := fillCache(b, c, DefaultCacheEntries)
+	keys = keys[len(keys)-DefaultCacheEntries/4:]
+	r := c.Reader(storage.NewMemory())
+	var next atomic.Int64
+	b.RunParallel(func(pb *testing.PB) {
+		i := int(next.Add(1)) * 104729
+		for pb.Next() {
+			if _, err := r.Get(keys[i%len(keys)]); err != nil {
+				b.Error(err)
+				return
+			}
+			i += 7919
+		}
+	})
 }
