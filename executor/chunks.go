@@ -172,6 +172,27 @@ func (e *Executor) executeChunks(ctx context.Context, env BlockEnv, parentRoot c
 	}
 	slices.SortFunc(b.chunks, func(x, y *chunkRun) int { return x.start - y.start })
 
+	// Unless a chunk must run again, the block's write set is the chunks'
+	// writes as they ran: it is built and hashed while they are checked,
+	// unless the last block had a chunk run again (a workload with
+	// conflicts, for which that work would mostly be void).
+	var (
+		spec     builtWrites
+		specDone chan struct{}
+	)
+	if !e.chunksConflicted.Load() && ranAll(b.chunks) {
+		all := make([][]state.Write, len(b.chunks))
+		for i, ch := range b.chunks {
+			all[i] = ch.writes
+		}
+		specDone = make(chan struct{})
+		go func() {
+			defer close(specDone)
+			spec = e.buildWrites(all, parentRoot)
+		}()
+		defer func() { <-specDone }() // it reads the chunks' writes
+	}
+
 	// layers hold the net changes (against the block's starting state) of
 	// the chunks checked so far, each sorted, oldest first. They share no
 	// key but code blobs, which are content addressed: a chunk that
@@ -218,11 +239,15 @@ func (e *Executor) executeChunks(ctx context.Context, env BlockEnv, parentRoot c
 			}
 		}
 	}()
-	ws, err := state.SortedWriteSet(mergeLayers(layers))
-	var root common.Hash
-	if err == nil {
-		root = ws.Root(parentRoot, e.suite)
+	e.chunksConflicted.Store(reexecuted > 0)
+	var built builtWrites
+	if specDone != nil && reexecuted == 0 {
+		<-specDone
+		built = spec // the layers are every chunk's writes
+	} else {
+		built = e.buildWrites(layers, parentRoot)
 	}
+	ws, root, err := built.ws, built.root, built.err
 	<-completed
 	if completeErr != nil {
 		return nil, completeErr
@@ -235,6 +260,35 @@ func (e *Executor) executeChunks(ctx context.Context, env BlockEnv, parentRoot c
 		"chunks", len(b.chunks), "reexecuted", reexecuted, "gasUsed", res.GasUsed, "writes", ws.Len(), "stateRoot", res.StateRoot,
 		"elapsed", time.Since(start))
 	return res, nil
+}
+
+// builtWrites is a block's write set and its state root, or the failure
+// to build them.
+type builtWrites struct {
+	ws   *state.WriteSet
+	root common.Hash
+	err  error
+}
+
+// buildWrites merges layers (see mergeLayers) into the block's write set
+// and hashes its state root.
+func (e *Executor) buildWrites(layers [][]state.Write, parentRoot common.Hash) builtWrites {
+	ws, err := state.SortedWriteSet(mergeLayers(layers))
+	if err != nil {
+		return builtWrites{err: err}
+	}
+	return builtWrites{ws: ws, root: ws.Root(parentRoot, e.suite)}
+}
+
+// ranAll reports whether every chunk ran to its end and collected its
+// writes.
+func ranAll(chunks []*chunkRun) bool {
+	for _, ch := range chunks {
+		if ch.failAt < ch.end || ch.wsErr != nil {
+			return false
+		}
+	}
+	return true
 }
 
 // chunkBounds splits n transactions into chunks for the given number of

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"math/rand/v2"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -412,4 +413,35 @@ func manyReads(from, to, tx int, even ...int) map[int]int {
 		m[k] = tx
 	}
 	return m
+}
+
+// TestChunksAfterConflict runs blocks with and without conflicts on one
+// executor: a block after one whose chunks conflicted builds its write set
+// only after its chunks are checked, the others while they are.
+func TestChunksAfterConflict(t *testing.T) {
+	w := newParWorld(t, 8, 2)
+	cfg := testConfig()
+	cfg.Workers, cfg.Parallel = 2, ParallelChunks
+	e, err := New(cfg, crypto.ECDSA(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(7, 7))
+	for b, conflict := range []float64{1, 0, 0, 1, 1, 0} {
+		txs := w.randomBlock(t, rng, 40, conflict)
+		before := e.reexecutedChunks.Load()
+		got, err := e.ExecuteBlock(context.Background(), w.c.env(), w.c.root, txs, w.c.kv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := w.executeWith(t, 1, txs)
+		sameResult(t, fmt.Sprintf("block %d, conflict %.0f", b, conflict), want, got)
+		if again := e.reexecutedChunks.Load() > before; e.chunksConflicted.Load() != again {
+			t.Fatalf("block %d: chunks executed again %v, remembered %v", b, again, e.chunksConflicted.Load())
+		}
+		w.commit(t, want)
+	}
+	if e.reexecutedChunks.Load() == 0 {
+		t.Fatal("no chunk was executed again: the blocks after a conflict were not tested")
+	}
 }

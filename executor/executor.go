@@ -136,6 +136,10 @@ type Executor struct {
 	// reexecutedChunks counts the chunks that chunked execution executed
 	// again after a conflict.
 	reexecutedChunks atomic.Int64
+	// chunksConflicted tells whether the last block executed in chunks
+	// executed one again: then the next does not build its write set
+	// before its chunks are checked (executeChunks).
+	chunksConflicted atomic.Bool
 	// stolenChunks counts the chunks a worker took from another's;
 	// chunkStealMin, when above 0, replaces defaultStealMin (tests).
 	stolenChunks  atomic.Int64
