@@ -514,13 +514,16 @@ func (s *StateDB) RevertToSnapshot(id int) {
 }
 
 // AddLog records a log of the current transaction.
+//
+// The log's topics and data become the StateDB's: the EVM and the system
+// contracts hand over slices of their own for each log.
 func (s *StateDB) AddLog(l *ethtypes.Log) {
 	s.journal.append(change{kind: addLogChange})
-	s.logs = append(s.logs, &types.Log{
-		Address: l.Address,
-		Topics:  append([]common.Hash(nil), l.Topics...),
-		Data:    common.CopyBytes(l.Data),
-	})
+	topics := l.Topics
+	if len(topics) == 0 {
+		topics = nil // as a log without topics always was
+	}
+	s.logs = append(s.logs, &types.Log{Address: l.Address, Topics: topics, Data: l.Data})
 }
 
 // TxLogs returns the logs of the current transaction that were not reverted.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"math/bits"
 	"slices"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -122,9 +123,12 @@ func (ws *WriteSet) Root(parent common.Hash, h types.Hasher) common.Hash {
 func (ws *WriteSet) Encode() []byte { return ws.enc }
 
 func (ws *WriteSet) encode() []byte {
-	n := binary.MaxVarintLen64
+	n := uvarintLen(len(ws.writes))
 	for _, w := range ws.writes {
-		n += 1 + 2*binary.MaxVarintLen64 + len(w.Key) + len(w.Value)
+		n += 1 + uvarintLen(len(w.Key)) + len(w.Key)
+		if !w.Delete {
+			n += uvarintLen(len(w.Value)) + len(w.Value)
+		}
 	}
 	buf := make([]byte, 0, n)
 	buf = binary.AppendUvarint(buf, uint64(len(ws.writes)))
@@ -143,6 +147,9 @@ func (ws *WriteSet) encode() []byte {
 	}
 	return buf
 }
+
+// uvarintLen is the length of n's uvarint encoding.
+func uvarintLen(n int) int { return (bits.Len64(uint64(n)|1) + 6) / 7 }
 
 // DecodeWriteSet decodes Encode's output. It accepts only canonical input:
 // keys under the state Prefix (outside its history space), strictly
@@ -223,7 +230,12 @@ func (s *StateDB) WriteSet() (*WriteSet, error) {
 // without the encoding: what a parallel executor needs of each
 // transaction run on its own StateDB.
 func (s *StateDB) Changes() ([]Write, error) {
-	return s.AppendChanges(make([]Write, 0, 2*len(s.objects)))
+	s.finalise()
+	n := 2 * len(s.objects) // an account and a code write each, at most
+	for _, obj := range s.objects {
+		n += len(obj.pendingStorage) // a write each, but for a wiped account
+	}
+	return s.AppendChanges(make([]Write, 0, n))
 }
 
 // AppendChanges is Changes appending to dst, for a caller that reuses one

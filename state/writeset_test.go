@@ -204,3 +204,20 @@ func TestSortedWriteSet(t *testing.T) {
 		t.Fatal("a repeated key accepted")
 	}
 }
+
+func TestUvarintLen(t *testing.T) {
+	for _, n := range []int{0, 1, 127, 128, 16383, 16384, 1<<21 - 1, 1 << 21, 1<<63 - 1} {
+		if got, want := uvarintLen(n), len(binary.AppendUvarint(nil, uint64(n))); got != want {
+			t.Errorf("uvarintLen(%d) = %d, want %d", n, got, want)
+		}
+	}
+	// The encoding is sized exactly.
+	ws := newWriteSet([]Write{
+		{Key: AccountKey(common.Address{1}), Value: bytes.Repeat([]byte{7}, 200)},
+		{Key: StorageKey(common.Address{1}, common.Hash{2}), Delete: true},
+		{Key: CodeKey(common.Hash{3}), Value: bytes.Repeat([]byte{8}, 20000)},
+	})
+	if enc := ws.Encode(); cap(enc) != len(enc) {
+		t.Errorf("encoding of %d bytes in a buffer of %d", len(enc), cap(enc))
+	}
+}
