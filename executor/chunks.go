@@ -500,6 +500,7 @@ func (b *chunkBlock) execute(ch *chunkRun, sdb *state.StateDB, r storage.Reader)
 	}()
 	rules := evm.GetRules()
 	gp := core.NewGasPool(b.e.cfg.BlockGasLimit)
+	msg := new(txMessage)
 	for ; ; i++ {
 		if b.ctx.Err() != nil {
 			return
@@ -516,7 +517,7 @@ func (b *chunkBlock) execute(ch *chunkRun, sdb *state.StateDB, r storage.Reader)
 		}
 		tx := b.txs[i]
 		sdb.SetTxContext(tx.Hash(), i, 0)
-		rc := b.e.applyTx(evm, sess, sdb, gp, tx, b.senders[i], b.env.rules.TxGasLimit)
+		rc := b.e.applyTx(evm, sess, msg, sdb, gp, tx, b.senders[i], b.env.rules.TxGasLimit)
 		sdb.Finalise(rules)
 		if err := sdb.Error(); err != nil {
 			ch.failAt, ch.failure = i, err

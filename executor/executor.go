@@ -247,9 +247,18 @@ func (e *Executor) newEVM(env BlockEnv, sdb vm.StateDB) (*vm.EVM, *precompiled.S
 	return evm, sess
 }
 
+// txMessage is an EVM message with its amounts and recipient, in one
+// place that the transactions an EVM runs one after the other share: the
+// EVM keeps no part of a message once it has run it.
+type txMessage struct {
+	msg                          core.Message
+	value, price, feeCap, tipCap uint256.Int
+	to                           common.Address
+}
+
 // message turns a transaction into an EVM message executed at gas price
-// 0; txGasLimit is the per-transaction limit in force.
-func (e *Executor) message(tx *types.Transaction, from common.Address, txGasLimit uint64) (*core.Message, error) {
+// 0, in m; txGasLimit is the per-transaction limit in force.
+func (e *Executor) message(m *txMessage, tx *types.Transaction, from common.Address, txGasLimit uint64) (*core.Message, error) {
 	gas := tx.Gas()
 	if !tx.IsEthereum() && gas == 0 {
 		gas = txGasLimit
@@ -257,13 +266,7 @@ func (e *Executor) message(tx *types.Transaction, from common.Address, txGasLimi
 	if gas > txGasLimit {
 		return nil, fmt.Errorf("%w: tx asks for %d, limit is %d", ErrGasLimitTooHigh, gas, txGasLimit)
 	}
-	// The message, its amounts and its recipient in one allocation (gas is free here:
-	// the prices are zero).
-	m := new(struct {
-		msg                          core.Message
-		value, price, feeCap, tipCap uint256.Int
-		to                           common.Address
-	})
+	*m = txMessage{} // gas is free here: the prices are zero
 	if tx.ValueU256(&m.value) {
 		return nil, ErrValueTooLarge
 	}
@@ -373,6 +376,7 @@ func (e *Executor) executeSerial(ctx context.Context, env BlockEnv, parentRoot c
 	defer stop()
 	rules := evm.GetRules()
 	gp := core.NewGasPool(e.cfg.BlockGasLimit)
+	msg := new(txMessage)
 
 	res := &BlockResult{
 		Receipts: make([]*types.Receipt, len(txs)),
@@ -388,7 +392,7 @@ func (e *Executor) executeSerial(ctx context.Context, env BlockEnv, parentRoot c
 		}
 		res.Senders[i] = from
 		sdb.SetTxContext(tx.Hash(), i, 0)
-		r := e.applyTx(evm, sess, sdb, gp, tx, from, env.rules.TxGasLimit)
+		r := e.applyTx(evm, sess, msg, sdb, gp, tx, from, env.rules.TxGasLimit)
 		sdb.Finalise(rules)
 		if err := sdb.Error(); err != nil {
 			return nil, fmt.Errorf("%w: tx %d: %w", ErrState, i, err)
@@ -415,9 +419,9 @@ func (e *Executor) executeSerial(ctx context.Context, env BlockEnv, parentRoot c
 
 // applyTx executes one transaction and returns its receipt. A transaction
 // rejected before execution leaves the state and the gas pool untouched.
-func (e *Executor) applyTx(evm *vm.EVM, sess *precompiled.Session, sdb *state.StateDB, gp *core.GasPool, tx *types.Transaction, from common.Address, txGasLimit uint64) *types.Receipt {
+func (e *Executor) applyTx(evm *vm.EVM, sess *precompiled.Session, m *txMessage, sdb *state.StateDB, gp *core.GasPool, tx *types.Transaction, from common.Address, txGasLimit uint64) *types.Receipt {
 	r := &types.Receipt{Status: types.ReceiptFailed}
-	msg, err := e.message(tx, from, txGasLimit)
+	msg, err := e.message(m, tx, from, txGasLimit)
 	if err != nil {
 		r.ErrorMessage = err.Error()
 		return r

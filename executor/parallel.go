@@ -302,6 +302,7 @@ func (e *Executor) verifyAll(txs []*types.Transaction, workers int) ([]common.Ad
 type worker struct {
 	evm  *vm.EVM
 	sess *precompiled.Session
+	msg  txMessage // each transaction's message in turn
 	db   *swapDB
 	sdb  *state.StateDB // reset for each transaction
 	stop func() bool
@@ -360,7 +361,7 @@ func (p *parallelBlock) execute(w, i int) (res blockstm.Result) {
 	}()
 	tx := p.txs[i]
 	sdb.SetTxContext(tx.Hash(), i, 0)
-	r := p.e.applyTx(wk.evm, wk.sess, sdb, core.NewGasPool(p.e.cfg.BlockGasLimit), tx, p.senders[i], p.env.rules.TxGasLimit)
+	r := p.e.applyTx(wk.evm, wk.sess, &wk.msg, sdb, core.NewGasPool(p.e.cfg.BlockGasLimit), tx, p.senders[i], p.env.rules.TxGasLimit)
 	sdb.Finalise(wk.evm.GetRules())
 	o := txOutput{receipt: r, err: sdb.Error()}
 	if len(r.Logs) > 0 {
