@@ -56,7 +56,7 @@ type Cache struct {
 
 	mu      sync.Mutex
 	version uint64                  // committed states so far, times 2; odd while a commit is applied
-	hash    func(key []byte) uint64 // the generations' index hash
+	hash    func(key []byte) uint64 // indexes the generations
 	cur     *generation
 	old     *generation // nil when there is none
 
@@ -92,7 +92,7 @@ func NewCache(maxEntries, maxBytes int) *Cache {
 	seed := maphash.MakeSeed()
 	c := &Cache{maxEntries: max(maxEntries/2, 1), maxBytes: min(max(maxBytes/2, 1), maxGenerationBytes),
 		hash: func(key []byte) uint64 { return maphash.Bytes(seed, key) }}
-	c.cur = newGeneration(c.hash)
+	c.cur = newGeneration()
 	c.exist.f, c.exist.stop = keyfilter.New(), make(chan struct{})
 	return c
 }
@@ -155,28 +155,29 @@ func (c *Cache) Commit(ws *WriteSet, apply func() error) error {
 			if !cacheable(w.Key) {
 				continue
 			}
-			e, inCur := c.cur.get(w.Key)
+			h := c.hash(w.Key)
+			e, inCur := c.cur.get(w.Key, h)
 			if !inCur {
 				var inOld bool
 				if c.old != nil {
-					e, inOld = c.old.get(w.Key)
+					e, inOld = c.old.get(w.Key, h)
 				}
 				if !inOld {
 					continue
 				}
-				c.old.del(w.Key)
+				c.old.del(w.Key, h)
 			}
 			if e.val == nil && !w.Delete {
 				// A key created: mostly a new account or slot read
 				// (absent) by its creating block alone. Dropped.
-				c.cur.del(w.Key)
+				c.cur.del(w.Key, h)
 				continue
 			}
 			var val []byte
 			if !w.Delete {
 				val = w.Value
 			}
-			c.putLocked(w.Key, cacheEntry{val: val, since: after})
+			c.putLocked(w.Key, h, cacheEntry{val: val, since: after})
 		}
 	}
 	c.mu.Unlock()
@@ -194,37 +195,38 @@ func (c *Cache) Commit(ws *WriteSet, apply func() error) error {
 
 // resetLocked forgets every entry.
 func (c *Cache) resetLocked() {
-	c.cur, c.old = newGeneration(c.hash), nil
+	c.cur, c.old = newGeneration(), nil
 }
 
-// putLocked stores e under key in the current generation, the only one
-// that holds key afterwards; a full generation is retired first. An entry
-// larger than a generation is not kept.
-func (c *Cache) putLocked(key []byte, e cacheEntry) {
+// putLocked stores e under key, whose hash is h, in the current
+// generation, the only one that holds key afterwards; a full generation is
+// retired first. An entry larger than a generation is not kept.
+func (c *Cache) putLocked(key []byte, h uint64, e cacheEntry) {
 	if c.old != nil {
-		c.old.del(key)
+		c.old.del(key, h)
 	}
 	size := recordSize(key, e.val) + indexOverhead
 	if size > c.maxBytes {
-		c.cur.del(key)
+		c.cur.del(key, h)
 		return
 	}
 	if c.cur.len() >= c.maxEntries || c.cur.bytes()+size > c.maxBytes {
-		c.old, c.cur = c.cur, newGeneration(c.hash)
-		c.old.del(key)
+		c.old, c.cur = c.cur, newGeneration()
+		c.old.del(key, h)
 	}
-	c.cur.put(key, e)
+	c.cur.put(key, h, e)
 }
 
 // lookup returns key's entry if one serves a reader of version v. The
 // entry's value is the cache's memory: the caller copies it.
 func (c *Cache) lookup(key []byte, v uint64) (cacheEntry, bool) {
+	h := c.hash(key)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e, ok := c.cur.get(key)
+	e, ok := c.cur.get(key, h)
 	if !ok && c.old != nil {
-		if e, ok = c.old.get(key); ok {
-			c.putLocked(key, e)
+		if e, ok = c.old.get(key, h); ok {
+			c.putLocked(key, h, e)
 		}
 	}
 	return e, ok && e.since <= v
@@ -239,7 +241,7 @@ func (c *Cache) keep(key, val []byte, v uint64) {
 	if c.version != v || v%2 != 0 {
 		return
 	}
-	c.putLocked(key, cacheEntry{val: val, since: v})
+	c.putLocked(key, c.hash(key), cacheEntry{val: val, since: v})
 }
 
 // Reader returns a storage.Reader of r, which must hold the latest

@@ -78,9 +78,10 @@ func TestCacheReadRacingCommit(t *testing.T) {
 				r := c.Reader(hr)
 				// Evict the key, so that the racing read misses.
 				c.mu.Lock()
-				c.cur.del(key)
+				h := c.hash(key)
+				c.cur.del(key, h)
 				if c.old != nil {
-					c.old.del(key)
+					c.old.del(key, h)
 				}
 				c.mu.Unlock()
 				if v, err := r.Get(key); err != nil || string(v) != prev {

@@ -24,7 +24,6 @@ import (
 // a lookup of the other finds a record of another key, which it treats as
 // a miss.
 type generation struct {
-	hash  func(key []byte) uint64
 	index map[uint64]uint32 // hash of the key -> offset of its record in buf
 	buf   []byte
 }
@@ -37,8 +36,8 @@ const (
 	indexOverhead = 16
 )
 
-func newGeneration(hash func([]byte) uint64) *generation {
-	return &generation{hash: hash, index: make(map[uint64]uint32)}
+func newGeneration() *generation {
+	return &generation{index: make(map[uint64]uint32)}
 }
 
 // bytes is the memory the generation takes, dead records included.
@@ -46,10 +45,10 @@ func (g *generation) bytes() int { return len(g.buf) + indexOverhead*len(g.index
 
 func (g *generation) len() int { return len(g.index) }
 
-// get returns key's entry. Its value shares buf's memory and must not be
-// modified.
-func (g *generation) get(key []byte) (cacheEntry, bool) {
-	off, ok := g.index[g.hash(key)]
+// get returns the entry of key, whose hash is h. Its value shares buf's
+// memory and must not be modified.
+func (g *generation) get(key []byte, h uint64) (cacheEntry, bool) {
+	off, ok := g.index[h]
 	if !ok {
 		return cacheEntry{}, false
 	}
@@ -74,9 +73,9 @@ func (g *generation) record(off uint32) (key []byte, e cacheEntry) {
 	return key, e
 }
 
-// put records e under key. The caller keeps the generation within
-// maxGenerationBytes.
-func (g *generation) put(key []byte, e cacheEntry) {
+// put records e under key, whose hash is h. The caller keeps the
+// generation within maxGenerationBytes.
+func (g *generation) put(key []byte, h uint64, e cacheEntry) {
 	vl := absentLen
 	if e.val != nil {
 		vl = uint32(len(e.val))
@@ -87,12 +86,11 @@ func (g *generation) put(key []byte, e cacheEntry) {
 	g.buf = binary.LittleEndian.AppendUint32(g.buf, vl)
 	g.buf = binary.LittleEndian.AppendUint64(g.buf, e.since)
 	g.buf = append(append(g.buf, key...), e.val...)
-	g.index[g.hash(key)] = uint32(off)
+	g.index[h] = uint32(off)
 }
 
-// del forgets key, if the generation holds it.
-func (g *generation) del(key []byte) {
-	h := g.hash(key)
+// del forgets key, whose hash is h, if the generation holds it.
+func (g *generation) del(key []byte, h uint64) {
 	if off, ok := g.index[h]; ok {
 		if k, _ := g.record(off); bytes.Equal(k, key) {
 			delete(g.index, h)
