@@ -158,7 +158,7 @@
 // Later that day a chunked block's write set is built and hashed while its
 // chunks are checked, and BenchmarkExecuteERC20Cached reads the state
 // through a full state cache of a node's bounds, as a node does: 1.36 to
-// 1.43 times serial speed in both benchmarks, 1.73 to 1.79 with the
+// 1.47 times serial speed in both benchmarks, 1.73 to 1.79 with the
 // collector quiet (GOGC=800). The benchmark's heap is small, so the
 // collector runs every other block or so, on the core serial execution
 // leaves idle and the workers do not (BENCHMARKS.md, "The state cache off
