@@ -3,7 +3,6 @@ package node_test
 import (
 	"context"
 	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 	"testing"
@@ -85,16 +84,10 @@ func buildChain(t *testing.T, consensus, suite string, n int) *pbftChain {
 // allow-listed by the others' configs when allowList; it is not started.
 func (c *pbftChain) addNode(org string, allowList bool) *chainbuild.AddResult {
 	c.t.Helper()
-	ports := make([]int, 2)
-	for i := range ports {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			c.t.Fatal(err)
-		}
-		ports[i] = ln.Addr().(*net.TCPAddr).Port
-		ln.Close()
-	}
-	added, err := chainbuild.AddNode(chainbuild.AddOptions{Dir: c.dir, Org: org, P2PPort: ports[0], RPCPort: ports[1], UpdateAllowLists: allowList})
+	// Reserved as the chain's own ports are: two ports taken from the
+	// kernel one after the other, each closed at once, could be the same.
+	base := testports.Base(c.t, 2)
+	added, err := chainbuild.AddNode(chainbuild.AddOptions{Dir: c.dir, Org: org, P2PPort: base, RPCPort: base + 1, UpdateAllowLists: allowList})
 	if err != nil {
 		c.t.Fatal(err)
 	}
