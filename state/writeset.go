@@ -235,13 +235,18 @@ func (s *StateDB) Changes() ([]Write, error) {
 	for _, obj := range s.objects {
 		n += len(obj.pendingStorage) // a write each, but for a wiped account
 	}
-	return s.AppendChanges(make([]Write, 0, n))
+	return s.appendChanges(make([]Write, 0, n))
 }
 
 // AppendChanges is Changes appending to dst, for a caller that reuses one
 // list from transaction to transaction.
 func (s *StateDB) AppendChanges(dst []Write) ([]Write, error) {
 	s.finalise()
+	return s.appendChanges(dst)
+}
+
+// appendChanges is AppendChanges on a finalised StateDB.
+func (s *StateDB) appendChanges(dst []Write) ([]Write, error) {
 	if s.err != nil {
 		return nil, s.err
 	}
