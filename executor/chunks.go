@@ -188,7 +188,7 @@ func (e *Executor) executeChunks(ctx context.Context, env BlockEnv, parentRoot c
 		specDone = make(chan struct{})
 		go func() {
 			defer close(specDone)
-			spec = e.buildWrites(all, parentRoot)
+			spec = e.buildWrites(all, parentRoot, workers)
 		}()
 		defer func() { <-specDone }() // it reads the chunks' writes
 	}
@@ -245,7 +245,7 @@ func (e *Executor) executeChunks(ctx context.Context, env BlockEnv, parentRoot c
 		<-specDone
 		built = spec // the layers are every chunk's writes
 	} else {
-		built = e.buildWrites(layers, parentRoot)
+		built = e.buildWrites(layers, parentRoot, workers)
 	}
 	ws, root, err := built.ws, built.root, built.err
 	<-completed
@@ -271,13 +271,13 @@ type builtWrites struct {
 }
 
 // buildWrites merges layers (see mergeLayers) into the block's write set
-// and hashes its state root.
-func (e *Executor) buildWrites(layers [][]state.Write, parentRoot common.Hash) builtWrites {
+// and hashes its state root on up to the given number of goroutines.
+func (e *Executor) buildWrites(layers [][]state.Write, parentRoot common.Hash, goroutines int) builtWrites {
 	ws, err := state.SortedWriteSet(mergeLayers(layers))
 	if err != nil {
 		return builtWrites{err: err}
 	}
-	return builtWrites{ws: ws, root: ws.Root(parentRoot, e.suite)}
+	return builtWrites{ws: ws, root: ws.ParallelRoot(parentRoot, e.suite, goroutines)}
 }
 
 // ranAll reports whether every chunk ran to its end and collected its

@@ -39,9 +39,7 @@ func SortedWriteSet(changed []Write) (*WriteSet, error) {
 			return nil, fmt.Errorf("state: writes not sorted by distinct keys at %d (%x after %x)", i, changed[i].Key, changed[i-1].Key)
 		}
 	}
-	ws := &WriteSet{writes: changed}
-	ws.enc = ws.encode()
-	return ws, nil
+	return &WriteSet{writes: changed}, nil
 }
 
 // Unchanged reports whether w leaves its key as r stores it, comparing

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math/bits"
 	"slices"
+	"sync"
+	"sync/atomic"
 
 	"github.com/ethereum/go-ethereum/common"
 	ethtypes "github.com/ethereum/go-ethereum/core/types"
@@ -28,16 +30,13 @@ type Write struct {
 // not part of the encoding or the root.
 type WriteSet struct {
 	writes   []Write
-	enc      []byte // canonical encoding
 	number   uint64 // block number, valid when numbered
 	numbered bool
 }
 
 func newWriteSet(writes []Write) *WriteSet {
 	slices.SortFunc(writes, func(a, b Write) int { return bytes.Compare(a.Key, b.Key) })
-	ws := &WriteSet{writes: writes}
-	ws.enc = ws.encode()
-	return ws
+	return &WriteSet{writes: writes}
 }
 
 // Len is the number of writes.
@@ -109,18 +108,62 @@ func (ws *WriteSet) apply(w storage.Writer, history bool) error {
 	return nil
 }
 
+// rootSegment is how many writes each part of the state root's digest
+// covers (see Root). The parts are hashed independently of one another,
+// so a parallel executor hashes them on several cores.
+const rootSegment = 256
+
 // Root is the state root of a block with this write set whose parent block
-// has root parent: H(parent || H(Encode())). It costs O(changes) and commits
-// to the whole history of writes through the chain of parents.
+// has root parent:
+//
+//	H(parent || H(uvarint(n) || H(s_0) || H(s_1) || ... || H(s_k-1)))
+//
+// where n is the number of writes, k is n/256 rounded up, and s_i is the
+// encoding (as in Encode, without the count) of writes 256i to 256i+255 in
+// key order, the last part holding the rest. It costs O(changes) and
+// commits to the whole history of writes through the chain of parents.
 func (ws *WriteSet) Root(parent common.Hash, h types.Hasher) common.Hash {
-	inner := h.Hash(ws.enc)
+	return ws.ParallelRoot(parent, h, 1)
+}
+
+// ParallelRoot is Root computed on up to the given number of goroutines
+// (the caller's and others), each hashing its share of the parts.
+func (ws *WriteSet) ParallelRoot(parent common.Hash, h types.Hasher, goroutines int) common.Hash {
+	n := len(ws.writes)
+	parts := (n + rootSegment - 1) / rootSegment
+	head := uvarintLen(n)
+	digest := make([]byte, head+32*parts)
+	binary.PutUvarint(digest, uint64(n))
+	var next atomic.Int64 // the next part to hash
+	hashParts := func() {
+		var buf []byte
+		for {
+			i := int(next.Add(1) - 1)
+			if i >= parts {
+				return
+			}
+			buf = buf[:0]
+			for _, w := range ws.writes[i*rootSegment : min(n, (i+1)*rootSegment)] {
+				buf = appendWrite(buf, w)
+			}
+			d := h.Hash(buf)
+			copy(digest[head+32*i:], d[:])
+		}
+	}
+	var wg sync.WaitGroup
+	for range min(goroutines, parts) - 1 {
+		wg.Go(hashParts)
+	}
+	hashParts()
+	wg.Wait()
+	inner := h.Hash(digest)
 	return h.Hash(parent[:], inner[:])
 }
 
 // Encode is the canonical encoding: uvarint(count), then for each write in
 // key order a byte 0 (put) or 1 (delete), uvarint(len(key)), key, and for
-// puts uvarint(len(value)), value. Callers must not modify it.
-func (ws *WriteSet) Encode() []byte { return ws.enc }
+// puts uvarint(len(value)), value.
+func (ws *WriteSet) Encode() []byte { return ws.encode() }
 
 func (ws *WriteSet) encode() []byte {
 	n := uvarintLen(len(ws.writes))
@@ -133,17 +176,23 @@ func (ws *WriteSet) encode() []byte {
 	buf := make([]byte, 0, n)
 	buf = binary.AppendUvarint(buf, uint64(len(ws.writes)))
 	for _, w := range ws.writes {
-		if w.Delete {
-			buf = append(buf, 1)
-		} else {
-			buf = append(buf, 0)
-		}
-		buf = binary.AppendUvarint(buf, uint64(len(w.Key)))
-		buf = append(buf, w.Key...)
-		if !w.Delete {
-			buf = binary.AppendUvarint(buf, uint64(len(w.Value)))
-			buf = append(buf, w.Value...)
-		}
+		buf = appendWrite(buf, w)
+	}
+	return buf
+}
+
+// appendWrite appends w's encoding (see Encode) to buf.
+func appendWrite(buf []byte, w Write) []byte {
+	if w.Delete {
+		buf = append(buf, 1)
+	} else {
+		buf = append(buf, 0)
+	}
+	buf = binary.AppendUvarint(buf, uint64(len(w.Key)))
+	buf = append(buf, w.Key...)
+	if !w.Delete {
+		buf = binary.AppendUvarint(buf, uint64(len(w.Value)))
+		buf = append(buf, w.Value...)
 	}
 	return buf
 }
@@ -207,7 +256,7 @@ func DecodeWriteSet(b []byte) (*WriteSet, error) {
 		return nil, fmt.Errorf("%w: %d trailing bytes", ErrBadWriteSet, len(rest))
 	}
 	ws := &WriteSet{writes: writes}
-	if ws.enc = ws.encode(); !bytes.Equal(ws.enc, b) {
+	if !bytes.Equal(ws.encode(), b) {
 		return nil, fmt.Errorf("%w: lengths are not minimally encoded", ErrBadWriteSet)
 	}
 	return ws, nil
