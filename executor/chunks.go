@@ -12,6 +12,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core"
 	ethtypes "github.com/ethereum/go-ethereum/core/types"
+	"golang.org/x/sys/cpu"
 
 	"github.com/gobcos/gobcos/state"
 	"github.com/gobcos/gobcos/storage"
@@ -70,7 +71,13 @@ type chunkBlock struct {
 }
 
 // chunkRun is one chunk's execution.
+//
+// Its worker writes mu, next and bloom for every transaction, and the
+// chunkRuns of a block are allocated one after the other: padding at both
+// ends keeps another chunk's fields, which another worker reads and
+// writes as often, off its cache lines.
 type chunkRun struct {
+	_     cpu.CacheLinePad
 	start int // its transactions are txs[start:end]
 	// mu guards next and end while the chunk runs: another worker may
 	// take the transactions it has not started (steal), lowering end.
@@ -92,6 +99,7 @@ type chunkRun struct {
 	writes []state.Write
 	wsErr  error
 	scr    *chunkScratch
+	_      cpu.CacheLinePad
 }
 
 // chunkScratch is what a worker keeps from block to block.
@@ -141,12 +149,14 @@ func (e *Executor) executeChunks(ctx context.Context, env BlockEnv, parentRoot c
 	bounds := chunkBounds(len(txs), workers)
 	initial := make([]*chunkRun, workers)
 	for c := range initial {
-		initial[c] = &chunkRun{start: bounds[c], next: bounds[c], end: bounds[c+1], scr: e.getChunkScratch()}
+		initial[c] = &chunkRun{start: bounds[c], next: bounds[c], end: bounds[c+1]}
 	}
 	b.chunks = slices.Clone(initial) // the workers add the chunks they take
 	defer func() {
 		for _, ch := range b.chunks {
-			e.putChunkScratch(ch.scr)
+			if ch.scr != nil {
+				e.putChunkScratch(ch.scr)
+			}
 		}
 	}()
 	res := &BlockResult{Receipts: make([]*types.Receipt, len(txs)), Senders: senders}
@@ -432,7 +442,7 @@ func (b *chunkBlock) steal() *chunkRun {
 		return nil
 	}
 	mid := victim.next + left/2
-	ch := &chunkRun{start: mid, next: mid, end: victim.end, scr: b.e.getChunkScratch()}
+	ch := &chunkRun{start: mid, next: mid, end: victim.end}
 	victim.end = mid
 	b.chunks = append(b.chunks, ch)
 	b.e.stolenChunks.Add(1)
@@ -442,6 +452,7 @@ func (b *chunkBlock) steal() *chunkRun {
 // run executes ch on the block's starting state, on the calling
 // goroutine. A chunk other than the first records its reads.
 func (b *chunkBlock) run(ch *chunkRun) {
+	ch.scr = b.e.getChunkScratch()
 	var r storage.Reader = b.st
 	if ch.start > 0 {
 		ch.reads = ch.scr.reads
