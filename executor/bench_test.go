@@ -139,7 +139,9 @@ func fillCache(b *testing.B, c *state.Cache, n int) {
 // serially and with each strategy on 2 workers in turn, block after block,
 // so that both see the same load on a shared machine, and reports the
 // median of the pairs' speed-ups (serial time over parallel time) with the
-// median times.
+// median times. The "-cached" cases read the state as
+// BenchmarkExecuteERC20Cached does, through a full state cache of a
+// node's bounds.
 func BenchmarkExecuteERC20Paired(b *testing.B) {
 	w, txs := erc20Block(b)
 	newExec := func(workers int, strategy string) *Executor {
@@ -151,34 +153,51 @@ func BenchmarkExecuteERC20Paired(b *testing.B) {
 		}
 		return e
 	}
-	for _, strategy := range parallelStrategies {
-		b.Run(strategy+"-2", func(b *testing.B) {
-			serial, par := newExec(1, ""), newExec(2, strategy)
-			env := w.c.env()
-			run := func(e *Executor) time.Duration {
-				start := time.Now()
-				if _, err := e.ExecuteBlock(context.Background(), env, w.c.root, txs, w.c.kv); err != nil {
-					b.Fatal(err)
+	var cache *state.Cache // filled when a cached case first runs
+	readers := []struct {
+		suffix string
+		st     func() storage.Reader
+	}{
+		{"", func() storage.Reader { return w.c.kv }},
+		{"-cached", func() storage.Reader {
+			if cache == nil {
+				cache = state.NewCache(state.DefaultCacheEntries, state.DefaultCacheBytes)
+				fillCache(b, cache, state.DefaultCacheEntries)
+			}
+			return cache.Reader(w.c.kv)
+		}},
+	}
+	for _, rd := range readers {
+		for _, strategy := range parallelStrategies {
+			b.Run(strategy+"-2"+rd.suffix, func(b *testing.B) {
+				serial, par := newExec(1, ""), newExec(2, strategy)
+				env := w.c.env()
+				st := rd.st()
+				run := func(e *Executor) time.Duration {
+					start := time.Now()
+					if _, err := e.ExecuteBlock(context.Background(), env, w.c.root, txs, st); err != nil {
+						b.Fatal(err)
+					}
+					return time.Since(start)
 				}
-				return time.Since(start)
-			}
-			var ts, tp, ratios []float64
-			for b.Loop() {
-				s, p := run(serial), run(par)
-				ts, tp = append(ts, float64(s)), append(tp, float64(p))
-				ratios = append(ratios, float64(s)/float64(p))
-			}
-			median := func(v []float64) float64 {
-				slices.Sort(v)
-				return v[len(v)/2]
-			}
-			b.ReportMetric(median(ts)/1e6, "serial-ms")
-			b.ReportMetric(median(tp)/1e6, "parallel-ms")
-			b.ReportMetric(median(ratios), "speedup")
-			if par.serialFallbacks.Load() != 0 {
-				b.Fatal("the block fell back to serial execution")
-			}
-		})
+				var ts, tp, ratios []float64
+				for b.Loop() {
+					s, p := run(serial), run(par)
+					ts, tp = append(ts, float64(s)), append(tp, float64(p))
+					ratios = append(ratios, float64(s)/float64(p))
+				}
+				median := func(v []float64) float64 {
+					slices.Sort(v)
+					return v[len(v)/2]
+				}
+				b.ReportMetric(median(ts)/1e6, "serial-ms")
+				b.ReportMetric(median(tp)/1e6, "parallel-ms")
+				b.ReportMetric(median(ratios), "speedup")
+				if par.serialFallbacks.Load() != 0 {
+					b.Fatal("the block fell back to serial execution")
+				}
+			})
+		}
 	}
 }
 
