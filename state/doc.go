@@ -10,9 +10,9 @@
 // deletes, applies them with WriteSet.ApplyTo inside the ledger's commit
 // batch, and commits to them with WriteSet.Root, which hashes the write set
 // chained to the parent block's root (in parts of 256 writes, which
-// WriteSet.ParallelRoot hashes on several goroutines). Committing therefore costs O(changes),
-// not O(state), and the same transactions on the same state always give a
-// bit-identical write set and root.
+// WriteSet.ParallelRoot hashes on several goroutines). Committing therefore
+// costs O(changes), not O(state), and the same transactions on the same
+// state always give a bit-identical write set and root.
 //
 // Semantics follow Ethereum from Cancun on: a journal makes every change
 // revertible to a Snapshot; transient storage (EIP-1153) and access lists

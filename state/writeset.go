@@ -127,7 +127,8 @@ func (ws *WriteSet) Root(parent common.Hash, h types.Hasher) common.Hash {
 }
 
 // ParallelRoot is Root computed on up to the given number of goroutines
-// (the caller's and others), each hashing its share of the parts.
+// (the caller's and others), each hashing its share of the parts; h must
+// be safe for concurrent use, as the crypto suites are.
 func (ws *WriteSet) ParallelRoot(parent common.Hash, h types.Hasher, goroutines int) common.Hash {
 	n := len(ws.writes)
 	parts := (n + rootSegment - 1) / rootSegment

@@ -236,6 +236,10 @@ func FuzzDecodeWriteSet(f *testing.F) {
 		if !bytes.Equal(ws.encode(), b) {
 			t.Fatalf("accepted a non-canonical encoding")
 		}
+		parent := common.Hash{1}
+		if ws.Root(parent, crypto.ECDSA()) != ws.ParallelRoot(parent, crypto.ECDSA(), 3) {
+			t.Fatalf("ParallelRoot differs from Root for %d writes", ws.Len())
+		}
 	})
 }
 
