@@ -183,85 +183,59 @@ func (e *Executor) executeChunks(ctx context.Context, env BlockEnv, parentRoot c
 	slices.SortFunc(b.chunks, func(x, y *chunkRun) int { return x.start - y.start })
 
 	// Unless a chunk must run again, the block's write set is the chunks'
-	// writes as they ran: it is built and hashed while they are checked,
-	// unless the last block had a chunk run again (a workload with
-	// conflicts, for which that work would mostly be void).
+	// writes as they ran: this goroutine, running already, builds and
+	// hashes it while another checks the chunks and completes their
+	// receipts (a goroutine started now waits for the idle core to wake,
+	// and the check is the shorter task). After a block that had a chunk
+	// run again (a workload with conflicts, for which that work would
+	// mostly be void), the chunks are checked first.
 	var (
-		spec     builtWrites
-		specDone chan struct{}
+		layers     [][]state.Write
+		reexecuted int
+		built      builtWrites
 	)
 	if !e.chunksConflicted.Load() && ranAll(b.chunks) {
 		all := make([][]state.Write, len(b.chunks))
 		for i, ch := range b.chunks {
 			all[i] = ch.writes
 		}
-		specDone = make(chan struct{})
+		var checkErr error
+		checked := make(chan struct{})
 		go func() {
-			defer close(specDone)
-			spec = e.buildWrites(all, parentRoot, workers)
+			defer close(checked)
+			if layers, reexecuted, checkErr = b.check(first); checkErr == nil {
+				checkErr = b.completeRest(res)
+			}
 		}()
-		defer func() { <-specDone }() // it reads the chunks' writes
-	}
-
-	// layers hold the net changes (against the block's starting state) of
-	// the chunks checked so far, each sorted, oldest first. They share no
-	// key but code blobs, which are content addressed: a chunk that
-	// writes a key has read it first, so it would not have been valid.
-	layers := [][]state.Write{first.writes}
-	reexecuted := 0
-	for _, ch := range b.chunks[1:] {
-		if first := firstConflict(ch, layers); first < ch.end && first <= ch.failAt {
-			merged, err := state.SortedWriteSet(mergeLayers(layers))
-			if err != nil {
-				return nil, fmt.Errorf("%w: %w", ErrState, err)
-			}
-			b.reexecute(ch, merged)
-			reexecuted++
-			e.reexecutedChunks.Add(1)
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-			if ch.failAt == ch.end && ch.wsErr == nil {
-				// The chunk's writes are relative to the overlaid state:
-				// with them the layers become one again, keeping only
-				// the keys whose final value differs from the start.
-				net, err := netOver(st, merged.Writes(), ch.writes)
-				if err != nil {
-					return nil, fmt.Errorf("%w: %w", ErrState, err)
-				}
-				layers, ch.writes = nil, net
-			}
+		built = e.buildWrites(all, parentRoot, workers)
+		<-checked
+		if checkErr != nil {
+			return nil, checkErr
 		}
-		if ch.failAt < ch.end || ch.wsErr != nil {
-			break // complete reports it below: the chunks after it do not count
+		if reexecuted > 0 {
+			built = e.buildWrites(layers, parentRoot, workers)
 		}
-		layers = append(layers, ch.writes)
-	}
-	// The receipts are completed in block order while the write set is
-	// built.
-	var completeErr error
-	completed := make(chan struct{})
-	go func() {
-		defer close(completed)
-		for _, ch := range b.chunks[1:] {
-			if completeErr = b.complete(ch, res); completeErr != nil {
-				return
-			}
-		}
-	}()
-	e.chunksConflicted.Store(reexecuted > 0)
-	var built builtWrites
-	if specDone != nil && reexecuted == 0 {
-		<-specDone
-		built = spec // the layers are every chunk's writes
 	} else {
+		var err error
+		if layers, reexecuted, err = b.check(first); err != nil {
+			return nil, err
+		}
+		// The receipts are completed in block order while the write set
+		// is built.
+		var completeErr error
+		completed := make(chan struct{})
+		go func() {
+			defer close(completed)
+			completeErr = b.completeRest(res)
+		}()
 		built = e.buildWrites(layers, parentRoot, workers)
+		<-completed
+		if completeErr != nil {
+			return nil, completeErr
+		}
 	}
+	e.chunksConflicted.Store(reexecuted > 0)
 	ws, root, err := built.ws, built.root, built.err
-	<-completed
-	if completeErr != nil {
-		return nil, completeErr
-	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrState, err)
 	}
@@ -270,6 +244,57 @@ func (e *Executor) executeChunks(ctx context.Context, env BlockEnv, parentRoot c
 		"chunks", len(b.chunks), "reexecuted", reexecuted, "gasUsed", res.GasUsed, "writes", ws.Len(), "stateRoot", res.StateRoot,
 		"elapsed", time.Since(start))
 	return res, nil
+}
+
+// check checks the chunks after first, in block order, against the net
+// writes of the chunks before them, and executes again each that read one
+// of those (see chunkBlock). It returns the layers: the net changes
+// (against the block's starting state) of the chunks up to the first that
+// failed, or of all, each sorted, oldest first. They share no key but code
+// blobs, which are content addressed: a chunk that writes a key has read
+// it first, so it would not have been valid.
+func (b *chunkBlock) check(first *chunkRun) (layers [][]state.Write, reexecuted int, err error) {
+	layers = [][]state.Write{first.writes}
+	for _, ch := range b.chunks[1:] {
+		if at := firstConflict(ch, layers); at < ch.end && at <= ch.failAt {
+			merged, err := state.SortedWriteSet(mergeLayers(layers))
+			if err != nil {
+				return nil, 0, fmt.Errorf("%w: %w", ErrState, err)
+			}
+			b.reexecute(ch, merged)
+			reexecuted++
+			b.e.reexecutedChunks.Add(1)
+			if err := b.ctx.Err(); err != nil {
+				return nil, 0, err
+			}
+			if ch.failAt == ch.end && ch.wsErr == nil {
+				// The chunk's writes are relative to the overlaid state:
+				// with them the layers become one again, keeping only
+				// the keys whose final value differs from the start.
+				net, err := netOver(b.st, merged.Writes(), ch.writes)
+				if err != nil {
+					return nil, 0, fmt.Errorf("%w: %w", ErrState, err)
+				}
+				layers, ch.writes = nil, net
+			}
+		}
+		if ch.failAt < ch.end || ch.wsErr != nil {
+			break // completeRest reports it: the chunks after it do not count
+		}
+		layers = append(layers, ch.writes)
+	}
+	return layers, reexecuted, nil
+}
+
+// completeRest completes, in block order, the results of the chunks after
+// the first (see complete), once they are checked.
+func (b *chunkBlock) completeRest(res *BlockResult) error {
+	for _, ch := range b.chunks[1:] {
+		if err := b.complete(ch, res); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // builtWrites is a block's write set and its state root, or the failure
