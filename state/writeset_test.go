@@ -288,8 +288,8 @@ func TestUvarintLen(t *testing.T) {
 }
 
 // BenchmarkWriteSetRoot hashes the root of a write set of 3000 storage
-// writes (about an ERC20 block's of 1000 transfers) on 1 and 2
-// goroutines.
+// writes (about an ERC20 block's of 1000 transfers) with each suite's
+// hash, on 1 and 2 goroutines.
 func BenchmarkWriteSetRoot(b *testing.B) {
 	writes := make([]Write, 3000)
 	for i := range writes {
@@ -297,11 +297,13 @@ func BenchmarkWriteSetRoot(b *testing.B) {
 		writes[i] = Write{Key: StorageKey(addrA, slot), Value: slot[:8]}
 	}
 	ws := newWriteSet(writes)
-	for _, g := range []int{1, 2} {
-		b.Run(fmt.Sprintf("goroutines-%d", g), func(b *testing.B) {
-			for b.Loop() {
-				ws.ParallelRoot(common.Hash{}, crypto.ECDSA(), g)
-			}
-		})
+	for _, suite := range []crypto.Suite{crypto.ECDSA(), crypto.SM()} {
+		for _, g := range []int{1, 2} {
+			b.Run(fmt.Sprintf("%s/goroutines-%d", suite.Name(), g), func(b *testing.B) {
+				for b.Loop() {
+					ws.ParallelRoot(common.Hash{}, suite, g)
+				}
+			})
+		}
 	}
 }
