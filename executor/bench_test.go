@@ -171,7 +171,7 @@ func BenchmarkExecuteERC20Paired(b *testing.B) {
 		for _, strategy := range parallelStrategies {
 			b.Run(strategy+"-2"+rd.suffix, func(b *testing.B) {
 				serial, par := newExec(1, ""), newExec(2, strategy)
-				env := w.c.env()
+				env := latestEnv(b, serial, w)
 				st := rd.st()
 				run := func(e *Executor) time.Duration {
 					start := time.Now()
@@ -265,7 +265,7 @@ func benchStrategies(workers ...int) []benchCase {
 
 // verifiedNatives makes n txs, tx i by mk from w's native sender i, with
 // their senders already verified, as the txpool leaves them.
-func verifiedNatives(b *testing.B, w *parWorld, n int, mk func(i int, s nativeSigner) *types.Transaction) []*types.Transaction {
+func verifiedNatives(b testing.TB, w *parWorld, n int, mk func(i int, s nativeSigner) *types.Transaction) []*types.Transaction {
 	b.Helper()
 	txs := make([]*types.Transaction, n)
 	for i := range txs {
@@ -293,7 +293,7 @@ func benchWorkers(b *testing.B, w *parWorld, txs []*types.Transaction, cases []b
 			if err != nil {
 				b.Fatal(err)
 			}
-			env := w.c.env()
+			env := latestEnv(b, e, w)
 			b.ReportAllocs()
 			cpu0 := processCPU()
 			for b.Loop() {
@@ -318,4 +318,20 @@ func benchWorkers(b *testing.B, w *parWorld, txs []*types.Transaction, cases []b
 			}
 		})
 	}
+}
+
+// latestEnv is the environment of the block after w's chain, with the
+// rules read from its state but for the compatibility version: the latest,
+// as on a chain made with this code (a genesis names it), where the state
+// root is hashed in parts.
+func latestEnv(b *testing.B, e *Executor, w *parWorld) BlockEnv {
+	b.Helper()
+	env := w.c.env()
+	rules, err := e.RulesAt(w.c.kv, env.Number)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rules.Compatibility = precompiled.LatestCompatibility()
+	env.Rules = &rules
+	return env
 }

@@ -207,13 +207,13 @@ func (e *Executor) executeChunks(ctx context.Context, env BlockEnv, parentRoot c
 				checkErr = b.completeRest(res)
 			}
 		}()
-		built = e.buildWrites(all, parentRoot, workers)
+		built = e.buildWrites(all, parentRoot, env.rules.Compatibility, workers)
 		<-checked
 		if checkErr != nil {
 			return nil, checkErr
 		}
 		if reexecuted > 0 {
-			built = e.buildWrites(layers, parentRoot, workers)
+			built = e.buildWrites(layers, parentRoot, env.rules.Compatibility, workers)
 		}
 	} else {
 		var err error
@@ -228,7 +228,7 @@ func (e *Executor) executeChunks(ctx context.Context, env BlockEnv, parentRoot c
 			defer close(completed)
 			completeErr = b.completeRest(res)
 		}()
-		built = e.buildWrites(layers, parentRoot, workers)
+		built = e.buildWrites(layers, parentRoot, env.rules.Compatibility, workers)
 		<-completed
 		if completeErr != nil {
 			return nil, completeErr
@@ -306,13 +306,14 @@ type builtWrites struct {
 }
 
 // buildWrites merges layers (see mergeLayers) into the block's write set
-// and hashes its state root on up to the given number of goroutines.
-func (e *Executor) buildWrites(layers [][]state.Write, parentRoot common.Hash, goroutines int) builtWrites {
+// and hashes its state root under compatibility version compat on up to
+// the given number of goroutines.
+func (e *Executor) buildWrites(layers [][]state.Write, parentRoot common.Hash, compat string, goroutines int) builtWrites {
 	ws, err := state.SortedWriteSet(mergeLayers(layers))
 	if err != nil {
 		return builtWrites{err: err}
 	}
-	return builtWrites{ws: ws, root: ws.ParallelRoot(parentRoot, e.suite, goroutines)}
+	return builtWrites{ws: ws, root: e.stateRoot(ws, parentRoot, compat, goroutines)}
 }
 
 // ranAll reports whether every chunk ran to its end and collected its

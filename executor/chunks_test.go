@@ -15,6 +15,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/gobcos/gobcos/crypto"
+	"github.com/gobcos/gobcos/executor/precompiled"
 	"github.com/gobcos/gobcos/state"
 	"github.com/gobcos/gobcos/types"
 )
@@ -443,5 +444,44 @@ func TestChunksAfterConflict(t *testing.T) {
 	}
 	if e.reexecutedChunks.Load() == 0 {
 		t.Fatal("no chunk was executed again: the blocks after a conflict were not tested")
+	}
+}
+
+// A block's state root is its write set hashed in parts from
+// compatibility version 0.5.0 and in one pass before it, whichever way
+// the block is executed.
+func TestStateRootByCompatibility(t *testing.T) {
+	w := newParWorld(t, 200, 0)
+	txs := verifiedNatives(t, w, 200, func(i int, s nativeSigner) *types.Transaction {
+		to := common.BigToAddress(big.NewInt(int64(0x10000 + i)))
+		return s.tx(t, &tokenAddr, nil, tokenCall(to, 5), 100_000)
+	})
+	for _, compat := range []string{precompiled.CompatV0_4, precompiled.CompatV0_5} {
+		for _, bc := range benchStrategies(2) {
+			cfg := testConfig()
+			cfg.Workers, cfg.Parallel = bc.workers, bc.strategy
+			e, err := New(cfg, crypto.ECDSA(), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rules, err := e.RulesAt(w.c.kv, w.c.number+1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rules.Compatibility = compat
+			env := w.c.env()
+			env.Rules = &rules
+			res, err := e.ExecuteBlock(context.Background(), env, w.c.root, txs, w.c.kv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := res.Writes.FlatRoot(w.c.root, crypto.ECDSA())
+			if compat == precompiled.CompatV0_5 {
+				want = res.Writes.Root(w.c.root, crypto.ECDSA())
+			}
+			if res.StateRoot != want || res.Writes.Len() <= 256 {
+				t.Fatalf("%s, %s: root %v, want %v (%d writes)", compat, bc, res.StateRoot, want, res.Writes.Len())
+			}
+		}
 	}
 }

@@ -247,6 +247,17 @@ func (e *Executor) newEVM(env BlockEnv, sdb vm.StateDB) (*vm.EVM, *precompiled.S
 	return evm, sess
 }
 
+// stateRoot is the state root of a block with write set ws, whose parent
+// has root parent, under compatibility version compat: hashed in parts on
+// up to the given number of goroutines from 0.5.0 (state.WriteSet.Root),
+// in one pass before (state.WriteSet.FlatRoot).
+func (e *Executor) stateRoot(ws *state.WriteSet, parent common.Hash, compat string, goroutines int) common.Hash {
+	if precompiled.PartsRoot(compat) {
+		return ws.ParallelRoot(parent, e.suite, goroutines)
+	}
+	return ws.FlatRoot(parent, e.suite)
+}
+
 // txMessage is an EVM message with its amounts and recipient, in one
 // place that the transactions an EVM runs one after the other share: the
 // EVM keeps no part of a message once it has run it.
@@ -410,7 +421,7 @@ func (e *Executor) executeSerial(ctx context.Context, env BlockEnv, parentRoot c
 		return nil, fmt.Errorf("%w: %w", ErrState, err)
 	}
 	res.Writes = ws.ForBlock(env.Number) // numbered for the state history
-	res.StateRoot = ws.Root(parentRoot, e.suite)
+	res.StateRoot = e.stateRoot(ws, parentRoot, env.rules.Compatibility, 1)
 	res.Bloom = e.receiptsBloom(res.Receipts)
 	e.log.Debug("executed block", "number", env.Number, "txs", len(txs), "gasUsed", res.GasUsed,
 		"writes", ws.Len(), "stateRoot", res.StateRoot, "elapsed", time.Since(start))

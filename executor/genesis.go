@@ -30,10 +30,12 @@ var SystemContractCode = []byte{0xfe}
 // Genesis builds the genesis state: the allocation, plus
 // SystemContractCode at each system contract address the allocation gives
 // no code. It returns the write set of block 0 (to apply to the empty
-// store) and the state root, chained to the zero hash. Accounts left
-// empty (no balance, nonce, code or storage) are not stored (EIP-161).
-// Storage is only accepted on accounts with code.
-func (e *Executor) Genesis(alloc map[common.Address]GenesisAccount, st storage.Reader) (*state.WriteSet, common.Hash, error) {
+// store) and the state root, chained to the zero hash, as the chain's
+// genesis compatibility version compat hashes it ("" is 0.1.0, as for a
+// genesis that names none). Accounts left empty (no balance, nonce, code
+// or storage) are not stored (EIP-161). Storage is only accepted on
+// accounts with code.
+func (e *Executor) Genesis(alloc map[common.Address]GenesisAccount, st storage.Reader, compat string) (*state.WriteSet, common.Hash, error) {
 	sdb := state.New(st)
 	addrs := make([]common.Address, 0, len(alloc))
 	for a := range alloc {
@@ -80,5 +82,8 @@ func (e *Executor) Genesis(alloc map[common.Address]GenesisAccount, st storage.R
 	if err != nil {
 		return nil, common.Hash{}, fmt.Errorf("%w: %w", ErrState, err)
 	}
-	return ws.ForBlock(0), ws.Root(common.Hash{}, e.suite), nil
+	if compat == "" {
+		compat = precompiled.CompatV0_1
+	}
+	return ws.ForBlock(0), e.stateRoot(ws, common.Hash{}, compat, 1), nil
 }

@@ -26,12 +26,16 @@ func TestGenesis(t *testing.T) {
 		empty: {},
 	}
 	kv := storage.NewMemory()
-	ws, root, err := e.Genesis(alloc, kv)
+	ws, root, err := e.Genesis(alloc, kv, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if root != ws.Root(common.Hash{}, crypto.SM()) {
+	if root != ws.FlatRoot(common.Hash{}, crypto.SM()) {
 		t.Fatalf("genesis root is not chained to the zero hash with the chain's hasher")
+	}
+	// From compatibility version 0.5.0 the write set is hashed in parts.
+	if _, root5, err := e.Genesis(alloc, storage.NewMemory(), precompiled.CompatV0_5); err != nil || root5 != ws.Root(common.Hash{}, crypto.SM()) || root5 == root {
+		t.Fatalf("genesis root under 0.5.0: %v, %v (flat %v)", err, root5, root)
 	}
 	if err := ws.ApplyTo(kv); err != nil {
 		t.Fatal(err)
@@ -50,7 +54,7 @@ func TestGenesis(t *testing.T) {
 		t.Fatalf("system contract code %x", code)
 	}
 	// Same alloc, same root.
-	ws2, root2, _ := e.Genesis(alloc, storage.NewMemory())
+	ws2, root2, _ := e.Genesis(alloc, storage.NewMemory(), "")
 	if root2 != root || !bytes.Equal(ws2.Encode(), ws.Encode()) {
 		t.Fatalf("genesis not deterministic")
 	}
@@ -60,12 +64,12 @@ func TestGenesis(t *testing.T) {
 		"negative balance":     {Balance: big.NewInt(-1)},
 		"huge balance":         {Balance: new(big.Int).Lsh(big.NewInt(1), 256)},
 	} {
-		if _, _, err := e.Genesis(map[common.Address]GenesisAccount{a: bad}, storage.NewMemory()); !errors.Is(err, ErrBadGenesis) {
+		if _, _, err := e.Genesis(map[common.Address]GenesisAccount{a: bad}, storage.NewMemory(), ""); !errors.Is(err, ErrBadGenesis) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
 	// Storage preset on a system contract is fine: it gets the marker code.
-	if _, _, err := e.Genesis(map[common.Address]GenesisAccount{precompiled.SystemInfoAddress: {Storage: map[common.Hash]common.Hash{{1}: {1}}}}, storage.NewMemory()); err != nil {
+	if _, _, err := e.Genesis(map[common.Address]GenesisAccount{precompiled.SystemInfoAddress: {Storage: map[common.Hash]common.Hash{{1}: {1}}}}, storage.NewMemory(), ""); err != nil {
 		t.Fatalf("storage on a system contract: %v", err)
 	}
 }

@@ -96,7 +96,7 @@ func newChain(t testing.TB, suite crypto.Suite, cfg Config, alloc map[common.Add
 		t.Fatal(err)
 	}
 	kv := storage.NewMemory()
-	ws, root, err := e.Genesis(alloc, kv)
+	ws, root, err := e.Genesis(alloc, kv, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -165,7 +165,7 @@ func (e *Executor) executeParallel(ctx context.Context, env BlockEnv, parentRoot
 		return nil, fmt.Errorf("%w: %w", ErrState, err)
 	}
 	res.Writes = ws.ForBlock(env.Number)
-	res.StateRoot = ws.ParallelRoot(parentRoot, e.suite, workers)
+	res.StateRoot = e.stateRoot(ws, parentRoot, env.rules.Compatibility, workers)
 	e.log.Debug("executed block in parallel", "number", env.Number, "txs", len(txs), "workers", workers,
 		"gasUsed", res.GasUsed, "writes", ws.Len(), "stateRoot", res.StateRoot, "elapsed", time.Since(start))
 	return res, nil

@@ -231,7 +231,7 @@ func (n *Node) initGenesis() error {
 	if err := n.genesis.addGovernanceState(alloc); err != nil {
 		return err
 	}
-	writes, root, err := n.exec.Genesis(alloc, n.kv)
+	writes, root, err := n.exec.Genesis(alloc, n.kv, n.genesis.Compatibility())
 	if err != nil {
 		return fmt.Errorf("genesis state: %w", err)
 	}

@@ -88,7 +88,7 @@ func TestPendingGovernanceRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	writes, root, err := ex.Genesis(nil, kv)
+	writes, root, err := ex.Genesis(nil, kv, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,7 @@ import (
 )
 
 // Version is the node software's version.
-const Version = "0.4.0"
+const Version = "0.5.0"
 
 // compatibilityVersion, when set at link time, lowers the highest chain
 // compatibility version this binary supports, so that a test can build

@@ -10,7 +10,8 @@
 // deletes, applies them with WriteSet.ApplyTo inside the ledger's commit
 // batch, and commits to them with WriteSet.Root, which hashes the write set
 // chained to the parent block's root (in parts of 256 writes, which
-// WriteSet.ParallelRoot hashes on several goroutines). Committing therefore
+// WriteSet.ParallelRoot hashes on several goroutines; FlatRoot is the one
+// pass of chains below compatibility version 0.5.0). Committing therefore
 // costs O(changes), not O(state), and the same transactions on the same
 // state always give a bit-identical write set and root.
 //

@@ -126,6 +126,13 @@ func (ws *WriteSet) Root(parent common.Hash, h types.Hasher) common.Hash {
 	return ws.ParallelRoot(parent, h, 1)
 }
 
+// FlatRoot is the state root of chains before compatibility version 0.5.0:
+// H(parent || H(Encode())), one pass over the whole encoding.
+func (ws *WriteSet) FlatRoot(parent common.Hash, h types.Hasher) common.Hash {
+	inner := h.Hash(ws.encode())
+	return h.Hash(parent[:], inner[:])
+}
+
 // ParallelRoot is Root computed on up to the given number of goroutines
 // (the caller's and others), each hashing its share of the parts; h must
 // be safe for concurrent use, as the crypto suites are.

@@ -32,10 +32,18 @@ const (
 	// fixed by block X-2, so PBFT verifies and votes on X while X-1 still
 	// executes (pipelining).
 	CompatV0_4 = "0.4.0"
+	// CompatV0_5 hashes a block's write set for its state root in parts of
+	// 256 writes (state.WriteSet.Root), which a parallel executor hashes on
+	// several cores; before it, in one pass (state.WriteSet.FlatRoot).
+	CompatV0_5 = "0.5.0"
 )
 
 // compatVersions are the versions this code implements, oldest first.
-var compatVersions = []string{CompatV0_1, CompatV0_2, CompatV0_3, CompatV0_4}
+var compatVersions = []string{CompatV0_1, CompatV0_2, CompatV0_3, CompatV0_4, CompatV0_5}
+
+// PartsRoot reports whether a block of compatibility version compat hashes
+// its write set in parts for its state root (from 0.5.0).
+func PartsRoot(compat string) bool { return CompareVersions(compat, CompatV0_5) >= 0 }
 
 // GovernanceDelay is how many blocks after the block that makes it a
 // change of the system config or the consensus node list takes effect,

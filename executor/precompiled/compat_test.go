@@ -31,7 +31,7 @@ func TestCompareVersions(t *testing.T) {
 	if !KnownCompatibility(CompatV0_1) || !KnownCompatibility(LatestCompatibility()) || KnownCompatibility("0.1.5") || KnownCompatibility("") {
 		t.Fatal("KnownCompatibility")
 	}
-	if LatestCompatibility() != CompatV0_4 {
+	if LatestCompatibility() != CompatV0_5 {
 		t.Fatalf("latest %s", LatestCompatibility())
 	}
 }

@@ -68,7 +68,7 @@ func NewNode(t testing.TB, suite crypto.Suite) *Node {
 		t.Fatal(err)
 	}
 	n.Reopen(t, suite)
-	writes, root, err := n.Exec.Genesis(nil, n.KV)
+	writes, root, err := n.Exec.Genesis(nil, n.KV, "")
 	if err != nil {
 		t.Fatal(err)
 	}
