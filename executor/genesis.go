@@ -31,8 +31,8 @@ var SystemContractCode = []byte{0xfe}
 // SystemContractCode at each system contract address the allocation gives
 // no code. It returns the write set of block 0 (to apply to the empty
 // store) and the state root, chained to the zero hash, as the chain's
-// genesis compatibility version compat hashes it ("" is 0.1.0, as for a
-// genesis that names none). Accounts left empty (no balance, nonce, code
+// genesis compatibility version compat hashes it ("", which sorts below
+// every version, as 0.1.0 does, for a genesis that names none). Accounts left empty (no balance, nonce, code
 // or storage) are not stored (EIP-161). Storage is only accepted on
 // accounts with code.
 func (e *Executor) Genesis(alloc map[common.Address]GenesisAccount, st storage.Reader, compat string) (*state.WriteSet, common.Hash, error) {
@@ -81,9 +81,6 @@ func (e *Executor) Genesis(alloc map[common.Address]GenesisAccount, st storage.R
 	ws, err := sdb.WriteSet()
 	if err != nil {
 		return nil, common.Hash{}, fmt.Errorf("%w: %w", ErrState, err)
-	}
-	if compat == "" {
-		compat = precompiled.CompatV0_1
 	}
 	return ws.ForBlock(0), e.stateRoot(ws, common.Hash{}, compat, 1), nil
 }

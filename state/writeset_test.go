@@ -12,6 +12,7 @@ import (
 
 	"github.com/gobcos/gobcos/crypto"
 	"github.com/gobcos/gobcos/storage"
+	"github.com/gobcos/gobcos/types"
 )
 
 type op func(s *StateDB)
@@ -122,9 +123,7 @@ func TestRootChaining(t *testing.T) {
 // specRoot is Root as its documentation defines it, computed from the
 // canonical encoding: the count, then the hash of each run of 256 writes'
 // encodings.
-func specRoot(t *testing.T, ws *WriteSet, parent common.Hash, h interface {
-	Hash(...[]byte) common.Hash
-}) common.Hash {
+func specRoot(t *testing.T, ws *WriteSet, parent common.Hash, h types.Hasher) common.Hash {
 	t.Helper()
 	enc := ws.Encode()
 	count, n := binary.Uvarint(enc)
@@ -148,28 +147,57 @@ func specRoot(t *testing.T, ws *WriteSet, parent common.Hash, h interface {
 	return h.Hash(parent[:], inner[:])
 }
 
+// rootTestWrites are n storage writes of addrA, every seventh a delete,
+// sorted.
+func rootTestWrites(t *testing.T, n int) *WriteSet {
+	t.Helper()
+	writes := make([]Write, n)
+	for i := range writes {
+		var slot common.Hash
+		binary.BigEndian.PutUint64(slot[24:], uint64(i))
+		writes[i] = Write{Key: StorageKey(addrA, slot), Value: []byte{byte(i), 1}}
+		if i%7 == 3 {
+			writes[i] = Write{Key: writes[i].Key, Delete: true}
+		}
+	}
+	ws, err := SortedWriteSet(writes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ws
+}
+
+// FlatRoot is the root chains below compatibility version 0.5.0 commit
+// to: the roots here are what the code of before 0.5.0 (bac9d42's
+// WriteSet.Root) computed for these writes, so that a node of this code
+// agrees with older ones on such chains.
+func TestFlatRootUnchanged(t *testing.T) {
+	ws := rootTestWrites(t, 300)
+	parent := common.HexToHash("0xfeed")
+	for _, c := range []struct {
+		h    types.Hasher
+		want string
+	}{
+		{crypto.ECDSA(), "0xa255a8a80bfba218b7486e53be55d9352e55bdb67fbaf8c8ef6beeffa354fee3"},
+		{crypto.SM(), "0x2a318bd8220f0babd6de0788c001853f24c0e0d162b1f7ef956d761fc512958f"},
+	} {
+		if got := ws.FlatRoot(parent, c.h); got != common.HexToHash(c.want) {
+			t.Errorf("FlatRoot %v, before 0.5.0 %s", got, c.want)
+		}
+		if ws.Root(parent, c.h) == ws.FlatRoot(parent, c.h) {
+			t.Error("the root in parts equals the flat one")
+		}
+	}
+}
+
 // TestRootParts checks Root against its definition around the parts'
 // size, and that ParallelRoot gives the same root on any number of
 // goroutines.
 func TestRootParts(t *testing.T) {
 	parent := common.HexToHash("0xfeed")
 	for _, n := range []int{0, 1, 255, 256, 257, 512, 1000} {
-		writes := make([]Write, n)
-		for i := range writes {
-			var slot common.Hash
-			binary.BigEndian.PutUint64(slot[24:], uint64(i))
-			writes[i] = Write{Key: StorageKey(addrA, slot), Value: []byte{byte(i), 1}}
-			if i%7 == 3 {
-				writes[i] = Write{Key: writes[i].Key, Delete: true}
-			}
-		}
-		ws, err := SortedWriteSet(writes)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, h := range []interface {
-			Hash(...[]byte) common.Hash
-		}{crypto.ECDSA(), crypto.SM()} {
+		ws := rootTestWrites(t, n)
+		for _, h := range []types.Hasher{crypto.ECDSA(), crypto.SM()} {
 			want := specRoot(t, ws, parent, h)
 			if got := ws.Root(parent, h); got != want {
 				t.Fatalf("%d writes: Root %v, by definition %v", n, got, want)
