@@ -180,25 +180,35 @@ func BenchmarkExecuteERC20Paired(b *testing.B) {
 					}
 					return time.Since(start)
 				}
-				var ts, tp, ratios []float64
-				for b.Loop() {
-					s, p := run(serial), run(par)
-					ts, tp = append(ts, float64(s)), append(tp, float64(p))
-					ratios = append(ratios, float64(s)/float64(p))
-				}
-				median := func(v []float64) float64 {
-					slices.Sort(v)
-					return v[len(v)/2]
-				}
-				b.ReportMetric(median(ts)/1e6, "serial-ms")
-				b.ReportMetric(median(tp)/1e6, "parallel-ms")
-				b.ReportMetric(median(ratios), "speedup")
+				benchPaired(b, func() time.Duration { return run(serial) }, func() time.Duration { return run(par) }, "serial-ms", "parallel-ms")
 				if par.serialFallbacks.Load() != 0 {
 					b.Fatal("the block fell back to serial execution")
 				}
 			})
 		}
 	}
+}
+
+// benchPaired runs first and second one after the other in each
+// iteration and reports the medians of their times, in milliseconds,
+// named firstName and secondName, and the median ratio of the first's
+// time to the second's ("speedup"): one process's pairs vary far less
+// than separate processes on this shared machine.
+func benchPaired(b *testing.B, first, second func() time.Duration, firstName, secondName string) {
+	b.Helper()
+	var t1, t2, ratios []float64
+	for b.Loop() {
+		x, y := first(), second()
+		t1, t2 = append(t1, float64(x)), append(t2, float64(y))
+		ratios = append(ratios, float64(x)/float64(y))
+	}
+	median := func(v []float64) float64 {
+		slices.Sort(v)
+		return v[len(v)/2]
+	}
+	b.ReportMetric(median(t1)/1e6, firstName)
+	b.ReportMetric(median(t2)/1e6, secondName)
+	b.ReportMetric(median(ratios), "speedup")
 }
 
 // BenchmarkExecuteERC20Conflict is BenchmarkExecuteERC20 with half the

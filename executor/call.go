@@ -105,7 +105,7 @@ func (e *Executor) call(ctx context.Context, env BlockEnv, msg CallMsg, gas uint
 		Data:      msg.Data,
 	}
 	m.SkipNonceCheck().SkipEOACheck().SkipGasLimitCapCheck()
-	out, err := core.ApplyMessage(evm, m, nil)
+	out, err := e.runMessage(evm, sess, sdb, m, nil)
 	if cerr := ctx.Err(); cerr != nil { // a cancelled EVM stops as if successful
 		return nil, cerr
 	}

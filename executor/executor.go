@@ -155,6 +155,15 @@ type Executor struct {
 	serialScratch sync.Pool
 	// blooms keeps serial execution's bloom caches (*bloomCache).
 	blooms sync.Pool
+	// untracedRuns counts the transactions run without the tracing hooks,
+	// and tracedAgain those run again with them after such a run called
+	// a system contract from a contract (runMessage); alwaysTraced runs
+	// every one with the hooks (tests compare the two ways).
+	untracedRuns, tracedAgain atomic.Int64
+	alwaysTraced              bool
+	// calls remembers which contract codes could make a call
+	// (runMessage).
+	calls callScans
 }
 
 // New returns an executor for a chain. logger may be nil.
@@ -443,7 +452,7 @@ func (e *Executor) applyTx(evm *vm.EVM, sess *precompiled.Session, m *txMessage,
 	}
 	nonce := sdb.GetNonce(from)
 	snap, pool := sdb.Snapshot(), gp.Snapshot()
-	out, err := core.ApplyMessage(evm, msg, gp)
+	out, err := e.runMessage(evm, sess, sdb, msg, gp)
 	if err != nil {
 		sdb.RevertToSnapshot(snap)
 		gp.Set(pool)

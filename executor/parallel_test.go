@@ -86,6 +86,16 @@ type parWorld struct {
 	strategy string
 	// noSteal keeps chunked execution's workers to their own chunks.
 	noSteal bool
+	// traced runs every transaction with the tracing hooks
+	// (Executor.alwaysTraced); untraced and tracedAgain count the
+	// transactions run without them, and those run again with them after
+	// such a run (Executor.untracedRuns, tracedAgain).
+	traced                bool
+	untraced, tracedAgain int64
+	// compat and permission, when compat is set, replace the blocks'
+	// compatibility version and permission_check switch.
+	compat     string
+	permission precompiled.PermissionSwitch
 }
 
 // parallelStrategies are the values of Config.Parallel the differential
@@ -259,10 +269,22 @@ func (w *parWorld) executeWith(t testing.TB, workers int, txs []*types.Transacti
 	if w.noSteal {
 		e.chunkStealMin = len(txs) + 1
 	}
-	res, err := e.ExecuteBlock(context.Background(), w.c.env(), w.c.root, txs, w.c.kv)
+	e.alwaysTraced = w.traced
+	env := w.c.env()
+	if w.compat != "" {
+		rules, err := e.RulesAt(w.c.kv, env.Number)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rules.Compatibility, rules.permission = w.compat, w.permission
+		env.Rules = &rules
+	}
+	res, err := e.ExecuteBlock(context.Background(), env, w.c.root, txs, w.c.kv)
 	if err != nil {
 		t.Fatalf("%d workers: %v", workers, err)
 	}
+	w.untraced += e.untracedRuns.Load()
+	w.tracedAgain += e.tracedAgain.Load()
 	if workers > 1 {
 		w.parallel += e.parallelBlocks.Load()
 		w.fallbacks += e.serialFallbacks.Load()

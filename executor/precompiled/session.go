@@ -1,6 +1,7 @@
 package precompiled
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"math/big"
@@ -11,13 +12,14 @@ import (
 	"github.com/holiman/uint256"
 )
 
-// frame is one EVM call frame, as reported by the tracing hooks.
+// frame is one EVM call frame, as reported by the tracing hooks (or, for
+// a transaction run without them, its own call: see BeginUntraced).
 type frame struct {
 	typ    vm.OpCode
 	from   common.Address
 	to     common.Address
-	value  *big.Int
-	static bool // this frame or one of its parents is a STATICCALL
+	value  *uint256.Int // nil: none, or more than 256 bits
+	static bool         // this frame or one of its parents is a STATICCALL
 }
 
 // Session binds a Registry to one EVM and its StateDB. Use it for one EVM
@@ -38,7 +40,23 @@ type Session struct {
 	// the session starts: a change takes effect from a block after the
 	// proposal's (setConfig), so no transaction of the block changes it.
 	checkOn bool
+
+	// untraced is set while a transaction runs without the tracing hooks
+	// (BeginUntraced); needTrace records that a contract called a system
+	// contract meanwhile, so the run must be done again with them.
+	untraced, needTrace bool
+	// untracedTo is the transaction's recipient in such a run (nil: a
+	// creation); tracedTo holds the recipients whose transactions called
+	// a system contract from a contract in this session, which then run
+	// with the hooks from the start.
+	untracedTo *common.Address
+	tracedTo   map[common.Address]bool
 }
+
+// errNeedsTrace fails a system contract called by a contract while the
+// transaction runs without the tracing hooks; the executor undoes the run
+// and does it again with them (Session.EndUntraced).
+var errNeedsTrace = errors.New("system contract called without call frames: the transaction runs again with them")
 
 // NewSession starts a session over db for a block. db must hold the state
 // the block starts from: the session reads the block-wide permission
@@ -75,6 +93,60 @@ func (s *Session) Hooks() *tracing.Hooks {
 	return &tracing.Hooks{OnEnter: s.onEnter, OnExit: s.onExit}
 }
 
+// ChecksInnerCalls reports whether the permission rules apply to the
+// calls and creations contracts make in this session's block (from 0.2.0,
+// with the permission check on). The tracing hooks report each one, so a
+// transaction may then run without them only if its code cannot make one.
+func (s *Session) ChecksInnerCalls() bool {
+	return s.gov && s.checkOn && s.block.compatAtLeast(CompatV0_2)
+}
+
+// BeginUntraced reports whether a transaction from from to to (nil: a
+// creation) carrying value may run without the tracing hooks, which the
+// EVM then runs with its faster interpreter loop (go-ethereum runs the
+// table-walking one whenever a tracer is set), and if so prepares the
+// session for it. mayCall says whether the code the transaction runs
+// could make a call or creation; with ChecksInnerCalls it must not. The
+// hooks also tell a system contract who called it, and how: without them
+// the session knows the transaction's own call only, and a system
+// contract called by a contract fails the run and sets what EndUntraced
+// reports. value must stay unchanged until the transaction has run.
+func (s *Session) BeginUntraced(from common.Address, to *common.Address, value *uint256.Int, mayCall bool) bool {
+	if mayCall && s.ChecksInnerCalls() {
+		return false
+	}
+	if to != nil && s.tracedTo[*to] {
+		return false
+	}
+	f := frame{typ: vm.CALL, from: from, value: value}
+	if to == nil {
+		f.typ = vm.CREATE // its address is never a system contract's
+	} else {
+		f.to = *to
+	}
+	s.frames = append(s.frames[:0], f)
+	s.refused = nil
+	s.untraced, s.needTrace, s.untracedTo = true, false, to
+	return true
+}
+
+// EndUntraced ends a run begun with BeginUntraced and reports whether the
+// transaction must be run again, from the state before it, with the
+// tracing hooks: a contract called a system contract during the run. The
+// session then runs later transactions to the same recipient with the
+// hooks from the start.
+func (s *Session) EndUntraced() (again bool) {
+	again = s.needTrace
+	if again && s.untracedTo != nil {
+		if s.tracedTo == nil {
+			s.tracedTo = make(map[common.Address]bool)
+		}
+		s.tracedTo[*s.untracedTo] = true
+	}
+	s.untraced, s.needTrace, s.untracedTo = false, false, nil
+	return again
+}
+
 func (s *Session) onEnter(depth int, typ byte, from, to common.Address, input []byte, _ uint64, value *big.Int) {
 	if depth == 0 {
 		s.frames = s.frames[:0]
@@ -82,7 +154,13 @@ func (s *Session) onEnter(depth int, typ byte, from, to common.Address, input []
 	}
 	op := vm.OpCode(typ)
 	static := op == vm.STATICCALL || (len(s.frames) > 0 && s.frames[len(s.frames)-1].static)
-	s.frames = append(s.frames, frame{typ: op, from: from, to: to, value: value, static: static})
+	var v *uint256.Int
+	if value != nil {
+		if u, overflow := uint256.FromBig(value); !overflow {
+			v = u
+		}
+	}
+	s.frames = append(s.frames, frame{typ: op, from: from, to: to, value: v, static: static})
 	if depth > 0 && s.refused == nil && s.block.compatAtLeast(CompatV0_2) {
 		s.refused = s.checkInner(op, from, to, input)
 	}
@@ -162,10 +240,13 @@ func (a *adapter) Run(input []byte) (ret []byte, err error) {
 		env.Caller = f.from
 		env.ReadOnly = f.static || f.typ != vm.CALL
 		if f.typ == vm.CALL && f.value != nil {
-			if v, overflow := uint256.FromBig(f.value); !overflow {
-				env.Value = v
-			}
+			env.Value.Set(f.value)
 		}
+	} else if a.s.untraced {
+		// Called by a contract in a run without the hooks: who called,
+		// and how, is unknown here.
+		a.s.needTrace = true
+		return nil, errNeedsTrace
 	}
 	defer func() {
 		if r := recover(); r != nil {
