@@ -275,13 +275,13 @@ func benchStrategies(workers ...int) []benchCase {
 
 // verifiedNatives makes n txs, tx i by mk from w's native sender i, with
 // their senders already verified, as the txpool leaves them.
-func verifiedNatives(b testing.TB, w *parWorld, n int, mk func(i int, s nativeSigner) *types.Transaction) []*types.Transaction {
-	b.Helper()
+func verifiedNatives(tb testing.TB, w *parWorld, n int, mk func(i int, s nativeSigner) *types.Transaction) []*types.Transaction {
+	tb.Helper()
 	txs := make([]*types.Transaction, n)
 	for i := range txs {
 		txs[i] = mk(i, w.natives[i])
 		if _, err := txs[i].Verify(crypto.ECDSA(), testChainID, testGroup); err != nil {
-			b.Fatal(err)
+			tb.Fatal(err)
 		}
 	}
 	return txs
