@@ -74,8 +74,13 @@ const maxCallScans = 4096
 // creation: the recipient's code, or the init code of a creation. A
 // recipient with no code runs none (an account, a precompile, a system
 // contract); one whose code delegates to another's (EIP-7702) counts as
-// calling.
+// calling, and so does a message that sets delegations (the code it runs
+// is then not the code its recipient has now; gobcos accepts no such
+// transaction).
 func (c *callScans) mayCall(sdb *state.StateDB, msg *core.Message) bool {
+	if len(msg.SetCodeAuthorizations) > 0 {
+		return true
+	}
 	if msg.To == nil {
 		return codeMayCall(msg.Data)
 	}

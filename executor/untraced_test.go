@@ -9,9 +9,14 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core"
+	"github.com/ethereum/go-ethereum/core/tracing"
+	ethtypes "github.com/ethereum/go-ethereum/core/types"
 
 	"github.com/gobcos/gobcos/crypto"
 	"github.com/gobcos/gobcos/executor/precompiled"
+	"github.com/gobcos/gobcos/state"
+	"github.com/gobcos/gobcos/storage"
 	"github.com/gobcos/gobcos/types"
 )
 
@@ -182,4 +187,37 @@ func testExecutor(b testing.TB) *Executor {
 		b.Fatal(err)
 	}
 	return e
+}
+
+// TestMayCallRecipients checks what mayCall looks at: the recipient's
+// code (remembered by its hash), nothing for an account without code, a
+// creation's init code, and delegations (EIP-7702), which count as calls.
+func TestMayCallRecipients(t *testing.T) {
+	sdb := state.New(storage.NewMemory())
+	plain, caller, delegating, account := common.Address{1}, common.Address{2}, common.Address{3}, common.Address{4}
+	sdb.SetCode(plain, loopCode, tracing.CodeChangeUnspecified)
+	sdb.SetCode(caller, []byte{0x60, 0x00, 0xf1}, tracing.CodeChangeUnspecified)
+	sdb.SetCode(delegating, ethtypes.AddressToDelegation(plain), tracing.CodeChangeUnspecified)
+	var c callScans
+	for _, tc := range []struct {
+		name string
+		msg  core.Message
+		want bool
+	}{
+		{"call-free code", core.Message{To: &plain}, false},
+		{"code with CALL", core.Message{To: &caller}, true},
+		{"again, remembered", core.Message{To: &caller}, true},
+		{"no code", core.Message{To: &account}, false},
+		{"delegated code", core.Message{To: &delegating}, true},
+		{"creation, call-free init code", core.Message{Data: loopCode}, false},
+		{"creation whose init code calls", core.Message{Data: []byte{0xfa}}, true},
+		{"setting delegations", core.Message{To: &account, SetCodeAuthorizations: []ethtypes.SetCodeAuthorization{{}}}, true},
+	} {
+		if got := c.mayCall(sdb, &tc.msg); got != tc.want {
+			t.Errorf("%s: mayCall = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	if len(c.seen) != 2 {
+		t.Errorf("%d codes remembered, want 2", len(c.seen))
+	}
 }
