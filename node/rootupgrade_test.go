@@ -46,12 +46,8 @@ func TestUpgradeToPartsRoot(t *testing.T) {
 	}
 	send()
 	send()
-	a, _ := precompiled.ABI(precompiled.CommitteeAddress)
-	r, err := client.Contract(precompiled.CommitteeAddress, a).Transact(ctx, c.admin, "proposeUpgrade", precompiled.CompatV0_5, uint64(0))
-	if err != nil || !r.Succeeded() {
-		t.Fatalf("proposeUpgrade: %v %+v", err, r)
-	}
-	effective := r.BlockNumber + precompiled.GovernanceDelay(precompiled.CompatV0_4)
+	proposed := c.upgradeTo(ctx, 0, precompiled.CompatV0_5)
+	effective := proposed + precompiled.GovernanceDelay(precompiled.CompatV0_4)
 	var top uint64
 	for top < effective+2 {
 		top = send()
@@ -72,7 +68,7 @@ func TestUpgradeToPartsRoot(t *testing.T) {
 				wantCompat = precompiled.CompatV0_5
 			}
 			if x.Compatibility != wantCompat {
-				t.Fatalf("node %d block %d ran under %s, want %s (upgrade proposed in block %d)", i, b, x.Compatibility, wantCompat, r.BlockNumber)
+				t.Fatalf("node %d block %d ran under %s, want %s (upgrade proposed in block %d)", i, b, x.Compatibility, wantCompat, proposed)
 			}
 			ws := x.Result.Writes
 			flat, parts := ws.FlatRoot(x.ParentRoot, n.Hasher()), ws.Root(x.ParentRoot, n.Hasher())
@@ -101,5 +97,5 @@ func TestUpgradeToPartsRoot(t *testing.T) {
 			t.Fatalf("node %d: %d blocks with writes before the switch, %d after", i, flatBlocks, partsBlocks)
 		}
 	}
-	t.Logf("upgrade proposed in block %d, effective from %d; checked blocks 1 to %d", r.BlockNumber, effective, top)
+	t.Logf("upgrade proposed in block %d, effective from %d; checked blocks 1 to %d", proposed, effective, top)
 }

@@ -97,12 +97,7 @@ func TestUpgradeToTxHashProposals(t *testing.T) {
 		}
 	}
 
-	a, _ := precompiled.ABI(precompiled.CommitteeAddress)
-	r, err := client.Contract(precompiled.CommitteeAddress, a).Transact(ctx, c.admin, "proposeUpgrade", precompiled.CompatV0_3, uint64(0))
-	if err != nil || !r.Succeeded() {
-		t.Fatalf("proposeUpgrade: %v %+v", err, r)
-	}
-	c.waitHeight(r.BlockNumber)
+	c.waitHeight(c.upgradeTo(ctx, 0, precompiled.CompatV0_3))
 	if r, err := c.nodes[2].RulesAt(c.nodes[2].Height() + 1); err != nil || !r.TxHashProposals {
 		t.Fatalf("after the upgrade proposals carry bodies: %+v %v", r, err)
 	}

@@ -96,10 +96,17 @@ func (c *upgradeChain) callCompat(ctx context.Context, via int) *sdk.Receipt {
 // block that executed it.
 func (c *upgradeChain) upgrade(ctx context.Context, via int) uint64 {
 	c.t.Helper()
+	return c.upgradeTo(ctx, via, precompiled.CompatV0_2)
+}
+
+// upgradeTo proposes compatibility version v through node via, as
+// upgrade does.
+func (c *upgradeChain) upgradeTo(ctx context.Context, via int, v string) uint64 {
+	c.t.Helper()
 	a, _ := precompiled.ABI(precompiled.CommitteeAddress)
-	r, err := c.client(ctx, via).Contract(precompiled.CommitteeAddress, a).Transact(ctx, c.admin, "proposeUpgrade", precompiled.CompatV0_2, uint64(0))
+	r, err := c.client(ctx, via).Contract(precompiled.CommitteeAddress, a).Transact(ctx, c.admin, "proposeUpgrade", v, uint64(0))
 	if err != nil || !r.Succeeded() {
-		c.t.Fatalf("proposeUpgrade via node %d: %v %+v", via, err, r)
+		c.t.Fatalf("proposeUpgrade(%s) via node %d: %v %+v", v, via, err, r)
 	}
 	return r.BlockNumber
 }
