@@ -1,8 +1,10 @@
 package executor
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"math/big"
 	"testing"
 
@@ -11,6 +13,7 @@ import (
 	"github.com/ethereum/go-ethereum/core/vm"
 
 	"github.com/gobcos/gobcos/crypto"
+	"github.com/gobcos/gobcos/executor/precompiled"
 	"github.com/gobcos/gobcos/state"
 	"github.com/gobcos/gobcos/types"
 )
@@ -125,32 +128,55 @@ func TestCallFromSystemViewAndTxAgree(t *testing.T) {
 	}
 }
 
+// TestConcurrentCalls runs calls of a contract that calls a system
+// contract (Store.sysInfo) on several goroutines of one executor, at the
+// chain's version and at the latest with the permission check on (where
+// the executor's scan of contract code is shared): each answers what the
+// same call under the tracing hooks answers.
 func TestConcurrentCalls(t *testing.T) {
 	store := loadContract(t, "Store")
 	c := newChain(t, crypto.ECDSA(), testConfig(), nil)
 	user := newNativeSigner(t, crypto.ECDSA())
 	addr := c.receipt(user.tx(t, nil, nil, store.deployData(t, big.NewInt(1)), 0)).ContractAddress
-	env := c.env()
 	data := store.pack(t, "sysInfo")
-	errs := make(chan error, 4)
-	for i := 0; i < 4; i++ {
-		go func() {
-			for j := 0; j < 20; j++ {
-				res, err := c.e.Call(context.Background(), env, CallMsg{To: &addr, Data: data}, c.kv)
-				if err == nil && res.Err != nil {
-					err = res.Err
-				}
-				if err != nil {
-					errs <- err
-					return
-				}
-			}
-			errs <- nil
-		}()
+	latest := c.env()
+	rules, err := c.e.RulesAt(c.kv, latest.Number)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for i := 0; i < 4; i++ {
-		if err := <-errs; err != nil {
-			t.Fatal(err)
+	rules.Compatibility, rules.permission = precompiled.LatestCompatibility(), precompiled.PermissionOn
+	latest.Rules = &rules
+	for name, env := range map[string]BlockEnv{"chain's version": c.env(), "latest, check on": latest} {
+		traced := testExecutor(t)
+		traced.alwaysTraced = true
+		want, err := traced.Call(context.Background(), env, CallMsg{To: &addr, Data: data}, c.kv)
+		if err != nil || want.Err != nil {
+			t.Fatalf("%s: traced call: %v %+v", name, err, want)
+		}
+		errs := make(chan error, 4)
+		for range 4 {
+			go func() {
+				for range 20 {
+					res, err := c.e.Call(context.Background(), env, CallMsg{To: &addr, Data: data}, c.kv)
+					switch {
+					case err != nil:
+					case res.Err != nil:
+						err = res.Err
+					case !bytes.Equal(res.Return, want.Return) || res.GasUsed != want.GasUsed:
+						err = fmt.Errorf("returned %x with %d gas, traced %x with %d", res.Return, res.GasUsed, want.Return, want.GasUsed)
+					}
+					if err != nil {
+						errs <- err
+						return
+					}
+				}
+				errs <- nil
+			}()
+		}
+		for range 4 {
+			if err := <-errs; err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
 		}
 	}
 }
