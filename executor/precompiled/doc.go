@@ -19,7 +19,7 @@
 // the first access in a transaction costs the cold-account gas (EIP-2929).
 //
 // Setting a tracer makes go-ethereum use its table-driven interpreter loop
-// instead of the generated one, which ran a call-free loop 2.7 times
+// instead of the generated one, which ran a call-free loop 2.5 to 2.7 times
 // faster here (BenchmarkExecuteUntracedPaired). So the executor runs a
 // transaction without the hooks when they cannot change its result
 // (Session.BeginUntraced): when the permission rules for contracts' own
