@@ -336,12 +336,5 @@ func benchWorkers(b *testing.B, w *parWorld, txs []*types.Transaction, cases []b
 // root is hashed in parts.
 func latestEnv(b *testing.B, e *Executor, w *parWorld) BlockEnv {
 	b.Helper()
-	env := w.c.env()
-	rules, err := e.RulesAt(w.c.kv, env.Number)
-	if err != nil {
-		b.Fatal(err)
-	}
-	rules.Compatibility = precompiled.LatestCompatibility()
-	env.Rules = &rules
-	return env
+	return w.c.envUnder(b, e, precompiled.LatestCompatibility(), precompiled.PermissionUnknown)
 }

@@ -139,13 +139,7 @@ func TestConcurrentCalls(t *testing.T) {
 	user := newNativeSigner(t, crypto.ECDSA())
 	addr := c.receipt(user.tx(t, nil, nil, store.deployData(t, big.NewInt(1)), 0)).ContractAddress
 	data := store.pack(t, "sysInfo")
-	latest := c.env()
-	rules, err := c.e.RulesAt(c.kv, latest.Number)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rules.Compatibility, rules.permission = precompiled.LatestCompatibility(), precompiled.PermissionOn
-	latest.Rules = &rules
+	latest := c.envUnder(t, c.e, precompiled.LatestCompatibility(), precompiled.PermissionOn)
 	for name, env := range map[string]BlockEnv{"chain's version": c.env(), "latest, check on": latest} {
 		traced := testExecutor(t)
 		traced.alwaysTraced = true

@@ -464,13 +464,7 @@ func TestStateRootByCompatibility(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			rules, err := e.RulesAt(w.c.kv, w.c.number+1)
-			if err != nil {
-				t.Fatal(err)
-			}
-			rules.Compatibility = compat
-			env := w.c.env()
-			env.Rules = &rules
+			env := w.c.envUnder(t, e, compat, precompiled.PermissionUnknown)
 			res, err := e.ExecuteBlock(context.Background(), env, w.c.root, txs, w.c.kv)
 			if err != nil {
 				t.Fatal(err)

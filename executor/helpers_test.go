@@ -13,6 +13,7 @@ import (
 	ethtypes "github.com/ethereum/go-ethereum/core/types"
 
 	"github.com/gobcos/gobcos/crypto"
+	"github.com/gobcos/gobcos/executor/precompiled"
 	"github.com/gobcos/gobcos/internal/cryptotest"
 	"github.com/gobcos/gobcos/internal/txtest"
 	"github.com/gobcos/gobcos/state"
@@ -109,6 +110,24 @@ func newChain(t testing.TB, suite crypto.Suite, cfg Config, alloc map[common.Add
 func (c *chain) env() BlockEnv {
 	return BlockEnv{Number: c.number + 1, Timestamp: 1_700_000_000 + c.number, Sealer: testSealer,
 		GetHash: func(n uint64) common.Hash { return c.hashes[n] }}
+}
+
+// envUnder is env with the rules e reads from the chain's state, but for
+// the compatibility version, and the permission_check switch unless it is
+// precompiled.PermissionUnknown.
+func (c *chain) envUnder(tb testing.TB, e *Executor, compat string, permission precompiled.PermissionSwitch) BlockEnv {
+	tb.Helper()
+	env := c.env()
+	rules, err := e.RulesAt(c.kv, env.Number)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	rules.Compatibility = compat
+	if permission != precompiled.PermissionUnknown {
+		rules.permission = permission
+	}
+	env.Rules = &rules
+	return env
 }
 
 // block executes txs as the next block and commits its writes.

@@ -272,12 +272,7 @@ func (w *parWorld) executeWith(t testing.TB, workers int, txs []*types.Transacti
 	e.alwaysTraced = w.traced
 	env := w.c.env()
 	if w.compat != "" {
-		rules, err := e.RulesAt(w.c.kv, env.Number)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rules.Compatibility, rules.permission = w.compat, w.permission
-		env.Rules = &rules
+		env = w.c.envUnder(t, e, w.compat, w.permission)
 	}
 	res, err := e.ExecuteBlock(context.Background(), env, w.c.root, txs, w.c.kv)
 	if err != nil {
