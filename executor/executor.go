@@ -155,12 +155,12 @@ type Executor struct {
 	serialScratch sync.Pool
 	// blooms keeps serial execution's bloom caches (*bloomCache).
 	blooms sync.Pool
-	// untracedRuns counts the transactions run without the tracing hooks,
-	// and tracedAgain those run again with them after such a run called
-	// a system contract from a contract (runMessage); alwaysTraced runs
-	// every one with the hooks (tests compare the two ways).
-	untracedRuns, tracedAgain atomic.Int64
-	alwaysTraced              bool
+	// alwaysTraced runs every transaction with the tracing hooks, and
+	// runCounts, when set, counts the runs without them (runMessage):
+	// tests compare and count the two ways; nil, nothing on the hot path
+	// writes memory the workers share.
+	alwaysTraced bool
+	runCounts    *runCounts
 	// calls remembers which contract codes could make a call
 	// (runMessage).
 	calls callScans

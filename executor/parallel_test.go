@@ -89,7 +89,7 @@ type parWorld struct {
 	// traced runs every transaction with the tracing hooks
 	// (Executor.alwaysTraced); untraced and tracedAgain count the
 	// transactions run without them, and those run again with them after
-	// such a run (Executor.untracedRuns, tracedAgain).
+	// such a run (Executor.runCounts).
 	traced                bool
 	untraced, tracedAgain int64
 	// compat and permission, when compat is set, replace the blocks'
@@ -270,6 +270,7 @@ func (w *parWorld) executeWith(t testing.TB, workers int, txs []*types.Transacti
 		e.chunkStealMin = len(txs) + 1
 	}
 	e.alwaysTraced = w.traced
+	e.runCounts = new(runCounts)
 	env := w.c.env()
 	if w.compat != "" {
 		env = w.c.envUnder(t, e, w.compat, w.permission)
@@ -278,8 +279,8 @@ func (w *parWorld) executeWith(t testing.TB, workers int, txs []*types.Transacti
 	if err != nil {
 		t.Fatalf("%d workers: %v", workers, err)
 	}
-	w.untraced += e.untracedRuns.Load()
-	w.tracedAgain += e.tracedAgain.Load()
+	w.untraced += e.runCounts.untraced.Load()
+	w.tracedAgain += e.runCounts.again.Load()
 	if workers > 1 {
 		w.parallel += e.parallelBlocks.Load()
 		w.fallbacks += e.serialFallbacks.Load()

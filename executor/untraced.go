@@ -2,8 +2,8 @@ package executor
 
 import (
 	"sync"
+	"sync/atomic"
 
-	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core"
 	ethtypes "github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/core/vm"
@@ -34,7 +34,9 @@ func (e *Executor) runMessage(evm *vm.EVM, sess *precompiled.Session, sdb *state
 	if !sess.BeginUntraced(msg.From, msg.To, msg.Value, mayCall) {
 		return core.ApplyMessage(evm, msg, gp)
 	}
-	e.untracedRuns.Add(1)
+	if e.runCounts != nil {
+		e.runCounts.untraced.Add(1)
+	}
 	snap := sdb.Snapshot()
 	var pool *core.GasPool
 	if gp != nil {
@@ -57,15 +59,24 @@ func (e *Executor) runMessage(evm *vm.EVM, sess *precompiled.Session, sdb *state
 	if gp != nil {
 		gp.Set(pool)
 	}
-	e.tracedAgain.Add(1)
+	if e.runCounts != nil {
+		e.runCounts.again.Add(1)
+	}
 	return core.ApplyMessage(evm, msg, gp)
 }
 
+// runCounts are the transactions run without the tracing hooks, and those
+// of them run again with the hooks.
+type runCounts struct{ untraced, again atomic.Int64 }
+
 // callScans remembers, by code hash, whether contract code could make a
-// call or creation (codeMayCall), for up to maxCallScans codes at a time.
+// call or creation (codeMayCall), for up to about maxCallScans codes at a
+// time. Every transaction of a block looks its recipient's code up here,
+// on each worker: a sync.Map answers a code seen before without writing
+// shared memory.
 type callScans struct {
-	mu   sync.Mutex
-	seen map[common.Hash]bool
+	seen sync.Map // common.Hash -> bool
+	size atomic.Int64
 }
 
 const maxCallScans = 4096
@@ -92,19 +103,15 @@ func (c *callScans) mayCall(sdb *state.StateDB, msg *core.Message) bool {
 		return true
 	}
 	h := sdb.GetCodeHash(*msg.To)
-	c.mu.Lock()
-	v, ok := c.seen[h]
-	c.mu.Unlock()
-	if ok {
-		return v
+	if v, ok := c.seen.Load(h); ok {
+		return v.(bool)
 	}
-	v = codeMayCall(code)
-	c.mu.Lock()
-	if c.seen == nil || len(c.seen) >= maxCallScans {
-		c.seen = make(map[common.Hash]bool)
+	v := codeMayCall(code)
+	if c.size.Add(1) > maxCallScans {
+		c.seen.Clear()
+		c.size.Store(1)
 	}
-	c.seen[h] = v
-	c.mu.Unlock()
+	c.seen.Store(h, v)
 	return v
 }
 

@@ -159,7 +159,7 @@ func BenchmarkExecuteUntracedPaired(b *testing.B) {
 		b.Run(tc.name, func(b *testing.B) {
 			w, txs := tc.block(b)
 			traced, untraced := testExecutor(b), testExecutor(b)
-			traced.alwaysTraced = true
+			traced.alwaysTraced, untraced.runCounts = true, new(runCounts)
 			env := latestEnv(b, traced, w)
 			run := func(e *Executor) time.Duration {
 				start := time.Now()
@@ -173,7 +173,7 @@ func BenchmarkExecuteUntracedPaired(b *testing.B) {
 				return time.Since(start)
 			}
 			benchPaired(b, func() time.Duration { return run(traced) }, func() time.Duration { return run(untraced) }, "traced-ms", "untraced-ms")
-			if untraced.untracedRuns.Load() == 0 {
+			if untraced.runCounts.untraced.Load() == 0 {
 				b.Fatal("no transaction ran without the hooks")
 			}
 		})
@@ -217,7 +217,19 @@ func TestMayCallRecipients(t *testing.T) {
 			t.Errorf("%s: mayCall = %v, want %v", tc.name, got, tc.want)
 		}
 	}
-	if len(c.seen) != 2 {
-		t.Errorf("%d codes remembered, want 2", len(c.seen))
+	n := 0
+	c.seen.Range(func(any, any) bool { n++; return true })
+	if n != 2 || c.size.Load() != 2 {
+		t.Errorf("%d codes remembered (counted %d), want 2", n, c.size.Load())
+	}
+	// Full, it starts again from the code it has just scanned.
+	c.size.Store(maxCallScans)
+	other := common.Address{5}
+	sdb.SetCode(other, []byte{0x00}, tracing.CodeChangeUnspecified)
+	if c.mayCall(sdb, &core.Message{To: &other}) {
+		t.Error("STOP makes no call")
+	}
+	if _, ok := c.seen.Load(sdb.GetCodeHash(caller)); ok || c.size.Load() != 1 {
+		t.Errorf("after the bound: old code still remembered %v, count %d", ok, c.size.Load())
 	}
 }
