@@ -32,9 +32,9 @@ var SystemContractCode = []byte{0xfe}
 // no code. It returns the write set of block 0 (to apply to the empty
 // store) and the state root, chained to the zero hash, as the chain's
 // genesis compatibility version compat hashes it ("", which sorts below
-// every version, as 0.1.0 does, for a genesis that names none). Accounts left empty (no balance, nonce, code
-// or storage) are not stored (EIP-161). Storage is only accepted on
-// accounts with code.
+// every version, as 0.1.0 does, for a genesis that names none). Accounts
+// left empty (no balance, nonce, code or storage) are not stored
+// (EIP-161). Storage is only accepted on accounts with code.
 func (e *Executor) Genesis(alloc map[common.Address]GenesisAccount, st storage.Reader, compat string) (*state.WriteSet, common.Hash, error) {
 	sdb := state.New(st)
 	addrs := make([]common.Address, 0, len(alloc))
