@@ -35,7 +35,7 @@
 #                OUT_DIR/runs/ has the run's timeline (bench --timeline)
 #   DURATION     length of the half-rate runs (default 20s)
 #   SEAL_MS      the chains' minSealIntervalMs (default: as `gobcos chain
-#                build` writes it, 20 for PBFT and Raft chains, 0 for one node)
+#                build` writes it: 20)
 #   WINDOW       the chains' blockLimitWindow (default 100000, the most a
 #                genesis allows: native txs, signed before the timed phase,
 #                must be committed within that many blocks, and a run at a

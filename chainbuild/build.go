@@ -168,14 +168,13 @@ func genesisFor(opts Options, suite crypto.Suite, now time.Time, orgs []orgMater
 	for i, n := range nodes {
 		g.Sealers[i] = n.key.PublicKey()
 	}
+	g.MinSealIntervalMs = node.ChainMinSealIntervalMs
 	if g.Consensus == node.ConsensusPBFT {
 		g.LeaderPeriod = node.DefaultLeaderPeriod
 		g.ConsensusTimeoutMs = node.DefaultConsensusTimeoutMs
-		g.MinSealIntervalMs = node.ChainMinSealIntervalMs
 	}
 	if g.Consensus == node.ConsensusRaft {
 		g.ConsensusTimeoutMs = node.RaftConsensusTimeoutMs
-		g.MinSealIntervalMs = node.ChainMinSealIntervalMs
 	}
 	for _, o := range orgs {
 		name := o.auth.Cert.Subject.CommonName

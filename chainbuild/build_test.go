@@ -428,7 +428,7 @@ func TestBuildSoloRuns(t *testing.T) {
 		t.Fatalf("network %+v", cfg.Network)
 	}
 	g, err := node.LoadGenesis(cfg.Path(cfg.Genesis))
-	if err != nil || g.Consensus != node.ConsensusSolo || g.LeaderPeriod != 0 || g.MinSealIntervalMs != 0 || len(g.Committee) != 1 {
+	if err != nil || g.Consensus != node.ConsensusSolo || g.LeaderPeriod != 0 || g.MinSealIntervalMs != node.ChainMinSealIntervalMs || len(g.Committee) != 1 {
 		t.Fatalf("genesis %+v, %v", g, err)
 	}
 	cfg.RPC.Listen = "127.0.0.1:0"
