@@ -26,7 +26,9 @@
 #                ceiling (default: the median of three `gobcos bench ceiling
 #                --time 3s` runs, every core verifying at once; one run can
 #                be off by a sixth here). The medians of one core alone are
-#                printed too.
+#                printed too, and when the script measured the rates it
+#                measures them again after the runs and prints both (the
+#                cores' speed drifts here, by a quarter within minutes).
 #   PORT_BASE    first RPC port (default 18900; P2P ports start 13000 above,
 #                the nodes' /metrics 2000 above: the bench reads their CPU)
 #   HALF_RATE    conflict shares also run at half the committed TPS just
@@ -96,21 +98,29 @@ if [[ -z ${GOBCOS:-} ]]; then
 	(cd "$(dirname "$0")/.." && go build -o "$GOBCOS" ./cmd/gobcos)
 fi
 
+# measure_ceiling runs `gobcos bench ceiling --time 3s` three times into
+# file $1.
+measure_ceiling() {
+	: >"$1"
+	for i in 1 2 3; do
+		"$GOBCOS" bench ceiling --time 3s | tee -a "$1"
+	done
+}
+# median_rate prints the median of the three runs' field $3 of suite $2 in
+# file $1.
+median_rate() {
+	grep '^{' "$1" | jq -s --arg s "$2" --arg f "$3" \
+		'[.[].costs[] | select(.suite == $s) | .[$f] // 0] | sort | .[length / 2 | floor] | floor'
+}
+measured_ceiling=
 if [[ -z ${VERIFY_ECDSA:-} || -z ${VERIFY_SM:-} ]]; then
 	echo "measuring the verification ceiling (gobcos bench ceiling --time 3s, three times)"
-	: >"$out/ceiling.txt"
-	for i in 1 2 3; do
-		"$GOBCOS" bench ceiling --time 3s | tee -a "$out/ceiling.txt"
-	done
-	# median_rate prints the median of the three runs' field $2 of suite $1.
-	median_rate() {
-		grep '^{' "$out/ceiling.txt" | jq -s --arg s "$1" --arg f "$2" \
-			'[.[].costs[] | select(.suite == $s) | .[$f] // 0] | sort | .[length / 2 | floor] | floor'
-	}
-	VERIFY_ECDSA=${VERIFY_ECDSA:-$(median_rate ecdsa verifiesPerSecPerCore)}
-	VERIFY_SM=${VERIFY_SM:-$(median_rate sm verifiesPerSecPerCore)}
+	measure_ceiling "$out/ceiling.txt"
+	measured_ceiling=1
+	VERIFY_ECDSA=${VERIFY_ECDSA:-$(median_rate "$out/ceiling.txt" ecdsa verifiesPerSecPerCore)}
+	VERIFY_SM=${VERIFY_SM:-$(median_rate "$out/ceiling.txt" sm verifiesPerSecPerCore)}
 	echo "verify rates (medians, every core verifying at once): ecdsa $VERIFY_ECDSA, sm $VERIFY_SM a second per core"
-	echo "one core alone (medians): ecdsa $(median_rate ecdsa verifiesPerSecOneCore), sm $(median_rate sm verifiesPerSecOneCore) a second"
+	echo "one core alone (medians): ecdsa $(median_rate "$out/ceiling.txt" ecdsa verifiesPerSecOneCore), sm $(median_rate "$out/ceiling.txt" sm verifiesPerSecOneCore) a second"
 fi
 
 up_pid=
@@ -249,6 +259,14 @@ if [[ -n $GETH ]]; then
 	run_cells geth geth "$TXS_GETH" --rpc "http://127.0.0.1:$GETH_PORT" --ws "ws://127.0.0.1:$((GETH_PORT + 1))" \
 		--funder-node --nodes 1 --verify-rate "$VERIFY_ECDSA" --conns 4 --batch "$BATCH"
 	stop_chain
+fi
+
+if [[ -n $measured_ceiling ]]; then
+	# The cores' speed drifts on a shared machine: the same measurement
+	# after the runs shows how far, against the rates the fractions use.
+	echo "measuring the verification ceiling again after the runs"
+	measure_ceiling "$out/ceiling-after.txt"
+	echo "verify rates after the runs (medians, every core verifying at once): ecdsa $(median_rate "$out/ceiling-after.txt" ecdsa verifiesPerSecPerCore), sm $(median_rate "$out/ceiling-after.txt" sm verifiesPerSecPerCore) a second per core; the fractions of the ceiling use those before the runs (ecdsa $VERIFY_ECDSA, sm $VERIFY_SM)"
 fi
 
 echo

@@ -114,7 +114,9 @@ const (
 // with it, and committed 12% more txs a second on average (BENCHMARKS.md,
 // "A minimum seal interval for Solo chains"). A full block is never held
 // back (the engines' FullBlock checks; "A minimum seal interval for PBFT
-// chains" and "A minimum seal interval for Raft chains").
+// chains" and "A minimum seal interval for Raft chains"). The development
+// chain of InitDir (DefaultGenesis) keeps none: a block as soon as a
+// transaction arrives.
 const ChainMinSealIntervalMs = 20
 
 // RaftConsensusTimeoutMs is the election timeout `gobcos chain build`
