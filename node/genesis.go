@@ -110,7 +110,7 @@ const (
 // doing it. 20 ms halved that CPU at 100 tx/s and cut it by a third at
 // 400, for 8 to 14 ms more latency; 4 Raft sealers used 38 to 45% less
 // CPU at 400 tx/s with it. A Solo sealer at its maximum rate made blocks
-// of about 90 txs with none (each commit synced to disk) and about 700
+// of about 90 txs with none (each commit synced to disk) and 600 to 700
 // with it, and committed 12% more txs a second on average (BENCHMARKS.md,
 // "A minimum seal interval for Solo chains"). A full block is never held
 // back (the engines' FullBlock checks; "A minimum seal interval for PBFT
