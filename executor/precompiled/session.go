@@ -40,6 +40,10 @@ type Session struct {
 	// the session starts: a change takes effect from a block after the
 	// proposal's (setConfig), so no transaction of the block changes it.
 	checkOn bool
+	// innerRules is set from compatibility version 0.2.0 on, when the
+	// permission rules cover the calls and creations contracts make:
+	// decided once, as every transaction and call frame asks.
+	innerRules bool
 
 	// untraced is set while a transaction runs without the tracing hooks
 	// (BeginUntraced); needTrace records that a contract called a system
@@ -62,7 +66,7 @@ var errNeedsTrace = errors.New("system contract called without call frames: the 
 // the block starts from: the session reads the block-wide permission
 // switch from it now.
 func (r *Registry) NewSession(db vm.StateDB, block BlockInfo) *Session {
-	s := &Session{reg: r, db: db, block: block, gov: r.governed() && db != nil}
+	s := &Session{reg: r, db: db, block: block, gov: r.governed() && db != nil, innerRules: block.compatAtLeast(CompatV0_2)}
 	if s.gov {
 		s.perm = getterTables(db, PermissionAddress)
 		switch block.Permission {
@@ -98,7 +102,7 @@ func (s *Session) Hooks() *tracing.Hooks {
 // with the permission check on). The tracing hooks report each one, so a
 // transaction may then run without them only if its code cannot make one.
 func (s *Session) ChecksInnerCalls() bool {
-	return s.gov && s.checkOn && s.block.compatAtLeast(CompatV0_2)
+	return s.gov && s.checkOn && s.innerRules
 }
 
 // BeginUntraced reports whether a transaction from from to to (nil: a
@@ -161,7 +165,7 @@ func (s *Session) onEnter(depth int, typ byte, from, to common.Address, input []
 		}
 	}
 	s.frames = append(s.frames, frame{typ: op, from: from, to: to, value: v, static: static})
-	if depth > 0 && s.refused == nil && s.block.compatAtLeast(CompatV0_2) {
+	if depth > 0 && s.refused == nil && s.innerRules {
 		s.refused = s.checkInner(op, from, to, input)
 	}
 }
