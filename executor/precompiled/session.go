@@ -18,8 +18,9 @@ type frame struct {
 	typ    vm.OpCode
 	from   common.Address
 	to     common.Address
-	value  *uint256.Int // nil: none, or more than 256 bits
-	static bool         // this frame or one of its parents is a STATICCALL
+	value  uint256.Int // held here: a frame costs no allocation
+	hasVal bool        // value is set (not: none, or more than 256 bits)
+	static bool        // this frame or one of its parents is a STATICCALL
 }
 
 // Session binds a Registry to one EVM and its StateDB. Use it for one EVM
@@ -114,7 +115,7 @@ func (s *Session) ChecksInnerCalls() bool {
 // hooks also tell a system contract who called it, and how: without them
 // the session knows the transaction's own call only, and a system
 // contract called by a contract fails the run and sets what EndUntraced
-// reports. value must stay unchanged until the transaction has run.
+// reports.
 func (s *Session) BeginUntraced(from common.Address, to *common.Address, value *uint256.Int, mayCall bool) bool {
 	if mayCall && s.ChecksInnerCalls() {
 		return false
@@ -122,7 +123,10 @@ func (s *Session) BeginUntraced(from common.Address, to *common.Address, value *
 	if to != nil && s.tracedTo[*to] {
 		return false
 	}
-	f := frame{typ: vm.CALL, from: from, value: value}
+	f := frame{typ: vm.CALL, from: from}
+	if value != nil {
+		f.value, f.hasVal = *value, true
+	}
 	if to == nil {
 		f.typ = vm.CREATE // its address is never a system contract's
 	} else {
@@ -158,13 +162,11 @@ func (s *Session) onEnter(depth int, typ byte, from, to common.Address, input []
 	}
 	op := vm.OpCode(typ)
 	static := op == vm.STATICCALL || (len(s.frames) > 0 && s.frames[len(s.frames)-1].static)
-	var v *uint256.Int
+	f := frame{typ: op, from: from, to: to, static: static}
 	if value != nil {
-		if u, overflow := uint256.FromBig(value); !overflow {
-			v = u
-		}
+		f.hasVal = !f.value.SetFromBig(value)
 	}
-	s.frames = append(s.frames, frame{typ: op, from: from, to: to, value: v, static: static})
+	s.frames = append(s.frames, f)
 	if depth > 0 && s.refused == nil && s.innerRules {
 		s.refused = s.checkInner(op, from, to, input)
 	}
@@ -243,8 +245,8 @@ func (a *adapter) Run(input []byte) (ret []byte, err error) {
 		f := a.s.frames[n-1]
 		env.Caller = f.from
 		env.ReadOnly = f.static || f.typ != vm.CALL
-		if f.typ == vm.CALL && f.value != nil {
-			env.Value.Set(f.value)
+		if f.typ == vm.CALL && f.hasVal {
+			env.Value.Set(&f.value)
 		}
 	} else if a.s.untraced {
 		// Called by a contract in a run without the hooks: who called,
