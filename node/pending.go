@@ -103,7 +103,9 @@ func (e *engineExecutor) ExecuteBlockOn(ctx context.Context, env consensus.Block
 		return nil, err
 	}
 	e.n.metrics.BlockExecuted(time.Since(start))
-	return &consensus.Result{Receipts: res.Receipts, StateRoot: res.StateRoot, State: res.Writes}, nil
+	// The executor's bloom comes along, as from ExecuteBlock: without it
+	// BuildHeader hashes every log again.
+	return &consensus.Result{Receipts: res.Receipts, StateRoot: res.StateRoot, State: res.Writes, Bloom: &res.Bloom}, nil
 }
 
 // uncommitted returns the layers of the pending blocks above head, after
