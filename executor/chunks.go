@@ -106,7 +106,7 @@ type chunkRun struct {
 type chunkScratch struct {
 	sdb    *state.StateDB
 	reads  *readSet
-	blooms *bloomCache
+	blooms *types.BloomCache
 }
 
 // maxChunkReads bounds the reads map a kept chunkScratch keeps.
@@ -115,11 +115,9 @@ const maxChunkReads = 1 << 16
 func (e *Executor) getChunkScratch() *chunkScratch {
 	s, _ := e.chunkScratch.Get().(*chunkScratch)
 	if s == nil {
-		return &chunkScratch{sdb: state.New(nil), reads: newReadSet(), blooms: newBloomCache()}
+		return &chunkScratch{sdb: state.New(nil), reads: newReadSet(), blooms: types.NewBloomCache()}
 	}
-	if len(s.blooms.bits) > maxBloomCache {
-		clear(s.blooms.bits)
-	}
+	s.blooms.Trim()
 	return s
 }
 
@@ -562,7 +560,7 @@ func (b *chunkBlock) execute(ch *chunkRun, sdb *state.StateDB, r storage.Reader)
 		}
 		ch.receipts[i-ch.start] = rc
 		if len(rc.Logs) > 0 {
-			bl := ch.scr.blooms.logsBloom(rc)
+			bl := ch.scr.blooms.ReceiptBloom(rc)
 			for j := range ch.bloom {
 				ch.bloom[j] |= bl[j]
 			}

@@ -153,7 +153,7 @@ type Executor struct {
 	// serialScratch keeps serial execution's StateDBs (*state.StateDB)
 	// from block to block, with their maps' memory.
 	serialScratch sync.Pool
-	// blooms keeps serial execution's bloom caches (*bloomCache).
+	// blooms keeps serial execution's bloom caches (*types.BloomCache).
 	blooms sync.Pool
 	// alwaysTraced runs every transaction with the tracing hooks, and
 	// runCounts, when set, counts the runs without them (runMessage):

@@ -176,7 +176,7 @@ func (e *Executor) executeParallel(ctx context.Context, env BlockEnv, parentRoot
 // hashes.
 type workerScratch struct {
 	cells  *blockstm.Cache
-	blooms *bloomCache
+	blooms *types.BloomCache
 	// The lists of a transaction's writes, reused from one to the next
 	// (Run keeps the keys and values, not the lists).
 	changes []state.Write
@@ -188,12 +188,10 @@ type workerScratch struct {
 func (e *Executor) getScratch(mv *blockstm.MVMemory) *workerScratch {
 	s, _ := e.scratch.Get().(*workerScratch)
 	if s == nil {
-		return &workerScratch{cells: mv.NewCache(), blooms: newBloomCache()}
+		return &workerScratch{cells: mv.NewCache(), blooms: types.NewBloomCache()}
 	}
 	s.cells.Reset(mv)
-	if len(s.blooms.bits) > maxBloomCache {
-		clear(s.blooms.bits)
-	}
+	s.blooms.Trim()
 	return s
 }
 
@@ -365,7 +363,7 @@ func (p *parallelBlock) execute(w, i int) (res blockstm.Result) {
 	sdb.Finalise(wk.evm.GetRules())
 	o := txOutput{receipt: r, err: sdb.Error()}
 	if len(r.Logs) > 0 {
-		o.bloom = p.scratch[w].blooms.logsBloom(r)
+		o.bloom = p.scratch[w].blooms.ReceiptBloom(r)
 	}
 	scratch := p.scratch[w]
 	writes, err := sdb.AppendChanges(scratch.changes[:0])

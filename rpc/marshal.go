@@ -313,6 +313,13 @@ type bcosReceipt struct {
 // backend left the derived fields of its receipts empty.
 func (s *Server) blockReceipts(b *types.Block, hash common.Hash, rs []*types.Receipt) []*bcosReceipt {
 	out := make([]*bcosReceipt, len(rs))
+	blooms, _ := s.blooms.Get().(*types.BloomCache)
+	if blooms == nil {
+		blooms = types.NewBloomCache()
+	} else {
+		blooms.Trim()
+	}
+	defer s.blooms.Put(blooms)
 	var cumulative, logIndex uint64
 	for i, r := range rs {
 		cumulative += r.GasUsed
@@ -320,7 +327,7 @@ func (s *Server) blockReceipts(b *types.Block, hash common.Hash, rs []*types.Rec
 			rpcReceipt: rpcReceipt{
 				Status:            hexutil.Uint64(r.Status),
 				CumulativeGasUsed: hexutil.Uint64(cumulative),
-				LogsBloom:         types.LogsBloom([]*types.Receipt{r}),
+				LogsBloom:         blooms.ReceiptBloom(r),
 				Logs:              make([]*rpcLog, len(r.Logs)),
 				TransactionHash:   r.TxHash,
 				TransactionIndex:  hexutil.Uint64(i),

@@ -1,0 +1,113 @@
+package types
+
+import (
+	"encoding/binary"
+
+	"github.com/ethereum/go-ethereum/common"
+	ethtypes "github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto"
+)
+
+// BloomCache computes the blooms of receipts' logs as LogsBloom does,
+// keeping the Keccak-256 hash prefix of the logs' addresses and first
+// topics: the transactions of a block mostly log the same few contract
+// addresses and event signatures, and hashing is most of a bloom's cost.
+// The other topics (indexed arguments: senders, recipients) seldom repeat
+// and are hashed each time. It is not safe for concurrent use: the
+// executor's workers and the JSON-RPC server's requests each take their
+// own (from a sync.Pool).
+type BloomCache struct {
+	bits   map[bloomItem][6]byte // the first 6 bytes of the item's hash
+	hasher crypto.KeccakState
+	// in and out are what the hasher reads and writes: locals would go to
+	// the heap through its interface.
+	in  [common.HashLength]byte
+	out [6]byte
+}
+
+// bloomItem is an address (n = 20) or a topic (n = 32).
+type bloomItem struct {
+	n uint8
+	b [common.HashLength]byte
+}
+
+// maxBloomCache bounds a kept BloomCache (Trim).
+const maxBloomCache = 1 << 12
+
+// NewBloomCache returns an empty cache.
+func NewBloomCache() *BloomCache {
+	return &BloomCache{bits: make(map[bloomItem][6]byte), hasher: crypto.NewKeccakState()}
+}
+
+// Trim empties the cache once it holds more than a few thousand items, so
+// that a cache kept from block to block stays small.
+func (c *BloomCache) Trim() {
+	if len(c.bits) > maxBloomCache {
+		clear(c.bits)
+	}
+}
+
+// ReceiptBloom is LogsBloom of r alone.
+func (c *BloomCache) ReceiptBloom(r *Receipt) ethtypes.Bloom {
+	var b ethtypes.Bloom
+	c.Add(&b, r)
+	return b
+}
+
+// ReceiptsBloom is LogsBloom of rs.
+func (c *BloomCache) ReceiptsBloom(rs []*Receipt) ethtypes.Bloom {
+	var b ethtypes.Bloom
+	for _, r := range rs {
+		c.Add(&b, r)
+	}
+	return b
+}
+
+// Add sets in b the bits of r's logs.
+func (c *BloomCache) Add(b *ethtypes.Bloom, r *Receipt) {
+	for _, l := range r.Logs {
+		var it bloomItem
+		it.n = common.AddressLength
+		copy(it.b[:], l.Address[:])
+		setBloomBits(b, c.hash(it))
+		for i := range l.Topics {
+			if i == 0 {
+				setBloomBits(b, c.hash(bloomItem{n: common.HashLength, b: l.Topics[0]}))
+			} else {
+				setBloomBits(b, c.keccak6(l.Topics[i][:]))
+			}
+		}
+	}
+}
+
+// hash returns the first 6 bytes of it's Keccak-256 hash.
+func (c *BloomCache) hash(it bloomItem) [6]byte {
+	h, ok := c.bits[it]
+	if !ok {
+		// Through the cache's buffer: it itself would go to the heap.
+		c.in = it.b
+		h = c.keccak6(c.in[:it.n])
+		c.bits[it] = h
+	}
+	return h
+}
+
+// keccak6 returns the first 6 bytes of b's Keccak-256 hash.
+func (c *BloomCache) keccak6(b []byte) [6]byte {
+	c.hasher.Reset()
+	c.hasher.Write(b)
+	c.hasher.Read(c.out[:])
+	return c.out
+}
+
+// setBloomBits sets the 3 bits of an item whose hash starts with h: for i
+// in 0, 1, 2, the bit (low 3 bits of hash byte 2i+1) of the byte indexed
+// (hash bytes 2i and 2i+1, big endian, low 11 bits, over 8) from the end,
+// as go-ethereum's Bloom.Add does.
+func setBloomBits(b *ethtypes.Bloom, h [6]byte) {
+	for i := 0; i < 6; i += 2 {
+		v := byte(1 << (h[i+1] & 7))
+		idx := ethtypes.BloomByteLength - int((binary.BigEndian.Uint16(h[i:])&0x7ff)>>3) - 1
+		b[idx] |= v
+	}
+}
