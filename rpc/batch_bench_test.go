@@ -1,6 +1,7 @@
 package rpc
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"strings"
@@ -46,4 +47,41 @@ func BenchmarkBatchSendRaw(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/tx")
+}
+
+// BenchmarkBatchBlockReceipts: the server's cost of a JSON-RPC batch of 10
+// eth_getBlockReceipts requests over HTTP, each for a block of 500 token
+// transfers with a log each, as a load generator fetches its receipts.
+func BenchmarkBatchBlockReceipts(b *testing.B) {
+	f := newFakeChain(b)
+	tf := &txFactory{t: b, key: testKey(b, 1)}
+	const blocks, perBlock = 10, 500
+	for n := range blocks {
+		txs := make([]*types.Transaction, perBlock)
+		for i := range txs {
+			txs[i] = tf.legacy(&tokenAddr, 1, nil)
+		}
+		f.appendBlock(txs, nil, uint64(1700000010+n))
+	}
+	s := NewServer(f, Config{}, nil)
+	b.Cleanup(func() { s.Shutdown(context.Background()) })
+	var sb strings.Builder
+	sb.WriteByte('[')
+	for n := range blocks {
+		if n > 0 {
+			sb.WriteByte(',')
+		}
+		fmt.Fprintf(&sb, `{"jsonrpc":"2.0","id":%d,"method":"eth_getBlockReceipts","params":["%s"]}`, n, hexutil.EncodeUint64(uint64(n+1)))
+	}
+	sb.WriteByte(']')
+	body := sb.String()
+	h := s.Handler()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		if w := post(b, h, body); w.Code != 200 || bytes.Contains(w.Body.Bytes(), []byte(`"error"`)) {
+			b.Fatalf("answer %d %.300s", w.Code, w.Body.Bytes())
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*blocks*perBlock), "ns/receipt")
 }

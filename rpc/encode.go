@@ -45,6 +45,26 @@ func appendResult(dst []byte, result any) (out []byte, ok bool) {
 	return dst, false
 }
 
+// receiptsSize is about the size of the receipts' encoding, a little
+// over rather than under: an answer's buffer is made that size at once,
+// and a block's receipts run to megabytes, which a buffer grown as they
+// are appended would copy over and over.
+func receiptsSize(rs ...*rpcReceipt) int {
+	n := 2
+	for _, r := range rs {
+		n += 1100 // a receipt without logs is about 1 KB
+		if r == nil {
+			continue
+		}
+		for _, l := range r.Logs {
+			if l != nil { // about 400 bytes of fields, a topic's 69, the data's hex
+				n += 400 + 70*len(l.Topics) + 2*len(l.Data)
+			}
+		}
+	}
+	return n
+}
+
 func appendHexBytes(dst, b []byte) []byte {
 	dst = append(dst, '"', '0', 'x')
 	dst = hex.AppendEncode(dst, b)

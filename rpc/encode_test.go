@@ -118,3 +118,25 @@ func FuzzAppendReceipt(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, seed []byte) { checkEncodeResult(t, receiptFrom(seed)) })
 }
+
+// receiptsSize, the size an answer's buffer is made at once, is never
+// under a receipt's encoding (the buffer would grow and copy what it
+// holds) and at most 30% over it.
+func TestReceiptsSize(t *testing.T) {
+	var all []*rpcReceipt
+	for _, s := range receiptSeeds {
+		for i := range 64 {
+			seed := append([]byte{byte(i), byte(i * 37), 0, 0, 0, 0, 0, byte(i)}, s...)
+			seed = append(seed, bytes.Repeat([]byte{byte(i)}, 8*20)...)
+			r := receiptFrom(seed)
+			all = append(all, r)
+			if n, est := len(appendReceipt(nil, r)), receiptsSize(r); est < n || 10*est > 13*n {
+				t.Fatalf("receipt with %d logs: estimated %d bytes, encoded in %d", len(r.Logs), est, n)
+			}
+		}
+	}
+	enc, _ := appendResult(nil, all)
+	if n, est := len(enc), receiptsSize(all...); est < n || 10*est > 13*n {
+		t.Fatalf("%d receipts: estimated %d bytes, encoded in %d", len(all), est, n)
+	}
+}

@@ -100,8 +100,7 @@ func (s *Server) handleBody(ctx context.Context, body []byte, conn *wsConn) ([]b
 	calls := make([]call, len(items))
 	txs := s.predecode(ctx, reqs)
 	var (
-		out   = []byte{'['}
-		n     int
+		parts = make([][]byte, 0, len(items)) // the answers, joined once at the end
 		after []func()
 		size  int
 		sends []sent // the outcomes of the txs sent ahead (sendRun); nil: none are
@@ -133,15 +132,22 @@ func (s *Server) handleBody(ctx context.Context, body []byte, conn *wsConn) ([]b
 		if resp == nil {
 			continue
 		}
-		if n > 0 {
+		parts = append(parts, resp)
+		size += len(resp)
+	}
+	if len(parts) == 0 {
+		return nil, after
+	}
+	// One allocation of the answer's size: appended one by one, the
+	// answers (a block's receipts each, for a load generator) would grow
+	// it by doubling, allocating and copying a large batch about twice.
+	out := make([]byte, 0, size+len(parts)+1)
+	out = append(out, '[')
+	for i, p := range parts {
+		if i > 0 {
 			out = append(out, ',')
 		}
-		out = append(out, resp...)
-		size += len(resp)
-		n++
-	}
-	if n == 0 {
-		return nil, after
+		out = append(out, p...)
 	}
 	return append(out, ']'), after
 }
@@ -251,8 +257,11 @@ func (s *Server) run(c *call, req *request) ([]byte, []func()) {
 
 func (s *Server) encodeResult(id json.RawMessage, method string, result any) []byte {
 	hint := 128
-	if rs, ok := result.([]*rpcReceipt); ok {
-		hint += 1100 * len(rs) // a receipt without logs is about 1 KB
+	switch r := result.(type) {
+	case []*rpcReceipt:
+		hint += receiptsSize(r...)
+	case *rpcReceipt:
+		hint += receiptsSize(r)
 	}
 	if b, ok := appendResult(responsePrefix(id, hint), result); ok {
 		return append(b, '}')
