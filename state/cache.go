@@ -211,7 +211,11 @@ func (c *Cache) putLocked(key []byte, h uint64, e cacheEntry) {
 		return
 	}
 	if c.cur.len() >= c.maxEntries || c.cur.bytes()+size > c.maxBytes {
-		c.old, c.cur = c.cur, newGeneration()
+		// The new generation starts at the size of the one it follows,
+		// which filled up: grown from empty, its buffer would be copied
+		// at every doubling and its index rehashed (a node's cache turns
+		// over every few seconds under load).
+		c.old, c.cur = c.cur, newGenerationLike(c.cur)
 		c.old.del(key, h)
 	}
 	c.cur.put(key, h, e)

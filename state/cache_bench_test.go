@@ -81,3 +81,30 @@ func BenchmarkCacheGetParallel(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkCacheTurnover reads slots the cache does not hold, through a
+// cache of a node's bounds, so that its generations fill and retire in
+// turn, as under a load of many accounts.
+func BenchmarkCacheTurnover(b *testing.B) {
+	const n = 4 * DefaultCacheEntries
+	c := NewCache(DefaultCacheEntries, DefaultCacheBytes)
+	kv := storage.NewMemory()
+	keys := make([][]byte, n)
+	for i := range keys {
+		var slot common.Hash
+		binary.BigEndian.PutUint64(slot[24:], uint64(i))
+		keys[i] = StorageKey(common.Address{0xfe}, slot)
+		if err := kv.Put(keys[i], slot[:]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	r := c.Reader(kv)
+	i := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := r.Get(keys[i%n]); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}

@@ -40,6 +40,12 @@ func newGeneration() *generation {
 	return &generation{index: make(map[uint64]uint32)}
 }
 
+// newGenerationLike returns an empty generation with room for as many
+// entries and record bytes as g holds.
+func newGenerationLike(g *generation) *generation {
+	return &generation{index: make(map[uint64]uint32, len(g.index)), buf: make([]byte, 0, len(g.buf))}
+}
+
 // bytes is the memory the generation takes, dead records included.
 func (g *generation) bytes() int { return len(g.buf) + indexOverhead*len(g.index) }
 
