@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/rlp"
 
 	"github.com/gobcos/gobcos/internal/keyfilter"
 	"github.com/gobcos/gobcos/storage"
@@ -247,8 +248,16 @@ func (l *Ledger) commit(b *types.Block, receipts []*types.Receipt, senders []com
 	// tx and receipt records (consecutive keys) cost one search per
 	// block each, not one per tx; only the hash and nonce indexes are
 	// spread out by nature (BENCHMARKS.md, "Ledger keys grouped").
+	// The records and keys are built in two buffers used again for each
+	// (the batch copies what it is given).
+	w := rlp.NewEncoderBuffer(nil)
+	defer w.Flush()
+	var kbuf, vbuf []byte
 	for i, tx := range b.Txs {
-		put(txKey(n, uint32(i)), encodeRecord(&txRecord{Hash: tx.Hash(), Sender: senders[i], Tx: tx.Bytes()}))
+		w.Reset(nil)
+		(&txRecord{Hash: tx.Hash(), Sender: senders[i], Tx: tx.Bytes()}).encode(w)
+		kbuf, vbuf = appendPosKey(kbuf[:0], prefixTx, n, uint32(i)), w.AppendToBytes(vbuf[:0])
+		put(kbuf, vbuf)
 	}
 	filled := make([]*types.Receipt, len(receipts))
 	var cumGas, logIndex uint64
@@ -260,7 +269,10 @@ func (l *Ledger) commit(b *types.Block, receipts []*types.Receipt, senders []com
 			Receipt: encReceipts[i], TxHash: txHash, From: senders[i], To: tx.To(),
 			CumulativeGasUsed: cumGas, FirstLogIndex: logIndex,
 		}
-		put(receiptKey(n, uint32(i)), encodeRecord(rec))
+		w.Reset(nil)
+		rec.encode(w)
+		kbuf, vbuf = appendPosKey(kbuf[:0], prefixReceipt, n, uint32(i)), w.AppendToBytes(vbuf[:0])
+		put(kbuf, vbuf)
 		filled[i] = fillReceipt(r, rec, n, hash, uint64(i))
 		logIndex += uint64(len(r.Logs))
 	}
@@ -268,7 +280,8 @@ func (l *Ledger) commit(b *types.Block, receipts []*types.Receipt, senders []com
 	var nonceKeys [][]byte
 	for i, tx := range b.Txs {
 		txHash := tx.Hash()
-		put(txIndexKey(txHash), encodeLocation(n, uint32(i)))
+		kbuf, vbuf = appendTxIndexKey(kbuf[:0], txHash), appendPosKey(vbuf[:0], nil, n, uint32(i))
+		put(kbuf, vbuf)
 		txKeys = append(txKeys, txHash[:])
 	}
 	for _, tx := range b.Txs {

@@ -57,16 +57,26 @@ func key(prefix []byte, parts ...[]byte) []byte {
 func be64(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }
 func be32(n uint32) []byte { return binary.BigEndian.AppendUint32(nil, n) }
 
-func headerKey(n uint64) []byte                { return key(prefixHeader, be64(n)) }
-func canonKey(n uint64) []byte                 { return key(prefixCanon, be64(n)) }
-func hashNumKey(h common.Hash) []byte          { return key(prefixHashNum, h[:]) }
-func txKey(n uint64, i uint32) []byte          { return key(prefixTx, be64(n), be32(i)) }
-func receiptKey(n uint64, i uint32) []byte     { return key(prefixReceipt, be64(n), be32(i)) }
-func blockTxPrefix(n uint64) []byte            { return key(prefixTx, be64(n)) }
-func blockReceiptPrefix(n uint64) []byte       { return key(prefixReceipt, be64(n)) }
-func txIndexKey(h common.Hash) []byte          { return key(prefixTxIndex, h[:]) }
-func nonceKey(nonce *big.Int) []byte           { return key(prefixNonceIdx, nonce.Bytes()) }
-func encodeLocation(n uint64, i uint32) []byte { return append(be64(n), be32(i)...) }
+func headerKey(n uint64) []byte            { return key(prefixHeader, be64(n)) }
+func canonKey(n uint64) []byte             { return key(prefixCanon, be64(n)) }
+func hashNumKey(h common.Hash) []byte      { return key(prefixHashNum, h[:]) }
+func txKey(n uint64, i uint32) []byte      { return appendPosKey(nil, prefixTx, n, i) }
+func receiptKey(n uint64, i uint32) []byte { return appendPosKey(nil, prefixReceipt, n, i) }
+func blockTxPrefix(n uint64) []byte        { return key(prefixTx, be64(n)) }
+func blockReceiptPrefix(n uint64) []byte   { return key(prefixReceipt, be64(n)) }
+func txIndexKey(h common.Hash) []byte      { return appendTxIndexKey(nil, h) }
+func nonceKey(nonce *big.Int) []byte       { return key(prefixNonceIdx, nonce.Bytes()) }
+
+// appendPosKey appends prefix, then a tx's position: block number n and
+// index i (a tx or receipt key; without a prefix, a tx's location).
+func appendPosKey(dst, prefix []byte, n uint64, i uint32) []byte {
+	dst = binary.BigEndian.AppendUint64(append(dst, prefix...), n)
+	return binary.BigEndian.AppendUint32(dst, i)
+}
+
+func appendTxIndexKey(dst []byte, h common.Hash) []byte {
+	return append(append(dst, prefixTxIndex...), h[:]...)
+}
 
 func decodeNumber(b []byte) (uint64, error) {
 	if len(b) != 8 {
@@ -111,12 +121,31 @@ type receiptRecord struct {
 	FirstLogIndex     uint64 // index within the block of the receipt's first log
 }
 
-func encodeRecord(v any) []byte {
-	b, err := rlp.EncodeToBytes(v)
-	if err != nil {
-		panic(fmt.Sprintf("ledger: encoding a record cannot fail: %v", err))
+// encode writes r's RLP encoding, the bytes rlp.EncodeToBytes gives (a
+// test compares them), to w: a block's commit encodes its records into one
+// buffer, which the batch copies from.
+func (r *txRecord) encode(w rlp.EncoderBuffer) {
+	l := w.List()
+	w.WriteBytes(r.Hash[:])
+	w.WriteBytes(r.Sender[:])
+	w.WriteBytes(r.Tx)
+	w.ListEnd(l)
+}
+
+// encode writes r's RLP encoding, the bytes rlp.EncodeToBytes gives, to w.
+func (r *receiptRecord) encode(w rlp.EncoderBuffer) {
+	l := w.List()
+	w.WriteBytes(r.Receipt)
+	w.WriteBytes(r.TxHash[:])
+	w.WriteBytes(r.From[:])
+	if r.To == nil {
+		w.WriteBytes(nil) // rlp:"nil": the empty string
+	} else {
+		w.WriteBytes(r.To[:])
 	}
-	return b
+	w.WriteUint64(r.CumulativeGasUsed)
+	w.WriteUint64(r.FirstLogIndex)
+	w.ListEnd(l)
 }
 
 func decodeTxRecord(b []byte) (*txRecord, error) {
