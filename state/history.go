@@ -51,17 +51,20 @@ func versioned(k []byte) bool {
 }
 
 func historyKey(flat []byte, number uint64) []byte {
-	k := make([]byte, 0, len(historyPrefix)+len(flat)+suffixLen)
-	k = append(append(k, historyPrefix...), flat...)
-	return binary.BigEndian.AppendUint64(k, ^number)
+	return appendHistoryKey(make([]byte, 0, len(historyPrefix)+len(flat)+suffixLen), flat, number)
 }
 
-func historyValue(w *Write) []byte {
+func appendHistoryKey(dst, flat []byte, number uint64) []byte {
+	dst = append(append(dst, historyPrefix...), flat...)
+	return binary.BigEndian.AppendUint64(dst, ^number)
+}
+
+// appendHistoryValue appends the history entry of w.
+func appendHistoryValue(dst []byte, w *Write) []byte {
 	if w.Delete {
-		return []byte{histDeleted}
+		return append(dst, histDeleted)
 	}
-	v := make([]byte, 0, 1+len(w.Value))
-	return append(append(v, histPut), w.Value...)
+	return append(append(dst, histPut), w.Value...)
 }
 
 // decodeHistoryValue returns the stored value of a history entry, or nil

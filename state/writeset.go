@@ -75,6 +75,7 @@ func (ws *WriteSet) apply(w storage.Writer, history bool) error {
 	if !ws.numbered {
 		return fmt.Errorf("%w: label it with ForBlock before applying it", ErrUnnumbered)
 	}
+	var hk, hv []byte // a history entry's key and value, the buffers used again (w copies them)
 	for i := range ws.writes {
 		x := &ws.writes[i]
 		if reservedKey(x.Key) {
@@ -87,7 +88,8 @@ func (ws *WriteSet) apply(w storage.Writer, history bool) error {
 			err = w.Put(x.Key, x.Value)
 		}
 		if err == nil && history && versioned(x.Key) {
-			err = w.Put(historyKey(x.Key, ws.number), historyValue(x))
+			hk, hv = appendHistoryKey(hk[:0], x.Key, ws.number), appendHistoryValue(hv[:0], x)
+			err = w.Put(hk, hv)
 		}
 		if err != nil {
 			return fmt.Errorf("state: applying write set of block %d: %w", ws.number, err)

@@ -19,7 +19,10 @@ type Reader interface {
 	NewIterator(prefix, start []byte) Iterator
 }
 
-// Writer changes keys.
+// Writer changes keys. Put and Delete keep neither key nor value: the
+// caller may change them once the call returns (the conformance suite,
+// storagetest, checks it), and a block's commit builds its keys and
+// values in buffers it uses again.
 type Writer interface {
 	Put(key, value []byte) error
 	Delete(key []byte) error
