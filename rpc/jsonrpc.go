@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"runtime/debug"
 	"time"
 
@@ -67,25 +68,89 @@ func errorResponse(id json.RawMessage, e *Error) []byte {
 	return b
 }
 
+// answer is what a body gets: one response, or the responses of a batch,
+// joined in brackets with commas as they are written. A batch's answers
+// are kept apart until then: an HTTP answer is written piece by piece
+// (a load generator's batch of eth_getBlockReceipts runs to megabytes,
+// which joining would copy once more).
+type answer struct {
+	one   []byte   // the response to a single request; nil for a batch
+	batch [][]byte // the responses of a batch that has some
+}
+
+// empty reports whether nothing is to be sent (notifications only).
+func (a answer) empty() bool { return a.one == nil && len(a.batch) == 0 }
+
+// size is the number of bytes the answer takes.
+func (a answer) size() int {
+	if a.batch == nil {
+		return len(a.one)
+	}
+	n := len(a.batch) + 1 // the brackets and the commas
+	for _, r := range a.batch {
+		n += len(r)
+	}
+	return n
+}
+
+// bytes returns the answer in one slice.
+func (a answer) bytes() []byte {
+	if a.batch == nil {
+		return a.one
+	}
+	out := make([]byte, 0, a.size())
+	out = append(out, '[')
+	for i, r := range a.batch {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = append(out, r...)
+	}
+	return append(out, ']')
+}
+
+// writeTo writes the answer to w.
+func (a answer) writeTo(w io.Writer) error {
+	if a.batch == nil {
+		_, err := w.Write(a.one)
+		return err
+	}
+	punct := []byte("[,]")
+	for i, r := range a.batch {
+		sep := punct[1:2]
+		if i == 0 {
+			sep = punct[0:1]
+		}
+		if _, err := w.Write(sep); err != nil {
+			return err
+		}
+		if _, err := w.Write(r); err != nil {
+			return err
+		}
+	}
+	_, err := w.Write(punct[2:3])
+	return err
+}
+
 // handleBody answers one HTTP body or WebSocket message: a single request
-// or a batch. It returns nil when nothing is to be sent (notifications
-// only), and the callbacks to run once the answer is sent.
-func (s *Server) handleBody(ctx context.Context, body []byte, conn *wsConn) ([]byte, []func()) {
+// or a batch. It returns the answer (empty when nothing is to be sent:
+// notifications only), and the callbacks to run once the answer is sent.
+func (s *Server) handleBody(ctx context.Context, body []byte, conn *wsConn) (answer, []func()) {
 	body = bytes.TrimLeft(body, " \t\r\n")
 	if !json.Valid(body) {
-		return errorResponse(nil, &Error{Code: CodeParseError, Message: "parse error: the request is not valid JSON"}), nil
+		return answer{one: errorResponse(nil, &Error{Code: CodeParseError, Message: "parse error: the request is not valid JSON"})}, nil
 	}
 	if len(body) == 0 || body[0] != '[' {
 		resp, after := s.handleRequest(ctx, body, conn)
-		return resp, after
+		return answer{one: resp}, after
 	}
 	// The body is valid: it is split, not decoded again (envelope.go).
 	items := splitArray(body)
 	if len(items) == 0 {
-		return errorResponse(nil, invalidRequest("invalid request: %v", ErrEmptyBatch)), nil
+		return answer{one: errorResponse(nil, invalidRequest("invalid request: %v", ErrEmptyBatch))}, nil
 	}
 	if len(items) > s.cfg.MaxBatch {
-		return errorResponse(nil, invalidRequest("%v: %d requests, the limit is %d", ErrBatchTooLarge, len(items), s.cfg.MaxBatch)), nil
+		return answer{one: errorResponse(nil, invalidRequest("%v: %d requests, the limit is %d", ErrBatchTooLarge, len(items), s.cfg.MaxBatch))}, nil
 	}
 	// Each entry is parsed once; the txs of its send requests are decoded
 	// once (and their signatures checked together) before any request runs.
@@ -100,7 +165,7 @@ func (s *Server) handleBody(ctx context.Context, body []byte, conn *wsConn) ([]b
 	calls := make([]call, len(items))
 	txs := s.predecode(ctx, reqs)
 	var (
-		parts = make([][]byte, 0, len(items)) // the answers, joined once at the end
+		parts = make([][]byte, 0, len(items)) // the answers
 		after []func()
 		size  int
 		sends []sent // the outcomes of the txs sent ahead (sendRun); nil: none are
@@ -136,20 +201,9 @@ func (s *Server) handleBody(ctx context.Context, body []byte, conn *wsConn) ([]b
 		size += len(resp)
 	}
 	if len(parts) == 0 {
-		return nil, after
+		return answer{}, after
 	}
-	// One allocation of the answer's size: appended one by one, the
-	// answers (a block's receipts each, for a load generator) would grow
-	// it by doubling, allocating and copying a large batch about twice.
-	out := make([]byte, 0, size+len(parts)+1)
-	out = append(out, '[')
-	for i, p := range parts {
-		if i > 0 {
-			out = append(out, ',')
-		}
-		out = append(out, p...)
-	}
-	return append(out, ']'), after
+	return answer{batch: parts}, after
 }
 
 // batchOverflow answers a batch entry once the batch's answer is too large.

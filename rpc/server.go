@@ -218,13 +218,13 @@ func (s *Server) servePost(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write(errorResponse(nil, &Error{Code: CodeParseError, Message: "cannot read the request body: " + err.Error()}))
 		return
 	}
-	resp, _ := s.handleBody(r.Context(), body, nil)
-	if resp == nil {
+	ans, _ := s.handleBody(r.Context(), body, nil)
+	if ans.empty() {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	w.Header().Set("Content-Length", strconv.Itoa(len(resp)))
-	_, _ = w.Write(resp)
+	w.Header().Set("Content-Length", strconv.Itoa(ans.size()))
+	_ = ans.writeTo(w)
 }
 
 // originAllowed checks a browser origin against CORSOrigins.

@@ -102,8 +102,8 @@ func (c *wsConn) handle(data []byte) {
 		<-c.sem
 		c.s.wg.Done()
 	}()
-	resp, after := c.s.handleBody(c.ctx, data, c)
-	if resp != nil && !c.enqueue(resp) {
+	ans, after := c.s.handleBody(c.ctx, data, c)
+	if !ans.empty() && !c.enqueue(ans.bytes()) {
 		return
 	}
 	for _, f := range after {
