@@ -19,10 +19,15 @@ var SystemInfoAddress = FirstAddress
 type Registry struct {
 	byAddr map[common.Address]Contract
 	addrs  []common.Address // sorted
+	// accounts remembers the account table's record slots for the
+	// sessions' frozen-sender checks (nil: each is hashed).
+	accounts *accountSlots
 }
 
 // NewRegistry returns an empty registry.
-func NewRegistry() *Registry { return &Registry{byAddr: make(map[common.Address]Contract)} }
+func NewRegistry() *Registry {
+	return &Registry{byAddr: make(map[common.Address]Contract), accounts: newAccountSlots()}
+}
 
 // Default returns a registry with every system contract of this version.
 func Default() *Registry {

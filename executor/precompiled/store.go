@@ -3,6 +3,7 @@ package precompiled
 import (
 	"encoding/binary"
 	"math/big"
+	"sync"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
@@ -82,6 +83,9 @@ func (s readerIO) set(common.Hash, common.Hash) { panic("precompiled: write thro
 // for concurrent use.
 type tables struct {
 	io slotIO
+	// accounts, when set, remembers the account table's record slots
+	// (a session's Permission tables: see accountSlots).
+	accounts *accountSlots
 
 	hasher crypto.KeccakState // keccak's, made on first use
 	buf    []byte
@@ -93,8 +97,55 @@ type tables struct {
 // first use: a session's tables are asked for the sender's record on
 // every transaction.
 func (t *tables) recordSlot(table string, key []byte) common.Hash {
+	if t.accounts != nil && table == tblAccount && len(key) == common.AddressLength {
+		addr := common.Address(key)
+		if h, ok := t.accounts.get(addr); ok {
+			return h
+		}
+		h := t.hashRecordSlot(table, key)
+		t.accounts.put(addr, h)
+		return h
+	}
+	return t.hashRecordSlot(table, key)
+}
+
+func (t *tables) hashRecordSlot(table string, key []byte) common.Hash {
 	t.buf = append(append(append(t.buf[:0], table...), 0), key...)
 	return t.keccak()
+}
+
+// accountSlots remembers the base slots of the account table's records,
+// by address: each is a Keccak-256 hash, and every transaction's
+// frozen-sender check needs its sender's, block after block. It only
+// saves the hashing (the slot is read each time). A registry keeps one
+// for its sessions; it is safe for concurrent use (the parallel
+// executor's workers share the registry) and forgets everything past
+// maxAccountSlots addresses.
+type accountSlots struct {
+	mu sync.Mutex
+	m  map[common.Address]common.Hash
+}
+
+const maxAccountSlots = 1 << 16
+
+func newAccountSlots() *accountSlots {
+	return &accountSlots{m: make(map[common.Address]common.Hash)}
+}
+
+func (a *accountSlots) get(addr common.Address) (common.Hash, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	h, ok := a.m[addr]
+	return h, ok
+}
+
+func (a *accountSlots) put(addr common.Address, h common.Hash) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.m) >= maxAccountSlots {
+		clear(a.m)
+	}
+	a.m[addr] = h
 }
 
 // keccak hashes t.buf with t's Keccak state (made on first use). The

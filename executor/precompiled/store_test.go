@@ -2,6 +2,7 @@ package precompiled
 
 import (
 	"bytes"
+	"math/big"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -24,6 +25,26 @@ func TestRecordSlotLayout(t *testing.T) {
 		if got := new(tables).recordSlot(c.table, []byte(c.key)); got != want {
 			t.Fatalf("fresh tables, %q/%x: %v, want %v", c.table, c.key, got, want)
 		}
+		// Through a registry's account slots: hashed once, then
+		// remembered; the other tables are not.
+		mt := &tables{io: mapIO{}, accounts: NewRegistry().accounts}
+		for round := range 2 {
+			if got := mt.recordSlot(c.table, []byte(c.key)); got != want {
+				t.Fatalf("remembered tables, round %d, %q/%x: %v, want %v", round, c.table, c.key, got, want)
+			}
+		}
+		_, held := mt.accounts.get(common.BytesToAddress([]byte(c.key)))
+		if want := c.table == tblAccount && len(c.key) == common.AddressLength; held != want {
+			t.Fatalf("%q/%x remembered: %v, want %v", c.table, c.key, held, want)
+		}
+	}
+	// Past its bound the memo starts over.
+	a := newAccountSlots()
+	for i := range maxAccountSlots + 1 {
+		a.put(common.BigToAddress(big.NewInt(int64(i))), common.Hash{1})
+	}
+	if len(a.m) != 1 {
+		t.Fatalf("%d addresses held past the bound, want 1", len(a.m))
 	}
 }
 
