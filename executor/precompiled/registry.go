@@ -19,14 +19,14 @@ var SystemInfoAddress = FirstAddress
 type Registry struct {
 	byAddr map[common.Address]Contract
 	addrs  []common.Address // sorted
-	// accounts remembers the account table's record slots for the
-	// sessions' frozen-sender checks (nil: each is hashed).
-	accounts *accountSlots
+	// slots remembers the record slots the sessions' transaction checks
+	// read (nil: each is hashed).
+	slots *recordSlots
 }
 
 // NewRegistry returns an empty registry.
 func NewRegistry() *Registry {
-	return &Registry{byAddr: make(map[common.Address]Contract), accounts: newAccountSlots()}
+	return &Registry{byAddr: make(map[common.Address]Contract), slots: newRecordSlots()}
 }
 
 // Default returns a registry with every system contract of this version.

@@ -70,7 +70,7 @@ func (r *Registry) NewSession(db vm.StateDB, block BlockInfo) *Session {
 	s := &Session{reg: r, db: db, block: block, gov: r.governed() && db != nil, innerRules: block.compatAtLeast(CompatV0_2)}
 	if s.gov {
 		s.perm = getterTables(db, PermissionAddress)
-		s.perm.accounts = r.accounts
+		s.perm.slots = r.slots
 		switch block.Permission {
 		case PermissionOn, PermissionOff:
 			s.checkOn = block.Permission == PermissionOn

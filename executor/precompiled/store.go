@@ -83,9 +83,10 @@ func (s readerIO) set(common.Hash, common.Hash) { panic("precompiled: write thro
 // for concurrent use.
 type tables struct {
 	io slotIO
-	// accounts, when set, remembers the account table's record slots
-	// (a session's Permission tables: see accountSlots).
-	accounts *accountSlots
+	// slots, when set, remembers the record slots of the tables every
+	// transaction's checks read (a session's Permission tables: see
+	// recordSlots).
+	slots *recordSlots
 
 	hasher crypto.KeccakState // keccak's, made on first use
 	buf    []byte
@@ -97,13 +98,14 @@ type tables struct {
 // first use: a session's tables are asked for the sender's record on
 // every transaction.
 func (t *tables) recordSlot(table string, key []byte) common.Hash {
-	if t.accounts != nil && table == tblAccount && len(key) == common.AddressLength {
-		addr := common.Address(key)
-		if h, ok := t.accounts.get(addr); ok {
+	if t.slots != nil && len(key) <= slotMemoKeyLen && (table == tblAccount || table == tblMethodMode) {
+		k := slotMemoKey{table: table, n: uint8(len(key))}
+		copy(k.key[:], key)
+		if h, ok := t.slots.get(k); ok {
 			return h
 		}
 		h := t.hashRecordSlot(table, key)
-		t.accounts.put(addr, h)
+		t.slots.put(k, h)
 		return h
 	}
 	return t.hashRecordSlot(table, key)
@@ -114,38 +116,50 @@ func (t *tables) hashRecordSlot(table string, key []byte) common.Hash {
 	return t.keccak()
 }
 
-// accountSlots remembers the base slots of the account table's records,
-// by address: each is a Keccak-256 hash, and every transaction's
-// frozen-sender check needs its sender's, block after block. It only
-// saves the hashing (the slot is read each time). A registry keeps one
-// for its sessions; it is safe for concurrent use (the parallel
+// recordSlots remembers the base slots of the records every transaction's
+// checks read, block after block: the sender's in the account table (the
+// frozen-sender check) and the called method's in the method-mode table
+// (with the permission check on). Each is a Keccak-256 hash; remembering
+// saves only the hashing (the slot is read each time). A registry keeps
+// one for its sessions; it is safe for concurrent use (the parallel
 // executor's workers share the registry) and forgets everything past
-// maxAccountSlots addresses.
-type accountSlots struct {
+// maxRecordSlots records.
+type recordSlots struct {
 	mu sync.Mutex
-	m  map[common.Address]common.Hash
+	m  map[slotMemoKey]common.Hash
 }
 
-const maxAccountSlots = 1 << 16
-
-func newAccountSlots() *accountSlots {
-	return &accountSlots{m: make(map[common.Address]common.Hash)}
+// slotMemoKey names a record: its table and key (an address, or an
+// address and a selector).
+type slotMemoKey struct {
+	table string
+	n     uint8
+	key   [slotMemoKeyLen]byte
 }
 
-func (a *accountSlots) get(addr common.Address) (common.Hash, bool) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	h, ok := a.m[addr]
+const (
+	slotMemoKeyLen = common.AddressLength + 4
+	maxRecordSlots = 1 << 16
+)
+
+func newRecordSlots() *recordSlots {
+	return &recordSlots{m: make(map[slotMemoKey]common.Hash)}
+}
+
+func (r *recordSlots) get(k slotMemoKey) (common.Hash, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	h, ok := r.m[k]
 	return h, ok
 }
 
-func (a *accountSlots) put(addr common.Address, h common.Hash) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if len(a.m) >= maxAccountSlots {
-		clear(a.m)
+func (r *recordSlots) put(k slotMemoKey, h common.Hash) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.m) >= maxRecordSlots {
+		clear(r.m)
 	}
-	a.m[addr] = h
+	r.m[k] = h
 }
 
 // keccak hashes t.buf with t's Keccak state (made on first use). The

@@ -25,26 +25,37 @@ func TestRecordSlotLayout(t *testing.T) {
 		if got := new(tables).recordSlot(c.table, []byte(c.key)); got != want {
 			t.Fatalf("fresh tables, %q/%x: %v, want %v", c.table, c.key, got, want)
 		}
-		// Through a registry's account slots: hashed once, then
-		// remembered; the other tables are not.
-		mt := &tables{io: mapIO{}, accounts: NewRegistry().accounts}
+		// Through a registry's memo: hashed once, then remembered; only
+		// the tables every transaction's checks read are kept.
+		mt := &tables{io: mapIO{}, slots: NewRegistry().slots}
 		for round := range 2 {
 			if got := mt.recordSlot(c.table, []byte(c.key)); got != want {
 				t.Fatalf("remembered tables, round %d, %q/%x: %v, want %v", round, c.table, c.key, got, want)
 			}
 		}
-		_, held := mt.accounts.get(common.BytesToAddress([]byte(c.key)))
-		if want := c.table == tblAccount && len(c.key) == common.AddressLength; held != want {
-			t.Fatalf("%q/%x remembered: %v, want %v", c.table, c.key, held, want)
+		if want := c.table == tblAccount && len(c.key) <= slotMemoKeyLen; len(mt.slots.m) != map[bool]int{false: 0, true: 1}[want] {
+			t.Fatalf("%q/%x: %d records remembered, want them only for the account table", c.table, c.key, len(mt.slots.m))
 		}
 	}
-	// Past its bound the memo starts over.
-	a := newAccountSlots()
-	for i := range maxAccountSlots + 1 {
-		a.put(common.BigToAddress(big.NewInt(int64(i))), common.Hash{1})
+	// A method's record is remembered under its own table; the same key
+	// in another table is another record.
+	mt := &tables{io: mapIO{}, slots: NewRegistry().slots}
+	key := methodKey(common.Address{0xc0}, [4]byte{0xa9, 0x05, 0x9c, 0xbb})
+	for _, table := range []string{tblMethodMode, tblAccount, tblMethodMode} {
+		if got, want := mt.recordSlot(table, key), crypto.Keccak256Hash([]byte(table), []byte{0}, key); got != want {
+			t.Fatalf("%q/%x: %v, want %v", table, key, got, want)
+		}
 	}
-	if len(a.m) != 1 {
-		t.Fatalf("%d addresses held past the bound, want 1", len(a.m))
+	if len(mt.slots.m) != 2 {
+		t.Fatalf("%d records remembered, want 2", len(mt.slots.m))
+	}
+	// Past its bound the memo starts over.
+	r := newRecordSlots()
+	for i := range maxRecordSlots + 1 {
+		r.put(slotMemoKey{table: tblAccount, key: [slotMemoKeyLen]byte(common.BigToHash(big.NewInt(int64(i))).Bytes()[32-slotMemoKeyLen:])}, common.Hash{1})
+	}
+	if len(r.m) != 1 {
+		t.Fatalf("%d records held past the bound, want 1", len(r.m))
 	}
 }
 
