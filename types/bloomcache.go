@@ -9,13 +9,15 @@ import (
 )
 
 // BloomCache computes the blooms of receipts' logs as LogsBloom does,
-// keeping the Keccak-256 hash prefix of the logs' addresses and first
-// topics: the transactions of a block mostly log the same few contract
-// addresses and event signatures, and hashing is most of a bloom's cost.
-// The other topics (indexed arguments: senders, recipients) seldom repeat
-// and are hashed each time. It is not safe for concurrent use: the
-// executor's workers and the JSON-RPC server's requests each take their
-// own (from a sync.Pool).
+// keeping the Keccak-256 hash prefix of the logs' addresses and topics:
+// the transactions of a block mostly log the same few contract addresses
+// and event signatures, and the indexed arguments (token senders and
+// recipients, the parties of a contract) recur from block to block as
+// the same participants transact again; hashing is most of a bloom's
+// cost. Where they do not recur, each costs a map insertion besides its
+// hash. The cache is bounded (Trim). It is not safe for concurrent use:
+// the executor's workers and the JSON-RPC server's requests each take
+// their own (from a sync.Pool).
 type BloomCache struct {
 	bits   map[bloomItem][6]byte // the first 6 bytes of the item's hash
 	hasher crypto.KeccakState
@@ -31,8 +33,9 @@ type bloomItem struct {
 	b [common.HashLength]byte
 }
 
-// maxBloomCache bounds a kept BloomCache (Trim).
-const maxBloomCache = 1 << 12
+// maxBloomCache bounds a kept BloomCache (Trim): 16,384 items of about
+// 50 bytes.
+const maxBloomCache = 1 << 14
 
 // NewBloomCache returns an empty cache.
 func NewBloomCache() *BloomCache {
@@ -70,12 +73,8 @@ func (c *BloomCache) Add(b *ethtypes.Bloom, r *Receipt) {
 		it.n = common.AddressLength
 		copy(it.b[:], l.Address[:])
 		setBloomBits(b, c.hash(it))
-		for i := range l.Topics {
-			if i == 0 {
-				setBloomBits(b, c.hash(bloomItem{n: common.HashLength, b: l.Topics[0]}))
-			} else {
-				setBloomBits(b, c.keccak6(l.Topics[i][:]))
-			}
+		for _, t := range l.Topics {
+			setBloomBits(b, c.hash(bloomItem{n: common.HashLength, b: t}))
 		}
 	}
 }
