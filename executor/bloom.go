@@ -8,12 +8,7 @@ import (
 
 // receiptsBloom is types.LogsBloom of rs, with a kept types.BloomCache.
 func (e *Executor) receiptsBloom(rs []*types.Receipt) ethtypes.Bloom {
-	c, _ := e.blooms.Get().(*types.BloomCache)
-	if c == nil {
-		c = types.NewBloomCache()
-	} else {
-		c.Trim()
-	}
+	c := e.blooms.Get()
 	defer e.blooms.Put(c)
 	return c.ReceiptsBloom(rs)
 }

@@ -153,8 +153,8 @@ type Executor struct {
 	// serialScratch keeps serial execution's StateDBs (*state.StateDB)
 	// from block to block, with their maps' memory.
 	serialScratch sync.Pool
-	// blooms keeps serial execution's bloom caches (*types.BloomCache).
-	blooms sync.Pool
+	// blooms keeps serial execution's bloom caches.
+	blooms types.BloomCaches
 	// alwaysTraced runs every transaction with the tracing hooks, and
 	// runCounts, when set, counts the runs without them (runMessage):
 	// tests compare and count the two ways; nil, nothing on the hot path

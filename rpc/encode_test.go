@@ -80,17 +80,24 @@ func checkEncodeResult(t *testing.T, result any) {
 
 var receiptSeeds = [][]byte{nil, {1}, bytes.Repeat([]byte{0xff}, 200), []byte("0123456789abcdefghijklmnopqrstuvwxyz<>&\"\\ \x00\x01 fill fill fill fill fill fill fill fill fill fill fill")}
 
-// The receipt encoders give exactly json.Marshal's bytes.
-func TestAppendResultMatchesMarshal(t *testing.T) {
+// sampleReceipts are receipts made from the seeds: 64 of each.
+func sampleReceipts() []*rpcReceipt {
 	var all []*rpcReceipt
 	for _, s := range receiptSeeds {
 		for i := range 64 {
 			seed := append([]byte{byte(i), byte(i * 37), 0, 0, 0, 0, 0, byte(i)}, s...)
 			seed = append(seed, bytes.Repeat([]byte{byte(i)}, 8*20)...)
-			r := receiptFrom(seed)
-			checkEncodeResult(t, r)
-			all = append(all, r)
+			all = append(all, receiptFrom(seed))
 		}
+	}
+	return all
+}
+
+// The receipt encoders give exactly json.Marshal's bytes.
+func TestAppendResultMatchesMarshal(t *testing.T) {
+	all := sampleReceipts()
+	for _, r := range all {
+		checkEncodeResult(t, r)
 	}
 	checkEncodeResult(t, all)
 	checkEncodeResult(t, append(all, nil))
@@ -123,16 +130,10 @@ func FuzzAppendReceipt(f *testing.F) {
 // under a receipt's encoding (the buffer would grow and copy what it
 // holds) and at most 30% over it.
 func TestReceiptsSize(t *testing.T) {
-	var all []*rpcReceipt
-	for _, s := range receiptSeeds {
-		for i := range 64 {
-			seed := append([]byte{byte(i), byte(i * 37), 0, 0, 0, 0, 0, byte(i)}, s...)
-			seed = append(seed, bytes.Repeat([]byte{byte(i)}, 8*20)...)
-			r := receiptFrom(seed)
-			all = append(all, r)
-			if n, est := len(appendReceipt(nil, r)), receiptsSize(r); est < n || 10*est > 13*n {
-				t.Fatalf("receipt with %d logs: estimated %d bytes, encoded in %d", len(r.Logs), est, n)
-			}
+	all := sampleReceipts()
+	for _, r := range all {
+		if n, est := len(appendReceipt(nil, r)), receiptsSize(r); est < n || 10*est > 13*n {
+			t.Fatalf("receipt with %d logs: estimated %d bytes, encoded in %d", len(r.Logs), est, n)
 		}
 	}
 	enc, _ := appendResult(nil, all)

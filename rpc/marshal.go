@@ -313,12 +313,7 @@ type bcosReceipt struct {
 // backend left the derived fields of its receipts empty.
 func (s *Server) blockReceipts(b *types.Block, hash common.Hash, rs []*types.Receipt) []*bcosReceipt {
 	out := make([]*bcosReceipt, len(rs))
-	blooms, _ := s.blooms.Get().(*types.BloomCache)
-	if blooms == nil {
-		blooms = types.NewBloomCache()
-	} else {
-		blooms.Trim()
-	}
+	blooms := s.blooms.Get()
 	defer s.blooms.Put(blooms)
 	var cumulative, logIndex uint64
 	for i, r := range rs {

@@ -39,10 +39,10 @@ type Server struct {
 	upgrader     websocket.Upgrader
 	now          func() time.Time
 	observer     CallObserver // nil: none
-	// blooms keeps the caches (*types.BloomCache) that compute the
-	// receipts' blooms the answers carry: a block's logs mostly repeat a
-	// few addresses and event signatures.
-	blooms sync.Pool
+	// blooms keeps the caches that compute the receipts' blooms the
+	// answers carry: a block's logs mostly repeat a few addresses and
+	// event signatures.
+	blooms types.BloomCaches
 
 	mu      sync.Mutex
 	closed  atomic.Bool // set under mu; read without it where a snapshot does (isClosed)

@@ -15,6 +15,20 @@ import (
 // from a store of their own: entries as a node's blocks leave them.
 func fillCache(tb testing.TB, c *Cache, n int) [][]byte {
 	tb.Helper()
+	kv, keys := storedSlots(tb, n)
+	r := c.Reader(kv)
+	for _, k := range keys {
+		if _, err := r.Get(k); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return keys
+}
+
+// storedSlots returns a store holding n storage slots of one contract,
+// and their keys.
+func storedSlots(tb testing.TB, n int) (storage.KV, [][]byte) {
+	tb.Helper()
 	kv := storage.NewMemory()
 	keys := make([][]byte, n)
 	for i := range keys {
@@ -25,13 +39,7 @@ func fillCache(tb testing.TB, c *Cache, n int) [][]byte {
 			tb.Fatal(err)
 		}
 	}
-	r := c.Reader(kv)
-	for _, k := range keys {
-		if _, err := r.Get(k); err != nil {
-			tb.Fatal(err)
-		}
-	}
-	return keys
+	return kv, keys
 }
 
 // BenchmarkCacheGC times a full garbage collection while a state cache of
@@ -88,16 +96,7 @@ func BenchmarkCacheGetParallel(b *testing.B) {
 func BenchmarkCacheTurnover(b *testing.B) {
 	const n = 4 * DefaultCacheEntries
 	c := NewCache(DefaultCacheEntries, DefaultCacheBytes)
-	kv := storage.NewMemory()
-	keys := make([][]byte, n)
-	for i := range keys {
-		var slot common.Hash
-		binary.BigEndian.PutUint64(slot[24:], uint64(i))
-		keys[i] = StorageKey(common.Address{0xfe}, slot)
-		if err := kv.Put(keys[i], slot[:]); err != nil {
-			b.Fatal(err)
-		}
-	}
+	kv, keys := storedSlots(b, n)
 	r := c.Reader(kv)
 	i := 0
 	b.ReportAllocs()

@@ -2,6 +2,7 @@ package types
 
 import (
 	"encoding/binary"
+	"sync"
 
 	"github.com/ethereum/go-ethereum/common"
 	ethtypes "github.com/ethereum/go-ethereum/core/types"
@@ -36,6 +37,23 @@ type bloomItem struct {
 // maxBloomCache bounds a kept BloomCache (Trim): 16,384 items of about
 // 50 bytes.
 const maxBloomCache = 1 << 14
+
+// BloomCaches keeps BloomCaches for use again, trimmed (Trim) when taken.
+// It is safe for concurrent use; the zero value is ready.
+type BloomCaches struct{ pool sync.Pool }
+
+// Get returns a cache, one kept if there is one.
+func (p *BloomCaches) Get() *BloomCache {
+	c, _ := p.pool.Get().(*BloomCache)
+	if c == nil {
+		return NewBloomCache()
+	}
+	c.Trim()
+	return c
+}
+
+// Put keeps c for a later Get; the caller no longer uses it.
+func (p *BloomCaches) Put(c *BloomCache) { p.pool.Put(c) }
 
 // NewBloomCache returns an empty cache.
 func NewBloomCache() *BloomCache {
