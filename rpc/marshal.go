@@ -313,17 +313,26 @@ type bcosReceipt struct {
 // backend left the derived fields of its receipts empty.
 func (s *Server) blockReceipts(b *types.Block, hash common.Hash, rs []*types.Receipt) []*bcosReceipt {
 	out := make([]*bcosReceipt, len(rs))
+	// The block's answers and logs in a few allocations: they live and go
+	// together (the receipt cache keeps a block's answers).
+	vals := make([]bcosReceipt, len(rs))
+	nlogs := 0
+	for _, r := range rs {
+		nlogs += len(r.Logs)
+	}
+	logVals, logPtrs := make([]rpcLog, nlogs), make([]*rpcLog, nlogs)
 	blooms := s.blooms.Get()
 	defer s.blooms.Put(blooms)
 	var cumulative, logIndex uint64
 	for i, r := range rs {
 		cumulative += r.GasUsed
-		rr := &bcosReceipt{
+		rr := &vals[i]
+		*rr = bcosReceipt{
 			rpcReceipt: rpcReceipt{
 				Status:            hexutil.Uint64(r.Status),
 				CumulativeGasUsed: hexutil.Uint64(cumulative),
 				LogsBloom:         blooms.ReceiptBloom(r),
-				Logs:              make([]*rpcLog, len(r.Logs)),
+				Logs:              logPtrs[logIndex : logIndex+uint64(len(r.Logs)) : logIndex+uint64(len(r.Logs))],
 				TransactionHash:   r.TxHash,
 				TransactionIndex:  hexutil.Uint64(i),
 				BlockHash:         hash,
@@ -350,7 +359,9 @@ func (s *Server) blockReceipts(b *types.Block, hash common.Hash, rs []*types.Rec
 			rr.ContractAddress = &a
 		}
 		for j, l := range r.Logs {
-			rr.Logs[j] = &rpcLog{
+			rl := &logVals[logIndex]
+			rr.Logs[j] = rl
+			*rl = rpcLog{
 				Address:          l.Address,
 				Topics:           nonNilTopics(l.Topics),
 				Data:             nonNilBytes(l.Data),

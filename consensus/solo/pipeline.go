@@ -53,7 +53,7 @@ func (e *Engine) startCommit(s *sealed) *inflight {
 	fl := &inflight{
 		sealed: s, state: s.res.State, committed: time.Now(), done: make(chan error, 1),
 		hashes: make(map[common.Hash]bool, len(s.block.Txs)),
-		nonces: make(map[string]bool), eth: make(map[ethNonce]bool),
+		nonces: make(map[string]bool), eth: make(map[ethNonce]bool, len(s.block.Txs)),
 	}
 	for i, tx := range s.block.Txs {
 		fl.hashes[tx.Hash()] = true
