@@ -137,3 +137,24 @@ func TestCommittedReceiptsBuiltWhenAsked(t *testing.T) {
 		t.Fatalf("receipts built from the commit event differ from those read from the backend:\n%s\n%s", got, r.Result)
 	}
 }
+
+// An answer written piece by piece (HTTP) is the one joined in a slice
+// (WebSocket), of the size it reports.
+func TestAnswerWrittenAsJoined(t *testing.T) {
+	for _, a := range []answer{
+		{one: []byte(`{"jsonrpc":"2.0","id":1,"result":"0x1"}`)},
+		{batch: [][]byte{[]byte(`{"a":1}`)}},
+		{batch: [][]byte{[]byte(`{"a":1}`), []byte(`{"b":2}`), []byte(`{"c":[3]}`)}},
+	} {
+		var w bytes.Buffer
+		if err := a.writeTo(&w); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(w.Bytes(), a.bytes()) || len(a.bytes()) != a.size() || !json.Valid(w.Bytes()) || a.empty() {
+			t.Fatalf("written %s, joined %s, size %d", w.Bytes(), a.bytes(), a.size())
+		}
+	}
+	if !(answer{}).empty() || (answer{}).size() != 0 {
+		t.Fatal("an answer with nothing to send is not empty")
+	}
+}
