@@ -55,7 +55,6 @@ func key(prefix []byte, parts ...[]byte) []byte {
 }
 
 func be64(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }
-func be32(n uint32) []byte { return binary.BigEndian.AppendUint32(nil, n) }
 
 func headerKey(n uint64) []byte            { return key(prefixHeader, be64(n)) }
 func canonKey(n uint64) []byte             { return key(prefixCanon, be64(n)) }

@@ -50,10 +50,7 @@ func versioned(k []byte) bool {
 	return bytes.HasPrefix(k, []byte(Prefix)) && !reservedKey(k) && !bytes.HasPrefix(k, codePrefix)
 }
 
-func historyKey(flat []byte, number uint64) []byte {
-	return appendHistoryKey(make([]byte, 0, len(historyPrefix)+len(flat)+suffixLen), flat, number)
-}
-
+// appendHistoryKey appends the key of flat's history entry for block number.
 func appendHistoryKey(dst, flat []byte, number uint64) []byte {
 	dst = append(append(dst, historyPrefix...), flat...)
 	return binary.BigEndian.AppendUint64(dst, ^number)

@@ -328,7 +328,7 @@ func TestAtBlockErrors(t *testing.T) {
 	if _, err := v.Get([]byte("l/head")); !errors.Is(err, ErrNotStateKey) {
 		t.Errorf("ledger key through a past view: %v", err)
 	}
-	if _, err := v.Get(historyKey(AccountKey(addrA), 0)); !errors.Is(err, ErrNotStateKey) {
+	if _, err := v.Get(appendHistoryKey(nil, AccountKey(addrA), 0)); !errors.Is(err, ErrNotStateKey) {
 		t.Errorf("history key through a past view: %v", err)
 	}
 	it := v.NewIterator([]byte("s/"), nil)
@@ -393,7 +393,7 @@ func TestHistoryIsNotConsensus(t *testing.T) {
 }
 
 func TestDecodeWriteSetRejectsHistoryKeys(t *testing.T) {
-	for _, k := range [][]byte{historyKey(AccountKey(addrA), 1), metaHeadKey} {
+	for _, k := range [][]byte{appendHistoryKey(nil, AccountKey(addrA), 1), metaHeadKey} {
 		ws := newWriteSet([]Write{{Key: k, Value: []byte{1}}})
 		if _, err := DecodeWriteSet(ws.Encode()); !errors.Is(err, ErrBadWriteSet) {
 			t.Errorf("key %q decoded: %v", k, err)

@@ -18,7 +18,7 @@ import (
 // cost. Where they do not recur, each costs a map insertion besides its
 // hash. The cache is bounded (Trim). It is not safe for concurrent use:
 // the executor's workers and the JSON-RPC server's requests each take
-// their own (from a sync.Pool).
+// their own (from a BloomCaches).
 type BloomCache struct {
 	bits   map[bloomItem][6]byte // the first 6 bytes of the item's hash
 	hasher crypto.KeccakState
