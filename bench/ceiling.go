@@ -37,6 +37,9 @@ type VerifyCost struct {
 	// all-cores measurement, and higher on a machine whose cores slow each
 	// other down or differ.
 	OneCore float64 `json:"verifiesPerSecOneCore,omitempty"`
+	// Procs is the GOMAXPROCS the workers ran under: one more than there
+	// were workers (measure).
+	Procs int `json:"gomaxprocs"`
 }
 
 // Ceiling is the most txs per second cores cores can verify when each
@@ -115,14 +118,25 @@ const measureSlice = 50 * time.Millisecond
 // the time measured: the rate is the cost of the checks themselves, not of
 // collecting what the decoder allocates, which a measuring core would
 // otherwise pay in part and, with an idle core beside it, hand to that
-// core in part. GOMAXPROCS is raised to workers for the measurement if it
-// is lower; both settings are restored.
-func (w *verifyWork) measure(workers int, d time.Duration) ([]float64, error) {
+// core in part.
+//
+// The workers run with a spare P: GOMAXPROCS is set to workers+1 for the
+// measurement. An ECDSA check calls libsecp256k1 through cgo, and while a
+// cgo call runs longer than one tick of the runtime's monitor (20 us at
+// first; a recovery takes several times that) the monitor takes its P and
+// wakes another thread to look for work when no P is idle; the thread
+// finds none and sleeps again, on a core the workers need. With every P
+// busy that happens on nearly every check and costs the workers some 8%
+// of their rate on a 2-core machine (BENCHMARKS.md, "The ceiling measured
+// with a spare P"): a cost of the Go runtime's bookkeeping, not of the
+// machine, which the ceiling must not count. The spare P stays idle (the
+// workers are the only goroutines at work), so it adds no thread to the
+// cores'. GOMAXPROCS and the collector's setting are restored after.
+// It returns each worker's rate and the GOMAXPROCS they ran under.
+func (w *verifyWork) measure(workers int, d time.Duration) ([]float64, int, error) {
 	defer debug.SetGCPercent(debug.SetGCPercent(-1))
-	if prev := runtime.GOMAXPROCS(0); prev < workers {
-		runtime.GOMAXPROCS(workers)
-		defer runtime.GOMAXPROCS(prev)
-	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(workers + 1))
+	procs := runtime.GOMAXPROCS(0)
 	ops := make([]int, workers)
 	took := make([]time.Duration, workers)
 	errs := make([]error, workers)
@@ -145,14 +159,14 @@ func (w *verifyWork) measure(workers int, d time.Duration) ([]float64, error) {
 		close(start)
 		wg.Wait()
 		if err := errors.Join(errs...); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 	}
 	rates := make([]float64, workers)
 	for i := range rates {
 		rates[i] = float64(ops[i]) / took[i].Seconds()
 	}
-	return rates, nil
+	return rates, procs, nil
 }
 
 // MeasureVerify measures how many txs per second one core verifies on
@@ -190,7 +204,7 @@ func MeasureVerifyAllCores(suite crypto.Suite, cores int, d time.Duration) (Veri
 // cost measures w on workers cores at once (measure) and gives the mean
 // rate per core, with each core's.
 func (w *verifyWork) cost(workers int, d time.Duration) (VerifyCost, error) {
-	rates, err := w.measure(workers, d)
+	rates, procs, err := w.measure(workers, d)
 	if err != nil {
 		return VerifyCost{}, err
 	}
@@ -199,7 +213,7 @@ func (w *verifyWork) cost(workers int, d time.Duration) (VerifyCost, error) {
 		sum += r
 	}
 	per := sum / float64(workers)
-	return VerifyCost{Suite: w.suite.Name(), Format: w.format, PerSec: per, Micros: 1e6 / per, PerCore: rates}, nil
+	return VerifyCost{Suite: w.suite.Name(), Format: w.format, PerSec: per, Micros: 1e6 / per, PerCore: rates, Procs: procs}, nil
 }
 
 // CeilingReport is the result of `gobcos bench ceiling`.

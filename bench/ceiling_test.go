@@ -16,8 +16,9 @@ import (
 )
 
 func TestMeasureVerifyAllCores(t *testing.T) {
-	// The measurement raises GOMAXPROCS to the cores it measures, turns the
-	// garbage collector off while it times, and puts both back.
+	// The measurement runs its workers with a spare P (GOMAXPROCS one above
+	// the cores it measures), turns the garbage collector off while it
+	// times, and puts both back.
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	defer debug.SetGCPercent(debug.SetGCPercent(123))
 	for _, s := range []crypto.Suite{crypto.ECDSA(), crypto.SM()} {
@@ -33,6 +34,9 @@ func TestMeasureVerifyAllCores(t *testing.T) {
 		}
 		if c.Suite != s.Name() || len(c.PerCore) != 3 {
 			t.Fatalf("%s: %+v, want 3 per-core rates", s.Name(), c)
+		}
+		if c.Procs != 4 {
+			t.Errorf("%s: workers ran under GOMAXPROCS %d, want 4 (a spare P for 3 workers)", s.Name(), c.Procs)
 		}
 		var sum float64
 		for i, r := range c.PerCore {

@@ -43,7 +43,9 @@
 // the code path the txpool uses (types.Transaction.Verify), per crypto
 // suite, with every core verifying at once (one worker a core), as every
 // core of a loaded cluster works, timed in slices with the garbage
-// collector run between them (the checks' cost, not the collector's); it
+// collector run between them (the checks' cost, not the collector's) and
+// with a spare P, so that the Go runtime does not hand a P on while an
+// ECDSA check is in libsecp256k1 (the checks' cost, not the runtime's); it
 // also gives one core's rate with the others idle, which is higher on a
 // machine whose cores slow each other down or differ. Every node verifies every tx once, so a cluster of n
 // nodes on c cores cannot commit more than c / (n x verify cost) txs per
