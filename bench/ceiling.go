@@ -126,9 +126,9 @@ const measureSlice = 50 * time.Millisecond
 // first; a recovery takes several times that) the monitor takes its P and
 // wakes another thread to look for work when no P is idle; the thread
 // finds none and sleeps again, on a core the workers need. With every P
-// busy that happens on nearly every check and costs the workers some 8%
-// of their rate on a 2-core machine (BENCHMARKS.md, "The ceiling measured
-// with a spare P"): a cost of the Go runtime's bookkeeping, not of the
+// busy that happens on nearly every check and cost the workers roughly a
+// tenth of their rate on a 2-core machine (BENCHMARKS.md, "The ceiling
+// measured with a spare P"): a cost of the Go runtime's bookkeeping, not of the
 // machine, which the ceiling must not count. The spare P stays idle (the
 // workers are the only goroutines at work), so it adds no thread to the
 // cores'. GOMAXPROCS and the collector's setting are restored after.
