@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -282,15 +283,17 @@ const regossipInterval = 3 * time.Second
 const maxRegossip = 2000
 
 // regossipLoop broadcasts again the txs that stay in the pool for a whole
-// interval: a tx that reached this node before its peers connected, or
-// whose broadcast a full send queue dropped, still reaches every sealer.
-// A tx a peer gossiped is not sent back to that peer. Peers drop copies
-// they know before verifying them, so a round costs bandwidth, not
-// signature checks.
+// interval: a tx that reached this node before its peers connected (a
+// peer restarted, and lost its pool), or whose broadcast a full send queue
+// dropped, still reaches every sealer. A tx a peer gossiped is not sent
+// back to that peer. Peers drop copies they know before verifying them,
+// so a round costs bandwidth, not signature checks. A round sends at most
+// maxRegossip txs; a larger pool goes out over several rounds, each tx in
+// turn (regossipPlan).
 func (n *Node) regossipLoop(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
-	firstSeen := make(map[common.Hash]time.Time)
+	plan := newRegossipPlan(every)
 	for {
 		select {
 		case <-ctx.Done():
@@ -301,26 +304,88 @@ func (n *Node) regossipLoop(ctx context.Context, every time.Duration) {
 			continue
 		}
 		now := time.Now()
-		live := make(map[common.Hash]time.Time)
 		sent := 0
-		for _, tx := range n.pool.Content() {
-			h := tx.Hash()
-			first, ok := firstSeen[h]
-			if !ok {
-				first = now
+		for _, tx := range plan.due(n.pool.Content(), now) {
+			if sent == maxRegossip {
+				break
 			}
-			live[h] = first
-			if now.Sub(first) >= every && sent < maxRegossip {
-				from, _ := n.gossip.origin(h)
-				if n.gossip.out.Queue(tx.Bytes(), from) {
-					sent++
-				}
+			h := tx.Hash()
+			from, _ := n.gossip.origin(h)
+			if n.gossip.out.Queue(tx.Bytes(), from) {
+				plan.sent(h, now)
+				sent++
 			}
 		}
-		firstSeen = live
-		n.gossip.keepOrigins(func(h common.Hash) bool { _, ok := live[h]; return ok })
+		n.gossip.keepOrigins(plan.pooled)
 		if sent > 0 {
 			n.logger.Debug("re-gossiped waiting txs", "txs", sent)
 		}
 	}
+}
+
+// regossipPlan is when each pooled tx is next due for re-gossip. A tx is
+// first due an interval after it is first seen in the pool, and again an
+// interval after each time it is sent. The txs due are offered longest
+// overdue first: when a round's bound leaves some of them unsent, they
+// come before the ones just sent in the next round, so every tx of a pool
+// larger than one round goes out in turn. A sealer leads only with txs of
+// its own pool: a tx that re-gossip never sent to sealers that restarted
+// (their pools lost) could stay uncommitted for good.
+type regossipPlan struct {
+	every time.Duration
+	next  map[common.Hash]time.Time
+}
+
+func newRegossipPlan(every time.Duration) *regossipPlan {
+	return &regossipPlan{every: every, next: make(map[common.Hash]time.Time)}
+}
+
+// due returns the txs of pooled (the pool's content, in arrival order)
+// due at now, longest overdue first and in arrival order among equals,
+// and forgets the txs no longer pooled.
+func (p *regossipPlan) due(pooled []*types.Transaction, now time.Time) []*types.Transaction {
+	type dueTx struct {
+		tx  *types.Transaction
+		at  time.Time
+		pos int
+	}
+	next := make(map[common.Hash]time.Time, len(pooled))
+	var due []dueTx
+	for i, tx := range pooled {
+		h := tx.Hash()
+		at, ok := p.next[h]
+		if !ok {
+			at = now.Add(p.every)
+		}
+		next[h] = at
+		if !now.Before(at) {
+			due = append(due, dueTx{tx: tx, at: at, pos: i})
+		}
+	}
+	p.next = next
+	slices.SortFunc(due, func(a, b dueTx) int {
+		if c := a.at.Compare(b.at); c != 0 {
+			return c
+		}
+		return a.pos - b.pos
+	})
+	out := make([]*types.Transaction, len(due))
+	for i, d := range due {
+		out[i] = d.tx
+	}
+	return out
+}
+
+// sent records that the tx with hash h was re-gossiped at now.
+func (p *regossipPlan) sent(h common.Hash, now time.Time) {
+	if _, ok := p.next[h]; ok {
+		p.next[h] = now.Add(p.every)
+	}
+}
+
+// pooled reports whether the tx with hash h was in the pool at the last
+// round.
+func (p *regossipPlan) pooled(h common.Hash) bool {
+	_, ok := p.next[h]
+	return ok
 }
