@@ -282,6 +282,10 @@ const regossipInterval = 3 * time.Second
 // maxRegossip bounds the txs re-broadcast in one round.
 const maxRegossip = 2000
 
+// maxHandoff bounds the pooled txs handed to a peer that has just
+// connected (regossipLoop).
+const maxHandoff = 10 * maxRegossip
+
 // regossipLoop broadcasts again the txs that stay in the pool for a whole
 // interval: a tx that reached this node before its peers connected (a
 // peer restarted, and lost its pool), or whose broadcast a full send queue
@@ -289,23 +293,32 @@ const maxRegossip = 2000
 // back to that peer. Peers drop copies they know before verifying them,
 // so a round costs bandwidth, not signature checks. A round sends at most
 // maxRegossip txs; a larger pool goes out over several rounds, each tx in
-// turn (regossipPlan).
+// turn (regossipPlan). A peer that has connected since the last round (a
+// new one, or one back from a restart that lost its pool) is first handed
+// the pool's oldest maxHandoff txs, to it alone.
 func (n *Node) regossipLoop(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	plan := newRegossipPlan(every)
+	conns := newConnections()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
-		if len(n.host.Peers()) == 0 {
+		peers := n.host.Peers()
+		fresh := conns.fresh(peers)
+		if len(peers) == 0 {
 			continue
 		}
 		now := time.Now()
+		pooled := n.pool.Content()
+		for _, peer := range fresh {
+			n.handOff(peer, pooled)
+		}
 		sent := 0
-		for _, tx := range plan.due(n.pool.Content(), now) {
+		for _, tx := range plan.due(pooled, now) {
 			if sent == maxRegossip {
 				break
 			}
@@ -388,4 +401,49 @@ func (p *regossipPlan) sent(h common.Hash, now time.Time) {
 func (p *regossipPlan) pooled(h common.Hash) bool {
 	_, ok := p.next[h]
 	return ok
+}
+
+// handOff sends a peer that has just connected up to maxHandoff of the
+// pooled txs, oldest first, but those it gossiped to this node.
+func (n *Node) handOff(peer network.NodeID, pooled []*types.Transaction) {
+	raws := make([][]byte, 0, min(len(pooled), maxHandoff))
+	for _, tx := range pooled {
+		if len(raws) == maxHandoff {
+			break
+		}
+		if from, ok := n.gossip.origin(tx.Hash()); ok && from == peer {
+			continue
+		}
+		raws = append(raws, tx.Bytes())
+	}
+	if len(raws) == 0 {
+		return
+	}
+	sent := n.gossip.out.SendTo(peer, raws)
+	n.logger.Info("handed pooled txs to a peer that connected", "peer", peer.Short(), "txs", sent, "pooled", len(pooled))
+}
+
+// connections follows the peers' connections from one re-gossip round to
+// the next.
+type connections struct {
+	at map[network.NodeID]time.Time // each connected peer's connection time
+}
+
+func newConnections() *connections {
+	return &connections{at: make(map[network.NodeID]time.Time)}
+}
+
+// fresh returns the peers whose connection is new since the last call (a
+// new peer, or one that connected again), and forgets the peers gone.
+func (c *connections) fresh(peers []network.PeerInfo) []network.NodeID {
+	var out []network.NodeID
+	at := make(map[network.NodeID]time.Time, len(peers))
+	for _, p := range peers {
+		if prev, ok := c.at[p.NodeID]; !ok || !prev.Equal(p.ConnectedAt) {
+			out = append(out, p.NodeID)
+		}
+		at[p.NodeID] = p.ConnectedAt
+	}
+	c.at = at
+	return out
 }

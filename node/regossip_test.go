@@ -11,6 +11,7 @@ import (
 	"github.com/gobcos/gobcos/crypto"
 	"github.com/gobcos/gobcos/internal/cryptotest"
 	"github.com/gobcos/gobcos/internal/txtest"
+	"github.com/gobcos/gobcos/network"
 	"github.com/gobcos/gobcos/types"
 )
 
@@ -77,4 +78,33 @@ func TestRegossipPlanRotates(t *testing.T) {
 	if plan.pooled(txs[0].Hash()) || !plan.pooled(rest[0].Hash()) {
 		t.Fatal("the plan keeps txs that left the pool, or forgot pooled ones")
 	}
+}
+
+// TestConnectionsFresh: a peer's first connection and each new one (a
+// later connection time) are fresh once; a peer that stays connected is
+// not; a peer gone and back is fresh again.
+func TestConnectionsFresh(t *testing.T) {
+	a, b := network.NodeID{4, 1}, network.NodeID{4, 2}
+	t0 := time.Unix(1_700_000_000, 0)
+	peer := func(id network.NodeID, at time.Time) network.PeerInfo {
+		return network.PeerInfo{Identity: network.Identity{NodeID: id}, ConnectedAt: at}
+	}
+	c := newConnections()
+	check := func(peers []network.PeerInfo, want ...network.NodeID) {
+		t.Helper()
+		got := c.fresh(peers)
+		if len(got) != len(want) {
+			t.Fatalf("fresh %v; want %v", got, want)
+		}
+		for i := range got {
+			if got[i] != want[i] {
+				t.Fatalf("fresh %v; want %v", got, want)
+			}
+		}
+	}
+	check([]network.PeerInfo{peer(a, t0), peer(b, t0)}, a, b)
+	check([]network.PeerInfo{peer(a, t0), peer(b, t0)})
+	check([]network.PeerInfo{peer(a, t0), peer(b, t0.Add(time.Second))}, b) // b reconnected
+	check([]network.PeerInfo{peer(b, t0.Add(time.Second))})                 // a gone
+	check([]network.PeerInfo{peer(a, t0), peer(b, t0.Add(time.Second))}, a) // a back
 }

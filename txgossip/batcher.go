@@ -201,6 +201,35 @@ func (b *Batcher) Run(ctx context.Context) {
 	}
 }
 
+// SendTo sends txs (encoded) to one peer now, outside the queue, in as
+// many batches as the limits take: a node hands its pool to a peer that
+// has just connected. A tx no batch holds is dropped (counted). It never
+// blocks, and returns how many txs the peer's connection took.
+func (b *Batcher) SendTo(peer network.NodeID, txs [][]byte) int {
+	items := make([]item, 0, len(txs))
+	for _, tx := range txs {
+		if len(tx) == 0 || batchSize(txEncSize(tx)) > b.cfg.Limits.MaxBytes {
+			b.dropped.Add(1)
+			continue
+		}
+		items = append(items, item{tx: tx})
+	}
+	sent := 0
+	for len(items) > 0 {
+		n := b.chunk(items)
+		batch := make([][]byte, n)
+		for i, it := range items[:n] {
+			batch[i] = it.tx
+		}
+		if payload := b.encode(batch); payload != nil && b.sender.Send(peer, payload) {
+			b.messages.Add(1)
+			sent += n
+		}
+		items = items[n:]
+	}
+	return sent
+}
+
 // Flush sends what waits now. Run calls it; tests may too.
 func (b *Batcher) Flush() {
 	b.mu.Lock()

@@ -178,6 +178,40 @@ func TestBatcherSplitsByLimits(t *testing.T) {
 	}
 }
 
+// TestBatcherSendTo: SendTo sends to the one peer, at once, in batches
+// within the limits, drops a tx no batch holds, and counts what a peer
+// that is not connected did not take.
+func TestBatcherSendTo(t *testing.T) {
+	s := newRecSender(id(1), id(2))
+	l := Limits{MaxTxs: 4, MaxBytes: 100}
+	b := newBatcher(t, Config{Limits: l, FlushTxs: 100, QueueTxs: 100}, s)
+	txs := [][]byte{make([]byte, 200)} // no batch holds it
+	for i := range 9 {
+		txs = append(txs, tx(i))
+	}
+	if got := b.SendTo(id(1), txs); got != 9 {
+		t.Fatalf("SendTo took %d txs; want 9", got)
+	}
+	msgs, sent := s.txsOf(t, id(1))
+	if len(sent) != 9 || msgs != 3 {
+		t.Fatalf("peer got %d txs in %d batches; want 9 in 3", len(sent), msgs)
+	}
+	for i, x := range sent {
+		if string(x) != string(tx(i)) {
+			t.Fatalf("tx %d differs", i)
+		}
+	}
+	if msgs, _ := s.txsOf(t, id(2)); msgs != 0 {
+		t.Fatal("SendTo reached another peer")
+	}
+	if got := b.SendTo(id(3), txs[1:]); got != 0 {
+		t.Fatalf("a peer not connected took %d txs", got)
+	}
+	if st := b.Stats(); st.Dropped != 1 || st.Queued != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
 // TestBatcherQueueBound: a full queue drops and counts, without blocking.
 func TestBatcherQueueBound(t *testing.T) {
 	b := newBatcher(t, Config{FlushTxs: 5, QueueTxs: 5}, newRecSender())
