@@ -33,7 +33,9 @@
 //     per peer per flush, flushes at most every 10 ms); a gossiped tx is
 //     added to the pool and not forwarded at once, so there are no gossip
 //     storms; txs that wait in the pool are gossiped again every 3 s,
-//     never back to the peer they came from.
+//     never back to the peer they came from, at most 2000 a round, each
+//     in turn; a peer that has just connected (one back from a restart has
+//     lost its pool) is handed the pool's oldest 20,000 txs at once.
 //
 // Start order: storage, ledger (in New), network, syncer, engine, RPC;
 // Stop runs in reverse.

@@ -123,11 +123,11 @@ func NewBatcher(cfg Config, s Sender, log *slog.Logger) (*Batcher, error) {
 // blocks and reports false when the tx is dropped (counted). tx must not
 // change afterwards.
 func (b *Batcher) Queue(tx []byte, from network.NodeID) bool {
-	size := txEncSize(tx)
-	if len(tx) == 0 || batchSize(size) > b.cfg.Limits.MaxBytes {
+	if !b.batchable(tx) {
 		b.dropped.Add(1)
 		return false
 	}
+	size := txEncSize(tx)
 	b.mu.Lock()
 	if len(b.queue) >= b.cfg.QueueTxs || b.bytes+size > b.cfg.QueueBytes {
 		b.mu.Unlock()
@@ -147,6 +147,11 @@ func (b *Batcher) Queue(tx []byte, from network.NodeID) bool {
 		}
 	}
 	return true
+}
+
+// batchable reports whether a batch can hold tx.
+func (b *Batcher) batchable(tx []byte) bool {
+	return len(tx) > 0 && batchSize(txEncSize(tx)) <= b.cfg.Limits.MaxBytes
 }
 
 func (b *Batcher) fullLocked() bool {
@@ -208,7 +213,7 @@ func (b *Batcher) Run(ctx context.Context) {
 func (b *Batcher) SendTo(peer network.NodeID, txs [][]byte) int {
 	items := make([]item, 0, len(txs))
 	for _, tx := range txs {
-		if len(tx) == 0 || batchSize(txEncSize(tx)) > b.cfg.Limits.MaxBytes {
+		if !b.batchable(tx) {
 			b.dropped.Add(1)
 			continue
 		}

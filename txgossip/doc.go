@@ -37,6 +37,7 @@
 // never blocks: when QueueTxs txs or QueueBytes bytes already wait, the tx
 // is dropped and counted (the node's re-gossip sends txs that stay in its
 // pool again). A tx queued with the peer it came from is not sent back to
-// that peer. The Sender (the node's P2P host) does the sending; Run is the
-// only goroutine.
+// that peer. SendTo sends txs to one peer at once, outside the queue (a
+// node hands its pool to a peer that has just connected). The Sender (the
+// node's P2P host) does the sending; Run is the only goroutine.
 package txgossip
