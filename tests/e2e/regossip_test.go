@@ -20,12 +20,13 @@ import (
 // Ethereum txs of 300 senders while the three others are down, highest
 // nonces first (every sender's last tx, then every sender's one before:
 // txs arrive out of order from several clients), and the three come back
-// with empty pools. Only re-gossip can bring them the
-// txs, and a sealer leads only with txs of its own pool: every accepted
-// tx must still be committed, on every node alike. (Re-gossip used to
-// send the same oldest 2,000 txs every round: here those are the
-// senders' highest nonces, useless to a node without the lower ones, and
-// the chain stopped for good once its leader had nothing to propose.)
+// with empty pools. Only node0's gossip can bring them the txs (the pool
+// it hands a peer that connects, and its re-gossip), and a sealer leads
+// only with txs of its own pool: every accepted tx must still be
+// committed, on every node alike. (Re-gossip used to send the same oldest
+// 2,000 txs every round: here those are the senders' highest nonces,
+// useless to a node without the lower ones, and the chain stopped for
+// good once its leader had nothing to propose.)
 func TestAcceptedTxsReachRestartedSealers(t *testing.T) {
 	skipShort(t)
 	c := startCluster(t, 4, crypto.NameECDSA)
