@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"crypto/ecdsa"
 	"math/big"
 	"testing"
 	"time"
@@ -12,8 +11,9 @@ import (
 	ethtypes "github.com/ethereum/go-ethereum/core/types"
 
 	"github.com/gobcos/gobcos/crypto"
+	"github.com/gobcos/gobcos/internal/cryptotest"
+	"github.com/gobcos/gobcos/internal/txtest"
 	"github.com/gobcos/gobcos/sdk"
-	"github.com/gobcos/gobcos/types"
 )
 
 // TestAcceptedTxsReachRestartedSealers: one sealer of four accepts 6,000
@@ -42,27 +42,15 @@ func TestAcceptedTxsReachRestartedSealers(t *testing.T) {
 	}
 	defer cl.Close()
 	const senders, perSender = 300, 20
-	signer := ethtypes.NewEIP155Signer(new(big.Int).SetUint64(cl.ChainID()))
 	to := common.BigToAddress(big.NewInt(0x10000))
-	keys := make([]*ecdsa.PrivateKey, senders)
+	keys := make([]crypto.PrivateKey, senders)
 	for i := range keys {
-		key, err := cl.Suite().GenerateKey()
-		if err != nil {
-			t.Fatal(err)
-		}
-		keys[i], _ = crypto.ECDSAKey(key)
+		keys[i] = cryptotest.Key(t, cl.Suite())
 	}
 	var hashes []common.Hash
 	for nonce := perSender - 1; nonce >= 0; nonce-- {
 		for _, key := range keys {
-			signed, err := ethtypes.SignTx(ethtypes.NewTx(&ethtypes.LegacyTx{Nonce: uint64(nonce), GasPrice: new(big.Int), Gas: 21000, To: &to, Value: new(big.Int)}), signer, key)
-			if err != nil {
-				t.Fatal(err)
-			}
-			tx, err := types.NewEthTx(signed)
-			if err != nil {
-				t.Fatal(err)
-			}
+			tx := txtest.SignEth(t, key, cl.ChainID(), &ethtypes.LegacyTx{Nonce: uint64(nonce), GasPrice: new(big.Int), Gas: 21000, To: &to, Value: new(big.Int)})
 			hash, err := cl.SendTransaction(ctx, tx)
 			if err != nil {
 				t.Fatalf("sending a tx of nonce %d: %v", nonce, err)
