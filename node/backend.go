@@ -162,6 +162,7 @@ func (b *backend) SendTx(ctx context.Context, tx *types.Transaction) error {
 	if err := b.n.addTx(ctx, tx, txSourceRPC); err != nil {
 		return err
 	}
+	b.n.journalAccepted([]*types.Transaction{tx})
 	b.n.gossipTx(tx)
 	return nil
 }
@@ -180,11 +181,16 @@ func (b *backend) SendTxs(ctx context.Context, txs []*types.Transaction) []error
 		add = append(add, tx)
 		at = append(at, i)
 	}
+	accepted := add[:0:0]
 	for k, err := range b.n.addTxs(ctx, add, txSourceRPC) {
 		errs[at[k]] = err
 		if err == nil {
-			b.n.gossipTx(add[k])
+			accepted = append(accepted, add[k])
 		}
+	}
+	b.n.journalAccepted(accepted)
+	for _, tx := range accepted {
+		b.n.gossipTx(tx)
 	}
 	return errs
 }

@@ -79,6 +79,8 @@ type TxPoolConfig struct {
 	MaxBytes     int `toml:"max_bytes" comment:"Most bytes of transactions held in the pool."`
 	MaxPerSender int `toml:"max_per_sender" comment:"Most pool transactions of one sender."`
 	Workers      int `toml:"verify_workers" comment:"Signature verification workers of the node (admission, proposals, blocks); 0 uses every core."`
+	// Journal keeps the pool's txs in data_dir/txpool.journal (journal.go).
+	Journal bool `toml:"journal" comment:"Keep the txs clients send, and what the pool holds, in data_dir/txpool.journal, so that a node killed before committing them offers them again when it restarts."`
 }
 
 // ExecutorConfig tunes how the node executes blocks (executor.Config).
@@ -228,7 +230,7 @@ func DefaultConfig() Config {
 			MaxBodyBytes: 5 << 20,
 			MaxBatch:     1000,
 		},
-		TxPool:   TxPoolConfig{MaxTxs: 200_000, MaxBytes: 256 << 20, MaxPerSender: 20_000},
+		TxPool:   TxPoolConfig{MaxTxs: 200_000, MaxBytes: 256 << 20, MaxPerSender: 20_000, Journal: true},
 		Executor: ExecutorConfig{Parallel: executor.ParallelChunks},
 		Log:      LogConfig{Level: "info", Format: "text", TxFlowSample: 100},
 		PBFT: PBFTConfig{Window: 2, FetchTimeoutMs: 1000, FetchCacheTxs: 50_000,

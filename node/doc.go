@@ -36,7 +36,12 @@
 //     never back to the peer they came from, at most 2000 a round, each
 //     in turn; a peer that has just connected (one back from a restart has
 //     lost its pool) is handed the pool's oldest 20,000 txs at once.
+//   - tx journal (journal.go, txpool.Journal; [txpool] journal): txs
+//     accepted through RPC are appended to data_dir/txpool.journal before
+//     the answer, and the file is rewritten to the pool's txs every 5 s
+//     and at Stop; Start admits the journal's txs to the pool again.
 //
-// Start order: storage, ledger (in New), network, syncer, engine, RPC;
-// Stop runs in reverse.
+// Start order: storage, ledger (in New), network, syncer, engine, tx
+// journal, RPC; Stop runs in reverse, but rewrites the journal last, once
+// the engine has stopped committing.
 package node

@@ -46,12 +46,14 @@ type Node struct {
 	ledger *ledger.Ledger
 	exec   *executor.Executor
 	pool   *txpool.Pool
-	sigs   *txverify.Verifier // checks each tx signature once for the pool, engine, executor and sync
-	gossip *gossipIntake      // gossiped txs on their way to the pool
-	engine consensus.Engine   // nil on an observer
-	rpc    *rpc.Server
-	http   *http.Server
-	ln     net.Listener
+	// journal keeps the pool's txs on disk ([txpool] journal); nil without.
+	journal *txpool.Journal
+	sigs    *txverify.Verifier // checks each tx signature once for the pool, engine, executor and sync
+	gossip  *gossipIntake      // gossiped txs on their way to the pool
+	engine  consensus.Engine   // nil on an observer
+	rpc     *rpc.Server
+	http    *http.Server
+	ln      net.Listener
 	// explorer is the block explorer web UI, nil unless [explorer] listen is set.
 	explorer     *explorer.Server
 	explorerAddr net.Addr
@@ -306,6 +308,9 @@ func (n *Node) Start() error {
 			return fail("consensus", err)
 		}
 	}
+	if n.cfg.TxPool.Journal {
+		n.openJournal(ctx)
+	}
 	if err := n.startExplorer(); err != nil {
 		return fail("block explorer", err)
 	}
@@ -380,6 +385,9 @@ func (n *Node) Stop() error {
 			errs = append(errs, n.stopServices())
 		}
 		n.wg.Wait()
+		if err := n.closeJournal(); err != nil {
+			errs = append(errs, fmt.Errorf("tx journal close: %w", err))
+		}
 		if err := n.stopMetrics(); err != nil {
 			errs = append(errs, err)
 		}

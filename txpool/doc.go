@@ -27,4 +27,11 @@
 // (the pool refuses frozen senders) and TxGasLimits (the pool refuses txs
 // over the tx_gas_limit in force and drops those a lowered limit leaves
 // above it).
+//
+// Journal (journal.go) keeps transactions on disk for a node to admit
+// again after a restart: appended record by record (length, CRC-32C,
+// encoding) as clients send them, and rewritten from time to time to what
+// the pool holds. Reading stops at the first record cut short or failing
+// its checksum, and the file is truncated there, so a node killed while
+// appending loses only that record.
 package txpool
