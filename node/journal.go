@@ -78,7 +78,12 @@ func (n *Node) restoreJournal(ctx context.Context, txs []*types.Transaction, log
 		todo = append(todo, tx)
 	}
 	accepted, refused := 0, 0
+	logged := time.Now()
 	for i := 0; i < len(todo); i += journalRestoreChunk {
+		if time.Since(logged) >= 5*time.Second {
+			log.Info("restoring txs from the tx journal", "done", i, "of", len(todo))
+			logged = time.Now()
+		}
 		chunk := todo[i:min(i+journalRestoreChunk, len(todo))]
 		for k, err := range n.addTxs(ctx, chunk, txSourceJournal) {
 			if err != nil {
