@@ -79,7 +79,7 @@ func OpenJournal(path string, h types.Hasher) (*Journal, *JournalContents, error
 		return nil, nil, fmt.Errorf("txpool: reading journal: %w", err)
 	}
 	end := int64(0)
-	if len(data) > 0 {
+	if len(data) > 0 && !bytes.HasPrefix([]byte(journalMagic), data) { // else empty, or its first write cut short
 		if !bytes.HasPrefix(data, []byte(journalMagic)) {
 			got.MovedAside = path + ".corrupt"
 			if err := os.Rename(path, got.MovedAside); err != nil {

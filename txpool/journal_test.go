@@ -189,6 +189,23 @@ func TestJournalNotAJournal(t *testing.T) {
 	sameOrder(t, got.Txs, txs)
 }
 
+// TestJournalTornMagic: a journal whose first line was cut short holds
+// nothing and is begun again, not moved aside.
+func TestJournalTornMagic(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "journal")
+	if err := os.WriteFile(path, []byte(journalMagic[:7]), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	j, got := openJournal(t, path)
+	if got.MovedAside != "" || len(got.Txs) != 0 || got.TornBytes != 0 {
+		t.Fatalf("read %+v", got)
+	}
+	txs := journalTxs(t, 2)
+	mustAppend(t, j, txs...)
+	_, got = reopen(t, j, path)
+	sameOrder(t, got.Txs, txs)
+}
+
 func TestJournalClosed(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "journal")
 	j, _ := openJournal(t, path)
