@@ -9,7 +9,6 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	ethtypes "github.com/ethereum/go-ethereum/core/types"
 
-	"github.com/gobcos/gobcos/crypto"
 	"github.com/gobcos/gobcos/internal/cryptotest"
 	"github.com/gobcos/gobcos/internal/txtest"
 	"github.com/gobcos/gobcos/sdk"
@@ -22,17 +21,9 @@ import (
 // them again from its tx journal.
 func TestAcceptedTxsSurviveKilledSealer(t *testing.T) {
 	skipShort(t)
-	c := startCluster(t, 4, crypto.NameECDSA)
-	for _, nd := range c.nodes[1:] {
-		nd.kill()
-	}
-
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	cl, err := sdk.Dial(ctx, c.nodes[0].rpcURL())
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, cl := loneSealer(t, ctx)
 	const senders, perSender = 200, 2
 	to := common.BigToAddress(big.NewInt(0x10000))
 	var hashes []common.Hash
@@ -54,15 +45,15 @@ func TestAcceptedTxsSurviveKilledSealer(t *testing.T) {
 		nd.start()
 	}
 
-	cl, err = sdk.Dial(ctx, c.nodes[0].rpcURL())
+	restarted, err := sdk.Dial(ctx, c.nodes[0].rpcURL())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer cl.Close()
+	defer restarted.Close()
 	wctx, wcancel := context.WithTimeout(ctx, 120*time.Second)
 	defer wcancel()
 	for _, hash := range hashes {
-		r, err := cl.WaitReceipt(wctx, hash)
+		r, err := restarted.WaitReceipt(wctx, hash)
 		if err != nil {
 			t.Fatalf("tx %s, accepted before node0 was killed, not committed: %v (height %d)", hash, err, c.maxHeight())
 		}

@@ -29,17 +29,9 @@ import (
 // good once its leader had nothing to propose.)
 func TestAcceptedTxsReachRestartedSealers(t *testing.T) {
 	skipShort(t)
-	c := startCluster(t, 4, crypto.NameECDSA)
-	for _, nd := range c.nodes[1:] {
-		nd.kill()
-	}
-
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	cl, err := sdk.Dial(ctx, c.nodes[0].rpcURL())
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, cl := loneSealer(t, ctx)
 	defer cl.Close()
 	const senders, perSender = 300, 20
 	to := common.BigToAddress(big.NewInt(0x10000))
@@ -88,4 +80,19 @@ func TestAcceptedTxsReachRestartedSealers(t *testing.T) {
 	t.Logf("all %d txs committed by height %d", len(hashes), h)
 	waitHeight(t, c.nodes, h, 60*time.Second, "every node at the last block")
 	sameChain(t, c.nodes, h)
+}
+
+// loneSealer starts a cluster of four ECDSA sealers and kills three, so
+// that node0 accepts txs no block can take; it returns the cluster and a
+// client of node0.
+func loneSealer(t *testing.T, ctx context.Context) (*cluster, *sdk.Client) {
+	c := startCluster(t, 4, crypto.NameECDSA)
+	for _, nd := range c.nodes[1:] {
+		nd.kill()
+	}
+	cl, err := sdk.Dial(ctx, c.nodes[0].rpcURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, cl
 }
