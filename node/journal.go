@@ -129,8 +129,13 @@ func (n *Node) journalAccepted(txs []*types.Transaction) {
 		return
 	}
 	if err := n.journal.Append(txs); err != nil {
-		n.logger.Error("appending to the tx journal: these txs are lost if the node is killed before they are committed",
-			"module", "txpool", "txs", len(txs), "err", err)
+		// At most one line per journalInterval: a full disk fails every
+		// append, and the log may share that disk.
+		now, last := time.Now().UnixNano(), n.journalFailedAt.Load()
+		if now-last >= int64(journalInterval) && n.journalFailedAt.CompareAndSwap(last, now) {
+			n.logger.Error("appending to the tx journal: txs accepted now are lost if the node is killed before they are committed",
+				"module", "txpool", "txs", len(txs), "err", err)
+		}
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -48,12 +49,14 @@ type Node struct {
 	pool   *txpool.Pool
 	// journal keeps the pool's txs on disk ([txpool] journal); nil without.
 	journal *txpool.Journal
-	sigs    *txverify.Verifier // checks each tx signature once for the pool, engine, executor and sync
-	gossip  *gossipIntake      // gossiped txs on their way to the pool
-	engine  consensus.Engine   // nil on an observer
-	rpc     *rpc.Server
-	http    *http.Server
-	ln      net.Listener
+	// journalFailedAt is when a failed append was last logged (unix ns).
+	journalFailedAt atomic.Int64
+	sigs            *txverify.Verifier // checks each tx signature once for the pool, engine, executor and sync
+	gossip          *gossipIntake      // gossiped txs on their way to the pool
+	engine          consensus.Engine   // nil on an observer
+	rpc             *rpc.Server
+	http            *http.Server
+	ln              net.Listener
 	// explorer is the block explorer web UI, nil unless [explorer] listen is set.
 	explorer     *explorer.Server
 	explorerAddr net.Addr

@@ -47,6 +47,7 @@ type Journal struct {
 	f    *os.File // nil once closed
 	buf  []byte   // Append's encoding, used again
 	n    int      // records appended since the file was opened or rotated
+	size int64    // bytes of whole records in the file (its magic line included)
 }
 
 // JournalContents is what OpenJournal read from an existing journal.
@@ -110,7 +111,7 @@ func OpenJournal(path string, h types.Hasher) (*Journal, *JournalContents, error
 		f.Close()
 		return nil, nil, fmt.Errorf("txpool: preparing journal: %w", err)
 	}
-	return &Journal{path: path, f: f}, got, nil
+	return &Journal{path: path, f: f, size: end}, got, nil
 }
 
 // decodeJournal decodes the records of data (the file after its magic
@@ -152,7 +153,8 @@ func appendRecords(dst []byte, txs []*types.Transaction) []byte {
 	return dst
 }
 
-// Append writes txs to the journal in one write.
+// Append writes txs to the journal in one write. A write that fails is
+// cut off the file again, so that later appends stay readable.
 func (j *Journal) Append(txs []*types.Transaction) error {
 	if len(txs) == 0 {
 		return nil
@@ -164,9 +166,13 @@ func (j *Journal) Append(txs []*types.Transaction) error {
 	}
 	j.buf = appendRecords(j.buf[:0], txs)
 	if _, err := j.f.Write(j.buf); err != nil {
+		if j.f.Truncate(j.size) == nil {
+			j.f.Seek(j.size, io.SeekStart)
+		}
 		return fmt.Errorf("txpool: appending to journal: %w", err)
 	}
 	j.n += len(txs)
+	j.size += int64(len(j.buf))
 	if cap(j.buf) > 1<<20 {
 		j.buf = nil // a large batch's buffer is not kept
 	}
@@ -204,12 +210,14 @@ func (j *Journal) Rotate(txs []*types.Transaction) error {
 	}
 	w := bufio.NewWriterSize(f, 256<<10)
 	w.WriteString(journalMagic)
+	size := int64(len(journalMagic))
 	var rec []byte
 	for i := 0; i < len(txs); i += 256 {
 		rec = appendRecords(rec[:0], txs[i:min(i+256, len(txs))])
 		if _, err := w.Write(rec); err != nil {
 			return fail(err)
 		}
+		size += int64(len(rec))
 	}
 	if err := w.Flush(); err != nil {
 		return fail(err)
@@ -222,7 +230,7 @@ func (j *Journal) Rotate(txs []*types.Transaction) error {
 	}
 	syncDir(filepath.Dir(j.path))
 	j.f.Close()
-	j.f, j.n = f, 0
+	j.f, j.n, j.size = f, 0, size
 	return nil
 }
 

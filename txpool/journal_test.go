@@ -47,6 +47,18 @@ func mustAppend(t testing.TB, j *Journal, txs ...*types.Transaction) {
 	}
 }
 
+// checkSize checks j counts the bytes its file holds.
+func checkSize(t testing.TB, j *Journal, path string) {
+	t.Helper()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Size() != j.size {
+		t.Fatalf("journal file of %d bytes, the journal counts %d", fi.Size(), j.size)
+	}
+}
+
 // reopen closes j and opens its file again.
 func reopen(t testing.TB, j *Journal, path string) (*Journal, *JournalContents) {
 	t.Helper()
@@ -96,7 +108,9 @@ func TestJournalRotateKeepsOnlyWhatItIsGiven(t *testing.T) {
 	if j.Appended() != 0 {
 		t.Fatalf("Appended after Rotate = %d, want 0", j.Appended())
 	}
+	checkSize(t, j, path)
 	mustAppend(t, j, txs[5])
+	checkSize(t, j, path)
 	_, got := reopen(t, j, path)
 	sameOrder(t, got.Txs, []*types.Transaction{txs[1], txs[3], txs[5]})
 	if _, err := os.Stat(path + ".new"); !errors.Is(err, os.ErrNotExist) {
@@ -125,7 +139,9 @@ func TestJournalTornTail(t *testing.T) {
 	if want := int64(journalRecordHeader + len(txs[2].Bytes()) - 5); got.TornBytes != want {
 		t.Fatalf("TornBytes = %d, want %d", got.TornBytes, want)
 	}
+	checkSize(t, j, path)
 	mustAppend(t, j, txs[3])
+	checkSize(t, j, path)
 	_, got = reopen(t, j, path)
 	sameOrder(t, got.Txs, []*types.Transaction{txs[0], txs[1], txs[3]})
 	if got.TornBytes != 0 {
