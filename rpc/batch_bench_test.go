@@ -28,18 +28,8 @@ func (acceptingChain) PreverifyTxs(context.Context, []*types.Transaction) {}
 func BenchmarkBatchSendRaw(b *testing.B) {
 	s := NewServer(acceptingChain{newFakeChain(b)}, Config{}, nil)
 	b.Cleanup(func() { s.Shutdown(context.Background()) })
-	tf := &txFactory{t: b, key: testKey(b, 1)}
-	var sb strings.Builder
-	sb.WriteByte('[')
 	const n = 100
-	for i := range n {
-		if i > 0 {
-			sb.WriteByte(',')
-		}
-		fmt.Fprintf(&sb, `{"jsonrpc":"2.0","id":%d,"method":"eth_sendRawTransaction","params":[%q]}`, i, hexutil.Encode(tf.legacy(&otherAddr, 1, nil).Bytes()))
-	}
-	sb.WriteByte(']')
-	body := sb.String()
+	body := rawSendBatch(b, n)
 	h := s.Handler()
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -49,6 +39,22 @@ func BenchmarkBatchSendRaw(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/tx")
+}
+
+// rawSendBatch is a JSON-RPC batch of n eth_sendRawTransaction requests,
+// each of a signed transfer, as the load generator sends them.
+func rawSendBatch(tb testing.TB, n int) string {
+	tf := &txFactory{t: tb, key: testKey(tb, 1)}
+	var sb strings.Builder
+	sb.WriteByte('[')
+	for i := range n {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		fmt.Fprintf(&sb, `{"jsonrpc":"2.0","id":%d,"method":"eth_sendRawTransaction","params":[%q]}`, i, hexutil.Encode(tf.legacy(&otherAddr, 1, nil).Bytes()))
+	}
+	sb.WriteByte(']')
+	return sb.String()
 }
 
 // BenchmarkBatchBlockReceipts: the server's cost of a JSON-RPC batch of 10

@@ -6,11 +6,11 @@ import (
 	"encoding/json"
 )
 
-// Splitting a request body that json.Valid has accepted. The whole body
-// is checked once; the functions below then only find where each value
-// ends, without checking again, and return slices of the body (no
-// copies) holding the same bytes json.Unmarshal would give a
-// json.RawMessage. They must only be given valid JSON.
+// Splitting a request body that validJSON (valid.go, json.Valid's rules)
+// has accepted. The whole body is checked once; the functions below then
+// only find where each value ends, without checking again, and return
+// slices of the body (no copies) holding the same bytes json.Unmarshal
+// would give a json.RawMessage. They must only be given valid JSON.
 
 // skipSpace returns the index of the first byte at or after i that is not
 // JSON whitespace.

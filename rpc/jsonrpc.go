@@ -137,7 +137,7 @@ func (a answer) writeTo(w io.Writer) error {
 // notifications only), and the callbacks to run once the answer is sent.
 func (s *Server) handleBody(ctx context.Context, body []byte, conn *wsConn) (answer, []func()) {
 	body = bytes.TrimLeft(body, " \t\r\n")
-	if !json.Valid(body) {
+	if !validJSON(body) {
 		return answer{one: errorResponse(nil, &Error{Code: CodeParseError, Message: "parse error: the request is not valid JSON"})}, nil
 	}
 	if len(body) == 0 || body[0] != '[' {
