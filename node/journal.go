@@ -45,9 +45,12 @@ func (n *Node) openJournal(ctx context.Context) {
 	if got.MovedAside != "" {
 		log.Warn("the tx journal was not a journal; moved it aside and began a new one", "moved_to", got.MovedAside)
 	}
-	if got.TornBytes > 0 || got.Undecodable > 0 {
+	if got.TornBytes > 0 {
 		log.Warn("dropped the end of the tx journal: a record cut short (the node stopped while writing it) or damaged",
-			"torn_bytes", got.TornBytes, "undecodable_records", got.Undecodable)
+			"torn_bytes", got.TornBytes)
+	}
+	if got.Undecodable > 0 {
+		log.Warn("skipped tx journal records that are not txs", "records", got.Undecodable)
 	}
 	if len(got.Txs) > 0 {
 		n.restoreJournal(ctx, got.Txs, log)
