@@ -55,14 +55,15 @@ func (n *Node) openJournal(ctx context.Context) {
 	if len(got.Txs) > 0 {
 		n.restoreJournal(ctx, got.Txs, log)
 	}
-	if err := j.Rotate(n.pool.Content()); err != nil {
+	pooled := n.pool.Content()
+	if err := j.Rotate(pooled); err != nil {
 		log.Error("rewriting the tx journal", "err", err)
 	}
 	n.journal = j
 	n.wg.Add(1)
 	go func() {
 		defer n.wg.Done()
-		n.journalLoop(ctx)
+		n.journalLoop(ctx, len(pooled))
 	}()
 }
 
@@ -102,24 +103,24 @@ func (n *Node) restoreJournal(ctx context.Context, txs []*types.Transaction, log
 }
 
 // journalLoop rewrites the journal to the pool's txs every
-// journalInterval while txs were appended or the last rewrite kept some,
-// and once more when ctx ends (the node stopping), after the engine has
-// stopped committing.
-func (n *Node) journalLoop(ctx context.Context) {
+// journalInterval while txs were appended or the last rewrite kept some
+// (kept is how many the first one kept); closeJournal makes the last
+// rewrite, once the engine has stopped committing.
+func (n *Node) journalLoop(ctx context.Context, kept int) {
 	t := time.NewTicker(journalInterval)
 	defer t.Stop()
-	kept := n.pool.Content()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
-		if n.journal.Appended() == 0 && len(kept) == 0 {
+		if n.journal.Appended() == 0 && kept == 0 {
 			continue
 		}
-		kept = n.pool.Content()
-		if err := n.journal.Rotate(kept); err != nil {
+		pooled := n.pool.Content()
+		kept = len(pooled)
+		if err := n.journal.Rotate(pooled); err != nil {
 			n.logger.Error("rewriting the tx journal", "module", "txpool", "err", err)
 		}
 	}
